@@ -1,0 +1,186 @@
+import CLibUV
+
+/// A complete response waiting for its simulated delay.
+final class DelayedReply {
+    let status: Int
+    let headers: HTTPFields
+    let body: [UInt8]
+    let version: HTTPVersion
+    let keepAlive: Bool
+    let headOnly: Bool
+
+    init(status: Int, headers: HTTPFields, body: [UInt8], version: HTTPVersion, keepAlive: Bool, headOnly: Bool) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.version = version
+        self.keepAlive = keepAlive
+        self.headOnly = headOnly
+    }
+}
+
+/// A stream in flight: its source (its position in the reply) and its schedule.
+final class StreamRun {
+    var source: any EventSource
+    let framing: BodyFraming
+    let keepAlive: Bool
+    /// Deadline of the last event written, in monotonic nanoseconds; the stream's start at first.
+    var lastDeadline: UInt64
+    /// Deadline of the next event once its delay has been asked for.
+    var nextDeadline: UInt64?
+    /// Generation paused because the client is not reading fast enough.
+    var paused = false
+
+    init(source: any EventSource, framing: BodyFraming, keepAlive: Bool, start: UInt64) {
+        self.source = source
+        self.framing = framing
+        self.keepAlive = keepAlive
+        self.lastDeadline = start
+    }
+}
+
+extension Connection {
+    /// Starts executing `reply`: written at once when it can be, else scheduled.
+    func begin(_ reply: Reply, for request: HTTPRequest, out: inout [UInt8]) {
+        let keepAlive = request.keepAlive && !reply.closeConnection
+        let headOnly = request.method == "HEAD"
+        switch reply.body {
+        case .bytes(let body, let delay) where delay == 0:
+            appendResponse(status: reply.status, headers: reply.headers, body: body,
+                           version: request.version, keepAlive: keepAlive, headOnly: headOnly, into: &out)
+            if !keepAlive { closeWhenFlushed = true }
+        case .bytes(let body, let delay):
+            phase = .delayed(DelayedReply(status: reply.status, headers: reply.headers, body: body,
+                                          version: request.version, keepAlive: keepAlive, headOnly: headOnly))
+            armTimer(deadline: EventLoop.hrtime &+ delay)
+        case .stream(let source):
+            let framing: BodyFraming = request.version == .http11 ? .chunked : .untilClose
+            let streamKeepAlive = keepAlive && framing == .chunked
+            ResponseWriter.appendHead(status: reply.status, headers: reply.headers, framing: framing,
+                                      version: request.version, keepAlive: streamKeepAlive, date: server.date, into: &out)
+            if headOnly {
+                if framing == .chunked { ResponseWriter.appendLastChunk(into: &out) }
+                if !streamKeepAlive { closeWhenFlushed = true }
+                return
+            }
+            let run = StreamRun(source: source, framing: framing, keepAlive: streamKeepAlive, start: EventLoop.hrtime)
+            phase = .streaming(run)
+            server.stats.streamsStarted += 1
+            pump(run, out: &out)
+        }
+    }
+
+    func appendResponse(
+        status: Int, headers: HTTPFields, body: [UInt8], version: HTTPVersion,
+        keepAlive: Bool, headOnly: Bool, into out: inout [UInt8]
+    ) {
+        ResponseWriter.appendHead(status: status, headers: headers, framing: .length(body.count),
+                                  version: version, keepAlive: keepAlive, date: server.date, into: &out)
+        if !headOnly { out.append(contentsOf: body) }
+    }
+
+    /// Writes every event that is due, then schedules the next one, pauses for backpressure,
+    /// or ends the stream.
+    func pump(_ run: StreamRun, out: inout [UInt8]) {
+        let now = EventLoop.hrtime
+        while true {
+            let deadline: UInt64
+            if let next = run.nextDeadline {
+                deadline = next
+            } else {
+                guard let delay = run.source.nextDelay() else {
+                    finish(run, out: &out)
+                    return
+                }
+                deadline = run.lastDeadline &+ delay
+                run.nextDeadline = deadline
+            }
+            if deadline > now {
+                armTimer(deadline: deadline)
+                return
+            }
+            if uv_stream_get_write_queue_size(stream) + out.count > server.options.writeHighWaterMark {
+                run.paused = true  // resumed by the write callback once the client has read
+                return
+            }
+            if run.framing == .chunked {
+                server.eventScratch.removeAll(keepingCapacity: true)
+                run.source.writeNext(into: &server.eventScratch)
+                server.eventScratch.withUnsafeBufferPointer { ResponseWriter.appendChunk($0, into: &out) }
+            } else {
+                run.source.writeNext(into: &out)
+            }
+            run.lastDeadline = deadline
+            run.nextDeadline = nil
+        }
+    }
+
+    private func finish(_ run: StreamRun, out: inout [UInt8]) {
+        if run.framing == .chunked { ResponseWriter.appendLastChunk(into: &out) }
+        phase = .idle
+        server.stats.streamsCompleted += 1
+        if !run.keepAlive { closeWhenFlushed = true }
+    }
+
+    /// Resumes a stream paused for backpressure, from now: generation paused, so the rest of
+    /// the schedule moves with it.
+    func resumeAfterBackpressure(_ run: StreamRun) {
+        run.paused = false
+        let now = EventLoop.hrtime
+        if let next = run.nextDeadline, next < now { run.nextDeadline = now }
+        if run.lastDeadline < now { run.lastDeadline = now }
+        var out = server.takeOutput()
+        pump(run, out: &out)
+        if case .idle = phase { processRequests(&out) }
+        send(&out)
+    }
+
+    // MARK: Timer
+
+    func armTimer(deadline: UInt64) {
+        let timer = ensureTimer()
+        // libuv counts timeouts from its cached loop time (ms); round up so the timer never
+        // fires before the deadline.
+        let loopNow = server.loop.nowMilliseconds &* 1_000_000
+        let timeout = deadline > loopNow ? (deadline - loopNow + 999_999) / 1_000_000 : 0
+        uv_timer_start(timer, onConnectionTimer, timeout, 0)
+    }
+
+    func armTimer(afterMilliseconds ms: UInt64) {
+        uv_timer_start(ensureTimer(), onConnectionTimer, ms, 0)
+    }
+
+    private func ensureTimer() -> UnsafeMutablePointer<uv_timer_t> {
+        if let timer { return timer }
+        let t = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
+        uv_timer_init(server.loop.raw, t)
+        t.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        timer = t
+        openHandles += 1
+        return t
+    }
+
+    func timerFired() {
+        if closing { return }
+        if lingering { return close() }
+        var out = server.takeOutput()
+        switch phase {
+        case .idle:
+            break
+        case .delayed(let reply):
+            phase = .idle
+            appendResponse(status: reply.status, headers: reply.headers, body: reply.body,
+                           version: reply.version, keepAlive: reply.keepAlive, headOnly: reply.headOnly, into: &out)
+            if !reply.keepAlive { closeWhenFlushed = true }
+        case .streaming(let run):
+            if !run.paused { pump(run, out: &out) }
+        }
+        if case .idle = phase { processRequests(&out) }
+        send(&out)
+    }
+}
+
+private func onConnectionTimer(_ timer: UnsafeMutablePointer<uv_timer_t>?) {
+    guard let data = timer?.pointee.data else { return }
+    Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue().timerFired()
+}

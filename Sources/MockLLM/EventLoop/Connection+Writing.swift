@@ -1,0 +1,109 @@
+import CLibUV
+
+extension Connection {
+    /// Writes `out` (then empties it for reuse): `uv_try_write` first, and only the part the
+    /// kernel did not take is copied into a queued write request.
+    func send(_ out: inout [UInt8]) {
+        defer { server.recycle(&out) }
+        if !out.isEmpty && !closing {
+            var written = 0
+            if uv_stream_get_write_queue_size(stream) == 0 {
+                let rc = out.withUnsafeMutableBytes { raw -> Int32 in
+                    var buf = uv_buf_init(raw.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(raw.count))
+                    return uv_try_write(stream, &buf, 1)
+                }
+                if rc >= 0 {
+                    written = Int(rc)
+                } else if rc != UV_EAGAIN.rawValue {
+                    return close()
+                }
+            }
+            if written < out.count {
+                out.withUnsafeBytes { queueWrite(UnsafeRawBufferPointer(rebasing: $0[written...])) }
+            }
+        }
+        if closeWhenFlushed && !closing && uv_stream_get_write_queue_size(stream) == 0 {
+            startLingeringClose()
+        }
+    }
+
+    /// One allocation holds the request and a copy of the bytes; the callback frees it.
+    private func queueWrite(_ bytes: UnsafeRawBufferPointer) {
+        let header = MemoryLayout<uv_write_t>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: header + bytes.count, alignment: MemoryLayout<uv_write_t>.alignment)
+        let request = raw.bindMemory(to: uv_write_t.self, capacity: 1)
+        let payload = raw + header
+        payload.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        var buf = uv_buf_init(payload.assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
+        if uv_write(request, stream, &buf, 1, onWriteDone) != 0 {
+            raw.deallocate()
+            close()
+        }
+    }
+
+    func writeCompleted(status: Int32) {
+        if closing { return }
+        if status < 0 { return close() }
+        let queued = uv_stream_get_write_queue_size(stream)
+        if queued == 0 && closeWhenFlushed {
+            startLingeringClose()
+        } else if case .streaming(let run) = phase, run.paused, queued <= server.options.writeHighWaterMark / 2 {
+            resumeAfterBackpressure(run)
+        }
+    }
+
+    /// Sends FIN after the last response and keeps reading (discarding) until the client
+    /// closes or the linger time passes. Closing at once could make the kernel answer unread
+    /// request bytes with a reset that destroys the response before the client reads it.
+    func startLingeringClose() {
+        guard !lingering, !closing else { return }
+        lingering = true
+        if peerClosed { return close() }
+        let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
+        if uv_shutdown(request, stream, onShutdownDone) != 0 {
+            request.deallocate()
+            return close()
+        }
+        resumeReading()
+        armTimer(afterMilliseconds: server.options.lingerMilliseconds)
+    }
+
+    /// Closes the socket and timer now; pending writes are cancelled.
+    func close() {
+        guard !closing else { return }
+        closing = true
+        if case .streaming = phase { server.stats.streamsAborted += 1 }
+        phase = .idle
+        uv_close(mockllm_tcp_as_handle(tcp), onConnectionHandleClosed)
+        if let timer { uv_close(mockllm_timer_as_handle(timer), onConnectionHandleClosed) }
+    }
+
+    func handleClosed() {
+        openHandles -= 1
+        if openHandles == 0 { server.remove(self) }
+    }
+}
+
+private func onWriteDone(_ request: UnsafeMutablePointer<uv_write_t>?, _ status: Int32) {
+    guard let request else { return }
+    let data = request.pointee.handle.pointee.data
+    UnsafeMutableRawPointer(request).deallocate()
+    guard let data else { return }
+    Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue().writeCompleted(status: status)
+}
+
+private func onShutdownDone(_ request: UnsafeMutablePointer<uv_shutdown_t>?, _ status: Int32) {
+    request?.deallocate()
+}
+
+private func onConnectionHandleClosed(_ handle: UnsafeMutablePointer<uv_handle_t>?) {
+    guard let handle else { return }
+    let data = handle.pointee.data
+    if handle.pointee.type == UV_TCP {
+        handle.withMemoryRebound(to: uv_tcp_t.self, capacity: 1) { $0.deallocate() }
+    } else {
+        handle.withMemoryRebound(to: uv_timer_t.self, capacity: 1) { $0.deallocate() }
+    }
+    guard let data else { return }
+    Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue().handleClosed()
+}

@@ -1,0 +1,139 @@
+import CLibUV
+
+/// One accepted TCP connection.
+///
+/// It parses requests as bytes arrive and executes their replies strictly in order: while a
+/// delayed reply or a stream is in progress, later pipelined requests wait in the parser. It
+/// keeps reading during a stream, so a client that goes away is noticed at once and the
+/// stream's timer stops with the connection.
+///
+/// Lifetime: the `LoopServer` holds the connection from accept until the close callbacks of
+/// all its handles (socket and, if one was needed, timer) have run.
+final class Connection {
+    enum Phase {
+        case idle
+        case delayed(DelayedReply)
+        case streaming(StreamRun)
+    }
+
+    unowned let server: LoopServer
+    let tcp: UnsafeMutablePointer<uv_tcp_t>
+    /// Created on first use: delays, stream events and lingering close share it.
+    var timer: UnsafeMutablePointer<uv_timer_t>?
+    var parser: RequestParser
+    var phase = Phase.idle
+    /// Once what is queued is written, shut down the write side and close.
+    var closeWhenFlushed = false
+    /// Write side shut down; reading and discarding until EOF or the linger timeout.
+    var lingering = false
+    var peerClosed = false
+    var closing = false
+    var readPaused = false
+    var openHandles = 1
+
+    var stream: UnsafeMutablePointer<uv_stream_t> { mockllm_tcp_as_stream(tcp) }
+
+    init(server: LoopServer) {
+        self.server = server
+        parser = RequestParser(limits: server.options.limits)
+        tcp = .allocate(capacity: 1)
+        uv_tcp_init(server.loop.raw, tcp)
+        tcp.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+    }
+
+    /// Accepts the pending connection of `listener` and starts reading.
+    func start(acceptingFrom listener: UnsafeMutablePointer<uv_stream_t>) {
+        guard uv_accept(listener, stream) == 0 else {
+            close()
+            return
+        }
+        uv_tcp_nodelay(tcp, 1)
+        if uv_read_start(stream, allocateReadBuffer, onRead) != 0 { close() }
+    }
+
+    // MARK: Reading
+
+    func didRead(_ bytes: UnsafeRawBufferPointer) {
+        if closeWhenFlushed || lingering || closing { return }  // nothing after a final reply is processed
+        parser.append(bytes)
+        guard case .idle = phase else {
+            if parser.bufferedByteCount > server.options.maxBufferedPipelineBytes { pauseReading() }
+            return
+        }
+        var out = server.takeOutput()
+        processRequests(&out)
+        send(&out)
+    }
+
+    func didReachEndOfInput(_ status: Int32) {
+        peerClosed = true
+        if status != UV_EOF.rawValue || lingering { return close() }
+        switch phase {
+        case .idle:
+            uv_read_stop(stream)
+            if uv_stream_get_write_queue_size(stream) == 0 { close() } else { closeWhenFlushed = true }
+        case .delayed, .streaming:
+            close()  // the client is gone: stop its timers now
+        }
+    }
+
+    /// Answers every complete request in the buffer until one needs time (a delay or a stream).
+    func processRequests(_ out: inout [UInt8]) {
+        while case .idle = phase, !closeWhenFlushed, !closing {
+            switch parser.next() {
+            case .needMoreData:
+                resumeReading()
+                return
+            case .continueExpected:
+                ResponseWriter.appendContinue(into: &out)
+            case .error(let error):
+                let reply = server.handler.reply(to: error)
+                appendResponse(status: reply.status, headers: reply.headers, body: reply.bodyBytes,
+                               version: .http11, keepAlive: false, headOnly: false, into: &out)
+                closeWhenFlushed = true
+            case .request(let request):
+                server.stats.requests += 1
+                begin(server.handler.reply(to: request), for: request, out: &out)
+            }
+        }
+    }
+
+    private func pauseReading() {
+        guard !readPaused else { return }
+        uv_read_stop(stream)
+        readPaused = true
+    }
+
+    func resumeReading() {
+        guard readPaused, !closing, !peerClosed else { return }
+        readPaused = false
+        if uv_read_start(stream, allocateReadBuffer, onRead) != 0 { close() }
+    }
+}
+
+extension Reply {
+    /// The body of a `.bytes` reply (empty for a stream).
+    var bodyBytes: [UInt8] {
+        if case .bytes(let bytes, _) = body { return bytes }
+        return []
+    }
+}
+
+private func allocateReadBuffer(
+    _ handle: UnsafeMutablePointer<uv_handle_t>?, _ suggested: Int, _ buf: UnsafeMutablePointer<uv_buf_t>?
+) {
+    guard let handle, let buf, let data = handle.pointee.data else { return }
+    let connection = Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue()
+    let storage = connection.server.readBuffer
+    buf.pointee = uv_buf_init(storage.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(storage.count))
+}
+
+private func onRead(_ stream: UnsafeMutablePointer<uv_stream_t>?, _ nread: Int, _ buf: UnsafePointer<uv_buf_t>?) {
+    guard let stream, let data = stream.pointee.data else { return }
+    let connection = Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue()
+    if nread > 0, let base = buf?.pointee.base {
+        connection.didRead(UnsafeRawBufferPointer(start: base, count: nread))
+    } else if nread < 0 {
+        connection.didReachEndOfInput(Int32(nread))
+    }
+}

@@ -1,0 +1,120 @@
+import CLibUV
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// An HTTP/1.1 server on one loop: its listeners, its connections, and the buffers they share.
+///
+/// Buffers are shared per loop rather than held per connection: a read is parsed and a write
+/// attempted before control returns to the loop, so one read buffer and one output buffer
+/// serve every connection, and an idle connection holds no buffer at all.
+public final class LoopServer {
+    public struct Options: Sendable {
+        public var limits = RequestParser.Limits()
+        public var backlog: Int32 = 4096
+        /// Above this many bytes queued in the kernel-refused write queue, a stream stops
+        /// producing events until the client reads (DESIGN.md, "Writes").
+        public var writeHighWaterMark = 256 * 1024
+        /// While a reply is in progress, pipelined bytes beyond this are not read.
+        public var maxBufferedPipelineBytes = 64 * 1024
+        /// How long a closing connection keeps reading (and discarding) so that the client
+        /// receives the final response instead of a reset (nginx's lingering close).
+        public var lingerMilliseconds: UInt64 = 2000
+
+        public init() {}
+    }
+
+    /// Counters of this loop; read on the loop thread.
+    public struct Stats: Sendable, Equatable {
+        public var acceptedConnections = 0
+        public var requests = 0
+        public var streamsStarted = 0
+        public var streamsCompleted = 0
+        public var streamsAborted = 0
+    }
+
+    let loop: EventLoop
+    let handler: any HTTPHandler
+    let options: Options
+    private var listeners: [TCPListener] = []
+    private var connections: [ObjectIdentifier: Connection] = [:]
+    let readBuffer: UnsafeMutableRawBufferPointer
+    private var spareOutput: [UInt8] = []
+    /// Scratch space for one stream event before it is framed.
+    var eventScratch: [UInt8] = []
+    private var dateSecond = -1
+    private var dateValue = ""
+    var stats = Stats()
+
+    public init(loop: EventLoop, handler: any HTTPHandler, options: Options = Options()) {
+        self.loop = loop
+        self.handler = handler
+        self.options = options
+        readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
+        // A peer that vanished must surface as EPIPE on write, not kill the process.
+        mockllm_ignore_sigpipe()
+        spareOutput.reserveCapacity(64 * 1024)
+    }
+
+    deinit {
+        readBuffer.deallocate()
+    }
+
+    /// Binds and listens; returns the bound port (useful when `port` is 0).
+    @discardableResult
+    public func listen(host: String, port: Int, reusePort: Bool = false) throws(UVError) -> Int {
+        let listener = try TCPListener(
+            server: self, host: host, port: port, backlog: options.backlog, reusePort: reusePort)
+        listeners.append(listener)
+        return listener.port
+    }
+
+    public var connectionCount: Int { connections.count }
+    public var statistics: Stats { stats }
+
+    /// Stops accepting new connections.
+    public func stopListening() {
+        for listener in listeners { listener.close() }
+        listeners = []
+    }
+
+    /// Closes every connection at once, streams included.
+    public func closeAllConnections() {
+        for connection in Array(connections.values) { connection.close() }
+    }
+
+    func accept(from listenerStream: UnsafeMutablePointer<uv_stream_t>) {
+        let connection = Connection(server: self)
+        connections[ObjectIdentifier(connection)] = connection
+        stats.acceptedConnections += 1
+        connection.start(acceptingFrom: listenerStream)
+    }
+
+    /// Called once all of a connection's handles are closed.
+    func remove(_ connection: Connection) {
+        connections[ObjectIdentifier(connection)] = nil
+    }
+
+    /// The `date` header value, formatted once per second.
+    var date: String {
+        let now = time(nil)
+        if now != dateSecond {
+            dateSecond = now
+            dateValue = HTTPDate.format(unixSeconds: now)
+        }
+        return dateValue
+    }
+
+    /// An empty output buffer with capacity; give it back with `recycle`.
+    func takeOutput() -> [UInt8] {
+        var buffer: [UInt8] = []
+        swap(&buffer, &spareOutput)
+        return buffer
+    }
+
+    func recycle(_ buffer: inout [UInt8]) {
+        buffer.removeAll(keepingCapacity: true)
+        if buffer.capacity <= 1 << 20 { swap(&buffer, &spareOutput) }
+    }
+}

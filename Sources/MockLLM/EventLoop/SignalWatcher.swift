@@ -1,0 +1,34 @@
+import CLibUV
+
+/// Watches process signals (SIGINT, SIGTERM) on a loop and runs an action on the loop thread.
+public final class SignalWatcher {
+    private var handles: [UnsafeMutablePointer<uv_signal_t>] = []
+    fileprivate let action: (Int32) -> Void
+
+    init(loop: EventLoop, signals: [Int32], action: @escaping (Int32) -> Void) throws(UVError) {
+        self.action = action
+        for signum in signals {
+            let h = UnsafeMutablePointer<uv_signal_t>.allocate(capacity: 1)
+            uv_signal_init(loop.raw, h)
+            h.pointee.data = Unmanaged.passRetained(self).toOpaque()
+            handles.append(h)
+            try UVError.check(uv_signal_start(h, onSignal, signum), "uv_signal_start")
+        }
+    }
+
+    func close() {
+        for h in handles { uv_close(mockllm_signal_as_handle(h), onSignalClosed) }
+        handles = []
+    }
+}
+
+private func onSignal(_ handle: UnsafeMutablePointer<uv_signal_t>?, _ signum: Int32) {
+    guard let data = handle?.pointee.data else { return }
+    Unmanaged<SignalWatcher>.fromOpaque(data).takeUnretainedValue().action(signum)
+}
+
+private func onSignalClosed(_ handle: UnsafeMutablePointer<uv_handle_t>?) {
+    guard let handle else { return }
+    if let data = handle.pointee.data { Unmanaged<SignalWatcher>.fromOpaque(data).release() }
+    handle.withMemoryRebound(to: uv_signal_t.self, capacity: 1) { $0.deallocate() }
+}

@@ -1,0 +1,57 @@
+/// An ordered list of header fields.
+///
+/// Request field names are stored lower-cased by the parser, so lookups compare bytes only;
+/// response fields are written exactly as given.
+public struct HTTPFields: Sendable, Equatable, Sequence {
+    public struct Field: Sendable, Equatable {
+        public var name: String
+        public var value: String
+
+        public init(name: String, value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public private(set) var fields: [Field]
+
+    public init(_ fields: [Field] = []) {
+        self.fields = fields
+    }
+
+    public init(_ pairs: KeyValuePairs<String, String>) {
+        self.fields = pairs.map { Field(name: $0.key, value: $0.value) }
+    }
+
+    public var count: Int { fields.count }
+    public var isEmpty: Bool { fields.isEmpty }
+
+    public func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
+
+    /// The first value of `name` (which must be lower-case for request fields).
+    public subscript(name: String) -> String? {
+        for field in fields where field.name == name { return field.value }
+        return nil
+    }
+
+    /// Every value of `name`, in order.
+    public func values(of name: String) -> [String] {
+        fields.compactMap { $0.name == name ? $0.value : nil }
+    }
+
+    public mutating func append(name: String, value: String) {
+        fields.append(Field(name: name, value: value))
+    }
+
+    /// Replaces every field called `name` (compared case-insensitively) with one field.
+    public mutating func set(name: String, value: String) {
+        let lower = name.lowercased()
+        fields.removeAll { $0.name.lowercased() == lower }
+        fields.append(Field(name: name, value: value))
+    }
+
+    public func contains(_ name: String) -> Bool {
+        let lower = name.lowercased()
+        return fields.contains { $0.name.lowercased() == lower }
+    }
+}

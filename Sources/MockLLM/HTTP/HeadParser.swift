@@ -1,0 +1,192 @@
+/// Parses one complete request head (request line, fields, blank line) and decides how the
+/// body is framed. Every rule here is a smuggling or robustness rule: when in doubt, refuse.
+enum HeadParser {
+    struct Head {
+        var request: HTTPRequest
+        var framing: RequestParser.BodyFraming
+        var expectContinue: Bool
+    }
+
+    /// `p` runs from the first byte of the request line to the end of the blank line.
+    /// Every LF in it is already known to follow a CR.
+    static func parse(_ p: UnsafeBufferPointer<UInt8>, limits: RequestParser.Limits) throws(HTTPParseError) -> Head {
+        var i = 0
+        let (method, target, version) = try parseRequestLine(p, &i)
+        do {
+            return try parseFields(p, &i, method: method, target: target, version: version, limits: limits)
+        } catch {
+            var located = error
+            located.target = target
+            throw located
+        }
+    }
+
+    private static func parseFields(
+        _ p: UnsafeBufferPointer<UInt8>, _ i: inout Int, method: String, target: String, version: HTTPVersion,
+        limits: RequestParser.Limits
+    ) throws(HTTPParseError) -> Head {
+        var headers: [HTTPFields.Field] = []
+        var contentLength: Int?
+        var chunked = false
+        var transferEncodingSeen = false
+        var hostCount = 0
+        var wantsClose = false
+        var wantsKeepAlive = false
+        var expectContinue = false
+
+        while true {
+            if p[i] == ByteClass.cr {
+                guard p[i + 1] == ByteClass.lf else { throw HTTPParseError(400, "bare CR in the request head") }
+                break  // the blank line: the head ends here by construction
+            }
+            if ByteClass.isWhitespace(p[i]) { throw HTTPParseError(400, "obsolete line folding in a header field") }
+            let field = try parseField(p, &i)
+            headers.append(field.field)
+            if headers.count > limits.maxHeaderCount {
+                throw HTTPParseError(431, "more than \(limits.maxHeaderCount) header fields")
+            }
+            switch field.field.name {
+            case "content-length":
+                if contentLength != nil { throw HTTPParseError(400, "more than one Content-Length") }
+                contentLength = try parseContentLength(field.value, limit: limits.maxBodyBytes)
+            case "transfer-encoding":
+                if transferEncodingSeen { throw HTTPParseError(400, "more than one Transfer-Encoding") }
+                transferEncodingSeen = true
+                guard ByteClass.equalsLowercase(field.value, "chunked") else {
+                    throw HTTPParseError(501, "Transfer-Encoding other than chunked is not supported")
+                }
+                chunked = true
+            case "host":
+                hostCount += 1
+            case "connection":
+                for token in field.field.value.split(separator: ",") {
+                    let t = token.trimmingWhitespace().lowercased()
+                    if t == "close" { wantsClose = true }
+                    if t == "keep-alive" { wantsKeepAlive = true }
+                }
+            case "expect":
+                guard ByteClass.equalsLowercase(field.value, "100-continue") else {
+                    throw HTTPParseError(417, "only Expect: 100-continue is supported")
+                }
+                expectContinue = version == .http11
+            default:
+                break
+            }
+        }
+
+        if transferEncodingSeen && contentLength != nil {
+            throw HTTPParseError(400, "both Transfer-Encoding and Content-Length")
+        }
+        if transferEncodingSeen && version == .http10 {
+            throw HTTPParseError(400, "Transfer-Encoding in an HTTP/1.0 request")
+        }
+        if version == .http11 && hostCount != 1 {
+            throw HTTPParseError(400, hostCount == 0 ? "missing Host header" : "more than one Host header")
+        }
+        if hostCount > 1 { throw HTTPParseError(400, "more than one Host header") }
+
+        let keepAlive = !wantsClose && (version == .http11 || wantsKeepAlive)
+        let request = HTTPRequest(
+            method: method, target: target, version: version,
+            headers: HTTPFields(headers), keepAlive: keepAlive)
+        let framing: RequestParser.BodyFraming = chunked ? .chunked(ChunkedBodyDecoder()) : .length(contentLength ?? 0)
+        return Head(request: request, framing: framing, expectContinue: expectContinue && (chunked || (contentLength ?? 0) > 0))
+    }
+
+    private static func parseRequestLine(_ p: UnsafeBufferPointer<UInt8>, _ i: inout Int) throws(HTTPParseError) -> (String, String, HTTPVersion) {
+        let methodStart = i
+        while ByteClass.isTokenChar(p[i]) { i += 1 }
+        guard i > methodStart, p[i] == ByteClass.sp else { throw HTTPParseError(400, "malformed request line: method") }
+        let method = String(decoding: UnsafeBufferPointer(rebasing: p[methodStart..<i]), as: UTF8.self)
+        i += 1
+        let targetStart = i
+        while p[i] > 0x20 && p[i] < 0x7F { i += 1 }
+        guard i > targetStart, p[i] == ByteClass.sp else { throw HTTPParseError(400, "malformed request line: target") }
+        let targetBytes = UnsafeBufferPointer(rebasing: p[targetStart..<i])
+        i += 1
+        let version = try parseVersion(p, &i)
+        guard p[i] == ByteClass.cr, p[i + 1] == ByteClass.lf else { throw HTTPParseError(400, "malformed request line: version") }
+        i += 2
+        try checkTargetForm(targetBytes, method: method)
+        return (method, String(decoding: targetBytes, as: UTF8.self), version)
+    }
+
+    private static func parseVersion(_ p: UnsafeBufferPointer<UInt8>, _ i: inout Int) throws(HTTPParseError) -> HTTPVersion {
+        guard p.count - i >= 10 else { throw HTTPParseError(400, "malformed request line: version") }
+        let prefix: StaticString = "HTTP/"
+        let prefixMatches = prefix.withUTF8Buffer { lit in (0..<5).allSatisfy { p[i + $0] == lit[$0] } }
+        let major = p[i + 5] &- 48, dot = p[i + 6], minor = p[i + 7] &- 48
+        guard prefixMatches, major < 10, dot == UInt8(ascii: "."), minor < 10 else {
+            throw HTTPParseError(400, "malformed request line: version")
+        }
+        i += 8
+        switch (major, minor) {
+        case (1, 1): return .http11
+        case (1, 0): return .http10
+        default: throw HTTPParseError(505, "HTTP/\(major).\(minor) is not supported")
+        }
+    }
+
+    /// origin-form (`/path`), absolute-form (`http://host/path`, which servers must accept) or
+    /// asterisk-form for OPTIONS. Authority-form (CONNECT) is not served.
+    private static func checkTargetForm(_ t: UnsafeBufferPointer<UInt8>, method: String) throws(HTTPParseError) {
+        if t[0] == UInt8(ascii: "/") { return }
+        if t.count == 1, t[0] == UInt8(ascii: "*"), method == "OPTIONS" { return }
+        for scheme in ["http://", "https://"] where t.count > scheme.utf8.count {
+            if zip(t, scheme.utf8).allSatisfy({ ByteClass.lower($0) == $1 }) { return }
+        }
+        throw HTTPParseError(400, "malformed request target")
+    }
+
+    private static func parseField(
+        _ p: UnsafeBufferPointer<UInt8>, _ i: inout Int
+    ) throws(HTTPParseError) -> (field: HTTPFields.Field, value: UnsafeBufferPointer<UInt8>) {
+        let nameStart = i
+        while ByteClass.isTokenChar(p[i]) { i += 1 }
+        let nameEnd = i
+        guard nameEnd > nameStart, p[i] == UInt8(ascii: ":") else {
+            throw HTTPParseError(400, nameEnd > nameStart && ByteClass.isWhitespace(p[i])
+                ? "whitespace between a header name and its colon" : "malformed header field name")
+        }
+        i += 1
+        while ByteClass.isWhitespace(p[i]) { i += 1 }
+        let valueStart = i
+        while p[i] != ByteClass.cr {
+            guard ByteClass.isFieldValueChar(p[i]) else { throw HTTPParseError(400, "control character in a header value") }
+            i += 1
+        }
+        guard p[i + 1] == ByteClass.lf else { throw HTTPParseError(400, "bare CR in the request head") }
+        var valueEnd = i
+        while valueEnd > valueStart && ByteClass.isWhitespace(p[valueEnd - 1]) { valueEnd -= 1 }
+        i += 2
+        let nameCount = nameEnd - nameStart
+        let name = String(unsafeUninitializedCapacity: nameCount) { out in
+            for k in 0..<nameCount { out[k] = ByteClass.lower(p[nameStart + k]) }
+            return nameCount
+        }
+        let value = UnsafeBufferPointer(rebasing: p[valueStart..<valueEnd])
+        return (HTTPFields.Field(name: name, value: String(decoding: value, as: UTF8.self)), value)
+    }
+
+    private static func parseContentLength(_ v: UnsafeBufferPointer<UInt8>, limit: Int) throws(HTTPParseError) -> Int {
+        guard !v.isEmpty, v.count <= 18 else {
+            throw HTTPParseError(400, v.isEmpty ? "empty Content-Length" : "Content-Length out of range")
+        }
+        var n = 0
+        for b in v {
+            guard b &- 48 < 10 else { throw HTTPParseError(400, "Content-Length is not a decimal number") }
+            n = n * 10 + Int(b - 48)
+        }
+        if n > limit { throw HTTPParseError(413, "request body larger than \(limit) bytes") }
+        return n
+    }
+}
+
+extension Substring {
+    func trimmingWhitespace() -> Substring {
+        var s = self
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return s
+    }
+}

@@ -1,0 +1,47 @@
+/// What the application answers to a request: a value the event loop executes.
+///
+/// Providers build replies without touching sockets or clocks; the loop owns time and I/O
+/// (DESIGN.md, "The one seam that matters").
+public struct Reply {
+    public enum Body {
+        /// A complete body, sent after `delay` nanoseconds (0: at once).
+        case bytes([UInt8], delay: UInt64)
+        /// A body produced event by event, each event after its own delay.
+        case stream(any EventSource)
+    }
+
+    public var status: Int
+    public var headers: HTTPFields
+    public var body: Body
+    /// Close the connection after this reply even if the client wants to keep it.
+    public var closeConnection: Bool
+
+    public init(status: Int, headers: HTTPFields, body: Body, closeConnection: Bool = false) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.closeConnection = closeConnection
+    }
+
+    /// A JSON reply.
+    public static func json(_ status: Int, _ bytes: [UInt8], headers: HTTPFields = HTTPFields(), delay: UInt64 = 0) -> Reply {
+        var all = HTTPFields([HTTPFields.Field(name: "content-type", value: "application/json")])
+        for field in headers { all.append(name: field.name, value: field.value) }
+        return Reply(status: status, headers: all, body: .bytes(bytes, delay: delay))
+    }
+}
+
+/// A lazily produced stream body: the loop asks for one event at a time, so a stream in
+/// flight holds its position in the reply and no prebuilt body.
+///
+/// For each event the loop first calls `nextDelay()`, waits until the start of the stream plus
+/// the sum of all delays so far (an absolute deadline, so error never accumulates), then calls
+/// `writeNext(into:)`.
+public protocol EventSource {
+    /// Nanoseconds between the previous event (or the start of the stream) and the next one,
+    /// or nil when the stream has ended.
+    mutating func nextDelay() -> UInt64?
+
+    /// Appends the bytes of the event whose delay was just returned.
+    mutating func writeNext(into out: inout [UInt8])
+}

@@ -1,0 +1,161 @@
+/// A strict, incremental HTTP/1.1 request parser: bytes in, requests out, no I/O.
+///
+/// Feed it whatever arrived with `append`, then call `next()` until it answers
+/// `.needMoreData`. Several pipelined requests in one read come out one by one, in order.
+/// The rules are those of DESIGN.md (CRLF only, token names with no space before the colon,
+/// no obs-fold, no control characters in values, one digits-only Content-Length, only
+/// `chunked` as Transfer-Encoding and never with Content-Length, one Host on HTTP/1.1, limits).
+/// After an error the parser stays failed: the connection answers once and closes.
+public struct RequestParser {
+    public struct Limits: Sendable, Equatable {
+        /// Request line plus header fields, including the blank line (larger: 431).
+        public var maxHeadBytes: Int
+        /// Number of header fields (more: 431).
+        public var maxHeaderCount: Int
+        /// Decoded body size (larger: 413).
+        public var maxBodyBytes: Int
+
+        public init(maxHeadBytes: Int = 16 * 1024, maxHeaderCount: Int = 100, maxBodyBytes: Int = 8 * 1024 * 1024) {
+            self.maxHeadBytes = maxHeadBytes
+            self.maxHeaderCount = maxHeaderCount
+            self.maxBodyBytes = maxBodyBytes
+        }
+    }
+
+    public enum Event: Sendable {
+        /// A complete request.
+        case request(HTTPRequest)
+        /// The request asked for `Expect: 100-continue` and its body has not arrived yet:
+        /// send `HTTP/1.1 100 Continue` now, then keep feeding.
+        case continueExpected
+        case needMoreData
+        case error(HTTPParseError)
+    }
+
+    public let limits: Limits
+    private var buffer: [UInt8] = []
+    /// Index of the first byte not yet consumed.
+    private var start = 0
+    /// How far past `start` the search for the end of the head has already looked.
+    private var scanned = 0
+    private var pending: PendingBody?
+    private var failure: HTTPParseError?
+
+    private struct PendingBody {
+        var request: HTTPRequest
+        var framing: BodyFraming
+        var expectContinue: Bool
+    }
+
+    enum BodyFraming {
+        case length(Int)
+        case chunked(ChunkedBodyDecoder)
+    }
+
+    public init(limits: Limits = Limits()) {
+        self.limits = limits
+    }
+
+    /// Bytes received but not yet consumed by a complete request.
+    public var bufferedByteCount: Int { buffer.count - start }
+
+    /// Whether a request has begun (some of it arrived) but is not complete.
+    public var hasPartialRequest: Bool { pending != nil || bufferedByteCount > 0 }
+
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        if start > 0 {
+            buffer.removeSubrange(0..<start)
+            start = 0
+        }
+        buffer.append(contentsOf: bytes)
+    }
+
+    public mutating func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { append($0) }
+    }
+
+    public mutating func next() -> Event {
+        if let failure { return .error(failure) }
+        do {
+            let event = try buffer.withUnsafeBufferPointer { (p) throws(HTTPParseError) -> Event in
+                try step(p)
+            }
+            if case .request = event, start == buffer.count {
+                // Everything consumed: give the memory back, an idle connection should hold none.
+                buffer = []
+                start = 0
+            }
+            return event
+        } catch {
+            var located = error
+            if located.target == nil { located.target = pending?.request.target }
+            failure = located
+            return .error(located)
+        }
+    }
+
+    private mutating func step(_ p: UnsafeBufferPointer<UInt8>) throws(HTTPParseError) -> Event {
+        if pending == nil {
+            guard let headEnd = try findHeadEnd(p) else { return .needMoreData }
+            let head = try HeadParser.parse(UnsafeBufferPointer(rebasing: p[start..<headEnd]), limits: limits)
+            start = headEnd
+            scanned = 0
+            pending = PendingBody(request: head.request, framing: head.framing, expectContinue: head.expectContinue)
+        }
+        guard var body = pending else { return .needMoreData }
+        let available = p.count - start
+        switch body.framing {
+        case .length(let length):
+            if available < length {
+                return continueOrWait(&body, bodyStarted: available > 0)
+            }
+            body.request.body = Array(p[start..<start + length])
+            start += length
+        case .chunked(var decoder):
+            let before = start
+            let done = try decoder.decode(p, from: &start, limits: limits)
+            body.framing = .chunked(decoder)
+            if !done {
+                return continueOrWait(&body, bodyStarted: start > before || decoder.hasStarted)
+            }
+            body.request.body = decoder.body
+        }
+        pending = nil
+        return .request(body.request)
+    }
+
+    private mutating func continueOrWait(_ body: inout PendingBody, bodyStarted: Bool) -> Event {
+        let expect = body.expectContinue && !bodyStarted
+        body.expectContinue = false
+        pending = body
+        return expect ? .continueExpected : .needMoreData
+    }
+
+    /// Finds the end of the head (one past its blank line), rejecting bare LF as soon as it is
+    /// seen and an over-long head as soon as it passes the limit.
+    private mutating func findHeadEnd(_ p: UnsafeBufferPointer<UInt8>) throws(HTTPParseError) -> Int? {
+        // RFC 9112 2.2: ignore empty lines before the request line.
+        while p.count - start >= 2, p[start] == ByteClass.cr, p[start + 1] == ByteClass.lf {
+            start += 2
+            scanned = 0
+        }
+        var j = start + scanned
+        while j < p.count {
+            if p[j] == ByteClass.lf {
+                guard j > start, p[j - 1] == ByteClass.cr else { throw HTTPParseError(400, "bare LF in the request head") }
+                if j - start >= 3, p[j - 2] == ByteClass.lf {
+                    if j + 1 - start > limits.maxHeadBytes { throw tooLarge }
+                    return j + 1
+                }
+            }
+            j += 1
+        }
+        scanned = p.count - start
+        if scanned > limits.maxHeadBytes { throw tooLarge }
+        return nil
+    }
+
+    private var tooLarge: HTTPParseError {
+        HTTPParseError(431, "request head larger than \(limits.maxHeadBytes) bytes")
+    }
+}

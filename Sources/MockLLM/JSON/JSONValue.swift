@@ -1,0 +1,68 @@
+/// A decoded JSON document.
+///
+/// Requests are small, so a plain tree is the cheapest faithful representation; objects keep
+/// their members in document order (a linear lookup beats hashing at these sizes).
+public enum JSONValue: Equatable, Sendable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([JSONValue])
+    case object(JSONObject)
+
+    /// The kind of value, worded for error messages ("expected an array, but got a string").
+    public var kindDescription: String {
+        switch self {
+        case .null: "null"
+        case .bool: "a boolean"
+        case .number: "a number"
+        case .string: "a string"
+        case .array: "an array"
+        case .object: "an object"
+        }
+    }
+
+    public var stringValue: String? {
+        if case .string(let s) = self { return s }
+        return nil
+    }
+
+    public var objectValue: JSONObject? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
+
+    public var arrayValue: [JSONValue]? {
+        if case .array(let a) = self { return a }
+        return nil
+    }
+
+    public var isNull: Bool {
+        if case .null = self { return true }
+        return false
+    }
+}
+
+/// A JSON object: members in document order. A repeated key resolves to its last value,
+/// as Python's `json` (what the real APIs run) resolves it.
+public struct JSONObject: Equatable, Sendable {
+    public struct Member: Equatable, Sendable {
+        public var key: String
+        public var value: JSONValue
+    }
+
+    public var members: [Member]
+
+    public init(_ members: [Member] = []) {
+        self.members = members
+    }
+
+    public subscript(key: String) -> JSONValue? {
+        var i = members.count
+        while i > 0 {
+            i -= 1
+            if members[i].key == key { return members[i].value }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,51 @@
+/// An error a client sees, independent of wire shape. Each provider renders it in its own
+/// envelope (OpenAI `{"error":{...}}`, Anthropic `{"type":"error",...}`) with its own type names.
+public struct APIError: Error, Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        case invalidRequest
+        case authentication
+        case permission
+        case notFound
+        case methodNotAllowed
+        case requestTooLarge
+        case rateLimit
+        case server
+        case overloaded
+    }
+
+    public var status: Int
+    public var kind: Kind
+    public var message: String
+    /// The request field at fault (`messages[0].content`), where there is one.
+    public var param: String?
+    /// A machine-readable code (`missing_required_parameter`, `invalid_type`, ...).
+    public var code: String?
+    /// Extra response headers (`allow` for 405, `retry-after` for 429).
+    public var headers: HTTPFields
+
+    public init(
+        status: Int, kind: Kind, message: String, param: String? = nil, code: String? = nil,
+        headers: HTTPFields = HTTPFields()
+    ) {
+        self.status = status
+        self.kind = kind
+        self.message = message
+        self.param = param
+        self.code = code
+        self.headers = headers
+    }
+
+    public static func invalidRequest(_ message: String, param: String? = nil, code: String? = nil) -> APIError {
+        APIError(status: 400, kind: .invalidRequest, message: message, param: param, code: code)
+    }
+
+    /// The error for an HTTP-level refusal by the request parser.
+    public init(_ parseError: HTTPParseError) {
+        let kind: Kind = switch parseError.status {
+        case 413: .requestTooLarge
+        case 500...: .server
+        default: .invalidRequest
+        }
+        self.init(status: parseError.status, kind: kind, message: "Malformed HTTP request: \(parseError.reason).")
+    }
+}

@@ -1,0 +1,71 @@
+/// OpenAI Chat Completions, `POST /v1/chat/completions`: JSON and server-sent events.
+public enum OpenAIChat: Provider {
+    public static let metadata = ProviderMetadata(
+        name: "openai",
+        version: "1.0.0",
+        description: "OpenAI Chat Completions API provider",
+        endpoints: [
+            Endpoint(method: "POST", path: "/v1/chat/completions", handlerName: "handle_chat_completion", handler: chatCompletion),
+        ],
+        models: ["gpt-3.5-turbo", "gpt-4", "gpt-4-turbo", "gpt-4o", "gpt-4o-mini"],
+        capabilities: Capabilities(streaming: true, functionCalling: false, vision: true))
+
+    public static func errorReply(_ error: APIError) -> Reply {
+        OpenAIErrors.reply(error)
+    }
+
+    /// The original's message for a conversation without a user message.
+    static let noUserMessage = "No user message found in request"
+
+    static func chatCompletion(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+        let request: OpenAIChatRequest
+        do {
+            request = try OpenAIChatRequest(try RequestFields.parseBody(http.body))
+        } catch let problem as BodyProblem {
+            return errorReply(OpenAIErrors.error(for: problem))
+        } catch let problem as FieldProblem {
+            return errorReply(OpenAIErrors.error(for: problem))
+        } catch {
+            return errorReply(APIError(status: 500, kind: .server, message: "\(error)"))
+        }
+        guard let prompt = request.messages.lastUserText else {
+            return errorReply(.invalidRequest(noUserMessage, param: "messages"))
+        }
+        var text = context.script.reply(forPrompt: prompt)
+        var finishReason = "stop"
+        if let max = request.maxTokens, let cut = TokenEstimator.prefix(text, maxTokens: max) {
+            text = String(cut)
+            finishReason = "length"
+        }
+        let usage = OpenAIUsage(promptTokens: request.messages.promptTokens, completionTokens: TokenEstimator.count(text))
+        let id = "mock-" + context.random.uuidString()
+        let pacing = context.script.pacing
+        if request.stream {
+            let stream = OpenAIChatStream(
+                id: id, created: context.now, model: request.model, text: text, finishReason: finishReason,
+                usage: usage, includeUsage: request.includeUsage, pacing: pacing, random: context.random.fork())
+            return Reply(status: 200, headers: sseHeaders, body: .stream(stream))
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(256 + text.utf8.count)
+        out.append(ascii: "{\"id\":")
+        out.append(jsonString: id)
+        out.append(ascii: ",\"object\":\"chat.completion\",\"created\":")
+        out.append(decimal: context.now)
+        out.append(ascii: ",\"model\":")
+        out.append(jsonString: request.model)
+        out.append(ascii: ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":")
+        out.append(jsonString: text)
+        out.append(ascii: "},\"finish_reason\":")
+        out.append(jsonString: finishReason)
+        out.append(ascii: "}],\"usage\":")
+        usage.write(into: &out)
+        out.append(UInt8(ascii: "}"))
+        return Reply.json(200, out, delay: pacing.replyDelay(characterCount: text.unicodeScalars.count))
+    }
+
+    static let sseHeaders = HTTPFields([
+        HTTPFields.Field(name: "content-type", value: "text/event-stream; charset=utf-8"),
+        HTTPFields.Field(name: "cache-control", value: "no-cache"),
+    ])
+}

@@ -1,0 +1,105 @@
+/// A decoded `POST /v1/chat/completions` body: what the mock uses, strictly type-checked.
+/// Parameters it does not use (tools, logprobs, ...) are accepted and ignored.
+struct OpenAIChatRequest {
+    static let roles = ["system", "developer", "user", "assistant", "tool", "function"]
+
+    var model: String
+    var messages: [ChatMessage]
+    var stream: Bool
+    var includeUsage: Bool
+    /// `max_completion_tokens`, else the older `max_tokens`.
+    var maxTokens: Int?
+
+    init(_ body: RequestFields) throws(FieldProblem) {
+        model = try body.string("model", required: true)!
+        guard let rawMessages = try body.array("messages", required: true), !rawMessages.isEmpty else {
+            throw .invalidValue(
+                path: "messages", message: "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+                code: "empty_array")
+        }
+        var messages: [ChatMessage] = []
+        messages.reserveCapacity(rawMessages.count)
+        for (i, raw) in rawMessages.enumerated() {
+            messages.append(try Self.message(raw, path: "messages[\(i)]"))
+        }
+        self.messages = messages
+        stream = try body.bool("stream") ?? false
+        includeUsage = false
+        if let options = try body.object("stream_options") {
+            guard stream else {
+                throw .invalidValue(
+                    path: "stream_options", message: "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+                    code: "invalid_value")
+            }
+            includeUsage = try options.bool("include_usage") ?? false
+        }
+        let maxCompletionTokens = try Self.positive(body, "max_completion_tokens")
+        let legacyMaxTokens = try Self.positive(body, "max_tokens")
+        maxTokens = maxCompletionTokens ?? legacyMaxTokens
+        if let temperature = try body.number("temperature"), !(0...2).contains(temperature) {
+            throw .invalidValue(
+                path: "temperature",
+                message: "Invalid 'temperature': decimal \(temperature < 0 ? "below minimum" : "above maximum") value. "
+                    + "Expected a value \(temperature < 0 ? ">= 0" : "<= 2"), but got \(temperature.formatted) instead.",
+                code: temperature < 0 ? "decimal_below_min_value" : "decimal_above_max_value")
+        }
+        if let n = try body.integer("n"), n != 1 {
+            throw .invalidValue(
+                path: "n", message: n < 1
+                    ? "Invalid 'n': integer below minimum value. Expected a value >= 1, but got \(n) instead."
+                    : "This mock server answers with one choice: 'n' must be 1.",
+                code: n < 1 ? "integer_below_min_value" : "unsupported_value")
+        }
+    }
+
+    private static func positive(_ body: RequestFields, _ key: String) throws(FieldProblem) -> Int? {
+        guard let n = try body.integer(key) else { return nil }
+        if n < 1 {
+            throw .invalidValue(
+                path: key, message: "Invalid '\(key)': integer below minimum value. Expected a value >= 1, but got \(n) instead.",
+                code: "integer_below_min_value")
+        }
+        return n
+    }
+
+    private static func message(_ raw: JSONValue, path: String) throws(FieldProblem) -> ChatMessage {
+        guard case .object(let object) = raw else {
+            throw .wrongType(path: path, expected: "an object", found: raw.kindDescription)
+        }
+        let fields = RequestFields(object, path: path)
+        let role = try fields.string("role", required: true)!
+        guard roles.contains(role) else {
+            let supported = roles.dropLast().map { "'\($0)'" }.joined(separator: ", ") + ", and '\(roles.last!)'"
+            throw .invalidValue(path: "\(path).role", message: "Invalid value: '\(role)'. Supported values are: \(supported).", code: "invalid_value")
+        }
+        // Assistant messages may carry tool calls instead of content; function results may be empty.
+        let contentOptional = role == "assistant" || role == "function"
+        guard let content = object["content"], !(content.isNull && contentOptional) else {
+            if contentOptional { return ChatMessage(role: role, text: "") }
+            throw .missing(path: "\(path).content")
+        }
+        return ChatMessage(role: role, text: try text(of: content, path: "\(path).content"))
+    }
+
+    /// A string, or an array of content parts whose text parts are joined with newlines.
+    static func text(of content: JSONValue, path: String) throws(FieldProblem) -> String {
+        switch content {
+        case .string(let s):
+            return s
+        case .array(let parts):
+            var texts: [String] = []
+            for (i, part) in parts.enumerated() {
+                let partPath = "\(path)[\(i)]"
+                guard case .object(let object) = part else {
+                    throw .wrongType(path: partPath, expected: "an object", found: part.kindDescription)
+                }
+                let fields = RequestFields(object, path: partPath)
+                let type = try fields.string("type", required: true)!
+                if type == "text" { texts.append(try fields.string("text", required: true)!) }
+            }
+            return texts.joined(separator: "\n")
+        default:
+            throw .wrongType(path: path, expected: "a string or an array of content parts", found: content.kindDescription)
+        }
+    }
+}

@@ -1,0 +1,79 @@
+/// A wire protocol of an LLM API: static metadata plus pure handlers.
+///
+/// A provider never touches a socket, a timer or a clock: it decodes a request, asks the script
+/// for the answer and the pacing for the timing, and returns a `Reply` value. Adding a provider
+/// is one new type plus one line in `ProviderTable`.
+public protocol Provider: Sendable {
+    static var metadata: ProviderMetadata { get }
+
+    /// Renders an error in this provider's envelope.
+    static func errorReply(_ error: APIError) -> Reply
+}
+
+/// What a provider declares about itself; the router, `/providers` and `/models` are built from it.
+public struct ProviderMetadata: Sendable {
+    public var name: String
+    public var version: String
+    public var description: String
+    public var endpoints: [Endpoint]
+    public var models: [String]
+    public var capabilities: Capabilities
+
+    public init(name: String, version: String, description: String, endpoints: [Endpoint], models: [String], capabilities: Capabilities) {
+        self.name = name
+        self.version = version
+        self.description = description
+        self.endpoints = endpoints
+        self.models = models
+        self.capabilities = capabilities
+    }
+}
+
+public struct Capabilities: Sendable, Equatable {
+    public var streaming: Bool
+    public var functionCalling: Bool
+    public var vision: Bool
+
+    public init(streaming: Bool, functionCalling: Bool, vision: Bool) {
+        self.streaming = streaming
+        self.functionCalling = functionCalling
+        self.vision = vision
+    }
+}
+
+/// One route a provider serves.
+public struct Endpoint: Sendable {
+    public typealias Handler = @Sendable (HTTPRequest, inout ProviderContext) -> Reply
+
+    public var method: String
+    /// A literal path; `{name}` segments match any one segment.
+    public var path: String
+    /// The handler's name as `/providers` lists it (the original listed Python method names).
+    public var handlerName: String
+    public var handler: Handler
+
+    public init(method: String, path: String, handlerName: String, handler: @escaping Handler) {
+        self.method = method
+        self.path = path
+        self.handlerName = handlerName
+        self.handler = handler
+    }
+}
+
+/// What a handler may use besides the request: the script snapshot, the time, randomness.
+/// Everything a reply depends on comes through here, so tests can fix it.
+public struct ProviderContext: Sendable {
+    public var script: Script
+    /// Unix time in seconds, for `created` fields.
+    public var now: Int
+    public var random: SeededRandom
+    /// Values of the endpoint's `{name}` path segments.
+    public var pathParameters: [String: String]
+
+    public init(script: Script, now: Int, random: SeededRandom, pathParameters: [String: String] = [:]) {
+        self.script = script
+        self.now = now
+        self.random = random
+        self.pathParameters = pathParameters
+    }
+}

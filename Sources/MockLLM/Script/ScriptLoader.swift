@@ -1,0 +1,136 @@
+import Foundation
+import Yams
+
+/// Loads a `responses.yml` into a `Script`, validating everything and locating every problem.
+///
+/// The original's format loads unchanged:
+/// ```yaml
+/// responses:                 # exact prompt -> reply
+///   "hello": "Hello! How can I help you today?"
+/// defaults:
+///   unknown_response: "I don't know the answer to that. This is a mock response."
+/// settings:
+///   lag_enabled: true        # default false
+///   lag_factor: 10           # default 10, must be > 0; higher is faster
+/// ```
+public enum ScriptLoader {
+    public struct Loaded: Sendable {
+        public var script: Script
+        /// Problems that do not stop the script from loading (unknown keys, ...).
+        public var warnings: [ScriptDiagnostic]
+    }
+
+    static let topLevelKeys = ["responses", "defaults", "settings"]
+
+    public static func load(path: String) throws(ScriptLoadError) -> Loaded {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ScriptLoadError(.missingFile, [ScriptDiagnostic(.error, file: path, line: 1, column: 1, message: "file does not exist")])
+        }
+        guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
+            throw ScriptLoadError(.unreadable, [ScriptDiagnostic(.error, file: path, line: 1, column: 1, message: "cannot read the file")])
+        }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw ScriptLoadError(.invalid, [ScriptDiagnostic(.error, file: path, line: 1, column: 1, message: "the file is not valid UTF-8")])
+        }
+        return try parse(yaml: text, file: path)
+    }
+
+    public static func parse(yaml: String, file: String) throws(ScriptLoadError) -> Loaded {
+        var reader = ScriptReader(file: file)
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            reader.report(.error, Self.message(for: error), at: Self.mark(for: error, in: yaml))
+            throw ScriptLoadError(.invalid, reader.diagnostics)
+        }
+        guard let root else {
+            reader.report(.error, "the file is empty: expected a mapping with a 'responses' key", at: nil)
+            throw ScriptLoadError(.invalid, reader.diagnostics)
+        }
+        var script = Script(origin: file)
+        read(root, into: &script, reader: &reader)
+        if reader.hasErrors { throw ScriptLoadError(.invalid, reader.diagnostics) }
+        return Loaded(script: script, warnings: reader.diagnostics)
+    }
+
+    private static func read(_ root: Node, into script: inout Script, reader: inout ScriptReader) {
+        guard case .mapping(let top) = root else {
+            reader.error("YAML file must contain a dictionary (a mapping at the top level), found \(reader.describe(root))", at: root)
+            return
+        }
+        reader.checkKeys(top, known: topLevelKeys, in: "the top level")
+        if let node = top["responses"] {
+            if let responses = reader.mapping(node, "'responses'") {
+                script.responses = readResponses(responses, reader: &reader)
+            }
+        } else {
+            reader.error("YAML file must contain 'responses' key", at: root)
+        }
+        if let node = top["defaults"], let defaults = reader.mapping(node, "'defaults'") {
+            reader.checkKeys(defaults, known: ["unknown_response"], in: "'defaults'")
+            if let value = defaults["unknown_response"], let text = reader.text(value, "'defaults.unknown_response'") {
+                script.defaultReply = text
+            }
+        }
+        if let node = top["settings"], let settings = reader.mapping(node, "'settings'") {
+            script.pacing = readSettings(settings, reader: &reader)
+        }
+    }
+
+    private static func readResponses(_ mapping: Node.Mapping, reader: inout ScriptReader) -> [String: String] {
+        var responses: [String: String] = [:]
+        for (key, value) in mapping {
+            guard let prompt = reader.text(key, "a prompt in 'responses'") else { continue }
+            guard let reply = reader.text(value, "the reply to '\(prompt)'") else { continue }
+            responses[prompt] = reply
+        }
+        return responses
+    }
+
+    private static func readSettings(_ settings: Node.Mapping, reader: inout ScriptReader) -> Pacing {
+        reader.checkKeys(settings, known: ["lag_enabled", "lag_factor"], in: "'settings'")
+        var enabled = false
+        var factor = 10.0
+        if let node = settings["lag_enabled"], let value = reader.bool(node, "'settings.lag_enabled'") {
+            enabled = value
+        }
+        if let node = settings["lag_factor"], let value = reader.number(node, "'settings.lag_factor'") {
+            if value > 0 {
+                factor = value
+            } else {
+                reader.error("'settings.lag_factor' must be greater than 0 (higher is faster), found \(value.formatted)", at: node)
+            }
+        }
+        return enabled ? .seedLag(factor: factor) : .immediate
+    }
+
+    private static func message(for error: Error) -> String {
+        guard let yamlError = error as? YamlError else { return "invalid YAML: \(error)" }
+        switch yamlError {
+        case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _),
+             .composer(let context, let problem, _, _):
+            let prefix = context.map { "\($0.text) " } ?? ""
+            return "invalid YAML: \(prefix)\(problem)"
+        case .duplicatedKeysInMapping(let duplicates, _):
+            return "invalid YAML: duplicate key \(duplicates.sorted().map { "'\($0)'" }.joined(separator: ", "))"
+        case .reader(let problem, _, _, _):
+            return "invalid YAML: \(problem)"
+        default:
+            return "invalid YAML: \(yamlError)"
+        }
+    }
+
+    private static func mark(for error: Error, in yaml: String) -> Mark? {
+        guard let yamlError = error as? YamlError else { return nil }
+        switch yamlError {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
+            return mark
+        case .duplicatedKeysInMapping(_, let context):
+            return context.mark
+        default:
+            return nil
+        }
+    }
+}

@@ -1,0 +1,88 @@
+/// The server's own endpoints, beside the providers': health and introspection.
+struct BuiltinEndpoint: Sendable {
+    let method: String
+    let path: String
+    let reply: @Sendable (HTTPRequest) -> Reply
+
+    static func all(providers: [any Provider.Type]) -> [BuiltinEndpoint] {
+        let health = Introspection.health
+        let models = Introspection.models(providers)
+        let listing = Introspection.providers(providers)
+        return [
+            BuiltinEndpoint(method: "GET", path: "/health") { _ in Reply.json(200, health) },
+            BuiltinEndpoint(method: "GET", path: "/models") { _ in Reply.json(200, models) },
+            BuiltinEndpoint(method: "GET", path: "/providers") { _ in Reply.json(200, listing) },
+        ]
+    }
+}
+
+/// Bodies of the introspection endpoints, generated from the provider table (so they can never
+/// disagree with what is served) in the original's shapes.
+enum Introspection {
+    static let health: [UInt8] = Array(#"{"status":"ok"}"#.utf8)
+
+    /// `{"models":[...],"by_provider":{"openai":[...],...}}`
+    static func models(_ providers: [any Provider.Type]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.append(ascii: "{\"models\":")
+        appendStrings(providers.flatMap { $0.metadata.models }, to: &out)
+        out.append(ascii: ",\"by_provider\":{")
+        for (i, provider) in providers.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(jsonString: provider.metadata.name)
+            out.append(UInt8(ascii: ":"))
+            appendStrings(provider.metadata.models, to: &out)
+        }
+        out.append(ascii: "}}")
+        return out
+    }
+
+    /// `{"openai":{"version":..,"description":..,"endpoints":[{"path","method","handler"}],"models":[..],"capabilities":{..}}}`
+    static func providers(_ providers: [any Provider.Type]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        for (i, provider) in providers.enumerated() {
+            let m = provider.metadata
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(jsonString: m.name)
+            out.append(ascii: ":{\"version\":")
+            out.append(jsonString: m.version)
+            out.append(ascii: ",\"description\":")
+            out.append(jsonString: m.description)
+            out.append(ascii: ",\"endpoints\":[")
+            for (k, endpoint) in m.endpoints.enumerated() {
+                if k > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(ascii: "{\"path\":")
+                out.append(jsonString: endpoint.path)
+                out.append(ascii: ",\"method\":")
+                out.append(jsonString: endpoint.method)
+                out.append(ascii: ",\"handler\":")
+                out.append(jsonString: endpoint.handlerName)
+                out.append(UInt8(ascii: "}"))
+            }
+            out.append(ascii: "],\"models\":")
+            appendStrings(m.models, to: &out)
+            out.append(ascii: ",\"capabilities\":{\"streaming\":")
+            appendBool(m.capabilities.streaming, to: &out)
+            out.append(ascii: ",\"function_calling\":")
+            appendBool(m.capabilities.functionCalling, to: &out)
+            out.append(ascii: ",\"vision\":")
+            appendBool(m.capabilities.vision, to: &out)
+            out.append(ascii: "}}")
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    static func appendStrings(_ strings: [String], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        for (i, s) in strings.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(jsonString: s)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    static func appendBool(_ value: Bool, to out: inout [UInt8]) {
+        if value { out.append(ascii: "true") } else { out.append(ascii: "false") }
+    }
+}

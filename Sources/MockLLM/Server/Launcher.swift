@@ -1,0 +1,98 @@
+import Foundation
+import Logging
+
+/// What the `serve`/`start` and `validate` commands do, kept out of the executable so it can be
+/// tested; `main.swift` only parses arguments.
+public enum Launcher {
+    public static let version = "0.1.0"
+
+    /// Command-line values; nil means "not given" (then the environment, then the default).
+    public struct ServeOptions: Sendable {
+        public var host: String?
+        public var port: Int?
+        public var responses: String?
+        public var seed: UInt64?
+
+        public init(host: String? = nil, port: Int? = nil, responses: String? = nil, seed: UInt64? = nil) {
+            self.host = host
+            self.port = port
+            self.responses = responses
+            self.seed = seed
+        }
+    }
+
+    /// Starts the server and blocks until it stops; returns the process exit status.
+    public static func serve(_ options: ServeOptions, environment: [String: String], logger: Logger) -> Int32 {
+        let host = options.host ?? environment["MOCKLLM_HOST"] ?? "127.0.0.1"
+        let port: Int
+        if let given = options.port {
+            port = given
+        } else if let text = environment["MOCKLLM_PORT"] {
+            guard let parsed = Int(text), (0...65535).contains(parsed) else {
+                printError("mockllm: MOCKLLM_PORT must be a port number (0-65535), got '\(text)'")
+                return 2
+            }
+            port = parsed
+        } else {
+            port = 8000
+        }
+        let script: Script
+        switch loadScript(named: options.responses ?? environment["MOCKLLM_RESPONSES_FILE"]) {
+        case .success(let loaded):
+            for warning in loaded.warnings { logger.warning("\(warning)") }
+            script = loaded.script
+        case .failure(let error):
+            printError("mockllm: cannot load the script:")
+            for diagnostic in error.diagnostics { printError("  \(diagnostic)") }
+            return 2
+        }
+        let configuration = ServerConfiguration(host: host, port: port, script: script, seed: options.seed, handleSignals: true)
+        let server: MockServer
+        do {
+            server = try MockServer(configuration: configuration, logger: logger)
+        } catch {
+            let reason = error.isAddressInUse ? "address already in use" : error.message
+            printError("mockllm: cannot listen on \(SocketAddress.display(host: host, port: port)): \(reason)")
+            return 1
+        }
+        logger.info("mockllm \(version) listening on \(server.baseURL) with \(script.origin) (\(script.summary))")
+        server.run()
+        logger.info("stopped")
+        return 0
+    }
+
+    /// The script to serve: the named file, else ./responses.yml if present, else the embedded one.
+    static func loadScript(named path: String?) -> Result<ScriptLoader.Loaded, ScriptLoadError> {
+        if let path {
+            return Result { () throws(ScriptLoadError) in try ScriptLoader.load(path: path) }
+        }
+        if FileManager.default.fileExists(atPath: "responses.yml") {
+            return Result { () throws(ScriptLoadError) in try ScriptLoader.load(path: "responses.yml") }
+        }
+        return .success(ScriptLoader.Loaded(script: EmbeddedScript.load(), warnings: []))
+    }
+
+    /// `mockllm validate FILE`, with the original's messages and exit codes: 0 valid, 1 invalid,
+    /// 2 missing file.
+    public static func validate(path: String) -> Int32 {
+        do {
+            let loaded = try ScriptLoader.load(path: path)
+            print("✓ Valid responses file")
+            print("Found \(loaded.script.responses.count) responses")
+            for warning in loaded.warnings { print(warning) }
+            return 0
+        } catch {
+            if error.kind == .missingFile {
+                printError("Error: Invalid value for 'RESPONSES_FILE': Path '\(path)' does not exist.")
+                return 2
+            }
+            print("✗ Invalid responses file")
+            for diagnostic in error.diagnostics { print(diagnostic) }
+            return 1
+        }
+    }
+
+    static func printError(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}

@@ -1,0 +1,41 @@
+/// A route path: literal segments and `{name}` parameters, which may carry a literal suffix
+/// within their segment (`/v1beta/models/{model}:generateContent`).
+struct PathPattern: Sendable, Equatable {
+    enum Segment: Sendable, Equatable {
+        case literal(String)
+        case parameter(name: String, suffix: String)
+    }
+
+    let text: String
+    let segments: [Segment]
+
+    init(_ text: String) {
+        self.text = text
+        segments = text.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map { part in
+            guard part.hasPrefix("{"), let close = part.firstIndex(of: "}") else { return .literal(String(part)) }
+            let name = String(part[part.index(after: part.startIndex)..<close])
+            return .parameter(name: name, suffix: String(part[part.index(after: close)...]))
+        }
+    }
+
+    var isLiteral: Bool {
+        !segments.contains { if case .parameter = $0 { true } else { false } }
+    }
+
+    /// The parameters if `path` matches.
+    func match(_ path: String) -> [String: String]? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        guard parts.count == segments.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (part, segment) in zip(parts, segments) {
+            switch segment {
+            case .literal(let literal):
+                guard part == literal else { return nil }
+            case .parameter(let name, let suffix):
+                guard part.hasSuffix(suffix), part.count > suffix.count else { return nil }
+                parameters[name] = String(part.dropLast(suffix.count))
+            }
+        }
+        return parameters
+    }
+}

@@ -1,0 +1,25 @@
+/// Everything `MockServer` needs to start.
+public struct ServerConfiguration: Sendable {
+    /// Address to bind; loopback unless told otherwise, so a developer machine is not exposed.
+    public var host: String
+    /// 0 picks a free port (tests); the bound port is `MockServer.port`.
+    public var port: Int
+    public var script: Script
+    /// Fixes ids and jitter for reproducible runs.
+    public var seed: UInt64?
+    public var limits: RequestParser.Limits
+    /// Stop cleanly on SIGINT and SIGTERM (the CLI); tests stop with `MockServer.stop()`.
+    public var handleSignals: Bool
+
+    public init(
+        host: String = "127.0.0.1", port: Int = 8000, script: Script = Script(), seed: UInt64? = nil,
+        limits: RequestParser.Limits = RequestParser.Limits(), handleSignals: Bool = false
+    ) {
+        self.host = host
+        self.port = port
+        self.script = script
+        self.seed = seed
+        self.limits = limits
+        self.handleSignals = handleSignals
+    }
+}

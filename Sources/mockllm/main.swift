@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MockLLM
+
+/// `mockllm`: argument parsing only; the work is in the MockLLM library (`Launcher`).
+struct MockLLMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mockllm",
+        abstract: "A mock LLM API server (OpenAI-compatible) answering from a YAML script.",
+        discussion: "Run without a subcommand to serve. Environment: MOCKLLM_HOST, MOCKLLM_PORT, MOCKLLM_RESPONSES_FILE, MOCKLLM_LOG_LEVEL.",
+        version: Launcher.version,
+        subcommands: [Serve.self, Start.self, Validate.self],
+        defaultSubcommand: Serve.self)
+}
+
+struct LoggingOptions: ParsableArguments {
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env MOCKLLM_LOG_LEVEL; default info).")
+    var logLevel: String?
+
+    func bootstrap() throws -> Logger {
+        let text = logLevel ?? ProcessInfo.processInfo.environment["MOCKLLM_LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw ValidationError("unknown log level '\(text)': use trace, debug, info, notice, warning, error or critical")
+        }
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var logger = Logger(label: "mockllm")
+        logger.logLevel = level
+        return logger
+    }
+}
+
+func checkPort(_ port: Int?) throws {
+    if let port, !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535") }
+}
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the mock API (the default command).")
+
+    @Option(help: "Address to bind (env MOCKLLM_HOST; default 127.0.0.1, use 0.0.0.0 to accept other hosts).")
+    var host: String?
+
+    @Option(help: "Port to listen on (env MOCKLLM_PORT; default 8000; 0 picks a free port).")
+    var port: Int?
+
+    @Option(name: [.customShort("r"), .long], help: "Script file (env MOCKLLM_RESPONSES_FILE; default ./responses.yml, else a built-in script).")
+    var responses: String?
+
+    @Option(help: "Seed for ids and jitter, for reproducible runs.")
+    var seed: UInt64?
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws { try checkPort(port) }
+
+    func run() throws {
+        let logger = try logging.bootstrap()
+        let options = Launcher.ServeOptions(host: host, port: port, responses: responses, seed: seed)
+        throw ExitCode(Launcher.serve(options, environment: ProcessInfo.processInfo.environment, logger: logger))
+    }
+}
+
+/// The original mockllm's command line, accepted unchanged: `-h` is the host there, not help.
+struct Start: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve, with the original mockllm's options (-r FILE, -h HOST, -p PORT).",
+        helpNames: [.long])
+
+    @Option(name: [.customShort("r"), .long], help: "Script file.")
+    var responses: String?
+
+    @Option(name: [.customShort("h"), .long], help: "Address to bind (default 127.0.0.1).")
+    var host: String?
+
+    @Option(name: [.customShort("p"), .long], help: "Port to listen on (default 8000).")
+    var port: Int?
+
+    @Flag(help: "Accepted for compatibility with the original mockllm.")
+    var reload = false
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws { try checkPort(port) }
+
+    func run() throws {
+        let logger = try logging.bootstrap()
+        let options = Launcher.ServeOptions(host: host, port: port, responses: responses)
+        throw ExitCode(Launcher.serve(options, environment: ProcessInfo.processInfo.environment, logger: logger))
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a script file: exit 0 if valid, 1 if invalid, 2 if missing.")
+
+    @Argument(help: "The script file to check.")
+    var responsesFile: String
+
+    func run() throws {
+        throw ExitCode(Launcher.validate(path: responsesFile))
+    }
+}
+
+MockLLMCommand.main()
