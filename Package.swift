@@ -36,6 +36,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MockLLMTests", dependencies: ["MockLLM"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["MockLLM", "mockllm"]),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["MockLLM", "mockllm", .product(name: "Logging", package: "swift-log")]
+        ),
     ]
 )

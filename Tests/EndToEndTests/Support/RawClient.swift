@@ -1,0 +1,191 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A blocking TCP client for end-to-end tests: sends exact bytes, reads exact bytes.
+final class RawClient {
+    private let fd: Int32
+    private var buffer: [UInt8] = []
+    private(set) var closedByPeer = false
+
+    init(port: Int, timeout: Double = 5) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket failed") }
+        var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = UInt16(port).bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else {
+            Glibc.close(fd)
+            throw TestFailure("connect to port \(port) failed: errno \(errno)")
+        }
+    }
+
+    deinit { Glibc.close(fd) }
+
+    func send(_ text: String) throws { try send(Array(text.utf8)) }
+
+    func send(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw TestFailure("send failed: errno \(errno)") }
+            offset += n
+        }
+    }
+
+    /// Half-close: no more bytes from this side.
+    func shutdownWrite() { Glibc.shutdown(fd, Int32(SHUT_WR)) }
+
+    /// Closes with RST instead of FIN.
+    func reset() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        Glibc.close(fd)
+    }
+
+    /// Reads more bytes into the buffer; false on EOF, throws on timeout.
+    @discardableResult
+    private func fill() throws -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if n == 0 {
+            closedByPeer = true
+            return false
+        }
+        if n < 0 {
+            if errno == ECONNRESET {
+                closedByPeer = true
+                return false
+            }
+            throw TestFailure("read timed out or failed (errno \(errno)) with \(buffer.count) bytes buffered")
+        }
+        buffer.append(contentsOf: chunk[0..<n])
+        return true
+    }
+
+    /// Everything until the server closes the connection.
+    func readUntilClose() throws -> [UInt8] {
+        while try fill() {}
+        defer { buffer.removeAll() }
+        return buffer
+    }
+
+    /// True if the server closes the connection (EOF or reset) before the read timeout passes;
+    /// bytes that arrive meanwhile are collected in `unread`.
+    func waitForClose() -> Bool {
+        do {
+            while try fill() {}
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// Bytes received but not consumed by `readResponse`.
+    var unread: [UInt8] { buffer }
+
+    /// Reads exactly one response. `head: true` for a response to HEAD (no body).
+    func readResponse(head: Bool = false) throws -> TestResponse {
+        var headEnd: Int?
+        while headEnd == nil {
+            if let end = Self.find([13, 10, 13, 10], in: buffer) {
+                headEnd = end + 4
+            } else if try !fill() {
+                throw TestFailure("connection closed before a complete response head (\(buffer.count) bytes)")
+            }
+        }
+        let headText = String(decoding: buffer[0..<headEnd!], as: UTF8.self)
+        buffer.removeFirst(headEnd!)
+        var response = try TestResponse(head: headText)
+        if response.status == 100 { return try readResponse(head: head) }
+        if head || response.status == 204 || response.status == 304 { return response }
+        if let length = response.header("content-length").flatMap(Int.init) {
+            while buffer.count < length { guard try fill() else { throw TestFailure("closed inside a body") } }
+            response.body = Array(buffer[0..<length])
+            buffer.removeFirst(length)
+        } else if response.header("transfer-encoding")?.lowercased() == "chunked" {
+            response.body = try readChunkedBody(&response)
+        } else {
+            while try fill() {}
+            response.body = buffer
+            buffer.removeAll()
+        }
+        return response
+    }
+
+    private func readChunkedBody(_ response: inout TestResponse) throws -> [UInt8] {
+        var body: [UInt8] = []
+        while true {
+            var lineEnd = Self.find([13, 10], in: buffer)
+            while lineEnd == nil {
+                guard try fill() else { throw TestFailure("closed inside a chunked body") }
+                lineEnd = Self.find([13, 10], in: buffer)
+            }
+            let sizeText = String(decoding: buffer[0..<lineEnd!], as: UTF8.self)
+            guard let size = Int(sizeText, radix: 16) else { throw TestFailure("bad chunk size '\(sizeText)'") }
+            buffer.removeFirst(lineEnd! + 2)
+            while buffer.count < size + 2 { guard try fill() else { throw TestFailure("closed inside a chunk") } }
+            if size == 0 {
+                buffer.removeFirst(2)
+                return body
+            }
+            response.chunks.append(Array(buffer[0..<size]))
+            body.append(contentsOf: buffer[0..<size])
+            guard buffer[size] == 13, buffer[size + 1] == 10 else { throw TestFailure("chunk not followed by CRLF") }
+            buffer.removeFirst(size + 2)
+        }
+    }
+
+    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+        guard haystack.count >= needle.count else { return nil }
+        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
+            if Array(haystack[i..<i + needle.count]) == needle { return i }
+        }
+        return nil
+    }
+}
+
+/// A parsed response.
+struct TestResponse {
+    var status: Int
+    var headers: [(name: String, value: String)]
+    var body: [UInt8] = []
+    /// The chunks of a chunked body, as sent.
+    var chunks: [[UInt8]] = []
+
+    init(head: String) throws {
+        var lines = head.components(separatedBy: "\r\n")
+        let statusLine = lines.removeFirst().split(separator: " ", maxSplits: 2)
+        guard statusLine.count >= 2, statusLine[0] == "HTTP/1.1", let status = Int(statusLine[1]) else {
+            throw TestFailure("bad status line in \(head.debugDescription)")
+        }
+        self.status = status
+        headers = lines.filter { !$0.isEmpty }.map { line in
+            let colon = line.firstIndex(of: ":")!
+            return (String(line[..<colon]).lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }
+    }
+
+    func header(_ name: String) -> String? {
+        headers.first { $0.name == name.lowercased() }?.value
+    }
+
+    var text: String { String(decoding: body, as: UTF8.self) }
+
+    func json() throws -> [String: Any] {
+        guard let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
+            throw TestFailure("body is not a JSON object: \(text)")
+        }
+        return object
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Logging
+import MockLLM
+
+/// A real server on an ephemeral loopback port, running its loop on its own thread.
+final class TestServer: Sendable {
+    let server: MockServer
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(script: Script = Script(), seed: UInt64? = 42, limits: RequestParser.Limits = RequestParser.Limits()) throws {
+        server = try MockServer(configuration: ServerConfiguration(
+            host: "127.0.0.1", port: 0, script: script, seed: seed, limits: limits),
+            logger: Self.quietLogger)
+        let server = self.server
+        let finished = self.finished
+        let thread = Thread {
+            server.run()
+            finished.signal()
+        }
+        thread.start()
+    }
+
+    static let quietLogger: Logger = {
+        var logger = Logger(label: "mockllm-test")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    var port: Int { server.port }
+
+    /// Stops the server and waits for its loop to end; returns the loop's open handle count.
+    @discardableResult
+    func stop() -> Int {
+        server.stop()
+        finished.wait()
+        return server.openHandleCount
+    }
+
+    func client(timeout: Double = 5) throws -> RawClient {
+        try RawClient(port: port, timeout: timeout)
+    }
+}
+
+/// Runs `body` against a fresh server, then stops it and checks the loop closed every handle.
+func withServer<T>(
+    script: Script = Script(), seed: UInt64? = 42, limits: RequestParser.Limits = RequestParser.Limits(),
+    _ body: (TestServer) throws -> T
+) throws -> T {
+    let server = try TestServer(script: script, seed: seed, limits: limits)
+    do {
+        let result = try body(server)
+        let leftover = server.stop()
+        guard leftover == 0 else { throw TestFailure("\(leftover) libuv handle(s) still open after stop") }
+        return result
+    } catch {
+        server.stop()
+        throw error
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
