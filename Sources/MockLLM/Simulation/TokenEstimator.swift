@@ -3,15 +3,15 @@
 /// No tokenizer is downloaded or bundled (the original blocked for seconds fetching one). The
 /// estimate splits text into pieces the way BPE tokenizers of the cl100k family tend to, and
 /// counts one token per piece:
-/// - a run of letters, with the single space before it, in pieces of at most 6 letters
-///   (`" today"` is one token, `" phenomenon"` two);
+/// - a run of letters, with the single space before it, in pieces of at most 8 letters
+///   (`" capital"` is one token, `" phenomenon"` two);
 /// - a run of digits in groups of at most 3 (`"2026"` is two);
 /// - every other visible character on its own: punctuation, symbols, emoji, each CJK ideograph
 ///   (a single space before it joins it);
 /// - a run of other whitespace (newlines, repeated spaces) as one piece.
 /// English prose comes out within about 10-15% of cl100k.
 public enum TokenEstimator {
-    public static let lettersPerPiece = 6
+    public static let lettersPerPiece = 8
     public static let digitsPerPiece = 3
 
     private enum Kind: Equatable {

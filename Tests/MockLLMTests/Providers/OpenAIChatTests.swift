@@ -1,0 +1,127 @@
+@testable import MockLLM
+import Testing
+
+/// Byte-for-byte checks of the OpenAI chat provider, without a server.
+@Suite("OpenAI chat provider")
+struct OpenAIChatTests {
+    let script = Script(responses: ["hello": "Hi \"you\"\n", "ping": "pong"], defaultReply: "default")
+
+    func context(seed: UInt64 = 5) -> ProviderContext {
+        ProviderContext(script: script, now: 1_700_000_000, random: SeededRandom(seed: seed))
+    }
+
+    func call(_ body: String, seed: UInt64 = 5) -> Reply {
+        var ctx = context(seed: seed)
+        return OpenAIChat.chatCompletion(HTTPRequest(method: "POST", target: "/v1/chat/completions", body: Array(body.utf8)), &ctx)
+    }
+
+    func expectedID(seed: UInt64 = 5) -> String {
+        var random = SeededRandom(seed: seed)
+        return "mock-" + random.uuidString()
+    }
+
+    func bodyText(_ reply: Reply) -> String { String(decoding: reply.bodyBytes, as: UTF8.self) }
+
+    /// Runs a stream source to the end, returning (delay, event) pairs.
+    func events(_ reply: Reply) -> [(UInt64, String)] {
+        guard case .stream(var source) = reply.body else { return [] }
+        var result: [(UInt64, String)] = []
+        while let delay = source.nextDelay() {
+            var out: [UInt8] = []
+            source.writeNext(into: &out)
+            result.append((delay, String(decoding: out, as: UTF8.self)))
+        }
+        return result
+    }
+
+    @Test func nonStreamReplyHasTheOriginalsByteLayout() {
+        let reply = call(#"{"model":"gpt-4","messages":[{"role":"user","content":"hello"}]}"#)
+        #expect(reply.status == 200)
+        let id = expectedID()
+        #expect(bodyText(reply) == #"{"id":"\#(id)","object":"chat.completion","created":1700000000,"model":"gpt-4","choices":[{"index":0,"message":{"role":"assistant","content":"Hi \"you\"\n"},"finish_reason":"stop"}],"usage":{"prompt_tokens":8,"completion_tokens":5,"total_tokens":13}}"#)
+    }
+
+    @Test func streamHasTheOriginalsEventLayout() {
+        let reply = call(#"{"model":"m","stream":true,"messages":[{"role":"user","content":"ping"}]}"#)
+        #expect(reply.headers["content-type"] == "text/event-stream; charset=utf-8")
+        let head = #"data: {"id":"\#(expectedID())","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":["#
+        let all = events(reply)
+        #expect(all.map(\.1) == [
+            head + #"{"delta":{"role":"assistant","content":null},"index":0,"finish_reason":null}]}"# + "\n\n",
+            head + #"{"delta":{"role":null,"content":"p"},"index":0,"finish_reason":null}]}"# + "\n\n",
+            head + #"{"delta":{"role":null,"content":"o"},"index":0,"finish_reason":null}]}"# + "\n\n",
+            head + #"{"delta":{"role":null,"content":"n"},"index":0,"finish_reason":null}]}"# + "\n\n",
+            head + #"{"delta":{"role":null,"content":"g"},"index":0,"finish_reason":null}]}"# + "\n\n",
+            head + #"{"delta":{},"index":0,"finish_reason":"stop"}]}"# + "\n\n",
+            "data: [DONE]\n\n",
+        ])
+        #expect(all.allSatisfy { $0.0 == 0 })
+    }
+
+    @Test func includeUsageAddsAUsageChunkWithEmptyChoices() {
+        let reply = call(#"{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"ping"}]}"#)
+        let all = events(reply).map(\.1)
+        #expect(all.count == 8)
+        #expect(all[0].hasSuffix(#"}],"usage":null}"# + "\n\n"))
+        #expect(all[6].hasSuffix(#""choices":[],"usage":{"prompt_tokens":8,"completion_tokens":1,"total_tokens":9}}"# + "\n\n"))
+        #expect(all[7] == "data: [DONE]\n\n")
+    }
+
+    @Test func lagPacesEachCharacterButNotTheFrame() {
+        let lagged = Script(responses: ["ping": "pong"], pacing: .seedLag(factor: 10))
+        var ctx = ProviderContext(script: lagged, now: 0, random: SeededRandom(seed: 3))
+        let reply = OpenAIChat.chatCompletion(HTTPRequest(method: "POST", target: "/", body: Array(#"{"model":"m","stream":true,"messages":[{"role":"user","content":"ping"}]}"#.utf8)), &ctx)
+        let delays = events(reply).map(\.0)
+        #expect(delays.count == 7)
+        #expect(delays[0] == 0 && delays[5] == 0 && delays[6] == 0)
+        #expect(delays[1...4].allSatisfy { (5_000_000...15_000_000).contains($0) })
+    }
+
+    @Test func maxTokensCutsTheReplyWithFinishReasonLength() {
+        let long = Script(responses: ["q": "Hello! How can I help you today?"])
+        var ctx = ProviderContext(script: long, now: 0, random: SeededRandom(seed: 1))
+        let reply = OpenAIChat.chatCompletion(HTTPRequest(method: "POST", target: "/", body: Array(#"{"model":"m","max_tokens":3,"messages":[{"role":"user","content":"q"}]}"#.utf8)), &ctx)
+        let text = String(decoding: reply.bodyBytes, as: UTF8.self)
+        #expect(text.contains(#""content":"Hello! How""#))
+        #expect(text.contains(#""finish_reason":"length""#))
+        #expect(text.contains(#""completion_tokens":3"#))
+    }
+
+    @Test func contentPartsAreJoinedAndOtherRolesIgnored() {
+        let reply = call(#"{"model":"m","messages":[{"role":"user","content":"ping"},{"role":"assistant","content":null},{"role":"user","content":[{"type":"text","text":"hel"},{"type":"image_url","image_url":{"url":"x"}}]},{"role":"system","content":"s"}]}"#)
+        #expect(bodyText(reply).contains(#""content":"default""#))
+        let joined = call(#"{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"hello"}]}]}"#)
+        #expect(bodyText(joined).contains(#""content":"Hi \"you\"\n""#))
+    }
+
+    @Test(arguments: [
+        (#"{"messages":[{"role":"user","content":"x"}]}"#, "Missing required parameter: 'model'.", "model"),
+        (#"{"model":"m"}"#, "Missing required parameter: 'messages'.", "messages"),
+        (#"{"model":"m","messages":"hi"}"#, "Invalid type for 'messages': expected an array, but got a string instead.", "messages"),
+        (#"{"model":"m","messages":[]}"#, "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", "messages"),
+        (#"{"model":"m","messages":[{"content":"x"}]}"#, "Missing required parameter: 'messages[0].role'.", "messages[0].role"),
+        (#"{"model":"m","messages":[{"role":"user"}]}"#, "Missing required parameter: 'messages[0].content'.", "messages[0].content"),
+        (#"{"model":"m","messages":[{"role":"user","content":5}]}"#, "Invalid type for 'messages[0].content': expected a string or an array of content parts, but got a number instead.", "messages[0].content"),
+        (#"{"model":7,"messages":[{"role":"user","content":"x"}]}"#, "Invalid type for 'model': expected a string, but got a number instead.", "model"),
+        (#"{"model":"m","stream":"yes","messages":[{"role":"user","content":"x"}]}"#, "Invalid type for 'stream': expected a boolean, but got a string instead.", "stream"),
+        (#"{"model":"m","max_tokens":0,"messages":[{"role":"user","content":"x"}]}"#, "Invalid 'max_tokens': integer below minimum value. Expected a value >= 1, but got 0 instead.", "max_tokens"),
+        (#"{"model":"m","stream_options":{"include_usage":true},"messages":[{"role":"user","content":"x"}]}"#, "The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options"),
+        (#"{"model":"m","messages":[{"role":"system","content":"x"}]}"#, "No user message found in request", "messages"),
+    ])
+    func invalidRequestsGetOpenAIErrors(body: String, message: String, param: String) {
+        let reply = call(body)
+        #expect(reply.status == 400)
+        let text = bodyText(reply)
+        var expected: [UInt8] = []
+        expected.append(jsonString: message)
+        #expect(text.hasPrefix(#"{"error":{"message":"# + String(decoding: expected, as: UTF8.self) + #","type":"invalid_request_error","param":""# + param + "\""), "\(text)")
+    }
+
+    @Test(arguments: ["", "{", "[1]", "null", "\"x\""])
+    func bodiesThatAreNotAJSONObjectAre400(body: String) {
+        let reply = call(body)
+        #expect(reply.status == 400)
+        #expect(bodyText(reply).hasPrefix(#"{"error":{"message":"#))
+        #expect(bodyText(reply).contains(#""type":"invalid_request_error""#))
+    }
+}

@@ -1,0 +1,44 @@
+@testable import MockLLM
+import Testing
+
+@Suite("Routing")
+struct RouterTests {
+    let router = Router(providers: providerTable, builtins: BuiltinEndpoint.all(providers: providerTable))
+
+    @Test func findsProviderEndpointsAndBuiltins() {
+        guard case .route(let route, _) = router.match(method: "POST", path: "/v1/chat/completions") else {
+            Issue.record("no route")
+            return
+        }
+        #expect(route.pattern.text == "/v1/chat/completions")
+        guard case .route = router.match(method: "GET", path: "/health") else { Issue.record("no health"); return }
+        guard case .route = router.match(method: "HEAD", path: "/health") else { Issue.record("no HEAD"); return }
+    }
+
+    @Test func wrongMethodListsTheAllowedOnes() {
+        guard case .methodNotAllowed(let allowed) = router.match(method: "GET", path: "/v1/chat/completions") else {
+            Issue.record("expected 405")
+            return
+        }
+        #expect(allowed == ["POST"])
+    }
+
+    @Test func unknownPathIsNotFound() {
+        guard case .notFound = router.match(method: "GET", path: "/v1/nothing") else { Issue.record("expected 404"); return }
+    }
+
+    @Test func patternsCaptureSegmentsAndSuffixes() {
+        let p = PathPattern("/v1beta/models/{model}:generateContent")
+        #expect(p.match("/v1beta/models/gemini-pro:generateContent") == ["model": "gemini-pro"])
+        #expect(p.match("/v1beta/models/:generateContent") == nil)
+        #expect(p.match("/v1beta/models/x:other") == nil)
+        #expect(PathPattern("/v1/models/{id}").match("/v1/models/gpt-4") == ["id": "gpt-4"])
+        #expect(PathPattern("/v1/models/{id}").match("/v1/models/a/b") == nil)
+    }
+
+    @Test func httpDateIsIMFFixdate() {
+        #expect(HTTPDate.format(unixSeconds: 784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
+        #expect(HTTPDate.format(unixSeconds: 0) == "Thu, 01 Jan 1970 00:00:00 GMT")
+        #expect(HTTPDate.format(unixSeconds: 1_795_609_276) == "Wed, 25 Nov 2026 12:21:16 GMT")
+    }
+}
