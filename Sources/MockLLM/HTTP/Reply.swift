@@ -25,10 +25,12 @@ public struct Reply {
 
     /// A JSON reply.
     public static func json(_ status: Int, _ bytes: [UInt8], headers: HTTPFields = HTTPFields(), delay: UInt64 = 0) -> Reply {
-        var all = HTTPFields([HTTPFields.Field(name: "content-type", value: "application/json")])
+        var all = jsonHeaders
         for field in headers { all.append(name: field.name, value: field.value) }
         return Reply(status: status, headers: all, body: .bytes(bytes, delay: delay))
     }
+
+    private static let jsonHeaders = HTTPFields([HTTPFields.Field(name: "content-type", value: "application/json")])
 }
 
 /// A lazily produced stream body: the loop asks for one event at a time, so a stream in

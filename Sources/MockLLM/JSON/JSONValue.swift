@@ -58,10 +58,12 @@ public struct JSONObject: Equatable, Sendable {
     }
 
     public subscript(key: String) -> JSONValue? {
+        // Comparing lengths first skips the slow path of String equality for most keys.
+        let length = key.utf8.count
         var i = members.count
         while i > 0 {
             i -= 1
-            if members[i].key == key { return members[i].value }
+            if members[i].key.utf8.count == length && members[i].key == key { return members[i].value }
         }
         return nil
     }

@@ -61,7 +61,8 @@ public enum OpenAIChat: Provider {
         out.append(ascii: "}],\"usage\":")
         usage.write(into: &out)
         out.append(UInt8(ascii: "}"))
-        return Reply.json(200, out, delay: pacing.replyDelay(characterCount: text.unicodeScalars.count))
+        let delay = pacing == .immediate ? 0 : pacing.replyDelay(characterCount: text.unicodeScalars.count)
+        return Reply.json(200, out, delay: delay)
     }
 
     static let sseHeaders = HTTPFields([

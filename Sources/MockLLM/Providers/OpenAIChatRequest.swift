@@ -20,7 +20,7 @@ struct OpenAIChatRequest {
         var messages: [ChatMessage] = []
         messages.reserveCapacity(rawMessages.count)
         for (i, raw) in rawMessages.enumerated() {
-            messages.append(try Self.message(raw, path: "messages[\(i)]"))
+            messages.append(try Self.message(raw, index: i))
         }
         self.messages = messages
         stream = try body.bool("stream") ?? false
@@ -52,54 +52,51 @@ struct OpenAIChatRequest {
         }
     }
 
-    private static func positive(_ body: RequestFields, _ key: String) throws(FieldProblem) -> Int? {
+    private static func positive(_ body: RequestFields, _ key: StaticString) throws(FieldProblem) -> Int? {
         guard let n = try body.integer(key) else { return nil }
         if n < 1 {
             throw .invalidValue(
-                path: key, message: "Invalid '\(key)': integer below minimum value. Expected a value >= 1, but got \(n) instead.",
+                path: body.childPath(key), message: "Invalid '\(key)': integer below minimum value. Expected a value >= 1, but got \(n) instead.",
                 code: "integer_below_min_value")
         }
         return n
     }
 
-    private static func message(_ raw: JSONValue, path: String) throws(FieldProblem) -> ChatMessage {
-        guard case .object(let object) = raw else {
-            throw .wrongType(path: path, expected: "an object", found: raw.kindDescription)
+    private static func message(_ raw: JSONNode, index: Int) throws(FieldProblem) -> ChatMessage {
+        let fields = RequestFields(raw, path: "messages", index: index)
+        guard raw.isObject else {
+            throw .wrongType(path: fields.path, expected: "an object", found: raw.kindDescription)
         }
-        let fields = RequestFields(object, path: path)
         let role = try fields.string("role", required: true)!
         guard roles.contains(role) else {
             let supported = roles.dropLast().map { "'\($0)'" }.joined(separator: ", ") + ", and '\(roles.last!)'"
-            throw .invalidValue(path: "\(path).role", message: "Invalid value: '\(role)'. Supported values are: \(supported).", code: "invalid_value")
+            throw .invalidValue(path: fields.childPath("role"), message: "Invalid value: '\(role)'. Supported values are: \(supported).", code: "invalid_value")
         }
         // Assistant messages may carry tool calls instead of content; function results may be empty.
         let contentOptional = role == "assistant" || role == "function"
-        guard let content = object["content"], !(content.isNull && contentOptional) else {
+        guard let content = fields.node["content"], !(content.isNull && contentOptional) else {
             if contentOptional { return ChatMessage(role: role, text: "") }
-            throw .missing(path: "\(path).content")
+            throw .missing(path: fields.childPath("content"))
         }
-        return ChatMessage(role: role, text: try text(of: content, path: "\(path).content"))
+        return ChatMessage(role: role, text: try text(of: content, in: fields))
     }
 
     /// A string, or an array of content parts whose text parts are joined with newlines.
-    static func text(of content: JSONValue, path: String) throws(FieldProblem) -> String {
-        switch content {
-        case .string(let s):
-            return s
-        case .array(let parts):
-            var texts: [String] = []
-            for (i, part) in parts.enumerated() {
-                let partPath = "\(path)[\(i)]"
-                guard case .object(let object) = part else {
-                    throw .wrongType(path: partPath, expected: "an object", found: part.kindDescription)
-                }
-                let fields = RequestFields(object, path: partPath)
-                let type = try fields.string("type", required: true)!
-                if type == "text" { texts.append(try fields.string("text", required: true)!) }
-            }
-            return texts.joined(separator: "\n")
-        default:
-            throw .wrongType(path: path, expected: "a string or an array of content parts", found: content.kindDescription)
+    static func text(of content: JSONNode, in message: RequestFields) throws(FieldProblem) -> String {
+        if let s = content.string { return s }
+        guard content.isArray else {
+            throw .wrongType(path: message.childPath("content"), expected: "a string or an array of content parts", found: content.kindDescription)
         }
+        let contentPath = message.childPath("content")
+        var texts: [String] = []
+        for (i, part) in content.elements.enumerated() {
+            let fields = RequestFields(part, path: contentPath, index: i)
+            guard part.isObject else {
+                throw .wrongType(path: fields.path, expected: "an object", found: part.kindDescription)
+            }
+            let type = try fields.string("type", required: true)!
+            if type == "text" { texts.append(try fields.string("text", required: true)!) }
+        }
+        return texts.joined(separator: "\n")
     }
 }

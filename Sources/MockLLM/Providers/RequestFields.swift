@@ -13,74 +13,92 @@ public enum FieldProblem: Error, Sendable, Equatable {
     }
 }
 
-/// Typed, strict access to the members of a JSON object, tracking the path for messages
-/// (`messages[2].content`). An explicit `null` counts as absent for optional fields.
-public struct RequestFields: Sendable {
-    public let object: JSONObject
-    public let path: String
+/// Why a body is not a JSON object.
+public enum BodyProblem: Error, Sendable, Equatable {
+    case invalidJSON(JSONParseError)
+    case notAnObject(found: String)
+}
 
-    public init(_ object: JSONObject, path: String = "") {
-        self.object = object
-        self.path = path
+/// Typed, strict access to the members of a JSON object, tracking where it is in the request
+/// for messages (`messages[2].content`). An explicit `null` counts as absent for optional
+/// fields. The path text is only built when a problem is reported.
+public struct RequestFields: Sendable {
+    public let node: JSONNode
+    private let parentPath: String
+    private let index: Int?
+
+    /// - Parameters:
+    ///   - path: where the object is (`""` for the body); with `index`, it is element `index` of that array.
+    public init(_ node: JSONNode, path: String = "", index: Int? = nil) {
+        self.node = node
+        self.parentPath = path
+        self.index = index
     }
 
     /// Parses a request body that must be one JSON object.
     public static func parseBody(_ body: [UInt8]) throws(BodyProblem) -> RequestFields {
-        let value: JSONValue
+        let document: JSONDocument
         do {
-            value = try JSONReader.parse(body)
+            document = try JSONDocument.parse(body)
         } catch {
             throw .invalidJSON(error)
         }
-        guard case .object(let object) = value else { throw .notAnObject(found: value.kindDescription) }
-        return RequestFields(object)
+        guard document.root.isObject else { throw .notAnObject(found: document.root.kindDescription) }
+        return RequestFields(document.root)
     }
 
-    public func childPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    /// Where this object is, e.g. `messages[0]`.
+    public var path: String {
+        guard let index else { return parentPath }
+        return "\(parentPath)[\(index)]"
+    }
 
-    public func value(_ key: String) -> JSONValue? {
-        guard let v = object[key], !v.isNull else { return nil }
+    public func childPath(_ key: StaticString) -> String {
+        childPath(key.description)
+    }
+
+    public func childPath(_ key: String) -> String {
+        let path = self.path
+        return path.isEmpty ? key : "\(path).\(key)"
+    }
+
+    /// The member, unless absent or null.
+    public func value(_ key: StaticString) -> JSONNode? {
+        guard let v = node[key], !v.isNull else { return nil }
         return v
     }
 
-    public func string(_ key: String, required: Bool = false) throws(FieldProblem) -> String? {
-        try typed(key, required: required, expected: "a string") { $0.stringValue }
+    /// Whether the member is present (null included).
+    public func contains(_ key: StaticString) -> Bool { node[key] != nil }
+
+    public func string(_ key: StaticString, required: Bool = false) throws(FieldProblem) -> String? {
+        try typed(key, required: required, expected: "a string") { $0.string }
     }
 
-    public func bool(_ key: String) throws(FieldProblem) -> Bool? {
-        try typed(key, required: false, expected: "a boolean") {
-            if case .bool(let b) = $0 { return b }
-            return nil
-        }
+    public func bool(_ key: StaticString) throws(FieldProblem) -> Bool? {
+        try typed(key, required: false, expected: "a boolean") { $0.bool }
     }
 
-    public func number(_ key: String) throws(FieldProblem) -> Double? {
-        try typed(key, required: false, expected: "a number") {
-            if case .number(let n) = $0 { return n }
-            return nil
-        }
+    public func number(_ key: StaticString) throws(FieldProblem) -> Double? {
+        try typed(key, required: false, expected: "a number") { $0.number }
     }
 
-    public func integer(_ key: String) throws(FieldProblem) -> Int? {
-        try typed(key, required: false, expected: "an integer") {
-            if case .number(let n) = $0, n == n.rounded(), abs(n) < 1e15 { return Int(n) }
-            return nil
-        }
+    public func integer(_ key: StaticString) throws(FieldProblem) -> Int? {
+        try typed(key, required: false, expected: "an integer") { $0.integer }
     }
 
-    public func array(_ key: String, required: Bool = false) throws(FieldProblem) -> [JSONValue]? {
-        try typed(key, required: required, expected: "an array") { $0.arrayValue }
+    public func array(_ key: StaticString, required: Bool = false) throws(FieldProblem) -> [JSONNode]? {
+        try typed(key, required: required, expected: "an array") { $0.isArray ? $0.elements : nil }
     }
 
-    public func object(_ key: String, required: Bool = false) throws(FieldProblem) -> RequestFields? {
-        let path = childPath(key)
-        return try typed(key, required: required, expected: "an object") { $0.objectValue.map { RequestFields($0, path: path) } }
+    public func object(_ key: StaticString, required: Bool = false) throws(FieldProblem) -> RequestFields? {
+        try typed(key, required: required, expected: "an object") { [self] in $0.isObject ? RequestFields($0, path: childPath(key)) : nil }
     }
 
     private func typed<T>(
-        _ key: String, required: Bool, expected: String, _ extract: (JSONValue) -> T?
+        _ key: StaticString, required: Bool, expected: String, _ extract: (JSONNode) -> T?
     ) throws(FieldProblem) -> T? {
-        guard let raw = object[key] else {
+        guard let raw = node[key] else {
             if required { throw .missing(path: childPath(key)) }
             return nil
         }
@@ -92,8 +110,9 @@ public struct RequestFields: Sendable {
     }
 }
 
-/// Why a body is not a JSON object.
-public enum BodyProblem: Error, Sendable, Equatable {
-    case invalidJSON(JSONParseError)
-    case notAnObject(found: String)
+extension JSONNode: Equatable {
+    /// Same document and position.
+    public static func == (a: JSONNode, b: JSONNode) -> Bool {
+        a.document === b.document && a.index == b.index
+    }
 }

@@ -42,7 +42,7 @@ public final class Application: HTTPHandler {
     }
 
     public func reply(to error: HTTPParseError) -> Reply {
-        let path = error.target.map { HTTPRequest.split(target: $0).path } ?? "/"
+        let path = error.target.map { HTTPRequest(method: "GET", target: $0).path } ?? "/"
         return errorReply(for: path, APIError(error))
     }
 

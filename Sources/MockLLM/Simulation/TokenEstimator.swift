@@ -9,7 +9,8 @@
 /// - every other visible character on its own: punctuation, symbols, emoji, each CJK ideograph
 ///   (a single space before it joins it);
 /// - a run of other whitespace (newlines, repeated spaces) as one piece.
-/// English prose comes out within about 10-15% of cl100k.
+/// English prose comes out within about 10-15% of cl100k. It runs on the request path, so it
+/// works on UTF-8 bytes and decodes only non-ASCII scalars.
 public enum TokenEstimator {
     public static let lettersPerPiece = 8
     public static let digitsPerPiece = 3
@@ -30,42 +31,50 @@ public enum TokenEstimator {
     /// The text cut after `maxTokens` pieces, or nil when it has no more than that.
     public static func prefix(_ text: String, maxTokens: Int) -> Substring? {
         var n = 0
-        var cut: String.Index?
+        var cut = 0
         forEachPiece(in: text) { end in
             n += 1
             if n == maxTokens { cut = end }
             return n <= maxTokens
         }
         guard n > maxTokens else { return nil }
-        return Substring(text.unicodeScalars[..<(cut ?? text.startIndex)])
+        return Substring(text.utf8.prefix(cut))
     }
 
-    /// Calls `body` with the end of each piece, in order, until it returns false.
-    public static func forEachPiece(in text: String, _ body: (String.Index) -> Bool) {
-        let scalars = text.unicodeScalars
-        var i = scalars.startIndex
-        let end = scalars.endIndex
+    /// Calls `body` with the UTF-8 offset where each piece ends, in order, until it returns false.
+    public static func forEachPiece(in text: String, _ body: (Int) -> Bool) {
+        var text = text
+        text.withUTF8 { forEachPiece(in: $0, body) }
+    }
+
+    private static func forEachPiece(in p: UnsafeBufferPointer<UInt8>, _ body: (Int) -> Bool) {
+        var i = 0
+        let end = p.count
         while i < end {
-            var kind = classify(scalars[i])
-            var j = scalars.index(after: i)
-            if scalars[i] == " ", j < end {
-                let next = classify(scalars[j])
+            var (kind, j) = classify(p, at: i)
+            if p[i] == UInt8(ascii: " "), j < end {
+                let (next, afterNext) = classify(p, at: j)
                 if next != .space {  // a single space joins the piece after it
                     kind = next
-                    j = scalars.index(after: j)
+                    j = afterNext
                 }
             }
             switch kind {
             case .letter:
-                j = extend(scalars, from: j, while: .letter, taken: 1, limit: lettersPerPiece)
+                j = extend(p, from: j, while: .letter, limit: lettersPerPiece)
             case .digit:
-                j = extend(scalars, from: j, while: .digit, taken: 1, limit: digitsPerPiece)
+                j = extend(p, from: j, while: .digit, limit: digitsPerPiece)
             case .space:
                 var k = j
-                while k < end, classify(scalars[k]) == .space { k = scalars.index(after: k) }
+                var lastStart = i
+                while k < end {
+                    let (kind, next) = classify(p, at: k)
+                    if kind != .space { break }
+                    lastStart = k
+                    k = next
+                }
                 // Leave a final single space to the word that follows, as tokenizers do.
-                let last = scalars.index(before: k)
-                if k < end, last > i, scalars[last] == " " { k = last }
+                if k < end, lastStart > i, p[lastStart] == UInt8(ascii: " ") { k = lastStart }
                 j = k
             case .single:
                 break
@@ -75,28 +84,39 @@ public enum TokenEstimator {
         }
     }
 
-    private static func extend(
-        _ scalars: String.UnicodeScalarView, from start: String.Index, while kind: Kind, taken: Int, limit: Int
-    ) -> String.Index {
+    /// Extends a piece that already holds one character of `kind` to at most `limit` of them.
+    private static func extend(_ p: UnsafeBufferPointer<UInt8>, from start: Int, while kind: Kind, limit: Int) -> Int {
         var j = start
-        var n = taken
-        while j < scalars.endIndex, n < limit, classify(scalars[j]) == kind {
-            j = scalars.index(after: j)
+        var n = 1
+        while j < p.count, n < limit {
+            let (k, next) = classify(p, at: j)
+            if k != kind { break }
+            j = next
             n += 1
         }
         return j
     }
 
-    private static func classify(_ s: Unicode.Scalar) -> Kind {
-        let v = s.value
-        if v < 0x80 {
-            switch v {
-            case 0x41...0x5A, 0x61...0x7A: return .letter
-            case 0x30...0x39: return .digit
-            case 0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C: return .space
-            default: return .single
+    /// The kind of the scalar at `i` and the offset after it.
+    @inline(__always)
+    private static func classify(_ p: UnsafeBufferPointer<UInt8>, at i: Int) -> (Kind, Int) {
+        let b = p[i]
+        if b < 0x80 {
+            switch b {
+            case 0x41...0x5A, 0x61...0x7A: return (.letter, i + 1)
+            case 0x30...0x39: return (.digit, i + 1)
+            case 0x20, 0x09, 0x0A, 0x0D, 0x0B, 0x0C: return (.space, i + 1)
+            default: return (.single, i + 1)
             }
         }
+        let length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2
+        var value = UInt32(b) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+        for k in 1..<min(length, p.count - i) { value = value << 6 | UInt32(p[i + k] & 0x3F) }
+        guard let scalar = Unicode.Scalar(value) else { return (.single, min(i + length, p.count)) }
+        return (classify(scalar), min(i + length, p.count))
+    }
+
+    private static func classify(_ s: Unicode.Scalar) -> Kind {
         let p = s.properties
         if p.isWhitespace { return .space }
         if p.isIdeographic || p.isEmoji { return .single }
