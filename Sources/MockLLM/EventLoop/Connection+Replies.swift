@@ -59,7 +59,8 @@ extension Connection {
             ResponseWriter.appendHead(status: reply.status, headers: reply.headers, framing: framing,
                                       version: request.version, keepAlive: streamKeepAlive, date: server.date, into: &out)
             if headOnly {
-                if framing == .chunked { ResponseWriter.appendLastChunk(into: &out) }
+                // RFC 9112 6.3: a response to HEAD ends with its head, whatever its framing
+                // fields say; even a last chunk would be read as the start of the next response.
                 if !streamKeepAlive { closeWhenFlushed = true }
                 return
             }
@@ -81,6 +82,9 @@ extension Connection {
 
     /// Writes every event that is due, then schedules the next one, pauses for backpressure,
     /// or ends the stream.
+    /// Output built up by one pump before it is written out.
+    static let flushThreshold = 64 * 1024
+
     func pump(_ run: StreamRun, out: inout [UInt8]) {
         let now = EventLoop.hrtime
         while true {
@@ -99,7 +103,14 @@ extension Connection {
                 armTimer(deadline: deadline)
                 return
             }
-            if uv_stream_get_write_queue_size(stream) + out.count > server.options.writeHighWaterMark {
+            if out.count >= Self.flushThreshold {
+                // Many events due at once (no lag, or after a pause): write what is built so
+                // far, so the queue size below tells the truth and memory stays bounded.
+                write(out)
+                out.removeAll(keepingCapacity: true)
+                if closing { return }
+            }
+            if uv_stream_get_write_queue_size(stream) > server.options.writeHighWaterMark {
                 run.paused = true  // resumed by the write callback once the client has read
                 return
             }

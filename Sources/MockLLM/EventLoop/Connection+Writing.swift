@@ -4,26 +4,32 @@ extension Connection {
     /// Writes `out` (then empties it for reuse): `uv_try_write` first, and only the part the
     /// kernel did not take is copied into a queued write request.
     func send(_ out: inout [UInt8]) {
-        defer { server.recycle(&out) }
-        if !out.isEmpty && !closing {
-            var written = 0
-            if uv_stream_get_write_queue_size(stream) == 0 {
-                let rc = out.withUnsafeMutableBytes { raw -> Int32 in
-                    var buf = uv_buf_init(raw.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(raw.count))
-                    return uv_try_write(stream, &buf, 1)
-                }
-                if rc >= 0 {
-                    written = Int(rc)
-                } else if rc != UV_EAGAIN.rawValue {
-                    return close()
-                }
-            }
-            if written < out.count {
-                out.withUnsafeBytes { queueWrite(UnsafeRawBufferPointer(rebasing: $0[written...])) }
-            }
-        }
+        write(out)
+        server.recycle(&out)
         if closeWhenFlushed && !closing && uv_stream_get_write_queue_size(stream) == 0 {
             startLingeringClose()
+        }
+    }
+
+    /// Hands `bytes` to the socket now: whatever the kernel does not take is queued.
+    func write(_ bytes: [UInt8]) {
+        guard !bytes.isEmpty, !closing else { return }
+        var written = 0
+        if uv_stream_get_write_queue_size(stream) == 0 {
+            let rc = bytes.withUnsafeBytes { raw -> Int32 in
+                // libuv takes a mutable pointer but only reads through it.
+                let base = UnsafeMutableRawPointer(mutating: raw.baseAddress!).assumingMemoryBound(to: CChar.self)
+                var buf = uv_buf_init(base, UInt32(raw.count))
+                return uv_try_write(stream, &buf, 1)
+            }
+            if rc >= 0 {
+                written = Int(rc)
+            } else if rc != UV_EAGAIN.rawValue {
+                return close()
+            }
+        }
+        if written < bytes.count {
+            bytes.withUnsafeBytes { queueWrite(UnsafeRawBufferPointer(rebasing: $0[written...])) }
         }
     }
 

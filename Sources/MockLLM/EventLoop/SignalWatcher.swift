@@ -1,5 +1,9 @@
 import CLibUV
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Watches process signals (SIGINT, SIGTERM) on a loop and runs an action on the loop thread.
 public final class SignalWatcher {
     private var handles: [UnsafeMutablePointer<uv_signal_t>] = []
@@ -7,6 +11,12 @@ public final class SignalWatcher {
 
     init(loop: EventLoop, signals: [Int32], action: @escaping (Int32) -> Void) throws(UVError) {
         self.action = action
+        // A process can inherit these signals blocked (spawned from a thread that blocks them,
+        // as test runners and some supervisors do); then SIGTERM would never stop it.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for signum in signals { sigaddset(&set, signum) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         for signum in signals {
             let h = UnsafeMutablePointer<uv_signal_t>.allocate(capacity: 1)
             uv_signal_init(loop.raw, h)

@@ -1,0 +1,78 @@
+import Foundation
+import MockLLM
+import Testing
+
+@Suite("Streams over real sockets")
+struct StreamingEndToEndTests {
+    func streamRequest(_ prompt: String) -> String {
+        let body = #"{"model":"m","stream":true,"messages":[{"role":"user","content":"\#(prompt)"}]}"#
+        return "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+    }
+
+    /// The concatenated `delta.content` of a stream's events.
+    func text(of response: TestResponse) throws -> String {
+        var text = ""
+        for chunk in response.chunks {
+            let event = String(decoding: chunk, as: UTF8.self)
+            guard event.hasPrefix("data: {") else { continue }
+            let object = try JSONSerialization.jsonObject(with: Data(event.dropFirst(6).utf8)) as! [String: Any]
+            let delta = (object["choices"] as! [[String: Any]]).first?["delta"] as? [String: Any]
+            text += delta?["content"] as? String ?? ""
+        }
+        return text
+    }
+
+    @Test func aLongStreamWithoutLagArrivesWhole() throws {
+        // Far more than the write queue's high-water mark in events due at once.
+        let reply = String(repeating: "abcdefghij", count: 3_000)
+        try withServer(script: Script(responses: ["long": reply])) { server in
+            let client = try server.client()
+            try client.send(streamRequest("long"))
+            let response = try client.readResponse()
+            #expect(response.chunks.count == reply.count + 3)
+            #expect(try text(of: response) == reply)
+        }
+    }
+
+    @Test func aClientThatReadsLateStillGetsEveryByteInOrder() throws {
+        let reply = String(repeating: "0123456789", count: 5_000)
+        try withServer(script: Script(responses: ["long": reply])) { server in
+            let client = try server.client(timeout: 10)
+            try client.send(streamRequest("long"))
+            Thread.sleep(forTimeInterval: 0.3)  // the server fills the socket and must pause, not drop
+            let response = try client.readResponse()
+            #expect(try text(of: response) == reply)
+            try client.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try client.readResponse().status == 200)
+        }
+    }
+
+    @Test func manyConcurrentStreamsAreEachCompleteAndInOrder() throws {
+        let replies = (0..<50).map { i in "stream \(i): " + String(repeating: "\(i % 10)", count: 200) }
+        var responses: [String: String] = [:]
+        for (i, reply) in replies.enumerated() { responses["p\(i)"] = reply }
+        try withServer(script: Script(responses: responses, pacing: .seedLag(factor: 1000))) { server in
+            let clients = try replies.indices.map { i -> RawClient in
+                let client = try server.client(timeout: 20)
+                try client.send(streamRequest("p\(i)"))
+                return client
+            }
+            for (i, client) in clients.enumerated() {
+                #expect(try text(of: client.readResponse()) == replies[i])
+            }
+        }
+    }
+
+    @Test func http10StreamsEndByClosingTheConnection() throws {
+        try withServer(script: Script(responses: ["ping": "pong"])) { server in
+            let client = try server.client()
+            let body = #"{"model":"m","stream":true,"messages":[{"role":"user","content":"ping"}]}"#
+            try client.send("POST /v1/chat/completions HTTP/1.0\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            let response = try client.readResponse()
+            #expect(response.header("transfer-encoding") == nil)
+            #expect(response.header("connection") == "close")
+            #expect(response.text.hasSuffix("data: [DONE]\n\n"))
+            #expect(client.closedByPeer)
+        }
+    }
+}
