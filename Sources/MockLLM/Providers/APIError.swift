@@ -46,6 +46,12 @@ public struct APIError: Error, Sendable, Equatable {
         case 500...: .server
         default: .invalidRequest
         }
-        self.init(status: parseError.status, kind: kind, message: "Malformed HTTP request: \(parseError.reason).")
+        let what = switch parseError.status {
+        case 413: "Request too large"
+        case 431: "Request header fields too large"
+        case 505: "HTTP version not supported"
+        default: "Malformed HTTP request"
+        }
+        self.init(status: parseError.status, kind: kind, message: "\(what): \(parseError.reason).")
     }
 }

@@ -88,6 +88,11 @@ struct OpenAIChatRequest {
             throw .wrongType(path: message.childPath("content"), expected: "a string or an array of content parts", found: content.kindDescription)
         }
         let contentPath = message.childPath("content")
+        if content.count == 0 {
+            throw .invalidValue(
+                path: contentPath, message: "Invalid '\(contentPath)': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+                code: "empty_array")
+        }
         var texts: [String] = []
         for (i, part) in content.elements.enumerated() {
             let fields = RequestFields(part, path: contentPath, index: i)
