@@ -38,7 +38,10 @@ public enum OpenAIChat: Provider {
             finishReason = "length"
         }
         let usage = OpenAIUsage(promptTokens: request.messages.promptTokens, completionTokens: TokenEstimator.count(text))
-        let id = "mock-" + context.random.uuidString()
+        var id: [UInt8] = []
+        id.reserveCapacity(41)
+        id.append(ascii: "mock-")
+        context.random.appendUUID(to: &id)
         let pacing = context.script.pacing
         if request.stream {
             let stream = OpenAIChatStream(
@@ -48,9 +51,9 @@ public enum OpenAIChat: Provider {
         }
         var out: [UInt8] = []
         out.reserveCapacity(256 + text.utf8.count)
-        out.append(ascii: "{\"id\":")
-        out.append(jsonString: id)
-        out.append(ascii: ",\"object\":\"chat.completion\",\"created\":")
+        out.append(ascii: "{\"id\":\"")
+        out.append(contentsOf: id)
+        out.append(ascii: "\",\"object\":\"chat.completion\",\"created\":")
         out.append(decimal: context.now)
         out.append(ascii: ",\"model\":")
         out.append(jsonString: request.model)

@@ -20,12 +20,13 @@ struct OpenAIChatStream: EventSource {
     private let pacing: Pacing
     private var random: SeededRandom
 
-    init(id: String, created: Int, model: String, text: String, finishReason: String,
+    /// - Parameter id: the stream's id, plain ASCII (`mock-<uuid>`).
+    init(id: [UInt8], created: Int, model: String, text: String, finishReason: String,
          usage: OpenAIUsage, includeUsage: Bool, pacing: Pacing, random: SeededRandom) {
         var prefix: [UInt8] = []
-        prefix.append(ascii: "data: {\"id\":")
-        prefix.append(jsonString: id)
-        prefix.append(ascii: ",\"object\":\"chat.completion.chunk\",\"created\":")
+        prefix.append(ascii: "data: {\"id\":\"")
+        prefix.append(contentsOf: id)
+        prefix.append(ascii: "\",\"object\":\"chat.completion.chunk\",\"created\":")
         prefix.append(decimal: created)
         prefix.append(ascii: ",\"model\":")
         prefix.append(jsonString: model)

@@ -48,25 +48,47 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 
     /// A random (version 4) UUID in its canonical lower-case text form.
     public mutating func uuidString() -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(36)
+        appendUUID(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends a random (version 4) UUID in canonical lower-case form, without building a String.
+    public mutating func appendUUID(to out: inout [UInt8]) {
         var hi = next()
         var lo = next()
         hi = (hi & ~0xF000) | 0x4000  // version 4 in the time_hi_and_version field
         lo = (lo & ~(0xC000 << 48)) | (0x8000 << 48)  // RFC 4122 variant
-        return String(unsafeUninitializedCapacity: 36) { out in
-            let digits: StaticString = "0123456789abcdef"
-            digits.withUTF8Buffer { hex in
-                var o = 0
-                for position in 0..<32 {
-                    if position == 8 || position == 12 || position == 16 || position == 20 {
-                        out[o] = UInt8(ascii: "-")
-                        o += 1
-                    }
-                    let word = position < 16 ? hi : lo
-                    out[o] = hex[Int((word >> UInt64(60 - (position % 16) * 4)) & 0xF)]
-                    o += 1
-                }
+        appendHex(hi >> 32, digits: 8, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendHex(hi >> 16, digits: 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendHex(hi, digits: 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendHex(lo >> 48, digits: 4, to: &out)
+        out.append(UInt8(ascii: "-"))
+        appendHex(lo, digits: 12, to: &out)
+    }
+
+    /// Appends `count` random lower-case hex digits (request ids).
+    public mutating func appendHex(count: Int, to out: inout [UInt8]) {
+        var left = count
+        while left > 0 {
+            let n = min(left, 16)
+            appendHex(next(), digits: n, to: &out)
+            left -= n
+        }
+    }
+
+    private func appendHex(_ value: UInt64, digits: Int, to out: inout [UInt8]) {
+        let table: StaticString = "0123456789abcdef"
+        table.withUTF8Buffer { hex in
+            var shift = (digits - 1) * 4
+            while shift >= 0 {
+                out.append(hex[Int((value >> UInt64(shift)) & 0xF)])
+                shift -= 4
             }
-            return 36
         }
     }
 
