@@ -31,13 +31,16 @@ public enum OpenAIChat: Provider {
         guard let prompt = request.messages.lastUserText else {
             return errorReply(.invalidRequest(noUserMessage, param: "messages"))
         }
-        var text = context.script.reply(forPrompt: prompt)
+        let reply = context.script.reply(forPrompt: prompt)
+        var text = reply.text
+        var completionTokens = reply.tokenCount
         var finishReason = "stop"
-        if let max = request.maxTokens, let cut = TokenEstimator.prefix(text, maxTokens: max) {
+        if let max = request.maxTokens, max < completionTokens, let cut = TokenEstimator.prefix(text, maxTokens: max) {
             text = String(cut)
+            completionTokens = max
             finishReason = "length"
         }
-        let usage = OpenAIUsage(promptTokens: request.messages.promptTokens, completionTokens: TokenEstimator.count(text))
+        let usage = OpenAIUsage(promptTokens: request.messages.promptTokens, completionTokens: completionTokens)
         var id: [UInt8] = []
         id.reserveCapacity(41)
         id.append(ascii: "mock-")

@@ -38,9 +38,7 @@ settings:
 
     public static func load() -> Script {
         do {
-            var script = try ScriptLoader.parse(yaml: yaml, file: "<embedded>").script
-            script.origin = origin
-            return script
+            return try ScriptLoader.parse(yaml: yaml, file: "<embedded>").script.describedAs(origin)
         } catch {
             preconditionFailure("the embedded script is invalid: \(error)")
         }

@@ -1,19 +1,27 @@
 /// The answers the server gives: an immutable, shareable snapshot of a `responses.yml`.
 ///
 /// A reload builds a new `Script` and swaps it in; a request or stream keeps the snapshot it
-/// started with.
-public struct Script: Sendable {
+/// started with. A class, so that handing the snapshot to each request costs one reference.
+public final class Script: Sendable {
     /// The reply when nothing matches and the file sets no `defaults.unknown_response`.
     public static let builtInDefaultReply = "I don't know the answer to that."
 
     /// Exact prompt to reply: the original's `responses:` map (case- and whitespace-sensitive).
-    public var responses: [String: String]
+    public let responses: [String: String]
     /// `defaults.unknown_response`.
-    public var defaultReply: String
+    public let defaultReply: String
     /// `settings.lag_enabled` / `settings.lag_factor`.
-    public var pacing: Pacing
+    public let pacing: Pacing
     /// Where the script came from, for logs: a path, or a description of the embedded default.
-    public var origin: String
+    public let origin: String
+    /// The replies with their token counts, counted once at load rather than per request.
+    private let counted: [String: ScriptReply]
+    private let countedDefault: ScriptReply
+
+    /// The same script, described as coming from `origin`.
+    public func describedAs(_ origin: String) -> Script {
+        Script(responses: responses, defaultReply: defaultReply, pacing: pacing, origin: origin)
+    }
 
     public init(
         responses: [String: String] = [:], defaultReply: String = Script.builtInDefaultReply,
@@ -23,11 +31,13 @@ public struct Script: Sendable {
         self.defaultReply = defaultReply
         self.pacing = pacing
         self.origin = origin
+        counted = responses.mapValues(ScriptReply.init)
+        countedDefault = ScriptReply(defaultReply)
     }
 
-    /// The reply text for the prompt (the last user message's text).
-    public func reply(forPrompt prompt: String) -> String {
-        responses[prompt] ?? defaultReply
+    /// The reply for the prompt (the last user message's text).
+    public func reply(forPrompt prompt: String) -> ScriptReply {
+        counted[prompt] ?? countedDefault
     }
 
     /// One line for logs: what this script defines.
@@ -38,6 +48,17 @@ public struct Script: Sendable {
         case .seedLag(let factor): lag = "lag factor \(factor.formatted)"
         }
         return "\(responses.count) response\(responses.count == 1 ? "" : "s"), \(lag)"
+    }
+}
+
+/// A reply's text and its estimated token count.
+public struct ScriptReply: Sendable, Equatable {
+    public let text: String
+    public let tokenCount: Int
+
+    public init(_ text: String) {
+        self.text = text
+        tokenCount = TokenEstimator.count(text)
     }
 }
 

@@ -49,34 +49,37 @@ public enum ScriptLoader {
             reader.report(.error, "the file is empty: expected a mapping with a 'responses' key", at: nil)
             throw ScriptLoadError(.invalid, reader.diagnostics)
         }
-        var script = Script(origin: file)
-        read(root, into: &script, reader: &reader)
+        let script = read(root, file: file, reader: &reader)
         if reader.hasErrors { throw ScriptLoadError(.invalid, reader.diagnostics) }
         return Loaded(script: script, warnings: reader.diagnostics)
     }
 
-    private static func read(_ root: Node, into script: inout Script, reader: inout ScriptReader) {
+    private static func read(_ root: Node, file: String, reader: inout ScriptReader) -> Script {
         guard case .mapping(let top) = root else {
             reader.error("YAML file must contain a dictionary (a mapping at the top level), found \(reader.describe(root))", at: root)
-            return
+            return Script(origin: file)
         }
         reader.checkKeys(top, known: topLevelKeys, in: "the top level")
+        var responses: [String: String] = [:]
         if let node = top["responses"] {
-            if let responses = reader.mapping(node, "'responses'") {
-                script.responses = readResponses(responses, reader: &reader)
+            if let mapping = reader.mapping(node, "'responses'") {
+                responses = readResponses(mapping, reader: &reader)
             }
         } else {
             reader.error("YAML file must contain 'responses' key", at: root)
         }
+        var defaultReply = Script.builtInDefaultReply
         if let node = top["defaults"], let defaults = reader.mapping(node, "'defaults'") {
             reader.checkKeys(defaults, known: ["unknown_response"], in: "'defaults'")
             if let value = defaults["unknown_response"], let text = reader.text(value, "'defaults.unknown_response'") {
-                script.defaultReply = text
+                defaultReply = text
             }
         }
+        var pacing = Pacing.immediate
         if let node = top["settings"], let settings = reader.mapping(node, "'settings'") {
-            script.pacing = readSettings(settings, reader: &reader)
+            pacing = readSettings(settings, reader: &reader)
         }
+        return Script(responses: responses, defaultReply: defaultReply, pacing: pacing, origin: file)
     }
 
     private static func readResponses(_ mapping: Node.Mapping, reader: inout ScriptReader) -> [String: String] {

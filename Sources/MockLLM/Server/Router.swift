@@ -6,10 +6,17 @@ struct Router: Sendable {
         case builtin(BuiltinEndpoint)
     }
 
-    struct Route: Sendable {
+    /// A class: a match hands out one reference instead of copying strings and closures.
+    final class Route: Sendable {
         let method: String
         let pattern: PathPattern
         let target: Target
+
+        init(method: String, pattern: PathPattern, target: Target) {
+            self.method = method
+            self.pattern = pattern
+            self.target = target
+        }
     }
 
     enum Match {

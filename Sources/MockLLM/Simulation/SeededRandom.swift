@@ -60,36 +60,37 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         var lo = next()
         hi = (hi & ~0xF000) | 0x4000  // version 4 in the time_hi_and_version field
         lo = (lo & ~(0xC000 << 48)) | (0x8000 << 48)  // RFC 4122 variant
-        appendHex(hi >> 32, digits: 8, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendHex(hi >> 16, digits: 4, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendHex(hi, digits: 4, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendHex(lo >> 48, digits: 4, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendHex(lo, digits: 12, to: &out)
-    }
-
-    /// Appends `count` random lower-case hex digits (request ids).
-    public mutating func appendHex(count: Int, to out: inout [UInt8]) {
-        var left = count
-        while left > 0 {
-            let n = min(left, 16)
-            appendHex(next(), digits: n, to: &out)
-            left -= n
-        }
-    }
-
-    private func appendHex(_ value: UInt64, digits: Int, to out: inout [UInt8]) {
-        let table: StaticString = "0123456789abcdef"
-        table.withUTF8Buffer { hex in
-            var shift = (digits - 1) * 4
-            while shift >= 0 {
-                out.append(hex[Int((value >> UInt64(shift)) & 0xF)])
-                shift -= 4
+        var text: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)  // 40 bytes of scratch
+        Swift.withUnsafeMutableBytes(of: &text) { raw in
+            var o = 0
+            for position in 0..<32 {
+                if position == 8 || position == 12 || position == 16 || position == 20 {
+                    raw[o] = UInt8(ascii: "-")
+                    o += 1
+                }
+                let word = position < 16 ? hi : lo
+                raw[o] = Self.hexDigit(word >> UInt64(60 - (position & 15) * 4))
+                o += 1
             }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<36]))
         }
+    }
+
+    /// Appends `count` (at most 16) random lower-case hex digits, for request ids.
+    public mutating func appendHex(count: Int, to out: inout [UInt8]) {
+        precondition(count <= 16)
+        let value = next()
+        var text: (UInt64, UInt64) = (0, 0)
+        Swift.withUnsafeMutableBytes(of: &text) { raw in
+            for k in 0..<count { raw[k] = Self.hexDigit(value >> UInt64(k * 4)) }
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<count]))
+        }
+    }
+
+    @inline(__always)
+    private static func hexDigit(_ nibble: UInt64) -> UInt8 {
+        let n = UInt8(truncatingIfNeeded: nibble & 0xF)
+        return n < 10 ? n &+ 48 : n &+ 87
     }
 
     private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 {

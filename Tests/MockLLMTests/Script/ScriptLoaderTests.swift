@@ -43,11 +43,11 @@ struct ScriptLoaderTests {
 
     @Test func matchesExactlyAndTreatsDefaultAsAnOrdinaryKey() throws {
         let script = try load("responses:\n  default: D\n  Hello: H").script
-        #expect(script.reply(forPrompt: "Hello") == "H")
-        #expect(script.reply(forPrompt: "hello") == Script.builtInDefaultReply)
-        #expect(script.reply(forPrompt: "Hello ") == Script.builtInDefaultReply)
-        #expect(script.reply(forPrompt: "anything") == Script.builtInDefaultReply)
-        #expect(script.reply(forPrompt: "default") == "D")
+        #expect(script.reply(forPrompt: "Hello").text == "H")
+        #expect(script.reply(forPrompt: "hello").text == Script.builtInDefaultReply)
+        #expect(script.reply(forPrompt: "Hello ").text == Script.builtInDefaultReply)
+        #expect(script.reply(forPrompt: "anything").text == Script.builtInDefaultReply)
+        #expect(script.reply(forPrompt: "default").text == "D")
     }
 
     @Test func scalarRepliesKeepTheirText() throws {
