@@ -65,7 +65,7 @@ struct JSONReaderTests {
 
     @Test func readsLargeIntegersAndFractionsExactlyEnough() throws {
         #expect(try parse("123456789012345") == .number(123_456_789_012_345))
-        #expect(try parse("1234567890123456789") == .number(1_234_567_890_123_456_789))
+        #expect(try parse("1234567890123456789") == .number(Double("1234567890123456789")!))
         #expect(try parse("0.1") == .number(0.1))
         #expect(try parse("-0") == .number(0))
         #expect(throws: JSONParseError.self) { try parse("1e400") }

@@ -22,6 +22,18 @@ enum ByteClass {
         b >= 0x20 ? b != 0x7F : b == htab
     }
 
+    /// What a Host value may hold (RFC 3986 host and port: unreserved, pct-encoded,
+    /// sub-delims, ":" and the brackets of an IP literal), as Go's net/http checks it.
+    @inline(__always)
+    static func isHostChar(_ b: UInt8) -> Bool {
+        switch b {
+        case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
+        // - . _ ~  % ! $ & ' ( ) * + , ; =  : [ ]
+        case 0x2D, 0x2E, 0x5F, 0x7E, 0x25, 0x21, 0x24, 0x26...0x2C, 0x3B, 0x3D, 0x3A, 0x5B, 0x5D: true
+        default: false
+        }
+    }
+
     @inline(__always)
     static func isWhitespace(_ b: UInt8) -> Bool { b == sp || b == htab }
 

@@ -31,9 +31,18 @@ public struct HTTPRequest: Sendable {
         method: String, target: String, version: HTTPVersion = .http11,
         headers: HTTPFields = HTTPFields(), body: [UInt8] = [], keepAlive: Bool = true
     ) {
+        var target = target
+        let (path, query) = target.withUTF8 { Self.split(target: $0) }
+        self.init(method: method, target: target, path: path, query: query, version: version,
+                  headers: headers, body: body, keepAlive: keepAlive)
+    }
+
+    init(
+        method: String, target: String, path: String, query: String?, version: HTTPVersion,
+        headers: HTTPFields, body: [UInt8], keepAlive: Bool
+    ) {
         self.method = method
         self.target = target
-        let (path, query) = HTTPRequest.split(target: target)
         self.path = path
         self.query = query
         self.version = version
@@ -42,18 +51,22 @@ public struct HTTPRequest: Sendable {
         self.keepAlive = keepAlive
     }
 
-    /// Splits an origin-form or absolute-form target into path and query.
-    static func split(target: String) -> (path: String, query: String?) {
-        var rest = Substring(target)
-        if !rest.hasPrefix("/"), let colon = rest.firstIndex(of: ":"), rest[colon...].hasPrefix("://") {
-            rest = rest[rest.index(colon, offsetBy: 3)...]
-            guard let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return ("/", nil) }
-            if rest[end] == "?" { return ("/", String(rest[rest.index(after: end)...])) }
-            rest = rest[end...]
+    /// Splits an origin-form or absolute-form target into path and query (an absolute-form
+    /// target's path starts after its authority; an empty one is `/`).
+    static func split(target t: UnsafeBufferPointer<UInt8>) -> (path: String, query: String?) {
+        if t.count == 1, t[0] == UInt8(ascii: "*") { return ("*", nil) }  // OPTIONS *
+        var start = 0
+        if t.first != UInt8(ascii: "/") {
+            // scheme "://" authority: skip to the first "/" or "?" after the authority.
+            var k = 0
+            while k + 2 < t.count, !(t[k] == UInt8(ascii: ":") && t[k + 1] == UInt8(ascii: "/") && t[k + 2] == UInt8(ascii: "/")) { k += 1 }
+            start = k + 3 <= t.count ? k + 3 : t.count
+            while start < t.count, t[start] != UInt8(ascii: "/"), t[start] != UInt8(ascii: "?") { start += 1 }
         }
-        if let q = rest.firstIndex(of: "?") {
-            return (String(rest[..<q]), String(rest[rest.index(after: q)...]))
-        }
-        return (String(rest), nil)
+        var q = start
+        while q < t.count, t[q] != UInt8(ascii: "?") { q += 1 }
+        let path = q > start ? String(decoding: UnsafeBufferPointer(rebasing: t[start..<q]), as: UTF8.self) : "/"
+        let query = q < t.count ? String(decoding: UnsafeBufferPointer(rebasing: t[(q + 1)...]), as: UTF8.self) : nil
+        return (path, query)
     }
 }

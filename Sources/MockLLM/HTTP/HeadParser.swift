@@ -11,21 +11,30 @@ enum HeadParser {
     /// Every LF in it is already known to follow a CR.
     static func parse(_ p: UnsafeBufferPointer<UInt8>, limits: RequestParser.Limits) throws(HTTPParseError) -> Head {
         var i = 0
-        let (method, target, version) = try parseRequestLine(p, &i)
+        let line = try parseRequestLine(p, &i)
         do {
-            return try parseFields(p, &i, method: method, target: target, version: version, limits: limits)
+            return try parseFields(p, &i, line: line, limits: limits)
         } catch {
             var located = error
-            located.target = target
+            located.target = line.target
             throw located
         }
     }
 
+    private struct RequestLine {
+        var method: String
+        var target: String
+        var path: String
+        var query: String?
+        var version: HTTPVersion
+    }
+
     private static func parseFields(
-        _ p: UnsafeBufferPointer<UInt8>, _ i: inout Int, method: String, target: String, version: HTTPVersion,
-        limits: RequestParser.Limits
+        _ p: UnsafeBufferPointer<UInt8>, _ i: inout Int, line: RequestLine, limits: RequestParser.Limits
     ) throws(HTTPParseError) -> Head {
+        let version = line.version
         var headers: [HTTPFields.Field] = []
+        headers.reserveCapacity(8)
         var contentLength: Int?
         var chunked = false
         var transferEncodingSeen = false
@@ -48,16 +57,16 @@ enum HeadParser {
             switch field.field.name {
             case "content-length":
                 if contentLength != nil { throw HTTPParseError(400, "more than one Content-Length") }
-                contentLength = try parseContentLength(field.value, limit: limits.maxBodyBytes)
+                contentLength = try parseContentLength(field.value)
             case "transfer-encoding":
                 if transferEncodingSeen { throw HTTPParseError(400, "more than one Transfer-Encoding") }
                 transferEncodingSeen = true
-                guard ByteClass.equalsLowercase(field.value, "chunked") else {
-                    throw HTTPParseError(501, "Transfer-Encoding other than chunked is not supported")
-                }
+                if !ByteClass.equalsLowercase(field.value, "chunked") { throw refusal(transferEncoding: field.field.value) }
                 chunked = true
             case "host":
                 hostCount += 1
+                // RFC 9112 3.2: a Host with an invalid value MUST be answered 400.
+                guard field.value.allSatisfy(ByteClass.isHostChar) else { throw HTTPParseError(400, "invalid Host header") }
             case "connection":
                 for token in field.field.value.split(separator: ",") {
                     let t = token.trimmingWhitespace().lowercased()
@@ -84,16 +93,20 @@ enum HeadParser {
             throw HTTPParseError(400, hostCount == 0 ? "missing Host header" : "more than one Host header")
         }
         if hostCount > 1 { throw HTTPParseError(400, "more than one Host header") }
+        // Judged after the framing: a 413 would claim that the framing was understood.
+        if let contentLength, contentLength > limits.maxBodyBytes {
+            throw HTTPParseError(413, "request body larger than \(limits.maxBodyBytes) bytes")
+        }
 
         let keepAlive = !wantsClose && (version == .http11 || wantsKeepAlive)
         let request = HTTPRequest(
-            method: method, target: target, version: version,
-            headers: HTTPFields(headers), keepAlive: keepAlive)
+            method: line.method, target: line.target, path: line.path, query: line.query, version: version,
+            headers: HTTPFields(headers), body: [], keepAlive: keepAlive)
         let framing: RequestParser.BodyFraming = chunked ? .chunked(ChunkedBodyDecoder()) : .length(contentLength ?? 0)
         return Head(request: request, framing: framing, expectContinue: expectContinue && (chunked || (contentLength ?? 0) > 0))
     }
 
-    private static func parseRequestLine(_ p: UnsafeBufferPointer<UInt8>, _ i: inout Int) throws(HTTPParseError) -> (String, String, HTTPVersion) {
+    private static func parseRequestLine(_ p: UnsafeBufferPointer<UInt8>, _ i: inout Int) throws(HTTPParseError) -> RequestLine {
         let methodStart = i
         while ByteClass.isTokenChar(p[i]) { i += 1 }
         guard i > methodStart, p[i] == ByteClass.sp else { throw HTTPParseError(400, "malformed request line: method") }
@@ -108,7 +121,9 @@ enum HeadParser {
         guard p[i] == ByteClass.cr, p[i + 1] == ByteClass.lf else { throw HTTPParseError(400, "malformed request line: version") }
         i += 2
         try checkTargetForm(targetBytes, method: method)
-        return (method, String(decoding: targetBytes, as: UTF8.self), version)
+        let (path, query) = HTTPRequest.split(target: targetBytes)
+        return RequestLine(
+            method: method, target: String(decoding: targetBytes, as: UTF8.self), path: path, query: query, version: version)
     }
 
     private static func parseVersion(_ p: UnsafeBufferPointer<UInt8>, _ i: inout Int) throws(HTTPParseError) -> HTTPVersion {
@@ -159,16 +174,19 @@ enum HeadParser {
         var valueEnd = i
         while valueEnd > valueStart && ByteClass.isWhitespace(p[valueEnd - 1]) { valueEnd -= 1 }
         i += 2
-        let nameCount = nameEnd - nameStart
-        let name = String(unsafeUninitializedCapacity: nameCount) { out in
-            for k in 0..<nameCount { out[k] = ByteClass.lower(p[nameStart + k]) }
-            return nameCount
-        }
+        let nameBytes = UnsafeBufferPointer(rebasing: p[nameStart..<nameEnd])
+        let name = nameBytes.contains(where: { $0 &- 0x41 < 26 })
+            ? String(unsafeUninitializedCapacity: nameBytes.count) { out in
+                for k in 0..<nameBytes.count { out[k] = ByteClass.lower(nameBytes[k]) }
+                return nameBytes.count
+            }
+            : String(decoding: nameBytes, as: UTF8.self)
         let value = UnsafeBufferPointer(rebasing: p[valueStart..<valueEnd])
         return (HTTPFields.Field(name: name, value: String(decoding: value, as: UTF8.self)), value)
     }
 
-    private static func parseContentLength(_ v: UnsafeBufferPointer<UInt8>, limit: Int) throws(HTTPParseError) -> Int {
+    /// At most 18 digits, so the value can never overflow.
+    private static func parseContentLength(_ v: UnsafeBufferPointer<UInt8>) throws(HTTPParseError) -> Int {
         guard !v.isEmpty, v.count <= 18 else {
             throw HTTPParseError(400, v.isEmpty ? "empty Content-Length" : "Content-Length out of range")
         }
@@ -177,8 +195,19 @@ enum HeadParser {
             guard b &- 48 < 10 else { throw HTTPParseError(400, "Content-Length is not a decimal number") }
             n = n * 10 + Int(b - 48)
         }
-        if n > limit { throw HTTPParseError(413, "request body larger than \(limit) bytes") }
         return n
+    }
+
+    /// Why a Transfer-Encoding other than exactly `chunked` is refused. RFC 9112 6.3: if chunked
+    /// is not the final coding the body length cannot be known, MUST 400; 6.1: chunked applied
+    /// twice is invalid (400), and a coding under a final chunked is one this server does not
+    /// implement (SHOULD 501).
+    private static func refusal(transferEncoding value: String) -> HTTPParseError {
+        let codings = value.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingWhitespace().lowercased() }
+        guard codings.last == "chunked", codings.dropLast().allSatisfy({ $0 != "chunked" }) else {
+            return HTTPParseError(400, "Transfer-Encoding does not end in exactly one chunked")
+        }
+        return HTTPParseError(501, "Transfer-Encoding other than chunked is not supported")
     }
 }
 

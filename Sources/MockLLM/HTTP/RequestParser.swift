@@ -87,10 +87,8 @@ public struct RequestParser {
             }
             return event
         } catch {
-            var located = error
-            if located.target == nil { located.target = pending?.request.target }
-            failure = located
-            return .error(located)
+            failure = error
+            return .error(error)
         }
     }
 
@@ -102,7 +100,7 @@ public struct RequestParser {
             scanned = 0
             pending = PendingBody(request: head.request, framing: head.framing, expectContinue: head.expectContinue)
         }
-        guard var body = pending else { return .needMoreData }
+        guard var body = pending.take() else { return .needMoreData }
         let available = p.count - start
         switch body.framing {
         case .length(let length):
@@ -112,15 +110,24 @@ public struct RequestParser {
             body.request.body = Array(p[start..<start + length])
             start += length
         case .chunked(var decoder):
+            // Leave the decoder the only owner of its body so that the body grows in place: a
+            // copy left in `body.framing` made every read copy the whole body so far.
+            body.framing = .length(0)
             let before = start
-            let done = try decoder.decode(p, from: &start, limits: limits)
+            let done: Bool
+            do {
+                done = try decoder.decode(p, from: &start, limits: limits)
+            } catch {
+                var located = error
+                located.target = body.request.target
+                throw located
+            }
             body.framing = .chunked(decoder)
             if !done {
                 return continueOrWait(&body, bodyStarted: start > before || decoder.hasStarted)
             }
             body.request.body = decoder.body
         }
-        pending = nil
         return .request(body.request)
     }
 
@@ -141,21 +148,25 @@ public struct RequestParser {
         }
         var j = start + scanned
         while j < p.count {
+            // No byte past the limit is looked at, so the answer is the same however the head
+            // was split into reads (else a bare LF beyond the limit gave 400 or 431 by chance).
+            if j - start >= limits.maxHeadBytes { throw tooLarge(p) }
             if p[j] == ByteClass.lf {
                 guard j > start, p[j - 1] == ByteClass.cr else { throw HTTPParseError(400, "bare LF in the request head") }
-                if j - start >= 3, p[j - 2] == ByteClass.lf {
-                    if j + 1 - start > limits.maxHeadBytes { throw tooLarge }
-                    return j + 1
-                }
+                if j - start >= 3, p[j - 2] == ByteClass.lf { return j + 1 }
             }
             j += 1
         }
         scanned = p.count - start
-        if scanned > limits.maxHeadBytes { throw tooLarge }
         return nil
     }
 
-    private var tooLarge: HTTPParseError {
-        HTTPParseError(431, "request head larger than \(limits.maxHeadBytes) bytes")
+    /// RFC 9112 3: a request-target longer than the server will parse MUST be answered 414, so
+    /// a request line that alone passes the limit is a 414; a head that passes it is a 431.
+    private func tooLarge(_ p: UnsafeBufferPointer<UInt8>) -> HTTPParseError {
+        if !p[start..<start + limits.maxHeadBytes].contains(ByteClass.lf) {
+            return HTTPParseError(414, "request line longer than \(limits.maxHeadBytes) bytes")
+        }
+        return HTTPParseError(431, "request head larger than \(limits.maxHeadBytes) bytes")
     }
 }

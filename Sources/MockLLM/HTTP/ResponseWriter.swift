@@ -18,11 +18,15 @@ public enum ResponseWriter {
         status: Int, headers: HTTPFields, framing: BodyFraming, version: HTTPVersion,
         keepAlive: Bool, date: String, into out: inout [UInt8]
     ) {
-        out.append(ascii: "HTTP/1.1 ")
-        out.append(decimal: status)
-        out.append(UInt8(ascii: " "))
-        out.append(utf8: HTTPStatus.reason(status))
-        out.append(ascii: "\r\n")
+        switch status {
+        case 200: out.append(ascii: "HTTP/1.1 200 OK\r\n")  // the hot path skips the reason lookup
+        default:
+            out.append(ascii: "HTTP/1.1 ")
+            out.append(decimal: status)
+            out.append(UInt8(ascii: " "))
+            out.append(utf8: HTTPStatus.reason(status))
+            out.append(ascii: "\r\n")
+        }
         for field in headers {
             out.append(utf8: field.name)
             out.append(ascii: ": ")
@@ -31,6 +35,8 @@ public enum ResponseWriter {
         }
         switch framing {
         case .length(let n):
+            // RFC 9110 8.6: never in a 1xx or 204 response, which have no content by definition.
+            guard status >= 200 && status != 204 else { break }
             out.append(ascii: "content-length: ")
             out.append(decimal: n)
             out.append(ascii: "\r\n")
