@@ -205,8 +205,8 @@ private final class StreamingHandler: HTTPHandler {
     struct Countdown: EventSource {
         var remaining = 3
         mutating func nextDelay() -> UInt64? { remaining > 0 ? 0 : nil }
-        mutating func writeNext(into out: inout [UInt8]) {
-            out.append(contentsOf: Array("event \(remaining)\n".utf8))
+        mutating func writeNext(into out: inout ByteBuffer) {
+            out.append(utf8: "event \(remaining)\n")
             remaining -= 1
         }
     }
@@ -216,11 +216,11 @@ private final class StreamingHandler: HTTPHandler {
             return Reply(status: 200, headers: HTTPFields([HTTPFields.Field(name: "content-type", value: "text/plain")]),
                          body: .stream(Countdown()))
         }
-        return Reply.json(200, Array(HTTPConnectionTests.healthBody.utf8))
+        return Reply.json(200, ByteBuffer(HTTPConnectionTests.healthBody))
     }
 
     func reply(to error: HTTPParseError) -> Reply {
-        Reply.json(error.status, Array("{}".utf8))
+        Reply.json(error.status, ByteBuffer("{}"))
     }
 }
 

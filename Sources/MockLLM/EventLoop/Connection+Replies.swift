@@ -4,12 +4,12 @@ import CLibUV
 final class DelayedReply {
     let status: Int
     let headers: HTTPFields
-    let body: [UInt8]
+    let body: ByteBuffer
     let version: HTTPVersion
     let keepAlive: Bool
     let headOnly: Bool
 
-    init(status: Int, headers: HTTPFields, body: [UInt8], version: HTTPVersion, keepAlive: Bool, headOnly: Bool) {
+    init(status: Int, headers: HTTPFields, body: ByteBuffer, version: HTTPVersion, keepAlive: Bool, headOnly: Bool) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -41,7 +41,7 @@ final class StreamRun {
 
 extension Connection {
     /// Starts executing `reply`: written at once when it can be, else scheduled.
-    func begin(_ reply: Reply, for request: HTTPRequest, out: inout [UInt8]) {
+    func begin(_ reply: Reply, for request: HTTPRequest, out: inout ByteBuffer) {
         let keepAlive = request.keepAlive && !reply.closeConnection
         let headOnly = request.method == "HEAD"
         switch reply.body {
@@ -72,12 +72,12 @@ extension Connection {
     }
 
     func appendResponse(
-        status: Int, headers: HTTPFields, body: [UInt8], version: HTTPVersion,
-        keepAlive: Bool, headOnly: Bool, into out: inout [UInt8]
+        status: Int, headers: HTTPFields, body: ByteBuffer, version: HTTPVersion,
+        keepAlive: Bool, headOnly: Bool, into out: inout ByteBuffer
     ) {
         ResponseWriter.appendHead(status: status, headers: headers, framing: .length(body.count),
                                   version: version, keepAlive: keepAlive, date: server.date, into: &out)
-        if !headOnly { out.append(contentsOf: body) }
+        if !headOnly { out.append(body) }
     }
 
     /// Writes every event that is due, then schedules the next one, pauses for backpressure,
@@ -85,7 +85,7 @@ extension Connection {
     /// Output built up by one pump before it is written out.
     static let flushThreshold = 64 * 1024
 
-    func pump(_ run: StreamRun, out: inout [UInt8]) {
+    func pump(_ run: StreamRun, out: inout ByteBuffer) {
         let now = EventLoop.hrtime
         while true {
             let deadline: UInt64
@@ -107,7 +107,7 @@ extension Connection {
                 // Many events due at once (no lag, or after a pause): write what is built so
                 // far, so the queue size below tells the truth and memory stays bounded.
                 write(out)
-                out.removeAll(keepingCapacity: true)
+                out.removeAll()
                 if closing { return }
             }
             if uv_stream_get_write_queue_size(stream) > server.options.writeHighWaterMark {
@@ -115,9 +115,9 @@ extension Connection {
                 return
             }
             if run.framing == .chunked {
-                server.eventScratch.removeAll(keepingCapacity: true)
+                server.eventScratch.removeAll()
                 run.source.writeNext(into: &server.eventScratch)
-                server.eventScratch.withUnsafeBufferPointer { ResponseWriter.appendChunk($0, into: &out) }
+                ResponseWriter.appendChunk(server.eventScratch, into: &out)
             } else {
                 run.source.writeNext(into: &out)
             }
@@ -126,7 +126,7 @@ extension Connection {
         }
     }
 
-    private func finish(_ run: StreamRun, out: inout [UInt8]) {
+    private func finish(_ run: StreamRun, out: inout ByteBuffer) {
         if run.framing == .chunked { ResponseWriter.appendLastChunk(into: &out) }
         phase = .idle
         server.stats.streamsCompleted += 1

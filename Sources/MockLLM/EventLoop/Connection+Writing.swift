@@ -3,7 +3,7 @@ import CLibUV
 extension Connection {
     /// Writes `out` (then empties it for reuse): `uv_try_write` first, and only the part the
     /// kernel did not take is copied into a queued write request.
-    func send(_ out: inout [UInt8]) {
+    func send(_ out: inout ByteBuffer) {
         write(out)
         server.recycle(&out)
         if closeWhenFlushed && !closing && uv_stream_get_write_queue_size(stream) == 0 {
@@ -12,11 +12,11 @@ extension Connection {
     }
 
     /// Hands `bytes` to the socket now: whatever the kernel does not take is queued.
-    func write(_ bytes: [UInt8]) {
+    func write(_ bytes: ByteBuffer) {
         guard !bytes.isEmpty, !closing else { return }
         var written = 0
         if uv_stream_get_write_queue_size(stream) == 0 {
-            let rc = bytes.withUnsafeBytes { raw -> Int32 in
+            let rc = bytes.withUnsafeReadableBytes { raw -> Int32 in
                 // libuv takes a mutable pointer but only reads through it.
                 let base = UnsafeMutableRawPointer(mutating: raw.baseAddress!).assumingMemoryBound(to: CChar.self)
                 var buf = uv_buf_init(base, UInt32(raw.count))
@@ -29,7 +29,7 @@ extension Connection {
             }
         }
         if written < bytes.count {
-            bytes.withUnsafeBytes { queueWrite(UnsafeRawBufferPointer(rebasing: $0[written...])) }
+            bytes.withUnsafeReadableBytes { queueWrite(UnsafeRawBufferPointer(rebasing: $0[written...])) }
         }
     }
 

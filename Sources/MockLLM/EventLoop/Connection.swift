@@ -78,7 +78,7 @@ final class Connection {
     }
 
     /// Answers every complete request in the buffer until one needs time (a delay or a stream).
-    func processRequests(_ out: inout [UInt8]) {
+    func processRequests(_ out: inout ByteBuffer) {
         while case .idle = phase, !closeWhenFlushed, !closing {
             switch parser.next() {
             case .needMoreData:
@@ -113,9 +113,9 @@ final class Connection {
 
 extension Reply {
     /// The body of a `.bytes` reply (empty for a stream).
-    var bodyBytes: [UInt8] {
+    var bodyBytes: ByteBuffer {
         if case .bytes(let bytes, _) = body { return bytes }
-        return []
+        return ByteBuffer()
     }
 }
 

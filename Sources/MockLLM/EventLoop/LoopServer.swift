@@ -40,9 +40,9 @@ public final class LoopServer {
     private var listeners: [TCPListener] = []
     private var connections: [ObjectIdentifier: Connection] = [:]
     let readBuffer: UnsafeMutableRawBufferPointer
-    private var spareOutput: [UInt8] = []
+    private var spareOutput = ByteBuffer()
     /// Scratch space for one stream event before it is framed.
-    var eventScratch: [UInt8] = []
+    var eventScratch = ByteBuffer()
     private var dateSecond = -1
     private var dateValue = ""
     var stats = Stats()
@@ -55,6 +55,7 @@ public final class LoopServer {
         // A peer that vanished must surface as EPIPE on write, not kill the process.
         mockllm_ignore_sigpipe()
         spareOutput.reserveCapacity(64 * 1024)
+        eventScratch.reserveCapacity(4 * 1024)
     }
 
     deinit {
@@ -107,14 +108,14 @@ public final class LoopServer {
     }
 
     /// An empty output buffer with capacity; give it back with `recycle`.
-    func takeOutput() -> [UInt8] {
-        var buffer: [UInt8] = []
+    func takeOutput() -> ByteBuffer {
+        var buffer = ByteBuffer()
         swap(&buffer, &spareOutput)
         return buffer
     }
 
-    func recycle(_ buffer: inout [UInt8]) {
-        buffer.removeAll(keepingCapacity: true)
+    func recycle(_ buffer: inout ByteBuffer) {
+        buffer.removeAll()
         if buffer.capacity <= 1 << 20 { swap(&buffer, &spareOutput) }
     }
 }

@@ -21,8 +21,8 @@ public struct HTTPRequest: Sendable {
     /// The query string without the `?`, if there was one.
     public var query: String?
     public var version: HTTPVersion
-    /// Header fields with lower-cased names.
-    public var headers: HTTPFields
+    /// Header fields, looked up by lower-case name.
+    public var headers: RequestHeaders
     public var body: [UInt8]
     /// Whether the connection may carry another request after this one's response.
     public var keepAlive: Bool
@@ -34,12 +34,12 @@ public struct HTTPRequest: Sendable {
         var target = target
         let (path, query) = target.withUTF8 { Self.split(target: $0) }
         self.init(method: method, target: target, path: path, query: query, version: version,
-                  headers: headers, body: body, keepAlive: keepAlive)
+                  headers: RequestHeaders(headers), body: body, keepAlive: keepAlive)
     }
 
     init(
         method: String, target: String, path: String, query: String?, version: HTTPVersion,
-        headers: HTTPFields, body: [UInt8], keepAlive: Bool
+        headers: RequestHeaders, body: [UInt8], keepAlive: Bool
     ) {
         self.method = method
         self.target = target

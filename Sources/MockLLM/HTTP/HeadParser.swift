@@ -33,8 +33,8 @@ enum HeadParser {
         _ p: UnsafeBufferPointer<UInt8>, _ i: inout Int, line: RequestLine, limits: RequestParser.Limits
     ) throws(HTTPParseError) -> Head {
         let version = line.version
-        var headers: [HTTPFields.Field] = []
-        headers.reserveCapacity(8)
+        var spans: [RequestHeaders.Span] = []
+        spans.reserveCapacity(8)
         var contentLength: Int?
         var chunked = false
         var transferEncodingSeen = false
@@ -49,32 +49,35 @@ enum HeadParser {
                 break  // the blank line: the head ends here by construction
             }
             if ByteClass.isWhitespace(p[i]) { throw HTTPParseError(400, "obsolete line folding in a header field") }
-            let field = try parseField(p, &i)
-            headers.append(field.field)
-            if headers.count > limits.maxHeaderCount {
+            let span = try parseField(p, &i)
+            spans.append(span)
+            if spans.count > limits.maxHeaderCount {
                 throw HTTPParseError(431, "more than \(limits.maxHeaderCount) header fields")
             }
-            switch field.field.name {
-            case "content-length":
+            let value = UnsafeBufferPointer(rebasing: p[Int(span.valueStart)..<Int(span.valueEnd)])
+            switch FieldName(UnsafeBufferPointer(rebasing: p[Int(span.nameStart)..<Int(span.nameEnd)])) {
+            case .contentLength:
                 if contentLength != nil { throw HTTPParseError(400, "more than one Content-Length") }
-                contentLength = try parseContentLength(field.value)
-            case "transfer-encoding":
+                contentLength = try parseContentLength(value)
+            case .transferEncoding:
                 if transferEncodingSeen { throw HTTPParseError(400, "more than one Transfer-Encoding") }
                 transferEncodingSeen = true
-                if !ByteClass.equalsLowercase(field.value, "chunked") { throw refusal(transferEncoding: field.field.value) }
+                if !ByteClass.equalsLowercase(value, "chunked") {
+                    throw refusal(transferEncoding: String(decoding: value, as: UTF8.self))
+                }
                 chunked = true
-            case "host":
+            case .host:
                 hostCount += 1
                 // RFC 9112 3.2: a Host with an invalid value MUST be answered 400.
-                guard field.value.allSatisfy(ByteClass.isHostChar) else { throw HTTPParseError(400, "invalid Host header") }
-            case "connection":
-                for token in field.field.value.split(separator: ",") {
-                    let t = token.trimmingWhitespace().lowercased()
-                    if t == "close" { wantsClose = true }
-                    if t == "keep-alive" { wantsKeepAlive = true }
+                guard value.allSatisfy(ByteClass.isHostChar) else { throw HTTPParseError(400, "invalid Host header") }
+            case .connection:
+                for token in value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true) {
+                    let t = UnsafeBufferPointer(rebasing: token).trimmingWhitespace()
+                    if ByteClass.equalsLowercase(t, "close") { wantsClose = true }
+                    if ByteClass.equalsLowercase(t, "keep-alive") { wantsKeepAlive = true }
                 }
-            case "expect":
-                guard ByteClass.equalsLowercase(field.value, "100-continue") else {
+            case .expect:
+                guard ByteClass.equalsLowercase(value, "100-continue") else {
                     throw HTTPParseError(417, "only Expect: 100-continue is supported")
                 }
                 expectContinue = version == .http11
@@ -101,7 +104,7 @@ enum HeadParser {
         let keepAlive = !wantsClose && (version == .http11 || wantsKeepAlive)
         let request = HTTPRequest(
             method: line.method, target: line.target, path: line.path, query: line.query, version: version,
-            headers: HTTPFields(headers), body: [], keepAlive: keepAlive)
+            headers: RequestHeaders(bytes: Array(p), spans: spans), body: [], keepAlive: keepAlive)
         let framing: RequestParser.BodyFraming = chunked ? .chunked(ChunkedBodyDecoder()) : .length(contentLength ?? 0)
         return Head(request: request, framing: framing, expectContinue: expectContinue && (chunked || (contentLength ?? 0) > 0))
     }
@@ -121,9 +124,11 @@ enum HeadParser {
         guard p[i] == ByteClass.cr, p[i + 1] == ByteClass.lf else { throw HTTPParseError(400, "malformed request line: version") }
         i += 2
         try checkTargetForm(targetBytes, method: method)
-        let (path, query) = HTTPRequest.split(target: targetBytes)
-        return RequestLine(
-            method: method, target: String(decoding: targetBytes, as: UTF8.self), path: path, query: query, version: version)
+        let target = String(decoding: targetBytes, as: UTF8.self)
+        // The usual origin-form target without a query is its own path: share the string.
+        let plain = targetBytes[0] == UInt8(ascii: "/") && !targetBytes.contains(UInt8(ascii: "?"))
+        let (path, query) = plain ? (target, nil) : HTTPRequest.split(target: targetBytes)
+        return RequestLine(method: method, target: target, path: path, query: query, version: version)
     }
 
     private static func parseVersion(_ p: UnsafeBufferPointer<UInt8>, _ i: inout Int) throws(HTTPParseError) -> HTTPVersion {
@@ -153,37 +158,35 @@ enum HeadParser {
         throw HTTPParseError(400, "malformed request target")
     }
 
-    private static func parseField(
-        _ p: UnsafeBufferPointer<UInt8>, _ i: inout Int
-    ) throws(HTTPParseError) -> (field: HTTPFields.Field, value: UnsafeBufferPointer<UInt8>) {
+    /// Reads one field line starting at `i`; returns where its name and value lie in `p`.
+    private static func parseField(_ p: UnsafeBufferPointer<UInt8>, _ index: inout Int) throws(HTTPParseError) -> RequestHeaders.Span {
+        // Indexing the base pointer skips per-byte bounds checks: the head ends in CR LF CR LF,
+        // and every loop below stops at a CR, so no index can pass the end.
+        let b = p.baseAddress!
+        var i = index
         let nameStart = i
-        while ByteClass.isTokenChar(p[i]) { i += 1 }
+        while ByteClass.isTokenChar(b[i]) { i += 1 }
         let nameEnd = i
-        guard nameEnd > nameStart, p[i] == UInt8(ascii: ":") else {
-            throw HTTPParseError(400, nameEnd > nameStart && ByteClass.isWhitespace(p[i])
+        guard nameEnd > nameStart, b[i] == UInt8(ascii: ":") else {
+            throw HTTPParseError(400, nameEnd > nameStart && ByteClass.isWhitespace(b[i])
                 ? "whitespace between a header name and its colon" : "malformed header field name")
         }
         i += 1
-        while ByteClass.isWhitespace(p[i]) { i += 1 }
+        while ByteClass.isWhitespace(b[i]) { i += 1 }
         let valueStart = i
-        while p[i] != ByteClass.cr {
-            guard ByteClass.isFieldValueChar(p[i]) else { throw HTTPParseError(400, "control character in a header value") }
+        while b[i] != ByteClass.cr {
+            guard ByteClass.isFieldValueChar(b[i]) else { throw HTTPParseError(400, "control character in a header value") }
             i += 1
         }
-        guard p[i + 1] == ByteClass.lf else { throw HTTPParseError(400, "bare CR in the request head") }
+        guard b[i + 1] == ByteClass.lf else { throw HTTPParseError(400, "bare CR in the request head") }
         var valueEnd = i
-        while valueEnd > valueStart && ByteClass.isWhitespace(p[valueEnd - 1]) { valueEnd -= 1 }
-        i += 2
-        let nameBytes = UnsafeBufferPointer(rebasing: p[nameStart..<nameEnd])
-        let name = nameBytes.contains(where: { $0 &- 0x41 < 26 })
-            ? String(unsafeUninitializedCapacity: nameBytes.count) { out in
-                for k in 0..<nameBytes.count { out[k] = ByteClass.lower(nameBytes[k]) }
-                return nameBytes.count
-            }
-            : String(decoding: nameBytes, as: UTF8.self)
-        let value = UnsafeBufferPointer(rebasing: p[valueStart..<valueEnd])
-        return (HTTPFields.Field(name: name, value: String(decoding: value, as: UTF8.self)), value)
+        while valueEnd > valueStart && ByteClass.isWhitespace(b[valueEnd - 1]) { valueEnd -= 1 }
+        index = i + 2
+        return RequestHeaders.Span(
+            nameStart: UInt32(nameStart), nameEnd: UInt32(nameEnd), valueStart: UInt32(valueStart), valueEnd: UInt32(valueEnd))
     }
+
+
 
     /// At most 18 digits, so the value can never overflow.
     private static func parseContentLength(_ v: UnsafeBufferPointer<UInt8>) throws(HTTPParseError) -> Int {
@@ -208,6 +211,32 @@ enum HeadParser {
             return HTTPParseError(400, "Transfer-Encoding does not end in exactly one chunked")
         }
         return HTTPParseError(501, "Transfer-Encoding other than chunked is not supported")
+    }
+}
+
+/// The header names the parser acts on, recognised from the raw bytes by length first.
+private enum FieldName {
+    case contentLength, transferEncoding, host, connection, expect, other
+
+    init(_ name: UnsafeBufferPointer<UInt8>) {
+        switch name.count {
+        case 4: self = ByteClass.equalsLowercase(name, "host") ? .host : .other
+        case 6: self = ByteClass.equalsLowercase(name, "expect") ? .expect : .other
+        case 10: self = ByteClass.equalsLowercase(name, "connection") ? .connection : .other
+        case 14: self = ByteClass.equalsLowercase(name, "content-length") ? .contentLength : .other
+        case 17: self = ByteClass.equalsLowercase(name, "transfer-encoding") ? .transferEncoding : .other
+        default: self = .other
+        }
+    }
+}
+
+extension UnsafeBufferPointer<UInt8> {
+    func trimmingWhitespace() -> UnsafeBufferPointer<UInt8> {
+        var start = 0
+        var end = count
+        while start < end, ByteClass.isWhitespace(self[start]) { start += 1 }
+        while end > start, ByteClass.isWhitespace(self[end - 1]) { end -= 1 }
+        return UnsafeBufferPointer(rebasing: self[start..<end])
     }
 }
 

@@ -5,7 +5,7 @@
 public struct Reply {
     public enum Body {
         /// A complete body, sent after `delay` nanoseconds (0: at once).
-        case bytes([UInt8], delay: UInt64)
+        case bytes(ByteBuffer, delay: UInt64)
         /// A body produced event by event, each event after its own delay.
         case stream(any EventSource)
     }
@@ -24,7 +24,7 @@ public struct Reply {
     }
 
     /// A JSON reply.
-    public static func json(_ status: Int, _ bytes: [UInt8], headers: HTTPFields = HTTPFields(), delay: UInt64 = 0) -> Reply {
+    public static func json(_ status: Int, _ bytes: ByteBuffer, headers: HTTPFields = HTTPFields(), delay: UInt64 = 0) -> Reply {
         var all = jsonHeaders
         for field in headers { all.append(name: field.name, value: field.value) }
         return Reply(status: status, headers: all, body: .bytes(bytes, delay: delay))
@@ -45,5 +45,5 @@ public protocol EventSource {
     mutating func nextDelay() -> UInt64?
 
     /// Appends the bytes of the event whose delay was just returned.
-    mutating func writeNext(into out: inout [UInt8])
+    mutating func writeNext(into out: inout ByteBuffer)
 }

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A strict, incremental HTTP/1.1 request parser: bytes in, requests out, no I/O.
 ///
 /// Feed it whatever arrived with `append`, then call `next()` until it answers
@@ -146,17 +150,17 @@ public struct RequestParser {
             start += 2
             scanned = 0
         }
+        // No byte past the limit is looked at, so the answer is the same however the head was
+        // split into reads (else a bare LF beyond the limit gave 400 or 431 by chance).
+        let end = min(p.count, start + limits.maxHeadBytes)
         var j = start + scanned
-        while j < p.count {
-            // No byte past the limit is looked at, so the answer is the same however the head
-            // was split into reads (else a bare LF beyond the limit gave 400 or 431 by chance).
-            if j - start >= limits.maxHeadBytes { throw tooLarge(p) }
-            if p[j] == ByteClass.lf {
-                guard j > start, p[j - 1] == ByteClass.cr else { throw HTTPParseError(400, "bare LF in the request head") }
-                if j - start >= 3, p[j - 2] == ByteClass.lf { return j + 1 }
-            }
-            j += 1
+        while j < end, let found = memchr(p.baseAddress! + j, Int32(ByteClass.lf), end - j) {
+            let lf = p.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
+            guard lf > start, p[lf - 1] == ByteClass.cr else { throw HTTPParseError(400, "bare LF in the request head") }
+            if lf - start >= 3, p[lf - 2] == ByteClass.lf { return lf + 1 }
+            j = lf + 1
         }
+        if p.count > start + limits.maxHeadBytes { throw tooLarge(p) }
         scanned = p.count - start
         return nil
     }

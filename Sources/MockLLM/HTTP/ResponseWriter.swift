@@ -16,7 +16,7 @@ public enum ResponseWriter {
     ///   - date: the cached `date` header value.
     public static func appendHead(
         status: Int, headers: HTTPFields, framing: BodyFraming, version: HTTPVersion,
-        keepAlive: Bool, date: String, into out: inout [UInt8]
+        keepAlive: Bool, date: String, into out: inout ByteBuffer
     ) {
         switch status {
         case 200: out.append(ascii: "HTTP/1.1 200 OK\r\n")  // the hot path skips the reason lookup
@@ -56,20 +56,20 @@ public enum ResponseWriter {
         out.append(ascii: "\r\n")
     }
 
-    public static func appendContinue(into out: inout [UInt8]) {
+    public static func appendContinue(into out: inout ByteBuffer) {
         out.append(ascii: "HTTP/1.1 100 Continue\r\n\r\n")
     }
 
     /// Appends `payload` as one chunk. An empty payload is skipped: it would end the body.
-    public static func appendChunk(_ payload: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+    public static func appendChunk(_ payload: ByteBuffer, into out: inout ByteBuffer) {
         guard !payload.isEmpty else { return }
         out.append(hex: payload.count)
         out.append(ascii: "\r\n")
-        out.append(contentsOf: payload)
+        out.append(payload)
         out.append(ascii: "\r\n")
     }
 
-    public static func appendLastChunk(into out: inout [UInt8]) {
+    public static func appendLastChunk(into out: inout ByteBuffer) {
         out.append(ascii: "0\r\n\r\n")
     }
 }

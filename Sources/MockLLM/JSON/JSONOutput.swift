@@ -4,17 +4,16 @@
 /// bytes, keys in a stable order, instead of going through an encoder (see DESIGN.md, "JSON").
 /// Strings are escaped as Python's `json.dumps(ensure_ascii=False)` escapes them: `"`, `\` and
 /// control characters; everything else, non-ASCII included, is written as raw UTF-8.
-extension Array where Element == UInt8 {
+extension ByteBuffer {
     @inlinable
     public mutating func append(ascii text: StaticString) {
-        text.withUTF8Buffer { self.append(contentsOf: $0) }
+        text.withUTF8Buffer { append(bytes: UnsafeRawBufferPointer($0)) }
     }
 
     /// Appends the UTF-8 bytes of `text` without any escaping.
-    @inlinable
     public mutating func append(utf8 text: String) {
         var text = text
-        text.withUTF8 { self.append(contentsOf: $0) }
+        text.withUTF8 { append(bytes: UnsafeRawBufferPointer($0)) }
     }
 
     /// Appends `value` in decimal.
@@ -41,21 +40,24 @@ extension Array where Element == UInt8 {
                 raw[i] = UInt8(truncatingIfNeeded: v % 10) &+ 48
                 v /= 10
             }
-            self.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[i...]))
+            append(bytes: UnsafeRawBufferPointer(rebasing: raw[i...]))
         }
     }
 
     /// Appends `value` in lower-case hexadecimal (chunk sizes).
     public mutating func append(hex value: Int) {
         precondition(value >= 0)
-        let digits: StaticString = "0123456789abcdef"
-        var shift = (Int.bitWidth - value.leadingZeroBitCount + 3) / 4 * 4 - 4
-        if shift < 0 { shift = 0 }
-        digits.withUTF8Buffer { table in
-            while shift >= 0 {
-                self.append(table[(value >> shift) & 0xF])
-                shift -= 4
-            }
+        var digits: (UInt64, UInt64) = (0, 0)
+        Swift.withUnsafeMutableBytes(of: &digits) { raw in
+            var v = value
+            var i = raw.count
+            repeat {
+                i -= 1
+                let nibble = UInt8(truncatingIfNeeded: v & 0xF)
+                raw[i] = nibble < 10 ? nibble &+ 48 : nibble &+ 87
+                v >>= 4
+            } while v > 0
+            append(bytes: UnsafeRawBufferPointer(rebasing: raw[i...]))
         }
     }
 
@@ -86,12 +88,12 @@ extension Array where Element == UInt8 {
                 i += 1
                 continue
             }
-            if runStart < i { append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
+            if runStart < i { append(bytes: UnsafeBufferPointer(rebasing: bytes[runStart..<i])) }
             appendEscape(for: b)
             i += 1
             runStart = i
         }
-        if runStart < n { append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<n])) }
+        if runStart < n { append(bytes: UnsafeBufferPointer(rebasing: bytes[runStart..<n])) }
     }
 
     private mutating func appendEscape(for byte: UInt8) {

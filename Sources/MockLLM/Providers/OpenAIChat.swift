@@ -41,7 +41,7 @@ public enum OpenAIChat: Provider {
             finishReason = "length"
         }
         let usage = OpenAIUsage(promptTokens: request.messages.promptTokens, completionTokens: completionTokens)
-        var id: [UInt8] = []
+        var id = ByteBuffer()
         id.reserveCapacity(41)
         id.append(ascii: "mock-")
         context.random.appendUUID(to: &id)
@@ -52,10 +52,10 @@ public enum OpenAIChat: Provider {
                 usage: usage, includeUsage: request.includeUsage, pacing: pacing, random: context.random.fork())
             return Reply(status: 200, headers: sseHeaders, body: .stream(stream))
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(256 + text.utf8.count)
+        var out = ByteBuffer()
+        out.reserveCapacity(320 + request.model.utf8.count + text.utf8.count * 2)
         out.append(ascii: "{\"id\":\"")
-        out.append(contentsOf: id)
+        out.append(id)
         out.append(ascii: "\",\"object\":\"chat.completion\",\"created\":")
         out.append(decimal: context.now)
         out.append(ascii: ",\"model\":")

@@ -10,7 +10,7 @@ struct OpenAIChatStream: EventSource {
     }
 
     /// `data: {"id":"...","object":"chat.completion.chunk","created":N,"model":"...","choices":[`
-    private let prefix: [UInt8]
+    private let prefix: ByteBuffer
     private var chunks: TextChunks
     private var pendingChunk: Substring?
     private var step = Step.role
@@ -21,11 +21,11 @@ struct OpenAIChatStream: EventSource {
     private var random: SeededRandom
 
     /// - Parameter id: the stream's id, plain ASCII (`mock-<uuid>`).
-    init(id: [UInt8], created: Int, model: String, text: String, finishReason: String,
+    init(id: ByteBuffer, created: Int, model: String, text: String, finishReason: String,
          usage: OpenAIUsage, includeUsage: Bool, pacing: Pacing, random: SeededRandom) {
-        var prefix: [UInt8] = []
+        var prefix = ByteBuffer()
         prefix.append(ascii: "data: {\"id\":\"")
-        prefix.append(contentsOf: id)
+        prefix.append(id)
         prefix.append(ascii: "\",\"object\":\"chat.completion.chunk\",\"created\":")
         prefix.append(decimal: created)
         prefix.append(ascii: ",\"model\":")
@@ -58,7 +58,7 @@ struct OpenAIChatStream: EventSource {
         }
     }
 
-    mutating func writeNext(into out: inout [UInt8]) {
+    mutating func writeNext(into out: inout ByteBuffer) {
         switch step {
         case .role:
             writeChoice("{\"delta\":{\"role\":\"assistant\",\"content\":null},\"index\":0,\"finish_reason\":null}", into: &out)
@@ -66,20 +66,20 @@ struct OpenAIChatStream: EventSource {
         case .content:
             guard let chunk = pendingChunk else { return }
             pendingChunk = nil
-            out.append(contentsOf: prefix)
+            out.append(prefix)
             out.append(ascii: "{\"delta\":{\"role\":null,\"content\":")
             out.append(jsonString: chunk)
             out.append(ascii: "},\"index\":0,\"finish_reason\":null}]")
             closeEvent(&out)
         case .finish:
-            out.append(contentsOf: prefix)
+            out.append(prefix)
             out.append(ascii: "{\"delta\":{},\"index\":0,\"finish_reason\":")
             out.append(jsonString: finishReason)
             out.append(ascii: "}]")
             closeEvent(&out)
             step = includeUsage ? .usage : .done
         case .usage:
-            out.append(contentsOf: prefix)
+            out.append(prefix)
             out.append(ascii: "],\"usage\":")
             usage.write(into: &out)
             out.append(ascii: "}\n\n")
@@ -92,15 +92,15 @@ struct OpenAIChatStream: EventSource {
         }
     }
 
-    private func writeChoice(_ choice: StaticString, into out: inout [UInt8]) {
-        out.append(contentsOf: prefix)
+    private func writeChoice(_ choice: StaticString, into out: inout ByteBuffer) {
+        out.append(prefix)
         out.append(ascii: choice)
         out.append(UInt8(ascii: "]"))
         closeEvent(&out)
     }
 
     /// Ends a chunk object; with include_usage every chunk before the last carries `"usage":null`.
-    private func closeEvent(_ out: inout [UInt8]) {
+    private func closeEvent(_ out: inout ByteBuffer) {
         if includeUsage { out.append(ascii: ",\"usage\":null") }
         out.append(ascii: "}\n\n")
     }
@@ -111,7 +111,7 @@ struct OpenAIUsage {
     var promptTokens: Int
     var completionTokens: Int
 
-    func write(into out: inout [UInt8]) {
+    func write(into out: inout ByteBuffer) {
         out.append(ascii: "{\"prompt_tokens\":")
         out.append(decimal: promptTokens)
         out.append(ascii: ",\"completion_tokens\":")

@@ -2,7 +2,7 @@
 /// `{"error":{"message":...,"type":...,"param":...,"code":...}}`.
 public enum OpenAIErrors {
     public static func reply(_ error: APIError) -> Reply {
-        var out: [UInt8] = []
+        var out = ByteBuffer()
         out.append(ascii: "{\"error\":{\"message\":")
         out.append(jsonString: error.message)
         out.append(ascii: ",\"type\":")
@@ -26,7 +26,7 @@ public enum OpenAIErrors {
         }
     }
 
-    private static func appendOptional(_ text: String?, to out: inout [UInt8]) {
+    private static func appendOptional(_ text: String?, to out: inout ByteBuffer) {
         if let text { out.append(jsonString: text) } else { out.append(ascii: "null") }
     }
 

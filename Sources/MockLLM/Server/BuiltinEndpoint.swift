@@ -19,11 +19,11 @@ struct BuiltinEndpoint: Sendable {
 /// Bodies of the introspection endpoints, generated from the provider table (so they can never
 /// disagree with what is served) in the original's shapes.
 enum Introspection {
-    static let health: [UInt8] = Array(#"{"status":"ok"}"#.utf8)
+    static let health = ByteBuffer(#"{"status":"ok"}"#)
 
     /// `{"models":[...],"by_provider":{"openai":[...],...}}`
-    static func models(_ providers: [any Provider.Type]) -> [UInt8] {
-        var out: [UInt8] = []
+    static func models(_ providers: [any Provider.Type]) -> ByteBuffer {
+        var out = ByteBuffer()
         out.append(ascii: "{\"models\":")
         appendStrings(providers.flatMap { $0.metadata.models }, to: &out)
         out.append(ascii: ",\"by_provider\":{")
@@ -38,8 +38,9 @@ enum Introspection {
     }
 
     /// `{"openai":{"version":..,"description":..,"endpoints":[{"path","method","handler"}],"models":[..],"capabilities":{..}}}`
-    static func providers(_ providers: [any Provider.Type]) -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "{")]
+    static func providers(_ providers: [any Provider.Type]) -> ByteBuffer {
+        var out = ByteBuffer()
+        out.append(UInt8(ascii: "{"))
         for (i, provider) in providers.enumerated() {
             let m = provider.metadata
             if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -73,7 +74,7 @@ enum Introspection {
         return out
     }
 
-    static func appendStrings(_ strings: [String], to out: inout [UInt8]) {
+    static func appendStrings(_ strings: [String], to out: inout ByteBuffer) {
         out.append(UInt8(ascii: "["))
         for (i, s) in strings.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -82,7 +83,7 @@ enum Introspection {
         out.append(UInt8(ascii: "]"))
     }
 
-    static func appendBool(_ value: Bool, to out: inout [UInt8]) {
+    static func appendBool(_ value: Bool, to out: inout ByteBuffer) {
         if value { out.append(ascii: "true") } else { out.append(ascii: "false") }
     }
 }

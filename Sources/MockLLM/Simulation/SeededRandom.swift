@@ -48,42 +48,56 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 
     /// A random (version 4) UUID in its canonical lower-case text form.
     public mutating func uuidString() -> String {
-        var bytes: [UInt8] = []
+        var bytes = ByteBuffer()
         bytes.reserveCapacity(36)
         appendUUID(to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes.description
     }
 
     /// Appends a random (version 4) UUID in canonical lower-case form, without building a String.
-    public mutating func appendUUID(to out: inout [UInt8]) {
+    public mutating func appendUUID(to out: inout ByteBuffer) {
         var hi = next()
         var lo = next()
         hi = (hi & ~0xF000) | 0x4000  // version 4 in the time_hi_and_version field
         lo = (lo & ~(0xC000 << 48)) | (0x8000 << 48)  // RFC 4122 variant
         var text: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)  // 40 bytes of scratch
         Swift.withUnsafeMutableBytes(of: &text) { raw in
-            var o = 0
-            for position in 0..<32 {
-                if position == 8 || position == 12 || position == 16 || position == 20 {
-                    raw[o] = UInt8(ascii: "-")
-                    o += 1
-                }
-                let word = position < 16 ? hi : lo
-                raw[o] = Self.hexDigit(word >> UInt64(60 - (position & 15) * 4))
-                o += 1
-            }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<36]))
+            let b = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            // xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx: hi fills the first 16 digits, lo the last 16.
+            Self.writeHex(hi >> 32, digits: 8, to: b)
+            b[8] = UInt8(ascii: "-")
+            Self.writeHex(hi >> 16, digits: 4, to: b + 9)
+            b[13] = UInt8(ascii: "-")
+            Self.writeHex(hi, digits: 4, to: b + 14)
+            b[18] = UInt8(ascii: "-")
+            Self.writeHex(lo >> 48, digits: 4, to: b + 19)
+            b[23] = UInt8(ascii: "-")
+            Self.writeHex(lo, digits: 12, to: b + 24)
+            out.append(bytes: UnsafeBufferPointer(start: b, count: 36))
+        }
+    }
+
+    /// Writes the low `digits` nibbles of `value`, most significant first.
+    @inline(__always)
+    private static func writeHex(_ value: UInt64, digits: Int, to b: UnsafeMutablePointer<UInt8>) {
+        var v = value
+        var k = digits
+        while k > 0 {
+            k -= 1
+            b[k] = hexDigit(v)
+            v >>= 4
         }
     }
 
     /// Appends `count` (at most 16) random lower-case hex digits, for request ids.
-    public mutating func appendHex(count: Int, to out: inout [UInt8]) {
+    public mutating func appendHex(count: Int, to out: inout ByteBuffer) {
         precondition(count <= 16)
         let value = next()
         var text: (UInt64, UInt64) = (0, 0)
         Swift.withUnsafeMutableBytes(of: &text) { raw in
-            for k in 0..<count { raw[k] = Self.hexDigit(value >> UInt64(k * 4)) }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[0..<count]))
+            let b = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            Self.writeHex(value, digits: count, to: b)
+            out.append(bytes: UnsafeBufferPointer(start: b, count: count))
         }
     }
 

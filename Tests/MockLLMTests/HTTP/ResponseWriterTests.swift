@@ -9,10 +9,10 @@ struct ResponseWriterTests {
         _ status: Int = 200, headers: HTTPFields = HTTPFields(), framing: BodyFraming = .length(0),
         version: HTTPVersion = .http11, keepAlive: Bool = true
     ) -> String {
-        var out: [UInt8] = []
+        var out = ByteBuffer()
         ResponseWriter.appendHead(status: status, headers: headers, framing: framing, version: version,
                                   keepAlive: keepAlive, date: date, into: &out)
-        return String(decoding: out, as: UTF8.self)
+        return out.description
     }
 
     @Test func writesStatusLineFieldsLengthAndDateInOrder() {
@@ -63,30 +63,30 @@ struct ResponseWriterTests {
     }
 
     @Test func writesContinue() {
-        var out: [UInt8] = []
+        var out = ByteBuffer()
         ResponseWriter.appendContinue(into: &out)
-        #expect(String(decoding: out, as: UTF8.self) == "HTTP/1.1 100 Continue\r\n\r\n")
+        #expect(out.description == "HTTP/1.1 100 Continue\r\n\r\n")
     }
 
     @Test(arguments: [(1, "1"), (15, "f"), (16, "10"), (255, "ff"), (4096, "1000"), (65_537, "10001")])
     func framesAChunkWithLowerCaseHexSize(_ size: Int, _ hex: String) {
-        var out: [UInt8] = []
-        Array(repeating: UInt8(ascii: "x"), count: size).withUnsafeBufferPointer { ResponseWriter.appendChunk($0, into: &out) }
-        #expect(out == Array("\(hex)\r\n".utf8) + Array(repeating: UInt8(ascii: "x"), count: size) + Array("\r\n".utf8))
+        var out = ByteBuffer()
+        ResponseWriter.appendChunk(ByteBuffer(Array(repeating: UInt8(ascii: "x"), count: size)), into: &out)
+        #expect(out.bytes == Array("\(hex)\r\n".utf8) + Array(repeating: UInt8(ascii: "x"), count: size) + Array("\r\n".utf8))
     }
 
     @Test func skipsAnEmptyChunkBecauseItWouldEndTheBody() {
-        var out: [UInt8] = []
-        [UInt8]().withUnsafeBufferPointer { ResponseWriter.appendChunk($0, into: &out) }
+        var out = ByteBuffer()
+        ResponseWriter.appendChunk(ByteBuffer(), into: &out)
         #expect(out.isEmpty)
         ResponseWriter.appendLastChunk(into: &out)
-        #expect(String(decoding: out, as: UTF8.self) == "0\r\n\r\n")
+        #expect(out.description == "0\r\n\r\n")
     }
 
     @Test func appendsToWhatIsAlreadyInTheBuffer() {
-        var out: [UInt8] = Array("previous".utf8)
+        var out = ByteBuffer("previous")
         ResponseWriter.appendHead(status: 201, headers: HTTPFields(), framing: .length(0), version: .http11,
                                   keepAlive: true, date: date, into: &out)
-        #expect(String(decoding: out, as: UTF8.self).hasPrefix("previousHTTP/1.1 201 Created\r\n"))
+        #expect(out.description.hasPrefix("previousHTTP/1.1 201 Created\r\n"))
     }
 }

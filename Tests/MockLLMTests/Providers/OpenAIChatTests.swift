@@ -20,16 +20,16 @@ struct OpenAIChatTests {
         return "mock-" + random.uuidString()
     }
 
-    func bodyText(_ reply: Reply) -> String { String(decoding: reply.bodyBytes, as: UTF8.self) }
+    func bodyText(_ reply: Reply) -> String { reply.bodyBytes.description }
 
     /// Runs a stream source to the end, returning (delay, event) pairs.
     func events(_ reply: Reply) -> [(UInt64, String)] {
         guard case .stream(var source) = reply.body else { return [] }
         var result: [(UInt64, String)] = []
         while let delay = source.nextDelay() {
-            var out: [UInt8] = []
+            var out = ByteBuffer()
             source.writeNext(into: &out)
-            result.append((delay, String(decoding: out, as: UTF8.self)))
+            result.append((delay, out.description))
         }
         return result
     }
@@ -81,7 +81,7 @@ struct OpenAIChatTests {
         let long = Script(responses: ["q": "Hello! How can I help you today?"])
         var ctx = ProviderContext(script: long, now: 0, random: SeededRandom(seed: 1))
         let reply = OpenAIChat.chatCompletion(HTTPRequest(method: "POST", target: "/", body: Array(#"{"model":"m","max_tokens":3,"messages":[{"role":"user","content":"q"}]}"#.utf8)), &ctx)
-        let text = String(decoding: reply.bodyBytes, as: UTF8.self)
+        let text = reply.bodyBytes.description
         #expect(text.contains(#""content":"Hello! How""#))
         #expect(text.contains(#""finish_reason":"length""#))
         #expect(text.contains(#""completion_tokens":3"#))
@@ -116,9 +116,9 @@ struct OpenAIChatTests {
         let reply = call(body)
         #expect(reply.status == 400)
         let text = bodyText(reply)
-        var expected: [UInt8] = []
+        var expected = ByteBuffer()
         expected.append(jsonString: message)
-        #expect(text.hasPrefix(#"{"error":{"message":"# + String(decoding: expected, as: UTF8.self) + #","type":"invalid_request_error","param":""# + param + "\""), "\(text)")
+        #expect(text.hasPrefix(#"{"error":{"message":"# + expected.description + #","type":"invalid_request_error","param":""# + param + "\""), "\(text)")
     }
 
     @Test(arguments: ["", "{", "[1]", "null", "\"x\""])

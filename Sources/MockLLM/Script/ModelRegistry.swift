@@ -1,0 +1,133 @@
+/// A model the mock knows: which provider's protocol it belongs to, its aliases and limits.
+public struct ModelInfo: Sendable, Equatable {
+    public var id: String
+    /// The provider whose wire shape serves it where several could (`openai`, `anthropic`, ...).
+    public var provider: String
+    public var aliases: [String]
+    public var displayName: String
+    /// Prompt plus reply, in tokens.
+    public var contextWindow: Int
+    public var maxOutputTokens: Int
+    /// Unix seconds: OpenAI's `created`, Anthropic's `created_at`.
+    public var created: Int
+
+    public init(
+        id: String, provider: String, aliases: [String] = [], displayName: String? = nil,
+        contextWindow: Int, maxOutputTokens: Int, created: Int
+    ) {
+        self.id = id
+        self.provider = provider
+        self.aliases = aliases
+        self.displayName = displayName ?? id
+        self.contextWindow = contextWindow
+        self.maxOutputTokens = maxOutputTokens
+        self.created = created
+    }
+}
+
+/// The models of a script: the built-in defaults plus the script's `models:` section.
+/// A request naming a model or an alias is resolved here; replies still echo the name the
+/// client sent.
+public struct ModelRegistry: Sendable {
+    public let models: [ModelInfo]
+    private let index: [String: Int]
+
+    public init(_ models: [ModelInfo]) {
+        self.models = models
+        var index: [String: Int] = [:]
+        for (i, model) in models.enumerated() {
+            for alias in model.aliases where index[alias] == nil { index[alias] = i }
+        }
+        for (i, model) in models.enumerated() { index[model.id] = i }  // an id beats an alias
+        self.index = index
+    }
+
+    /// The defaults with `additions` applied: a new id is appended; an existing id (or alias)
+    /// gets the addition's aliases and any limits it sets.
+    public init(defaultsWith additions: [ModelAddition]) {
+        var models = ModelRegistry.defaults
+        for addition in additions {
+            if let i = models.firstIndex(where: { $0.id == addition.id || $0.aliases.contains(addition.id) }) {
+                models[i].aliases += addition.aliases.filter { !models[i].aliases.contains($0) }
+                if let v = addition.provider { models[i].provider = v }
+                if let v = addition.displayName { models[i].displayName = v }
+                if let v = addition.contextWindow { models[i].contextWindow = v }
+                if let v = addition.maxOutputTokens { models[i].maxOutputTokens = v }
+            } else {
+                models.append(ModelInfo(
+                    id: addition.id, provider: addition.provider ?? "openai", aliases: addition.aliases,
+                    displayName: addition.displayName, contextWindow: addition.contextWindow ?? 128_000,
+                    maxOutputTokens: addition.maxOutputTokens ?? 16_384, created: ModelRegistry.scriptModelCreated))
+            }
+        }
+        self.init(models)
+    }
+
+    /// The model named `name`, by id or alias.
+    public func resolve(_ name: String) -> ModelInfo? {
+        index[name].map { models[$0] }
+    }
+
+    public func models(of provider: String) -> [ModelInfo] {
+        models.filter { $0.provider == provider }
+    }
+
+    /// `created` for models added by a script: 2026-01-01T00:00:00Z, fixed so listings are stable.
+    static let scriptModelCreated = 1_767_225_600
+}
+
+/// One entry of a script's `models:` section.
+public struct ModelAddition: Sendable, Equatable {
+    public var id: String
+    public var provider: String?
+    public var aliases: [String]
+    public var displayName: String?
+    public var contextWindow: Int?
+    public var maxOutputTokens: Int?
+
+    public init(
+        id: String, provider: String? = nil, aliases: [String] = [], displayName: String? = nil,
+        contextWindow: Int? = nil, maxOutputTokens: Int? = nil
+    ) {
+        self.id = id
+        self.provider = provider
+        self.aliases = aliases
+        self.displayName = displayName
+        self.contextWindow = contextWindow
+        self.maxOutputTokens = maxOutputTokens
+    }
+}
+
+extension ModelRegistry {
+    /// The original mockllm's registry (names, aliases, context windows), plus current models.
+    public static let defaults: [ModelInfo] = [
+        ModelInfo(id: "gpt-3.5-turbo", provider: "openai", aliases: ["gpt-3.5", "turbo"], displayName: "GPT-3.5 Turbo",
+                  contextWindow: 4_096, maxOutputTokens: 4_096, created: 1_677_610_602),
+        ModelInfo(id: "gpt-4", provider: "openai", aliases: ["gpt-4-0613"], displayName: "GPT-4",
+                  contextWindow: 8_192, maxOutputTokens: 8_192, created: 1_687_882_411),
+        ModelInfo(id: "gpt-4-turbo", provider: "openai", aliases: ["gpt-4-turbo-preview", "gpt-4-1106"], displayName: "GPT-4 Turbo",
+                  contextWindow: 128_000, maxOutputTokens: 4_096, created: 1_712_361_441),
+        ModelInfo(id: "gpt-4o", provider: "openai", displayName: "GPT-4o",
+                  contextWindow: 128_000, maxOutputTokens: 16_384, created: 1_715_367_049),
+        ModelInfo(id: "gpt-4o-mini", provider: "openai", displayName: "GPT-4o mini",
+                  contextWindow: 128_000, maxOutputTokens: 16_384, created: 1_721_172_741),
+        ModelInfo(id: "gpt-4.1", provider: "openai", displayName: "GPT-4.1",
+                  contextWindow: 1_047_576, maxOutputTokens: 32_768, created: 1_744_316_542),
+        ModelInfo(id: "gpt-4.1-mini", provider: "openai", displayName: "GPT-4.1 mini",
+                  contextWindow: 1_047_576, maxOutputTokens: 32_768, created: 1_744_318_173),
+        ModelInfo(id: "claude-3-sonnet-20240229", provider: "anthropic", aliases: ["claude-3-sonnet", "sonnet"],
+                  displayName: "Claude 3 Sonnet", contextWindow: 200_000, maxOutputTokens: 4_096, created: 1_709_164_800),
+        ModelInfo(id: "claude-3-opus-20240229", provider: "anthropic", aliases: ["claude-3-opus", "opus"],
+                  displayName: "Claude 3 Opus", contextWindow: 200_000, maxOutputTokens: 4_096, created: 1_709_164_800),
+        ModelInfo(id: "claude-3-haiku-20240307", provider: "anthropic", aliases: ["claude-3-haiku", "haiku"],
+                  displayName: "Claude 3 Haiku", contextWindow: 200_000, maxOutputTokens: 4_096, created: 1_709_769_600),
+        ModelInfo(id: "claude-2.1", provider: "anthropic", displayName: "Claude 2.1",
+                  contextWindow: 200_000, maxOutputTokens: 4_096, created: 1_700_524_800),
+        ModelInfo(id: "claude-2.0", provider: "anthropic", displayName: "Claude 2.0",
+                  contextWindow: 100_000, maxOutputTokens: 4_096, created: 1_689_033_600),
+        ModelInfo(id: "claude-sonnet-4-5-20250929", provider: "anthropic", aliases: ["claude-sonnet-4-5"],
+                  displayName: "Claude Sonnet 4.5", contextWindow: 200_000, maxOutputTokens: 64_000, created: 1_759_104_000),
+        ModelInfo(id: "claude-haiku-4-5-20251001", provider: "anthropic", aliases: ["claude-haiku-4-5"],
+                  displayName: "Claude Haiku 4.5", contextWindow: 200_000, maxOutputTokens: 64_000, created: 1_759_276_800),
+    ]
+}
