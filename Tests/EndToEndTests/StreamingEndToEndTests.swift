@@ -76,3 +76,36 @@ struct StreamingEndToEndTests {
         }
     }
 }
+
+@Suite("Anthropic over real sockets")
+struct AnthropicEndToEndTests {
+    @Test func streamsTheEventSequenceAsChunks() throws {
+        try withServer(script: Script(responses: ["ping": "pong"])) { server in
+            let client = try server.client()
+            let body = #"{"model":"claude-3-haiku","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"ping"}]}"#
+            try client.send("POST /v1/messages HTTP/1.1\r\nHost: x\r\nanthropic-version: 2023-06-01\r\nx-api-key: k\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            let response = try client.readResponse()
+            #expect(response.status == 200)
+            #expect(response.header("request-id")?.hasPrefix("req_") == true)
+            let names = response.chunks.map { String(decoding: $0, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? "" }
+            #expect(names == ["event: message_start", "event: content_block_start", "event: ping"]
+                + Array(repeating: "event: content_block_delta", count: 4)
+                + ["event: content_block_stop", "event: message_delta", "event: message_stop"])
+            #expect(!response.text.contains("[DONE]"))
+        }
+    }
+
+    @Test func aBrowserPreflightIsAnswered() throws {
+        try withServer { server in
+            let client = try server.client()
+            try client.send("OPTIONS /v1/messages HTTP/1.1\r\nHost: x\r\nOrigin: http://localhost:5173\r\nAccess-Control-Request-Method: POST\r\nAccess-Control-Request-Headers: x-api-key, anthropic-version, content-type\r\n\r\n")
+            let response = try client.readResponse()
+            #expect(response.status == 204)
+            #expect(response.header("content-length") == nil)
+            #expect(response.header("access-control-allow-origin") == "http://localhost:5173")
+            #expect(response.header("access-control-allow-headers") == "x-api-key, anthropic-version, content-type")
+            try client.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try client.readResponse().status == 200, "the connection stays usable after a 204")
+        }
+    }
+}

@@ -30,6 +30,13 @@ public struct Reply {
         return Reply(status: status, headers: all, body: .bytes(bytes, delay: delay))
     }
 
+    /// The same reply with one more header.
+    public func adding(header name: String, _ value: String) -> Reply {
+        var copy = self
+        copy.headers.append(name: name, value: value)
+        return copy
+    }
+
     private static let jsonHeaders = HTTPFields([HTTPFields.Field(name: "content-type", value: "application/json")])
 }
 

@@ -69,6 +69,11 @@ extension ByteBuffer {
         append(UInt8(ascii: "\""))
     }
 
+    /// Appends `text` as a JSON string, or `null`.
+    public mutating func append(jsonStringOrNull text: String?) {
+        if let text { append(jsonString: text) } else { append(ascii: "null") }
+    }
+
     /// Appends `text` as a quoted, escaped JSON string.
     public mutating func append(jsonString text: Substring) {
         append(UInt8(ascii: "\""))

@@ -1,18 +1,21 @@
 /// OpenAI's error envelope and wording, shared by every OpenAI endpoint:
 /// `{"error":{"message":...,"type":...,"param":...,"code":...}}`.
 public enum OpenAIErrors {
-    public static func reply(_ error: APIError) -> Reply {
+    /// The header carrying the request id on every OpenAI reply.
+    static let requestIDHeader = "x-request-id"
+
+    public static func reply(_ error: APIError, requestID: String) -> Reply {
         var out = ByteBuffer()
         out.append(ascii: "{\"error\":{\"message\":")
         out.append(jsonString: error.message)
         out.append(ascii: ",\"type\":")
         out.append(jsonString: typeName(for: error.kind))
         out.append(ascii: ",\"param\":")
-        appendOptional(error.param, to: &out)
+        out.append(jsonStringOrNull: error.param)
         out.append(ascii: ",\"code\":")
-        appendOptional(error.code, to: &out)
+        out.append(jsonStringOrNull: error.code)
         out.append(ascii: "}}")
-        return Reply.json(error.status, out, headers: error.headers)
+        return Reply.json(error.status, out, headers: error.headers).adding(header: requestIDHeader, requestID)
     }
 
     static func typeName(for kind: APIError.Kind) -> String {
@@ -26,10 +29,6 @@ public enum OpenAIErrors {
         }
     }
 
-    private static func appendOptional(_ text: String?, to out: inout ByteBuffer) {
-        if let text { out.append(jsonString: text) } else { out.append(ascii: "null") }
-    }
-
     /// A field problem in the real API's words.
     public static func error(for problem: FieldProblem) -> APIError {
         switch problem {
@@ -40,6 +39,12 @@ public enum OpenAIErrors {
         case .invalidValue(let path, let message, let code):
             .invalidRequest(message, param: path, code: code)
         }
+    }
+
+    /// What OpenAI answers for a model that does not exist (404).
+    static func modelNotFound(_ model: String) -> APIError {
+        APIError(status: 404, kind: .notFound, message: "The model `\(model)` does not exist or you do not have access to it.",
+                 code: "model_not_found")
     }
 
     public static func error(for problem: BodyProblem) -> APIError {

@@ -6,25 +6,36 @@
 public protocol Provider: Sendable {
     static var metadata: ProviderMetadata { get }
 
-    /// Renders an error in this provider's envelope.
-    static func errorReply(_ error: APIError) -> Reply
+    /// Renders an error in this provider's envelope, with its request-id header.
+    static func errorReply(_ error: APIError, requestID: String) -> Reply
+
+    /// Whether a request is this provider's by its headers alone (Anthropic's SDKs always send
+    /// `anthropic-version`). Decides between providers serving the same path, and the shape of
+    /// errors for paths no provider serves.
+    static func claims(_ request: HTTPRequest) -> Bool
 }
 
-/// What a provider declares about itself; the router, `/providers` and `/models` are built from it.
+extension Provider {
+    public static func claims(_ request: HTTPRequest) -> Bool { false }
+}
+
+/// The names of the providers in the table, for validating scripts.
+public let providerNames: [String] = providerTable.map { $0.metadata.name }
+
+/// What a provider declares about itself; the router, `/providers` and `/models` are built
+/// from it (its models are those of the registry whose `provider` is its name).
 public struct ProviderMetadata: Sendable {
     public var name: String
     public var version: String
     public var description: String
     public var endpoints: [Endpoint]
-    public var models: [String]
     public var capabilities: Capabilities
 
-    public init(name: String, version: String, description: String, endpoints: [Endpoint], models: [String], capabilities: Capabilities) {
+    public init(name: String, version: String, description: String, endpoints: [Endpoint], capabilities: Capabilities) {
         self.name = name
         self.version = version
         self.description = description
         self.endpoints = endpoints
-        self.models = models
         self.capabilities = capabilities
     }
 }
@@ -69,11 +80,16 @@ public struct ProviderContext: Sendable {
     public var random: SeededRandom
     /// Values of the endpoint's `{name}` path segments.
     public var pathParameters: [String: String]
+    /// This request's id, for the provider's request-id header (`req_` and 24 hex digits).
+    public var requestID: String
 
-    public init(script: Script, now: Int, random: SeededRandom, pathParameters: [String: String] = [:]) {
+    public init(
+        script: Script, now: Int, random: SeededRandom, pathParameters: [String: String] = [:], requestID: String = "req_test"
+    ) {
         self.script = script
         self.now = now
         self.random = random
         self.pathParameters = pathParameters
+        self.requestID = requestID
     }
 }

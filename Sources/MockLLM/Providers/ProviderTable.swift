@@ -2,4 +2,5 @@
 /// from it. The first provider's error shape is used where no provider is addressed.
 public let providerTable: [any Provider.Type] = [
     OpenAIChat.self,
+    AnthropicMessages.self,
 ]

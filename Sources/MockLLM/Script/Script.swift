@@ -14,23 +14,31 @@ public final class Script: Sendable {
     public let pacing: Pacing
     /// Where the script came from, for logs: a path, or a description of the embedded default.
     public let origin: String
+    /// The built-in models plus the script's `models:` section.
+    public let models: ModelRegistry
+    /// `settings.strict_models`: unknown models and `max_tokens` above a model's limit are errors.
+    public let strictModels: Bool
     /// The replies with their token counts, counted once at load rather than per request.
     private let counted: [String: ScriptReply]
     private let countedDefault: ScriptReply
 
     /// The same script, described as coming from `origin`.
     public func describedAs(_ origin: String) -> Script {
-        Script(responses: responses, defaultReply: defaultReply, pacing: pacing, origin: origin)
+        Script(responses: responses, defaultReply: defaultReply, pacing: pacing, origin: origin,
+               models: models, strictModels: strictModels)
     }
 
     public init(
         responses: [String: String] = [:], defaultReply: String = Script.builtInDefaultReply,
-        pacing: Pacing = .immediate, origin: String = "inline"
+        pacing: Pacing = .immediate, origin: String = "inline",
+        models: ModelRegistry = ModelRegistry(ModelRegistry.defaults), strictModels: Bool = false
     ) {
         self.responses = responses
         self.defaultReply = defaultReply
         self.pacing = pacing
         self.origin = origin
+        self.models = models
+        self.strictModels = strictModels
         counted = responses.mapValues(ScriptReply.init)
         countedDefault = ScriptReply(defaultReply)
     }
@@ -47,7 +55,9 @@ public final class Script: Sendable {
         case .immediate: lag = "lag off"
         case .seedLag(let factor): lag = "lag factor \(factor.formatted)"
         }
-        return "\(responses.count) response\(responses.count == 1 ? "" : "s"), \(lag)"
+        let added = models.models.count - ModelRegistry.defaults.count
+        let extra = added > 0 ? ", \(added) model\(added == 1 ? "" : "s") added" : ""
+        return "\(responses.count) response\(responses.count == 1 ? "" : "s"), \(lag)\(extra)\(strictModels ? ", strict models" : "")"
     }
 }
 

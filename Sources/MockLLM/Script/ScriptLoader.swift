@@ -20,9 +20,10 @@ public enum ScriptLoader {
         public var warnings: [ScriptDiagnostic]
     }
 
-    static let topLevelKeys = ["responses", "defaults", "settings"]
+    static let topLevelKeys = ["responses", "defaults", "settings", "models"]
 
-    public static func load(path: String) throws(ScriptLoadError) -> Loaded {
+    /// - Parameter providers: the provider names a `models:` entry may name (nil: not checked).
+    public static func load(path: String, providers: [String]? = nil) throws(ScriptLoadError) -> Loaded {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ScriptLoadError(.missingFile, [ScriptDiagnostic(.error, file: path, line: 1, column: 1, message: "file does not exist")])
@@ -33,10 +34,10 @@ public enum ScriptLoader {
         guard let text = String(validating: data, as: UTF8.self) else {
             throw ScriptLoadError(.invalid, [ScriptDiagnostic(.error, file: path, line: 1, column: 1, message: "the file is not valid UTF-8")])
         }
-        return try parse(yaml: text, file: path)
+        return try parse(yaml: text, file: path, providers: providers)
     }
 
-    public static func parse(yaml: String, file: String) throws(ScriptLoadError) -> Loaded {
+    public static func parse(yaml: String, file: String, providers: [String]? = nil) throws(ScriptLoadError) -> Loaded {
         var reader = ScriptReader(file: file)
         let root: Node?
         do {
@@ -49,12 +50,12 @@ public enum ScriptLoader {
             reader.report(.error, "the file is empty: expected a mapping with a 'responses' key", at: nil)
             throw ScriptLoadError(.invalid, reader.diagnostics)
         }
-        let script = read(root, file: file, reader: &reader)
+        let script = read(root, file: file, providers: providers, reader: &reader)
         if reader.hasErrors { throw ScriptLoadError(.invalid, reader.diagnostics) }
         return Loaded(script: script, warnings: reader.diagnostics)
     }
 
-    private static func read(_ root: Node, file: String, reader: inout ScriptReader) -> Script {
+    private static func read(_ root: Node, file: String, providers: [String]?, reader: inout ScriptReader) -> Script {
         guard case .mapping(let top) = root else {
             reader.error("YAML file must contain a dictionary (a mapping at the top level), found \(reader.describe(root))", at: root)
             return Script(origin: file)
@@ -75,11 +76,16 @@ public enum ScriptLoader {
                 defaultReply = text
             }
         }
-        var pacing = Pacing.immediate
-        if let node = top["settings"], let settings = reader.mapping(node, "'settings'") {
-            pacing = readSettings(settings, reader: &reader)
+        var settings = Settings()
+        if let node = top["settings"], let mapping = reader.mapping(node, "'settings'") {
+            settings = readSettings(mapping, reader: &reader)
         }
-        return Script(responses: responses, defaultReply: defaultReply, pacing: pacing, origin: file)
+        var additions: [ModelAddition] = []
+        if let node = top["models"] {
+            additions = ModelsSection.read(node, providers: providers, reader: &reader)
+        }
+        return Script(responses: responses, defaultReply: defaultReply, pacing: settings.pacing, origin: file,
+                      models: ModelRegistry(defaultsWith: additions), strictModels: settings.strictModels)
     }
 
     private static func readResponses(_ mapping: Node.Mapping, reader: inout ScriptReader) -> [String: String] {
@@ -92,8 +98,13 @@ public enum ScriptLoader {
         return responses
     }
 
-    private static func readSettings(_ settings: Node.Mapping, reader: inout ScriptReader) -> Pacing {
-        reader.checkKeys(settings, known: ["lag_enabled", "lag_factor"], in: "'settings'")
+    private struct Settings {
+        var pacing = Pacing.immediate
+        var strictModels = false
+    }
+
+    private static func readSettings(_ settings: Node.Mapping, reader: inout ScriptReader) -> Settings {
+        reader.checkKeys(settings, known: ["lag_enabled", "lag_factor", "strict_models"], in: "'settings'")
         var enabled = false
         var factor = 10.0
         if let node = settings["lag_enabled"], let value = reader.bool(node, "'settings.lag_enabled'") {
@@ -106,7 +117,11 @@ public enum ScriptLoader {
                 reader.error("'settings.lag_factor' must be greater than 0 (higher is faster), found \(value.formatted)", at: node)
             }
         }
-        return enabled ? .seedLag(factor: factor) : .immediate
+        var strict = false
+        if let node = settings["strict_models"], let value = reader.bool(node, "'settings.strict_models'") {
+            strict = value
+        }
+        return Settings(pacing: enabled ? .seedLag(factor: factor) : .immediate, strictModels: strict)
     }
 
     private static func message(for error: Error) -> String {

@@ -18,35 +18,76 @@ public final class Application: HTTPHandler {
     }
 
     public func reply(to request: HTTPRequest) -> Reply {
+        let requestID = nextRequestID()
+        var reply: Reply
+        if request.method == "OPTIONS" {
+            reply = CORS.preflight(request, methods: router.methods(for: request.path)) ?? notFound(request, requestID)
+        } else {
+            reply = route(request, requestID: requestID)
+        }
+        if request.headers.contains("origin") { CORS.decorate(&reply, for: request) }
+        return reply
+    }
+
+    public func reply(to error: HTTPParseError) -> Reply {
+        let path = error.target.map { HTTPRequest(method: "GET", target: $0).path } ?? "/"
+        return router.errorProvider(for: nil, path: path).errorReply(APIError(error), requestID: nextRequestID())
+    }
+
+    private func route(_ request: HTTPRequest, requestID: String) -> Reply {
         switch router.match(method: request.method, path: request.path) {
-        case .route(let route, let parameters):
+        case .routes(let routes, let parameters):
+            let route = routes.count == 1 ? routes[0] : choose(among: routes, for: request)
             switch route.target {
             case .builtin(let builtin):
-                return builtin.reply(request)
+                return builtin.reply(request, script)
             case .endpoint(let endpoint, _):
-                var context = ProviderContext(script: script, now: time(nil), random: random, pathParameters: parameters)
+                var context = ProviderContext(
+                    script: script, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)
                 let reply = endpoint.handler(request, &context)
                 random = context.random
                 return reply
             }
         case .methodNotAllowed(let allowed):
             let list = allowed.joined(separator: ", ")
-            return errorReply(for: request.path, APIError(
+            return router.errorProvider(for: request, path: request.path).errorReply(APIError(
                 status: 405, kind: .methodNotAllowed,
                 message: "Method \(request.method) not allowed for \(request.path). Allowed: \(list).",
-                headers: HTTPFields([HTTPFields.Field(name: "allow", value: list)])))
+                headers: HTTPFields([HTTPFields.Field(name: "allow", value: list)])), requestID: requestID)
         case .notFound:
-            return errorReply(for: request.path, APIError(
-                status: 404, kind: .notFound, message: "Invalid URL (\(request.method) \(request.path))"))
+            return notFound(request, requestID)
         }
     }
 
-    public func reply(to error: HTTPParseError) -> Reply {
-        let path = error.target.map { HTTPRequest(method: "GET", target: $0).path } ?? "/"
-        return errorReply(for: path, APIError(error))
+    private func notFound(_ request: HTTPRequest, _ requestID: String) -> Reply {
+        router.errorProvider(for: request, path: request.path).errorReply(APIError(
+            status: 404, kind: .notFound, message: "Invalid URL (\(request.method) \(request.path))"), requestID: requestID)
     }
 
-    private func errorReply(for path: String, _ error: APIError) -> Reply {
-        router.errorProvider(forPath: path).errorReply(error)
+    /// Several providers serve this method and path (the original's multi-provider routing):
+    /// the one that claims the request by its headers, else the one the registry says owns the
+    /// requested model, else the first in the table.
+    private func choose(among routes: [Router.Route], for request: HTTPRequest) -> Router.Route {
+        if let claimed = routes.first(where: { $0.provider?.claims(request) == true }) { return claimed }
+        if let model = Self.requestedModel(request), let owner = script.models.resolve(model)?.provider,
+           let owned = routes.first(where: { $0.provider?.metadata.name == owner }) {
+            return owned
+        }
+        return routes[0]
+    }
+
+    /// The `model` of a JSON body, if it has one.
+    static func requestedModel(_ request: HTTPRequest) -> String? {
+        guard !request.body.isEmpty, let document = try? JSONDocument.parse(request.body) else { return nil }
+        return document.root["model"]?.string
+    }
+
+    /// `req_` and 24 hex digits, as both OpenAI and Anthropic format theirs.
+    private func nextRequestID() -> String {
+        var id = ByteBuffer(capacity: 28)
+        id.append(ascii: "req_")
+        random.appendHex(count: 12, to: &id)
+        random.appendHex(count: 12, to: &id)
+        return id.description
     }
 }

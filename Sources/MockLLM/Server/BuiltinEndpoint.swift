@@ -2,43 +2,58 @@
 struct BuiltinEndpoint: Sendable {
     let method: String
     let path: String
-    let reply: @Sendable (HTTPRequest) -> Reply
+    /// The reply, from the request and the script in force.
+    let reply: @Sendable (HTTPRequest, Script) -> Reply
 
     static func all(providers: [any Provider.Type]) -> [BuiltinEndpoint] {
         let health = Introspection.health
-        let models = Introspection.models(providers)
-        let listing = Introspection.providers(providers)
         return [
-            BuiltinEndpoint(method: "GET", path: "/health") { _ in Reply.json(200, health) },
-            BuiltinEndpoint(method: "GET", path: "/models") { _ in Reply.json(200, models) },
-            BuiltinEndpoint(method: "GET", path: "/providers") { _ in Reply.json(200, listing) },
+            BuiltinEndpoint(method: "GET", path: "/health") { _, _ in Reply.json(200, health) },
+            BuiltinEndpoint(method: "GET", path: "/models") { _, script in
+                Reply.json(200, Introspection.models(providers, script.models))
+            },
+            BuiltinEndpoint(method: "GET", path: "/providers") { _, script in
+                Reply.json(200, Introspection.providers(providers, script.models))
+            },
         ]
     }
 }
 
-/// Bodies of the introspection endpoints, generated from the provider table (so they can never
-/// disagree with what is served) in the original's shapes.
+/// Bodies of the introspection endpoints, generated from the provider table and the model
+/// registry (so they can never disagree with what is served) in the original's shapes.
 enum Introspection {
     static let health = ByteBuffer(#"{"status":"ok"}"#)
 
-    /// `{"models":[...],"by_provider":{"openai":[...],...}}`
-    static func models(_ providers: [any Provider.Type]) -> ByteBuffer {
+    /// `{"models":[...],"by_provider":{"openai":[...],...},"aliases":{"turbo":"gpt-3.5-turbo",...}}`
+    /// (the original's shape, plus `aliases`).
+    static func models(_ providers: [any Provider.Type], _ registry: ModelRegistry) -> ByteBuffer {
         var out = ByteBuffer()
         out.append(ascii: "{\"models\":")
-        appendStrings(providers.flatMap { $0.metadata.models }, to: &out)
+        appendStrings(registry.models.map(\.id), to: &out)
         out.append(ascii: ",\"by_provider\":{")
         for (i, provider) in providers.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             out.append(jsonString: provider.metadata.name)
             out.append(UInt8(ascii: ":"))
-            appendStrings(provider.metadata.models, to: &out)
+            appendStrings(registry.models(of: provider.metadata.name).map(\.id), to: &out)
+        }
+        out.append(ascii: "},\"aliases\":{")
+        var first = true
+        for model in registry.models {
+            for alias in model.aliases {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
+                out.append(jsonString: alias)
+                out.append(UInt8(ascii: ":"))
+                out.append(jsonString: model.id)
+            }
         }
         out.append(ascii: "}}")
         return out
     }
 
     /// `{"openai":{"version":..,"description":..,"endpoints":[{"path","method","handler"}],"models":[..],"capabilities":{..}}}`
-    static func providers(_ providers: [any Provider.Type]) -> ByteBuffer {
+    static func providers(_ providers: [any Provider.Type], _ registry: ModelRegistry) -> ByteBuffer {
         var out = ByteBuffer()
         out.append(UInt8(ascii: "{"))
         for (i, provider) in providers.enumerated() {
@@ -61,7 +76,7 @@ enum Introspection {
                 out.append(UInt8(ascii: "}"))
             }
             out.append(ascii: "],\"models\":")
-            appendStrings(m.models, to: &out)
+            appendStrings(registry.models(of: m.name).map(\.id), to: &out)
             out.append(ascii: ",\"capabilities\":{\"streaming\":")
             appendBool(m.capabilities.streaming, to: &out)
             out.append(ascii: ",\"function_calling\":")

@@ -64,10 +64,10 @@ public enum Launcher {
     /// The script to serve: the named file, else ./responses.yml if present, else the embedded one.
     static func loadScript(named path: String?) -> Result<ScriptLoader.Loaded, ScriptLoadError> {
         if let path {
-            return Result { () throws(ScriptLoadError) in try ScriptLoader.load(path: path) }
+            return Result { () throws(ScriptLoadError) in try ScriptLoader.load(path: path, providers: providerNames) }
         }
         if FileManager.default.fileExists(atPath: "responses.yml") {
-            return Result { () throws(ScriptLoadError) in try ScriptLoader.load(path: "responses.yml") }
+            return Result { () throws(ScriptLoadError) in try ScriptLoader.load(path: "responses.yml", providers: providerNames) }
         }
         return .success(ScriptLoader.Loaded(script: EmbeddedScript.load(), warnings: []))
     }
@@ -76,7 +76,7 @@ public enum Launcher {
     /// 2 missing file.
     public static func validate(path: String) -> Int32 {
         do {
-            let loaded = try ScriptLoader.load(path: path)
+            let loaded = try ScriptLoader.load(path: path, providers: providerNames)
             print("✓ Valid responses file")
             print("Found \(loaded.script.responses.count) responses")
             for warning in loaded.warnings { print(warning) }

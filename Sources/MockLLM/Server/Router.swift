@@ -1,5 +1,9 @@
 /// Maps a method and path to what answers it. Built once from the provider table plus the
-/// server's own endpoints; exact paths are a dictionary lookup, patterns are tried in order.
+/// server's own endpoints. Exact paths are two dictionary lookups returning a prebuilt list;
+/// patterns (`/v1/models/{model}`) are tried in order.
+///
+/// Several providers may serve the same method and path (`GET /v1/models` is OpenAI's and
+/// Anthropic's); the router returns them all and the application picks one per request.
 struct Router: Sendable {
     enum Target: Sendable {
         case endpoint(Endpoint, provider: any Provider.Type)
@@ -17,17 +21,24 @@ struct Router: Sendable {
             self.pattern = pattern
             self.target = target
         }
+
+        var provider: (any Provider.Type)? {
+            if case .endpoint(_, let provider) = target { return provider }
+            return nil
+        }
     }
 
     enum Match {
-        case route(Route, parameters: [String: String])
+        /// One or more routes for this method and path, in table order.
+        case routes([Route], parameters: [String: String])
         case methodNotAllowed(allowed: [String])
         case notFound
     }
 
-    private var exact: [String: [Route]] = [:]
+    /// path -> method -> routes
+    private var exact: [String: [String: [Route]]] = [:]
     private var patterned: [Route] = []
-    private let providers: [any Provider.Type]
+    let providers: [any Provider.Type]
 
     init(providers: [any Provider.Type], builtins: [BuiltinEndpoint]) {
         self.providers = providers
@@ -43,36 +54,50 @@ struct Router: Sendable {
 
     private mutating func add(_ route: Route) {
         if route.pattern.isLiteral {
-            exact[route.pattern.text, default: []].append(route)
+            exact[route.pattern.text, default: [:]][route.method, default: []].append(route)
         } else {
             patterned.append(route)
         }
     }
 
     func match(method: String, path: String) -> Match {
+        let lookup = method == "HEAD" ? "GET" : method
         var allowed: [String] = []
-        if let routes = exact[path] {
-            if let route = routes.first(where: { $0.method == method || ($0.method == "GET" && method == "HEAD") }) {
-                return .route(route, parameters: [:])
-            }
-            allowed = routes.map(\.method)
+        if let byMethod = exact[path] {
+            if let routes = byMethod[lookup] { return .routes(routes, parameters: [:]) }
+            allowed = byMethod.keys.sorted()
         }
+        var found: [Route] = []
+        var parameters: [String: String] = [:]
         for route in patterned {
-            guard let parameters = route.pattern.match(path) else { continue }
-            if route.method == method || (route.method == "GET" && method == "HEAD") {
-                return .route(route, parameters: parameters)
+            guard let values = route.pattern.match(path) else { continue }
+            if route.method == lookup {
+                if found.isEmpty { parameters = values }
+                found.append(route)
+            } else if !allowed.contains(route.method) {
+                allowed.append(route.method)
             }
-            allowed.append(route.method)
         }
+        if !found.isEmpty { return .routes(found, parameters: parameters) }
         if allowed.isEmpty { return .notFound }
         if allowed.contains("GET") { allowed.append("HEAD") }
+        allowed.append("OPTIONS")
         return .methodNotAllowed(allowed: allowed)
     }
 
-    /// The provider whose error shape a request to `path` gets when no route answers it: the
-    /// provider serving that path, else the one whose endpoints share the longest leading
-    /// segments with it, else the first in the table.
-    func errorProvider(forPath path: String) -> any Provider.Type {
+    /// Every method served on `path` (for CORS preflight and `Allow`), or nil when no route has it.
+    func methods(for path: String) -> [String]? {
+        switch match(method: "\u{0}", path: path) {
+        case .methodNotAllowed(let allowed): allowed
+        case .routes, .notFound: nil
+        }
+    }
+
+    /// The provider whose error shape a request gets when no route answers it: one that claims
+    /// the request by its headers, else the provider serving that path, else the one whose
+    /// endpoints share the longest leading segments with it, else the first in the table.
+    func errorProvider(for request: HTTPRequest?, path: String) -> any Provider.Type {
+        if let request, let claimant = providers.first(where: { $0.claims(request) }) { return claimant }
         var best: (provider: any Provider.Type, score: Int)?
         let parts = path.split(separator: "/")
         for provider in providers {

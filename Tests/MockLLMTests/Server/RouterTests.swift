@@ -6,13 +6,27 @@ struct RouterTests {
     let router = Router(providers: providerTable, builtins: BuiltinEndpoint.all(providers: providerTable))
 
     @Test func findsProviderEndpointsAndBuiltins() {
-        guard case .route(let route, _) = router.match(method: "POST", path: "/v1/chat/completions") else {
+        guard case .routes(let routes, _) = router.match(method: "POST", path: "/v1/chat/completions") else {
             Issue.record("no route")
             return
         }
-        #expect(route.pattern.text == "/v1/chat/completions")
-        guard case .route = router.match(method: "GET", path: "/health") else { Issue.record("no health"); return }
-        guard case .route = router.match(method: "HEAD", path: "/health") else { Issue.record("no HEAD"); return }
+        #expect(routes.map(\.pattern.text) == ["/v1/chat/completions"])
+        guard case .routes = router.match(method: "GET", path: "/health") else { Issue.record("no health"); return }
+        guard case .routes = router.match(method: "HEAD", path: "/health") else { Issue.record("no HEAD"); return }
+    }
+
+    @Test func returnsEveryProviderServingASharedPathInTableOrder() {
+        guard case .routes(let routes, _) = router.match(method: "GET", path: "/v1/models") else {
+            Issue.record("no route")
+            return
+        }
+        #expect(routes.compactMap { $0.provider?.metadata.name } == ["openai", "anthropic"])
+        guard case .routes(let one, let parameters) = router.match(method: "GET", path: "/v1/models/gpt-4o") else {
+            Issue.record("no route")
+            return
+        }
+        #expect(one.count == 2)
+        #expect(parameters == ["model": "gpt-4o"])
     }
 
     @Test func wrongMethodListsTheAllowedOnes() {
@@ -20,7 +34,7 @@ struct RouterTests {
             Issue.record("expected 405")
             return
         }
-        #expect(allowed == ["POST"])
+        #expect(allowed == ["POST", "OPTIONS"])
     }
 
     @Test func unknownPathIsNotFound() {
