@@ -49,13 +49,16 @@ struct Serve: ParsableCommand {
     @Option(help: "Seed for ids and jitter, for reproducible runs.")
     var seed: UInt64?
 
+    @Flag(name: .customLong("no-reload"), help: "Do not reload the script when its file changes.")
+    var noReload = false
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws { try checkPort(port) }
 
     func run() throws {
         let logger = try logging.bootstrap()
-        let options = Launcher.ServeOptions(host: host, port: port, responses: responses, seed: seed)
+        let options = Launcher.ServeOptions(host: host, port: port, responses: responses, seed: seed, reload: !noReload)
         throw ExitCode(Launcher.serve(options, environment: ProcessInfo.processInfo.environment, logger: logger))
     }
 }
@@ -75,8 +78,11 @@ struct Start: ParsableCommand {
     @Option(name: [.customShort("p"), .long], help: "Port to listen on (default 8000).")
     var port: Int?
 
-    @Flag(help: "Accepted for compatibility with the original mockllm.")
+    @Flag(help: "Accepted for compatibility with the original mockllm (reloading is on unless --no-reload).")
     var reload = false
+
+    @Flag(name: .customLong("no-reload"), help: "Do not reload the script when its file changes.")
+    var noReload = false
 
     @OptionGroup var logging: LoggingOptions
 
@@ -84,7 +90,7 @@ struct Start: ParsableCommand {
 
     func run() throws {
         let logger = try logging.bootstrap()
-        let options = Launcher.ServeOptions(host: host, port: port, responses: responses)
+        let options = Launcher.ServeOptions(host: host, port: port, responses: responses, reload: !noReload)
         throw ExitCode(Launcher.serve(options, environment: ProcessInfo.processInfo.environment, logger: logger))
     }
 }

@@ -78,7 +78,7 @@ struct CLITests {
         let file = try temporaryFile("responses:\n  a: b\n  c: d\n")
         let result = try run(["validate", file.path])
         #expect(result.status == 0)
-        #expect(result.stdout == "✓ Valid responses file\nFound 2 responses\n")
+        #expect(result.stdout == "✓ Valid responses file\nFound 2 responses\nDefines: 2 responses, no latency\n")
     }
 
     @Test func validateReportsEveryProblemWithItsLocationAndExits1() throws {
@@ -87,9 +87,10 @@ struct CLITests {
         #expect(result.status == 1)
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.first == "✗ Invalid responses file")
-        #expect(lines.count == 3)
+        #expect(lines.count == 4)
         #expect(lines[1].hasPrefix("\(file.path):2:6: error:"))
         #expect(lines[2].hasPrefix("\(file.path):4:15: error:"))
+        #expect(lines[3] == "2 errors")
     }
 
     @Test func validateExits2ForAMissingFile() throws {

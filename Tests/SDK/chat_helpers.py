@@ -9,6 +9,8 @@ import openai
 from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 MODEL = "gpt-4o-mini"
+# Both providers' request ids (OpenAI's `x-request-id`, Anthropic's `request-id` header).
+REQUEST_ID = re.compile(r"^req_[0-9a-f]{24}$")
 MOCK_ID = re.compile(r"^mock-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
 

@@ -5,6 +5,9 @@ until the `listening on http://127.0.0.1:PORT` line, hands the tests the base UR
 sends SIGTERM and checks that the server exits with code 0.
 
 The binary is `$MOCKLLM_BIN`, else `<repo>/.build/debug/mockllm` (scripts/sdk-test builds it).
+
+Clients: `openai.OpenAI` takes the base URL with `/v1`; `anthropic.Anthropic` takes it without
+(the SDK adds `/v1/messages` itself). Neither retries, so a server error is never hidden.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Iterator, Optional
 
+import anthropic
 import httpx
 import openai
 import pytest
@@ -205,9 +209,25 @@ def make_async_client(url: str) -> openai.AsyncOpenAI:
     return openai.AsyncOpenAI(base_url=f"{url}/v1", api_key="test", max_retries=0, timeout=30.0)
 
 
+def make_anthropic_client(url: str) -> anthropic.Anthropic:
+    # No /v1 here: the anthropic SDK's paths start with it.
+    return anthropic.Anthropic(base_url=url, api_key="test", max_retries=0, timeout=30.0)
+
+
+def make_async_anthropic_client(url: str) -> anthropic.AsyncAnthropic:
+    return anthropic.AsyncAnthropic(base_url=url, api_key="test", max_retries=0, timeout=30.0)
+
+
 @pytest.fixture
 def client(suite_server: MockServer) -> Iterator[openai.OpenAI]:
     with make_client(suite_server.url) as c:
+        yield c
+    suite_server.assert_alive()
+
+
+@pytest.fixture
+def anthropic_client(suite_server: MockServer) -> Iterator[anthropic.Anthropic]:
+    with make_anthropic_client(suite_server.url) as c:
         yield c
     suite_server.assert_alive()
 

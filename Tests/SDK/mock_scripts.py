@@ -15,8 +15,10 @@ def script_yaml(
     responses: dict[str, str],
     unknown_response: Optional[str] = None,
     settings: Optional[dict[str, object]] = None,
+    models: Optional[list[dict[str, object]]] = None,
 ) -> str:
-    """The text of a responses.yml in the original mockllm's format."""
+    """The text of a responses.yml in the original mockllm's format (plus this server's
+    `models:` section when `models` is given, each entry written as a JSON flow mapping)."""
     lines = ["responses:"]
     lines += [f"  {_quoted(prompt)}: {_quoted(reply)}" for prompt, reply in responses.items()]
     if unknown_response is not None:
@@ -24,6 +26,9 @@ def script_yaml(
     if settings:
         lines.append("settings:")
         lines += [f"  {key}: {json.dumps(value)}" for key, value in settings.items()]
+    if models:
+        lines.append("models:")
+        lines += [f"  - {json.dumps(model, ensure_ascii=False)}" for model in models]
     return "\n".join(lines) + "\n"
 
 

@@ -7,8 +7,9 @@ import time
 
 import pytest
 
+from anthropic_helpers import CLAUDE, say, text_of
 from chat_helpers import MODEL, ask, streamed_text, user
-from conftest import make_client
+from conftest import make_anthropic_client, make_client
 from mock_scripts import TWENTY_CHARACTERS, script_yaml
 
 LAG_FACTOR = 10
@@ -71,3 +72,41 @@ def test_a_lagged_stream_arrives_character_by_character_not_in_one_burst(lagged_
     spread = arrivals[-1] - arrivals[0]
     assert spread >= 19 * BASE_S * 0.5 / 2, f"characters arrived within {spread:.3f} s"
 
+
+
+# --- the same formulas on Anthropic's Messages API ------------------------------------------
+
+
+@pytest.fixture
+def lagged_anthropic_client(start_server):
+    server = start_server(LAG_SCRIPT, name="lag-anthropic")
+    with make_anthropic_client(server.url) as client:
+        say(client, "twenty characters please")  # connection setup, not measured
+        yield client
+
+
+def test_a_lagged_anthropic_message_waits_at_least_len_over_ten_times_the_factor(lagged_anthropic_client):
+    started = time.perf_counter()
+    message = say(lagged_anthropic_client, "twenty characters please")
+    elapsed = time.perf_counter() - started
+
+    assert text_of(message) == TWENTY_CHARACTERS
+    assert elapsed >= REPLY_DELAY_S, f"took {elapsed:.3f} s"
+
+
+def test_a_lagged_anthropic_stream_arrives_character_by_character(lagged_anthropic_client):
+    arrivals = []
+    started = time.perf_counter()
+    with lagged_anthropic_client.messages.stream(
+        model=CLAUDE, max_tokens=100, messages=user("twenty characters please")
+    ) as stream:
+        for _ in stream.text_stream:
+            arrivals.append(time.perf_counter())
+        final = stream.get_final_message()
+    elapsed = time.perf_counter() - started
+
+    assert text_of(final) == TWENTY_CHARACTERS
+    assert len(arrivals) == len(TWENTY_CHARACTERS)
+    assert elapsed >= STREAM_MINIMUM_S, f"took {elapsed:.3f} s"
+    spread = arrivals[-1] - arrivals[0]  # see the OpenAI test above for why half
+    assert spread >= 19 * BASE_S * 0.5 / 2, f"characters arrived within {spread:.3f} s"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import time
 
+import openai
 import pytest
 
-from chat_helpers import MOCK_ID, MODEL, ask, assert_usage_adds_up, stream, streamed_text, user
+from chat_helpers import MOCK_ID, MODEL, REQUEST_ID, ask, assert_usage_adds_up, stream, streamed_text, user
 from conftest import make_async_client
 from mock_scripts import (
     LONG_REPLY,
@@ -227,3 +228,33 @@ def test_the_async_client_gets_the_same_replies(suite_server):
     assert_usage_adds_up(single.usage)
     assert [c.choices[0].message.content for c in many] == [SUITE_RESPONSES[p] for p in prompts]
     assert len({c.id for c in many}) == len(many)
+
+
+def test_replies_carry_an_x_request_id_that_the_sdk_reads(client):
+    raw = client.chat.completions.with_raw_response.create(model=MODEL, messages=user("hello"))
+    header = raw.http_response.headers["x-request-id"]
+    completion = raw.parse()
+
+    assert REQUEST_ID.match(header), header
+    assert raw.request_id == header
+    assert completion._request_id == header
+    assert "request-id" not in raw.http_response.headers  # that one is Anthropic's
+
+
+def test_every_completion_gets_its_own_request_id(client):
+    first, second = ask(client, "hello"), ask(client, "hello")
+
+    assert REQUEST_ID.match(first._request_id) and REQUEST_ID.match(second._request_id)
+    assert first._request_id != second._request_id
+
+
+def test_streams_and_errors_carry_an_x_request_id_too(client):
+    with client.chat.completions.create(model=MODEL, messages=user("hello"), stream=True) as chunks:
+        stream_id = chunks.response.headers["x-request-id"]
+        list(chunks)
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model=MODEL, messages=[])
+
+    assert REQUEST_ID.match(stream_id), stream_id
+    assert REQUEST_ID.match(caught.value.request_id), caught.value.request_id
+    assert caught.value.request_id == caught.value.response.headers["x-request-id"]

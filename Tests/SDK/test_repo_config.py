@@ -6,7 +6,6 @@ import re
 import time
 
 import httpx
-import openai
 import pytest
 import yaml
 
@@ -127,14 +126,23 @@ def test_the_introspection_endpoints_answer_in_the_originals_shapes(repo_server)
     assert {"path": "/v1/chat/completions", "method": "POST"}.items() <= openai_provider["endpoints"][0].items()
     assert openai_provider["capabilities"]["streaming"] is True
     assert re.match(r"^\d+\.\d+\.\d+$", openai_provider["version"])
+    anthropic_provider = providers["anthropic"]
+    assert {"path": "/v1/messages", "method": "POST"}.items() <= anthropic_provider["endpoints"][0].items()
+    assert anthropic_provider["capabilities"]["streaming"] is True
+    assert "claude-3-haiku-20240307" in models["by_provider"]["anthropic"]
+    assert set(models["by_provider"]["anthropic"]) <= set(models["models"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=openai.NotFoundError,
-    reason="fidelity gap: no GET /v1/models (COMPAT.md, bug 6 of the original); the server has only GET /models",
-)
 def test_the_sdk_can_list_models(repo_client):
     models = repo_client.models.list()
 
     assert "gpt-4o" in [model.id for model in models]
+
+
+def test_the_sdk_can_retrieve_a_model(repo_client):
+    model = repo_client.models.retrieve("gpt-4o")
+
+    assert model.id == "gpt-4o"
+    assert model.object == "model"
+    assert model.owned_by == "openai"
+    assert model._request_id and model._request_id.startswith("req_")

@@ -22,6 +22,8 @@ public struct APIError: Error, Sendable, Equatable {
     public var code: String?
     /// Extra response headers (`allow` for 405, `retry-after` for 429).
     public var headers: HTTPFields
+    /// The provider's error type to use instead of the one for `kind` (scripted errors).
+    public var typeOverride: String?
 
     public init(
         status: Int, kind: Kind, message: String, param: String? = nil, code: String? = nil,

@@ -7,7 +7,7 @@ enum AnthropicErrors {
     static func reply(_ error: APIError, requestID: String) -> Reply {
         var out = ByteBuffer(capacity: 160 + error.message.utf8.count)
         out.append(ascii: "{\"type\":\"error\",\"error\":{\"type\":")
-        out.append(jsonString: typeName(for: error.kind))
+        out.append(jsonString: error.typeOverride ?? typeName(for: error.kind))
         out.append(ascii: ",\"message\":")
         out.append(jsonString: error.message)
         out.append(ascii: "},\"request_id\":")

@@ -46,59 +46,44 @@ public enum AnthropicMessages: Provider {
         guard let prompt = request.messages.lastUserText else {
             return errorReply(.invalidRequest(OpenAIChat.noUserMessage), requestID: requestID)
         }
-        let reply = context.script.reply(forPrompt: prompt)
-        let outcome = Outcome(reply: reply, maxTokens: request.maxTokens, stopSequences: request.stopSequences)
-        var conversation = request.messages
-        if let system = request.system { conversation.insert(ChatMessage(role: "system", text: system), at: 0) }
-        let usage = AnthropicUsage(inputTokens: conversation.promptTokens, outputTokens: outcome.tokens)
         var id = ByteBuffer(capacity: 41)
         id.append(ascii: "mock-")
         context.random.appendUUID(to: &id)
-        let pacing = context.script.pacing
+        var conversation = request.messages
+        if let system = request.system { conversation.insert(ChatMessage(role: "system", text: system), at: 0) }
+        let input = MatchInput(
+            prompt: prompt, model: request.model, system: request.system ?? "", hasTools: request.hasTools,
+            turn: conversation.userTurns, headers: http.headers, endpoint: http.path, provider: metadata.name)
+        let plan: ChatPlan
+        do {
+            plan = try ChatPlan.make(for: input, messages: conversation, maxTokens: request.maxTokens,
+                                     stopSequences: request.stopSequences, context: &context)
+        } catch {
+            switch error {
+            case .scripted(let api): return errorReply(api, requestID: requestID)
+            case .invalidOverride(let message): return errorReply(.invalidRequest(message), requestID: requestID)
+            }
+        }
+        let (stopReason, stopSequence): (String, String?) = switch plan.finish {
+        case .endTurn: ("end_turn", nil)
+        case .maxTokens: ("max_tokens", nil)
+        case .stopSequence(let s): ("stop_sequence", s)
+        }
+        let usage = AnthropicUsage(inputTokens: plan.promptTokens, outputTokens: plan.tokens)
+        var headers = plan.diagnostics
+        headers.append(name: AnthropicErrors.requestIDHeader, value: requestID)
         if request.stream {
             let stream = AnthropicStream(
-                id: id, model: request.model, text: outcome.text, stopReason: outcome.stopReason,
-                stopSequence: outcome.stopSequence, usage: usage, pacing: pacing, random: context.random.fork())
-            return Reply(status: 200, headers: OpenAIChat.sseHeaders, body: .stream(stream))
-                .adding(header: AnthropicErrors.requestIDHeader, requestID)
+                id: id, model: request.model, text: plan.text, chunking: plan.pacing.chunking, stopReason: stopReason,
+                stopSequence: stopSequence, usage: usage, schedule: plan.schedule)
+            var sse = OpenAIChat.sseHeaders
+            for field in headers { sse.append(name: field.name, value: field.value) }
+            return Reply(status: 200, headers: sse, body: .stream(stream))
         }
-        var out = ByteBuffer(capacity: 320 + request.model.utf8.count + outcome.text.utf8.count * 2)
-        writeMessage(id: id, model: request.model, text: outcome.text, stopReason: outcome.stopReason,
-                     stopSequence: outcome.stopSequence, usage: usage, into: &out)
-        let delay = pacing == .immediate ? 0 : pacing.replyDelay(characterCount: outcome.text.unicodeScalars.count)
-        return Reply.json(200, out, delay: delay).adding(header: AnthropicErrors.requestIDHeader, requestID)
-    }
-
-    /// The reply text as the model would end it: cut at the first stop sequence, or after
-    /// `max_tokens` tokens, whichever comes first.
-    struct Outcome {
-        var text: String
-        var tokens: Int
-        var stopReason = "end_turn"
-        var stopSequence: String?
-
-        init(reply: ScriptReply, maxTokens: Int, stopSequences: [String]) {
-            text = reply.text
-            tokens = reply.tokenCount
-            var earliest: (range: Range<String.Index>, sequence: String)?
-            for sequence in stopSequences where !sequence.isEmpty {
-                if let range = text.firstRange(of: sequence), range.lowerBound < (earliest?.range.lowerBound ?? text.endIndex) {
-                    earliest = (range, sequence)
-                }
-            }
-            if let earliest {
-                text = String(text[..<earliest.range.lowerBound])
-                tokens = TokenEstimator.count(text)
-                stopReason = "stop_sequence"
-                stopSequence = earliest.sequence
-            }
-            if tokens > maxTokens, let cut = TokenEstimator.prefix(text, maxTokens: maxTokens) {
-                text = String(cut)
-                tokens = maxTokens
-                stopReason = "max_tokens"
-                stopSequence = nil
-            }
-        }
+        var out = ByteBuffer(capacity: 320 + request.model.utf8.count + plan.text.utf8.count * 2)
+        writeMessage(id: id, model: request.model, text: plan.text, stopReason: stopReason,
+                     stopSequence: stopSequence, usage: usage, into: &out)
+        return Reply.json(200, out, headers: headers, delay: plan.pacing.isImmediate ? 0 : plan.replyDelay)
     }
 
     /// `{"id":..,"type":"message","role":"assistant","model":..,"content":[{"type":"text","text":..}],`

@@ -8,6 +8,7 @@ struct AnthropicRequest {
     var system: String?
     var stream: Bool
     var stopSequences: [String]
+    var hasTools: Bool
 
     init(_ body: RequestFields) throws(FieldProblem) {
         model = try body.string("model", required: true)!
@@ -50,6 +51,7 @@ struct AnthropicRequest {
             }
         }
         _ = try body.object("metadata")
+        hasTools = try body.array("tools")?.isEmpty == false
     }
 
     private static func message(_ raw: JSONNode, index: Int) throws(FieldProblem) -> ChatMessage {

@@ -15,19 +15,17 @@ struct AnthropicStream: EventSource {
     private var chunks: TextChunks
     private var pendingChunk: Substring?
     private var step = Step.messageStart
-    private let pacing: Pacing
-    private var random: SeededRandom
+    private var schedule: StreamSchedule
 
-    init(id: ByteBuffer, model: String, text: String, stopReason: String, stopSequence: String?,
-         usage: AnthropicUsage, pacing: Pacing, random: SeededRandom) {
+    init(id: ByteBuffer, model: String, text: String, chunking: Chunking, stopReason: String, stopSequence: String?,
+         usage: AnthropicUsage, schedule: StreamSchedule) {
         self.id = id
         self.model = model
-        chunks = TextChunks(text)
+        chunks = TextChunks(text, chunking: chunking)
         self.stopReason = stopReason
         self.stopSequence = stopSequence
         self.usage = usage
-        self.pacing = pacing
-        self.random = random
+        self.schedule = schedule
     }
 
     mutating func nextDelay() -> UInt64? {
@@ -35,7 +33,7 @@ struct AnthropicStream: EventSource {
         case .delta:
             if let chunk = chunks.next() {
                 pendingChunk = chunk
-                return pacing.chunkDelay(using: &random)
+                return schedule.delay(before: chunk)
             }
             step = .blockStop
             return 0

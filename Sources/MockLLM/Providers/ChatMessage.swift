@@ -17,6 +17,16 @@ extension [ChatMessage] {
         last { $0.role == "user" }?.text
     }
 
+    /// The system prompt: system (and developer) messages' texts, joined with newlines.
+    public var systemText: String {
+        filter { $0.role == "system" || $0.role == "developer" }.map(\.text).joined(separator: "\n")
+    }
+
+    /// User messages so far: the conversation's turn number.
+    public var userTurns: Int {
+        reduce(0) { $0 + ($1.role == "user" ? 1 : 0) }
+    }
+
     /// Estimated prompt tokens, counted as OpenAI documents for chat: each message costs its
     /// text plus 4 tokens of framing, and every reply is primed with 3 more.
     public var promptTokens: Int {

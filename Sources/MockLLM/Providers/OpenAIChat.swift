@@ -45,30 +45,34 @@ public enum OpenAIChat: Provider {
         guard let prompt = request.messages.lastUserText else {
             return errorReply(.invalidRequest(noUserMessage, param: "messages"), requestID: requestID)
         }
-        let reply = context.script.reply(forPrompt: prompt)
-        var text = reply.text
-        var completionTokens = reply.tokenCount
-        var finishReason = "stop"
-        if let max = request.maxTokens, max < completionTokens, let cut = TokenEstimator.prefix(text, maxTokens: max) {
-            text = String(cut)
-            completionTokens = max
-            finishReason = "length"
-        }
-        let usage = OpenAIUsage(promptTokens: request.messages.promptTokens, completionTokens: completionTokens)
-        var id = ByteBuffer()
-        id.reserveCapacity(41)
+        var id = ByteBuffer(capacity: 41)
         id.append(ascii: "mock-")
         context.random.appendUUID(to: &id)
-        let pacing = context.script.pacing
+        let input = MatchInput(
+            prompt: prompt, model: request.model, system: request.messages.systemText, hasTools: request.hasTools,
+            turn: request.messages.userTurns, headers: http.headers, endpoint: http.path, provider: metadata.name)
+        let plan: ChatPlan
+        do {
+            plan = try ChatPlan.make(for: input, messages: request.messages, maxTokens: request.maxTokens,
+                                     stopSequences: request.stop, context: &context)
+        } catch {
+            switch error {
+            case .scripted(let api): return errorReply(api, requestID: requestID)
+            case .invalidOverride(let message): return errorReply(.invalidRequest(message), requestID: requestID)
+            }
+        }
+        let finishReason = plan.finish == .maxTokens ? "length" : "stop"
+        let usage = OpenAIUsage(promptTokens: plan.promptTokens, completionTokens: plan.tokens)
         if request.stream {
             let stream = OpenAIChatStream(
-                id: id, created: context.now, model: request.model, text: text, finishReason: finishReason,
-                usage: usage, includeUsage: request.includeUsage, pacing: pacing, random: context.random.fork())
-            return Reply(status: 200, headers: sseHeaders, body: .stream(stream))
-                .adding(header: OpenAIErrors.requestIDHeader, requestID)
+                id: id, created: context.now, model: request.model, text: plan.text, chunking: plan.pacing.chunking,
+                finishReason: finishReason, usage: usage, includeUsage: request.includeUsage, schedule: plan.schedule)
+            var headers = sseHeaders
+            headers.append(name: OpenAIErrors.requestIDHeader, value: requestID)
+            for field in plan.diagnostics { headers.append(name: field.name, value: field.value) }
+            return Reply(status: 200, headers: headers, body: .stream(stream))
         }
-        var out = ByteBuffer()
-        out.reserveCapacity(320 + request.model.utf8.count + text.utf8.count * 2)
+        var out = ByteBuffer(capacity: 320 + request.model.utf8.count + plan.text.utf8.count * 2)
         out.append(ascii: "{\"id\":\"")
         out.append(id)
         out.append(ascii: "\",\"object\":\"chat.completion\",\"created\":")
@@ -76,14 +80,15 @@ public enum OpenAIChat: Provider {
         out.append(ascii: ",\"model\":")
         out.append(jsonString: request.model)
         out.append(ascii: ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":")
-        out.append(jsonString: text)
+        out.append(jsonString: plan.text)
         out.append(ascii: "},\"finish_reason\":")
         out.append(jsonString: finishReason)
         out.append(ascii: "}],\"usage\":")
         usage.write(into: &out)
         out.append(UInt8(ascii: "}"))
-        let delay = pacing == .immediate ? 0 : pacing.replyDelay(characterCount: text.unicodeScalars.count)
-        return Reply.json(200, out, delay: delay).adding(header: OpenAIErrors.requestIDHeader, requestID)
+        var headers = plan.diagnostics
+        headers.append(name: OpenAIErrors.requestIDHeader, value: requestID)
+        return Reply.json(200, out, headers: headers, delay: plan.pacing.isImmediate ? 0 : plan.replyDelay)
     }
 
     static let sseHeaders = HTTPFields([

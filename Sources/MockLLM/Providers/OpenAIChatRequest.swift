@@ -9,6 +9,10 @@ struct OpenAIChatRequest {
     var includeUsage: Bool
     /// `max_completion_tokens`, else the older `max_tokens`.
     var maxTokens: Int?
+    /// `stop`: up to 4 sequences that end the reply before them.
+    var stop: [String]
+    /// The request offers `tools` (or the legacy `functions`).
+    var hasTools: Bool
 
     init(_ body: RequestFields) throws(FieldProblem) {
         model = try body.string("model", required: true)!
@@ -43,6 +47,23 @@ struct OpenAIChatRequest {
                     + "Expected a value \(temperature < 0 ? ">= 0" : "<= 2"), but got \(temperature.formatted) instead.",
                 code: temperature < 0 ? "decimal_below_min_value" : "decimal_above_max_value")
         }
+        stop = []
+        if let single = body.value("stop")?.string {
+            stop = [single]
+        } else if let list = try body.array("stop") {
+            guard list.count <= 4 else {
+                throw .invalidValue(path: "stop", message: "Invalid 'stop': array too long. Expected an array with maximum length 4, but got an array with length \(list.count) instead.", code: "array_above_max_length")
+            }
+            for (i, item) in list.enumerated() {
+                guard let text = item.string else {
+                    throw .wrongType(path: "stop[\(i)]", expected: "a string", found: item.kindDescription)
+                }
+                stop.append(text)
+            }
+        }
+        let tools = try body.array("tools") ?? []
+        let functions = try body.array("functions") ?? []
+        hasTools = !tools.isEmpty || !functions.isEmpty
         if let n = try body.integer("n"), n != 1 {
             throw .invalidValue(
                 path: "n", message: n < 1

@@ -17,12 +17,11 @@ struct OpenAIChatStream: EventSource {
     private let includeUsage: Bool
     private let usage: OpenAIUsage
     private let finishReason: String
-    private let pacing: Pacing
-    private var random: SeededRandom
+    private var schedule: StreamSchedule
 
     /// - Parameter id: the stream's id, plain ASCII (`mock-<uuid>`).
-    init(id: ByteBuffer, created: Int, model: String, text: String, finishReason: String,
-         usage: OpenAIUsage, includeUsage: Bool, pacing: Pacing, random: SeededRandom) {
+    init(id: ByteBuffer, created: Int, model: String, text: String, chunking: Chunking, finishReason: String,
+         usage: OpenAIUsage, includeUsage: Bool, schedule: StreamSchedule) {
         var prefix = ByteBuffer()
         prefix.append(ascii: "data: {\"id\":\"")
         prefix.append(id)
@@ -32,12 +31,11 @@ struct OpenAIChatStream: EventSource {
         prefix.append(jsonString: model)
         prefix.append(ascii: ",\"choices\":[")
         self.prefix = prefix
-        chunks = TextChunks(text)
+        chunks = TextChunks(text, chunking: chunking)
         self.finishReason = finishReason
         self.usage = usage
         self.includeUsage = includeUsage
-        self.pacing = pacing
-        self.random = random
+        self.schedule = schedule
     }
 
     mutating func nextDelay() -> UInt64? {
@@ -47,7 +45,7 @@ struct OpenAIChatStream: EventSource {
         case .content:
             if let chunk = chunks.next() {
                 pendingChunk = chunk
-                return pacing.chunkDelay(using: &random)
+                return schedule.delay(before: chunk)
             }
             step = .finish
             return 0

@@ -9,7 +9,7 @@ public enum OpenAIErrors {
         out.append(ascii: "{\"error\":{\"message\":")
         out.append(jsonString: error.message)
         out.append(ascii: ",\"type\":")
-        out.append(jsonString: typeName(for: error.kind))
+        out.append(jsonString: error.typeOverride ?? typeName(for: error.kind))
         out.append(ascii: ",\"param\":")
         out.append(jsonStringOrNull: error.param)
         out.append(ascii: ",\"code\":")

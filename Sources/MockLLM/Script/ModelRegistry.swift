@@ -10,6 +10,8 @@ public struct ModelInfo: Sendable, Equatable {
     public var maxOutputTokens: Int
     /// Unix seconds: OpenAI's `created`, Anthropic's `created_at`.
     public var created: Int
+    /// The script's `pacing:` for this model.
+    public var pacing: PacingSpec?
 
     public init(
         id: String, provider: String, aliases: [String] = [], displayName: String? = nil,
@@ -53,11 +55,13 @@ public struct ModelRegistry: Sendable {
                 if let v = addition.displayName { models[i].displayName = v }
                 if let v = addition.contextWindow { models[i].contextWindow = v }
                 if let v = addition.maxOutputTokens { models[i].maxOutputTokens = v }
+                if let v = addition.pacing { models[i].pacing = v }
             } else {
                 models.append(ModelInfo(
                     id: addition.id, provider: addition.provider ?? "openai", aliases: addition.aliases,
                     displayName: addition.displayName, contextWindow: addition.contextWindow ?? 128_000,
                     maxOutputTokens: addition.maxOutputTokens ?? 16_384, created: ModelRegistry.scriptModelCreated))
+                models[models.count - 1].pacing = addition.pacing
             }
         }
         self.init(models)
@@ -84,6 +88,7 @@ public struct ModelAddition: Sendable, Equatable {
     public var displayName: String?
     public var contextWindow: Int?
     public var maxOutputTokens: Int?
+    public var pacing: PacingSpec?
 
     public init(
         id: String, provider: String? = nil, aliases: [String] = [], displayName: String? = nil,

@@ -15,7 +15,7 @@ import Yams
 ///     aliases: [fast]
 /// ```
 enum ModelsSection {
-    static let keys = ["id", "provider", "aliases", "display_name", "context_window", "max_output_tokens"]
+    static let keys = ["id", "provider", "aliases", "display_name", "context_window", "max_output_tokens", "pacing"]
 
     static func read(_ node: Node, providers: [String]?, reader: inout ScriptReader) -> [ModelAddition] {
         guard case .sequence(let entries) = node else {
@@ -48,6 +48,7 @@ enum ModelsSection {
             }
             if let node = mapping["display_name"] { addition.displayName = reader.text(node, "'\(what).display_name'") }
             if let node = mapping["context_window"] { addition.contextWindow = positive(node, "'\(what).context_window'", &reader) }
+            if let node = mapping["pacing"] { addition.pacing = PacingSection.read(node, "'\(what).pacing'", reader: &reader) }
             if let node = mapping["max_output_tokens"] {
                 addition.maxOutputTokens = positive(node, "'\(what).max_output_tokens'", &reader)
             }

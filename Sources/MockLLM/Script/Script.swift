@@ -1,4 +1,4 @@
-/// The answers the server gives: an immutable, shareable snapshot of a `responses.yml`.
+/// The answers the server gives: an immutable, shareable snapshot of a script file.
 ///
 /// A reload builds a new `Script` and swaps it in; a request or stream keeps the snapshot it
 /// started with. A class, so that handing the snapshot to each request costs one reference.
@@ -10,8 +10,12 @@ public final class Script: Sendable {
     public let responses: [String: String]
     /// `defaults.unknown_response`.
     public let defaultReply: String
-    /// `settings.lag_enabled` / `settings.lag_factor`.
+    /// `rules:`, tried in order before `responses`.
+    public let rules: [Rule]
+    /// The pacing every reply starts from: `settings.lag_*` with the top-level `pacing:` on top.
     public let pacing: Pacing
+    /// `settings.on_miss`.
+    public let onMiss: MissPolicy
     /// Where the script came from, for logs: a path, or a description of the embedded default.
     public let origin: String
     /// The built-in models plus the script's `models:` section.
@@ -20,44 +24,63 @@ public final class Script: Sendable {
     public let strictModels: Bool
     /// The replies with their token counts, counted once at load rather than per request.
     private let counted: [String: ScriptReply]
-    private let countedDefault: ScriptReply
-
-    /// The same script, described as coming from `origin`.
-    public func describedAs(_ origin: String) -> Script {
-        Script(responses: responses, defaultReply: defaultReply, pacing: pacing, origin: origin,
-               models: models, strictModels: strictModels)
-    }
+    let defaultScriptReply: ScriptReply
 
     public init(
-        responses: [String: String] = [:], defaultReply: String = Script.builtInDefaultReply,
-        pacing: Pacing = .immediate, origin: String = "inline",
+        responses: [String: String] = [:], defaultReply: String = Script.builtInDefaultReply, rules: [Rule] = [],
+        pacing: Pacing = .immediate, onMiss: MissPolicy = .default, origin: String = "inline",
         models: ModelRegistry = ModelRegistry(ModelRegistry.defaults), strictModels: Bool = false
     ) {
         self.responses = responses
         self.defaultReply = defaultReply
+        self.rules = rules
         self.pacing = pacing
+        self.onMiss = onMiss
         self.origin = origin
         self.models = models
         self.strictModels = strictModels
         counted = responses.mapValues(ScriptReply.init)
-        countedDefault = ScriptReply(defaultReply)
+        defaultScriptReply = ScriptReply(defaultReply)
     }
 
-    /// The reply for the prompt (the last user message's text).
+    /// The same script, described as coming from `origin`.
+    public func describedAs(_ origin: String) -> Script {
+        Script(responses: responses, defaultReply: defaultReply, rules: rules, pacing: pacing, onMiss: onMiss,
+               origin: origin, models: models, strictModels: strictModels)
+    }
+
+    /// The `responses:` entry for exactly this prompt.
+    public func reply(exactly prompt: String) -> ScriptReply? {
+        counted[prompt]
+    }
+
+    /// The reply the original would give: the exact `responses:` entry, else the default.
     public func reply(forPrompt prompt: String) -> ScriptReply {
-        counted[prompt] ?? countedDefault
+        counted[prompt] ?? defaultScriptReply
+    }
+
+    /// The pacing of a reply for `model` answered by `rule` (the model's `pacing:` then the rule's).
+    public func pacing(model: String, rule: PacingSpec?) -> Pacing {
+        var result = pacing
+        if let spec = models.resolve(model)?.pacing { result = spec.applied(to: result) }
+        if let rule { result = rule.applied(to: result) }
+        return result
     }
 
     /// One line for logs: what this script defines.
     public var summary: String {
-        let lag: String
-        switch pacing {
-        case .immediate: lag = "lag off"
-        case .seedLag(let factor): lag = "lag factor \(factor.formatted)"
+        var parts = ["\(responses.count) response\(responses.count == 1 ? "" : "s")"]
+        if !rules.isEmpty { parts.append("\(rules.count) rule\(rules.count == 1 ? "" : "s")") }
+        switch pacing.model {
+        case .immediate: parts.append("no latency")
+        case .seedLag(let factor): parts.append("lag factor \(factor.formatted)")
+        case .profile: parts.append("latency profile")
         }
         let added = models.models.count - ModelRegistry.defaults.count
-        let extra = added > 0 ? ", \(added) model\(added == 1 ? "" : "s") added" : ""
-        return "\(responses.count) response\(responses.count == 1 ? "" : "s"), \(lag)\(extra)\(strictModels ? ", strict models" : "")"
+        if added > 0 { parts.append("\(added) model\(added == 1 ? "" : "s") added") }
+        if strictModels { parts.append("strict models") }
+        if onMiss == .error { parts.append("misses are errors") }
+        return parts.joined(separator: ", ")
     }
 }
 

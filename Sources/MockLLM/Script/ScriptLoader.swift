@@ -18,9 +18,11 @@ public enum ScriptLoader {
         public var script: Script
         /// Problems that do not stop the script from loading (unknown keys, ...).
         public var warnings: [ScriptDiagnostic]
+        /// Identifies the file's text within this process, so a reload of unchanged text can be skipped.
+        public var fingerprint: Int
     }
 
-    static let topLevelKeys = ["responses", "defaults", "settings", "models"]
+    static let topLevelKeys = ["responses", "rules", "defaults", "settings", "pacing", "models"]
 
     /// - Parameter providers: the provider names a `models:` entry may name (nil: not checked).
     public static func load(path: String, providers: [String]? = nil) throws(ScriptLoadError) -> Loaded {
@@ -52,7 +54,7 @@ public enum ScriptLoader {
         }
         let script = read(root, file: file, providers: providers, reader: &reader)
         if reader.hasErrors { throw ScriptLoadError(.invalid, reader.diagnostics) }
-        return Loaded(script: script, warnings: reader.diagnostics)
+        return Loaded(script: script, warnings: reader.diagnostics, fingerprint: yaml.hashValue)
     }
 
     private static func read(_ root: Node, file: String, providers: [String]?, reader: inout ScriptReader) -> Script {
@@ -66,9 +68,10 @@ public enum ScriptLoader {
             if let mapping = reader.mapping(node, "'responses'") {
                 responses = readResponses(mapping, reader: &reader)
             }
-        } else {
-            reader.error("YAML file must contain 'responses' key", at: root)
+        } else if top["rules"] == nil {
+            reader.error("YAML file must contain 'responses' key (or 'rules')", at: root)
         }
+        let rules = top["rules"].map { RulesSection.read($0, providers: providers, reader: &reader) } ?? []
         var defaultReply = Script.builtInDefaultReply
         if let node = top["defaults"], let defaults = reader.mapping(node, "'defaults'") {
             reader.checkKeys(defaults, known: ["unknown_response"], in: "'defaults'")
@@ -84,8 +87,12 @@ public enum ScriptLoader {
         if let node = top["models"] {
             additions = ModelsSection.read(node, providers: providers, reader: &reader)
         }
-        return Script(responses: responses, defaultReply: defaultReply, pacing: settings.pacing, origin: file,
-                      models: ModelRegistry(defaultsWith: additions), strictModels: settings.strictModels)
+        var pacing = settings.pacing
+        if let node = top["pacing"], let spec = PacingSection.read(node, "'pacing'", reader: &reader) {
+            pacing = spec.applied(to: pacing)
+        }
+        return Script(responses: responses, defaultReply: defaultReply, rules: rules, pacing: pacing, onMiss: settings.onMiss,
+                      origin: file, models: ModelRegistry(defaultsWith: additions), strictModels: settings.strictModels)
     }
 
     private static func readResponses(_ mapping: Node.Mapping, reader: inout ScriptReader) -> [String: String] {
@@ -101,10 +108,11 @@ public enum ScriptLoader {
     private struct Settings {
         var pacing = Pacing.immediate
         var strictModels = false
+        var onMiss = MissPolicy.default
     }
 
     private static func readSettings(_ settings: Node.Mapping, reader: inout ScriptReader) -> Settings {
-        reader.checkKeys(settings, known: ["lag_enabled", "lag_factor", "strict_models"], in: "'settings'")
+        reader.checkKeys(settings, known: ["lag_enabled", "lag_factor", "strict_models", "on_miss"], in: "'settings'")
         var enabled = false
         var factor = 10.0
         if let node = settings["lag_enabled"], let value = reader.bool(node, "'settings.lag_enabled'") {
@@ -121,7 +129,13 @@ public enum ScriptLoader {
         if let node = settings["strict_models"], let value = reader.bool(node, "'settings.strict_models'") {
             strict = value
         }
-        return Settings(pacing: enabled ? .seedLag(factor: factor) : .immediate, strictModels: strict)
+        var onMiss = MissPolicy.default
+        if let node = settings["on_miss"], let text = reader.text(node, "'settings.on_miss'") {
+            if let policy = MissPolicy(rawValue: text) { onMiss = policy } else {
+                reader.error("'settings.on_miss' must be default or error, found '\(text)'", at: node)
+            }
+        }
+        return Settings(pacing: enabled ? .seedLag(factor: factor) : .immediate, strictModels: strict, onMiss: onMiss)
     }
 
     private static func message(for error: Error) -> String {

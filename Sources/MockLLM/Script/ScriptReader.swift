@@ -78,6 +78,12 @@ struct ScriptReader {
         }
     }
 
+    /// The location of `key` inside `what`: `'rules[0].match'` and `prompt` give
+    /// `'rules[0].match.prompt'`.
+    static func path(_ what: String, _ key: String) -> String {
+        what.hasSuffix("'") ? "\(what.dropLast()).\(key)'" : "\(what).\(key)"
+    }
+
     /// The candidate within edit distance 2 (or a third of the word) of `word`, if any.
     static func closest(to word: String, in candidates: [String]) -> String? {
         let limit = max(2, word.count / 3)

@@ -12,12 +12,15 @@ public enum Launcher {
         public var port: Int?
         public var responses: String?
         public var seed: UInt64?
+        /// Watch the script file and reload it when it changes.
+        public var reload: Bool
 
-        public init(host: String? = nil, port: Int? = nil, responses: String? = nil, seed: UInt64? = nil) {
+        public init(host: String? = nil, port: Int? = nil, responses: String? = nil, seed: UInt64? = nil, reload: Bool = true) {
             self.host = host
             self.port = port
             self.responses = responses
             self.seed = seed
+            self.reload = reload
         }
     }
 
@@ -37,16 +40,21 @@ public enum Launcher {
             port = 8000
         }
         let script: Script
+        var watched: ServerConfiguration.WatchedScript?
         switch loadScript(named: options.responses ?? environment["MOCKLLM_RESPONSES_FILE"]) {
         case .success(let loaded):
             for warning in loaded.warnings { logger.warning("\(warning)") }
             script = loaded.script
+            if options.reload, loaded.script.origin != EmbeddedScript.origin {
+                watched = ServerConfiguration.WatchedScript(path: loaded.script.origin, fingerprint: loaded.fingerprint)
+            }
         case .failure(let error):
             printError("mockllm: cannot load the script:")
             for diagnostic in error.diagnostics { printError("  \(diagnostic)") }
             return 2
         }
-        let configuration = ServerConfiguration(host: host, port: port, script: script, seed: options.seed, handleSignals: true)
+        let configuration = ServerConfiguration(
+            host: host, port: port, script: script, seed: options.seed, handleSignals: true, watchedScript: watched)
         let server: MockServer
         do {
             server = try MockServer(configuration: configuration, logger: logger)
@@ -55,7 +63,8 @@ public enum Launcher {
             printError("mockllm: cannot listen on \(SocketAddress.display(host: host, port: port)): \(reason)")
             return 1
         }
-        logger.info("mockllm \(version) listening on \(server.baseURL) with \(script.origin) (\(script.summary))")
+        let reloading = watched == nil ? "" : ", reloading on change"
+        logger.info("mockllm \(version) listening on \(server.baseURL) with \(script.origin) (\(script.summary)\(reloading))")
         server.run()
         logger.info("stopped")
         return 0
@@ -69,7 +78,7 @@ public enum Launcher {
         if FileManager.default.fileExists(atPath: "responses.yml") {
             return Result { () throws(ScriptLoadError) in try ScriptLoader.load(path: "responses.yml", providers: providerNames) }
         }
-        return .success(ScriptLoader.Loaded(script: EmbeddedScript.load(), warnings: []))
+        return .success(ScriptLoader.Loaded(script: EmbeddedScript.load(), warnings: [], fingerprint: 0))
     }
 
     /// `mockllm validate FILE`, with the original's messages and exit codes: 0 valid, 1 invalid,
@@ -79,6 +88,7 @@ public enum Launcher {
             let loaded = try ScriptLoader.load(path: path, providers: providerNames)
             print("✓ Valid responses file")
             print("Found \(loaded.script.responses.count) responses")
+            print("Defines: \(loaded.script.summary)")
             for warning in loaded.warnings { print(warning) }
             return 0
         } catch {
@@ -87,7 +97,10 @@ public enum Launcher {
                 return 2
             }
             print("✗ Invalid responses file")
-            for diagnostic in error.diagnostics { print(diagnostic) }
+            let sorted = error.diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) }
+            for diagnostic in sorted { print(diagnostic) }
+            let errors = error.errors.count, warnings = error.diagnostics.count - errors
+            print("\(errors) error\(errors == 1 ? "" : "s")\(warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : "")")
             return 1
         }
     }

@@ -21,6 +21,7 @@ public final class MockServer: @unchecked Sendable {
     private let server: LoopServer
     private var wakeup: LoopWakeup?
     private var signals: SignalWatcher?
+    private var reloader: ScriptReloader?
     private let logger: Logger
 
     public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "mockllm")) throws(UVError) {
@@ -33,6 +34,17 @@ public final class MockServer: @unchecked Sendable {
         server = LoopServer(loop: loop, handler: application, options: options)
         port = try server.listen(host: configuration.host, port: configuration.port)
         wakeup = try LoopWakeup(loop: loop) { [unowned self] in self.shutdown(reason: "stop requested") }
+        if let watched = configuration.watchedScript {
+            do {
+                reloader = try ScriptReloader(
+                    loop: loop, path: watched.path, providers: providerNames, loaded: watched.fingerprint, logger: logger
+                ) { [unowned self] script in
+                    self.application.script = script
+                }
+            } catch {
+                logger.warning("cannot watch \(watched.path) (\(error.message)); it will not be reloaded")
+            }
+        }
         if configuration.handleSignals {
             signals = try SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM]) { [unowned self] signum in
                 self.shutdown(reason: signum == SIGINT ? "SIGINT" : "SIGTERM")
@@ -65,6 +77,8 @@ public final class MockServer: @unchecked Sendable {
         server.closeAllConnections()
         signals?.close()
         signals = nil
+        reloader?.close()
+        reloader = nil
         wakeup?.close()
     }
 }

@@ -10,11 +10,26 @@ public struct ServerConfiguration: Sendable {
     public var limits: RequestParser.Limits
     /// Stop cleanly on SIGINT and SIGTERM (the CLI); tests stop with `MockServer.stop()`.
     public var handleSignals: Bool
+    /// The file `script` was loaded from, to reload when it changes (nil: never reload).
+    public var watchedScript: WatchedScript?
+
+    public struct WatchedScript: Sendable {
+        public var path: String
+        /// `ScriptLoader.Loaded.fingerprint` of the script already loaded.
+        public var fingerprint: Int
+
+        public init(path: String, fingerprint: Int) {
+            self.path = path
+            self.fingerprint = fingerprint
+        }
+    }
 
     public init(
         host: String = "127.0.0.1", port: Int = 8000, script: Script = Script(), seed: UInt64? = nil,
-        limits: RequestParser.Limits = RequestParser.Limits(), handleSignals: Bool = false
+        limits: RequestParser.Limits = RequestParser.Limits(), handleSignals: Bool = false,
+        watchedScript: WatchedScript? = nil
     ) {
+        self.watchedScript = watchedScript
         self.host = host
         self.port = port
         self.script = script

@@ -44,11 +44,20 @@ public enum TokenEstimator {
     /// Calls `body` with the UTF-8 offset where each piece ends, in order, until it returns false.
     public static func forEachPiece(in text: String, _ body: (Int) -> Bool) {
         var text = text
-        text.withUTF8 { forEachPiece(in: $0, body) }
+        text.withUTF8 { forEachPiece(in: $0, from: 0, body) }
     }
 
-    private static func forEachPiece(in p: UnsafeBufferPointer<UInt8>, _ body: (Int) -> Bool) {
-        var i = 0
+    /// The UTF-8 offset where the piece starting at UTF-8 offset `start` ends (pieces depend only
+    /// on the text from their start, so streaming by token can walk a reply piece by piece).
+    public static func pieceEnd(in text: String, from start: Int) -> Int {
+        var text = text
+        var end = start
+        text.withUTF8 { forEachPiece(in: $0, from: start) { end = $0; return false } }
+        return end
+    }
+
+    private static func forEachPiece(in p: UnsafeBufferPointer<UInt8>, from start: Int, _ body: (Int) -> Bool) {
+        var i = start
         let end = p.count
         while i < end {
             var (kind, j) = classify(p, at: i)

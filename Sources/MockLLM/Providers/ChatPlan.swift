@@ -1,0 +1,122 @@
+/// One chat reply worked out independently of wire shape: the script's answer, cut the way
+/// the model would end it, with its pacing and diagnostic headers. Providers render it.
+struct ChatPlan {
+    enum Finish: Equatable {
+        case endTurn
+        case maxTokens
+        case stopSequence(String)
+    }
+
+    var text: String
+    var tokens: Int
+    var finish: Finish
+    var pacing: Pacing
+    /// The random source of this reply's jitter.
+    var random: SeededRandom
+    var promptTokens: Int
+    /// `x-mockllm-rule`, and `x-mockllm-miss` when nothing matched.
+    var diagnostics: HTTPFields
+
+    /// How long a non-stream reply waits: as long as its stream would have taken.
+    var replyDelay: UInt64 {
+        pacing.replyDelay(text: text, promptTokens: promptTokens, random: random)
+    }
+
+    /// A stream schedule for this reply.
+    var schedule: StreamSchedule {
+        StreamSchedule(pacing: pacing, promptTokens: promptTokens, random: random)
+    }
+
+    /// Why no reply is planned: the script answers with an error, or an override header is invalid.
+    enum Refusal: Error {
+        case scripted(APIError)
+        case invalidOverride(String)
+    }
+
+    /// Plans the reply to `input`, whose conversation is `messages` (system included).
+    static func make(
+        for input: MatchInput, messages: [ChatMessage], maxTokens: Int?, stopSequences: [String],
+        context: inout ProviderContext
+    ) throws(Refusal) -> ChatPlan {
+        let script = context.script
+        let answer = script.answer(for: input)
+        var diagnostics = HTTPFields([HTTPFields.Field(name: "x-mockllm-rule", value: answer.source)])
+        if let miss = answer.miss { diagnostics.append(name: "x-mockllm-miss", value: HeaderText.sanitized(miss)) }
+        let reply: ScriptReply
+        switch answer.outcome {
+        case .reply(let r):
+            reply = r
+        case .error(let error):
+            var api = APIError(error)
+            for field in diagnostics { api.headers.append(name: field.name, value: field.value) }
+            throw .scripted(api)
+        }
+        var pacing = script.pacing(model: input.model, rule: answer.pacing)
+        do {
+            if let overrides = try PacingOverrides.spec(from: input.headers) { pacing = overrides.applied(to: pacing) }
+        } catch {
+            throw .invalidOverride(error.message)
+        }
+        var plan = ChatPlan(
+            text: reply.text, tokens: reply.tokenCount, finish: .endTurn, pacing: pacing,
+            random: pacing.random(from: &context.random), promptTokens: messages.promptTokens, diagnostics: diagnostics)
+        plan.cut(maxTokens: maxTokens, stopSequences: stopSequences)
+        return plan
+    }
+
+    /// Cuts at the first stop sequence, or after `maxTokens` tokens, whichever comes first.
+    mutating func cut(maxTokens: Int?, stopSequences: [String]) {
+        var earliest: (range: Range<String.Index>, sequence: String)?
+        for sequence in stopSequences where !sequence.isEmpty {
+            if let range = text.firstRange(of: sequence), range.lowerBound < (earliest?.range.lowerBound ?? text.endIndex) {
+                earliest = (range, sequence)
+            }
+        }
+        if let earliest {
+            text = String(text[..<earliest.range.lowerBound])
+            tokens = TokenEstimator.count(text)
+            finish = .stopSequence(earliest.sequence)
+        }
+        if let maxTokens, tokens > maxTokens, let prefix = TokenEstimator.prefix(text, maxTokens: maxTokens) {
+            text = String(prefix)
+            tokens = maxTokens
+            finish = .maxTokens
+        }
+    }
+}
+
+extension APIError {
+    /// A scripted error (a rule's `error:` or a miss with `on_miss: error`).
+    init(_ error: RuleError) {
+        let kind: Kind = switch error.status {
+        case 401: .authentication
+        case 403: .permission
+        case 404: .notFound
+        case 413: .requestTooLarge
+        case 429: .rateLimit
+        case 503, 529: .overloaded
+        case 500...: .server
+        default: .invalidRequest
+        }
+        self.init(status: error.status, kind: kind, message: error.message, code: error.code)
+        typeOverride = error.type
+    }
+}
+
+/// Header values from free text: control characters become spaces and non-ASCII is escaped
+/// as `\u{...}`, so every client reads the same bytes.
+enum HeaderText {
+    static func sanitized(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                out.append(" ")
+            } else if scalar.isASCII {
+                out.unicodeScalars.append(scalar)
+            } else {
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            }
+        }
+        return out
+    }
+}

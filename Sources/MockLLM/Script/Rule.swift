@@ -1,0 +1,79 @@
+import Synchronization
+
+/// One entry of the script's `rules:` list: conditions that must all hold, and what to answer.
+/// Rules are tried in order, before the original's `responses:` map.
+public struct Rule: Sendable {
+    /// `name:`, or `rules[i]` for an unnamed rule.
+    public let name: String
+    /// Where it is in the file, for diagnostics.
+    public let line: Int
+    public let conditions: [Condition]
+    public let reply: RuleReply
+    public let pacing: PacingSpec?
+    /// How many times the rule has answered, across loops (sequences and `{{count}}` use it).
+    let counter: RuleCounter
+
+    public init(name: String, line: Int = 0, conditions: [Condition], reply: RuleReply, pacing: PacingSpec? = nil) {
+        self.name = name
+        self.line = line
+        self.conditions = conditions
+        self.reply = reply
+        self.pacing = pacing
+        counter = RuleCounter()
+    }
+}
+
+/// A condition of a rule's `match:`.
+public enum Condition: Sendable {
+    /// The last user message's text.
+    case prompt(TextMatch)
+    /// The requested model, by name or alias (compared by resolved id).
+    case model([String])
+    /// The system prompt (OpenAI system/developer messages, Anthropic `system`).
+    case system(TextMatch)
+    /// Whether the request offers tools.
+    case tools(Bool)
+    /// The number of user messages in the conversation.
+    case turn(ClosedRange<Int>)
+    /// A request header (name in lower case).
+    case header(String, TextMatch)
+    /// The request path, e.g. `/v1/messages`.
+    case endpoint(String)
+    /// The provider answering, e.g. `anthropic`.
+    case provider(String)
+}
+
+/// What a rule answers.
+public enum RuleReply: Sendable {
+    case text(Template)
+    /// Successive matching requests get the next reply; after the last, `cycle` starts over,
+    /// else the last one repeats.
+    case sequence([Template], cycle: Bool)
+    /// An error in the calling provider's shape.
+    case error(RuleError)
+}
+
+public struct RuleError: Sendable, Equatable {
+    public var status: Int
+    public var message: String
+    /// Overrides the provider's error type for the status (e.g. `overloaded_error`).
+    public var type: String?
+    public var code: String?
+
+    public init(status: Int, message: String, type: String? = nil, code: String? = nil) {
+        self.status = status
+        self.message = message
+        self.type = type
+        self.code = code
+    }
+}
+
+/// A counter shared by every loop that answers from the same script snapshot.
+final class RuleCounter: Sendable {
+    private let value = Atomic<Int>(0)
+
+    /// Counts one answer; returns the new count (from 1).
+    func next() -> Int {
+        value.wrappingAdd(1, ordering: .relaxed).newValue
+    }
+}

@@ -1,0 +1,145 @@
+/// What a chat request looks like to the script's rules, whatever protocol it came in.
+public struct MatchInput: Sendable {
+    /// The last user message's text.
+    public var prompt: String
+    /// The model as the client sent it.
+    public var model: String
+    /// The system prompt ("" when there is none).
+    public var system: String
+    public var hasTools: Bool
+    /// User messages in the conversation.
+    public var turn: Int
+    public var headers: RequestHeaders
+    public var endpoint: String
+    public var provider: String
+
+    public init(prompt: String, model: String, system: String = "", hasTools: Bool = false, turn: Int = 1,
+                headers: RequestHeaders = RequestHeaders(), endpoint: String = "", provider: String = "") {
+        self.prompt = prompt
+        self.model = model
+        self.system = system
+        self.hasTools = hasTools
+        self.turn = turn
+        self.headers = headers
+        self.endpoint = endpoint
+        self.provider = provider
+    }
+}
+
+/// The script's answer to one request.
+public struct ScriptAnswer: Sendable {
+    public enum Outcome: Sendable {
+        case reply(ScriptReply)
+        case error(RuleError)
+    }
+
+    public var outcome: Outcome
+    /// What answered: `rule <name>`, `responses` (the original's exact-match map) or `default`.
+    public var source: String
+    /// The answering rule's pacing, if it has one.
+    public var pacing: PacingSpec?
+    /// When nothing matched: the closest rule and why it missed.
+    public var miss: String?
+}
+
+/// `settings.on_miss`: what a request that no rule and no response matches gets.
+public enum MissPolicy: String, Sendable {
+    /// `defaults.unknown_response` (the original's behaviour).
+    case `default`
+    /// A 404-style error in the provider's shape, for tests that must fail loudly.
+    case error
+}
+
+extension Script {
+    /// Rules in order, then the exact `responses:` map, then the miss policy.
+    public func answer(for input: MatchInput) -> ScriptAnswer {
+        var closest: (rule: Rule, satisfied: Int, reason: String)?
+        for rule in rules {
+            let evaluation = evaluate(rule, input)
+            if let reason = evaluation.failure {
+                let score = Double(evaluation.satisfied) / Double(max(rule.conditions.count, 1))
+                let best = closest.map { Double($0.satisfied) / Double(max($0.rule.conditions.count, 1)) } ?? -1
+                if score > best { closest = (rule, evaluation.satisfied, reason) }
+                continue
+            }
+            return answer(from: rule, input, captures: evaluation.captures)
+        }
+        if let reply = reply(exactly: input.prompt) {
+            return ScriptAnswer(outcome: .reply(reply), source: "responses")
+        }
+        var miss = "prompt \(Self.quote(input.prompt)) is not a key of 'responses'"
+        if let closest {
+            miss = "closest rule '\(closest.rule.name)' (line \(closest.rule.line), \(closest.satisfied) of "
+                + "\(closest.rule.conditions.count) conditions met): \(closest.reason); \(miss)"
+        }
+        if onMiss == .error {
+            return ScriptAnswer(
+                outcome: .error(RuleError(status: 404, message: "No rule or response matches this request: \(miss).", code: "no_match")),
+                source: "default", miss: miss)
+        }
+        return ScriptAnswer(outcome: .reply(defaultScriptReply), source: "default", miss: miss)
+    }
+
+    private func answer(from rule: Rule, _ input: MatchInput, captures: [String]) -> ScriptAnswer {
+        let count = rule.counter.next()
+        let values = Template.Values(prompt: input.prompt, model: input.model, count: count, turn: input.turn, captures: captures)
+        let outcome: ScriptAnswer.Outcome
+        switch rule.reply {
+        case .text(let template):
+            outcome = .reply(template.render(values))
+        case .sequence(let templates, let cycle):
+            let index = cycle ? (count - 1) % templates.count : min(count, templates.count) - 1
+            outcome = .reply(templates[index].render(values))
+        case .error(let error):
+            outcome = .error(error)
+        }
+        return ScriptAnswer(outcome: outcome, source: "rule \(rule.name)", pacing: rule.pacing)
+    }
+
+    /// Checks every condition: how many hold, the first that fails (described), the prompt captures.
+    private func evaluate(_ rule: Rule, _ input: MatchInput) -> (satisfied: Int, failure: String?, captures: [String]) {
+        var satisfied = 0
+        var failure: String?
+        var captures: [String] = []
+        for condition in rule.conditions {
+            var reason: String?
+            switch condition {
+            case .prompt(let match):
+                let result = match.match(input.prompt)
+                if result.matched { captures = result.captures } else { reason = "prompt \(Self.quote(input.prompt)) is not \(match)" }
+            case .model(let names):
+                let wanted = models.resolve(input.model)?.id ?? input.model
+                if !names.contains(where: { (models.resolve($0)?.id ?? $0) == wanted }) {
+                    reason = "model '\(input.model)' is not one of \(names.joined(separator: ", "))"
+                }
+            case .system(let match):
+                if !match.match(input.system).matched { reason = "system prompt \(Self.quote(input.system)) is not \(match)" }
+            case .tools(let wanted):
+                if input.hasTools != wanted { reason = wanted ? "the request offers no tools" : "the request offers tools" }
+            case .turn(let range):
+                if !range.contains(input.turn) { reason = "turn \(input.turn) is not in \(range.lowerBound)...\(range.upperBound)" }
+            case .header(let name, let match):
+                let value = input.headers[name]
+                if !(value.map { match.match($0).matched } ?? false) {
+                    reason = value.map { "header \(name) \(Self.quote($0)) is not \(match)" } ?? "header \(name) is missing"
+                }
+            case .endpoint(let path):
+                if input.endpoint != path { reason = "endpoint \(input.endpoint) is not \(path)" }
+            case .provider(let name):
+                if input.provider != name { reason = "provider \(input.provider) is not \(name)" }
+            }
+            if let reason {
+                if failure == nil { failure = reason }
+            } else {
+                satisfied += 1
+            }
+        }
+        return (satisfied, failure, captures)
+    }
+
+    /// `"text"`, shortened to 60 characters for diagnostics.
+    static func quote(_ text: String) -> String {
+        let short = text.count > 60 ? String(text.prefix(57)) + "..." : text
+        return "\"\(short)\""
+    }
+}

@@ -1,0 +1,38 @@
+/// The delays of one stream's chunks, drawn lazily as the stream is produced.
+public struct StreamSchedule: Sendable {
+    private let pacing: Pacing
+    private let promptTokens: Int
+    private var random: SeededRandom
+    private var started = false
+
+    public init(pacing: Pacing, promptTokens: Int, random: SeededRandom) {
+        self.pacing = pacing
+        self.promptTokens = promptTokens
+        self.random = random
+    }
+
+    /// Nanoseconds to wait before `chunk` (after the previous chunk, or after the stream's
+    /// frame events for the first one).
+    public mutating func delay(before chunk: Substring) -> UInt64 {
+        defer { started = true }
+        switch pacing.model {
+        case .immediate:
+            return 0
+        case .seedLag(let factor):
+            return Pacing.nanoseconds(1 / (factor * 10) * (0.5 + random.nextUnit()))
+        case .profile(let profile):
+            let base: UInt64
+            if !started {
+                base = profile.timeToFirstToken &+ profile.prefillPerThousandTokens * UInt64(promptTokens) / 1000
+            } else {
+                switch profile.interval {
+                case .perChunk(let ns):
+                    base = ns
+                case .tokensPerSecond(let rate):
+                    base = Pacing.nanoseconds(Double(max(1, TokenEstimator.count(String(chunk)))) / rate)
+                }
+            }
+            return profile.jitter.apply(to: base, using: &random)
+        }
+    }
+}
