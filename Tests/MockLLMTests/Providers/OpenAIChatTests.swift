@@ -1,3 +1,4 @@
+import Foundation
 @testable import MockLLM
 import Testing
 
@@ -127,5 +128,48 @@ struct OpenAIChatTests {
         #expect(reply.status == 400)
         #expect(bodyText(reply).hasPrefix(#"{"error":{"message":"#))
         #expect(bodyText(reply).contains(#""type":"invalid_request_error""#))
+    }
+}
+
+@Suite("Stream schedules")
+struct StreamScheduleTests {
+    func schedule(_ yaml: String, seed: UInt64, headers: HTTPFields = HTTPFields()) throws -> [UInt64] {
+        let script = try ScriptLoader.parse(yaml: yaml, file: "t", providers: providerNames).script
+        var ctx = ProviderContext(script: script, now: 0, random: SeededRandom(seed: seed))
+        let body = #"{"model":"m","stream":true,"messages":[{"role":"user","content":"q"}]}"#
+        let reply = OpenAIChat.chatCompletion(HTTPRequest(method: "POST", target: "/v1/chat/completions", headers: headers, body: Array(body.utf8)), &ctx)
+        guard case .stream(var source) = reply.body else { return [] }
+        var delays: [UInt64] = []
+        while let d = source.nextDelay() {
+            var out = ByteBuffer()
+            source.writeNext(into: &out)
+            delays.append(d)
+        }
+        return delays
+    }
+
+    let jittered = """
+        responses: {q: "a fairly long reply to stream with jitter on every chunk"}
+        pacing: {ttft_ms: 100, itl_ms: 20, jitter: {distribution: lognormal, sigma: 0.4}, seed: 11}
+        """
+
+    @Test func aPacingSeedGivesIdenticalSchedulesWhateverTheServerSeed() throws {
+        let a = try schedule(jittered, seed: 1)
+        let b = try schedule(jittered, seed: 999)
+        #expect(a == b)
+        #expect(Set(a.dropFirst(2).dropLast(2)).count > 10, "jittered")
+        #expect(a[1] > 30_000_000, "the first chunk waits about the TTFT")
+    }
+
+    @Test func withoutAPacingSeedTheServerSeedFixesTheSchedule() throws {
+        let yaml = jittered.replacingOccurrences(of: ", seed: 11", with: "")
+        #expect(try schedule(yaml, seed: 5) == schedule(yaml, seed: 5))
+        #expect(try schedule(yaml, seed: 5) != schedule(yaml, seed: 6))
+    }
+
+    @Test func overrideHeadersReplaceTheScriptsPacing() throws {
+        let delays = try schedule(jittered, seed: 1, headers: HTTPFields(["x-mockllm-ttft-ms": "0", "x-mockllm-itl-ms": "3", "x-mockllm-chunking": "word", "x-mockllm-seed": "4"]))
+        #expect(delays.count == 1 + 11 + 2, "role, one event per word, finish, [DONE]")
+        #expect(delays.filter { $0 > 10_000_000 }.isEmpty)
     }
 }
