@@ -213,12 +213,6 @@ def test_the_server_still_answers_after_all_the_bad_requests(anthropic_client, h
         assert "".join(stream.text_stream) == SUITE_RESPONSES["hello"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="fidelity gap: a user message with empty content (`\"content\": []` or `\"\"`) is answered 200 with the "
-    "default reply; Anthropic refuses it with 400 invalid_request_error (only a final assistant turn may be empty)",
-)
 @pytest.mark.parametrize("content", [[], ""], ids=["no-blocks", "empty-string"])
 def test_a_user_message_with_empty_content_raises_bad_request(anthropic_client, content):
     with pytest.raises(anthropic.BadRequestError):

@@ -288,12 +288,6 @@ def test_the_async_client_gets_the_same_messages_concurrently(suite_server):
 # --- endpoints the SDK has that the mock does not serve ---------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=anthropic.NotFoundError,
-    reason="fidelity gap: no POST /v1/messages/count_tokens; the SDK's messages.count_tokens() gets 404 "
-    "not_found_error 'Invalid URL (POST /v1/messages/count_tokens)'",
-)
 def test_the_sdk_can_count_tokens(anthropic_client):
     count = anthropic_client.messages.count_tokens(model=CLAUDE, messages=user("hello"))
 

@@ -107,13 +107,6 @@ def test_the_anthropic_sdk_retrieves_a_model_by_its_full_name(anthropic_client):
     assert anthropic_client.models.retrieve("claude-3-opus-20240229").display_name == "Claude 3 Opus"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="fidelity gap: GET /v1/models/gpt-4o with anthropic-version answers 200 "
-    '{"type":"model","id":"gpt-4o","display_name":"GPT-4o",...} although the Anthropic listing (rightly) has no '
-    "OpenAI model; Anthropic answers 404 not_found_error",
-)
 def test_the_anthropic_sdk_cannot_retrieve_a_model_its_listing_does_not_have(anthropic_client):
     assert "gpt-4o" not in [m.id for m in anthropic_client.models.list()]
 
@@ -278,13 +271,6 @@ def test_strict_models_accepts_known_openai_names_and_aliases(strict_clients):
     assert streamed_text(stream(oa, "hello", model="mg", max_tokens=50)) == HELLO
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pytest.fail.Exception,
-    reason="fidelity gap: strict_models checks only that the name is in the registry, not that it is the "
-    "provider's: POST /v1/messages {model: gpt-4o} answers 200 with a message (Anthropic: 404 not_found_error) and "
-    "POST /v1/chat/completions {model: claude-3-haiku} answers 200 (OpenAI: 404 model_not_found)",
-)
 @pytest.mark.parametrize("sdk", ["anthropic", "openai"])
 def test_strict_models_refuses_the_other_providers_model(strict_clients, sdk):
     oa, an = strict_clients

@@ -8,6 +8,7 @@ public enum AnthropicMessages: Provider {
         description: "Anthropic Messages API provider",
         endpoints: [
             Endpoint(method: "POST", path: "/v1/messages", handlerName: "handle_chat_completion", handler: messages),
+            Endpoint(method: "POST", path: "/v1/messages/count_tokens", handlerName: "count_tokens", handler: countTokens),
             Endpoint(method: "GET", path: "/v1/models", handlerName: "list_models", handler: listModels),
             Endpoint(method: "GET", path: "/v1/models/{model}", handlerName: "retrieve_model", handler: retrieveModel),
         ],
@@ -33,7 +34,7 @@ public enum AnthropicMessages: Provider {
         } catch {
             return errorReply(APIError(status: 500, kind: .server, message: "\(error)"), requestID: requestID)
         }
-        switch ModelCheck.check(model: request.model, maxTokens: request.maxTokens, script: context.script) {
+        switch ModelCheck.check(model: request.model, maxTokens: request.maxTokens, provider: metadata.name, script: context.script) {
         case .accepted:
             break
         case .unknownModel:
@@ -84,6 +85,29 @@ public enum AnthropicMessages: Provider {
         writeMessage(id: id, model: request.model, text: plan.text, stopReason: stopReason,
                      stopSequence: stopSequence, usage: usage, into: &out)
         return Reply.json(200, out, headers: headers, delay: plan.pacing.isImmediate ? 0 : plan.replyDelay)
+    }
+
+    /// `POST /v1/messages/count_tokens`: `{"input_tokens":N}` for the same body `messages.create`
+    /// would take (without `max_tokens`), counted as a reply's `input_tokens` would be.
+    static func countTokens(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+        let requestID = context.requestID
+        let request: AnthropicRequest
+        do {
+            request = try AnthropicRequest(try RequestFields.parseBody(http.body), requireMaxTokens: false)
+        } catch let problem as BodyProblem {
+            return errorReply(AnthropicErrors.error(for: problem), requestID: requestID)
+        } catch let problem as FieldProblem {
+            return errorReply(AnthropicErrors.error(for: problem), requestID: requestID)
+        } catch {
+            return errorReply(APIError(status: 500, kind: .server, message: "\(error)"), requestID: requestID)
+        }
+        var conversation = request.messages
+        if let system = request.system { conversation.insert(ChatMessage(role: "system", text: system), at: 0) }
+        var out = ByteBuffer(capacity: 32)
+        out.append(ascii: "{\"input_tokens\":")
+        out.append(decimal: conversation.promptTokens)
+        out.append(UInt8(ascii: "}"))
+        return Reply.json(200, out).adding(header: AnthropicErrors.requestIDHeader, requestID)
     }
 
     /// `{"id":..,"type":"message","role":"assistant","model":..,"content":[{"type":"text","text":..}],`

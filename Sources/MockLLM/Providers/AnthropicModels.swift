@@ -45,7 +45,7 @@ extension AnthropicMessages {
 
     static func retrieveModel(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
         let name = context.pathParameters["model"] ?? ""
-        guard let model = context.script.models.resolve(name) else {
+        guard let model = context.script.models.resolve(name), model.provider == metadata.name else {
             return errorReply(APIError(status: 404, kind: .notFound, message: "model: \(name)"), requestID: context.requestID)
         }
         var out = ByteBuffer(capacity: 256)

@@ -10,18 +10,22 @@ struct AnthropicRequest {
     var stopSequences: [String]
     var hasTools: Bool
 
-    init(_ body: RequestFields) throws(FieldProblem) {
+    /// - Parameter requireMaxTokens: false for `count_tokens`, which takes no `max_tokens`.
+    init(_ body: RequestFields, requireMaxTokens: Bool = true) throws(FieldProblem) {
         model = try body.string("model", required: true)!
-        guard let tokens = try body.integer("max_tokens") else {
+        if !requireMaxTokens && !body.contains("max_tokens") {
+            maxTokens = 0
+        } else if let tokens = try body.integer("max_tokens") {
+            guard tokens >= 1 else {
+                throw .invalidValue(path: "max_tokens", message: "max_tokens: Input should be greater than or equal to 1", code: "")
+            }
+            maxTokens = tokens
+        } else {
             // Absent, or null (which the API refuses too).
             throw body.contains("max_tokens")
                 ? .wrongType(path: "max_tokens", expected: "an integer", found: "null")
                 : .missing(path: "max_tokens")
         }
-        guard tokens >= 1 else {
-            throw .invalidValue(path: "max_tokens", message: "max_tokens: Input should be greater than or equal to 1", code: "")
-        }
-        maxTokens = tokens
         guard let rawMessages = try body.array("messages", required: true), !rawMessages.isEmpty else {
             throw .invalidValue(path: "messages", message: "messages: at least one message is required", code: "")
         }
@@ -66,6 +70,13 @@ struct AnthropicRequest {
                 message: "\(AnthropicErrors.dotted(fields.childPath("role"))): Input should be 'user' or 'assistant'", code: "")
         }
         guard let content = fields.value("content") else { throw .missing(path: fields.childPath("content")) }
+        let path = AnthropicErrors.dotted(fields.childPath("content"))
+        if content.string == "" {
+            throw .invalidValue(path: fields.childPath("content"), message: "messages: text content blocks must be non-empty", code: "")
+        }
+        if content.isArray && content.count == 0 {
+            throw .invalidValue(path: fields.childPath("content"), message: "\(path): List should have at least 1 item after validation, not 0", code: "")
+        }
         return ChatMessage(role: role, text: try text(of: content, path: "content", in: fields))
     }
 

@@ -31,7 +31,7 @@ public enum OpenAIChat: Provider {
         } catch {
             return errorReply(APIError(status: 500, kind: .server, message: "\(error)"), requestID: requestID)
         }
-        switch ModelCheck.check(model: request.model, maxTokens: request.maxTokens, script: context.script) {
+        switch ModelCheck.check(model: request.model, maxTokens: request.maxTokens, provider: metadata.name, script: context.script) {
         case .accepted:
             break
         case .unknownModel:
