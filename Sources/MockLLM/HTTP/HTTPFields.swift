@@ -19,6 +19,11 @@ public struct HTTPFields: Sendable, Equatable, Sequence {
         self.fields = fields
     }
 
+    public init(capacity: Int) {
+        fields = []
+        fields.reserveCapacity(capacity)
+    }
+
     public init(_ pairs: KeyValuePairs<String, String>) {
         self.fields = pairs.map { Field(name: $0.key, value: $0.value) }
     }

@@ -11,23 +11,36 @@ public enum HTTPVersion: Sendable, Equatable {
     }
 }
 
-/// One complete, validated request: head and de-chunked body.
-public struct HTTPRequest: Sendable {
-    public var method: String
-    /// The request-target exactly as sent.
-    public var target: String
-    /// The path of the target (absolute-form targets are reduced to their path), without the query.
-    public var path: String
-    /// The query string without the `?`, if there was one.
-    public var query: String?
-    public var version: HTTPVersion
-    /// Header fields, looked up by lower-case name.
-    public var headers: RequestHeaders
-    public var body: [UInt8]
-    /// Whether the connection may carry another request after this one's response.
-    public var keepAlive: Bool
+/// A request head, parsed, waiting for its body.
+struct RequestHead: Sendable {
+    var method: String
+    var target: String
+    var path: String
+    var query: String?
+    var version: HTTPVersion
+    var headers: RequestHeaders
+    var keepAlive: Bool
+}
 
-    public init(
+/// One complete, validated request: head and de-chunked body. Immutable, and a class: it is
+/// handed from parser to connection to application to provider, and a struct of six
+/// reference-counted fields cost six retains and releases per copy.
+public final class HTTPRequest: Sendable {
+    public let method: String
+    /// The request-target exactly as sent.
+    public let target: String
+    /// The path of the target (absolute-form targets are reduced to their path), without the query.
+    public let path: String
+    /// The query string without the `?`, if there was one.
+    public let query: String?
+    public let version: HTTPVersion
+    /// Header fields, looked up by lower-case name.
+    public let headers: RequestHeaders
+    public let body: [UInt8]
+    /// Whether the connection may carry another request after this one's response.
+    public let keepAlive: Bool
+
+    public convenience init(
         method: String, target: String, version: HTTPVersion = .http11,
         headers: HTTPFields = HTTPFields(), body: [UInt8] = [], keepAlive: Bool = true
     ) {
@@ -35,6 +48,12 @@ public struct HTTPRequest: Sendable {
         let (path, query) = target.withUTF8 { Self.split(target: $0) }
         self.init(method: method, target: target, path: path, query: query, version: version,
                   headers: RequestHeaders(headers), body: body, keepAlive: keepAlive)
+    }
+
+    /// A parsed head with its body.
+    convenience init(_ head: RequestHead, body: [UInt8]) {
+        self.init(method: head.method, target: head.target, path: head.path, query: head.query, version: head.version,
+                  headers: head.headers, body: body, keepAlive: head.keepAlive)
     }
 
     init(

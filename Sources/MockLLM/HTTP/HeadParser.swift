@@ -2,7 +2,7 @@
 /// body is framed. Every rule here is a smuggling or robustness rule: when in doubt, refuse.
 enum HeadParser {
     struct Head {
-        var request: HTTPRequest
+        var request: RequestHead
         var framing: RequestParser.BodyFraming
         var expectContinue: Bool
     }
@@ -102,9 +102,9 @@ enum HeadParser {
         }
 
         let keepAlive = !wantsClose && (version == .http11 || wantsKeepAlive)
-        let request = HTTPRequest(
+        let request = RequestHead(
             method: line.method, target: line.target, path: line.path, query: line.query, version: version,
-            headers: RequestHeaders(bytes: Array(p), spans: spans), body: [], keepAlive: keepAlive)
+            headers: RequestHeaders(bytes: [UInt8](copying: p), spans: spans), keepAlive: keepAlive)
         let framing: RequestParser.BodyFraming = chunked ? .chunked(ChunkedBodyDecoder()) : .length(contentLength ?? 0)
         return Head(request: request, framing: framing, expectContinue: expectContinue && (chunked || (contentLength ?? 0) > 0))
     }

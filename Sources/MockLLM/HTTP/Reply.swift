@@ -25,7 +25,9 @@ public struct Reply {
 
     /// A JSON reply.
     public static func json(_ status: Int, _ bytes: ByteBuffer, headers: HTTPFields = HTTPFields(), delay: UInt64 = 0) -> Reply {
-        var all = jsonHeaders
+        if headers.isEmpty { return Reply(status: status, headers: jsonHeaders, body: .bytes(bytes, delay: delay)) }
+        var all = HTTPFields(capacity: headers.count + 2)
+        all.append(name: "content-type", value: "application/json")
         for field in headers { all.append(name: field.name, value: field.value) }
         return Reply(status: status, headers: all, body: .bytes(bytes, delay: delay))
     }

@@ -42,6 +42,19 @@ public struct RequestHeaders: Sendable, Sequence {
 
     public func contains(_ name: String) -> Bool { firstSpan(named: name) != nil }
 
+    /// Whether some field's name starts with `prefix` (lower case).
+    public func contains(prefix: String) -> Bool {
+        var prefix = prefix
+        return prefix.withUTF8 { wanted in
+            spans.contains { span in
+                let start = Int(span.nameStart)
+                guard Int(span.nameEnd) - start >= wanted.count else { return false }
+                for k in 0..<wanted.count where ByteClass.lower(bytes[start + k]) != wanted[k] { return false }
+                return true
+            }
+        }
+    }
+
     /// Every value of `name`, in order.
     public func values(of name: String) -> [String] {
         var name = name

@@ -46,7 +46,7 @@ public struct RequestParser {
     private var failure: HTTPParseError?
 
     private struct PendingBody {
-        var request: HTTPRequest
+        var request: RequestHead
         var framing: BodyFraming
         var expectContinue: Bool
     }
@@ -111,8 +111,9 @@ public struct RequestParser {
             if available < length {
                 return continueOrWait(&body, bodyStarted: available > 0)
             }
-            body.request.body = Array(p[start..<start + length])
+            let bytes = [UInt8](copying: UnsafeBufferPointer(rebasing: p[start..<start + length]))
             start += length
+            return .request(HTTPRequest(body.request, body: bytes))
         case .chunked(var decoder):
             // Leave the decoder the only owner of its body so that the body grows in place: a
             // copy left in `body.framing` made every read copy the whole body so far.
@@ -130,9 +131,8 @@ public struct RequestParser {
             if !done {
                 return continueOrWait(&body, bodyStarted: start > before || decoder.hasStarted)
             }
-            body.request.body = decoder.body
+            return .request(HTTPRequest(body.request, body: decoder.body))
         }
-        return .request(body.request)
     }
 
     private mutating func continueOrWait(_ body: inout PendingBody, bodyStarted: Bool) -> Event {

@@ -113,3 +113,13 @@ public struct ByteBuffer: @unchecked Sendable, Equatable, CustomStringConvertibl
         capacity = newCapacity
     }
 }
+
+extension Array where Element == UInt8 {
+    /// A copy of `bytes` made with one `memcpy` (`Array(_:)` copies a buffer byte by byte).
+    init(copying bytes: UnsafeBufferPointer<UInt8>) {
+        self.init(unsafeUninitializedCapacity: bytes.count) { out, count in
+            if let base = bytes.baseAddress, !bytes.isEmpty { out.baseAddress!.initialize(from: base, count: bytes.count) }
+            count = bytes.count
+        }
+    }
+}

@@ -14,6 +14,7 @@ public enum JSONReader {
     public static let defaultMaxDepth = 128
 
     public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws(JSONParseError) -> JSONValue {
-        try JSONDocument.parse(bytes, maxDepth: maxDepth).root.materialize()
+        let document = try JSONDocument.parse(bytes, maxDepth: maxDepth)
+        return withExtendedLifetime(document) { document.root.materialize() }
     }
 }

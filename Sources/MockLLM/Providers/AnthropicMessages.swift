@@ -53,11 +53,11 @@ public enum AnthropicMessages: Provider {
         var conversation = request.messages
         if let system = request.system { conversation.insert(ChatMessage(role: "system", text: system), at: 0) }
         let input = MatchInput(
-            prompt: prompt, model: request.model, system: request.system ?? "", hasTools: request.hasTools,
-            turn: conversation.userTurns, headers: http.headers, endpoint: http.path, provider: metadata.name)
+            prompt: prompt, model: request.model, messages: conversation, hasTools: request.hasTools,
+            headers: http.headers, endpoint: http.path, provider: metadata.name)
         let plan: ChatPlan
         do {
-            plan = try ChatPlan.make(for: input, messages: conversation, maxTokens: request.maxTokens,
+            plan = try ChatPlan.make(for: input, maxTokens: request.maxTokens,
                                      stopSequences: request.stopSequences, context: &context)
         } catch {
             switch error {

@@ -33,15 +33,22 @@ struct ChatPlan {
         case invalidOverride(String)
     }
 
-    /// Plans the reply to `input`, whose conversation is `messages` (system included).
+    /// Plans the reply to `input`.
     static func make(
-        for input: MatchInput, messages: [ChatMessage], maxTokens: Int?, stopSequences: [String],
-        context: inout ProviderContext
+        for input: MatchInput, maxTokens: Int?, stopSequences: [String], context: inout ProviderContext
     ) throws(Refusal) -> ChatPlan {
+        // Checked before the script answers: a refused request must not use up a sequence's reply.
+        let overrides: PacingSpec?
+        do {
+            overrides = input.headers.contains(prefix: PacingOverrides.prefix) ? try PacingOverrides.spec(from: input.headers) : nil
+        } catch {
+            throw .invalidOverride(error.message)
+        }
         let script = context.script
         let answer = script.answer(for: input)
-        var diagnostics = HTTPFields([HTTPFields.Field(name: "x-mockllm-rule", value: answer.source)])
-        if let miss = answer.miss { diagnostics.append(name: "x-mockllm-miss", value: HeaderText.sanitized(miss)) }
+        var diagnostics = HTTPFields(capacity: 4)
+        diagnostics.append(name: "x-mockllm-rule", value: answer.source)
+        if let miss = answer.miss { diagnostics.append(name: "x-mockllm-miss", value: miss.headerSafe) }
         let reply: ScriptReply
         switch answer.outcome {
         case .reply(let r):
@@ -52,14 +59,10 @@ struct ChatPlan {
             throw .scripted(api)
         }
         var pacing = script.pacing(model: input.model, rule: answer.pacing)
-        do {
-            if let overrides = try PacingOverrides.spec(from: input.headers) { pacing = overrides.applied(to: pacing) }
-        } catch {
-            throw .invalidOverride(error.message)
-        }
+        if let overrides { pacing = overrides.applied(to: pacing) }
         var plan = ChatPlan(
             text: reply.text, tokens: reply.tokenCount, finish: .endTurn, pacing: pacing,
-            random: pacing.random(from: &context.random), promptTokens: messages.promptTokens, diagnostics: diagnostics)
+            random: pacing.random(from: &context.random), promptTokens: input.messages.promptTokens, diagnostics: diagnostics)
         plan.cut(maxTokens: maxTokens, stopSequences: stopSequences)
         return plan
     }
@@ -100,23 +103,5 @@ extension APIError {
         }
         self.init(status: error.status, kind: kind, message: error.message, code: error.code)
         typeOverride = error.type
-    }
-}
-
-/// Header values from free text: control characters become spaces and non-ASCII is escaped
-/// as `\u{...}`, so every client reads the same bytes.
-enum HeaderText {
-    static func sanitized(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            if scalar.value < 0x20 || scalar.value == 0x7F {
-                out.append(" ")
-            } else if scalar.isASCII {
-                out.unicodeScalars.append(scalar)
-            } else {
-                out += "\\u{\(String(scalar.value, radix: 16))}"
-            }
-        }
-        return out
     }
 }

@@ -49,11 +49,11 @@ public enum OpenAIChat: Provider {
         id.append(ascii: "mock-")
         context.random.appendUUID(to: &id)
         let input = MatchInput(
-            prompt: prompt, model: request.model, system: request.messages.systemText, hasTools: request.hasTools,
-            turn: request.messages.userTurns, headers: http.headers, endpoint: http.path, provider: metadata.name)
+            prompt: prompt, model: request.model, messages: request.messages, hasTools: request.hasTools,
+            headers: http.headers, endpoint: http.path, provider: metadata.name)
         let plan: ChatPlan
         do {
-            plan = try ChatPlan.make(for: input, messages: request.messages, maxTokens: request.maxTokens,
+            plan = try ChatPlan.make(for: input, maxTokens: request.maxTokens,
                                      stopSequences: request.stop, context: &context)
         } catch {
             switch error {

@@ -15,66 +15,102 @@ struct OpenAIChatRequest {
     var hasTools: Bool
 
     init(_ body: RequestFields) throws(FieldProblem) {
-        model = try body.string("model", required: true)!
-        guard let rawMessages = try body.array("messages", required: true), !rawMessages.isEmpty else {
+        // One walk over the members; the checks that relate fields come after it.
+        var model: String?
+        var rawMessages: JSONNode?
+        var stream = false
+        var streamOptions: RequestFields?
+        var maxCompletionTokens: Int?
+        var legacyMaxTokens: Int?
+        var stop: [String] = []
+        var hasTools = false
+        try body.node.forEachMember { (key, value) throws(FieldProblem) in
+            switch key {
+            case "model": model = try body.string(value, "model")
+            case "messages": rawMessages = try body.array(value, "messages")
+            case "stream": stream = try body.bool(value, "stream") ?? false
+            case "stream_options": streamOptions = try body.object(value, "stream_options")
+            case "max_completion_tokens": maxCompletionTokens = try Self.positive(body, value, "max_completion_tokens")
+            case "max_tokens": legacyMaxTokens = try Self.positive(body, value, "max_tokens")
+            case "stop": stop = try Self.stopSequences(body, value)
+            case "tools": if try (body.array(value, "tools")?.count ?? 0) > 0 { hasTools = true }
+            case "functions": if try (body.array(value, "functions")?.count ?? 0) > 0 { hasTools = true }
+            case "temperature": try Self.checkTemperature(body.number(value, "temperature"))
+            case "n": try Self.checkN(body.integer(value, "n"))
+            default: break
+            }
+        }
+        guard let model else {
+            throw body.contains("model") ? .wrongType(path: "model", expected: "a string", found: "null") : .missing(path: "model")
+        }
+        guard let rawMessages else {
+            throw body.contains("messages") ? .wrongType(path: "messages", expected: "an array", found: "null") : .missing(path: "messages")
+        }
+        guard rawMessages.count > 0 else {
             throw .invalidValue(
                 path: "messages", message: "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
                 code: "empty_array")
         }
         var messages: [ChatMessage] = []
         messages.reserveCapacity(rawMessages.count)
-        for (i, raw) in rawMessages.enumerated() {
+        for (i, raw) in rawMessages.elements.enumerated() {
             messages.append(try Self.message(raw, index: i))
         }
+        self.model = model
         self.messages = messages
-        stream = try body.bool("stream") ?? false
+        self.stream = stream
         includeUsage = false
-        if let options = try body.object("stream_options") {
+        if let streamOptions {
             guard stream else {
                 throw .invalidValue(
                     path: "stream_options", message: "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
                     code: "invalid_value")
             }
-            includeUsage = try options.bool("include_usage") ?? false
+            includeUsage = try streamOptions.bool("include_usage") ?? false
         }
-        let maxCompletionTokens = try Self.positive(body, "max_completion_tokens")
-        let legacyMaxTokens = try Self.positive(body, "max_tokens")
         maxTokens = maxCompletionTokens ?? legacyMaxTokens
-        if let temperature = try body.number("temperature"), !(0...2).contains(temperature) {
-            throw .invalidValue(
-                path: "temperature",
-                message: "Invalid 'temperature': decimal \(temperature < 0 ? "below minimum" : "above maximum") value. "
-                    + "Expected a value \(temperature < 0 ? ">= 0" : "<= 2"), but got \(temperature.formatted) instead.",
-                code: temperature < 0 ? "decimal_below_min_value" : "decimal_above_max_value")
-        }
-        stop = []
-        if let single = body.value("stop")?.string {
-            stop = [single]
-        } else if let list = try body.array("stop") {
-            guard list.count <= 4 else {
-                throw .invalidValue(path: "stop", message: "Invalid 'stop': array too long. Expected an array with maximum length 4, but got an array with length \(list.count) instead.", code: "array_above_max_length")
-            }
-            for (i, item) in list.enumerated() {
-                guard let text = item.string else {
-                    throw .wrongType(path: "stop[\(i)]", expected: "a string", found: item.kindDescription)
-                }
-                stop.append(text)
-            }
-        }
-        let tools = try body.array("tools") ?? []
-        let functions = try body.array("functions") ?? []
-        hasTools = !tools.isEmpty || !functions.isEmpty
-        if let n = try body.integer("n"), n != 1 {
-            throw .invalidValue(
-                path: "n", message: n < 1
-                    ? "Invalid 'n': integer below minimum value. Expected a value >= 1, but got \(n) instead."
-                    : "This mock server answers with one choice: 'n' must be 1.",
-                code: n < 1 ? "integer_below_min_value" : "unsupported_value")
-        }
+        self.stop = stop
+        self.hasTools = hasTools
     }
 
-    private static func positive(_ body: RequestFields, _ key: StaticString) throws(FieldProblem) -> Int? {
-        guard let n = try body.integer(key) else { return nil }
+    private static func checkTemperature(_ temperature: Double?) throws(FieldProblem) {
+        guard let temperature, !(0...2).contains(temperature) else { return }
+        throw .invalidValue(
+            path: "temperature",
+            message: "Invalid 'temperature': decimal \(temperature < 0 ? "below minimum" : "above maximum") value. "
+                + "Expected a value \(temperature < 0 ? ">= 0" : "<= 2"), but got \(temperature.formatted) instead.",
+            code: temperature < 0 ? "decimal_below_min_value" : "decimal_above_max_value")
+    }
+
+    private static func checkN(_ n: Int?) throws(FieldProblem) {
+        guard let n, n != 1 else { return }
+        throw .invalidValue(
+            path: "n", message: n < 1
+                ? "Invalid 'n': integer below minimum value. Expected a value >= 1, but got \(n) instead."
+                : "This mock server answers with one choice: 'n' must be 1.",
+            code: n < 1 ? "integer_below_min_value" : "unsupported_value")
+    }
+
+    /// `stop`: a string or up to 4 strings.
+    private static func stopSequences(_ body: RequestFields, _ value: JSONNode) throws(FieldProblem) -> [String] {
+        if value.isNull { return [] }
+        if let single = value.string { return [single] }
+        guard let list = try body.array(value, "stop") else { return [] }
+        guard list.count <= 4 else {
+            throw .invalidValue(path: "stop", message: "Invalid 'stop': array too long. Expected an array with maximum length 4, but got an array with length \(list.count) instead.", code: "array_above_max_length")
+        }
+        var stop: [String] = []
+        for (i, item) in list.elements.enumerated() {
+            guard let text = item.string else {
+                throw .wrongType(path: "stop[\(i)]", expected: "a string", found: item.kindDescription)
+            }
+            stop.append(text)
+        }
+        return stop
+    }
+
+    private static func positive(_ body: RequestFields, _ value: JSONNode, _ key: StaticString) throws(FieldProblem) -> Int? {
+        guard let n = try body.integer(value, key) else { return nil }
         if n < 1 {
             throw .invalidValue(
                 path: body.childPath(key), message: "Invalid '\(key)': integer below minimum value. Expected a value >= 1, but got \(n) instead.",
@@ -88,14 +124,26 @@ struct OpenAIChatRequest {
         guard raw.isObject else {
             throw .wrongType(path: fields.path, expected: "an object", found: raw.kindDescription)
         }
-        let role = try fields.string("role", required: true)!
+        var roleNode: JSONNode?
+        var content: JSONNode?
+        raw.forEachMember { key, value in
+            switch key {
+            case "role": roleNode = value
+            case "content": content = value
+            default: break
+            }
+        }
+        guard let roleNode, !roleNode.isNull else { throw .missing(path: fields.childPath("role")) }
+        guard let role = roleNode.string else {
+            throw .wrongType(path: fields.childPath("role"), expected: "a string", found: roleNode.kindDescription)
+        }
         guard roles.contains(role) else {
             let supported = roles.dropLast().map { "'\($0)'" }.joined(separator: ", ") + ", and '\(roles.last!)'"
             throw .invalidValue(path: fields.childPath("role"), message: "Invalid value: '\(role)'. Supported values are: \(supported).", code: "invalid_value")
         }
         // Assistant messages may carry tool calls instead of content; function results may be empty.
         let contentOptional = role == "assistant" || role == "function"
-        guard let content = fields.node["content"], !(content.isNull && contentOptional) else {
+        guard let content, !(content.isNull && contentOptional) else {
             if contentOptional { return ChatMessage(role: role, text: "") }
             throw .missing(path: fields.childPath("content"))
         }

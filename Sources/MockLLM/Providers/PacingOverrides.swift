@@ -9,6 +9,9 @@
 /// | `x-mockllm-chunking` | `character`, `word`, `token` or `characters:N` |
 /// | `x-mockllm-seed` | fixes the jitter |
 enum PacingOverrides {
+    /// Every override header starts with this.
+    static let prefix = "x-mockllm-"
+
     struct Invalid: Error {
         var message: String
     }

@@ -26,13 +26,25 @@ public struct RequestFields: Sendable {
     public let node: JSONNode
     private let parentPath: String
     private let index: Int?
+    /// The parsed body, held by the top-level fields: nodes do not keep their document alive.
+    private let document: JSONDocument?
 
     /// - Parameters:
     ///   - path: where the object is (`""` for the body); with `index`, it is element `index` of that array.
+    ///   The node's document must outlive these fields (true of fields made while decoding a body
+    ///   whose top-level `RequestFields` is alive).
     public init(_ node: JSONNode, path: String = "", index: Int? = nil) {
         self.node = node
         self.parentPath = path
         self.index = index
+        document = nil
+    }
+
+    private init(document: JSONDocument) {
+        node = document.root
+        parentPath = ""
+        index = nil
+        self.document = document
     }
 
     /// Parses a request body that must be one JSON object.
@@ -44,7 +56,7 @@ public struct RequestFields: Sendable {
             throw .invalidJSON(error)
         }
         guard document.root.isObject else { throw .notAnObject(found: document.root.kindDescription) }
-        return RequestFields(document.root)
+        return RequestFields(document: document)
     }
 
     /// Where this object is, e.g. `messages[0]`.
@@ -93,6 +105,44 @@ public struct RequestFields: Sendable {
 
     public func object(_ key: StaticString, required: Bool = false) throws(FieldProblem) -> RequestFields? {
         try typed(key, required: required, expected: "an object") { [self] in $0.isObject ? RequestFields($0, path: childPath(key)) : nil }
+    }
+
+    // MARK: Values met while walking the members (`node.forEachMember`)
+
+    /// The member's value as `T`, or nil for null; a problem naming `key` otherwise.
+    public func check<T>(
+        _ value: JSONNode, _ key: StaticString, _ expected: String, _ extract: (JSONNode) -> T?
+    ) throws(FieldProblem) -> T? {
+        if value.isNull { return nil }
+        guard let v = extract(value) else {
+            throw .wrongType(path: childPath(key), expected: expected, found: value.kindDescription)
+        }
+        return v
+    }
+
+    public func string(_ value: JSONNode, _ key: StaticString) throws(FieldProblem) -> String? {
+        try check(value, key, "a string") { $0.string }
+    }
+
+    public func bool(_ value: JSONNode, _ key: StaticString) throws(FieldProblem) -> Bool? {
+        try check(value, key, "a boolean") { $0.bool }
+    }
+
+    public func number(_ value: JSONNode, _ key: StaticString) throws(FieldProblem) -> Double? {
+        try check(value, key, "a number") { $0.number }
+    }
+
+    public func integer(_ value: JSONNode, _ key: StaticString) throws(FieldProblem) -> Int? {
+        try check(value, key, "an integer") { $0.integer }
+    }
+
+    /// An array member, checked to be one (null: nil).
+    public func array(_ value: JSONNode, _ key: StaticString) throws(FieldProblem) -> JSONNode? {
+        try check(value, key, "an array") { $0.isArray ? $0 : nil }
+    }
+
+    public func object(_ value: JSONNode, _ key: StaticString) throws(FieldProblem) -> RequestFields? {
+        try check(value, key, "an object") { [self] in $0.isObject ? RequestFields($0, path: childPath(key)) : nil }
     }
 
     private func typed<T>(

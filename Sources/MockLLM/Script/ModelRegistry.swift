@@ -33,6 +33,8 @@ public struct ModelInfo: Sendable, Equatable {
 public struct ModelRegistry: Sendable {
     public let models: [ModelInfo]
     private let index: [String: Int]
+    /// Whether any model has its own pacing (most scripts: none, and the lookup is skipped).
+    let hasPacing: Bool
 
     public init(_ models: [ModelInfo]) {
         self.models = models
@@ -42,6 +44,7 @@ public struct ModelRegistry: Sendable {
         }
         for (i, model) in models.enumerated() { index[model.id] = i }  // an id beats an alias
         self.index = index
+        hasPacing = models.contains { $0.pacing != nil }
     }
 
     /// The defaults with `additions` applied: a new id is appended; an existing id (or alias)

@@ -21,7 +21,7 @@ enum PacingSection {
         if let n = mapping["ttft_ms"] { spec.timeToFirstToken = milliseconds(n, ScriptReader.path(what, "ttft_ms"), &reader) }
         if let n = mapping["itl_ms"] { spec.interChunk = milliseconds(n, ScriptReader.path(what, "itl_ms"), &reader) }
         if let n = mapping["tokens_per_second"], let rate = reader.number(n, ScriptReader.path(what, "tokens_per_second")) {
-            if rate > 0 { spec.tokensPerSecond = rate } else { reader.error("\(what).tokens_per_second must be greater than 0", at: n) }
+            if rate > 0 { spec.tokensPerSecond = rate } else { reader.error("\(ScriptReader.path(what, "tokens_per_second")) must be greater than 0", at: n) }
         }
         if mapping["itl_ms"] != nil && mapping["tokens_per_second"] != nil {
             reader.error("\(what) sets both itl_ms and tokens_per_second; choose one", at: node)
@@ -33,7 +33,7 @@ enum PacingSection {
         if let n = mapping["chunking"] { spec.chunking = chunking(n, ScriptReader.path(what, "chunking"), &reader) }
         if let n = mapping["seed"], let value = reader.number(n, ScriptReader.path(what, "seed")) {
             if value >= 0, value == value.rounded(), value < 9e15 { spec.seed = UInt64(value) } else {
-                reader.error("\(what).seed must be a whole number, 0 or more", at: n)
+                reader.error("\(ScriptReader.path(what, "seed")) must be a whole number, 0 or more", at: n)
             }
         }
         return spec
@@ -74,7 +74,7 @@ enum PacingSection {
         case "lognormal":
             guard let n = required("sigma"), let sigma = reader.number(n, ScriptReader.path(what, "sigma")) else { return nil }
             guard sigma >= 0, sigma <= 5 else {
-                reader.error("\(what).sigma must be between 0 and 5", at: n)
+                reader.error("\(ScriptReader.path(what, "sigma")) must be between 0 and 5", at: n)
                 return nil
             }
             return .lognormal(sigma: sigma)

@@ -12,6 +12,8 @@ public struct Rule: Sendable {
     public let pacing: PacingSpec?
     /// How many times the rule has answered, across loops (sequences and `{{count}}` use it).
     let counter: RuleCounter
+    /// `rule <name>` as the x-mockllm-rule header shows it (made header-safe once, at load).
+    let source: String
 
     public init(name: String, line: Int = 0, conditions: [Condition], reply: RuleReply, pacing: PacingSpec? = nil) {
         self.name = name
@@ -20,6 +22,7 @@ public struct Rule: Sendable {
         self.reply = reply
         self.pacing = pacing
         counter = RuleCounter()
+        source = "rule \(name)".headerSafe
     }
 }
 
@@ -41,6 +44,24 @@ public enum Condition: Sendable {
     case endpoint(String)
     /// The provider answering, e.g. `anthropic`.
     case provider(String)
+}
+
+extension String {
+    /// The text as a header value: control characters as spaces and non-ASCII as `\u{...}`,
+    /// so every client reads the same bytes.
+    var headerSafe: String {
+        var out = ""
+        for scalar in unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F {
+                out.append(" ")
+            } else if scalar.isASCII {
+                out.unicodeScalars.append(scalar)
+            } else {
+                out += "\\u{\(String(scalar.value, radix: 16))}"
+            }
+        }
+        return out
+    }
 }
 
 /// What a rule answers.

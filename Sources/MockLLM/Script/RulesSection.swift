@@ -26,8 +26,9 @@ enum RulesSection {
                 name = text
             }
             let conditions = mapping["match"].map { readMatch($0, what: "'\(what).match'", providers: providers, reader: &reader) } ?? []
-            guard let reply = readReply(mapping, entry: entry, what: what, reader: &reader) else { continue }
+            let reply = readReply(mapping, entry: entry, what: what, reader: &reader)
             let pacing = mapping["pacing"].flatMap { PacingSection.read($0, "'\(what).pacing'", reader: &reader) }
+            guard let reply else { continue }
             rules.append(Rule(name: name, line: entry.mark?.line ?? 0, conditions: conditions, reply: reply, pacing: pacing))
         }
         return rules
@@ -105,7 +106,10 @@ enum RulesSection {
     }
 
     private static func names(_ node: Node, _ what: String, _ reader: inout ScriptReader) -> [String] {
-        if case .sequence(let items) = node { return items.compactMap { reader.text($0, "a model in \(what)") } }
+        if case .sequence(let items) = node {
+            if items.isEmpty { reader.error("\(what) is an empty list; list at least one model or leave it out", at: node) }
+            return items.compactMap { reader.text($0, "a model in \(what)") }
+        }
         return reader.text(node, what).map { [$0] } ?? []
     }
 

@@ -62,7 +62,7 @@ public final class Script: Sendable {
     /// The pacing of a reply for `model` answered by `rule` (the model's `pacing:` then the rule's).
     public func pacing(model: String, rule: PacingSpec?) -> Pacing {
         var result = pacing
-        if let spec = models.resolve(model)?.pacing { result = spec.applied(to: result) }
+        if models.hasPacing, let spec = models.resolve(model)?.pacing { result = spec.applied(to: result) }
         if let rule { result = rule.applied(to: result) }
         return result
     }

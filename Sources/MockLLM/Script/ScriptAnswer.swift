@@ -4,26 +4,29 @@ public struct MatchInput: Sendable {
     public var prompt: String
     /// The model as the client sent it.
     public var model: String
-    /// The system prompt ("" when there is none).
-    public var system: String
+    /// The conversation, system messages included (Anthropic's `system` as a first message).
+    public var messages: [ChatMessage]
     public var hasTools: Bool
-    /// User messages in the conversation.
-    public var turn: Int
     public var headers: RequestHeaders
     public var endpoint: String
     public var provider: String
 
-    public init(prompt: String, model: String, system: String = "", hasTools: Bool = false, turn: Int = 1,
+    public init(prompt: String, model: String, messages: [ChatMessage] = [], hasTools: Bool = false,
                 headers: RequestHeaders = RequestHeaders(), endpoint: String = "", provider: String = "") {
         self.prompt = prompt
         self.model = model
-        self.system = system
+        self.messages = messages
         self.hasTools = hasTools
-        self.turn = turn
         self.headers = headers
         self.endpoint = endpoint
         self.provider = provider
     }
+
+    /// The system prompt ("" when there is none); worked out only when a rule asks.
+    public var system: String { messages.systemText }
+
+    /// User messages in the conversation (at least 1).
+    public var turn: Int { max(1, messages.userTurns) }
 }
 
 /// The script's answer to one request.
@@ -93,7 +96,7 @@ extension Script {
         case .error(let error):
             outcome = .error(error)
         }
-        return ScriptAnswer(outcome: outcome, source: "rule \(rule.name)", pacing: rule.pacing)
+        return ScriptAnswer(outcome: outcome, source: rule.source, pacing: rule.pacing)
     }
 
     /// Checks every condition: how many hold, the first that fails (described), the prompt captures.

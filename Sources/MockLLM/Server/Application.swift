@@ -79,15 +79,11 @@ public final class Application: HTTPHandler {
     /// The `model` of a JSON body, if it has one.
     static func requestedModel(_ request: HTTPRequest) -> String? {
         guard !request.body.isEmpty, let document = try? JSONDocument.parse(request.body) else { return nil }
-        return document.root["model"]?.string
+        return withExtendedLifetime(document) { document.root["model"]?.string }
     }
 
     /// `req_` and 24 hex digits, as both OpenAI and Anthropic format theirs.
     private func nextRequestID() -> String {
-        var id = ByteBuffer(capacity: 28)
-        id.append(ascii: "req_")
-        random.appendHex(count: 12, to: &id)
-        random.appendHex(count: 12, to: &id)
-        return id.description
+        random.hexString(prefix: "req_", digits: 24)
     }
 }

@@ -37,7 +37,7 @@ final class ScriptReloader {
         }
     }
 
-    /// Reads the file now (after a change notification, or when asked through the admin API).
+    /// Reads the file now (after a change notification).
     func reload() {
         if loading {
             changedWhileLoading = true

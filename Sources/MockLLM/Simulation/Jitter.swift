@@ -28,8 +28,9 @@ public enum Jitter: Sendable, Equatable {
         }
     }
 
+    /// Negative samples wait nothing; large ones are held at `Pacing.maximumDelay`.
     private func clamp(_ value: Double) -> UInt64 {
-        value <= 0 || !value.isFinite ? 0 : UInt64(value.rounded())
+        Pacing.nanoseconds(value / 1e9)
     }
 
     /// Box-Muller.

@@ -86,7 +86,12 @@ public struct Pacing: Sendable, Equatable {
         }
     }
 
+    /// The longest single wait, one day (the most any setting accepts): a product of accepted
+    /// values (a tiny token rate, a long prefill times a long prompt) is held there, not overflowed.
+    public static let maximumDelay: UInt64 = 86_400_000_000_000
+
     static func nanoseconds(_ seconds: Double) -> UInt64 {
-        seconds <= 0 || !seconds.isFinite ? 0 : UInt64((seconds * 1e9).rounded())
+        if seconds.isNaN || seconds <= 0 { return 0 }
+        return seconds >= 86_400 ? maximumDelay : UInt64((seconds * 1e9).rounded())
     }
 }

@@ -89,6 +89,23 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         }
     }
 
+    /// `prefix` and `digits` (at most 32) random lower-case hex digits, built in place (one allocation).
+    public mutating func hexString(prefix: StaticString, digits: Int) -> String {
+        precondition(digits <= 32)
+        let words = (next(), next())
+        let count = prefix.utf8CodeUnitCount
+        return String(unsafeUninitializedCapacity: count + digits) { out in
+            prefix.withUTF8Buffer { p in out.baseAddress!.initialize(from: p.baseAddress!, count: count) }
+            var word = words.0
+            for k in 0..<digits {
+                if k == 16 { word = words.1 }
+                out[count + k] = Self.hexDigit(word)
+                word >>= 4
+            }
+            return count + digits
+        }
+    }
+
     /// Appends `count` (at most 16) random lower-case hex digits, for request ids.
     public mutating func appendHex(count: Int, to out: inout ByteBuffer) {
         precondition(count <= 16)

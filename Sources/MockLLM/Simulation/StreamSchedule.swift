@@ -23,7 +23,8 @@ public struct StreamSchedule: Sendable {
         case .profile(let profile):
             let base: UInt64
             if !started {
-                base = profile.timeToFirstToken &+ profile.prefillPerThousandTokens * UInt64(promptTokens) / 1000
+                let (prefill, overflow) = profile.prefillPerThousandTokens.multipliedReportingOverflow(by: UInt64(promptTokens))
+                base = profile.timeToFirstToken &+ (overflow ? Pacing.maximumDelay : min(prefill / 1000, Pacing.maximumDelay))
             } else {
                 switch profile.interval {
                 case .perChunk(let ns):
