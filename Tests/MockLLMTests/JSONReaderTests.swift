@@ -74,45 +74,51 @@ struct JSONReaderTests {
 
 @Suite("JSON document")
 struct JSONDocumentTests {
-    func document(_ text: String) throws -> JSONDocument {
-        try JSONDocument.parse(Array(text.utf8))
+    /// Runs `body` on the root of `text`'s document, keeping the document alive (nodes do not).
+    func withRoot(_ text: String, _ body: (JSONNode) throws -> Void) throws {
+        let document = try JSONDocument.parse(Array(text.utf8))
+        try withExtendedLifetime(document) { try body(document.root) }
     }
 
     @Test func looksUpMembersByKeyIncludingEscapedKeys() throws {
-        let root = try document(#"{"model":"m","mo\u0064el2":"x","k":1,"k":2,"":"empty"}"#).root
-        #expect(root["model"]?.string == "m")
-        #expect(root["model2"]?.string == "x")
-        #expect(root["k"]?.number == 2)
-        #expect(root[""]?.string == "empty")
-        #expect(root["missing"] == nil)
-        #expect(root.count == 5)
+        try withRoot(#"{"model":"m","mo\u0064el2":"x","k":1,"k":2,"":"empty"}"#) { root in
+            #expect(root["model"]?.string == "m")
+            #expect(root["model2"]?.string == "x")
+            #expect(root["k"]?.number == 2)
+            #expect(root[""]?.string == "empty")
+            #expect(root["missing"] == nil)
+            #expect(root.count == 5)
+        }
     }
 
     @Test func walksNestedContainersBySkippingSubtrees() throws {
-        let root = try document(#"{"a":[[1,{"x":[]}],2,{"y":null}],"b":"after"}"#).root
-        let elements = root["a"]?.elements ?? []
-        #expect(elements.count == 3)
-        #expect(elements[1].number == 2)
-        #expect(elements[2]["y"]?.isNull == true)
-        #expect(root["b"]?.string == "after")
-        #expect(root.members.map(\.key) == ["a", "b"])
+        try withRoot(#"{"a":[[1,{"x":[]}],2,{"y":null}],"b":"after"}"#) { root in
+            let elements = root["a"]?.elements ?? []
+            #expect(elements.count == 3)
+            #expect(elements[1].number == 2)
+            #expect(elements[2]["y"]?.isNull == true)
+            #expect(root["b"]?.string == "after")
+            #expect(root.members.map(\.key) == ["a", "b"])
+        }
     }
 
     @Test func decodesLazilyButFaithfully() throws {
-        let root = try document(#"{"s":"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00","n":-1.5e2,"i":7,"t":true,"f":false}"#).root
-        #expect(root["s"]?.string == "a\"\\/\u{8}\u{c}\n\r\té😀")
-        #expect(root["n"]?.number == -150)
-        #expect(root["n"]?.integer == -150)
-        #expect(root["i"]?.integer == 7)
-        #expect(root["t"]?.bool == true && root["f"]?.bool == false)
-        #expect(root["s"]?.number == nil && root["i"]?.string == nil)
+        try withRoot(#"{"s":"a\"\\\/\b\f\n\r\t\u00e9\ud83d\ude00","n":-1.5e2,"i":7,"t":true,"f":false}"#) { root in
+            #expect(root["s"]?.string == "a\"\\/\u{8}\u{c}\n\r\té😀")
+            #expect(root["n"]?.number == -150)
+            #expect(root["n"]?.integer == -150)
+            #expect(root["i"]?.integer == 7)
+            #expect(root["t"]?.bool == true && root["f"]?.bool == false)
+            #expect(root["s"]?.number == nil && root["i"]?.string == nil)
+        }
     }
 
     @Test func typeQueriesOnTheWrongKindAreNil() throws {
-        let root = try document("[1]").root
-        #expect(root["x"] == nil)
-        #expect(root.members.isEmpty)
-        #expect(root.isArray && !root.isObject)
-        #expect(try document("{}").root.elements.isEmpty)
+        try withRoot("[1]") { root in
+            #expect(root["x"] == nil)
+            #expect(root.members.isEmpty)
+            #expect(root.isArray && !root.isObject)
+        }
+        try withRoot("{}") { root in #expect(root.elements.isEmpty) }
     }
 }

@@ -10,9 +10,14 @@ final class RawClient {
     private var buffer: [UInt8] = []
     private(set) var closedByPeer = false
 
-    init(port: Int, timeout: Double = 5) throws {
+    /// - Parameter receiveBuffer: `SO_RCVBUF` set before connecting, to keep the server's
+    ///   bytes in flight small when the test reads late (the kernel doubles the value).
+    init(port: Int, timeout: Double = 5, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket failed") }
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1e6))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var one: Int32 = 1
@@ -94,8 +99,8 @@ final class RawClient {
     /// Bytes received but not consumed by `readResponse`.
     var unread: [UInt8] { buffer }
 
-    /// Reads exactly one response. `head: true` for a response to HEAD (no body).
-    func readResponse(head: Bool = false) throws -> TestResponse {
+    /// Reads one response head only; with a chunked body, `readChunk()` then reads it piece by piece.
+    func readHead() throws -> TestResponse {
         var headEnd: Int?
         while headEnd == nil {
             if let end = Self.find([13, 10, 13, 10], in: buffer) {
@@ -106,7 +111,33 @@ final class RawClient {
         }
         let headText = String(decoding: buffer[0..<headEnd!], as: UTF8.self)
         buffer.removeFirst(headEnd!)
-        var response = try TestResponse(head: headText)
+        return try TestResponse(head: headText)
+    }
+
+    /// The next chunk of a chunked body whose head `readHead()` returned; nil after the last chunk.
+    func readChunk() throws -> [UInt8]? {
+        var lineEnd = Self.find([13, 10], in: buffer)
+        while lineEnd == nil {
+            guard try fill() else { throw TestFailure("closed inside a chunked body") }
+            lineEnd = Self.find([13, 10], in: buffer)
+        }
+        let sizeText = String(decoding: buffer[0..<lineEnd!], as: UTF8.self)
+        guard let size = Int(sizeText, radix: 16) else { throw TestFailure("bad chunk size '\(sizeText)'") }
+        buffer.removeFirst(lineEnd! + 2)
+        while buffer.count < size + 2 { guard try fill() else { throw TestFailure("closed inside a chunk") } }
+        if size == 0 {
+            buffer.removeFirst(2)
+            return nil
+        }
+        let chunk = Array(buffer[0..<size])
+        guard buffer[size] == 13, buffer[size + 1] == 10 else { throw TestFailure("chunk not followed by CRLF") }
+        buffer.removeFirst(size + 2)
+        return chunk
+    }
+
+    /// Reads exactly one response. `head: true` for a response to HEAD (no body).
+    func readResponse(head: Bool = false) throws -> TestResponse {
+        var response = try readHead()
         if response.status == 100 { return try readResponse(head: head) }
         if head || response.status == 204 || response.status == 304 { return response }
         if let length = response.header("content-length").flatMap(Int.init) {
@@ -114,36 +145,16 @@ final class RawClient {
             response.body = Array(buffer[0..<length])
             buffer.removeFirst(length)
         } else if response.header("transfer-encoding")?.lowercased() == "chunked" {
-            response.body = try readChunkedBody(&response)
+            while let chunk = try readChunk() {
+                response.chunks.append(chunk)
+                response.body.append(contentsOf: chunk)
+            }
         } else {
             while try fill() {}
             response.body = buffer
             buffer.removeAll()
         }
         return response
-    }
-
-    private func readChunkedBody(_ response: inout TestResponse) throws -> [UInt8] {
-        var body: [UInt8] = []
-        while true {
-            var lineEnd = Self.find([13, 10], in: buffer)
-            while lineEnd == nil {
-                guard try fill() else { throw TestFailure("closed inside a chunked body") }
-                lineEnd = Self.find([13, 10], in: buffer)
-            }
-            let sizeText = String(decoding: buffer[0..<lineEnd!], as: UTF8.self)
-            guard let size = Int(sizeText, radix: 16) else { throw TestFailure("bad chunk size '\(sizeText)'") }
-            buffer.removeFirst(lineEnd! + 2)
-            while buffer.count < size + 2 { guard try fill() else { throw TestFailure("closed inside a chunk") } }
-            if size == 0 {
-                buffer.removeFirst(2)
-                return body
-            }
-            response.chunks.append(Array(buffer[0..<size]))
-            body.append(contentsOf: buffer[0..<size])
-            guard buffer[size] == 13, buffer[size + 1] == 10 else { throw TestFailure("chunk not followed by CRLF") }
-            buffer.removeFirst(size + 2)
-        }
     }
 
     static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {

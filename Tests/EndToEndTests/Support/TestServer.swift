@@ -7,10 +7,14 @@ final class TestServer: Sendable {
     let server: MockServer
     private let finished = DispatchSemaphore(value: 0)
 
-    init(script: Script = Script(), seed: UInt64? = 42, limits: RequestParser.Limits = RequestParser.Limits()) throws {
+    /// - Parameters:
+    ///   - watchedScript: the file `script` was loaded from, to reload when it changes.
+    ///   - logger: where the server logs (reload failures are logged at error level).
+    init(script: Script = Script(), seed: UInt64? = 42, limits: RequestParser.Limits = RequestParser.Limits(),
+         watchedScript: ServerConfiguration.WatchedScript? = nil, logger: Logger = TestServer.quietLogger) throws {
         server = try MockServer(configuration: ServerConfiguration(
-            host: "127.0.0.1", port: 0, script: script, seed: seed, limits: limits),
-            logger: Self.quietLogger)
+            host: "127.0.0.1", port: 0, script: script, seed: seed, limits: limits, watchedScript: watchedScript),
+            logger: logger)
         let server = self.server
         let finished = self.finished
         let thread = Thread {
@@ -36,17 +40,18 @@ final class TestServer: Sendable {
         return server.openHandleCount
     }
 
-    func client(timeout: Double = 5) throws -> RawClient {
-        try RawClient(port: port, timeout: timeout)
+    func client(timeout: Double = 5, receiveBuffer: Int32? = nil) throws -> RawClient {
+        try RawClient(port: port, timeout: timeout, receiveBuffer: receiveBuffer)
     }
 }
 
 /// Runs `body` against a fresh server, then stops it and checks the loop closed every handle.
 func withServer<T>(
     script: Script = Script(), seed: UInt64? = 42, limits: RequestParser.Limits = RequestParser.Limits(),
+    watchedScript: ServerConfiguration.WatchedScript? = nil, logger: Logger = TestServer.quietLogger,
     _ body: (TestServer) throws -> T
 ) throws -> T {
-    let server = try TestServer(script: script, seed: seed, limits: limits)
+    let server = try TestServer(script: script, seed: seed, limits: limits, watchedScript: watchedScript, logger: logger)
     do {
         let result = try body(server)
         let leftover = server.stop()

@@ -67,6 +67,13 @@ struct PacingTests {
         #expect(Jitter.normal(stddev: 100 * ms).apply(to: 0, using: &random) < 1_000 * ms, "never negative (clamped to 0)")
     }
 
+    @Test func hugeJitterSamplesAreHeldAtTheLongestDelay() {
+        var random = SeededRandom(seed: 11)
+        let samples = (0..<20_000).map { _ in Jitter.lognormal(sigma: 5).apply(to: Pacing.maximumDelay, using: &random) }
+        #expect(samples.max() == Pacing.maximumDelay, "a sample past one day is held there rather than overflowing")
+        #expect(Jitter.uniform(spread: .max).apply(to: .max, using: &random) <= Pacing.maximumDelay)
+    }
+
     @Test(arguments: [
         (Chunking.character, ["H", "é", "!", " ", "a"]),
         (.characters(2), ["Hé", "! ", "a"]),
@@ -97,6 +104,16 @@ struct PacingTests {
         #expect(profiled.model == .profile(.init(timeToFirstToken: 5 * ms)))
         let layered = PacingSpec(interChunk: 7 * ms).applied(to: profiled)
         #expect(layered.model == .profile(.init(timeToFirstToken: 5 * ms, interval: .perChunk(7 * ms))))
+    }
+
+    @Test func extremeSettingsWaitAtMostADayInsteadOfOverflowing() {
+        let day = 86_400_000 * ms
+        #expect(delays(.profile(.init(interval: .tokensPerSecond(1e-12))), "ab") == [0, day])
+        #expect(delays(.profile(.init(interval: .tokensPerSecond(.leastNonzeroMagnitude))), "ab") == [0, day], "not 0 for an infinite wait")
+        #expect(delays(.profile(.init(prefillPerThousandTokens: day)), "a", promptTokens: 300_000) == [day])
+        #expect(Pacing.seedLag(factor: 1e-30).replyDelay(text: "abc", promptTokens: 0, random: SeededRandom(seed: 1)) == day)
+        #expect(Pacing.profile(.init(interval: .tokensPerSecond(1e-12))).replyDelay(text: "abc", promptTokens: 0,
+                                                                                    random: SeededRandom(seed: 1)) == 2 * day)
     }
 
     @Test func aSeedFixesTheSequence() {
