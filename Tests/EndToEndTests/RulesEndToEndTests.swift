@@ -299,10 +299,14 @@ struct RulesEndToEndTests {
         rules:
           - name: limited
             match: {prompt: e429}
-            error: {status: 429, message: "Slow down.", code: rate_limit}
+            error: {status: 429, message: "Slow down.", code: rate_limit, retry_after: 7}
           - name: overloaded
             match: {prompt: e529}
-            error: {status: 529, message: "Overloaded", type: overloaded_error}
+            error:
+              status: 529
+              message: "Overloaded"
+              type: overloaded_error
+              headers: {X-RateLimit-Remaining-Requests: 0, x-should-retry: "false"}
           - name: unavailable
             match: {prompt: e503}
             error: {status: 503}
@@ -348,6 +352,9 @@ struct RulesEndToEndTests {
             #expect(result.errorType == (mode.wire == .openai ? example.openAIType : example.anthropicType))
             #expect(result.errorMessage == example.message)
             if mode.wire == .openai { #expect(result.errorCode == example.code) }
+            #expect(result.response.header("retry-after") == (example.prompt == "e429" ? "7" : nil))
+            #expect(result.response.header("x-ratelimit-remaining-requests") == (example.prompt == "e529" ? "0" : nil))
+            #expect(result.response.header("x-should-retry") == (example.prompt == "e529" ? "false" : nil))
             #expect(result.rule?.hasPrefix("rule ") == true, "an error reply names its rule too")
             #expect(result.miss == nil)
             try client.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")

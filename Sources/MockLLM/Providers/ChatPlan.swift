@@ -101,7 +101,7 @@ extension APIError {
         case 500...: .server
         default: .invalidRequest
         }
-        self.init(status: error.status, kind: kind, message: error.message, code: error.code)
+        self.init(status: error.status, kind: kind, message: error.message, code: error.code, headers: error.headers)
         typeOverride = error.type
     }
 }

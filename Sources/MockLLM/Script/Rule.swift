@@ -10,17 +10,22 @@ public struct Rule: Sendable {
     public let conditions: [Condition]
     public let reply: RuleReply
     public let pacing: PacingSpec?
+    /// `times:`: the rule answers this many matching requests, then is passed over.
+    public let times: Int?
     /// How many times the rule has answered, across loops (sequences and `{{count}}` use it).
     let counter: RuleCounter
     /// `rule <name>` as the x-mockllm-rule header shows it (made header-safe once, at load).
     let source: String
 
-    public init(name: String, line: Int = 0, conditions: [Condition], reply: RuleReply, pacing: PacingSpec? = nil) {
+    public init(
+        name: String, line: Int = 0, conditions: [Condition], reply: RuleReply, pacing: PacingSpec? = nil, times: Int? = nil
+    ) {
         self.name = name
         self.line = line
         self.conditions = conditions
         self.reply = reply
         self.pacing = pacing
+        self.times = times
         counter = RuleCounter()
         source = "rule \(name)".headerSafe
     }
@@ -80,12 +85,15 @@ public struct RuleError: Sendable, Equatable {
     /// Overrides the provider's error type for the status (e.g. `overloaded_error`).
     public var type: String?
     public var code: String?
+    /// Extra response headers (`retry-after`, `x-ratelimit-remaining-requests`, ...).
+    public var headers: HTTPFields
 
-    public init(status: Int, message: String, type: String? = nil, code: String? = nil) {
+    public init(status: Int, message: String, type: String? = nil, code: String? = nil, headers: HTTPFields = HTTPFields()) {
         self.status = status
         self.message = message
         self.type = type
         self.code = code
+        self.headers = headers
     }
 }
 

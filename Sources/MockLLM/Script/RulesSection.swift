@@ -4,7 +4,7 @@ import Yams
 /// always) and exactly one of `reply:`, `replies:` (a sequence) or `error:`; optional `name:`
 /// and `pacing:`. docs/CONFIG.md has the reference.
 enum RulesSection {
-    static let ruleKeys = ["name", "match", "reply", "replies", "sequence", "error", "pacing"]
+    static let ruleKeys = ["name", "match", "reply", "replies", "sequence", "error", "pacing", "times"]
     static let matchKeys = ["prompt", "model", "system", "tools", "turn", "headers", "endpoint", "provider"]
     static let textMatchKeys = ["exact", "contains", "prefix", "regex", "ignore_case"]
 
@@ -28,8 +28,9 @@ enum RulesSection {
             let conditions = mapping["match"].map { readMatch($0, what: "'\(what).match'", providers: providers, reader: &reader) } ?? []
             let reply = readReply(mapping, entry: entry, what: what, reader: &reader)
             let pacing = mapping["pacing"].flatMap { PacingSection.read($0, "'\(what).pacing'", reader: &reader) }
+            let times = mapping["times"].flatMap { readTimes($0, "'\(what).times'", &reader) }
             guard let reply else { continue }
-            rules.append(Rule(name: name, line: entry.mark?.line ?? 0, conditions: conditions, reply: reply, pacing: pacing))
+            rules.append(Rule(name: name, line: entry.mark?.line ?? 0, conditions: conditions, reply: reply, pacing: pacing, times: times))
         }
         return rules
     }
@@ -113,6 +114,15 @@ enum RulesSection {
         return reader.text(node, what).map { [$0] } ?? []
     }
 
+    private static func readTimes(_ node: Node, _ what: String, _ reader: inout ScriptReader) -> Int? {
+        guard let value = reader.number(node, what) else { return nil }
+        guard value >= 1, value == value.rounded(), value < 1e15 else {
+            reader.error("\(what) must be a whole number, 1 or more", at: node)
+            return nil
+        }
+        return Int(value)
+    }
+
     private static func turns(_ node: Node, _ what: String, _ reader: inout ScriptReader) -> ClosedRange<Int>? {
         func whole(_ n: Node, _ label: String) -> Int? {
             guard let v = reader.number(n, label) else { return nil }
@@ -181,7 +191,7 @@ enum RulesSection {
 
     private static func ruleError(_ node: Node, _ what: String, _ reader: inout ScriptReader) -> RuleError? {
         guard let mapping = reader.mapping(node, what) else { return nil }
-        reader.checkKeys(mapping, known: ["status", "message", "type", "code"], in: what)
+        reader.checkKeys(mapping, known: ["status", "message", "type", "code", "retry_after", "headers"], in: what)
         guard let s = mapping["status"], let status = reader.number(s, ScriptReader.path(what, "status")) else {
             if mapping["status"] == nil { reader.error("\(what) needs a status", at: node) }
             return nil
@@ -192,10 +202,41 @@ enum RulesSection {
         }
         let message = mapping["message"].flatMap { reader.text($0, ScriptReader.path(what, "message")) }
             ?? HTTPStatus.reason(Int(status))
+        var headers = mapping["headers"].map { errorHeaders($0, ScriptReader.path(what, "headers"), &reader) } ?? HTTPFields()
+        if let n = mapping["retry_after"], let seconds = reader.number(n, ScriptReader.path(what, "retry_after")) {
+            if seconds >= 0, seconds == seconds.rounded(), seconds < 1e9 {
+                headers.append(name: "retry-after", value: seconds.formatted)
+            } else {
+                reader.error("\(ScriptReader.path(what, "retry_after")) must be a whole number of seconds, 0 or more", at: n)
+            }
+        }
         return RuleError(
             status: Int(status), message: message,
             type: mapping["type"].flatMap { reader.text($0, ScriptReader.path(what, "type")) },
-            code: mapping["code"].flatMap { reader.text($0, ScriptReader.path(what, "code")) })
+            code: mapping["code"].flatMap { reader.text($0, ScriptReader.path(what, "code")) },
+            headers: headers)
+    }
+
+    /// Headers that frame the message belong to the server.
+    static let reservedHeaders: Set<String> = ["content-length", "transfer-encoding", "connection", "content-type"]
+
+    private static func errorHeaders(_ node: Node, _ what: String, _ reader: inout ScriptReader) -> HTTPFields {
+        guard let mapping = reader.mapping(node, what) else { return HTTPFields() }
+        var fields = HTTPFields()
+        for (k, v) in mapping {
+            guard let name = reader.text(k, "a header name in \(what)") else { continue }
+            guard !name.isEmpty, name.utf8.allSatisfy(ByteClass.isTokenChar) else {
+                reader.error("'\(name)' in \(what) is not a valid header name", at: k)
+                continue
+            }
+            guard !reservedHeaders.contains(name.lowercased()) else {
+                reader.error("\(what) cannot set \(name.lowercased()); the server writes it", at: k)
+                continue
+            }
+            let value: String? = if case .scalar(let scalar) = v { scalar.string } else { reader.text(v, ScriptReader.path(what, name)) }
+            if let value { fields.append(name: name.lowercased(), value: value.headerSafe) }
+        }
+        return fields
     }
 }
 

@@ -65,7 +65,12 @@ extension Script {
                 if score > best { closest = (rule, evaluation.satisfied, reason) }
                 continue
             }
-            return answer(from: rule, input, captures: evaluation.captures)
+            let count = rule.counter.next()
+            if let times = rule.times, count > times {
+                closest = (rule, rule.conditions.count, "it has already answered its \(times) time\(times == 1 ? "" : "s")")
+                continue
+            }
+            return answer(from: rule, count: count, input, captures: evaluation.captures)
         }
         if let reply = reply(exactly: input.prompt) {
             return ScriptAnswer(outcome: .reply(reply), source: "responses")
@@ -83,8 +88,7 @@ extension Script {
         return ScriptAnswer(outcome: .reply(defaultScriptReply), source: "default", miss: miss)
     }
 
-    private func answer(from rule: Rule, _ input: MatchInput, captures: [String]) -> ScriptAnswer {
-        let count = rule.counter.next()
+    private func answer(from rule: Rule, count: Int, _ input: MatchInput, captures: [String]) -> ScriptAnswer {
         let values = Template.Values(prompt: input.prompt, model: input.model, count: count, turn: input.turn, captures: captures)
         let outcome: ScriptAnswer.Outcome
         switch rule.reply {

@@ -196,6 +196,14 @@ struct RulesTests {
         ("rules:\n  - error:\n      status: 429\n      message: [a]", 4, "'rules[0].error.message' must be text, found a list"),
         ("rules:\n  - error:\n      status: 429\n      type: {}", 4, "'rules[0].error.type' must be text, found a mapping"),
         ("rules:\n  - error:\n      status: 429\n      code: ~", 4, "'rules[0].error.code' must be text, found nothing (null)"),
+        ("rules:\n  - reply: a\n    times: 0", 3, "'rules[0].times' must be a whole number, 1 or more"),
+        ("rules:\n  - reply: a\n    times: many", 3, "'rules[0].times' must be a number, found 'many'"),
+        ("rules:\n  - error:\n      status: 429\n      retry_after: -1", 4,
+         "'rules[0].error.retry_after' must be a whole number of seconds, 0 or more"),
+        ("rules:\n  - error:\n      status: 429\n      headers: {content-length: 5}", 4,
+         "'rules[0].error.headers' cannot set content-length; the server writes it"),
+        ("rules:\n  - error:\n      status: 429\n      headers: {\"bad name\": 5}", 4,
+         "'bad name' in 'rules[0].error.headers' is not a valid header name"),
         // pacing:
         ("rules:\n  - reply: a\n    pacing: 5", 3, "'rules[0].pacing' must be a mapping, found '5'"),
         ("rules:\n  - reply: a\n    pacing:\n      ttft_ms: -1", 4,
@@ -476,6 +484,31 @@ struct RulesTests {
             responses: {}
             """)
         #expect(answer(reloaded, input("n")).text == "call 1", "a newly loaded script starts counting again")
+    }
+
+    @Test func aRuleWithTimesAnswersThatManyThenStepsAside() throws {
+        let script = try script("""
+            rules:
+              - name: flaky
+                match: {prompt: {prefix: pay}}
+                error: {status: 503, message: "try again"}
+                times: 2
+              - name: paid
+                match: {prompt: {prefix: pay}}
+                reply: "paid ({{count}})"
+              - name: once
+                match: {prompt: only}
+                reply: "the one time"
+                times: 1
+            responses: {}
+            """)
+        #expect(script.rules.map(\.times) == [2, nil, 1])
+        #expect((0..<4).map { _ in answer(script, input("pay now")).text }
+                == ["error 503 try again", "error 503 try again", "paid (1)", "paid (2)"])
+        #expect(answer(script, input("only")).text == "the one time")
+        let after = answer(script, input("only"))
+        #expect(after.source == "default")
+        #expect(after.miss == #"closest rule 'once' (line 9, 1 of 1 conditions met): it has already answered its 1 time; prompt "only" is not a key of 'responses'"#)
     }
 
     @Test func capturesFillNumberedPlaceholders() throws {
