@@ -55,7 +55,8 @@ final class Connection {
 
     func didRead(_ bytes: UnsafeRawBufferPointer) {
         if closeWhenFlushed || lingering || closing { return }  // nothing after a final reply is processed
-        parser.append(bytes)
+        parser.lend(bytes)  // `bytes` is the loop's shared read buffer: keep what is left before returning
+        defer { parser.keepUnconsumed() }
         guard case .idle = phase else {
             if parser.bufferedByteCount > server.options.maxBufferedPipelineBytes { pauseReading() }
             return

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Parses one complete request head (request line, fields, blank line) and decides how the
 /// body is framed. Every rule here is a smuggling or robustness rule: when in doubt, refuse.
 enum HeadParser {
@@ -11,7 +15,7 @@ enum HeadParser {
     /// Every LF in it is already known to follow a CR.
     static func parse(_ p: UnsafeBufferPointer<UInt8>, limits: RequestParser.Limits) throws(HTTPParseError) -> Head {
         var i = 0
-        let line = try parseRequestLine(p, &i)
+        let line = try parseRequestLine(p, &i, knownTargets: limits.knownTargets)
         do {
             return try parseFields(p, &i, line: line, limits: limits)
         } catch {
@@ -109,11 +113,14 @@ enum HeadParser {
         return Head(request: request, framing: framing, expectContinue: expectContinue && (chunked || (contentLength ?? 0) > 0))
     }
 
-    private static func parseRequestLine(_ p: UnsafeBufferPointer<UInt8>, _ i: inout Int) throws(HTTPParseError) -> RequestLine {
+    private static func parseRequestLine(
+        _ p: UnsafeBufferPointer<UInt8>, _ i: inout Int, knownTargets: [String]
+    ) throws(HTTPParseError) -> RequestLine {
         let methodStart = i
         while ByteClass.isTokenChar(p[i]) { i += 1 }
         guard i > methodStart, p[i] == ByteClass.sp else { throw HTTPParseError(400, "malformed request line: method") }
-        let method = String(decoding: UnsafeBufferPointer(rebasing: p[methodStart..<i]), as: UTF8.self)
+        let methodBytes = UnsafeBufferPointer(rebasing: p[methodStart..<i])
+        let method = known(methodBytes, in: commonMethods) ?? String(decoding: methodBytes, as: UTF8.self)
         i += 1
         let targetStart = i
         while p[i] > 0x20 && p[i] < 0x7F { i += 1 }
@@ -124,11 +131,22 @@ enum HeadParser {
         guard p[i] == ByteClass.cr, p[i + 1] == ByteClass.lf else { throw HTTPParseError(400, "malformed request line: version") }
         i += 2
         try checkTargetForm(targetBytes, method: method)
-        let target = String(decoding: targetBytes, as: UTF8.self)
+        let target = known(targetBytes, in: knownTargets) ?? String(decoding: targetBytes, as: UTF8.self)
         // The usual origin-form target without a query is its own path: share the string.
         let plain = targetBytes[0] == UInt8(ascii: "/") && !targetBytes.contains(UInt8(ascii: "?"))
         let (path, query) = plain ? (target, nil) : HTTPRequest.split(target: targetBytes)
         return RequestLine(method: method, target: target, path: path, query: query, version: version)
+    }
+
+    private static let commonMethods = ["GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"]
+
+    /// The entry of `targets` with exactly these bytes, if any.
+    private static func known(_ bytes: UnsafeBufferPointer<UInt8>, in targets: [String]) -> String? {
+        for target in targets where target.utf8.count == bytes.count {
+            let same = target.utf8.withContiguousStorageIfAvailable { memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
+            if same == true { return target }
+        }
+        return nil
     }
 
     private static func parseVersion(_ p: UnsafeBufferPointer<UInt8>, _ i: inout Int) throws(HTTPParseError) -> HTTPVersion {

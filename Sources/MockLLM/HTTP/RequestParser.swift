@@ -19,10 +19,18 @@ public struct RequestParser {
         /// Decoded body size (larger: 413).
         public var maxBodyBytes: Int
 
-        public init(maxHeadBytes: Int = 16 * 1024, maxHeaderCount: Int = 100, maxBodyBytes: Int = 8 * 1024 * 1024) {
+        /// Targets the server expects (its literal routes): a request for one shares this
+        /// string instead of allocating its own. Not a limit on what may be requested.
+        public var knownTargets: [String]
+
+        public init(
+            maxHeadBytes: Int = 16 * 1024, maxHeaderCount: Int = 100, maxBodyBytes: Int = 8 * 1024 * 1024,
+            knownTargets: [String] = []
+        ) {
             self.maxHeadBytes = maxHeadBytes
             self.maxHeaderCount = maxHeaderCount
             self.maxBodyBytes = maxBodyBytes
+            self.knownTargets = knownTargets
         }
     }
 
@@ -38,6 +46,8 @@ public struct RequestParser {
 
     public let limits: Limits
     private var buffer: [UInt8] = []
+    /// A read's bytes parsed where they lie (see `lend`); `start` indexes these while set.
+    private var lent: UnsafeBufferPointer<UInt8>?
     /// Index of the first byte not yet consumed.
     private var start = 0
     /// How far past `start` the search for the end of the head has already looked.
@@ -61,12 +71,31 @@ public struct RequestParser {
     }
 
     /// Bytes received but not yet consumed by a complete request.
-    public var bufferedByteCount: Int { buffer.count - start }
+    public var bufferedByteCount: Int { (lent?.count ?? buffer.count) - start }
 
     /// Whether a request has begun (some of it arrived) but is not complete.
     public var hasPartialRequest: Bool { pending != nil || bufferedByteCount > 0 }
 
+    /// Like `append`, without the copy: the parser reads `bytes` where they lie until
+    /// `keepUnconsumed()`, which must be called before that memory is reused. The usual read
+    /// holds whole requests, so nothing is copied at all.
+    public mutating func lend(_ bytes: UnsafeRawBufferPointer) {
+        guard lent == nil, bufferedByteCount == 0, !bytes.isEmpty else { return append(bytes) }
+        buffer = []
+        start = 0
+        lent = bytes.assumingMemoryBound(to: UInt8.self)
+    }
+
+    /// Copies what is left of lent bytes into the parser's own buffer.
+    public mutating func keepUnconsumed() {
+        guard let bytes = lent else { return }
+        lent = nil
+        buffer = Array(bytes[start...])
+        start = 0
+    }
+
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        keepUnconsumed()
         if start > 0 {
             buffer.removeSubrange(0..<start)
             start = 0
@@ -81,6 +110,14 @@ public struct RequestParser {
     public mutating func next() -> Event {
         if let failure { return .error(failure) }
         do {
+            if let bytes = lent {
+                let event = try step(bytes)
+                if start == bytes.count {
+                    lent = nil
+                    start = 0
+                }
+                return event
+            }
             let event = try buffer.withUnsafeBufferPointer { (p) throws(HTTPParseError) -> Event in
                 try step(p)
             }

@@ -119,6 +119,16 @@ public struct JSONNode: @unchecked Sendable {
         return result
     }
 
+    /// Calls `body` with each element of an array and its index, without building an array.
+    public func forEachElement<E: Error>(_ body: (Int, JSONNode) throws(E) -> Void) throws(E) {
+        guard node.kind == .array else { return }
+        var i = index + 1
+        for k in 0..<count {
+            try body(k, JSONNode(document: document, index: i))
+            i = Int(document.nodes[i].next)
+        }
+    }
+
     /// The members of an object, in document order.
     public var members: [(key: String, value: JSONNode)] {
         guard node.kind == .object else { return [] }

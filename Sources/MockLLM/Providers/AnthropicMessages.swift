@@ -71,20 +71,17 @@ public enum AnthropicMessages: Provider {
         case .stopSequence(let s): ("stop_sequence", s)
         }
         let usage = AnthropicUsage(inputTokens: plan.promptTokens, outputTokens: plan.tokens)
-        var headers = plan.diagnostics
-        headers.append(name: AnthropicErrors.requestIDHeader, value: requestID)
+        let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: AnthropicErrors.requestIDHeader, requestID: requestID)
         if request.stream {
             let stream = AnthropicStream(
                 id: id, model: request.model, text: plan.text, chunking: plan.pacing.chunking, stopReason: stopReason,
                 stopSequence: stopSequence, usage: usage, schedule: plan.schedule)
-            var sse = OpenAIChat.sseHeaders
-            for field in headers { sse.append(name: field.name, value: field.value) }
-            return Reply(status: 200, headers: sse, body: .stream(stream))
+            return Reply(status: 200, headers: headers, body: .stream(stream))
         }
         var out = ByteBuffer(capacity: 320 + request.model.utf8.count + plan.text.utf8.count * 2)
         writeMessage(id: id, model: request.model, text: plan.text, stopReason: stopReason,
                      stopSequence: stopSequence, usage: usage, into: &out)
-        return Reply.json(200, out, headers: headers, delay: plan.pacing.isImmediate ? 0 : plan.replyDelay)
+        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.pacing.isImmediate ? 0 : plan.replyDelay))
     }
 
     /// `POST /v1/messages/count_tokens`: `{"input_tokens":N}` for the same body `messages.create`

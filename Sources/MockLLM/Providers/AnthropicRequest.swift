@@ -91,7 +91,7 @@ struct AnthropicRequest {
                 code: "")
         }
         var texts: [String] = []
-        for (i, block) in content.elements.enumerated() {
+        try content.forEachElement { (i, block) throws(FieldProblem) in
             let fields = RequestFields(block, path: contentPath, index: i)
             guard block.isObject else {
                 throw .wrongType(path: fields.path, expected: "an object", found: block.kindDescription)

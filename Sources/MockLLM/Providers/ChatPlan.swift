@@ -14,8 +14,9 @@ struct ChatPlan {
     /// The random source of this reply's jitter.
     var random: SeededRandom
     var promptTokens: Int
-    /// `x-mockllm-rule`, and `x-mockllm-miss` when nothing matched.
-    var diagnostics: HTTPFields
+    /// What answered (`x-mockllm-rule`) and, when nothing matched, why (`x-mockllm-miss`).
+    var rule: String
+    var miss: String?
 
     /// How long a non-stream reply waits: as long as its stream would have taken.
     var replyDelay: UInt64 {
@@ -46,25 +47,44 @@ struct ChatPlan {
         }
         let script = context.script
         let answer = script.answer(for: input)
-        var diagnostics = HTTPFields(capacity: 4)
-        diagnostics.append(name: "x-mockllm-rule", value: answer.source)
-        if let miss = answer.miss { diagnostics.append(name: "x-mockllm-miss", value: miss.headerSafe) }
+        let miss = answer.miss?.headerSafe
         let reply: ScriptReply
         switch answer.outcome {
         case .reply(let r):
             reply = r
         case .error(let error):
             var api = APIError(error)
-            for field in diagnostics { api.headers.append(name: field.name, value: field.value) }
+            appendDiagnostics(rule: answer.source, miss: miss, to: &api.headers)
             throw .scripted(api)
         }
         var pacing = script.pacing(model: input.model, rule: answer.pacing)
         if let overrides { pacing = overrides.applied(to: pacing) }
         var plan = ChatPlan(
             text: reply.text, tokens: reply.tokenCount, finish: .endTurn, pacing: pacing,
-            random: pacing.random(from: &context.random), promptTokens: input.messages.promptTokens, diagnostics: diagnostics)
+            random: pacing.random(from: &context.random), promptTokens: input.messages.promptTokens,
+            rule: answer.source, miss: miss)
         plan.cut(maxTokens: maxTokens, stopSequences: stopSequences)
         return plan
+    }
+
+    /// The headers of a successful reply, built in one allocation: the content type, the
+    /// provider's request id, then the diagnostics.
+    func replyHeaders(stream: Bool, requestIDHeader: String, requestID: String) -> HTTPFields {
+        var headers = HTTPFields(capacity: 5)
+        if stream {
+            headers.append(name: "content-type", value: "text/event-stream; charset=utf-8")
+            headers.append(name: "cache-control", value: "no-cache")
+        } else {
+            headers.append(name: "content-type", value: "application/json")
+        }
+        headers.append(name: requestIDHeader, value: requestID)
+        Self.appendDiagnostics(rule: rule, miss: miss, to: &headers)
+        return headers
+    }
+
+    private static func appendDiagnostics(rule: String, miss: String?, to headers: inout HTTPFields) {
+        headers.append(name: "x-mockllm-rule", value: rule)
+        if let miss { headers.append(name: "x-mockllm-miss", value: miss) }
     }
 
     /// Cuts at the first stop sequence, or after `maxTokens` tokens, whichever comes first.

@@ -45,9 +45,7 @@ public enum OpenAIChat: Provider {
         guard let prompt = request.messages.lastUserText else {
             return errorReply(.invalidRequest(noUserMessage, param: "messages"), requestID: requestID)
         }
-        var id = ByteBuffer(capacity: 41)
-        id.append(ascii: "mock-")
-        context.random.appendUUID(to: &id)
+        let uuid = context.random.nextUUID()  // drawn first: a seed fixes the id whatever the pacing draws
         let input = MatchInput(
             prompt: prompt, model: request.model, messages: request.messages, hasTools: request.hasTools,
             headers: http.headers, endpoint: http.path, provider: metadata.name)
@@ -63,18 +61,19 @@ public enum OpenAIChat: Provider {
         }
         let finishReason = plan.finish == .maxTokens ? "length" : "stop"
         let usage = OpenAIUsage(promptTokens: plan.promptTokens, completionTokens: plan.tokens)
+        let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: OpenAIErrors.requestIDHeader, requestID: requestID)
         if request.stream {
+            var id = ByteBuffer(capacity: 41)
+            id.append(ascii: "mock-")
+            uuid.append(to: &id)
             let stream = OpenAIChatStream(
                 id: id, created: context.now, model: request.model, text: plan.text, chunking: plan.pacing.chunking,
                 finishReason: finishReason, usage: usage, includeUsage: request.includeUsage, schedule: plan.schedule)
-            var headers = sseHeaders
-            headers.append(name: OpenAIErrors.requestIDHeader, value: requestID)
-            for field in plan.diagnostics { headers.append(name: field.name, value: field.value) }
             return Reply(status: 200, headers: headers, body: .stream(stream))
         }
         var out = ByteBuffer(capacity: 320 + request.model.utf8.count + plan.text.utf8.count * 2)
-        out.append(ascii: "{\"id\":\"")
-        out.append(id)
+        out.append(ascii: "{\"id\":\"mock-")
+        uuid.append(to: &out)
         out.append(ascii: "\",\"object\":\"chat.completion\",\"created\":")
         out.append(decimal: context.now)
         out.append(ascii: ",\"model\":")
@@ -86,13 +85,6 @@ public enum OpenAIChat: Provider {
         out.append(ascii: "}],\"usage\":")
         usage.write(into: &out)
         out.append(UInt8(ascii: "}"))
-        var headers = plan.diagnostics
-        headers.append(name: OpenAIErrors.requestIDHeader, value: requestID)
-        return Reply.json(200, out, headers: headers, delay: plan.pacing.isImmediate ? 0 : plan.replyDelay)
+        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.pacing.isImmediate ? 0 : plan.replyDelay))
     }
-
-    static let sseHeaders = HTTPFields([
-        HTTPFields.Field(name: "content-type", value: "text/event-stream; charset=utf-8"),
-        HTTPFields.Field(name: "cache-control", value: "no-cache"),
-    ])
 }

@@ -53,9 +53,7 @@ struct OpenAIChatRequest {
         }
         var messages: [ChatMessage] = []
         messages.reserveCapacity(rawMessages.count)
-        for (i, raw) in rawMessages.elements.enumerated() {
-            messages.append(try Self.message(raw, index: i))
-        }
+        try rawMessages.forEachElement { (i, raw) throws(FieldProblem) in messages.append(try Self.message(raw, index: i)) }
         self.model = model
         self.messages = messages
         self.stream = stream
@@ -100,7 +98,7 @@ struct OpenAIChatRequest {
             throw .invalidValue(path: "stop", message: "Invalid 'stop': array too long. Expected an array with maximum length 4, but got an array with length \(list.count) instead.", code: "array_above_max_length")
         }
         var stop: [String] = []
-        for (i, item) in list.elements.enumerated() {
+        try list.forEachElement { (i, item) throws(FieldProblem) in
             guard let text = item.string else {
                 throw .wrongType(path: "stop[\(i)]", expected: "a string", found: item.kindDescription)
             }
@@ -163,7 +161,7 @@ struct OpenAIChatRequest {
                 code: "empty_array")
         }
         var texts: [String] = []
-        for (i, part) in content.elements.enumerated() {
+        try content.forEachElement { (i, part) throws(FieldProblem) in
             let fields = RequestFields(part, path: contentPath, index: i)
             guard part.isObject else {
                 throw .wrongType(path: fields.path, expected: "an object", found: part.kindDescription)

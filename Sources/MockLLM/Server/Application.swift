@@ -8,7 +8,7 @@ public final class Application: HTTPHandler {
     /// The script new requests are answered from; replaced on reload.
     public var script: Script
     private var random: SeededRandom
-    private let router: Router
+    let router: Router
 
     /// - Parameter seed: fixes ids and jitter for reproducible runs; nil seeds from the system.
     public init(script: Script, seed: UInt64? = nil, providers: [any Provider.Type] = providerTable) {

@@ -31,6 +31,7 @@ public final class MockServer: @unchecked Sendable {
         application = Application(script: configuration.script, seed: configuration.seed)
         var options = LoopServer.Options()
         options.limits = configuration.limits
+        options.limits.knownTargets += application.router.literalPaths
         server = LoopServer(loop: loop, handler: application, options: options)
         port = try server.listen(host: configuration.host, port: configuration.port)
         wakeup = try LoopWakeup(loop: loop) { [unowned self] in self.shutdown(reason: "stop requested") }

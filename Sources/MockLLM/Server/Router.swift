@@ -35,8 +35,14 @@ struct Router: Sendable {
         case notFound
     }
 
-    /// path -> method -> routes
-    private var exact: [String: [String: [Route]]] = [:]
+    /// The routes of one literal path, by method. A short list scanned in order: with the
+    /// parser sharing these path strings, comparing is cheaper than hashing.
+    private struct LiteralPath {
+        var path: String
+        var byMethod: [(method: String, routes: [Route])]
+    }
+
+    private var exact: [LiteralPath] = []
     private var patterned: [Route] = []
     let providers: [any Provider.Type]
 
@@ -52,9 +58,21 @@ struct Router: Sendable {
         }
     }
 
+    /// Every literal path, for the request parser to share instead of copying.
+    var literalPaths: [String] { exact.map(\.path) }
+
     private mutating func add(_ route: Route) {
         if route.pattern.isLiteral {
-            exact[route.pattern.text, default: [:]][route.method, default: []].append(route)
+            let path = route.pattern.text
+            guard let p = exact.firstIndex(where: { $0.path == path }) else {
+                exact.append(LiteralPath(path: path, byMethod: [(route.method, [route])]))
+                return
+            }
+            if let m = exact[p].byMethod.firstIndex(where: { $0.method == route.method }) {
+                exact[p].byMethod[m].routes.append(route)
+            } else {
+                exact[p].byMethod.append((route.method, [route]))
+            }
         } else {
             patterned.append(route)
         }
@@ -63,9 +81,10 @@ struct Router: Sendable {
     func match(method: String, path: String) -> Match {
         let lookup = method == "HEAD" ? "GET" : method
         var allowed: [String] = []
-        if let byMethod = exact[path] {
-            if let routes = byMethod[lookup] { return .routes(routes, parameters: [:]) }
-            allowed = byMethod.keys.sorted()
+        for literal in exact where literal.path == path {
+            for entry in literal.byMethod where entry.method == lookup { return .routes(entry.routes, parameters: [:]) }
+            allowed = literal.byMethod.map(\.method).sorted()
+            break
         }
         var found: [Route] = []
         var parameters: [String: String] = [:]

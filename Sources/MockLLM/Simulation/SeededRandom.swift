@@ -56,30 +56,20 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 
     /// Appends a random (version 4) UUID in canonical lower-case form, without building a String.
     public mutating func appendUUID(to out: inout ByteBuffer) {
-        var hi = next()
-        var lo = next()
-        hi = (hi & ~0xF000) | 0x4000  // version 4 in the time_hi_and_version field
-        lo = (lo & ~(0xC000 << 48)) | (0x8000 << 48)  // RFC 4122 variant
-        var text: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)  // 40 bytes of scratch
-        Swift.withUnsafeMutableBytes(of: &text) { raw in
-            let b = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            // xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx: hi fills the first 16 digits, lo the last 16.
-            Self.writeHex(hi >> 32, digits: 8, to: b)
-            b[8] = UInt8(ascii: "-")
-            Self.writeHex(hi >> 16, digits: 4, to: b + 9)
-            b[13] = UInt8(ascii: "-")
-            Self.writeHex(hi, digits: 4, to: b + 14)
-            b[18] = UInt8(ascii: "-")
-            Self.writeHex(lo >> 48, digits: 4, to: b + 19)
-            b[23] = UInt8(ascii: "-")
-            Self.writeHex(lo, digits: 12, to: b + 24)
-            out.append(bytes: UnsafeBufferPointer(start: b, count: 36))
-        }
+        nextUUID().append(to: &out)
+    }
+
+    /// A random (version 4) UUID, to write later.
+    public mutating func nextUUID() -> RandomUUID {
+        let hi = next(), lo = next()
+        return RandomUUID(
+            hi: (hi & ~0xF000) | 0x4000,  // version 4 in the time_hi_and_version field
+            lo: (lo & ~(0xC000 << 48)) | (0x8000 << 48))  // RFC 4122 variant
     }
 
     /// Writes the low `digits` nibbles of `value`, most significant first.
     @inline(__always)
-    private static func writeHex(_ value: UInt64, digits: Int, to b: UnsafeMutablePointer<UInt8>) {
+    static func writeHex(_ value: UInt64, digits: Int, to b: UnsafeMutablePointer<UInt8>) {
         var v = value
         var k = digits
         while k > 0 {
@@ -106,18 +96,6 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         }
     }
 
-    /// Appends `count` (at most 16) random lower-case hex digits, for request ids.
-    public mutating func appendHex(count: Int, to out: inout ByteBuffer) {
-        precondition(count <= 16)
-        let value = next()
-        var text: (UInt64, UInt64) = (0, 0)
-        Swift.withUnsafeMutableBytes(of: &text) { raw in
-            let b = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            Self.writeHex(value, digits: count, to: b)
-            out.append(bytes: UnsafeBufferPointer(start: b, count: count))
-        }
-    }
-
     @inline(__always)
     private static func hexDigit(_ nibble: UInt64) -> UInt8 {
         let n = UInt8(truncatingIfNeeded: nibble & 0xF)
@@ -126,5 +104,30 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
 
     private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 {
         (x << k) | (x >> (64 - k))
+    }
+}
+
+/// A version 4 UUID as two words; written out only where it is needed.
+public struct RandomUUID: Sendable, Equatable {
+    let hi: UInt64
+    let lo: UInt64
+
+    /// Appends the canonical lower-case form, `xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx`.
+    public func append(to out: inout ByteBuffer) {
+        var text: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)  // 40 bytes of scratch
+        Swift.withUnsafeMutableBytes(of: &text) { raw in
+            let b = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            // hi fills the first 16 digits, lo the last 16.
+            SeededRandom.writeHex(hi >> 32, digits: 8, to: b)
+            b[8] = UInt8(ascii: "-")
+            SeededRandom.writeHex(hi >> 16, digits: 4, to: b + 9)
+            b[13] = UInt8(ascii: "-")
+            SeededRandom.writeHex(hi, digits: 4, to: b + 14)
+            b[18] = UInt8(ascii: "-")
+            SeededRandom.writeHex(lo >> 48, digits: 4, to: b + 19)
+            b[23] = UInt8(ascii: "-")
+            SeededRandom.writeHex(lo, digits: 12, to: b + 24)
+            out.append(bytes: UnsafeBufferPointer(start: b, count: 36))
+        }
     }
 }

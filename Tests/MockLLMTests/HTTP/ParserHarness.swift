@@ -54,13 +54,29 @@ struct ParsedRequest: Equatable {
 
 /// Runs a parser over wire bytes split in different ways.
 enum ParserHarness {
-    /// Feeds `pieces` one `append` at a time, calling `next()` after each until the parser wants
-    /// more; stops at the first error (the parser stays failed after one).
-    static func pieces(_ pieces: [[UInt8]], limits: RequestParser.Limits = RequestParser.Limits(), dropContinue: Bool = false) -> [ParseOutcome] {
+    /// Feeds `pieces` one at a time, calling `next()` after each until the parser wants more;
+    /// stops at the first error (the parser stays failed after one). Pieces are lent as the
+    /// server lends its read buffer (parsed in place, what is left kept), and the memory is
+    /// scribbled over after each, so a parser that kept a pointer into it would fail; with
+    /// `lend: false` they are appended (copied) instead.
+    static func pieces(
+        _ pieces: [[UInt8]], limits: RequestParser.Limits = RequestParser.Limits(), dropContinue: Bool = false, lend: Bool = true
+    ) -> [ParseOutcome] {
         var parser = RequestParser(limits: limits)
         var outcomes: [ParseOutcome] = []
+        let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(pieces.map(\.count).max() ?? 0, 1), alignment: 1)
+        defer { readBuffer.deallocate() }
         for piece in pieces {
-            parser.append(piece)
+            if lend {
+                readBuffer.copyBytes(from: piece)
+                parser.lend(UnsafeRawBufferPointer(rebasing: readBuffer[0..<piece.count]))
+            } else {
+                parser.append(piece)
+            }
+            defer {
+                parser.keepUnconsumed()
+                readBuffer.initializeMemory(as: UInt8.self, repeating: 0xAA)
+            }
             loop: while true {
                 switch parser.next() {
                 case .needMoreData:
@@ -85,7 +101,7 @@ enum ParserHarness {
     /// One byte per `append`. `100 Continue` events are dropped: whether one is due depends on how
     /// much of the body came with the head, which is exactly what splitting changes.
     static func bytewise(_ wire: [UInt8], limits: RequestParser.Limits = RequestParser.Limits()) -> [ParseOutcome] {
-        pieces(wire.map { [$0] }, limits: limits, dropContinue: true)
+        pieces(wire.map { [$0] }, limits: limits, dropContinue: true, lend: false)
     }
 
     /// Splits at pseudo-random points (a fixed LCG, so failures reproduce).

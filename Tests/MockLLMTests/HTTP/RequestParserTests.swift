@@ -237,6 +237,41 @@ struct RequestParserTests {
         }
     }
 
+    @Test(arguments: validConversations)
+    func lentAndCopiedReadsGiveTheSameRequests(_ name: String, _ wire: String) {
+        let bytes = Array(wire.utf8)
+        for cut in stride(from: 1, to: bytes.count, by: max(1, bytes.count / 23)) {
+            let split = [Array(bytes[..<cut]), Array(bytes[cut...])]
+            #expect(ParserHarness.pieces(split, dropContinue: true) == ParserHarness.pieces(split, dropContinue: true, lend: false),
+                    "split at \(cut)")
+        }
+    }
+
+    @Test func aLentReadWithPipelinedRequestsKeepsOnlyTheUnfinishedOne() {
+        let one = "POST /v1/chat/completions HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello"
+        let wire = Array((one + one + one).utf8)
+        var parser = RequestParser()
+        let cut = wire.count - 7
+        var read = Array(wire[..<cut])
+        var bodies: [String] = []
+        read.withUnsafeBytes { raw in
+            parser.lend(raw)
+            while case .request(let r) = parser.next() { bodies.append(String(decoding: r.body, as: UTF8.self)) }
+            parser.keepUnconsumed()
+        }
+        #expect(bodies == ["hello", "hello"])
+        #expect(parser.bufferedByteCount == one.utf8.count - 7, "the third request's first bytes are kept")
+        for i in read.indices { read[i] = 0 }
+        let event = Array(wire[cut...]).withUnsafeBytes { raw in
+            parser.lend(raw)  // joins the kept bytes (a copy): lending applies only to an empty parser
+            defer { parser.keepUnconsumed() }
+            return parser.next()
+        }
+        guard case .request(let third) = event else { Issue.record("no third request"); return }
+        #expect(String(decoding: third.body, as: UTF8.self) == "hello")
+        #expect(third.path == "/v1/chat/completions")
+    }
+
     @Test func aHeadOverTheLimitIsA431HoweverTheBytesAreSplit() {
         // 20 KB of head with a bare LF after the limit: whichever comes first in the bytes
         // decides, so the answer cannot depend on how the kernel split them into reads.
