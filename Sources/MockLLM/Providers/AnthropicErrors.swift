@@ -1,7 +1,7 @@
 /// Anthropic's error envelope and wording:
 /// `{"type":"error","error":{"type":"invalid_request_error","message":"..."},"request_id":"req_..."}`
 /// with the request id also in the `request-id` header.
-enum AnthropicErrors {
+enum AnthropicErrors: ProblemWording {
     static let requestIDHeader = "request-id"
 
     static func reply(_ error: APIError, requestID: String) -> Reply {

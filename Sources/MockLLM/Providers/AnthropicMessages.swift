@@ -25,14 +25,11 @@ public enum AnthropicMessages: Provider {
     static func messages(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
         let requestID = context.requestID
         let request: AnthropicRequest
-        do {
-            request = try AnthropicRequest(try RequestFields.parseBody(http.body))
-        } catch let problem as BodyProblem {
-            return errorReply(AnthropicErrors.error(for: problem), requestID: requestID)
-        } catch let problem as FieldProblem {
-            return errorReply(AnthropicErrors.error(for: problem), requestID: requestID)
-        } catch {
-            return errorReply(APIError(status: 500, kind: .server, message: "\(error)"), requestID: requestID)
+        switch decodeBody(http, requestID: requestID, wording: AnthropicErrors.self, { (fields) throws(FieldProblem) in
+            try AnthropicRequest(fields)
+        }) {
+        case .ready(let decoded): request = decoded
+        case .refused(let reply): return reply
         }
         switch ModelCheck.check(model: request.model, maxTokens: request.maxTokens, provider: metadata.name, script: context.script) {
         case .accepted:
@@ -56,14 +53,9 @@ public enum AnthropicMessages: Provider {
             prompt: prompt, model: request.model, messages: conversation, hasTools: request.hasTools,
             headers: http.headers, endpoint: http.path, provider: metadata.name)
         let plan: ChatPlan
-        do {
-            plan = try ChatPlan.make(for: input, maxTokens: request.maxTokens,
-                                     stopSequences: request.stopSequences, context: &context)
-        } catch {
-            switch error {
-            case .scripted(let api): return errorReply(api, requestID: requestID)
-            case .invalidOverride(let message): return errorReply(.invalidRequest(message), requestID: requestID)
-            }
+        switch self.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stopSequences, context: &context) {
+        case .ready(let planned): plan = planned
+        case .refused(let reply): return reply
         }
         let (stopReason, stopSequence): (String, String?) = switch plan.finish {
         case .endTurn: ("end_turn", nil)
@@ -89,14 +81,11 @@ public enum AnthropicMessages: Provider {
     static func countTokens(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
         let requestID = context.requestID
         let request: AnthropicRequest
-        do {
-            request = try AnthropicRequest(try RequestFields.parseBody(http.body), requireMaxTokens: false)
-        } catch let problem as BodyProblem {
-            return errorReply(AnthropicErrors.error(for: problem), requestID: requestID)
-        } catch let problem as FieldProblem {
-            return errorReply(AnthropicErrors.error(for: problem), requestID: requestID)
-        } catch {
-            return errorReply(APIError(status: 500, kind: .server, message: "\(error)"), requestID: requestID)
+        switch decodeBody(http, requestID: requestID, wording: AnthropicErrors.self, { (fields) throws(FieldProblem) in
+            try AnthropicRequest(fields, requireMaxTokens: false)
+        }) {
+        case .ready(let decoded): request = decoded
+        case .refused(let reply): return reply
         }
         var conversation = request.messages
         if let system = request.system { conversation.insert(ChatMessage(role: "system", text: system), at: 0) }

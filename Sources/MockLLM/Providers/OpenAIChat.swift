@@ -22,14 +22,9 @@ public enum OpenAIChat: Provider {
     static func chatCompletion(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
         let requestID = context.requestID
         let request: OpenAIChatRequest
-        do {
-            request = try OpenAIChatRequest(try RequestFields.parseBody(http.body))
-        } catch let problem as BodyProblem {
-            return errorReply(OpenAIErrors.error(for: problem), requestID: requestID)
-        } catch let problem as FieldProblem {
-            return errorReply(OpenAIErrors.error(for: problem), requestID: requestID)
-        } catch {
-            return errorReply(APIError(status: 500, kind: .server, message: "\(error)"), requestID: requestID)
+        switch decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAIChatRequest.init) {
+        case .ready(let decoded): request = decoded
+        case .refused(let reply): return reply
         }
         switch ModelCheck.check(model: request.model, maxTokens: request.maxTokens, provider: metadata.name, script: context.script) {
         case .accepted:
@@ -50,14 +45,9 @@ public enum OpenAIChat: Provider {
             prompt: prompt, model: request.model, messages: request.messages, hasTools: request.hasTools,
             headers: http.headers, endpoint: http.path, provider: metadata.name)
         let plan: ChatPlan
-        do {
-            plan = try ChatPlan.make(for: input, maxTokens: request.maxTokens,
-                                     stopSequences: request.stop, context: &context)
-        } catch {
-            switch error {
-            case .scripted(let api): return errorReply(api, requestID: requestID)
-            case .invalidOverride(let message): return errorReply(.invalidRequest(message), requestID: requestID)
-            }
+        switch self.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stop, context: &context) {
+        case .ready(let planned): plan = planned
+        case .refused(let reply): return reply
         }
         let finishReason = plan.finish == .maxTokens ? "length" : "stop"
         let usage = OpenAIUsage(promptTokens: plan.promptTokens, completionTokens: plan.tokens)

@@ -1,6 +1,6 @@
 /// OpenAI's error envelope and wording, shared by every OpenAI endpoint:
 /// `{"error":{"message":...,"type":...,"param":...,"code":...}}`.
-public enum OpenAIErrors {
+public enum OpenAIErrors: ProblemWording {
     /// The header carrying the request id on every OpenAI reply.
     static let requestIDHeader = "x-request-id"
 
