@@ -26,4 +26,40 @@ static inline int mockllm_set_reuseport(uv_os_sock_t fd) {
     return setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on));
 }
 
+/* A one-shot timer with nanosecond resolution that a loop can poll (Linux timerfd); libuv's own
+ * timers count whole milliseconds. Elsewhere these return -1 and callers fall back to uv_timer. */
+#ifdef __linux__
+#include <sys/timerfd.h>
+#include <unistd.h>
+static inline int mockllm_timerfd_create(void) {
+    return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+}
+/* Arms for an absolute CLOCK_MONOTONIC time in nanoseconds (uv_hrtime's clock); 0 disarms. */
+static inline int mockllm_timerfd_arm(int fd, uint64_t deadline) {
+    struct itimerspec spec = {0};
+    spec.it_value.tv_sec = (time_t)(deadline / 1000000000u);
+    spec.it_value.tv_nsec = (long)(deadline % 1000000000u);
+    return timerfd_settime(fd, TFD_TIMER_ABSTIME, &spec, NULL);
+}
+static inline void mockllm_timerfd_drain(int fd) {
+    uint64_t expirations;
+    ssize_t n = read(fd, &expirations, sizeof expirations);
+    (void)n;
+}
+static inline void mockllm_close_fd(int fd) { close(fd); }
+#else
+static inline int mockllm_timerfd_create(void) { return -1; }
+static inline int mockllm_timerfd_arm(int fd, uint64_t deadline) { (void)fd; (void)deadline; return -1; }
+static inline void mockllm_timerfd_drain(int fd) { (void)fd; }
+static inline void mockllm_close_fd(int fd) { (void)fd; }
+#endif
+/* Names the calling thread (shown by top -H and in profilers). */
+#ifdef __linux__
+#include <sys/prctl.h>
+static inline void mockllm_name_thread(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }
+#else
+static inline void mockllm_name_thread(const char *name) { (void)name; }
+#endif
+static inline uv_handle_t *mockllm_poll_as_handle(uv_poll_t *p) { return (uv_handle_t *)p; }
+
 #endif

@@ -8,7 +8,7 @@ struct MockLLMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mockllm",
         abstract: "A mock LLM API server (OpenAI-compatible) answering from a YAML script.",
-        discussion: "Run without a subcommand to serve. Environment: MOCKLLM_HOST, MOCKLLM_PORT, MOCKLLM_RESPONSES_FILE, MOCKLLM_LOG_LEVEL.",
+        discussion: "Run without a subcommand to serve. Environment: MOCKLLM_HOST, MOCKLLM_PORT, MOCKLLM_RESPONSES_FILE, MOCKLLM_WORKERS, MOCKLLM_LOG_LEVEL.",
         version: Launcher.version,
         subcommands: [Serve.self, Start.self, Validate.self],
         defaultSubcommand: Serve.self)
@@ -49,16 +49,23 @@ struct Serve: ParsableCommand {
     @Option(help: "Seed for ids and jitter, for reproducible runs.")
     var seed: UInt64?
 
+    @Option(help: "Event loops, one thread each, sharing the port via SO_REUSEPORT: a number or 'auto' (one per CPU) (env MOCKLLM_WORKERS; default 1).")
+    var workers: String?
+
     @Flag(name: .customLong("no-reload"), help: "Do not reload the script when its file changes.")
     var noReload = false
 
     @OptionGroup var logging: LoggingOptions
 
-    func validate() throws { try checkPort(port) }
+    func validate() throws {
+        try checkPort(port)
+        if let workers, case .failure(let error) = Launcher.parseWorkers(workers) { throw ValidationError(error.message) }
+    }
 
     func run() throws {
         let logger = try logging.bootstrap()
-        let options = Launcher.ServeOptions(host: host, port: port, responses: responses, seed: seed, reload: !noReload)
+        let options = Launcher.ServeOptions(host: host, port: port, responses: responses, seed: seed, reload: !noReload,
+                                            workers: workers)
         throw ExitCode(Launcher.serve(options, environment: ProcessInfo.processInfo.environment, logger: logger))
     }
 }

@@ -239,8 +239,7 @@ private final class HandlerServer: @unchecked Sendable {
         server = LoopServer(loop: loop, handler: StreamingHandler())
         port = try server.listen(host: "127.0.0.1", port: 0)
         wakeup = try LoopWakeup(loop: loop) { [unowned self] in
-            self.server.stopListening()
-            self.server.closeAllConnections()
+            self.server.shutdown()
             self.wakeup?.close()
         }
         Thread { [self] in

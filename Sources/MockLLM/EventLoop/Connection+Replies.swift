@@ -52,7 +52,7 @@ extension Connection {
         case .bytes(let body, let delay):
             phase = .delayed(DelayedReply(status: reply.status, headers: reply.headers, body: body,
                                           version: request.version, keepAlive: keepAlive, headOnly: headOnly))
-            armTimer(deadline: EventLoop.hrtime &+ delay)
+            schedule(at: EventLoop.hrtime &+ delay)
         case .stream(let source):
             let framing: BodyFraming = request.version == .http11 ? .chunked : .untilClose
             let streamKeepAlive = keepAlive && framing == .chunked
@@ -80,11 +80,12 @@ extension Connection {
         if !headOnly { out.append(body) }
     }
 
-    /// Writes every event that is due, then schedules the next one, pauses for backpressure,
-    /// or ends the stream.
     /// Output built up by one pump before it is written out.
     static let flushThreshold = 64 * 1024
 
+    /// Writes every event that is due, then schedules the next one, pauses for backpressure,
+    /// or ends the stream. Each event's lateness (now minus its deadline) is recorded; the
+    /// events are written to the socket before control returns to the loop.
     func pump(_ run: StreamRun, out: inout ByteBuffer) {
         let now = EventLoop.hrtime
         while true {
@@ -100,7 +101,7 @@ extension Connection {
                 run.nextDeadline = deadline
             }
             if deadline > now {
-                armTimer(deadline: deadline)
+                schedule(at: deadline)
                 return
             }
             if out.count >= Self.flushThreshold {
@@ -121,6 +122,7 @@ extension Connection {
             } else {
                 run.source.writeNext(into: &out)
             }
+            server.stats.recordLateness(now &- deadline)
             run.lastDeadline = deadline
             run.nextDeadline = nil
         }
@@ -146,40 +148,23 @@ extension Connection {
         send(&out)
     }
 
-    // MARK: Timer
+    // MARK: Deadlines
 
-    func armTimer(deadline: UInt64) {
-        let timer = ensureTimer()
-        // libuv counts timeouts from its cached loop time (ms); round up so the timer never
-        // fires before the deadline.
-        let loopNow = server.loop.nowMilliseconds &* 1_000_000
-        let timeout = deadline > loopNow ? (deadline - loopNow + 999_999) / 1_000_000 : 0
-        uv_timer_start(timer, onConnectionTimer, timeout, 0)
+    /// Scheduled on the loop's deadline queue: the next stream event or a delayed reply.
+    func schedule(at deadline: UInt64) {
+        server.deadlines.schedule(self, at: deadline)
     }
 
-    func armTimer(afterMilliseconds ms: UInt64) {
-        uv_timer_start(ensureTimer(), onConnectionTimer, ms, 0)
-    }
-
-    private func ensureTimer() -> UnsafeMutablePointer<uv_timer_t> {
-        if let timer { return timer }
-        let t = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
-        uv_timer_init(server.loop.raw, t)
-        t.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-        timer = t
-        openHandles += 1
-        return t
-    }
-
-    func timerFired() {
-        if closing { return }
-        if lingering { return close() }
+    /// The loop's deadline queue says this connection is due.
+    func deadlineReached() {
+        if closing || lingering { return }
         var out = server.takeOutput()
         switch phase {
         case .idle:
             break
         case .delayed(let reply):
             phase = .idle
+            server.stats.recordLateness(EventLoop.hrtime &- queueDeadline)
             appendResponse(status: reply.status, headers: reply.headers, body: reply.body,
                            version: reply.version, keepAlive: reply.keepAlive, headOnly: reply.headOnly, into: &out)
             if !reply.keepAlive { closeWhenFlushed = true }
@@ -189,9 +174,23 @@ extension Connection {
         if case .idle = phase { processRequests(&out) }
         send(&out)
     }
+
+    // MARK: Lingering close
+
+    /// Closes the connection if the client has not closed within `milliseconds`.
+    func closeAfter(milliseconds ms: UInt64) {
+        if lingerTimer == nil {
+            let t = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
+            uv_timer_init(server.loop.raw, t)
+            t.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+            lingerTimer = t
+            openHandles += 1
+        }
+        uv_timer_start(lingerTimer, onLingerTimeout, ms, 0)
+    }
 }
 
-private func onConnectionTimer(_ timer: UnsafeMutablePointer<uv_timer_t>?) {
+private func onLingerTimeout(_ timer: UnsafeMutablePointer<uv_timer_t>?) {
     guard let data = timer?.pointee.data else { return }
-    Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue().timerFired()
+    Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue().close()
 }

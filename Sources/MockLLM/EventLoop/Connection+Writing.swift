@@ -71,7 +71,7 @@ extension Connection {
             return close()
         }
         resumeReading()
-        armTimer(afterMilliseconds: server.options.lingerMilliseconds)
+        closeAfter(milliseconds: server.options.lingerMilliseconds)
     }
 
     /// Closes the socket and timer now; pending writes are cancelled.
@@ -80,8 +80,9 @@ extension Connection {
         closing = true
         if case .streaming = phase { server.stats.streamsAborted += 1 }
         phase = .idle
+        server.deadlines.cancel(self)
         uv_close(mockllm_tcp_as_handle(tcp), onConnectionHandleClosed)
-        if let timer { uv_close(mockllm_timer_as_handle(timer), onConnectionHandleClosed) }
+        if let lingerTimer { uv_close(mockllm_timer_as_handle(lingerTimer), onConnectionHandleClosed) }
     }
 
     func handleClosed() {

@@ -5,10 +5,10 @@ import CLibUV
 /// It parses requests as bytes arrive and executes their replies strictly in order: while a
 /// delayed reply or a stream is in progress, later pipelined requests wait in the parser. It
 /// keeps reading during a stream, so a client that goes away is noticed at once and the
-/// stream's timer stops with the connection.
+/// stream leaves the loop's schedule with the connection.
 ///
 /// Lifetime: the `LoopServer` holds the connection from accept until the close callbacks of
-/// all its handles (socket and, if one was needed, timer) have run.
+/// all its handles (socket and, if one was needed, linger timer) have run.
 final class Connection {
     enum Phase {
         case idle
@@ -18,8 +18,11 @@ final class Connection {
 
     unowned let server: LoopServer
     let tcp: UnsafeMutablePointer<uv_tcp_t>
-    /// Created on first use: delays, stream events and lingering close share it.
-    var timer: UnsafeMutablePointer<uv_timer_t>?
+    /// Created only for a lingering close; stream events and delays use the loop's deadline queue.
+    var lingerTimer: UnsafeMutablePointer<uv_timer_t>?
+    /// Place in the loop's `DeadlineQueue` (-1: not scheduled) and the deadline it is due at.
+    var queueIndex = -1
+    var queueDeadline: UInt64 = 0
     var parser: RequestParser
     var phase = Phase.idle
     /// Once what is queued is written, shut down the write side and close.

@@ -29,6 +29,9 @@ public final class EventLoop {
     /// The loop's cached monotonic time in milliseconds (updated once per iteration).
     var nowMilliseconds: UInt64 { uv_now(raw) }
 
+    /// CPUs this process may run on (its affinity mask, cgroup quota aside): `--workers auto`.
+    public static var availableParallelism: Int { Int(uv_available_parallelism()) }
+
     /// Monotonic time in nanoseconds, read now.
     static var hrtime: UInt64 { uv_hrtime() }
 

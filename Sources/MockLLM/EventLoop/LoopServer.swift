@@ -25,19 +25,46 @@ public final class LoopServer {
         public init() {}
     }
 
-    /// Counters of this loop; read on the loop thread.
+    /// Counters of this loop; kept on the loop thread, merged across loops on read.
     public struct Stats: Sendable, Equatable {
         public var acceptedConnections = 0
+        public var openConnections = 0
         public var requests = 0
         public var streamsStarted = 0
         public var streamsCompleted = 0
         public var streamsAborted = 0
+        /// Timed writes: stream events and delayed replies.
+        public var events = 0
+        /// How late each timed write was: the time it was written minus the time it was due.
+        public var lateness = LatencyHistogram()
+
+        public init() {}
+
+        @inline(__always)
+        mutating func recordLateness(_ nanoseconds: UInt64) {
+            events &+= 1
+            lateness.record(nanoseconds)
+        }
+
+        /// Adds another loop's counters.
+        public mutating func merge(_ other: Stats) {
+            acceptedConnections += other.acceptedConnections
+            openConnections += other.openConnections
+            requests += other.requests
+            streamsStarted += other.streamsStarted
+            streamsCompleted += other.streamsCompleted
+            streamsAborted += other.streamsAborted
+            events += other.events
+            lateness.merge(other.lateness)
+        }
     }
 
     let loop: EventLoop
     let handler: any HTTPHandler
     let options: Options
     private var listeners: [TCPListener] = []
+    /// When each scheduled connection is next due.
+    let deadlines: DeadlineQueue
     private var connections: [ObjectIdentifier: Connection] = [:]
     let readBuffer: UnsafeMutableRawBufferPointer
     private var spareOutput = ByteBuffer()
@@ -52,6 +79,7 @@ public final class LoopServer {
         self.handler = handler
         self.options = options
         readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
+        deadlines = DeadlineQueue(loop: loop)
         // A peer that vanished must surface as EPIPE on write, not kill the process.
         mockllm_ignore_sigpipe()
         spareOutput.reserveCapacity(64 * 1024)
@@ -72,7 +100,11 @@ public final class LoopServer {
     }
 
     public var connectionCount: Int { connections.count }
-    public var statistics: Stats { stats }
+    public var statistics: Stats {
+        var current = stats
+        current.openConnections = connections.count
+        return current
+    }
 
     /// Stops accepting new connections.
     public func stopListening() {
@@ -83,6 +115,14 @@ public final class LoopServer {
     /// Closes every connection at once, streams included.
     public func closeAllConnections() {
         for connection in Array(connections.values) { connection.close() }
+    }
+
+    /// Stops listening, closes every connection and the loop's schedule: after this the loop
+    /// has nothing left and `run()` returns.
+    public func shutdown() {
+        stopListening()
+        closeAllConnections()
+        deadlines.close()
     }
 
     func accept(from listenerStream: UnsafeMutablePointer<uv_stream_t>) {

@@ -9,6 +9,8 @@ public final class Application: HTTPHandler {
     public var script: Script
     private var random: SeededRandom
     let router: Router
+    /// Counters of every loop, merged (set by the worker that owns this application).
+    var statistics: (() -> (merged: LoopServer.Stats, perWorker: [LoopServer.Stats]))?
 
     /// - Parameter seed: fixes ids and jitter for reproducible runs; nil seeds from the system.
     public init(script: Script, seed: UInt64? = nil, providers: [any Provider.Type] = providerTable) {
@@ -40,7 +42,7 @@ public final class Application: HTTPHandler {
             let route = routes.count == 1 ? routes[0] : choose(among: routes, for: request)
             switch route.target {
             case .builtin(let builtin):
-                return builtin.reply(request, script)
+                return builtin.reply(request, self)
             case .endpoint(let endpoint, _):
                 var context = ProviderContext(
                     script: script, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)

@@ -1,19 +1,24 @@
-/// The server's own endpoints, beside the providers': health and introspection.
+/// The server's own endpoints, beside the providers': health, introspection and statistics.
+/// Paths the server reserves for itself live under `/_mockllm/`.
 struct BuiltinEndpoint: Sendable {
     let method: String
     let path: String
-    /// The reply, from the request and the script in force.
-    let reply: @Sendable (HTTPRequest, Script) -> Reply
+    /// The reply, from the request and the application answering it (its script, its stats).
+    let reply: @Sendable (HTTPRequest, Application) -> Reply
 
     static func all(providers: [any Provider.Type]) -> [BuiltinEndpoint] {
         let health = Introspection.health
         return [
             BuiltinEndpoint(method: "GET", path: "/health") { _, _ in Reply.json(200, health) },
-            BuiltinEndpoint(method: "GET", path: "/models") { _, script in
-                Reply.json(200, Introspection.models(providers, script.models))
+            BuiltinEndpoint(method: "GET", path: "/models") { _, app in
+                Reply.json(200, Introspection.models(providers, app.script.models))
             },
-            BuiltinEndpoint(method: "GET", path: "/providers") { _, script in
-                Reply.json(200, Introspection.providers(providers, script.models))
+            BuiltinEndpoint(method: "GET", path: "/providers") { _, app in
+                Reply.json(200, Introspection.providers(providers, app.script.models))
+            },
+            BuiltinEndpoint(method: "GET", path: "/_mockllm/stats") { _, app in
+                let (stats, perWorker) = app.statistics?() ?? (LoopServer.Stats(), [LoopServer.Stats()])
+                return Reply.json(200, StatsReport.json(stats, perWorker: perWorker))
             },
         ]
     }

@@ -14,8 +14,12 @@ public enum Launcher {
         public var seed: UInt64?
         /// Watch the script file and reload it when it changes.
         public var reload: Bool
+        /// `--workers`: a count or "auto" (one per CPU); nil: MOCKLLM_WORKERS, else 1.
+        public var workers: String?
 
-        public init(host: String? = nil, port: Int? = nil, responses: String? = nil, seed: UInt64? = nil, reload: Bool = true) {
+        public init(host: String? = nil, port: Int? = nil, responses: String? = nil, seed: UInt64? = nil,
+                    reload: Bool = true, workers: String? = nil) {
+            self.workers = workers
             self.host = host
             self.port = port
             self.responses = responses
@@ -39,6 +43,14 @@ public enum Launcher {
         } else {
             port = 8000
         }
+        let workers: Int
+        switch parseWorkers(options.workers ?? environment["MOCKLLM_WORKERS"] ?? "1") {
+        case .success(let count): workers = count
+        case .failure(let message):
+            printError("mockllm: \(message)")
+            return 2
+        }
+        let files = FileLimit.raiseToHardLimit()
         let script: Script
         var watched: ServerConfiguration.WatchedScript?
         switch loadScript(named: options.responses ?? environment["MOCKLLM_RESPONSES_FILE"]) {
@@ -54,7 +66,8 @@ public enum Launcher {
             return 2
         }
         let configuration = ServerConfiguration(
-            host: host, port: port, script: script, seed: options.seed, handleSignals: true, watchedScript: watched)
+            host: host, port: port, script: script, seed: options.seed, handleSignals: true, watchedScript: watched,
+            workers: workers)
         let server: MockServer
         do {
             server = try MockServer(configuration: configuration, logger: logger)
@@ -64,10 +77,26 @@ public enum Launcher {
             return 1
         }
         let reloading = watched == nil ? "" : ", reloading on change"
-        logger.info("mockllm \(version) listening on \(server.baseURL) with \(script.origin) (\(script.summary)\(reloading))")
+        let loops = workers == 1 ? "" : ", \(workers) workers"
+        logger.info("mockllm \(version) listening on \(server.baseURL) with \(script.origin) (\(script.summary)\(reloading)\(loops))")
+        logger.debug("file descriptor limit \(files.soft) (hard \(files.hard))")
         server.run()
         logger.info("stopped")
         return 0
+    }
+
+    /// `--workers N` (1...1024) or `auto`: one per CPU this process may run on.
+    public static func parseWorkers(_ text: String) -> Result<Int, WorkersError> {
+        if text.lowercased() == "auto" { return .success(max(1, EventLoop.availableParallelism)) }
+        guard let n = Int(text), (1...1024).contains(n) else {
+            return .failure(WorkersError(message: "--workers must be a number from 1 to 1024 or 'auto', got '\(text)'"))
+        }
+        return .success(n)
+    }
+
+    public struct WorkersError: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
     }
 
     /// The script to serve: the named file, else ./responses.yml if present, else the embedded one.

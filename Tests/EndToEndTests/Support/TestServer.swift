@@ -11,10 +11,11 @@ final class TestServer: Sendable {
     ///   - watchedScript: the file `script` was loaded from, to reload when it changes.
     ///   - logger: where the server logs (reload failures are logged at error level).
     init(script: Script = Script(), seed: UInt64? = 42, limits: RequestParser.Limits = RequestParser.Limits(),
-         watchedScript: ServerConfiguration.WatchedScript? = nil, logger: Logger = TestServer.quietLogger) throws {
+         watchedScript: ServerConfiguration.WatchedScript? = nil, logger: Logger = TestServer.quietLogger,
+         workers: Int = 1) throws {
         server = try MockServer(configuration: ServerConfiguration(
-            host: "127.0.0.1", port: 0, script: script, seed: seed, limits: limits, watchedScript: watchedScript),
-            logger: logger)
+            host: "127.0.0.1", port: 0, script: script, seed: seed, limits: limits, watchedScript: watchedScript,
+            workers: workers), logger: logger)
         let server = self.server
         let finished = self.finished
         let thread = Thread {
@@ -49,9 +50,10 @@ final class TestServer: Sendable {
 func withServer<T>(
     script: Script = Script(), seed: UInt64? = 42, limits: RequestParser.Limits = RequestParser.Limits(),
     watchedScript: ServerConfiguration.WatchedScript? = nil, logger: Logger = TestServer.quietLogger,
-    _ body: (TestServer) throws -> T
+    workers: Int = 1, _ body: (TestServer) throws -> T
 ) throws -> T {
-    let server = try TestServer(script: script, seed: seed, limits: limits, watchedScript: watchedScript, logger: logger)
+    let server = try TestServer(script: script, seed: seed, limits: limits, watchedScript: watchedScript, logger: logger,
+                                workers: workers)
     do {
         let result = try body(server)
         let leftover = server.stop()

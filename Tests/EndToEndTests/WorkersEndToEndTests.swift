@@ -1,0 +1,123 @@
+import Foundation
+import MockLLM
+import Testing
+
+/// `--workers`, the deadline-driven scheduler's bookkeeping and `/_mockllm/stats`, over real
+/// sockets. Nothing here is timed: counts and bytes only.
+@Suite("Workers and statistics over real sockets")
+struct WorkersEndToEndTests {
+    static let reply = "one two three four five six seven eight"
+
+    func chat(_ prompt: String, stream: Bool, headers: String = "") -> String {
+        let body = #"{"model":"gpt-4o-mini","stream":\#(stream),"messages":[{"role":"user","content":"\#(prompt)"}]}"#
+        return "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\(headers)Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+    }
+
+    func stats(_ server: TestServer) throws -> [String: Any] {
+        let client = try server.client()
+        try client.send("GET /_mockllm/stats HTTP/1.1\r\nHost: x\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        return try response.json()
+    }
+
+    @Test func statsCountRequestsStreamsAndEveryTimedEvent() throws {
+        try withServer(script: Script(responses: ["hi": Self.reply])) { server in
+            let client = try server.client()
+            let paced = "x-mockllm-ttft-ms: 5\r\nx-mockllm-itl-ms: 1\r\nx-mockllm-chunking: word\r\n"
+            for _ in 0..<3 {
+                try client.send(chat("hi", stream: true, headers: paced))
+                let response = try client.readResponse()
+                #expect(response.status == 200)
+            }
+            try client.send(chat("hi", stream: false, headers: "x-mockllm-ttft-ms: 5\r\n"))
+            #expect(try client.readResponse().status == 200)
+            let events = try client.eventsPerStream
+            let s = try stats(server)
+            #expect(s["workers"] as? Int == 1)
+            #expect(s["requests"] as? Int == 5)  // the stats request itself is counted before it is answered
+            let streams = try #require(s["streams"] as? [String: Any])
+            #expect(streams["started"] as? Int == 3)
+            #expect(streams["completed"] as? Int == 3)
+            #expect(streams["open"] as? Int == 0)
+            // Every event of the three streams, plus the delayed non-stream reply.
+            #expect(s["events"] as? Int == 3 * events + 1)
+            let lateness = try #require(s["lateness_ns"] as? [String: Any])
+            #expect(lateness["count"] as? Int == 3 * events + 1)
+            let buckets = try #require(lateness["buckets"] as? [[Int]])
+            #expect(buckets.reduce(0) { $0 + $1[2] } == 3 * events + 1)
+            #expect(buckets.allSatisfy { $0.count == 3 && $0[0] <= $0[1] })
+        }
+    }
+
+    @Test func severalWorkersShareThePortAndTheirCountsAreMerged() throws {
+        try withServer(script: Script(responses: ["hi": Self.reply]), workers: 3) { server in
+            #expect(server.server.workerCount == 3)
+            for i in 0..<60 {
+                let client = try server.client()
+                try client.send(chat("hi", stream: i % 2 == 0))
+                let response = try client.readResponse()
+                #expect(response.status == 200)
+            }
+            Thread.sleep(forTimeInterval: 0.3)  // other workers publish their counters every 100 ms
+            let s = try stats(server)
+            #expect(s["workers"] as? Int == 3)
+            #expect(s["requests"] as? Int == 61)  // and the stats request
+            let byWorker = try #require(s["by_worker"] as? [[String: Any]])
+            #expect(byWorker.count == 3)
+            #expect(byWorker.reduce(0) { $0 + ($1["requests"] as? Int ?? 0) } == 61)
+            // The kernel hashes each new connection to one listener: 61 connections over 3
+            // loops leave none idle (the chance of that is below 1e-10).
+            #expect(byWorker.allSatisfy { ($0["connections"] as? Int ?? 0) > 0 })
+        }
+    }
+
+    @Test func aReloadReachesEveryWorker() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mockllm-workers-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("responses.yml").path
+        try "responses:\n  hi: before\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let loaded = try ScriptLoader.load(path: path, providers: ["openai", "anthropic"])
+        let watched = ServerConfiguration.WatchedScript(path: path, fingerprint: loaded.fingerprint)
+        try withServer(script: loaded.script, watchedScript: watched, workers: 2) { server in
+            try "responses:\n  hi: after\n".write(toFile: path, atomically: true, encoding: .utf8)
+            var answers: [String] = []
+            let deadline = Date().addingTimeInterval(10)
+            repeat {
+                Thread.sleep(forTimeInterval: 0.1)
+                answers = try (0..<20).map { _ in
+                    let client = try server.client()  // a new connection each: any worker may take it
+                    try client.send(chat("hi", stream: false))
+                    let message = try client.readResponse().json()
+                    let choice = (message["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any]
+                    return choice?["content"] as? String ?? "?"
+                }
+            } while answers.contains("before") && Date() < deadline
+            #expect(answers.allSatisfy { $0 == "after" }, "answers after the edit: \(answers)")
+        }
+    }
+
+    @Test func stoppingJoinsEveryWorkerWithNothingLeftOpen() throws {
+        // withServer checks that every loop closed every handle; a stream is in flight on
+        // each worker's connections when the stop arrives.
+        try withServer(script: Script(responses: ["hi": Self.reply]), workers: 4) { server in
+            var clients: [RawClient] = []
+            for _ in 0..<16 {
+                let client = try server.client()
+                try client.send(chat("hi", stream: true, headers: "x-mockllm-itl-ms: 1000\r\n"))
+                _ = try client.readHead()
+                clients.append(client)
+            }
+            withExtendedLifetime(clients) {}
+        }
+    }
+}
+
+private extension RawClient {
+    /// Events in one stream of `WorkersEndToEndTests.reply` with word chunking: role, one per
+    /// word, finish, [DONE].
+    var eventsPerStream: Int {
+        get throws { WorkersEndToEndTests.reply.split(separator: " ").count + 3 }
+    }
+}
