@@ -12,7 +12,7 @@ struct Bench: ParsableCommand {
             server-sent events, and stops by itself after --duration (default 10 s) or --requests. With \
             --ttft-ms/--itl-ms the pacing is asked of mockllm by header and the error against it is reported; \
             when the target is mockllm, its own lateness is reported too. Exit status: 0 when every stream \
-            completed, 1 when any failed, 2 for bad arguments.
+            completed, 1 when any failed, 2 for bad values.
             """)
 
     @Argument(help: "Target: http://HOST:PORT, optionally with a path (default /v1/chat/completions or /v1/messages).")
