@@ -1,0 +1,98 @@
+/// The wire protocol `mockllm bench` speaks: request shape, default path, which events count.
+public enum BenchProvider: String, Sendable, CaseIterable {
+    case openai, anthropic
+
+    var defaultPath: String { self == .openai ? "/v1/chat/completions" : "/v1/messages" }
+    var defaultModel: String { self == .openai ? "gpt-4o-mini" : "claude-3-haiku" }
+}
+
+/// What `mockllm bench` runs: the target, the request, the shape of the load and its limits.
+/// Times are in seconds, pacing in milliseconds, as on the command line.
+public struct BenchOptions: Sendable {
+    /// `http://host[:port][/path]`; without a path, the provider's endpoint.
+    public var url: String
+    public var provider: BenchProvider = .openai
+    /// Default: `gpt-4o-mini` (OpenAI) or `claude-3-haiku` (Anthropic).
+    public var model: String?
+    public var prompt = "hello"
+    /// Extra request headers, each `Name: value`.
+    public var headers: [String] = []
+    /// Sent as `x-mockllm-ttft-ms`; TTFT error is measured against it.
+    public var ttftMilliseconds: Double?
+    /// Sent as `x-mockllm-itl-ms`; ITL error is measured against it.
+    public var itlMilliseconds: Double?
+    /// Streams in flight at most (closed loop: always, each connection starting its next
+    /// stream when one ends).
+    public var concurrency = 10
+    /// New streams per second (open loop), still at most `concurrency` in flight.
+    public var rate: Double?
+    /// Stop starting streams after this long. Default 10 s when `requests` is not given.
+    public var duration: Double?
+    /// Stop after starting this many streams.
+    public var requests: Int?
+    /// Spread the first connection starts evenly over this long.
+    public var rampUp: Double = 0
+    /// After `duration`, how long streams in flight may finish before they are cut.
+    public var drain: Double = 30
+    /// Longest a single stream may take.
+    public var timeout: Double = 60
+
+    public init(url: String) {
+        self.url = url
+    }
+
+    /// Checks every value; the error message names the option.
+    func validated() throws(BenchUsageError) -> BenchPlan {
+        guard concurrency >= 1 else { throw BenchUsageError("--concurrency must be at least 1") }
+        if let rate, !(rate > 0 && rate.isFinite) { throw BenchUsageError("--rate must be a number of streams per second greater than 0") }
+        if let duration, !(duration > 0 && duration.isFinite) { throw BenchUsageError("--duration must be greater than 0 seconds") }
+        if let requests, requests < 1 { throw BenchUsageError("--requests must be at least 1") }
+        guard rampUp >= 0 && rampUp.isFinite else { throw BenchUsageError("--ramp-up must be 0 or more seconds") }
+        guard drain >= 0 && drain.isFinite else { throw BenchUsageError("--drain must be 0 or more seconds") }
+        guard timeout > 0 && timeout.isFinite else { throw BenchUsageError("--timeout must be greater than 0 seconds") }
+        for (name, value) in [("--ttft-ms", ttftMilliseconds), ("--itl-ms", itlMilliseconds)] {
+            if let value, !(value >= 0 && value < 86_400_000) { throw BenchUsageError("\(name) must be 0 or more milliseconds") }
+        }
+        let target = try BenchTarget.parse(url)
+        let request = try BenchRequest.build(options: self, target: target)
+        return BenchPlan(
+            target: target, path: target.path ?? provider.defaultPath, request: request, provider: provider,
+            model: model ?? provider.defaultModel, concurrency: concurrency, rate: rate,
+            duration: duration.map(Self.nanoseconds) ?? (requests == nil ? 10_000_000_000 : nil), requests: requests,
+            rampUp: Self.nanoseconds(rampUp), drain: Self.nanoseconds(drain), timeout: Self.nanoseconds(timeout),
+            configuredTTFT: ttftMilliseconds.map { Self.nanoseconds($0 / 1000) },
+            configuredITL: itlMilliseconds.map { Self.nanoseconds($0 / 1000) })
+    }
+
+    static func nanoseconds(_ seconds: Double) -> UInt64 {
+        UInt64((min(seconds, 1e9) * 1e9).rounded())
+    }
+}
+
+/// Validated options in the runner's units (nanoseconds), with the request bytes built once.
+struct BenchPlan: Sendable {
+    var target: BenchTarget
+    var path: String
+    var request: [UInt8]
+    var provider: BenchProvider
+    var model: String
+    var concurrency: Int
+    var rate: Double?
+    var duration: UInt64?
+    var requests: Int?
+    var rampUp: UInt64
+    var drain: UInt64
+    var timeout: UInt64
+    var configuredTTFT: UInt64?
+    var configuredITL: UInt64?
+
+    /// `http://host:port/path`, as reported.
+    var url: String { "http://\(target.authority)\(path)" }
+}
+
+/// A mistake in the command line: reported with exit status 2.
+public struct BenchUsageError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,109 @@
+import MockLLM
+import Testing
+
+/// `mockllm bench` against the real server on loopback, in process. Counts and correctness only:
+/// the machine is shared, so nothing here depends on speed.
+@Suite("Bench against the real server")
+struct BenchEndToEndTests {
+    static let reply = "Streams of tokens, paced."  // 25 characters: 25 token events per stream
+    static let script = Script(responses: ["bench": reply])
+
+    func options(_ port: Int, _ provider: BenchProvider, requests: Int, concurrency: Int) -> BenchOptions {
+        var options = BenchOptions(url: "http://127.0.0.1:\(port)")
+        options.provider = provider
+        options.prompt = "bench"
+        options.requests = requests
+        options.concurrency = concurrency
+        options.timeout = 30
+        return options
+    }
+
+    @Test(arguments: [BenchProvider.openai, .anthropic])
+    func everyStreamCompletesWithEveryTokenTimed(provider: BenchProvider) throws {
+        let tokens = Self.reply.count, streams = 50
+        let report = try withServer(script: Self.script) { server in
+            var options = options(server.port, provider, requests: streams, concurrency: 20)
+            options.ttftMilliseconds = 2
+            options.itlMilliseconds = 1
+            return try BenchLauncher.run(options)
+        }
+        #expect(report.started == streams)
+        #expect(report.completed == streams)
+        #expect(report.failures.isEmpty)
+        #expect(report.exitCode == 0)
+        #expect(report.tokens == streams * tokens)
+        // OpenAI: role, chunks, finish, [DONE]. Anthropic: 3 frame events, deltas, 3 closing events.
+        #expect(report.events == streams * (tokens + (provider == .openai ? 3 : 6)))
+        #expect(report.ttft.count == UInt64(streams))
+        #expect(report.itl.count == UInt64(streams * (tokens - 1)))
+        #expect(report.ttftError.count == report.ttft.count)
+        #expect(report.itlError.count == report.itl.count)
+        let lateness = try #require(report.serverLateness, "mockllm's stats are read when it is the target")
+        #expect(lateness.histogram.count > 0)
+    }
+
+    @Test func aClosedLoopReusesItsConnections() throws {
+        let (report, accepted) = try withServer(script: Self.script) { server in
+            let report = try BenchLauncher.run(options(server.port, .openai, requests: 30, concurrency: 3))
+            let client = try server.client()
+            try client.send("GET /_mockllm/stats HTTP/1.1\r\nHost: x\r\n\r\n")
+            let stats = try JSONReader.parse(client.readResponse().body).objectValue
+            let connections = stats?["connections"]?.objectValue?["accepted"]
+            guard case .number(let accepted) = connections else { throw TestFailure("no connections.accepted in the stats") }
+            return (report, Int(accepted))
+        }
+        #expect(report.completed == 30 && report.failed == 0)
+        #expect(report.ttft.count == 30)
+        // 3 stream connections, the 2 stats readings of the run, and this test's reading.
+        #expect(accepted == 3 + 2 + 1)
+    }
+
+    @Test func anErrorStatusIsCountedPerStatusAndTheRunGoesOn() throws {
+        let report = try withServer(script: Self.script) { server in
+            var options = options(server.port, .openai, requests: 7, concurrency: 2)
+            options.url += "/v1/nothing-here"
+            return try BenchLauncher.run(options)
+        }
+        #expect(report.started == 7)
+        #expect(report.failures == [.status(404): 7])
+        #expect(report.serverLateness == nil)  // no x-mockllm-rule on a 404: stats not read
+        #expect(report.exitCode == 1)
+    }
+
+    @Test func streamsStillRunningAfterTheDrainAreCut() throws {
+        let report = try withServer(script: Self.script) { server in
+            var options = options(server.port, .anthropic, requests: 1, concurrency: 4)
+            options.requests = nil
+            options.duration = 0.2
+            options.drain = 0
+            options.itlMilliseconds = 200  // a stream takes 5 s: far past duration + drain
+            return try BenchLauncher.run(options)
+        }
+        #expect(report.started == 4)
+        #expect(report.completed == 0)
+        #expect(report.failures == [.cutAtEnd: 4])
+        #expect(report.exitCode == 1)
+    }
+
+    @Test func aStreamPastItsTimeoutIsCut() throws {
+        let report = try withServer(script: Self.script) { server in
+            var options = options(server.port, .openai, requests: 2, concurrency: 2)
+            options.itlMilliseconds = 200
+            options.timeout = 0.2
+            return try BenchLauncher.run(options)
+        }
+        #expect(report.failures == [.timeout: 2])
+    }
+
+    @Test func aTargetThatRefusesConnectionsFailsEveryStreamAndStops() throws {
+        // Port 1 (tcpmux): nothing listens there, and only root could bind it.
+        let report = try BenchLauncher.run(options(1, .openai, requests: 3, concurrency: 1))
+        #expect(report.started == 3)
+        #expect(report.failures == [.connect: 3])
+        #expect(report.exitCode == 1)
+    }
+
+    @Test func refusesHTTPS() {
+        #expect(throws: BenchUsageError.self) { try BenchLauncher.run(BenchOptions(url: "https://127.0.0.1:8000")) }
+    }
+}
