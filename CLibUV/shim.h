@@ -34,23 +34,19 @@ static inline int mockllm_set_reuseport(uv_os_sock_t fd) {
 static inline int mockllm_timerfd_create(void) {
     return timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 }
-/* Arms for an absolute CLOCK_MONOTONIC time in nanoseconds (uv_hrtime's clock); 0 disarms. */
+/* Arms for an absolute CLOCK_MONOTONIC time in nanoseconds (uv_hrtime's clock); 0 disarms.
+ * Either way the expirations not yet read are cleared (timerfd_setup zeroes the tick count), so
+ * an owner that always re-arms or disarms after a wake-up never needs to read the fd. */
 static inline int mockllm_timerfd_arm(int fd, uint64_t deadline) {
     struct itimerspec spec = {0};
     spec.it_value.tv_sec = (time_t)(deadline / 1000000000u);
     spec.it_value.tv_nsec = (long)(deadline % 1000000000u);
     return timerfd_settime(fd, TFD_TIMER_ABSTIME, &spec, NULL);
 }
-static inline void mockllm_timerfd_drain(int fd) {
-    uint64_t expirations;
-    ssize_t n = read(fd, &expirations, sizeof expirations);
-    (void)n;
-}
 static inline void mockllm_close_fd(int fd) { close(fd); }
 #else
 static inline int mockllm_timerfd_create(void) { return -1; }
 static inline int mockllm_timerfd_arm(int fd, uint64_t deadline) { (void)fd; (void)deadline; return -1; }
-static inline void mockllm_timerfd_drain(int fd) { (void)fd; }
 static inline void mockllm_close_fd(int fd) { (void)fd; }
 #endif
 /* Names the calling thread (shown by top -H and in profilers). */

@@ -33,12 +33,14 @@ final class PreciseTimer {
         fallback = LoopTimer(loop: loop, action: action)
     }
 
-    /// (Re)arms for `deadline` (monotonic nanoseconds, `EventLoop.hrtime`'s clock). A deadline
-    /// already past fires on the next loop iteration.
+    /// (Re)arms for `deadline` (monotonic nanoseconds, `EventLoop.hrtime`'s clock); 0 disarms.
+    /// A deadline already past fires on the next loop iteration. Arming also clears an expiry
+    /// not yet read, so the owner either reads nothing or re-arms before returning to the loop.
     func arm(at deadline: UInt64) {
         if poll != nil {
-            _ = mockllm_timerfd_arm(fd, Swift.max(deadline, 1))
+            _ = mockllm_timerfd_arm(fd, deadline)
         } else if let fallback {
+            if deadline == 0 { return fallback.stop() }
             let loopNow = loop.nowMilliseconds &* 1_000_000
             let timeout = deadline > loopNow ? (deadline - loopNow + 999_999) / 1_000_000 : 0
             fallback.start(after: timeout)
@@ -62,8 +64,7 @@ final class PreciseTimer {
     }
 
     fileprivate func fired() {
-        mockllm_timerfd_drain(fd)
-        action()
+        action()  // the owner re-arms or disarms, which clears the expiry
     }
 
     fileprivate func closed() {

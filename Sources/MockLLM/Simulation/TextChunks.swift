@@ -42,8 +42,8 @@ public struct TextChunks: Sendable {
         case .word:
             // Leading whitespace, then the word up to the next whitespace.
             var i = position
-            while i < scalars.endIndex, scalars[i].properties.isWhitespace { i = scalars.index(after: i) }
-            while i < scalars.endIndex, !scalars[i].properties.isWhitespace { i = scalars.index(after: i) }
+            while i < scalars.endIndex, Self.isWhitespace(scalars[i]) { i = scalars.index(after: i) }
+            while i < scalars.endIndex, !Self.isWhitespace(scalars[i]) { i = scalars.index(after: i) }
             end = max(i, end)
         case .token:
             let start = text.utf8.distance(from: text.startIndex, to: position)
@@ -52,5 +52,13 @@ public struct TextChunks: Sendable {
         }
         defer { position = end }
         return Substring(scalars[position..<end])
+    }
+
+    /// Unicode's White_Space, with ASCII answered without a property lookup (this runs for
+    /// every character of every streamed word).
+    @inline(__always)
+    static func isWhitespace(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.value < 0x80 { return scalar.value == 0x20 || (0x09...0x0D).contains(scalar.value) }
+        return scalar.properties.isWhitespace
     }
 }
