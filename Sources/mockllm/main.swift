@@ -114,4 +114,14 @@ struct Validate: ParsableCommand {
     }
 }
 
-MockLLMCommand.main()
+/// Usage errors exit 2, as the original mockllm's (click) do; ArgumentParser's default is 64.
+do {
+    var command = try MockLLMCommand.parseAsRoot()
+    try command.run()
+} catch {
+    if MockLLMCommand.exitCode(for: error) == .validationFailure {
+        FileHandle.standardError.write(Data((MockLLMCommand.fullMessage(for: error) + "\n").utf8))
+        exit(2)
+    }
+    MockLLMCommand.exit(withError: error)
+}

@@ -99,6 +99,14 @@ struct CLITests {
         #expect(result.stderr.contains("does not exist"))
     }
 
+    @Test(arguments: [["serve", "--no-such-option"], ["serve", "--workers", "0"], ["bench"], ["bench", "http://x", "--concurrency", "many"]])
+    func usageErrorsExit2WithAMessage(arguments: [String]) throws {
+        let result = try run(arguments)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("Error:"))
+        #expect(result.stderr.contains("Usage:"))
+    }
+
     @Test func serveRefusesAnInvalidScriptWithExit2() throws {
         let file = try temporaryFile("responses: [oops]\n")
         let result = try run(["serve", "--port", "0", "--responses", file.path])
