@@ -23,7 +23,7 @@ extension BenchRunner {
         return plan.requests.map { min($0, due) } ?? due
     }
 
-    /// Every tick: due starts and the end of the run; every 100 ms: timeouts and the drain.
+    /// Every tick: due starts, the end of the run and of the drain; now and then, timeouts.
     func tick() {
         let now = EventLoop.hrtime
         if phase == .running {
@@ -36,9 +36,10 @@ extension BenchRunner {
                 while mayStart, metrics.started < due, let client = idle.popLast() { startStream(on: client, at: now) }
             }
         }
-        if now &- lastScan >= 100_000_000 {
+        let drainOver = drainDeadline.map { now >= $0 } ?? false
+        if drainOver || now &- lastScan >= scanInterval {
             lastScan = now
-            scan(at: now)
+            scan(at: now, drainOver: drainOver)
         }
         checkDone()
         let wanted: UInt64 = plan.rate != nil || !waiting.isEmpty ? 1 : 10
@@ -48,10 +49,13 @@ extension BenchRunner {
         }
     }
 
+    /// How often streams are checked against `--timeout`: a tenth of it, between 10 ms and 1 s
+    /// (a pass over 10,000 slots is not free, and should not stall reads ten times a second).
+    var scanInterval: UInt64 { min(1_000_000_000, max(10_000_000, plan.timeout / 10)) }
+
     /// Cuts streams past their timeout, and all of them once the drain time is over.
-    private func scan(at now: UInt64) {
-        guard phase == .probing || phase == .running else { return }
-        let drainOver = drainDeadline.map { now >= $0 } ?? false
+    private func scan(at now: UInt64, drainOver: Bool) {
+        guard phase == .probing || phase == .running, inFlight > 0 else { return }
         for client in clients where client.phase != .idle {
             if drainOver {
                 client.cut(.cutAtEnd, at: now)

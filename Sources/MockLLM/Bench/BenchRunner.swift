@@ -20,7 +20,8 @@ final class BenchRunner {
     let loop: EventLoop
     let readBuffer = SharedReadBuffer()
     let address: ResolvedAddress
-    var metrics: BenchMetrics
+    // Touched on every read, only from the loop thread, never across a call that could reach it again.
+    @exclusivity(unchecked) var metrics: BenchMetrics
     var clients: [StreamClient] = []
     var phase = Phase.probing
     /// Free slots (rate mode), most recently freed last.
@@ -137,6 +138,5 @@ final class BenchRunner {
         let now = EventLoop.hrtime
         stopStarting(drainFrom: now)
         drainDeadline = now
-        lastScan = 0
     }
 }
