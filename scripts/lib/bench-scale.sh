@@ -63,7 +63,7 @@ scale_load() {  # scale_load NAME STREAMS ITL_MS DURATION RAMP [WORKERS]
     local pin=("${CLIENT_PIN[@]}")
     [[ "$workers" == 1 ]] || pin=()   # several loops: server and client share every CPU
     start_mockllm "$name" "$workers"
-    LOAD[$name.workers]="$(grep -o '[0-9]* workers' "$TMP/mockllm-$name.log" | head -1 | cut -d' ' -f1)"
+    LOAD[$name.workers]="$(grep -o '[0-9]* workers' "$TMP/mockllm-$name.log" | head -1 | cut -d' ' -f1 || true)"
     LOAD[$name.workers]="${LOAD[$name.workers]:-1}"
     log "$name: $streams streams, ${itl} ms inter-token, $SCALE_TOKENS tokens each, ${duration}s (ramp-up ${ramp}s), ${LOAD[$name.workers]} worker(s)"
     "${pin[@]}" "$BIN" bench "$MOCK_URL" --concurrency "$streams" --ramp-up "$ramp" --duration "$duration" \
