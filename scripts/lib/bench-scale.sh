@@ -147,6 +147,15 @@ scale_idle() {
 
 # --- start to first answered request ----------------------------------------------------------
 
+free_low_port() {
+    local i p
+    for ((i = 0; i < 100; i++)); do
+        p=$((20000 + RANDOM % 12000))
+        if ! (exec 3<>"/dev/tcp/$HOST/$p") 2>/dev/null; then echo "$p"; return 0; fi
+    done
+    return 1
+}
+
 declare -A START
 scale_start() {
     local port
@@ -165,7 +174,9 @@ kill -TERM "$pid"; wait "$pid" 2>/dev/null   # TERM: nginx stops its worker too
 [[ "$status" == *" 200"* ]]
 EOF
     chmod +x "$TMP/first-answer.sh"
-    port="$(free_port)"
+    # Ports below the ephemeral range (32768+): after the idle scenario, thousands of closed
+    # client sockets still hold ephemeral ports in TIME_WAIT.
+    port="$(free_low_port)"
     # The reference: nginx (the same configuration as the throughput rounds) started the same way.
     local nport="${NGINX_URL##*:}"
     local cmds=(-n mockllm "$TMP/first-answer.sh $port /health ${SERVER_PIN[*]} $BIN serve --host $HOST --port $port --responses $TMP/responses.yml --no-reload"
