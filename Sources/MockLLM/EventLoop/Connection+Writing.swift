@@ -14,37 +14,8 @@ extension Connection {
     /// Hands `bytes` to the socket now: whatever the kernel does not take is queued.
     func write(_ bytes: ByteBuffer) {
         guard !bytes.isEmpty, !closing else { return }
-        var written = 0
-        if uv_stream_get_write_queue_size(stream) == 0 {
-            let rc = bytes.withUnsafeReadableBytes { raw -> Int32 in
-                // libuv takes a mutable pointer but only reads through it.
-                let base = UnsafeMutableRawPointer(mutating: raw.baseAddress!).assumingMemoryBound(to: CChar.self)
-                var buf = uv_buf_init(base, UInt32(raw.count))
-                return uv_try_write(stream, &buf, 1)
-            }
-            if rc >= 0 {
-                written = Int(rc)
-            } else if rc != UV_EAGAIN.rawValue {
-                return close()
-            }
-        }
-        if written < bytes.count {
-            bytes.withUnsafeReadableBytes { queueWrite(UnsafeRawBufferPointer(rebasing: $0[written...])) }
-        }
-    }
-
-    /// One allocation holds the request and a copy of the bytes; the callback frees it.
-    private func queueWrite(_ bytes: UnsafeRawBufferPointer) {
-        let header = MemoryLayout<uv_write_t>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: header + bytes.count, alignment: MemoryLayout<uv_write_t>.alignment)
-        let request = raw.bindMemory(to: uv_write_t.self, capacity: 1)
-        let payload = raw + header
-        payload.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-        var buf = uv_buf_init(payload.assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
-        if uv_write(request, stream, &buf, 1, onWriteDone) != 0 {
-            raw.deallocate()
-            close()
-        }
+        let rc = bytes.withUnsafeReadableBytes { StreamWrite.send($0, on: stream, done: onWriteDone) }
+        if rc != 0 { close() }
     }
 
     func writeCompleted(status: Int32) {
@@ -94,7 +65,7 @@ extension Connection {
 private func onWriteDone(_ request: UnsafeMutablePointer<uv_write_t>?, _ status: Int32) {
     guard let request else { return }
     let data = request.pointee.handle.pointee.data
-    UnsafeMutableRawPointer(request).deallocate()
+    StreamWrite.release(request)
     guard let data else { return }
     Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue().writeCompleted(status: status)
 }

@@ -75,33 +75,8 @@ final class TCPClientConnection {
     @discardableResult
     func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard isConnected, !isClosing, !bytes.isEmpty else { return false }
-        var written = 0
-        if uv_stream_get_write_queue_size(stream) == 0 {
-            // libuv takes a mutable pointer but only reads through it.
-            var buf = uv_buf_init(UnsafeMutablePointer(mutating: bytes.baseAddress!.assumingMemoryBound(to: CChar.self)), UInt32(bytes.count))
-            let rc = uv_try_write(stream, &buf, 1)
-            if rc >= 0 {
-                written = Int(rc)
-            } else if rc != UV_EAGAIN.rawValue {
-                end(UVError(rc, "write"))
-                return false
-            }
-        }
-        if written == bytes.count { return true }
-        return queueWrite(UnsafeRawBufferPointer(rebasing: bytes[written...]))
-    }
-
-    /// One allocation holds the request and a copy of the bytes; the callback frees it.
-    private func queueWrite(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        let header = MemoryLayout<uv_write_t>.stride
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: header + bytes.count, alignment: MemoryLayout<uv_write_t>.alignment)
-        let request = raw.bindMemory(to: uv_write_t.self, capacity: 1)
-        let payload = raw + header
-        payload.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
-        var buf = uv_buf_init(payload.assumingMemoryBound(to: CChar.self), UInt32(bytes.count))
-        let rc = uv_write(request, stream, &buf, 1, onClientWriteDone)
+        let rc = StreamWrite.send(bytes, on: stream, done: onClientWriteDone)
         if rc != 0 {
-            raw.deallocate()
             end(UVError(rc, "write"))
             return false
         }
@@ -156,7 +131,7 @@ private func onClientRead(_ stream: UnsafeMutablePointer<uv_stream_t>?, _ nread:
 private func onClientWriteDone(_ request: UnsafeMutablePointer<uv_write_t>?, _ status: Int32) {
     guard let request else { return }
     let data = request.pointee.handle.pointee.data
-    UnsafeMutableRawPointer(request).deallocate()
+    StreamWrite.release(request)
     connection(of: data)?.writeCompleted(status: status)
 }
 
