@@ -8,7 +8,7 @@ struct MockLLMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mockllm",
         abstract: "A mock LLM API server (OpenAI-compatible) answering from a YAML script.",
-        discussion: "Run without a subcommand to serve. Environment: MOCKLLM_HOST, MOCKLLM_PORT, MOCKLLM_RESPONSES_FILE, MOCKLLM_WORKERS, MOCKLLM_LOG_LEVEL.",
+        discussion: "Run without a subcommand to serve. Environment: MOCKLLM_HOST, MOCKLLM_PORT, MOCKLLM_RESPONSES_FILE, MOCKLLM_WORKERS, MOCKLLM_DRAIN_TIMEOUT, MOCKLLM_LOG_LEVEL.",
         version: Launcher.version,
         subcommands: [Serve.self, Start.self, Validate.self, Bench.self],
         defaultSubcommand: Serve.self)
@@ -52,6 +52,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Event loops, one thread each, sharing the port via SO_REUSEPORT: a number or 'auto' (one per CPU) (env MOCKLLM_WORKERS; default 1).")
     var workers: String?
 
+    @Option(name: .customLong("drain-timeout"), help: "Seconds replies and streams in progress may take to finish after SIGTERM/SIGINT before they are closed; a second signal stops at once (env MOCKLLM_DRAIN_TIMEOUT; default 10; 0: close at once).")
+    var drainTimeout: Double?
+
     @Flag(name: .customLong("no-reload"), help: "Do not reload the script when its file changes.")
     var noReload = false
 
@@ -59,13 +62,16 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         try checkPort(port)
+        if let drainTimeout, !(0...86_400).contains(drainTimeout) {
+            throw ValidationError("--drain-timeout must be between 0 and 86400 seconds")
+        }
         if let workers, case .failure(let error) = Launcher.parseWorkers(workers) { throw ValidationError(error.message) }
     }
 
     func run() throws {
         let logger = try logging.bootstrap()
         let options = Launcher.ServeOptions(host: host, port: port, responses: responses, seed: seed, reload: !noReload,
-                                            workers: workers)
+                                            workers: workers, drainTimeout: drainTimeout)
         throw ExitCode(Launcher.serve(options, environment: ProcessInfo.processInfo.environment, logger: logger))
     }
 }

@@ -122,6 +122,42 @@ struct CLITests {
         #expect(result.stderr == "mockllm: cannot listen on 127.0.0.1:\(port): address already in use\n")
     }
 
+    @Test func sigtermLetsStreamsFinishThenExits0() throws {
+        let (process, port, _) = try startServer(["serve", "--port", "0"])
+        let body = #"{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]}"#
+        let request = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-mockllm-itl-ms: 20\r\n"
+            + "x-mockllm-chunking: word\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        let clients = try (0..<50).map { _ in try RawClient(port: port, timeout: 10) }
+        for client in clients {
+            try client.send(request)
+            _ = try client.readHead()
+        }
+        kill(process.processIdentifier, SIGTERM)
+        for client in clients {
+            var last: [UInt8] = []
+            while let chunk = try client.readChunk() { last = chunk }
+            #expect(String(decoding: last, as: UTF8.self).contains("[DONE]"), "a stream was cut by SIGTERM")
+        }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+
+    @Test func aSecondSignalStopsAtOnce() throws {
+        let (process, port, _) = try startServer(["serve", "--port", "0", "--drain-timeout", "600"])
+        let body = #"{"model":"gpt-4o-mini","stream":true,"messages":[{"role":"user","content":"x"}]}"#
+        let client = try RawClient(port: port, timeout: 10)
+        try client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-mockllm-itl-ms: 60000\r\n"
+            + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        _ = try client.readHead()
+        kill(process.processIdentifier, SIGTERM)
+        Thread.sleep(forTimeInterval: 0.2)
+        #expect(process.isRunning, "the first signal should drain, not stop, while a stream runs")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(client.waitForClose())
+    }
+
     @Test(arguments: [SIGTERM, SIGINT])
     func aSignalStopsTheServerWithExit0(signal: Int32) throws {
         let (process, port, _) = try startServer(["serve", "--port", "0"])

@@ -81,8 +81,23 @@ final class Connection {
         }
     }
 
+    /// The server is draining: finish what is in progress, then close.
+    func drain() {
+        guard !closing else { return }
+        if case .idle = phase {
+            // Between requests: nothing in progress. Close once what is queued is written.
+            if uv_stream_get_write_queue_size(stream) == 0 { return close() }
+            closeWhenFlushed = true
+        }
+        // A reply in progress: `processRequests` ends the connection after it.
+    }
+
     /// Answers every complete request in the buffer until one needs time (a delay or a stream).
     func processRequests(_ out: inout ByteBuffer) {
+        if server.draining, case .idle = phase, !closing {
+            closeWhenFlushed = true  // the reply in progress is done; no further request is read
+            return
+        }
         while case .idle = phase, !closeWhenFlushed, !closing {
             switch parser.next() {
             case .needMoreData:

@@ -73,6 +73,10 @@ public final class LoopServer {
     private var dateSecond = -1
     private var dateValue = ""
     var stats = Stats()
+    /// Draining: not listening; each connection closes once its reply in progress is done.
+    private(set) var draining = false
+    /// Called once, when draining and the last connection has gone.
+    private var onDrained: (() -> Void)?
 
     public init(loop: EventLoop, handler: any HTTPHandler, options: Options = Options()) {
         self.loop = loop
@@ -117,9 +121,28 @@ public final class LoopServer {
         for connection in Array(connections.values) { connection.close() }
     }
 
+    /// Graceful stop: stops accepting, closes idle connections now, and lets every reply or
+    /// stream in progress finish (its connection then closes instead of reading another
+    /// request). `drained` runs once no connection is left; call `shutdown()` to cut it short.
+    public func drain(then drained: @escaping () -> Void) {
+        guard !draining else { return }
+        draining = true
+        onDrained = drained
+        stopListening()
+        for connection in Array(connections.values) { connection.drain() }
+        checkDrained()
+    }
+
+    private func checkDrained() {
+        guard draining, connections.isEmpty, let done = onDrained else { return }
+        onDrained = nil
+        done()
+    }
+
     /// Stops listening, closes every connection and the loop's schedule: after this the loop
     /// has nothing left and `run()` returns.
     public func shutdown() {
+        onDrained = nil
         stopListening()
         closeAllConnections()
         deadlines.close()
@@ -135,6 +158,7 @@ public final class LoopServer {
     /// Called once all of a connection's handles are closed.
     func remove(_ connection: Connection) {
         connections[ObjectIdentifier(connection)] = nil
+        checkDrained()
     }
 
     /// The `date` header value, formatted once per second.

@@ -16,10 +16,13 @@ public enum Launcher {
         public var reload: Bool
         /// `--workers`: a count or "auto" (one per CPU); nil: MOCKLLM_WORKERS, else 1.
         public var workers: String?
+        /// `--drain-timeout` seconds; nil: MOCKLLM_DRAIN_TIMEOUT, else 10.
+        public var drainTimeout: Double?
 
         public init(host: String? = nil, port: Int? = nil, responses: String? = nil, seed: UInt64? = nil,
-                    reload: Bool = true, workers: String? = nil) {
+                    reload: Bool = true, workers: String? = nil, drainTimeout: Double? = nil) {
             self.workers = workers
+            self.drainTimeout = drainTimeout
             self.host = host
             self.port = port
             self.responses = responses
@@ -50,6 +53,14 @@ public enum Launcher {
             printError("mockllm: \(message)")
             return 2
         }
+        var drainTimeout = options.drainTimeout ?? 10
+        if options.drainTimeout == nil, let text = environment["MOCKLLM_DRAIN_TIMEOUT"] {
+            guard let seconds = Double(text), seconds >= 0, seconds <= 86_400 else {
+                printError("mockllm: MOCKLLM_DRAIN_TIMEOUT must be a number of seconds (0-86400), got '\(text)'")
+                return 2
+            }
+            drainTimeout = seconds
+        }
         let files = FileLimit.raiseToHardLimit()
         let script: Script
         var watched: ServerConfiguration.WatchedScript?
@@ -67,7 +78,7 @@ public enum Launcher {
         }
         let configuration = ServerConfiguration(
             host: host, port: port, script: script, seed: options.seed, handleSignals: true, watchedScript: watched,
-            workers: workers)
+            workers: workers, drainMilliseconds: UInt64((drainTimeout * 1000).rounded()))
         let server: MockServer
         do {
             server = try MockServer(configuration: configuration, logger: logger)

@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -12,9 +13,10 @@ import Glibc
 /// joined and every handle closed. With several workers each has its own SO_REUSEPORT listener
 /// and the kernel spreads new connections over them.
 public final class MockServer: @unchecked Sendable {
-    // @unchecked: `workers` is fixed after `init`; each worker is touched only by its own thread
-    // except through its thread-safe `deliver`/`stop`. `threads` is used only by the thread in
-    // `run()`.
+    // @unchecked: `workers` and `finale` are fixed after `init`; each worker is touched only by
+    // its own thread except through its thread-safe `deliver`/`drain`/`stop`; `signals`,
+    // `reloader` and `signalCount` only on the first loop's thread; `threads` only by the thread
+    // in `run()`.
 
     /// The bound port.
     public let port: Int
@@ -24,10 +26,17 @@ public final class MockServer: @unchecked Sendable {
     private var signals: SignalWatcher?
     private var reloader: ScriptReloader?
     private let logger: Logger
+    private let drainMilliseconds: UInt64
+    /// Set once in `init`; closes the first loop's watchers once every worker has stopped.
+    private var finale: LoopWakeup!
+    private let stoppedWorkers = Atomic<Int>(0)
+    /// Signals received so far: the first drains, the second stops at once.
+    private var signalCount = 0
 
     public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "mockllm")) throws(UVError) {
         self.logger = logger
         host = configuration.host
+        drainMilliseconds = configuration.drainMilliseconds
         let count = max(1, configuration.workers)
         let board = StatsBoard(workers: count)
         let first = try Worker(index: 0, configuration: configuration, port: configuration.port,
@@ -53,14 +62,25 @@ public final class MockServer: @unchecked Sendable {
         }
         if configuration.handleSignals {
             signals = try SignalWatcher(loop: loop, signals: [SIGINT, SIGTERM]) { [unowned self] signum in
-                self.shutdown(reason: signum == SIGINT ? "SIGINT" : "SIGTERM")
+                self.signalled(signum == SIGINT ? "SIGINT" : "SIGTERM")
             }
         }
-        first.onStop = { [unowned self] in
+        // The signal watcher and the reloader live on the first loop and stay until every
+        // worker has stopped (a second signal must still reach a server whose first loop has
+        // drained while others have not).
+        finale = try LoopWakeup(loop: loop) { [unowned self] in
             self.signals?.close()
             self.signals = nil
             self.reloader?.close()
             self.reloader = nil
+            self.finale.close()
+        }
+        for worker in workers {
+            worker.onStop = { [unowned self] in
+                if self.stoppedWorkers.add(1, ordering: .acquiringAndReleasing).newValue == self.workers.count {
+                    self.finale.send()
+                }
+            }
         }
     }
 
@@ -97,9 +117,22 @@ public final class MockServer: @unchecked Sendable {
     /// Open handles left on the loops; 0 after `run()` returns.
     public var openHandleCount: Int { workers.reduce(0) { $0 + $1.loop.openHandleCount } }
 
-    private func shutdown(reason: String) {
+    /// Thread-safe: stop accepting, let replies and streams in progress finish for up to the
+    /// configured drain time, then stop. What docker and Kubernetes ask for with SIGTERM.
+    public func drain() {
+        for worker in workers { worker.drain(milliseconds: drainMilliseconds) }
+    }
+
+    private func signalled(_ name: String) {
+        signalCount += 1
         let open = workers[0].server.connectionCount
-        logger.info("stopping (\(reason)): closing \(open) connection(s)\(workers.count > 1 ? " on the first worker and all on the others" : "")")
-        stop()
+        let onLoops = workers.count > 1 ? " on the first loop" : ""
+        if signalCount == 1 && drainMilliseconds > 0 {
+            logger.info("stopping (\(name)): finishing \(open) connection(s)\(onLoops) for up to \(drainMilliseconds) ms; send it again to stop at once")
+            drain()
+        } else {
+            logger.info("stopping (\(name)): closing \(open) connection(s)\(onLoops) now")
+            stop()
+        }
     }
 }

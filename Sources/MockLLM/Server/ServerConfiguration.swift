@@ -10,6 +10,9 @@ public struct ServerConfiguration: Sendable {
     public var limits: RequestParser.Limits
     /// Stop cleanly on SIGINT and SIGTERM (the CLI); tests stop with `MockServer.stop()`.
     public var handleSignals: Bool
+    /// On SIGTERM/SIGINT, how long replies and streams in progress may take to finish before
+    /// they are closed (0: close at once).
+    public var drainMilliseconds: UInt64
     /// Event loops, each on its own thread with its own SO_REUSEPORT listener (at least 1).
     public var workers: Int
     /// The file `script` was loaded from, to reload when it changes (nil: never reload).
@@ -29,8 +32,9 @@ public struct ServerConfiguration: Sendable {
     public init(
         host: String = "127.0.0.1", port: Int = 8000, script: Script = Script(), seed: UInt64? = nil,
         limits: RequestParser.Limits = RequestParser.Limits(), handleSignals: Bool = false,
-        watchedScript: WatchedScript? = nil, workers: Int = 1
+        watchedScript: WatchedScript? = nil, workers: Int = 1, drainMilliseconds: UInt64 = 10_000
     ) {
+        self.drainMilliseconds = drainMilliseconds
         self.workers = workers
         self.watchedScript = watchedScript
         self.host = host

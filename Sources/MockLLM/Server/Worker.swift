@@ -25,7 +25,11 @@ final class Worker: @unchecked Sendable {
     private struct Inbox {
         var script: Script?
         var stop = false
+        /// Graceful stop: finish replies in progress for at most this many milliseconds.
+        var drain: UInt64?
     }
+    private var drainTimer: LoopTimer?
+    private var stopped = false
 
     init(index: Int, configuration: ServerConfiguration, port: Int, reusePort: Bool, board: StatsBoard) throws(UVError) {
         self.index = index
@@ -65,16 +69,33 @@ final class Worker: @unchecked Sendable {
         mailbox.send()
     }
 
+    /// Thread-safe: stop accepting and let replies and streams in progress finish, then stop;
+    /// whatever is still running after `milliseconds` is closed.
+    func drain(milliseconds: UInt64) {
+        inbox.withLock { $0.drain = milliseconds }
+        mailbox.send()
+    }
+
     private func readInbox() {
-        let (script, stop) = inbox.withLock { inbox in
-            defer { inbox.script = nil }
-            return (inbox.script, inbox.stop)
+        let (script, stop, drain) = inbox.withLock { inbox in
+            defer { inbox.script = nil; inbox.drain = nil }
+            return (inbox.script, inbox.stop, inbox.drain)
         }
         if let script { application.script = script }
-        if stop { shutdown() }
+        if stop { return shutdown() }
+        if let drain, !server.draining, !stopped {
+            let timer = LoopTimer(loop: loop) { [unowned self] in self.shutdown() }
+            timer.start(after: drain)
+            drainTimer = timer
+            server.drain { [unowned self] in self.shutdown() }
+        }
     }
 
     private func shutdown() {
+        guard !stopped else { return }
+        stopped = true
+        drainTimer?.close()
+        drainTimer = nil
         board.publish(server.statistics, from: index)
         server.shutdown()
         publisher?.close()

@@ -12,10 +12,10 @@ final class TestServer: Sendable {
     ///   - logger: where the server logs (reload failures are logged at error level).
     init(script: Script = Script(), seed: UInt64? = 42, limits: RequestParser.Limits = RequestParser.Limits(),
          watchedScript: ServerConfiguration.WatchedScript? = nil, logger: Logger = TestServer.quietLogger,
-         workers: Int = 1) throws {
+         workers: Int = 1, drainMilliseconds: UInt64 = 10_000) throws {
         server = try MockServer(configuration: ServerConfiguration(
             host: "127.0.0.1", port: 0, script: script, seed: seed, limits: limits, watchedScript: watchedScript,
-            workers: workers), logger: logger)
+            workers: workers, drainMilliseconds: drainMilliseconds), logger: logger)
         let server = self.server
         let finished = self.finished
         let thread = Thread {
@@ -37,6 +37,13 @@ final class TestServer: Sendable {
     @discardableResult
     func stop() -> Int {
         server.stop()
+        finished.wait()
+        return server.openHandleCount
+    }
+
+    /// Drains (what SIGTERM does) and waits for every loop to end; returns the open handle count.
+    func drainAndWait() -> Int {
+        server.drain()
         finished.wait()
         return server.openHandleCount
     }
