@@ -55,6 +55,12 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("drain-timeout"), help: "Seconds replies and streams in progress may take to finish after SIGTERM/SIGINT before they are closed; a second signal stops at once (env MOCKLLM_DRAIN_TIMEOUT; default 10; 0: close at once).")
     var drainTimeout: Double?
 
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a keep-alive connection may wait for its next request before it is closed (default 75).")
+    var idleTimeout: Double?
+
+    @Option(name: .customLong("request-timeout"), help: "Seconds a request may take to arrive whole after its first byte, else 408 and close (default 30).")
+    var requestTimeout: Double?
+
     @Flag(name: .customLong("no-reload"), help: "Do not reload the script when its file changes.")
     var noReload = false
 
@@ -62,16 +68,20 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         try checkPort(port)
-        if let drainTimeout, !(0...86_400).contains(drainTimeout) {
-            throw ValidationError("--drain-timeout must be between 0 and 86400 seconds")
+        for (name, value) in [("--drain-timeout", drainTimeout), ("--idle-timeout", idleTimeout), ("--request-timeout", requestTimeout)] {
+            if let value, !(0...86_400).contains(value) { throw ValidationError("\(name) must be between 0 and 86400 seconds") }
         }
+        if let idleTimeout, idleTimeout < 0.01 { throw ValidationError("--idle-timeout must be at least 0.01 seconds") }
+        if let requestTimeout, requestTimeout < 0.01 { throw ValidationError("--request-timeout must be at least 0.01 seconds") }
         if let workers, case .failure(let error) = Launcher.parseWorkers(workers) { throw ValidationError(error.message) }
     }
 
     func run() throws {
         let logger = try logging.bootstrap()
-        let options = Launcher.ServeOptions(host: host, port: port, responses: responses, seed: seed, reload: !noReload,
+        var options = Launcher.ServeOptions(host: host, port: port, responses: responses, seed: seed, reload: !noReload,
                                             workers: workers, drainTimeout: drainTimeout)
+        options.idleTimeout = idleTimeout
+        options.requestTimeout = requestTimeout
         throw ExitCode(Launcher.serve(options, environment: ProcessInfo.processInfo.environment, logger: logger))
     }
 }

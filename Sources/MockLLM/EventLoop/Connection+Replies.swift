@@ -131,6 +131,7 @@ extension Connection {
     private func finish(_ run: StreamRun, out: inout ByteBuffer) {
         if run.framing == .chunked { ResponseWriter.appendLastChunk(into: &out) }
         phase = .idle
+        lastActivity = server.loop.nowMilliseconds
         server.stats.streamsCompleted += 1
         if !run.keepAlive { closeWhenFlushed = true }
     }
@@ -164,6 +165,7 @@ extension Connection {
             break
         case .delayed(let reply):
             phase = .idle
+            lastActivity = server.loop.nowMilliseconds
             server.stats.recordLateness(EventLoop.hrtime &- queueDeadline)
             appendResponse(status: reply.status, headers: reply.headers, body: reply.body,
                            version: reply.version, keepAlive: reply.keepAlive, headOnly: reply.headOnly, into: &out)

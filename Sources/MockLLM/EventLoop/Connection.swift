@@ -33,6 +33,10 @@ final class Connection {
     var closing = false
     var readPaused = false
     var openHandles = 1
+    /// Loop time (ms) of the last read or the end of the last reply: the idle clock.
+    var lastActivity: UInt64 = 0
+    /// Loop time (ms) the request being received began to arrive (0: none partly received).
+    var requestStarted: UInt64 = 0
 
     var stream: UnsafeMutablePointer<uv_stream_t> { mockllm_tcp_as_stream(tcp) }
 
@@ -42,6 +46,7 @@ final class Connection {
         tcp = .allocate(capacity: 1)
         uv_tcp_init(server.loop.raw, tcp)
         tcp.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        lastActivity = server.loop.nowMilliseconds
     }
 
     /// Accepts the pending connection of `listener` and starts reading.
@@ -58,6 +63,7 @@ final class Connection {
 
     func didRead(_ bytes: UnsafeRawBufferPointer) {
         if closeWhenFlushed || lingering || closing { return }  // nothing after a final reply is processed
+        lastActivity = server.loop.nowMilliseconds
         parser.lend(bytes)  // `bytes` is the loop's shared read buffer: keep what is left before returning
         defer { parser.keepUnconsumed() }
         guard case .idle = phase else {
@@ -101,6 +107,11 @@ final class Connection {
         while case .idle = phase, !closeWhenFlushed, !closing {
             switch parser.next() {
             case .needMoreData:
+                if parser.bufferedByteCount == 0 {
+                    requestStarted = 0
+                } else if requestStarted == 0 {
+                    requestStarted = server.loop.nowMilliseconds
+                }
                 resumeReading()
                 return
             case .continueExpected:
@@ -111,9 +122,28 @@ final class Connection {
                                version: .http11, keepAlive: false, headOnly: false, into: &out)
                 closeWhenFlushed = true
             case .request(let request):
+                requestStarted = 0
                 server.stats.requests += 1
                 begin(server.handler.reply(to: request), for: request, out: &out)
             }
+        }
+    }
+
+    /// Called about once a second by the server's sweep.
+    func checkTimeouts(now: UInt64) {
+        guard case .idle = phase, !closing, !lingering, !closeWhenFlushed else { return }
+        let options = server.options
+        if requestStarted != 0 {
+            guard now &- requestStarted >= options.requestTimeoutMilliseconds else { return }
+            let reply = server.handler.reply(to: HTTPParseError(408, "the request did not arrive within \(options.requestTimeoutMilliseconds) ms"))
+            var out = server.takeOutput()
+            appendResponse(status: reply.status, headers: reply.headers, body: reply.bodyBytes,
+                           version: .http11, keepAlive: false, headOnly: false, into: &out)
+            closeWhenFlushed = true
+            send(&out)
+        } else if now &- lastActivity >= options.idleTimeoutMilliseconds,
+                  uv_stream_get_write_queue_size(stream) == 0 {
+            close()
         }
     }
 

@@ -21,6 +21,11 @@ public final class LoopServer {
         /// How long a closing connection keeps reading (and discarding) so that the client
         /// receives the final response instead of a reset (nginx's lingering close).
         public var lingerMilliseconds: UInt64 = 2000
+        /// A keep-alive connection with no request for this long is closed (nginx: 75 s).
+        public var idleTimeoutMilliseconds: UInt64 = 75_000
+        /// A request must arrive whole (head and body) within this long of its first byte,
+        /// else 408 and close: what stops a slowloris client holding a connection for ever.
+        public var requestTimeoutMilliseconds: UInt64 = 30_000
 
         public init() {}
     }
@@ -70,6 +75,9 @@ public final class LoopServer {
     private var spareOutput = ByteBuffer()
     /// Scratch space for one stream event before it is framed.
     var eventScratch = ByteBuffer()
+    /// Checks idle and request timeouts once a second: a store per read instead of a timer
+    /// per connection, and one pass over the connections each second.
+    private var sweeper: LoopTimer?
     private var dateSecond = -1
     private var dateValue = ""
     var stats = Stats()
@@ -88,6 +96,20 @@ public final class LoopServer {
         mockllm_ignore_sigpipe()
         spareOutput.reserveCapacity(64 * 1024)
         eventScratch.reserveCapacity(4 * 1024)
+        let timer = LoopTimer(loop: loop) { [unowned self] in self.sweepTimeouts() }
+        timer.unref()
+        let period = max(10, min(1000, min(options.idleTimeoutMilliseconds, options.requestTimeoutMilliseconds) / 4))
+        timer.start(after: period, repeat: period)
+        sweeper = timer
+    }
+
+    /// Closes connections idle past the idle timeout; answers 408 to requests that have not
+    /// arrived whole within the request timeout.
+    private func sweepTimeouts() {
+        let now = loop.nowMilliseconds
+        for connection in connections.values {
+            connection.checkTimeouts(now: now)
+        }
     }
 
     deinit {
@@ -143,6 +165,8 @@ public final class LoopServer {
     /// has nothing left and `run()` returns.
     public func shutdown() {
         onDrained = nil
+        sweeper?.close()
+        sweeper = nil
         stopListening()
         closeAllConnections()
         deadlines.close()

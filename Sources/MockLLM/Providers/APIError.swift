@@ -50,6 +50,7 @@ public struct APIError: Error, Sendable, Equatable {
         }
         let what = switch parseError.status {
         case 413: "Request too large"
+        case 408: "Request timeout"
         case 431: "Request header fields too large"
         case 505: "HTTP version not supported"
         default: "Malformed HTTP request"

@@ -18,6 +18,9 @@ public enum Launcher {
         public var workers: String?
         /// `--drain-timeout` seconds; nil: MOCKLLM_DRAIN_TIMEOUT, else 10.
         public var drainTimeout: Double?
+        /// `--idle-timeout` / `--request-timeout` seconds; nil: the defaults (75 and 30).
+        public var idleTimeout: Double?
+        public var requestTimeout: Double?
 
         public init(host: String? = nil, port: Int? = nil, responses: String? = nil, seed: UInt64? = nil,
                     reload: Bool = true, workers: String? = nil, drainTimeout: Double? = nil) {
@@ -76,9 +79,11 @@ public enum Launcher {
             for diagnostic in error.diagnostics { printError("  \(diagnostic)") }
             return 2
         }
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             host: host, port: port, script: script, seed: options.seed, handleSignals: true, watchedScript: watched,
             workers: workers, drainMilliseconds: UInt64((drainTimeout * 1000).rounded()))
+        if let idle = options.idleTimeout { configuration.idleTimeoutMilliseconds = UInt64((idle * 1000).rounded()) }
+        if let request = options.requestTimeout { configuration.requestTimeoutMilliseconds = UInt64((request * 1000).rounded()) }
         let server: MockServer
         do {
             server = try MockServer(configuration: configuration, logger: logger)

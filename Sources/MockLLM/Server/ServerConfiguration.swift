@@ -13,6 +13,10 @@ public struct ServerConfiguration: Sendable {
     /// On SIGTERM/SIGINT, how long replies and streams in progress may take to finish before
     /// they are closed (0: close at once).
     public var drainMilliseconds: UInt64
+    /// Keep-alive connections with no request for this long are closed.
+    public var idleTimeoutMilliseconds: UInt64 = 75_000
+    /// A request must arrive whole within this long of its first byte (else 408).
+    public var requestTimeoutMilliseconds: UInt64 = 30_000
     /// Event loops, each on its own thread with its own SO_REUSEPORT listener (at least 1).
     public var workers: Int
     /// The file `script` was loaded from, to reload when it changes (nil: never reload).

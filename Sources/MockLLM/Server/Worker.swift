@@ -39,6 +39,8 @@ final class Worker: @unchecked Sendable {
         var options = LoopServer.Options()
         options.limits = configuration.limits
         options.limits.knownTargets += application.router.literalPaths
+        options.idleTimeoutMilliseconds = configuration.idleTimeoutMilliseconds
+        options.requestTimeoutMilliseconds = configuration.requestTimeoutMilliseconds
         server = LoopServer(loop: loop, handler: application, options: options)
         self.port = try server.listen(host: configuration.host, port: port, reusePort: reusePort)
         mailbox = try LoopWakeup(loop: loop) { [unowned self] in self.readInbox() }

@@ -12,10 +12,13 @@ final class TestServer: Sendable {
     ///   - logger: where the server logs (reload failures are logged at error level).
     init(script: Script = Script(), seed: UInt64? = 42, limits: RequestParser.Limits = RequestParser.Limits(),
          watchedScript: ServerConfiguration.WatchedScript? = nil, logger: Logger = TestServer.quietLogger,
-         workers: Int = 1, drainMilliseconds: UInt64 = 10_000) throws {
-        server = try MockServer(configuration: ServerConfiguration(
+         workers: Int = 1, drainMilliseconds: UInt64 = 10_000,
+         tune: (inout ServerConfiguration) -> Void = { _ in }) throws {
+        var configuration = ServerConfiguration(
             host: "127.0.0.1", port: 0, script: script, seed: seed, limits: limits, watchedScript: watchedScript,
-            workers: workers, drainMilliseconds: drainMilliseconds), logger: logger)
+            workers: workers, drainMilliseconds: drainMilliseconds)
+        tune(&configuration)
+        server = try MockServer(configuration: configuration, logger: logger)
         let server = self.server
         let finished = self.finished
         let thread = Thread {

@@ -1,0 +1,53 @@
+import Foundation
+import MockLLM
+import Testing
+
+/// Idle keep-alive and request (slowloris) timeouts. Short timeouts make the tests quick; the
+/// assertions are about what happens, never how fast.
+@Suite("Timeouts over real sockets")
+struct TimeoutsEndToEndTests {
+    func server(idle: UInt64 = 75_000, request: UInt64 = 30_000) throws -> TestServer {
+        try TestServer(script: Script(responses: ["go": "a b c d e f g h"])) {
+            $0.idleTimeoutMilliseconds = idle
+            $0.requestTimeoutMilliseconds = request
+        }
+    }
+
+    @Test func anIdleKeepAliveConnectionIsClosed() throws {
+        let server = try server(idle: 200)
+        defer { #expect(server.stop() == 0) }
+        let client = try server.client()
+        try client.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        #expect(try client.readResponse().status == 200)
+        #expect(client.waitForClose(), "the idle connection was not closed")
+    }
+
+    @Test func aRequestThatNeverCompletesGets408InTheProvidersShape() throws {
+        let server = try server(request: 300)
+        defer { #expect(server.stop() == 0) }
+        let client = try server.client()
+        // A slowloris: a head that keeps coming, one line at a time, and never ends.
+        try client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n")
+        for i in 0..<4 {
+            Thread.sleep(forTimeInterval: 0.1)
+            try? client.send("x-slow-\(i): 1\r\n")
+        }
+        let response = try client.readResponse()
+        #expect(response.status == 408)
+        let error = try #require(response.json()["error"] as? [String: Any])
+        #expect((error["message"] as? String)?.hasPrefix("Request timeout") == true)
+        #expect(client.waitForClose())
+    }
+
+    @Test func aStreamLongerThanTheIdleTimeoutIsNotCut() throws {
+        let server = try server(idle: 100)
+        defer { #expect(server.stop() == 0) }
+        let client = try server.client(timeout: 10)
+        let body = #"{"model":"m","stream":true,"messages":[{"role":"user","content":"go"}]}"#
+        try client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-mockllm-itl-ms: 60\r\n"
+            + "x-mockllm-chunking: word\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        let response = try client.readResponse()
+        #expect(String(decoding: response.chunks.last ?? [], as: UTF8.self).contains("[DONE]"))
+        #expect(response.chunks.count == 8 + 3)
+    }
+}
