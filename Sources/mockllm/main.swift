@@ -8,7 +8,7 @@ struct MockLLMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mockllm",
         abstract: "A mock LLM API server (OpenAI-compatible) answering from a YAML script.",
-        discussion: "Run without a subcommand to serve. Environment: MOCKLLM_HOST, MOCKLLM_PORT, MOCKLLM_RESPONSES_FILE, MOCKLLM_WORKERS, MOCKLLM_DRAIN_TIMEOUT, MOCKLLM_LOG_LEVEL.",
+        discussion: "Run without a subcommand to serve. Environment: MOCKLLM_HOST, MOCKLLM_PORT, MOCKLLM_RESPONSES_FILE, MOCKLLM_WORKERS, MOCKLLM_DRAIN_TIMEOUT, MOCKLLM_API_KEY, MOCKLLM_LOG_LEVEL.",
         version: Launcher.version,
         subcommands: [Serve.self, Start.self, Validate.self, Bench.self],
         defaultSubcommand: Serve.self)
@@ -61,6 +61,9 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("request-timeout"), help: "Seconds a request may take to arrive whole after its first byte, else 408 and close (default 30).")
     var requestTimeout: Double?
 
+    @Option(name: .customLong("api-key"), help: "Require this key on provider endpoints, as 'Authorization: Bearer KEY' or 'x-api-key: KEY' (env MOCKLLM_API_KEY; default: none).")
+    var apiKey: String?
+
     @Flag(name: .customLong("no-reload"), help: "Do not reload the script when its file changes.")
     var noReload = false
 
@@ -82,6 +85,7 @@ struct Serve: ParsableCommand {
                                             workers: workers, drainTimeout: drainTimeout)
         options.idleTimeout = idleTimeout
         options.requestTimeout = requestTimeout
+        options.apiKey = apiKey
         throw ExitCode(Launcher.serve(options, environment: ProcessInfo.processInfo.environment, logger: logger))
     }
 }

@@ -18,7 +18,7 @@ import signal
 import subprocess
 import threading
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterator, Optional, Sequence
 
 import anthropic
 import httpx
@@ -55,11 +55,11 @@ def mockllm_binary() -> Path:
 class MockServer:
     """One running `mockllm serve` subprocess; its stderr is drained into `output`."""
 
-    def __init__(self, binary: Path, responses: Path, name: str) -> None:
+    def __init__(self, binary: Path, responses: Path, name: str, extra_args: Sequence[str] = ()) -> None:
         self.name = name
         self.responses = responses
         self.process = subprocess.Popen(
-            [str(binary), "serve", "--port", "0", "--responses", str(responses)],
+            [str(binary), "serve", "--port", "0", "--responses", str(responses), *extra_args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -137,13 +137,16 @@ class ServerPool:
         self.workdir = workdir
         self.servers: list[MockServer] = []
 
-    def start(self, yaml_text: Optional[str] = None, *, path: Optional[Path] = None, name: str = "script") -> MockServer:
+    def start(
+        self, yaml_text: Optional[str] = None, *, path: Optional[Path] = None, name: str = "script",
+        extra_args: Sequence[str] = (),
+    ) -> MockServer:
         if (yaml_text is None) == (path is None):
             raise ValueError("give either yaml_text or path")
         if path is None:
             path = self.workdir / f"{name}-{len(self.servers)}.yml"
             path.write_text(yaml_text, encoding="utf-8")
-        server = MockServer(self.binary, path, name)
+        server = MockServer(self.binary, path, name, extra_args)
         self.servers.append(server)
         return server
 

@@ -9,6 +9,8 @@ public final class Application: HTTPHandler {
     public var script: Script
     private var random: SeededRandom
     let router: Router
+    /// Set with `--api-key`: provider endpoints refuse requests without it (401).
+    var apiKey: APIKeyCheck?
     /// Counters of every loop, merged (set by the worker that owns this application).
     var statistics: (() -> (merged: LoopServer.Stats, perWorker: [LoopServer.Stats]))?
 
@@ -43,7 +45,11 @@ public final class Application: HTTPHandler {
             switch route.target {
             case .builtin(let builtin):
                 return builtin.reply(request, self)
-            case .endpoint(let endpoint, _):
+            case .endpoint(let endpoint, let provider):
+                if let apiKey, !apiKey.allows(request) {
+                    let given = request.headers.contains("authorization") || request.headers.contains("x-api-key")
+                    return provider.errorReply(APIKeyCheck.refusal(for: provider.metadata.name, given: given), requestID: requestID)
+                }
                 var context = ProviderContext(
                     script: script, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)
                 let reply = endpoint.handler(request, &context)

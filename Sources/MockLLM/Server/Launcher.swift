@@ -21,6 +21,8 @@ public enum Launcher {
         /// `--idle-timeout` / `--request-timeout` seconds; nil: the defaults (75 and 30).
         public var idleTimeout: Double?
         public var requestTimeout: Double?
+        /// `--api-key`; nil: MOCKLLM_API_KEY, else none.
+        public var apiKey: String?
 
         public init(host: String? = nil, port: Int? = nil, responses: String? = nil, seed: UInt64? = nil,
                     reload: Bool = true, workers: String? = nil, drainTimeout: Double? = nil) {
@@ -83,6 +85,7 @@ public enum Launcher {
             host: host, port: port, script: script, seed: options.seed, handleSignals: true, watchedScript: watched,
             workers: workers, drainMilliseconds: UInt64((drainTimeout * 1000).rounded()))
         if let idle = options.idleTimeout { configuration.idleTimeoutMilliseconds = UInt64((idle * 1000).rounded()) }
+        if let key = options.apiKey ?? environment["MOCKLLM_API_KEY"], !key.isEmpty { configuration.apiKey = key }
         if let request = options.requestTimeout { configuration.requestTimeoutMilliseconds = UInt64((request * 1000).rounded()) }
         let server: MockServer
         do {
@@ -93,7 +96,7 @@ public enum Launcher {
             return 1
         }
         let reloading = watched == nil ? "" : ", reloading on change"
-        let loops = workers == 1 ? "" : ", \(workers) workers"
+        let loops = (workers == 1 ? "" : ", \(workers) workers") + (configuration.apiKey == nil ? "" : ", API key required")
         logger.info("mockllm \(version) listening on \(server.baseURL) with \(script.origin) (\(script.summary)\(reloading)\(loops))")
         logger.debug("file descriptor limit \(files.soft) (hard \(files.hard))")
         server.run()

@@ -36,6 +36,7 @@ final class Worker: @unchecked Sendable {
         self.board = board
         loop = try EventLoop()
         application = Application(script: configuration.script, seed: configuration.seed.map { $0 &+ UInt64(index) })
+        application.apiKey = configuration.apiKey.map(APIKeyCheck.init)
         var options = LoopServer.Options()
         options.limits = configuration.limits
         options.limits.knownTargets += application.router.literalPaths

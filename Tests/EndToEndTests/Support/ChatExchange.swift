@@ -83,7 +83,10 @@ struct Chat: Sendable {
     func request(_ mode: Mode) -> String {
         let body = body(mode)
         var head = "POST \(mode.wire.path)\(query) HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
-        if mode.wire == .anthropic { head += "anthropic-version: 2023-06-01\r\nx-api-key: test\r\n" }
+        if mode.wire == .anthropic {
+            head += "anthropic-version: 2023-06-01\r\n"
+            if !headers.contains(where: { $0.0.lowercased() == "x-api-key" }) { head += "x-api-key: test\r\n" }
+        }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         return head + "Content-Length: \(body.utf8.count)\r\n\r\n" + body
     }
