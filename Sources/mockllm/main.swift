@@ -61,6 +61,9 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("request-timeout"), help: "Seconds a request may take to arrive whole after its first byte, else 408 and close (default 30).")
     var requestTimeout: Double?
 
+    @Option(name: .customLong("max-connections"), help: "Connections served at once; beyond them a request gets a quick 503 and the connection closes (default: the open-file limit less 64).")
+    var maxConnections: Int?
+
     @Option(name: .customLong("api-key"), help: "Require this key on provider endpoints, as 'Authorization: Bearer KEY' or 'x-api-key: KEY' (env MOCKLLM_API_KEY; default: none).")
     var apiKey: String?
 
@@ -74,6 +77,7 @@ struct Serve: ParsableCommand {
         for (name, value) in [("--drain-timeout", drainTimeout), ("--idle-timeout", idleTimeout), ("--request-timeout", requestTimeout)] {
             if let value, !(0...86_400).contains(value) { throw ValidationError("\(name) must be between 0 and 86400 seconds") }
         }
+        if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
         if let idleTimeout, idleTimeout < 0.01 { throw ValidationError("--idle-timeout must be at least 0.01 seconds") }
         if let requestTimeout, requestTimeout < 0.01 { throw ValidationError("--request-timeout must be at least 0.01 seconds") }
         if let workers, case .failure(let error) = Launcher.parseWorkers(workers) { throw ValidationError(error.message) }
@@ -86,6 +90,7 @@ struct Serve: ParsableCommand {
         options.idleTimeout = idleTimeout
         options.requestTimeout = requestTimeout
         options.apiKey = apiKey
+        options.maxConnections = maxConnections
         throw ExitCode(Launcher.serve(options, environment: ProcessInfo.processInfo.environment, logger: logger))
     }
 }

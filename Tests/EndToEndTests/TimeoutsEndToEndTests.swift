@@ -51,3 +51,43 @@ struct TimeoutsEndToEndTests {
         #expect(response.chunks.count == 8 + 3)
     }
 }
+
+@Suite("Connection limit over real sockets")
+struct ConnectionLimitEndToEndTests {
+    @Test(arguments: [Wire.openai, Wire.anthropic])
+    func aConnectionBeyondTheLimitGetsA503InItsProvidersShapeAndCloses(wire: Wire) throws {
+        let server = try TestServer(script: Script(responses: ["hello": "hi"])) { $0.maxConnections = 3 }
+        defer { #expect(server.stop() == 0) }
+        let held = try (0..<3).map { _ in try server.client() }
+        for client in held {
+            try client.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try client.readResponse().status == 200)
+        }
+        do {
+            let extra = try server.client()
+            try extra.send(Chat("hello").request(Mode(wire: wire, stream: false)))
+            let refused = try extra.readResponse()
+            #expect(refused.status == 503)
+            let json = try refused.json()
+            if wire == .anthropic {
+                #expect(json["type"] as? String == "error")
+                #expect((json["error"] as? [String: Any])?["type"] as? String == "overloaded_error")
+            } else {
+                #expect((json["error"] as? [String: Any])?["message"] as? String != nil)
+            }
+            #expect(extra.waitForClose())
+        }  // the refused client closes its end here, so the server lets it go
+        // Once a slot is free, a new connection is served again.
+        withExtendedLifetime(held) {}
+        held[0].shutdownWrite()
+        #expect(held[0].waitForClose())
+        var served = false
+        for _ in 0..<50 where !served {
+            let again = try server.client()
+            try again.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            served = try again.readResponse().status == 200
+            if !served { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        #expect(served)
+    }
+}

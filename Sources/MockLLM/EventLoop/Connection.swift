@@ -33,6 +33,8 @@ final class Connection {
     var closing = false
     var readPaused = false
     var openHandles = 1
+    /// Accepted beyond the loop's connection limit: its first request gets a 503 and it closes.
+    var overLimit = false
     /// Loop time (ms) of the last read or the end of the last reply: the idle clock.
     var lastActivity: UInt64 = 0
     /// Loop time (ms) the request being received began to arrive (0: none partly received).
@@ -120,6 +122,13 @@ final class Connection {
                 let reply = server.handler.reply(to: error)
                 appendResponse(status: reply.status, headers: reply.headers, body: reply.bodyBytes,
                                version: .http11, keepAlive: false, headOnly: false, into: &out)
+                closeWhenFlushed = true
+            case .request(let request) where overLimit:
+                requestStarted = 0
+                let reply = server.handler.reply(to: HTTPParseError(
+                    503, "the server has \(server.options.maxConnections) connections open, its limit", target: request.target))
+                appendResponse(status: reply.status, headers: reply.headers, body: reply.bodyBytes,
+                               version: request.version, keepAlive: false, headOnly: request.method == "HEAD", into: &out)
                 closeWhenFlushed = true
             case .request(let request):
                 requestStarted = 0

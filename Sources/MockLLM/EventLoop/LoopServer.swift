@@ -26,6 +26,9 @@ public final class LoopServer {
         /// A request must arrive whole (head and body) within this long of its first byte,
         /// else 408 and close: what stops a slowloris client holding a connection for ever.
         public var requestTimeoutMilliseconds: UInt64 = 30_000
+        /// Connections this loop serves at once; those beyond get one quick 503 (in the shape of
+        /// the provider their request addressed) and are closed.
+        public var maxConnections = Int.max
 
         public init() {}
     }
@@ -174,6 +177,7 @@ public final class LoopServer {
 
     func accept(from listenerStream: UnsafeMutablePointer<uv_stream_t>) {
         let connection = Connection(server: self)
+        connection.overLimit = connections.count >= options.maxConnections
         connections[ObjectIdentifier(connection)] = connection
         stats.acceptedConnections += 1
         connection.start(acceptingFrom: listenerStream)

@@ -45,12 +45,14 @@ public struct APIError: Error, Sendable, Equatable {
     public init(_ parseError: HTTPParseError) {
         let kind: Kind = switch parseError.status {
         case 413: .requestTooLarge
+        case 503: .overloaded
         case 500...: .server
         default: .invalidRequest
         }
         let what = switch parseError.status {
         case 413: "Request too large"
         case 408: "Request timeout"
+        case 503: "Server busy"
         case 431: "Request header fields too large"
         case 505: "HTTP version not supported"
         default: "Malformed HTTP request"

@@ -42,6 +42,9 @@ final class Worker: @unchecked Sendable {
         options.limits.knownTargets += application.router.literalPaths
         options.idleTimeoutMilliseconds = configuration.idleTimeoutMilliseconds
         options.requestTimeoutMilliseconds = configuration.requestTimeoutMilliseconds
+        let workers = max(1, configuration.workers)
+        options.maxConnections = configuration.maxConnections == .max
+            ? .max : max(1, (configuration.maxConnections + workers - 1) / workers)
         server = LoopServer(loop: loop, handler: application, options: options)
         self.port = try server.listen(host: configuration.host, port: port, reusePort: reusePort)
         mailbox = try LoopWakeup(loop: loop) { [unowned self] in self.readInbox() }

@@ -29,7 +29,8 @@ func connectLoopback(port: Int, configure: (Int32) -> Void = { _ in }) throws ->
 
 /// A blocking TCP client for end-to-end tests: sends exact bytes, reads exact bytes.
 final class RawClient {
-    private let fd: Int32
+    /// -1 once closed: a second close could close a descriptor another test has been given since.
+    private var fd: Int32
     private var buffer: [UInt8] = []
     private(set) var closedByPeer = false
 
@@ -45,7 +46,7 @@ final class RawClient {
         }
     }
 
-    deinit { Glibc.close(fd) }
+    deinit { if fd >= 0 { Glibc.close(fd) } }
 
     func send(_ text: String) throws { try send(Array(text.utf8)) }
 
@@ -66,6 +67,7 @@ final class RawClient {
         var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
         Glibc.close(fd)
+        fd = -1
     }
 
     /// Reads more bytes into the buffer; false on EOF, throws on timeout.
