@@ -61,6 +61,9 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("request-timeout"), help: "Seconds a request may take to arrive whole after its first byte, else 408 and close (default 30).")
     var requestTimeout: Double?
 
+    @Option(name: .customLong("max-stream-duration"), help: "Seconds a stream may last; a longer one is cut by closing its connection (default 3600).")
+    var maxStreamDuration: Double?
+
     @Option(name: .customLong("max-connections"), help: "Connections served at once; beyond them a request gets a quick 503 and the connection closes (default: the open-file limit less 64).")
     var maxConnections: Int?
 
@@ -74,7 +77,8 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         try checkPort(port)
-        for (name, value) in [("--drain-timeout", drainTimeout), ("--idle-timeout", idleTimeout), ("--request-timeout", requestTimeout)] {
+        for (name, value) in [("--drain-timeout", drainTimeout), ("--idle-timeout", idleTimeout), ("--request-timeout", requestTimeout),
+                              ("--max-stream-duration", maxStreamDuration)] {
             if let value, !(0...86_400).contains(value) { throw ValidationError("\(name) must be between 0 and 86400 seconds") }
         }
         if let maxConnections, maxConnections < 1 { throw ValidationError("--max-connections must be at least 1") }
@@ -91,6 +95,7 @@ struct Serve: ParsableCommand {
         options.requestTimeout = requestTimeout
         options.apiKey = apiKey
         options.maxConnections = maxConnections
+        options.maxStreamDuration = maxStreamDuration
         throw ExitCode(Launcher.serve(options, environment: ProcessInfo.processInfo.environment, logger: logger))
     }
 }

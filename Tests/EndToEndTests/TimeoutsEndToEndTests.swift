@@ -39,6 +39,22 @@ struct TimeoutsEndToEndTests {
         #expect(client.waitForClose())
     }
 
+    @Test func aStreamLongerThanTheStreamLimitIsCut() throws {
+        let server = try TestServer(script: Script(responses: ["go": "a b c d e f g h"])) { $0.maxStreamMilliseconds = 250 }
+        defer { #expect(server.stop() == 0) }
+        let client = try server.client(timeout: 10)
+        let body = #"{"model":"m","stream":true,"messages":[{"role":"user","content":"go"}]}"#
+        try client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-mockllm-itl-ms: 100\r\n"
+            + "x-mockllm-chunking: word\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        _ = try client.readHead()
+        var events: [String] = []
+        while let chunk = try? client.readChunk() { events.append(String(decoding: chunk, as: UTF8.self)) }
+        #expect(!events.isEmpty, "the stream was cut before it began")
+        #expect(events.count < 8 + 3, "the stream ran past its limit")
+        #expect(!events.contains { $0.contains("[DONE]") })
+        #expect(client.closedByPeer || client.waitForClose())
+    }
+
     @Test func aStreamLongerThanTheIdleTimeoutIsNotCut() throws {
         let server = try server(idle: 100)
         defer { #expect(server.stop() == 0) }

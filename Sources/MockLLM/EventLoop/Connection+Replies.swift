@@ -24,6 +24,8 @@ final class StreamRun {
     var source: any EventSource
     let framing: BodyFraming
     let keepAlive: Bool
+    /// Past this monotonic time the stream is cut (`Options.maxStreamMilliseconds`).
+    let cutOff: UInt64
     /// Deadline of the last event written, in monotonic nanoseconds; the stream's start at first.
     var lastDeadline: UInt64
     /// Deadline of the next event once its delay has been asked for.
@@ -31,7 +33,8 @@ final class StreamRun {
     /// Generation paused because the client is not reading fast enough.
     var paused = false
 
-    init(source: any EventSource, framing: BodyFraming, keepAlive: Bool, start: UInt64) {
+    init(source: any EventSource, framing: BodyFraming, keepAlive: Bool, start: UInt64, cutOff: UInt64) {
+        self.cutOff = cutOff
         self.source = source
         self.framing = framing
         self.keepAlive = keepAlive
@@ -64,7 +67,10 @@ extension Connection {
                 if !streamKeepAlive { closeWhenFlushed = true }
                 return
             }
-            let run = StreamRun(source: source, framing: framing, keepAlive: streamKeepAlive, start: EventLoop.hrtime)
+            let start = EventLoop.hrtime
+            let limit = server.options.maxStreamMilliseconds
+            let cutOff = limit > UInt64.max / 2_000_000 ? UInt64.max : start &+ limit &* 1_000_000
+            let run = StreamRun(source: source, framing: framing, keepAlive: streamKeepAlive, start: start, cutOff: cutOff)
             phase = .streaming(run)
             server.stats.streamsStarted += 1
             pump(run, out: &out)
@@ -99,6 +105,14 @@ extension Connection {
                 }
                 deadline = run.lastDeadline &+ delay
                 run.nextDeadline = deadline
+            }
+            if deadline > run.cutOff {
+                // Longer than any stream may last: end it as a server would, by closing. What is
+                // built so far is written first; the client sees a stream without its end.
+                write(out)
+                out.removeAll()
+                close()
+                return
             }
             if deadline > now {
                 schedule(at: deadline)

@@ -29,6 +29,8 @@ public final class LoopServer {
         /// Connections this loop serves at once; those beyond get one quick 503 (in the shape of
         /// the provider their request addressed) and are closed.
         public var maxConnections = Int.max
+        /// A stream whose schedule runs longer than this is cut (the connection closes).
+        public var maxStreamMilliseconds: UInt64 = 3_600_000
 
         public init() {}
     }

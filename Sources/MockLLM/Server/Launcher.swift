@@ -21,6 +21,8 @@ public enum Launcher {
         /// `--idle-timeout` / `--request-timeout` seconds; nil: the defaults (75 and 30).
         public var idleTimeout: Double?
         public var requestTimeout: Double?
+        /// `--max-stream-duration` seconds; nil: 3600.
+        public var maxStreamDuration: Double?
         /// `--max-connections`; nil: the open-file limit less 64 descriptors kept for the rest.
         public var maxConnections: Int?
         /// `--api-key`; nil: MOCKLLM_API_KEY, else none.
@@ -88,6 +90,7 @@ public enum Launcher {
             workers: workers, drainMilliseconds: UInt64((drainTimeout * 1000).rounded()))
         if let idle = options.idleTimeout { configuration.idleTimeoutMilliseconds = UInt64((idle * 1000).rounded()) }
         configuration.maxConnections = options.maxConnections ?? (files.soft == Int.max ? Int.max : max(64, files.soft - 64))
+        if let seconds = options.maxStreamDuration { configuration.maxStreamMilliseconds = UInt64((seconds * 1000).rounded()) }
         if let key = options.apiKey ?? environment["MOCKLLM_API_KEY"], !key.isEmpty { configuration.apiKey = key }
         if let request = options.requestTimeout { configuration.requestTimeoutMilliseconds = UInt64((request * 1000).rounded()) }
         let server: MockServer

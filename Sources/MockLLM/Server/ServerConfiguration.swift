@@ -17,6 +17,8 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeoutMilliseconds: UInt64 = 75_000
     /// A request must arrive whole within this long of its first byte (else 408).
     public var requestTimeoutMilliseconds: UInt64 = 30_000
+    /// A stream whose schedule runs longer than this is cut by closing its connection.
+    public var maxStreamMilliseconds: UInt64 = 3_600_000
     /// Connections served at once, over all workers; beyond it a request gets a quick 503.
     public var maxConnections = Int.max
     /// Provider endpoints require this key (Bearer or x-api-key); nil: no key needed.

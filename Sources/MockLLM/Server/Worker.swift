@@ -42,6 +42,7 @@ final class Worker: @unchecked Sendable {
         options.limits.knownTargets += application.router.literalPaths
         options.idleTimeoutMilliseconds = configuration.idleTimeoutMilliseconds
         options.requestTimeoutMilliseconds = configuration.requestTimeoutMilliseconds
+        options.maxStreamMilliseconds = configuration.maxStreamMilliseconds
         let workers = max(1, configuration.workers)
         options.maxConnections = configuration.maxConnections == .max
             ? .max : max(1, (configuration.maxConnections + workers - 1) / workers)
