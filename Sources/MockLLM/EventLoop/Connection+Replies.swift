@@ -170,8 +170,8 @@ extension Connection {
         server.deadlines.schedule(self, at: deadline)
     }
 
-    /// The loop's deadline queue says this connection is due.
-    func deadlineReached() {
+    /// The loop's deadline queue says this connection is due (it was due at `deadline`).
+    func deadlineReached(_ deadline: UInt64) {
         if closing || lingering { return }
         var out = server.takeOutput()
         switch phase {
@@ -180,7 +180,7 @@ extension Connection {
         case .delayed(let reply):
             phase = .idle
             lastActivity = server.loop.nowMilliseconds
-            server.stats.recordLateness(EventLoop.hrtime &- queueDeadline)
+            server.stats.recordLateness(EventLoop.hrtime &- deadline)
             appendResponse(status: reply.status, headers: reply.headers, body: reply.body,
                            version: reply.version, keepAlive: reply.keepAlive, headOnly: reply.headOnly, into: &out)
             if !reply.keepAlive { closeWhenFlushed = true }

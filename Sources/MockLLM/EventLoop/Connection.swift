@@ -20,9 +20,8 @@ final class Connection {
     let tcp: UnsafeMutablePointer<uv_tcp_t>
     /// Created only for a lingering close; stream events and delays use the loop's deadline queue.
     var lingerTimer: UnsafeMutablePointer<uv_timer_t>?
-    /// Place in the loop's `DeadlineQueue` (-1: not scheduled) and the deadline it is due at.
+    /// Place in the loop's `DeadlineQueue` (-1: not scheduled); the queue keeps the deadline.
     var queueIndex = -1
-    var queueDeadline: UInt64 = 0
     var parser: RequestParser
     var phase = Phase.idle
     /// Once what is queued is written, shut down the write side and close.

@@ -33,7 +33,6 @@ final class DeadlineQueue {
 
     /// Schedules (or reschedules) `connection` for `deadline`, monotonic nanoseconds.
     func schedule(_ connection: Connection, at deadline: UInt64) {
-        connection.queueDeadline = deadline
         let i = connection.queueIndex
         if i >= 0 {
             let old = heap[i].deadline
@@ -78,7 +77,7 @@ final class DeadlineQueue {
             }
             cancel(first.connection)
             served += 1
-            first.connection.deadlineReached()
+            first.connection.deadlineReached(first.deadline)
         }
         // Re-arming (or disarming) also clears the timer's expiry, so it need not be read.
         arm(heap.first?.deadline ?? 0)
