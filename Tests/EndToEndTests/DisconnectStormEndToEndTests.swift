@@ -59,4 +59,52 @@ struct DisconnectStormEndToEndTests {
             #expect(try client.readResponse().status == 200)
         }
     }
+    /// Clients that read a little at a time: the server pauses each stream at its high-water
+    /// mark and resumes it as the client reads, so every byte arrives, in order, and nothing
+    /// is left open afterwards.
+    @Test func slowReadersGetEveryEventInOrder() throws {
+        let words = (1...3000).map { "w\($0)" }
+        let script = Script(responses: ["long": words.joined(separator: " ")])
+        try withServer(script: script) { server in
+            var clients: [RawClient] = []
+            for _ in 0..<60 {
+                let client = try server.client(timeout: 20, receiveBuffer: 4096)
+                try client.send(stream("long", headers: "x-mockllm-chunking: word\r\n"))
+                _ = try client.readHead()
+                clients.append(client)
+            }
+            // Round robin, one event per client per round: each stream is read far slower than
+            // the server can write it, so each pauses and resumes many times.
+            var received = Array(repeating: [String](), count: clients.count)
+            var done = Array(repeating: false, count: clients.count)
+            while done.contains(false) {
+                for (i, client) in clients.enumerated() where !done[i] {
+                    guard let chunk = try client.readChunk() else {
+                        done[i] = true
+                        continue
+                    }
+                    received[i].append(String(decoding: chunk, as: UTF8.self))
+                }
+            }
+            for (i, events) in received.enumerated() {
+                let deltas = events.compactMap { event -> String? in
+                    guard let start = event.range(of: #""content":""#)?.upperBound,
+                          let end = event[start...].firstIndex(of: "\"") else { return nil }
+                    return String(event[start..<end]).trimmingCharacters(in: .whitespaces)
+                }
+                #expect(deltas.filter { !$0.isEmpty } == words, "stream \(i) lost or reordered events")
+                #expect(events.last?.contains("[DONE]") == true, "stream \(i) has no terminator")
+            }
+            clients.removeAll()
+            var open = -1
+            let deadline = Date().addingTimeInterval(20)
+            repeat {
+                Thread.sleep(forTimeInterval: 0.05)
+                open = (try stats(server)["connections"] as? [String: Any])?["open"] as? Int ?? -1
+            } while open != 1 && Date() < deadline
+            #expect(open == 1, "connections still open besides the stats request: \(open - 1)")
+            let paused = (try stats(server)["streams"] as? [String: Any])?["backpressure_pauses"] as? Int ?? 0
+            #expect(paused >= clients.count, "the streams never paused for their slow readers")
+        }
+    }
 }

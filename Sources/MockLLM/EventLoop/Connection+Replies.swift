@@ -127,6 +127,7 @@ extension Connection {
             }
             if uv_stream_get_write_queue_size(stream) > server.options.writeHighWaterMark {
                 run.paused = true  // resumed by the write callback once the client has read
+                server.stats.streamsPaused += 1
                 return
             }
             if run.framing == .chunked {

@@ -43,6 +43,8 @@ public final class LoopServer {
         public var streamsStarted = 0
         public var streamsCompleted = 0
         public var streamsAborted = 0
+        /// Times a stream paused because its client read slower than it was written.
+        public var streamsPaused = 0
         /// Timed writes: stream events and delayed replies.
         public var events = 0
         /// How late each timed write was: the time it was written minus the time it was due.
@@ -64,6 +66,7 @@ public final class LoopServer {
             streamsStarted += other.streamsStarted
             streamsCompleted += other.streamsCompleted
             streamsAborted += other.streamsAborted
+            streamsPaused += other.streamsPaused
             events += other.events
             lateness.merge(other.lateness)
         }

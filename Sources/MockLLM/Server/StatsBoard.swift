@@ -54,6 +54,7 @@ enum StatsReport {
         field("completed", stats.streamsCompleted)
         field("aborted", stats.streamsAborted)
         field("open", max(0, stats.streamsStarted - stats.streamsCompleted - stats.streamsAborted))
+        field("backpressure_pauses", stats.streamsPaused)
         out.append(UInt8(ascii: "}"))
         field("events", stats.events)
         let h = stats.lateness

@@ -147,6 +147,25 @@ final class RawClient {
         return chunk
     }
 
+    /// How a chunked body ended: with its last chunk, with the server closing between two
+    /// chunks (a clean cut: every chunk received is whole), or closing inside a chunk.
+    enum BodyEnd: Equatable { case lastChunk, closedBetweenChunks, closedInsideChunk }
+
+    /// The rest of a chunked body whose head `readHead()` returned, however it ends; throws
+    /// only on a read timeout or a framing error.
+    func readChunksUntilEnd() throws -> (chunks: [[UInt8]], end: BodyEnd) {
+        var chunks: [[UInt8]] = []
+        while true {
+            if buffer.isEmpty, try !fill() { return (chunks, .closedBetweenChunks) }
+            do {
+                guard let chunk = try readChunk() else { return (chunks, .lastChunk) }
+                chunks.append(chunk)
+            } catch is TestFailure where closedByPeer {
+                return (chunks, .closedInsideChunk)
+            }
+        }
+    }
+
     /// Reads exactly one response. `head: true` for a response to HEAD (no body).
     func readResponse(head: Bool = false) throws -> TestResponse {
         var response = try readHead()
