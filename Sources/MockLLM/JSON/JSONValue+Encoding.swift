@@ -1,12 +1,14 @@
-/// Compact JSON text of a `JSONValue`: members in their stored order, no whitespace, strings
-/// escaped as `append(jsonString:)` escapes them.
+/// JSON text of a `JSONValue`: members in their stored order, strings escaped as
+/// `append(jsonString:)` escapes them; compact, or spaced as Python's `json.dumps` writes it.
 extension ByteBuffer {
     /// Appends `value` as compact JSON text.
     ///
     /// Whole numbers below 2^53 in magnitude are written as integers (`3`, not `3.0`); other
     /// finite numbers in Swift's shortest round-trip form (`0.1`, `1e-07`, `1.5e+300`, all
     /// valid JSON); JSON has no infinity or NaN, so those are written as `null`.
-    public mutating func append(json value: JSONValue) {
+    /// - Parameter spaced: a space after each `:` and `,` (`{"a": 1, "b": [2, 3]}`), as Python's
+    ///   `json.dumps` and the real APIs' tool arguments have it.
+    public mutating func append(json value: JSONValue, spaced: Bool = false) {
         switch value {
         case .null: append(ascii: "null")
         case .bool(let b): if b { append(ascii: "true") } else { append(ascii: "false") }
@@ -15,20 +17,25 @@ extension ByteBuffer {
         case .array(let items):
             append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
-                if i > 0 { append(UInt8(ascii: ",")) }
-                append(json: item)
+                if i > 0 { appendSeparator(",", spaced) }
+                append(json: item, spaced: spaced)
             }
             append(UInt8(ascii: "]"))
         case .object(let object):
             append(UInt8(ascii: "{"))
             for (i, member) in object.members.enumerated() {
-                if i > 0 { append(UInt8(ascii: ",")) }
+                if i > 0 { appendSeparator(",", spaced) }
                 append(jsonString: member.key)
-                append(UInt8(ascii: ":"))
-                append(json: member.value)
+                appendSeparator(":", spaced)
+                append(json: member.value, spaced: spaced)
             }
             append(UInt8(ascii: "}"))
         }
+    }
+
+    private mutating func appendSeparator(_ separator: Unicode.Scalar, _ spaced: Bool) {
+        append(UInt8(ascii: separator))
+        if spaced { append(UInt8(ascii: " ")) }
     }
 
     private mutating func append(jsonNumber d: Double) {
@@ -46,6 +53,13 @@ extension JSONValue {
     public var jsonText: String {
         var out = ByteBuffer()
         out.append(json: self)
+        return out.description
+    }
+
+    /// This value as JSON text with a space after each `:` and `,`.
+    public var spacedJSONText: String {
+        var out = ByteBuffer()
+        out.append(json: self, spaced: true)
         return out.description
     }
 }

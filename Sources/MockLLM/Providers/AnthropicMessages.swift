@@ -12,7 +12,7 @@ public enum AnthropicMessages: Provider {
             Endpoint(method: "GET", path: "/v1/models", handlerName: "list_models", handler: listModels),
             Endpoint(method: "GET", path: "/v1/models/{model}", handlerName: "retrieve_model", handler: retrieveModel),
         ],
-        capabilities: Capabilities(streaming: true, functionCalling: false, vision: true))
+        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true))
 
     public static func claims(_ request: HTTPRequest) -> Bool {
         request.headers.contains("anthropic-version")
@@ -51,7 +51,8 @@ public enum AnthropicMessages: Provider {
         if let system = request.system { conversation.insert(ChatMessage(role: "system", text: system), at: 0) }
         let input = MatchInput(
             prompt: prompt, model: request.model, messages: conversation, hasTools: request.hasTools,
-            headers: http.headers, endpoint: http.path, provider: metadata.name)
+            headers: http.headers, endpoint: http.path, provider: metadata.name, tools: request.toolOffer,
+            responseFormat: request.responseFormat)
         let plan: ChatPlan
         switch self.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stopSequences, context: &context) {
         case .ready(let planned): plan = planned
@@ -61,17 +62,19 @@ public enum AnthropicMessages: Provider {
         case .endTurn: ("end_turn", nil)
         case .maxTokens: ("max_tokens", nil)
         case .stopSequence(let s): ("stop_sequence", s)
+        case .toolUse: ("tool_use", nil)
         }
+        let blocks = AnthropicBlock.blocks(of: plan, random: &context.random)
         let usage = AnthropicUsage(inputTokens: plan.promptTokens, outputTokens: plan.tokens)
         let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: AnthropicErrors.requestIDHeader, requestID: requestID)
         if request.stream {
             let stream = AnthropicStream(
-                id: id, model: request.model, text: plan.text, chunking: plan.pacing.chunking, stopReason: stopReason,
+                id: id, model: request.model, blocks: blocks, chunking: plan.pacing.chunking, stopReason: stopReason,
                 stopSequence: stopSequence, usage: usage, schedule: plan.schedule)
             return Reply(status: 200, headers: headers, body: .stream(stream))
         }
         var out = ByteBuffer(capacity: 320 + request.model.utf8.count + plan.text.utf8.count * 2)
-        writeMessage(id: id, model: request.model, text: plan.text, stopReason: stopReason,
+        writeMessage(id: id, model: request.model, content: blocks, stopReason: stopReason,
                      stopSequence: stopSequence, usage: usage, into: &out)
         return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.pacing.isImmediate ? 0 : plan.replyDelay))
     }
@@ -97,23 +100,22 @@ public enum AnthropicMessages: Provider {
     }
 
     /// `{"id":..,"type":"message","role":"assistant","model":..,"content":[{"type":"text","text":..}],`
-    /// `"stop_reason":..,"stop_sequence":..,"usage":{..}}`; with `text` nil, the empty message of
+    /// `"stop_reason":..,"stop_sequence":..,"usage":{..}}`; with no content, the empty message of
     /// `message_start`.
     static func writeMessage(
-        id: ByteBuffer, model: String, text: String?, stopReason: String?, stopSequence: String?,
+        id: ByteBuffer, model: String, content: [AnthropicBlock], stopReason: String?, stopSequence: String?,
         usage: AnthropicUsage, into out: inout ByteBuffer
     ) {
         out.append(ascii: "{\"id\":\"")
         out.append(id)
         out.append(ascii: "\",\"type\":\"message\",\"role\":\"assistant\",\"model\":")
         out.append(jsonString: model)
-        if let text {
-            out.append(ascii: ",\"content\":[{\"type\":\"text\",\"text\":")
-            out.append(jsonString: text)
-            out.append(ascii: "}]")
-        } else {
-            out.append(ascii: ",\"content\":[]")
+        out.append(ascii: ",\"content\":[")
+        for (i, block) in content.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            block.write(into: &out)
         }
+        out.append(UInt8(ascii: "]"))
         out.append(ascii: ",\"stop_reason\":")
         out.append(jsonStringOrNull: stopReason)
         out.append(ascii: ",\"stop_sequence\":")

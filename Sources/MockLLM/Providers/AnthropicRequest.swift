@@ -1,6 +1,6 @@
 /// A decoded `POST /v1/messages` body: what the mock uses, strictly type-checked, with
-/// Anthropic's own validation messages. Parameters it does not use (tools, thinking, top_k,
-/// ...) are accepted and ignored.
+/// Anthropic's own validation messages. Parameters it does not use (thinking, top_k, ...) are
+/// accepted and ignored.
 struct AnthropicRequest {
     var model: String
     var maxTokens: Int
@@ -9,6 +9,10 @@ struct AnthropicRequest {
     var stream: Bool
     var stopSequences: [String]
     var hasTools: Bool
+    /// The custom tools offered and `tool_choice`.
+    var toolOffer: ToolOffer?
+    /// `output_config.format`.
+    var responseFormat: ResponseFormat?
 
     /// - Parameter requireMaxTokens: false for `count_tokens`, which takes no `max_tokens`.
     init(_ body: RequestFields, requireMaxTokens: Bool = true) throws(FieldProblem) {
@@ -56,6 +60,10 @@ struct AnthropicRequest {
         }
         _ = try body.object("metadata")
         hasTools = try body.array("tools")?.isEmpty == false
+        let tools = try Self.tools(body)
+        let choice = try Self.toolChoice(body, tools: tools)
+        toolOffer = tools.map { ToolOffer(tools: $0, choice: choice) }
+        responseFormat = try Self.outputFormat(body)
     }
 
     private static func message(_ raw: JSONNode, index: Int) throws(FieldProblem) -> ChatMessage {
@@ -77,7 +85,9 @@ struct AnthropicRequest {
         if content.isArray && content.count == 0 {
             throw .invalidValue(path: fields.childPath("content"), message: "\(path): List should have at least 1 item after validation, not 0", code: "")
         }
-        return ChatMessage(role: role, text: try text(of: content, path: "content", in: fields))
+        var message = ChatMessage(role: role, text: try text(of: content, path: "content", in: fields))
+        (message.toolCalls, message.toolResults) = try toolParts(of: content, in: fields)
+        return message
     }
 
     /// A string, or content blocks whose text blocks are joined with newlines (images,

@@ -1,10 +1,17 @@
 /// The Messages event stream, produced one event at a time, each as
-/// `event: <type>\ndata: <json>\n\n`: `message_start`, `content_block_start`, `ping`,
-/// one `content_block_delta` (`text_delta`) per chunk, `content_block_stop`, `message_delta`
-/// (stop reason and output tokens), `message_stop`. No `[DONE]`: that is OpenAI's.
+/// `event: <type>\ndata: <json>\n\n`: `message_start`, then per content block
+/// `content_block_start`, its deltas (`text_delta` per text chunk; for a `tool_use` block an
+/// empty `input_json_delta` then one per chunk of its input), `content_block_stop`, with a
+/// `ping` after the first block's start; then `message_delta` (stop reason and output tokens)
+/// and `message_stop`. No `[DONE]`: that is OpenAI's.
 struct AnthropicStream: EventSource {
-    private enum Step {
-        case messageStart, blockStart, ping, delta, blockStop, messageDelta, messageStop, ended
+    private enum Phase {
+        case messageStart, blockStart(Int), ping, firstDelta(Int), delta(Int), blockStop(Int), messageDelta, messageStop, ended
+    }
+
+    private enum Event {
+        case messageStart, blockStart(Int), ping, textDelta(Int, Substring), inputDelta(Int, Substring), blockStop(Int)
+        case messageDelta, messageStop
     }
 
     private let id: ByteBuffer
@@ -12,16 +19,19 @@ struct AnthropicStream: EventSource {
     private let usage: AnthropicUsage
     private let stopReason: String
     private let stopSequence: String?
-    private var chunks: TextChunks
-    private var pendingChunk: Substring?
-    private var step = Step.messageStart
+    private let blocks: [AnthropicBlock]
+    private let chunking: Chunking
+    private var chunks = TextChunks("")
+    private var phase = Phase.messageStart
+    private var pending: Event?
     private var schedule: StreamSchedule
 
-    init(id: ByteBuffer, model: String, text: String, chunking: Chunking, stopReason: String, stopSequence: String?,
+    init(id: ByteBuffer, model: String, blocks: [AnthropicBlock], chunking: Chunking, stopReason: String, stopSequence: String?,
          usage: AnthropicUsage, schedule: StreamSchedule) {
         self.id = id
         self.model = model
-        chunks = TextChunks(text, chunking: chunking)
+        self.blocks = blocks.isEmpty ? [.text("")] : blocks
+        self.chunking = chunking
         self.stopReason = stopReason
         self.stopSequence = stopSequence
         self.usage = usage
@@ -29,45 +39,88 @@ struct AnthropicStream: EventSource {
     }
 
     mutating func nextDelay() -> UInt64? {
-        switch step {
-        case .delta:
+        switch phase {
+        case .messageStart:
+            pending = .messageStart
+            phase = .blockStart(0)
+            return 0
+        case .blockStart(let i):
+            pending = .blockStart(i)
+            switch blocks[i] {
+            case .text(let text): chunks = TextChunks(text, chunking: chunking)
+            case .toolUse(_, _, let input): chunks = TextChunks(input, chunking: chunking)
+            }
+            phase = i == 0 ? .ping : .firstDelta(i)
+            if case .toolUse(_, let name, _) = blocks[i] { return schedule.delay(before: Substring(name)) }
+            return 0
+        case .ping:
+            pending = .ping
+            phase = .firstDelta(0)
+            return 0
+        case .firstDelta(let i):
+            phase = .delta(i)
+            // A tool_use block's input starts with an empty piece, as the API's does.
+            if case .toolUse = blocks[i] {
+                pending = .inputDelta(i, "")
+                return 0
+            }
+            return nextDelay()
+        case .delta(let i):
             if let chunk = chunks.next() {
-                pendingChunk = chunk
+                if case .toolUse = blocks[i] { pending = .inputDelta(i, chunk) } else { pending = .textDelta(i, chunk) }
                 return schedule.delay(before: chunk)
             }
-            step = .blockStop
+            phase = .blockStop(i)
+            return nextDelay()
+        case .blockStop(let i):
+            pending = .blockStop(i)
+            phase = i + 1 < blocks.count ? .blockStart(i + 1) : .messageDelta
+            return 0
+        case .messageDelta:
+            pending = .messageDelta
+            phase = .messageStop
+            return 0
+        case .messageStop:
+            pending = .messageStop
+            phase = .ended
             return 0
         case .ended:
             return nil
-        default:
-            return 0
         }
     }
 
     mutating func writeNext(into out: inout ByteBuffer) {
-        switch step {
+        guard let event = pending else { return }
+        pending = nil
+        switch event {
         case .messageStart:
             out.append(ascii: "event: message_start\ndata: {\"type\":\"message_start\",\"message\":")
             AnthropicMessages.writeMessage(
-                id: id, model: model, text: nil, stopReason: nil, stopSequence: nil,
+                id: id, model: model, content: [], stopReason: nil, stopSequence: nil,
                 usage: AnthropicUsage(inputTokens: usage.inputTokens, outputTokens: 1), into: &out)
             out.append(ascii: "}\n\n")
-            step = .blockStart
-        case .blockStart:
-            out.append(ascii: "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n")
-            step = .ping
+        case .blockStart(let i):
+            out.append(ascii: "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":")
+            out.append(decimal: i)
+            out.append(ascii: ",\"content_block\":")
+            blocks[i].writeStart(into: &out)
+            out.append(ascii: "}\n\n")
         case .ping:
             out.append(ascii: "event: ping\ndata: {\"type\": \"ping\"}\n\n")
-            step = .delta
-        case .delta:
-            guard let chunk = pendingChunk else { return }
-            pendingChunk = nil
-            out.append(ascii: "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":")
+        case .textDelta(let i, let chunk):
+            writeDeltaHead(i, into: &out)
+            out.append(ascii: "{\"type\":\"text_delta\",\"text\":")
             out.append(jsonString: chunk)
             out.append(ascii: "}}\n\n")
-        case .blockStop:
-            out.append(ascii: "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n")
-            step = .messageDelta
+        case .inputDelta(let i, let chunk):
+            writeDeltaHead(i, into: &out)
+            out.append(ascii: "{\"type\":\"input_json_delta\",\"partial_json\":")
+            out.append(jsonString: chunk)
+            out.append(ascii: "}}\n\n")
+        case .blockStop(let i):
+            out.append(ascii: "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":")
+            out.append(decimal: i)
+            out.append(ascii: "}\n\n")
         case .messageDelta:
             out.append(ascii: "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":")
             out.append(jsonString: stopReason)
@@ -76,13 +129,15 @@ struct AnthropicStream: EventSource {
             out.append(ascii: "},\"usage\":{\"output_tokens\":")
             out.append(decimal: usage.outputTokens)
             out.append(ascii: "}}\n\n")
-            step = .messageStop
         case .messageStop:
             out.append(ascii: "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n")
-            step = .ended
-        case .ended:
-            break
         }
+    }
+
+    private func writeDeltaHead(_ i: Int, into out: inout ByteBuffer) {
+        out.append(ascii: "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":")
+        out.append(decimal: i)
+        out.append(ascii: ",\"delta\":")
     }
 }
 

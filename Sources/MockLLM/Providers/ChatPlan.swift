@@ -5,9 +5,13 @@ struct ChatPlan {
         case endTurn
         case maxTokens
         case stopSequence(String)
+        /// The reply ends with tool calls.
+        case toolUse
     }
 
     var text: String
+    /// The reply in order when it calls tools (text and calls); empty for a text-only reply.
+    var blocks: [ReplyBlock]
     var tokens: Int
     var finish: Finish
     var pacing: Pacing
@@ -18,9 +22,20 @@ struct ChatPlan {
     var rule: String
     var miss: String?
 
+    /// The tool calls, in order.
+    var toolCalls: [ToolCall] {
+        blocks.compactMap { if case .toolCall(let call) = $0 { call } else { nil } }
+    }
+
     /// How long a non-stream reply waits: as long as its stream would have taken.
     var replyDelay: UInt64 {
-        pacing.replyDelay(text: text, promptTokens: promptTokens, random: random)
+        let spoken = blocks.isEmpty ? text : blocks.map { block in
+            switch block {
+            case .text(let t): t
+            case .toolCall(let call): call.name + call.arguments
+            }
+        }.joined()
+        return pacing.replyDelay(text: spoken, promptTokens: promptTokens, random: random)
     }
 
     /// A stream schedule for this reply.
@@ -60,7 +75,7 @@ struct ChatPlan {
         var pacing = script.pacing(model: input.model, rule: answer.pacing)
         if let overrides { pacing = overrides.applied(to: pacing) }
         var plan = ChatPlan(
-            text: reply.text, tokens: reply.tokenCount, finish: .endTurn, pacing: pacing,
+            text: reply.text, blocks: reply.blocks, tokens: reply.tokenCount, finish: reply.blocks.isEmpty ? .endTurn : .toolUse, pacing: pacing,
             random: pacing.random(from: &context.random), promptTokens: input.messages.promptTokens,
             rule: answer.source, miss: miss)
         plan.cut(maxTokens: maxTokens, stopSequences: stopSequences)
@@ -88,6 +103,7 @@ struct ChatPlan {
     }
 
     /// Cuts at the first stop sequence, or after `maxTokens` tokens, whichever comes first.
+    /// Tool calls come after the text: a cut drops them.
     mutating func cut(maxTokens: Int?, stopSequences: [String]) {
         var earliest: (range: Range<String.Index>, sequence: String)?
         for sequence in stopSequences where !sequence.isEmpty {
@@ -97,11 +113,13 @@ struct ChatPlan {
         }
         if let earliest {
             text = String(text[..<earliest.range.lowerBound])
+            blocks = []
             tokens = TokenEstimator.count(text)
             finish = .stopSequence(earliest.sequence)
         }
-        if let maxTokens, tokens > maxTokens, let prefix = TokenEstimator.prefix(text, maxTokens: maxTokens) {
-            text = String(prefix)
+        if let maxTokens, tokens > maxTokens {
+            blocks = []
+            if let prefix = TokenEstimator.prefix(text, maxTokens: maxTokens) { text = String(prefix) }
             tokens = maxTokens
             finish = .maxTokens
         }

@@ -10,7 +10,7 @@ public enum OpenAIChat: Provider {
             Endpoint(method: "GET", path: "/v1/models", handlerName: "list_models", handler: listModels),
             Endpoint(method: "GET", path: "/v1/models/{model}", handlerName: "retrieve_model", handler: retrieveModel),
         ],
-        capabilities: Capabilities(streaming: true, functionCalling: false, vision: true))
+        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true))
 
     public static func errorReply(_ error: APIError, requestID: String) -> Reply {
         OpenAIErrors.reply(error, requestID: requestID)
@@ -43,13 +43,24 @@ public enum OpenAIChat: Provider {
         let uuid = context.random.nextUUID()  // drawn first: a seed fixes the id whatever the pacing draws
         let input = MatchInput(
             prompt: prompt, model: request.model, messages: request.messages, hasTools: request.hasTools,
-            headers: http.headers, endpoint: http.path, provider: metadata.name)
+            headers: http.headers, endpoint: http.path, provider: metadata.name, tools: request.toolOffer,
+            responseFormat: request.responseFormat)
         let plan: ChatPlan
         switch self.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stop, context: &context) {
         case .ready(let planned): plan = planned
         case .refused(let reply): return reply
         }
-        let finishReason = plan.finish == .maxTokens ? "length" : "stop"
+        var calls = plan.toolCalls
+        if request.legacyFunctions { calls = Array(calls.prefix(1)) }
+        for i in calls.indices where calls[i].id == nil {
+            calls[i].id = context.random.alphanumericString(prefix: "call_", count: 24)
+        }
+        let finishReason = switch plan.finish {
+        case .maxTokens: "length"
+        // A call forced by name ends with "stop", as the real API ends it.
+        case .toolUse: request.legacyFunctions ? "function_call" : (request.toolOffer?.choice.isNamed == true ? "stop" : "tool_calls")
+        default: "stop"
+        }
         let usage = OpenAIUsage(promptTokens: plan.promptTokens, completionTokens: plan.tokens)
         let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: OpenAIErrors.requestIDHeader, requestID: requestID)
         if request.stream {
@@ -57,7 +68,8 @@ public enum OpenAIChat: Provider {
             id.append(ascii: "mock-")
             uuid.append(to: &id)
             let stream = OpenAIChatStream(
-                id: id, created: context.now, model: request.model, text: plan.text, chunking: plan.pacing.chunking,
+                id: id, created: context.now, model: request.model, text: plan.text, calls: calls,
+                legacyFunctions: request.legacyFunctions, chunking: plan.pacing.chunking,
                 finishReason: finishReason, usage: usage, includeUsage: request.includeUsage, schedule: plan.schedule)
             return Reply(status: 200, headers: headers, body: .stream(stream))
         }
@@ -69,7 +81,13 @@ public enum OpenAIChat: Provider {
         out.append(ascii: ",\"model\":")
         out.append(jsonString: request.model)
         out.append(ascii: ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":")
-        out.append(jsonString: plan.text)
+        if calls.isEmpty {
+            out.append(jsonString: plan.text)
+        } else {
+            out.append(jsonStringOrNull: plan.text.isEmpty ? nil : plan.text)
+            OpenAIToolCalls.write(calls, legacy: request.legacyFunctions, into: &out)
+            out.append(ascii: ",\"refusal\":null")
+        }
         out.append(ascii: "},\"finish_reason\":")
         out.append(jsonString: finishReason)
         out.append(ascii: "}],\"usage\":")

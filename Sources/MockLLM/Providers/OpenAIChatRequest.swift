@@ -1,5 +1,5 @@
 /// A decoded `POST /v1/chat/completions` body: what the mock uses, strictly type-checked.
-/// Parameters it does not use (tools, logprobs, ...) are accepted and ignored.
+/// Parameters it does not use (logprobs, seed, ...) are accepted and ignored.
 struct OpenAIChatRequest {
     static let roles = ["system", "developer", "user", "assistant", "tool", "function"]
 
@@ -13,6 +13,11 @@ struct OpenAIChatRequest {
     var stop: [String]
     /// The request offers `tools` (or the legacy `functions`).
     var hasTools: Bool
+    /// The function tools offered and `tool_choice` (or `functions` and `function_call`).
+    var toolOffer: ToolOffer?
+    /// The request used `functions` rather than `tools`: calls are answered as `function_call`.
+    var legacyFunctions: Bool
+    var responseFormat: ResponseFormat?
 
     init(_ body: RequestFields) throws(FieldProblem) {
         // One walk over the members; the checks that relate fields come after it.
@@ -24,6 +29,9 @@ struct OpenAIChatRequest {
         var legacyMaxTokens: Int?
         var stop: [String] = []
         var hasTools = false
+        var tools: [ToolOffer.Tool]?, functions: [ToolOffer.Tool]?
+        var toolChoice: ToolOffer.Choice?, functionCall: ToolOffer.Choice?
+        var responseFormat: ResponseFormat?
         try body.node.forEachMember { (key, value) throws(FieldProblem) in
             switch key {
             case "model": model = try body.string(value, "model")
@@ -33,8 +41,20 @@ struct OpenAIChatRequest {
             case "max_completion_tokens": maxCompletionTokens = try Self.positive(body, value, "max_completion_tokens")
             case "max_tokens": legacyMaxTokens = try Self.positive(body, value, "max_tokens")
             case "stop": stop = try Self.stopSequences(body, value)
-            case "tools": if try (body.array(value, "tools")?.count ?? 0) > 0 { hasTools = true }
-            case "functions": if try (body.array(value, "functions")?.count ?? 0) > 0 { hasTools = true }
+            case "tools":
+                if let list = try body.array(value, "tools") {
+                    tools = try Self.tools(body, list)
+                    hasTools = hasTools || list.count > 0
+                }
+            case "functions":
+                if let list = try body.array(value, "functions") {
+                    functions = try Self.functions(list)
+                    hasTools = hasTools || list.count > 0
+                }
+            case "tool_choice": if !value.isNull { toolChoice = try Self.toolChoice(body, value, legacy: false) }
+            case "function_call": if !value.isNull { functionCall = try Self.toolChoice(body, value, legacy: true) }
+            case "parallel_tool_calls": _ = try body.bool(value, "parallel_tool_calls")
+            case "response_format": responseFormat = try Self.responseFormat(body, value)
             case "temperature": try Self.checkTemperature(body.number(value, "temperature"))
             case "n": try Self.checkN(body.integer(value, "n"))
             default: break
@@ -69,6 +89,8 @@ struct OpenAIChatRequest {
         maxTokens = maxCompletionTokens ?? legacyMaxTokens
         self.stop = stop
         self.hasTools = hasTools
+        (toolOffer, legacyFunctions) = try Self.offer(tools: tools, functions: functions, toolChoice: toolChoice, functionCall: functionCall)
+        self.responseFormat = responseFormat
     }
 
     private static func checkTemperature(_ temperature: Double?) throws(FieldProblem) {
@@ -141,11 +163,23 @@ struct OpenAIChatRequest {
         }
         // Assistant messages may carry tool calls instead of content; function results may be empty.
         let contentOptional = role == "assistant" || role == "function"
-        guard let content, !(content.isNull && contentOptional) else {
-            if contentOptional { return ChatMessage(role: role, text: "") }
+        var message = ChatMessage(role: role, text: "")
+        if let content, !content.isNull {
+            message.text = try text(of: content, in: fields)
+        } else if !contentOptional {
             throw .missing(path: fields.childPath("content"))
         }
-        return ChatMessage(role: role, text: try text(of: content, in: fields))
+        switch role {
+        case "assistant":
+            message.toolCalls = try toolCalls(in: fields)
+        case "tool":
+            message.toolResults = [ChatMessage.ToolResult(callID: try fields.string("tool_call_id", required: true)!, text: message.text)]
+        case "function":
+            message.toolResults = [ChatMessage.ToolResult(name: try fields.string("name", required: true)!, text: message.text)]
+        default:
+            break
+        }
+        return message
     }
 
     /// A string, or an array of content parts whose text parts are joined with newlines.

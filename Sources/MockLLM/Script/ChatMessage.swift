@@ -3,10 +3,35 @@ public struct ChatMessage: Sendable, Equatable {
     public var role: String
     /// The message's text: a string content, or its text parts joined with newlines.
     public var text: String
+    /// The calls an assistant message made: id and tool name.
+    public var toolCalls: [(id: String, name: String)]
+    /// The tool results this message carries (an OpenAI `tool` or `function` message, an
+    /// Anthropic user message's `tool_result` blocks): the call's id, or the tool's name when
+    /// the message names it (legacy `function` messages), and the result's text.
+    public var toolResults: [ToolResult]
 
-    public init(role: String, text: String) {
+    public struct ToolResult: Sendable, Equatable {
+        public var callID: String?
+        public var name: String?
+        public var text: String
+
+        public init(callID: String? = nil, name: String? = nil, text: String) {
+            self.callID = callID
+            self.name = name
+            self.text = text
+        }
+    }
+
+    public init(role: String, text: String, toolCalls: [(id: String, name: String)] = [], toolResults: [ToolResult] = []) {
         self.role = role
         self.text = text
+        self.toolCalls = toolCalls
+        self.toolResults = toolResults
+    }
+
+    public static func == (a: ChatMessage, b: ChatMessage) -> Bool {
+        a.role == b.role && a.text == b.text && a.toolResults == b.toolResults
+            && a.toolCalls.elementsEqual(b.toolCalls) { $0.id == $1.id && $0.name == $1.name }
     }
 }
 
@@ -14,7 +39,26 @@ extension [ChatMessage] {
     /// The prompt used for matching: the text of the last message whose role is `user`
     /// (other roles are ignored, as the original did).
     public var lastUserText: String? {
-        last { $0.role == "user" }?.text
+        last { $0.role == "user" && ($0.toolResults.isEmpty || !$0.text.isEmpty) }?.text
+            ?? last { $0.role == "user" }?.text
+    }
+
+    /// The results the conversation ends with, each with its tool's name (looked up from the
+    /// call that asked for it); nil when the last message is not a tool result.
+    public var lastToolResults: [(name: String, text: String)]? {
+        var results: [ChatMessage.ToolResult] = []
+        for message in reversed() {
+            guard !message.toolResults.isEmpty else { break }
+            results.insert(contentsOf: message.toolResults, at: 0)
+            if message.role == "user" { break }  // Anthropic: all results of a turn are in one message
+        }
+        guard !results.isEmpty else { return nil }
+        return results.map { result in
+            let name = result.name ?? result.callID.flatMap { id in
+                lazy.reversed().lazy.compactMap { $0.toolCalls.first { $0.id == id }?.name }.first
+            }
+            return (name ?? "", result.text)
+        }
     }
 
     /// The system prompt: system (and developer) messages' texts, joined with newlines.

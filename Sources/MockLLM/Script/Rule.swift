@@ -49,6 +49,15 @@ public enum Condition: Sendable {
     case endpoint(String)
     /// The provider answering, e.g. `anthropic`.
     case provider(String)
+    /// The conversation ends with tool results: any (`true`), none (`false`), or one from the
+    /// named tool whose text matches.
+    case toolResult(ToolResultMatch)
+}
+
+/// `match.tool_result`.
+public enum ToolResultMatch: Sendable {
+    case any(Bool)
+    case tool(name: String?, content: TextMatch?)
 }
 
 extension String {
@@ -71,10 +80,10 @@ extension String {
 
 /// What a rule answers.
 public enum RuleReply: Sendable {
-    case text(Template)
+    case reply(ReplyTemplate)
     /// Successive matching requests get the next reply; after the last, `cycle` starts over,
     /// else the last one repeats.
-    case sequence([Template], cycle: Bool)
+    case sequence([ReplyTemplate], cycle: Bool)
     /// An error in the calling provider's shape.
     case error(RuleError)
 }

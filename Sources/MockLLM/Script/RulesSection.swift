@@ -5,7 +5,7 @@ import Yams
 /// and `pacing:`. docs/CONFIG.md has the reference.
 enum RulesSection {
     static let ruleKeys = ["name", "match", "reply", "replies", "sequence", "error", "pacing", "times"]
-    static let matchKeys = ["prompt", "model", "system", "tools", "turn", "headers", "endpoint", "provider"]
+    static let matchKeys = ["prompt", "model", "system", "tools", "turn", "headers", "endpoint", "provider", "tool_result"]
     static let textMatchKeys = ["exact", "contains", "prefix", "regex", "ignore_case"]
 
     static func read(_ node: Node, providers: [String]?, reader: inout ScriptReader) -> [Rule] {
@@ -64,6 +64,8 @@ enum RulesSection {
                 if let path = reader.text(value, at) {
                     if path.hasPrefix("/") { conditions.append(.endpoint(path)) } else { reader.error("\(at) must be a path starting with /", at: value) }
                 }
+            case "tool_result":
+                if let m = toolResultMatch(value, at, &reader) { conditions.append(.toolResult(m)) }
             case "provider":
                 if let name = reader.text(value, at) {
                     if let providers, !providers.contains(name) {
@@ -114,6 +116,22 @@ enum RulesSection {
         return reader.text(node, what).map { [$0] } ?? []
     }
 
+    /// `true`/`false`, a tool name, or `{name, content}` (content a text match).
+    private static func toolResultMatch(_ node: Node, _ what: String, _ reader: inout ScriptReader) -> ToolResultMatch? {
+        if let b = node.bool { return .any(b) }
+        guard case .mapping(let mapping) = node else {
+            return reader.text(node, what).map { .tool(name: $0, content: nil) }
+        }
+        reader.checkKeys(mapping, known: ["name", "content"], in: what)
+        let name = mapping["name"].flatMap { reader.text($0, ScriptReader.path(what, "name")) }
+        let content = mapping["content"].flatMap { textMatch($0, ScriptReader.path(what, "content"), &reader, defaultKind: .contains) }
+        if mapping["name"] == nil && mapping["content"] == nil {
+            reader.error("\(what) needs a name, a content, or both", at: node)
+            return nil
+        }
+        return .tool(name: name, content: content)
+    }
+
     private static func readTimes(_ node: Node, _ what: String, _ reader: inout ScriptReader) -> Int? {
         guard let value = reader.number(node, what) else { return nil }
         guard value >= 1, value == value.rounded(), value < 1e15 else {
@@ -156,14 +174,14 @@ enum RulesSection {
         }
         switch given[0] {
         case "reply":
-            return template(mapping["reply"]!, "'\(what).reply'", &reader).map { .text($0) }
+            return replyTemplate(mapping["reply"]!, "'\(what).reply'", &reader).map { .reply($0) }
         case "replies":
             let node = mapping["replies"]!
             guard case .sequence(let items) = node, !items.isEmpty else {
                 reader.error("'\(what).replies' must be a non-empty list of replies", at: node)
                 return nil
             }
-            let templates = items.enumerated().compactMap { template($1, "'\(what).replies[\($0)]'", &reader) }
+            let templates = items.enumerated().compactMap { replyTemplate($1, "'\(what).replies[\($0)]'", &reader) }
             guard templates.count == items.count else { return nil }
             var cycle = false
             if let n = mapping["sequence"], let mode = reader.text(n, "'\(what).sequence'") {
@@ -179,7 +197,7 @@ enum RulesSection {
         }
     }
 
-    private static func template(_ node: Node, _ what: String, _ reader: inout ScriptReader) -> Template? {
+    static func template(_ node: Node, _ what: String, _ reader: inout ScriptReader) -> Template? {
         guard let text = reader.text(node, what) else { return nil }
         do {
             return try Template(text)

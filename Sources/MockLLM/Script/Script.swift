@@ -22,6 +22,8 @@ public final class Script: Sendable {
     public let models: ModelRegistry
     /// `settings.strict_models`: unknown models and `max_tokens` above a model's limit are errors.
     public let strictModels: Bool
+    /// `settings.auto_tools`: requests offering tools that no rule answers get an invented call.
+    public let autoTools: Bool
     /// The replies with their token counts, counted once at load rather than per request.
     private let counted: [String: ScriptReply]
     let defaultScriptReply: ScriptReply
@@ -29,7 +31,7 @@ public final class Script: Sendable {
     public init(
         responses: [String: String] = [:], defaultReply: String = Script.builtInDefaultReply, rules: [Rule] = [],
         pacing: Pacing = .immediate, onMiss: MissPolicy = .default, origin: String = "inline",
-        models: ModelRegistry = ModelRegistry(ModelRegistry.defaults), strictModels: Bool = false
+        models: ModelRegistry = ModelRegistry(ModelRegistry.defaults), strictModels: Bool = false, autoTools: Bool = false
     ) {
         self.responses = responses
         self.defaultReply = defaultReply
@@ -39,6 +41,7 @@ public final class Script: Sendable {
         self.origin = origin
         self.models = models
         self.strictModels = strictModels
+        self.autoTools = autoTools
         counted = responses.mapValues(ScriptReply.init)
         defaultScriptReply = ScriptReply(defaultReply)
     }
@@ -46,7 +49,7 @@ public final class Script: Sendable {
     /// The same script, described as coming from `origin`.
     public func describedAs(_ origin: String) -> Script {
         Script(responses: responses, defaultReply: defaultReply, rules: rules, pacing: pacing, onMiss: onMiss,
-               origin: origin, models: models, strictModels: strictModels)
+               origin: origin, models: models, strictModels: strictModels, autoTools: autoTools)
     }
 
     /// The `responses:` entry for exactly this prompt.
@@ -80,18 +83,50 @@ public final class Script: Sendable {
         if added > 0 { parts.append("\(added) model\(added == 1 ? "" : "s") added") }
         if strictModels { parts.append("strict models") }
         if onMiss == .error { parts.append("misses are errors") }
+        if autoTools { parts.append("automatic tool calls") }
         return parts.joined(separator: ", ")
     }
 }
 
 /// A reply's text and its estimated token count.
 public struct ScriptReply: Sendable, Equatable {
+    /// The reply's text (its text blocks joined with blank lines when it has several).
     public let text: String
+    /// Estimated tokens of the text and the tool calls.
     public let tokenCount: Int
+    /// The reply in the order scripted, when it calls tools (empty for a text-only reply).
+    public let blocks: [ReplyBlock]
+    /// The rule asked for tool calls invented from the request's tools (`tool_calls: auto`).
+    public let autoTools: Bool
 
     public init(_ text: String) {
         self.text = text
         tokenCount = TokenEstimator.count(text)
+        blocks = []
+        autoTools = false
+    }
+
+    public init(blocks: [ReplyBlock], autoTools: Bool = false) {
+        var texts: [String] = []
+        var tokens = 0
+        for block in blocks {
+            switch block {
+            case .text(let t):
+                texts.append(t)
+                tokens += TokenEstimator.count(t)
+            case .toolCall(let call):
+                tokens += TokenEstimator.count(call.name) + TokenEstimator.count(call.arguments)
+            }
+        }
+        text = texts.joined(separator: "\n\n")
+        tokenCount = tokens
+        self.blocks = blocks.contains { if case .toolCall = $0 { true } else { false } } ? blocks : []
+        self.autoTools = autoTools
+    }
+
+    /// The tool calls, in order.
+    public var toolCalls: [ToolCall] {
+        blocks.compactMap { if case .toolCall(let call) = $0 { call } else { nil } }
     }
 }
 

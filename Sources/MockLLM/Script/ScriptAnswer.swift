@@ -10,16 +10,23 @@ public struct MatchInput: Sendable {
     public var headers: RequestHeaders
     public var endpoint: String
     public var provider: String
+    /// The tools offered and `tool_choice`, for automatic tool calls.
+    public var tools: ToolOffer?
+    /// What the request asks the reply's text to be.
+    public var responseFormat: ResponseFormat?
 
     public init(prompt: String, model: String, messages: [ChatMessage] = [], hasTools: Bool = false,
-                headers: RequestHeaders = RequestHeaders(), endpoint: String = "", provider: String = "") {
+                headers: RequestHeaders = RequestHeaders(), endpoint: String = "", provider: String = "",
+                tools: ToolOffer? = nil, responseFormat: ResponseFormat? = nil) {
         self.prompt = prompt
         self.model = model
         self.messages = messages
-        self.hasTools = hasTools
+        self.hasTools = hasTools || !(tools?.tools.isEmpty ?? true)
         self.headers = headers
         self.endpoint = endpoint
         self.provider = provider
+        self.tools = tools
+        self.responseFormat = responseFormat
     }
 
     /// The system prompt ("" when there is none); worked out only when a rule asks.
@@ -75,6 +82,12 @@ extension Script {
         if let reply = reply(exactly: input.prompt) {
             return ScriptAnswer(outcome: .reply(reply), source: "responses")
         }
+        if autoToolsEnabled(for: input), let reply = automaticToolReply(for: input) {
+            return ScriptAnswer(outcome: .reply(reply), source: "auto tools")
+        }
+        if let format = input.responseFormat {
+            return ScriptAnswer(outcome: .reply(structuredReply(for: input, format: format)), source: "response_format")
+        }
         var miss = "prompt \(Self.quote(input.prompt)) is not a key of 'responses'"
         if let closest {
             miss = "closest rule '\(closest.rule.name)' (line \(closest.rule.line), \(closest.satisfied) of "
@@ -92,15 +105,25 @@ extension Script {
         let values = Template.Values(prompt: input.prompt, model: input.model, count: count, turn: input.turn, captures: captures)
         let outcome: ScriptAnswer.Outcome
         switch rule.reply {
-        case .text(let template):
-            outcome = .reply(template.render(values))
+        case .reply(let template):
+            outcome = .reply(withAutomaticTools(template.render(values), input))
         case .sequence(let templates, let cycle):
             let index = cycle ? (count - 1) % templates.count : min(count, templates.count) - 1
-            outcome = .reply(templates[index].render(values))
+            outcome = .reply(withAutomaticTools(templates[index].render(values), input))
         case .error(let error):
             outcome = .error(error)
         }
         return ScriptAnswer(outcome: outcome, source: rule.source, pacing: rule.pacing)
+    }
+
+    /// A rule's `tool_calls: auto` filled in: its text, then the invented call (or only the
+    /// report of the tool results the conversation ends with); its text alone when no tool is offered.
+    private func withAutomaticTools(_ reply: ScriptReply, _ input: MatchInput) -> ScriptReply {
+        guard reply.autoTools else { return reply }
+        let texts = reply.text.isEmpty ? [] : [ReplyBlock.text(reply.text)]
+        guard let automatic = automaticToolReply(for: input) else { return ScriptReply(blocks: texts) }
+        if automatic.blocks.isEmpty { return automatic }
+        return ScriptReply(blocks: texts + automatic.blocks)
     }
 
     /// Checks every condition: how many hold, the first that fails (described), the prompt captures.
@@ -134,6 +157,8 @@ extension Script {
                 if input.endpoint != path { reason = "endpoint \(input.endpoint) is not \(path)" }
             case .provider(let name):
                 if input.provider != name { reason = "provider \(input.provider) is not \(name)" }
+            case .toolResult(let wanted):
+                reason = Self.check(wanted, input.messages.lastToolResults)
             }
             if let reason {
                 if failure == nil { failure = reason }
@@ -142,6 +167,26 @@ extension Script {
             }
         }
         return (satisfied, failure, captures)
+    }
+
+    /// Why `results` (the conversation's last tool results) do not satisfy `wanted`, or nil.
+    static func check(_ wanted: ToolResultMatch, _ results: [(name: String, text: String)]?) -> String? {
+        switch wanted {
+        case .any(let yes):
+            if yes && results == nil { return "the last message is not a tool result" }
+            if !yes && results != nil { return "the last message is a tool result" }
+            return nil
+        case .tool(let name, let content):
+            guard let results else { return "the last message is not a tool result" }
+            let candidates = results.filter { name == nil || $0.name == name }
+            guard !candidates.isEmpty else {
+                return "the last tool result is from \(results.map(\.name).joined(separator: ", ")), not \(name ?? "")"
+            }
+            if let content, !candidates.contains(where: { content.match($0.text).matched }) {
+                return "the tool result \(quote(candidates[0].text)) is not \(content)"
+            }
+            return nil
+        }
     }
 
     /// `"text"`, shortened to 60 characters for diagnostics.

@@ -92,7 +92,8 @@ public enum ScriptLoader {
             pacing = spec.applied(to: pacing)
         }
         return Script(responses: responses, defaultReply: defaultReply, rules: rules, pacing: pacing, onMiss: settings.onMiss,
-                      origin: file, models: ModelRegistry(defaultsWith: additions), strictModels: settings.strictModels)
+                      origin: file, models: ModelRegistry(defaultsWith: additions), strictModels: settings.strictModels,
+                      autoTools: settings.autoTools)
     }
 
     private static func readResponses(_ mapping: Node.Mapping, reader: inout ScriptReader) -> [String: String] {
@@ -109,10 +110,11 @@ public enum ScriptLoader {
         var pacing = Pacing.immediate
         var strictModels = false
         var onMiss = MissPolicy.default
+        var autoTools = false
     }
 
     private static func readSettings(_ settings: Node.Mapping, reader: inout ScriptReader) -> Settings {
-        reader.checkKeys(settings, known: ["lag_enabled", "lag_factor", "strict_models", "on_miss"], in: "'settings'")
+        reader.checkKeys(settings, known: ["lag_enabled", "lag_factor", "strict_models", "on_miss", "auto_tools"], in: "'settings'")
         var enabled = false
         var factor = 10.0
         if let node = settings["lag_enabled"], let value = reader.bool(node, "'settings.lag_enabled'") {
@@ -135,7 +137,12 @@ public enum ScriptLoader {
                 reader.error("'settings.on_miss' must be default or error, found '\(text)'", at: node)
             }
         }
-        return Settings(pacing: enabled ? .seedLag(factor: factor) : .immediate, strictModels: strict, onMiss: onMiss)
+        var autoTools = false
+        if let node = settings["auto_tools"], let value = reader.bool(node, "'settings.auto_tools'") {
+            autoTools = value
+        }
+        return Settings(pacing: enabled ? .seedLag(factor: factor) : .immediate, strictModels: strict, onMiss: onMiss,
+                        autoTools: autoTools)
     }
 
     private static func message(for error: Error) -> String {

@@ -96,6 +96,15 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         }
     }
 
+    /// `prefix` and `count` random letters and digits, as the real APIs' ids look
+    /// (`call_` + 24, `toolu_01` + 22).
+    public mutating func alphanumericString(prefix: String, count: Int) -> String {
+        let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+        var bytes = Array(prefix.utf8)
+        for _ in 0..<count { bytes.append(alphabet[Int(next() % 62)]) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
     @inline(__always)
     private static func hexDigit(_ nibble: UInt64) -> UInt8 {
         let n = UInt8(truncatingIfNeeded: nibble & 0xF)

@@ -60,6 +60,7 @@ struct RulesTests {
         case .header(let name, let m): "header \(name) \(m)"
         case .endpoint(let path): "endpoint \(path)"
         case .provider(let name): "provider \(name)"
+        case .toolResult(let m): "tool_result \(m)"
         }
     }
 
@@ -105,7 +106,7 @@ struct RulesTests {
             "endpoint /v1/messages", "provider anthropic",
         ])
         #expect(everything.pacing == PacingSpec(timeToFirstToken: 300_000_000, interChunk: 25_000_000, chunking: .word, seed: 9))
-        guard case .text(let template) = everything.reply else { Issue.record("\(everything.reply)"); return }
+        guard case .reply(.text(let template)) = everything.reply else { Issue.record("\(everything.reply)"); return }
         #expect(template == (try Template("order {{1}}")))
         #expect(template.fixed == nil)
 
@@ -113,7 +114,7 @@ struct RulesTests {
             #"prompt containing "x""#, #"system exactly "S" (ignoring case)"#, "turn 3...3",
         ])
         guard case .sequence(let replies, let cycle) = script.rules[1].reply else { Issue.record("not a sequence"); return }
-        #expect(replies == [try Template("a"), try Template("{{count}}")])
+        #expect(replies == [.text(try Template("a")), .text(try Template("{{count}}"))])
         #expect(cycle)
         guard case .sequence(_, let stick) = script.rules[2].reply else { Issue.record("not a sequence"); return }
         #expect(!stick, "sequences stick by default")
