@@ -51,7 +51,14 @@ public enum OpenAIChat: Provider {
         case .refused(let reply): return reply
         }
         var calls = plan.toolCalls
-        if request.legacyFunctions { calls = Array(calls.prefix(1)) }
+        var completionTokens = plan.tokens
+        if request.legacyFunctions && calls.count > 1 {
+            // The legacy shape carries one call: the others are not sent, nor counted.
+            for dropped in calls.dropFirst() {
+                completionTokens -= TokenEstimator.count(dropped.name) + TokenEstimator.count(dropped.arguments)
+            }
+            calls = Array(calls.prefix(1))
+        }
         for i in calls.indices where calls[i].id == nil {
             calls[i].id = context.random.alphanumericString(prefix: "call_", count: 24)
         }
@@ -61,7 +68,7 @@ public enum OpenAIChat: Provider {
         case .toolUse: request.legacyFunctions ? "function_call" : (request.toolOffer?.choice.isNamed == true ? "stop" : "tool_calls")
         default: "stop"
         }
-        let usage = OpenAIUsage(promptTokens: plan.promptTokens, completionTokens: plan.tokens)
+        let usage = OpenAIUsage(promptTokens: plan.promptTokens, completionTokens: completionTokens)
         let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: OpenAIErrors.requestIDHeader, requestID: requestID)
         if request.stream {
             var id = ByteBuffer(capacity: 41)

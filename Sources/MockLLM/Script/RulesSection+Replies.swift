@@ -95,10 +95,10 @@ extension RulesSection {
             reader.error("\(what) needs a name", at: node)
             return nil
         }
-        guard let name = reader.text(nameNode, ScriptReader.path(what, "name")), !name.isEmpty else { return nil }
+        guard let name = nonEmptyText(nameNode, ScriptReader.path(what, "name"), &reader) else { return nil }
         var call = ToolCall(name: name)
         if let n = mapping["id"] {
-            guard let id = reader.text(n, ScriptReader.path(what, "id")), !id.isEmpty else { return nil }
+            guard let id = nonEmptyText(n, ScriptReader.path(what, "id"), &reader) else { return nil }
             call.id = id
         }
         if let n = mapping["arguments"] {
@@ -118,6 +118,12 @@ extension RulesSection {
             }
         }
         return call
+    }
+
+    private static func nonEmptyText(_ node: Node, _ what: String, _ reader: inout ScriptReader) -> String? {
+        guard let text = reader.text(node, what) else { return nil }
+        if text.isEmpty { reader.error("\(what) must not be empty", at: node) }
+        return text.isEmpty ? nil : text
     }
 
     /// A YAML value as JSON: mappings (text keys) as objects, lists as arrays, plain scalars
