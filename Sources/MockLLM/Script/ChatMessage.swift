@@ -37,7 +37,8 @@ public struct ChatMessage: Sendable, Equatable {
 
 extension [ChatMessage] {
     /// The prompt used for matching: the text of the last message whose role is `user`
-    /// (other roles are ignored, as the original did).
+    /// (other roles are ignored, as the original did), passing over user messages that only
+    /// carry tool results (Anthropic's), so a conversation's question stays its prompt.
     public var lastUserText: String? {
         last { $0.role == "user" && ($0.toolResults.isEmpty || !$0.text.isEmpty) }?.text
             ?? last { $0.role == "user" }?.text

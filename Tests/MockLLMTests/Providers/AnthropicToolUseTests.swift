@@ -69,41 +69,13 @@ struct AnthropicToolUseTests {
         try rawEvents(reply).map { event in
             let lines = event.split(separator: "\n", omittingEmptySubsequences: false)
             #expect(lines.count == 4 && lines[0].hasPrefix("event: ") && lines[1].hasPrefix("data: ") && event.hasSuffix("\n\n"), "\(event)")
-            return (String(lines[0].dropFirst(7)), try Self.json(String(lines[1].dropFirst(6))))
+            return (String(lines[0].dropFirst(7)), try ReplyJSON.parse(String(lines[1].dropFirst(6))))
         }
-    }
-
-    static func json(_ text: String) throws -> JSONValue {
-        try JSONReader.parse(Array(text.utf8))
-    }
-
-    static func at(_ value: JSONValue?, _ path: String...) -> JSONValue? {
-        var value = value
-        for key in path {
-            if let i = Int(key), case .array(let items)? = value {
-                value = i < items.count ? items[i] : nil
-            } else {
-                value = value?.objectValue?[key]
-            }
-        }
-        return value
     }
 
     static func int(_ value: JSONValue?) -> Int? {
         if case .number(let d)? = value { return Int(d) }
         return nil
-    }
-
-    static func escaped(_ text: String) -> String {
-        var out = ByteBuffer()
-        out.append(jsonString: text)
-        return out.description
-    }
-
-    /// `toolu_01` and 22 letters and digits, as the API's.
-    static func isToolUseID(_ id: String) -> Bool {
-        id.hasPrefix("toolu_01") && id.utf8.count == 30
-            && id.utf8.dropFirst(8).allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
     }
 
     // MARK: - Non-stream
@@ -113,27 +85,27 @@ struct AnthropicToolUseTests {
         #expect(reply.status == 200)
         #expect(reply.headers["x-mockllm-rule"] == "rule blocks")
         let text = reply.bodyBytes.description
-        let id = try #require(Self.at(try Self.json(text), "content", "1", "id")?.stringValue)
-        #expect(Self.isToolUseID(id), "\(id)")
+        let id = try #require(ReplyJSON.at(try ReplyJSON.parse(text), "content", "1", "id")?.stringValue)
+        #expect(ReplyJSON.isID(id, prefix: "toolu_01", letters: 22), "\(id)")
         let input = 3 + 4 + TokenEstimator.count("blocks please")
         let output = TokenEstimator.count("First I check.") + TokenEstimator.count("get_weather") + TokenEstimator.count(Self.weatherInput)
             + TokenEstimator.count(Self.noteText) + TokenEstimator.count("get_time") + TokenEstimator.count("{}")
-        #expect(text == #"{"id":"\#(expectedID())","type":"message","role":"assistant","model":"claude-3-haiku","content":[{"type":"text","text":"First I check."},{"type":"tool_use","id":"\#(id)","name":"get_weather","input":\#(Self.weatherInput)},{"type":"text","text":\#(Self.escaped(Self.noteText))},{"type":"tool_use","id":"toolu_fixed","name":"get_time","input":{}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":\#(input),"output_tokens":\#(output)}}"#)
+        #expect(text == #"{"id":"\#(expectedID())","type":"message","role":"assistant","model":"claude-3-haiku","content":[{"type":"text","text":"First I check."},{"type":"tool_use","id":"\#(id)","name":"get_weather","input":\#(Self.weatherInput)},{"type":"text","text":\#(ReplyJSON.escaped(Self.noteText))},{"type":"tool_use","id":"toolu_fixed","name":"get_time","input":{}}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":\#(input),"output_tokens":\#(output)}}"#)
     }
 
     @Test func aCallOnlyReplyIsOneToolUseBlockWithAnObjectInput() throws {
-        let json = try Self.json(call(body("weather?")).bodyBytes.description)
-        let content = try #require(Self.at(json, "content")?.arrayValue)
+        let json = try ReplyJSON.parse(call(body("weather?")).bodyBytes.description)
+        let content = try #require(ReplyJSON.at(json, "content")?.arrayValue)
         #expect(content.count == 1)
-        #expect(Self.at(content[0], "type")?.stringValue == "tool_use")
-        #expect(Self.at(content[0], "name")?.stringValue == "get_weather")
-        #expect(Self.at(content[0], "input") == (try Self.json(#"{"city":"Paris"}"#)), "input is an object, not a string")
-        #expect(Self.at(json, "stop_reason")?.stringValue == "tool_use")
+        #expect(ReplyJSON.at(content[0], "type")?.stringValue == "tool_use")
+        #expect(ReplyJSON.at(content[0], "name")?.stringValue == "get_weather")
+        #expect(ReplyJSON.at(content[0], "input") == (try ReplyJSON.parse(#"{"city":"Paris"}"#)), "input is an object, not a string")
+        #expect(ReplyJSON.at(json, "stop_reason")?.stringValue == "tool_use")
     }
 
     @Test func toolUseIDsComeFromTheSeed() throws {
         func id(_ seed: UInt64) throws -> String? {
-            Self.at(try Self.json(call(body("weather?"), seed: seed).bodyBytes.description), "content", "0", "id")?.stringValue
+            ReplyJSON.at(try ReplyJSON.parse(call(body("weather?"), seed: seed).bodyBytes.description), "content", "0", "id")?.stringValue
         }
         #expect(try id(9) == id(9))
         #expect(try id(9) != id(10))
@@ -142,10 +114,10 @@ struct AnthropicToolUseTests {
     @Test func maxTokensBelowTheReplyDropsTheToolUse() throws {
         let cut = try #require(TokenEstimator.prefix("First I check.", maxTokens: 2))
         let text = call(body("blocks please").replacingOccurrences(of: #""max_tokens":100"#, with: #""max_tokens":2"#)).bodyBytes.description
-        #expect(text.contains(#""content":[{"type":"text","text":\#(Self.escaped(String(cut)))}],"stop_reason":"max_tokens""#), "\(text)")
+        #expect(text.contains(#""content":[{"type":"text","text":\#(ReplyJSON.escaped(String(cut)))}],"stop_reason":"max_tokens""#), "\(text)")
         let stream = try events(call(body("blocks please", #","stream":true"#).replacingOccurrences(of: #""max_tokens":100"#, with: #""max_tokens":2"#)))
-        #expect(!stream.contains { Self.at($0.data, "content_block", "type")?.stringValue == "tool_use" })
-        #expect(stream.first { $0.name == "message_delta" }.flatMap { Self.at($0.data, "delta", "stop_reason")?.stringValue } == "max_tokens")
+        #expect(!stream.contains { ReplyJSON.at($0.data, "content_block", "type")?.stringValue == "tool_use" })
+        #expect(stream.first { $0.name == "message_delta" }.flatMap { ReplyJSON.at($0.data, "delta", "stop_reason")?.stringValue } == "max_tokens")
     }
 
     // MARK: - Stream
@@ -167,16 +139,16 @@ struct AnthropicToolUseTests {
         for (name, data) in all {
             switch name {
             case "content_block_start":
-                let index = try #require(Self.int(Self.at(data, "index")))
+                let index = try #require(Self.int(ReplyJSON.at(data, "index")))
                 #expect(open == nil)
                 open = index
                 starts.append(index)
-                blocks.append((Self.at(data, "content_block", "type")?.stringValue ?? "", Self.at(data, "content_block") ?? .null, []))
+                blocks.append((ReplyJSON.at(data, "content_block", "type")?.stringValue ?? "", ReplyJSON.at(data, "content_block") ?? .null, []))
             case "content_block_delta":
-                #expect(Self.int(Self.at(data, "index")) == open)
-                blocks[blocks.count - 1].deltas.append(Self.at(data, "delta") ?? .null)
+                #expect(Self.int(ReplyJSON.at(data, "index")) == open)
+                blocks[blocks.count - 1].deltas.append(ReplyJSON.at(data, "delta") ?? .null)
             case "content_block_stop":
-                #expect(Self.int(Self.at(data, "index")) == open)
+                #expect(Self.int(ReplyJSON.at(data, "index")) == open)
                 stops.append(open ?? -1)
                 open = nil
             default:
@@ -188,40 +160,40 @@ struct AnthropicToolUseTests {
         #expect(blocks.map(\.type) == ["text", "tool_use", "text", "tool_use"])
 
         func text(_ i: Int) -> String {
-            blocks[i].deltas.compactMap { Self.at($0, "type")?.stringValue == "text_delta" ? Self.at($0, "text")?.stringValue : nil }.joined()
+            blocks[i].deltas.compactMap { ReplyJSON.at($0, "type")?.stringValue == "text_delta" ? ReplyJSON.at($0, "text")?.stringValue : nil }.joined()
         }
         func pieces(_ i: Int) -> [String] {
-            blocks[i].deltas.compactMap { Self.at($0, "type")?.stringValue == "input_json_delta" ? Self.at($0, "partial_json")?.stringValue : nil }
+            blocks[i].deltas.compactMap { ReplyJSON.at($0, "type")?.stringValue == "input_json_delta" ? ReplyJSON.at($0, "partial_json")?.stringValue : nil }
         }
         #expect(text(0) == "First I check.")
         #expect(text(2) == Self.noteText)
-        #expect(Self.at(blocks[0].start, "text")?.stringValue == "")
+        #expect(ReplyJSON.at(blocks[0].start, "text")?.stringValue == "")
         for i in [1, 3] {
-            #expect(Self.at(blocks[i].start, "input") == .object(JSONObject()), "content_block_start has an empty input")
+            #expect(ReplyJSON.at(blocks[i].start, "input") == .object(JSONObject()), "content_block_start has an empty input")
             #expect(pieces(i).count == blocks[i].deltas.count, "only input_json_delta in a tool_use block")
             #expect(pieces(i).first == "", "the first input_json_delta is empty")
         }
         #expect(pieces(1).joined() == Self.weatherInput)
         #expect(pieces(3).joined() == "{}")
-        #expect(Self.at(blocks[3].start, "id")?.stringValue == "toolu_fixed")
+        #expect(ReplyJSON.at(blocks[3].start, "id")?.stringValue == "toolu_fixed")
 
         // The same request unstreamed has the same generated id and the same input.
-        let id = try #require(Self.at(blocks[1].start, "id")?.stringValue)
-        #expect(Self.isToolUseID(id))
-        let message = try Self.json(call(body("blocks please")).bodyBytes.description)
-        #expect(Self.at(message, "content", "1", "id")?.stringValue == id)
-        #expect(Self.at(message, "content", "1", "input") == (try Self.json(pieces(1).joined())))
+        let id = try #require(ReplyJSON.at(blocks[1].start, "id")?.stringValue)
+        #expect(ReplyJSON.isID(id, prefix: "toolu_01", letters: 22))
+        let message = try ReplyJSON.parse(call(body("blocks please")).bodyBytes.description)
+        #expect(ReplyJSON.at(message, "content", "1", "id")?.stringValue == id)
+        #expect(ReplyJSON.at(message, "content", "1", "input") == (try ReplyJSON.parse(pieces(1).joined())))
 
         let delta = try #require(all.last { $0.name == "message_delta" }?.data)
-        #expect(Self.at(delta, "delta", "stop_reason")?.stringValue == "tool_use")
-        #expect(Self.at(delta, "usage", "output_tokens") == Self.at(message, "usage", "output_tokens"))
+        #expect(ReplyJSON.at(delta, "delta", "stop_reason")?.stringValue == "tool_use")
+        #expect(ReplyJSON.at(delta, "usage", "output_tokens") == ReplyJSON.at(message, "usage", "output_tokens"))
     }
 
     @Test func aLeadingToolUseBlockGetsThePingAfterItsStart() throws {
         let all = try events(call(body("weather?", #","stream":true"#)))
         #expect(all.map(\.name).prefix(4) == ["message_start", "content_block_start", "ping", "content_block_delta"])
-        #expect(Self.at(all[1].data, "content_block", "type")?.stringValue == "tool_use")
-        #expect(Self.at(all[3].data, "delta") == (try Self.json(#"{"type":"input_json_delta","partial_json":""}"#)))
+        #expect(ReplyJSON.at(all[1].data, "content_block", "type")?.stringValue == "tool_use")
+        #expect(ReplyJSON.at(all[3].data, "delta") == (try ReplyJSON.parse(#"{"type":"input_json_delta","partial_json":""}"#)))
     }
 
     @Test(arguments: ["character", "word", "token", "characters:4", "characters:1000"])
@@ -231,8 +203,8 @@ struct AnthropicToolUseTests {
         let all = try events(call(body("blocks please", #","stream":true"#), headers: headers))
         let deltas = all.filter { $0.name == "content_block_delta" }
         func pieces(_ index: Int, _ kind: String, _ key: String) -> [String] {
-            deltas.filter { Self.int(Self.at($0.data, "index")) == index && Self.at($0.data, "delta", "type")?.stringValue == kind }
-                .compactMap { Self.at($0.data, "delta", key)?.stringValue }
+            deltas.filter { Self.int(ReplyJSON.at($0.data, "index")) == index && ReplyJSON.at($0.data, "delta", "type")?.stringValue == kind }
+                .compactMap { ReplyJSON.at($0.data, "delta", key)?.stringValue }
         }
         let weather = pieces(1, "input_json_delta", "partial_json")
         #expect(weather.first == "")
@@ -262,35 +234,35 @@ struct AnthropicToolUseTests {
         headers.append(name: "x-mockllm-auto-tools", value: "true")
         let reply = call(body("weather in Paris?"), headers: headers, script: script)
         #expect(reply.headers["x-mockllm-rule"] == "auto tools")
-        let json = try Self.json(reply.bodyBytes.description)
-        #expect(Self.at(json, "content")?.arrayValue?.count == 1)
-        #expect(Self.at(json, "content", "0", "name")?.stringValue == "get_weather")
-        #expect(Self.isToolUseID(Self.at(json, "content", "0", "id")?.stringValue ?? ""))
-        #expect(Self.at(json, "content", "0", "input")?.objectValue != nil)
-        #expect(Self.at(json, "stop_reason")?.stringValue == "tool_use")
+        let json = try ReplyJSON.parse(reply.bodyBytes.description)
+        #expect(ReplyJSON.at(json, "content")?.arrayValue?.count == 1)
+        #expect(ReplyJSON.at(json, "content", "0", "name")?.stringValue == "get_weather")
+        #expect(ReplyJSON.isID(ReplyJSON.at(json, "content", "0", "id")?.stringValue ?? "", prefix: "toolu_01", letters: 22))
+        #expect(ReplyJSON.at(json, "content", "0", "input")?.objectValue != nil)
+        #expect(ReplyJSON.at(json, "stop_reason")?.stringValue == "tool_use")
 
-        let named = try Self.json(call(body("weather in Paris?", #","tool_choice":{"type":"tool","name":"get_time"}"#), headers: headers, script: script).bodyBytes.description)
-        #expect(Self.at(named, "content", "0", "name")?.stringValue == "get_time")
-        let none = try Self.json(call(body("weather in Paris?", #","tool_choice":{"type":"none"}"#), headers: headers, script: script).bodyBytes.description)
-        #expect(Self.at(none, "content", "0", "text")?.stringValue == Script.builtInDefaultReply)
-        #expect(Self.at(none, "stop_reason")?.stringValue == "end_turn")
+        let named = try ReplyJSON.parse(call(body("weather in Paris?", #","tool_choice":{"type":"tool","name":"get_time"}"#), headers: headers, script: script).bodyBytes.description)
+        #expect(ReplyJSON.at(named, "content", "0", "name")?.stringValue == "get_time")
+        let none = try ReplyJSON.parse(call(body("weather in Paris?", #","tool_choice":{"type":"none"}"#), headers: headers, script: script).bodyBytes.description)
+        #expect(ReplyJSON.at(none, "content", "0", "text")?.stringValue == Script.builtInDefaultReply)
+        #expect(ReplyJSON.at(none, "stop_reason")?.stringValue == "end_turn")
 
         let answered = #"""
             {"model":"m","max_tokens":50,\#(Self.tools),"messages":[{"role":"user","content":"weather in Paris?"},{"role":"assistant","content":[{"type":"tool_use","id":"toolu_1","name":"get_weather","input":{}}]},{"role":"user","content":[{"type":"tool_result","tool_use_id":"toolu_1","content":"15 degrees"}]}]
             """#
-        let report = try Self.json(call(answered + "}", headers: headers, script: script).bodyBytes.description)
-        #expect(Self.at(report, "content", "0", "text")?.stringValue == "The get_weather tool returned: 15 degrees")
-        #expect(Self.at(report, "stop_reason")?.stringValue == "end_turn")
-        let forced = try Self.json(call(answered + #","tool_choice":{"type":"any"}}"#, headers: headers, script: script).bodyBytes.description)
-        #expect(Self.at(forced, "content", "0", "type")?.stringValue == "tool_use", "any calls even after a result")
+        let report = try ReplyJSON.parse(call(answered + "}", headers: headers, script: script).bodyBytes.description)
+        #expect(ReplyJSON.at(report, "content", "0", "text")?.stringValue == "The get_weather tool returned: 15 degrees")
+        #expect(ReplyJSON.at(report, "stop_reason")?.stringValue == "end_turn")
+        let forced = try ReplyJSON.parse(call(answered + #","tool_choice":{"type":"any"}}"#, headers: headers, script: script).bodyBytes.description)
+        #expect(ReplyJSON.at(forced, "content", "0", "type")?.stringValue == "tool_use", "any calls even after a result")
     }
 
     @Test func outputFormatShapesAnUnansweredReply() throws {
         let format = #","output_config":{"format":{"type":"json_schema","schema":{"type":"object","properties":{"a":{"type":"string"}},"required":["a"]}}}"#
         let reply = call(body("hello", format))
         #expect(reply.headers["x-mockllm-rule"] == "response_format")
-        let text = try #require(Self.at(try Self.json(reply.bodyBytes.description), "content", "0", "text")?.stringValue)
-        #expect(try Self.json(text).objectValue != nil, "\(text)")
+        let text = try #require(ReplyJSON.at(try ReplyJSON.parse(reply.bodyBytes.description), "content", "0", "text")?.stringValue)
+        #expect(try ReplyJSON.parse(text).objectValue != nil, "\(text)")
         #expect(call(body("weather", format)).headers["x-mockllm-rule"] == "rule weather", "a rule wins")
     }
 
@@ -328,7 +300,7 @@ struct AnthropicToolUseTests {
         let reply = call(body)
         #expect(reply.status == 400, sourceLocation: sourceLocation)
         #expect(reply.bodyBytes.description
-            == #"{"type":"error","error":{"type":"invalid_request_error","message":\#(Self.escaped(message))},"request_id":"req_abc"}"#,
+            == #"{"type":"error","error":{"type":"invalid_request_error","message":\#(ReplyJSON.escaped(message))},"request_id":"req_abc"}"#,
             sourceLocation: sourceLocation)
     }
 }

@@ -76,41 +76,12 @@ struct OpenAIToolCallsTests {
     func chunks(_ reply: Reply) throws -> [JSONValue] {
         try events(reply).filter { $0 != "data: [DONE]\n\n" }.map { event in
             #expect(event.hasPrefix("data: ") && event.hasSuffix("}\n\n"), "\(event)")
-            return try Self.json(String(event.dropFirst(6).dropLast(2)))
+            return try ReplyJSON.parse(String(event.dropFirst(6).dropLast(2)))
         }
-    }
-
-    static func json(_ text: String) throws -> JSONValue {
-        try JSONReader.parse(Array(text.utf8))
-    }
-
-    /// The value at a path of object keys and array indexes.
-    static func at(_ value: JSONValue?, _ path: String...) -> JSONValue? {
-        var value = value
-        for key in path {
-            if let i = Int(key), case .array(let items)? = value {
-                value = i < items.count ? items[i] : nil
-            } else {
-                value = value?.objectValue?[key]
-            }
-        }
-        return value
     }
 
     static func keys(_ value: JSONValue?) -> [String] {
         value?.objectValue?.members.map(\.key) ?? []
-    }
-
-    static func escaped(_ text: String) -> String {
-        var out = ByteBuffer()
-        out.append(jsonString: text)
-        return out.description
-    }
-
-    /// `call_` and 24 letters and digits, as the API's.
-    static func isCallID(_ id: String) -> Bool {
-        id.hasPrefix("call_") && id.utf8.count == 29
-            && id.utf8.dropFirst(5).allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
     }
 
     // MARK: - Non-stream
@@ -120,23 +91,23 @@ struct OpenAIToolCallsTests {
         #expect(reply.status == 200)
         #expect(reply.headers["x-mockllm-rule"] == "rule weather")
         let text = reply.bodyBytes.description
-        let id = try #require(Self.at(try Self.json(text), "choices", "0", "message", "tool_calls", "0", "id")?.stringValue)
-        #expect(Self.isCallID(id), "\(id)")
+        let id = try #require(ReplyJSON.at(try ReplyJSON.parse(text), "choices", "0", "message", "tool_calls", "0", "id")?.stringValue)
+        #expect(ReplyJSON.isID(id, prefix: "call_", letters: 24), "\(id)")
         let promptTokens = 3 + 4 + TokenEstimator.count("weather in Paris?")
         let completionTokens = TokenEstimator.count("get_weather") + TokenEstimator.count(Self.weatherArguments)
-        #expect(text == #"{"id":"\#(expectedID())","object":"chat.completion","created":1700000000,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"\#(id)","type":"function","function":{"name":"get_weather","arguments":\#(Self.escaped(Self.weatherArguments))}}],"refusal":null},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":\#(promptTokens),"completion_tokens":\#(completionTokens),"total_tokens":\#(promptTokens + completionTokens)}}"#)
+        #expect(text == #"{"id":"\#(expectedID())","object":"chat.completion","created":1700000000,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"\#(id)","type":"function","function":{"name":"get_weather","arguments":\#(ReplyJSON.escaped(Self.weatherArguments))}}],"refusal":null},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":\#(promptTokens),"completion_tokens":\#(completionTokens),"total_tokens":\#(promptTokens + completionTokens)}}"#)
     }
 
     @Test func textAndSeveralCallsKeepTheScriptedIDs() throws {
         let text = call(body("two of them")).bodyBytes.description
-        let second = try #require(Self.at(try Self.json(text), "choices", "0", "message", "tool_calls", "1", "id")?.stringValue)
-        #expect(Self.isCallID(second), "\(second)")
-        #expect(text.contains(#""message":{"role":"assistant","content":"Checking both.","tool_calls":[{"id":"call_fixed","type":"function","function":{"name":"get_weather","arguments":\#(Self.escaped(Self.osloArguments))}},{"id":"\#(second)","type":"function","function":{"name":"get_time","arguments":\#(Self.escaped(Self.timeArguments))}}],"refusal":null},"finish_reason":"tool_calls"}"#), "\(text)")
+        let second = try #require(ReplyJSON.at(try ReplyJSON.parse(text), "choices", "0", "message", "tool_calls", "1", "id")?.stringValue)
+        #expect(ReplyJSON.isID(second, prefix: "call_", letters: 24), "\(second)")
+        #expect(text.contains(#""message":{"role":"assistant","content":"Checking both.","tool_calls":[{"id":"call_fixed","type":"function","function":{"name":"get_weather","arguments":\#(ReplyJSON.escaped(Self.osloArguments))}},{"id":"\#(second)","type":"function","function":{"name":"get_time","arguments":\#(ReplyJSON.escaped(Self.timeArguments))}}],"refusal":null},"finish_reason":"tool_calls"}"#), "\(text)")
     }
 
     @Test func callIDsComeFromTheSeed() throws {
         func id(_ seed: UInt64) throws -> String? {
-            Self.at(try Self.json(call(body("weather"), seed: seed).bodyBytes.description), "choices", "0", "message", "tool_calls", "0", "id")?.stringValue
+            ReplyJSON.at(try ReplyJSON.parse(call(body("weather"), seed: seed).bodyBytes.description), "choices", "0", "message", "tool_calls", "0", "id")?.stringValue
         }
         #expect(try id(5) == id(5))
         #expect(try id(5) != id(6))
@@ -155,18 +126,18 @@ struct OpenAIToolCallsTests {
     func finishReasons(prompt: String, extra: String, finish: String) throws {
         let reply = call(body(prompt, extra))
         #expect(reply.status == 200, "\(reply.bodyBytes)")
-        #expect(Self.at(try Self.json(reply.bodyBytes.description), "choices", "0", "finish_reason")?.stringValue == finish)
+        #expect(ReplyJSON.at(try ReplyJSON.parse(reply.bodyBytes.description), "choices", "0", "finish_reason")?.stringValue == finish)
     }
 
     @Test func legacyFunctionsAnswerWithOneFunctionCall() throws {
         let reply = call(body("two of them", offer: Self.functions))
         let text = reply.bodyBytes.description
-        #expect(text.contains(#""message":{"role":"assistant","content":"Checking both.","function_call":{"name":"get_weather","arguments":\#(Self.escaped(Self.osloArguments))},"refusal":null},"finish_reason":"function_call"}"#), "\(text)")
+        #expect(text.contains(#""message":{"role":"assistant","content":"Checking both.","function_call":{"name":"get_weather","arguments":\#(ReplyJSON.escaped(Self.osloArguments))},"refusal":null},"finish_reason":"function_call"}"#), "\(text)")
         #expect(!text.contains("tool_calls"))
         let sent = TokenEstimator.count("Checking both.") + TokenEstimator.count("get_weather") + TokenEstimator.count(Self.osloArguments)
-        #expect(Self.at(try Self.json(text), "usage", "completion_tokens") == .number(Double(sent)), "the call not sent is not counted")
+        #expect(ReplyJSON.at(try ReplyJSON.parse(text), "usage", "completion_tokens") == .number(Double(sent)), "the call not sent is not counted")
         let only = call(body("weather", offer: Self.functions)).bodyBytes.description
-        #expect(only.contains(#""message":{"role":"assistant","content":null,"function_call":{"name":"get_weather","arguments":\#(Self.escaped(Self.weatherArguments))},"refusal":null},"finish_reason":"function_call"}"#), "\(only)")
+        #expect(only.contains(#""message":{"role":"assistant","content":null,"function_call":{"name":"get_weather","arguments":\#(ReplyJSON.escaped(Self.weatherArguments))},"refusal":null},"finish_reason":"function_call"}"#), "\(only)")
     }
 
     @Test func toolsWinOverFunctions() throws {
@@ -177,17 +148,17 @@ struct OpenAIToolCallsTests {
 
     @Test func maxTokensBelowTheReplyDropsTheCalls() throws {
         let reply = call(body("two of them", #","max_tokens":2"#))
-        let message = Self.at(try Self.json(reply.bodyBytes.description), "choices", "0")
+        let message = ReplyJSON.at(try ReplyJSON.parse(reply.bodyBytes.description), "choices", "0")
         let cut = try #require(TokenEstimator.prefix("Checking both.", maxTokens: 2))
-        #expect(Self.keys(Self.at(message, "message")) == ["role", "content"])
-        #expect(Self.at(message, "message", "content")?.stringValue == String(cut))
-        #expect(Self.at(message, "finish_reason")?.stringValue == "length")
+        #expect(Self.keys(ReplyJSON.at(message, "message")) == ["role", "content"])
+        #expect(ReplyJSON.at(message, "message", "content")?.stringValue == String(cut))
+        #expect(ReplyJSON.at(message, "finish_reason")?.stringValue == "length")
         #expect(reply.bodyBytes.description.contains(#""completion_tokens":2,"#))
         let callsOnly = call(body("weather", #","max_completion_tokens":1"#)).bodyBytes.description
         #expect(callsOnly.contains(#""message":{"role":"assistant","content":""},"finish_reason":"length""#), "\(callsOnly)")
         let stream = try chunks(call(body("two of them", #","max_tokens":2,"stream":true"#)))
-        #expect(stream.allSatisfy { Self.at($0, "choices", "0", "delta", "tool_calls") == nil })
-        #expect(Self.at(stream.last, "choices", "0", "finish_reason")?.stringValue == "length")
+        #expect(stream.allSatisfy { ReplyJSON.at($0, "choices", "0", "delta", "tool_calls") == nil })
+        #expect(ReplyJSON.at(stream.last, "choices", "0", "finish_reason")?.stringValue == "length")
     }
 
     // MARK: - Stream
@@ -208,38 +179,38 @@ struct OpenAIToolCallsTests {
         #expect(all.last == "data: [DONE]\n\n")
 
         let chunks = try chunks(reply)
-        let deltas = chunks.compactMap { Self.at($0, "choices", "0", "delta") }
+        let deltas = chunks.compactMap { ReplyJSON.at($0, "choices", "0", "delta") }
         #expect(Self.keys(deltas[0]) == ["role", "content"])
-        let content = deltas.compactMap { Self.at($0, "content")?.stringValue }.joined()
+        let content = deltas.compactMap { ReplyJSON.at($0, "content")?.stringValue }.joined()
         #expect(content == "Checking both.")
-        let calls = deltas.compactMap { Self.at($0, "tool_calls", "0") }
-        #expect(deltas.allSatisfy { Self.at($0, "tool_calls")?.arrayValue.map { $0.count == 1 } ?? true }, "one call per delta")
+        let calls = deltas.compactMap { ReplyJSON.at($0, "tool_calls", "0") }
+        #expect(deltas.allSatisfy { ReplyJSON.at($0, "tool_calls")?.arrayValue.map { $0.count == 1 } ?? true }, "one call per delta")
         var seen: Set<Int> = []
         var arguments: [Int: String] = [:]
         var ids: [String] = []
         var order: [Int] = []
         for call in calls {
-            let index = try #require(Self.at(call, "index").flatMap { if case .number(let d) = $0 { Int(d) } else { nil } })
+            let index = try #require(ReplyJSON.at(call, "index").flatMap { if case .number(let d) = $0 { Int(d) } else { nil } })
             if order.last != index { order.append(index) }
             if seen.insert(index).inserted {
                 #expect(Self.keys(call) == ["index", "id", "type", "function"])
-                #expect(Self.keys(Self.at(call, "function")) == ["name", "arguments"])
-                #expect(Self.at(call, "type")?.stringValue == "function")
-                #expect(Self.at(call, "function", "arguments")?.stringValue == "")
-                ids.append(Self.at(call, "id")?.stringValue ?? "")
+                #expect(Self.keys(ReplyJSON.at(call, "function")) == ["name", "arguments"])
+                #expect(ReplyJSON.at(call, "type")?.stringValue == "function")
+                #expect(ReplyJSON.at(call, "function", "arguments")?.stringValue == "")
+                ids.append(ReplyJSON.at(call, "id")?.stringValue ?? "")
             } else {
                 #expect(Self.keys(call) == ["index", "function"])
-                #expect(Self.keys(Self.at(call, "function")) == ["arguments"])
+                #expect(Self.keys(ReplyJSON.at(call, "function")) == ["arguments"])
             }
-            arguments[index, default: ""] += Self.at(call, "function", "arguments")?.stringValue ?? ""
+            arguments[index, default: ""] += ReplyJSON.at(call, "function", "arguments")?.stringValue ?? ""
         }
         #expect(order == [0, 1], "calls one after another, in order")
         #expect(ids.first == "call_fixed")
-        #expect(Self.isCallID(ids.last ?? ""))
+        #expect(ReplyJSON.isID(ids.last ?? "", prefix: "call_", letters: 24))
         #expect(arguments == [0: Self.osloArguments, 1: Self.timeArguments])
         // The non-stream reply to the same request has the same generated id.
         let nonStream = call(body("two of them"))
-        #expect(Self.at(try Self.json(nonStream.bodyBytes.description), "choices", "0", "message", "tool_calls", "1", "id")?.stringValue == ids.last)
+        #expect(ReplyJSON.at(try ReplyJSON.parse(nonStream.bodyBytes.description), "choices", "0", "message", "tool_calls", "1", "id")?.stringValue == ids.last)
     }
 
     @Test(arguments: ["character", "word", "token", "characters:1", "characters:5", "characters:1000"])
@@ -247,16 +218,16 @@ struct OpenAIToolCallsTests {
         var headers = HTTPFields()
         headers.append(name: "x-mockllm-chunking", value: chunking)
         let chunks = try chunks(call(body("two of them", #","stream":true"#), headers: headers))
-        let deltas = chunks.compactMap { Self.at($0, "choices", "0", "delta") }
+        let deltas = chunks.compactMap { ReplyJSON.at($0, "choices", "0", "delta") }
         var pieces: [Int: [String]] = [:]
-        for call in deltas.compactMap({ Self.at($0, "tool_calls", "0") }) {
-            guard case .number(let index)? = Self.at(call, "index") else { Issue.record("no index"); continue }
-            if Self.at(call, "id") == nil { pieces[Int(index), default: []].append(Self.at(call, "function", "arguments")?.stringValue ?? "") }
+        for call in deltas.compactMap({ ReplyJSON.at($0, "tool_calls", "0") }) {
+            guard case .number(let index)? = ReplyJSON.at(call, "index") else { Issue.record("no index"); continue }
+            if ReplyJSON.at(call, "id") == nil { pieces[Int(index), default: []].append(ReplyJSON.at(call, "function", "arguments")?.stringValue ?? "") }
         }
         #expect(pieces[0]?.joined() == Self.osloArguments)
         #expect(pieces[1]?.joined() == Self.timeArguments)
         #expect(pieces.values.allSatisfy { $0.allSatisfy { !$0.isEmpty } }, "no empty piece after the header")
-        #expect(deltas.compactMap { Self.at($0, "content")?.stringValue }.joined() == "Checking both.")
+        #expect(deltas.compactMap { ReplyJSON.at($0, "content")?.stringValue }.joined() == "Checking both.")
         switch chunking {
         case "character", "characters:1": #expect(pieces[0]?.count == Self.osloArguments.unicodeScalars.count)
         case "characters:1000": #expect(pieces[0]?.count == 1 && pieces[1]?.count == 1)
@@ -275,7 +246,7 @@ struct OpenAIToolCallsTests {
         #expect(all.filter { $0.contains(#""name":"#) }.count == 1, "one call")
         #expect(!all.contains { $0.contains("tool_calls") })
         #expect(all[all.count - 2] == head() + #"{"delta":{},"index":0,"finish_reason":"function_call"}]}"# + "\n\n")
-        let pieces = try chunks(reply).compactMap { Self.at($0, "choices", "0", "delta", "function_call", "arguments")?.stringValue }
+        let pieces = try chunks(reply).compactMap { ReplyJSON.at($0, "choices", "0", "delta", "function_call", "arguments")?.stringValue }
         #expect(pieces.joined() == Self.osloArguments)
         #expect(pieces.first == "")
     }
@@ -285,14 +256,14 @@ struct OpenAIToolCallsTests {
         let all = events(reply)
         #expect(all.dropLast(2).allSatisfy { $0.hasSuffix(#","usage":null}"# + "\n\n") })
         #expect(all.last == "data: [DONE]\n\n")
-        let usageChunk = try Self.json(String(all[all.count - 2].dropFirst(6).dropLast(2)))
-        #expect(Self.at(usageChunk, "choices")?.arrayValue == [])
-        let nonStream = try Self.json(call(body("two of them")).bodyBytes.description)
-        let usage = try #require(Self.at(nonStream, "usage"))
-        #expect(Self.at(usageChunk, "usage") == usage)
+        let usageChunk = try ReplyJSON.parse(String(all[all.count - 2].dropFirst(6).dropLast(2)))
+        #expect(ReplyJSON.at(usageChunk, "choices")?.arrayValue == [])
+        let nonStream = try ReplyJSON.parse(call(body("two of them")).bodyBytes.description)
+        let usage = try #require(ReplyJSON.at(nonStream, "usage"))
+        #expect(ReplyJSON.at(usageChunk, "usage") == usage)
         let expected = TokenEstimator.count("Checking both.") + TokenEstimator.count("get_weather") + TokenEstimator.count(Self.osloArguments)
             + TokenEstimator.count("get_time") + TokenEstimator.count(Self.timeArguments)
-        #expect(Self.at(usage, "completion_tokens") == .number(Double(expected)))
+        #expect(ReplyJSON.at(usage, "completion_tokens") == .number(Double(expected)))
     }
 
     // MARK: - Conversations, automatic calls and structured output
@@ -313,38 +284,38 @@ struct OpenAIToolCallsTests {
         headers.append(name: "x-mockllm-auto-tools", value: "true")
         let reply = call(body("weather in Paris?"), headers: headers, script: script)
         #expect(reply.headers["x-mockllm-rule"] == "auto tools")
-        let json = try Self.json(reply.bodyBytes.description)
-        let toolCall = Self.at(json, "choices", "0", "message", "tool_calls", "0")
-        #expect(Self.at(toolCall, "function", "name")?.stringValue == "get_weather")
-        #expect(Self.isCallID(Self.at(toolCall, "id")?.stringValue ?? ""))
-        let arguments = try #require(Self.at(toolCall, "function", "arguments")?.stringValue)
-        #expect(try Self.json(arguments).objectValue != nil, "\(arguments)")
-        #expect(Self.at(json, "choices", "0", "message", "content") == .null)
-        #expect(Self.at(json, "choices", "0", "finish_reason")?.stringValue == "tool_calls")
+        let json = try ReplyJSON.parse(reply.bodyBytes.description)
+        let toolCall = ReplyJSON.at(json, "choices", "0", "message", "tool_calls", "0")
+        #expect(ReplyJSON.at(toolCall, "function", "name")?.stringValue == "get_weather")
+        #expect(ReplyJSON.isID(ReplyJSON.at(toolCall, "id")?.stringValue ?? "", prefix: "call_", letters: 24))
+        let arguments = try #require(ReplyJSON.at(toolCall, "function", "arguments")?.stringValue)
+        #expect(try ReplyJSON.parse(arguments).objectValue != nil, "\(arguments)")
+        #expect(ReplyJSON.at(json, "choices", "0", "message", "content") == .null)
+        #expect(ReplyJSON.at(json, "choices", "0", "finish_reason")?.stringValue == "tool_calls")
         #expect(call(body("weather in Paris?"), headers: headers, script: script).bodyBytes.description == reply.bodyBytes.description, "deterministic")
 
-        let none = try Self.json(call(body("weather in Paris?", #","tool_choice":"none""#), headers: headers, script: script).bodyBytes.description)
-        #expect(Self.at(none, "choices", "0", "message", "content")?.stringValue == Script.builtInDefaultReply)
-        #expect(Self.at(none, "choices", "0", "finish_reason")?.stringValue == "stop")
-        let off = try Self.json(call(body("weather in Paris?"), script: script).bodyBytes.description)
-        #expect(Self.at(off, "choices", "0", "message", "content")?.stringValue == Script.builtInDefaultReply, "off without the header")
+        let none = try ReplyJSON.parse(call(body("weather in Paris?", #","tool_choice":"none""#), headers: headers, script: script).bodyBytes.description)
+        #expect(ReplyJSON.at(none, "choices", "0", "message", "content")?.stringValue == Script.builtInDefaultReply)
+        #expect(ReplyJSON.at(none, "choices", "0", "finish_reason")?.stringValue == "stop")
+        let off = try ReplyJSON.parse(call(body("weather in Paris?"), script: script).bodyBytes.description)
+        #expect(ReplyJSON.at(off, "choices", "0", "message", "content")?.stringValue == Script.builtInDefaultReply, "off without the header")
 
         let answered = #"""
             {"model":"gpt-4o",\#(Self.tools),"messages":[{"role":"user","content":"weather in Paris?"},{"role":"assistant","content":null,"tool_calls":[{"id":"call_1","type":"function","function":{"name":"get_weather","arguments":"{}"}}]},{"role":"tool","tool_call_id":"call_1","content":"15 degrees"}]}
             """#
-        let report = try Self.json(call(answered, headers: headers, script: script).bodyBytes.description)
-        #expect(Self.at(report, "choices", "0", "message", "content")?.stringValue == "The get_weather tool returned: 15 degrees")
-        #expect(Self.at(report, "choices", "0", "finish_reason")?.stringValue == "stop")
+        let report = try ReplyJSON.parse(call(answered, headers: headers, script: script).bodyBytes.description)
+        #expect(ReplyJSON.at(report, "choices", "0", "message", "content")?.stringValue == "The get_weather tool returned: 15 degrees")
+        #expect(ReplyJSON.at(report, "choices", "0", "finish_reason")?.stringValue == "stop")
     }
 
     @Test func responseFormatShapesAnUnansweredReply() throws {
         let object = call(body("hello", #","response_format":{"type":"json_object"}"#))
         #expect(object.headers["x-mockllm-rule"] == "response_format")
-        #expect(Self.at(try Self.json(object.bodyBytes.description), "choices", "0", "message", "content")?.stringValue
+        #expect(ReplyJSON.at(try ReplyJSON.parse(object.bodyBytes.description), "choices", "0", "message", "content")?.stringValue
             == #"{"text":"I don't know the answer to that."}"#)
         let schema = #","response_format":{"type":"json_schema","json_schema":{"name":"w","strict":true,"schema":{"type":"object","properties":{"a":{"type":"string"}},"required":["a"]}}}"#
-        let content = try #require(Self.at(try Self.json(call(body("hello", schema)).bodyBytes.description), "choices", "0", "message", "content")?.stringValue)
-        #expect(try Self.json(content).objectValue != nil, "\(content)")
+        let content = try #require(ReplyJSON.at(try ReplyJSON.parse(call(body("hello", schema)).bodyBytes.description), "choices", "0", "message", "content")?.stringValue)
+        #expect(try ReplyJSON.parse(content).objectValue != nil, "\(content)")
         let text = call(body("hello", #","response_format":{"type":"text"}"#))
         #expect(text.headers["x-mockllm-rule"] == "default")
         let ruled = call(body("weather", #","response_format":{"type":"json_object"}"#))
@@ -409,7 +380,7 @@ struct OpenAIToolCallsTests {
         let reply = call(body)
         #expect(reply.status == 400, sourceLocation: sourceLocation)
         let text = reply.bodyBytes.description
-        #expect(text.hasPrefix(#"{"error":{"message":\#(Self.escaped(message)),"type":"invalid_request_error","param":"\#(param)""#),
+        #expect(text.hasPrefix(#"{"error":{"message":\#(ReplyJSON.escaped(message)),"type":"invalid_request_error","param":"\#(param)""#),
                 "\(text)", sourceLocation: sourceLocation)
     }
 }
