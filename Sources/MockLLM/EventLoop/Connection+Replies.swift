@@ -8,8 +8,14 @@ final class DelayedReply {
     let version: HTTPVersion
     let keepAlive: Bool
     let headOnly: Bool
+    /// The reply's `trace` and when its request was handled, to report how it went.
+    let trace: Int
+    let start: UInt64
 
-    init(status: Int, headers: HTTPFields, body: ByteBuffer, version: HTTPVersion, keepAlive: Bool, headOnly: Bool) {
+    init(status: Int, headers: HTTPFields, body: ByteBuffer, version: HTTPVersion, keepAlive: Bool, headOnly: Bool,
+         trace: Int, start: UInt64) {
+        self.trace = trace
+        self.start = start
         self.status = status
         self.headers = headers
         self.body = body
@@ -32,8 +38,18 @@ final class StreamRun {
     var nextDeadline: UInt64?
     /// Generation paused because the client is not reading fast enough.
     var paused = false
+    /// For `HTTPHandler.replyFinished`: the reply's trace and status, when the stream started,
+    /// when its first event was written, and how many were.
+    let trace: Int
+    let status: Int
+    let start: UInt64
+    var firstEvent: UInt64?
+    var events = 0
 
-    init(source: any EventSource, framing: BodyFraming, keepAlive: Bool, start: UInt64, cutOff: UInt64) {
+    init(source: any EventSource, framing: BodyFraming, keepAlive: Bool, start: UInt64, cutOff: UInt64, trace: Int, status: Int) {
+        self.trace = trace
+        self.status = status
+        self.start = start
         self.cutOff = cutOff
         self.source = source
         self.framing = framing
@@ -52,10 +68,15 @@ extension Connection {
             appendResponse(status: reply.status, headers: reply.headers, body: body,
                            version: request.version, keepAlive: keepAlive, headOnly: headOnly, into: &out)
             if !keepAlive { closeWhenFlushed = true }
+            if reply.trace != 0 {
+                server.handler.replyFinished(FinishedReply(
+                    trace: reply.trace, status: reply.status, firstByteNanoseconds: 0, durationNanoseconds: 0, events: 0, aborted: false))
+            }
         case .bytes(let body, let delay):
-            phase = .delayed(DelayedReply(status: reply.status, headers: reply.headers, body: body,
-                                          version: request.version, keepAlive: keepAlive, headOnly: headOnly))
-            schedule(at: EventLoop.hrtime &+ delay)
+            let start = EventLoop.hrtime
+            phase = .delayed(DelayedReply(status: reply.status, headers: reply.headers, body: body, version: request.version,
+                                          keepAlive: keepAlive, headOnly: headOnly, trace: reply.trace, start: start))
+            schedule(at: start &+ delay)
         case .stream(let source):
             let framing: BodyFraming = request.version == .http11 ? .chunked : .untilClose
             let streamKeepAlive = keepAlive && framing == .chunked
@@ -70,7 +91,8 @@ extension Connection {
             let start = EventLoop.hrtime
             let limit = server.options.maxStreamMilliseconds
             let cutOff = limit > UInt64.max / 2_000_000 ? UInt64.max : start &+ limit &* 1_000_000
-            let run = StreamRun(source: source, framing: framing, keepAlive: streamKeepAlive, start: start, cutOff: cutOff)
+            let run = StreamRun(source: source, framing: framing, keepAlive: streamKeepAlive, start: start, cutOff: cutOff,
+                                trace: reply.trace, status: reply.status)
             phase = .streaming(run)
             server.stats.streamsStarted += 1
             pump(run, out: &out)
@@ -140,15 +162,42 @@ extension Connection {
             server.stats.recordLateness(now &- deadline)
             run.lastDeadline = deadline
             run.nextDeadline = nil
+            run.events += 1
+            if run.firstEvent == nil { run.firstEvent = now }
         }
     }
 
     private func finish(_ run: StreamRun, out: inout ByteBuffer) {
-        if run.framing == .chunked { ResponseWriter.appendLastChunk(into: &out) }
+        let ending = run.source.ending
+        if ending == .complete && run.framing == .chunked { ResponseWriter.appendLastChunk(into: &out) }
         phase = .idle
         lastActivity = server.loop.nowMilliseconds
         server.stats.streamsCompleted += 1
-        if !run.keepAlive { closeWhenFlushed = true }
+        if !run.keepAlive || ending != .complete { closeWhenFlushed = true }
+        report(run, aborted: ending != .complete)
+        if ending == .reset {
+            write(out)
+            out.removeAll()
+            reset()
+        }
+    }
+
+    /// Tells the handler how a traced stream went.
+    func report(_ run: StreamRun, aborted: Bool) {
+        guard run.trace != 0 else { return }
+        let now = EventLoop.hrtime
+        server.handler.replyFinished(FinishedReply(
+            trace: run.trace, status: run.status, firstByteNanoseconds: run.firstEvent.map { $0 &- run.start },
+            durationNanoseconds: now &- run.start, events: run.events, aborted: aborted))
+    }
+
+    /// Tells the handler how a traced delayed reply went.
+    func report(_ reply: DelayedReply, aborted: Bool) {
+        guard reply.trace != 0 else { return }
+        let elapsed = EventLoop.hrtime &- reply.start
+        server.handler.replyFinished(FinishedReply(
+            trace: reply.trace, status: reply.status, firstByteNanoseconds: aborted ? nil : elapsed,
+            durationNanoseconds: elapsed, events: 0, aborted: aborted))
     }
 
     /// Resumes a stream paused for backpressure, from now: generation paused, so the rest of
@@ -185,6 +234,7 @@ extension Connection {
             appendResponse(status: reply.status, headers: reply.headers, body: reply.body,
                            version: reply.version, keepAlive: reply.keepAlive, headOnly: reply.headOnly, into: &out)
             if !reply.keepAlive { closeWhenFlushed = true }
+            report(reply, aborted: false)
         case .streaming(let run):
             if !run.paused { pump(run, out: &out) }
         }

@@ -1,4 +1,7 @@
 import CLibUV
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension Connection {
     /// Writes `out` (then empties it for reuse): `uv_try_write` first, and only the part the
@@ -49,11 +52,29 @@ extension Connection {
     func close() {
         guard !closing else { return }
         closing = true
-        if case .streaming = phase { server.stats.streamsAborted += 1 }
+        switch phase {
+        case .streaming(let run):
+            server.stats.streamsAborted += 1
+            report(run, aborted: true)
+        case .delayed(let reply):
+            report(reply, aborted: true)
+        case .idle:
+            break
+        }
         phase = .idle
         server.deadlines.cancel(self)
         uv_close(mockllm_tcp_as_handle(tcp), onConnectionHandleClosed)
         if let lingerTimer { uv_close(mockllm_timer_as_handle(lingerTimer), onConnectionHandleClosed) }
+    }
+
+    /// Closes with an RST (SO_LINGER 0): a scripted connection reset.
+    func reset() {
+        var fd = uv_os_fd_t()
+        if uv_fileno(mockllm_tcp_as_handle(tcp), &fd) == 0 {
+            var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        }
+        close()
     }
 
     func handleClosed() {

@@ -8,4 +8,37 @@ public protocol HTTPHandler: AnyObject {
     /// was read, so the error can take the shape of the protocol addressed). The connection is
     /// closed after it.
     func reply(to error: HTTPParseError) -> Reply
+
+    /// A reply whose `trace` is not 0 has been sent in full, or cut: its timing, for the
+    /// request journal and metrics.
+    func replyFinished(_ finished: FinishedReply)
+}
+
+extension HTTPHandler {
+    public func replyFinished(_ finished: FinishedReply) {}
+}
+
+/// How one traced reply went, measured by the loop.
+public struct FinishedReply: Sendable {
+    /// The `Reply.trace` the handler gave it.
+    public var trace: Int
+    public var status: Int
+    /// Nanoseconds from the request to the reply's first body byte written (a stream's first
+    /// event, a delayed reply's body); nil when none was written.
+    public var firstByteNanoseconds: UInt64?
+    /// Nanoseconds from the request to the reply's end (or its cut).
+    public var durationNanoseconds: UInt64
+    /// Stream events written (0 for a plain reply).
+    public var events: Int
+    /// The reply was cut: the client went away, the server closed it, or a fault ended it early.
+    public var aborted: Bool
+
+    public init(trace: Int, status: Int, firstByteNanoseconds: UInt64?, durationNanoseconds: UInt64, events: Int, aborted: Bool) {
+        self.trace = trace
+        self.status = status
+        self.firstByteNanoseconds = firstByteNanoseconds
+        self.durationNanoseconds = durationNanoseconds
+        self.events = events
+        self.aborted = aborted
+    }
 }

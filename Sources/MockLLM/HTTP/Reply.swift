@@ -15,6 +15,8 @@ public struct Reply {
     public var body: Body
     /// Close the connection after this reply even if the client wants to keep it.
     public var closeConnection: Bool
+    /// Not 0: the handler is told how the reply went (`HTTPHandler.replyFinished`) with this tag.
+    public var trace = 0
 
     public init(status: Int, headers: HTTPFields, body: Body, closeConnection: Bool = false) {
         self.status = status
@@ -55,4 +57,21 @@ public protocol EventSource {
 
     /// Appends the bytes of the event whose delay was just returned.
     mutating func writeNext(into out: inout ByteBuffer)
+
+    /// How the stream ends once `nextDelay()` returns nil (a scripted fault may cut it).
+    var ending: StreamEnding { get }
+}
+
+extension EventSource {
+    public var ending: StreamEnding { .complete }
+}
+
+/// The end of a stream body.
+public enum StreamEnding: Sendable, Equatable {
+    /// The body's proper end (the last chunk), then keep-alive as usual.
+    case complete
+    /// Close the connection without ending the body (a FIN mid-stream).
+    case close
+    /// Reset the connection (an RST mid-stream).
+    case reset
 }
