@@ -129,8 +129,13 @@ extension Connection {
                 run.nextDeadline = deadline
             }
             if deadline > run.cutOff {
-                // Longer than any stream may last: end it as a server would, by closing. What is
-                // built so far is written first; the client sees a stream without its end.
+                // Longer than any stream may last: at the limit, end it as a server would, by
+                // closing. What is built so far is written first; the client sees a stream
+                // without its end.
+                if now < run.cutOff {
+                    schedule(at: run.cutOff)
+                    return
+                }
                 write(out)
                 out.removeAll()
                 close()

@@ -67,3 +67,24 @@ enum AnthropicErrors: ProblemWording {
         }
     }
 }
+
+extension AnthropicErrors {
+    /// The Messages stream's `event: error` (Anthropic's SDKs raise it with its type).
+    static func streamErrorEvent(_ fault: StreamFault) -> ByteBuffer {
+        var out = ByteBuffer()
+        guard case .error(let type, let message)? = fault.cut else { return out }
+        out.append(ascii: "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":")
+        out.append(jsonString: type ?? "api_error")
+        out.append(ascii: ",\"message\":")
+        out.append(jsonString: message)
+        out.append(ascii: "}}\n\n")
+        return out
+    }
+
+    /// A content delta cut off inside its JSON.
+    static let malformedEvent: ByteBuffer = {
+        var out = ByteBuffer()
+        out.append(ascii: "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"unterminated\n\n")
+        return out
+    }()
+}

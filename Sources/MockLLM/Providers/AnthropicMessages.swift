@@ -22,6 +22,10 @@ public enum AnthropicMessages: Provider {
         AnthropicErrors.reply(error, requestID: requestID)
     }
 
+    public static func contextLengthError(tokens: Int, limit: Int) -> APIError {
+        .invalidRequest("prompt is too long: \(tokens) tokens > \(limit) maximum")
+    }
+
     static func messages(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
         let requestID = context.requestID
         let request: AnthropicRequest
@@ -71,12 +75,15 @@ public enum AnthropicMessages: Provider {
             let stream = AnthropicStream(
                 id: id, model: request.model, blocks: blocks, chunking: plan.pacing.chunking, stopReason: stopReason,
                 stopSequence: stopSequence, usage: usage, schedule: plan.schedule)
-            return Reply(status: 200, headers: headers, body: .stream(stream))
+            guard let fault = plan.streamFault, fault.cut != nil else { return Reply(status: 200, headers: headers, body: .stream(stream)) }
+            let faulty = FaultyStream(stream, fault: fault, errorEvent: AnthropicErrors.streamErrorEvent(fault),
+                                      malformedEvent: AnthropicErrors.malformedEvent)
+            return Reply(status: 200, headers: headers, body: .stream(faulty))
         }
         var out = ByteBuffer(capacity: 320 + request.model.utf8.count + plan.text.utf8.count * 2)
         writeMessage(id: id, model: request.model, content: blocks, stopReason: stopReason,
                      stopSequence: stopSequence, usage: usage, into: &out)
-        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.pacing.isImmediate ? 0 : plan.replyDelay))
+        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay))
     }
 
     /// `POST /v1/messages/count_tokens`: `{"input_tokens":N}` for the same body `messages.create`

@@ -21,6 +21,9 @@ struct ChatPlan {
     /// What answered (`x-mockllm-rule`) and, when nothing matched, why (`x-mockllm-miss`).
     var rule: String
     var miss: String?
+    /// A scripted stream fault, and the name of the fault it comes from (`x-mockllm-fault`).
+    var streamFault: StreamFault?
+    var faultName: String?
 
     /// The tool calls, in order.
     var toolCalls: [ToolCall] {
@@ -40,13 +43,25 @@ struct ChatPlan {
 
     /// A stream schedule for this reply.
     var schedule: StreamSchedule {
-        StreamSchedule(pacing: pacing, promptTokens: promptTokens, random: random)
+        StreamSchedule(pacing: pacing, promptTokens: promptTokens, random: random, firstChunkDelay: streamFault?.firstTokenDelay ?? 0)
     }
 
-    /// Why no reply is planned: the script answers with an error, or an override header is invalid.
+    /// How long a non-stream reply waits: its pacing, plus a scripted slow first token or stall.
+    var bodyDelay: UInt64 {
+        var delay = pacing.isImmediate ? 0 : replyDelay
+        if let fault = streamFault {
+            delay &+= fault.firstTokenDelay
+            if case .stall(let ns)? = fault.cut { delay &+= ns ?? FaultyStream<OpenAIChatStream>.forever }
+        }
+        return delay
+    }
+
+    /// Why no reply is planned: the script answers with an error, an override header is
+    /// invalid, or the prompt is longer than the model's context window (or a fault says so).
     enum Refusal: Error {
         case scripted(APIError)
         case invalidOverride(String)
+        case contextLength(tokens: Int, limit: Int, headers: HTTPFields)
     }
 
     /// Plans the reply to `input`.
@@ -72,12 +87,41 @@ struct ChatPlan {
             appendDiagnostics(rule: answer.source, miss: miss, to: &api.headers)
             throw .scripted(api)
         }
+        let applied: Script.AppliedFault?
+        do {
+            applied = try script.fault(for: input, rule: answer.fault)
+        } catch {
+            throw .invalidOverride(error.message)
+        }
+        let promptTokens = input.messages.promptTokens
+        let window = script.models.resolve(input.model)?.contextWindow
+        var faultHeaders = HTTPFields()
+        if let applied { faultHeaders.append(name: "x-mockllm-fault", value: applied.name.headerSafe) }
+        switch applied?.action {
+        case .error(let error)?:
+            var api = APIError(error)
+            appendDiagnostics(rule: answer.source, miss: miss, to: &api.headers)
+            for field in faultHeaders { api.headers.append(name: field.name, value: field.value) }
+            throw .scripted(api)
+        case .contextLength?:
+            appendDiagnostics(rule: answer.source, miss: miss, to: &faultHeaders)
+            throw .contextLength(tokens: max(promptTokens, (window ?? 128_000) + 1), limit: window ?? 128_000, headers: faultHeaders)
+        default:
+            if let window, promptTokens > window {
+                appendDiagnostics(rule: answer.source, miss: miss, to: &faultHeaders)
+                throw .contextLength(tokens: promptTokens, limit: window, headers: faultHeaders)
+            }
+        }
         var pacing = script.pacing(model: input.model, rule: answer.pacing)
         if let overrides { pacing = overrides.applied(to: pacing) }
         var plan = ChatPlan(
             text: reply.text, blocks: reply.blocks, tokens: reply.tokenCount, finish: reply.blocks.isEmpty ? .endTurn : .toolUse, pacing: pacing,
-            random: pacing.random(from: &context.random), promptTokens: input.messages.promptTokens,
+            random: pacing.random(from: &context.random), promptTokens: promptTokens,
             rule: answer.source, miss: miss)
+        if let applied, case .stream(let fault) = applied.action {
+            plan.streamFault = fault
+            plan.faultName = applied.name
+        }
         plan.cut(maxTokens: maxTokens, stopSequences: stopSequences)
         return plan
     }
@@ -94,6 +138,7 @@ struct ChatPlan {
         }
         headers.append(name: requestIDHeader, value: requestID)
         Self.appendDiagnostics(rule: rule, miss: miss, to: &headers)
+        if let faultName { headers.append(name: "x-mockllm-fault", value: faultName.headerSafe) }
         return headers
     }
 

@@ -78,7 +78,10 @@ public enum OpenAIChat: Provider {
                 id: id, created: context.now, model: request.model, text: plan.text, calls: calls,
                 legacyFunctions: request.legacyFunctions, chunking: plan.pacing.chunking,
                 finishReason: finishReason, usage: usage, includeUsage: request.includeUsage, schedule: plan.schedule)
-            return Reply(status: 200, headers: headers, body: .stream(stream))
+            guard let fault = plan.streamFault, fault.cut != nil else { return Reply(status: 200, headers: headers, body: .stream(stream)) }
+            let faulty = FaultyStream(stream, fault: fault, errorEvent: OpenAIErrors.streamErrorEvent(fault),
+                                      malformedEvent: OpenAIErrors.malformedEvent)
+            return Reply(status: 200, headers: headers, body: .stream(faulty))
         }
         var out = ByteBuffer(capacity: 320 + request.model.utf8.count + plan.text.utf8.count * 2)
         out.append(ascii: "{\"id\":\"mock-")
@@ -100,6 +103,6 @@ public enum OpenAIChat: Provider {
         out.append(ascii: "}],\"usage\":")
         usage.write(into: &out)
         out.append(UInt8(ascii: "}"))
-        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.pacing.isImmediate ? 0 : plan.replyDelay))
+        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay))
     }
 }

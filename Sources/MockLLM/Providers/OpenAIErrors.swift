@@ -57,3 +57,25 @@ public enum OpenAIErrors: ProblemWording {
         }
     }
 }
+
+extension OpenAIErrors {
+    /// What the API sends when a stream fails part way: a `data:` event holding an error, which
+    /// the SDKs raise as an `APIError`.
+    static func streamErrorEvent(_ fault: StreamFault) -> ByteBuffer {
+        var out = ByteBuffer()
+        guard case .error(let type, let message)? = fault.cut else { return out }
+        out.append(ascii: "data: {\"error\":{\"message\":")
+        out.append(jsonString: message)
+        out.append(ascii: ",\"type\":")
+        out.append(jsonString: type ?? "server_error")
+        out.append(ascii: ",\"param\":null,\"code\":null}}\n\n")
+        return out
+    }
+
+    /// A chunk cut off inside its JSON.
+    static let malformedEvent: ByteBuffer = {
+        var out = ByteBuffer()
+        out.append(ascii: "data: {\"object\":\"chat.completion.chunk\",\"choices\":[{\"delta\":{\"content\":\"unterminated\n\n")
+        return out
+    }()
+}

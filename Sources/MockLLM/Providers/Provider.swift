@@ -13,10 +13,21 @@ public protocol Provider: Sendable {
     /// `anthropic-version`). Decides between providers serving the same path, and the shape of
     /// errors for paths no provider serves.
     static func claims(_ request: HTTPRequest) -> Bool
+
+    /// The refusal of a prompt longer than the model's context window, in the API's words.
+    static func contextLengthError(tokens: Int, limit: Int) -> APIError
 }
 
 extension Provider {
     public static func claims(_ request: HTTPRequest) -> Bool { false }
+
+    /// OpenAI's wording (`context_length_exceeded`).
+    public static func contextLengthError(tokens: Int, limit: Int) -> APIError {
+        .invalidRequest(
+            "This model's maximum context length is \(limit) tokens. However, your messages resulted in \(tokens) tokens. "
+                + "Please reduce the length of the messages.",
+            param: "messages", code: "context_length_exceeded")
+    }
 }
 
 /// The names of the providers in the table, for validating scripts.

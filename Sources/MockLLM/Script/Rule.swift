@@ -12,14 +12,18 @@ public struct Rule: Sendable {
     public let pacing: PacingSpec?
     /// `times:`: the rule answers this many matching requests, then is passed over.
     public let times: Int?
+    /// `fault:`: what goes wrong with this rule's replies, and when.
+    public let fault: Fault?
     /// How many times the rule has answered, across loops (sequences and `{{count}}` use it).
     let counter: RuleCounter
     /// `rule <name>` as the x-mockllm-rule header shows it (made header-safe once, at load).
     let source: String
 
     public init(
-        name: String, line: Int = 0, conditions: [Condition], reply: RuleReply, pacing: PacingSpec? = nil, times: Int? = nil
+        name: String, line: Int = 0, conditions: [Condition], reply: RuleReply, pacing: PacingSpec? = nil, times: Int? = nil,
+        fault: Fault? = nil
     ) {
+        self.fault = fault
         self.name = name
         self.line = line
         self.conditions = conditions

@@ -4,7 +4,7 @@ import Yams
 /// always) and exactly one of `reply:`, `replies:` (a sequence) or `error:`; optional `name:`
 /// and `pacing:`. docs/CONFIG.md has the reference.
 enum RulesSection {
-    static let ruleKeys = ["name", "match", "reply", "replies", "sequence", "error", "pacing", "times"]
+    static let ruleKeys = ["name", "match", "reply", "replies", "sequence", "error", "pacing", "times", "fault"]
     static let matchKeys = ["prompt", "model", "system", "tools", "turn", "headers", "endpoint", "provider", "tool_result"]
     static let textMatchKeys = ["exact", "contains", "prefix", "regex", "ignore_case"]
 
@@ -29,13 +29,17 @@ enum RulesSection {
             let reply = readReply(mapping, entry: entry, what: what, reader: &reader)
             let pacing = mapping["pacing"].flatMap { PacingSection.read($0, "'\(what).pacing'", reader: &reader) }
             let times = mapping["times"].flatMap { readTimes($0, "'\(what).times'", &reader) }
+            let fault = mapping["fault"].flatMap {
+                FaultsSection.fault($0, "'\(what).fault'", name: name, global: false, providers: providers, reader: &reader)
+            }
             guard let reply else { continue }
-            rules.append(Rule(name: name, line: entry.mark?.line ?? 0, conditions: conditions, reply: reply, pacing: pacing, times: times))
+            rules.append(Rule(name: name, line: entry.mark?.line ?? 0, conditions: conditions, reply: reply, pacing: pacing,
+                              times: times, fault: fault))
         }
         return rules
     }
 
-    private static func readMatch(_ node: Node, what: String, providers: [String]?, reader: inout ScriptReader) -> [Condition] {
+    static func readMatch(_ node: Node, what: String, providers: [String]?, reader: inout ScriptReader) -> [Condition] {
         guard let mapping = reader.mapping(node, what) else { return [] }
         reader.checkKeys(mapping, known: matchKeys, in: what)
         var conditions: [Condition] = []
@@ -207,7 +211,7 @@ enum RulesSection {
         }
     }
 
-    private static func ruleError(_ node: Node, _ what: String, _ reader: inout ScriptReader) -> RuleError? {
+    static func ruleError(_ node: Node, _ what: String, _ reader: inout ScriptReader) -> RuleError? {
         guard let mapping = reader.mapping(node, what) else { return nil }
         reader.checkKeys(mapping, known: ["status", "message", "type", "code", "retry_after", "headers"], in: what)
         guard let s = mapping["status"], let status = reader.number(s, ScriptReader.path(what, "status")) else {

@@ -24,6 +24,10 @@ public final class Script: Sendable {
     public let strictModels: Bool
     /// `settings.auto_tools`: requests offering tools that no rule answers get an invented call.
     public let autoTools: Bool
+    /// `faults:`, tried in order for every chat request.
+    public let faults: [Fault]
+    /// The active scenario (`settings.scenario`; switched by the admin API).
+    public let scenario: ScenarioSwitch
     /// The replies with their token counts, counted once at load rather than per request.
     private let counted: [String: ScriptReply]
     let defaultScriptReply: ScriptReply
@@ -31,8 +35,11 @@ public final class Script: Sendable {
     public init(
         responses: [String: String] = [:], defaultReply: String = Script.builtInDefaultReply, rules: [Rule] = [],
         pacing: Pacing = .immediate, onMiss: MissPolicy = .default, origin: String = "inline",
-        models: ModelRegistry = ModelRegistry(ModelRegistry.defaults), strictModels: Bool = false, autoTools: Bool = false
+        models: ModelRegistry = ModelRegistry(ModelRegistry.defaults), strictModels: Bool = false, autoTools: Bool = false,
+        faults: [Fault] = [], scenario: ScenarioSwitch = ScenarioSwitch(nil)
     ) {
+        self.faults = faults
+        self.scenario = scenario
         self.responses = responses
         self.defaultReply = defaultReply
         self.rules = rules
@@ -49,7 +56,7 @@ public final class Script: Sendable {
     /// The same script, described as coming from `origin`.
     public func describedAs(_ origin: String) -> Script {
         Script(responses: responses, defaultReply: defaultReply, rules: rules, pacing: pacing, onMiss: onMiss,
-               origin: origin, models: models, strictModels: strictModels, autoTools: autoTools)
+               origin: origin, models: models, strictModels: strictModels, autoTools: autoTools, faults: faults, scenario: scenario)
     }
 
     /// The `responses:` entry for exactly this prompt.
@@ -84,6 +91,7 @@ public final class Script: Sendable {
         if strictModels { parts.append("strict models") }
         if onMiss == .error { parts.append("misses are errors") }
         if autoTools { parts.append("automatic tool calls") }
+        if !faults.isEmpty { parts.append("\(faults.count) fault\(faults.count == 1 ? "" : "s")") }
         return parts.joined(separator: ", ")
     }
 }

@@ -48,6 +48,8 @@ public struct ScriptAnswer: Sendable {
     public var source: String
     /// The answering rule's pacing, if it has one.
     public var pacing: PacingSpec?
+    /// The answering rule's fault, if it has one.
+    public var fault: Fault?
     /// When nothing matched: the closest rule and why it missed.
     public var miss: String?
 }
@@ -65,7 +67,7 @@ extension Script {
     public func answer(for input: MatchInput) -> ScriptAnswer {
         var closest: (rule: Rule, satisfied: Int, reason: String)?
         for rule in rules {
-            let evaluation = evaluate(rule, input)
+            let evaluation = evaluate(rule.conditions, input)
             if let reason = evaluation.failure {
                 let score = Double(evaluation.satisfied) / Double(max(rule.conditions.count, 1))
                 let best = closest.map { Double($0.satisfied) / Double(max($0.rule.conditions.count, 1)) } ?? -1
@@ -113,7 +115,7 @@ extension Script {
         case .error(let error):
             outcome = .error(error)
         }
-        return ScriptAnswer(outcome: outcome, source: rule.source, pacing: rule.pacing)
+        return ScriptAnswer(outcome: outcome, source: rule.source, pacing: rule.pacing, fault: rule.fault)
     }
 
     /// A rule's `tool_calls: auto` filled in: its text, then the invented call (or only the
@@ -127,11 +129,11 @@ extension Script {
     }
 
     /// Checks every condition: how many hold, the first that fails (described), the prompt captures.
-    private func evaluate(_ rule: Rule, _ input: MatchInput) -> (satisfied: Int, failure: String?, captures: [String]) {
+    func evaluate(_ conditions: [Condition], _ input: MatchInput) -> (satisfied: Int, failure: String?, captures: [String]) {
         var satisfied = 0
         var failure: String?
         var captures: [String] = []
-        for condition in rule.conditions {
+        for condition in conditions {
             var reason: String?
             switch condition {
             case .prompt(let match):

@@ -22,7 +22,7 @@ public enum ScriptLoader {
         public var fingerprint: Int
     }
 
-    static let topLevelKeys = ["responses", "rules", "defaults", "settings", "pacing", "models"]
+    static let topLevelKeys = ["responses", "rules", "defaults", "settings", "pacing", "models", "faults"]
 
     /// - Parameter providers: the provider names a `models:` entry may name (nil: not checked).
     public static func load(path: String, providers: [String]? = nil) throws(ScriptLoadError) -> Loaded {
@@ -87,13 +87,17 @@ public enum ScriptLoader {
         if let node = top["models"] {
             additions = ModelsSection.read(node, providers: providers, reader: &reader)
         }
+        let faults = top["faults"].map { FaultsSection.read($0, providers: providers, reader: &reader) } ?? []
+        if let wanted = settings.scenario, !faults.contains(where: { $0.scenario == wanted }) {
+            reader.warning("'settings.scenario' is '\(wanted)', which no fault names", at: top["settings"])
+        }
         var pacing = settings.pacing
         if let node = top["pacing"], let spec = PacingSection.read(node, "'pacing'", reader: &reader) {
             pacing = spec.applied(to: pacing)
         }
         return Script(responses: responses, defaultReply: defaultReply, rules: rules, pacing: pacing, onMiss: settings.onMiss,
                       origin: file, models: ModelRegistry(defaultsWith: additions), strictModels: settings.strictModels,
-                      autoTools: settings.autoTools)
+                      autoTools: settings.autoTools, faults: faults, scenario: ScenarioSwitch(settings.scenario))
     }
 
     private static func readResponses(_ mapping: Node.Mapping, reader: inout ScriptReader) -> [String: String] {
@@ -111,10 +115,11 @@ public enum ScriptLoader {
         var strictModels = false
         var onMiss = MissPolicy.default
         var autoTools = false
+        var scenario: String?
     }
 
     private static func readSettings(_ settings: Node.Mapping, reader: inout ScriptReader) -> Settings {
-        reader.checkKeys(settings, known: ["lag_enabled", "lag_factor", "strict_models", "on_miss", "auto_tools"], in: "'settings'")
+        reader.checkKeys(settings, known: ["lag_enabled", "lag_factor", "strict_models", "on_miss", "auto_tools", "scenario"], in: "'settings'")
         var enabled = false
         var factor = 10.0
         if let node = settings["lag_enabled"], let value = reader.bool(node, "'settings.lag_enabled'") {
@@ -141,8 +146,9 @@ public enum ScriptLoader {
         if let node = settings["auto_tools"], let value = reader.bool(node, "'settings.auto_tools'") {
             autoTools = value
         }
+        let scenario = settings["scenario"].flatMap { reader.text($0, "'settings.scenario'") }
         return Settings(pacing: enabled ? .seedLag(factor: factor) : .immediate, strictModels: strict, onMiss: onMiss,
-                        autoTools: autoTools)
+                        autoTools: autoTools, scenario: scenario)
     }
 
     private static func message(for error: Error) -> String {

@@ -4,16 +4,25 @@ public struct StreamSchedule: Sendable {
     private let promptTokens: Int
     private var random: SeededRandom
     private var started = false
+    /// Added before the first chunk (a scripted slow first token).
+    private let firstChunkDelay: UInt64
 
-    public init(pacing: Pacing, promptTokens: Int, random: SeededRandom) {
+    public init(pacing: Pacing, promptTokens: Int, random: SeededRandom, firstChunkDelay: UInt64 = 0) {
         self.pacing = pacing
         self.promptTokens = promptTokens
         self.random = random
+        self.firstChunkDelay = firstChunkDelay
     }
 
     /// Nanoseconds to wait before `chunk` (after the previous chunk, or after the stream's
     /// frame events for the first one).
     public mutating func delay(before chunk: Substring) -> UInt64 {
+        let extra = started ? 0 : firstChunkDelay
+        let paced = pacedDelay(before: chunk)
+        return paced > UInt64.max - extra ? UInt64.max : paced + extra
+    }
+
+    private mutating func pacedDelay(before chunk: Substring) -> UInt64 {
         defer { started = true }
         switch pacing.model {
         case .immediate:
