@@ -75,6 +75,9 @@ struct ChatPlan {
         } catch {
             throw .invalidOverride(error.message)
         }
+        if let header = input.headers[Script.faultHeader] {
+            do { _ = try FaultHeader.parse(header) } catch { throw .invalidOverride(error.message) }
+        }
         let script = context.script
         let answer = script.answer(for: input)
         let miss = answer.miss?.headerSafe

@@ -97,7 +97,7 @@ enum FaultsSection {
         reader.checkKeys(mapping, known: streamKeys, in: what)
         var after = 1
         if let n = mapping["after"] {
-            guard let value = reader.number(n, ScriptReader.path(what, "after")), value >= 0, value == value.rounded(), value < 1e9 else {
+            guard let value = plainNumber(n), value >= 0, value == value.rounded(), value < 1e9 else {
                 reader.error("\(ScriptReader.path(what, "after")) must be a whole number of events, 0 or more", at: n)
                 return nil
             }
@@ -127,7 +127,8 @@ enum FaultsSection {
                 return nil
             }
         case "truncate", "malformed":
-            guard reader.bool(value, at) == true else {
+            guard let on = reader.bool(value, at) else { return nil }
+            guard on else {
                 reader.error("\(at) can only be true", at: value)
                 return nil
             }
@@ -152,7 +153,7 @@ enum FaultsSection {
         for (i, item) in items.enumerated() {
             if item.string == "ok" {
                 steps.append(nil)
-            } else if let status = status(item, "\(what.dropLast())[\(i)]'", &reader) {
+            } else if let status = status(item, "\(what.dropLast())[\(i)]'", orOK: true, &reader) {
                 steps.append(.error(RuleError(status: status, message: defaultMessage(status))))
             } else {
                 return nil
@@ -178,7 +179,13 @@ enum FaultsSection {
                 return nil
             }
             var seed: UInt64 = 0
-            if let s = mapping["seed"], let v = reader.number(s, ScriptReader.path(what, "seed")), v >= 0, v < 1e18 { seed = UInt64(v) }
+            if let s = mapping["seed"] {
+                guard let v = plainNumber(s), v >= 0, v == v.rounded(), v < 1e18 else {
+                    reader.error("\(ScriptReader.path(what, "seed")) must be a whole number, 0 or more", at: s)
+                    return nil
+                }
+                seed = UInt64(v)
+            }
             return .rate(number, seed: seed)
         }
         guard number >= 1, number == number.rounded(), number < 1e9 else {
@@ -188,16 +195,24 @@ enum FaultsSection {
         return key == "first" ? .first(Int(number)) : .every(Int(number))
     }
 
-    private static func status(_ node: Node, _ what: String, _ reader: inout ScriptReader) -> Int? {
-        guard let value = reader.number(node, what), value == value.rounded(), (400...599).contains(value) else {
-            reader.error("\(what) must be an HTTP error status (400-599) or ok, found \(reader.describe(node))", at: node)
+    /// A status 400-599 (in a sequence, `ok` is the other choice, and the message says so).
+    private static func status(_ node: Node, _ what: String, orOK: Bool = false, _ reader: inout ScriptReader) -> Int? {
+        guard let value = plainNumber(node), value == value.rounded(), (400...599).contains(value) else {
+            reader.error("\(what) must be an HTTP error status (400-599)\(orOK ? " or ok" : ""), found \(reader.describe(node))", at: node)
             return nil
         }
         return Int(value)
     }
 
+    /// The number in a scalar, without reporting anything: the caller's message covers a
+    /// value that is not a number too (one diagnostic per mistake).
+    private static func plainNumber(_ node: Node) -> Double? {
+        guard case .scalar = node, node.bool == nil, let value = node.float, value.isFinite else { return nil }
+        return value
+    }
+
     private static func milliseconds(_ node: Node, _ what: String, _ reader: inout ScriptReader) -> UInt64? {
-        guard let value = reader.number(node, what), value >= 0, value < 1e10 else {
+        guard let value = plainNumber(node), value >= 0, value < 1e10 else {
             reader.error("\(what) must be milliseconds, 0 or more", at: node)
             return nil
         }
