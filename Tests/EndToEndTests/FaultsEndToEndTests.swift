@@ -1,0 +1,280 @@
+import Foundation
+import MockLLM
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Faults over real sockets: a stream cut by FIN or RST after K events, a stall cut at the
+/// stream time limit, a stalled whole reply, a sequence across requests, and the server
+/// serving on after each. Timing checks are lower bounds only.
+@Suite("Faults over real sockets")
+struct FaultsEndToEndTests {
+    static let reply = "one two three four five six seven eight"
+    static let script = Script(responses: ["go": reply])
+
+    /// The events of the normal stream (OpenAI: role, 39 characters, finish, [DONE]; Anthropic:
+    /// message_start, content_block_start, ping, 39 deltas, content_block_stop, message_delta,
+    /// message_stop).
+    static func eventCount(_ wire: Wire) -> Int { wire == .openai ? 42 : 45 }
+
+    func stats(_ server: TestServer) throws -> [String: Any] {
+        let client = try server.client()
+        try client.send("GET /_mockllm/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        return try client.readResponse().json()
+    }
+
+    /// Waits (up to 5 s) until only the stats request's own connection is open.
+    func connectionsSettle(_ server: TestServer) throws -> Int {
+        var open = -1
+        let deadline = Date().addingTimeInterval(5)
+        repeat {
+            open = (try stats(server)["connections"] as? [String: Any])?["open"] as? Int ?? -1
+            if open != 1 { Thread.sleep(forTimeInterval: 0.02) }
+        } while open != 1 && Date() < deadline
+        return open
+    }
+
+    /// A normal streamed reply on a new connection: the server is still serving.
+    func servesNormally(_ server: TestServer, _ wire: Wire) throws {
+        let client = try server.client()
+        let result = try client.chat("go", Mode(wire: wire, stream: true))
+        #expect(result.status == 200)
+        #expect(result.text == Self.reply)
+        #expect(result.response.header("x-mockllm-fault") == nil)
+    }
+
+    /// Everything a socket receives until EOF or a reset, and which one ended it.
+    struct RawRead {
+        var bytes: [UInt8] = []
+        var reset = false
+    }
+
+    func readToTheEnd(_ server: TestServer, _ request: String, timeout: Int = 10) throws -> RawRead {
+        let fd = try connectLoopback(port: server.port) { fd in
+            var tv = timeval(tv_sec: timeout, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        }
+        defer { Glibc.close(fd) }
+        let bytes = Array(request.utf8)
+        let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        guard sent == bytes.count else { throw TestFailure("send failed: errno \(errno)") }
+        var read = RawRead()
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 {
+                read.bytes += chunk[0..<n]
+            } else if n == 0 {
+                return read
+            } else if errno == ECONNRESET {
+                read.reset = true
+                return read
+            } else {
+                throw TestFailure("read failed or timed out (errno \(errno)) after \(read.bytes.count) bytes")
+            }
+        }
+    }
+
+    /// The head and the whole chunks of a chunked body, and whether its last chunk came.
+    func parseChunked(_ bytes: [UInt8]) throws -> (head: TestResponse, chunks: [String], lastChunk: Bool) {
+        guard let headEnd = RawClient.find([13, 10, 13, 10], in: bytes) else { throw TestFailure("no complete head") }
+        let head = try TestResponse(head: String(decoding: bytes[0..<headEnd + 4], as: UTF8.self))
+        var rest = Array(bytes[(headEnd + 4)...])
+        var chunks: [String] = []
+        while let lineEnd = RawClient.find([13, 10], in: rest) {
+            guard let size = Int(String(decoding: rest[0..<lineEnd], as: UTF8.self), radix: 16) else {
+                throw TestFailure("bad chunk size")
+            }
+            if size == 0 { return (head, chunks, true) }
+            guard rest.count >= lineEnd + 2 + size + 2 else { break }  // cut inside a chunk
+            chunks.append(String(decoding: rest[(lineEnd + 2)..<(lineEnd + 2 + size)], as: UTF8.self))
+            rest.removeFirst(lineEnd + 2 + size + 2)
+        }
+        return (head, chunks, false)
+    }
+
+    /// The events of the same request without a fault, to compare with.
+    func normalEvents(_ server: TestServer, _ wire: Wire) throws -> [String] {
+        let read = try readToTheEnd(server, Chat("go", headers: [("Connection", "close")]).request(Mode(wire: wire, stream: true)))
+        let parsed = try parseChunked(read.bytes)
+        #expect(parsed.lastChunk)
+        #expect(parsed.chunks.count == Self.eventCount(wire))
+        return parsed.chunks
+    }
+
+    /// Events without their ids and timestamps, to compare two replies.
+    static func shape(_ event: String) -> String {
+        event.replacingOccurrences(of: #"mock-[0-9a-f-]{36}"#, with: "ID", options: .regularExpression)
+            .replacingOccurrences(of: #""created":\d+"#, with: #""created":T"#, options: .regularExpression)
+    }
+
+    @Test(arguments: [Wire.openai, Wire.anthropic])
+    func aDisconnectIsAFINAfterKEventsWithoutTheLastChunk(wire: Wire) throws {
+        let server = try TestServer(script: Self.script)
+        defer { #expect(server.stop() == 0) }
+        let normal = try normalEvents(server, wire).map(Self.shape)
+        for k in [0, 1, 3, 10] {
+            let read = try readToTheEnd(server, Chat("go", headers: [("x-mockllm-fault", "disconnect:\(k)")]).request(Mode(wire: wire, stream: true)))
+            #expect(!read.reset, "a FIN, not a reset")
+            let parsed = try parseChunked(read.bytes)
+            #expect(parsed.head.status == 200)
+            #expect(parsed.head.header("x-mockllm-fault") == "header")
+            #expect(parsed.head.header("transfer-encoding") == "chunked")
+            #expect(!parsed.lastChunk, "no last chunk after disconnect:\(k)")
+            #expect(parsed.chunks.map(Self.shape) == Array(normal.prefix(k)))
+        }
+        #expect(try connectionsSettle(server) == 1)
+        try servesNormally(server, wire)
+    }
+
+    @Test(arguments: [Wire.openai, Wire.anthropic])
+    func aResetIsAnRSTAfterKEvents(wire: Wire) throws {
+        let server = try TestServer(script: Self.script)
+        defer { #expect(server.stop() == 0) }
+        let normal = try normalEvents(server, wire).map(Self.shape)
+        var resets = 0
+        for k in [1, 2, 5] {
+            let read = try readToTheEnd(server, Chat("go", headers: [("x-mockllm-fault", "reset:\(k)")]).request(Mode(wire: wire, stream: true)))
+            if read.reset { resets += 1 }
+            let parsed = try parseChunked(read.bytes)
+            #expect(parsed.head.header("x-mockllm-fault") == "header")
+            #expect(!parsed.lastChunk)
+            // Bytes the client had not read when the reset came may be lost: a prefix, never more.
+            #expect(parsed.chunks.map(Self.shape) == Array(normal.prefix(parsed.chunks.count)))
+            #expect(parsed.chunks.count <= k)
+        }
+        #expect(resets > 0, "no read ended with ECONNRESET")
+        #expect(try connectionsSettle(server) == 1)
+        try servesNormally(server, wire)
+    }
+
+    @Test func aScriptedDisconnectReadWithRawClient() throws {
+        let script = try ScriptLoader.parse(yaml: """
+            responses: {go: "\(Self.reply)"}
+            faults:
+              - {name: cut, match: {prompt: go}, stream: {after: 4, disconnect: fin}}
+            """, file: "f.yml", providers: providerNames).script
+        let server = try TestServer(script: script)
+        defer { #expect(server.stop() == 0) }
+        let client = try server.client()
+        try client.send(Chat("go").request(Mode(wire: .openai, stream: true)))
+        let head = try client.readHead()
+        #expect(head.header("x-mockllm-fault") == "cut")
+        let (chunks, end) = try client.readChunksUntilEnd()
+        #expect(end == .closedBetweenChunks)
+        #expect(chunks.count == 4)
+        #expect(!chunks.contains { String(decoding: $0, as: UTF8.self).contains("[DONE]") })
+    }
+
+    @Test func aStallForeverIsCutAtTheStreamLimit() throws {
+        let server = try TestServer(script: Self.script) { $0.maxStreamMilliseconds = 300 }
+        defer { #expect(server.stop() == 0) }
+        let abortedBefore = (try stats(server)["streams"] as? [String: Any])?["aborted"] as? Int ?? -1
+        let started = Date()
+        let read = try readToTheEnd(server, Chat("go", headers: [("x-mockllm-fault", "stall")]).request(Mode(wire: .openai, stream: true)))
+        let elapsed = Date().timeIntervalSince(started)
+        let parsed = try parseChunked(read.bytes)
+        #expect(parsed.head.header("x-mockllm-fault") == "header")
+        #expect(parsed.chunks.count == 1, "the role chunk, then the stall")
+        #expect(!parsed.lastChunk)
+        #expect(elapsed >= 0.29, "cut after \(elapsed) s, before the 300 ms limit")
+        #expect(try connectionsSettle(server) == 1, "the stalled connection is gone")
+        let streams = try stats(server)["streams"] as? [String: Any]
+        #expect(streams?["aborted"] as? Int == abortedBefore + 1)
+        #expect(streams?["open"] as? Int == 0)
+        try servesNormally(server, .openai)
+    }
+
+    @Test func aStallOfSomeMillisecondsDelaysTheStreamThenItEnds() throws {
+        let server = try TestServer(script: Self.script)
+        defer { #expect(server.stop() == 0) }
+        let client = try server.client()
+        let started = Date()
+        let result = try client.chat("go", Mode(wire: .anthropic, stream: true), headers: [("x-mockllm-fault", "stall:300")])
+        #expect(Date().timeIntervalSince(started) >= 0.3)
+        #expect(result.text == Self.reply)
+        #expect(result.response.header("x-mockllm-fault") == "header")
+    }
+
+    @Test(arguments: [Wire.openai, Wire.anthropic])
+    func aNonStreamRequestWithAStallIsDelayed(wire: Wire) throws {
+        let server = try TestServer(script: Self.script)
+        defer { #expect(server.stop() == 0) }
+        let client = try server.client()
+        for header in ["stall:300", "slow_first_token:300"] {
+            let started = Date()
+            let result = try client.chat("go", Mode(wire: wire, stream: false), headers: [("x-mockllm-fault", header)])
+            #expect(Date().timeIntervalSince(started) >= 0.3, "\(header)")
+            #expect(result.status == 200)
+            #expect(result.text == Self.reply)
+        }
+    }
+
+    @Test func aSlowFirstTokenDelaysTheFirstContentEvent() throws {
+        let server = try TestServer(script: Self.script)
+        defer { #expect(server.stop() == 0) }
+        let client = try server.client()
+        let started = Date()
+        try client.send(Chat("go", headers: [("x-mockllm-fault", "slow_first_token:300")]).request(Mode(wire: .openai, stream: true)))
+        _ = try client.readHead()
+        let role = try #require(try client.readChunk())
+        #expect(!isContentEvent(role, .openai))
+        let first = try #require(try client.readChunk())
+        #expect(isContentEvent(first, .openai))
+        #expect(Date().timeIntervalSince(started) >= 0.3)
+        var rest: [[UInt8]] = []
+        while let chunk = try client.readChunk() { rest.append(chunk) }
+        #expect(String(decoding: rest.last ?? [], as: UTF8.self) == "data: [DONE]\n\n")
+    }
+
+    @Test(arguments: [Wire.openai, Wire.anthropic])
+    func aSequenceRunsAcrossRequestsAndConnections(wire: Wire) throws {
+        let script = try ScriptLoader.parse(yaml: """
+            responses: {go: "\(Self.reply)"}
+            faults:
+              - {name: retry, sequence: [429, 503, ok, 500]}
+            """, file: "f.yml", providers: providerNames).script
+        let server = try TestServer(script: script)
+        defer { #expect(server.stop() == 0) }
+        let client = try server.client()
+        var seen: [String] = []
+        for i in 0..<3 {  // one keep-alive connection
+            let result = try client.chat("go", Mode(wire: wire, stream: i == 2))
+            seen.append("\(result.status) \(result.response.header("x-mockllm-fault") ?? "-")")
+        }
+        for _ in 0..<2 {  // then new connections
+            let result = try server.client().chat("go", Mode(wire: wire, stream: false))
+            seen.append("\(result.status) \(result.response.header("x-mockllm-fault") ?? "-")")
+        }
+        #expect(seen == ["429 retry", "503 retry", "200 -", "500 retry", "200 -"])
+        #expect(script.faults[0].injected == 3)
+    }
+
+    @Test func aRateLimitFaultKeepsTheConnectionAlive() throws {
+        let server = try TestServer(script: Self.script)
+        defer { #expect(server.stop() == 0) }
+        let client = try server.client()
+        let limited = try client.chat("go", Mode(wire: .openai, stream: true), headers: [("x-mockllm-fault", "429")])
+        #expect(limited.status == 429)
+        #expect(limited.errorType == "rate_limit_exceeded")
+        #expect(limited.response.header("x-mockllm-fault") == "header")
+        let next = try client.chat("go", Mode(wire: .openai, stream: false))
+        #expect(next.status == 200)
+    }
+
+    @Test func aMidStreamErrorEndsTheBodyProperly() throws {
+        let server = try TestServer(script: Self.script)
+        defer { #expect(server.stop() == 0) }
+        let client = try server.client()
+        try client.send(Chat("go", headers: [("x-mockllm-fault", "error:2")]).request(Mode(wire: .anthropic, stream: true)))
+        _ = try client.readHead()
+        let (chunks, end) = try client.readChunksUntilEnd()
+        #expect(end == .lastChunk)
+        #expect(chunks.count == 3)
+        #expect(String(decoding: chunks[2], as: UTF8.self).hasPrefix("event: error\ndata: {\"type\":\"error\""))
+        // The connection stays usable after a stream that ended properly.
+        #expect(try client.chat("go", Mode(wire: .anthropic, stream: false)).status == 200)
+    }
+}
