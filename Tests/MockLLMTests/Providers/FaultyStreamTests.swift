@@ -377,6 +377,17 @@ struct FaultyStreamTests {
         #expect(answered.headers["x-mockllm-rule"] == "rule once", "the refused request did not use up the rule")
     }
 
+    @Test func aRulesScriptedErrorComesBeforeItsFault() throws {
+        let script = try ScriptLoader.parse(yaml: """
+            rules:
+              - {name: broken, match: {prompt: ping}, error: {status: 500, message: boom}, fault: {status: 429}}
+            """, file: "f.yml", providers: ["openai", "anthropic"]).script
+        let reply = call(.openai, stream: false, script: script)
+        #expect(reply.status == 500)
+        #expect(reply.headers["x-mockllm-fault"] == nil)
+        #expect(script.rules[0].fault?.injected == 0)
+    }
+
     @Test func aStreamWithoutAFaultHasNoFaultHeader() {
         #expect(call(.openai).headers["x-mockllm-fault"] == nil)
         #expect(call(.anthropic, stream: false).headers["x-mockllm-fault"] == nil)
