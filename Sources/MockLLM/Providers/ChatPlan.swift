@@ -21,6 +21,10 @@ struct ChatPlan {
     /// What answered (`x-mockllm-rule`) and, when nothing matched, why (`x-mockllm-miss`).
     var rule: String
     var miss: String?
+    /// Where the client's quota stands after this reply, and which API's headers tell it.
+    var quota: Quota.Standing?
+    var provider = ""
+    var now = 0
     /// A scripted stream fault, and the name of the fault it comes from (`x-mockllm-fault`).
     var streamFault: StreamFault?
     var faultName: String?
@@ -62,6 +66,8 @@ struct ChatPlan {
         case scripted(APIError)
         case invalidOverride(String)
         case contextLength(tokens: Int, limit: Int, headers: HTTPFields)
+        /// Over the `quotas:` limit: the 429, worded for the provider.
+        case rateLimited(APIError)
     }
 
     /// Plans the reply to `input`.
@@ -76,6 +82,12 @@ struct ChatPlan {
             throw .invalidOverride(error.message)
         }
         let script = context.script
+        let clientKey = Script.clientKey(input.headers)
+        if let quota = script.quota {
+            // Before the script answers: a refused request must not use up a sequence's reply.
+            let (standing, refused) = quota.admit(key: clientKey, promptTokens: input.messages.promptTokens, now: context.monotonic)
+            if refused { throw .rateLimited(RateLimitHeaders.refusal(standing, provider: input.provider, now: context.now)) }
+        }
         let answer = script.answer(for: input)
         let miss = answer.miss?.headerSafe
         let reply: ScriptReply
@@ -123,6 +135,11 @@ struct ChatPlan {
             plan.faultName = applied.name
         }
         plan.cut(maxTokens: maxTokens, stopSequences: stopSequences)
+        if let quota = script.quota {
+            plan.quota = quota.charge(key: clientKey, completionTokens: plan.tokens, now: context.monotonic)
+            plan.provider = input.provider
+            plan.now = context.now
+        }
         return plan
     }
 
@@ -139,6 +156,7 @@ struct ChatPlan {
         headers.append(name: requestIDHeader, value: requestID)
         Self.appendDiagnostics(rule: rule, miss: miss, to: &headers)
         if let faultName { headers.append(name: "x-mockllm-fault", value: faultName.headerSafe) }
+        if let quota { RateLimitHeaders.append(quota, provider: provider, now: now, to: &headers) }
         return headers
     }
 
