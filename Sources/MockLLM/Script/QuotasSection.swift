@@ -16,7 +16,9 @@ enum QuotasSection {
         let requests = whole("requests_per_minute")
         let tokens = whole("tokens_per_minute")
         guard requests != nil || tokens != nil else {
-            reader.error("'quotas' needs requests_per_minute, tokens_per_minute, or both", at: node)
+            if mapping["requests_per_minute"] == nil && mapping["tokens_per_minute"] == nil {
+                reader.error("'quotas' needs requests_per_minute, tokens_per_minute, or both", at: node)
+            }
             return nil
         }
         var window: UInt64 = 60_000_000_000
