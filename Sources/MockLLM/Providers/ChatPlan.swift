@@ -83,9 +83,10 @@ struct ChatPlan {
         }
         let script = context.script
         let clientKey = Script.clientKey(input.headers)
+        let promptTokens = input.messages.promptTokens
         if let quota = script.quota {
             // Before the script answers: a refused request must not use up a sequence's reply.
-            let (standing, refused) = quota.admit(key: clientKey, promptTokens: input.messages.promptTokens, now: context.monotonic)
+            let (standing, refused) = quota.admit(key: clientKey, promptTokens: promptTokens, now: context.monotonic)
             if refused { throw .rateLimited(RateLimitHeaders.refusal(standing, provider: input.provider, now: context.now)) }
         }
         let answer = script.answer(for: input)
@@ -99,41 +100,14 @@ struct ChatPlan {
             appendDiagnostics(rule: answer.source, miss: miss, to: &api.headers)
             throw .scripted(api)
         }
-        let applied: Script.AppliedFault?
-        do {
-            applied = try script.fault(for: input, rule: answer.fault)
-        } catch {
-            throw .invalidOverride(error.message)
-        }
-        let promptTokens = input.messages.promptTokens
-        let window = script.models.resolve(input.model)?.contextWindow
-        var faultHeaders = HTTPFields()
-        if let applied { faultHeaders.append(name: "x-mockllm-fault", value: applied.name.headerSafe) }
-        switch applied?.action {
-        case .error(let error)?:
-            var api = APIError(error)
-            appendDiagnostics(rule: answer.source, miss: miss, to: &api.headers)
-            for field in faultHeaders { api.headers.append(name: field.name, value: field.value) }
-            throw .scripted(api)
-        case .contextLength?:
-            appendDiagnostics(rule: answer.source, miss: miss, to: &faultHeaders)
-            throw .contextLength(tokens: max(promptTokens, (window ?? 128_000) + 1), limit: window ?? 128_000, headers: faultHeaders)
-        default:
-            if let window, promptTokens > window {
-                appendDiagnostics(rule: answer.source, miss: miss, to: &faultHeaders)
-                throw .contextLength(tokens: promptTokens, limit: window, headers: faultHeaders)
-            }
-        }
+        let streamFault = try applyFault(answer, miss: miss, promptTokens: promptTokens, input: input, script: script)
         var pacing = script.pacing(model: input.model, rule: answer.pacing)
         if let overrides { pacing = overrides.applied(to: pacing) }
         var plan = ChatPlan(
             text: reply.text, blocks: reply.blocks, tokens: reply.tokenCount, finish: reply.blocks.isEmpty ? .endTurn : .toolUse, pacing: pacing,
             random: pacing.random(from: &context.random), promptTokens: promptTokens,
             rule: answer.source, miss: miss)
-        if let applied, case .stream(let fault) = applied.action {
-            plan.streamFault = fault
-            plan.faultName = applied.name
-        }
+        (plan.streamFault, plan.faultName) = (streamFault?.fault, streamFault?.name)
         plan.cut(maxTokens: maxTokens, stopSequences: stopSequences)
         if let quota = script.quota {
             plan.quota = quota.charge(key: clientKey, completionTokens: plan.tokens, now: context.monotonic)
@@ -160,7 +134,7 @@ struct ChatPlan {
         return headers
     }
 
-    private static func appendDiagnostics(rule: String, miss: String?, to headers: inout HTTPFields) {
+    static func appendDiagnostics(rule: String, miss: String?, to headers: inout HTTPFields) {
         headers.append(name: "x-mockllm-rule", value: rule)
         if let miss { headers.append(name: "x-mockllm-miss", value: miss) }
     }
