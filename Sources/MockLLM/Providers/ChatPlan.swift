@@ -21,6 +21,10 @@ struct ChatPlan {
     /// What answered (`x-mockllm-rule`) and, when nothing matched, why (`x-mockllm-miss`).
     var rule: String
     var miss: String?
+    /// Where the client's quota stands after this reply, and which API's headers tell it.
+    var quota: Quota.Standing?
+    var provider = ""
+    var now = 0
     /// A scripted stream fault, and the name of the fault it comes from (`x-mockllm-fault`).
     var streamFault: StreamFault?
     var faultName: String?
@@ -62,6 +66,8 @@ struct ChatPlan {
         case scripted(APIError)
         case invalidOverride(String)
         case contextLength(tokens: Int, limit: Int, headers: HTTPFields)
+        /// Over the `quotas:` limit: the 429, worded for the provider.
+        case rateLimited(APIError)
     }
 
     /// Plans the reply to `input`.
@@ -79,6 +85,13 @@ struct ChatPlan {
             do { _ = try FaultHeader.parse(header) } catch { throw .invalidOverride(error.message) }
         }
         let script = context.script
+        let clientKey = Script.clientKey(input.headers)
+        let promptTokens = input.messages.promptTokens
+        if let quota = script.quota {
+            // Before the script answers: a refused request must not use up a sequence's reply.
+            let (standing, refused) = quota.admit(key: clientKey, promptTokens: promptTokens, now: context.monotonic)
+            if refused { throw .rateLimited(RateLimitHeaders.refusal(standing, provider: input.provider, now: context.now)) }
+        }
         let answer = script.answer(for: input)
         let miss = answer.miss?.headerSafe
         let reply: ScriptReply
@@ -90,42 +103,20 @@ struct ChatPlan {
             appendDiagnostics(rule: answer.source, miss: miss, to: &api.headers)
             throw .scripted(api)
         }
-        let applied: Script.AppliedFault?
-        do {
-            applied = try script.fault(for: input, rule: answer.fault)
-        } catch {
-            throw .invalidOverride(error.message)
-        }
-        let promptTokens = input.messages.promptTokens
-        let window = script.models.resolve(input.model)?.contextWindow
-        var faultHeaders = HTTPFields()
-        if let applied { faultHeaders.append(name: "x-mockllm-fault", value: applied.name.headerSafe) }
-        switch applied?.action {
-        case .error(let error)?:
-            var api = APIError(error)
-            appendDiagnostics(rule: answer.source, miss: miss, to: &api.headers)
-            for field in faultHeaders { api.headers.append(name: field.name, value: field.value) }
-            throw .scripted(api)
-        case .contextLength?:
-            appendDiagnostics(rule: answer.source, miss: miss, to: &faultHeaders)
-            throw .contextLength(tokens: max(promptTokens, (window ?? 128_000) + 1), limit: window ?? 128_000, headers: faultHeaders)
-        default:
-            if let window, promptTokens > window {
-                appendDiagnostics(rule: answer.source, miss: miss, to: &faultHeaders)
-                throw .contextLength(tokens: promptTokens, limit: window, headers: faultHeaders)
-            }
-        }
+        let streamFault = try applyFault(answer, miss: miss, promptTokens: promptTokens, input: input, script: script)
         var pacing = script.pacing(model: input.model, rule: answer.pacing)
         if let overrides { pacing = overrides.applied(to: pacing) }
         var plan = ChatPlan(
             text: reply.text, blocks: reply.blocks, tokens: reply.tokenCount, finish: reply.blocks.isEmpty ? .endTurn : .toolUse, pacing: pacing,
             random: pacing.random(from: &context.random), promptTokens: promptTokens,
             rule: answer.source, miss: miss)
-        if let applied, case .stream(let fault) = applied.action {
-            plan.streamFault = fault
-            plan.faultName = applied.name
-        }
+        (plan.streamFault, plan.faultName) = (streamFault?.fault, streamFault?.name)
         plan.cut(maxTokens: maxTokens, stopSequences: stopSequences)
+        if let quota = script.quota {
+            plan.quota = quota.charge(key: clientKey, completionTokens: plan.tokens, now: context.monotonic)
+            plan.provider = input.provider
+            plan.now = context.now
+        }
         return plan
     }
 
@@ -142,10 +133,11 @@ struct ChatPlan {
         headers.append(name: requestIDHeader, value: requestID)
         Self.appendDiagnostics(rule: rule, miss: miss, to: &headers)
         if let faultName { headers.append(name: "x-mockllm-fault", value: faultName.headerSafe) }
+        if let quota { RateLimitHeaders.append(quota, provider: provider, now: now, to: &headers) }
         return headers
     }
 
-    private static func appendDiagnostics(rule: String, miss: String?, to headers: inout HTTPFields) {
+    static func appendDiagnostics(rule: String, miss: String?, to headers: inout HTTPFields) {
         headers.append(name: "x-mockllm-rule", value: rule)
         if let miss { headers.append(name: "x-mockllm-miss", value: miss) }
     }

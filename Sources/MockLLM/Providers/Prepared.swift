@@ -41,6 +41,8 @@ extension Provider {
             switch error {
             case .scripted(let api): return .refused(errorReply(api, requestID: context.requestID))
             case .invalidOverride(let message): return .refused(errorReply(.invalidRequest(message), requestID: context.requestID))
+            case .rateLimited(let error):
+                return .refused(errorReply(error, requestID: context.requestID))
             case .contextLength(let tokens, let limit, let headers):
                 var error = contextLengthError(tokens: tokens, limit: limit)
                 error.headers = headers

@@ -93,6 +93,8 @@ public struct ProviderContext: Sendable {
     public var pathParameters: [String: String]
     /// This request's id, for the provider's request-id header (`req_` and 24 hex digits).
     public var requestID: String
+    /// Monotonic nanoseconds, for quota windows (set by the server; 0 in tests that need none).
+    public var monotonic: UInt64 = 0
 
     public init(
         script: Script, now: Int, random: SeededRandom, pathParameters: [String: String] = [:], requestID: String = "req_test"

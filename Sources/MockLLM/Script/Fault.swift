@@ -48,15 +48,10 @@ public final class Fault: Sendable {
     /// Counts one matching request (for `key` when counting per key) and returns the action its
     /// schedule gives it, if any.
     func next(key: String) -> Action? {
-        let count: Int
-        if case .always = schedule {
-            count = 0
-        } else {
-            count = counts.withLock { counts in
-                let n = (counts[perKey ? key : ""] ?? 0) + 1
-                counts[perKey ? key : ""] = n
-                return n
-            }
+        let count = counts.withLock { counts in
+            let n = (counts[perKey ? key : ""] ?? 0) + 1
+            counts[perKey ? key : ""] = n
+            return n
         }
         let chosen: Action? = switch schedule {
         case .always: action
@@ -69,8 +64,17 @@ public final class Fault: Sendable {
         return chosen
     }
 
-    /// How many requests this fault has hit since the script was loaded.
+    /// How many requests this fault has hit since the script was loaded (or the last reset).
     public var injected: Int { injectedCount.load(ordering: .relaxed) }
+
+    /// Matching requests counted by the schedule, over every key.
+    public var counted: Int { counts.withLock { $0.values.reduce(0, +) } }
+
+    /// Starts the schedule and the count again (the admin API's `DELETE /_mockllm/faults`).
+    public func reset() {
+        counts.withLock { $0.removeAll() }
+        injectedCount.store(0, ordering: .relaxed)
+    }
 
     /// A number in [0, 1) fixed by the seed and the count (SplitMix64), so a rate gives the same
     /// requests the fault on every run, whichever worker counts them.

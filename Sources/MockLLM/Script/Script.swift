@@ -28,6 +28,8 @@ public final class Script: Sendable {
     public let faults: [Fault]
     /// The active scenario (`settings.scenario`; switched by the admin API).
     public let scenario: ScenarioSwitch
+    /// `quotas:`: requests and tokens per window, per API key.
+    public let quota: Quota?
     /// The replies with their token counts, counted once at load rather than per request.
     private let counted: [String: ScriptReply]
     let defaultScriptReply: ScriptReply
@@ -36,8 +38,9 @@ public final class Script: Sendable {
         responses: [String: String] = [:], defaultReply: String = Script.builtInDefaultReply, rules: [Rule] = [],
         pacing: Pacing = .immediate, onMiss: MissPolicy = .default, origin: String = "inline",
         models: ModelRegistry = ModelRegistry(ModelRegistry.defaults), strictModels: Bool = false, autoTools: Bool = false,
-        faults: [Fault] = [], scenario: ScenarioSwitch = ScenarioSwitch(nil)
+        faults: [Fault] = [], scenario: ScenarioSwitch = ScenarioSwitch(nil), quota: Quota? = nil
     ) {
+        self.quota = quota
         self.faults = faults
         self.scenario = scenario
         self.responses = responses
@@ -56,7 +59,7 @@ public final class Script: Sendable {
     /// The same script, described as coming from `origin`.
     public func describedAs(_ origin: String) -> Script {
         Script(responses: responses, defaultReply: defaultReply, rules: rules, pacing: pacing, onMiss: onMiss,
-               origin: origin, models: models, strictModels: strictModels, autoTools: autoTools, faults: faults, scenario: scenario)
+               origin: origin, models: models, strictModels: strictModels, autoTools: autoTools, faults: faults, scenario: scenario, quota: quota)
     }
 
     /// The `responses:` entry for exactly this prompt.
@@ -91,6 +94,7 @@ public final class Script: Sendable {
         if strictModels { parts.append("strict models") }
         if onMiss == .error { parts.append("misses are errors") }
         if autoTools { parts.append("automatic tool calls") }
+        if quota != nil { parts.append("quotas") }
         if !faults.isEmpty { parts.append("\(faults.count) fault\(faults.count == 1 ? "" : "s")") }
         return parts.joined(separator: ", ")
     }

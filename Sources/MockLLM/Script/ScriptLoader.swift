@@ -22,7 +22,7 @@ public enum ScriptLoader {
         public var fingerprint: Int
     }
 
-    static let topLevelKeys = ["responses", "rules", "defaults", "settings", "pacing", "models", "faults"]
+    static let topLevelKeys = ["responses", "rules", "defaults", "settings", "pacing", "models", "faults", "quotas"]
 
     /// - Parameter providers: the provider names a `models:` entry may name (nil: not checked).
     public static func load(path: String, providers: [String]? = nil) throws(ScriptLoadError) -> Loaded {
@@ -97,7 +97,8 @@ public enum ScriptLoader {
         }
         return Script(responses: responses, defaultReply: defaultReply, rules: rules, pacing: pacing, onMiss: settings.onMiss,
                       origin: file, models: ModelRegistry(defaultsWith: additions), strictModels: settings.strictModels,
-                      autoTools: settings.autoTools, faults: faults, scenario: ScenarioSwitch(settings.scenario))
+                      autoTools: settings.autoTools, faults: faults, scenario: ScenarioSwitch(settings.scenario),
+                      quota: top["quotas"].flatMap { QuotasSection.read($0, reader: &reader) })
     }
 
     private static func readResponses(_ mapping: Node.Mapping, reader: inout ScriptReader) -> [String: String] {

@@ -52,6 +52,7 @@ public final class Application: HTTPHandler {
                 }
                 var context = ProviderContext(
                     script: script, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)
+                if script.quota != nil { context.monotonic = Self.monotonicNanoseconds() }
                 let reply = endpoint.handler(request, &context)
                 random = context.random
                 return reply
@@ -88,6 +89,12 @@ public final class Application: HTTPHandler {
     static func requestedModel(_ request: HTTPRequest) -> String? {
         guard !request.body.isEmpty, let document = try? JSONDocument.parse(request.body) else { return nil }
         return withExtendedLifetime(document) { document.root["model"]?.string }
+    }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
     }
 
     /// `req_` and 24 hex digits, as both OpenAI and Anthropic format theirs.

@@ -20,7 +20,7 @@ struct BuiltinEndpoint: Sendable {
                 let (stats, perWorker) = app.statistics?() ?? (LoopServer.Stats(), [LoopServer.Stats()])
                 return Reply.json(200, StatsReport.json(stats, perWorker: perWorker))
             },
-        ]
+        ] + FaultsAdmin.endpoints
     }
 }
 

@@ -1,0 +1,34 @@
+/// The fault a reply gets (docs/FAULTS.md), and the context window every request is held to.
+extension ChatPlan {
+    /// Refuses the request when its fault is an HTTP error or a context-length refusal, or when
+    /// its prompt is longer than the model's context window; returns its stream fault, if any.
+    static func applyFault(
+        _ answer: ScriptAnswer, miss: String?, promptTokens: Int, input: MatchInput, script: Script
+    ) throws(Refusal) -> (fault: StreamFault, name: String)? {
+        let applied: Script.AppliedFault?
+        do {
+            applied = try script.fault(for: input, rule: answer.fault)
+        } catch {
+            throw .invalidOverride(error.message)
+        }
+        let window = script.models.resolve(input.model)?.contextWindow
+        var headers = HTTPFields()
+        appendDiagnostics(rule: answer.source, miss: miss, to: &headers)
+        if let applied { headers.append(name: "x-mockllm-fault", value: applied.name.headerSafe) }
+        switch applied?.action {
+        case .error(let error)?:
+            var api = APIError(error)
+            for field in headers { api.headers.append(name: field.name, value: field.value) }
+            throw .scripted(api)
+        case .contextLength?:
+            let limit = window ?? 128_000
+            throw .contextLength(tokens: max(promptTokens, limit + 1), limit: limit, headers: headers)
+        case .stream(let fault)?:
+            if let window, promptTokens > window { throw .contextLength(tokens: promptTokens, limit: window, headers: headers) }
+            return (fault, applied!.name)
+        case nil:
+            if let window, promptTokens > window { throw .contextLength(tokens: promptTokens, limit: window, headers: headers) }
+            return nil
+        }
+    }
+}
