@@ -177,7 +177,7 @@ extension Connection {
         if ending == .complete && run.framing == .chunked { ResponseWriter.appendLastChunk(into: &out) }
         phase = .idle
         lastActivity = server.loop.nowMilliseconds
-        server.stats.streamsCompleted += 1
+        if ending == .complete { server.stats.streamsCompleted += 1 } else { server.stats.streamsAborted += 1 }
         if !run.keepAlive || ending != .complete { closeWhenFlushed = true }
         report(run, aborted: ending != .complete)
         if ending == .reset {
