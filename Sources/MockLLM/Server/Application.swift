@@ -74,9 +74,8 @@ public final class Application: HTTPHandler {
     }
 
     /// Records a provider request in the journal; the reply's trace brings back how it went.
-    private func journaled(_ reply: Reply, _ request: HTTPRequest, provider: String?) -> Reply {
+    private func journaled(_ reply: consuming Reply, _ request: HTTPRequest, provider: String?) -> Reply {
         guard let journal else { return reply }
-        var reply = reply
         reply.trace = journal.record(request, reply: reply, provider: provider)
         return reply
     }

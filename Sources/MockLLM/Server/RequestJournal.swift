@@ -59,11 +59,26 @@ public final class RequestJournal: Sendable {
         for ring in rings { ring.clear() }
     }
 
-    /// Paths of the server's own endpoints, never journaled (also when they answer 404 or 405).
+    /// Paths of the server's own endpoints, never journaled (also when they answer 404 or 405):
+    /// `/health`, `/metrics`, `/models`, `/providers`, `/_mockllm` and everything under it.
+    /// Compared as bytes after a look at the second one: this runs for every request.
     static func isServerPath(_ path: String) -> Bool {
-        switch path {
-        case "/health", "/metrics", "/models", "/providers", "/_mockllm": true
-        default: path.utf8.starts(with: "/_mockllm/".utf8)
+        var path = path
+        return path.withUTF8 { p in
+            guard p.count >= 7, p[0] == UInt8(ascii: "/") else { return false }
+            func equals(_ literal: StaticString) -> Bool {
+                literal.utf8CodeUnitCount == p.count && memcmp(literal.utf8Start, p.baseAddress!, p.count) == 0
+            }
+            switch p[1] {
+            case UInt8(ascii: "_"):
+                let prefix: StaticString = "/_mockllm"
+                let n = prefix.utf8CodeUnitCount
+                return p.count >= n && memcmp(prefix.utf8Start, p.baseAddress!, n) == 0 && (p.count == n || p[n] == UInt8(ascii: "/"))
+            case UInt8(ascii: "h"): return equals("/health")
+            case UInt8(ascii: "m"): return equals("/metrics") || equals("/models")
+            case UInt8(ascii: "p"): return equals("/providers")
+            default: return false
+            }
         }
     }
 }
@@ -103,18 +118,16 @@ final class JournalRing: Sendable {
     /// so that `finish` can add how the reply went.
     func record(_ request: HTTPRequest, reply: Reply, provider: String?) -> Int {
         if RequestJournal.isServerPath(request.path) { return 0 }
-        let body = request.body.count <= RequestJournal.bodyLimit ? request.body : Array(request.body.prefix(RequestJournal.bodyLimit))
+        let sequence = counter.next()
+        let time = Self.wallClockMilliseconds()
         let stream = if case .stream = reply.body { true } else { false }
-        let entry = JournalEntry(
-            sequence: counter.next(), unixMilliseconds: Self.wallClockMilliseconds(), method: request.method, path: request.path,
-            provider: provider, headers: request.headers, body: body, bodySize: request.body.count,
-            replyHeaders: reply.headers, status: reply.status, stream: stream)
-        append(entry)
-        return entry.sequence
-    }
-
-    func append(_ entry: JournalEntry) {
+        let headers = reply.headers, status = reply.status
+        // Built in place: a finished entry moved into the ring would cost a copy of each field.
         state.withLock { ring in
+            let body = request.body.count <= RequestJournal.bodyLimit ? request.body : Array(request.body.prefix(RequestJournal.bodyLimit))
+            let entry = JournalEntry(
+                sequence: sequence, unixMilliseconds: time, method: request.method, path: request.path, provider: provider,
+                headers: request.headers, body: body, bodySize: request.body.count, replyHeaders: headers, status: status, stream: stream)
             if ring.slots.count < capacity {
                 ring.slots.append(entry)
             } else {
@@ -122,6 +135,7 @@ final class JournalRing: Sendable {
             }
             ring.written += 1
         }
+        return sequence
     }
 
     /// Adds how a traced reply went to its entry (if the ring still holds it).
