@@ -31,7 +31,7 @@ struct JournalEndToEndTests {
         let client = try server.client()
         var head = "\(method) \(target) HTTP/1.1\r\nHost: x\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        try client.send(head + (method == "POST" ? "Content-Length: 0\r\n" : "") + "\r\n")
+        try client.send(head + (method == "POST" || method == "PUT" ? "Content-Length: 0\r\n" : "") + "\r\n")
         return try client.readResponse()
     }
 
@@ -153,7 +153,7 @@ struct JournalEndToEndTests {
         defer { #expect(server.stop() == 0) }
         let bearer = [("Authorization", "Bearer admin-secret")]
         for (method, path) in [("GET", "/_mockllm/requests"), ("DELETE", "/_mockllm/requests"), ("POST", "/_mockllm/reload"),
-                               ("GET", "/_mockllm/stats")] {
+                               ("GET", "/_mockllm/stats"), ("GET", "/_mockllm/faults"), ("PUT", "/_mockllm/scenario")] {
             let refused = try Self.send(server, method, path)
             #expect(refused.status == 401, "\(method) \(path)")
             let error = try #require(try refused.json()["error"] as? [String: Any])
