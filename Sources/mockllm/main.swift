@@ -8,7 +8,7 @@ struct MockLLMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mockllm",
         abstract: "A mock LLM API server (OpenAI-compatible) answering from a YAML script.",
-        discussion: "Run without a subcommand to serve. Environment: MOCKLLM_HOST, MOCKLLM_PORT, MOCKLLM_RESPONSES_FILE, MOCKLLM_WORKERS, MOCKLLM_DRAIN_TIMEOUT, MOCKLLM_API_KEY, MOCKLLM_LOG_LEVEL.",
+        discussion: "Run without a subcommand to serve. Environment: MOCKLLM_HOST, MOCKLLM_PORT, MOCKLLM_RESPONSES_FILE, MOCKLLM_WORKERS, MOCKLLM_DRAIN_TIMEOUT, MOCKLLM_API_KEY, MOCKLLM_ADMIN_TOKEN, MOCKLLM_LOG_LEVEL.",
         version: Launcher.version,
         subcommands: [Serve.self, Start.self, Validate.self, Bench.self],
         defaultSubcommand: Serve.self)
@@ -70,6 +70,12 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("api-key"), help: "Require this key on provider endpoints, as 'Authorization: Bearer KEY' or 'x-api-key: KEY' (env MOCKLLM_API_KEY; default: none).")
     var apiKey: String?
 
+    @Option(name: .customLong("journal-size"), help: "Requests kept in the journal, GET /_mockllm/requests (default 1000; 0: no journal).")
+    var journalSize: Int?
+
+    @Option(name: .customLong("admin-token"), help: "Require this token on /_mockllm/ endpoints, as 'Authorization: Bearer TOKEN' or 'x-mockllm-admin-token: TOKEN' (env MOCKLLM_ADMIN_TOKEN; default: none).")
+    var adminToken: String?
+
     @Flag(name: .customLong("no-reload"), help: "Do not reload the script when its file changes.")
     var noReload = false
 
@@ -77,6 +83,7 @@ struct Serve: ParsableCommand {
 
     func validate() throws {
         try checkPort(port)
+        if let journalSize, !(0...1_000_000).contains(journalSize) { throw ValidationError("--journal-size must be between 0 and 1000000") }
         for (name, value) in [("--drain-timeout", drainTimeout), ("--idle-timeout", idleTimeout), ("--request-timeout", requestTimeout),
                               ("--max-stream-duration", maxStreamDuration)] {
             if let value, !(0...86_400).contains(value) { throw ValidationError("\(name) must be between 0 and 86400 seconds") }
@@ -96,6 +103,8 @@ struct Serve: ParsableCommand {
         options.apiKey = apiKey
         options.maxConnections = maxConnections
         options.maxStreamDuration = maxStreamDuration
+        options.journalSize = journalSize
+        options.adminToken = adminToken
         throw ExitCode(Launcher.serve(options, environment: ProcessInfo.processInfo.environment, logger: logger))
     }
 }

@@ -10,6 +10,9 @@ public struct QueryParameters: Sendable {
         }
     }
 
+    /// Every parameter's name, in order (repeated ones repeated).
+    public var names: [String] { pairs.map(\.0) }
+
     /// The first value of `name`.
     public subscript(name: String) -> String? {
         pairs.first { $0.0 == name }?.1

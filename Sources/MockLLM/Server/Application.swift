@@ -13,12 +13,16 @@ public final class Application: HTTPHandler {
     var apiKey: APIKeyCheck?
     /// Counters of every loop, merged (set by the worker that owns this application).
     var statistics: (() -> (merged: LoopServer.Stats, perWorker: [LoopServer.Stats]))?
+    /// The admin endpoints' shared state (journal, token, script file); set by the worker.
+    var admin: Admin?
+    /// This loop's ring of the request journal; nil: nothing is journaled.
+    var journal: JournalRing?
 
     /// - Parameter seed: fixes ids and jitter for reproducible runs; nil seeds from the system.
     public init(script: Script, seed: UInt64? = nil, providers: [any Provider.Type] = providerTable) {
         self.script = script
         random = seed.map { SeededRandom(seed: $0) } ?? SeededRandom()
-        router = Router(providers: providers, builtins: BuiltinEndpoint.all(providers: providers))
+        router = Router(providers: providers, builtins: BuiltinEndpoint.all(providers: providers) + AdminEndpoints.all)
     }
 
     public func reply(to request: HTTPRequest) -> Reply {
@@ -44,28 +48,40 @@ public final class Application: HTTPHandler {
             let route = routes.count == 1 ? routes[0] : choose(among: routes, for: request)
             switch route.target {
             case .builtin(let builtin):
-                return builtin.reply(request, self)
+                return admin?.refusal(for: request, to: builtin) ?? builtin.reply(request, self)
             case .endpoint(let endpoint, let provider):
                 if let apiKey, !apiKey.allows(request) {
                     let given = request.headers.contains("authorization") || request.headers.contains("x-api-key")
-                    return provider.errorReply(APIKeyCheck.refusal(for: provider.metadata.name, given: given), requestID: requestID)
+                    return journaled(provider.errorReply(APIKeyCheck.refusal(for: provider.metadata.name, given: given), requestID: requestID),
+                                     request, provider: provider.metadata.name)
                 }
                 var context = ProviderContext(
                     script: script, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)
                 if script.quota != nil { context.monotonic = Self.monotonicNanoseconds() }
                 let reply = endpoint.handler(request, &context)
                 random = context.random
-                return reply
+                return journaled(reply, request, provider: provider.metadata.name)
             }
         case .methodNotAllowed(let allowed):
             let list = allowed.joined(separator: ", ")
-            return router.errorProvider(for: request, path: request.path).errorReply(APIError(
+            return journaled(router.errorProvider(for: request, path: request.path).errorReply(APIError(
                 status: 405, kind: .methodNotAllowed,
                 message: "Method \(request.method) not allowed for \(request.path). Allowed: \(list).",
-                headers: HTTPFields([HTTPFields.Field(name: "allow", value: list)])), requestID: requestID)
+                headers: HTTPFields([HTTPFields.Field(name: "allow", value: list)])), requestID: requestID), request, provider: nil)
         case .notFound:
-            return notFound(request, requestID)
+            return journaled(notFound(request, requestID), request, provider: nil)
         }
+    }
+
+    /// Records a provider request in the journal; the reply's trace brings back how it went.
+    private func journaled(_ reply: consuming Reply, _ request: HTTPRequest, provider: String?) -> Reply {
+        guard let journal else { return reply }
+        reply.trace = journal.record(request, reply: reply, provider: provider)
+        return reply
+    }
+
+    public func replyFinished(_ finished: FinishedReply) {
+        journal?.finish(finished)
     }
 
     private func notFound(_ request: HTTPRequest, _ requestID: String) -> Reply {

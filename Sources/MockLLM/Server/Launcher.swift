@@ -27,6 +27,9 @@ public enum Launcher {
         public var maxConnections: Int?
         /// `--api-key`; nil: MOCKLLM_API_KEY, else none.
         public var apiKey: String?
+        /// `--journal-size`; nil: 1000. `--admin-token`; nil: MOCKLLM_ADMIN_TOKEN, else none.
+        public var journalSize: Int?
+        public var adminToken: String?
 
         public init(host: String? = nil, port: Int? = nil, responses: String? = nil, seed: UInt64? = nil,
                     reload: Bool = true, workers: String? = nil, drainTimeout: Double? = nil) {
@@ -93,6 +96,7 @@ public enum Launcher {
         if let seconds = options.maxStreamDuration { configuration.maxStreamMilliseconds = UInt64((seconds * 1000).rounded()) }
         if let key = options.apiKey ?? environment["MOCKLLM_API_KEY"], !key.isEmpty { configuration.apiKey = key }
         if let request = options.requestTimeout { configuration.requestTimeoutMilliseconds = UInt64((request * 1000).rounded()) }
+        configureAdmin(&configuration, options, environment)
         let server: MockServer
         do {
             server = try MockServer(configuration: configuration, logger: logger)
@@ -108,6 +112,14 @@ public enum Launcher {
         server.run()
         logger.info("stopped")
         return 0
+    }
+
+    /// The request journal and the admin endpoints: `--journal-size`, `--admin-token`, and the
+    /// script file `POST /_mockllm/reload` reads (also with `--no-reload`).
+    static func configureAdmin(_ configuration: inout ServerConfiguration, _ options: ServeOptions, _ environment: [String: String]) {
+        if let size = options.journalSize { configuration.journalSize = size }
+        if let token = options.adminToken ?? environment["MOCKLLM_ADMIN_TOKEN"], !token.isEmpty { configuration.adminToken = token }
+        if configuration.script.origin != EmbeddedScript.origin { configuration.scriptPath = configuration.script.origin }
     }
 
     /// `--workers N` (1...1024) or `auto`: one per CPU this process may run on.

@@ -39,23 +39,21 @@ public final class MockServer: @unchecked Sendable {
         drainMilliseconds = configuration.drainMilliseconds
         let count = max(1, configuration.workers)
         let board = StatsBoard(workers: count)
+        let admin = Admin(configuration: configuration, providers: providerNames, logger: logger)
         let first = try Worker(index: 0, configuration: configuration, port: configuration.port,
-                               reusePort: count > 1, board: board)
+                               reusePort: count > 1, board: board, admin: admin)
         var workers = [first]
         for index in 1..<count {
             workers.append(try Worker(index: index, configuration: configuration, port: first.port,
-                                      reusePort: true, board: board))
+                                      reusePort: true, board: board, admin: admin))
         }
         self.workers = workers
+        admin.scripts?.attach(workers)
         port = first.port
         let loop = first.loop
-        if let watched = configuration.watchedScript {
+        if let watched = configuration.watchedScript, let source = admin.scripts {
             do {
-                reloader = try ScriptReloader(
-                    loop: loop, path: watched.path, providers: providerNames, loaded: watched.fingerprint, logger: logger
-                ) { [unowned self] script in
-                    for worker in self.workers { worker.deliver(script) }
-                }
+                reloader = try ScriptReloader(loop: loop, source: source, logger: logger)
             } catch {
                 logger.warning("cannot watch \(watched.path) (\(error.message)); it will not be reloaded")
             }

@@ -1,7 +1,8 @@
 import Logging
 
 /// Hot reload: watches the script file, and after a change settles, parses it off the loop
-/// (libuv's thread pool) and hands a valid script to `deliver`. A broken edit changes nothing
+/// (libuv's thread pool) and offers a valid script to its `ScriptSource`, which hands it to
+/// every worker unless they have it already. A broken edit changes nothing
 /// but one log line (the first problem with its file:line:column); the last good script stays.
 /// An edit applies to the next request; a stream already running keeps the script it started with.
 final class ScriptReloader {
@@ -9,28 +10,22 @@ final class ScriptReloader {
     static let debounceMilliseconds: UInt64 = 150
 
     private let loop: EventLoop
-    private let path: String
-    private let providers: [String]
+    /// The file, the version the workers have, and the way to them (shared with
+    /// `POST /_mockllm/reload`).
+    private let source: ScriptSource
     private let logger: Logger
-    private let deliver: (Script) -> Void
     private var watcher: FileWatcher?
     private var debounce: LoopTimer?
     private var loading = false
     private var changedWhileLoading = false
-    private var fingerprint: Int
-    /// Whether the last attempt failed (so a later success says "recovered").
-    private var broken = false
     /// The last failure logged, so one broken edit seen by both watchers is logged once.
     private var lastFailure: String?
 
-    init(loop: EventLoop, path: String, providers: [String], loaded fingerprint: Int, logger: Logger,
-         deliver: @escaping (Script) -> Void) throws(UVError) {
+    init(loop: EventLoop, source: ScriptSource, logger: Logger) throws(UVError) {
         self.loop = loop
-        self.path = path
-        self.providers = providers
+        self.source = source
         self.logger = logger
-        self.deliver = deliver
-        self.fingerprint = fingerprint
+        let path = source.path
         debounce = LoopTimer(loop: loop) { [unowned self] in self.reload() }
         watcher = try FileWatcher(loop: loop, path: path) { [unowned self] in
             self.debounce?.start(after: Self.debounceMilliseconds)
@@ -44,8 +39,8 @@ final class ScriptReloader {
             return
         }
         loading = true
-        let path = self.path
-        let providers = self.providers
+        let path = source.path
+        let providers = source.providers
         BackgroundWork.run(on: loop, {
             Result { () throws(ScriptLoadError) in try ScriptLoader.load(path: path, providers: providers) }
         }, then: { [weak self] result in
@@ -57,19 +52,17 @@ final class ScriptReloader {
         loading = false
         switch result {
         case .success(let loaded):
-            if loaded.fingerprint != fingerprint || broken {
-                fingerprint = loaded.fingerprint
-                deliver(loaded.script)
+            let (delivered, recovered) = source.offer(loaded)
+            if delivered {
                 for warning in loaded.warnings { logger.warning("\(warning)") }
-                logger.info("\(broken ? "fixed and reloaded" : "reloaded") \(path) (\(loaded.script.summary))")
-                broken = false
-                lastFailure = nil
+                logger.info("\(recovered ? "fixed and reloaded" : "reloaded") \(source.path) (\(loaded.script.summary))")
             }
+            lastFailure = nil
         case .failure(let error):
-            broken = true
+            source.markBroken()
             let errors = error.errors
             let more = errors.count > 1 ? " (and \(errors.count - 1) more)" : ""
-            let line = "\(errors.first?.description ?? "\(path): cannot load")\(more); keeping the last good script"
+            let line = "\(errors.first?.description ?? "\(source.path): cannot load")\(more); keeping the last good script"
             if line != lastFailure { logger.error("\(line)") }
             lastFailure = line
         }

@@ -27,6 +27,12 @@ public struct ServerConfiguration: Sendable {
     public var workers: Int
     /// The file `script` was loaded from, to reload when it changes (nil: never reload).
     public var watchedScript: WatchedScript?
+    /// Request journal entries kept over all workers (`GET /_mockllm/requests`); 0: no journal.
+    public var journalSize = RequestJournal.defaultCapacity
+    /// Required on every `/_mockllm/` endpoint when set (Bearer or x-mockllm-admin-token).
+    public var adminToken: String?
+    /// The file `script` came from, for `POST /_mockllm/reload` when it is not watched.
+    public var scriptPath: String?
 
     public struct WatchedScript: Sendable {
         public var path: String

@@ -31,12 +31,14 @@ final class Worker: @unchecked Sendable {
     private var drainTimer: LoopTimer?
     private var stopped = false
 
-    init(index: Int, configuration: ServerConfiguration, port: Int, reusePort: Bool, board: StatsBoard) throws(UVError) {
+    init(index: Int, configuration: ServerConfiguration, port: Int, reusePort: Bool, board: StatsBoard, admin: Admin) throws(UVError) {
         self.index = index
         self.board = board
         loop = try EventLoop()
         application = Application(script: configuration.script, seed: configuration.seed.map { $0 &+ UInt64(index) })
         application.apiKey = configuration.apiKey.map(APIKeyCheck.init)
+        application.admin = admin
+        application.journal = admin.journal?.rings[index]
         var options = LoopServer.Options()
         options.limits = configuration.limits
         options.limits.knownTargets += application.router.literalPaths
