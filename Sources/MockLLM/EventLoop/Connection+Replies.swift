@@ -44,6 +44,11 @@ final class StreamRun {
     let status: Int
     let start: UInt64
     var firstEvent: UInt64?
+    /// The source's `firstTokenEvent`, and when that event was written.
+    let firstTokenEvent: Int
+    var firstToken: UInt64?
+    /// When the last event was written (for the inter-token histogram).
+    var lastEvent: UInt64 = 0
     var events = 0
 
     init(source: any EventSource, framing: BodyFraming, keepAlive: Bool, start: UInt64, cutOff: UInt64, trace: Int, status: Int) {
@@ -55,6 +60,7 @@ final class StreamRun {
         self.framing = framing
         self.keepAlive = keepAlive
         self.lastDeadline = start
+        firstTokenEvent = source.firstTokenEvent
     }
 }
 
@@ -160,10 +166,13 @@ extension Connection {
                 run.source.writeNext(into: &out)
             }
             server.stats.recordLateness(now &- deadline)
+            server.stats.recordStreamEvent(interval: run.events > run.firstTokenEvent ? now &- run.lastEvent : nil)
             run.lastDeadline = deadline
             run.nextDeadline = nil
-            run.events += 1
             if run.firstEvent == nil { run.firstEvent = now }
+            if run.events == run.firstTokenEvent { run.firstToken = now }
+            run.events += 1
+            run.lastEvent = now
         }
     }
 
@@ -188,7 +197,8 @@ extension Connection {
         let now = EventLoop.hrtime
         server.handler.replyFinished(FinishedReply(
             trace: run.trace, status: run.status, firstByteNanoseconds: run.firstEvent.map { $0 &- run.start },
-            durationNanoseconds: now &- run.start, events: run.events, aborted: aborted))
+            durationNanoseconds: now &- run.start, events: run.events, aborted: aborted,
+            stream: true, firstTokenNanoseconds: run.firstToken.map { $0 &- run.start }))
     }
 
     /// Tells the handler how a traced delayed reply went.

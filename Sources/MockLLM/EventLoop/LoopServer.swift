@@ -49,6 +49,11 @@ public final class LoopServer {
         public var events = 0
         /// How late each timed write was: the time it was written minus the time it was due.
         public var lateness = LatencyHistogram()
+        /// Stream events written.
+        public var streamEvents = 0
+        /// The time between consecutive events of a stream as written, from its first token on
+        /// (events written together: 0).
+        public var interToken = LatencyHistogram()
 
         public init() {}
 
@@ -56,6 +61,14 @@ public final class LoopServer {
         mutating func recordLateness(_ nanoseconds: UInt64) {
             events &+= 1
             lateness.record(nanoseconds)
+        }
+
+        /// A stream event written, `interval` nanoseconds after the stream's previous one (nil
+        /// for its first).
+        @inline(__always)
+        mutating func recordStreamEvent(interval: UInt64?) {
+            streamEvents &+= 1
+            if let interval { interToken.record(interval) }
         }
 
         /// Adds another loop's counters.
@@ -69,6 +82,8 @@ public final class LoopServer {
             streamsPaused += other.streamsPaused
             events += other.events
             lateness.merge(other.lateness)
+            streamEvents += other.streamEvents
+            interToken.merge(other.interToken)
         }
     }
 

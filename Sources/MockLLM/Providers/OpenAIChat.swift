@@ -69,6 +69,7 @@ public enum OpenAIChat: Provider {
         default: "stop"
         }
         let usage = OpenAIUsage(promptTokens: plan.promptTokens, completionTokens: completionTokens)
+        let tokens = TokenUsage(prompt: usage.promptTokens, completion: usage.completionTokens)
         let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: OpenAIErrors.requestIDHeader, requestID: requestID)
         if request.stream {
             var id = ByteBuffer(capacity: 41)
@@ -78,7 +79,7 @@ public enum OpenAIChat: Provider {
                 id: id, created: context.now, model: request.model, text: plan.text, calls: calls,
                 legacyFunctions: request.legacyFunctions, chunking: plan.pacing.chunking,
                 finishReason: finishReason, usage: usage, includeUsage: request.includeUsage, schedule: plan.schedule)
-            return Reply(status: 200, headers: headers, body: .stream(stream))
+            return Reply(status: 200, headers: headers, body: .stream(stream), usage: tokens)
         }
         var out = ByteBuffer(capacity: 320 + request.model.utf8.count + plan.text.utf8.count * 2)
         out.append(ascii: "{\"id\":\"mock-")
@@ -100,6 +101,7 @@ public enum OpenAIChat: Provider {
         out.append(ascii: "}],\"usage\":")
         usage.write(into: &out)
         out.append(UInt8(ascii: "}"))
-        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.pacing.isImmediate ? 0 : plan.replyDelay))
+        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.pacing.isImmediate ? 0 : plan.replyDelay),
+                     usage: tokens)
     }
 }
