@@ -13,6 +13,8 @@ public final class Application: HTTPHandler {
     var apiKey: APIKeyCheck?
     /// Counters of every loop, merged (set by the worker that owns this application).
     var statistics: (() -> (merged: LoopServer.Stats, perWorker: [LoopServer.Stats]))?
+    /// This loop's metrics (`GET /metrics`); the worker gives it the server's shared part.
+    var metrics = LoopMetrics(shared: ServerMetrics(workers: 1))
 
     /// - Parameter seed: fixes ids and jitter for reproducible runs; nil seeds from the system.
     public init(script: Script, seed: UInt64? = nil, providers: [any Provider.Type] = providerTable) {
@@ -38,6 +40,10 @@ public final class Application: HTTPHandler {
         return router.errorProvider(for: nil, path: path).errorReply(APIError(error), requestID: nextRequestID())
     }
 
+    public func replyFinished(_ finished: FinishedReply) {
+        metrics.replyFinished(finished)
+    }
+
     private func route(_ request: HTTPRequest, requestID: String) -> Reply {
         switch router.match(method: request.method, path: request.path) {
         case .routes(let routes, let parameters):
@@ -48,13 +54,14 @@ public final class Application: HTTPHandler {
             case .endpoint(let endpoint, let provider):
                 if let apiKey, !apiKey.allows(request) {
                     let given = request.headers.contains("authorization") || request.headers.contains("x-api-key")
-                    return provider.errorReply(APIKeyCheck.refusal(for: provider.metadata.name, given: given), requestID: requestID)
+                    return metrics.requestAnswered(
+                        provider.errorReply(APIKeyCheck.refusal(for: provider.metadata.name, given: given), requestID: requestID), on: route)
                 }
                 var context = ProviderContext(
                     script: script, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)
                 let reply = endpoint.handler(request, &context)
                 random = context.random
-                return reply
+                return metrics.requestAnswered(reply, on: route)
             }
         case .methodNotAllowed(let allowed):
             let list = allowed.joined(separator: ", ")

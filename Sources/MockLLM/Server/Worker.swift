@@ -37,6 +37,7 @@ final class Worker: @unchecked Sendable {
         loop = try EventLoop()
         application = Application(script: configuration.script, seed: configuration.seed.map { $0 &+ UInt64(index) })
         application.apiKey = configuration.apiKey.map(APIKeyCheck.init)
+        application.metrics = LoopMetrics(shared: board.metrics, worker: index)
         var options = LoopServer.Options()
         options.limits = configuration.limits
         options.limits.knownTargets += application.router.literalPaths
@@ -54,7 +55,10 @@ final class Worker: @unchecked Sendable {
             return (self.board.merged(), self.board.perWorker())
         }
         if board.workers > 1 {
-            let timer = LoopTimer(loop: loop) { [unowned self] in self.board.publish(self.server.statistics, from: self.index) }
+            let timer = LoopTimer(loop: loop) { [unowned self] in
+                self.board.publish(self.server.statistics, from: self.index)
+                self.application.metrics.publish()
+            }
             timer.unref()
             timer.start(after: 100, repeat: 100)
             publisher = timer
@@ -104,6 +108,7 @@ final class Worker: @unchecked Sendable {
         drainTimer?.close()
         drainTimer = nil
         board.publish(server.statistics, from: index)
+        application.metrics.publish()
         server.shutdown()
         publisher?.close()
         publisher = nil
