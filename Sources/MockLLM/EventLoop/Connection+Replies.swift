@@ -165,13 +165,13 @@ extension Connection {
             } else {
                 run.source.writeNext(into: &out)
             }
-            server.stats.recordLateness(now &- deadline)
-            server.stats.recordStreamEvent(interval: run.events > run.firstTokenEvent ? now &- run.lastEvent : nil)
+            let index = run.events
+            server.stats.recordStreamEvent(lateness: now &- deadline, interval: index > run.firstTokenEvent ? now &- run.lastEvent : nil)
             run.lastDeadline = deadline
             run.nextDeadline = nil
-            if run.firstEvent == nil { run.firstEvent = now }
-            if run.events == run.firstTokenEvent { run.firstToken = now }
-            run.events += 1
+            if index == 0 { run.firstEvent = now }
+            if index == run.firstTokenEvent { run.firstToken = now }
+            run.events = index &+ 1
             run.lastEvent = now
         }
     }

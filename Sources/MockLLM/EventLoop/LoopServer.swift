@@ -63,10 +63,11 @@ public final class LoopServer {
             lateness.record(nanoseconds)
         }
 
-        /// A stream event written, `interval` nanoseconds after the stream's previous one (nil
-        /// for its first).
+        /// A stream event written `lateness` nanoseconds after it was due and `interval` after
+        /// the stream's previous one (nil before the stream's first token): one call per event.
         @inline(__always)
-        mutating func recordStreamEvent(interval: UInt64?) {
+        mutating func recordStreamEvent(lateness nanoseconds: UInt64, interval: UInt64?) {
+            recordLateness(nanoseconds)
             streamEvents &+= 1
             if let interval { interToken.record(interval) }
         }

@@ -54,14 +54,16 @@ public final class Application: HTTPHandler {
             case .endpoint(let endpoint, let provider):
                 if let apiKey, !apiKey.allows(request) {
                     let given = request.headers.contains("authorization") || request.headers.contains("x-api-key")
-                    return metrics.requestAnswered(
-                        provider.errorReply(APIKeyCheck.refusal(for: provider.metadata.name, given: given), requestID: requestID), on: route)
+                    var refusal = provider.errorReply(APIKeyCheck.refusal(for: provider.metadata.name, given: given), requestID: requestID)
+                    metrics.requestAnswered(&refusal, on: route)
+                    return refusal
                 }
                 var context = ProviderContext(
                     script: script, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)
-                let reply = endpoint.handler(request, &context)
+                var reply = endpoint.handler(request, &context)
                 random = context.random
-                return metrics.requestAnswered(reply, on: route)
+                metrics.requestAnswered(&reply, on: route)
+                return reply
             }
         case .methodNotAllowed(let allowed):
             let list = allowed.joined(separator: ", ")

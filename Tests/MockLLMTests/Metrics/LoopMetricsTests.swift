@@ -130,9 +130,9 @@ struct LoopMetricsTests {
         stats.streamsCompleted = 2
         stats.streamsAborted = 1
         stats.streamsPaused = 4
-        stats.recordStreamEvent(interval: nil)
-        stats.recordStreamEvent(interval: 20_000_000)
-        stats.recordLateness(30_000)
+        stats.recordStreamEvent(lateness: 30_000, interval: nil)
+        stats.recordStreamEvent(lateness: 2_000_000, interval: 20_000_000)
+        stats.recordLateness(400_000_000)  // a delayed reply
         let shared = ServerMetrics(workers: 2)
         let text = shared.exposition(stats: stats).description
         let s = samples(text)
@@ -143,8 +143,10 @@ struct LoopMetricsTests {
         #expect(s["mockllm_stream_events_total"] == 2)
         #expect(s["mockllm_inter_token_seconds_count"] == 1)
         #expect(s[#"mockllm_inter_token_seconds_bucket{le="0.025"}"#] == 1)
-        #expect(s["mockllm_emission_lateness_seconds_count"] == 1)
+        #expect(s["mockllm_emission_lateness_seconds_count"] == 3)
         #expect(s[#"mockllm_emission_lateness_seconds_bucket{le="0.0001"}"#] == 1)
+        #expect(s[#"mockllm_emission_lateness_seconds_bucket{le="0.0025"}"#] == 2)
+        #expect(s[#"mockllm_emission_lateness_seconds_bucket{le="0.5"}"#] == 3)
     }
 
     @Test func histogramsOfEveryLoopAreMerged() {
