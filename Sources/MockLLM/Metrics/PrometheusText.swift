@@ -1,5 +1,5 @@
-/// Writes the Prometheus text exposition format (version 0.0.4) for what swift-prometheus does
-/// not hold: counters read from the loops' own `LoopServer.Stats`, and histograms kept per loop
+/// Writes the Prometheus text exposition format (version 0.0.4) by hand for what
+/// swift-prometheus does not hold: plain counters each loop keeps, and histograms kept per loop
 /// as `LatencyHistogram`s (nanoseconds) and merged at scrape time.
 enum PrometheusText {
     static let contentType = "text/plain; version=0.0.4; charset=utf-8"
