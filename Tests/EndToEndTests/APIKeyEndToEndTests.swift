@@ -54,7 +54,7 @@ struct APIKeyEndToEndTests {
 
     @Test func theServersOwnEndpointsStayOpen() throws {
         try withKeyedServer { server in
-            for path in ["/health", "/models", "/_mockllm/stats"] {
+            for path in ["/health", "/models", "/metrics", "/_mockllm/stats"] {
                 let client = try server.client()
                 try client.send("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
                 #expect(try client.readResponse().status == 200, "\(path) asked for a key")

@@ -44,6 +44,11 @@ final class StreamRun {
     let status: Int
     let start: UInt64
     var firstEvent: UInt64?
+    /// The source's `firstTokenEvent`, and when that event was written.
+    let firstTokenEvent: Int
+    var firstToken: UInt64?
+    /// When the last event was written (for the inter-token histogram).
+    var lastEvent: UInt64 = 0
     var events = 0
 
     init(source: any EventSource, framing: BodyFraming, keepAlive: Bool, start: UInt64, cutOff: UInt64, trace: Int, status: Int) {
@@ -55,6 +60,7 @@ final class StreamRun {
         self.framing = framing
         self.keepAlive = keepAlive
         self.lastDeadline = start
+        firstTokenEvent = source.firstTokenEvent
     }
 }
 
@@ -164,11 +170,14 @@ extension Connection {
             } else {
                 run.source.writeNext(into: &out)
             }
-            server.stats.recordLateness(now &- deadline)
+            let index = run.events
+            server.stats.recordStreamEvent(lateness: now &- deadline, interval: index > run.firstTokenEvent ? now &- run.lastEvent : nil)
             run.lastDeadline = deadline
             run.nextDeadline = nil
-            run.events += 1
-            if run.firstEvent == nil { run.firstEvent = now }
+            if index == 0 { run.firstEvent = now }
+            if index == run.firstTokenEvent { run.firstToken = now }
+            run.events = index &+ 1
+            run.lastEvent = now
         }
     }
 
@@ -193,7 +202,8 @@ extension Connection {
         let now = EventLoop.hrtime
         server.handler.replyFinished(FinishedReply(
             trace: run.trace, status: run.status, firstByteNanoseconds: run.firstEvent.map { $0 &- run.start },
-            durationNanoseconds: now &- run.start, events: run.events, aborted: aborted))
+            durationNanoseconds: now &- run.start, events: run.events, aborted: aborted,
+            stream: true, firstTokenNanoseconds: run.firstToken.map { $0 &- run.start }))
     }
 
     /// Tells the handler how a traced delayed reply went.

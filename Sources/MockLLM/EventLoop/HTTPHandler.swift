@@ -32,13 +32,21 @@ public struct FinishedReply: Sendable {
     public var events: Int
     /// The reply was cut: the client went away, the server closed it, or a fault ended it early.
     public var aborted: Bool
+    /// The reply was a stream (`Reply.Body.stream`), even one cut before its first event.
+    public var stream: Bool
+    /// A stream's nanoseconds from the request to its first token event written
+    /// (`EventSource.firstTokenEvent`); nil when none was.
+    public var firstTokenNanoseconds: UInt64?
 
-    public init(trace: Int, status: Int, firstByteNanoseconds: UInt64?, durationNanoseconds: UInt64, events: Int, aborted: Bool) {
+    public init(trace: Int, status: Int, firstByteNanoseconds: UInt64?, durationNanoseconds: UInt64, events: Int, aborted: Bool,
+                stream: Bool = false, firstTokenNanoseconds: UInt64? = nil) {
         self.trace = trace
         self.status = status
         self.firstByteNanoseconds = firstByteNanoseconds
         self.durationNanoseconds = durationNanoseconds
         self.events = events
         self.aborted = aborted
+        self.stream = stream
+        self.firstTokenNanoseconds = firstTokenNanoseconds
     }
 }

@@ -49,6 +49,11 @@ public final class LoopServer {
         public var events = 0
         /// How late each timed write was: the time it was written minus the time it was due.
         public var lateness = LatencyHistogram()
+        /// Stream events written.
+        public var streamEvents = 0
+        /// The time between consecutive events of a stream as written, from its first token on
+        /// (events written together: 0).
+        public var interToken = LatencyHistogram()
 
         public init() {}
 
@@ -56,6 +61,15 @@ public final class LoopServer {
         mutating func recordLateness(_ nanoseconds: UInt64) {
             events &+= 1
             lateness.record(nanoseconds)
+        }
+
+        /// A stream event written `lateness` nanoseconds after it was due and `interval` after
+        /// the stream's previous one (nil before the stream's first token): one call per event.
+        @inline(__always)
+        mutating func recordStreamEvent(lateness nanoseconds: UInt64, interval: UInt64?) {
+            recordLateness(nanoseconds)
+            streamEvents &+= 1
+            if let interval { interToken.record(interval) }
         }
 
         /// Adds another loop's counters.
@@ -69,6 +83,8 @@ public final class LoopServer {
             streamsPaused += other.streamsPaused
             events += other.events
             lateness.merge(other.lateness)
+            streamEvents += other.streamEvents
+            interToken.merge(other.interToken)
         }
     }
 

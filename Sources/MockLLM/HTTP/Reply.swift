@@ -17,12 +17,15 @@ public struct Reply {
     public var closeConnection: Bool
     /// Not 0: the handler is told how the reply went (`HTTPHandler.replyFinished`) with this tag.
     public var trace = 0
+    /// The tokens the reply's usage reports, for metrics; nil for a reply without usage.
+    public var usage: TokenUsage?
 
-    public init(status: Int, headers: HTTPFields, body: Body, closeConnection: Bool = false) {
+    public init(status: Int, headers: HTTPFields, body: Body, closeConnection: Bool = false, usage: TokenUsage? = nil) {
         self.status = status
         self.headers = headers
         self.body = body
         self.closeConnection = closeConnection
+        self.usage = usage
     }
 
     /// A JSON reply.
@@ -44,6 +47,17 @@ public struct Reply {
     private static let jsonHeaders = HTTPFields([HTTPFields.Field(name: "content-type", value: "application/json")])
 }
 
+/// Tokens a reply reports in its usage: the prompt read and the completion generated.
+public struct TokenUsage: Sendable, Equatable {
+    public var prompt: Int
+    public var completion: Int
+
+    public init(prompt: Int, completion: Int) {
+        self.prompt = prompt
+        self.completion = completion
+    }
+}
+
 /// A lazily produced stream body: the loop asks for one event at a time, so a stream in
 /// flight holds its position in the reply and no prebuilt body.
 ///
@@ -60,10 +74,16 @@ public protocol EventSource {
 
     /// How the stream ends once `nextDelay()` returns nil (a scripted fault may cut it).
     var ending: StreamEnding { get }
+
+    /// The index (from 0) of the first event carrying generated output, a token, after the
+    /// stream's opening frames: time to first token is measured at it, and inter-token
+    /// intervals from it on. `Int.max` when no event does.
+    var firstTokenEvent: Int { get }
 }
 
 extension EventSource {
     public var ending: StreamEnding { .complete }
+    public var firstTokenEvent: Int { 0 }
 }
 
 /// The end of a stream body.

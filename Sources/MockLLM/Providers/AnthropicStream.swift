@@ -31,11 +31,28 @@ struct AnthropicStream: EventSource {
         self.id = id
         self.model = model
         self.blocks = blocks.isEmpty ? [.text("")] : blocks
+        firstTokenEvent = Self.firstTokenEvent(of: self.blocks)
         self.chunking = chunking
         self.stopReason = stopReason
         self.stopSequence = stopSequence
         self.usage = usage
         self.schedule = schedule
+    }
+
+    /// The first text delta, or a tool_use block's start (which waits for its name); after
+    /// `message_start`, then per block its start, the `ping` after the first, and the stop of
+    /// an empty text block.
+    let firstTokenEvent: Int
+
+    private static func firstTokenEvent(of blocks: [AnthropicBlock]) -> Int {
+        var index = 1
+        for (i, block) in blocks.enumerated() {
+            if case .toolUse = block { return index }
+            index += i == 0 ? 2 : 1
+            if case .text(let text) = block, !text.isEmpty { return index }
+            index += 1
+        }
+        return .max
     }
 
     mutating func nextDelay() -> UInt64? {

@@ -69,6 +69,7 @@ public enum OpenAIChat: Provider {
         default: "stop"
         }
         let usage = OpenAIUsage(promptTokens: plan.promptTokens, completionTokens: completionTokens)
+        let tokens = TokenUsage(prompt: usage.promptTokens, completion: usage.completionTokens)
         let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: OpenAIErrors.requestIDHeader, requestID: requestID)
         if request.stream {
             var id = ByteBuffer(capacity: 41)
@@ -78,10 +79,10 @@ public enum OpenAIChat: Provider {
                 id: id, created: context.now, model: request.model, text: plan.text, calls: calls,
                 legacyFunctions: request.legacyFunctions, chunking: plan.pacing.chunking,
                 finishReason: finishReason, usage: usage, includeUsage: request.includeUsage, schedule: plan.schedule)
-            guard let fault = plan.streamFault, fault.cut != nil else { return Reply(status: 200, headers: headers, body: .stream(stream)) }
+            guard let fault = plan.streamFault, fault.cut != nil else { return Reply(status: 200, headers: headers, body: .stream(stream), usage: tokens) }
             let faulty = FaultyStream(stream, fault: fault, errorEvent: OpenAIErrors.streamErrorEvent(fault),
                                       malformedEvent: OpenAIErrors.malformedEvent)
-            return Reply(status: 200, headers: headers, body: .stream(faulty))
+            return Reply(status: 200, headers: headers, body: .stream(faulty), usage: tokens)
         }
         var out = ByteBuffer(capacity: 320 + request.model.utf8.count + plan.text.utf8.count * 2)
         out.append(ascii: "{\"id\":\"mock-")
@@ -103,6 +104,6 @@ public enum OpenAIChat: Provider {
         out.append(ascii: "}],\"usage\":")
         usage.write(into: &out)
         out.append(UInt8(ascii: "}"))
-        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay))
+        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay), usage: tokens)
     }
 }

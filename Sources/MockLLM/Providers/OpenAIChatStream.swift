@@ -30,6 +30,8 @@ struct OpenAIChatStream: EventSource {
     private let usage: OpenAIUsage
     private let finishReason: String
     private var schedule: StreamSchedule
+    /// After the role event, unless the reply has neither text nor calls.
+    let firstTokenEvent: Int
 
     /// - Parameters:
     ///   - id: the stream's id, plain ASCII (`mock-<uuid>`).
@@ -53,6 +55,7 @@ struct OpenAIChatStream: EventSource {
         self.usage = usage
         self.includeUsage = includeUsage
         self.schedule = schedule
+        firstTokenEvent = text.isEmpty && calls.isEmpty ? .max : 1
     }
 
     mutating func nextDelay() -> UInt64? {

@@ -17,6 +17,8 @@ public final class Application: HTTPHandler {
     var admin: Admin?
     /// This loop's ring of the request journal; nil: nothing is journaled.
     var journal: JournalRing?
+    /// This loop's metrics (`GET /metrics`); the worker gives it the server's shared part.
+    var metrics = LoopMetrics(shared: ServerMetrics(workers: 1))
 
     /// - Parameter seed: fixes ids and jitter for reproducible runs; nil seeds from the system.
     public init(script: Script, seed: UInt64? = nil, providers: [any Provider.Type] = providerTable) {
@@ -52,14 +54,17 @@ public final class Application: HTTPHandler {
             case .endpoint(let endpoint, let provider):
                 if let apiKey, !apiKey.allows(request) {
                     let given = request.headers.contains("authorization") || request.headers.contains("x-api-key")
-                    return journaled(provider.errorReply(APIKeyCheck.refusal(for: provider.metadata.name, given: given), requestID: requestID),
-                                     request, provider: provider.metadata.name)
+                    var refusal = provider.errorReply(APIKeyCheck.refusal(for: provider.metadata.name, given: given), requestID: requestID)
+                    metrics.requestAnswered(&refusal, on: route)
+                    return journaled(refusal, request, provider: provider.metadata.name)
                 }
                 var context = ProviderContext(
                     script: script, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)
                 if script.quota != nil { context.monotonic = Self.monotonicNanoseconds() }
-                let reply = endpoint.handler(request, &context)
+                var reply = endpoint.handler(request, &context)
                 random = context.random
+                metrics.requestAnswered(&reply, on: route)
+                if let fault = reply.headers["x-mockllm-fault"] { metrics.recordFault(fault) }
                 return journaled(reply, request, provider: provider.metadata.name)
             }
         case .methodNotAllowed(let allowed):
@@ -81,7 +86,8 @@ public final class Application: HTTPHandler {
     }
 
     public func replyFinished(_ finished: FinishedReply) {
-        journal?.finish(finished)
+        metrics.replyFinished(finished)
+        if finished.trace > 0 { journal?.finish(finished) }
     }
 
     private func notFound(_ request: HTTPRequest, _ requestID: String) -> Reply {

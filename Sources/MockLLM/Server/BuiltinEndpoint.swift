@@ -1,4 +1,5 @@
-/// The server's own endpoints, beside the providers': health, introspection and statistics.
+/// The server's own endpoints, beside the providers': health, introspection, statistics and
+/// Prometheus metrics.
 /// Paths the server reserves for itself live under `/_mockllm/`.
 struct BuiltinEndpoint: Sendable {
     let method: String
@@ -19,6 +20,9 @@ struct BuiltinEndpoint: Sendable {
             BuiltinEndpoint(method: "GET", path: "/_mockllm/stats") { _, app in
                 let (stats, perWorker) = app.statistics?() ?? (LoopServer.Stats(), [LoopServer.Stats()])
                 return Reply.json(200, StatsReport.json(stats, perWorker: perWorker))
+            },
+            BuiltinEndpoint(method: "GET", path: "/metrics") { _, app in
+                app.metrics.scrape(stats: app.statistics?().merged ?? LoopServer.Stats())
             },
         ] + FaultsAdmin.endpoints
     }

@@ -5,9 +5,12 @@ import Synchronization
 /// a reader merges the copies. Off the hot path: one lock per publish, not per event.
 final class StatsBoard: Sendable {
     private let slots: Mutex<[LoopServer.Stats]>
+    /// What `GET /metrics` adds to these counters: the workers' shared Prometheus metrics.
+    let metrics: ServerMetrics
 
     init(workers: Int) {
         slots = Mutex(Array(repeating: LoopServer.Stats(), count: workers))
+        metrics = ServerMetrics(workers: workers)
     }
 
     var workers: Int { slots.withLock { $0.count } }

@@ -39,6 +39,7 @@ final class Worker: @unchecked Sendable {
         application.apiKey = configuration.apiKey.map(APIKeyCheck.init)
         application.admin = admin
         application.journal = admin.journal?.rings[index]
+        application.metrics = LoopMetrics(shared: board.metrics, worker: index)
         var options = LoopServer.Options()
         options.limits = configuration.limits
         options.limits.knownTargets += application.router.literalPaths
@@ -56,7 +57,10 @@ final class Worker: @unchecked Sendable {
             return (self.board.merged(), self.board.perWorker())
         }
         if board.workers > 1 {
-            let timer = LoopTimer(loop: loop) { [unowned self] in self.board.publish(self.server.statistics, from: self.index) }
+            let timer = LoopTimer(loop: loop) { [unowned self] in
+                self.board.publish(self.server.statistics, from: self.index)
+                self.application.metrics.publish()
+            }
             timer.unref()
             timer.start(after: 100, repeat: 100)
             publisher = timer
@@ -106,6 +110,7 @@ final class Worker: @unchecked Sendable {
         drainTimer?.close()
         drainTimer = nil
         board.publish(server.statistics, from: index)
+        application.metrics.publish()
         server.shutdown()
         publisher?.close()
         publisher = nil
