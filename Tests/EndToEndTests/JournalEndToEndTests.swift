@@ -122,6 +122,9 @@ struct JournalEndToEndTests {
         let done = try Self.eventually(server, "the stream is complete") { $0.first?["state"] as? String == "complete" }
         let entry = try #require(done.first)
         let firstByte = try #require(entry["first_byte_ms"] as? Double)
+        let firstToken = try #require(entry["first_token_ms"] as? Double)
+        #expect(firstByte <= firstToken, "the opening event comes before the first token")
+        #expect(firstToken >= 399, "the first token was asked for 400 ms after the request")
         let duration = try #require(entry["duration_ms"] as? Double)
         #expect(firstByte <= duration)
         #expect(entry["events"] as? Int == chunks.count, "every event is counted")

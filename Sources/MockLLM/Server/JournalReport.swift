@@ -5,7 +5,7 @@
 /// {"seq":7,"time":"2026-11-25T12:21:15.123Z","method":"POST","path":"/v1/chat/completions",
 ///  "provider":"openai","model":"gpt-4o-mini","headers":{"user-agent":"OpenAI/Python 1.0",...},
 ///  "api_key":true,"body":{...},"body_bytes":95,"body_truncated":false,"rule":"rule flaky",
-///  "fault":null,"status":429,"stream":false,"state":"complete","first_byte_ms":0.012,"duration_ms":0.012,
+///  "fault":null,"status":429,"stream":false,"state":"complete","first_byte_ms":0.012,"first_token_ms":null,"duration_ms":0.012,
 ///  "events":0,"aborted":false}
 /// ```
 ///
@@ -76,6 +76,8 @@ enum JournalReport {
         if let outcome = entry.outcome {
             out.append(ascii: ",\"state\":\"complete\",\"first_byte_ms\":")
             if let first = outcome.firstByteNanoseconds { appendMilliseconds(first, to: &out) } else { out.append(ascii: "null") }
+            out.append(ascii: ",\"first_token_ms\":")
+            if let token = outcome.firstTokenNanoseconds { appendMilliseconds(token, to: &out) } else { out.append(ascii: "null") }
             out.append(ascii: ",\"duration_ms\":")
             appendMilliseconds(outcome.durationNanoseconds, to: &out)
             out.append(ascii: ",\"events\":")
@@ -83,7 +85,7 @@ enum JournalReport {
             out.append(ascii: ",\"aborted\":")
             appendBool(outcome.aborted, to: &out)
         } else {
-            out.append(ascii: ",\"state\":\"in_progress\",\"first_byte_ms\":null,\"duration_ms\":null,\"events\":null,\"aborted\":null")
+            out.append(ascii: ",\"state\":\"in_progress\",\"first_byte_ms\":null,\"first_token_ms\":null,\"duration_ms\":null,\"events\":null,\"aborted\":null")
         }
         out.append(UInt8(ascii: "}"))
     }
