@@ -4,26 +4,8 @@ import Testing
 /// The script's `faults:` and a rule's `fault:` (every form, every diagnostic with its line),
 /// their schedules, the `x-mockllm-fault` header and scenario selection, without a server.
 @Suite("Faults")
-struct FaultsTests {
-    static let providers = ["openai", "anthropic"]
-
-    func load(_ yaml: String) throws(ScriptLoadError) -> ScriptLoader.Loaded {
-        try ScriptLoader.parse(yaml: yaml, file: "faults.yml", providers: Self.providers)
-    }
-
-    func script(_ yaml: String) throws -> Script {
-        let loaded = try load(yaml)
-        #expect(loaded.warnings.isEmpty, "\(loaded.warnings)")
-        return loaded.script
-    }
-
-    func diagnostics(_ yaml: String) -> [ScriptDiagnostic] {
-        do {
-            return try load(yaml).warnings
-        } catch {
-            return error.diagnostics
-        }
-    }
+struct FaultsTests: ScriptLoading {
+    static let scriptFile = "faults.yml"
 
     /// A request as the providers describe it to the script.
     func input(_ prompt: String = "hi", headers: HTTPFields = HTTPFields(), provider: String = "openai") -> MatchInput {

@@ -3,18 +3,12 @@ import Testing
 
 /// `quotas:`: loading, the fixed windows per key, and the headers each API gets.
 @Suite("Quotas")
-struct QuotaTests {
-    func diagnostics(_ yaml: String) -> [ScriptDiagnostic] {
-        do {
-            return try ScriptLoader.parse(yaml: yaml, file: "q.yml", providers: ["openai", "anthropic"]).warnings
-        } catch {
-            return error.diagnostics
-        }
-    }
+struct QuotaTests: ScriptLoading {
+    static let scriptFile = "q.yml"
 
     @Test func loadsEveryKey() throws {
         let yaml = "responses: {}\nquotas: {requests_per_minute: 3, tokens_per_minute: 100, window_seconds: 0.5, per: global}\n"
-        let quota = try #require(try ScriptLoader.parse(yaml: yaml, file: "q.yml", providers: nil).script.quota)
+        let quota = try #require(try script(yaml).quota)
         #expect(quota.requestsPerWindow == 3 && quota.tokensPerWindow == 100)
         #expect(quota.windowNanoseconds == 500_000_000 && !quota.perKey)
     }

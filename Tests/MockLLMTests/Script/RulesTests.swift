@@ -4,26 +4,8 @@ import Testing
 /// Loading the script's `rules:` (every key, every diagnostic with its line) and answering from
 /// them with `Script.answer(for:)`, without a server.
 @Suite("Rules")
-struct RulesTests {
-    static let providers = ["openai", "anthropic"]
-
-    func load(_ yaml: String) throws(ScriptLoadError) -> ScriptLoader.Loaded {
-        try ScriptLoader.parse(yaml: yaml, file: "rules.yml", providers: Self.providers)
-    }
-
-    func script(_ yaml: String) throws -> Script {
-        let loaded = try load(yaml)
-        #expect(loaded.warnings.isEmpty, "\(loaded.warnings)")
-        return loaded.script
-    }
-
-    func diagnostics(_ yaml: String) -> [ScriptDiagnostic] {
-        do {
-            return try load(yaml).warnings
-        } catch {
-            return error.diagnostics
-        }
-    }
+struct RulesTests: ScriptLoading {
+    static let scriptFile = "rules.yml"
 
     /// A request as the providers describe it to the script.
     func input(

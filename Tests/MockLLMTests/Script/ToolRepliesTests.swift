@@ -6,24 +6,8 @@ import Testing
 /// Anthropic-shaped conversations, automatic tool calls and structured output, all through
 /// `Script.answer(for:)` without a server.
 @Suite("Tool replies")
-struct ToolRepliesTests {
-    func load(_ yaml: String) throws(ScriptLoadError) -> ScriptLoader.Loaded {
-        try ScriptLoader.parse(yaml: yaml, file: "tools.yml", providers: ["openai", "anthropic"])
-    }
-
-    func script(_ yaml: String) throws -> Script {
-        let loaded = try load(yaml)
-        #expect(loaded.warnings.isEmpty, "\(loaded.warnings)")
-        return loaded.script
-    }
-
-    func diagnostics(_ yaml: String) -> [ScriptDiagnostic] {
-        do {
-            return try load(yaml).warnings
-        } catch {
-            return error.diagnostics
-        }
-    }
+struct ToolRepliesTests: ScriptLoading {
+    static let scriptFile = "tools.yml"
 
     /// The single reply template of a script whose only rule is `rules: [{reply: <reply>}]`.
     func replyTemplate(_ reply: String) throws -> ReplyTemplate? {
