@@ -219,7 +219,21 @@ enum FaultsSection {
         return UInt64(value)
     }
 
-    /// The message the real APIs send with a status, for faults that give only the status.
+    /// Anthropic's messages for a status, for faults that give only the status.
+    static func anthropicMessage(_ status: Int) -> String {
+        switch status {
+        case 401: "invalid x-api-key"
+        case 403: "Your API key does not have permission to use the specified resource."
+        case 404: "The requested resource could not be found."
+        case 413: "Request exceeds the maximum allowed number of bytes."
+        case 429: "Number of request tokens has exceeded your per-minute rate limit."
+        case 500: "Internal server error"
+        case 529, 503: "Overloaded"
+        default: defaultMessage(status)
+        }
+    }
+
+    /// The message OpenAI's API sends with a status, for faults that give only the status.
     static func defaultMessage(_ status: Int) -> String {
         switch status {
         case 400: "Bad request."

@@ -502,3 +502,11 @@ struct FaultsTests: ScriptLoading {
         #expect(script.faults[0].injected == 0)
     }
 }
+
+extension FaultsTests {
+    @Test func aStatusAloneIsWordedAsAnthropicWordsIt() {
+        #expect(FaultsSection.anthropicMessage(529) == "Overloaded")
+        #expect(FaultsSection.anthropicMessage(429) == "Number of request tokens has exceeded your per-minute rate limit.")
+        #expect(FaultsSection.anthropicMessage(418) == FaultsSection.defaultMessage(418))
+    }
+}
