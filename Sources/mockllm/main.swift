@@ -18,12 +18,19 @@ struct LoggingOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env MOCKLLM_LOG_LEVEL; default info).")
     var logLevel: String?
 
+    @Option(name: .customLong("log-format"), help: "text or json: one JSON object per line (env MOCKLLM_LOG_FORMAT; default text).")
+    var logFormat: String?
+
     func bootstrap() throws -> Logger {
         let text = logLevel ?? ProcessInfo.processInfo.environment["MOCKLLM_LOG_LEVEL"] ?? "info"
         guard let level = Logger.Level(rawValue: text.lowercased()) else {
             throw ValidationError("unknown log level '\(text)': use trace, debug, info, notice, warning, error or critical")
         }
-        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        switch (logFormat ?? ProcessInfo.processInfo.environment["MOCKLLM_LOG_FORMAT"] ?? "text").lowercased() {
+        case "text": LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        case "json": LoggingSystem.bootstrap(JSONLogHandler.init)
+        case let other: throw ValidationError("unknown log format '\(other)': use text or json")
+        }
         var logger = Logger(label: "mockllm")
         logger.logLevel = level
         return logger
@@ -76,6 +83,9 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("admin-token"), help: "Require this token on /_mockllm/ endpoints, as 'Authorization: Bearer TOKEN' or 'x-mockllm-admin-token: TOKEN' (env MOCKLLM_ADMIN_TOKEN; default: none).")
     var adminToken: String?
 
+    @Flag(name: .customLong("access-log"), help: "Log one line per provider request: method, path, status, rule, fault (env MOCKLLM_ACCESS_LOG=1; default off).")
+    var accessLog = false
+
     @Flag(name: .customLong("no-reload"), help: "Do not reload the script when its file changes.")
     var noReload = false
 
@@ -105,6 +115,7 @@ struct Serve: ParsableCommand {
         options.maxStreamDuration = maxStreamDuration
         options.journalSize = journalSize
         options.adminToken = adminToken
+        options.accessLog = accessLog
         throw ExitCode(Launcher.serve(options, environment: ProcessInfo.processInfo.environment, logger: logger))
     }
 }

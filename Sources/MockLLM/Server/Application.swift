@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Logging
 
 /// The glue between a loop and the providers: routes each request and returns its `Reply`.
 /// One instance per loop, used only on that loop's thread.
@@ -17,6 +18,8 @@ public final class Application: HTTPHandler {
     var admin: Admin?
     /// This loop's ring of the request journal; nil: nothing is journaled.
     var journal: JournalRing?
+    /// `--access-log`: one line per provider request.
+    var accessLog: Logger?
     /// This loop's metrics (`GET /metrics`); the worker gives it the server's shared part.
     var metrics = LoopMetrics(shared: ServerMetrics(workers: 1))
 
@@ -36,6 +39,7 @@ public final class Application: HTTPHandler {
             reply = route(request, requestID: requestID)
         }
         if request.headers.contains("origin") { CORS.decorate(&reply, for: request) }
+        if let accessLog { logAccess(request, reply, to: accessLog) }
         return reply
     }
 
@@ -117,6 +121,16 @@ public final class Application: HTTPHandler {
         var spec = timespec()
         clock_gettime(CLOCK_MONOTONIC, &spec)
         return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
+    }
+
+    /// `--access-log`: `POST /v1/chat/completions 200` with what answered, for provider requests.
+    private func logAccess(_ request: HTTPRequest, _ reply: Reply, to log: Logger) {
+        guard !RequestJournal.isServerPath(request.path), request.method != "OPTIONS" else { return }
+        var metadata: Logger.Metadata = ["status": "\(reply.status)"]
+        if let rule = reply.headers["x-mockllm-rule"] { metadata["rule"] = "\(rule)" }
+        if let fault = reply.headers["x-mockllm-fault"] { metadata["fault"] = "\(fault)" }
+        if case .stream = reply.body { metadata["stream"] = "true" }
+        log.info("\(request.method) \(request.target) \(reply.status)", metadata: metadata)
     }
 
     /// `req_` and 24 hex digits, as both OpenAI and Anthropic format theirs.

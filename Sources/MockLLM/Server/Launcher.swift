@@ -30,6 +30,8 @@ public enum Launcher {
         /// `--journal-size`; nil: 1000. `--admin-token`; nil: MOCKLLM_ADMIN_TOKEN, else none.
         public var journalSize: Int?
         public var adminToken: String?
+        /// `--access-log`; false: MOCKLLM_ACCESS_LOG (1 or true), else none.
+        public var accessLog = false
 
         public init(host: String? = nil, port: Int? = nil, responses: String? = nil, seed: UInt64? = nil,
                     reload: Bool = true, workers: String? = nil, drainTimeout: Double? = nil) {
@@ -95,6 +97,9 @@ public enum Launcher {
         configuration.maxConnections = options.maxConnections ?? (files.soft == Int.max ? Int.max : max(64, files.soft - 64))
         if let seconds = options.maxStreamDuration { configuration.maxStreamMilliseconds = UInt64((seconds * 1000).rounded()) }
         if let key = options.apiKey ?? environment["MOCKLLM_API_KEY"], !key.isEmpty { configuration.apiKey = key }
+        if options.accessLog || ["1", "true"].contains(environment["MOCKLLM_ACCESS_LOG"]?.lowercased() ?? "") {
+            configuration.accessLog = logger
+        }
         if let request = options.requestTimeout { configuration.requestTimeoutMilliseconds = UInt64((request * 1000).rounded()) }
         configureAdmin(&configuration, options, environment)
         let server: MockServer

@@ -1,3 +1,5 @@
+import Logging
+
 /// Everything `MockServer` needs to start.
 public struct ServerConfiguration: Sendable {
     /// Address to bind; loopback unless told otherwise, so a developer machine is not exposed.
@@ -33,6 +35,8 @@ public struct ServerConfiguration: Sendable {
     public var adminToken: String?
     /// The file `script` came from, for `POST /_mockllm/reload` when it is not watched.
     public var scriptPath: String?
+    /// `--access-log`: one line per provider request to this logger; nil: none.
+    public var accessLog: Logger?
 
     public struct WatchedScript: Sendable {
         public var path: String

@@ -38,6 +38,7 @@ final class Worker: @unchecked Sendable {
         application = Application(script: configuration.script, seed: configuration.seed.map { $0 &+ UInt64(index) })
         application.apiKey = configuration.apiKey.map(APIKeyCheck.init)
         application.admin = admin
+        application.accessLog = configuration.accessLog
         application.journal = admin.journal?.rings[index]
         application.metrics = LoopMetrics(shared: board.metrics, worker: index)
         var options = LoopServer.Options()
