@@ -10,7 +10,7 @@ struct MockLLMCommand: ParsableCommand {
         abstract: "A mock LLM API server (OpenAI-compatible) answering from a YAML script.",
         discussion: "Run without a subcommand to serve. Environment: MOCKLLM_HOST, MOCKLLM_PORT, MOCKLLM_RESPONSES_FILE, MOCKLLM_WORKERS, MOCKLLM_DRAIN_TIMEOUT, MOCKLLM_API_KEY, MOCKLLM_ADMIN_TOKEN, MOCKLLM_LOG_LEVEL.",
         version: Launcher.version,
-        subcommands: [Serve.self, Start.self, Validate.self, Bench.self],
+        subcommands: [Serve.self, Start.self, Validate.self, Bench.self, Health.self],
         defaultSubcommand: Serve.self)
 }
 
