@@ -329,7 +329,9 @@ struct FaultyStreamTests {
         let anthropic = call(.anthropic, ["x-mockllm-fault": "529"])
         #expect(anthropic.bodyBytes.description == #"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":"req_1"}"#)
         let limited = call(.anthropic, ["x-mockllm-fault": "429"], stream: false)
-        #expect(limited.bodyBytes.description == #"{"type":"error","error":{"type":"rate_limit_error","message":"Rate limit reached for requests. Please try again later."},"request_id":"req_1"}"#)
+        #expect(limited.bodyBytes.description == #"{"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit."},"request_id":"req_1"}"#)
+        let openaiLimited = call(.openai, ["x-mockllm-fault": "429"], stream: false)
+        #expect(openaiLimited.bodyBytes.description.contains(#""message":"Rate limit reached for requests. Please try again later.""#))
     }
 
     @Test func aContextLengthFaultIsTheAPIsRefusal() {
