@@ -10,6 +10,7 @@ public enum OpenAIChat: Provider {
             Endpoint(method: "GET", path: "/v1/models", handlerName: "list_models", handler: listModels),
             Endpoint(method: "GET", path: "/v1/models/{model}", handlerName: "retrieve_model", handler: retrieveModel),
             Endpoint(method: "POST", path: "/v1/embeddings", handlerName: "create_embeddings", handler: embeddings),
+            Endpoint(method: "POST", path: "/v1/completions", handlerName: "handle_completion", handler: OpenAICompletions.completion),
         ],
         capabilities: Capabilities(streaming: true, functionCalling: true, vision: true))
 

@@ -93,7 +93,7 @@ struct OpenAIChatRequest {
         self.responseFormat = responseFormat
     }
 
-    private static func checkTemperature(_ temperature: Double?) throws(FieldProblem) {
+    static func checkTemperature(_ temperature: Double?) throws(FieldProblem) {
         guard let temperature, !(0...2).contains(temperature) else { return }
         throw .invalidValue(
             path: "temperature",
@@ -102,7 +102,7 @@ struct OpenAIChatRequest {
             code: temperature < 0 ? "decimal_below_min_value" : "decimal_above_max_value")
     }
 
-    private static func checkN(_ n: Int?) throws(FieldProblem) {
+    static func checkN(_ n: Int?) throws(FieldProblem) {
         guard let n, n != 1 else { return }
         throw .invalidValue(
             path: "n", message: n < 1
@@ -112,7 +112,7 @@ struct OpenAIChatRequest {
     }
 
     /// `stop`: a string or up to 4 strings.
-    private static func stopSequences(_ body: RequestFields, _ value: JSONNode) throws(FieldProblem) -> [String] {
+    static func stopSequences(_ body: RequestFields, _ value: JSONNode) throws(FieldProblem) -> [String] {
         if value.isNull { return [] }
         if let single = value.string { return [single] }
         guard let list = try body.array(value, "stop") else { return [] }
@@ -129,7 +129,7 @@ struct OpenAIChatRequest {
         return stop
     }
 
-    private static func positive(_ body: RequestFields, _ value: JSONNode, _ key: StaticString) throws(FieldProblem) -> Int? {
+    static func positive(_ body: RequestFields, _ value: JSONNode, _ key: StaticString) throws(FieldProblem) -> Int? {
         guard let n = try body.integer(value, key) else { return nil }
         if n < 1 {
             throw .invalidValue(
