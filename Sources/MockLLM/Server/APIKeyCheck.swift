@@ -3,29 +3,14 @@
 /// own endpoints (`/health`, introspection, `/_mockllm/`) and CORS preflights stay open, so
 /// health checks need no secret.
 struct APIKeyCheck: Sendable {
-    let key: [UInt8]
+    let key: Secret
 
-    init(_ key: String) { self.key = Array(key.utf8) }
+    init(_ key: String) { self.key = Secret(key) }
 
     func allows(_ request: HTTPRequest) -> Bool {
-        if let header = request.headers["authorization"] {
-            let bytes = Array(header.utf8)
-            if bytes.count > 7, Self.equalFolded(bytes[0..<7], "bearer "), matches(bytes[7...]) { return true }
-        }
-        if let header = request.headers["x-api-key"], matches(Array(header.utf8)[...]) { return true }
+        if let header = request.headers["authorization"], key.matchesBearer(header) { return true }
+        if let header = request.headers["x-api-key"], key.matches(header) { return true }
         return false
-    }
-
-    /// Compares in time independent of where the bytes differ.
-    private func matches(_ given: ArraySlice<UInt8>) -> Bool {
-        guard given.count == key.count else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(given, key) { difference |= a ^ b }
-        return difference == 0
-    }
-
-    private static func equalFolded(_ bytes: ArraySlice<UInt8>, _ ascii: String) -> Bool {
-        zip(bytes, ascii.utf8).allSatisfy { a, b in (a | 0x20) == b || a == b }
     }
 
     /// The 401 each provider sends for a missing or wrong key, in its own words.

@@ -4,19 +4,14 @@
 /// provider key can neither read the journal nor reload the script, and the admin token opens
 /// no provider endpoint.
 struct AdminToken: Sendable {
-    let token: [UInt8]
+    let token: Secret
 
-    init(_ token: String) { self.token = Array(token.utf8) }
+    init(_ token: String) { self.token = Secret(token) }
 
     func allows(_ request: HTTPRequest) -> Bool {
         var allowed = false
-        for value in request.headers.values(of: "authorization") {
-            let bytes = Array(value.utf8)
-            if bytes.count > 7, Self.isBearer(bytes[0..<7]), matches(bytes[7...]) { allowed = true }
-        }
-        for value in request.headers.values(of: "x-mockllm-admin-token") where matches(Array(value.utf8)[...]) {
-            allowed = true
-        }
+        for value in request.headers.values(of: "authorization") where token.matchesBearer(value) { allowed = true }
+        for value in request.headers.values(of: "x-mockllm-admin-token") where token.matches(value) { allowed = true }
         return allowed
     }
 
@@ -27,17 +22,5 @@ struct AdminToken: Sendable {
             : "This endpoint needs the admin token: send 'Authorization: Bearer TOKEN' or 'x-mockllm-admin-token: TOKEN'."
         return AdminEndpoints.error(401, type: "unauthorized", message,
                                     headers: HTTPFields([HTTPFields.Field(name: "www-authenticate", value: "Bearer realm=\"mockllm admin\"")]))
-    }
-
-    /// Compares in time independent of where the bytes differ.
-    private func matches(_ given: ArraySlice<UInt8>) -> Bool {
-        guard given.count == token.count else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(given, token) { difference |= a ^ b }
-        return difference == 0
-    }
-
-    private static func isBearer(_ bytes: ArraySlice<UInt8>) -> Bool {
-        zip(bytes, "bearer ".utf8).allSatisfy { a, b in a | 0x20 == b || a == b }
     }
 }
