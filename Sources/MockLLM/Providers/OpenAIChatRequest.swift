@@ -77,20 +77,23 @@ struct OpenAIChatRequest {
         self.model = model
         self.messages = messages
         self.stream = stream
-        includeUsage = false
-        if let streamOptions {
-            guard stream else {
-                throw .invalidValue(
-                    path: "stream_options", message: "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
-                    code: "invalid_value")
-            }
-            includeUsage = try streamOptions.bool("include_usage") ?? false
-        }
+        includeUsage = try Self.includeUsage(streamOptions, stream: stream)
         maxTokens = maxCompletionTokens ?? legacyMaxTokens
         self.stop = stop
         self.hasTools = hasTools
         (toolOffer, legacyFunctions) = try Self.offer(tools: tools, functions: functions, toolChoice: toolChoice, functionCall: functionCall)
         self.responseFormat = responseFormat
+    }
+
+    /// `stream_options.include_usage`; `stream_options` is refused without `stream`.
+    static func includeUsage(_ streamOptions: RequestFields?, stream: Bool) throws(FieldProblem) -> Bool {
+        guard let streamOptions else { return false }
+        guard stream else {
+            throw .invalidValue(
+                path: "stream_options", message: "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
+                code: "invalid_value")
+        }
+        return try streamOptions.bool("include_usage") ?? false
     }
 
     static func checkTemperature(_ temperature: Double?) throws(FieldProblem) {

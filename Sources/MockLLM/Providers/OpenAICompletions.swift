@@ -128,15 +128,7 @@ struct OpenAICompletionsRequest {
         self.model = model
         self.prompts = prompts
         self.stream = stream
-        includeUsage = false
-        if let streamOptions {
-            guard stream else {
-                throw .invalidValue(
-                    path: "stream_options", message: "The 'stream_options' parameter is only allowed when 'stream' is enabled.",
-                    code: "invalid_value")
-            }
-            includeUsage = try streamOptions.bool("include_usage") ?? false
-        }
+        includeUsage = try OpenAIChatRequest.includeUsage(streamOptions, stream: stream)
         self.maxTokens = maxTokens
         self.stop = stop
         self.echo = echo
