@@ -76,10 +76,8 @@ public enum AnthropicMessages: Provider {
             let stream = AnthropicStream(
                 id: id, model: request.model, blocks: blocks, chunking: plan.pacing.chunking, stopReason: stopReason,
                 stopSequence: stopSequence, usage: usage, schedule: plan.schedule)
-            guard let fault = plan.streamFault, fault.cut != nil else { return Reply(status: 200, headers: headers, body: .stream(stream), usage: tokens) }
-            let faulty = FaultyStream(stream, fault: fault, errorEvent: AnthropicErrors.streamErrorEvent(fault),
-                                      malformedEvent: AnthropicErrors.malformedEvent)
-            return Reply(status: 200, headers: headers, body: .stream(faulty), usage: tokens)
+            return plan.streamReply(stream, headers: headers, usage: tokens,
+                                    errorEvent: AnthropicErrors.streamErrorEvent, malformedEvent: AnthropicErrors.malformedEvent)
         }
         var out = ByteBuffer(capacity: 320 + request.model.utf8.count + plan.text.utf8.count * 2)
         writeMessage(id: id, model: request.model, content: blocks, stopReason: stopReason,

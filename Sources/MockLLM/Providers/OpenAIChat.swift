@@ -18,6 +18,22 @@ public enum OpenAIChat: Provider {
         OpenAIErrors.reply(error, requestID: requestID)
     }
 
+    /// With `settings.strict_models`: the refusal of an unknown model or of `max_tokens` above
+    /// the model's limit, in OpenAI's words (chat and legacy completions); nil when accepted.
+    static func modelRefusal(model: String, maxTokens: Int?, context: ProviderContext) -> Reply? {
+        switch ModelCheck.check(model: model, maxTokens: maxTokens, provider: metadata.name, script: context.script) {
+        case .accepted:
+            return nil
+        case .unknownModel:
+            return errorReply(OpenAIErrors.modelNotFound(model), requestID: context.requestID)
+        case .tooManyTokens(let limit):
+            let n = maxTokens ?? 0
+            return errorReply(.invalidRequest(
+                "max_tokens is too large: \(n). This model supports at most \(limit) completion tokens, whereas you provided \(n).",
+                param: "max_tokens", code: "invalid_value"), requestID: context.requestID)
+        }
+    }
+
     /// The original's message for a conversation without a user message.
     static let noUserMessage = "No user message found in request"
 
@@ -28,17 +44,7 @@ public enum OpenAIChat: Provider {
         case .ready(let decoded): request = decoded
         case .refused(let reply): return reply
         }
-        switch ModelCheck.check(model: request.model, maxTokens: request.maxTokens, provider: metadata.name, script: context.script) {
-        case .accepted:
-            break
-        case .unknownModel:
-            return errorReply(OpenAIErrors.modelNotFound(request.model), requestID: requestID)
-        case .tooManyTokens(let limit):
-            let n = request.maxTokens ?? 0
-            return errorReply(.invalidRequest(
-                "max_tokens is too large: \(n). This model supports at most \(limit) completion tokens, whereas you provided \(n).",
-                param: "max_tokens", code: "invalid_value"), requestID: requestID)
-        }
+        if let refusal = modelRefusal(model: request.model, maxTokens: request.maxTokens, context: context) { return refusal }
         guard let prompt = request.messages.lastUserText else {
             return errorReply(.invalidRequest(noUserMessage, param: "messages"), requestID: requestID)
         }
@@ -81,10 +87,8 @@ public enum OpenAIChat: Provider {
                 id: id, created: context.now, model: request.model, text: plan.text, calls: calls,
                 legacyFunctions: request.legacyFunctions, chunking: plan.pacing.chunking,
                 finishReason: finishReason, usage: usage, includeUsage: request.includeUsage, schedule: plan.schedule)
-            guard let fault = plan.streamFault, fault.cut != nil else { return Reply(status: 200, headers: headers, body: .stream(stream), usage: tokens) }
-            let faulty = FaultyStream(stream, fault: fault, errorEvent: OpenAIErrors.streamErrorEvent(fault),
-                                      malformedEvent: OpenAIErrors.malformedEvent)
-            return Reply(status: 200, headers: headers, body: .stream(faulty), usage: tokens)
+            return plan.streamReply(stream, headers: headers, usage: tokens,
+                                    errorEvent: OpenAIErrors.streamErrorEvent, malformedEvent: OpenAIErrors.malformedEvent)
         }
         var out = ByteBuffer(capacity: 320 + request.model.utf8.count + plan.text.utf8.count * 2)
         out.append(ascii: "{\"id\":\"mock-")

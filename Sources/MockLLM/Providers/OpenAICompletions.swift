@@ -12,17 +12,7 @@ enum OpenAICompletions {
         case .ready(let decoded): request = decoded
         case .refused(let reply): return reply
         }
-        switch ModelCheck.check(model: request.model, maxTokens: request.maxTokens, provider: OpenAIChat.metadata.name, script: context.script) {
-        case .accepted:
-            break
-        case .unknownModel:
-            return OpenAIChat.errorReply(OpenAIErrors.modelNotFound(request.model), requestID: requestID)
-        case .tooManyTokens(let limit):
-            let n = request.maxTokens ?? 0
-            return OpenAIChat.errorReply(.invalidRequest(
-                "max_tokens is too large: \(n). This model supports at most \(limit) completion tokens, whereas you provided \(n).",
-                param: "max_tokens", code: "invalid_value"), requestID: requestID)
-        }
+        if let refusal = OpenAIChat.modelRefusal(model: request.model, maxTokens: request.maxTokens, context: context) { return refusal }
         let uuid = context.random.nextUUID()  // drawn first: a seed fixes the id whatever the pacing draws
         var plans: [ChatPlan] = []
         for prompt in request.prompts {
@@ -53,10 +43,8 @@ enum OpenAICompletions {
             let stream = OpenAICompletionsStream(
                 id: id, created: context.now, model: request.model, choices: choices, chunking: plan.pacing.chunking,
                 usage: usage, includeUsage: request.includeUsage, schedule: plan.schedule)
-            guard let fault = plan.streamFault, fault.cut != nil else { return Reply(status: 200, headers: headers, body: .stream(stream), usage: tokens) }
-            let faulty = FaultyStream(stream, fault: fault, errorEvent: OpenAIErrors.streamErrorEvent(fault),
-                                      malformedEvent: OpenAIErrors.malformedEvent)
-            return Reply(status: 200, headers: headers, body: .stream(faulty), usage: tokens)
+            return plan.streamReply(stream, headers: headers, usage: tokens,
+                                    errorEvent: OpenAIErrors.streamErrorEvent, malformedEvent: OpenAIErrors.malformedEvent)
         }
         var out = ByteBuffer(capacity: 256 + request.model.utf8.count + choices.reduce(0) { $0 + 64 + $1.text.utf8.count * 2 })
         out.append(ascii: "{\"id\":\"")
