@@ -282,6 +282,9 @@ def test_faults_raise_response_errors(ollama_server):
     assert seen == list(HELLO[:3])
     assert mid_stream.value.status_code == -1
     assert mid_stream.value.error == "The server had an error while processing your request."
+    garbled = ollama.Client(host=ollama_server.url, headers={"x-mockllm-fault": "malformed:2"})
+    with pytest.raises(json.JSONDecodeError):
+        list(garbled.chat(model=MODEL, messages=user("hello"), stream=True))
 
 
 def test_bad_input_is_refused_in_ollamas_words(client):
