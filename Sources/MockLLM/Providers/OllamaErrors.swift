@@ -31,11 +31,16 @@ enum OllamaErrors: ProblemWording {
     }
 
     static func error(for problem: BodyProblem) -> APIError {
+        error(for: problem, type: "api.ChatRequest")
+    }
+
+    /// - Parameter type: the Go type the body decodes into (`api.GenerateRequest`, ...).
+    static func error(for problem: BodyProblem, type: String) -> APIError {
         switch problem {
         case .invalidJSON(let parseError):
             bad("invalid JSON: \(parseError)")
         case .notAnObject(let found):
-            bad("json: cannot unmarshal \(goKind(found)) into Go value of type api.Request")
+            bad("json: cannot unmarshal \(goKind(found)) into Go value of type \(type)")
         }
     }
 
@@ -100,4 +105,15 @@ enum OllamaErrors: ProblemWording {
         out.append(ascii: "{\"model\":\"mock\",\"message\":{\"role\":\"assistant\",\"content\":\"unterminated\n")
         return out
     }()
+}
+
+/// `/api/generate`'s and `/api/show`'s wording: Ollama's, naming their own request types.
+enum OllamaGenerateWording: ProblemWording {
+    static func error(for problem: BodyProblem) -> APIError { OllamaErrors.error(for: problem, type: "api.GenerateRequest") }
+    static func error(for problem: FieldProblem) -> APIError { OllamaErrors.error(for: problem) }
+}
+
+enum OllamaShowWording: ProblemWording {
+    static func error(for problem: BodyProblem) -> APIError { OllamaErrors.error(for: problem, type: "api.ShowRequest") }
+    static func error(for problem: FieldProblem) -> APIError { OllamaErrors.error(for: problem) }
 }

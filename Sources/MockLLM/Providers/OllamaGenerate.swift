@@ -7,7 +7,7 @@ extension Ollama {
         let requestID = context.requestID
         guard !http.body.isEmpty else { return errorReply(OllamaErrors.bad("missing request body"), requestID: requestID) }
         let request: OllamaGenerateRequest
-        switch decodeBody(http, requestID: requestID, wording: OllamaErrors.self, OllamaGenerateRequest.init) {
+        switch decodeBody(http, requestID: requestID, wording: OllamaGenerateWording.self, OllamaGenerateRequest.init) {
         case .ready(let decoded): request = decoded
         case .refused(let reply): return reply
         }

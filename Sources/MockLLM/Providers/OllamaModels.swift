@@ -73,7 +73,7 @@ extension Ollama {
         let requestID = context.requestID
         guard !http.body.isEmpty else { return errorReply(OllamaErrors.bad("missing request body"), requestID: requestID) }
         let name: String
-        switch decodeBody(http, requestID: requestID, wording: OllamaErrors.self, { (body) throws(FieldProblem) -> String in
+        switch decodeBody(http, requestID: requestID, wording: OllamaShowWording.self, { (body) throws(FieldProblem) -> String in
             let model = try body.value("model").flatMap { (v) throws(FieldProblem) in try OllamaOptions.typed(v, "ShowRequest", "model", "string") { $0.string } }
             let legacy = try body.value("name").flatMap { (v) throws(FieldProblem) in try OllamaOptions.typed(v, "ShowRequest", "name", "string") { $0.string } }
             return model.flatMap { $0.isEmpty ? nil : $0 } ?? legacy ?? ""

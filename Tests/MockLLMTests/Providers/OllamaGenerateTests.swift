@@ -81,6 +81,7 @@ struct OllamaGenerateTests {
         #expect(raw.bodyBytes.description == #"{"error":"raw mode does not support template, system, or context"}"#)
         let context = call(#"{"model":"mistral","prompt":"x","context":["a"]}"#)
         #expect(context.bodyBytes.description == #"{"error":"json: cannot unmarshal string into Go struct field GenerateRequest.context of type int"}"#)
+        #expect(call("[]").bodyBytes.description == #"{"error":"json: cannot unmarshal array into Go value of type api.GenerateRequest"}"#)
         #expect(call(#"{"model":"mistral","prompt":7}"#).bodyBytes.description
             == #"{"error":"json: cannot unmarshal number into Go struct field GenerateRequest.prompt of type string"}"#)
     }

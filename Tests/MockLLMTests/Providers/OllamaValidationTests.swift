@@ -23,7 +23,7 @@ struct OllamaValidationTests {
     @Test(arguments: [
         ("", 400, "missing request body"),
         (#"{"messages":[]}"#, 400, "model is required"),
-        (#"[1]"#, 400, "json: cannot unmarshal array into Go value of type api.Request"),
+        (#"[1]"#, 400, "json: cannot unmarshal array into Go value of type api.ChatRequest"),
         (#"{"model":5}"#, 400, "json: cannot unmarshal number into Go struct field ChatRequest.model of type string"),
         (#"{"model":"m","stream":"yes"}"#, 400, "json: cannot unmarshal string into Go struct field ChatRequest.stream of type bool"),
         (#"{"model":"m","messages":{}}"#, 400, "json: cannot unmarshal object into Go struct field ChatRequest.messages of type []api.Message"),
