@@ -65,8 +65,8 @@ public enum Ollama: Provider {
     /// with the whole text, sent when the stream would have ended.
     static func reply(_ plan: ChatPlan, kind: OllamaStream.Kind, model: String, calls: [OllamaToolCall], stream: Bool,
                       context: ProviderContext) -> Reply {
-        var headers = plan.replyHeaders(stream: false, requestIDHeader: OllamaErrors.requestIDHeader, requestID: context.requestID)
-        headers.set(name: "content-type", value: stream ? "application/x-ndjson" : OllamaErrors.contentType)
+        let headers = plan.replyHeaders(contentType: stream ? "application/x-ndjson" : OllamaErrors.contentType,
+                                        requestIDHeader: OllamaErrors.requestIDHeader, requestID: context.requestID)
         let doneReason = plan.finish == .maxTokens ? "length" : "stop"
         let source = OllamaStream(
             kind: kind, model: model, created: context.now, text: plan.text, calls: calls, chunking: plan.pacing.chunking,
