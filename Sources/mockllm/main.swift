@@ -83,6 +83,9 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("admin-token"), help: "Require this token on /_mockllm/ endpoints, as 'Authorization: Bearer TOKEN' or 'x-mockllm-admin-token: TOKEN' (env MOCKLLM_ADMIN_TOKEN; default: none).")
     var adminToken: String?
 
+    @Option(name: .customLong("response-store-size"), help: "Responses API responses kept for GET /v1/responses/{id} and previous_response_id, the most recent (default 1000; 0: none).")
+    var responseStoreSize: Int?
+
     @Flag(name: .customLong("access-log"), help: "Log one line per provider request: method, path, status, rule, fault (env MOCKLLM_ACCESS_LOG=1; default off).")
     var accessLog = false
 
@@ -94,6 +97,9 @@ struct Serve: ParsableCommand {
     func validate() throws {
         try checkPort(port)
         if let journalSize, !(0...1_000_000).contains(journalSize) { throw ValidationError("--journal-size must be between 0 and 1000000") }
+        if let responseStoreSize, !(0...1_000_000).contains(responseStoreSize) {
+            throw ValidationError("--response-store-size must be between 0 and 1000000")
+        }
         for (name, value) in [("--drain-timeout", drainTimeout), ("--idle-timeout", idleTimeout), ("--request-timeout", requestTimeout),
                               ("--max-stream-duration", maxStreamDuration)] {
             if let value, !(0...86_400).contains(value) { throw ValidationError("\(name) must be between 0 and 86400 seconds") }
@@ -116,6 +122,7 @@ struct Serve: ParsableCommand {
         options.journalSize = journalSize
         options.adminToken = adminToken
         options.accessLog = accessLog
+        options.responseStoreSize = responseStoreSize
         throw ExitCode(Launcher.serve(options, environment: ProcessInfo.processInfo.environment, logger: logger))
     }
 }

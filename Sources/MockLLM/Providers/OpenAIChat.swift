@@ -1,5 +1,6 @@
 /// OpenAI Chat Completions, `POST /v1/chat/completions` (JSON and server-sent events), and
-/// OpenAI's model listing, `GET /v1/models` and `GET /v1/models/{model}`.
+/// OpenAI's model listing, `GET /v1/models` and `GET /v1/models/{model}`. The provider also
+/// serves OpenAI's other endpoints: embeddings, legacy completions and the Responses API.
 public enum OpenAIChat: Provider {
     public static let metadata = ProviderMetadata(
         name: "openai",
@@ -11,7 +12,7 @@ public enum OpenAIChat: Provider {
             Endpoint(method: "GET", path: "/v1/models/{model}", handlerName: "retrieve_model", handler: retrieveModel),
             Endpoint(method: "POST", path: "/v1/embeddings", handlerName: "create_embeddings", handler: embeddings),
             Endpoint(method: "POST", path: "/v1/completions", handlerName: "handle_completion", handler: OpenAICompletions.completion),
-        ],
+        ] + OpenAIResponses.endpoints,
         capabilities: Capabilities(streaming: true, functionCalling: true, vision: true))
 
     public static func errorReply(_ error: APIError, requestID: String) -> Reply {

@@ -38,16 +38,20 @@ extension Provider {
         do {
             return .ready(try ChatPlan.make(for: input, maxTokens: maxTokens, stopSequences: stopSequences, context: &context))
         } catch {
-            switch error {
-            case .scripted(let api): return .refused(errorReply(api, requestID: context.requestID))
-            case .invalidOverride(let message): return .refused(errorReply(.invalidRequest(message), requestID: context.requestID))
-            case .rateLimited(let error):
-                return .refused(errorReply(error, requestID: context.requestID))
-            case .contextLength(let tokens, let limit, let headers):
-                var error = contextLengthError(tokens: tokens, limit: limit)
-                error.headers = headers
-                return .refused(errorReply(error, requestID: context.requestID))
-            }
+            return .refused(reply(to: error, requestID: context.requestID))
+        }
+    }
+
+    /// Why a chat reply is not planned, as this provider's error reply.
+    static func reply(to refusal: ChatPlan.Refusal, requestID: String) -> Reply {
+        switch refusal {
+        case .scripted(let api): return errorReply(api, requestID: requestID)
+        case .invalidOverride(let message): return errorReply(.invalidRequest(message), requestID: requestID)
+        case .rateLimited(let error): return errorReply(error, requestID: requestID)
+        case .contextLength(let tokens, let limit, let headers):
+            var error = contextLengthError(tokens: tokens, limit: limit)
+            error.headers = headers
+            return errorReply(error, requestID: requestID)
         }
     }
 }

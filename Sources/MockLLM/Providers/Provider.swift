@@ -95,6 +95,9 @@ public struct ProviderContext: Sendable {
     public var requestID: String
     /// Monotonic nanoseconds, for quota windows (set by the server; 0 in tests that need none).
     public var monotonic: UInt64 = 0
+    /// The Responses API's stored responses, shared by every worker (set by the server; nil:
+    /// nothing is stored or found).
+    public var responses: OpenAIResponseStore?
 
     public init(
         script: Script, now: Int, random: SeededRandom, pathParameters: [String: String] = [:], requestID: String = "req_test"

@@ -22,6 +22,8 @@ public final class Application: HTTPHandler {
     var accessLog: Logger?
     /// This loop's metrics (`GET /metrics`); the worker gives it the server's shared part.
     var metrics = LoopMetrics(shared: ServerMetrics(workers: 1))
+    /// The Responses API's stored responses; the worker gives it the one every loop shares.
+    var responseStore = OpenAIResponseStore()
 
     /// - Parameter seed: fixes ids and jitter for reproducible runs; nil seeds from the system.
     public init(script: Script, seed: UInt64? = nil, providers: [any Provider.Type] = providerTable) {
@@ -65,6 +67,7 @@ public final class Application: HTTPHandler {
                 var context = ProviderContext(
                     script: script, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)
                 if script.quota != nil { context.monotonic = Self.monotonicNanoseconds() }
+                context.responses = responseStore
                 var reply = endpoint.handler(request, &context)
                 random = context.random
                 metrics.requestAnswered(&reply, on: route)

@@ -32,6 +32,8 @@ public enum Launcher {
         public var adminToken: String?
         /// `--access-log`; false: MOCKLLM_ACCESS_LOG (1 or true), else none.
         public var accessLog = false
+        /// `--response-store-size`; nil: 1000.
+        public var responseStoreSize: Int?
 
         public init(host: String? = nil, port: Int? = nil, responses: String? = nil, seed: UInt64? = nil,
                     reload: Bool = true, workers: String? = nil, drainTimeout: Double? = nil) {
@@ -101,6 +103,7 @@ public enum Launcher {
             configuration.accessLog = logger
         }
         if let request = options.requestTimeout { configuration.requestTimeoutMilliseconds = UInt64((request * 1000).rounded()) }
+        if let size = options.responseStoreSize { configuration.responseStoreSize = size }
         configureAdmin(&configuration, options, environment)
         let server: MockServer
         do {

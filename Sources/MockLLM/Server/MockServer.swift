@@ -40,12 +40,13 @@ public final class MockServer: @unchecked Sendable {
         let count = max(1, configuration.workers)
         let board = StatsBoard(workers: count)
         let admin = Admin(configuration: configuration, providers: providerNames, logger: logger)
+        let responses = OpenAIResponseStore(capacity: configuration.responseStoreSize)
         let first = try Worker(index: 0, configuration: configuration, port: configuration.port,
-                               reusePort: count > 1, board: board, admin: admin)
+                               reusePort: count > 1, board: board, admin: admin, responses: responses)
         var workers = [first]
         for index in 1..<count {
             workers.append(try Worker(index: index, configuration: configuration, port: first.port,
-                                      reusePort: true, board: board, admin: admin))
+                                      reusePort: true, board: board, admin: admin, responses: responses))
         }
         self.workers = workers
         admin.scripts?.attach(workers)

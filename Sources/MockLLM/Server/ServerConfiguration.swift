@@ -37,6 +37,9 @@ public struct ServerConfiguration: Sendable {
     public var scriptPath: String?
     /// `--access-log`: one line per provider request to this logger; nil: none.
     public var accessLog: Logger?
+    /// Responses API responses kept for `GET /v1/responses/{id}` and `previous_response_id`,
+    /// the most recent first, over all workers; 0: none.
+    public var responseStoreSize = OpenAIResponseStore.defaultCapacity
 
     public struct WatchedScript: Sendable {
         public var path: String

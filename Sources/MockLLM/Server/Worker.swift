@@ -31,7 +31,8 @@ final class Worker: @unchecked Sendable {
     private var drainTimer: LoopTimer?
     private var stopped = false
 
-    init(index: Int, configuration: ServerConfiguration, port: Int, reusePort: Bool, board: StatsBoard, admin: Admin) throws(UVError) {
+    init(index: Int, configuration: ServerConfiguration, port: Int, reusePort: Bool, board: StatsBoard, admin: Admin,
+         responses: OpenAIResponseStore) throws(UVError) {
         self.index = index
         self.board = board
         loop = try EventLoop()
@@ -41,6 +42,7 @@ final class Worker: @unchecked Sendable {
         application.accessLog = configuration.accessLog
         application.journal = admin.journal?.rings[index]
         application.metrics = LoopMetrics(shared: board.metrics, worker: index)
+        application.responseStore = responses
         var options = LoopServer.Options()
         options.limits = configuration.limits
         options.limits.knownTargets += application.router.literalPaths
