@@ -3,4 +3,5 @@
 public let providerTable: [any Provider.Type] = [
     OpenAIChat.self,
     AnthropicMessages.self,
+    Gemini.self,
 ]

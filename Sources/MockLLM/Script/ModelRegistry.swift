@@ -137,5 +137,16 @@ extension ModelRegistry {
                   displayName: "Claude Sonnet 4.5", contextWindow: 200_000, maxOutputTokens: 64_000, created: 1_759_104_000),
         ModelInfo(id: "claude-haiku-4-5-20251001", provider: "anthropic", aliases: ["claude-haiku-4-5"],
                   displayName: "Claude Haiku 4.5", contextWindow: 200_000, maxOutputTokens: 64_000, created: 1_759_276_800),
+        // Gemini: the context window is the input token limit.
+        ModelInfo(id: "gemini-2.5-pro", provider: "gemini", aliases: ["gemini-pro-latest"], displayName: "Gemini 2.5 Pro",
+                  contextWindow: 1_048_576, maxOutputTokens: 65_536, created: 1_750_118_400),
+        ModelInfo(id: "gemini-2.5-flash", provider: "gemini", aliases: ["gemini-flash-latest"], displayName: "Gemini 2.5 Flash",
+                  contextWindow: 1_048_576, maxOutputTokens: 65_536, created: 1_750_118_400),
+        ModelInfo(id: "gemini-2.5-flash-lite", provider: "gemini", aliases: ["gemini-flash-lite-latest"], displayName: "Gemini 2.5 Flash-Lite",
+                  contextWindow: 1_048_576, maxOutputTokens: 65_536, created: 1_753_142_400),
+        ModelInfo(id: "gemini-2.0-flash", provider: "gemini", aliases: ["gemini-2.0-flash-001"], displayName: "Gemini 2.0 Flash",
+                  contextWindow: 1_048_576, maxOutputTokens: 8_192, created: 1_738_713_600),
+        ModelInfo(id: "gemini-1.5-pro", provider: "gemini", aliases: ["gemini-1.5-pro-latest", "gemini-1.5-pro-002"], displayName: "Gemini 1.5 Pro",
+                  contextWindow: 2_097_152, maxOutputTokens: 8_192, created: 1_727_136_000),
     ]
 }
