@@ -144,6 +144,17 @@ struct GeminiErrorsTests {
         #expect(APIKeyCheck.loggable(HTTPRequest(method: "GET", target: "/v1/models?pageSize=2&key=sekret")) == "/v1/models?pageSize=2&key=REDACTED")
     }
 
+    @Test func theJournalNotesAGoogleKeyWithoutKeepingIt() {
+        let journal = RequestJournal(capacity: 4, workers: 1)
+        let request = HTTPRequest(method: "POST", target: "/v1beta/models/gemini-2.5-flash:generateContent?key=sk-secret-1",
+                                  headers: HTTPFields(["x-goog-api-key": "sk-secret-2"]), body: Array("{}".utf8))
+        _ = journal.rings[0].record(request, reply: Reply.json(200, ByteBuffer()), provider: "gemini")
+        let snapshot = journal.snapshot()
+        let text = JournalReport.json(snapshot.entries, total: snapshot.total, dropped: snapshot.dropped).description
+        #expect(text.contains(#""api_key":true"#))
+        #expect(!text.contains("sk-secret"))
+    }
+
     @Test func sharedPathsAndUnknownOnesAreGeminisForGoogleClients() {
         let app = Application(script: Script(), seed: 1)
         #expect(get(app, "/v1/models", headers: Self.google).bodyBytes.description.hasPrefix(#"{"models": [{"name": "models/gemini-2.5-pro","version": "001""#))
