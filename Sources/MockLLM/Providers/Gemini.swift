@@ -81,7 +81,7 @@ public enum Gemini: Provider {
         let outputTokens = plan.tokens * request.candidateCount
         let headers = plan.replyHeaders(stream: false, requestIDHeader: GeminiErrors.requestIDHeader, requestID: requestID)
         var out = ByteBuffer(capacity: 400 + model.utf8.count + plan.text.utf8.count * 2 * request.candidateCount)
-        response.write(parts: parts[...], finishReason: finishReason, candidates: request.candidateCount, outputTokens: outputTokens, into: &out)
+        response.write(parts: parts, finishReason: finishReason, candidates: request.candidateCount, outputTokens: outputTokens, into: &out)
         return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay),
                      usage: TokenUsage(prompt: plan.promptTokens, completion: outputTokens))
     }

@@ -132,7 +132,8 @@ extension GeminiErrors {
         switch problem {
         case .missing(let path):
             let field = protoPath(path)
-            let name = field.split(separator: ".").last.map { String($0.split(separator: "[")[0]) } ?? field
+            let last = field.split(separator: ".").last ?? Substring(field)
+            let name = last.split(separator: "[").first.map(String.init) ?? field
             return .invalidRequest("* \(request).\(field): \(name) is not specified\n", param: field)
         case .wrongType(let path, let expected, let found):
             return .invalidRequest("Invalid value at '\(protoPath(path))' (\(protoType(expected))), \(found)", param: protoPath(path))
@@ -144,7 +145,8 @@ extension GeminiErrors {
     static func error(for problem: BodyProblem) -> APIError {
         switch problem {
         case .invalidJSON(let parseError):
-            .invalidRequest("Invalid JSON payload received. \(parseError).")
+            .invalidRequest("Invalid JSON payload received. \(parseError.reason.prefix(1).uppercased())\(parseError.reason.dropFirst()) "
+                + "at line \(parseError.line), column \(parseError.column).")
         case .notAnObject:
             .invalidRequest("Invalid JSON payload received. Root element must be a message.")
         }

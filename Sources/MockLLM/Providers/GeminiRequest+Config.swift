@@ -17,7 +17,15 @@ extension GeminiRequest {
             }
             stopSequences.append(text)
         }
-        if let count = try config.integer(config.googleKey("candidateCount", "candidate_count")), count > 1 { candidateCount = count }
+        if let count = try config.integer(config.googleKey("candidateCount", "candidate_count")), count != 0 {
+            guard (1...8).contains(count) else {
+                throw .invalidValue(
+                    path: "generation_config.candidate_count",
+                    message: "Unable to submit request because candidateCount must be between 1 and 8 but the entered value was \(count). "
+                        + "Update the candidateCount value and try again.", code: "")
+            }
+            candidateCount = count
+        }
         _ = try config.number("temperature")
         _ = try config.number(config.googleKey("topP", "top_p"))
         _ = try config.integer(config.googleKey("topK", "top_k"))

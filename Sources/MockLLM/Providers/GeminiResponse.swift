@@ -61,7 +61,7 @@ struct GeminiResponse {
 
     /// `{"candidates": [...],"usageMetadata": {...},"modelVersion": "...","responseId": "..."}`
     /// with `candidates` copies of the candidate (`index` 0, 1, ...).
-    func write(parts: ArraySlice<GeminiPart>, finishReason: String?, candidates: Int = 1, outputTokens: Int, into out: inout ByteBuffer) {
+    func write(parts: some Sequence<GeminiPart>, finishReason: String?, candidates: Int = 1, outputTokens: Int, into out: inout ByteBuffer) {
         out.append(ascii: "{\"candidates\": [")
         for index in 0..<candidates {
             if index > 0 { out.append(UInt8(ascii: ",")) }

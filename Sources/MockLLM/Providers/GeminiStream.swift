@@ -67,7 +67,7 @@ struct GeminiStream: EventSource {
         let last = upcoming == nil
         tokensSoFar = last ? outputTokens : min(outputTokens, tokensSoFar + piece.tokens)
         out.append(ascii: sse ? "data: " : written == 0 ? "[" : ",\r\n")
-        response.write(parts: [piece][...], finishReason: last ? finishReason : nil, outputTokens: tokensSoFar, into: &out)
+        response.write(parts: CollectionOfOne(piece), finishReason: last ? finishReason : nil, outputTokens: tokensSoFar, into: &out)
         out.append(ascii: sse ? "\r\n\r\n" : last ? "]" : "")
         written += 1
     }

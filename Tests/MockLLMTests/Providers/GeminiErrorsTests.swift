@@ -17,7 +17,7 @@ struct GeminiErrorsTests {
     static let google = HTTPFields(["x-goog-api-key": "k"])
 
     @Test(arguments: [
-        ("{bad", "Invalid JSON payload received. expected a string key at line 1, column 2."),
+        ("{bad", "Invalid JSON payload received. Expected a string key at line 1, column 2."),
         ("[1]", "Invalid JSON payload received. Root element must be a message."),
         ("", "* GenerateContentRequest.contents: contents is not specified\n"),
         (#"{"contents":[]}"#, "* GenerateContentRequest.contents: contents is not specified\n"),
@@ -32,6 +32,8 @@ struct GeminiErrorsTests {
          "* GenerateContentRequest.contents[0].parts[0].function_call.name: name is not specified\n"),
         (#"{"contents":[{"parts":[{"text":"x"}]}],"generationConfig":{"maxOutputTokens":"9"}}"#,
          "Invalid value at 'generation_config.max_output_tokens' (TYPE_INT32), a string"),
+        (#"{"contents":[{"parts":[{"text":"x"}]}],"generationConfig":{"candidateCount":9000000000}}"#,
+         "Unable to submit request because candidateCount must be between 1 and 8 but the entered value was 9000000000. Update the candidateCount value and try again."),
         (#"{"contents":[{"parts":[{"text":"x"}]}],"generationConfig":{"responseSchema":{},"responseJsonSchema":{}}}"#,
          "* GenerateContentRequest.generation_config: response_schema and response_json_schema cannot both be set.\n"),
         (#"{"contents":[{"parts":[{"text":"x"}]}],"toolConfig":{"functionCallingConfig":{"mode":"ALWAYS"}}}"#,
