@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import MockLLM
 
 extension BenchProvider: ExpressibleByArgument {}
@@ -57,6 +58,9 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("itl-ms"), help: "Ask for this inter-token latency (x-mockllm-itl-ms) and report the error against it.")
     var itlMilliseconds: Double?
 
+    @Option(name: .customLong("admin-token"), help: "The server's --admin-token, for reading its /_mockllm/stats (env MOCKLLM_ADMIN_TOKEN).")
+    var adminToken: String?
+
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
 
@@ -75,6 +79,7 @@ struct Bench: ParsableCommand {
         options.rampUp = rampUp
         options.drain = drain
         options.timeout = timeout
+        options.adminToken = adminToken ?? ProcessInfo.processInfo.environment["MOCKLLM_ADMIN_TOKEN"]
         throw ExitCode(BenchLauncher.run(options, output: json ? .json : .table))
     }
 }

@@ -42,6 +42,20 @@ struct BenchEndToEndTests {
         #expect(lateness.histogram.count > 0)
     }
 
+    @Test func theServersLatenessNeedsItsAdminTokenWhenItHasOne() throws {
+        let server = try TestServer(script: Self.script) { $0.adminToken = "admin-secret" }
+        defer { #expect(server.stop() == 0) }
+        var options = options(server.port, .openai, requests: 4, concurrency: 2)
+        let without = try BenchLauncher.run(options)
+        #expect(without.completed == 4)
+        #expect(without.serverLateness == nil, "the stats are refused without the token")
+        options.adminToken = "admin-secret"
+        let with = try BenchLauncher.run(options)
+        #expect(with.completed == 4)
+        let lateness = try #require(with.serverLateness, "the stats are read with the token")
+        #expect(lateness.histogram.count > 0)
+    }
+
     @Test func aClosedLoopReusesItsConnections() throws {
         let (report, accepted) = try withServer(script: Self.script) { server in
             let report = try BenchLauncher.run(options(server.port, .openai, requests: 30, concurrency: 3))

@@ -36,6 +36,8 @@ public struct BenchOptions: Sendable {
     public var drain: Double = 30
     /// Longest a single stream may take.
     public var timeout: Double = 60
+    /// Sent with the `/_mockllm/stats` reading, for a server started with `--admin-token`.
+    public var adminToken: String?
 
     public init(url: String) {
         self.url = url
@@ -53,6 +55,9 @@ public struct BenchOptions: Sendable {
         for (name, value) in [("--ttft-ms", ttftMilliseconds), ("--itl-ms", itlMilliseconds)] {
             if let value, !(value >= 0 && value < 86_400_000) { throw BenchUsageError("\(name) must be 0 or more milliseconds") }
         }
+        if let adminToken, adminToken.isEmpty || adminToken.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+            throw BenchUsageError("--admin-token must be non-empty text without control characters")
+        }
         let target = try BenchTarget.parse(url)
         let request = try BenchRequest.build(options: self, target: target)
         return BenchPlan(
@@ -61,7 +66,7 @@ public struct BenchOptions: Sendable {
             duration: duration.map(Self.nanoseconds) ?? (requests == nil ? 10_000_000_000 : nil), requests: requests,
             rampUp: Self.nanoseconds(rampUp), drain: Self.nanoseconds(drain), timeout: Self.nanoseconds(timeout),
             configuredTTFT: ttftMilliseconds.map { Self.nanoseconds($0 / 1000) },
-            configuredITL: itlMilliseconds.map { Self.nanoseconds($0 / 1000) })
+            configuredITL: itlMilliseconds.map { Self.nanoseconds($0 / 1000) }, adminToken: adminToken)
     }
 
     static func nanoseconds(_ seconds: Double) -> UInt64 {
@@ -85,6 +90,7 @@ struct BenchPlan: Sendable {
     var timeout: UInt64
     var configuredTTFT: UInt64?
     var configuredITL: UInt64?
+    var adminToken: String?
 
     /// `http://host:port/path`, as reported.
     var url: String { "http://\(target.authority)\(path)" }

@@ -15,7 +15,8 @@ final class StatsFetch: TCPClientConnectionDelegate {
 
     init(runner: BenchRunner, completion: @escaping (ServerStats?) -> Void) {
         self.completion = completion
-        request = Array("GET /_mockllm/stats HTTP/1.1\r\nHost: \(runner.plan.target.authority)\r\nAccept: application/json\r\nConnection: close\r\n\r\n".utf8)
+        let token = runner.plan.adminToken.map { "x-mockllm-admin-token: \($0)\r\n" } ?? ""
+        request = Array("GET /_mockllm/stats HTTP/1.1\r\nHost: \(runner.plan.target.authority)\r\nAccept: application/json\r\n\(token)Connection: close\r\n\r\n".utf8)
         let timer = LoopTimer(loop: runner.loop) { [unowned self] in self.finish(nil) }
         self.timer = timer
         timer.start(after: Self.timeoutMilliseconds)

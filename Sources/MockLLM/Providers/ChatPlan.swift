@@ -123,13 +123,16 @@ struct ChatPlan {
     /// The headers of a successful reply, built in one allocation: the content type, the
     /// provider's request id, then the diagnostics.
     func replyHeaders(stream: Bool, requestIDHeader: String, requestID: String) -> HTTPFields {
+        stream
+            ? replyHeaders(contentType: "text/event-stream; charset=utf-8", cacheControl: "no-cache", requestIDHeader: requestIDHeader, requestID: requestID)
+            : replyHeaders(contentType: "application/json", requestIDHeader: requestIDHeader, requestID: requestID)
+    }
+
+    /// The same, for a protocol with content types of its own (Ollama's NDJSON).
+    func replyHeaders(contentType: String, cacheControl: String? = nil, requestIDHeader: String, requestID: String) -> HTTPFields {
         var headers = HTTPFields(capacity: 5)
-        if stream {
-            headers.append(name: "content-type", value: "text/event-stream; charset=utf-8")
-            headers.append(name: "cache-control", value: "no-cache")
-        } else {
-            headers.append(name: "content-type", value: "application/json")
-        }
+        headers.append(name: "content-type", value: contentType)
+        if let cacheControl { headers.append(name: "cache-control", value: cacheControl) }
         headers.append(name: requestIDHeader, value: requestID)
         Self.appendDiagnostics(rule: rule, miss: miss, to: &headers)
         if let faultName { headers.append(name: "x-mockllm-fault", value: faultName.headerSafe) }

@@ -3,5 +3,6 @@
 public let providerTable: [any Provider.Type] = [
     OpenAIChat.self,
     AnthropicMessages.self,
+    Ollama.self,
     Gemini.self,
 ]

@@ -137,6 +137,17 @@ extension ModelRegistry {
                   displayName: "Claude Sonnet 4.5", contextWindow: 200_000, maxOutputTokens: 64_000, created: 1_759_104_000),
         ModelInfo(id: "claude-haiku-4-5-20251001", provider: "anthropic", aliases: ["claude-haiku-4-5"],
                   displayName: "Claude Haiku 4.5", contextWindow: 200_000, maxOutputTokens: 64_000, created: 1_759_276_800),
+        // Ollama's: ids with their tags; a name without a tag means `:latest`, as Ollama resolves it.
+        ModelInfo(id: "llama3.2:latest", provider: "ollama", aliases: ["llama3.2"], displayName: "Llama 3.2 3B",
+                  contextWindow: 131_072, maxOutputTokens: 131_072, created: 1_727_222_400),
+        ModelInfo(id: "llama3.1:8b", provider: "ollama", displayName: "Llama 3.1 8B",
+                  contextWindow: 131_072, maxOutputTokens: 131_072, created: 1_721_692_800),
+        ModelInfo(id: "qwen2.5:latest", provider: "ollama", aliases: ["qwen2.5"], displayName: "Qwen2.5 7B",
+                  contextWindow: 32_768, maxOutputTokens: 32_768, created: 1_726_704_000),
+        ModelInfo(id: "mistral:latest", provider: "ollama", aliases: ["mistral"], displayName: "Mistral 7B",
+                  contextWindow: 32_768, maxOutputTokens: 32_768, created: 1_716_336_000),
+        ModelInfo(id: "gemma3:latest", provider: "ollama", aliases: ["gemma3"], displayName: "Gemma 3 4B",
+                  contextWindow: 131_072, maxOutputTokens: 131_072, created: 1_741_737_600),
         // Gemini: the context window is the input token limit.
         ModelInfo(id: "gemini-2.5-pro", provider: "gemini", aliases: ["gemini-pro-latest"], displayName: "Gemini 2.5 Pro",
                   contextWindow: 1_048_576, maxOutputTokens: 65_536, created: 1_750_118_400),
