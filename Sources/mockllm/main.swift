@@ -74,7 +74,7 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("max-connections"), help: "Connections served at once; beyond them a request gets a quick 503 and the connection closes (default: the open-file limit less 64).")
     var maxConnections: Int?
 
-    @Option(name: .customLong("api-key"), help: "Require this key on provider endpoints, as 'Authorization: Bearer KEY' or 'x-api-key: KEY' (env MOCKLLM_API_KEY; default: none).")
+    @Option(name: .customLong("api-key"), help: "Require this key on provider endpoints, as 'Authorization: Bearer KEY', 'x-api-key: KEY', 'x-goog-api-key: KEY' or '?key=KEY' (env MOCKLLM_API_KEY; default: none).")
     var apiKey: String?
 
     @Option(name: .customLong("journal-size"), help: "Requests kept in the journal, GET /_mockllm/requests (default 1000; 0: no journal).")

@@ -4,4 +4,5 @@ public let providerTable: [any Provider.Type] = [
     OpenAIChat.self,
     AnthropicMessages.self,
     Ollama.self,
+    Gemini.self,
 ]

@@ -5,6 +5,7 @@ enum RateLimitHeaders {
     /// `20ms`) or Anthropic's `anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}`
     /// (reset as an RFC 3339 time).
     static func append(_ standing: Quota.Standing, provider: String, now: Int, to headers: inout HTTPFields) {
+        guard provider != Gemini.metadata.name else { return }  // Google's API sends none
         let anthropic = provider == "anthropic"
         let reset = anthropic
             ? RFC3339.format(unixSeconds: now + Int((standing.resetNanoseconds + 999_999_999) / 1_000_000_000))
@@ -27,6 +28,7 @@ enum RateLimitHeaders {
     /// The 429 for a request over its quota, with the headers and `retry-after` (whole seconds
     /// until the window ends).
     static func refusal(_ standing: Quota.Standing, provider: String, now: Int) -> APIError {
+        if provider == Gemini.metadata.name { return GeminiErrors.quotaRefusal(standing) }
         let wait = max(1, Int((standing.resetNanoseconds + 999_999_999) / 1_000_000_000))
         let byRequests = standing.requestLimit != nil && standing.requestsRemaining == 0
         let message: String

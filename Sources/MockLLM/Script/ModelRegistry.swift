@@ -148,5 +148,16 @@ extension ModelRegistry {
                   contextWindow: 32_768, maxOutputTokens: 32_768, created: 1_716_336_000),
         ModelInfo(id: "gemma3:latest", provider: "ollama", aliases: ["gemma3"], displayName: "Gemma 3 4B",
                   contextWindow: 131_072, maxOutputTokens: 131_072, created: 1_741_737_600),
+        // Gemini: the context window is the input token limit.
+        ModelInfo(id: "gemini-2.5-pro", provider: "gemini", aliases: ["gemini-pro-latest"], displayName: "Gemini 2.5 Pro",
+                  contextWindow: 1_048_576, maxOutputTokens: 65_536, created: 1_750_118_400),
+        ModelInfo(id: "gemini-2.5-flash", provider: "gemini", aliases: ["gemini-flash-latest"], displayName: "Gemini 2.5 Flash",
+                  contextWindow: 1_048_576, maxOutputTokens: 65_536, created: 1_750_118_400),
+        ModelInfo(id: "gemini-2.5-flash-lite", provider: "gemini", aliases: ["gemini-flash-lite-latest"], displayName: "Gemini 2.5 Flash-Lite",
+                  contextWindow: 1_048_576, maxOutputTokens: 65_536, created: 1_753_142_400),
+        ModelInfo(id: "gemini-2.0-flash", provider: "gemini", aliases: ["gemini-2.0-flash-001"], displayName: "Gemini 2.0 Flash",
+                  contextWindow: 1_048_576, maxOutputTokens: 8_192, created: 1_738_713_600),
+        ModelInfo(id: "gemini-1.5-pro", provider: "gemini", aliases: ["gemini-1.5-pro-latest", "gemini-1.5-pro-002"], displayName: "Gemini 1.5 Pro",
+                  contextWindow: 2_097_152, maxOutputTokens: 8_192, created: 1_727_136_000),
     ]
 }

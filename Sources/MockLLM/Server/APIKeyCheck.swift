@@ -1,7 +1,7 @@
 /// `--api-key`: provider endpoints answer only requests carrying the key, as
-/// `Authorization: Bearer KEY` (OpenAI's SDKs) or `x-api-key: KEY` (Anthropic's). The server's
-/// own endpoints (`/health`, introspection, `/_mockllm/`) and CORS preflights stay open, so
-/// health checks need no secret.
+/// `Authorization: Bearer KEY` (OpenAI's SDKs), `x-api-key: KEY` (Anthropic's), or
+/// `x-goog-api-key: KEY` / `?key=KEY` (Google's). The server's own endpoints (`/health`,
+/// introspection, `/_mockllm/`) and CORS preflights stay open, so health checks need no secret.
 struct APIKeyCheck: Sendable {
     let key: Secret
 
@@ -10,13 +10,30 @@ struct APIKeyCheck: Sendable {
     func allows(_ request: HTTPRequest) -> Bool {
         if let header = request.headers["authorization"], key.matchesBearer(header) { return true }
         if let header = request.headers["x-api-key"], key.matches(header) { return true }
+        if let header = request.headers["x-goog-api-key"], key.matches(header) { return true }
+        if let query = request.query, let given = QueryParameters(query)["key"], key.matches(given) { return true }
         return false
     }
 
-    /// The 401 each provider sends for a missing or wrong key, in its own words.
+    /// Whether the request carries a key at all (a wrong key and none are refused differently).
+    static func presented(in request: HTTPRequest) -> Bool {
+        request.headers.contains("authorization") || request.headers.contains("x-api-key") || request.headers.contains("x-goog-api-key")
+            || (request.query.map { QueryParameters($0)["key"] != nil } ?? false)
+    }
+
+    /// The request target for logs: a `key` in the query (Google's way to pass the API key) masked.
+    static func loggable(_ request: HTTPRequest) -> String {
+        guard let query = request.query, query.contains("key=") else { return request.target }
+        let masked = query.split(separator: "&", omittingEmptySubsequences: false).map { $0.hasPrefix("key=") ? "key=REDACTED" : String($0) }
+        return request.path + "?" + masked.joined(separator: "&")
+    }
+
+    /// The refusal each provider sends for a missing or wrong key, in its own words.
     static func refusal(for provider: String, given: Bool) -> APIError {
         var error: APIError
-        if provider == "anthropic" {
+        if provider == Gemini.metadata.name {
+            error = GeminiErrors.keyRefusal(given: given)
+        } else if provider == "anthropic" {
             error = APIError(status: 401, kind: .authentication, message: given ? "invalid x-api-key" : "x-api-key header is required")
         } else {
             let message = given

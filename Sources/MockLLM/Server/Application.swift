@@ -59,7 +59,7 @@ public final class Application: HTTPHandler {
                 return admin?.refusal(for: request, to: builtin) ?? builtin.reply(request, self)
             case .endpoint(let endpoint, let provider):
                 if let apiKey, !apiKey.allows(request) {
-                    let given = request.headers.contains("authorization") || request.headers.contains("x-api-key")
+                    let given = APIKeyCheck.presented(in: request)
                     var refusal = provider.errorReply(APIKeyCheck.refusal(for: provider.metadata.name, given: given), requestID: requestID)
                     metrics.requestAnswered(&refusal, on: route)
                     return journaled(refusal, request, provider: provider.metadata.name)
@@ -133,7 +133,7 @@ public final class Application: HTTPHandler {
         if let rule = reply.headers["x-mockllm-rule"] { metadata["rule"] = "\(rule)" }
         if let fault = reply.headers["x-mockllm-fault"] { metadata["fault"] = "\(fault)" }
         if case .stream = reply.body { metadata["stream"] = "true" }
-        log.info("\(request.method) \(request.target) \(reply.status)", metadata: metadata)
+        log.info("\(request.method) \(APIKeyCheck.loggable(request)) \(reply.status)", metadata: metadata)
     }
 
     /// `req_` and 24 hex digits, as both OpenAI and Anthropic format theirs.

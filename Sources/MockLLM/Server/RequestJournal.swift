@@ -218,7 +218,7 @@ struct JournalEntry: Sendable {
 
     /// Whether the request carried an API key (its value is never kept in the output).
     var carriesKey: Bool {
-        headers.contains("authorization") || headers.contains("x-api-key") || headers.contains("api-key")
+        headers.contains("authorization") || headers.contains("x-api-key") || headers.contains("api-key") || headers.contains("x-goog-api-key")
     }
 
     /// The request headers the journal shows, lower-cased, repeated ones joined with ", ".

@@ -20,12 +20,12 @@ struct RouterTests {
             Issue.record("no route")
             return
         }
-        #expect(routes.compactMap { $0.provider?.metadata.name } == ["openai", "anthropic"])
+        #expect(routes.compactMap { $0.provider?.metadata.name } == ["openai", "anthropic", "gemini"])
         guard case .routes(let one, let parameters) = router.match(method: "GET", path: "/v1/models/gpt-4o") else {
             Issue.record("no route")
             return
         }
-        #expect(one.count == 2)
+        #expect(one.count == 3)
         #expect(parameters == ["model": "gpt-4o"])
     }
 
