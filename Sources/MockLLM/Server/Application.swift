@@ -62,7 +62,7 @@ public final class Application: HTTPHandler {
                     let given = APIKeyCheck.presented(in: request)
                     var refusal = provider.errorReply(APIKeyCheck.refusal(for: provider.metadata.name, given: given), requestID: requestID)
                     metrics.requestAnswered(&refusal, on: route)
-                    return journaled(refusal, request, provider: provider.metadata.name)
+                    return journaled(refusal, request, provider: provider.metadata.name, pathModel: parameters["model"])
                 }
                 var context = ProviderContext(
                     script: script, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)
@@ -72,7 +72,7 @@ public final class Application: HTTPHandler {
                 random = context.random
                 metrics.requestAnswered(&reply, on: route)
                 if let fault = reply.headers["x-mockllm-fault"] { metrics.recordFault(fault) }
-                return journaled(reply, request, provider: provider.metadata.name)
+                return journaled(reply, request, provider: provider.metadata.name, pathModel: parameters["model"])
             }
         case .methodNotAllowed(let allowed):
             let list = allowed.joined(separator: ", ")
@@ -86,9 +86,9 @@ public final class Application: HTTPHandler {
     }
 
     /// Records a provider request in the journal; the reply's trace brings back how it went.
-    private func journaled(_ reply: consuming Reply, _ request: HTTPRequest, provider: String?) -> Reply {
+    private func journaled(_ reply: consuming Reply, _ request: HTTPRequest, provider: String?, pathModel: String? = nil) -> Reply {
         guard let journal else { return reply }
-        reply.trace = journal.record(request, reply: reply, provider: provider)
+        reply.trace = journal.record(request, reply: reply, provider: provider, pathModel: pathModel)
         return reply
     }
 

@@ -3,7 +3,7 @@
 struct JournalQuery: Sendable, Equatable {
     /// The request path, exactly (`/v1/messages`).
     var path: String?
-    /// The `model` of the request body, exactly as sent.
+    /// The model the request named, exactly as sent: in its body, or in its path (Gemini).
     var model: String?
     /// The rule that answered: its name (`flaky`) or the whole `x-mockllm-rule` value
     /// (`rule flaky`, `responses`, `default`).
@@ -87,7 +87,7 @@ struct JournalQuery: Sendable, Equatable {
             if let rule {
                 guard let answered = entry.rule, answered == rule || answered == "rule " + rule else { return false }
             }
-            if let model, JournalEntry.model(of: entry.body) != model { return false }
+            if let model, entry.pathModel ?? JournalEntry.model(of: entry.body) != model { return false }
             return true
         }
         if let limit, selected.count > limit { selected.removeFirst(selected.count - limit) }

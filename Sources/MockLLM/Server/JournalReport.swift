@@ -41,7 +41,7 @@ enum JournalReport {
         out.append(ascii: ",\"provider\":")
         out.append(jsonStringOrNull: entry.provider)
         out.append(ascii: ",\"model\":")
-        out.append(jsonStringOrNull: document.flatMap { document in withExtendedLifetime(document) { document.root["model"]?.string } })
+        out.append(jsonStringOrNull: entry.pathModel ?? document.flatMap { document in withExtendedLifetime(document) { document.root["model"]?.string } })
         out.append(ascii: ",\"headers\":{")
         for (i, header) in entry.shownHeaders.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }

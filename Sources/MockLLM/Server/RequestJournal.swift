@@ -116,7 +116,8 @@ final class JournalRing: Sendable {
     /// Journals a provider request and the reply it got (the server's own endpoints are not
     /// journaled: then 0). Returns the entry's sequence number, to use as the reply's `trace`
     /// so that `finish` can add how the reply went.
-    func record(_ request: HTTPRequest, reply: Reply, provider: String?) -> Int {
+    /// `pathModel`: the model named by the path (Gemini's `models/{model}:generateContent`).
+    func record(_ request: HTTPRequest, reply: Reply, provider: String?, pathModel: String? = nil) -> Int {
         if RequestJournal.isServerPath(request.path) { return 0 }
         let sequence = counter.next()
         let time = Self.wallClockMilliseconds()
@@ -126,7 +127,7 @@ final class JournalRing: Sendable {
         state.withLock { ring in
             let body = request.body.count <= RequestJournal.bodyLimit ? request.body : Array(request.body.prefix(RequestJournal.bodyLimit))
             let entry = JournalEntry(
-                sequence: sequence, unixMilliseconds: time, method: request.method, path: request.path, provider: provider,
+                sequence: sequence, unixMilliseconds: time, method: request.method, path: request.path, provider: provider, pathModel: pathModel,
                 headers: request.headers, body: body, bodySize: request.body.count, replyHeaders: headers, status: status, stream: stream)
             if ring.slots.count < capacity {
                 ring.slots.append(entry)
@@ -196,6 +197,8 @@ struct JournalEntry: Sendable {
     let path: String
     /// The provider that answered; nil for a path no provider serves.
     let provider: String?
+    /// The model named by the path, for protocols that put it there rather than in the body.
+    let pathModel: String?
     let headers: RequestHeaders
     /// The first `RequestJournal.bodyLimit` bytes of the body.
     let body: [UInt8]

@@ -264,6 +264,18 @@ struct RequestJournalTests {
         #expect(entries[0].rule == "responses")
         #expect(entries[0].outcome != nil)
     }
+
+    @Test func aModelNamedInThePathIsTheEntrysModel() throws {
+        let app = Application(script: Script(responses: ["hi": "hello"]), seed: 1)
+        let journal = RequestJournal(capacity: 10, workers: 1)
+        app.journal = journal.rings[0]
+        let body = Array(#"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#.utf8)
+        let gemini = app.reply(to: HTTPRequest(method: "POST", target: "/v1beta/models/gemini-2.5-flash:generateContent", body: body))
+        #expect(gemini.status == 200)
+        _ = app.reply(to: Self.request(model: "gpt-4o"))
+        #expect(try Self.report(journal).entries.map { $0["model"] as? String } == ["gemini-2.5-flash", "gpt-4o"])
+        #expect(try Self.report(journal, "model=gemini-2.5-flash").entries.map { $0["seq"] as? Int } == [1])
+    }
 }
 
 private final class DoneFlag: Sendable {
