@@ -85,7 +85,7 @@ struct ChatPlan {
             do { _ = try FaultHeader.parse(header) } catch { throw .invalidOverride(error.message) }
         }
         let script = context.script
-        let clientKey = Script.clientKey(input.headers)
+        let clientKey = Script.clientKey(input.headers, queryKey: input.queryKey)
         let promptTokens = input.messages.promptTokens
         if let quota = script.quota {
             // Before the script answers: a refused request must not use up a sequence's reply.

@@ -57,9 +57,10 @@ public enum Gemini: Provider {
                               requestID: requestID)
         }
         let responseID = context.random.alphanumericString(prefix: "", count: 23)  // drawn first: a seed fixes it
-        let input = MatchInput(
+        var input = MatchInput(
             prompt: prompt, model: model, messages: request.messages, hasTools: request.hasTools, headers: http.headers,
             endpoint: http.path, provider: metadata.name, tools: request.toolOffer, responseFormat: request.responseFormat)
+        input.queryKey = QueryParameters(http.query)["key"]
         let plan: ChatPlan
         switch self.plan(for: input, maxTokens: request.maxOutputTokens, stopSequences: request.stopSequences, context: &context) {
         case .ready(let planned): plan = planned

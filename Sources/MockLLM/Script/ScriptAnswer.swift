@@ -14,6 +14,8 @@ public struct MatchInput: Sendable {
     public var tools: ToolOffer?
     /// What the request asks the reply's text to be.
     public var responseFormat: ResponseFormat?
+    /// An API key passed in the query (`?key=`, Google's way), for schedules counted per key.
+    public var queryKey: String?
 
     public init(prompt: String, model: String, messages: [ChatMessage] = [], hasTools: Bool = false,
                 headers: RequestHeaders = RequestHeaders(), endpoint: String = "", provider: String = "",

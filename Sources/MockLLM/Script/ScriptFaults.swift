@@ -19,7 +19,7 @@ extension Script {
         if let header = input.headers[Self.faultHeader] {
             return AppliedFault(name: "header", action: try FaultHeader.parse(header))
         }
-        let key = Self.clientKey(input.headers)
+        let key = Self.clientKey(input.headers, queryKey: input.queryKey)
         if let rule, let action = rule.next(key: key) { return AppliedFault(name: rule.name, action: action) }
         guard !faults.isEmpty else { return nil }
         let active = input.headers[Self.scenarioHeader] ?? scenario.active
@@ -30,13 +30,13 @@ extension Script {
         return nil
     }
 
-    /// The API key a request carries (`Authorization: Bearer`, `x-api-key`, `x-goog-api-key`),
-    /// for schedules counted per key; "" when it carries none.
-    static func clientKey(_ headers: RequestHeaders) -> String {
+    /// The API key a request carries (`Authorization: Bearer`, `x-api-key`, `x-goog-api-key`,
+    /// else `?key=`), for schedules counted per key; "" when it carries none.
+    static func clientKey(_ headers: RequestHeaders, queryKey: String? = nil) -> String {
         if let bearer = headers["authorization"] {
             return bearer.hasPrefix("Bearer ") ? String(bearer.dropFirst(7)) : bearer
         }
-        return headers["x-api-key"] ?? headers["x-goog-api-key"] ?? ""
+        return headers["x-api-key"] ?? headers["x-goog-api-key"] ?? queryKey ?? ""
     }
 }
 

@@ -127,6 +127,16 @@ struct GeminiErrorsTests {
         #expect(ReplyJSON.at(error, "error", "details", "0", "@type") == .string("type.googleapis.com/google.rpc.RetryInfo"))
     }
 
+    @Test func aKeyInTheQueryHasAQuotaOfItsOwn() throws {
+        let script = try ScriptLoader.parse(yaml: "responses: {}\nquotas: {requests_per_minute: 1}", file: "q.yml", providers: providerNames).script
+        let app = Application(script: script, seed: 1)
+        func post(key: String) -> Int {
+            app.reply(to: HTTPRequest(method: "POST", target: "/v1beta/models/gemini-2.5-flash:generateContent?key=" + key,
+                                      body: Array(#"{"contents":[{"parts":[{"text":"x"}]}]}"#.utf8))).status
+        }
+        #expect([post(key: "a"), post(key: "b"), post(key: "a"), post(key: "b")] == [200, 200, 429, 429])
+    }
+
     @Test func theAPIKeyIsTakenFromGooglesHeaderOrTheQuery() throws {
         let app = Application(script: Script(), seed: 1)
         app.apiKey = APIKeyCheck("sekret")

@@ -335,6 +335,8 @@ struct FaultsTests: ScriptLoading {
         #expect(key(["x-goog-api-key": "g"]) == "g")
         #expect(key(["authorization": "Bearer a", "x-api-key": "b"]) == "a")
         #expect(key([:]) == "")
+        #expect(Script.clientKey(RequestHeaders(), queryKey: "q") == "q", "Google's ?key=")
+        #expect(Script.clientKey(RequestHeaders(HTTPFields(["x-goog-api-key": "g"])), queryKey: "q") == "g")
     }
 
     @Test func perKeySchedulesCountTheRequestsAPIKey() throws {
