@@ -17,8 +17,7 @@ struct OpenAIChatStream: EventSource {
         case role, content(Substring), toolHeader(Int), toolArguments(Int, Substring), finish, usage, done
     }
 
-    /// `data: {"id":"...","object":"chat.completion.chunk","created":N,"model":"...","choices":[`
-    private let prefix: ByteBuffer
+    private let framing: OpenAIChunkFraming
     private var chunks: TextChunks
     private let chunking: Chunking
     private var argumentChunks = TextChunks("")
@@ -26,8 +25,6 @@ struct OpenAIChatStream: EventSource {
     private var pending: Event?
     private let calls: [ToolCall]
     private let legacyFunctions: Bool
-    private let includeUsage: Bool
-    private let usage: OpenAIUsage
     private let finishReason: String
     private var schedule: StreamSchedule
     /// After the role event, unless the reply has neither text nor calls.
@@ -38,22 +35,12 @@ struct OpenAIChatStream: EventSource {
     ///   - calls: the tool calls, each with its id.
     init(id: ByteBuffer, created: Int, model: String, text: String, calls: [ToolCall] = [], legacyFunctions: Bool = false,
          chunking: Chunking, finishReason: String, usage: OpenAIUsage, includeUsage: Bool, schedule: StreamSchedule) {
-        var prefix = ByteBuffer()
-        prefix.append(ascii: "data: {\"id\":\"")
-        prefix.append(id)
-        prefix.append(ascii: "\",\"object\":\"chat.completion.chunk\",\"created\":")
-        prefix.append(decimal: created)
-        prefix.append(ascii: ",\"model\":")
-        prefix.append(jsonString: model)
-        prefix.append(ascii: ",\"choices\":[")
-        self.prefix = prefix
+        framing = OpenAIChunkFraming(id: id, object: "chat.completion.chunk", created: created, model: model, usage: usage, includeUsage: includeUsage)
         chunks = TextChunks(text, chunking: chunking)
         self.chunking = chunking
         self.calls = calls
         self.legacyFunctions = legacyFunctions
         self.finishReason = finishReason
-        self.usage = usage
-        self.includeUsage = includeUsage
         self.schedule = schedule
         firstTokenEvent = text.isEmpty && calls.isEmpty ? .max : 1
     }
@@ -85,7 +72,7 @@ struct OpenAIChatStream: EventSource {
             return nextDelay()
         case .finish:
             pending = .finish
-            phase = includeUsage ? .usage : .done
+            phase = framing.includeUsage ? .usage : .done
             return 0
         case .usage:
             pending = .usage
@@ -105,17 +92,17 @@ struct OpenAIChatStream: EventSource {
         pending = nil
         switch event {
         case .role:
-            out.append(prefix)
+            framing.open(&out)
             out.append(ascii: "{\"delta\":{\"role\":\"assistant\",\"content\":null},\"index\":0,\"finish_reason\":null}]")
-            closeEvent(&out)
+            framing.close(&out)
         case .content(let chunk):
-            out.append(prefix)
+            framing.open(&out)
             out.append(ascii: "{\"delta\":{\"role\":null,\"content\":")
             out.append(jsonString: chunk)
             out.append(ascii: "},\"index\":0,\"finish_reason\":null}]")
-            closeEvent(&out)
+            framing.close(&out)
         case .toolHeader(let i):
-            out.append(prefix)
+            framing.open(&out)
             if legacyFunctions {
                 out.append(ascii: "{\"delta\":{\"function_call\":{\"name\":")
             } else {
@@ -128,9 +115,9 @@ struct OpenAIChatStream: EventSource {
             out.append(jsonString: calls[i].name)
             out.append(ascii: legacyFunctions ? ",\"arguments\":\"\"}}" : ",\"arguments\":\"\"}}]}")
             out.append(ascii: ",\"index\":0,\"finish_reason\":null}]")
-            closeEvent(&out)
+            framing.close(&out)
         case .toolArguments(let i, let chunk):
-            out.append(prefix)
+            framing.open(&out)
             if legacyFunctions {
                 out.append(ascii: "{\"delta\":{\"function_call\":{\"arguments\":")
                 out.append(jsonString: chunk)
@@ -143,27 +130,18 @@ struct OpenAIChatStream: EventSource {
                 out.append(ascii: "}}]}")
             }
             out.append(ascii: ",\"index\":0,\"finish_reason\":null}]")
-            closeEvent(&out)
+            framing.close(&out)
         case .finish:
-            out.append(prefix)
+            framing.open(&out)
             out.append(ascii: "{\"delta\":{},\"index\":0,\"finish_reason\":")
             out.append(jsonString: finishReason)
             out.append(ascii: "}]")
-            closeEvent(&out)
+            framing.close(&out)
         case .usage:
-            out.append(prefix)
-            out.append(ascii: "],\"usage\":")
-            usage.write(into: &out)
-            out.append(ascii: "}\n\n")
+            framing.writeUsage(into: &out)
         case .done:
-            out.append(ascii: "data: [DONE]\n\n")
+            OpenAIChunkFraming.writeDone(into: &out)
         }
-    }
-
-    /// Ends a chunk object; with include_usage every chunk before the last carries `"usage":null`.
-    private func closeEvent(_ out: inout ByteBuffer) {
-        if includeUsage { out.append(ascii: ",\"usage\":null") }
-        out.append(ascii: "}\n\n")
     }
 }
 

@@ -18,35 +18,22 @@ struct OpenAICompletionsStream: EventSource {
         case text(Int, Substring), finish(Int), usage, done
     }
 
-    /// `data: {"id":"...","object":"text_completion","created":N,"model":"...","choices":[`
-    private let prefix: ByteBuffer
+    private let framing: OpenAIChunkFraming
     private let choices: [Choice]
     private var chunks: TextChunks
     private let chunking: Chunking
     private var phase = Phase.text(0)
     private var pending: Event?
-    private let includeUsage: Bool
-    private let usage: OpenAIUsage
     private var schedule: StreamSchedule
     /// The first event, unless no choice has text.
     let firstTokenEvent: Int
 
     init(id: ByteBuffer, created: Int, model: String, choices: [Choice], chunking: Chunking,
          usage: OpenAIUsage, includeUsage: Bool, schedule: StreamSchedule) {
-        var prefix = ByteBuffer()
-        prefix.append(ascii: "data: {\"id\":\"")
-        prefix.append(id)
-        prefix.append(ascii: "\",\"object\":\"text_completion\",\"created\":")
-        prefix.append(decimal: created)
-        prefix.append(ascii: ",\"model\":")
-        prefix.append(jsonString: model)
-        prefix.append(ascii: ",\"choices\":[")
-        self.prefix = prefix
+        framing = OpenAIChunkFraming(id: id, object: "text_completion", created: created, model: model, usage: usage, includeUsage: includeUsage)
         self.choices = choices
         chunks = TextChunks(choices.first?.text ?? "", chunking: chunking)
         self.chunking = chunking
-        self.usage = usage
-        self.includeUsage = includeUsage
         self.schedule = schedule
         firstTokenEvent = choices.allSatisfy { $0.text.isEmpty } ? .max : 0
     }
@@ -63,7 +50,7 @@ struct OpenAICompletionsStream: EventSource {
                 chunks = TextChunks(choices[i + 1].text, chunking: chunking)
                 phase = .text(i + 1)
             } else {
-                phase = includeUsage ? .usage : .done
+                phase = framing.includeUsage ? .usage : .done
             }
             return 0
         case .usage:
@@ -84,34 +71,25 @@ struct OpenAICompletionsStream: EventSource {
         pending = nil
         switch event {
         case .text(let i, let chunk):
-            out.append(prefix)
+            framing.open(&out)
             out.append(ascii: "{\"text\":")
             out.append(jsonString: chunk)
             out.append(ascii: ",\"index\":")
             out.append(decimal: i)
             out.append(ascii: ",\"logprobs\":null,\"finish_reason\":null}]")
-            closeEvent(&out)
+            framing.close(&out)
         case .finish(let i):
-            out.append(prefix)
+            framing.open(&out)
             out.append(ascii: "{\"text\":\"\",\"index\":")
             out.append(decimal: i)
             out.append(ascii: ",\"logprobs\":null,\"finish_reason\":")
             out.append(jsonString: choices[i].finishReason)
             out.append(ascii: "}]")
-            closeEvent(&out)
+            framing.close(&out)
         case .usage:
-            out.append(prefix)
-            out.append(ascii: "],\"usage\":")
-            usage.write(into: &out)
-            out.append(ascii: "}\n\n")
+            framing.writeUsage(into: &out)
         case .done:
-            out.append(ascii: "data: [DONE]\n\n")
+            OpenAIChunkFraming.writeDone(into: &out)
         }
-    }
-
-    /// Ends an event; with include_usage every event before the last carries `"usage":null`.
-    private func closeEvent(_ out: inout ByteBuffer) {
-        if includeUsage { out.append(ascii: ",\"usage\":null") }
-        out.append(ascii: "}\n\n")
     }
 }
