@@ -8,7 +8,7 @@
 /// length. `outputDimensionality` keeps its first values without scaling them again, as Google
 /// does (only full-length vectors are normalised: shortened ones must be normalised by the
 /// caller). No script rule, pacing, fault or quota applies, as with OpenAI's embeddings; the
-/// usage (the texts' tokens) is counted for metrics and the journal only.
+/// usage (the texts' tokens) is counted in the metrics only: the reply carries none.
 extension Gemini {
     static func embedContent(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
         let requestID = context.requestID
