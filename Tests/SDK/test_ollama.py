@@ -144,7 +144,10 @@ def test_generate_without_a_prompt_loads_the_model(client):
 def test_list_shows_the_pulled_models_with_typed_fields(client):
     models = client.list().models
     names = [m.model for m in models]
-    assert names == ["llama3.2:latest", "llama3.1:8b", "qwen2.5:latest", "mistral:latest", "gemma3:latest"]
+    assert names == [
+        "llama3.2:latest", "llama3.1:8b", "qwen2.5:latest", "mistral:latest", "gemma3:latest",
+        "nomic-embed-text:latest", "mxbai-embed-large:latest",
+    ]
     first = models[0]
     assert isinstance(first.modified_at, datetime.datetime) and first.modified_at.tzinfo is not None
     assert first.modified_at.date() == datetime.date(2024, 9, 25)

@@ -1,8 +1,9 @@
 /// Google's Gemini API (the Developer API google-genai speaks with an API key), under `/v1beta/`
 /// and `/v1/` (google-genai's `api_version`): `models/{model}:generateContent`,
-/// `:streamGenerateContent` (`?alt=sse` events, else a streamed JSON array), `:countTokens`, and
-/// the model listing `GET models` / `GET models/{model}`. The listing paths under `/v1/` are
-/// OpenAI's and Anthropic's too: a request with `x-goog-api-key` (or `?key=`) is Gemini's.
+/// `:streamGenerateContent` (`?alt=sse` events, else a streamed JSON array), `:countTokens`,
+/// `:embedContent` and `:batchEmbedContents`, and the model listing `GET models` /
+/// `GET models/{model}`. The listing paths under `/v1/` are OpenAI's and Anthropic's too: a
+/// request with `x-goog-api-key` (or `?key=`) is Gemini's.
 public enum Gemini: Provider {
     public static let metadata = ProviderMetadata(
         name: "gemini",
@@ -15,6 +16,9 @@ public enum Gemini: Provider {
                 Endpoint(method: "POST", path: "/\(version)/models/{model}:streamGenerateContent", handlerName: "stream_generate_content",
                          handler: streamGenerateContent),
                 Endpoint(method: "POST", path: "/\(version)/models/{model}:countTokens", handlerName: "count_tokens", handler: countTokens),
+                Endpoint(method: "POST", path: "/\(version)/models/{model}:embedContent", handlerName: "embed_content", handler: embedContent),
+                Endpoint(method: "POST", path: "/\(version)/models/{model}:batchEmbedContents", handlerName: "batch_embed_contents",
+                         handler: batchEmbedContents),
                 Endpoint(method: "GET", path: "/\(version)/models", handlerName: "list_models", handler: listModels),
                 Endpoint(method: "GET", path: "/\(version)/models/{model}", handlerName: "get_model", handler: getModel),
             ]
@@ -110,6 +114,14 @@ public enum Gemini: Provider {
         http.path.hasPrefix("/v1beta/") || http.path == "/v1beta" ? "v1beta" : "v1"
     }
 
+    /// Google's 404 for a model it does not serve, or that does not serve `method`.
+    static func notFound(_ model: String, method: String, http: HTTPRequest) -> APIError {
+        APIError(
+            status: 404, kind: .notFound,
+            message: "models/\(model) is not found for API version \(apiVersion(http)), or is not supported for \(method). "
+                + "Call ListModels to see the list of available models and their supported methods.")
+    }
+
     /// With `settings.strict_models`: Google's 404 for a model it does not serve, or its 400 for
     /// `maxOutputTokens` above the model's limit; nil when accepted.
     static func modelRefusal(_ model: String, maxTokens: Int?, method: String, http: HTTPRequest, context: ProviderContext) -> Reply? {
@@ -117,10 +129,7 @@ public enum Gemini: Provider {
         case .accepted:
             return nil
         case .unknownModel:
-            return errorReply(APIError(
-                status: 404, kind: .notFound,
-                message: "models/\(model) is not found for API version \(apiVersion(http)), or is not supported for \(method). "
-                    + "Call ListModels to see the list of available models and their supported methods."), requestID: context.requestID)
+            return errorReply(notFound(model, method: method, http: http), requestID: context.requestID)
         case .tooManyTokens(let limit):
             return errorReply(.invalidRequest(
                 "Unable to submit request because it has a maxOutputTokens value of \(maxTokens ?? 0) but the supported range is "

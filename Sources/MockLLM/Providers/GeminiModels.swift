@@ -47,7 +47,8 @@ extension Gemini {
     }
 
     /// `{"name": "models/gemini-2.5-flash","version": "001","displayName": ..,"description": ..,`
-    /// `"inputTokenLimit": ..,"outputTokenLimit": ..,"supportedGenerationMethods": [..],"temperature": 1,...}`
+    /// `"inputTokenLimit": ..,"outputTokenLimit": ..,"supportedGenerationMethods": [..],"temperature": 1,...}`;
+    /// an embedding model has its own methods and no sampling parameters.
     private static func write(_ model: ModelInfo, into out: inout ByteBuffer) {
         out.append(ascii: "{\"name\": ")
         out.append(jsonString: "models/" + model.id)
@@ -59,6 +60,10 @@ extension Gemini {
         out.append(decimal: model.contextWindow)
         out.append(ascii: ",\"outputTokenLimit\": ")
         out.append(decimal: model.maxOutputTokens)
+        if isEmbeddingModel(model.id) {
+            out.append(ascii: ",\"supportedGenerationMethods\": [\"embedContent\",\"countTextTokens\",\"countTokens\",\"asyncBatchEmbedContent\"]}")
+            return
+        }
         out.append(ascii: ",\"supportedGenerationMethods\": [\"generateContent\",\"countTokens\"]")
         out.append(ascii: ",\"temperature\": 1,\"topP\": 0.95,\"topK\": 64,\"maxTemperature\": 2}")
     }

@@ -1,6 +1,7 @@
 /// Ollama's native API: `POST /api/chat` and `POST /api/generate` (NDJSON streams by default,
 /// JSON with `"stream": false`), and the model endpoints (`/api/tags`, `/api/show`, `/api/ps`,
-/// `/api/version`, `/`). Errors are `{"error":"..."}`.
+/// `/api/version`, `/`) and embeddings (`/api/embed`, the legacy `/api/embeddings`). Errors are
+/// `{"error":"..."}`.
 public enum Ollama: Provider {
     public static let metadata = ProviderMetadata(
         name: "ollama",
@@ -9,6 +10,8 @@ public enum Ollama: Provider {
         endpoints: [
             Endpoint(method: "POST", path: "/api/chat", handlerName: "handle_chat", handler: chat),
             Endpoint(method: "POST", path: "/api/generate", handlerName: "handle_generate", handler: generate),
+            Endpoint(method: "POST", path: "/api/embed", handlerName: "embed", handler: embed),
+            Endpoint(method: "POST", path: "/api/embeddings", handlerName: "embeddings", handler: embeddings),
             Endpoint(method: "GET", path: "/api/tags", handlerName: "list_models", handler: tags),
             Endpoint(method: "POST", path: "/api/show", handlerName: "show_model", handler: show),
             Endpoint(method: "GET", path: "/api/ps", handlerName: "running_models", handler: ps),
@@ -42,7 +45,7 @@ public enum Ollama: Provider {
         case .refused(let reply): return reply
         }
         guard !request.model.isEmpty else { return errorReply(OllamaErrors.bad("model is required"), requestID: requestID) }
-        if let refusal = modelRefusal(request.model, tools: !request.tools.isEmpty, think: request.think, context: context) {
+        if let refusal = modelRefusal(request.model, tools: !request.tools.isEmpty, think: request.think, endpoint: "chat", context: context) {
             return refusal
         }
         if request.messages.isEmpty {
@@ -86,8 +89,10 @@ public enum Ollama: Provider {
     }
 
     /// With `settings.strict_models`: a model that is not "pulled" (404, `model 'x' not found`),
-    /// or one asked for what it cannot do (tools, thinking), in Ollama's words; nil when accepted.
-    static func modelRefusal(_ name: String, tools: Bool, think: Bool, context: ProviderContext) -> Reply? {
+    /// or one asked for what it cannot do (thinking, text for an embedding model, tools), in
+    /// Ollama's words; nil when accepted.
+    /// - Parameter endpoint: `chat` or `generate`, for `"x" does not support chat`.
+    static func modelRefusal(_ name: String, tools: Bool, think: Bool, endpoint: String, context: ProviderContext) -> Reply? {
         guard context.script.strictModels else { return nil }
         guard let model = OllamaCatalog.resolve(name, in: context.script.models) else {
             return errorReply(OllamaErrors.modelNotFound(name), requestID: context.requestID)
@@ -95,6 +100,9 @@ public enum Ollama: Provider {
         let capabilities = OllamaCatalog.entry(for: model).capabilities
         if think && !capabilities.contains("thinking") {
             return errorReply(OllamaErrors.bad("\"\(name)\" does not support thinking"), requestID: context.requestID)
+        }
+        if !capabilities.contains("completion") {
+            return errorReply(OllamaErrors.bad("\"\(name)\" does not support \(endpoint)"), requestID: context.requestID)
         }
         if tools && !capabilities.contains("tools") {
             let full = model.id.contains("/") ? model.id : "registry.ollama.ai/library/\(model.id)"

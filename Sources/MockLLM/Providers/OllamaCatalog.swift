@@ -1,10 +1,14 @@
 /// What Ollama shows of a model beyond the registry's limits: its GGUF details, size,
 /// capabilities, prompt template and stop parameters. The built-in models have their real
 /// figures; a script's own `provider: ollama` models get plausible ones derived from the name.
-/// Names resolve as Ollama resolves them: `llama3.2` is `llama3.2:latest`.
+/// Names resolve as Ollama resolves them: `llama3.2` is `llama3.2:latest`. Embedding models
+/// (capability `embedding`) have their real vector length as `embeddingLength`; `/api/embed`
+/// gives every model vectors of that length.
 struct OllamaCatalog {
     enum Template {
         case llama3, chatml, gemma, mistral
+        /// An embedding model's: the prompt as it is.
+        case prompt
     }
 
     var family: String
@@ -33,13 +37,24 @@ struct OllamaCatalog {
         "gemma3:latest": OllamaCatalog(
             family: "gemma3", parameterSize: "4.3B", parameterCount: 4_299_915_632, quantization: "Q4_K_M", size: 3_338_801_804,
             embeddingLength: 2560, blockCount: 34, capabilities: ["completion", "vision"], template: .gemma),
+        "nomic-embed-text:latest": OllamaCatalog(
+            family: "nomic-bert", parameterSize: "137M", parameterCount: 136_727_040, quantization: "F16", size: 274_302_450,
+            embeddingLength: 768, blockCount: 12, capabilities: ["embedding"], template: .prompt),
+        "mxbai-embed-large:latest": OllamaCatalog(
+            family: "bert", parameterSize: "334M", parameterCount: 334_090_240, quantization: "F16", size: 669_615_493,
+            embeddingLength: 1024, blockCount: 24, capabilities: ["embedding"], template: .prompt),
+        "all-minilm:latest": OllamaCatalog(
+            family: "bert", parameterSize: "23M", parameterCount: 22_565_376, quantization: "F16", size: 45_960_996,
+            embeddingLength: 384, blockCount: 6, capabilities: ["embedding"], template: .prompt),
     ]
 
-    /// The entry for `model`: its own, or one made up from its name (family: the name before
-    /// its tag and version digits; 7B, Q4_K_M; a size from its digest).
+    /// The entry for `model`: its own, an embedding model's under another tag
+    /// (`nomic-embed-text:v1.5`), or one made up from its name (family: the name before its tag
+    /// and version digits; 7B, Q4_K_M; a size from its digest).
     static func entry(for model: ModelInfo) -> OllamaCatalog {
         if let known = known[model.id] { return known }
         let base = model.id.split(separator: ":").first.map(String.init) ?? model.id
+        if let embedding = known[base + ":latest"], embedding.capabilities == ["embedding"] { return embedding }
         let family = String(base.split(separator: "/").last ?? Substring(base)).prefix { $0.isLetter }.lowercased()
         let size = 4_000_000_000 + Int(SHA256.hash(Array(model.id.utf8)).prefix(3).reduce(0) { $0 << 8 | Int($1) })
         return OllamaCatalog(
@@ -53,6 +68,16 @@ struct OllamaCatalog {
         if let model = registry.resolve(name), model.provider == Ollama.metadata.name { return model }
         if !name.contains(":"), let model = registry.resolve(name + ":latest"), model.provider == Ollama.metadata.name { return model }
         return nil
+    }
+
+    /// The model `name` is, for endpoints that answer any name: the registry's, or with
+    /// `settings.strict_models` nil, else one made up with the name's tag (`:latest` when it has
+    /// none) and a 32,768-token context.
+    static func model(named name: String, in script: Script) -> ModelInfo? {
+        if let known = resolve(name, in: script.models) { return known }
+        guard !script.strictModels else { return nil }
+        return ModelInfo(id: name.contains(":") ? name : name + ":latest", provider: Ollama.metadata.name,
+                         contextWindow: 32_768, maxOutputTokens: 32_768, created: ModelRegistry.scriptModelCreated)
     }
 
     /// The model's digest: SHA-256 of its name, as hex.
@@ -97,6 +122,8 @@ struct OllamaCatalog {
                 + "{{ if .Prompt }}<start_of_turn>user\n{{ .Prompt }}<end_of_turn>\n{{ end }}<start_of_turn>model\n{{ .Response }}<end_of_turn>\n"
         case .mistral:
             "[INST] {{ if .System }}{{ .System }} {{ end }}{{ .Prompt }}[/INST] {{ .Response }}"
+        case .prompt:
+            "{{ .Prompt }}"
         }
     }
 
@@ -107,6 +134,7 @@ struct OllamaCatalog {
         case .chatml: ["<|im_start|>", "<|im_end|>"]
         case .gemma: ["<end_of_turn>"]
         case .mistral: ["[INST]", "[/INST]"]
+        case .prompt: []
         }
     }
 }

@@ -30,6 +30,14 @@ enum OllamaErrors: ProblemWording {
         APIError(status: 404, kind: .notFound, message: "model '\(model)' not found")
     }
 
+    /// 404 for a model that is not pulled, in the words of the server's scheduler
+    /// (`/api/embed`, `/api/embeddings`): `model "x" not found, try pulling it first`.
+    static func modelNotPulled(_ model: String) -> APIError {
+        var quoted = ByteBuffer()
+        quoted.append(jsonString: model)  // Go's %q, for the names a client sends
+        return APIError(status: 404, kind: .notFound, message: "model \(quoted.description) not found, try pulling it first")
+    }
+
     static func error(for problem: BodyProblem) -> APIError {
         error(for: problem, type: "api.ChatRequest")
     }

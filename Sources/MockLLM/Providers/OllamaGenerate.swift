@@ -21,7 +21,7 @@ extension Ollama {
         if request.raw && (!request.system.isEmpty || !request.template.isEmpty || request.hasContext) {
             return errorReply(OllamaErrors.bad("raw mode does not support template, system, or context"), requestID: requestID)
         }
-        if let refusal = modelRefusal(request.model, tools: false, think: request.think, context: context) { return refusal }
+        if let refusal = modelRefusal(request.model, tools: false, think: request.think, endpoint: "generate", context: context) { return refusal }
         if request.prompt.isEmpty {
             return loadReply(model: request.model, unload: false, kind: .generate(context: nil), context: context)
         }

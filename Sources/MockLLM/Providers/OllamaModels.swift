@@ -82,15 +82,8 @@ extension Ollama {
         case .refused(let reply): return reply
         }
         guard !name.isEmpty else { return errorReply(OllamaErrors.bad("model is required"), requestID: requestID) }
-        let shortest = name.contains(":") ? name : name + ":latest"
-        let model: ModelInfo
-        if let known = OllamaCatalog.resolve(name, in: context.script.models) {
-            model = known
-        } else if context.script.strictModels {
-            return errorReply(OllamaErrors.modelNotFound(shortest), requestID: requestID)
-        } else {
-            model = ModelInfo(id: shortest, provider: metadata.name, contextWindow: 32_768, maxOutputTokens: 32_768,
-                              created: ModelRegistry.scriptModelCreated)
+        guard let model = OllamaCatalog.model(named: name, in: context.script) else {
+            return errorReply(OllamaErrors.modelNotFound(name.contains(":") ? name : name + ":latest"), requestID: requestID)
         }
         let entry = OllamaCatalog.entry(for: model)
         var out = ByteBuffer(capacity: 2048)

@@ -6,6 +6,8 @@ struct OllamaOptions {
     var maxTokens: Int?
     /// `options.stop`.
     var stop: [String] = []
+    /// `options.num_ctx` when positive: the context window asked for (`/api/embed` truncates to it).
+    var contextLength: Int?
 
     private enum Kind {
         case integer, float, boolean, strings
@@ -40,6 +42,9 @@ struct OllamaOptions {
                 maxTokens = n > 0 ? n : nil
             case "stop":
                 stop = option.elements.compactMap(\.string)
+            case "num_ctx":
+                let n = Int(exactly: option.number!.rounded(.towardZero)) ?? 0
+                contextLength = n > 0 ? n : nil
             default:
                 break
             }

@@ -15,13 +15,13 @@ extension OpenAIChat {
         var vector = [Float](repeating: 0, count: dimensions)
         for (i, input) in request.inputs.enumerated() {
             promptTokens += input.tokens
-            OpenAIEmbeddingVector.fill(&vector, seed: input.hash)
+            EmbeddingVector.fill(&vector, seed: input.hash)
             if i > 0 { out.append(UInt8(ascii: ",")) }
             out.append(ascii: "{\"object\":\"embedding\",\"index\":")
             out.append(decimal: i)
             out.append(ascii: ",\"embedding\":")
             if request.base64 {
-                OpenAIEmbeddingVector.appendBase64(vector, into: &out)
+                EmbeddingVector.appendBase64(vector, into: &out)
             } else {
                 out.append(UInt8(ascii: "["))
                 for (j, value) in vector.enumerated() {
@@ -45,42 +45,12 @@ extension OpenAIChat {
     }
 }
 
-/// The vectors: drawn from a generator seeded with the FNV-1a hash of the input's text, then
-/// scaled to unit length.
-enum OpenAIEmbeddingVector {
-    /// FNV-1a (64-bit) of `bytes`.
-    static func fnv1a<S: Sequence>(_ bytes: S) -> UInt64 where S.Element == UInt8 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01B3
-        }
-        return hash
-    }
+/// The OpenAI name of the shared generator (Simulation/EmbeddingVector.swift), kept for the
+/// tests that know it by that name.
+typealias OpenAIEmbeddingVector = EmbeddingVector
 
-    /// The seed of a token-id input: the hash of its ids' decimal form, joined by commas (`1,2,3`).
-    static func hash(tokenIDs: [Int]) -> UInt64 {
-        var text = ByteBuffer()
-        for (i, id) in tokenIDs.enumerated() {
-            if i > 0 { text.append(UInt8(ascii: ",")) }
-            text.append(decimal: id)
-        }
-        return text.withUnsafeReadableBytes { fnv1a($0) }
-    }
-
-    static func fill(_ vector: inout [Float], seed: UInt64) {
-        var random = SeededRandom(seed: seed)
-        var sum = 0.0
-        var values = [Double](repeating: 0, count: vector.count)
-        for i in values.indices {
-            let v = random.nextUnit() * 2 - 1
-            values[i] = v
-            sum += v * v
-        }
-        let scale = sum > 0 ? 1 / sum.squareRoot() : 0
-        for i in values.indices { vector[i] = Float(values[i] * scale) }
-    }
-
+/// OpenAI's `encoding_format: "base64"` form of a vector.
+extension EmbeddingVector {
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     /// The vector as little-endian float32 bytes in base64, as a JSON string.
@@ -199,7 +169,7 @@ struct OpenAIEmbeddingsRequest {
     private static func inputs(_ raw: JSONNode) throws(FieldProblem) -> [Input] {
         if let text = raw.string {
             guard !text.isEmpty else { throw invalid() }
-            return [Input(hash: OpenAIEmbeddingVector.fnv1a(text.utf8), tokens: TokenEstimator.count(text))]
+            return [Input(hash: EmbeddingVector.hash(text: text), tokens: TokenEstimator.count(text))]
         }
         guard raw.isArray else {
             throw .wrongType(path: "input", expected: "a string or an array", found: raw.kindDescription)
@@ -214,7 +184,7 @@ struct OpenAIEmbeddingsRequest {
                     throw .wrongType(path: "input[\(i)]", expected: "a string", found: item.kindDescription)
                 }
                 guard !text.isEmpty else { throw invalid() }
-                inputs.append(Input(hash: OpenAIEmbeddingVector.fnv1a(text.utf8), tokens: TokenEstimator.count(text)))
+                inputs.append(Input(hash: EmbeddingVector.hash(text: text), tokens: TokenEstimator.count(text)))
             }
             return inputs
         }
@@ -226,12 +196,12 @@ struct OpenAIEmbeddingsRequest {
                     throw .wrongType(path: "input[\(i)]", expected: "an array", found: item.kindDescription)
                 }
                 let ids = try tokenIDs(item.elements, path: "input[\(i)]")
-                inputs.append(Input(hash: OpenAIEmbeddingVector.hash(tokenIDs: ids), tokens: ids.count))
+                inputs.append(Input(hash: EmbeddingVector.hash(tokenIDs: ids), tokens: ids.count))
             }
             return inputs
         }
         let ids = try tokenIDs(items, path: "input")
-        return [Input(hash: OpenAIEmbeddingVector.hash(tokenIDs: ids), tokens: ids.count)]
+        return [Input(hash: EmbeddingVector.hash(tokenIDs: ids), tokens: ids.count)]
     }
 
     private static func tokenIDs(_ items: [JSONNode], path: String) throws(FieldProblem) -> [Int] {

@@ -148,6 +148,11 @@ extension ModelRegistry {
                   contextWindow: 32_768, maxOutputTokens: 32_768, created: 1_716_336_000),
         ModelInfo(id: "gemma3:latest", provider: "ollama", aliases: ["gemma3"], displayName: "Gemma 3 4B",
                   contextWindow: 131_072, maxOutputTokens: 131_072, created: 1_741_737_600),
+        // Ollama's embedding models (`/api/embed`): the context is what one input may hold.
+        ModelInfo(id: "nomic-embed-text:latest", provider: "ollama", aliases: ["nomic-embed-text"], displayName: "Nomic Embed Text v1.5",
+                  contextWindow: 2_048, maxOutputTokens: 2_048, created: 1_707_955_200),
+        ModelInfo(id: "mxbai-embed-large:latest", provider: "ollama", aliases: ["mxbai-embed-large"], displayName: "mxbai-embed-large 335M",
+                  contextWindow: 512, maxOutputTokens: 512, created: 1_709_856_000),
         // Gemini: the context window is the input token limit.
         ModelInfo(id: "gemini-2.5-pro", provider: "gemini", aliases: ["gemini-pro-latest"], displayName: "Gemini 2.5 Pro",
                   contextWindow: 1_048_576, maxOutputTokens: 65_536, created: 1_750_118_400),
@@ -159,5 +164,10 @@ extension ModelRegistry {
                   contextWindow: 1_048_576, maxOutputTokens: 8_192, created: 1_738_713_600),
         ModelInfo(id: "gemini-1.5-pro", provider: "gemini", aliases: ["gemini-1.5-pro-latest", "gemini-1.5-pro-002"], displayName: "Gemini 1.5 Pro",
                   contextWindow: 2_097_152, maxOutputTokens: 8_192, created: 1_727_136_000),
+        // Gemini's embedding models (`embedContent`, `batchEmbedContents`), listed as Google lists them.
+        ModelInfo(id: "gemini-embedding-001", provider: "gemini", displayName: "Gemini Embedding 001",
+                  contextWindow: 2_048, maxOutputTokens: 1, created: 1_752_451_200),
+        ModelInfo(id: "text-embedding-004", provider: "gemini", displayName: "Text Embedding 004",
+                  contextWindow: 2_048, maxOutputTokens: 1, created: 1_712_620_800),
     ]
 }

@@ -28,13 +28,14 @@ struct OllamaModelsTests {
             + #""details":{"parent_model":"","format":"gguf","family":"llama","families":["llama"],"parameter_size":"3.2B","quantization_level":"Q4_K_M","context_length":131072},"#
             + #""capabilities":["completion","tools"]},{"name":"llama3.1:8b","#))
         let names = ReplyJSON.at(try ReplyJSON.parse(text), "models")?.arrayValue?.compactMap { ReplyJSON.at($0, "name")?.stringValue }
-        #expect(names == ["llama3.2:latest", "llama3.1:8b", "qwen2.5:latest", "mistral:latest", "gemma3:latest"])
+        #expect(names == ["llama3.2:latest", "llama3.1:8b", "qwen2.5:latest", "mistral:latest", "gemma3:latest",
+                          "nomic-embed-text:latest", "mxbai-embed-large:latest"])
     }
 
     @Test func aScriptsOwnOllamaModelIsListedWithMadeUpDetails() throws {
         let models = ModelRegistry(defaultsWith: [ModelAddition(id: "my-coder:13b", provider: "ollama", contextWindow: 16_384)])
         let text = call(Ollama.tags, "/api/tags", script: Script(models: models)).bodyBytes.description
-        let mine = ReplyJSON.at(try ReplyJSON.parse(text), "models", "5")
+        let mine = ReplyJSON.at(try ReplyJSON.parse(text), "models", "7")
         #expect(ReplyJSON.at(mine, "name") == .string("my-coder:13b"))
         #expect(ReplyJSON.at(mine, "details", "family") == .string("my"))
         #expect(ReplyJSON.at(mine, "details", "context_length") == .number(16_384))
@@ -78,7 +79,7 @@ struct OllamaModelsTests {
         #expect(ReplyJSON.at(first, "expires_at") == .string("2023-11-14T22:18:20Z"))
         #expect(ReplyJSON.at(first, "size_vram") == ReplyJSON.at(first, "size"))
         #expect(ReplyJSON.at(first, "context_length") == .number(4096))
-        #expect(ReplyJSON.at(json, "models")?.arrayValue?.count == 5)
+        #expect(ReplyJSON.at(json, "models")?.arrayValue?.count == 7)
     }
 
     @Test func versionAndRootAnswerAsOllamaDoes() {
