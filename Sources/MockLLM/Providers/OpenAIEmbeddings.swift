@@ -45,10 +45,6 @@ extension OpenAIChat {
     }
 }
 
-/// The OpenAI name of the shared generator (Simulation/EmbeddingVector.swift), kept for the
-/// tests that know it by that name.
-typealias OpenAIEmbeddingVector = EmbeddingVector
-
 /// OpenAI's `encoding_format: "base64"` form of a vector.
 extension EmbeddingVector {
     private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)

@@ -100,12 +100,12 @@ struct OpenAIEmbeddingsTests {
         #expect(flat[0] == nested[0])
         let body = try json(call(#"{"model":"m","input":[[1,22,333],[4]],"dimensions":8}"#))
         #expect(ReplyJSON.at(body, "usage", "prompt_tokens") == .number(4))
-        #expect(OpenAIEmbeddingVector.hash(tokenIDs: [1, 22, 333]) == OpenAIEmbeddingVector.fnv1a(Array("1,22,333".utf8)))
+        #expect(EmbeddingVector.hash(tokenIDs: [1, 22, 333]) == EmbeddingVector.fnv1a(Array("1,22,333".utf8)))
     }
 
     @Test func fnv1aMatchesTheReferenceValues() {
-        #expect(OpenAIEmbeddingVector.fnv1a([UInt8]()) == 0xCBF2_9CE4_8422_2325)
-        #expect(OpenAIEmbeddingVector.fnv1a(Array("a".utf8)) == 0xAF63_DC4C_8601_EC8C)
+        #expect(EmbeddingVector.fnv1a([UInt8]()) == 0xCBF2_9CE4_8422_2325)
+        #expect(EmbeddingVector.fnv1a(Array("a".utf8)) == 0xAF63_DC4C_8601_EC8C)
     }
 
     func error(_ body: String) throws -> (Int, JSONValue?) {
