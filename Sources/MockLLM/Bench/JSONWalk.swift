@@ -1,0 +1,253 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Walks one JSON text where it lies, building nothing: it checks the structure (objects of
+/// `"key": value` members, arrays, terminated strings, literals, number characters) and lets
+/// the caller look at the few members it needs on the way, so `mockllm bench` recognises an
+/// event by the member itself rather than by bytes that could also sit in a nested object.
+///
+/// The cost is a byte scan: strings are skipped with `memchr` and never decoded (keys compare
+/// as written, escapes and UTF-8 are not checked); literals and numbers are checked for their form. Nesting deeper than `maxDepth` counts as malformed, so a hostile server cannot exhaust
+/// the stack.
+struct JSONWalk {
+    static let maxDepth = 64
+
+    let bytes: UnsafeRawBufferPointer
+    private(set) var index = 0
+    /// Set at the first structural error; the walk then stops where it is.
+    private(set) var failed = false
+    private var depth = 0
+
+    init(_ bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    /// Whether `bytes` is one well-formed JSON value, with nothing but whitespace around it.
+    static func isWellFormed(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var walk = JSONWalk(bytes)
+        walk.skipValue()
+        return walk.finish()
+    }
+
+    /// After the top-level value: whether the walk found it well-formed with only whitespace after it.
+    mutating func finish() -> Bool {
+        skipSpace()
+        return !failed && index == bytes.count
+    }
+
+    /// Consumes one value of any kind.
+    mutating func skipValue() {
+        skipSpace()
+        guard index < bytes.count else { return fail() }
+        switch bytes[index] {
+        case Self.quote: skipString()
+        case UInt8(ascii: "{"): members { walk, _ in walk.skipValue() }
+        case UInt8(ascii: "["): elements { walk, _ in walk.skipValue() }
+        default: skipLiteral()
+        }
+    }
+
+    /// Consumes a value; for an object, hands each member's key (its bytes as written) to `body`
+    /// with the walk at the member's value, which `body` must consume (skip it, or walk into it).
+    /// Another kind of value is skipped.
+    mutating func members(_ body: (inout JSONWalk, UnsafeRawBufferPointer) -> Void) {
+        guard open(UInt8(ascii: "{"), close: UInt8(ascii: "}")) else { return }
+        defer { depth -= 1 }
+        while !failed {
+            skipSpace()
+            guard index < bytes.count, bytes[index] == Self.quote else { return fail() }
+            let keyStart = index + 1
+            skipString()
+            guard !failed else { return }
+            let key = UnsafeRawBufferPointer(rebasing: bytes[keyStart..<index - 1])
+            skipSpace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return fail() }
+            index += 1
+            body(&self, key)
+            guard separator(close: UInt8(ascii: "}")) else { return }
+        }
+    }
+
+    /// Consumes a value; for an array, hands each element's position (0, 1, ...) to `body` with
+    /// the walk at the element, which `body` must consume. Another kind of value is skipped.
+    mutating func elements(_ body: (inout JSONWalk, Int) -> Void) {
+        guard open(UInt8(ascii: "["), close: UInt8(ascii: "]")) else { return }
+        defer { depth -= 1 }
+        var position = 0
+        while !failed {
+            body(&self, position)
+            position += 1
+            guard separator(close: UInt8(ascii: "]")) else { return }
+        }
+    }
+
+    /// Consumes a value: a string's bytes as written (without its quotes), nil for another kind.
+    mutating func string() -> UnsafeRawBufferPointer? {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == Self.quote else {
+            skipValue()
+            return nil
+        }
+        let start = index + 1
+        skipString()
+        return failed ? nil : UnsafeRawBufferPointer(rebasing: bytes[start..<index - 1])
+    }
+
+    /// Consumes a value: whether it is a string of at least one character.
+    mutating func nonEmptyString() -> Bool {
+        string().map { !$0.isEmpty } ?? false
+    }
+
+    /// Consumes a value: `true` or `false`, nil for another kind.
+    mutating func boolean() -> Bool? {
+        skipSpace()
+        guard index < bytes.count else {
+            fail()
+            return nil
+        }
+        let first = bytes[index]
+        skipValue()
+        guard !failed, first == UInt8(ascii: "t") || first == UInt8(ascii: "f") else { return nil }
+        return first == UInt8(ascii: "t")
+    }
+
+    // MARK: - Steps
+
+    private static let quote = UInt8(ascii: "\"")
+    private static let backslash = UInt8(ascii: "\\")
+
+    private mutating func fail() {
+        failed = true
+    }
+
+    private mutating func skipSpace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
+    }
+
+    /// At a value: enters it if it opens with `open` (true), else skips it (false). An empty
+    /// object or array is consumed whole (false).
+    private mutating func open(_ open: UInt8, close: UInt8) -> Bool {
+        skipSpace()
+        guard index < bytes.count, bytes[index] == open else {
+            skipValue()
+            return false
+        }
+        guard depth < Self.maxDepth else {
+            fail()
+            return false
+        }
+        index += 1
+        skipSpace()
+        if index < bytes.count && bytes[index] == close {
+            index += 1
+            return false
+        }
+        depth += 1
+        return true
+    }
+
+    /// After a member or element: true at a comma (more follow), false at the closing bracket
+    /// (consumed) or an error.
+    private mutating func separator(close: UInt8) -> Bool {
+        guard !failed else { return false }
+        skipSpace()
+        guard index < bytes.count else {
+            fail()
+            return false
+        }
+        let b = bytes[index]
+        index += 1
+        if b == UInt8(ascii: ",") { return true }
+        if b != close { fail() }
+        return false
+    }
+
+    /// At an opening quote: past the closing one (a quote after an odd run of backslashes is escaped).
+    private mutating func skipString() {
+        let base = bytes.baseAddress!
+        let contentStart = index + 1
+        var from = contentStart
+        while from < bytes.count {
+            guard let found = memchr(base + from, Int32(Self.quote), bytes.count - from) else { break }
+            let at = UnsafeRawPointer(found) - base
+            var backslashes = 0
+            while at - backslashes > contentStart && bytes[at - backslashes - 1] == Self.backslash { backslashes += 1 }
+            if backslashes % 2 == 0 {
+                index = at + 1
+                return
+            }
+            from = at + 1
+        }
+        fail()
+    }
+
+    /// `true`, `false`, `null` or a number (its characters: digits, sign, point, exponent).
+    private mutating func skipLiteral() {
+        let start = index
+        while index < bytes.count, Self.isLiteralByte(bytes[index]) { index += 1 }
+        let literal = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+        guard let first = literal.first else { return fail() }
+        switch first {
+        case UInt8(ascii: "t"): if !literal.equals("true") { fail() }
+        case UInt8(ascii: "f"): if !literal.equals("false") { fail() }
+        case UInt8(ascii: "n"): if !literal.equals("null") { fail() }
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            if !Self.isNumber(literal) { fail() }
+        default: fail()
+        }
+    }
+
+    private static func isLiteralByte(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."): true
+        default: false
+        }
+    }
+
+    /// `-? digits (. digits)? ([eE] [+-]? digits)?` (leading zeros let through).
+    private static func isNumber(_ literal: UnsafeRawBufferPointer) -> Bool {
+        var i = 0
+        func skip(_ a: UInt8, or b: UInt8 = 0) {
+            if i < literal.count && (literal[i] == a || literal[i] == b) { i += 1 }
+        }
+        func digits() -> Bool {
+            let start = i
+            while i < literal.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(literal[i]) { i += 1 }
+            return i > start
+        }
+        skip(UInt8(ascii: "-"))
+        guard digits() else { return false }
+        if i < literal.count && literal[i] == UInt8(ascii: ".") {
+            i += 1
+            guard digits() else { return false }
+        }
+        if i < literal.count && (literal[i] == UInt8(ascii: "e") || literal[i] == UInt8(ascii: "E")) {
+            i += 1
+            skip(UInt8(ascii: "+"), or: UInt8(ascii: "-"))
+            guard digits() else { return false }
+        }
+        return i == literal.count
+    }
+}
+
+extension UnsafeRawBufferPointer {
+    /// Whether these bytes start with `prefix`.
+    func hasPrefix(_ prefix: StaticString) -> Bool {
+        let n = prefix.utf8CodeUnitCount
+        return count >= n && (n == 0 || memcmp(baseAddress!, prefix.utf8Start, n) == 0)
+    }
+
+    /// Whether these bytes are exactly `text`.
+    func equals(_ text: StaticString) -> Bool {
+        count == text.utf8CodeUnitCount && hasPrefix(text)
+    }
+}
