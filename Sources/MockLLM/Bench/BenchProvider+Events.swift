@@ -1,17 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Which events of a stream carry text (token events), end it, or report an error, protocol by
-/// protocol. Every check reads the bytes where they lie: OpenAI's and Anthropic's by byte
-/// patterns, the others by walking the JSON for the few members that decide (`JSONWalk`). An
+/// protocol. Every check reads the bytes where they lie, in one pass that builds nothing
+/// (`JSONWalk`): it goes to the few members that decide and checks the rest is well-formed. An
 /// event whose data is not one well-formed JSON value (OpenAI's `[DONE]` aside) is malformed:
 /// every SDK raises on it.
 ///
-/// - openai: a token is a chunk with a non-empty `"content":"..."`; the end is `data: [DONE]`;
-///   an error is data starting `{"error"`.
+/// - openai: a token is a chunk with a non-empty `choices[].delta.content`; the end is
+///   `data: [DONE]`; an error is `{"error": ...}`.
 /// - anthropic: by the `event:` name (or the data's leading `type` without one): tokens are
 ///   `content_block_delta`, the end `message_stop`, an error `error`.
 /// - responses: by the data's `type`: a token is `response.output_text.delta` with a non-empty
@@ -62,9 +56,30 @@ extension BenchProvider {
 
     private static func openAIChunk(_ data: UnsafeRawBufferPointer) -> EventMeaning {
         if data.equals("[DONE]") { return .end }
-        guard JSONWalk.isWellFormed(data) else { return .malformed }
-        if data.hasPrefix("{\"error\"") { return .error }
-        return hasNonEmptyContent(data) ? .token : []
+        var meaning: EventMeaning = []
+        var walk = JSONWalk(data)
+        walk.members { walk, key in
+            if key.equals("error") {
+                meaning.insert(.error)
+                walk.skipValue()
+            } else if key.equals("choices") {
+                walk.elements { walk, _ in  // one choice per chunk; several with n > 1
+                    walk.members { walk, key in
+                        guard key.equals("delta") else { return walk.skipValue() }
+                        walk.members { walk, key in
+                            if !key.equals("content") {
+                                walk.skipValue()
+                            } else if walk.nonEmptyString() {
+                                meaning.insert(.token)
+                            }
+                        }
+                    }
+                }
+            } else {
+                walk.skipValue()
+            }
+        }
+        return walk.finish() ? meaning : malformed(keeping: meaning)
     }
 
     private static func anthropicData(_ data: UnsafeRawBufferPointer) -> EventMeaning {
@@ -165,20 +180,5 @@ extension BenchProvider {
     /// A malformed event: an error it announced still counts as one; text or an end does not.
     private static func malformed(keeping meaning: EventMeaning) -> EventMeaning {
         meaning.intersection(.error).union(.malformed)
-    }
-
-    /// `"content":"` followed by a byte that does not close the string.
-    private static func hasNonEmptyContent(_ data: UnsafeRawBufferPointer) -> Bool {
-        let needle: StaticString = "\"content\":\""
-        let n = needle.utf8CodeUnitCount
-        guard let base = data.baseAddress else { return false }
-        var from = 0
-        while data.count - from > n {
-            guard let quote = memchr(base + from, Int32(UInt8(ascii: "\"")), data.count - from - n) else { return false }
-            let at = UnsafeRawPointer(quote) - base
-            if memcmp(base + at, needle.utf8Start, n) == 0 && data[at + n] != UInt8(ascii: "\"") { return true }
-            from = at + 1
-        }
-        return false
     }
 }

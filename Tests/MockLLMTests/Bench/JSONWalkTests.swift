@@ -25,6 +25,8 @@ struct JSONWalkTests {
         let limit = JSONWalk.maxDepth
         #expect(wellFormed(String(repeating: "[", count: limit) + String(repeating: "]", count: limit)))
         #expect(!wellFormed(String(repeating: "[", count: limit + 1) + String(repeating: "]", count: limit + 1)))
+        #expect(!wellFormed(String(repeating: "{\"a\":", count: limit) + "[]" + String(repeating: "}", count: limit)))
+        #expect(!wellFormed(String(repeating: "[", count: 100_000)), "no recursion to exhaust the stack")
     }
 
     @Test func walksIntoTheMembersAndElementsItIsAskedFor() {

@@ -94,8 +94,9 @@ struct SSEScannerTests {
         let cr = Array(text.utf8).firstIndex(of: 0x0D)!
         #expect(scan(text, provider: .openai, cuts: [cr + 1]) == Counts(events: 2, tokens: 1, failure: Self.completed))
         // A CR at the end of one read and a CR at the start of the next: two line ends, a blank line.
-        let crs = "data: {\"content\":\"x\"}\r\rdata: [DONE]\r\r"
-        #expect(scan(crs, provider: .openai, cuts: [22]) == Counts(events: 2, tokens: 1, failure: Self.completed))
+        let crs = "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\r\rdata: [DONE]\r\r"
+        let firstCR = Array(crs.utf8).firstIndex(of: 0x0D)!
+        #expect(scan(crs, provider: .openai, cuts: [firstCR + 1]) == Counts(events: 2, tokens: 1, failure: Self.completed))
     }
 
     @Test func joinsTheDataLinesOfAnEventWithLineFeeds() {
@@ -128,6 +129,15 @@ struct SSEScannerTests {
         #expect(scan(cut, provider: .openai) == Counts(events: 1, tokens: 1, failure: .malformed))
     }
 
+    @Test func anOpenAITokenIsTextInAChoicesDelta() {
+        func tokens(_ data: String) -> Int { scan("data: \(data)\n\ndata: [DONE]\n\n", provider: .openai).tokens }
+        #expect(tokens(#"{"choices":[{"index":1,"delta":{"content":"x"}}]}"#) == 1)
+        #expect(tokens(#"{"choices":[{"delta":{"role":"assistant","content":null}}]}"#) == 0)
+        #expect(tokens(#"{"choices":[{"delta":{"reasoning_content":"hm","content":""}}]}"#) == 0)
+        #expect(tokens(#"{"choices":[{"delta":{"tool_calls":[{"function":{"arguments":"{\"content\":\"x\"}"}}]}}]}"#) == 0)
+        #expect(tokens(#"{"content":"x","choices":[]}"#) == 0)
+    }
+
     @Test func anErrorEventFailsTheStreamAsSuch() {
         let openAIError = "data: {\"error\":{\"message\":\"boom\"}}\n\ndata: [DONE]\n\n"
         #expect(scan(openAIError, provider: .openai) == Counts(events: 2, tokens: 0, failure: .errorEvent))
@@ -145,7 +155,7 @@ struct SSEScannerTests {
     }
 
     @Test func ignoresCommentsAndOtherFields() {
-        let text = ": keep-alive\n\nid: 1\nretry: 10\ndata: {\"content\":\"x\"}\n\ndata: [DONE]\n\n"
+        let text = ": keep-alive\n\nid: 1\nretry: 10\ndata: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\ndata: [DONE]\n\n"
         #expect(scan(text, provider: .openai) == Counts(events: 2, tokens: 1, failure: Self.completed))
     }
 
