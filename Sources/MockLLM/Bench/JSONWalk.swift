@@ -236,53 +236,11 @@ struct JSONWalk {
         fail()
     }
 
-    /// `true`, `false`, `null` or a number (its characters: digits, sign, point, exponent).
+    /// `true`, `false`, `null` or a number.
     private mutating func skipLiteral() {
         let start = index
-        while index < bytes.count, Self.isLiteralByte(bytes[index]) { index += 1 }
-        let literal = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
-        guard let first = literal.first else { return fail() }
-        switch first {
-        case UInt8(ascii: "t"): if !literal.equals("true") { fail() }
-        case UInt8(ascii: "f"): if !literal.equals("false") { fail() }
-        case UInt8(ascii: "n"): if !literal.equals("null") { fail() }
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            if !Self.isNumber(literal) { fail() }
-        default: fail()
-        }
-    }
-
-    private static func isLiteralByte(_ b: UInt8) -> Bool {
-        switch b {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "-"), UInt8(ascii: "+"), UInt8(ascii: "."): true
-        default: false
-        }
-    }
-
-    /// `-? digits (. digits)? ([eE] [+-]? digits)?` (leading zeros let through).
-    private static func isNumber(_ literal: UnsafeRawBufferPointer) -> Bool {
-        var i = 0
-        func skip(_ a: UInt8, or b: UInt8 = 0) {
-            if i < literal.count && (literal[i] == a || literal[i] == b) { i += 1 }
-        }
-        func digits() -> Bool {
-            let start = i
-            while i < literal.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(literal[i]) { i += 1 }
-            return i > start
-        }
-        skip(UInt8(ascii: "-"))
-        guard digits() else { return false }
-        if i < literal.count && literal[i] == UInt8(ascii: ".") {
-            i += 1
-            guard digits() else { return false }
-        }
-        if i < literal.count && (literal[i] == UInt8(ascii: "e") || literal[i] == UInt8(ascii: "E")) {
-            i += 1
-            skip(UInt8(ascii: "+"), or: UInt8(ascii: "-"))
-            guard digits() else { return false }
-        }
-        return i == literal.count
+        while index < bytes.count, JSONLiteral.isLiteralByte(bytes[index]) { index += 1 }
+        if !JSONLiteral.isValid(UnsafeRawBufferPointer(rebasing: bytes[start..<index])) { fail() }
     }
 }
 
