@@ -10,13 +10,13 @@ struct Bench: ParsableCommand {
         abstract: "Load a streaming chat endpoint and report TTFT, inter-token latency, throughput and failures.",
         discussion: """
             Opens up to --concurrency streams at URL (http:// only) over kept-alive connections, reads their \
-            server-sent events, and stops by itself after --duration (default 10 s) or --requests. With \
+            events (server-sent events; NDJSON lines for ollama), and stops by itself after --duration (default 10 s) or --requests. With \
             --ttft-ms/--itl-ms the pacing is asked of mockllm by header and the error against it is reported; \
             when the target is mockllm, its own lateness is reported too. Exit status: 0 when every stream \
             completed, 1 when any failed, 2 for bad values.
             """)
 
-    @Argument(help: "Target: http://HOST:PORT, optionally with a path (default /v1/chat/completions or /v1/messages).")
+    @Argument(help: "Target: http://HOST:PORT, optionally with a path (default: the provider's endpoint).")
     var url: String
 
     @Option(help: "Streams in flight at most.")
@@ -40,10 +40,13 @@ struct Bench: ParsableCommand {
     @Option(help: "Seconds a single stream may take.")
     var timeout: Double = 60
 
-    @Option(help: "openai (/v1/chat/completions) or anthropic (/v1/messages).")
+    @Option(help: """
+        openai (/v1/chat/completions), anthropic (/v1/messages), responses (/v1/responses), \
+        gemini (/v1beta/models/MODEL:streamGenerateContent?alt=sse) or ollama (/api/chat).
+        """)
     var provider: BenchProvider = .openai
 
-    @Option(help: "Model to ask for (default gpt-4o-mini, or claude-3-haiku for anthropic).")
+    @Option(help: "Model to ask for (default gpt-4o-mini; claude-3-haiku, gemini-2.5-flash, llama3.2 for anthropic, gemini, ollama).")
     var model: String?
 
     @Option(help: "The user message.")

@@ -18,7 +18,21 @@ struct BenchEndToEndTests {
         return options
     }
 
-    @Test(arguments: [BenchProvider.openai, .anthropic])
+    /// Events per stream besides its token events: OpenAI role, finish and `[DONE]`; Anthropic
+    /// 3 opening and 3 closing events; Responses created, in_progress, item and part added, text
+    /// done, part done, item done, completed; Gemini none (the last chunk carries text and
+    /// `finishReason`); Ollama the done line.
+    static func framingEvents(_ provider: BenchProvider) -> Int {
+        switch provider {
+        case .openai: 3
+        case .anthropic: 6
+        case .responses: 8
+        case .gemini: 0
+        case .ollama: 1
+        }
+    }
+
+    @Test(arguments: BenchProvider.allCases)
     func everyStreamCompletesWithEveryTokenTimed(provider: BenchProvider) throws {
         let tokens = Self.reply.count, streams = 50
         let report = try withServer(script: Self.script) { server in
@@ -32,14 +46,35 @@ struct BenchEndToEndTests {
         #expect(report.failures.isEmpty)
         #expect(report.exitCode == 0)
         #expect(report.tokens == streams * tokens)
-        // OpenAI: role, chunks, finish, [DONE]. Anthropic: 3 frame events, deltas, 3 closing events.
-        #expect(report.events == streams * (tokens + (provider == .openai ? 3 : 6)))
+        #expect(report.events == streams * (tokens + Self.framingEvents(provider)))
         #expect(report.ttft.count == UInt64(streams))
         #expect(report.itl.count == UInt64(streams * (tokens - 1)))
         #expect(report.ttftError.count == report.ttft.count)
         #expect(report.itlError.count == report.itl.count)
         let lateness = try #require(report.serverLateness, "mockllm's stats are read when it is the target")
         #expect(lateness.histogram.count > 0)
+    }
+
+    /// A fault asked for by header: each stream ends after 3 events of its own, with the
+    /// protocol's error event (`error:3`) or without its end (`truncate:3`), and fails as such.
+    @Test(arguments: BenchProvider.allCases, ["error:3", "truncate:3"])
+    func aFaultyStreamIsCountedAsTheFailureItIs(provider: BenchProvider, fault: String) throws {
+        let streams = 6
+        let report = try withServer(script: Self.script) { server in
+            var options = options(server.port, provider, requests: streams, concurrency: 3)
+            options.headers = ["x-mockllm-fault: \(fault)"]
+            return try BenchLauncher.run(options)
+        }
+        let isError = fault.hasPrefix("error")
+        #expect(report.started == streams)
+        #expect(report.completed == 0)
+        #expect(report.failures == [isError ? .errorEvent : .malformed: streams])
+        #expect(report.exitCode == 1)
+        // The events before the fault carry text in Gemini and Ollama (3), after OpenAI's role chunk (2).
+        let tokens = [.gemini, .ollama].contains(provider) ? 3 : provider == .openai ? 2 : 0
+        #expect(report.events == streams * (isError ? 4 : 3))
+        #expect(report.tokens == streams * tokens)
+        #expect(report.serverLateness != nil, "the stats are read whatever the protocol")
     }
 
     @Test func theServersLatenessNeedsItsAdminTokenWhenItHasOne() throws {

@@ -4,8 +4,11 @@ public enum BenchFailure: Hashable, Sendable, Comparable {
     case connect
     /// The response status was not 200.
     case status(Int)
-    /// Bad HTTP framing, or a body that ended without the stream's end marker (or with an error event).
+    /// Bad HTTP framing, an event that is not well-formed, or a body that ended without the
+    /// stream's end marker.
     case malformed
+    /// The stream sent an error event (a fault's, a gateway's or the model's).
+    case errorEvent
     /// The stream took longer than `--timeout`.
     case timeout
     /// The connection ended in the middle of the response.
@@ -19,6 +22,7 @@ public enum BenchFailure: Hashable, Sendable, Comparable {
         case .connect: "connect"
         case .status(let code): "http \(code)"
         case .malformed: "malformed stream"
+        case .errorEvent: "error event"
         case .timeout: "timeout"
         case .closedEarly: "closed early"
         case .cutAtEnd: "cut at end"

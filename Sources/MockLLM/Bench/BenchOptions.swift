@@ -1,18 +1,10 @@
-/// The wire protocol `mockllm bench` speaks: request shape, default path, which events count.
-public enum BenchProvider: String, Sendable, CaseIterable {
-    case openai, anthropic
-
-    var defaultPath: String { self == .openai ? "/v1/chat/completions" : "/v1/messages" }
-    var defaultModel: String { self == .openai ? "gpt-4o-mini" : "claude-3-haiku" }
-}
-
 /// What `mockllm bench` runs: the target, the request, the shape of the load and its limits.
 /// Times are in seconds, pacing in milliseconds, as on the command line.
 public struct BenchOptions: Sendable {
     /// `http://host[:port][/path]`; without a path, the provider's endpoint.
     public var url: String
     public var provider: BenchProvider = .openai
-    /// Default: `gpt-4o-mini` (OpenAI) or `claude-3-haiku` (Anthropic).
+    /// Default: the provider's (`BenchProvider.defaultModel`). Gemini's goes into the default path.
     public var model: String?
     public var prompt = "hello"
     /// Extra request headers, each `Name: value`.
@@ -59,14 +51,40 @@ public struct BenchOptions: Sendable {
             throw BenchUsageError("--admin-token must be non-empty text without control characters")
         }
         let target = try BenchTarget.parse(url)
-        let request = try BenchRequest.build(options: self, target: target)
+        let model = model ?? provider.defaultModel
+        let path = try endpoint(target: target, model: model)
+        let request = try BenchRequest.build(options: self, target: target, path: path, model: model)
         return BenchPlan(
-            target: target, path: target.path ?? provider.defaultPath, request: request, provider: provider,
-            model: model ?? provider.defaultModel, concurrency: concurrency, rate: rate,
+            target: target, path: path, request: request, provider: provider,
+            model: model, concurrency: concurrency, rate: rate,
             duration: duration.map(Self.nanoseconds) ?? (requests == nil ? 10_000_000_000 : nil), requests: requests,
             rampUp: Self.nanoseconds(rampUp), drain: Self.nanoseconds(drain), timeout: Self.nanoseconds(timeout),
             configuredTTFT: ttftMilliseconds.map { Self.nanoseconds($0 / 1000) },
             configuredITL: itlMilliseconds.map { Self.nanoseconds($0 / 1000) }, adminToken: adminToken)
+    }
+
+    /// The path to post to: the URL's, else the provider's endpoint. Gemini names the model in
+    /// the path, and sends server-sent events only when asked with `alt=sse`.
+    private func endpoint(target: BenchTarget, model: String) throws(BenchUsageError) -> String {
+        guard provider == .gemini else { return target.path ?? provider.defaultPath(model: model) }
+        guard let path = target.path else {
+            let unreserved = model.utf8.allSatisfy { b in
+                switch b {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                     UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): true
+                default: false
+                }
+            }
+            guard !model.isEmpty && unreserved else {
+                throw BenchUsageError("--model for gemini goes into the URL path: letters, digits and -._~ only (got '\(model)')")
+            }
+            return provider.defaultPath(model: model)
+        }
+        let query = path.split(separator: "?", maxSplits: 1).dropFirst().first ?? ""
+        guard query.split(separator: "&").contains("alt=sse") else {
+            throw BenchUsageError("gemini streams server-sent events only with ?alt=sse: add it to the URL (...:streamGenerateContent?alt=sse)")
+        }
+        return path
     }
 
     static func nanoseconds(_ seconds: Double) -> UInt64 {

@@ -18,7 +18,8 @@ extension BenchReport {
             return nil
         }
         out.append(utf8: statuses.joined(separator: ","))
-        out.append(utf8: "},\"malformed\":\(failures[.malformed] ?? 0),\"timeout\":\(failures[.timeout] ?? 0)")
+        out.append(utf8: "},\"malformed\":\(failures[.malformed] ?? 0),\"error_event\":\(failures[.errorEvent] ?? 0)")
+        out.append(utf8: ",\"timeout\":\(failures[.timeout] ?? 0)")
         out.append(utf8: ",\"closed_early\":\(failures[.closedEarly] ?? 0),\"cut_at_end\":\(failures[.cutAtEnd] ?? 0)}")
         out.append(utf8: ",\"events\":{\"count\":\(events),\"per_second\":\(rate(events))}")
         out.append(utf8: ",\"tokens\":{\"count\":\(tokens),\"per_second\":\(rate(tokens))}")

@@ -17,7 +17,7 @@ public struct BenchReport: Sendable {
     /// were busy (the rate asked for was not reached).
     public var missedStarts = 0
     public var failures: [BenchFailure: Int] = [:]
-    /// SSE events received (every stream, failed ones included), of which token events.
+    /// Events received (SSE events, or NDJSON lines; every stream, failed ones included), of which token events.
     public var events = 0
     public var tokens = 0
     public var bytes = 0
@@ -42,7 +42,7 @@ public struct BenchReport: Sendable {
 
     /// Failures by kind in a fixed order, including kinds with none (HTTP statuses only when seen).
     var failureRows: [(BenchFailure, Int)] {
-        let fixed: [BenchFailure] = [.connect, .malformed, .timeout, .closedEarly, .cutAtEnd]
+        let fixed: [BenchFailure] = [.connect, .malformed, .errorEvent, .timeout, .closedEarly, .cutAtEnd]
         let statuses = failures.keys.filter { if case .status = $0 { true } else { false } }.sorted()
         return (fixed.prefix(1) + statuses + fixed.dropFirst()).map { ($0, failures[$0] ?? 0) }
     }

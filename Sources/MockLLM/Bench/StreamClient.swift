@@ -14,7 +14,7 @@ final class StreamClient: TCPClientConnectionDelegate {
     private var connection: TCPClientConnection?
     private(set) var phase = Phase.idle
     private var reader = ResponseReader()
-    private var scanner: SSEScanner
+    private var scanner: BodyScanner
     /// When the runner started the stream (for `--timeout`).
     private(set) var startedAt: UInt64 = 0
     private var writtenAt: UInt64 = 0
@@ -28,7 +28,7 @@ final class StreamClient: TCPClientConnectionDelegate {
 
     init(runner: BenchRunner) {
         self.runner = runner
-        scanner = SSEScanner(provider: runner.plan.provider)
+        scanner = BodyScanner(provider: runner.plan.provider)
     }
 
     /// Starts a stream: on the open connection if there is one, else on a new one.
@@ -86,6 +86,7 @@ final class StreamClient: TCPClientConnectionDelegate {
                 case .body(let range):
                     if status == 200 { scanner.scan(UnsafeRawBufferPointer(rebasing: bytes[range])) }
                 case .end(let keepAlive):
+                    if status == 200 { scanner.endOfBody() }
                     timeTokens(at: now)
                     if !keepAlive || i < bytes.count { dropConnection() }
                     return complete(at: now)
@@ -108,6 +109,7 @@ final class StreamClient: TCPClientConnectionDelegate {
             finish(.failed(.connect), at: now)
         case .active:
             if reader.endOfInput() == .complete {
+                if status == 200 { scanner.endOfBody() }
                 timeTokens(at: now)
                 complete(at: now)
             } else if onReusedConnection && !receivedAny && !retried {
@@ -131,7 +133,8 @@ final class StreamClient: TCPClientConnectionDelegate {
     }
 
     private func timeTokens(at now: UInt64) {
-        let new = scanner.tokenEvents - timedTokens
+        let tokens = scanner.tally.tokenEvents
+        let new = tokens - timedTokens
         guard new > 0 else { return }
         if timedTokens == 0 {
             runner.metrics.recordTTFT(now &- writtenAt)
@@ -140,7 +143,7 @@ final class StreamClient: TCPClientConnectionDelegate {
             runner.metrics.recordITL(now &- lastTokenAt)
             runner.metrics.recordITL(0, count: new - 1)
         }
-        timedTokens = scanner.tokenEvents
+        timedTokens = tokens
         lastTokenAt = now
     }
 
@@ -148,7 +151,7 @@ final class StreamClient: TCPClientConnectionDelegate {
         if status != 200 {
             finish(.failed(.status(status)), at: now)
         } else {
-            finish(scanner.isComplete ? .completed : .failed(.malformed), at: now)
+            finish(scanner.tally.failure.map(StreamOutcome.failed) ?? .completed, at: now)
         }
     }
 
@@ -159,7 +162,8 @@ final class StreamClient: TCPClientConnectionDelegate {
 
     private func finish(_ outcome: StreamOutcome, at now: UInt64) {
         phase = .idle
-        runner.streamEnded(self, outcome, events: scanner.events, tokens: scanner.tokenEvents, at: now)
+        let tally = scanner.tally
+        runner.streamEnded(self, outcome, events: tally.events, tokens: tally.tokenEvents, at: now)
     }
 
     private func dropConnection() {

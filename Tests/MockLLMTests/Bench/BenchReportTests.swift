@@ -51,6 +51,15 @@ struct BenchReportTests {
         #expect(root["exit_code"] == .number(1))
     }
 
+    @Test func errorEventsAreAFailureKindOfTheirOwn() throws {
+        var report = report()
+        report.failures = [.errorEvent: 2, .malformed: 1]
+        #expect(report.table.contains("failures  malformed stream: 1, error event: 2"))
+        let failures = try #require(try JSONReader.parse(Array(report.json.utf8)).objectValue?["failures"]?.objectValue)
+        #expect(failures["error_event"] == .number(2))
+        #expect(failures["malformed"] == .number(1))
+    }
+
     @Test func tokenEventsInOneReadAreZeroIntervals() {
         var metrics = BenchMetrics(configuredTTFT: 100, configuredITL: 20)
         metrics.recordITL(25)

@@ -3,22 +3,13 @@ import Testing
 
 @Suite("SSE scanner")
 struct SSEScannerTests {
-    struct Counts: Equatable {
-        var events: Int
-        var tokens: Int
-        var complete: Bool
-    }
+    typealias Counts = BenchStreams.Counts
 
     func scan(_ text: String, provider: BenchProvider, cuts: [Int] = []) -> Counts {
-        let bytes = Array(text.utf8)
-        var scanner = SSEScanner(provider: provider)
-        var start = 0
-        for end in cuts.filter({ $0 > 0 && $0 < bytes.count }).sorted() + [bytes.count] {
-            bytes[start..<end].withUnsafeBytes { scanner.scan($0) }
-            start = end
-        }
-        return Counts(events: scanner.events, tokens: scanner.tokenEvents, complete: scanner.isComplete)
+        BenchStreams.scan(text, provider, cuts: cuts)
     }
+
+    static let completed: BenchFailure? = nil
 
     /// An OpenAI stream as mockllm writes it: role, 3 content chunks, finish, [DONE].
     let openAI = """
@@ -70,61 +61,115 @@ struct SSEScannerTests {
 
     @Test func countsOpenAIContentChunksAsTokens() {
         // The role event (content null) and an empty content are not tokens; an escaped quote is.
-        #expect(scan(openAI, provider: .openai) == Counts(events: 7, tokens: 3, complete: true))
+        #expect(scan(openAI, provider: .openai) == Counts(events: 7, tokens: 3, failure: Self.completed))
     }
 
     @Test func countsAnthropicTextDeltasAsTokens() {
-        #expect(scan(anthropic, provider: .anthropic) == Counts(events: 8, tokens: 2, complete: true))
+        #expect(scan(anthropic, provider: .anthropic) == Counts(events: 8, tokens: 2, failure: Self.completed))
     }
 
     @Test func recognisesAnthropicEventsWithoutEventLines() {
         let dataOnly = anthropic.split(separator: "\n", omittingEmptySubsequences: false)
             .filter { !$0.hasPrefix("event:") }.joined(separator: "\n")
-        #expect(scan(dataOnly, provider: .anthropic) == Counts(events: 8, tokens: 2, complete: true))
+        #expect(scan(dataOnly, provider: .anthropic) == Counts(events: 8, tokens: 2, failure: Self.completed))
     }
 
     @Test func givesTheSameCountsWhereverTheBytesAreCut() {
-        for (text, provider, counts) in [(openAI, BenchProvider.openai, Counts(events: 7, tokens: 3, complete: true)),
-                                         (anthropic, .anthropic, Counts(events: 8, tokens: 2, complete: true))] {
-            let count = text.utf8.count
-            for cut in 1..<count {
-                #expect(scan(text, provider: provider, cuts: [cut]) == counts, "cut at \(cut)")
-            }
-            for cut in stride(from: 1, to: count - 7, by: 5) {
-                #expect(scan(text, provider: provider, cuts: [cut, cut + 3, cut + 7]) == counts, "cuts at \(cut)")
-            }
-            #expect(scan(text, provider: provider, cuts: Array(1..<count)) == counts, "one byte at a time")
+        BenchStreams.expectSameCountsWhereverCut(Array(openAI.utf8), .openai, Counts(events: 7, tokens: 3, failure: Self.completed))
+        BenchStreams.expectSameCountsWhereverCut(Array(anthropic.utf8), .anthropic, Counts(events: 8, tokens: 2, failure: Self.completed))
+    }
+
+    /// The specification's three line ends, each cut anywhere: CRLF, LF, and CR alone.
+    @Test(arguments: ["\r\n", "\n", "\r"])
+    func acceptsEveryLineEndWhereverTheBytesAreCut(end: String) {
+        for (text, provider, counts) in [(openAI, BenchProvider.openai, Counts(events: 7, tokens: 3, failure: Self.completed)),
+                                         (anthropic, .anthropic, Counts(events: 8, tokens: 2, failure: Self.completed))] {
+            BenchStreams.expectSameCountsWhereverCut(BenchStreams.lineEnds(Array(text.utf8), end), provider, counts)
         }
     }
 
-    @Test func acceptsCRLFLineEnds() {
-        let crlf = openAI.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: "\r\n")
-        #expect(scan(crlf, provider: .openai) == Counts(events: 7, tokens: 3, complete: true))
-        #expect(scan(crlf, provider: .openai, cuts: [150, 151, 152, 300]) == Counts(events: 7, tokens: 3, complete: true))
+    @Test func aCRLFCutBetweenItsTwoBytesIsOneLineEnd() {
+        // Were the LF a line of its own, it would end the event after its first data line.
+        let text = "data: {\"choices\":\r\ndata: [{\"delta\":{\"content\":\"x\"}}]}\r\n\r\ndata: [DONE]\r\n\r\n"
+        let cr = Array(text.utf8).firstIndex(of: 0x0D)!
+        #expect(scan(text, provider: .openai, cuts: [cr + 1]) == Counts(events: 2, tokens: 1, failure: Self.completed))
+        // A CR at the end of one read and a CR at the start of the next: two line ends, a blank line.
+        let crs = "data: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\r\rdata: [DONE]\r\r"
+        let firstCR = Array(crs.utf8).firstIndex(of: 0x0D)!
+        #expect(scan(crs, provider: .openai, cuts: [firstCR + 1]) == Counts(events: 2, tokens: 1, failure: Self.completed))
+    }
+
+    @Test func joinsTheDataLinesOfAnEventWithLineFeeds() {
+        // One JSON object over two data lines: whole only when joined.
+        let text = "data: {\"choices\":[{\"delta\":\ndata: {\"content\":\"x\"}}]}\n\ndata: [DONE]\n\n"
+        #expect(scan(text, provider: .openai) == Counts(events: 2, tokens: 1, failure: Self.completed))
+    }
+
+    @Test func readsFieldsAsTheSpecificationDoes() {
+        // One space after the colon is dropped, no space is needed, a second space is the value's.
+        #expect(scan("data:[DONE]\n\n", provider: .openai) == Counts(events: 1, tokens: 0, failure: Self.completed))
+        #expect(scan("data:  [DONE]\n\n", provider: .openai) == Counts(events: 1, tokens: 0, failure: .malformed))
+        // A line without a colon is a field with an empty value: `data` alone makes an event.
+        #expect(scan("data\n\ndata: [DONE]\n\n", provider: .openai) == Counts(events: 2, tokens: 0, failure: .malformed))
+        // The last `event:` line names the event; an unknown field is ignored.
+        let renamed = "event: ping\nevent: message_stop\nfoo: bar\ndata: {}\n\n"
+        #expect(scan(renamed, provider: .anthropic) == Counts(events: 1, tokens: 0, failure: Self.completed))
+    }
+
+    @Test func dropsALeadingByteOrderMarkEvenWhenCut() {
+        let text = "\u{FEFF}data: [DONE]\n\n"
+        #expect(scan(text, provider: .openai) == Counts(events: 1, tokens: 0, failure: Self.completed))
+        #expect(scan(text, provider: .openai, cuts: [1, 2]) == Counts(events: 1, tokens: 0, failure: Self.completed))
+        // Only at the start of the stream.
+        #expect(scan("data: {}\n\n\u{FEFF}data: [DONE]\n\n", provider: .openai) == Counts(events: 1, tokens: 0, failure: .malformed))
     }
 
     @Test func doesNotDispatchAnEventCutOffByTheEndOfTheBody() {
         let cut = "data: {\"choices\":[{\"delta\":{\"content\":\"a\"}}]}\n\ndata: [DONE]\n"
-        #expect(scan(cut, provider: .openai) == Counts(events: 1, tokens: 1, complete: false))
+        #expect(scan(cut, provider: .openai) == Counts(events: 1, tokens: 1, failure: .malformed))
     }
 
-    @Test func anErrorEventMakesTheStreamIncomplete() {
+    @Test func anOpenAITokenIsTextInAChoicesDelta() {
+        func tokens(_ data: String) -> Int { scan("data: \(data)\n\ndata: [DONE]\n\n", provider: .openai).tokens }
+        #expect(tokens(#"{"choices":[{"index":1,"delta":{"content":"x"}}]}"#) == 1)
+        #expect(tokens(#"{"choices":[{"delta":{"role":"assistant","content":null}}]}"#) == 0)
+        #expect(tokens(#"{"choices":[{"delta":{"reasoning_content":"hm","content":""}}]}"#) == 0)
+        #expect(tokens(#"{"choices":[{"delta":{"tool_calls":[{"function":{"arguments":"{\"content\":\"x\"}"}}]}}]}"#) == 0)
+        #expect(tokens(#"{"content":"x","choices":[]}"#) == 0)
+    }
+
+    @Test func anErrorEventFailsTheStreamAsSuch() {
         let openAIError = "data: {\"error\":{\"message\":\"boom\"}}\n\ndata: [DONE]\n\n"
-        #expect(scan(openAIError, provider: .openai) == Counts(events: 2, tokens: 0, complete: false))
+        #expect(scan(openAIError, provider: .openai) == Counts(events: 2, tokens: 0, failure: .errorEvent))
         let anthropicError = "event: error\ndata: {\"type\":\"error\",\"error\":{}}\n\nevent: message_stop\ndata: {}\n\n"
-        #expect(scan(anthropicError, provider: .anthropic) == Counts(events: 2, tokens: 0, complete: false))
+        #expect(scan(anthropicError, provider: .anthropic) == Counts(events: 2, tokens: 0, failure: .errorEvent))
+    }
+
+    @Test func dataThatIsNotJSONIsMalformed() {
+        // What mockllm's `malformed` fault sends: a chunk cut off inside its JSON, then the rest.
+        let text = "data: {\"choices\":[{\"delta\":{\"content\":\"unterminated\n\ndata: [DONE]\n\n"
+        #expect(scan(text, provider: .openai) == Counts(events: 2, tokens: 0, failure: .malformed))
+        let named = "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"delta\":{\"text\":\"x\n\n"
+            + "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n"
+        #expect(scan(named, provider: .anthropic) == Counts(events: 2, tokens: 0, failure: .malformed))
     }
 
     @Test func ignoresCommentsAndOtherFields() {
-        let text = ": keep-alive\n\nid: 1\nretry: 10\ndata: {\"content\":\"x\"}\n\ndata: [DONE]\n\n"
-        #expect(scan(text, provider: .openai) == Counts(events: 2, tokens: 1, complete: true))
+        let text = ": keep-alive\n\nid: 1\nretry: 10\ndata: {\"choices\":[{\"delta\":{\"content\":\"x\"}}]}\n\ndata: [DONE]\n\n"
+        #expect(scan(text, provider: .openai) == Counts(events: 2, tokens: 1, failure: Self.completed))
+    }
+
+    @Test func aLineOverTheLimitIsMalformed() {
+        var bytes = Array("data: {\"content\":\"".utf8) + Array(repeating: UInt8(ascii: "x"), count: LineSplitter.maxLineBytes)
+        bytes += Array("\"}\n\ndata: [DONE]\n\n".utf8)
+        #expect(BenchStreams.scan(bytes, .openai, cuts: [100]).failure == .malformed)
     }
 
     @Test func resetKeepsNothingOfTheLastStream() {
         var scanner = SSEScanner(provider: .openai)
-        Array("data: {\"content\":\"x\"}\n\ndata: [DO".utf8).withUnsafeBytes { scanner.scan($0) }
+        Array("\u{FEFF}data: {\"content\":\"x\"}\n\ndata: [DO".utf8).withUnsafeBytes { scanner.scan($0) }
         scanner.reset()
         Array("data: [DONE]\n\n".utf8).withUnsafeBytes { scanner.scan($0) }
-        #expect(scanner.events == 1 && scanner.tokenEvents == 0 && scanner.isComplete)
+        #expect(scanner.tally.events == 1 && scanner.tally.tokenEvents == 0 && scanner.tally.failure == nil)
     }
 }
