@@ -1,11 +1,15 @@
 /// libFuzzer target: the strict JSON reader (tape parser, lazy decoding) as the providers use
 /// it on request bodies. Built by scripts/fuzz with the JSON sources. A document that parses is
 /// walked completely (every member, element, string and number decoded) and materialized; a
-/// materialized value is written back out and must parse again to the same value.
+/// materialized value is written back out and must parse again to the same value. Every input
+/// also goes through `JSONWalk` (mockllm bench's allocation-free check of a server's events),
+/// which must accept whatever the strict reader accepts.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzJSONReader(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    let walked = bytes.withUnsafeBytes { JSONWalk.isWellFormed($0) }
     guard let document = try? JSONDocument.parse(bytes, maxDepth: 64) else { return 0 }
+    if !walked { fatalError("JSONWalk refuses a document the strict reader accepts") }
     withExtendedLifetime(document) {
         walk(document.root, depth: 0)
         let value = document.root.materialize()
