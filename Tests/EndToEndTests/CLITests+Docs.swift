@@ -44,7 +44,8 @@ extension CLITests {
         let prose = try #require(doc.components(separatedBy: Self.generatedMarker).first)
         for command in try commandTree() {
             for option in command.options {
-                let described = prose.contains("--\(option)")
+                // The whole name: `--journal` must not pass for `--journal-size`.
+                let described = prose.range(of: "--\(option)(?![A-Za-z0-9-])", options: .regularExpression) != nil
                 #expect(described, "docs/CLI.md does not describe `mockllm \(command.name) --\(option)` outside the generated help")
             }
         }
