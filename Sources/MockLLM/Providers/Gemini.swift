@@ -27,7 +27,12 @@ public enum Gemini: Provider {
 
     /// google-genai always sends `x-goog-api-key`; REST examples put the key in `?key=`.
     public static func claims(_ request: HTTPRequest) -> Bool {
-        request.headers.contains("x-goog-api-key") || (request.query.map { QueryParameters($0)["key"] != nil } ?? false)
+        request.headers.contains("x-goog-api-key") || queryKey(request) != nil
+    }
+
+    /// The API key of a `?key=` query parameter, Google's other way to pass it.
+    static func queryKey(_ request: HTTPRequest) -> String? {
+        request.query.flatMap { QueryParameters($0)["key"] }
     }
 
     public static func errorReply(_ error: APIError, requestID: String) -> Reply {
@@ -64,7 +69,7 @@ public enum Gemini: Provider {
         var input = MatchInput(
             prompt: prompt, model: model, messages: request.messages, hasTools: request.hasTools, headers: http.headers,
             endpoint: http.path, provider: metadata.name, tools: request.toolOffer, responseFormat: request.responseFormat)
-        input.queryKey = QueryParameters(http.query)["key"]
+        input.queryKey = queryKey(http)
         let plan: ChatPlan
         switch self.plan(for: input, maxTokens: request.maxOutputTokens, stopSequences: request.stopSequences, context: &context) {
         case .ready(let planned): plan = planned
@@ -91,22 +96,12 @@ public enum Gemini: Provider {
                      usage: TokenUsage(prompt: plan.promptTokens, completion: outputTokens))
     }
 
-    /// Parses and decodes a body like `decodeBody`, except that an empty body is `{}`, as
-    /// Google's front end reads it.
+    /// `decodeBody` as Google's front end reads a body: an empty one is `{}`.
     static func decode<Value>(
         _ http: HTTPRequest, requestID: String, wording: any ProblemWording.Type,
         _ decode: (RequestFields) throws(FieldProblem) -> Value
     ) -> Prepared<Value> {
-        do {
-            let fields = try RequestFields.parseBody(http.body.isEmpty ? Array("{}".utf8) : http.body)
-            do {
-                return .ready(try decode(fields))
-            } catch {
-                return .refused(errorReply(wording.error(for: error), requestID: requestID))
-            }
-        } catch {
-            return .refused(errorReply(wording.error(for: error), requestID: requestID))
-        }
+        decodeBody(http, requestID: requestID, wording: wording, emptyBody: Array("{}".utf8), decode)
     }
 
     /// `v1beta` or `v1`, as the request's path says.

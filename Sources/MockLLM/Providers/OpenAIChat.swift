@@ -20,8 +20,10 @@ public enum OpenAIChat: Provider {
     }
 
     /// With `settings.strict_models`: the refusal of an unknown model or of `max_tokens` above
-    /// the model's limit, in OpenAI's words (chat and legacy completions); nil when accepted.
-    static func modelRefusal(model: String, maxTokens: Int?, context: ProviderContext) -> Reply? {
+    /// the model's limit, in OpenAI's words (chat and legacy completions; the Responses API names
+    /// its `max_output_tokens` "output tokens"); nil when accepted.
+    static func modelRefusal(model: String, maxTokens: Int?, field: String = "max_tokens", tokens: String = "completion",
+                             context: ProviderContext) -> Reply? {
         switch ModelCheck.check(model: model, maxTokens: maxTokens, provider: metadata.name, script: context.script) {
         case .accepted:
             return nil
@@ -30,8 +32,8 @@ public enum OpenAIChat: Provider {
         case .tooManyTokens(let limit):
             let n = maxTokens ?? 0
             return errorReply(.invalidRequest(
-                "max_tokens is too large: \(n). This model supports at most \(limit) completion tokens, whereas you provided \(n).",
-                param: "max_tokens", code: "invalid_value"), requestID: context.requestID)
+                "\(field) is too large: \(n). This model supports at most \(limit) \(tokens) tokens, whereas you provided \(n).",
+                param: field, code: "invalid_value"), requestID: context.requestID)
         }
     }
 

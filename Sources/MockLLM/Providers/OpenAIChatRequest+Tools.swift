@@ -63,8 +63,7 @@ extension OpenAIChatRequest {
             case "auto": return .auto
             case "required" where !legacy: return .required
             default:
-                let supported = legacy ? "'none' and 'auto'" : "'none', 'auto', and 'required'"
-                throw .invalidValue(path: key, message: "Invalid value: '\(text)'. Supported values are: \(supported).", code: "invalid_value")
+                throw invalidValue(text, allowed: legacy ? ["none", "auto"] : ["none", "auto", "required"], path: key)
             }
         }
         guard value.isObject else {

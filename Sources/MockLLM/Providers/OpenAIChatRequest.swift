@@ -97,12 +97,18 @@ struct OpenAIChatRequest {
     }
 
     static func checkTemperature(_ temperature: Double?) throws(FieldProblem) {
-        guard let temperature, !(0...2).contains(temperature) else { return }
+        try checkDecimal(temperature, "temperature", in: 0...2)
+    }
+
+    /// A number that must lie in `range`, refused in OpenAI's words (`temperature`, `top_p`).
+    static func checkDecimal(_ value: Double?, _ name: String, in range: ClosedRange<Double>) throws(FieldProblem) {
+        guard let value, !range.contains(value) else { return }
+        let below = value < range.lowerBound
         throw .invalidValue(
-            path: "temperature",
-            message: "Invalid 'temperature': decimal \(temperature < 0 ? "below minimum" : "above maximum") value. "
-                + "Expected a value \(temperature < 0 ? ">= 0" : "<= 2"), but got \(temperature.formatted) instead.",
-            code: temperature < 0 ? "decimal_below_min_value" : "decimal_above_max_value")
+            path: name,
+            message: "Invalid '\(name)': decimal \(below ? "below minimum" : "above maximum") value. "
+                + "Expected a value \(below ? ">= \(range.lowerBound.formatted)" : "<= \(range.upperBound.formatted)"), but got \(value.formatted) instead.",
+            code: below ? "decimal_below_min_value" : "decimal_above_max_value")
     }
 
     static func checkN(_ n: Int?) throws(FieldProblem) {
@@ -133,10 +139,23 @@ struct OpenAIChatRequest {
     }
 
     static func positive(_ body: RequestFields, _ value: JSONNode, _ key: StaticString) throws(FieldProblem) -> Int? {
+        try atLeast(1, body, value, key)
+    }
+
+    /// `Invalid value: 'x'. Supported values are: 'a', 'b', and 'c'.` (two: `'a' and 'b'`)
+    static func invalidValue(_ text: String, allowed: [String], path: String) -> FieldProblem {
+        let quoted = allowed.map { "'\($0)'" }
+        let list = quoted.count <= 2 ? quoted.joined(separator: " and ") : quoted.dropLast().joined(separator: ", ") + ", and " + quoted.last!
+        return .invalidValue(path: path, message: "Invalid value: '\(text)'. Supported values are: \(list).", code: "invalid_value")
+    }
+
+    /// An integer of at least `minimum`, refused in OpenAI's words.
+    static func atLeast(_ minimum: Int, _ body: RequestFields, _ value: JSONNode, _ key: StaticString) throws(FieldProblem) -> Int? {
         guard let n = try body.integer(value, key) else { return nil }
-        if n < 1 {
+        if n < minimum {
             throw .invalidValue(
-                path: body.childPath(key), message: "Invalid '\(key)': integer below minimum value. Expected a value >= 1, but got \(n) instead.",
+                path: body.childPath(key),
+                message: "Invalid '\(key)': integer below minimum value. Expected a value >= \(minimum), but got \(n) instead.",
                 code: "integer_below_min_value")
         }
         return n
@@ -160,10 +179,7 @@ struct OpenAIChatRequest {
         guard let role = roleNode.string else {
             throw .wrongType(path: fields.childPath("role"), expected: "a string", found: roleNode.kindDescription)
         }
-        guard roles.contains(role) else {
-            let supported = roles.dropLast().map { "'\($0)'" }.joined(separator: ", ") + ", and '\(roles.last!)'"
-            throw .invalidValue(path: fields.childPath("role"), message: "Invalid value: '\(role)'. Supported values are: \(supported).", code: "invalid_value")
-        }
+        guard roles.contains(role) else { throw invalidValue(role, allowed: roles, path: fields.childPath("role")) }
         // Assistant messages may carry tool calls instead of content; function results may be empty.
         let contentOptional = role == "assistant" || role == "function"
         var message = ChatMessage(role: role, text: "")

@@ -79,7 +79,7 @@ extension OpenAIResponses {
 extension OpenAIResponsesRequest {
     /// A value that must be one of `allowed` (a query parameter).
     static func oneOf(_ allowed: [String], _ text: String, path: String) throws(FieldProblem) -> String {
-        guard allowed.contains(text) else { throw invalidValue(text, allowed: allowed, path: path) }
+        guard allowed.contains(text) else { throw OpenAIChatRequest.invalidValue(text, allowed: allowed, path: path) }
         return text
     }
 }

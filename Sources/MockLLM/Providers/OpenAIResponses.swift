@@ -22,7 +22,10 @@ enum OpenAIResponses {
         case .ready(let decoded): request = decoded
         case .refused(let reply): return reply
         }
-        if let refusal = modelRefusal(request, context: context) { return refusal }
+        if let refusal = OpenAIChat.modelRefusal(model: request.model, maxTokens: request.maxOutputTokens, field: "max_output_tokens",
+                                                 tokens: "output", context: context) {
+            return refusal
+        }
         var earlier: [OpenAIResponseItem] = []
         if let previous = request.previousResponseID {
             guard let entry = context.responses?.entry(previous) else {
@@ -58,8 +61,16 @@ enum OpenAIResponses {
         let response = OpenAIResponseObject(
             id: ids.response, createdAt: context.now, items: items, incomplete: plan.finish == .maxTokens,
             inputTokens: plan.promptTokens, outputTokens: plan.tokens, echo: OpenAIResponseObject.Echo(request))
-        if request.store, let store = context.responses, store.capacity > 0 {
-            save(response, request: request, earlier: earlier, ids: ids, random: &context.random, in: store)
+        // The object is written once, for the store and for a non-stream reply (a stream's
+        // `response.completed` carries the same object, written by the stream).
+        let store = request.store ? context.responses.flatMap { $0.capacity > 0 ? $0 : nil } : nil
+        var body = ByteBuffer()
+        if store != nil || !request.stream {
+            body = ByteBuffer(capacity: 1024 + plan.text.utf8.count * 2)
+            response.write(into: &body)
+        }
+        if let store {
+            save(response, body: body, request: request, earlier: earlier, ids: ids, random: &context.random, in: store)
         }
         let tokens = TokenUsage(prompt: plan.promptTokens, completion: plan.tokens)
         let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: OpenAIErrors.requestIDHeader, requestID: requestID)
@@ -68,17 +79,14 @@ enum OpenAIResponses {
             return plan.streamReply(stream, headers: headers, usage: tokens,
                                     errorEvent: OpenAIResponsesStream.errorEvent, malformedEvent: OpenAIResponsesStream.malformedEvent)
         }
-        var out = ByteBuffer(capacity: 1024 + plan.text.utf8.count * 2)
-        response.write(into: &out)
-        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay), usage: tokens)
+        return Reply(status: 200, headers: headers, body: .bytes(body, delay: plan.bodyDelay), usage: tokens)
     }
 
     /// Keeps the response for `GET`, `input_items` and later turns: its object as finished (a
     /// stream's `response.completed`), its input with ids, and the conversation so far.
-    private static func save(_ response: OpenAIResponseObject, request: OpenAIResponsesRequest, earlier: [OpenAIResponseItem],
-                             ids: OpenAIResponseIDs, random: inout SeededRandom, in store: OpenAIResponseStore) {
-        var body = ByteBuffer(capacity: 1024)
-        response.write(into: &body)
+    private static func save(_ response: OpenAIResponseObject, body: ByteBuffer, request: OpenAIResponsesRequest,
+                             earlier: [OpenAIResponseItem], ids: OpenAIResponseIDs, random: inout SeededRandom,
+                             in store: OpenAIResponseStore) {
         let input = request.input.map { item in
             item.identified { ids.next(item.isMessage ? "msg_" : "fc_", &random) }
         }
@@ -101,22 +109,6 @@ enum OpenAIResponses {
         return OpenAIChat.errorReply(error, requestID: requestID)
     }
 
-    /// With `settings.strict_models`: an unknown model, or `max_output_tokens` above the model's limit.
-    private static func modelRefusal(_ request: OpenAIResponsesRequest, context: ProviderContext) -> Reply? {
-        let check = ModelCheck.check(
-            model: request.model, maxTokens: request.maxOutputTokens, provider: OpenAIChat.metadata.name, script: context.script)
-        switch check {
-        case .accepted:
-            return nil
-        case .unknownModel:
-            return OpenAIChat.errorReply(OpenAIErrors.modelNotFound(request.model), requestID: context.requestID)
-        case .tooManyTokens(let limit):
-            let n = request.maxOutputTokens ?? 0
-            return OpenAIChat.errorReply(.invalidRequest(
-                "max_output_tokens is too large: \(n). This model supports at most \(limit) output tokens, whereas you provided \(n).",
-                param: "max_output_tokens", code: "invalid_value"), requestID: context.requestID)
-        }
-    }
 }
 
 /// The ids of one response and its items, shaped as the real API's: a prefix (`resp_`, `msg_`,

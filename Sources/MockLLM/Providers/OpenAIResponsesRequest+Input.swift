@@ -26,7 +26,7 @@ extension OpenAIResponsesRequest {
         switch try item.string("type") {
         case nil, "message":
             let role = try item.string("role", required: true)!
-            guard roles.contains(role) else { throw invalidValue(role, allowed: roles, path: item.childPath("role")) }
+            guard roles.contains(role) else { throw OpenAIChatRequest.invalidValue(role, allowed: roles, path: item.childPath("role")) }
             guard let content = item.value("content") else { throw .missing(path: item.childPath("content")) }
             return .message(id: id, role: role, text: try text(of: content, at: item.childPath("content")))
         case "function_call":

@@ -49,7 +49,7 @@ extension OpenAIResponsesRequest {
             case "none": return (ToolOffer.Choice.none, .string(text))
             case "auto": return (.auto, .string(text))
             case "required": return (.required, .string(text))
-            default: throw invalidValue(text, allowed: ["none", "auto", "required"], path: "tool_choice")
+            default: throw OpenAIChatRequest.invalidValue(text, allowed: ["none", "auto", "required"], path: "tool_choice")
             }
         }
         guard value.isObject else {
@@ -88,7 +88,7 @@ extension OpenAIResponsesRequest {
             return (.jsonSchema(name: name, schema: schema.node.materialize(), description: try format.string("description"),
                                 strict: try format.bool("strict")), verbosity)
         default:
-            throw invalidValue(type, allowed: ["text", "json_object", "json_schema"], path: format.childPath("type"))
+            throw OpenAIChatRequest.invalidValue(type, allowed: ["text", "json_object", "json_schema"], path: format.childPath("type"))
         }
     }
 }

@@ -69,7 +69,7 @@ struct OpenAIResponsesRequest {
                 if let list = try body.array(value, "tools") { (functions, tools) = try Self.tools(list) }
             case "tool_choice": if !value.isNull { choice = value }
             case "text": if let text = try body.object(value, "text") { (format, verbosity) = try Self.text(text) }
-            case "max_output_tokens": maxOutputTokens = try Self.atLeast(16, body, value, "max_output_tokens")
+            case "max_output_tokens": maxOutputTokens = try OpenAIChatRequest.atLeast(16, body, value, "max_output_tokens")
             case "stream": stream = try body.bool(value, "stream") ?? false
             case "store": store = try body.bool(value, "store") ?? true
             case "previous_response_id": previousResponseID = try body.string(value, "previous_response_id")
@@ -79,7 +79,10 @@ struct OpenAIResponsesRequest {
                 let t = try body.number(value, "temperature")
                 try OpenAIChatRequest.checkTemperature(t)
                 echo.temperature = t ?? 1
-            case "top_p": echo.topP = try Self.topP(body.number(value, "top_p")) ?? 1
+            case "top_p":
+                let p = try body.number(value, "top_p")
+                try OpenAIChatRequest.checkDecimal(p, "top_p", in: 0...1)
+                echo.topP = p ?? 1
             case "top_logprobs": echo.topLogprobs = try body.integer(value, "top_logprobs") ?? 0
             case "max_tool_calls": echo.maxToolCalls = try body.integer(value, "max_tool_calls")
             case "background": echo.background = try body.bool(value, "background") ?? false
@@ -122,38 +125,11 @@ struct OpenAIResponsesRequest {
         functions.isEmpty ? nil : ToolOffer(tools: functions, choice: toolChoice ?? .auto)
     }
 
-    static func atLeast(_ minimum: Int, _ body: RequestFields, _ value: JSONNode, _ key: StaticString) throws(FieldProblem) -> Int? {
-        guard let n = try body.integer(value, key) else { return nil }
-        if n < minimum {
-            throw .invalidValue(
-                path: body.childPath(key),
-                message: "Invalid '\(key)': integer below minimum value. Expected a value >= \(minimum), but got \(n) instead.",
-                code: "integer_below_min_value")
-        }
-        return n
-    }
-
-    static func topP(_ p: Double?) throws(FieldProblem) -> Double? {
-        guard let p, !(0...1).contains(p) else { return p }
-        throw .invalidValue(
-            path: "top_p",
-            message: "Invalid 'top_p': decimal \(p < 0 ? "below minimum" : "above maximum") value. "
-                + "Expected a value \(p < 0 ? ">= 0" : "<= 1"), but got \(p.formatted) instead.",
-            code: p < 0 ? "decimal_below_min_value" : "decimal_above_max_value")
-    }
-
     /// A string that must be one of `allowed`, with OpenAI's wording when it is not.
     static func oneOf(_ allowed: [String], _ fields: RequestFields, _ value: JSONNode, _ key: StaticString) throws(FieldProblem) -> String? {
         guard let text = try fields.string(value, key) else { return nil }
-        guard allowed.contains(text) else { throw invalidValue(text, allowed: allowed, path: fields.childPath(key)) }
+        guard allowed.contains(text) else { throw OpenAIChatRequest.invalidValue(text, allowed: allowed, path: fields.childPath(key)) }
         return text
-    }
-
-    /// `Invalid value: 'x'. Supported values are: 'a', 'b', and 'c'.`
-    static func invalidValue(_ text: String, allowed: [String], path: String) -> FieldProblem {
-        let quoted = allowed.map { "'\($0)'" }
-        let list = quoted.count == 2 ? "\(quoted[0]) and \(quoted[1])" : quoted.dropLast().joined(separator: ", ") + ", and " + quoted.last!
-        return .invalidValue(path: path, message: "Invalid value: '\(text)'. Supported values are: \(list).", code: "invalid_value")
     }
 
     /// `metadata`: at most 16 string values, keys of at most 64 characters, values of at most 512.

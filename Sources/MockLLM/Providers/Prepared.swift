@@ -13,14 +13,15 @@ protocol ProblemWording {
 
 extension Provider {
     /// Parses a JSON object body and decodes it with `decode`; a problem becomes this
-    /// provider's error reply, worded by `wording`.
+    /// provider's error reply, worded by `wording`. `emptyBody`: what an empty body is read as
+    /// (Google's front end reads it as `{}`); nil: an empty body is a problem.
     static func decodeBody<Value>(
-        _ http: HTTPRequest, requestID: String, wording: any ProblemWording.Type,
+        _ http: HTTPRequest, requestID: String, wording: any ProblemWording.Type, emptyBody: [UInt8]? = nil,
         _ decode: (RequestFields) throws(FieldProblem) -> Value
     ) -> Prepared<Value> {
         let fields: RequestFields
         do {
-            fields = try RequestFields.parseBody(http.body)
+            fields = try RequestFields.parseBody(http.body.isEmpty ? emptyBody ?? http.body : http.body)
         } catch {
             return .refused(errorReply(wording.error(for: error), requestID: requestID))
         }

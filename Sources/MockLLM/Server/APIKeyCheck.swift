@@ -11,14 +11,14 @@ struct APIKeyCheck: Sendable {
         if let header = request.headers["authorization"], key.matchesBearer(header) { return true }
         if let header = request.headers["x-api-key"], key.matches(header) { return true }
         if let header = request.headers["x-goog-api-key"], key.matches(header) { return true }
-        if let query = request.query, let given = QueryParameters(query)["key"], key.matches(given) { return true }
+        if let given = Gemini.queryKey(request), key.matches(given) { return true }
         return false
     }
 
     /// Whether the request carries a key at all (a wrong key and none are refused differently).
     static func presented(in request: HTTPRequest) -> Bool {
         request.headers.contains("authorization") || request.headers.contains("x-api-key") || request.headers.contains("x-goog-api-key")
-            || (request.query.map { QueryParameters($0)["key"] != nil } ?? false)
+            || Gemini.queryKey(request) != nil
     }
 
     /// The request target for logs: a `key` in the query (Google's way to pass the API key) masked.
