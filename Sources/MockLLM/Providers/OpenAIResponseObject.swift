@@ -10,7 +10,7 @@ struct OpenAIResponseObject {
     var id: String
     var createdAt: Int
     var items: [Item]
-    /// Cut by `max_output_tokens`: status `incomplete`, and so is its message.
+    /// Cut by `max_output_tokens`: status `incomplete`, and so is its message's.
     var incomplete: Bool
     var inputTokens: Int
     var outputTokens: Int
@@ -28,7 +28,6 @@ struct OpenAIResponseObject {
     }
 
     var status: String { incomplete ? "incomplete" : "completed" }
-    var itemStatus: String { incomplete ? "incomplete" : "completed" }
 
     /// The object; `inProgress` as the stream's first events show it (no output, no usage).
     func write(inProgress: Bool = false, into out: inout ByteBuffer) {
@@ -74,7 +73,7 @@ struct OpenAIResponseObject {
     func write(_ item: Item, into out: inout ByteBuffer) {
         switch item {
         case .message(let id, let text):
-            OpenAIResponsesWriter.writeMessage(id: id, status: itemStatus, text: text, into: &out)
+            OpenAIResponsesWriter.writeMessage(id: id, status: status, text: text, into: &out)
         case .functionCall(let id, let callID, let name, let arguments):
             OpenAIResponsesWriter.writeFunctionCall(id: id, callID: callID, name: name, arguments: arguments, status: "completed", into: &out)
         }

@@ -22,9 +22,18 @@ struct PathPattern: Sendable, Equatable {
         !segments.contains { if case .parameter = $0 { true } else { false } }
     }
 
+    /// A path cut into the segments patterns compare (once per request, whatever the number of patterns).
+    static func parts(of path: String) -> ArraySlice<Substring> {
+        path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+    }
+
     /// The parameters if `path` matches.
     func match(_ path: String) -> [String: String]? {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        match(parts: Self.parts(of: path))
+    }
+
+    /// The parameters if the path cut into `parts` (`parts(of:)`) matches.
+    func match(parts: ArraySlice<Substring>) -> [String: String]? {
         guard parts.count == segments.count else { return nil }
         var parameters: [String: String] = [:]
         for (part, segment) in zip(parts, segments) {

@@ -88,8 +88,9 @@ struct Router: Sendable {
         }
         var found: [Route] = []
         var parameters: [String: String] = [:]
+        let parts = PathPattern.parts(of: path)
         for route in patterned {
-            guard let values = route.pattern.match(path) else { continue }
+            guard let values = route.pattern.match(parts: parts) else { continue }
             if route.method == lookup {
                 if found.isEmpty { parameters = values }
                 found.append(route)
