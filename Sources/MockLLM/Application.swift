@@ -76,7 +76,7 @@ package final class Application: HTTPHandler {
                 context.responses = responseStore
                 var reply = endpoint.handler(request, &context)
                 random = context.random
-                metrics.requestAnswered(&reply, on: route)
+                metrics.requestAnswered(&reply, on: route, usage: context.usage)
                 if let fault = reply.headers["x-mockllm-fault"] { metrics.recordFault(fault) }
                 return journaled(reply, request, provider: provider.metadata.name, pathModel: parameters["model"])
             }

@@ -79,7 +79,7 @@ enum JournalReport {
             out.append(ascii: ",\"state\":\"complete\",\"first_byte_ms\":")
             if let first = outcome.firstByteNanoseconds { appendMilliseconds(first, to: &out) } else { out.append(ascii: "null") }
             out.append(ascii: ",\"first_token_ms\":")
-            if let token = outcome.firstTokenNanoseconds { appendMilliseconds(token, to: &out) } else { out.append(ascii: "null") }
+            if let token = outcome.firstPayloadNanoseconds { appendMilliseconds(token, to: &out) } else { out.append(ascii: "null") }
             out.append(ascii: ",\"duration_ms\":")
             appendMilliseconds(outcome.durationNanoseconds, to: &out)
             out.append(ascii: ",\"events\":")

@@ -1,5 +1,6 @@
 import MockLLMCore
 import MockLLMLoop
+import MockLLMProviders
 import Prometheus
 
 /// One loop's side of the metrics (`GET /metrics`), used only on that loop's thread: counts
@@ -46,7 +47,7 @@ final class LoopMetrics {
 
     /// A provider's `reply` to a request routed to `route`: counts the request and its tokens,
     /// and traces a stream so that its end comes back to `replyFinished`.
-    func requestAnswered(_ reply: inout Reply, on route: Router.Route) {
+    func requestAnswered(_ reply: inout Reply, on route: Router.Route, usage: TokenUsage? = nil) {
         let rule = reply.headers["x-mockllm-rule"] ?? ""
         let key = RequestKey(route: ObjectIdentifier(route), status: reply.status, rule: rule)
         if key != lastRequest {
@@ -62,7 +63,7 @@ final class LoopMetrics {
             lastRequest = key
         }
         lastCounter?.increment()
-        if let usage = reply.usage {
+        if let usage {
             if usage.prompt > 0 { shared.promptTokens.increment(by: Int64(usage.prompt)) }
             if usage.completion > 0 { shared.completionTokens.increment(by: Int64(usage.completion)) }
         }
@@ -73,7 +74,7 @@ final class LoopMetrics {
     func replyFinished(_ finished: FinishedReply) {
         guard finished.stream else { return }
         (finished.aborted ? shared.streamsAborted : shared.streamsCompleted).increment()
-        if let first = finished.firstTokenNanoseconds { histograms.timeToFirstToken.record(first) }
+        if let first = finished.firstPayloadNanoseconds { histograms.timeToFirstToken.record(first) }
         histograms.streamDuration.record(finished.durationNanoseconds)
     }
 

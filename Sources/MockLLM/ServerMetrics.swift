@@ -121,7 +121,7 @@ final class ServerMetrics: Sendable {
             histograms.streamDuration, bounds: PrometheusText.durationBounds, into: &out)
         PrometheusText.appendHistogram(
             Name.interToken, help: "Time between consecutive events of a stream as written, from its first token on (events written together: 0).",
-            stats.interToken, bounds: PrometheusText.latencyBounds, into: &out)
+            stats.payloadIntervals, bounds: PrometheusText.latencyBounds, into: &out)
         PrometheusText.appendHistogram(
             Name.lateness, help: "How late each timed write (stream event, delayed reply) was: written minus due.",
             stats.lateness, bounds: PrometheusText.latencyBounds, into: &out)

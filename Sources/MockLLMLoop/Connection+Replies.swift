@@ -45,10 +45,10 @@ final class StreamRun {
     let status: Int
     let start: UInt64
     var firstEvent: UInt64?
-    /// The source's `firstTokenEvent`, and when that event was written.
-    let firstTokenEvent: Int
-    var firstToken: UInt64?
-    /// When the last event was written (for the inter-token histogram).
+    /// The source's `firstPayloadEvent`, and when that event was written.
+    let firstPayloadEvent: Int
+    var firstPayload: UInt64?
+    /// When the last event was written (for the histogram of payload intervals).
     var lastEvent: UInt64 = 0
     var events = 0
 
@@ -61,7 +61,7 @@ final class StreamRun {
         self.framing = framing
         self.keepAlive = keepAlive
         self.lastDeadline = start
-        firstTokenEvent = source.firstTokenEvent
+        firstPayloadEvent = source.firstPayloadEvent
     }
 }
 
@@ -172,11 +172,11 @@ extension Connection {
                 run.source.writeNext(into: &out)
             }
             let index = run.events
-            server.stats.recordStreamEvent(lateness: now &- deadline, interval: index > run.firstTokenEvent ? now &- run.lastEvent : nil)
+            server.stats.recordStreamEvent(lateness: now &- deadline, interval: index > run.firstPayloadEvent ? now &- run.lastEvent : nil)
             run.lastDeadline = deadline
             run.nextDeadline = nil
             if index == 0 { run.firstEvent = now }
-            if index == run.firstTokenEvent { run.firstToken = now }
+            if index == run.firstPayloadEvent { run.firstPayload = now }
             run.events = index &+ 1
             run.lastEvent = now
         }
@@ -204,7 +204,7 @@ extension Connection {
         server.handler.replyFinished(FinishedReply(
             trace: run.trace, status: run.status, firstByteNanoseconds: run.firstEvent.map { $0 &- run.start },
             durationNanoseconds: now &- run.start, events: run.events, aborted: aborted,
-            stream: true, firstTokenNanoseconds: run.firstToken.map { $0 &- run.start }))
+            stream: true, firstPayloadNanoseconds: run.firstPayload.map { $0 &- run.start }))
     }
 
     /// Tells the handler how a traced delayed reply went.

@@ -36,12 +36,12 @@ package struct FinishedReply: Sendable {
     package var aborted: Bool
     /// The reply was a stream (`Reply.Body.stream`), even one cut before its first event.
     package var stream: Bool
-    /// A stream's nanoseconds from the request to its first token event written
-    /// (`EventSource.firstTokenEvent`); nil when none was.
-    package var firstTokenNanoseconds: UInt64?
+    /// A stream's nanoseconds from the request to its first payload event written
+    /// (`EventSource.firstPayloadEvent`); nil when none was.
+    package var firstPayloadNanoseconds: UInt64?
 
     package init(trace: Int, status: Int, firstByteNanoseconds: UInt64?, durationNanoseconds: UInt64, events: Int, aborted: Bool,
-                stream: Bool = false, firstTokenNanoseconds: UInt64? = nil) {
+                stream: Bool = false, firstPayloadNanoseconds: UInt64? = nil) {
         self.trace = trace
         self.status = status
         self.firstByteNanoseconds = firstByteNanoseconds
@@ -49,6 +49,6 @@ package struct FinishedReply: Sendable {
         self.events = events
         self.aborted = aborted
         self.stream = stream
-        self.firstTokenNanoseconds = firstTokenNanoseconds
+        self.firstPayloadNanoseconds = firstPayloadNanoseconds
     }
 }

@@ -52,9 +52,9 @@ package final class LoopServer {
         package var lateness = LatencyHistogram()
         /// Stream events written.
         package var streamEvents = 0
-        /// The time between consecutive events of a stream as written, from its first token on
-        /// (events written together: 0).
-        package var interToken = LatencyHistogram()
+        /// The time between consecutive events of a stream as written, from its first payload
+        /// event on (`EventSource.firstPayloadEvent`; events written together: 0).
+        package var payloadIntervals = LatencyHistogram()
 
         package init() {}
 
@@ -65,12 +65,12 @@ package final class LoopServer {
         }
 
         /// A stream event written `lateness` nanoseconds after it was due and `interval` after
-        /// the stream's previous one (nil before the stream's first token): one call per event.
+        /// the stream's previous one (nil before its first payload event): one call per event.
         @inline(__always)
         mutating func recordStreamEvent(lateness nanoseconds: UInt64, interval: UInt64?) {
             recordLateness(nanoseconds)
             streamEvents &+= 1
-            if let interval { interToken.record(interval) }
+            if let interval { payloadIntervals.record(interval) }
         }
 
         /// Adds another loop's counters.
@@ -85,7 +85,7 @@ package final class LoopServer {
             events += other.events
             lateness.merge(other.lateness)
             streamEvents += other.streamEvents
-            interToken.merge(other.interToken)
+            payloadIntervals.merge(other.payloadIntervals)
         }
     }
 

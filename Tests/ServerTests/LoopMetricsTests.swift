@@ -64,10 +64,25 @@ struct LoopMetricsTests {
         ], "builtins, unknown paths and /metrics itself are not provider requests")
     }
 
+    /// The usage the provider's handler reports for the same request `chat` sends.
+    func usage(_ wire: String, stream: Bool = false) -> TokenUsage? {
+        var context = ProviderContext(script: Self.script, now: 0, random: SeededRandom(seed: 1))
+        if wire == "openai" {
+            let body = #"{"model":"gpt-4o-mini","stream":\#(stream),"messages":[{"role":"user","content":"hello"}]}"#
+            _ = OpenAIChat.chatCompletion(HTTPRequest(method: "POST", target: "/v1/chat/completions", body: Array(body.utf8)), &context)
+        } else {
+            let body = #"{"model":"claude-3-haiku","max_tokens":100,"stream":\#(stream),"messages":[{"role":"user","content":"hello"}]}"#
+            _ = AnthropicMessages.messages(HTTPRequest(method: "POST", target: "/v1/messages", body: Array(body.utf8)), &context)
+        }
+        return context.usage
+    }
+
     @Test func tokensAreTheUsageTheRepliesReport() throws {
         let app = Application(script: Self.script, seed: 1)
-        let openAI = try #require(chat(app, "openai").usage)
-        let anthropic = try #require(chat(app, "anthropic", stream: true).usage)
+        _ = chat(app, "openai")
+        _ = chat(app, "anthropic", stream: true)
+        let openAI = try #require(usage("openai"))
+        let anthropic = try #require(usage("anthropic", stream: true))
         #expect(openAI.prompt > 0 && openAI.completion > 0)
         let s = samples(scrape(app).text)
         #expect(s[#"mockllm_tokens_total{direction="prompt"}"#] == Double(openAI.prompt + anthropic.prompt))
@@ -80,7 +95,7 @@ struct LoopMetricsTests {
         #expect(chat(app, "openai").trace == 0, "only streams need their end reported")
         app.replyFinished(FinishedReply(trace: LoopMetrics.streamTrace, status: 200, firstByteNanoseconds: 1_000,
                                         durationNanoseconds: 300_000_000, events: 40, aborted: false,
-                                        stream: true, firstTokenNanoseconds: 20_000_000))
+                                        stream: true, firstPayloadNanoseconds: 20_000_000))
         app.replyFinished(FinishedReply(trace: LoopMetrics.streamTrace, status: 200, firstByteNanoseconds: nil,
                                         durationNanoseconds: 2_000_000_000, events: 0, aborted: true, stream: true))
         app.replyFinished(FinishedReply(trace: 7, status: 200, firstByteNanoseconds: 5, durationNanoseconds: 5,
@@ -161,7 +176,7 @@ struct LoopMetricsTests {
         let loops = [LoopMetrics(shared: shared, worker: 0), LoopMetrics(shared: shared, worker: 1)]
         for (i, loop) in loops.enumerated() {
             loop.replyFinished(FinishedReply(trace: 1, status: 200, firstByteNanoseconds: 1, durationNanoseconds: 1_000_000,
-                                             events: 3, aborted: false, stream: true, firstTokenNanoseconds: UInt64(i + 1) * 1_000))
+                                             events: 3, aborted: false, stream: true, firstPayloadNanoseconds: UInt64(i + 1) * 1_000))
             loop.publish()
         }
         let s = samples(shared.exposition(stats: LoopServer.Stats()).description)
@@ -172,11 +187,11 @@ struct LoopMetricsTests {
 
     /// The event each provider's stream names as its first token is the first that carries one.
     @Test(arguments: ["openai", "anthropic"])
-    func firstTokenEventIsTheFirstEventWithOutput(wire: String) throws {
+    func firstPayloadEventIsTheFirstEventWithOutput(wire: String) throws {
         let app = Application(script: Self.script, seed: 1)
         let reply = chat(app, wire, stream: true)
         guard case .stream(var source) = reply.body else { Issue.record("not a stream"); return }
-        let first = source.firstTokenEvent
+        let first = source.firstPayloadEvent
         var index = 0, found: Int?
         while source.nextDelay() != nil {
             var out = ByteBuffer()
@@ -193,7 +208,7 @@ struct LoopMetricsTests {
         let schedule = StreamSchedule(pacing: .immediate, promptTokens: 1, random: SeededRandom(seed: 1))
         func first(_ blocks: [AnthropicBlock]) -> Int {
             AnthropicStream(id: ByteBuffer("m"), model: "m", blocks: blocks, chunking: .character, stopReason: "end_turn",
-                            stopSequence: nil, usage: AnthropicUsage(inputTokens: 1, outputTokens: 1), schedule: schedule).firstTokenEvent
+                            stopSequence: nil, usage: AnthropicUsage(inputTokens: 1, outputTokens: 1), schedule: schedule).firstPayloadEvent
         }
         #expect(first([.toolUse(id: "t", name: "f", input: "{}")]) == 1)  // its start waits for the name
         #expect(first([.text("hi")]) == 3)  // message_start, content_block_start, ping

@@ -17,15 +17,11 @@ package struct Reply {
     package var closeConnection: Bool
     /// Not 0: the handler is told how the reply went (`HTTPHandler.replyFinished`) with this tag.
     package var trace = 0
-    /// The tokens the reply's usage reports, for metrics; nil for a reply without usage.
-    package var usage: TokenUsage?
-
-    package init(status: Int, headers: HTTPFields, body: Body, closeConnection: Bool = false, usage: TokenUsage? = nil) {
+    package init(status: Int, headers: HTTPFields, body: Body, closeConnection: Bool = false) {
         self.status = status
         self.headers = headers
         self.body = body
         self.closeConnection = closeConnection
-        self.usage = usage
     }
 
     /// A JSON reply.
@@ -53,17 +49,6 @@ package struct Reply {
     private static let jsonHeaders = HTTPFields([HTTPFields.Field(name: "content-type", value: "application/json")])
 }
 
-/// Tokens a reply reports in its usage: the prompt read and the completion generated.
-package struct TokenUsage: Sendable, Equatable {
-    package var prompt: Int
-    package var completion: Int
-
-    package init(prompt: Int, completion: Int) {
-        self.prompt = prompt
-        self.completion = completion
-    }
-}
-
 /// A lazily produced stream body: the loop asks for one event at a time, so a stream in
 /// flight holds its position in the reply and no prebuilt body.
 ///
@@ -81,15 +66,16 @@ package protocol EventSource {
     /// How the stream ends once `nextDelay()` returns nil (a scripted fault may cut it).
     var ending: StreamEnding { get }
 
-    /// The index (from 0) of the first event carrying generated output, a token, after the
-    /// stream's opening frames: time to first token is measured at it, and inter-token
-    /// intervals from it on. `Int.max` when no event does.
-    var firstTokenEvent: Int { get }
+    /// The index (from 0) of the first event that carries the stream's payload rather than its
+    /// opening frames (an LLM stream's first token): the loop times the stream from it, the
+    /// time to the first payload event and the intervals between payload events. `Int.max`
+    /// when no event does.
+    var firstPayloadEvent: Int { get }
 }
 
 extension EventSource {
     package var ending: StreamEnding { .complete }
-    package var firstTokenEvent: Int { 0 }
+    package var firstPayloadEvent: Int { 0 }
 }
 
 /// The end of a stream body.

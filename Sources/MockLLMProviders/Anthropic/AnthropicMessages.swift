@@ -73,19 +73,19 @@ package enum AnthropicMessages: Provider {
         }
         let blocks = AnthropicBlock.blocks(of: plan, random: &context.random)
         let usage = AnthropicUsage(inputTokens: plan.promptTokens, outputTokens: plan.tokens)
-        let tokens = TokenUsage(prompt: usage.inputTokens, completion: usage.outputTokens)
+        context.usage = TokenUsage(prompt: usage.inputTokens, completion: usage.outputTokens)
         let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: AnthropicErrors.requestIDHeader, requestID: requestID)
         if request.stream {
             let stream = AnthropicStream(
                 id: id, model: request.model, blocks: blocks, chunking: plan.pacing.chunking, stopReason: stopReason,
                 stopSequence: stopSequence, usage: usage, schedule: plan.schedule)
-            return plan.streamReply(stream, headers: headers, usage: tokens,
+            return plan.streamReply(stream, headers: headers,
                                     errorEvent: AnthropicErrors.streamErrorEvent, malformedEvent: AnthropicErrors.malformedEvent)
         }
         var out = ByteBuffer(capacity: 320 + request.model.utf8.count + plan.text.utf8.count * 2)
         writeMessage(id: id, model: request.model, content: blocks, stopReason: stopReason,
                      stopSequence: stopSequence, usage: usage, into: &out)
-        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay), usage: tokens)
+        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay))
     }
 
     /// `POST /v1/messages/count_tokens`: `{"input_tokens":N}` for the same body `messages.create`

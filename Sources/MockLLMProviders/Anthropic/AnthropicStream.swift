@@ -34,7 +34,7 @@ struct AnthropicStream: EventSource {
         self.id = id
         self.model = model
         self.blocks = blocks.isEmpty ? [.text("")] : blocks
-        firstTokenEvent = Self.firstTokenEvent(of: self.blocks)
+        firstPayloadEvent = Self.firstPayloadEvent(of: self.blocks)
         self.chunking = chunking
         self.stopReason = stopReason
         self.stopSequence = stopSequence
@@ -45,9 +45,9 @@ struct AnthropicStream: EventSource {
     /// The first text delta, or a tool_use block's start (which waits for its name); after
     /// `message_start`, then per block its start, the `ping` after the first, and the stop of
     /// an empty text block.
-    let firstTokenEvent: Int
+    let firstPayloadEvent: Int
 
-    private static func firstTokenEvent(of blocks: [AnthropicBlock]) -> Int {
+    private static func firstPayloadEvent(of blocks: [AnthropicBlock]) -> Int {
         var index = 1
         for (i, block) in blocks.enumerated() {
             if case .toolUse = block { return index }

@@ -86,8 +86,9 @@ package enum Gemini: Provider {
             let headers = plan.replyHeaders(stream: sse, requestIDHeader: GeminiErrors.requestIDHeader, requestID: requestID)
             let events = GeminiStream(response: response, sse: sse, parts: parts, chunking: plan.pacing.chunking,
                                       finishReason: finishReason, outputTokens: plan.tokens, schedule: plan.schedule)
+            context.usage = TokenUsage(prompt: plan.promptTokens, completion: plan.tokens)
             return plan.streamReply(
-                events, headers: headers, usage: TokenUsage(prompt: plan.promptTokens, completion: plan.tokens),
+                events, headers: headers,
                 errorEvent: { GeminiErrors.streamErrorEvent($0, sse: sse) },
                 malformedEvent: GeminiErrors.malformedEvent(sse: sse, first: plan.streamFault?.after == 0))
         }
@@ -95,8 +96,8 @@ package enum Gemini: Provider {
         let headers = plan.replyHeaders(stream: false, requestIDHeader: GeminiErrors.requestIDHeader, requestID: requestID)
         var out = ByteBuffer(capacity: 400 + model.utf8.count + plan.text.utf8.count * 2 * request.candidateCount)
         response.write(parts: parts, finishReason: finishReason, candidates: request.candidateCount, outputTokens: outputTokens, into: &out)
-        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay),
-                     usage: TokenUsage(prompt: plan.promptTokens, completion: outputTokens))
+        context.usage = TokenUsage(prompt: plan.promptTokens, completion: outputTokens)
+        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay))
     }
 
     /// `decodeBody` as Google's front end reads a body: an empty one is `{}`.

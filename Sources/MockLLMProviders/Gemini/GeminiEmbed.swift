@@ -23,7 +23,7 @@ extension Gemini {
         case .ready(let decoded): request = decoded
         case .refused(let reply): return reply
         }
-        return embeddings([request], model: model, batch: false, http: http, context: context)
+        return embeddings([request], model: model, batch: false, http: http, context: &context)
     }
 
     static func batchEmbedContents(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
@@ -36,13 +36,13 @@ extension Gemini {
         case .ready(let decoded): batch = decoded
         case .refused(let reply): return reply
         }
-        return embeddings(batch.requests, model: model, batch: true, http: http, context: context)
+        return embeddings(batch.requests, model: model, batch: true, http: http, context: &context)
     }
 
     /// The reply to decoded requests: one `ContentEmbedding` each, after the model and
     /// `outputDimensionality` checks.
     private static func embeddings(_ requests: [GeminiEmbedRequest], model: String, batch: Bool, http: HTTPRequest,
-                                   context: ProviderContext) -> Reply {
+                                   context: inout ProviderContext) -> Reply {
         let message = batch ? "BatchEmbedContentsRequest" : "EmbedContentRequest"
         let method = batch ? "batchEmbedContents" : "embedContent"
         if let refusal = modelRefusal(model, maxTokens: nil, method: method, http: http, context: context) { return refusal }
@@ -72,7 +72,7 @@ extension Gemini {
         }
         out.append(ascii: batch ? "]}" : "}")
         var reply = Reply.json(200, out).adding(header: GeminiErrors.requestIDHeader, context.requestID)
-        reply.usage = TokenUsage(prompt: tokens, completion: 0)
+        context.usage = TokenUsage(prompt: tokens, completion: 0)
         return reply
     }
 

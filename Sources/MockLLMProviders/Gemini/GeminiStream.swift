@@ -24,7 +24,7 @@ struct GeminiStream: EventSource {
     private var written = 0
     private var tokensSoFar = 0
     /// The first chunk, unless the reply is empty.
-    let firstTokenEvent: Int
+    let firstPayloadEvent: Int
 
     init(response: GeminiResponse, sse: Bool, parts: [GeminiPart], chunking: Chunking, finishReason: String, outputTokens: Int,
          schedule: StreamSchedule) {
@@ -35,7 +35,7 @@ struct GeminiStream: EventSource {
         self.chunking = chunking
         self.outputTokens = outputTokens
         self.schedule = schedule
-        firstTokenEvent = parts.contains { if case .text(let t) = $0 { !t.isEmpty } else { true } } ? 0 : .max
+        firstPayloadEvent = parts.contains { if case .text(let t) = $0 { !t.isEmpty } else { true } } ? 0 : .max
         upcoming = advance() ?? .text("")  // an empty reply is one chunk with empty text
     }
 

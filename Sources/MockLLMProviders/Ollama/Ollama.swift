@@ -64,22 +64,22 @@ package enum Ollama: Provider {
         case .refused(let reply): return reply
         }
         let calls = OllamaToolCall.calls(of: plan, random: &context.random)
-        return reply(plan, kind: .chat, model: request.model, calls: calls, stream: request.stream, context: context)
+        return reply(plan, kind: .chat, model: request.model, calls: calls, stream: request.stream, context: &context)
     }
 
     /// The reply to a planned chat or generate request: the NDJSON stream, or its final object
     /// with the whole text, sent when the stream would have ended.
     static func reply(_ plan: ChatPlan, kind: OllamaStream.Kind, model: String, calls: [OllamaToolCall], stream: Bool,
-                      context: ProviderContext) -> Reply {
+                      context: inout ProviderContext) -> Reply {
         let headers = plan.replyHeaders(contentType: stream ? "application/x-ndjson" : OllamaErrors.contentType,
                                         requestIDHeader: OllamaErrors.requestIDHeader, requestID: context.requestID)
         let doneReason = plan.finish == .maxTokens ? "length" : "stop"
         let source = OllamaStream(
             kind: kind, model: model, created: context.now, text: plan.text, calls: calls, chunking: plan.pacing.chunking,
             doneReason: doneReason, promptTokens: plan.promptTokens, evalTokens: plan.tokens, schedule: plan.schedule)
-        let usage = TokenUsage(prompt: plan.promptTokens, completion: plan.tokens)
+        context.usage = TokenUsage(prompt: plan.promptTokens, completion: plan.tokens)
         if stream {
-            return plan.streamReply(source, headers: headers, usage: usage,
+            return plan.streamReply(source, headers: headers,
                                     errorEvent: OllamaErrors.streamErrorLine, malformedEvent: OllamaErrors.malformedLine)
         }
         let timing = source.totalTiming
@@ -88,7 +88,7 @@ package enum Ollama: Provider {
         OllamaStream.writeFinal(kind: kind, content: plan.text, calls: calls, trailingCalls: calls, doneReason: doneReason,
                                 metrics: timing.metrics(promptTokens: plan.promptTokens, evalTokens: plan.tokens), into: &out)
         out.append(UInt8(ascii: "}"))
-        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay), usage: usage)
+        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay))
     }
 
     /// With `settings.strict_models`: a model that is not "pulled" (404, `model 'x' not found`),

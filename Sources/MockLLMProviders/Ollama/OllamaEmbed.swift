@@ -63,7 +63,7 @@ extension Ollama {
         }
         out.append(UInt8(ascii: "}"))
         var reply = json(out, context)
-        reply.usage = TokenUsage(prompt: promptTokens, completion: 0)
+        context.usage = TokenUsage(prompt: promptTokens, completion: 0)
         return reply
     }
 
@@ -92,7 +92,7 @@ extension Ollama {
         appendArray(vector, into: &out) { value, out in GoFloat.append(Double(value), into: &out) }
         out.append(UInt8(ascii: "}"))
         var reply = json(out, context)
-        reply.usage = TokenUsage(prompt: TokenEstimator.count(request.prompt), completion: 0)
+        context.usage = TokenUsage(prompt: TokenEstimator.count(request.prompt), completion: 0)
         return reply
     }
 

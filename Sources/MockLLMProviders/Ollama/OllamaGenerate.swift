@@ -41,7 +41,7 @@ extension Ollama {
         }
         let calls = OllamaToolCall.calls(of: plan, random: &context.random)
         let tokens = request.raw ? nil : contextTokens([request.system, request.prompt, plan.text])
-        return reply(plan, kind: .generate(context: tokens), model: request.model, calls: calls, stream: request.stream, context: context)
+        return reply(plan, kind: .generate(context: tokens), model: request.model, calls: calls, stream: request.stream, context: &context)
     }
 
     /// One id per estimated token (see `TokenEstimator`) of each text: FNV-1a of the piece, in

@@ -39,7 +39,7 @@ struct OllamaStream: EventSource {
     private var phase = Phase.text
     private var pending: Event?
     private(set) var timing = OllamaTiming()
-    let firstTokenEvent: Int
+    let firstPayloadEvent: Int
 
     init(kind: Kind, model: String, created: Int, text: String, calls: [OllamaToolCall], chunking: Chunking,
          doneReason: String, promptTokens: Int, evalTokens: Int, schedule: StreamSchedule) {
@@ -52,7 +52,7 @@ struct OllamaStream: EventSource {
         self.promptTokens = promptTokens
         self.evalTokens = evalTokens
         self.schedule = schedule
-        firstTokenEvent = text.isEmpty && calls.isEmpty ? .max : 0
+        firstPayloadEvent = text.isEmpty && calls.isEmpty ? .max : 0
     }
 
     /// The timing of the whole stream, for a non-stream reply of the same plan.

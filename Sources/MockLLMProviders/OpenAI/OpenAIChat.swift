@@ -84,7 +84,7 @@ package enum OpenAIChat: Provider {
         default: "stop"
         }
         let usage = OpenAIUsage(promptTokens: plan.promptTokens, completionTokens: completionTokens)
-        let tokens = TokenUsage(prompt: usage.promptTokens, completion: usage.completionTokens)
+        context.usage = TokenUsage(prompt: usage.promptTokens, completion: usage.completionTokens)
         let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: OpenAIErrors.requestIDHeader, requestID: requestID)
         if request.stream {
             var id = ByteBuffer(capacity: 41)
@@ -94,7 +94,7 @@ package enum OpenAIChat: Provider {
                 id: id, created: context.now, model: request.model, text: plan.text, calls: calls,
                 legacyFunctions: request.legacyFunctions, chunking: plan.pacing.chunking,
                 finishReason: finishReason, usage: usage, includeUsage: request.includeUsage, schedule: plan.schedule)
-            return plan.streamReply(stream, headers: headers, usage: tokens,
+            return plan.streamReply(stream, headers: headers,
                                     errorEvent: OpenAIErrors.streamErrorEvent, malformedEvent: OpenAIErrors.malformedEvent)
         }
         var out = ByteBuffer(capacity: 320 + request.model.utf8.count + plan.text.utf8.count * 2)
@@ -117,6 +117,6 @@ package enum OpenAIChat: Provider {
         out.append(ascii: "}],\"usage\":")
         usage.write(into: &out)
         out.append(UInt8(ascii: "}"))
-        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay), usage: tokens)
+        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay))
     }
 }

@@ -32,7 +32,7 @@ struct OpenAIChatStream: EventSource {
     private let finishReason: String
     private var schedule: StreamSchedule
     /// After the role event, unless the reply has neither text nor calls.
-    let firstTokenEvent: Int
+    let firstPayloadEvent: Int
 
     /// - Parameters:
     ///   - id: the stream's id, plain ASCII (`mock-<uuid>`).
@@ -46,7 +46,7 @@ struct OpenAIChatStream: EventSource {
         self.legacyFunctions = legacyFunctions
         self.finishReason = finishReason
         self.schedule = schedule
-        firstTokenEvent = text.isEmpty && calls.isEmpty ? .max : 1
+        firstPayloadEvent = text.isEmpty && calls.isEmpty ? .max : 1
     }
 
     mutating func nextDelay() -> UInt64? {

@@ -35,7 +35,7 @@ enum OpenAICompletions {
         }
         let usage = OpenAIUsage(
             promptTokens: plans.reduce(0) { $0 + $1.promptTokens }, completionTokens: plans.reduce(0) { $0 + $1.tokens })
-        let tokens = TokenUsage(prompt: usage.promptTokens, completion: usage.completionTokens)
+        context.usage = TokenUsage(prompt: usage.promptTokens, completion: usage.completionTokens)
         // The first prompt's plan speaks for the reply: its headers, pacing and fault.
         let plan = plans[0]
         let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: OpenAIErrors.requestIDHeader, requestID: requestID)
@@ -46,7 +46,7 @@ enum OpenAICompletions {
             let stream = OpenAICompletionsStream(
                 id: id, created: context.now, model: request.model, choices: choices, chunking: plan.pacing.chunking,
                 usage: usage, includeUsage: request.includeUsage, schedule: plan.schedule)
-            return plan.streamReply(stream, headers: headers, usage: tokens,
+            return plan.streamReply(stream, headers: headers,
                                     errorEvent: OpenAIErrors.streamErrorEvent, malformedEvent: OpenAIErrors.malformedEvent)
         }
         var out = ByteBuffer(capacity: 256 + request.model.utf8.count + choices.reduce(0) { $0 + 64 + $1.text.utf8.count * 2 })
@@ -71,7 +71,7 @@ enum OpenAICompletions {
         usage.write(into: &out)
         out.append(UInt8(ascii: "}"))
         let delay = plans.map(\.bodyDelay).max() ?? 0
-        return Reply(status: 200, headers: headers, body: .bytes(out, delay: delay), usage: tokens)
+        return Reply(status: 200, headers: headers, body: .bytes(out, delay: delay))
     }
 }
 

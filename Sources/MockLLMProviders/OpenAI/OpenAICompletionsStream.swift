@@ -29,7 +29,7 @@ struct OpenAICompletionsStream: EventSource {
     private var pending: Event?
     private var schedule: StreamSchedule
     /// The first event, unless no choice has text.
-    let firstTokenEvent: Int
+    let firstPayloadEvent: Int
 
     init(id: ByteBuffer, created: Int, model: String, choices: [Choice], chunking: Chunking,
          usage: OpenAIUsage, includeUsage: Bool, schedule: StreamSchedule) {
@@ -38,7 +38,7 @@ struct OpenAICompletionsStream: EventSource {
         chunks = TextChunks(choices.first?.text ?? "", chunking: chunking)
         self.chunking = chunking
         self.schedule = schedule
-        firstTokenEvent = choices.allSatisfy { $0.text.isEmpty } ? .max : 0
+        firstPayloadEvent = choices.allSatisfy { $0.text.isEmpty } ? .max : 0
     }
 
     mutating func nextDelay() -> UInt64? {

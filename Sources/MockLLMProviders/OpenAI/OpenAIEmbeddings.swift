@@ -43,7 +43,7 @@ extension OpenAIChat {
         out.append(decimal: promptTokens)
         out.append(ascii: "}}")
         var reply = Reply.json(200, out).adding(header: OpenAIErrors.requestIDHeader, requestID)
-        reply.usage = TokenUsage(prompt: promptTokens, completion: 0)
+        context.usage = TokenUsage(prompt: promptTokens, completion: 0)
         return reply
     }
 }

@@ -76,14 +76,14 @@ enum OpenAIResponses {
         if let store {
             save(response, body: body, request: request, earlier: earlier, ids: ids, random: &context.random, in: store)
         }
-        let tokens = TokenUsage(prompt: plan.promptTokens, completion: plan.tokens)
+        context.usage = TokenUsage(prompt: plan.promptTokens, completion: plan.tokens)
         let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: OpenAIErrors.requestIDHeader, requestID: requestID)
         if request.stream {
             let stream = OpenAIResponsesStream(response: response, chunking: plan.pacing.chunking, schedule: plan.schedule)
-            return plan.streamReply(stream, headers: headers, usage: tokens,
+            return plan.streamReply(stream, headers: headers,
                                     errorEvent: OpenAIResponsesStream.errorEvent, malformedEvent: OpenAIResponsesStream.malformedEvent)
         }
-        return Reply(status: 200, headers: headers, body: .bytes(body, delay: plan.bodyDelay), usage: tokens)
+        return Reply(status: 200, headers: headers, body: .bytes(body, delay: plan.bodyDelay))
     }
 
     /// Keeps the response for `GET`, `input_items` and later turns: its object as finished (a

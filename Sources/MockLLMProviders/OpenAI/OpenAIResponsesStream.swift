@@ -36,13 +36,13 @@ struct OpenAIResponsesStream: EventSource {
     private var sequence = 0
     private var schedule: StreamSchedule
     /// The first text delta, or a function call's `output_item.added` (which waits for its name).
-    let firstTokenEvent: Int
+    let firstPayloadEvent: Int
 
     init(response: OpenAIResponseObject, chunking: Chunking, schedule: StreamSchedule) {
         self.response = response
         self.chunking = chunking
         self.schedule = schedule
-        firstTokenEvent = switch response.items.first {
+        firstPayloadEvent = switch response.items.first {
         case .message(_, let text)?: text.isEmpty ? .max : 4
         case .functionCall?: 2
         case nil: .max

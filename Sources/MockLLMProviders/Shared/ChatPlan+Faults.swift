@@ -40,10 +40,10 @@ extension ChatPlan {
 
     /// The 200 reply streaming `stream`, wrapped in the plan's stream fault when it has one that
     /// cuts (`errorEvent` and `malformedEvent`: the provider's own bytes for those faults).
-    func streamReply(_ stream: some EventSource, headers: HTTPFields, usage: TokenUsage,
+    func streamReply(_ stream: some EventSource, headers: HTTPFields,
                      errorEvent: (StreamFault) -> ByteBuffer, malformedEvent: ByteBuffer) -> Reply {
-        guard let fault = streamFault, fault.cut != nil else { return Reply(status: 200, headers: headers, body: .stream(stream), usage: usage) }
+        guard let fault = streamFault, fault.cut != nil else { return Reply(status: 200, headers: headers, body: .stream(stream)) }
         let faulty = FaultyStream(stream, fault: fault, errorEvent: errorEvent(fault), malformedEvent: malformedEvent)
-        return Reply(status: 200, headers: headers, body: .stream(faulty), usage: usage)
+        return Reply(status: 200, headers: headers, body: .stream(faulty))
     }
 }

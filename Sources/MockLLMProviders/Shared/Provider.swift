@@ -102,6 +102,9 @@ package struct ProviderContext: Sendable {
     /// The Responses API's stored responses, shared by every worker (set by the server; nil:
     /// nothing is stored or found).
     package var responses: OpenAIResponseStore?
+    /// Set by the handler: the tokens its reply reports (prompt read, completion generated),
+    /// for the server's token counters; nil for a reply without usage.
+    package var usage: TokenUsage?
 
     package init(
         script: Script, now: Int, random: SeededRandom, pathParameters: [String: String] = [:], requestID: String = "req_test"

@@ -28,22 +28,24 @@ struct GeminiEmbedTests {
     func norm(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
 
     @Test func embedContentAnswersInGooglesShapeByteForByte() {
-        let reply = call(#"{"model":"models/gemini-embedding-001","content":\#(content("hi")),"taskType":"RETRIEVAL_QUERY","outputDimensionality":4}"#)
+        let (reply, usage) = GeminiTests.answer(
+            #"{"model":"models/gemini-embedding-001","content":\#(content("hi")),"taskType":"RETRIEVAL_QUERY","outputDimensionality":4}"#,
+            path: Self.path, script: Script())
         #expect(reply.status == 200)
         #expect(reply.headers["content-type"] == "application/json")
         #expect(reply.headers[GeminiErrors.requestIDHeader] == "req_abc")
         #expect(reply.bodyBytes.description == #"{"embedding": {"values": [-0.02911656,-0.015238643,-0.006977801,-0.016475229]}}"#)
-        #expect(reply.usage == TokenUsage(prompt: 1, completion: 0))
+        #expect(usage == TokenUsage(prompt: 1, completion: 0))
     }
 
     @Test func batchEmbedContentsAnswersEachRequestInOrder() {
         let model = #""model":"models/gemini-embedding-001""#
         let body = #"{"requests":[{\#(model),"content":\#(content("hi")),"outputDimensionality":4},"#
             + #"{\#(model),"content":\#(content("there")),"output_dimensionality":2,"task_type":2,"title":"Doc"}]}"#
-        let reply = call(body, path: Self.batchPath)
+        let (reply, usage) = GeminiTests.answer(body, path: Self.batchPath, script: Script())
         #expect(reply.bodyBytes.description
             == #"{"embeddings": [{"values": [-0.02911656,-0.015238643,-0.006977801,-0.016475229]},{"values": [0.018866902,-0.017968355]}]}"#)
-        #expect(reply.usage == TokenUsage(prompt: 2, completion: 0))
+        #expect(usage == TokenUsage(prompt: 2, completion: 0))
     }
 
     @Test(arguments: [("gemini-embedding-001", 3072), ("text-embedding-004", 768), ("embedding-001", 768), ("my-embedder", 3072)])

@@ -41,8 +41,14 @@ struct OllamaChatTests {
     }
 
     func call(_ body: String, headers: HTTPFields = HTTPFields(), script: Script? = nil, seed: UInt64 = 3) -> Reply {
+        answer(body, headers: headers, script: script, seed: seed).reply
+    }
+
+    /// The reply and the token usage the handler reported with it.
+    func answer(_ body: String, headers: HTTPFields = HTTPFields(), script: Script? = nil, seed: UInt64 = 3) -> (reply: Reply, usage: TokenUsage?) {
         var ctx = ProviderContext(script: script ?? self.script, now: 1_700_000_000, random: SeededRandom(seed: seed), requestID: "req_1")
-        return Ollama.chat(HTTPRequest(method: "POST", target: "/api/chat", headers: headers, body: Array(body.utf8)), &ctx)
+        let reply = Ollama.chat(HTTPRequest(method: "POST", target: "/api/chat", headers: headers, body: Array(body.utf8)), &ctx)
+        return (reply, ctx.usage)
     }
 
     func body(_ prompt: String, _ extra: String = "") -> String {
@@ -71,14 +77,14 @@ struct OllamaChatTests {
     static let head = #"{"model":"llama3.2","created_at":"2023-11-14T22:13:20Z","#
 
     @Test func aNonStreamReplyIsOneObjectWithTheMessageAndTheMetrics() {
-        let reply = call(body("hello", #","stream":false"#))
+        let (reply, usage) = answer(body("hello", #","stream":false"#))
         #expect(reply.status == 200)
         #expect(reply.headers["content-type"] == "application/json; charset=utf-8")
         #expect(reply.headers["x-mockllm-rule"] == "responses")
         #expect(reply.bodyBytes.description == Self.head
             + #""message":{"role":"assistant","content":"Hi \"you\"\n"},"done":true,"done_reason":"stop","#
             + #""total_duration":1013000,"load_duration":1000000,"prompt_eval_count":8,"prompt_eval_duration":8000,"eval_count":5,"eval_duration":5000}"#)
-        #expect(reply.usage == TokenUsage(prompt: 8, completion: 5))
+        #expect(usage == TokenUsage(prompt: 8, completion: 5))
     }
 
     @Test func streamingIsTheDefaultAndEachLineIsOneObject() {

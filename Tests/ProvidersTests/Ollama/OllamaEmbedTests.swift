@@ -11,8 +11,14 @@ import Testing
 @Suite("Ollama embeddings")
 struct OllamaEmbedTests {
     func call(_ handler: Endpoint.Handler, _ path: String, _ body: String, strict: Bool = false) -> Reply {
+        answer(handler, path, body, strict: strict).reply
+    }
+
+    /// The reply and the token usage the handler reported with it.
+    func answer(_ handler: Endpoint.Handler, _ path: String, _ body: String, strict: Bool = false) -> (reply: Reply, usage: TokenUsage?) {
         var ctx = ProviderContext(script: Script(strictModels: strict), now: 1_700_000_000, random: SeededRandom(seed: 1), requestID: "req_1")
-        return handler(HTTPRequest(method: "POST", target: path, body: Array(body.utf8)), &ctx)
+        let reply = handler(HTTPRequest(method: "POST", target: path, body: Array(body.utf8)), &ctx)
+        return (reply, ctx.usage)
     }
 
     func embed(_ body: String, strict: Bool = false) -> Reply { call(Ollama.embed, "/api/embed", body, strict: strict) }
@@ -26,12 +32,13 @@ struct OllamaEmbedTests {
     func norm(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
 
     @Test func embedAnswersInOllamasShapeByteForByte() {
-        let reply = embed(#"{"model":"nomic-embed-text","input":["hi","there"],"dimensions":4,"truncate":true,"keep_alive":"5m"}"#)
+        let (reply, usage) = answer(Ollama.embed, "/api/embed",
+                                    #"{"model":"nomic-embed-text","input":["hi","there"],"dimensions":4,"truncate":true,"keep_alive":"5m"}"#)
         #expect(reply.status == 200)
         #expect(reply.headers["content-type"] == "application/json; charset=utf-8")
         #expect(reply.bodyBytes.description == #"{"model":"nomic-embed-text","embeddings":[[-0.7781413,-0.4072534,-0.18648204,-0.4403012],"#
             + #"[0.44822165,-0.42687482,-0.5376201,0.572573]],"total_duration":1002000,"load_duration":1000000,"prompt_eval_count":2}"#)
-        #expect(reply.usage == TokenUsage(prompt: 2, completion: 0))
+        #expect(usage == TokenUsage(prompt: 2, completion: 0))
     }
 
     @Test(arguments: [#""input":"""#, #""input":[]"#, #""input":null"#, ""])
@@ -66,7 +73,7 @@ struct OllamaEmbedTests {
         #expect((refused.status, refused.bodyBytes.description) == (400, #"{"error":"the input length exceeds the context length"}"#))
         // mxbai-embed-large holds 512 tokens, less than the default context of 4096.
         let long = String(repeating: "word ", count: 600)
-        #expect(embed(#"{"model":"mxbai-embed-large","input":"\#(long)"}"#).usage?.prompt == 512)
+        #expect(answer(Ollama.embed, "/api/embed", #"{"model":"mxbai-embed-large","input":"\#(long)"}"#).usage?.prompt == 512)
         #expect(embed(#"{"model":"mxbai-embed-large","input":"\#(long)","truncate":false}"#).status == 400)
         #expect(embed(#"{"model":"llama3.2","input":"\#(long)","truncate":false}"#).status == 200)
     }
@@ -99,7 +106,8 @@ struct OllamaEmbedTests {
     }
 
     @Test func theLegacyEndpointSendsTheSameDirectionUnnormalisedAsFloat64s() throws {
-        let reply = legacy(#"{"model":"nomic-embed-text","prompt":"hi","options":{"temperature":0}}"#)
+        let (reply, usage) = answer(Ollama.embeddings, "/api/embeddings",
+                                    #"{"model":"nomic-embed-text","prompt":"hi","options":{"temperature":0}}"#)
         #expect(reply.status == 200)
         let text = reply.bodyBytes.description
         #expect(text.hasPrefix(#"{"embedding":[-1.1177018880844116,-0.584968090057373,"#))
@@ -112,7 +120,7 @@ struct OllamaEmbedTests {
         #expect(length >= 10 && length < 20)
         let unit = try vectors(embed(#"{"model":"nomic-embed-text","input":"hi"}"#))[0]
         for (a, b) in zip(values, unit) { #expect(abs(a / length - b) < 1e-6) }
-        #expect(reply.usage == TokenUsage(prompt: 1, completion: 0))
+        #expect(usage == TokenUsage(prompt: 1, completion: 0))
     }
 
     @Test(arguments: [

@@ -128,7 +128,7 @@ struct OpenAIResponsesStreamTests {
     @Test func theFirstTokenIsTheFirstDeltaOrAFunctionCallsItem() {
         func first(_ body: String) -> Int {
             guard case .stream(let source) = harness.create(body).body else { return -1 }
-            return source.firstTokenEvent
+            return source.firstPayloadEvent
         }
         #expect(first(#"{"model":"m","input":"ping","stream":true}"#) == 4)
         #expect(first(#"{"model":"m","input":"weather","stream":true}"#) == 2)
