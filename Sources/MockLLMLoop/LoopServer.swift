@@ -15,7 +15,7 @@ package final class LoopServer {
         package var limits = RequestParser.Limits()
         package var backlog: Int32 = 4096
         /// Above this many bytes queued in the kernel-refused write queue, a stream stops
-        /// producing events until the client reads (DESIGN.md, "Writes").
+        /// producing events until the client reads (docs/ARCHITECTURE.md, "Connections").
         package var writeHighWaterMark = 256 * 1024
         /// While a reply is in progress, pipelined bytes beyond this are not read.
         package var maxBufferedPipelineBytes = 64 * 1024

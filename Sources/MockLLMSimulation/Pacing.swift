@@ -2,7 +2,7 @@
 ///
 /// Two timing models:
 /// - the original mockllm's lag (`settings.lag_enabled` / `lag_factor` f), kept to its exact
-///   formulas (COMPAT.md): a non-stream reply waits `characters / (f * 10)` s with no jitter;
+///   formulas (docs/MIGRATING.md, "Lag"): a non-stream reply waits `characters / (f * 10)` s with no jitter;
 ///   a stream waits `base * U(0.5, 1.5)` before each chunk, `base = 1 / (f * 10)` s;
 /// - a latency profile (the script's `pacing:` blocks): time to first token, plus prefill time
 ///   per 1,000 prompt tokens, then an inter-chunk interval, fixed or from tokens per second,

@@ -9,7 +9,7 @@ import Testing
 
 /// The conformance table: requests the parser must refuse, each with the status it answers.
 ///
-/// Every rule of DESIGN.md "HTTP/1.1 rules" appears here at least once, with the RFC section
+/// Every rule of docs/ARCHITECTURE.md, "Strict HTTP/1.1", appears here at least once, with the RFC section
 /// that makes it a rule. `Tests/EndToEndTests/HTTPConformanceTests.swift` sends a
 /// representative subset of this table over a real socket (the two test targets cannot share
 /// a file without a support module, and the socket path only needs one case per place a
@@ -50,7 +50,7 @@ package struct MalformedRequest: Sendable, CustomTestStringConvertible {
         // Framing is judged before size: a 413 would claim the framing was understood.
         .init("Transfer-Encoding with an oversized Content-Length", request("Transfer-Encoding: chunked\r\nContent-Length: 99999999999\r\n", body: "0\r\n\r\n"), 400),
         .init("two Content-Length, oversized first", request("Content-Length: 99999999999\r\nContent-Length: 2\r\n", body: "{}"), 400),
-        // RFC 9110 8.6 lets a recipient accept identical duplicates; DESIGN.md says at most once.
+        // RFC 9110 8.6 lets a recipient accept identical duplicates; this parser allows one (docs/ARCHITECTURE.md, "Strict HTTP/1.1").
         .init("two Content-Length, same value", request("Content-Length: 2\r\nContent-Length: 2\r\n", body: "{}"), 400),
         .init("two Content-Length, different values", request("Content-Length: 2\r\nContent-Length: 3\r\n", body: "{}x"), 400),
         .init("Content-Length as a list", request("Content-Length: 2, 2\r\n", body: "{}"), 400),
@@ -76,7 +76,7 @@ package struct MalformedRequest: Sendable, CustomTestStringConvertible {
         .init("Transfer-Encoding chunked, chunked", request("Transfer-Encoding: chunked, chunked\r\n", body: "0\r\n\r\n"), 400),
         // 6.1: chunked is final, but the coding under it is not implemented: SHOULD 501.
         .init("Transfer-Encoding gzip, chunked", request("Transfer-Encoding: gzip, chunked\r\n", body: "0\r\n\r\n"), 501),
-        // DESIGN.md: Transfer-Encoding only exactly chunked, so at most one field.
+        // Transfer-Encoding only exactly chunked (docs/ARCHITECTURE.md), so at most one field.
         .init("two Transfer-Encoding fields", request("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", body: "0\r\n\r\n"), 400),
         // 6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
         .init("Transfer-Encoding on HTTP/1.0", "POST /v1/chat/completions HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
@@ -89,7 +89,7 @@ package struct MalformedRequest: Sendable, CustomTestStringConvertible {
         .init("obs-fold with a tab", request("X-A: a\r\n\tb\r\n"), 400),
         // 2.2: whitespace between the start line and the first field MUST be rejected or skipped.
         .init("whitespace before the first field", "GET / HTTP/1.1\r\n Host: localhost\r\n\r\n", 400),
-        // 2.2: bare LF is not a line terminator here (DESIGN.md: CRLF only).
+        // 2.2: bare LF is not a line terminator here (CRLF only).
         .init("bare LF ending the request line", "GET / HTTP/1.1\nHost: localhost\r\n\r\n", 400),
         .init("bare LF ending a field", "GET / HTTP/1.1\r\nHost: localhost\n\r\n", 400),
         .init("bare LF ending the head", "GET / HTTP/1.1\r\nHost: localhost\r\n\n", 400),
@@ -144,13 +144,13 @@ package struct MalformedRequest: Sendable, CustomTestStringConvertible {
         .init("version HTTP/1.10", "GET / HTTP/1.10\r\nHost: localhost\r\n\r\n", 400),
         .init("version HTTP/1.x", "GET / HTTP/1.x\r\nHost: localhost\r\n\r\n", 400),
         .init("version HTTPS/1.1", "GET / HTTPS/1.1\r\nHost: localhost\r\n\r\n", 400),
-        // Well-formed but not served (DESIGN.md: 1.0/1.1 else 505; RFC 9110 15.6.6).
+        // Well-formed but not served (1.0 and 1.1, else 505; RFC 9110 15.6.6).
         .init("version HTTP/2.0", "GET / HTTP/2.0\r\nHost: localhost\r\n\r\n", 505),
         .init("version HTTP/3.0", "GET / HTTP/3.0\r\nHost: localhost\r\n\r\n", 505),
         .init("version HTTP/0.9", "GET / HTTP/0.9\r\nHost: localhost\r\n\r\n", 505),
         // RFC 9110 2.5 says a recipient SHOULD treat an unknown higher minor version as the
         // highest it implements; no HTTP/1.2 exists, so a client sending it is broken or
-        // probing, and DESIGN.md's "1.0/1.1 else 505" is kept (a SHOULD, not a MUST). 505
+        // probing, and "1.0 and 1.1, else 505" is kept (a SHOULD, not a MUST). 505
         // rather than 400 because the syntax is valid and only the version is refused.
         .init("version HTTP/1.2", "GET / HTTP/1.2\r\nHost: localhost\r\n\r\n", 505),
         .init("version HTTP/1.9", "GET / HTTP/1.9\r\nHost: localhost\r\n\r\n", 505),

@@ -1,7 +1,7 @@
 /// What the application answers to a request: a value the event loop executes.
 ///
 /// Providers build replies without touching sockets or clocks; the loop owns time and I/O
-/// (DESIGN.md, "The one seam that matters").
+/// (docs/ARCHITECTURE.md, "A request's path").
 package struct Reply {
     package enum Body {
         /// A complete body, sent after `delay` nanoseconds (0: at once).

@@ -6,7 +6,7 @@ import Glibc
 ///
 /// Feed it whatever arrived with `append`, then call `next()` until it answers
 /// `.needMoreData`. Several pipelined requests in one read come out one by one, in order.
-/// The rules are those of DESIGN.md (CRLF only, token names with no space before the colon,
+/// The rules are those of docs/ARCHITECTURE.md, "Strict HTTP/1.1" (CRLF only, token names with no space before the colon,
 /// no obs-fold, no control characters in values, one digits-only Content-Length, only
 /// `chunked` as Transfer-Encoding and never with Content-Length, one Host on HTTP/1.1, limits).
 /// After an error the parser stays failed: the connection answers once and closes.

@@ -7,7 +7,7 @@ import Glibc
 /// Parsing validates everything (grammar, UTF-8, escapes, nesting) in one pass and records
 /// where each value lies; strings and numbers are decoded only when a provider asks for them,
 /// and keys are compared as bytes. One allocation for the tape instead of a tree of boxes,
-/// arrays and strings: on the request path this is several times cheaper (DESIGN.md, "JSON").
+/// arrays and strings: on the request path this is several times cheaper (docs/ARCHITECTURE.md, "JSON").
 package final class JSONDocument: Sendable {
     enum Kind: UInt8, Sendable {
         case null, `true`, `false`, number, string, array, object

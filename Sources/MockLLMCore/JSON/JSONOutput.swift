@@ -1,7 +1,7 @@
 /// Appending JSON and ASCII text directly to a byte buffer.
 ///
 /// Replies and stream events are small and fixed in shape, so they are written straight into
-/// bytes, keys in a stable order, instead of going through an encoder (see DESIGN.md, "JSON").
+/// bytes, keys in a stable order, instead of going through an encoder (docs/ARCHITECTURE.md, "JSON").
 /// Strings are escaped as Python's `json.dumps(ensure_ascii=False)` escapes them: `"`, `\` and
 /// control characters; everything else, non-ASCII included, is written as raw UTF-8.
 extension ByteBuffer {

@@ -4,7 +4,7 @@ import MockLLMSimulation
 
 /// The `chat.completion.chunk` event stream, produced one event at a time.
 ///
-/// Layout as the original (COMPAT.md): a role event, one event per chunk with
+/// Layout as the original (docs/MIGRATING.md): a role event, one event per chunk with
 /// `"delta":{"role":null,"content":"<chunk>"}`, an event with an empty delta and the finish
 /// reason, then (with `stream_options.include_usage`) a usage event with empty `choices`, then
 /// `data: [DONE]`. Every chunk of a stream carries the same id. Tool calls follow the content
