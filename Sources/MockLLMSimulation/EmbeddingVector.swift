@@ -10,7 +10,7 @@ import MockLLMCore
 /// in every run, whatever `--seed`, and in every protocol. Each endpoint writes it in its own
 /// wire form (and Gemini's shortened vectors and Ollama's legacy endpoint rescale it as the real
 /// APIs do).
-package enum EmbeddingVector {
+public enum EmbeddingVector {
     /// FNV-1a (64-bit) of `bytes`.
     static func fnv1a<S: Sequence>(_ bytes: S) -> UInt64 where S.Element == UInt8 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
@@ -22,10 +22,10 @@ package enum EmbeddingVector {
     }
 
     /// The seed of a text: FNV-1a of its UTF-8 bytes.
-    package static func hash(text: String) -> UInt64 { fnv1a(text.utf8) }
+    public static func hash(text: String) -> UInt64 { fnv1a(text.utf8) }
 
     /// The seed of a token-id input: the hash of its ids' decimal form, joined by commas (`1,2,3`).
-    package static func hash(tokenIDs: [Int]) -> UInt64 {
+    public static func hash(tokenIDs: [Int]) -> UInt64 {
         var text = ByteBuffer()
         for (i, id) in tokenIDs.enumerated() {
             if i > 0 { text.append(UInt8(ascii: ",")) }
@@ -35,7 +35,7 @@ package enum EmbeddingVector {
     }
 
     /// Fills `vector` (its whole length) with the unit vector of `seed`.
-    package static func fill(_ vector: inout [Float], seed: UInt64) {
+    public static func fill(_ vector: inout [Float], seed: UInt64) {
         var random = SeededRandom(seed: seed)
         var sum = 0.0
         var values = [Double](repeating: 0, count: vector.count)
@@ -49,7 +49,7 @@ package enum EmbeddingVector {
     }
 
     /// The unit vector of `dimensions` values for `seed`.
-    package static func unit(seed: UInt64, dimensions: Int) -> [Float] {
+    public static func unit(seed: UInt64, dimensions: Int) -> [Float] {
         var vector = [Float](repeating: 0, count: max(0, dimensions))
         fill(&vector, seed: seed)
         return vector
@@ -57,7 +57,7 @@ package enum EmbeddingVector {
 
     /// The length of a model's raw output for `seed`, from 10 up to 20: the scale of the vector
     /// before normalisation, for APIs that send it as it is (Ollama's legacy `/api/embeddings`).
-    package static func rawLength(seed: UInt64) -> Float {
+    public static func rawLength(seed: UInt64) -> Float {
         10 + Float(seed % 1000) / 100
     }
 }

@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// Random variation of a delay, from a named distribution. Samples never go below zero.
-package enum Jitter: Sendable, Equatable {
+public enum Jitter: Sendable, Equatable {
     /// No variation.
     case constant
     /// delay ± up to `spread` ns, uniformly.
@@ -14,7 +14,7 @@ package enum Jitter: Sendable, Equatable {
     /// with the same mean as the delay.
     case lognormal(sigma: Double)
 
-    package func apply(to delay: UInt64, using random: inout SeededRandom) -> UInt64 {
+    public func apply(to delay: UInt64, using random: inout SeededRandom) -> UInt64 {
         switch self {
         case .constant:
             return delay

@@ -1,15 +1,15 @@
 /// A partial pacing: what one `pacing:` block (global, per model, per rule) or one request's
 /// override headers set. Layers are applied in order, each overriding only what it sets.
-package struct PacingSpec: Sendable, Equatable {
-    package var timeToFirstToken: UInt64?
-    package var interChunk: UInt64?
-    package var tokensPerSecond: Double?
-    package var jitter: Jitter?
-    package var prefillPerThousandTokens: UInt64?
-    package var chunking: Chunking?
-    package var seed: UInt64?
+public struct PacingSpec: Sendable, Equatable {
+    public var timeToFirstToken: UInt64?
+    public var interChunk: UInt64?
+    public var tokensPerSecond: Double?
+    public var jitter: Jitter?
+    public var prefillPerThousandTokens: UInt64?
+    public var chunking: Chunking?
+    public var seed: UInt64?
 
-    package init(
+    public init(
         timeToFirstToken: UInt64? = nil, interChunk: UInt64? = nil, tokensPerSecond: Double? = nil,
         jitter: Jitter? = nil, prefillPerThousandTokens: UInt64? = nil, chunking: Chunking? = nil, seed: UInt64? = nil
     ) {
@@ -22,7 +22,7 @@ package struct PacingSpec: Sendable, Equatable {
         self.seed = seed
     }
 
-    package var isEmpty: Bool { self == PacingSpec() }
+    public var isEmpty: Bool { self == PacingSpec() }
 
     /// Whether it sets any timing (which switches the pacing to a latency profile).
     var setsTiming: Bool {
@@ -31,7 +31,7 @@ package struct PacingSpec: Sendable, Equatable {
 
     /// `base` with this layer's settings on top. Timing settings turn the original's lag (or no
     /// pacing) into a profile starting from zero; on a profile they replace only what they set.
-    package func applied(to base: Pacing) -> Pacing {
+    public func applied(to base: Pacing) -> Pacing {
         var pacing = base
         if let chunking { pacing.chunking = chunking }
         if let seed { pacing.seed = seed }

@@ -19,9 +19,9 @@ import MockLLMCore
 /// arrays hold 1 to 2 items unless `minItems` asks for more (capped at 50), strings at most 1,000
 /// characters. A malformed, dangling or unsatisfiable schema gives a short string, an empty object
 /// or a value that may not validate, never a crash or unbounded recursion.
-package enum SchemaInstance {
+public enum SchemaInstance {
     /// A value valid against `schema`; the same schema and random state give the same value.
-    package static func generate(_ schema: JSONValue, random: inout SeededRandom) -> JSONValue {
+    public static func generate(_ schema: JSONValue, random: inout SeededRandom) -> JSONValue {
         var generator = Generator(root: schema, random: random)
         let value = generator.value(schema, name: nil, depth: 0)
         random = generator.random

@@ -2,10 +2,10 @@ import MockLLMCore
 
 /// xoshiro256** seeded through SplitMix64: fast, small (32 bytes), and reproducible, so a
 /// fixed seed gives the same ids and the same jitter on every run and every machine.
-package struct SeededRandom: RandomNumberGenerator, Sendable {
+public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var s0, s1, s2, s3: UInt64
 
-    package init(seed: UInt64) {
+    public init(seed: UInt64) {
         var sm = seed
         func splitMix() -> UInt64 {
             sm &+= 0x9E37_79B9_7F4A_7C15
@@ -21,12 +21,12 @@ package struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// Seeded from the system's entropy source.
-    package init() {
+    public init() {
         var system = SystemRandomNumberGenerator()
         self.init(seed: system.next())
     }
 
-    package mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         let result = rotl(s1 &* 5, 7) &* 9
         let t = s1 << 17
         s2 ^= s0
@@ -39,17 +39,17 @@ package struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// A uniform double in [0, 1).
-    package mutating func nextUnit() -> Double {
+    public mutating func nextUnit() -> Double {
         Double(next() >> 11) * 0x1.0p-53
     }
 
     /// A generator whose sequence is independent of this one's, for a stream to own.
-    package mutating func fork() -> SeededRandom {
+    public mutating func fork() -> SeededRandom {
         SeededRandom(seed: next())
     }
 
     /// A random (version 4) UUID in its canonical lower-case text form.
-    package mutating func uuidString() -> String {
+    public mutating func uuidString() -> String {
         var bytes = ByteBuffer()
         bytes.reserveCapacity(36)
         appendUUID(to: &bytes)
@@ -57,12 +57,12 @@ package struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// Appends a random (version 4) UUID in canonical lower-case form, without building a String.
-    package mutating func appendUUID(to out: inout ByteBuffer) {
+    public mutating func appendUUID(to out: inout ByteBuffer) {
         nextUUID().append(to: &out)
     }
 
     /// A random (version 4) UUID, to write later.
-    package mutating func nextUUID() -> RandomUUID {
+    public mutating func nextUUID() -> RandomUUID {
         let hi = next(), lo = next()
         return RandomUUID(
             hi: (hi & ~0xF000) | 0x4000,  // version 4 in the time_hi_and_version field
@@ -82,7 +82,7 @@ package struct SeededRandom: RandomNumberGenerator, Sendable {
     }
 
     /// `prefix` and `digits` (at most 32) random lower-case hex digits, built in place (one allocation).
-    package mutating func hexString(prefix: StaticString, digits: Int) -> String {
+    public mutating func hexString(prefix: StaticString, digits: Int) -> String {
         precondition(digits <= 32)
         let words = (next(), next())
         let count = prefix.utf8CodeUnitCount
@@ -100,7 +100,7 @@ package struct SeededRandom: RandomNumberGenerator, Sendable {
 
     /// `prefix` and `count` random letters and digits, as the real APIs' ids look
     /// (`call_` + 24, `toolu_01` + 22).
-    package mutating func alphanumericString(prefix: String, count: Int) -> String {
+    public mutating func alphanumericString(prefix: String, count: Int) -> String {
         let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
         var bytes = Array(prefix.utf8)
         for _ in 0..<count { bytes.append(alphabet[Int(next() % 62)]) }
@@ -119,12 +119,12 @@ package struct SeededRandom: RandomNumberGenerator, Sendable {
 }
 
 /// A version 4 UUID as two words; written out only where it is needed.
-package struct RandomUUID: Sendable, Equatable {
+public struct RandomUUID: Sendable, Equatable {
     let hi: UInt64
     let lo: UInt64
 
     /// Appends the canonical lower-case form, `xxxxxxxx-xxxx-4xxx-Vxxx-xxxxxxxxxxxx`.
-    package func append(to out: inout ByteBuffer) {
+    public func append(to out: inout ByteBuffer) {
         var text: (UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0)  // 40 bytes of scratch
         Swift.withUnsafeMutableBytes(of: &text) { raw in
             let b = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)

@@ -1,5 +1,5 @@
 /// The delays of one stream's chunks, drawn lazily as the stream is produced.
-package struct StreamSchedule: Sendable {
+public struct StreamSchedule: Sendable {
     private let pacing: Pacing
     private let promptTokens: Int
     private var random: SeededRandom
@@ -7,7 +7,7 @@ package struct StreamSchedule: Sendable {
     /// Added before the first chunk (a scripted slow first token).
     private let firstChunkDelay: UInt64
 
-    package init(pacing: Pacing, promptTokens: Int, random: SeededRandom, firstChunkDelay: UInt64 = 0) {
+    public init(pacing: Pacing, promptTokens: Int, random: SeededRandom, firstChunkDelay: UInt64 = 0) {
         self.pacing = pacing
         self.promptTokens = promptTokens
         self.random = random
@@ -16,7 +16,7 @@ package struct StreamSchedule: Sendable {
 
     /// Nanoseconds to wait before `chunk` (after the previous chunk, or after the stream's
     /// frame events for the first one).
-    package mutating func delay(before chunk: Substring) -> UInt64 {
+    public mutating func delay(before chunk: Substring) -> UInt64 {
         let extra = started ? 0 : firstChunkDelay
         let paced = pacedDelay(before: chunk)
         return paced > UInt64.max - extra ? UInt64.max : paced + extra

@@ -1,5 +1,5 @@
 /// How a reply is cut into stream events.
-package enum Chunking: Sendable, Equatable {
+public enum Chunking: Sendable, Equatable {
     /// One Unicode scalar per event, as the original streamed one Python character per event.
     case character
     /// A word with the whitespace before it (`"Hello"`, `" world"`, `"!"` stays with its word).
@@ -12,21 +12,21 @@ package enum Chunking: Sendable, Equatable {
 
 /// Walks a reply text chunk by chunk for streaming. Holds only the text and a position; the
 /// chunks concatenate to exactly the text.
-package struct TextChunks: Sendable {
-    package let text: String
-    package let chunking: Chunking
+public struct TextChunks: Sendable {
+    public let text: String
+    public let chunking: Chunking
     private var position: String.Index
 
-    package init(_ text: String, chunking: Chunking = .character) {
+    public init(_ text: String, chunking: Chunking = .character) {
         self.text = text
         self.chunking = chunking
         position = text.startIndex
     }
 
-    package var isFinished: Bool { position == text.endIndex }
+    public var isFinished: Bool { position == text.endIndex }
 
     /// The next chunk, or nil at the end.
-    package mutating func next() -> Substring? {
+    public mutating func next() -> Substring? {
         guard position < text.endIndex else { return nil }
         let scalars = text.unicodeScalars
         var end = scalars.index(after: position)

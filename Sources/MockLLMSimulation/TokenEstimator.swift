@@ -13,15 +13,15 @@ import MockLLMCore
 /// - a run of other whitespace (newlines, repeated spaces) as one piece.
 /// English prose comes out within about 10-15% of cl100k. It runs on the request path, so it
 /// works on UTF-8 bytes and decodes only non-ASCII scalars.
-package enum TokenEstimator {
-    package static let lettersPerPiece = 8
-    package static let digitsPerPiece = 3
+public enum TokenEstimator {
+    public static let lettersPerPiece = 8
+    public static let digitsPerPiece = 3
 
     private enum Kind: Equatable {
         case letter, digit, space, single
     }
 
-    package static func count(_ text: String) -> Int {
+    public static func count(_ text: String) -> Int {
         var n = 0
         forEachPiece(in: text) { _ in
             n += 1
@@ -31,7 +31,7 @@ package enum TokenEstimator {
     }
 
     /// The text cut after `maxTokens` pieces, or nil when it has no more than that.
-    package static func prefix(_ text: String, maxTokens: Int) -> Substring? {
+    public static func prefix(_ text: String, maxTokens: Int) -> Substring? {
         var n = 0
         var cut = 0
         forEachPiece(in: text) { end in
@@ -44,14 +44,14 @@ package enum TokenEstimator {
     }
 
     /// Calls `body` with the UTF-8 offset where each piece ends, in order, until it returns false.
-    package static func forEachPiece(in text: String, _ body: (Int) -> Bool) {
+    public static func forEachPiece(in text: String, _ body: (Int) -> Bool) {
         var text = text
         text.withUTF8 { forEachPiece(in: $0, from: 0, body) }
     }
 
     /// The UTF-8 offset where the piece starting at UTF-8 offset `start` ends (pieces depend only
     /// on the text from their start, so streaming by token can walk a reply piece by piece).
-    package static func pieceEnd(in text: String, from start: Int) -> Int {
+    public static func pieceEnd(in text: String, from start: Int) -> Int {
         var text = text
         var end = start
         text.withUTF8 { forEachPiece(in: $0, from: start) { end = $0; return false } }

@@ -1,13 +1,13 @@
 /// Byte classes from RFC 9110 / RFC 9112, shared by the request and chunk parsers.
-package enum ByteClass {
-    package static let cr: UInt8 = 0x0D
-    package static let lf: UInt8 = 0x0A
+public enum ByteClass {
+    public static let cr: UInt8 = 0x0D
+    public static let lf: UInt8 = 0x0A
     static let sp: UInt8 = 0x20
     static let htab: UInt8 = 0x09
 
     /// tchar: the characters of a token (method, header name).
     @inline(__always)
-    package static func isTokenChar(_ b: UInt8) -> Bool {
+    public static func isTokenChar(_ b: UInt8) -> Bool {
         switch b {
         case 0x30...0x39, 0x41...0x5A, 0x61...0x7A: true
         // ! # $ % & ' * + - . ^ _ ` | ~
@@ -18,7 +18,7 @@ package enum ByteClass {
 
     /// field-vchar / obs-text plus SP and HTAB: what a header value may hold.
     @inline(__always)
-    package static func isFieldValueChar(_ b: UInt8) -> Bool {
+    public static func isFieldValueChar(_ b: UInt8) -> Bool {
         b >= 0x20 ? b != 0x7F : b == htab
     }
 

@@ -1,7 +1,7 @@
 /// IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`) for the `date` header, from Unix seconds.
 /// Callers cache the result and refresh it once a second.
-package enum HTTPDate {
-    package static func format(unixSeconds: Int) -> String {
+public enum HTTPDate {
+    public static func format(unixSeconds: Int) -> String {
         let days = unixSeconds >= 0 ? unixSeconds / 86_400 : (unixSeconds - 86_399) / 86_400
         let secondsOfDay = unixSeconds - days * 86_400
         let (year, month, day) = civil(fromDays: days)
@@ -30,8 +30,8 @@ package enum HTTPDate {
 }
 
 /// RFC 3339 timestamps (`2024-02-29T00:00:00Z`), as Anthropic's API writes `created_at`.
-package enum RFC3339 {
-    package static func format(unixSeconds: Int) -> String {
+public enum RFC3339 {
+    public static func format(unixSeconds: Int) -> String {
         let days = unixSeconds >= 0 ? unixSeconds / 86_400 : (unixSeconds - 86_399) / 86_400
         let s = unixSeconds - days * 86_400
         let (year, month, day) = HTTPDate.civil(fromDays: days)

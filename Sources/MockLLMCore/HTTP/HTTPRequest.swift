@@ -1,9 +1,9 @@
 /// The HTTP version of a request: this server speaks 1.0 and 1.1.
-package enum HTTPVersion: Sendable, Equatable {
+public enum HTTPVersion: Sendable, Equatable {
     case http10
     case http11
 
-    package var text: StaticString {
+    public var text: StaticString {
         switch self {
         case .http10: "HTTP/1.0"
         case .http11: "HTTP/1.1"
@@ -25,22 +25,22 @@ struct RequestHead: Sendable {
 /// One complete, validated request: head and de-chunked body. Immutable, and a class: it is
 /// handed from parser to connection to application to provider, and a struct of six
 /// reference-counted fields cost six retains and releases per copy.
-package final class HTTPRequest: Sendable {
-    package let method: String
+public final class HTTPRequest: Sendable {
+    public let method: String
     /// The request-target exactly as sent.
-    package let target: String
+    public let target: String
     /// The path of the target (absolute-form targets are reduced to their path), without the query.
-    package let path: String
+    public let path: String
     /// The query string without the `?`, if there was one.
-    package let query: String?
-    package let version: HTTPVersion
+    public let query: String?
+    public let version: HTTPVersion
     /// Header fields, looked up by lower-case name.
-    package let headers: RequestHeaders
-    package let body: [UInt8]
+    public let headers: RequestHeaders
+    public let body: [UInt8]
     /// Whether the connection may carry another request after this one's response.
-    package let keepAlive: Bool
+    public let keepAlive: Bool
 
-    package convenience init(
+    public convenience init(
         method: String, target: String, version: HTTPVersion = .http11,
         headers: HTTPFields = HTTPFields(), body: [UInt8] = [], keepAlive: Bool = true
     ) {

@@ -1,6 +1,6 @@
 /// Reason phrases for the status codes this server sends.
-package enum HTTPStatus {
-    package static func reason(_ code: Int) -> String {
+public enum HTTPStatus {
+    public static func reason(_ code: Int) -> String {
         switch code {
         case 100: "Continue"
         case 200: "OK"
@@ -34,18 +34,18 @@ package enum HTTPStatus {
 
 /// A request the parser refused: the status to answer with and a human-readable reason.
 /// The connection is always closed after the answer.
-package struct HTTPParseError: Error, Equatable, Sendable, CustomStringConvertible {
-    package var status: Int
-    package var reason: String
+public struct HTTPParseError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var status: Int
+    public var reason: String
     /// The request-target, when the request line was read before the error: it lets the error
     /// take the shape of the protocol the client was speaking.
-    package var target: String?
+    public var target: String?
 
-    package init(_ status: Int, _ reason: String, target: String? = nil) {
+    public init(_ status: Int, _ reason: String, target: String? = nil) {
         self.status = status
         self.reason = reason
         self.target = target
     }
 
-    package var description: String { "\(status) \(reason)" }
+    public var description: String { "\(status) \(reason)" }
 }

@@ -1,8 +1,8 @@
 /// The parameters of a query string (`a=1&b=x%20y`), percent-decoded; `+` is a space.
-package struct QueryParameters: Sendable {
+public struct QueryParameters: Sendable {
     private var pairs: [(String, String)] = []
 
-    package init(_ query: String?) {
+    public init(_ query: String?) {
         guard let query else { return }
         for part in query.split(separator: "&", omittingEmptySubsequences: true) {
             let kv = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -11,10 +11,10 @@ package struct QueryParameters: Sendable {
     }
 
     /// Every parameter's name, in order (repeated ones repeated).
-    package var names: [String] { pairs.map(\.0) }
+    public var names: [String] { pairs.map(\.0) }
 
     /// The first value of `name`.
-    package subscript(name: String) -> String? {
+    public subscript(name: String) -> String? {
         pairs.first { $0.0 == name }?.1
     }
 

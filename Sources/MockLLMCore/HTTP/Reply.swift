@@ -2,22 +2,22 @@
 ///
 /// Providers build replies without touching sockets or clocks; the loop owns time and I/O
 /// (docs/ARCHITECTURE.md, "A request's path").
-package struct Reply {
-    package enum Body {
+public struct Reply {
+    public enum Body {
         /// A complete body, sent after `delay` nanoseconds (0: at once).
         case bytes(ByteBuffer, delay: UInt64)
         /// A body produced event by event, each event after its own delay.
         case stream(any EventSource)
     }
 
-    package var status: Int
-    package var headers: HTTPFields
-    package var body: Body
+    public var status: Int
+    public var headers: HTTPFields
+    public var body: Body
     /// Close the connection after this reply even if the client wants to keep it.
-    package var closeConnection: Bool
+    public var closeConnection: Bool
     /// Not 0: the handler is told how the reply went (`HTTPHandler.replyFinished`) with this tag.
-    package var trace = 0
-    package init(status: Int, headers: HTTPFields, body: Body, closeConnection: Bool = false) {
+    public var trace = 0
+    public init(status: Int, headers: HTTPFields, body: Body, closeConnection: Bool = false) {
         self.status = status
         self.headers = headers
         self.body = body
@@ -25,7 +25,7 @@ package struct Reply {
     }
 
     /// A JSON reply.
-    package static func json(_ status: Int, _ bytes: ByteBuffer, headers: HTTPFields = HTTPFields(), delay: UInt64 = 0) -> Reply {
+    public static func json(_ status: Int, _ bytes: ByteBuffer, headers: HTTPFields = HTTPFields(), delay: UInt64 = 0) -> Reply {
         if headers.isEmpty { return Reply(status: status, headers: jsonHeaders, body: .bytes(bytes, delay: delay)) }
         var all = HTTPFields(capacity: headers.count + 2)
         all.append(name: "content-type", value: "application/json")
@@ -34,14 +34,14 @@ package struct Reply {
     }
 
     /// The same reply with one more header.
-    package func adding(header name: String, _ value: String) -> Reply {
+    public func adding(header name: String, _ value: String) -> Reply {
         var copy = self
         copy.headers.append(name: name, value: value)
         return copy
     }
 
     /// The body of a `.bytes` reply (empty for a stream).
-    package var bodyBytes: ByteBuffer {
+    public var bodyBytes: ByteBuffer {
         if case .bytes(let bytes, _) = body { return bytes }
         return ByteBuffer()
     }
@@ -55,7 +55,7 @@ package struct Reply {
 /// For each event the loop first calls `nextDelay()`, waits until the start of the stream plus
 /// the sum of all delays so far (an absolute deadline, so error never accumulates), then calls
 /// `writeNext(into:)`.
-package protocol EventSource {
+public protocol EventSource {
     /// Nanoseconds between the previous event (or the start of the stream) and the next one,
     /// or nil when the stream has ended.
     mutating func nextDelay() -> UInt64?
@@ -74,12 +74,12 @@ package protocol EventSource {
 }
 
 extension EventSource {
-    package var ending: StreamEnding { .complete }
-    package var firstPayloadEvent: Int { 0 }
+    public var ending: StreamEnding { .complete }
+    public var firstPayloadEvent: Int { 0 }
 }
 
 /// The end of a stream body.
-package enum StreamEnding: Sendable, Equatable {
+public enum StreamEnding: Sendable, Equatable {
     /// The body's proper end (the last chunk), then keep-alive as usual.
     case complete
     /// Close the connection without ending the body (a FIN mid-stream).

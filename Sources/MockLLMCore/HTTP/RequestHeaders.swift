@@ -1,7 +1,7 @@
 /// A request's header fields as they arrived: one copy of the head's bytes and where each
 /// field lies in it. A name or value becomes a `String` only when asked for, so a request
 /// whose headers nobody reads costs no string at all (picohttpparser and h2o work the same way).
-package struct RequestHeaders: Sendable, Sequence {
+public struct RequestHeaders: Sendable, Sequence {
     struct Span: Sendable {
         var nameStart: UInt32
         var nameEnd: UInt32
@@ -18,7 +18,7 @@ package struct RequestHeaders: Sendable, Sequence {
     }
 
     /// Headers given as fields (tests, programmatic requests).
-    package init(_ fields: HTTPFields = HTTPFields()) {
+    public init(_ fields: HTTPFields = HTTPFields()) {
         var bytes: [UInt8] = []
         var spans: [Span] = []
         for field in fields {
@@ -31,19 +31,19 @@ package struct RequestHeaders: Sendable, Sequence {
         self.init(bytes: bytes, spans: spans)
     }
 
-    package var count: Int { spans.count }
-    package var isEmpty: Bool { spans.isEmpty }
+    public var count: Int { spans.count }
+    public var isEmpty: Bool { spans.isEmpty }
 
     /// The first value of the field `name` (given in lower case; compared case-insensitively).
-    package subscript(name: String) -> String? {
+    public subscript(name: String) -> String? {
         guard let span = firstSpan(named: name) else { return nil }
         return value(of: span)
     }
 
-    package func contains(_ name: String) -> Bool { firstSpan(named: name) != nil }
+    public func contains(_ name: String) -> Bool { firstSpan(named: name) != nil }
 
     /// Whether some field's name starts with `prefix` (lower case).
-    package func contains(prefix: String) -> Bool {
+    public func contains(prefix: String) -> Bool {
         var prefix = prefix
         return prefix.withUTF8 { wanted in
             spans.contains { span in
@@ -56,20 +56,20 @@ package struct RequestHeaders: Sendable, Sequence {
     }
 
     /// Every value of `name`, in order.
-    package func values(of name: String) -> [String] {
+    public func values(of name: String) -> [String] {
         var name = name
         return name.withUTF8 { wanted in spans.filter { matches($0, wanted) }.map(value(of:)) }
     }
 
     /// The fields with lower-cased names, in order.
-    package var fields: [HTTPFields.Field] {
+    public var fields: [HTTPFields.Field] {
         spans.map { span in
             let name = bytes[Int(span.nameStart)..<Int(span.nameEnd)].map(ByteClass.lower)
             return HTTPFields.Field(name: String(decoding: name, as: UTF8.self), value: value(of: span))
         }
     }
 
-    package func makeIterator() -> IndexingIterator<[HTTPFields.Field]> { fields.makeIterator() }
+    public func makeIterator() -> IndexingIterator<[HTTPFields.Field]> { fields.makeIterator() }
 
     private func firstSpan(named name: String) -> Span? {
         var name = name

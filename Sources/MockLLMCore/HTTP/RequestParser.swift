@@ -10,20 +10,20 @@ import Glibc
 /// no obs-fold, no control characters in values, one digits-only Content-Length, only
 /// `chunked` as Transfer-Encoding and never with Content-Length, one Host on HTTP/1.1, limits).
 /// After an error the parser stays failed: the connection answers once and closes.
-package struct RequestParser {
-    package struct Limits: Sendable, Equatable {
+public struct RequestParser {
+    public struct Limits: Sendable, Equatable {
         /// Request line plus header fields, including the blank line (larger: 431).
-        package var maxHeadBytes: Int
+        public var maxHeadBytes: Int
         /// Number of header fields (more: 431).
-        package var maxHeaderCount: Int
+        public var maxHeaderCount: Int
         /// Decoded body size (larger: 413).
-        package var maxBodyBytes: Int
+        public var maxBodyBytes: Int
 
         /// Targets the server expects (its literal routes): a request for one shares this
         /// string instead of allocating its own. Not a limit on what may be requested.
-        package var knownTargets: [String]
+        public var knownTargets: [String]
 
-        package init(
+        public init(
             maxHeadBytes: Int = 16 * 1024, maxHeaderCount: Int = 100, maxBodyBytes: Int = 8 * 1024 * 1024,
             knownTargets: [String] = []
         ) {
@@ -34,7 +34,7 @@ package struct RequestParser {
         }
     }
 
-    package enum Event: Sendable {
+    public enum Event: Sendable {
         /// A complete request.
         case request(HTTPRequest)
         /// The request asked for `Expect: 100-continue` and its body has not arrived yet:
@@ -44,7 +44,7 @@ package struct RequestParser {
         case error(HTTPParseError)
     }
 
-    package let limits: Limits
+    public let limits: Limits
     private var buffer: [UInt8] = []
     /// A read's bytes parsed where they lie (see `lend`); `start` indexes these while set.
     private var lent: UnsafeBufferPointer<UInt8>?
@@ -66,20 +66,20 @@ package struct RequestParser {
         case chunked(ChunkedBodyDecoder)
     }
 
-    package init(limits: Limits = Limits()) {
+    public init(limits: Limits = Limits()) {
         self.limits = limits
     }
 
     /// Bytes received but not yet consumed by a complete request.
-    package var bufferedByteCount: Int { (lent?.count ?? buffer.count) - start }
+    public var bufferedByteCount: Int { (lent?.count ?? buffer.count) - start }
 
     /// Whether a request has begun (some of it arrived) but is not complete.
-    package var hasPartialRequest: Bool { pending != nil || bufferedByteCount > 0 }
+    public var hasPartialRequest: Bool { pending != nil || bufferedByteCount > 0 }
 
     /// Like `append`, without the copy: the parser reads `bytes` where they lie until
     /// `keepUnconsumed()`, which must be called before that memory is reused. The usual read
     /// holds whole requests, so nothing is copied at all.
-    package mutating func lend(_ bytes: UnsafeRawBufferPointer) {
+    public mutating func lend(_ bytes: UnsafeRawBufferPointer) {
         guard lent == nil, bufferedByteCount == 0, !bytes.isEmpty else { return append(bytes) }
         buffer = []
         start = 0
@@ -87,14 +87,14 @@ package struct RequestParser {
     }
 
     /// Copies what is left of lent bytes into the parser's own buffer.
-    package mutating func keepUnconsumed() {
+    public mutating func keepUnconsumed() {
         guard let bytes = lent else { return }
         lent = nil
         buffer = Array(bytes[start...])
         start = 0
     }
 
-    package mutating func append(_ bytes: UnsafeRawBufferPointer) {
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         keepUnconsumed()
         if start > 0 {
             buffer.removeSubrange(0..<start)
@@ -103,11 +103,11 @@ package struct RequestParser {
         buffer.append(contentsOf: bytes)
     }
 
-    package mutating func append(_ bytes: [UInt8]) {
+    public mutating func append(_ bytes: [UInt8]) {
         bytes.withUnsafeBytes { append($0) }
     }
 
-    package mutating func next() -> Event {
+    public mutating func next() -> Event {
         if let failure { return .error(failure) }
         do {
             if let bytes = lent {

@@ -1,20 +1,20 @@
 /// The head of an HTTP/1.x response, reduced to what a client needs: the status, how the body
 /// is framed, whether the connection can carry another request, and whether mockllm answered.
-package struct ResponseHead: Sendable, Equatable {
-    package var status: Int
+public struct ResponseHead: Sendable, Equatable {
+    public var status: Int
     /// 0 for HTTP/1.0, 1 for HTTP/1.1.
-    package var minorVersion: Int
-    package var contentLength: Int?
+    public var minorVersion: Int
+    public var contentLength: Int?
     /// `transfer-encoding` ends in `chunked`.
-    package var isChunked = false
+    public var isChunked = false
     /// Any `transfer-encoding` at all (one not ending in `chunked` means: until close).
-    package var hasTransferEncoding = false
+    public var hasTransferEncoding = false
     /// HTTP/1.1 without `connection: close`, or HTTP/1.0 with `connection: keep-alive`.
-    package var keepAlive: Bool
+    public var keepAlive: Bool
     /// `x-mockllm-rule`: which rule of the script answered; only mockllm sends it.
-    package var mockllmRule: String?
+    public var mockllmRule: String?
 
-    package init(status: Int, minorVersion: Int = 1, contentLength: Int? = nil, isChunked: Bool = false,
+    public init(status: Int, minorVersion: Int = 1, contentLength: Int? = nil, isChunked: Bool = false,
                 keepAlive: Bool = true, mockllmRule: String? = nil) {
         self.status = status
         self.minorVersion = minorVersion

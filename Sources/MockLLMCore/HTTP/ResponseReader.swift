@@ -6,8 +6,8 @@
 /// its end. Bodies are framed by chunked transfer coding, by content-length, or by the end of
 /// the connection (`endOfInput()`). Interim 1xx responses are skipped. Lenient where servers
 /// differ harmlessly (a bare LF ends a line), strict where framing would be ambiguous.
-package struct ResponseReader {
-    package enum Part: Equatable {
+public struct ResponseReader {
+    public enum Part: Equatable {
         case needMoreData
         case head(ResponseHead)
         /// Body bytes: a range of the buffer passed to `next`.
@@ -17,7 +17,7 @@ package struct ResponseReader {
     }
 
     /// What the end of the connection meant for the response in progress.
-    package enum EndOfInput: Equatable {
+    public enum EndOfInput: Equatable {
         /// No response was in progress.
         case idle
         /// It completed a body framed by the end of the connection.
@@ -50,10 +50,10 @@ package struct ResponseReader {
     private var chunkLineLength = 0
     private var inChunkExtension = false
 
-    package init() {}
+    public init() {}
 
     /// Reads what it can from `p[i...]`, advancing `i`; call again until `.needMoreData`.
-    package mutating func next(_ p: UnsafeRawBufferPointer, from i: inout Int) throws(ResponseReadError) -> Part {
+    public mutating func next(_ p: UnsafeRawBufferPointer, from i: inout Int) throws(ResponseReadError) -> Part {
         while true {
             switch state {
             case .head:
@@ -114,7 +114,7 @@ package struct ResponseReader {
     }
 
     /// The connection ended (EOF): says whether that completed the response in progress.
-    package mutating func endOfInput() -> EndOfInput {
+    public mutating func endOfInput() -> EndOfInput {
         switch state {
         case .head:
             return headLines == 0 && headLineLength == 0 ? .idle : .truncated
@@ -210,8 +210,8 @@ package struct ResponseReader {
 }
 
 /// Why a response could not be read.
-package struct ResponseReadError: Error, Equatable, Sendable, CustomStringConvertible {
-    package var reason: String
-    package init(_ reason: String) { self.reason = reason }
-    package var description: String { reason }
+public struct ResponseReadError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var reason: String
+    public init(_ reason: String) { self.reason = reason }
+    public var description: String { reason }
 }

@@ -1,5 +1,5 @@
 /// How a response body is delimited on the wire.
-package enum BodyFraming: Equatable, Sendable {
+public enum BodyFraming: Equatable, Sendable {
     /// `content-length: n`, body follows as is.
     case length(Int)
     /// `transfer-encoding: chunked`, body written with `appendChunk` and ended with `appendLastChunk`.
@@ -9,12 +9,12 @@ package enum BodyFraming: Equatable, Sendable {
 }
 
 /// Serialises response heads and chunk framing into a byte buffer.
-package enum ResponseWriter {
+public enum ResponseWriter {
     /// Appends a status line and header block.
     /// - Parameters:
     ///   - keepAlive: false adds `connection: close`; true on HTTP/1.0 adds `connection: keep-alive`.
     ///   - date: the cached `date` header value.
-    package static func appendHead(
+    public static func appendHead(
         status: Int, headers: HTTPFields, framing: BodyFraming, version: HTTPVersion,
         keepAlive: Bool, date: String, into out: inout ByteBuffer
     ) {
@@ -56,12 +56,12 @@ package enum ResponseWriter {
         out.append(ascii: "\r\n")
     }
 
-    package static func appendContinue(into out: inout ByteBuffer) {
+    public static func appendContinue(into out: inout ByteBuffer) {
         out.append(ascii: "HTTP/1.1 100 Continue\r\n\r\n")
     }
 
     /// Appends `payload` as one chunk. An empty payload is skipped: it would end the body.
-    package static func appendChunk(_ payload: ByteBuffer, into out: inout ByteBuffer) {
+    public static func appendChunk(_ payload: ByteBuffer, into out: inout ByteBuffer) {
         guard !payload.isEmpty else { return }
         out.append(hex: payload.count)
         out.append(ascii: "\r\n")
@@ -69,7 +69,7 @@ package enum ResponseWriter {
         out.append(ascii: "\r\n")
     }
 
-    package static func appendLastChunk(into out: inout ByteBuffer) {
+    public static func appendLastChunk(into out: inout ByteBuffer) {
         out.append(ascii: "0\r\n\r\n")
     }
 }

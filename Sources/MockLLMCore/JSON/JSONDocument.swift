@@ -8,26 +8,30 @@ import Glibc
 /// where each value lies; strings and numbers are decoded only when a provider asks for them,
 /// and keys are compared as bytes. One allocation for the tape instead of a tree of boxes,
 /// arrays and strings: on the request path this is several times cheaper (docs/ARCHITECTURE.md, "JSON").
-package final class JSONDocument: Sendable {
+public final class JSONDocument: Sendable {
+    // The tape is @usableFromInline and the node accessors @inlinable: providers decode every
+    // request through them from another module (docs/BENCHMARKS.md, "Layers as modules").
+    @usableFromInline
     enum Kind: UInt8, Sendable {
         case null, `true`, `false`, number, string, array, object
     }
 
+    @usableFromInline
     struct Node: Sendable {
-        var kind: Kind
+        @usableFromInline var kind: Kind
         /// Strings: the content has escapes to decode. Numbers: written as an integer.
-        var flag: Bool
+        @usableFromInline var flag: Bool
         /// Byte range of a scalar (a string's content, without quotes).
-        var start: UInt32
-        var end: UInt32
+        @usableFromInline var start: UInt32
+        @usableFromInline var end: UInt32
         /// Index of the first node after this value (containers: after all descendants).
-        var next: UInt32
+        @usableFromInline var next: UInt32
         /// Containers: number of elements, or of members.
-        var count: UInt32
+        @usableFromInline var count: UInt32
     }
 
-    let bytes: [UInt8]
-    let nodes: [Node]
+    @usableFromInline let bytes: [UInt8]
+    @usableFromInline let nodes: [Node]
 
     init(bytes: [UInt8], nodes: [Node]) {
         self.bytes = bytes
@@ -35,7 +39,7 @@ package final class JSONDocument: Sendable {
     }
 
     /// Parses and validates `bytes`.
-    package static func parse(_ bytes: [UInt8], maxDepth: Int = JSONReader.defaultMaxDepth) throws(JSONParseError) -> JSONDocument {
+    public static func parse(_ bytes: [UInt8], maxDepth: Int = JSONReader.defaultMaxDepth) throws(JSONParseError) -> JSONDocument {
         let nodes = try bytes.withUnsafeBufferPointer { (p) throws(JSONParseError) -> [Node] in
             var parser = JSONTapeParser(bytes: p, maxDepth: maxDepth)
             return try parser.parseDocument()
@@ -43,7 +47,7 @@ package final class JSONDocument: Sendable {
         return JSONDocument(bytes: bytes, nodes: nodes)
     }
 
-    package var root: JSONNode { JSONNode(document: self, index: 0) }
+    public var root: JSONNode { JSONNode(document: self, index: 0) }
 }
 
 /// A value inside a `JSONDocument`, valid while the document is alive.
@@ -52,18 +56,25 @@ package final class JSONDocument: Sendable {
 /// strong reference in each cost a retain and a release per node (measured as several
 /// thousand instructions per request). Whoever parses holds the document (`RequestFields`
 /// does); values kept longer are copied out (`string`, `materialize()`).
-package struct JSONNode: @unchecked Sendable {
-    package unowned(unsafe) let document: JSONDocument
-    package let index: Int
+public struct JSONNode: @unchecked Sendable {
+    public unowned(unsafe) let document: JSONDocument
+    public let index: Int
 
+    @usableFromInline
+    init(document: JSONDocument, index: Int) {
+        self.document = document
+        self.index = index
+    }
+
+    @inlinable
     var node: JSONDocument.Node { document.nodes[index] }
 
-    package var isNull: Bool { node.kind == .null }
-    package var isObject: Bool { node.kind == .object }
-    package var isArray: Bool { node.kind == .array }
+    @inlinable public var isNull: Bool { node.kind == .null }
+    @inlinable public var isObject: Bool { node.kind == .object }
+    @inlinable public var isArray: Bool { node.kind == .array }
 
     /// "a string", "an array", ... for error messages.
-    package var kindDescription: String {
+    public var kindDescription: String {
         switch node.kind {
         case .null: "null"
         case .true, .false: "a boolean"
@@ -74,7 +85,8 @@ package struct JSONNode: @unchecked Sendable {
         }
     }
 
-    package var bool: Bool? {
+    @inlinable
+    public var bool: Bool? {
         switch node.kind {
         case .true: true
         case .false: false
@@ -82,19 +94,20 @@ package struct JSONNode: @unchecked Sendable {
         }
     }
 
-    package var number: Double? {
+    public var number: Double? {
         let n = node
         guard n.kind == .number else { return nil }
         return document.bytes.withUnsafeBufferPointer { JSONTapeParser.decodeNumber(UnsafeBufferPointer(rebasing: $0[Int(n.start)..<Int(n.end)])) }
     }
 
     /// The value as an integer, if it is a number with no fractional part.
-    package var integer: Int? {
+    public var integer: Int? {
         guard let d = number, d == d.rounded(), abs(d) < 1e15 else { return nil }
         return Int(d)
     }
 
-    package var string: String? {
+    @inlinable
+    public var string: String? {
         let n = node
         guard n.kind == .string else { return nil }
         return document.bytes.withUnsafeBufferPointer { p in
@@ -104,10 +117,10 @@ package struct JSONNode: @unchecked Sendable {
     }
 
     /// Number of elements (arrays) or members (objects).
-    package var count: Int { Int(node.count) }
+    @inlinable public var count: Int { Int(node.count) }
 
     /// The elements of an array (empty for other kinds).
-    package var elements: [JSONNode] {
+    public var elements: [JSONNode] {
         guard node.kind == .array else { return [] }
         var result: [JSONNode] = []
         result.reserveCapacity(count)
@@ -120,7 +133,8 @@ package struct JSONNode: @unchecked Sendable {
     }
 
     /// Calls `body` with each element of an array and its index, without building an array.
-    package func forEachElement<E: Error>(_ body: (Int, JSONNode) throws(E) -> Void) throws(E) {
+    @inlinable
+    public func forEachElement<E: Error>(_ body: (Int, JSONNode) throws(E) -> Void) throws(E) {
         guard node.kind == .array else { return }
         var i = index + 1
         for k in 0..<count {
@@ -130,7 +144,7 @@ package struct JSONNode: @unchecked Sendable {
     }
 
     /// The members of an object, in document order.
-    package var members: [(key: String, value: JSONNode)] {
+    public var members: [(key: String, value: JSONNode)] {
         guard node.kind == .object else { return [] }
         var result: [(key: String, value: JSONNode)] = []
         var i = index + 1
@@ -144,17 +158,20 @@ package struct JSONNode: @unchecked Sendable {
 
     /// The member `key` of an object; a repeated key resolves to its last value, as Python's
     /// `json` resolves it.
-    package subscript(key: StaticString) -> JSONNode? {
+    @inlinable
+    public subscript(key: StaticString) -> JSONNode? {
         key.withUTF8Buffer { member(named: $0) }
     }
 
-    package subscript(key: String) -> JSONNode? {
+    @inlinable
+    public subscript(key: String) -> JSONNode? {
         var key = key
         return key.withUTF8 { member(named: $0) }
     }
 
     /// Keys are compared as bytes; only a key written with escapes is decoded first.
-    private func member(named wanted: UnsafeBufferPointer<UInt8>) -> JSONNode? {
+    @usableFromInline
+    func member(named wanted: UnsafeBufferPointer<UInt8>) -> JSONNode? {
         let found = document.nodes.withUnsafeBufferPointer { nodes in
             document.bytes.withUnsafeBufferPointer { bytes -> Int in
                 guard nodes[index].kind == .object else { return -1 }
@@ -179,11 +196,18 @@ package struct JSONNode: @unchecked Sendable {
     }
 
     /// A member's key, compared as bytes (`case "model":` matches it).
-    package struct Key {
-        let bytes: UnsafeBufferPointer<UInt8>
-        let escaped: Bool
+    public struct Key {
+        @usableFromInline let bytes: UnsafeBufferPointer<UInt8>
+        @usableFromInline let escaped: Bool
 
-        package static func ~= (pattern: StaticString, key: Key) -> Bool {
+        @inlinable
+        init(bytes: UnsafeBufferPointer<UInt8>, escaped: Bool) {
+            self.bytes = bytes
+            self.escaped = escaped
+        }
+
+        @inlinable
+        public static func ~= (pattern: StaticString, key: Key) -> Bool {
             pattern.withUTF8Buffer { wanted in
                 if key.escaped {
                     var decoded = JSONTapeParser.unescape(key.bytes)
@@ -198,7 +222,8 @@ package struct JSONNode: @unchecked Sendable {
     /// Calls `body` with each member of an object in document order (a repeated key is seen
     /// twice: the later call wins, as with the subscript). One pass, however many keys the
     /// caller knows: decoding a body this way costs one walk instead of a lookup per field.
-    package func forEachMember<E: Error>(_ body: (Key, JSONNode) throws(E) -> Void) throws(E) {
+    @inlinable
+    public func forEachMember<E: Error>(_ body: (Key, JSONNode) throws(E) -> Void) throws(E) {
         let nodes = document.nodes
         guard nodes[index].kind == .object else { return }
         try document.bytes.withUnsafeBufferPointer { (bytes) throws(E) in
@@ -213,7 +238,7 @@ package struct JSONNode: @unchecked Sendable {
     }
 
     /// The value as a tree (for values kept beyond the request, such as tool arguments).
-    package func materialize() -> JSONValue {
+    public func materialize() -> JSONValue {
         switch node.kind {
         case .null: return .null
         case .true: return .bool(true)
@@ -223,5 +248,12 @@ package struct JSONNode: @unchecked Sendable {
         case .array: return .array(elements.map { $0.materialize() })
         case .object: return .object(JSONObject(members.map { JSONObject.Member(key: $0.key, value: $0.value.materialize()) }))
         }
+    }
+}
+
+extension JSONNode: Equatable {
+    /// Same document and position.
+    public static func == (a: JSONNode, b: JSONNode) -> Bool {
+        a.document === b.document && a.index == b.index
     }
 }

@@ -6,18 +6,19 @@
 /// control characters; everything else, non-ASCII included, is written as raw UTF-8.
 extension ByteBuffer {
     @inlinable
-    package mutating func append(ascii text: StaticString) {
+    public mutating func append(ascii text: StaticString) {
         text.withUTF8Buffer { append(bytes: UnsafeRawBufferPointer($0)) }
     }
 
     /// Appends the UTF-8 bytes of `text` without any escaping.
-    package mutating func append(utf8 text: String) {
+    @inlinable
+    public mutating func append(utf8 text: String) {
         var text = text
         text.withUTF8 { append(bytes: UnsafeRawBufferPointer($0)) }
     }
 
     /// Appends `value` in decimal.
-    package mutating func append(decimal value: Int) {
+    public mutating func append(decimal value: Int) {
         if value < 0 {
             append(UInt8(ascii: "-"))
             append(decimal: UInt64(value.magnitude))
@@ -26,7 +27,7 @@ extension ByteBuffer {
         }
     }
 
-    package mutating func append(decimal value: UInt64) {
+    public mutating func append(decimal value: UInt64) {
         if value < 10 {
             append(UInt8(truncatingIfNeeded: value) &+ 48)
             return
@@ -45,7 +46,7 @@ extension ByteBuffer {
     }
 
     /// Appends `value` in lower-case hexadecimal (chunk sizes).
-    package mutating func append(hex value: Int) {
+    public mutating func append(hex value: Int) {
         precondition(value >= 0)
         var digits: (UInt64, UInt64) = (0, 0)
         Swift.withUnsafeMutableBytes(of: &digits) { raw in
@@ -62,7 +63,7 @@ extension ByteBuffer {
     }
 
     /// Appends `text` as a quoted, escaped JSON string.
-    package mutating func append(jsonString text: String) {
+    public mutating func append(jsonString text: String) {
         append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { appendJSONEscaped($0) }
@@ -70,12 +71,12 @@ extension ByteBuffer {
     }
 
     /// Appends `text` as a JSON string, or `null`.
-    package mutating func append(jsonStringOrNull text: String?) {
+    public mutating func append(jsonStringOrNull text: String?) {
         if let text { append(jsonString: text) } else { append(ascii: "null") }
     }
 
     /// Appends `text` as a quoted, escaped JSON string.
-    package mutating func append(jsonString text: Substring) {
+    public mutating func append(jsonString text: Substring) {
         append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { appendJSONEscaped($0) }
@@ -83,7 +84,7 @@ extension ByteBuffer {
     }
 
     /// Appends `strings` as a JSON array of strings.
-    package mutating func append(jsonStrings strings: [String]) {
+    public mutating func append(jsonStrings strings: [String]) {
         append(UInt8(ascii: "["))
         for (i, s) in strings.enumerated() {
             if i > 0 { append(UInt8(ascii: ",")) }
@@ -93,12 +94,12 @@ extension ByteBuffer {
     }
 
     /// Appends `true` or `false`.
-    package mutating func append(jsonBool value: Bool) {
+    public mutating func append(jsonBool value: Bool) {
         if value { append(ascii: "true") } else { append(ascii: "false") }
     }
 
     /// Appends the escaped contents of a JSON string (no quotes).
-    package mutating func appendJSONEscaped(_ bytes: UnsafeBufferPointer<UInt8>) {
+    public mutating func appendJSONEscaped(_ bytes: UnsafeBufferPointer<UInt8>) {
         var runStart = 0
         var i = 0
         let n = bytes.count

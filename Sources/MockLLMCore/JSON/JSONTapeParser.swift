@@ -3,6 +3,7 @@
 /// UTF-8, no lone surrogates, and a nesting limit so a hostile body cannot exhaust the stack.
 /// It validates everything and records node positions; decoding happens later, on demand,
 /// and cannot fail.
+@usableFromInline
 struct JSONTapeParser {
     typealias Node = JSONDocument.Node
 
@@ -244,6 +245,7 @@ struct JSONTapeParser {
     }
 
     /// Decodes the escapes of validated string content.
+    @usableFromInline
     static func unescape(_ p: UnsafeBufferPointer<UInt8>) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(p.count)

@@ -8,7 +8,7 @@ extension ByteBuffer {
     /// valid JSON); JSON has no infinity or NaN, so those are written as `null`.
     /// - Parameter spaced: a space after each `:` and `,` (`{"a": 1, "b": [2, 3]}`), as Python's
     ///   `json.dumps` and the real APIs' tool arguments have it.
-    package mutating func append(json value: JSONValue, spaced: Bool = false) {
+    public mutating func append(json value: JSONValue, spaced: Bool = false) {
         switch value {
         case .null: append(ascii: "null")
         case .bool(let b): if b { append(ascii: "true") } else { append(ascii: "false") }
@@ -50,14 +50,14 @@ extension ByteBuffer {
 
 extension JSONValue {
     /// This value as compact JSON text (see `ByteBuffer.append(json:)`).
-    package var jsonText: String {
+    public var jsonText: String {
         var out = ByteBuffer()
         out.append(json: self)
         return out.description
     }
 
     /// This value as JSON text with a space after each `:` and `,`.
-    package var spacedJSONText: String {
+    public var spacedJSONText: String {
         var out = ByteBuffer()
         out.append(json: self, spaced: true)
         return out.description

@@ -2,7 +2,7 @@
 ///
 /// Requests are small, so a plain tree is the cheapest faithful representation; objects keep
 /// their members in document order (a linear lookup beats hashing at these sizes).
-package enum JSONValue: Equatable, Sendable {
+public enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(Double)
@@ -11,7 +11,7 @@ package enum JSONValue: Equatable, Sendable {
     case object(JSONObject)
 
     /// The kind of value, worded for error messages ("expected an array, but got a string").
-    package var kindDescription: String {
+    public var kindDescription: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
@@ -22,22 +22,22 @@ package enum JSONValue: Equatable, Sendable {
         }
     }
 
-    package var stringValue: String? {
+    public var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil
     }
 
-    package var objectValue: JSONObject? {
+    public var objectValue: JSONObject? {
         if case .object(let o) = self { return o }
         return nil
     }
 
-    package var arrayValue: [JSONValue]? {
+    public var arrayValue: [JSONValue]? {
         if case .array(let a) = self { return a }
         return nil
     }
 
-    package var isNull: Bool {
+    public var isNull: Bool {
         if case .null = self { return true }
         return false
     }
@@ -45,24 +45,24 @@ package enum JSONValue: Equatable, Sendable {
 
 /// A JSON object: members in document order. A repeated key resolves to its last value,
 /// as Python's `json` (what the real APIs run) resolves it.
-package struct JSONObject: Equatable, Sendable {
-    package struct Member: Equatable, Sendable {
-        package var key: String
-        package var value: JSONValue
+public struct JSONObject: Equatable, Sendable {
+    public struct Member: Equatable, Sendable {
+        public var key: String
+        public var value: JSONValue
 
-        package init(key: String, value: JSONValue) {
+        public init(key: String, value: JSONValue) {
             self.key = key
             self.value = value
         }
     }
 
-    package var members: [Member]
+    public var members: [Member]
 
-    package init(_ members: [Member] = []) {
+    public init(_ members: [Member] = []) {
         self.members = members
     }
 
-    package subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSONValue? {
         // Comparing lengths first skips the slow path of String equality for most keys.
         let length = key.utf8.count
         var i = members.count

@@ -13,7 +13,7 @@ import Darwin
 /// skipped with `memchr`, never decoded (keys compare as written, escapes and UTF-8 are not
 /// checked); literals and numbers are checked for their form. Nesting deeper than `maxDepth`
 /// counts as malformed, so a hostile server cannot exhaust the stack.
-package struct JSONWalk {
+public struct JSONWalk {
     static let maxDepth = 64
 
     let bytes: UnsafeRawBufferPointer
@@ -22,26 +22,26 @@ package struct JSONWalk {
     private(set) var failed = false
     private var depth = 0
 
-    package init(_ bytes: UnsafeRawBufferPointer) {
+    public init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
     }
 
     /// Whether `bytes` is one well-formed JSON value, with nothing but whitespace around it.
-    package static func isWellFormed(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    public static func isWellFormed(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var walk = JSONWalk(bytes)
         walk.skipValue()
         return walk.finish()
     }
 
     /// After the top-level value: whether the walk found it well-formed with only whitespace after it.
-    package mutating func finish() -> Bool {
+    public mutating func finish() -> Bool {
         skipSpace()
         return !failed && index == bytes.count
     }
 
     /// Consumes one value of any kind, in one pass over its bytes with the nesting kept as bits
     /// (no recursion, no closures: most of an event's bytes go through here).
-    package mutating func skipValue() {
+    public mutating func skipValue() {
         var objects: UInt64 = 0  // bit 0: the innermost open level is an object (else an array)
         var levels = 0
         while true {
@@ -88,7 +88,7 @@ package struct JSONWalk {
     /// Consumes a value; for an object, hands each member's key (its bytes as written) to `body`
     /// with the walk at the member's value, which `body` must consume (skip it, or walk into it).
     /// Another kind of value is skipped.
-    package mutating func members(_ body: (inout JSONWalk, UnsafeRawBufferPointer) -> Void) {
+    public mutating func members(_ body: (inout JSONWalk, UnsafeRawBufferPointer) -> Void) {
         guard open(UInt8(ascii: "{"), close: UInt8(ascii: "}")) else { return }
         defer { depth -= 1 }
         while !failed {
@@ -108,7 +108,7 @@ package struct JSONWalk {
 
     /// Consumes a value; for an array, hands each element's position (0, 1, ...) to `body` with
     /// the walk at the element, which `body` must consume. Another kind of value is skipped.
-    package mutating func elements(_ body: (inout JSONWalk, Int) -> Void) {
+    public mutating func elements(_ body: (inout JSONWalk, Int) -> Void) {
         guard open(UInt8(ascii: "["), close: UInt8(ascii: "]")) else { return }
         defer { depth -= 1 }
         var position = 0
@@ -120,7 +120,7 @@ package struct JSONWalk {
     }
 
     /// Consumes a value: a string's bytes as written (without its quotes), nil for another kind.
-    package mutating func string() -> UnsafeRawBufferPointer? {
+    public mutating func string() -> UnsafeRawBufferPointer? {
         skipSpace()
         guard index < bytes.count, bytes[index] == Self.quote else {
             skipValue()
@@ -132,12 +132,12 @@ package struct JSONWalk {
     }
 
     /// Consumes a value: whether it is a string of at least one character.
-    package mutating func nonEmptyString() -> Bool {
+    public mutating func nonEmptyString() -> Bool {
         string().map { !$0.isEmpty } ?? false
     }
 
     /// Consumes a value: `true` or `false`, nil for another kind.
-    package mutating func boolean() -> Bool? {
+    public mutating func boolean() -> Bool? {
         skipSpace()
         guard index < bytes.count else {
             fail()
@@ -246,13 +246,13 @@ package struct JSONWalk {
 
 extension UnsafeRawBufferPointer {
     /// Whether these bytes start with `prefix`.
-    package func hasPrefix(_ prefix: StaticString) -> Bool {
+    public func hasPrefix(_ prefix: StaticString) -> Bool {
         let n = prefix.utf8CodeUnitCount
         return count >= n && (n == 0 || memcmp(baseAddress!, prefix.utf8Start, n) == 0)
     }
 
     /// Whether these bytes are exactly `text`.
-    package func equals(_ text: StaticString) -> Bool {
+    public func equals(_ text: StaticString) -> Bool {
         count == text.utf8CodeUnitCount && hasPrefix(text)
     }
 }

@@ -4,20 +4,20 @@
 ///
 /// Plain value type, owned by one thread; threads merge copies (`merge`). Values above
 /// `maximumTracked` (about 4.9 hours) are counted in the top bucket; `max` stays exact.
-package struct LatencyHistogram: Sendable, Equatable {
+public struct LatencyHistogram: Sendable, Equatable {
     static let subBucketBits = 5
     static let subBuckets = 1 << subBucketBits  // 32
     static let maximumExponent = 44  // 2^44 ns ~ 4.9 h
     static let bucketCount = (maximumExponent - subBucketBits + 2) * subBuckets
-    package static let maximumTracked: UInt64 = (1 << UInt64(maximumExponent + 1)) - 1
+    public static let maximumTracked: UInt64 = (1 << UInt64(maximumExponent + 1)) - 1
 
-    package private(set) var counts: [UInt64]
-    package private(set) var count: UInt64 = 0
-    package private(set) var sum: UInt64 = 0
-    package private(set) var min: UInt64 = .max
-    package private(set) var max: UInt64 = 0
+    public private(set) var counts: [UInt64]
+    public private(set) var count: UInt64 = 0
+    public private(set) var sum: UInt64 = 0
+    public private(set) var min: UInt64 = .max
+    public private(set) var max: UInt64 = 0
 
-    package init() {
+    public init() {
         counts = Array(repeating: 0, count: Self.bucketCount)
     }
 
@@ -48,7 +48,7 @@ package struct LatencyHistogram: Sendable, Equatable {
     }
 
     @inline(__always)
-    package mutating func record(_ value: UInt64) {
+    public mutating func record(_ value: UInt64) {
         counts[Self.bucket(of: value)] &+= 1
         count &+= 1
         sum &+= value
@@ -56,7 +56,7 @@ package struct LatencyHistogram: Sendable, Equatable {
         if value > max { max = value }
     }
 
-    package mutating func merge(_ other: LatencyHistogram) {
+    public mutating func merge(_ other: LatencyHistogram) {
         guard other.count > 0 else { return }
         for i in counts.indices where other.counts[i] != 0 { counts[i] &+= other.counts[i] }
         count &+= other.count
@@ -65,11 +65,11 @@ package struct LatencyHistogram: Sendable, Equatable {
         if other.max > max { max = other.max }
     }
 
-    package mutating func reset() { self = LatencyHistogram() }
+    public mutating func reset() { self = LatencyHistogram() }
 
     /// The value at quantile `q` (0...1): the upper bound of the bucket holding it, never more
     /// than the exact maximum. 0 when empty.
-    package func percentile(_ q: Double) -> UInt64 {
+    public func percentile(_ q: Double) -> UInt64 {
         guard count > 0 else { return 0 }
         let rank = Swift.max(UInt64(1), UInt64((q * Double(count)).rounded(.up)))
         var seen: UInt64 = 0
@@ -80,16 +80,16 @@ package struct LatencyHistogram: Sendable, Equatable {
         return max
     }
 
-    package var mean: Double { count == 0 ? 0 : Double(sum) / Double(count) }
+    public var mean: Double { count == 0 ? 0 : Double(sum) / Double(count) }
 
     /// Non-empty buckets as (lower bound, upper bound, count), in order: the wire form of
     /// `/_mockllm/stats`, from which a reader can diff two snapshots.
-    package var nonEmptyBuckets: [(lower: UInt64, upper: UInt64, count: UInt64)] {
+    public var nonEmptyBuckets: [(lower: UInt64, upper: UInt64, count: UInt64)] {
         counts.enumerated().compactMap { i, c in c == 0 ? nil : (Self.lowerBound(of: i), Self.upperBound(of: i), c) }
     }
 
     /// Adds counts read back from `nonEmptyBuckets` (e.g. parsed from `/_mockllm/stats`).
-    package mutating func add(bucketContaining value: UInt64, count n: UInt64) {
+    public mutating func add(bucketContaining value: UInt64, count n: UInt64) {
         guard n > 0 else { return }
         counts[Self.bucket(of: value)] &+= n
         count &+= n

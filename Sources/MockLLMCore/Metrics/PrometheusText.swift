@@ -1,11 +1,11 @@
 /// Writes the Prometheus text exposition format (version 0.0.4) by hand for what
 /// swift-prometheus does not hold: plain counters each loop keeps, and histograms kept per loop
 /// as `LatencyHistogram`s (nanoseconds) and merged at scrape time.
-package enum PrometheusText {
-    package static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+public enum PrometheusText {
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
     /// One `le` bound: the text written and the same bound in nanoseconds.
-    package struct Bound: Sendable {
+    public struct Bound: Sendable {
         let text: String
         let nanoseconds: UInt64
 
@@ -16,7 +16,7 @@ package enum PrometheusText {
     }
 
     /// 100 µs to 10 s: lateness, inter-token intervals, time to first token.
-    package static let latencyBounds: [Bound] = [
+    public static let latencyBounds: [Bound] = [
         Bound("0.0001", seconds: 0.0001), Bound("0.00025", seconds: 0.00025), Bound("0.0005", seconds: 0.0005),
         Bound("0.001", seconds: 0.001), Bound("0.0025", seconds: 0.0025), Bound("0.005", seconds: 0.005),
         Bound("0.01", seconds: 0.01), Bound("0.025", seconds: 0.025), Bound("0.05", seconds: 0.05),
@@ -25,13 +25,13 @@ package enum PrometheusText {
     ]
 
     /// 1 ms to 10 min: whole streams.
-    package static let durationBounds: [Bound] = Array(latencyBounds.dropFirst(3)) + [
+    public static let durationBounds: [Bound] = Array(latencyBounds.dropFirst(3)) + [
         Bound("30", seconds: 30), Bound("60", seconds: 60), Bound("120", seconds: 120),
         Bound("300", seconds: 300), Bound("600", seconds: 600),
     ]
 
     /// `# HELP` and `# TYPE` lines.
-    package static func appendHeader(_ name: String, help: String, type: String, into out: inout [UInt8]) {
+    public static func appendHeader(_ name: String, help: String, type: String, into out: inout [UInt8]) {
         out.append(contentsOf: "# HELP \(name) ".utf8)
         for byte in help.utf8 {
             switch byte {
@@ -44,7 +44,7 @@ package enum PrometheusText {
     }
 
     /// A metric of one unlabeled sample: header and value.
-    package static func appendSingle(_ name: String, help: String, type: String, value: Int, into out: inout [UInt8]) {
+    public static func appendSingle(_ name: String, help: String, type: String, value: Int, into out: inout [UInt8]) {
         appendHeader(name, help: help, type: type, into: &out)
         out.append(contentsOf: "\(name) \(value)\n".utf8)
     }
@@ -55,7 +55,7 @@ package enum PrometheusText {
     /// A log-linear bucket of `histogram` counts under a bound when its whole range is at or
     /// below it, so a count is exact except for values within one such bucket (1/32, about 3 %)
     /// below the bound, which land in the next one. Sum and count are exact.
-    package static func appendHistogram(
+    public static func appendHistogram(
         _ name: String, help: String, _ histogram: LatencyHistogram, bounds: [Bound], into out: inout [UInt8]
     ) {
         appendHeader(name, help: help, type: "histogram", into: &out)

@@ -162,9 +162,3 @@ package struct RequestFields: Sendable {
     }
 }
 
-extension JSONNode: Equatable {
-    /// Same document and position.
-    package static func == (a: JSONNode, b: JSONNode) -> Bool {
-        a.document === b.document && a.index == b.index
-    }
-}
