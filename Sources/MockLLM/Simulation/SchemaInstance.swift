@@ -20,10 +20,23 @@
 public enum SchemaInstance {
     /// A value valid against `schema`; the same schema and random state give the same value.
     public static func generate(_ schema: JSONValue, random: inout SeededRandom) -> JSONValue {
-        var generator = Generator(root: schema, random: random)
+        generate(schema, random: &random, values: NoValues())
+    }
+
+    /// A value valid against `schema` whose leaves `values` may supply (automatic mode's values
+    /// taken from the prompt): asked for each leaf before one is invented, and used only when the
+    /// value fits the leaf's schema (its `enum`, type, length and bounds).
+    public static func generate(_ schema: JSONValue, random: inout SeededRandom, values: some SchemaValueSource) -> JSONValue {
+        var generator = Generator(root: schema, random: random, values: values)
         let value = generator.value(schema, name: nil, depth: 0)
         random = generator.random
         return value
+    }
+
+    /// No values supplied: everything is invented.
+    public struct NoValues: SchemaValueSource {
+        public init() {}
+        public mutating func value(for slot: SchemaSlot, random: inout SeededRandom) -> JSONValue? { nil }
     }
 
     /// One generation: the root (for `$ref`), the random state, and how much has been produced.
@@ -36,14 +49,16 @@ public enum SchemaInstance {
 
         let root: JSONValue
         var random: SeededRandom
+        var values: any SchemaValueSource
         private var produced = 0
 
-        init(root: JSONValue, random: SeededRandom) {
+        init(root: JSONValue, random: SeededRandom, values: any SchemaValueSource) {
             self.root = root
             self.random = random
+            self.values = values
         }
 
-        mutating func value(_ schema: JSONValue, name: String?, depth: Int, hops: Int = 0) -> JSONValue {
+        mutating func value(_ schema: JSONValue, name: String?, depth: Int, hops: Int = 0, index: Int? = nil) -> JSONValue {
             produced += 1
             guard case .object(var s) = schema else {
                 return schema == .bool(false) ? .null : .string(text(name))  // `false` admits nothing
@@ -56,6 +71,11 @@ public enum SchemaInstance {
             }
             let minimal = depth > Self.fullDepth || produced > Self.softBudget
             if let c = s["const"] { return c }
+            if s["anyOf"] == nil && s["oneOf"] == nil,
+               let supplied = values.value(for: SchemaSlot(name: name, schema: s, index: index), random: &random),
+               fits(supplied, s) {
+                return supplied
+            }
             if let choices = s["enum"]?.arrayValue, !choices.isEmpty { return pick(choices, minimal: minimal) }
             if let d = s["default"], !d.isNull, looksValid(d, s) { return d }
             if let e = s["examples"]?.arrayValue?.first, !e.isNull, looksValid(e, s) { return e }
@@ -65,7 +85,7 @@ public enum SchemaInstance {
                 guard let branch = usable.first else { return .null }
                 s.members.removeAll { $0.key == "anyOf" || $0.key == "oneOf" }
                 let combined = branch.objectValue.map { JSONValue.object(merge([$0, s])) } ?? branch
-                return value(combined, name: name, depth: depth, hops: hops + 1)
+                return value(combined, name: name, depth: depth, hops: hops + 1, index: index)
             }
             switch chosenType(s, minimal: minimal) {
             case "object": return object(s, depth: depth, minimal: minimal)
@@ -119,7 +139,7 @@ public enum SchemaInstance {
             while items.count < count && attempts < count * 10 + 10 {
                 attempts += 1
                 let i = items.count
-                let item = value(i < prefix.count ? prefix[i] : rest, name: itemName, depth: depth + 1)
+                let item = value(i < prefix.count ? prefix[i] : rest, name: itemName, depth: depth + 1, index: attempts - 1)
                 if unique && items.contains(item) { continue }
                 items.append(item)
             }
@@ -225,6 +245,18 @@ public enum SchemaInstance {
             }
         }
 
+        /// Whether a supplied value may stand for `s`: one of its `enum` values, else a value that
+        /// passes the shallow check and the exclusive bounds.
+        private func fits(_ v: JSONValue, _ s: JSONObject) -> Bool {
+            if let choices = s["enum"]?.arrayValue { return choices.contains(v) }
+            guard looksValid(v, s) else { return false }
+            if case .number(let d) = v {
+                if let m = s.schemaNumber("exclusiveMinimum"), d <= m { return false }
+                if let m = s.schemaNumber("exclusiveMaximum"), d >= m { return false }
+            }
+            return true
+        }
+
         static func matches(_ v: JSONValue, type: String) -> Bool {
             switch (type, v) {
             case ("null", .null), ("boolean", .bool), ("number", .number), ("string", .string),
@@ -257,9 +289,10 @@ public enum SchemaInstance {
             Int(truncatingIfNeeded: random.next() % UInt64(n))
         }
 
-        /// `tags` names its items `tag`.
+        /// `tags` names its items `tag`, `cities` `city`.
         static func singular(_ name: String) -> String {
-            name.count > 3 && name.hasSuffix("s") && !name.hasSuffix("ss") ? String(name.dropLast()) : name
+            if name.count > 4 && name.hasSuffix("ies") { return name.dropLast(3) + "y" }
+            return name.count > 3 && name.hasSuffix("s") && !name.hasSuffix("ss") ? String(name.dropLast()) : name
         }
     }
 }
@@ -275,4 +308,25 @@ extension JSONObject {
     func schemaCount(_ key: String, cap: Int) -> Int? {
         schemaNumber(key).map { Int(min(max($0.rounded(.up), 0), Double(cap))) }
     }
+}
+
+/// One leaf the generator is about to fill: the property's name (an array's items take its
+/// singular), its schema (with `$ref` and `allOf` resolved), and for an array item its position.
+public struct SchemaSlot: Sendable {
+    public var name: String?
+    public var schema: JSONObject
+    public var index: Int?
+
+    public init(name: String?, schema: JSONObject, index: Int? = nil) {
+        self.name = name
+        self.schema = schema
+        self.index = index
+    }
+}
+
+/// Supplies values for `SchemaInstance` before it invents them.
+public protocol SchemaValueSource {
+    /// A value for `slot`, or nil to let the generator invent one. A value that does not fit the
+    /// slot's schema is not used.
+    mutating func value(for slot: SchemaSlot, random: inout SeededRandom) -> JSONValue?
 }

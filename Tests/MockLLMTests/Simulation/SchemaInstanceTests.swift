@@ -193,6 +193,61 @@ struct SchemaInstanceTests {
         default: 0
         }
     }
+
+    // MARK: - Supplied values
+
+    /// Supplies `value` for every leaf named `name`, and records the slots it was asked about.
+    struct Supplier: SchemaValueSource {
+        var name: String
+        var value: JSONValue
+        var asked: [SchemaSlot] = []
+        mutating func value(for slot: SchemaSlot, random: inout SeededRandom) -> JSONValue? {
+            asked.append(slot)
+            return slot.name == name ? value : nil
+        }
+    }
+
+    func supplied(_ schemaText: String, _ name: String, _ value: JSONValue) throws -> JSONValue? {
+        var random = SeededRandom(seed: 5)
+        return SchemaInstance.generate(try parse(schemaText), random: &random, values: Supplier(name: name, value: value)).objectValue?[name]
+    }
+
+    @Test(arguments: [
+        (#"{"properties":{"city":{"type":"string"}}}"#, JSONValue.string("Paris"), true),
+        (#"{"properties":{"city":{"type":"integer"}}}"#, .string("Paris"), false),
+        (#"{"properties":{"city":{"type":"string","maxLength":3}}}"#, .string("Paris"), false),
+        (#"{"properties":{"city":{"enum":["Oslo","Rome"]}}}"#, .string("Paris"), false),
+        (#"{"properties":{"city":{"enum":["Oslo","Paris"]}}}"#, .string("Paris"), true),
+        (#"{"properties":{"city":{"const":"Oslo"}}}"#, .string("Paris"), false),
+        (#"{"properties":{"city":{"type":"string","default":"Oslo"}}}"#, .string("Paris"), true),
+        (#"{"properties":{"city":{"anyOf":[{"type":"string"},{"type":"null"}]}}}"#, .string("Paris"), true),
+        (##"{"properties":{"city":{"$ref":"#/$defs/C"}},"$defs":{"C":{"type":"string"}}}"##, .string("Paris"), true),
+        (#"{"properties":{"city":{"type":"number","exclusiveMaximum":3}}}"#, .number(3), false),
+        (#"{"properties":{"city":{"type":"integer","minimum":0}}}"#, .number(2.5), false),
+        (#"{"properties":{"city":{"type":"integer","minimum":0}}}"#, .number(2), true),
+    ] as [(String, JSONValue, Bool)])
+    func aSuppliedValueIsUsedOnlyWhenItFits(schema: String, value: JSONValue, used: Bool) throws {
+        let out = try supplied(schema, "city", value)
+        #expect((out == value) == used, "\(String(describing: out))")
+    }
+
+    /// Records every slot it is asked about (a class, so the record outlives the generation).
+    final class Recorder: SchemaValueSource {
+        var asked: [SchemaSlot] = []
+        func value(for slot: SchemaSlot, random: inout SeededRandom) -> JSONValue? {
+            asked.append(slot)
+            return nil
+        }
+    }
+
+    @Test func arrayItemsAreAskedWithTheirPositionAndSingularName() throws {
+        var random = SeededRandom(seed: 5)
+        let recorder = Recorder()
+        let schema = try parse(#"{"properties":{"cities":{"type":"array","items":{"type":"string"},"minItems":2,"maxItems":2}}}"#)
+        _ = SchemaInstance.generate(schema, random: &random, values: recorder)
+        #expect(recorder.asked.filter { $0.name == "city" }.map(\.index) == [0, 1])
+        #expect(recorder.asked.first?.name == nil, "the root is asked too, without a name")
+    }
 }
 
 /// Just enough JSON Schema to check what `SchemaInstance` claims to support.
