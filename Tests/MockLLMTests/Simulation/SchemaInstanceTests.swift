@@ -248,6 +248,21 @@ struct SchemaInstanceTests {
         #expect(recorder.asked.filter { $0.name == "city" }.map(\.index) == [0, 1])
         #expect(recorder.asked.first?.name == nil, "the root is asked too, without a name")
     }
+
+    @Test(arguments: validSchemas)
+    func promptValuesKeepInstancesValid(name: String, text: String) throws {
+        let schema = try parse(text)
+        let prompts = ["What is the weather in Paris, France on 2024-03-05 at 14:30?", "Ada Lovelace, 36, ada@example.com, \"note\" 3.5 CET",
+                       "hello", #"{"city": "Oslo", "age": 41, "zip": "0150"}"#]
+        for prompt in prompts {
+            for seed in 0..<40 as Range<UInt64> {
+                var random = SeededRandom(seed: seed)
+                let value = SchemaInstance.generate(schema, random: &random, values: PromptValues(primary: prompt, context: [prompt]))
+                let errors = Validator(root: schema).errors(value, schema)
+                #expect(errors.isEmpty, "\(name), \(prompt), seed \(seed): \(errors) in \(value.jsonText)")
+            }
+        }
+    }
 }
 
 /// Just enough JSON Schema to check what `SchemaInstance` claims to support.
