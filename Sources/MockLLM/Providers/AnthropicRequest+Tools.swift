@@ -41,6 +41,12 @@ extension AnthropicRequest {
         }
     }
 
+    /// False when `tool_choice.disable_parallel_tool_use` is true: one tool call per reply.
+    static func parallelToolUse(_ body: RequestFields) throws(FieldProblem) -> Bool {
+        guard let choice = try body.object("tool_choice") else { return true }
+        return try choice.bool("disable_parallel_tool_use") != true
+    }
+
     /// `output_config.format`: `{"type":"json_schema","schema":{...}}`.
     static func outputFormat(_ body: RequestFields) throws(FieldProblem) -> ResponseFormat? {
         guard let config = try body.object("output_config"), let format = try config.object("format") else { return nil }

@@ -48,10 +48,14 @@ public struct ToolOffer: Sendable {
 
     public var tools: [Tool]
     public var choice: Choice
+    /// Several calls may go out in one reply (false: OpenAI `parallel_tool_calls: false`,
+    /// Anthropic `disable_parallel_tool_use: true`).
+    public var parallel: Bool
 
-    public init(tools: [Tool], choice: Choice = .auto) {
+    public init(tools: [Tool], choice: Choice = .auto, parallel: Bool = true) {
         self.tools = tools
         self.choice = choice
+        self.parallel = parallel
     }
 }
 

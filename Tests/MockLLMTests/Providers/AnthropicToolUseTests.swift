@@ -303,4 +303,17 @@ struct AnthropicToolUseTests {
             == #"{"type":"error","error":{"type":"invalid_request_error","message":\#(ReplyJSON.escaped(message))},"request_id":"req_abc"}"#,
             sourceLocation: sourceLocation)
     }
+
+    @Test func disableParallelToolUseMakesOneAutomaticCallPerReply() throws {
+        var headers = HTTPFields()
+        headers.append(name: "x-mockllm-auto-tools", value: "true")
+        func names(_ extra: String) throws -> [String] {
+            let json = try ReplyJSON.parse(call(body("the weather in Paris and the time", extra), headers: headers, script: Script()).bodyBytes.description)
+            return (ReplyJSON.at(json, "content")?.arrayValue ?? []).compactMap { ReplyJSON.at($0, "name")?.stringValue }
+        }
+        #expect(try names("") == ["get_weather", "get_time"])
+        #expect(try names(#","tool_choice":{"type":"auto","disable_parallel_tool_use":false}"#) == ["get_weather", "get_time"])
+        #expect(try names(#","tool_choice":{"type":"auto","disable_parallel_tool_use":true}"#) == ["get_weather"])
+        #expect(try names(#","tool_choice":{"type":"any","disable_parallel_tool_use":true}"#) == ["get_weather"])
+    }
 }
