@@ -82,10 +82,10 @@ extension Script {
         return AutomaticDecision.Conversation(results: results, called: called)
     }
 
-    /// The texts of the tool results since the prompt, oldest first.
+    /// The texts of the tool results since the prompt, oldest first (the last 16 at most).
     static func resultsSincePrompt(_ messages: [ChatMessage]) -> [String] {
         let start = promptIndex(messages).map { $0 + 1 } ?? 0
-        return messages[start...].flatMap { $0.toolResults.map(\.text) }
+        return Array(messages[start...].flatMap { $0.toolResults.map(\.text) }.suffix(16))
     }
 
     /// The index of the message `lastUserText` takes the prompt from.

@@ -4,6 +4,8 @@
 public enum EmbeddedJSON {
     /// At most this many bytes of a text are looked at, this many `{` tried and objects kept.
     static let maxBytes = 256 * 1024, maxStarts = 64, maxObjects = 16
+    /// A schema is looked for in the last this many messages that have a `{`.
+    static let maxMessages = 16
 
     /// The JSON objects written in `text`, in order (an object inside another is not listed apart).
     public static func objects(in text: String) -> [JSONValue] {
@@ -72,10 +74,14 @@ public enum EmbeddedJSON {
     /// results and the model's own turns are not read). With `mentionRequired`, only when those
     /// messages also say "JSON" (a request that asks for JSON in words, not by a format).
     public static func promptSchema(in messages: [ChatMessage], mentionRequired: Bool) -> JSONValue? {
-        let readable = messages.filter { ["system", "developer", "user"].contains($0.role) && $0.toolResults.isEmpty }
-        guard readable.contains(where: { $0.text.utf8.contains(UInt8(ascii: "{")) }) else { return nil }
-        if mentionRequired && !readable.contains(where: { mentionsJSON($0.text) }) { return nil }
-        for message in readable.reversed() where message.text.utf8.contains(UInt8(ascii: "{")) {
+        func readable(_ m: ChatMessage) -> Bool {
+            (m.role == "system" || m.role == "developer" || m.role == "user") && m.toolResults.isEmpty
+        }
+        func braced(_ m: ChatMessage) -> Bool { readable(m) && m.text.utf8.contains(UInt8(ascii: "{")) }
+        // A plain chat (no brace anywhere) is settled by one byte scan, without allocating.
+        guard messages.contains(where: braced) else { return nil }
+        if mentionRequired && !messages.contains(where: { readable($0) && mentionsJSON($0.text) }) { return nil }
+        for message in messages.reversed().lazy.filter(braced).prefix(maxMessages) {
             if let schema = objects(in: message.text).last(where: isSchema) { return schema }
         }
         return nil

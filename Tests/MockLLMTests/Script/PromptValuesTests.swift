@@ -149,4 +149,25 @@ struct PromptValuesTests {
         let out = fill(Self.object(#""name":{"type":"string"}"#), "Please tell me. What is it? Hello!")
         #expect(PromptValues.plausibleStrings.last!.1.contains(out["name"]?.stringValue ?? ""), "\(out)")
     }
+
+    static let oddTexts: [String] = [
+        "", " ", "{", "}{", "{{{{{{{{", String(repeating: "[", count: 5_000), String(repeating: "{\"a\":", count: 300),
+        "\"unterminated", "'", "''", "`", "“”", "ÉMILE à Zürich, ça va? 東京の天気は", "🌧️ in 🗼 and 🇫🇷", "- - 5 : : 12:", "Jan 99, 2024",
+        "2024-13-45 and 99:99 pm", "1e309 1,000,000.5 -0 .5 5.", "in in in From To to", "Mr. Dr. named called is",
+        String(repeating: "Paris and ", count: 3_000), "a@b@c @x x@ http:// https://", "\u{0}\u{7}\r\n\t",
+    ]
+
+    @Test func oddTextsNeverBreakAnInstance() throws {
+        let schema = Self.object(##"""
+            "city":{"type":"string"},"name":{"type":"string","maxLength":4},"age":{"type":"integer","minimum":0},
+            "when":{"type":"string","format":"date-time"},"unit":{"enum":["c","f"]},"tags":{"type":"array","items":{"type":"string"}},
+            "query":{"type":"string","minLength":3}
+            """##, required: ["city", "name", "age", "when", "unit", "tags", "query"])
+        for text in Self.oddTexts {
+            let out = fill(schema, text, context: [text, "{\"temp\": \(text.count)}"])
+            #expect(out.members.map(\.key) == ["city", "name", "age", "when", "unit", "tags", "query"], "\(text.prefix(40))")
+            #expect((out["name"]?.stringValue?.count ?? 99) <= 4)
+            #expect((out["query"]?.stringValue?.count ?? 0) >= 3)
+        }
+    }
 }
