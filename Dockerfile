@@ -20,16 +20,16 @@ RUN apt-get update \
     && apt-get install -y --no-install-recommends libuv1-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-# The manifest (and Package.resolved, when the context has one) first: dependencies are
-# fetched in their own layer, reused while only the sources change.
-COPY Package.* ./
-RUN swift package resolve
+# The manifest and Package.resolved first: dependencies are fetched in their own layer, reused
+# while only the sources change, at exactly the pinned versions (a stale pin fails the build).
+COPY Package.swift Package.resolved ./
+RUN swift package resolve --force-resolved-versions
 COPY CLibUV CLibUV
 COPY Sources Sources
 # Not built, but the manifest names the test targets and SwiftPM refuses a package whose
 # target directories are missing.
 COPY Tests Tests
-RUN swift build -c release --static-swift-stdlib --product mockllm \
+RUN swift build -c release --static-swift-stdlib --force-resolved-versions --product mockllm \
     && install -D -s -m 0755 .build/release/mockllm /out/mockllm
 
 FROM ${RUNTIME_IMAGE}

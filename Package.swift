@@ -1,6 +1,8 @@
 // swift-tools-version: 6.1
 import PackageDescription
 
+// Each layer is a target, so the compiler enforces the direction of dependencies
+// (docs/ARCHITECTURE.md): a target sees only the targets it lists.
 let package = Package(
     name: "mockllm",
     platforms: [.macOS(.v15)],
@@ -21,11 +23,26 @@ let package = Package(
             pkgConfig: "libuv",
             providers: [.apt(["libuv1-dev"]), .brew(["libuv"])]
         ),
+        // Bytes, JSON, HTTP/1.1 messages and latency histograms: no I/O.
+        .target(name: "MockLLMCore"),
+        // The libuv loop and the HTTP/1.1 server on it: the only importer of CLibUV.
+        .target(name: "MockLLMLoop", dependencies: ["CLibUV", "MockLLMCore"]),
+        // Pacing, token estimates, schema instances, seeded randomness: computation only.
+        .target(name: "MockLLMSimulation", dependencies: ["MockLLMCore"]),
+        // The YAML script: loading, diagnostics, rules and matching.
+        .target(
+            name: "MockLLMScript",
+            dependencies: ["MockLLMCore", "MockLLMSimulation", .product(name: "Yams", package: "Yams")]
+        ),
+        // One wire protocol per folder: request in, reply value out.
+        .target(name: "MockLLMProviders", dependencies: ["MockLLMCore", "MockLLMSimulation", "MockLLMScript"]),
+        // `mockllm bench`: the load client.
+        .target(name: "MockLLMBench", dependencies: ["MockLLMCore", "MockLLMLoop"]),
+        // The server: glue between the loop and the providers, admin endpoints, metrics, journal.
         .target(
             name: "MockLLM",
             dependencies: [
-                "CLibUV",
-                .product(name: "Yams", package: "Yams"),
+                "MockLLMCore", "MockLLMLoop", "MockLLMSimulation", "MockLLMScript", "MockLLMProviders",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -33,14 +50,27 @@ let package = Package(
         .executableTarget(
             name: "mockllm",
             dependencies: [
-                "MockLLM",
+                "MockLLM", "MockLLMBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "MockLLMTests", dependencies: ["MockLLM"]),
+        // Tests mirror the layers: each test target sees what its layer sees, plus the helpers
+        // shared by several (TestSupport: a real server on an ephemeral port, raw HTTP clients,
+        // polling with a deadline, script loading, reading replies).
+        .target(
+            name: "TestSupport",
+            dependencies: ["MockLLM", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "CoreTests", dependencies: ["MockLLMCore", "MockLLMSimulation", "TestSupport"]),
+        .testTarget(name: "SimulationTests", dependencies: ["MockLLMSimulation", "TestSupport"]),
+        .testTarget(name: "ScriptTests", dependencies: ["MockLLMScript", "MockLLMProviders", "TestSupport"]),
+        .testTarget(name: "ProvidersTests", dependencies: ["MockLLMProviders", "MockLLM", "TestSupport"]),
+        .testTarget(name: "BenchTests", dependencies: ["MockLLMBench", "MockLLM", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["MockLLM", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["MockLLM", "mockllm", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["MockLLM", "MockLLMBench", "mockllm", "TestSupport", .product(name: "Logging", package: "swift-log")]
         ),
     ]
 )

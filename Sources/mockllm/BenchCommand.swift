@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MockLLM
+import MockLLMBench
 
 extension BenchProvider: ExpressibleByArgument {}
 

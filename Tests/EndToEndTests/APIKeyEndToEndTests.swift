@@ -1,5 +1,12 @@
 import Foundation
-import MockLLM
+@testable import MockLLM
+@testable import MockLLMBench
+@testable import MockLLMCore
+@testable import MockLLMLoop
+@testable import MockLLMProviders
+@testable import MockLLMScript
+@testable import MockLLMSimulation
+import TestSupport
 import Testing
 
 /// `--api-key`: provider endpoints need the key; the server's own endpoints do not.

@@ -1,4 +1,11 @@
-import MockLLM
+@testable import MockLLM
+@testable import MockLLMBench
+@testable import MockLLMCore
+@testable import MockLLMLoop
+@testable import MockLLMProviders
+@testable import MockLLMScript
+@testable import MockLLMSimulation
+import TestSupport
 import Testing
 
 /// `mockllm bench` against the real server on loopback, in process. Counts and correctness only:

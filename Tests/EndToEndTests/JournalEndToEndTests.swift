@@ -1,6 +1,13 @@
 import Foundation
 import Logging
-import MockLLM
+@testable import MockLLM
+@testable import MockLLMBench
+@testable import MockLLMCore
+@testable import MockLLMLoop
+@testable import MockLLMProviders
+@testable import MockLLMScript
+@testable import MockLLMSimulation
+import TestSupport
 import Testing
 
 /// The request journal and the admin API over real sockets: `GET`/`DELETE /_mockllm/requests`,

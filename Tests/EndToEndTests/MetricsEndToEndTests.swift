@@ -1,5 +1,12 @@
 import Foundation
-import MockLLM
+@testable import MockLLM
+@testable import MockLLMBench
+@testable import MockLLMCore
+@testable import MockLLMLoop
+@testable import MockLLMProviders
+@testable import MockLLMScript
+@testable import MockLLMSimulation
+import TestSupport
 import Testing
 
 /// `GET /metrics` over real sockets: what the loop measures (streams, events, time to first

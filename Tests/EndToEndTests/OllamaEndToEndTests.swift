@@ -1,5 +1,12 @@
 import Foundation
-import MockLLM
+@testable import MockLLM
+@testable import MockLLMBench
+@testable import MockLLMCore
+@testable import MockLLMLoop
+@testable import MockLLMProviders
+@testable import MockLLMScript
+@testable import MockLLMSimulation
+import TestSupport
 import Testing
 
 /// Ollama's NDJSON over real sockets: chunked transfer with one JSON line per HTTP chunk, the

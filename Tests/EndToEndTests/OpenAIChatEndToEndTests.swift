@@ -1,5 +1,12 @@
 import Foundation
-import MockLLM
+@testable import MockLLM
+@testable import MockLLMBench
+@testable import MockLLMCore
+@testable import MockLLMLoop
+@testable import MockLLMProviders
+@testable import MockLLMScript
+@testable import MockLLMSimulation
+import TestSupport
 import Testing
 
 @Suite("OpenAI chat over real sockets")

@@ -1,7 +1,14 @@
 import Foundation
 import Logging
-import MockLLM
+@testable import MockLLM
+@testable import MockLLMBench
+@testable import MockLLMCore
+@testable import MockLLMLoop
+@testable import MockLLMProviders
+@testable import MockLLMScript
+@testable import MockLLMSimulation
 import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(Glibc)

@@ -12,7 +12,7 @@ from chat_helpers import MOCK_ID, REQUEST_ID
 
 CLAUDE = "claude-3-haiku-20240307"
 MAX_TOKENS = 1024
-# Anthropic's own ids are `msg_...`; the mock keeps the original mockllm's `mock-<uuid4>` (COMPAT.md).
+# Anthropic's own ids are `msg_...`; the mock keeps the original mockllm's `mock-<uuid4>` (docs/MIGRATING.md).
 MESSAGE_ID = MOCK_ID
 # The event names of one text reply, in order; `content_block_delta` repeats once per character.
 EVENT_ORDER = ["message_start", "content_block_start", "ping", "content_block_delta",

@@ -13,7 +13,7 @@ from conftest import make_anthropic_client, make_client
 from mock_scripts import TWENTY_CHARACTERS, script_yaml
 
 LAG_FACTOR = 10
-# The original's formulas (COMPAT.md): a whole reply waits len / (factor * 10) seconds; a stream
+# The original's formulas (docs/MIGRATING.md, "Lag"): a whole reply waits len / (factor * 10) seconds; a stream
 # waits base * U(0.5, 1.5) before each character, base = 1 / (factor * 10) seconds.
 BASE_S = 1 / (LAG_FACTOR * 10)
 REPLY_DELAY_S = len(TWENTY_CHARACTERS) * BASE_S  # 0.2 s

@@ -16,7 +16,7 @@ from chat_helpers import ask, stream, streamed_text
 from conftest import make_anthropic_client, make_client
 from mock_scripts import script_yaml
 
-# Built-in registry (COMPAT.md): name -> aliases.
+# Built-in registry (docs/MIGRATING.md, "Default model registry"): name -> aliases.
 OPENAI_MODELS = {"gpt-3.5-turbo", "gpt-4", "gpt-4-turbo", "gpt-4o", "gpt-4o-mini"}
 CLAUDE_MODELS = {
     "claude-3-sonnet-20240229": "Claude 3 Sonnet",

@@ -33,7 +33,7 @@ scale_python() {
     . "$ROOT/scripts/lib/python-mockllm.sh"
     python_mockllm_install "$SCALE_VENV" || { PY[error]="install failed"; return 0; }
     PY[version]="$("$SCALE_VENV/bin/python" -c 'import importlib.metadata as m; print("mockllm", m.version("mockllm"), "uvicorn", m.version("uvicorn"))')"
-    # Its bug 1 (COMPAT.md) streams the default reply: make that the benchmark reply, so each
+    # Its bug 1 (docs/MIGRATING.md) streams the default reply: make that the benchmark reply, so each
     # stream carries the same text as ours.
     cat >"$TMP/responses-py.yml" <<EOF
 responses:

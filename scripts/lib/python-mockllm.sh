@@ -20,7 +20,7 @@
 #   PY_MOCK_ACCESS_LOG=0 turns it off.
 # - Lag: the original only lags when the YAML says `settings: lag_enabled: true` (default false),
 #   so RESPONSES_YML should say `lag_enabled: false` or leave it out.
-# - Beware its bug 1 (COMPAT.md): a stream looks the prompt up, then looks the REPLY up again as
+# - Beware its bug 1 (docs/MIGRATING.md): a stream looks the prompt up, then looks the REPLY up again as
 #   a prompt, so it streams `defaults.unknown_response` (or "I don't know the answer to that.")
 #   rather than the scripted reply. For equal work per stream, make the default reply the same
 #   text as the scripted one.

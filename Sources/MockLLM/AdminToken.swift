@@ -1,0 +1,28 @@
+import MockLLMCore
+
+/// `--admin-token`: the server's own endpoints (everything under `/_mockllm/`) answer only
+/// requests carrying the token, as `Authorization: Bearer TOKEN` or
+/// `x-mockllm-admin-token: TOKEN`. A separate secret from `--api-key`: a client holding the
+/// provider key can neither read the journal nor reload the script, and the admin token opens
+/// no provider endpoint.
+struct AdminToken: Sendable {
+    let token: Secret
+
+    init(_ token: String) { self.token = Secret(token) }
+
+    func allows(_ request: HTTPRequest) -> Bool {
+        var allowed = false
+        for value in request.headers.values(of: "authorization") where token.matchesBearer(value) { allowed = true }
+        for value in request.headers.values(of: "x-mockllm-admin-token") where token.matches(value) { allowed = true }
+        return allowed
+    }
+
+    /// The 401 for a missing or wrong token.
+    static func refusal(given: Bool) -> Reply {
+        let message = given
+            ? "Incorrect admin token. The token is set with --admin-token or MOCKLLM_ADMIN_TOKEN."
+            : "This endpoint needs the admin token: send 'Authorization: Bearer TOKEN' or 'x-mockllm-admin-token: TOKEN'."
+        return AdminEndpoints.error(401, type: "unauthorized", message,
+                                    headers: HTTPFields([HTTPFields.Field(name: "www-authenticate", value: "Bearer realm=\"mockllm admin\"")]))
+    }
+}

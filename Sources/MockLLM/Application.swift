@@ -1,0 +1,149 @@
+import MockLLMCore
+import MockLLMLoop
+import MockLLMProviders
+import MockLLMScript
+import MockLLMSimulation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+
+/// The glue between a loop and the providers: routes each request and returns its `Reply`.
+/// One instance per loop, used only on that loop's thread.
+package final class Application: HTTPHandler {
+    /// The script new requests are answered from; replaced on reload.
+    package var script: Script
+    private var random: SeededRandom
+    let router: Router
+    /// Set with `--api-key`: provider endpoints refuse requests without it (401).
+    var apiKey: APIKeyCheck?
+    /// Counters of every loop, merged (set by the worker that owns this application).
+    var statistics: (() -> (merged: LoopServer.Stats, perWorker: [LoopServer.Stats]))?
+    /// The admin endpoints' shared state (journal, token, script file); set by the worker.
+    var admin: Admin?
+    /// This loop's ring of the request journal; nil: nothing is journaled.
+    var journal: JournalRing?
+    /// `--access-log`: one line per provider request.
+    var accessLog: Logger?
+    /// This loop's metrics (`GET /metrics`); the worker gives it the server's shared part.
+    var metrics = LoopMetrics(shared: ServerMetrics(workers: 1))
+    /// The Responses API's stored responses; the worker gives it the one every loop shares.
+    var responseStore = OpenAIResponseStore()
+
+    /// - Parameter seed: fixes ids and jitter for reproducible runs; nil seeds from the system.
+    package init(script: Script, seed: UInt64? = nil, providers: [any Provider.Type] = providerTable) {
+        self.script = script
+        random = seed.map { SeededRandom(seed: $0) } ?? SeededRandom()
+        router = Router(providers: providers, builtins: BuiltinEndpoint.all(providers: providers) + AdminEndpoints.all)
+    }
+
+    package func reply(to request: HTTPRequest) -> Reply {
+        let requestID = nextRequestID()
+        var reply: Reply
+        if request.method == "OPTIONS" {
+            reply = CORS.preflight(request, methods: router.methods(for: request.path)) ?? notFound(request, requestID)
+        } else {
+            reply = route(request, requestID: requestID)
+        }
+        if request.headers.contains("origin") { CORS.decorate(&reply, for: request) }
+        if let accessLog { logAccess(request, reply, to: accessLog) }
+        return reply
+    }
+
+    package func reply(to error: HTTPParseError) -> Reply {
+        let path = error.target.map { HTTPRequest(method: "GET", target: $0).path } ?? "/"
+        return router.errorProvider(for: nil, path: path).errorReply(APIError(error), requestID: nextRequestID())
+    }
+
+    private func route(_ request: HTTPRequest, requestID: String) -> Reply {
+        switch router.match(method: request.method, path: request.path) {
+        case .routes(let routes, let parameters):
+            let route = routes.count == 1 ? routes[0] : choose(among: routes, for: request)
+            switch route.target {
+            case .builtin(let builtin):
+                return admin?.refusal(for: request, to: builtin) ?? builtin.reply(request, self)
+            case .endpoint(let endpoint, let provider):
+                if let apiKey, !apiKey.allows(request) {
+                    let given = APIKeyCheck.presented(in: request)
+                    var refusal = provider.errorReply(APIKeyCheck.refusal(for: provider.metadata.name, given: given), requestID: requestID)
+                    metrics.requestAnswered(&refusal, on: route)
+                    return journaled(refusal, request, provider: provider.metadata.name, pathModel: parameters["model"])
+                }
+                var context = ProviderContext(
+                    script: script, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)
+                if script.quota != nil { context.monotonic = Self.monotonicNanoseconds() }
+                context.responses = responseStore
+                var reply = endpoint.handler(request, &context)
+                random = context.random
+                metrics.requestAnswered(&reply, on: route, usage: context.usage)
+                if let fault = reply.headers["x-mockllm-fault"] { metrics.recordFault(fault) }
+                return journaled(reply, request, provider: provider.metadata.name, pathModel: parameters["model"])
+            }
+        case .methodNotAllowed(let allowed):
+            let list = allowed.joined(separator: ", ")
+            return journaled(router.errorProvider(for: request, path: request.path).errorReply(APIError(
+                status: 405, kind: .methodNotAllowed,
+                message: "Method \(request.method) not allowed for \(request.path). Allowed: \(list).",
+                headers: HTTPFields([HTTPFields.Field(name: "allow", value: list)])), requestID: requestID), request, provider: nil)
+        case .notFound:
+            return journaled(notFound(request, requestID), request, provider: nil)
+        }
+    }
+
+    /// Records a provider request in the journal; the reply's trace brings back how it went.
+    private func journaled(_ reply: consuming Reply, _ request: HTTPRequest, provider: String?, pathModel: String? = nil) -> Reply {
+        guard let journal else { return reply }
+        reply.trace = journal.record(request, reply: reply, provider: provider, pathModel: pathModel)
+        return reply
+    }
+
+    package func replyFinished(_ finished: FinishedReply) {
+        metrics.replyFinished(finished)
+        if finished.trace > 0 { journal?.finish(finished) }
+    }
+
+    private func notFound(_ request: HTTPRequest, _ requestID: String) -> Reply {
+        router.errorProvider(for: request, path: request.path).errorReply(APIError(
+            status: 404, kind: .notFound, message: "Invalid URL (\(request.method) \(request.path))"), requestID: requestID)
+    }
+
+    /// Several providers serve this method and path (the original's multi-provider routing):
+    /// the one that claims the request by its headers, else the one the registry says owns the
+    /// requested model, else the first in the table.
+    private func choose(among routes: [Router.Route], for request: HTTPRequest) -> Router.Route {
+        if let claimed = routes.first(where: { $0.provider?.claims(request) == true }) { return claimed }
+        if let model = Self.requestedModel(request), let owner = script.models.resolve(model)?.provider,
+           let owned = routes.first(where: { $0.provider?.metadata.name == owner }) {
+            return owned
+        }
+        return routes[0]
+    }
+
+    /// The `model` of a JSON body, if it has one.
+    static func requestedModel(_ request: HTTPRequest) -> String? {
+        guard !request.body.isEmpty, let document = try? JSONDocument.parse(request.body) else { return nil }
+        return withExtendedLifetime(document) { document.root["model"]?.string }
+    }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) &* 1_000_000_000 &+ UInt64(spec.tv_nsec)
+    }
+
+    /// `--access-log`: `POST /v1/chat/completions 200` with what answered, for provider requests.
+    private func logAccess(_ request: HTTPRequest, _ reply: Reply, to log: Logger) {
+        guard !RequestJournal.isServerPath(request.path), request.method != "OPTIONS" else { return }
+        var metadata: Logger.Metadata = ["status": "\(reply.status)"]
+        if let rule = reply.headers["x-mockllm-rule"] { metadata["rule"] = "\(rule)" }
+        if let fault = reply.headers["x-mockllm-fault"] { metadata["fault"] = "\(fault)" }
+        if case .stream = reply.body { metadata["stream"] = "true" }
+        log.info("\(request.method) \(APIKeyCheck.loggable(request)) \(reply.status)", metadata: metadata)
+    }
+
+    /// `req_` and 24 hex digits, as both OpenAI and Anthropic format theirs.
+    private func nextRequestID() -> String {
+        random.hexString(prefix: "req_", digits: 24)
+    }
+}

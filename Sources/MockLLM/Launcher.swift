@@ -1,0 +1,188 @@
+import Foundation
+import Logging
+import MockLLMLoop
+import MockLLMProviders
+import MockLLMScript
+
+/// What the `serve`/`start` and `validate` commands do, kept out of the executable so it can be
+/// tested; `main.swift` only parses arguments.
+package enum Launcher {
+    package static let version = "0.1.0"
+
+    /// Command-line values; nil means "not given" (then the environment, then the default).
+    package struct ServeOptions: Sendable {
+        package var host: String?
+        package var port: Int?
+        package var responses: String?
+        package var seed: UInt64?
+        /// Watch the script file and reload it when it changes.
+        package var reload: Bool
+        /// `--workers`: a count or "auto" (one per CPU); nil: MOCKLLM_WORKERS, else 1.
+        package var workers: String?
+        /// `--drain-timeout` seconds; nil: MOCKLLM_DRAIN_TIMEOUT, else 10.
+        package var drainTimeout: Double?
+        /// `--idle-timeout` / `--request-timeout` seconds; nil: the defaults (75 and 30).
+        package var idleTimeout: Double?
+        package var requestTimeout: Double?
+        /// `--max-stream-duration` seconds; nil: 3600.
+        package var maxStreamDuration: Double?
+        /// `--max-connections`; nil: the open-file limit less 64 descriptors kept for the rest.
+        package var maxConnections: Int?
+        /// `--api-key`; nil: MOCKLLM_API_KEY, else none.
+        package var apiKey: String?
+        /// `--journal-size`; nil: 1000. `--admin-token`; nil: MOCKLLM_ADMIN_TOKEN, else none.
+        package var journalSize: Int?
+        package var adminToken: String?
+        /// `--access-log`; false: MOCKLLM_ACCESS_LOG (1 or true), else none.
+        package var accessLog = false
+        /// `--response-store-size`; nil: 1000.
+        package var responseStoreSize: Int?
+
+        package init(host: String? = nil, port: Int? = nil, responses: String? = nil, seed: UInt64? = nil,
+                    reload: Bool = true, workers: String? = nil, drainTimeout: Double? = nil) {
+            self.workers = workers
+            self.drainTimeout = drainTimeout
+            self.host = host
+            self.port = port
+            self.responses = responses
+            self.seed = seed
+            self.reload = reload
+        }
+    }
+
+    /// Starts the server and blocks until it stops; returns the process exit status.
+    package static func serve(_ options: ServeOptions, environment: [String: String], logger: Logger) -> Int32 {
+        let host = options.host ?? environment["MOCKLLM_HOST"] ?? "127.0.0.1"
+        let port: Int
+        if let given = options.port {
+            port = given
+        } else if let text = environment["MOCKLLM_PORT"] {
+            guard let parsed = Int(text), (0...65535).contains(parsed) else {
+                printError("mockllm: MOCKLLM_PORT must be a port number (0-65535), got '\(text)'")
+                return 2
+            }
+            port = parsed
+        } else {
+            port = 8000
+        }
+        let workers: Int
+        switch parseWorkers(options.workers ?? environment["MOCKLLM_WORKERS"] ?? "1") {
+        case .success(let count): workers = count
+        case .failure(let message):
+            printError("mockllm: \(message)")
+            return 2
+        }
+        var drainTimeout = options.drainTimeout ?? 10
+        if options.drainTimeout == nil, let text = environment["MOCKLLM_DRAIN_TIMEOUT"] {
+            guard let seconds = Double(text), seconds >= 0, seconds <= 86_400 else {
+                printError("mockllm: MOCKLLM_DRAIN_TIMEOUT must be a number of seconds (0-86400), got '\(text)'")
+                return 2
+            }
+            drainTimeout = seconds
+        }
+        let files = FileLimit.raiseToHardLimit()
+        let script: Script
+        var watched: ServerConfiguration.WatchedScript?
+        switch loadScript(named: options.responses ?? environment["MOCKLLM_RESPONSES_FILE"]) {
+        case .success(let loaded):
+            for warning in loaded.warnings { logger.warning("\(warning)") }
+            script = loaded.script
+            if options.reload, loaded.script.origin != EmbeddedScript.origin {
+                watched = ServerConfiguration.WatchedScript(path: loaded.script.origin, fingerprint: loaded.fingerprint)
+            }
+        case .failure(let error):
+            printError("mockllm: cannot load the script:")
+            for diagnostic in error.diagnostics { printError("  \(diagnostic)") }
+            return 2
+        }
+        var configuration = ServerConfiguration(
+            host: host, port: port, script: script, seed: options.seed, handleSignals: true, watchedScript: watched,
+            workers: workers, drainMilliseconds: UInt64((drainTimeout * 1000).rounded()))
+        if let idle = options.idleTimeout { configuration.idleTimeoutMilliseconds = UInt64((idle * 1000).rounded()) }
+        configuration.maxConnections = options.maxConnections ?? (files.soft == Int.max ? Int.max : max(64, files.soft - 64))
+        if let seconds = options.maxStreamDuration { configuration.maxStreamMilliseconds = UInt64((seconds * 1000).rounded()) }
+        if let key = options.apiKey ?? environment["MOCKLLM_API_KEY"], !key.isEmpty { configuration.apiKey = key }
+        if options.accessLog || ["1", "true"].contains(environment["MOCKLLM_ACCESS_LOG"]?.lowercased() ?? "") {
+            configuration.accessLog = logger
+        }
+        if let request = options.requestTimeout { configuration.requestTimeoutMilliseconds = UInt64((request * 1000).rounded()) }
+        if let size = options.responseStoreSize { configuration.responseStoreSize = size }
+        configureAdmin(&configuration, options, environment)
+        let server: MockServer
+        do {
+            server = try MockServer(configuration: configuration, logger: logger)
+        } catch {
+            let reason = error.isAddressInUse ? "address already in use" : error.message
+            printError("mockllm: cannot listen on \(SocketAddress.display(host: host, port: port)): \(reason)")
+            return 1
+        }
+        let reloading = watched == nil ? "" : ", reloading on change"
+        let loops = (workers == 1 ? "" : ", \(workers) workers") + (configuration.apiKey == nil ? "" : ", API key required")
+        logger.info("mockllm \(version) listening on \(server.baseURL) with \(script.origin) (\(script.summary)\(reloading)\(loops))")
+        logger.debug("file descriptor limit \(files.soft) (hard \(files.hard))")
+        server.run()
+        logger.info("stopped")
+        return 0
+    }
+
+    /// The request journal and the admin endpoints: `--journal-size`, `--admin-token`, and the
+    /// script file `POST /_mockllm/reload` reads (also with `--no-reload`).
+    static func configureAdmin(_ configuration: inout ServerConfiguration, _ options: ServeOptions, _ environment: [String: String]) {
+        if let size = options.journalSize { configuration.journalSize = size }
+        if let token = options.adminToken ?? environment["MOCKLLM_ADMIN_TOKEN"], !token.isEmpty { configuration.adminToken = token }
+        if configuration.script.origin != EmbeddedScript.origin { configuration.scriptPath = configuration.script.origin }
+    }
+
+    /// `--workers N` (1...1024) or `auto`: one per CPU this process may run on.
+    package static func parseWorkers(_ text: String) -> Result<Int, WorkersError> {
+        if text.lowercased() == "auto" { return .success(max(1, EventLoop.availableParallelism)) }
+        guard let n = Int(text), (1...1024).contains(n) else {
+            return .failure(WorkersError(message: "--workers must be a number from 1 to 1024 or 'auto', got '\(text)'"))
+        }
+        return .success(n)
+    }
+
+    package struct WorkersError: Error, CustomStringConvertible {
+        package var message: String
+        package var description: String { message }
+    }
+
+    /// The script to serve: the named file, else ./responses.yml if present, else the embedded one.
+    static func loadScript(named path: String?) -> Result<ScriptLoader.Loaded, ScriptLoadError> {
+        if let path {
+            return Result { () throws(ScriptLoadError) in try ScriptLoader.load(path: path, providers: providerNames) }
+        }
+        if FileManager.default.fileExists(atPath: "responses.yml") {
+            return Result { () throws(ScriptLoadError) in try ScriptLoader.load(path: "responses.yml", providers: providerNames) }
+        }
+        return .success(ScriptLoader.Loaded(script: EmbeddedScript.load(), warnings: [], fingerprint: 0))
+    }
+
+    /// `mockllm validate FILE`, with the original's messages and exit codes: 0 valid, 1 invalid,
+    /// 2 missing file.
+    package static func validate(path: String) -> Int32 {
+        do {
+            let loaded = try ScriptLoader.load(path: path, providers: providerNames)
+            print("✓ Valid responses file")
+            print("Found \(loaded.script.responses.count) responses")
+            print("Defines: \(loaded.script.summary)")
+            for warning in loaded.warnings { print(warning) }
+            return 0
+        } catch {
+            if error.kind == .missingFile {
+                printError("Error: Invalid value for 'RESPONSES_FILE': Path '\(path)' does not exist.")
+                return 2
+            }
+            print("✗ Invalid responses file")
+            let sorted = error.diagnostics.sorted { ($0.line, $0.column) < ($1.line, $1.column) }
+            for diagnostic in sorted { print(diagnostic) }
+            let errors = error.errors.count, warnings = error.diagnostics.count - errors
+            print("\(errors) error\(errors == 1 ? "" : "s")\(warnings > 0 ? ", \(warnings) warning\(warnings == 1 ? "" : "s")" : "")")
+            return 1
+        }
+    }
+
+    static func printError(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}

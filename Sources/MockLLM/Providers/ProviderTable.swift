@@ -1,8 +1,0 @@
-/// The compile-time table of providers. The router, `/providers` and `/models` are generated
-/// from it. The first provider's error shape is used where no provider is addressed.
-public let providerTable: [any Provider.Type] = [
-    OpenAIChat.self,
-    AnthropicMessages.self,
-    Ollama.self,
-    Gemini.self,
-]

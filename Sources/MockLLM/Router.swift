@@ -1,0 +1,134 @@
+import MockLLMCore
+import MockLLMProviders
+
+/// Maps a method and path to what answers it. Built once from the provider table plus the
+/// server's own endpoints. Exact paths are two dictionary lookups returning a prebuilt list;
+/// patterns (`/v1/models/{model}`) are tried in order.
+///
+/// Several providers may serve the same method and path (`GET /v1/models` is OpenAI's and
+/// Anthropic's); the router returns them all and the application picks one per request.
+package struct Router: Sendable {
+    enum Target: Sendable {
+        case endpoint(Endpoint, provider: any Provider.Type)
+        case builtin(BuiltinEndpoint)
+    }
+
+    /// A class: a match hands out one reference instead of copying strings and closures.
+    final class Route: Sendable {
+        let method: String
+        let pattern: PathPattern
+        let target: Target
+
+        init(method: String, pattern: PathPattern, target: Target) {
+            self.method = method
+            self.pattern = pattern
+            self.target = target
+        }
+
+        var provider: (any Provider.Type)? {
+            if case .endpoint(_, let provider) = target { return provider }
+            return nil
+        }
+    }
+
+    enum Match {
+        /// One or more routes for this method and path, in table order.
+        case routes([Route], parameters: [String: String])
+        case methodNotAllowed(allowed: [String])
+        case notFound
+    }
+
+    /// The routes of one literal path, by method. A short list scanned in order: with the
+    /// parser sharing these path strings, comparing is cheaper than hashing.
+    private struct LiteralPath {
+        var path: String
+        var byMethod: [(method: String, routes: [Route])]
+    }
+
+    private var exact: [LiteralPath] = []
+    private var patterned: [Route] = []
+    let providers: [any Provider.Type]
+
+    init(providers: [any Provider.Type], builtins: [BuiltinEndpoint]) {
+        self.providers = providers
+        for provider in providers {
+            for endpoint in provider.metadata.endpoints {
+                add(Route(method: endpoint.method, pattern: PathPattern(endpoint.path), target: .endpoint(endpoint, provider: provider)))
+            }
+        }
+        for builtin in builtins {
+            add(Route(method: builtin.method, pattern: PathPattern(builtin.path), target: .builtin(builtin)))
+        }
+    }
+
+    /// Every literal path, for the request parser to share instead of copying.
+    var literalPaths: [String] { exact.map(\.path) }
+
+    private mutating func add(_ route: Route) {
+        if route.pattern.isLiteral {
+            let path = route.pattern.text
+            guard let p = exact.firstIndex(where: { $0.path == path }) else {
+                exact.append(LiteralPath(path: path, byMethod: [(route.method, [route])]))
+                return
+            }
+            if let m = exact[p].byMethod.firstIndex(where: { $0.method == route.method }) {
+                exact[p].byMethod[m].routes.append(route)
+            } else {
+                exact[p].byMethod.append((route.method, [route]))
+            }
+        } else {
+            patterned.append(route)
+        }
+    }
+
+    func match(method: String, path: String) -> Match {
+        let lookup = method == "HEAD" ? "GET" : method
+        var allowed: [String] = []
+        for literal in exact where literal.path == path {
+            for entry in literal.byMethod where entry.method == lookup { return .routes(entry.routes, parameters: [:]) }
+            allowed = literal.byMethod.map(\.method).sorted()
+            break
+        }
+        var found: [Route] = []
+        var parameters: [String: String] = [:]
+        let parts = PathPattern.parts(of: path)
+        for route in patterned {
+            guard let values = route.pattern.match(parts: parts) else { continue }
+            if route.method == lookup {
+                if found.isEmpty { parameters = values }
+                found.append(route)
+            } else if !allowed.contains(route.method) {
+                allowed.append(route.method)
+            }
+        }
+        if !found.isEmpty { return .routes(found, parameters: parameters) }
+        if allowed.isEmpty { return .notFound }
+        if allowed.contains("GET") { allowed.append("HEAD") }
+        allowed.append("OPTIONS")
+        return .methodNotAllowed(allowed: allowed)
+    }
+
+    /// Every method served on `path` (for CORS preflight and `Allow`), or nil when no route has it.
+    func methods(for path: String) -> [String]? {
+        switch match(method: "\u{0}", path: path) {
+        case .methodNotAllowed(let allowed): allowed
+        case .routes, .notFound: nil
+        }
+    }
+
+    /// The provider whose error shape a request gets when no route answers it: one that claims
+    /// the request by its headers, else the provider serving that path, else the one whose
+    /// endpoints share the longest leading segments with it, else the first in the table.
+    func errorProvider(for request: HTTPRequest?, path: String) -> any Provider.Type {
+        if let request, let claimant = providers.first(where: { $0.claims(request) }) { return claimant }
+        var best: (provider: any Provider.Type, score: Int)?
+        let parts = path.split(separator: "/")
+        for provider in providers {
+            for endpoint in provider.metadata.endpoints {
+                let shared = zip(parts, endpoint.path.split(separator: "/")).prefix { $0 == $1 }.count
+                if shared > 1 && shared > (best?.score ?? 0) { best = (provider, shared) }
+            }
+        }
+        return best?.provider ?? providers[0]
+    }
+}

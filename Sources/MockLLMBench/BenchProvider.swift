@@ -1,0 +1,48 @@
+/// The wire protocol `mockllm bench` speaks: the request it sends and where, how the stream is
+/// framed, and which of its events count (`BenchProvider+Events.swift`).
+package enum BenchProvider: String, Sendable, CaseIterable {
+    /// OpenAI Chat Completions: server-sent events, ending with `data: [DONE]`.
+    case openai
+    /// Anthropic Messages: named server-sent events, ending with `message_stop`.
+    case anthropic
+    /// OpenAI Responses: named server-sent events, ending with `response.completed` (or
+    /// `response.incomplete`) and the end of the body.
+    case responses
+    /// Gemini `streamGenerateContent?alt=sse`: `data:` chunks, the last one with `finishReason`.
+    case gemini
+    /// Ollama `/api/chat`: NDJSON, one object per line, ending with the `"done":true` line.
+    case ollama
+
+    /// How the body is cut into events.
+    enum Framing {
+        /// Server-sent events (an event ends at a blank line).
+        case sse
+        /// Newline-delimited JSON (one event per line).
+        case ndjson
+    }
+
+    var framing: Framing { self == .ollama ? .ndjson : .sse }
+
+    var defaultModel: String {
+        switch self {
+        case .openai, .responses: "gpt-4o-mini"
+        case .anthropic: "claude-3-haiku"
+        case .gemini: "gemini-2.5-flash"
+        case .ollama: "llama3.2"
+        }
+    }
+
+    /// The endpoint a URL without a path gets (Gemini's names the model).
+    func defaultPath(model: String) -> String {
+        switch self {
+        case .openai: "/v1/chat/completions"
+        case .anthropic: "/v1/messages"
+        case .responses: "/v1/responses"
+        case .gemini: "/v1beta/models/\(model):streamGenerateContent?alt=sse"
+        case .ollama: "/api/chat"
+        }
+    }
+
+    /// The request's `Accept`.
+    var accept: String { self == .ollama ? "application/x-ndjson" : "text/event-stream" }
+}

@@ -1,0 +1,68 @@
+import MockLLMCore
+
+/// The one request every stream of a run sends, built once: a streaming chat request in the
+/// provider's shape, with the pacing headers and the user's headers.
+///
+/// - openai, ollama: `{"model","stream":true,"messages":[{"role":"user","content"}]}`
+/// - anthropic: the same with `"max_tokens":4096`, and `anthropic-version: 2023-06-01`
+/// - responses: `{"model","input","stream":true}`
+/// - gemini: `{"contents":[{"role":"user","parts":[{"text"}]}]}` (the model is in the path; a
+///   key, where one is needed, comes as the user's `--header 'x-goog-api-key: ...'`)
+enum BenchRequest {
+    static func build(options: BenchOptions, target: BenchTarget, path: String, model: String) throws(BenchUsageError) -> [UInt8] {
+        let provider = options.provider
+        var body = ByteBuffer()
+        switch provider {
+        case .openai, .anthropic, .ollama:
+            body.append(ascii: "{\"model\":")
+            body.append(jsonString: model)
+            if provider == .anthropic { body.append(ascii: ",\"max_tokens\":4096") }
+            body.append(ascii: ",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":")
+            body.append(jsonString: options.prompt)
+            body.append(ascii: "}]}")
+        case .responses:
+            body.append(ascii: "{\"model\":")
+            body.append(jsonString: model)
+            body.append(ascii: ",\"input\":")
+            body.append(jsonString: options.prompt)
+            body.append(ascii: ",\"stream\":true}")
+        case .gemini:
+            body.append(ascii: "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":")
+            body.append(jsonString: options.prompt)
+            body.append(ascii: "}]}]}")
+        }
+
+        var head = "POST \(path) HTTP/1.1\r\n"
+        head += "Host: \(target.authority)\r\n"
+        head += "Content-Type: application/json\r\nAccept: \(provider.accept)\r\n"
+        head += "Content-Length: \(body.count)\r\n"
+        if provider == .anthropic { head += "anthropic-version: 2023-06-01\r\n" }
+        if let ms = options.ttftMilliseconds { head += "x-mockllm-ttft-ms: \(decimal(ms))\r\n" }
+        if let ms = options.itlMilliseconds { head += "x-mockllm-itl-ms: \(decimal(ms))\r\n" }
+        for header in options.headers {
+            head += try checked(header) + "\r\n"
+        }
+        head += "\r\n"
+        var request = ByteBuffer(head)
+        request.append(body)
+        return request.bytes
+    }
+
+    /// `Name: value` with a token name and no control characters.
+    private static func checked(_ header: String) throws(BenchUsageError) -> String {
+        let bytes = Array(header.utf8)
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")), colon > 0,
+              bytes[..<colon].allSatisfy(ByteClass.isTokenChar),
+              bytes[(colon + 1)...].allSatisfy(ByteClass.isFieldValueChar)
+        else {
+            throw BenchUsageError("--header must be 'Name: value' (a token name, no control characters), got '\(header)'")
+        }
+        let value = header[header.utf8.index(after: header.utf8.index(header.utf8.startIndex, offsetBy: colon))...]
+        return "\(header.prefix(colon)): \(value.drop { $0 == " " || $0 == "\t" })"
+    }
+
+    /// A millisecond value without a needless `.0`.
+    static func decimal(_ value: Double) -> String {
+        value == value.rounded() && value < 1e15 ? String(Int64(value)) : String(value)
+    }
+}

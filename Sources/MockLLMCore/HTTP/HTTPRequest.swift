@@ -1,0 +1,91 @@
+/// The HTTP version of a request: this server speaks 1.0 and 1.1.
+package enum HTTPVersion: Sendable, Equatable {
+    case http10
+    case http11
+
+    package var text: StaticString {
+        switch self {
+        case .http10: "HTTP/1.0"
+        case .http11: "HTTP/1.1"
+        }
+    }
+}
+
+/// A request head, parsed, waiting for its body.
+struct RequestHead: Sendable {
+    var method: String
+    var target: String
+    var path: String
+    var query: String?
+    var version: HTTPVersion
+    var headers: RequestHeaders
+    var keepAlive: Bool
+}
+
+/// One complete, validated request: head and de-chunked body. Immutable, and a class: it is
+/// handed from parser to connection to application to provider, and a struct of six
+/// reference-counted fields cost six retains and releases per copy.
+package final class HTTPRequest: Sendable {
+    package let method: String
+    /// The request-target exactly as sent.
+    package let target: String
+    /// The path of the target (absolute-form targets are reduced to their path), without the query.
+    package let path: String
+    /// The query string without the `?`, if there was one.
+    package let query: String?
+    package let version: HTTPVersion
+    /// Header fields, looked up by lower-case name.
+    package let headers: RequestHeaders
+    package let body: [UInt8]
+    /// Whether the connection may carry another request after this one's response.
+    package let keepAlive: Bool
+
+    package convenience init(
+        method: String, target: String, version: HTTPVersion = .http11,
+        headers: HTTPFields = HTTPFields(), body: [UInt8] = [], keepAlive: Bool = true
+    ) {
+        var target = target
+        let (path, query) = target.withUTF8 { Self.split(target: $0) }
+        self.init(method: method, target: target, path: path, query: query, version: version,
+                  headers: RequestHeaders(headers), body: body, keepAlive: keepAlive)
+    }
+
+    /// A parsed head with its body.
+    convenience init(_ head: RequestHead, body: [UInt8]) {
+        self.init(method: head.method, target: head.target, path: head.path, query: head.query, version: head.version,
+                  headers: head.headers, body: body, keepAlive: head.keepAlive)
+    }
+
+    init(
+        method: String, target: String, path: String, query: String?, version: HTTPVersion,
+        headers: RequestHeaders, body: [UInt8], keepAlive: Bool
+    ) {
+        self.method = method
+        self.target = target
+        self.path = path
+        self.query = query
+        self.version = version
+        self.headers = headers
+        self.body = body
+        self.keepAlive = keepAlive
+    }
+
+    /// Splits an origin-form or absolute-form target into path and query (an absolute-form
+    /// target's path starts after its authority; an empty one is `/`).
+    static func split(target t: UnsafeBufferPointer<UInt8>) -> (path: String, query: String?) {
+        if t.count == 1, t[0] == UInt8(ascii: "*") { return ("*", nil) }  // OPTIONS *
+        var start = 0
+        if t.first != UInt8(ascii: "/") {
+            // scheme "://" authority: skip to the first "/" or "?" after the authority.
+            var k = 0
+            while k + 2 < t.count, !(t[k] == UInt8(ascii: ":") && t[k + 1] == UInt8(ascii: "/") && t[k + 2] == UInt8(ascii: "/")) { k += 1 }
+            start = k + 3 <= t.count ? k + 3 : t.count
+            while start < t.count, t[start] != UInt8(ascii: "/"), t[start] != UInt8(ascii: "?") { start += 1 }
+        }
+        var q = start
+        while q < t.count, t[q] != UInt8(ascii: "?") { q += 1 }
+        let path = q > start ? String(decoding: UnsafeBufferPointer(rebasing: t[start..<q]), as: UTF8.self) : "/"
+        let query = q < t.count ? String(decoding: UnsafeBufferPointer(rebasing: t[(q + 1)...]), as: UTF8.self) : nil
+        return (path, query)
+    }
+}

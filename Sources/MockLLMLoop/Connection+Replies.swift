@@ -1,0 +1,279 @@
+import CLibUV
+import MockLLMCore
+
+/// A complete response waiting for its simulated delay.
+final class DelayedReply {
+    let status: Int
+    let headers: HTTPFields
+    let body: ByteBuffer
+    let version: HTTPVersion
+    let keepAlive: Bool
+    let headOnly: Bool
+    /// The reply's `trace` and when its request was handled, to report how it went.
+    let trace: Int
+    let start: UInt64
+
+    init(status: Int, headers: HTTPFields, body: ByteBuffer, version: HTTPVersion, keepAlive: Bool, headOnly: Bool,
+         trace: Int, start: UInt64) {
+        self.trace = trace
+        self.start = start
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.version = version
+        self.keepAlive = keepAlive
+        self.headOnly = headOnly
+    }
+}
+
+/// A stream in flight: its source (its position in the reply) and its schedule.
+final class StreamRun {
+    var source: any EventSource
+    let framing: BodyFraming
+    let keepAlive: Bool
+    /// Past this monotonic time the stream is cut (`Options.maxStreamMilliseconds`).
+    let cutOff: UInt64
+    /// Deadline of the last event written, in monotonic nanoseconds; the stream's start at first.
+    var lastDeadline: UInt64
+    /// Deadline of the next event once its delay has been asked for.
+    var nextDeadline: UInt64?
+    /// Generation paused because the client is not reading fast enough.
+    var paused = false
+    /// For `HTTPHandler.replyFinished`: the reply's trace and status, when the stream started,
+    /// when its first event was written, and how many were.
+    let trace: Int
+    let status: Int
+    let start: UInt64
+    var firstEvent: UInt64?
+    /// The source's `firstPayloadEvent`, and when that event was written.
+    let firstPayloadEvent: Int
+    var firstPayload: UInt64?
+    /// When the last event was written (for the histogram of payload intervals).
+    var lastEvent: UInt64 = 0
+    var events = 0
+
+    init(source: any EventSource, framing: BodyFraming, keepAlive: Bool, start: UInt64, cutOff: UInt64, trace: Int, status: Int) {
+        self.trace = trace
+        self.status = status
+        self.start = start
+        self.cutOff = cutOff
+        self.source = source
+        self.framing = framing
+        self.keepAlive = keepAlive
+        self.lastDeadline = start
+        firstPayloadEvent = source.firstPayloadEvent
+    }
+}
+
+extension Connection {
+    /// Starts executing `reply`: written at once when it can be, else scheduled.
+    func begin(_ reply: Reply, for request: HTTPRequest, out: inout ByteBuffer) {
+        let keepAlive = request.keepAlive && !reply.closeConnection
+        let headOnly = request.method == "HEAD"
+        switch reply.body {
+        case .bytes(let body, let delay) where delay == 0:
+            appendResponse(status: reply.status, headers: reply.headers, body: body,
+                           version: request.version, keepAlive: keepAlive, headOnly: headOnly, into: &out)
+            if !keepAlive { closeWhenFlushed = true }
+            if reply.trace != 0 {
+                server.handler.replyFinished(FinishedReply(
+                    trace: reply.trace, status: reply.status, firstByteNanoseconds: 0, durationNanoseconds: 0, events: 0, aborted: false))
+            }
+        case .bytes(let body, let delay):
+            let start = EventLoop.hrtime
+            phase = .delayed(DelayedReply(status: reply.status, headers: reply.headers, body: body, version: request.version,
+                                          keepAlive: keepAlive, headOnly: headOnly, trace: reply.trace, start: start))
+            schedule(at: start &+ delay)
+        case .stream(let source):
+            let framing: BodyFraming = request.version == .http11 ? .chunked : .untilClose
+            let streamKeepAlive = keepAlive && framing == .chunked
+            ResponseWriter.appendHead(status: reply.status, headers: reply.headers, framing: framing,
+                                      version: request.version, keepAlive: streamKeepAlive, date: server.date, into: &out)
+            if headOnly {
+                // RFC 9112 6.3: a response to HEAD ends with its head, whatever its framing
+                // fields say; even a last chunk would be read as the start of the next response.
+                if !streamKeepAlive { closeWhenFlushed = true }
+                return
+            }
+            let start = EventLoop.hrtime
+            let limit = server.options.maxStreamMilliseconds
+            let cutOff = limit > UInt64.max / 2_000_000 ? UInt64.max : start &+ limit &* 1_000_000
+            let run = StreamRun(source: source, framing: framing, keepAlive: streamKeepAlive, start: start, cutOff: cutOff,
+                                trace: reply.trace, status: reply.status)
+            phase = .streaming(run)
+            server.stats.streamsStarted += 1
+            pump(run, out: &out)
+        }
+    }
+
+    func appendResponse(
+        status: Int, headers: HTTPFields, body: ByteBuffer, version: HTTPVersion,
+        keepAlive: Bool, headOnly: Bool, into out: inout ByteBuffer
+    ) {
+        ResponseWriter.appendHead(status: status, headers: headers, framing: .length(body.count),
+                                  version: version, keepAlive: keepAlive, date: server.date, into: &out)
+        if !headOnly { out.append(body) }
+    }
+
+    /// Output built up by one pump before it is written out.
+    static let flushThreshold = 64 * 1024
+
+    /// Writes every event that is due, then schedules the next one, pauses for backpressure,
+    /// or ends the stream. Each event's lateness (now minus its deadline) is recorded; the
+    /// events are written to the socket before control returns to the loop.
+    func pump(_ run: StreamRun, out: inout ByteBuffer) {
+        let now = EventLoop.hrtime
+        while true {
+            let deadline: UInt64
+            if let next = run.nextDeadline {
+                deadline = next
+            } else {
+                guard let delay = run.source.nextDelay() else {
+                    finish(run, out: &out)
+                    return
+                }
+                deadline = run.lastDeadline &+ delay
+                run.nextDeadline = deadline
+            }
+            if deadline > run.cutOff {
+                // Longer than any stream may last: at the limit, end it as a server would, by
+                // closing. What is built so far is written first; the client sees a stream
+                // without its end.
+                if now < run.cutOff {
+                    schedule(at: run.cutOff)
+                    return
+                }
+                write(out)
+                out.removeAll()
+                close()
+                return
+            }
+            if deadline > now {
+                schedule(at: deadline)
+                return
+            }
+            if out.count >= Self.flushThreshold {
+                // Many events due at once (no lag, or after a pause): write what is built so
+                // far, so the queue size below tells the truth and memory stays bounded.
+                write(out)
+                out.removeAll()
+                if closing { return }
+            }
+            if uv_stream_get_write_queue_size(stream) > server.options.writeHighWaterMark {
+                run.paused = true  // resumed by the write callback once the client has read
+                server.stats.streamsPaused += 1
+                return
+            }
+            if run.framing == .chunked {
+                server.eventScratch.removeAll()
+                run.source.writeNext(into: &server.eventScratch)
+                ResponseWriter.appendChunk(server.eventScratch, into: &out)
+            } else {
+                run.source.writeNext(into: &out)
+            }
+            let index = run.events
+            server.stats.recordStreamEvent(lateness: now &- deadline, interval: index > run.firstPayloadEvent ? now &- run.lastEvent : nil)
+            run.lastDeadline = deadline
+            run.nextDeadline = nil
+            if index == 0 { run.firstEvent = now }
+            if index == run.firstPayloadEvent { run.firstPayload = now }
+            run.events = index &+ 1
+            run.lastEvent = now
+        }
+    }
+
+    private func finish(_ run: StreamRun, out: inout ByteBuffer) {
+        let ending = run.source.ending
+        if ending == .complete && run.framing == .chunked { ResponseWriter.appendLastChunk(into: &out) }
+        phase = .idle
+        lastActivity = server.loop.nowMilliseconds
+        if ending == .complete { server.stats.streamsCompleted += 1 } else { server.stats.streamsAborted += 1 }
+        if !run.keepAlive || ending != .complete { closeWhenFlushed = true }
+        report(run, aborted: ending != .complete)
+        if ending == .reset {
+            write(out)
+            out.removeAll()
+            reset()
+        }
+    }
+
+    /// Tells the handler how a traced stream went.
+    func report(_ run: StreamRun, aborted: Bool) {
+        guard run.trace != 0 else { return }
+        let now = EventLoop.hrtime
+        server.handler.replyFinished(FinishedReply(
+            trace: run.trace, status: run.status, firstByteNanoseconds: run.firstEvent.map { $0 &- run.start },
+            durationNanoseconds: now &- run.start, events: run.events, aborted: aborted,
+            stream: true, firstPayloadNanoseconds: run.firstPayload.map { $0 &- run.start }))
+    }
+
+    /// Tells the handler how a traced delayed reply went.
+    func report(_ reply: DelayedReply, aborted: Bool) {
+        guard reply.trace != 0 else { return }
+        let elapsed = EventLoop.hrtime &- reply.start
+        server.handler.replyFinished(FinishedReply(
+            trace: reply.trace, status: reply.status, firstByteNanoseconds: aborted ? nil : elapsed,
+            durationNanoseconds: elapsed, events: 0, aborted: aborted))
+    }
+
+    /// Resumes a stream paused for backpressure, from now: generation paused, so the rest of
+    /// the schedule moves with it.
+    func resumeAfterBackpressure(_ run: StreamRun) {
+        run.paused = false
+        let now = EventLoop.hrtime
+        if let next = run.nextDeadline, next < now { run.nextDeadline = now }
+        if run.lastDeadline < now { run.lastDeadline = now }
+        var out = server.takeOutput()
+        pump(run, out: &out)
+        if case .idle = phase { processRequests(&out) }
+        send(&out)
+    }
+
+    // MARK: Deadlines
+
+    /// Scheduled on the loop's deadline queue: the next stream event or a delayed reply.
+    func schedule(at deadline: UInt64) {
+        server.deadlines.schedule(self, at: deadline)
+    }
+
+    /// The loop's deadline queue says this connection is due (it was due at `deadline`).
+    func deadlineReached(_ deadline: UInt64) {
+        if closing || lingering { return }
+        var out = server.takeOutput()
+        switch phase {
+        case .idle:
+            break
+        case .delayed(let reply):
+            phase = .idle
+            lastActivity = server.loop.nowMilliseconds
+            server.stats.recordLateness(EventLoop.hrtime &- deadline)
+            appendResponse(status: reply.status, headers: reply.headers, body: reply.body,
+                           version: reply.version, keepAlive: reply.keepAlive, headOnly: reply.headOnly, into: &out)
+            if !reply.keepAlive { closeWhenFlushed = true }
+            report(reply, aborted: false)
+        case .streaming(let run):
+            if !run.paused { pump(run, out: &out) }
+        }
+        if case .idle = phase { processRequests(&out) }
+        send(&out)
+    }
+
+    // MARK: Lingering close
+
+    /// Closes the connection if the client has not closed within `milliseconds`.
+    func closeAfter(milliseconds ms: UInt64) {
+        if lingerTimer == nil {
+            let t = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
+            uv_timer_init(server.loop.raw, t)
+            t.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+            lingerTimer = t
+            openHandles += 1
+        }
+        uv_timer_start(lingerTimer, onLingerTimeout, ms, 0)
+    }
+}
+
+private func onLingerTimeout(_ timer: UnsafeMutablePointer<uv_timer_t>?) {
+    guard let data = timer?.pointee.data else { return }
+    Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue().close()
+}

@@ -1,0 +1,93 @@
+import MockLLMCore
+import MockLLMScript
+
+/// Anthropic's error envelope and wording:
+/// `{"type":"error","error":{"type":"invalid_request_error","message":"..."},"request_id":"req_..."}`
+/// with the request id also in the `request-id` header.
+enum AnthropicErrors: ProblemWording {
+    static let requestIDHeader = "request-id"
+
+    static func reply(_ error: APIError, requestID: String) -> Reply {
+        var out = ByteBuffer(capacity: 160 + error.message.utf8.count)
+        out.append(ascii: "{\"type\":\"error\",\"error\":{\"type\":")
+        out.append(jsonString: error.typeOverride ?? typeName(for: error.kind))
+        out.append(ascii: ",\"message\":")
+        out.append(jsonString: error.message)
+        out.append(ascii: "},\"request_id\":")
+        out.append(jsonString: requestID)
+        out.append(UInt8(ascii: "}"))
+        return Reply.json(error.status, out, headers: error.headers).adding(header: requestIDHeader, requestID)
+    }
+
+    static func typeName(for kind: APIError.Kind) -> String {
+        switch kind {
+        case .invalidRequest, .methodNotAllowed: "invalid_request_error"
+        case .authentication: "authentication_error"
+        case .permission: "permission_error"
+        case .notFound: "not_found_error"
+        case .requestTooLarge: "request_too_large"
+        case .rateLimit: "rate_limit_error"
+        case .server: "api_error"
+        case .overloaded: "overloaded_error"
+        }
+    }
+
+    /// A field problem in the API's (pydantic-style) words: `messages.0.role: Field required`.
+    static func error(for problem: FieldProblem) -> APIError {
+        switch problem {
+        case .missing(let path):
+            .invalidRequest("\(dotted(path)): Field required")
+        case .wrongType(let path, let expected, _):
+            .invalidRequest("\(dotted(path)): Input should be a valid \(validName(expected))")
+        case .invalidValue(_, let message, _):
+            .invalidRequest(message)
+        }
+    }
+
+    static func error(for problem: BodyProblem) -> APIError {
+        switch problem {
+        case .invalidJSON(let parseError):
+            .invalidRequest("There was an issue with the formatting of your request: invalid JSON (\(parseError)).")
+        case .notAnObject:
+            .invalidRequest("Input should be a valid dictionary")
+        }
+    }
+
+    /// `messages[0].content` is `messages.0.content` in Anthropic's messages.
+    static func dotted(_ path: String) -> String {
+        String(path.compactMap { $0 == "]" ? nil : $0 == "[" ? "." : $0 })
+    }
+
+    private static func validName(_ expected: String) -> String {
+        switch expected {
+        case "a string": "string"
+        case "an integer": "integer"
+        case "a number": "number"
+        case "a boolean": "boolean"
+        case "an array": "list"
+        case "an object": "dictionary"
+        default: expected
+        }
+    }
+}
+
+extension AnthropicErrors {
+    /// The Messages stream's `event: error` (Anthropic's SDKs raise it with its type).
+    static func streamErrorEvent(_ fault: StreamFault) -> ByteBuffer {
+        var out = ByteBuffer()
+        guard case .error(let type, let message)? = fault.cut else { return out }
+        out.append(ascii: "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":")
+        out.append(jsonString: type ?? "api_error")
+        out.append(ascii: ",\"message\":")
+        out.append(jsonString: message)
+        out.append(ascii: "}}\n\n")
+        return out
+    }
+
+    /// A content delta cut off inside its JSON.
+    static let malformedEvent: ByteBuffer = {
+        var out = ByteBuffer()
+        out.append(ascii: "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"unterminated\n\n")
+        return out
+    }()
+}

@@ -1,0 +1,137 @@
+import MockLLMCore
+import MockLLMScript
+
+/// Anthropic Messages, `POST /v1/messages` (JSON and the real event stream), and Anthropic's
+/// model listing, `GET /v1/models` and `GET /v1/models/{model}`, for requests carrying
+/// `anthropic-version` (which Anthropic's SDKs always send).
+package enum AnthropicMessages: Provider {
+    package static let metadata = ProviderMetadata(
+        name: "anthropic",
+        version: "1.0.0",
+        description: "Anthropic Messages API provider",
+        endpoints: [
+            Endpoint(method: "POST", path: "/v1/messages", handlerName: "handle_chat_completion", handler: messages),
+            Endpoint(method: "POST", path: "/v1/messages/count_tokens", handlerName: "count_tokens", handler: countTokens),
+            Endpoint(method: "GET", path: "/v1/models", handlerName: "list_models", handler: listModels),
+            Endpoint(method: "GET", path: "/v1/models/{model}", handlerName: "retrieve_model", handler: retrieveModel),
+        ],
+        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true))
+
+    package static func claims(_ request: HTTPRequest) -> Bool {
+        request.headers.contains("anthropic-version")
+    }
+
+    package static func errorReply(_ error: APIError, requestID: String) -> Reply {
+        AnthropicErrors.reply(error, requestID: requestID)
+    }
+
+    package static func contextLengthError(tokens: Int, limit: Int) -> APIError {
+        .invalidRequest("prompt is too long: \(tokens) tokens > \(limit) maximum")
+    }
+
+    static func messages(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+        let requestID = context.requestID
+        let request: AnthropicRequest
+        switch decodeBody(http, requestID: requestID, wording: AnthropicErrors.self, { (fields) throws(FieldProblem) in
+            try AnthropicRequest(fields)
+        }) {
+        case .ready(let decoded): request = decoded
+        case .refused(let reply): return reply
+        }
+        switch ModelCheck.check(model: request.model, maxTokens: request.maxTokens, provider: metadata.name, script: context.script) {
+        case .accepted:
+            break
+        case .unknownModel:
+            return errorReply(APIError(status: 404, kind: .notFound, message: "model: \(request.model)"), requestID: requestID)
+        case .tooManyTokens(let limit):
+            return errorReply(.invalidRequest(
+                "max_tokens: \(request.maxTokens) > \(limit), which is the maximum allowed number of output tokens for \(request.model)"),
+                requestID: requestID)
+        }
+        guard let prompt = request.messages.lastUserText else {
+            return errorReply(.invalidRequest(OpenAIChat.noUserMessage), requestID: requestID)
+        }
+        var id = ByteBuffer(capacity: 41)
+        id.append(ascii: "mock-")
+        context.random.appendUUID(to: &id)
+        var conversation = request.messages
+        if let system = request.system { conversation.insert(ChatMessage(role: "system", text: system), at: 0) }
+        let input = MatchInput(
+            prompt: prompt, model: request.model, messages: conversation, hasTools: request.hasTools,
+            headers: http.headers, endpoint: http.path, provider: metadata.name, tools: request.toolOffer,
+            responseFormat: request.responseFormat)
+        let plan: ChatPlan
+        switch self.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stopSequences, context: &context) {
+        case .ready(let planned): plan = planned
+        case .refused(let reply): return reply
+        }
+        let (stopReason, stopSequence): (String, String?) = switch plan.finish {
+        case .endTurn: ("end_turn", nil)
+        case .maxTokens: ("max_tokens", nil)
+        case .stopSequence(let s): ("stop_sequence", s)
+        case .toolUse: ("tool_use", nil)
+        }
+        let blocks = AnthropicBlock.blocks(of: plan, random: &context.random)
+        let usage = AnthropicUsage(inputTokens: plan.promptTokens, outputTokens: plan.tokens)
+        context.usage = TokenUsage(prompt: usage.inputTokens, completion: usage.outputTokens)
+        let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: AnthropicErrors.requestIDHeader, requestID: requestID)
+        if request.stream {
+            let stream = AnthropicStream(
+                id: id, model: request.model, blocks: blocks, chunking: plan.pacing.chunking, stopReason: stopReason,
+                stopSequence: stopSequence, usage: usage, schedule: plan.schedule)
+            return plan.streamReply(stream, headers: headers,
+                                    errorEvent: AnthropicErrors.streamErrorEvent, malformedEvent: AnthropicErrors.malformedEvent)
+        }
+        var out = ByteBuffer(capacity: 320 + request.model.utf8.count + plan.text.utf8.count * 2)
+        writeMessage(id: id, model: request.model, content: blocks, stopReason: stopReason,
+                     stopSequence: stopSequence, usage: usage, into: &out)
+        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay))
+    }
+
+    /// `POST /v1/messages/count_tokens`: `{"input_tokens":N}` for the same body `messages.create`
+    /// would take (without `max_tokens`), counted as a reply's `input_tokens` would be.
+    static func countTokens(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+        let requestID = context.requestID
+        let request: AnthropicRequest
+        switch decodeBody(http, requestID: requestID, wording: AnthropicErrors.self, { (fields) throws(FieldProblem) in
+            try AnthropicRequest(fields, requireMaxTokens: false)
+        }) {
+        case .ready(let decoded): request = decoded
+        case .refused(let reply): return reply
+        }
+        var conversation = request.messages
+        if let system = request.system { conversation.insert(ChatMessage(role: "system", text: system), at: 0) }
+        var out = ByteBuffer(capacity: 32)
+        out.append(ascii: "{\"input_tokens\":")
+        out.append(decimal: conversation.promptTokens)
+        out.append(UInt8(ascii: "}"))
+        return Reply.json(200, out).adding(header: AnthropicErrors.requestIDHeader, requestID)
+    }
+
+    /// `{"id":..,"type":"message","role":"assistant","model":..,"content":[{"type":"text","text":..}],`
+    /// `"stop_reason":..,"stop_sequence":..,"usage":{..}}`; with no content, the empty message of
+    /// `message_start`.
+    static func writeMessage(
+        id: ByteBuffer, model: String, content: [AnthropicBlock], stopReason: String?, stopSequence: String?,
+        usage: AnthropicUsage, into out: inout ByteBuffer
+    ) {
+        out.append(ascii: "{\"id\":\"")
+        out.append(id)
+        out.append(ascii: "\",\"type\":\"message\",\"role\":\"assistant\",\"model\":")
+        out.append(jsonString: model)
+        out.append(ascii: ",\"content\":[")
+        for (i, block) in content.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            block.write(into: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+        out.append(ascii: ",\"stop_reason\":")
+        out.append(jsonStringOrNull: stopReason)
+        out.append(ascii: ",\"stop_sequence\":")
+        out.append(jsonStringOrNull: stopSequence)
+        out.append(ascii: ",\"usage\":")
+        usage.write(into: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+
+}

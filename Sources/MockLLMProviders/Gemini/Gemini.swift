@@ -1,0 +1,138 @@
+import MockLLMCore
+import MockLLMScript
+
+/// Google's Gemini API (the Developer API google-genai speaks with an API key), under `/v1beta/`
+/// and `/v1/` (google-genai's `api_version`): `models/{model}:generateContent`,
+/// `:streamGenerateContent` (`?alt=sse` events, else a streamed JSON array), `:countTokens`,
+/// `:embedContent` and `:batchEmbedContents`, and the model listing `GET models` /
+/// `GET models/{model}`. The listing paths under `/v1/` are OpenAI's and Anthropic's too: a
+/// request with `x-goog-api-key` (or `?key=`) is Gemini's.
+package enum Gemini: Provider {
+    package static let metadata = ProviderMetadata(
+        name: "gemini",
+        version: "1.0.0",
+        description: "Google Gemini API provider",
+        endpoints: ["v1beta", "v1"].flatMap { version in
+            [
+                Endpoint(method: "POST", path: "/\(version)/models/{model}:generateContent", handlerName: "generate_content",
+                         handler: generateContent),
+                Endpoint(method: "POST", path: "/\(version)/models/{model}:streamGenerateContent", handlerName: "stream_generate_content",
+                         handler: streamGenerateContent),
+                Endpoint(method: "POST", path: "/\(version)/models/{model}:countTokens", handlerName: "count_tokens", handler: countTokens),
+                Endpoint(method: "POST", path: "/\(version)/models/{model}:embedContent", handlerName: "embed_content", handler: embedContent),
+                Endpoint(method: "POST", path: "/\(version)/models/{model}:batchEmbedContents", handlerName: "batch_embed_contents",
+                         handler: batchEmbedContents),
+                Endpoint(method: "GET", path: "/\(version)/models", handlerName: "list_models", handler: listModels),
+                Endpoint(method: "GET", path: "/\(version)/models/{model}", handlerName: "get_model", handler: getModel),
+            ]
+        },
+        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true))
+
+    /// google-genai always sends `x-goog-api-key`; REST examples put the key in `?key=`.
+    package static func claims(_ request: HTTPRequest) -> Bool {
+        request.headers.contains("x-goog-api-key") || queryKey(request) != nil
+    }
+
+    /// The API key of a `?key=` query parameter, Google's other way to pass it.
+    package static func queryKey(_ request: HTTPRequest) -> String? {
+        request.query.flatMap { QueryParameters($0)["key"] }
+    }
+
+    package static func errorReply(_ error: APIError, requestID: String) -> Reply {
+        GeminiErrors.reply(error, requestID: requestID)
+    }
+
+    package static func contextLengthError(tokens: Int, limit: Int) -> APIError {
+        .invalidRequest("The input token count (\(tokens)) exceeds the maximum number of tokens allowed (\(limit)).")
+    }
+
+    static func generateContent(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+        generate(http, &context, stream: false)
+    }
+
+    static func streamGenerateContent(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+        generate(http, &context, stream: true)
+    }
+
+    private static func generate(_ http: HTTPRequest, _ context: inout ProviderContext, stream: Bool) -> Reply {
+        let requestID = context.requestID
+        let model = context.pathParameters["model"] ?? ""
+        let request: GeminiRequest
+        switch decode(http, requestID: requestID, wording: GeminiErrors.self, { (fields) throws(FieldProblem) in try GeminiRequest(fields) }) {
+        case .ready(let decoded): request = decoded
+        case .refused(let reply): return reply
+        }
+        let method = stream ? "streamGenerateContent" : "generateContent"
+        if let refusal = modelRefusal(model, maxTokens: request.maxOutputTokens, method: method, http: http, context: context) { return refusal }
+        guard let prompt = request.messages.lastUserText else {
+            return errorReply(.invalidRequest("Please ensure that multiturn requests ends with a user role or a function response."),
+                              requestID: requestID)
+        }
+        let responseID = context.random.alphanumericString(prefix: "", count: 23)  // drawn first: a seed fixes it
+        var input = MatchInput(
+            prompt: prompt, model: model, messages: request.messages, hasTools: request.hasTools, headers: http.headers,
+            endpoint: http.path, provider: metadata.name, tools: request.toolOffer, responseFormat: request.responseFormat)
+        input.queryKey = queryKey(http)
+        let plan: ChatPlan
+        switch self.plan(for: input, maxTokens: request.maxOutputTokens, stopSequences: request.stopSequences, context: &context) {
+        case .ready(let planned): plan = planned
+        case .refused(let reply): return reply
+        }
+        let response = GeminiResponse(model: model, responseID: responseID, promptTokens: plan.promptTokens)
+        let parts = GeminiPart.parts(of: plan)
+        let finishReason = GeminiResponse.finishReason(plan.finish)
+        if stream {
+            let sse = QueryParameters(http.query)["alt"] == "sse"
+            let headers = plan.replyHeaders(stream: sse, requestIDHeader: GeminiErrors.requestIDHeader, requestID: requestID)
+            let events = GeminiStream(response: response, sse: sse, parts: parts, chunking: plan.pacing.chunking,
+                                      finishReason: finishReason, outputTokens: plan.tokens, schedule: plan.schedule)
+            context.usage = TokenUsage(prompt: plan.promptTokens, completion: plan.tokens)
+            return plan.streamReply(
+                events, headers: headers,
+                errorEvent: { GeminiErrors.streamErrorEvent($0, sse: sse) },
+                malformedEvent: GeminiErrors.malformedEvent(sse: sse, first: plan.streamFault?.after == 0))
+        }
+        let outputTokens = plan.tokens * request.candidateCount
+        let headers = plan.replyHeaders(stream: false, requestIDHeader: GeminiErrors.requestIDHeader, requestID: requestID)
+        var out = ByteBuffer(capacity: 400 + model.utf8.count + plan.text.utf8.count * 2 * request.candidateCount)
+        response.write(parts: parts, finishReason: finishReason, candidates: request.candidateCount, outputTokens: outputTokens, into: &out)
+        context.usage = TokenUsage(prompt: plan.promptTokens, completion: outputTokens)
+        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay))
+    }
+
+    /// `decodeBody` as Google's front end reads a body: an empty one is `{}`.
+    static func decode<Value>(
+        _ http: HTTPRequest, requestID: String, wording: any ProblemWording.Type,
+        _ decode: (RequestFields) throws(FieldProblem) -> Value
+    ) -> Prepared<Value> {
+        decodeBody(http, requestID: requestID, wording: wording, emptyBody: Array("{}".utf8), decode)
+    }
+
+    /// `v1beta` or `v1`, as the request's path says.
+    static func apiVersion(_ http: HTTPRequest) -> String {
+        http.path.hasPrefix("/v1beta/") || http.path == "/v1beta" ? "v1beta" : "v1"
+    }
+
+    /// Google's 404 for a model it does not serve, or that does not serve `method`.
+    static func notFound(_ model: String, method: String, http: HTTPRequest) -> APIError {
+        APIError(
+            status: 404, kind: .notFound,
+            message: "models/\(model) is not found for API version \(apiVersion(http)), or is not supported for \(method). "
+                + "Call ListModels to see the list of available models and their supported methods.")
+    }
+
+    /// With `settings.strict_models`: Google's 404 for a model it does not serve, or its 400 for
+    /// `maxOutputTokens` above the model's limit; nil when accepted.
+    static func modelRefusal(_ model: String, maxTokens: Int?, method: String, http: HTTPRequest, context: ProviderContext) -> Reply? {
+        switch ModelCheck.check(model: model, maxTokens: maxTokens, provider: metadata.name, script: context.script) {
+        case .accepted:
+            return nil
+        case .unknownModel:
+            return errorReply(notFound(model, method: method, http: http), requestID: context.requestID)
+        case .tooManyTokens(let limit):
+            return errorReply(.invalidRequest(
+                "Unable to submit request because it has a maxOutputTokens value of \(maxTokens ?? 0) but the supported range is "
+                    + "from 1 (inclusive) to \(limit + 1) (exclusive). Update the value and try again."), requestID: context.requestID)
+        }
+    }
+}

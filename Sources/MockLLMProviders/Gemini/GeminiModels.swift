@@ -1,0 +1,98 @@
+import MockLLMCore
+import MockLLMScript
+
+/// Gemini's model listing (`GET models`, paged with `pageSize` and `pageToken`; `GET models/{model}`)
+/// from the registry's `gemini` models, and `countTokens`.
+extension Gemini {
+    static func listModels(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+        let requestID = context.requestID
+        let query = QueryParameters(http.query)
+        var pageSize = 50
+        if let text = query["pageSize"] {
+            guard let n = Int(text), n >= 0 else {
+                return errorReply(.invalidRequest("Invalid value at 'page_size' (TYPE_INT32), \"\(text)\""), requestID: requestID)
+            }
+            pageSize = n == 0 ? 50 : min(n, 1000)
+        }
+        let all = context.script.models.models(of: metadata.name)
+        var start = 0
+        if let token = query["pageToken"], !token.isEmpty {
+            guard let i = all.firstIndex(where: { $0.id == token }) else {
+                return errorReply(.invalidRequest("Invalid page token: \(token)"), requestID: requestID)
+            }
+            start = i
+        }
+        let end = min(all.count, start + pageSize)
+        var out = ByteBuffer(capacity: 400 * (end - start + 1))
+        out.append(ascii: "{\"models\": [")
+        for (i, model) in all[start..<end].enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            write(model, into: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+        if end < all.count {
+            out.append(ascii: ",\"nextPageToken\": ")
+            out.append(jsonString: all[end].id)
+        }
+        out.append(UInt8(ascii: "}"))
+        return Reply.json(200, out).adding(header: GeminiErrors.requestIDHeader, requestID)
+    }
+
+    static func getModel(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+        let name = context.pathParameters["model"] ?? ""
+        guard let model = context.script.models.resolve(name), model.provider == metadata.name else {
+            return errorReply(APIError(status: 404, kind: .notFound, message: "Model is not found: models/\(name) for api version \(apiVersion(http))"),
+                              requestID: context.requestID)
+        }
+        var out = ByteBuffer(capacity: 400)
+        write(model, into: &out)
+        return Reply.json(200, out).adding(header: GeminiErrors.requestIDHeader, context.requestID)
+    }
+
+    /// `{"name": "models/gemini-2.5-flash","version": "001","displayName": ..,"description": ..,`
+    /// `"inputTokenLimit": ..,"outputTokenLimit": ..,"supportedGenerationMethods": [..],"temperature": 1,...}`;
+    /// an embedding model has its own methods and no sampling parameters.
+    private static func write(_ model: ModelInfo, into out: inout ByteBuffer) {
+        out.append(ascii: "{\"name\": ")
+        out.append(jsonString: "models/" + model.id)
+        out.append(ascii: ",\"version\": \"001\",\"displayName\": ")
+        out.append(jsonString: model.displayName)
+        out.append(ascii: ",\"description\": ")
+        out.append(jsonString: model.displayName + ", served by mockllm.")
+        out.append(ascii: ",\"inputTokenLimit\": ")
+        out.append(decimal: model.contextWindow)
+        out.append(ascii: ",\"outputTokenLimit\": ")
+        out.append(decimal: model.maxOutputTokens)
+        if isEmbeddingModel(model.id) {
+            out.append(ascii: ",\"supportedGenerationMethods\": [\"embedContent\",\"countTextTokens\",\"countTokens\",\"asyncBatchEmbedContent\"]}")
+            return
+        }
+        out.append(ascii: ",\"supportedGenerationMethods\": [\"generateContent\",\"countTokens\"]")
+        out.append(ascii: ",\"temperature\": 1,\"topP\": 0.95,\"topK\": 64,\"maxTemperature\": 2}")
+    }
+
+    /// `countTokens`: `{"totalTokens": N,...}` for `contents` or a whole `generateContentRequest`,
+    /// counted as a reply's `promptTokenCount` would be.
+    static func countTokens(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+        let requestID = context.requestID
+        let request: GeminiRequest
+        switch decode(http, requestID: requestID, wording: GeminiErrors.CountTokens.self, { (body) throws(FieldProblem) in
+            let key = body.googleKey("generateContentRequest", "generate_content_request")
+            if let whole = try body.object(key) { return try GeminiRequest(whole, request: "CountTokensRequest") }
+            return try GeminiRequest(body, request: "CountTokensRequest")
+        }) {
+        case .ready(let decoded): request = decoded
+        case .refused(let reply): return reply
+        }
+        let model = context.pathParameters["model"] ?? ""
+        if let refusal = modelRefusal(model, maxTokens: nil, method: "countTokens", http: http, context: context) { return refusal }
+        let tokens = request.messages.promptTokens
+        var out = ByteBuffer(capacity: 96)
+        out.append(ascii: "{\"totalTokens\": ")
+        out.append(decimal: tokens)
+        out.append(ascii: ",\"promptTokensDetails\": [{\"modality\": \"TEXT\",\"tokenCount\": ")
+        out.append(decimal: tokens)
+        out.append(ascii: "}]}")
+        return Reply.json(200, out).adding(header: GeminiErrors.requestIDHeader, requestID)
+    }
+}

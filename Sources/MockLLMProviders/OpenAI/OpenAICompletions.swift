@@ -1,0 +1,148 @@
+import MockLLMCore
+import MockLLMScript
+
+/// OpenAI's legacy Completions, `POST /v1/completions` (JSON and server-sent events).
+///
+/// Each prompt is answered from the script as a chat with one user message carrying it (so
+/// `responses:` and rules answer it; rules may test `endpoint: /v1/completions`), through
+/// `ChatPlan`: pacing, faults and quotas apply. A list of prompts gets one choice per prompt,
+/// in order. Unlike the real API (16 by default), `max_tokens` cuts only when it is sent.
+enum OpenAICompletions {
+    static func completion(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+        let requestID = context.requestID
+        let request: OpenAICompletionsRequest
+        switch OpenAIChat.decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAICompletionsRequest.init) {
+        case .ready(let decoded): request = decoded
+        case .refused(let reply): return reply
+        }
+        if let refusal = OpenAIChat.modelRefusal(model: request.model, maxTokens: request.maxTokens, context: context) { return refusal }
+        let uuid = context.random.nextUUID()  // drawn first: a seed fixes the id whatever the pacing draws
+        var plans: [ChatPlan] = []
+        for prompt in request.prompts {
+            let message = ChatMessage(role: "user", text: prompt)
+            let input = MatchInput(
+                prompt: prompt, model: request.model, messages: [message], headers: http.headers,
+                endpoint: http.path, provider: OpenAIChat.metadata.name)
+            switch OpenAIChat.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stop, context: &context) {
+            case .ready(let planned): plans.append(planned)
+            case .refused(let reply): return reply
+            }
+        }
+        let choices = zip(request.prompts, plans).map { prompt, plan in
+            OpenAICompletionsStream.Choice(
+                text: request.echo ? prompt + plan.text : plan.text,
+                finishReason: plan.finish == .maxTokens ? "length" : "stop")
+        }
+        let usage = OpenAIUsage(
+            promptTokens: plans.reduce(0) { $0 + $1.promptTokens }, completionTokens: plans.reduce(0) { $0 + $1.tokens })
+        context.usage = TokenUsage(prompt: usage.promptTokens, completion: usage.completionTokens)
+        // The first prompt's plan speaks for the reply: its headers, pacing and fault.
+        let plan = plans[0]
+        let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: OpenAIErrors.requestIDHeader, requestID: requestID)
+        var id = ByteBuffer(capacity: 41)
+        id.append(ascii: "cmpl-")
+        uuid.append(to: &id)
+        if request.stream {
+            let stream = OpenAICompletionsStream(
+                id: id, created: context.now, model: request.model, choices: choices, chunking: plan.pacing.chunking,
+                usage: usage, includeUsage: request.includeUsage, schedule: plan.schedule)
+            return plan.streamReply(stream, headers: headers,
+                                    errorEvent: OpenAIErrors.streamErrorEvent, malformedEvent: OpenAIErrors.malformedEvent)
+        }
+        var out = ByteBuffer(capacity: 256 + request.model.utf8.count + choices.reduce(0) { $0 + 64 + $1.text.utf8.count * 2 })
+        out.append(ascii: "{\"id\":\"")
+        out.append(id)
+        out.append(ascii: "\",\"object\":\"text_completion\",\"created\":")
+        out.append(decimal: context.now)
+        out.append(ascii: ",\"model\":")
+        out.append(jsonString: request.model)
+        out.append(ascii: ",\"choices\":[")
+        for (i, choice) in choices.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(ascii: "{\"text\":")
+            out.append(jsonString: choice.text)
+            out.append(ascii: ",\"index\":")
+            out.append(decimal: i)
+            out.append(ascii: ",\"logprobs\":null,\"finish_reason\":")
+            out.append(jsonString: choice.finishReason)
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(ascii: "],\"usage\":")
+        usage.write(into: &out)
+        out.append(UInt8(ascii: "}"))
+        let delay = plans.map(\.bodyDelay).max() ?? 0
+        return Reply(status: 200, headers: headers, body: .bytes(out, delay: delay))
+    }
+}
+
+/// A decoded `POST /v1/completions` body. `suffix`, `logprobs`, `best_of`, ... are ignored.
+struct OpenAICompletionsRequest {
+    var model: String
+    /// `prompt`: a string, or a list of strings (one choice each).
+    var prompts: [String]
+    var stream: Bool
+    var includeUsage: Bool
+    var maxTokens: Int?
+    var stop: [String]
+    var echo: Bool
+
+    init(_ body: RequestFields) throws(FieldProblem) {
+        var model: String?
+        var prompts: [String]?
+        var stream = false
+        var streamOptions: RequestFields?
+        var maxTokens: Int?
+        var stop: [String] = []
+        var echo = false
+        try body.node.forEachMember { (key, value) throws(FieldProblem) in
+            switch key {
+            case "model": model = try body.string(value, "model")
+            case "prompt": prompts = try Self.prompts(value)
+            case "stream": stream = try body.bool(value, "stream") ?? false
+            case "stream_options": streamOptions = try body.object(value, "stream_options")
+            case "max_tokens": maxTokens = try OpenAIChatRequest.positive(body, value, "max_tokens")
+            case "stop": stop = try OpenAIChatRequest.stopSequences(body, value)
+            case "echo": echo = try body.bool(value, "echo") ?? false
+            case "suffix": _ = try body.string(value, "suffix")
+            case "temperature": try OpenAIChatRequest.checkTemperature(body.number(value, "temperature"))
+            case "n": try OpenAIChatRequest.checkN(body.integer(value, "n"))
+            default: break
+            }
+        }
+        guard let model else {
+            throw body.contains("model") ? .wrongType(path: "model", expected: "a string", found: "null") : .missing(path: "model")
+        }
+        guard let prompts else {
+            throw body.contains("prompt") ? .wrongType(path: "prompt", expected: "a string or an array of strings", found: "null")
+                : .missing(path: "prompt")
+        }
+        self.model = model
+        self.prompts = prompts
+        self.stream = stream
+        includeUsage = try OpenAIChatRequest.includeUsage(streamOptions, stream: stream)
+        self.maxTokens = maxTokens
+        self.stop = stop
+        self.echo = echo
+    }
+
+    private static func prompts(_ value: JSONNode) throws(FieldProblem) -> [String]? {
+        if value.isNull { return nil }
+        if let single = value.string { return [single] }
+        guard value.isArray else {
+            throw .wrongType(path: "prompt", expected: "a string or an array of strings", found: value.kindDescription)
+        }
+        guard value.count > 0 else {
+            throw .invalidValue(
+                path: "prompt", message: "Invalid 'prompt': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+                code: "empty_array")
+        }
+        var prompts: [String] = []
+        try value.forEachElement { (i, item) throws(FieldProblem) in
+            guard let text = item.string else {
+                throw .wrongType(path: "prompt[\(i)]", expected: "a string", found: item.kindDescription)
+            }
+            prompts.append(text)
+        }
+        return prompts
+    }
+}

@@ -1,0 +1,141 @@
+import MockLLMCore
+import MockLLMScript
+import MockLLMSimulation
+
+/// OpenAI's Responses API, `POST /v1/responses` (JSON and server-sent events), and its stored
+/// responses (`OpenAIResponses+Stored.swift`). Served by the `openai` provider.
+///
+/// The conversation (`instructions` as a system message, the turns of `previous_response_id`,
+/// then `input`) is answered from the script through `ChatPlan`, like a chat completion: rules
+/// (`endpoint: /v1/responses`), pacing, faults, quotas, tool calls (scripted and automatic) and
+/// structured output (`text.format`). `max_output_tokens` cuts the reply and makes the response
+/// `incomplete`. With `store` (the default) the response is kept for `GET /v1/responses/{id}`
+/// and for later `previous_response_id`s.
+enum OpenAIResponses {
+    static let endpoints = [
+        Endpoint(method: "POST", path: "/v1/responses", handlerName: "create_response", handler: create),
+        Endpoint(method: "GET", path: "/v1/responses/{response_id}", handlerName: "retrieve_response", handler: retrieve),
+        Endpoint(method: "DELETE", path: "/v1/responses/{response_id}", handlerName: "delete_response", handler: delete),
+        Endpoint(method: "GET", path: "/v1/responses/{response_id}/input_items", handlerName: "list_input_items", handler: inputItems),
+    ]
+
+    static func create(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+        let requestID = context.requestID
+        let request: OpenAIResponsesRequest
+        switch OpenAIChat.decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAIResponsesRequest.init) {
+        case .ready(let decoded): request = decoded
+        case .refused(let reply): return reply
+        }
+        if let refusal = OpenAIChat.modelRefusal(model: request.model, maxTokens: request.maxOutputTokens, field: "max_output_tokens",
+                                                 tokens: "output", context: context) {
+            return refusal
+        }
+        var earlier: [OpenAIResponseItem] = []
+        if let previous = request.previousResponseID {
+            guard let entry = context.responses?.entry(previous) else {
+                return OpenAIChat.errorReply(.invalidRequest(
+                    "Previous response with id '\(previous)' not found.", param: "previous_response_id",
+                    code: "previous_response_not_found"), requestID: requestID)
+            }
+            earlier = entry.conversation
+        }
+        let messages = request.conversation(after: earlier)
+        // A turn that only sends tool results back has no question of its own: it is still answered.
+        guard let prompt = messages.lastUserText ?? (messages.lastToolResults == nil ? nil : "") else {
+            return OpenAIChat.errorReply(.invalidRequest(OpenAIChat.noUserMessage, param: "input"), requestID: requestID)
+        }
+        let ids = OpenAIResponseIDs(now: context.now, random: &context.random)  // drawn first: a seed fixes the id
+        let input = MatchInput(
+            prompt: prompt, model: request.model, messages: messages, hasTools: !request.tools.isEmpty, headers: http.headers,
+            endpoint: http.path, provider: OpenAIChat.metadata.name, tools: request.toolOffer,
+            responseFormat: request.format.responseFormat)
+        let plan: ChatPlan
+        do {
+            plan = try ChatPlan.make(for: input, maxTokens: request.maxOutputTokens, stopSequences: [], context: &context)
+        } catch {
+            return refusalReply(error, requestID: requestID)
+        }
+        var items: [OpenAIResponseObject.Item] = []
+        if !plan.text.isEmpty || plan.toolCalls.isEmpty { items.append(.message(id: ids.next("msg_", &context.random), text: plan.text)) }
+        for call in plan.toolCalls {
+            items.append(.functionCall(
+                id: ids.next("fc_", &context.random), callID: call.id ?? context.random.alphanumericString(prefix: "call_", count: 24),
+                name: call.name, arguments: call.arguments))
+        }
+        let response = OpenAIResponseObject(
+            id: ids.response, createdAt: context.now, items: items, incomplete: plan.finish == .maxTokens,
+            inputTokens: plan.promptTokens, outputTokens: plan.tokens, echo: OpenAIResponseObject.Echo(request))
+        // The object is written once, for the store and for a non-stream reply (a stream's
+        // `response.completed` carries the same object, written by the stream).
+        let store = request.store ? context.responses.flatMap { $0.capacity > 0 ? $0 : nil } : nil
+        var body = ByteBuffer()
+        if store != nil || !request.stream {
+            body = ByteBuffer(capacity: 1024 + plan.text.utf8.count * 2)
+            response.write(into: &body)
+        }
+        if let store {
+            save(response, body: body, request: request, earlier: earlier, ids: ids, random: &context.random, in: store)
+        }
+        context.usage = TokenUsage(prompt: plan.promptTokens, completion: plan.tokens)
+        let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: OpenAIErrors.requestIDHeader, requestID: requestID)
+        if request.stream {
+            let stream = OpenAIResponsesStream(response: response, chunking: plan.pacing.chunking, schedule: plan.schedule)
+            return plan.streamReply(stream, headers: headers,
+                                    errorEvent: OpenAIResponsesStream.errorEvent, malformedEvent: OpenAIResponsesStream.malformedEvent)
+        }
+        return Reply(status: 200, headers: headers, body: .bytes(body, delay: plan.bodyDelay))
+    }
+
+    /// Keeps the response for `GET`, `input_items` and later turns: its object as finished (a
+    /// stream's `response.completed`), its input with ids, and the conversation so far.
+    private static func save(_ response: OpenAIResponseObject, body: ByteBuffer, request: OpenAIResponsesRequest,
+                             earlier: [OpenAIResponseItem], ids: OpenAIResponseIDs, random: inout SeededRandom,
+                             in store: OpenAIResponseStore) {
+        let input = request.input.map { item in
+            item.identified { ids.next(item.isMessage ? "msg_" : "fc_", &random) }
+        }
+        let output = response.items.map { item -> OpenAIResponseItem in
+            switch item {
+            case .message(let id, let text): .message(id: id, role: "assistant", text: text)
+            case .functionCall(let id, let callID, let name, let arguments): .functionCall(id: id, callID: callID, name: name, arguments: arguments)
+            }
+        }
+        store.save(response.id, OpenAIResponseStore.Entry(body: body, input: input, conversation: earlier + input + output))
+    }
+
+    /// A refused plan in OpenAI's words; the context window is refused as the Responses API words it.
+    private static func refusalReply(_ refusal: ChatPlan.Refusal, requestID: String) -> Reply {
+        guard case .contextLength(_, _, let headers) = refusal else { return OpenAIChat.reply(to: refusal, requestID: requestID) }
+        var error = APIError.invalidRequest(
+            "Your input exceeds the context window of this model. Please adjust your input and try again.",
+            param: "input", code: "context_length_exceeded")
+        error.headers = headers
+        return OpenAIChat.errorReply(error, requestID: requestID)
+    }
+
+}
+
+/// The ids of one response and its items, shaped as the real API's: a prefix (`resp_`, `msg_`,
+/// `fc_`) and 50 hex digits, the first 18 shared by a response and its items, the next 8 the
+/// creation time, the last 24 the item's own.
+struct OpenAIResponseIDs {
+    private let stem: String
+    let response: String
+
+    init(now: Int, random: inout SeededRandom) {
+        let time = String(UInt32(truncatingIfNeeded: now), radix: 16)
+        stem = random.hexString(prefix: "", digits: 18) + String(repeating: "0", count: 8 - time.count) + time
+        response = "resp_" + stem + random.hexString(prefix: "", digits: 24)
+    }
+
+    func next(_ prefix: String, _ random: inout SeededRandom) -> String {
+        prefix + stem + random.hexString(prefix: "", digits: 24)
+    }
+}
+
+extension OpenAIResponseItem {
+    var isMessage: Bool {
+        if case .message = self { return true }
+        return false
+    }
+}

@@ -1,0 +1,49 @@
+import MockLLMCore
+import MockLLMScript
+
+/// The fault a reply gets (docs/FAULTS.md), and the context window every request is held to.
+extension ChatPlan {
+    /// Refuses the request when its fault is an HTTP error or a context-length refusal, or when
+    /// its prompt is longer than the model's context window; returns its stream fault, if any.
+    static func applyFault(
+        _ answer: ScriptAnswer, miss: String?, promptTokens: Int, input: MatchInput, script: Script
+    ) throws(Refusal) -> (fault: StreamFault, name: String)? {
+        let applied: Script.AppliedFault?
+        do {
+            applied = try script.fault(for: input, rule: answer.fault)
+        } catch {
+            throw .invalidOverride(error.message)
+        }
+        let window = script.models.resolve(input.model)?.contextWindow
+        var headers = HTTPFields()
+        appendDiagnostics(rule: answer.source, miss: miss, to: &headers)
+        if let applied { headers.append(name: "x-mockllm-fault", value: applied.name.headerSafe) }
+        switch applied?.action {
+        case .error(var error)?:
+            if input.provider == "anthropic", error.message == FaultsSection.defaultMessage(error.status) {
+                error.message = FaultsSection.anthropicMessage(error.status)  // a status alone: in Anthropic's words
+            }
+            var api = APIError(error)
+            for field in headers { api.headers.append(name: field.name, value: field.value) }
+            throw .scripted(api)
+        case .contextLength?:
+            let limit = window ?? 128_000
+            throw .contextLength(tokens: max(promptTokens, limit + 1), limit: limit, headers: headers)
+        case .stream(let fault)?:
+            if let window, promptTokens > window { throw .contextLength(tokens: promptTokens, limit: window, headers: headers) }
+            return (fault, applied!.name)
+        case nil:
+            if let window, promptTokens > window { throw .contextLength(tokens: promptTokens, limit: window, headers: headers) }
+            return nil
+        }
+    }
+
+    /// The 200 reply streaming `stream`, wrapped in the plan's stream fault when it has one that
+    /// cuts (`errorEvent` and `malformedEvent`: the provider's own bytes for those faults).
+    func streamReply(_ stream: some EventSource, headers: HTTPFields,
+                     errorEvent: (StreamFault) -> ByteBuffer, malformedEvent: ByteBuffer) -> Reply {
+        guard let fault = streamFault, fault.cut != nil else { return Reply(status: 200, headers: headers, body: .stream(stream)) }
+        let faulty = FaultyStream(stream, fault: fault, errorEvent: errorEvent(fault), malformedEvent: malformedEvent)
+        return Reply(status: 200, headers: headers, body: .stream(faulty))
+    }
+}

@@ -1,0 +1,118 @@
+import MockLLMCore
+import MockLLMScript
+import MockLLMSimulation
+
+/// A wire protocol of an LLM API: static metadata plus pure handlers.
+///
+/// A provider never touches a socket, a timer or a clock: it decodes a request, asks the script
+/// for the answer and the pacing for the timing, and returns a `Reply` value. Adding a provider
+/// is one new type plus one line in `ProviderTable`.
+package protocol Provider: Sendable {
+    static var metadata: ProviderMetadata { get }
+
+    /// Renders an error in this provider's envelope, with its request-id header.
+    static func errorReply(_ error: APIError, requestID: String) -> Reply
+
+    /// Whether a request is this provider's by its headers alone (Anthropic's SDKs always send
+    /// `anthropic-version`). Decides between providers serving the same path, and the shape of
+    /// errors for paths no provider serves.
+    static func claims(_ request: HTTPRequest) -> Bool
+
+    /// The refusal of a prompt longer than the model's context window, in the API's words.
+    static func contextLengthError(tokens: Int, limit: Int) -> APIError
+}
+
+extension Provider {
+    package static func claims(_ request: HTTPRequest) -> Bool { false }
+
+    /// OpenAI's wording (`context_length_exceeded`).
+    package static func contextLengthError(tokens: Int, limit: Int) -> APIError {
+        .invalidRequest(
+            "This model's maximum context length is \(limit) tokens. However, your messages resulted in \(tokens) tokens. "
+                + "Please reduce the length of the messages.",
+            param: "messages", code: "context_length_exceeded")
+    }
+}
+
+/// The names of the providers in the table, for validating scripts.
+package let providerNames: [String] = providerTable.map { $0.metadata.name }
+
+/// What a provider declares about itself; the router, `/providers` and `/models` are built
+/// from it (its models are those of the registry whose `provider` is its name).
+package struct ProviderMetadata: Sendable {
+    package var name: String
+    package var version: String
+    package var description: String
+    package var endpoints: [Endpoint]
+    package var capabilities: Capabilities
+
+    package init(name: String, version: String, description: String, endpoints: [Endpoint], capabilities: Capabilities) {
+        self.name = name
+        self.version = version
+        self.description = description
+        self.endpoints = endpoints
+        self.capabilities = capabilities
+    }
+}
+
+package struct Capabilities: Sendable, Equatable {
+    package var streaming: Bool
+    package var functionCalling: Bool
+    package var vision: Bool
+
+    package init(streaming: Bool, functionCalling: Bool, vision: Bool) {
+        self.streaming = streaming
+        self.functionCalling = functionCalling
+        self.vision = vision
+    }
+}
+
+/// One route a provider serves.
+package struct Endpoint: Sendable {
+    package typealias Handler = @Sendable (HTTPRequest, inout ProviderContext) -> Reply
+
+    package var method: String
+    /// A literal path; `{name}` segments match any one segment.
+    package var path: String
+    /// The handler's name as `/providers` lists it (the original listed Python method names).
+    package var handlerName: String
+    package var handler: Handler
+
+    package init(method: String, path: String, handlerName: String, handler: @escaping Handler) {
+        self.method = method
+        self.path = path
+        self.handlerName = handlerName
+        self.handler = handler
+    }
+}
+
+/// What a handler may use besides the request: the script snapshot, the time, randomness.
+/// Everything a reply depends on comes through here, so tests can fix it.
+package struct ProviderContext: Sendable {
+    package var script: Script
+    /// Unix time in seconds, for `created` fields.
+    package var now: Int
+    package var random: SeededRandom
+    /// Values of the endpoint's `{name}` path segments.
+    package var pathParameters: [String: String]
+    /// This request's id, for the provider's request-id header (`req_` and 24 hex digits).
+    package var requestID: String
+    /// Monotonic nanoseconds, for quota windows (set by the server; 0 in tests that need none).
+    package var monotonic: UInt64 = 0
+    /// The Responses API's stored responses, shared by every worker (set by the server; nil:
+    /// nothing is stored or found).
+    package var responses: OpenAIResponseStore?
+    /// Set by the handler: the tokens its reply reports (prompt read, completion generated),
+    /// for the server's token counters; nil for a reply without usage.
+    package var usage: TokenUsage?
+
+    package init(
+        script: Script, now: Int, random: SeededRandom, pathParameters: [String: String] = [:], requestID: String = "req_test"
+    ) {
+        self.script = script
+        self.now = now
+        self.random = random
+        self.pathParameters = pathParameters
+        self.requestID = requestID
+    }
+}

@@ -1,0 +1,145 @@
+import MockLLMSimulation
+
+/// The answers the server gives: an immutable, shareable snapshot of a script file.
+///
+/// A reload builds a new `Script` and swaps it in; a request or stream keeps the snapshot it
+/// started with. A class, so that handing the snapshot to each request costs one reference.
+package final class Script: Sendable {
+    /// The reply when nothing matches and the file sets no `defaults.unknown_response`.
+    package static let builtInDefaultReply = "I don't know the answer to that."
+
+    /// Exact prompt to reply: the original's `responses:` map (case- and whitespace-sensitive).
+    package let responses: [String: String]
+    /// `defaults.unknown_response`.
+    package let defaultReply: String
+    /// `rules:`, tried in order before `responses`.
+    package let rules: [Rule]
+    /// The pacing every reply starts from: `settings.lag_*` with the top-level `pacing:` on top.
+    package let pacing: Pacing
+    /// `settings.on_miss`.
+    package let onMiss: MissPolicy
+    /// Where the script came from, for logs: a path, or a description of the embedded default.
+    package let origin: String
+    /// The built-in models plus the script's `models:` section.
+    package let models: ModelRegistry
+    /// `settings.strict_models`: unknown models and `max_tokens` above a model's limit are errors.
+    package let strictModels: Bool
+    /// `settings.auto_tools`: requests offering tools that no rule answers get an invented call.
+    package let autoTools: Bool
+    /// `faults:`, tried in order for every chat request.
+    package let faults: [Fault]
+    /// The active scenario (`settings.scenario`; switched by the admin API).
+    package let scenario: ScenarioSwitch
+    /// `quotas:`: requests and tokens per window, per API key.
+    package let quota: Quota?
+    /// The replies with their token counts, counted once at load rather than per request.
+    private let counted: [String: ScriptReply]
+    let defaultScriptReply: ScriptReply
+
+    package init(
+        responses: [String: String] = [:], defaultReply: String = Script.builtInDefaultReply, rules: [Rule] = [],
+        pacing: Pacing = .immediate, onMiss: MissPolicy = .default, origin: String = "inline",
+        models: ModelRegistry = ModelRegistry(ModelRegistry.defaults), strictModels: Bool = false, autoTools: Bool = false,
+        faults: [Fault] = [], scenario: ScenarioSwitch = ScenarioSwitch(nil), quota: Quota? = nil
+    ) {
+        self.quota = quota
+        self.faults = faults
+        self.scenario = scenario
+        self.responses = responses
+        self.defaultReply = defaultReply
+        self.rules = rules
+        self.pacing = pacing
+        self.onMiss = onMiss
+        self.origin = origin
+        self.models = models
+        self.strictModels = strictModels
+        self.autoTools = autoTools
+        counted = responses.mapValues(ScriptReply.init)
+        defaultScriptReply = ScriptReply(defaultReply)
+    }
+
+    /// The same script, described as coming from `origin`.
+    package func describedAs(_ origin: String) -> Script {
+        Script(responses: responses, defaultReply: defaultReply, rules: rules, pacing: pacing, onMiss: onMiss,
+               origin: origin, models: models, strictModels: strictModels, autoTools: autoTools, faults: faults, scenario: scenario, quota: quota)
+    }
+
+    /// The `responses:` entry for exactly this prompt.
+    package func reply(exactly prompt: String) -> ScriptReply? {
+        counted[prompt]
+    }
+
+    /// The reply the original would give: the exact `responses:` entry, else the default.
+    package func reply(forPrompt prompt: String) -> ScriptReply {
+        counted[prompt] ?? defaultScriptReply
+    }
+
+    /// The pacing of a reply for `model` answered by `rule` (the model's `pacing:` then the rule's).
+    package func pacing(model: String, rule: PacingSpec?) -> Pacing {
+        var result = pacing
+        if models.hasPacing, let spec = models.resolve(model)?.pacing { result = spec.applied(to: result) }
+        if let rule { result = rule.applied(to: result) }
+        return result
+    }
+
+    /// One line for logs: what this script defines.
+    package var summary: String {
+        var parts = ["\(responses.count) response\(responses.count == 1 ? "" : "s")"]
+        if !rules.isEmpty { parts.append("\(rules.count) rule\(rules.count == 1 ? "" : "s")") }
+        switch pacing.model {
+        case .immediate: parts.append("no latency")
+        case .seedLag(let factor): parts.append("lag factor \(factor.plainDecimal)")
+        case .profile: parts.append("latency profile")
+        }
+        let added = models.models.count - ModelRegistry.defaults.count
+        if added > 0 { parts.append("\(added) model\(added == 1 ? "" : "s") added") }
+        if strictModels { parts.append("strict models") }
+        if onMiss == .error { parts.append("misses are errors") }
+        if autoTools { parts.append("automatic tool calls") }
+        if quota != nil { parts.append("quotas") }
+        if !faults.isEmpty { parts.append("\(faults.count) fault\(faults.count == 1 ? "" : "s")") }
+        return parts.joined(separator: ", ")
+    }
+}
+
+/// A reply's text and its estimated token count.
+package struct ScriptReply: Sendable, Equatable {
+    /// The reply's text (its text blocks joined with blank lines when it has several).
+    package let text: String
+    /// Estimated tokens of the text and the tool calls.
+    package let tokenCount: Int
+    /// The reply in the order scripted, when it calls tools (empty for a text-only reply).
+    package let blocks: [ReplyBlock]
+    /// The rule asked for tool calls invented from the request's tools (`tool_calls: auto`).
+    package let autoTools: Bool
+
+    package init(_ text: String) {
+        self.text = text
+        tokenCount = TokenEstimator.count(text)
+        blocks = []
+        autoTools = false
+    }
+
+    package init(blocks: [ReplyBlock], autoTools: Bool = false) {
+        var texts: [String] = []
+        var tokens = 0
+        for block in blocks {
+            switch block {
+            case .text(let t):
+                texts.append(t)
+                tokens += TokenEstimator.count(t)
+            case .toolCall(let call):
+                tokens += TokenEstimator.count(call.name) + TokenEstimator.count(call.arguments)
+            }
+        }
+        text = texts.joined(separator: "\n\n")
+        tokenCount = tokens
+        self.blocks = blocks.contains { if case .toolCall = $0 { true } else { false } } ? blocks : []
+        self.autoTools = autoTools
+    }
+
+    /// The tool calls, in order.
+    package var toolCalls: [ToolCall] {
+        blocks.compactMap { if case .toolCall(let call) = $0 { call } else { nil } }
+    }
+}

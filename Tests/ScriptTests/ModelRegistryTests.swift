@@ -1,0 +1,66 @@
+@testable import MockLLMCore
+@testable import MockLLMProviders
+@testable import MockLLMScript
+@testable import MockLLMSimulation
+import TestSupport
+import Testing
+
+@Suite("Model registry")
+struct ModelRegistryTests {
+    func load(_ yaml: String) throws(ScriptLoadError) -> Script {
+        try ScriptLoader.parse(yaml: yaml, file: "m.yml", providers: ["openai", "anthropic"]).script
+    }
+
+    @Test func resolvesTheOriginalsDefaultsAndAliases() {
+        let registry = ModelRegistry(ModelRegistry.defaults)
+        #expect(registry.resolve("turbo")?.id == "gpt-3.5-turbo")
+        #expect(registry.resolve("gpt-4-0613")?.id == "gpt-4")
+        #expect(registry.resolve("opus")?.id == "claude-3-opus-20240229")
+        #expect(registry.resolve("claude-3-haiku")?.contextWindow == 200_000)
+        #expect(registry.resolve("gpt-3.5-turbo")?.contextWindow == 4_096)
+        #expect(registry.resolve("nope") == nil)
+        #expect(registry.models(of: "anthropic").allSatisfy { $0.id.hasPrefix("claude") })
+    }
+
+    @Test func aScriptAddsModelsAndAliases() throws {
+        let script = try load("""
+            responses: {}
+            models:
+              - id: my-finetune
+                provider: anthropic
+                aliases: [ft]
+                display_name: My finetune
+                max_output_tokens: 1000
+              - id: gpt-4o
+                aliases: [fast]
+            """)
+        #expect(script.models.resolve("ft")?.id == "my-finetune")
+        #expect(script.models.resolve("ft")?.provider == "anthropic")
+        #expect(script.models.resolve("ft")?.maxOutputTokens == 1000)
+        #expect(script.models.resolve("fast")?.id == "gpt-4o")
+        #expect(script.models.models.count == ModelRegistry.defaults.count + 1)
+    }
+
+    @Test(arguments: [
+        ("models: {a: b}", "must be a list"),
+        ("models: [{provider: openai}]", "needs an 'id'"),
+        ("models: [{id: x, provider: anthropc}]", "did you mean 'anthropic'"),
+        ("models: [{id: x, max_output_tokens: 0}]", "whole number of tokens"),
+        ("models: [{id: x, aliases: y}]", "must be a list of names"),
+        ("models: [{id: x, aliases: [y]}, {id: z, aliases: [y]}]", "already a name of model 'x'"),
+        ("settings: {strict_models: sometimes}", "true or false"),
+    ])
+    func rejectsBadModelEntries(_ extra: String, _ expected: String) {
+        do {
+            _ = try load("responses: {}\n" + extra)
+            Issue.record("expected an error for \(extra)")
+        } catch {
+            #expect(error.errors.contains { $0.message.contains(expected) }, "\(error.errors)")
+        }
+    }
+
+    @Test func strictModelsIsASetting() throws {
+        #expect(try load("responses: {}\nsettings: {strict_models: true}").strictModels)
+        #expect(try !load("responses: {}").strictModels)
+    }
+}

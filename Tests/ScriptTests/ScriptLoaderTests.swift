@@ -1,0 +1,120 @@
+import Foundation
+@testable import MockLLMCore
+@testable import MockLLMProviders
+@testable import MockLLMScript
+@testable import MockLLMSimulation
+import TestSupport
+import Testing
+
+@Suite("Script loading")
+struct ScriptLoaderTests {
+    func load(_ yaml: String) throws(ScriptLoadError) -> ScriptLoader.Loaded {
+        try ScriptLoader.parse(yaml: yaml, file: "test.yml")
+    }
+
+    func errors(_ yaml: String) -> [ScriptDiagnostic] {
+        do {
+            _ = try load(yaml)
+            return []
+        } catch {
+            return error.errors
+        }
+    }
+
+    @Test func loadsTheOriginalFormat() throws {
+        let loaded = try load("""
+            responses:
+              "what colour is the sky?": "Blue."
+              hello: Hi
+            defaults:
+              unknown_response: "No idea."
+            settings:
+              lag_enabled: true
+              lag_factor: 20
+            """)
+        #expect(loaded.script.responses == ["what colour is the sky?": "Blue.", "hello": "Hi"])
+        #expect(loaded.script.defaultReply == "No idea.")
+        #expect(loaded.script.pacing == .seedLag(factor: 20))
+        #expect(loaded.warnings.isEmpty)
+    }
+
+    @Test func usesTheOriginalsDefaults() throws {
+        let script = try load("responses: {}").script
+        #expect(script.defaultReply == "I don't know the answer to that.")
+        #expect(script.pacing == .immediate)
+        #expect(try load("responses: {}\nsettings: {lag_enabled: true}").script.pacing == .seedLag(factor: 10))
+    }
+
+    @Test func matchesExactlyAndTreatsDefaultAsAnOrdinaryKey() throws {
+        let script = try load("responses:\n  default: D\n  Hello: H").script
+        #expect(script.reply(forPrompt: "Hello").text == "H")
+        #expect(script.reply(forPrompt: "hello").text == Script.builtInDefaultReply)
+        #expect(script.reply(forPrompt: "Hello ").text == Script.builtInDefaultReply)
+        #expect(script.reply(forPrompt: "anything").text == Script.builtInDefaultReply)
+        #expect(script.reply(forPrompt: "default").text == "D")
+    }
+
+    @Test func scalarRepliesKeepTheirText() throws {
+        let script = try load("responses:\n  two: 2\n  yes: true\n  multi: |\n    a\n    b\n").script
+        #expect(script.responses["two"] == "2")
+        #expect(script.responses["yes"] == "true")
+        #expect(script.responses["multi"] == "a\nb\n")
+    }
+
+    @Test(arguments: [
+        ("", "empty"),
+        ("- a\n- b", "must contain a dictionary"),
+        ("defaults: {}", "must contain 'responses'"),
+        ("responses: [a]", "'responses' must be a mapping"),
+        ("responses:\n  a: [1]", "must be text"),
+        ("responses:\n  a: ~", "must be text"),
+        ("responses: {}\nsettings: {lag_factor: 0}", "greater than 0"),
+        ("responses: {}\nsettings: {lag_factor: -1}", "greater than 0"),
+        ("responses: {}\nsettings: {lag_factor: fast}", "must be a number"),
+        ("responses: {}\nsettings: {lag_enabled: maybe}", "true or false"),
+        ("responses: {a: 1\n", "invalid YAML"),
+    ])
+    func rejectsInvalidScripts(yaml: String, expected: String) {
+        let found = errors(yaml)
+        #expect(!found.isEmpty)
+        #expect(found.contains { $0.message.contains(expected) }, "\(found)")
+    }
+
+    @Test func locatesEveryProblem() {
+        let found = errors("""
+            responses:
+              ok: fine
+              bad: [1, 2]
+            settings:
+              lag_enabled: sometimes
+              lag_factor: 0
+            """)
+        #expect(found.count == 3)
+        #expect(found.map(\.line) == [3, 5, 6])
+        #expect(found.allSatisfy { $0.file == "test.yml" && $0.column > 1 })
+        #expect(found[0].description.hasPrefix("test.yml:3:"))
+    }
+
+    @Test func warnsAboutUnknownKeysWithASuggestion() throws {
+        let loaded = try load("responses: {}\nsetings: {}\n")
+        #expect(loaded.warnings.count == 1)
+        #expect(loaded.warnings[0].message == "unknown key 'setings' in the top level (did you mean 'settings'?)")
+        #expect(loaded.warnings[0].line == 2)
+    }
+
+    @Test func reportsAMissingFileAsSuch() {
+        #expect {
+            try ScriptLoader.load(path: "/nonexistent/responses.yml")
+        } throws: { error in
+            (error as? ScriptLoadError)?.kind == .missingFile
+        }
+    }
+
+    @Test func theEmbeddedScriptIsTheBundledExample() throws {
+        let bundled = repositoryRoot.appendingPathComponent("config/responses.yml")
+        let text = try String(contentsOf: bundled, encoding: .utf8)
+        #expect(EmbeddedScript.yaml + "\n" == text, "Sources/MockLLMScript/EmbeddedScript.swift must hold config/responses.yml verbatim")
+        let fromFile = try ScriptLoader.load(path: bundled.path).script
+        #expect(EmbeddedScript.load().responses == fromFile.responses)
+    }
+}

@@ -1,0 +1,126 @@
+@testable import MockLLM
+@testable import MockLLMBench
+@testable import MockLLMCore
+@testable import MockLLMLoop
+@testable import MockLLMProviders
+@testable import MockLLMScript
+@testable import MockLLMSimulation
+import TestSupport
+import Testing
+
+/// A second provider serving OpenAI's chat path, to prove the original's multi-provider
+/// routing: on a shared path the registry's owner of the requested model answers.
+private enum EchoProvider: Provider {
+    static let metadata = ProviderMetadata(
+        name: "echo", version: "0.0.1", description: "test",
+        endpoints: [Endpoint(method: "POST", path: "/v1/chat/completions", handlerName: "echo") { _, _ in
+            Reply.json(200, ByteBuffer(#"{"echo":true}"#))
+        }],
+        capabilities: Capabilities(streaming: false, functionCalling: false, vision: false))
+
+    static func errorReply(_ error: APIError, requestID: String) -> Reply {
+        Reply.json(error.status, ByteBuffer(#"{"echo_error":true}"#))
+    }
+
+    static func claims(_ request: HTTPRequest) -> Bool { request.headers.contains("x-echo") }
+}
+
+@Suite("Application routing")
+struct ApplicationTests {
+    func post(_ app: Application, _ path: String, _ body: String, headers: HTTPFields = HTTPFields()) -> Reply {
+        app.reply(to: HTTPRequest(method: "POST", target: path, headers: headers, body: Array(body.utf8)))
+    }
+
+    @Test func onASharedPathTheModelsOwnerAnswers() throws {
+        let script = try ScriptLoader.parse(yaml: "responses: {}\nmodels: [{id: parrot, provider: echo}]", file: "t", providers: ["openai", "echo"]).script
+        let app = Application(script: script, seed: 1, providers: [OpenAIChat.self, EchoProvider.self])
+        let parrot = post(app, "/v1/chat/completions", #"{"model":"parrot","messages":[{"role":"user","content":"x"}]}"#)
+        #expect(parrot.bodyBytes.description == #"{"echo":true}"#)
+        let gpt = post(app, "/v1/chat/completions", #"{"model":"gpt-4o","messages":[{"role":"user","content":"x"}]}"#)
+        #expect(gpt.bodyBytes.description.contains("chat.completion"))
+        let unknown = post(app, "/v1/chat/completions", #"{"model":"who","messages":[{"role":"user","content":"x"}]}"#)
+        #expect(unknown.bodyBytes.description.contains("chat.completion"), "the first provider in the table is the default")
+        let claimed = post(app, "/v1/chat/completions", #"{"model":"gpt-4o","messages":[]}"#, headers: HTTPFields(["x-echo": "1"]))
+        #expect(claimed.bodyBytes.description == #"{"echo":true}"#, "a provider that claims the request by its headers wins")
+    }
+
+    @Test func modelListingsTakeTheShapeOfTheClientsProtocol() {
+        let app = Application(script: Script(), seed: 1)
+        let openAI = app.reply(to: HTTPRequest(method: "GET", target: "/v1/models")).bodyBytes.description
+        #expect(openAI.hasPrefix(#"{"object":"list","data":[{"id":"gpt-3.5-turbo","object":"model","created":1677610602,"owned_by":"openai"}"#))
+        let anthropic = app.reply(to: HTTPRequest(method: "GET", target: "/v1/models?limit=1",
+                                                  headers: HTTPFields(["anthropic-version": "2023-06-01"]))).bodyBytes.description
+        #expect(anthropic.hasPrefix(#"{"data":[{"type":"model","id":"claude-haiku-4-5-20251001","display_name":"Claude Haiku 4.5","created_at":"2025-10-01T00:00:00Z""#))
+        #expect(anthropic.hasSuffix(#""has_more":true,"first_id":"claude-haiku-4-5-20251001","last_id":"claude-haiku-4-5-20251001"}"#))
+    }
+
+    @Test func anthropicModelPagesFollowTheirCursors() {
+        let app = Application(script: Script(), seed: 1)
+        func page(_ query: String) -> String {
+            app.reply(to: HTTPRequest(method: "GET", target: "/v1/models?\(query)", headers: HTTPFields(["anthropic-version": "x"]))).bodyBytes.description
+        }
+        #expect(page("limit=2&after_id=claude-sonnet-4-5-20250929").contains(#""first_id":"claude-3-haiku-20240307""#))
+        #expect(page("limit=1&before_id=claude-sonnet-4-5-20250929").contains(#""first_id":"claude-haiku-4-5-20251001","last_id":"claude-haiku-4-5-20251001""#))
+        #expect(page("limit=0").contains("invalid_request_error"))
+        #expect(page("after_id=nope").contains("not_found_error"))
+    }
+
+    @Test func retrievingAModelResolvesAliasesAndRefusesUnknownOnesInEachShape() {
+        let app = Application(script: Script(), seed: 1)
+        #expect(app.reply(to: HTTPRequest(method: "GET", target: "/v1/models/turbo")).bodyBytes.description
+            == #"{"id":"gpt-3.5-turbo","object":"model","created":1677610602,"owned_by":"openai"}"#)
+        let missing = app.reply(to: HTTPRequest(method: "GET", target: "/v1/models/nope"))
+        #expect(missing.status == 404)
+        #expect(missing.bodyBytes.description.contains(#""param":"model","code":"model_not_found""#))
+        let anthropic = app.reply(to: HTTPRequest(method: "GET", target: "/v1/models/nope", headers: HTTPFields(["anthropic-version": "x"])))
+        #expect(anthropic.bodyBytes.description.contains(#""type":"not_found_error","message":"model: nope""#))
+    }
+
+    @Test func introspectionIsGeneratedFromTheTableAndRegistry() {
+        let app = Application(script: Script(), seed: 1)
+        let providers = app.reply(to: HTTPRequest(method: "GET", target: "/providers")).bodyBytes.description
+        #expect(providers.contains(#""anthropic":{"version":"1.0.0","description":"Anthropic Messages API provider","endpoints":[{"path":"/v1/messages","method":"POST","handler":"handle_chat_completion"}"#))
+        let models = app.reply(to: HTTPRequest(method: "GET", target: "/models")).bodyBytes.description
+        #expect(models.contains(#""by_provider":{"openai":["gpt-3.5-turbo""#))
+        #expect(models.contains(#""sonnet":"claude-3-sonnet-20240229""#))
+    }
+
+    @Test func errorsForUnknownPathsTakeTheShapeOfTheClient() {
+        let app = Application(script: Script(), seed: 1)
+        let plain = app.reply(to: HTTPRequest(method: "GET", target: "/v1/nothing")).bodyBytes.description
+        #expect(plain.hasPrefix(#"{"error":{"message":"Invalid URL (GET /v1/nothing)""#))
+        let anthropic = app.reply(to: HTTPRequest(method: "GET", target: "/v1/nothing", headers: HTTPFields(["anthropic-version": "x"])))
+        #expect(anthropic.bodyBytes.description.hasPrefix(#"{"type":"error","error":{"type":"not_found_error""#))
+        let messagesPath = app.reply(to: HTTPRequest(method: "GET", target: "/v1/messages"))
+        #expect(messagesPath.status == 405)
+        #expect(messagesPath.headers["allow"] == "POST, OPTIONS")
+        #expect(messagesPath.bodyBytes.description.hasPrefix(#"{"type":"error""#))
+    }
+
+    @Test func corsPreflightAndHeaders() {
+        let app = Application(script: Script(), seed: 1)
+        let preflight = app.reply(to: HTTPRequest(method: "OPTIONS", target: "/v1/chat/completions", headers: HTTPFields([
+            "origin": "http://localhost:3000", "access-control-request-method": "POST", "access-control-request-headers": "content-type, authorization",
+        ])))
+        #expect(preflight.status == 204)
+        #expect(preflight.headers["access-control-allow-origin"] == "http://localhost:3000")
+        #expect(preflight.headers["access-control-allow-methods"] == "POST, OPTIONS")
+        #expect(preflight.headers["access-control-allow-headers"] == "content-type, authorization")
+        let health = app.reply(to: HTTPRequest(method: "GET", target: "/health", headers: HTTPFields(["origin": "http://x"])))
+        #expect(health.headers["access-control-allow-origin"] == "http://x")
+        #expect(app.reply(to: HTTPRequest(method: "GET", target: "/health")).headers["access-control-allow-origin"] == nil)
+        #expect(app.reply(to: HTTPRequest(method: "OPTIONS", target: "/nowhere")).status == 404)
+    }
+
+    @Test func strictModelsInOpenAIShape() {
+        let app = Application(script: Script(strictModels: true), seed: 1)
+        let unknown = post(app, "/v1/chat/completions", #"{"model":"gpt-9","messages":[{"role":"user","content":"x"}]}"#)
+        #expect(unknown.status == 404)
+        #expect(unknown.bodyBytes.description == #"{"error":{"message":"The model `gpt-9` does not exist or you do not have access to it.","type":"invalid_request_error","param":null,"code":"model_not_found"}}"#)
+        let tooMany = post(app, "/v1/chat/completions", #"{"model":"turbo","max_tokens":5000,"messages":[{"role":"user","content":"x"}]}"#)
+        #expect(tooMany.status == 400)
+        #expect(tooMany.bodyBytes.description.contains(#""param":"max_tokens","code":"invalid_value""#))
+        #expect(post(app, "/v1/chat/completions", #"{"model":"turbo","messages":[{"role":"user","content":"x"}]}"#).status == 200)
+        #expect(unknown.headers["x-request-id"]?.hasPrefix("req_") == true)
+    }
+}
