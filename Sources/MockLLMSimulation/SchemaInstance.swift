@@ -247,16 +247,80 @@ package enum SchemaInstance {
             }
         }
 
-        /// Whether a supplied value may stand for `s`: one of its `enum` values, else a value that
-        /// passes the shallow check and the exclusive bounds.
+        /// Whether a supplied value may stand for `s`: a leaf (an array or object is not checked
+        /// deeply enough: the generator writes those and asks for their leaves), one of its `enum`
+        /// values, else a value that passes the shallow check and the exclusive bounds.
         private func fits(_ v: JSONValue, _ s: JSONObject) -> Bool {
+            switch v {
+            case .array, .object: return false
+            default: break
+            }
             if let choices = s["enum"]?.arrayValue { return choices.contains(v) }
             guard looksValid(v, s) else { return false }
-            if case .number(let d) = v {
+            switch v {
+            case .number(let d):
                 if let m = s.schemaNumber("exclusiveMinimum"), d <= m { return false }
                 if let m = s.schemaNumber("exclusiveMaximum"), d >= m { return false }
+                if s["exclusiveMinimum"] == .bool(true), let m = s.schemaNumber("minimum"), d <= m { return false }  // draft 4
+                if s["exclusiveMaximum"] == .bool(true), let m = s.schemaNumber("maximum"), d >= m { return false }
+                if let step = s.schemaNumber("multipleOf"), step > 0 {
+                    let q = d / step
+                    if (q - q.rounded()).magnitude > 1e-9 * max(1, q.magnitude) { return false }
+                }
+            case .string(let text):
+                if let format = s["format"]?.stringValue { return Self.isFormatted(text, format) }
+            default:
+                break
             }
             return true
+        }
+
+        /// Whether `text` is written in `format`, for the formats a supplied value may have (dates,
+        /// times, e-mail addresses, URIs); any other format is the generator's to write.
+        static func isFormatted(_ text: String, _ format: String) -> Bool {
+            let b = Array(text.utf8)
+            func digits(_ at: Int, _ n: Int) -> Int? {
+                guard at + n <= b.count, b[at..<(at + n)].allSatisfy({ (48...57).contains($0) }) else { return nil }
+                return b[at..<(at + n)].reduce(0) { $0 * 10 + Int($1 - 48) }
+            }
+            func date(_ at: Int) -> Bool {
+                guard digits(at, 4) != nil, at + 10 <= b.count, b[at + 4] == 45, b[at + 7] == 45,
+                      let m = digits(at + 5, 2), let d = digits(at + 8, 2) else { return false }
+                return (1...12).contains(m) && (1...31).contains(d)
+            }
+            func time(_ at: Int) -> Bool {  // HH:MM:SS, fraction, then Z or an offset, to the end
+                guard let h = digits(at, 2), at + 8 <= b.count, b[at + 2] == 58, b[at + 5] == 58, let m = digits(at + 3, 2),
+                      let s = digits(at + 6, 2), h < 24, m < 60, s < 60 else { return false }
+                var i = at + 8
+                if i < b.count, b[i] == 46 {
+                    i += 1
+                    let start = i
+                    while i < b.count, (48...57).contains(b[i]) { i += 1 }
+                    if i == start { return false }
+                }
+                if i + 1 == b.count, b[i] == 90 || b[i] == 122 { return true }
+                guard i + 6 == b.count, b[i] == 43 || b[i] == 45, let oh = digits(i + 1, 2), b[i + 3] == 58, let om = digits(i + 4, 2) else {
+                    return false
+                }
+                return oh < 24 && om < 60
+            }
+            switch format {
+            case "date": return b.count == 10 && date(0)
+            case "time": return time(0)
+            case "date-time": return b.count > 11 && date(0) && (b[10] == 84 || b[10] == 116) && time(11)
+            case "email", "idn-email":
+                let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+                guard parts.count == 2, !parts[0].isEmpty, !text.contains(where: \.isWhitespace) else { return false }
+                let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+                return labels.count >= 2 && labels.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } }
+            case "uri", "iri", "url", "uri-reference", "iri-reference":
+                guard let colon = text.firstIndex(of: ":"), colon != text.startIndex, !text.contains(where: \.isWhitespace) else { return false }
+                let scheme = text[..<colon]
+                return scheme.first!.isLetter && scheme.allSatisfy { $0.isLetter || $0.isNumber || "+-.".contains($0) }
+                    && text[colon...].count > 1
+            default:
+                return false
+            }
         }
 
         static func matches(_ v: JSONValue, type: String) -> Bool {
@@ -329,6 +393,7 @@ package struct SchemaSlot: Sendable {
 /// Supplies values for `SchemaInstance` before it invents them.
 package protocol SchemaValueSource {
     /// A value for `slot`, or nil to let the generator invent one. A value that does not fit the
-    /// slot's schema is not used.
+    /// slot's schema is not used, nor is an array or an object (their items and members are asked
+    /// for one by one).
     mutating func value(for slot: SchemaSlot, random: inout SeededRandom) -> JSONValue?
 }
