@@ -71,7 +71,7 @@ extension Gemini {
             out.append(ascii: "]}")
         }
         out.append(ascii: batch ? "]}" : "}")
-        var reply = Reply.json(200, out).adding(header: GeminiErrors.requestIDHeader, context.requestID)
+        let reply = Reply.json(200, out).adding(header: GeminiErrors.requestIDHeader, context.requestID)
         context.usage = TokenUsage(prompt: tokens, completion: 0)
         return reply
     }

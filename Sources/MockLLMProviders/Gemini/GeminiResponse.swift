@@ -70,8 +70,12 @@ struct GeminiResponse {
         for index in 0..<candidates {
             if index > 0 { out.append(UInt8(ascii: ",")) }
             out.append(ascii: "{\"content\": {\"parts\": [")
-            for (i, part) in parts.enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
+            // A flag, not `enumerated()`: Swift 6.3's optimiser crashed (an OSSA lifetime check)
+            // on the enumerated iterator of the stream's CollectionOfOne across modules.
+            var first = true
+            for part in parts {
+                if !first { out.append(UInt8(ascii: ",")) }
+                first = false
                 part.write(into: &out)
             }
             out.append(ascii: "],\"role\": \"model\"}")

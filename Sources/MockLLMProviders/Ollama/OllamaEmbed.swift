@@ -62,7 +62,7 @@ extension Ollama {
             }
         }
         out.append(UInt8(ascii: "}"))
-        var reply = json(out, context)
+        let reply = json(out, context)
         context.usage = TokenUsage(prompt: promptTokens, completion: 0)
         return reply
     }
@@ -91,7 +91,7 @@ extension Ollama {
         out.append(ascii: "{\"embedding\":")
         appendArray(vector, into: &out) { value, out in GoFloat.append(Double(value), into: &out) }
         out.append(UInt8(ascii: "}"))
-        var reply = json(out, context)
+        let reply = json(out, context)
         context.usage = TokenUsage(prompt: TokenEstimator.count(request.prompt), completion: 0)
         return reply
     }

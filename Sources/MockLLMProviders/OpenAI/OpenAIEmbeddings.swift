@@ -42,7 +42,7 @@ extension OpenAIChat {
         out.append(ascii: ",\"total_tokens\":")
         out.append(decimal: promptTokens)
         out.append(ascii: "}}")
-        var reply = Reply.json(200, out).adding(header: OpenAIErrors.requestIDHeader, requestID)
+        let reply = Reply.json(200, out).adding(header: OpenAIErrors.requestIDHeader, requestID)
         context.usage = TokenUsage(prompt: promptTokens, completion: 0)
         return reply
     }
