@@ -10,7 +10,7 @@ import MockLLMSimulation
 ///
 /// | tool choice | conversation ends with | decision |
 /// |---|---|---|
-/// | any, no tool callable (none offered, `none`, calls off) | tool results | JSON in the format if one is asked, else text reporting the results |
+/// | any, no tool callable (none offered, `none`, calls off) | tool results | JSON in the format if one is asked, else text reporting the results (nothing when calls are off) |
 /// | any, no tool callable | no tool result | JSON in the format if one is asked, else nothing (the script's default) |
 /// | a named tool | anything | call that tool |
 /// | `auto` / `required` | no tool result, or results only from tools not offered (a handoff) | call the tools the prompt asks for (several at once unless parallel calls are off, else the first); if it asks for none: the output tool if one is offered, else JSON if a format is asked and the choice is `auto`, else the first tool not called yet |
