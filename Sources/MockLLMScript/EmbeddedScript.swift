@@ -34,9 +34,10 @@ settings:
   # before each character. Higher lag_factor is faster.
   lag_enabled: false
   lag_factor: 10
-  # A request that offers tools and matches no response gets a call to the tool that best fits
-  # its prompt, with arguments generated from the tool's JSON Schema; once the conversation ends
-  # with the tool's result, a text reply reporting it (docs/CONFIG.md#automatic-mode).
+  # A request that offers tools and matches no response gets what a model would do next: a call
+  # to the tools its prompt asks for, with arguments taken from the prompt and valid against the
+  # tools' JSON Schemas; once the tools have answered, JSON in the requested format, a call to an
+  # agent's output tool, or a text reply reporting the results (docs/CONFIG.md#automatic-mode).
   auto_tools: true
 """#
 

@@ -89,11 +89,8 @@ extension Script {
         if let reply = reply(exactly: input.prompt) {
             return ScriptAnswer(outcome: .reply(reply), source: "responses")
         }
-        if autoToolsEnabled(for: input), let reply = automaticToolReply(for: input) {
-            return ScriptAnswer(outcome: .reply(reply), source: "auto tools")
-        }
-        if let format = input.responseFormat {
-            return ScriptAnswer(outcome: .reply(structuredReply(for: input, format: format)), source: "response_format")
+        if let automatic = automaticAnswer(for: input, callsTools: autoToolsEnabled(for: input)) {
+            return ScriptAnswer(outcome: .reply(automatic.reply), source: automatic.source)
         }
         var miss = "prompt \(Self.quote(input.prompt)) is not a key of 'responses'"
         if let closest {
@@ -123,12 +120,15 @@ extension Script {
         return ScriptAnswer(outcome: outcome, source: rule.source, pacing: rule.pacing, fault: rule.fault)
     }
 
-    /// A rule's `tool_calls: auto` filled in: its text, then the invented call (or only the
-    /// report of the tool results the conversation ends with); its text alone when no tool is offered.
+    /// A rule's `tool_calls: auto` filled in: its text, then the invented calls (or, once the
+    /// tools have answered, only automatic mode's report or JSON); its text alone when no tool is
+    /// offered or automatic mode has nothing to say.
     private func withAutomaticTools(_ reply: ScriptReply, _ input: MatchInput) -> ScriptReply {
         guard reply.autoTools else { return reply }
         let texts = reply.text.isEmpty ? [] : [ReplyBlock.text(reply.text)]
-        guard let automatic = automaticToolReply(for: input) else { return ScriptReply(blocks: texts) }
+        guard input.tools?.tools.isEmpty == false, let automatic = automaticAnswer(for: input, callsTools: true)?.reply else {
+            return ScriptReply(blocks: texts)
+        }
         if automatic.blocks.isEmpty { return automatic }
         return ScriptReply(blocks: texts + automatic.blocks)
     }

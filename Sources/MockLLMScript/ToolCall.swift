@@ -50,10 +50,14 @@ package struct ToolOffer: Sendable {
 
     package var tools: [Tool]
     package var choice: Choice
+    /// Several calls may go out in one reply (false: OpenAI `parallel_tool_calls: false`,
+    /// Anthropic `disable_parallel_tool_use: true`).
+    package var parallel: Bool
 
-    package init(tools: [Tool], choice: Choice = .auto) {
+    package init(tools: [Tool], choice: Choice = .auto, parallel: Bool = true) {
         self.tools = tools
         self.choice = choice
+        self.parallel = parallel
     }
 }
 

@@ -22,10 +22,23 @@ import MockLLMCore
 public enum SchemaInstance {
     /// A value valid against `schema`; the same schema and random state give the same value.
     public static func generate(_ schema: JSONValue, random: inout SeededRandom) -> JSONValue {
-        var generator = Generator(root: schema, random: random)
+        generate(schema, random: &random, values: NoValues())
+    }
+
+    /// A value valid against `schema` whose leaves `values` may supply (automatic mode's values
+    /// taken from the prompt): asked for each leaf before one is invented, and used only when the
+    /// value fits the leaf's schema (its `enum`, type, length and bounds).
+    public static func generate(_ schema: JSONValue, random: inout SeededRandom, values: some SchemaValueSource) -> JSONValue {
+        var generator = Generator(root: schema, random: random, values: values)
         let value = generator.value(schema, name: nil, depth: 0)
         random = generator.random
         return value
+    }
+
+    /// No values supplied: everything is invented.
+    public struct NoValues: SchemaValueSource {
+        public init() {}
+        public mutating func value(for slot: SchemaSlot, random: inout SeededRandom) -> JSONValue? { nil }
     }
 
     /// One generation: the root (for `$ref`), the random state, and how much has been produced.
@@ -38,14 +51,16 @@ public enum SchemaInstance {
 
         let root: JSONValue
         var random: SeededRandom
+        var values: any SchemaValueSource
         private var produced = 0
 
-        init(root: JSONValue, random: SeededRandom) {
+        init(root: JSONValue, random: SeededRandom, values: any SchemaValueSource) {
             self.root = root
             self.random = random
+            self.values = values
         }
 
-        mutating func value(_ schema: JSONValue, name: String?, depth: Int, hops: Int = 0) -> JSONValue {
+        mutating func value(_ schema: JSONValue, name: String?, depth: Int, hops: Int = 0, index: Int? = nil) -> JSONValue {
             produced += 1
             guard case .object(var s) = schema else {
                 return schema == .bool(false) ? .null : .string(text(name))  // `false` admits nothing
@@ -58,6 +73,11 @@ public enum SchemaInstance {
             }
             let minimal = depth > Self.fullDepth || produced > Self.softBudget
             if let c = s["const"] { return c }
+            if s["anyOf"] == nil && s["oneOf"] == nil,
+               let supplied = values.value(for: SchemaSlot(name: name, schema: s, index: index), random: &random),
+               fits(supplied, s) {
+                return supplied
+            }
             if let choices = s["enum"]?.arrayValue, !choices.isEmpty { return pick(choices, minimal: minimal) }
             if let d = s["default"], !d.isNull, looksValid(d, s) { return d }
             if let e = s["examples"]?.arrayValue?.first, !e.isNull, looksValid(e, s) { return e }
@@ -67,7 +87,7 @@ public enum SchemaInstance {
                 guard let branch = usable.first else { return .null }
                 s.members.removeAll { $0.key == "anyOf" || $0.key == "oneOf" }
                 let combined = branch.objectValue.map { JSONValue.object(merge([$0, s])) } ?? branch
-                return value(combined, name: name, depth: depth, hops: hops + 1)
+                return value(combined, name: name, depth: depth, hops: hops + 1, index: index)
             }
             switch chosenType(s, minimal: minimal) {
             case "object": return object(s, depth: depth, minimal: minimal)
@@ -121,7 +141,7 @@ public enum SchemaInstance {
             while items.count < count && attempts < count * 10 + 10 {
                 attempts += 1
                 let i = items.count
-                let item = value(i < prefix.count ? prefix[i] : rest, name: itemName, depth: depth + 1)
+                let item = value(i < prefix.count ? prefix[i] : rest, name: itemName, depth: depth + 1, index: attempts - 1)
                 if unique && items.contains(item) { continue }
                 items.append(item)
             }
@@ -227,6 +247,82 @@ public enum SchemaInstance {
             }
         }
 
+        /// Whether a supplied value may stand for `s`: a leaf (an array or object is not checked
+        /// deeply enough: the generator writes those and asks for their leaves), one of its `enum`
+        /// values, else a value that passes the shallow check and the exclusive bounds.
+        private func fits(_ v: JSONValue, _ s: JSONObject) -> Bool {
+            switch v {
+            case .array, .object: return false
+            default: break
+            }
+            if let choices = s["enum"]?.arrayValue { return choices.contains(v) }
+            guard looksValid(v, s) else { return false }
+            switch v {
+            case .number(let d):
+                if let m = s.schemaNumber("exclusiveMinimum"), d <= m { return false }
+                if let m = s.schemaNumber("exclusiveMaximum"), d >= m { return false }
+                if s["exclusiveMinimum"] == .bool(true), let m = s.schemaNumber("minimum"), d <= m { return false }  // draft 4
+                if s["exclusiveMaximum"] == .bool(true), let m = s.schemaNumber("maximum"), d >= m { return false }
+                if let step = s.schemaNumber("multipleOf"), step > 0 {
+                    let q = d / step
+                    if (q - q.rounded()).magnitude > 1e-9 * max(1, q.magnitude) { return false }
+                }
+            case .string(let text):
+                if let format = s["format"]?.stringValue { return Self.isFormatted(text, format) }
+            default:
+                break
+            }
+            return true
+        }
+
+        /// Whether `text` is written in `format`, for the formats a supplied value may have (dates,
+        /// times, e-mail addresses, URIs); any other format is the generator's to write.
+        static func isFormatted(_ text: String, _ format: String) -> Bool {
+            let b = Array(text.utf8)
+            func digits(_ at: Int, _ n: Int) -> Int? {
+                guard at + n <= b.count, b[at..<(at + n)].allSatisfy({ (48...57).contains($0) }) else { return nil }
+                return b[at..<(at + n)].reduce(0) { $0 * 10 + Int($1 - 48) }
+            }
+            func date(_ at: Int) -> Bool {
+                guard digits(at, 4) != nil, at + 10 <= b.count, b[at + 4] == 45, b[at + 7] == 45,
+                      let m = digits(at + 5, 2), let d = digits(at + 8, 2) else { return false }
+                return (1...12).contains(m) && (1...31).contains(d)
+            }
+            func time(_ at: Int) -> Bool {  // HH:MM:SS, fraction, then Z or an offset, to the end
+                guard let h = digits(at, 2), at + 8 <= b.count, b[at + 2] == 58, b[at + 5] == 58, let m = digits(at + 3, 2),
+                      let s = digits(at + 6, 2), h < 24, m < 60, s < 60 else { return false }
+                var i = at + 8
+                if i < b.count, b[i] == 46 {
+                    i += 1
+                    let start = i
+                    while i < b.count, (48...57).contains(b[i]) { i += 1 }
+                    if i == start { return false }
+                }
+                if i + 1 == b.count, b[i] == 90 || b[i] == 122 { return true }
+                guard i + 6 == b.count, b[i] == 43 || b[i] == 45, let oh = digits(i + 1, 2), b[i + 3] == 58, let om = digits(i + 4, 2) else {
+                    return false
+                }
+                return oh < 24 && om < 60
+            }
+            switch format {
+            case "date": return b.count == 10 && date(0)
+            case "time": return time(0)
+            case "date-time": return b.count > 11 && date(0) && (b[10] == 84 || b[10] == 116) && time(11)
+            case "email", "idn-email":
+                let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+                guard parts.count == 2, !parts[0].isEmpty, !text.contains(where: \.isWhitespace) else { return false }
+                let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+                return labels.count >= 2 && labels.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } }
+            case "uri", "iri", "url", "uri-reference", "iri-reference":
+                guard let colon = text.firstIndex(of: ":"), colon != text.startIndex, !text.contains(where: \.isWhitespace) else { return false }
+                let scheme = text[..<colon]
+                return scheme.first!.isLetter && scheme.allSatisfy { $0.isLetter || $0.isNumber || "+-.".contains($0) }
+                    && text[colon...].count > 1
+            default:
+                return false
+            }
+        }
+
         static func matches(_ v: JSONValue, type: String) -> Bool {
             switch (type, v) {
             case ("null", .null), ("boolean", .bool), ("number", .number), ("string", .string),
@@ -259,22 +355,45 @@ public enum SchemaInstance {
             Int(truncatingIfNeeded: random.next() % UInt64(n))
         }
 
-        /// `tags` names its items `tag`.
+        /// `tags` names its items `tag`, `cities` `city`.
         static func singular(_ name: String) -> String {
-            name.count > 3 && name.hasSuffix("s") && !name.hasSuffix("ss") ? String(name.dropLast()) : name
+            if name.count > 4 && name.hasSuffix("ies") { return name.dropLast(3) + "y" }
+            return name.count > 3 && name.hasSuffix("s") && !name.hasSuffix("ss") ? String(name.dropLast()) : name
         }
     }
 }
 
 extension JSONObject {
     /// A finite number under `key`.
-    func schemaNumber(_ key: String) -> Double? {
+    public func schemaNumber(_ key: String) -> Double? {
         if case .number(let d) = self[key], d.isFinite { return d }
         return nil
     }
 
     /// A count (`minItems`, `minLength`, ...) under `key`, clamped to 0...cap.
-    func schemaCount(_ key: String, cap: Int) -> Int? {
+    public func schemaCount(_ key: String, cap: Int) -> Int? {
         schemaNumber(key).map { Int(min(max($0.rounded(.up), 0), Double(cap))) }
     }
+}
+
+/// One leaf the generator is about to fill: the property's name (an array's items take its
+/// singular), its schema (with `$ref` and `allOf` resolved), and for an array item its position.
+public struct SchemaSlot: Sendable {
+    public var name: String?
+    public var schema: JSONObject
+    public var index: Int?
+
+    public init(name: String?, schema: JSONObject, index: Int? = nil) {
+        self.name = name
+        self.schema = schema
+        self.index = index
+    }
+}
+
+/// Supplies values for `SchemaInstance` before it invents them.
+public protocol SchemaValueSource {
+    /// A value for `slot`, or nil to let the generator invent one. A value that does not fit the
+    /// slot's schema is not used, nor is an array or an object (their items and members are asked
+    /// for one by one).
+    mutating func value(for slot: SchemaSlot, random: inout SeededRandom) -> JSONValue?
 }

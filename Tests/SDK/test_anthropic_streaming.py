@@ -186,6 +186,9 @@ def test_create_with_stream_true_yields_the_raw_events_in_order(anthropic_client
     message_delta = next(e for e in received if e.type == "message_delta")
     assert message_delta.delta.stop_reason == "end_turn"
     assert message_delta.usage.output_tokens == say(anthropic_client, "hello").usage.output_tokens
+    # Cumulative usage, as the API sends it: langchain-anthropic reads streamed input tokens here.
+    assert message_delta.usage.input_tokens == start.usage.input_tokens > 0
+    assert (message_delta.usage.cache_creation_input_tokens, message_delta.usage.cache_read_input_tokens) == (0, 0)
 
 
 def test_the_wire_format_is_the_anthropic_event_sequence_without_done(http):
@@ -222,6 +225,10 @@ def test_the_wire_format_is_the_anthropic_event_sequence_without_done(http):
     assert by_name["content_block_stop"] == {"type": "content_block_stop", "index": 0}
     assert by_name["message_delta"]["delta"] == {"stop_reason": "end_turn", "stop_sequence": None}
     assert by_name["message_delta"]["usage"]["output_tokens"] > 0
+    # The members and their order as the API writes them (its streaming docs, the SDK's fixtures).
+    assert list(by_name["message_delta"]["usage"]) == [
+        "input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens", "output_tokens"]
+    assert by_name["message_delta"]["usage"]["input_tokens"] == message["usage"]["input_tokens"]
     assert by_name["message_stop"] == {"type": "message_stop"}
 
 

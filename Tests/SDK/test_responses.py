@@ -353,6 +353,8 @@ def test_stream_helper_accumulates_function_call_arguments(tools_client):
     assert json.loads(final.output[1].arguments) == WEATHER_ARGS
     done = [e for e in events if e.type == "response.function_call_arguments.done"]
     assert json.loads(done[0].arguments) == WEATHER_ARGS
+    # The API's schema requires the name here, and openai-python 2.x's type does.
+    assert done[0].model_dump()["name"] == "get_weather"
 
 
 def test_a_stream_cut_by_max_output_tokens_ends_incomplete(client):

@@ -418,8 +418,8 @@ struct ToolRepliesTests: ScriptLoading {
         ("what TIME is it", ["get_time", "get_weather", "send_email"], "get_time"),
         ("hello there", ["get_time", "get_weather", "send_email"], "get_time"),
         ("hello there", ["send_email", "get_time"], "send_email"),
-        ("time and weather", ["get_time", "get_weather"], "get_time"),
-        ("time and weather", ["get_weather", "get_time"], "get_weather"),
+        ("the time for the weather", ["get_time", "get_weather"], "get_time"),
+        ("the time for the weather", ["get_weather", "get_time"], "get_weather"),
         ("weather?", ["lookup", "getWeather"], "getWeather"),
     ])
     func automaticModePicksTheToolSharingTheMostWords(prompt: String, offered: [String], expected: String) throws {
@@ -462,17 +462,90 @@ struct ToolRepliesTests: ScriptLoading {
     }
 
     @Test(arguments: ["openai", "anthropic"])
-    func afterAToolResultAutoReportsItAndRequiredCallsAgain(shape: String) throws {
+    func afterAToolResultAutoReportsItRequiredMovesOnNamedCallsItsTool(shape: String) throws {
         let script = try script(Self.autoScript)
         let conversation = Self.conversation(shape)
         let auto = reply(script, input(conversation, tools: ToolOffer(tools: Self.tools)))
         #expect(auto.source == "auto tools")
         #expect(auto.reply?.text == "The get_weather tool returned: 15 degrees")
         #expect(auto.reply?.blocks == [])
+        // required must call: a tool not called yet, never the one that just answered.
         let required = reply(script, input(conversation, tools: ToolOffer(tools: Self.tools, choice: .required)))
-        #expect(required.reply?.toolCalls.map(\.name) == ["get_weather"])
+        #expect(required.reply?.toolCalls.map(\.name) == ["get_time"])
+        let output = Self.tools + [ToolOffer.Tool(name: "final_result", description: "The final response which ends this conversation")]
+        let finished = reply(script, input(conversation, tools: ToolOffer(tools: output, choice: .required)))
+        #expect(finished.reply?.toolCalls.map(\.name) == ["final_result"], "the output tool finishes the task")
         let named = reply(script, input(conversation, tools: ToolOffer(tools: Self.tools, choice: .named("get_time"))))
         #expect(named.reply?.toolCalls.map(\.name) == ["get_time"])
+    }
+
+    @Test func aPromptAskingForSeveralToolsCallsThemAllUnlessParallelCallsAreOff() throws {
+        let script = try script(Self.autoScript)
+        let prompt = "What is the time in Tokyo and the weather in Paris?"
+        let both = try #require(reply(script, input(prompt, tools: ToolOffer(tools: Self.tools))).reply)
+        #expect(both.toolCalls.map(\.name) == ["get_time", "get_weather"])
+        let weather = try JSONReader.parse(Array(both.toolCalls[1].arguments.utf8))
+        #expect(weather.objectValue?["city"] == .string("Paris"), "each call's arguments from its own clause")
+        let one = reply(script, input(prompt, tools: ToolOffer(tools: Self.tools, parallel: false))).reply
+        #expect(one?.toolCalls.map(\.name) == ["get_time"])
+        // The next turn calls the other.
+        let next = [
+            ChatMessage(role: "user", text: prompt),
+            ChatMessage(role: "assistant", text: "", toolCalls: [(id: "call_1", name: "get_time")]),
+            ChatMessage(role: "tool", text: "09:00", toolResults: [.init(callID: "call_1", text: "09:00")]),
+        ]
+        #expect(reply(script, input(next, tools: ToolOffer(tools: Self.tools, parallel: false))).reply?.toolCalls.map(\.name) == ["get_weather"])
+    }
+
+    @Test func argumentsComeFromThePrompt() throws {
+        let call = try #require(reply(try script(Self.autoScript), input("weather in Paris for 3 days?", tools: ToolOffer(tools: Self.tools)))
+            .reply?.toolCalls.first)
+        #expect(call.arguments == #"{"city": "Paris", "days": 3}"#)
+    }
+
+    @Test(arguments: ["openai", "anthropic"])
+    func afterAToolResultTheRequestedFormatAnswers(shape: String) throws {
+        let script = try script(Self.autoScript)
+        let answer = reply(script, input(Self.conversation(shape), tools: ToolOffer(tools: Self.tools), format: .jsonSchema(Self.weatherSchema)))
+        #expect(answer.source == "response_format")
+        let object = try JSONReader.parse(Array((answer.reply?.text ?? "").utf8)).objectValue
+        #expect(object?["city"] == .string("Paris"))
+        #expect(answer.reply?.blocks == [])
+        // Without automatic calls the format answers too.
+        let off = reply(try self.script("responses: {}"), input(Self.conversation(shape), tools: ToolOffer(tools: Self.tools),
+                                                                  format: .jsonSchema(Self.weatherSchema)))
+        #expect(off.source == "response_format")
+    }
+
+    @Test func afterAHandoffTheNewAgentCallsItsOwnTool() throws {
+        let conversation = Self.openAIConversation(tool: "transfer_to_weather_agent", result: #"{"assistant": "Weather agent"}"#)
+        let weatherOnly = ToolOffer(tools: [Self.tools[1]])
+        let answer = reply(try script(Self.autoScript), input(conversation, tools: weatherOnly))
+        #expect(answer.reply?.toolCalls.map(\.name) == ["get_weather"])
+    }
+
+    static let userSchemaPrompt = """
+        As a genius expert, provide the parsed objects in json that match the following json_schema:
+        {"properties": {"name": {"title": "Name", "type": "string"}, "age": {"title": "Age", "type": "integer"}}, \
+        "required": ["name", "age"], "title": "User", "type": "object"}
+        """
+
+    @Test func aSchemaInThePromptAnswersJSONObjectAndJSONAskedInWords() throws {
+        let conversation = [ChatMessage(role: "system", text: Self.userSchemaPrompt), ChatMessage(role: "user", text: "Extract: Jason is 25 years old")]
+        let expected = #"{"name":"Jason","age":25}"#
+        let jsonObject = reply(try script("responses: {}"), input(conversation, format: .jsonObject))
+        #expect(jsonObject.reply?.text == expected)
+        #expect(jsonObject.source == "response_format")
+        let inWords = reply(try script(Self.autoScript), input(conversation))
+        #expect(inWords.reply?.text == expected)
+        #expect(inWords.source == "auto tools")
+        #expect(reply(try script("responses: {}"), input(conversation)).source == "default", "asked in words: automatic mode only")
+        let noMention = [ChatMessage(role: "system", text: "Schema: {\"properties\": {\"a\": {}}}"), ChatMessage(role: "user", text: "hi")]
+        #expect(reply(try script(Self.autoScript), input(noMention)).source == "default", "a schema without asking for JSON")
+        // tool_choice none and one tool: its schema is the shape asked for.
+        let shaped = reply(try script("responses: {}"), input("weather in Paris?", tools: ToolOffer(tools: [Self.tools[1]], choice: .none),
+                                                                format: .jsonObject))
+        #expect(try JSONReader.parse(Array((shaped.reply?.text ?? "").utf8)).objectValue?["city"] == .string("Paris"))
     }
 
     @Test func theReportJoinsResultsAndShortensLongOnes() {

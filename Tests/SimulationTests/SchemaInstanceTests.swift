@@ -195,6 +195,101 @@ struct SchemaInstanceTests {
         default: 0
         }
     }
+
+    // MARK: - Supplied values
+
+    /// Supplies `value` for every leaf named `name`, and records the slots it was asked about.
+    struct Supplier: SchemaValueSource {
+        var name: String
+        var value: JSONValue
+        var asked: [SchemaSlot] = []
+        mutating func value(for slot: SchemaSlot, random: inout SeededRandom) -> JSONValue? {
+            asked.append(slot)
+            return slot.name == name ? value : nil
+        }
+    }
+
+    func supplied(_ schemaText: String, _ name: String, _ value: JSONValue) throws -> JSONValue? {
+        var random = SeededRandom(seed: 5)
+        return SchemaInstance.generate(try parse(schemaText), random: &random, values: Supplier(name: name, value: value)).objectValue?[name]
+    }
+
+    @Test(arguments: [
+        (#"{"properties":{"city":{"type":"string"}}}"#, JSONValue.string("Paris"), true),
+        (#"{"properties":{"city":{"type":"integer"}}}"#, .string("Paris"), false),
+        (#"{"properties":{"city":{"type":"string","maxLength":3}}}"#, .string("Paris"), false),
+        (#"{"properties":{"city":{"enum":["Oslo","Rome"]}}}"#, .string("Paris"), false),
+        (#"{"properties":{"city":{"enum":["Oslo","Paris"]}}}"#, .string("Paris"), true),
+        (#"{"properties":{"city":{"const":"Oslo"}}}"#, .string("Paris"), false),
+        (#"{"properties":{"city":{"type":"string","default":"Oslo"}}}"#, .string("Paris"), true),
+        (#"{"properties":{"city":{"anyOf":[{"type":"string"},{"type":"null"}]}}}"#, .string("Paris"), true),
+        (##"{"properties":{"city":{"$ref":"#/$defs/C"}},"$defs":{"C":{"type":"string"}}}"##, .string("Paris"), true),
+        (#"{"properties":{"city":{"type":"number","exclusiveMaximum":3}}}"#, .number(3), false),
+        (#"{"properties":{"city":{"type":"integer","minimum":0}}}"#, .number(2.5), false),
+        (#"{"properties":{"city":{"type":"integer","minimum":0}}}"#, .number(2), true),
+        (#"{"properties":{"city":{"type":"number","maximum":3,"exclusiveMaximum":true}}}"#, .number(3), false),
+        (#"{"properties":{"city":{"type":"number","multipleOf":0.1}}}"#, .number(0.25), false),
+        (#"{"properties":{"city":{"type":"number","multipleOf":0.1}}}"#, .number(0.3), true),
+        (#"{"properties":{"city":{"type":"array","items":{"type":"integer"}}}}"#, .array([.string("a")]), false),
+        (#"{"properties":{"city":{}}}"#, .object(JSONObject()), false),
+        (#"{"properties":{"city":{"type":"string","format":"date"}}}"#, .string("2024-03-05"), true),
+        (#"{"properties":{"city":{"type":"string","format":"date"}}}"#, .string("2024-13-05"), false),
+        (#"{"properties":{"city":{"type":"string","format":"date-time"}}}"#, .string("2024-03-05T09:30:00Z"), true),
+        (#"{"properties":{"city":{"type":"string","format":"date-time"}}}"#, .string("2024-03-05T09:30:00.5+01:00"), true),
+        (#"{"properties":{"city":{"type":"string","format":"date-time"}}}"#, .string("2024-03-05T09:30:00"), false),
+        (#"{"properties":{"city":{"type":"string","format":"time"}}}"#, .string("24:00:00Z"), false),
+        (#"{"properties":{"city":{"type":"string","format":"email"}}}"#, .string("ada@example.com"), true),
+        (#"{"properties":{"city":{"type":"string","format":"email"}}}"#, .string("ada@example"), false),
+        (#"{"properties":{"city":{"type":"string","format":"uri"}}}"#, .string("https://example.org/a?b=1"), true),
+        (#"{"properties":{"city":{"type":"string","format":"uri"}}}"#, .string("example.org"), false),
+        (#"{"properties":{"city":{"type":"string","format":"uuid"}}}"#, .string("Paris"), false),
+    ] as [(String, JSONValue, Bool)])
+    func aSuppliedValueIsUsedOnlyWhenItFits(schema: String, value: JSONValue, used: Bool) throws {
+        let out = try supplied(schema, "city", value)
+        #expect((out == value) == used, "\(String(describing: out))")
+    }
+
+    /// Records every slot it is asked about (a class, so the record outlives the generation).
+    final class Recorder: SchemaValueSource {
+        var asked: [SchemaSlot] = []
+        func value(for slot: SchemaSlot, random: inout SeededRandom) -> JSONValue? {
+            asked.append(slot)
+            return nil
+        }
+    }
+
+    @Test func arrayItemsAreAskedWithTheirPositionAndSingularName() throws {
+        var random = SeededRandom(seed: 5)
+        let recorder = Recorder()
+        let schema = try parse(#"{"properties":{"cities":{"type":"array","items":{"type":"string"},"minItems":2,"maxItems":2}}}"#)
+        _ = SchemaInstance.generate(schema, random: &random, values: recorder)
+        #expect(recorder.asked.filter { $0.name == "city" }.map(\.index) == [0, 1])
+        #expect(recorder.asked.first?.name == nil, "the root is asked too, without a name")
+    }
+
+    /// Supplies a value drawn from `junk` for every slot, whatever the slot wants.
+    struct Junk: SchemaValueSource {
+        static let values: [JSONValue] = [
+            .string("Paris"), .string(""), .string(String(repeating: "x", count: 2_000)), .number(2), .number(-3.5), .number(1e12),
+            .number(0.25), .bool(true), .null, .array([]), .array([.string("a")]), .object(JSONObject()),
+            .string("2024-03-05"), .string("c"), .string("red"), .number(5),
+        ]
+        mutating func value(for slot: SchemaSlot, random: inout SeededRandom) -> JSONValue? {
+            let i = Int(random.next() % UInt64(Self.values.count + 1))
+            return i == Self.values.count ? nil : Self.values[i]
+        }
+    }
+
+    @Test(arguments: validSchemas)
+    func suppliedValuesNeverMakeAnInstanceInvalid(name: String, text: String) throws {
+        let schema = try parse(text)
+        for seed in 0..<200 as Range<UInt64> {
+            var random = SeededRandom(seed: seed)
+            let value = SchemaInstance.generate(schema, random: &random, values: Junk())
+            let errors = Validator(root: schema).errors(value, schema)
+            #expect(errors.isEmpty, "\(name), seed \(seed): \(errors) in \(value.jsonText)")
+        }
+    }
 }
 
 /// Just enough JSON Schema to check what `SchemaInstance` claims to support.

@@ -44,12 +44,28 @@ extension AnthropicRequest {
         }
     }
 
-    /// `output_config.format`: `{"type":"json_schema","schema":{...}}`.
+    /// False when `tool_choice.disable_parallel_tool_use` is true: one tool call per reply.
+    static func parallelToolUse(_ body: RequestFields) throws(FieldProblem) -> Bool {
+        guard let choice = try body.object("tool_choice") else { return true }
+        return try choice.bool("disable_parallel_tool_use") != true
+    }
+
+    /// `output_config.format`: `{"type":"json_schema","schema":{...}}`; or the same object as the
+    /// top-level `output_format` of the structured-outputs beta, which clients such as LiteLLM
+    /// still send. Both at once are refused.
     static func outputFormat(_ body: RequestFields) throws(FieldProblem) -> ResponseFormat? {
-        guard let config = try body.object("output_config"), let format = try config.object("format") else { return nil }
+        let configured = try body.object("output_config").flatMap { (config) throws(FieldProblem) in try config.object("format") }
+        let beta = try body.object("output_format")
+        if configured != nil && beta != nil {
+            throw .invalidValue(
+                path: "output_format", message: "output_format: cannot be given together with output_config.format; use output_config.format",
+                code: "")
+        }
+        guard let format = configured ?? beta else { return nil }
+        let path = configured != nil ? "output_config.format" : "output_format"
         let type = try format.string("type", required: true)!
         guard type == "json_schema" else {
-            throw .invalidValue(path: "output_config.format.type", message: "output_config.format.type: Input should be 'json_schema'", code: "")
+            throw .invalidValue(path: "\(path).type", message: "\(path).type: Input should be 'json_schema'", code: "")
         }
         return .jsonSchema(try format.object("schema", required: true)?.node.materialize() ?? .object(JSONObject()))
     }

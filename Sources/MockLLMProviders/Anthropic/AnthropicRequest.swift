@@ -65,7 +65,8 @@ struct AnthropicRequest {
         hasTools = try body.array("tools")?.isEmpty == false
         let tools = try Self.tools(body)
         let choice = try Self.toolChoice(body, tools: tools)
-        toolOffer = tools.map { ToolOffer(tools: $0, choice: choice) }
+        let parallel = try Self.parallelToolUse(body)
+        toolOffer = tools.map { ToolOffer(tools: $0, choice: choice, parallel: parallel) }
         responseFormat = try Self.outputFormat(body)
     }
 

@@ -5,8 +5,8 @@ import MockLLMSimulation
 /// `event: <type>\ndata: <json>\n\n`: `message_start`, then per content block
 /// `content_block_start`, its deltas (`text_delta` per text chunk; for a `tool_use` block an
 /// empty `input_json_delta` then one per chunk of its input), `content_block_stop`, with a
-/// `ping` after the first block's start; then `message_delta` (stop reason and output tokens)
-/// and `message_stop`. No `[DONE]`: that is OpenAI's.
+/// `ping` after the first block's start; then `message_delta` (stop reason and the cumulative
+/// usage: input, cache and output tokens) and `message_stop`. No `[DONE]`: that is OpenAI's.
 struct AnthropicStream: EventSource {
     private enum Phase {
         case messageStart, blockStart(Int), ping, firstDelta(Int), delta(Int), blockStop(Int), messageDelta, messageStop, ended
@@ -146,7 +146,10 @@ struct AnthropicStream: EventSource {
             out.append(jsonString: stopReason)
             out.append(ascii: ",\"stop_sequence\":")
             out.append(jsonStringOrNull: stopSequence)
-            out.append(ascii: "},\"usage\":{\"output_tokens\":")
+            // Cumulative, as the API writes it: input and cache counts, then the output tokens.
+            out.append(ascii: "},\"usage\":{\"input_tokens\":")
+            out.append(decimal: usage.inputTokens)
+            out.append(ascii: ",\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":")
             out.append(decimal: usage.outputTokens)
             out.append(ascii: "}}\n\n")
         case .messageStop:

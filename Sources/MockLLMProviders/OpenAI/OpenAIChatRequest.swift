@@ -35,6 +35,7 @@ struct OpenAIChatRequest {
         var tools: [ToolOffer.Tool]?, functions: [ToolOffer.Tool]?
         var toolChoice: ToolOffer.Choice?, functionCall: ToolOffer.Choice?
         var responseFormat: ResponseFormat?
+        var parallelToolCalls = true
         try body.node.forEachMember { (key, value) throws(FieldProblem) in
             switch key {
             case "model": model = try body.string(value, "model")
@@ -56,7 +57,7 @@ struct OpenAIChatRequest {
                 }
             case "tool_choice": if !value.isNull { toolChoice = try Self.toolChoice(body, value, legacy: false) }
             case "function_call": if !value.isNull { functionCall = try Self.toolChoice(body, value, legacy: true) }
-            case "parallel_tool_calls": _ = try body.bool(value, "parallel_tool_calls")
+            case "parallel_tool_calls": parallelToolCalls = try body.bool(value, "parallel_tool_calls") ?? true
             case "response_format": responseFormat = try Self.responseFormat(body, value)
             case "temperature": try Self.checkTemperature(body.number(value, "temperature"))
             case "n": try Self.checkN(body.integer(value, "n"))
@@ -85,6 +86,7 @@ struct OpenAIChatRequest {
         self.stop = stop
         self.hasTools = hasTools
         (toolOffer, legacyFunctions) = try Self.offer(tools: tools, functions: functions, toolChoice: toolChoice, functionCall: functionCall)
+        toolOffer?.parallel = parallelToolCalls && !legacyFunctions  // the legacy shape carries one call
         self.responseFormat = responseFormat
     }
 

@@ -125,7 +125,7 @@ struct OpenAIResponsesRequest {
 
     /// The offer automatic calls choose from (nil without function tools).
     var toolOffer: ToolOffer? {
-        functions.isEmpty ? nil : ToolOffer(tools: functions, choice: toolChoice ?? .auto)
+        functions.isEmpty ? nil : ToolOffer(tools: functions, choice: toolChoice ?? .auto, parallel: echo.parallelToolCalls)
     }
 
     /// A string that must be one of `allowed`, with OpenAI's wording when it is not.

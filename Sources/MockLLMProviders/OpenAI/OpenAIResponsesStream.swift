@@ -153,9 +153,14 @@ struct OpenAIResponsesStream: EventSource {
             outputIndex(i, &out)
         case .argumentsDone(let i):
             open("response.function_call_arguments.done", &out)
+            var (name, arguments) = ("", "")
+            if case .functionCall(_, _, let n, let a) = response.items[i] { (name, arguments) = (n, a) }
             out.append(ascii: "\"arguments\":")
-            if case .functionCall(_, _, _, let arguments) = response.items[i] { out.append(jsonString: arguments) }
+            out.append(jsonString: arguments)
             itemID(i, &out)
+            // The API's schema requires the function's name here (openai-python 2.x's type does too).
+            out.append(ascii: ",\"name\":")
+            out.append(jsonString: name)
             outputIndex(i, &out)
         case .itemDone(let i):
             open("response.output_item.done", &out)

@@ -269,6 +269,11 @@ struct AnthropicToolUseTests {
         let text = try #require(ReplyJSON.at(try ReplyJSON.parse(reply.bodyBytes.description), "content", "0", "text")?.stringValue)
         #expect(try ReplyJSON.parse(text).objectValue != nil, "\(text)")
         #expect(call(body("weather", format)).headers["x-mockllm-rule"] == "rule weather", "a rule wins")
+        // The structured-outputs beta's top-level output_format (LiteLLM still sends it) is the same request.
+        let beta = #","output_format":{"type":"json_schema","schema":{"type":"object","properties":{"a":{"type":"string"}},"required":["a"]}}"#
+        let betaReply = call(body("hello", beta))
+        #expect(betaReply.headers["x-mockllm-rule"] == "response_format")
+        #expect(betaReply.bodyBytes.description == reply.bodyBytes.description)
     }
 
     // MARK: - Request validation
@@ -285,6 +290,9 @@ struct AnthropicToolUseTests {
         (#""tools":[{"name":"f","input_schema":{}}],"tool_choice":{}"#, "tool_choice.type: Field required"),
         (#""output_config":{"format":{"type":"xml"}}"#, "output_config.format.type: Input should be 'json_schema'"),
         (#""output_config":{"format":{"type":"json_schema"}}"#, "output_config.format.schema: Field required"),
+        (#""output_format":{"type":"xml"}"#, "output_format.type: Input should be 'json_schema'"),
+        (#""output_format":{"type":"json_schema","schema":{}},"output_config":{"format":{"type":"json_schema","schema":{}}}"#,
+         "output_format: cannot be given together with output_config.format; use output_config.format"),
     ])
     func invalidToolFieldsGetAnthropicErrors(fields: String, message: String) {
         expectError(#"{"model":"m","max_tokens":5,"messages":[{"role":"user","content":"x"}],\#(fields)}"#, message)
@@ -307,5 +315,18 @@ struct AnthropicToolUseTests {
         #expect(reply.bodyBytes.description
             == #"{"type":"error","error":{"type":"invalid_request_error","message":\#(ReplyJSON.escaped(message))},"request_id":"req_abc"}"#,
             sourceLocation: sourceLocation)
+    }
+
+    @Test func disableParallelToolUseMakesOneAutomaticCallPerReply() throws {
+        var headers = HTTPFields()
+        headers.append(name: "x-mockllm-auto-tools", value: "true")
+        func names(_ extra: String) throws -> [String] {
+            let json = try ReplyJSON.parse(call(body("the weather in Paris and the time", extra), headers: headers, script: Script()).bodyBytes.description)
+            return (ReplyJSON.at(json, "content")?.arrayValue ?? []).compactMap { ReplyJSON.at($0, "name")?.stringValue }
+        }
+        #expect(try names("") == ["get_weather", "get_time"])
+        #expect(try names(#","tool_choice":{"type":"auto","disable_parallel_tool_use":false}"#) == ["get_weather", "get_time"])
+        #expect(try names(#","tool_choice":{"type":"auto","disable_parallel_tool_use":true}"#) == ["get_weather"])
+        #expect(try names(#","tool_choice":{"type":"any","disable_parallel_tool_use":true}"#) == ["get_weather"])
     }
 }

@@ -68,6 +68,8 @@ struct OpenAIResponsesStreamTests {
         #expect(deltas.map { ReplyJSON.at($0.data, "delta")?.stringValue ?? "" }.joined() == #"{"city": "Paris"}"#)
         #expect(deltas.allSatisfy { Set($0.data.objectValue!.members.map(\.key)) == ["type", "delta", "item_id", "output_index", "sequence_number"] })
         #expect(ReplyJSON.at(events[20].data, "arguments")?.stringValue == #"{"city": "Paris"}"#)
+        #expect(events[20].data.objectValue?.members.map(\.key) == ["type", "arguments", "item_id", "name", "output_index", "sequence_number"])
+        #expect(ReplyJSON.at(events[20].data, "name")?.stringValue == "get_weather")
         #expect(ReplyJSON.at(events[21].data, "item", "status")?.stringValue == "completed")
     }
 

@@ -160,4 +160,17 @@ struct OpenAIResponsesTests {
         #expect(ReplyJSON.at(second, "output", "0", "content", "0", "text")?.stringValue == "The get_time tool returned: noon")
         #expect(ReplyJSON.at(second, "previous_response_id")?.stringValue == id)
     }
+
+    @Test func parallelToolCallsFalseMakesOneAutomaticCallPerResponse() throws {
+        var headers = HTTPFields()
+        headers.append(name: "x-mockllm-auto-tools", value: "true")
+        func names(_ extra: String) throws -> [String] {
+            let json = try ResponsesHarness.json(harness.create(
+                #"{"model":"m","input":"the time and the Weather in Paris","tools":\#(Self.tools)\#(extra)}"#, headers: headers))
+            return (ReplyJSON.at(json, "output")?.arrayValue ?? []).compactMap { ReplyJSON.at($0, "name")?.stringValue }
+        }
+        // ("Weather" in capitals: the script's rule matches "weather".)
+        #expect(try names("") == ["get_time", "get_weather"])
+        #expect(try names(#","parallel_tool_calls":false"#) == ["get_time"])
+    }
 }

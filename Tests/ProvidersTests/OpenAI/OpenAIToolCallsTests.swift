@@ -388,4 +388,18 @@ struct OpenAIToolCallsTests {
         #expect(text.hasPrefix(#"{"error":{"message":\#(ReplyJSON.escaped(message)),"type":"invalid_request_error","param":"\#(param)""#),
                 "\(text)", sourceLocation: sourceLocation)
     }
+
+    @Test func parallelToolCallsFalseMakesOneAutomaticCallPerReply() throws {
+        var headers = HTTPFields()
+        headers.append(name: "x-mockllm-auto-tools", value: "true")
+        func names(_ extra: String) throws -> [String] {
+            let json = try ReplyJSON.parse(call(body("the weather in Paris and the time", extra), headers: headers, script: Script()).bodyBytes.description)
+            let calls = ReplyJSON.at(json, "choices", "0", "message", "tool_calls")?.arrayValue ?? []
+            return calls.compactMap { ReplyJSON.at($0, "function", "name")?.stringValue }
+        }
+        #expect(try names("") == ["get_weather", "get_time"])
+        #expect(try names(#","parallel_tool_calls":true"#) == ["get_weather", "get_time"])
+        #expect(try names(#","parallel_tool_calls":false"#) == ["get_weather"])
+        #expect(try names(#","parallel_tool_calls":null"#) == ["get_weather", "get_time"])
+    }
 }
