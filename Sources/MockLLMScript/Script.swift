@@ -32,6 +32,8 @@ package final class Script: Sendable {
     package let scenario: ScenarioSwitch
     /// `quotas:`: requests and tokens per window, per API key.
     package let quota: Quota?
+    /// `providers:`: wire protocols declared by data, served beside the built-in ones.
+    package let providers: [DeclaredProvider]
     /// The replies with their token counts, counted once at load rather than per request.
     private let counted: [String: ScriptReply]
     let defaultScriptReply: ScriptReply
@@ -40,9 +42,11 @@ package final class Script: Sendable {
         responses: [String: String] = [:], defaultReply: String = Script.builtInDefaultReply, rules: [Rule] = [],
         pacing: Pacing = .immediate, onMiss: MissPolicy = .default, origin: String = "inline",
         models: ModelRegistry = ModelRegistry(ModelRegistry.defaults), strictModels: Bool = false, autoTools: Bool = false,
-        faults: [Fault] = [], scenario: ScenarioSwitch = ScenarioSwitch(nil), quota: Quota? = nil
+        faults: [Fault] = [], scenario: ScenarioSwitch = ScenarioSwitch(nil), quota: Quota? = nil,
+        providers: [DeclaredProvider] = []
     ) {
         self.quota = quota
+        self.providers = providers
         self.faults = faults
         self.scenario = scenario
         self.responses = responses
@@ -98,6 +102,7 @@ package final class Script: Sendable {
         if autoTools { parts.append("automatic tool calls") }
         if quota != nil { parts.append("quotas") }
         if !faults.isEmpty { parts.append("\(faults.count) fault\(faults.count == 1 ? "" : "s")") }
+        if !providers.isEmpty { parts.append("\(providers.count) declared provider\(providers.count == 1 ? "" : "s")") }
         return parts.joined(separator: ", ")
     }
 }

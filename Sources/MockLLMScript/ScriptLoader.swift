@@ -30,7 +30,7 @@ package enum ScriptLoader {
         }
     }
 
-    static let topLevelKeys = ["responses", "rules", "defaults", "settings", "pacing", "models", "faults", "quotas"]
+    static let topLevelKeys = ["responses", "rules", "defaults", "settings", "pacing", "models", "faults", "quotas", "providers"]
 
     /// - Parameter providers: the provider names a `models:` entry may name (nil: not checked).
     package static func load(path: String, providers: [String]? = nil) throws(ScriptLoadError) -> Loaded {
@@ -71,6 +71,9 @@ package enum ScriptLoader {
             return Script(origin: file)
         }
         reader.checkKeys(top, known: topLevelKeys, in: "the top level")
+        // Declared providers first: the rest of the script may name them.
+        let declared = top["providers"].map { ProvidersSection.read($0, builtIn: providers, reader: &reader) } ?? []
+        let providers = providers.map { $0 + declared.map(\.name) }
         var responses: [String: String] = [:]
         if let node = top["responses"] {
             if let mapping = reader.mapping(node, "'responses'") {
@@ -91,9 +94,9 @@ package enum ScriptLoader {
         if let node = top["settings"], let mapping = reader.mapping(node, "'settings'") {
             settings = readSettings(mapping, reader: &reader)
         }
-        var additions: [ModelAddition] = []
+        var additions = declared.flatMap { provider in provider.models.map { ModelAddition(id: $0, provider: provider.name) } }
         if let node = top["models"] {
-            additions = ModelsSection.read(node, providers: providers, reader: &reader)
+            additions += ModelsSection.read(node, providers: providers, reader: &reader)
         }
         let faults = top["faults"].map { FaultsSection.read($0, providers: providers, reader: &reader) } ?? []
         if let wanted = settings.scenario, !faults.contains(where: { $0.scenario == wanted }) {
@@ -106,7 +109,7 @@ package enum ScriptLoader {
         return Script(responses: responses, defaultReply: defaultReply, rules: rules, pacing: pacing, onMiss: settings.onMiss,
                       origin: file, models: ModelRegistry(defaultsWith: additions), strictModels: settings.strictModels,
                       autoTools: settings.autoTools, faults: faults, scenario: ScenarioSwitch(settings.scenario),
-                      quota: top["quotas"].flatMap { QuotasSection.read($0, reader: &reader) })
+                      quota: top["quotas"].flatMap { QuotasSection.read($0, reader: &reader) }, providers: declared)
     }
 
     private static func readResponses(_ mapping: Node.Mapping, reader: inout ScriptReader) -> [String: String] {
