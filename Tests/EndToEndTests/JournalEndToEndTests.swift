@@ -53,18 +53,6 @@ struct JournalEndToEndTests {
                 try #require(json["dropped"] as? Int))
     }
 
-    /// Polls the journal until `check` holds for it.
-    static func eventually(_ server: TestServer, _ what: String, _ query: String = "",
-                           _ check: ([[String: Any]]) -> Bool) throws -> [[String: Any]] {
-        let end = Date().addingTimeInterval(10)
-        while true {
-            let entries = try journal(server, query).entries
-            if check(entries) { return entries }
-            guard Date() < end else { throw TestFailure("not within 10 s: \(what); journal: \(entries)") }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
-    }
-
     @Test func providerRequestsAreListedFilteredAndCleared() throws {
         let server = try TestServer(script: Self.script().script)
         defer { #expect(server.stop() == 0) }
@@ -126,7 +114,9 @@ struct JournalEndToEndTests {
         #expect(running.first?["events"] is NSNull)
         let (chunks, end) = try client.readChunksUntilEnd()
         #expect(end == .lastChunk)
-        let done = try Self.eventually(server, "the stream is complete") { $0.first?["state"] as? String == "complete" }
+        let done = try eventually("the stream is complete in the journal") { try Self.journal(server).entries } until: {
+            $0.first?["state"] as? String == "complete"
+        }
         let entry = try #require(done.first)
         let firstByte = try #require(entry["first_byte_ms"] as? Double)
         let firstToken = try #require(entry["first_token_ms"] as? Double)
@@ -148,7 +138,9 @@ struct JournalEndToEndTests {
         #expect(try client.readHead().status == 200)
         #expect(try client.readChunk() != nil)
         client.reset()
-        let done = try Self.eventually(server, "the cut stream is complete") { $0.first?["state"] as? String == "complete" }
+        let done = try eventually("the cut stream is complete in the journal") { try Self.journal(server).entries } until: {
+            $0.first?["state"] as? String == "complete"
+        }
         let entry = try #require(done.first)
         #expect(entry["aborted"] as? Bool == true)
         #expect((entry["events"] as? Int).map { $0 >= 1 } == true)

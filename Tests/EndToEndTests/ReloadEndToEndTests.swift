@@ -20,12 +20,10 @@ import Glibc
 /// in flight, streams included, completes from the script it started with.
 ///
 /// Serialized: each test edits files and waits for the watcher, and the load test wants the machine.
-/// Waits poll with a generous deadline: the reload comes from inotify, or from a 1 s stat poll,
-/// after 150 ms of quiet, on a shared machine.
+/// Waits poll (`eventually`) with a generous deadline: the reload comes from inotify, or from a
+/// 1 s stat poll, after 150 ms of quiet, on a shared machine.
 @Suite("Hot reload over real sockets", .serialized)
 struct ReloadEndToEndTests {
-    static let deadline: TimeInterval = 10
-
     /// A script with one rule that answers everything with `reply`, named `name`. The quoted reply
     /// comes last, so a reader that catches the file half-written finds invalid YAML or a rule
     /// without its reply, never a different valid reply.
@@ -39,16 +37,6 @@ struct ReloadEndToEndTests {
         let loaded = try ScriptLoader.parse(yaml: text, file: file.path, providers: ["openai", "anthropic"])
         return try withServer(script: loaded.script, watchedScript: .init(path: file.path, fingerprint: loaded.fingerprint),
                               logger: log.logger, body)
-    }
-
-    /// Polls until `check` holds, failing after the deadline.
-    func eventually(_ what: String, _ check: () throws -> Bool) throws {
-        let end = Date().addingTimeInterval(Self.deadline)
-        while true {
-            if try check() { return }
-            guard Date() < end else { throw TestFailure("not within \(Self.deadline) s: \(what)") }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
     }
 
     /// Asks through both protocols, alternately, until `text` is the answer.
