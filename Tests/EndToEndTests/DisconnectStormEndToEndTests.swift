@@ -21,12 +21,6 @@ struct DisconnectStormEndToEndTests {
         return "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\(headers)Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
     }
 
-    func stats(_ server: TestServer) throws -> [String: Any] {
-        let client = try server.client()
-        try client.send("GET /_mockllm/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        return try client.readResponse().json()
-    }
-
     @Test func vanishingAndNonReadingClientsLeaveNothingBehind() throws {
         let script = Script(responses: ["slow": Self.slowReply, "big": Self.bigReply])
         try withServer(script: script) { server in
@@ -51,16 +45,10 @@ struct DisconnectStormEndToEndTests {
             stuck.removeAll()
             rstClients.removeAll()
 
-            var open = -1, aborted = -1
-            let deadline = Date().addingTimeInterval(20)
-            repeat {
-                Thread.sleep(forTimeInterval: 0.05)
-                let s = try stats(server)
-                open = (s["connections"] as? [String: Any])?["open"] as? Int ?? -1
-                aborted = (s["streams"] as? [String: Any])?["aborted"] as? Int ?? -1
-            } while (open != 1 || aborted < 350) && Date() < deadline
-            #expect(open == 1, "connections still open besides the stats request: \(open - 1)")
-            #expect(aborted == 350)
+            let settled = try eventually("every stream aborted and its connection closed", timeout: 20) { try server.stats() } until: {
+                $0["connections", "open"] == 1 && $0["streams", "aborted"] ?? 0 >= 350
+            }
+            #expect(settled["streams", "aborted"] == 350)
             let client = try server.client()
             try client.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try client.readResponse().status == 200)
@@ -103,14 +91,8 @@ struct DisconnectStormEndToEndTests {
                 #expect(events.last?.contains("[DONE]") == true, "stream \(i) has no terminator")
             }
             clients.removeAll()
-            var open = -1
-            let deadline = Date().addingTimeInterval(20)
-            repeat {
-                Thread.sleep(forTimeInterval: 0.05)
-                open = (try stats(server)["connections"] as? [String: Any])?["open"] as? Int ?? -1
-            } while open != 1 && Date() < deadline
-            #expect(open == 1, "connections still open besides the stats request: \(open - 1)")
-            let paused = (try stats(server)["streams"] as? [String: Any])?["backpressure_pauses"] as? Int ?? 0
+            try server.connectionsSettle()
+            let paused = try #require(try server.stats()["streams", "backpressure_pauses"])
             #expect(paused >= clients.count, "the streams never paused for their slow readers")
         }
     }

@@ -26,23 +26,6 @@ struct FaultsEndToEndTests {
     /// message_stop).
     static func eventCount(_ wire: Wire) -> Int { wire == .openai ? 42 : 45 }
 
-    func stats(_ server: TestServer) throws -> [String: Any] {
-        let client = try server.client()
-        try client.send("GET /_mockllm/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        return try client.readResponse().json()
-    }
-
-    /// Waits (up to 5 s) until only the stats request's own connection is open.
-    func connectionsSettle(_ server: TestServer) throws -> Int {
-        var open = -1
-        let deadline = Date().addingTimeInterval(5)
-        repeat {
-            open = (try stats(server)["connections"] as? [String: Any])?["open"] as? Int ?? -1
-            if open != 1 { Thread.sleep(forTimeInterval: 0.02) }
-        } while open != 1 && Date() < deadline
-        return open
-    }
-
     /// A normal streamed reply on a new connection: the server is still serving.
     func servesNormally(_ server: TestServer, _ wire: Wire) throws {
         let client = try server.client()
@@ -132,7 +115,7 @@ struct FaultsEndToEndTests {
             #expect(!parsed.lastChunk, "no last chunk after disconnect:\(k)")
             #expect(parsed.chunks.map(Self.shape) == Array(normal.prefix(k)))
         }
-        #expect(try connectionsSettle(server) == 1)
+        try server.connectionsSettle()
         try servesNormally(server, wire)
     }
 
@@ -153,7 +136,7 @@ struct FaultsEndToEndTests {
             #expect(parsed.chunks.count <= k)
         }
         #expect(resets > 0, "no read ended with ECONNRESET")
-        #expect(try connectionsSettle(server) == 1)
+        try server.connectionsSettle()
         try servesNormally(server, wire)
     }
 
@@ -178,7 +161,7 @@ struct FaultsEndToEndTests {
     @Test func aStallForeverIsCutAtTheStreamLimit() throws {
         let server = try TestServer(script: Self.script) { $0.maxStreamMilliseconds = 300 }
         defer { #expect(server.stop() == 0) }
-        let abortedBefore = (try stats(server)["streams"] as? [String: Any])?["aborted"] as? Int ?? -1
+        let abortedBefore = try #require(try server.stats()["streams", "aborted"])
         let started = Date()
         let read = try readToTheEnd(server, Chat("go", headers: [("x-mockllm-fault", "stall")]).request(Mode(wire: .openai, stream: true)))
         let elapsed = Date().timeIntervalSince(started)
@@ -187,10 +170,10 @@ struct FaultsEndToEndTests {
         #expect(parsed.chunks.count == 1, "the role chunk, then the stall")
         #expect(!parsed.lastChunk)
         #expect(elapsed >= 0.29, "cut after \(elapsed) s, before the 300 ms limit")
-        #expect(try connectionsSettle(server) == 1, "the stalled connection is gone")
-        let streams = try stats(server)["streams"] as? [String: Any]
-        #expect(streams?["aborted"] as? Int == abortedBefore + 1)
-        #expect(streams?["open"] as? Int == 0)
+        try server.connectionsSettle()  // the stalled connection among them
+        let stats = try server.stats()
+        #expect(stats["streams", "aborted"] == abortedBefore + 1)
+        #expect(stats["streams", "open"] == 0)
         try servesNormally(server, .openai)
     }
 

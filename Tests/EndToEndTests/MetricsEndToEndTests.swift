@@ -62,13 +62,9 @@ struct MetricsEndToEndTests {
             _ = try leaving.readHead()
             leaving.reset()
 
-            var s: [String: Double] = [:]
-            let deadline = Date().addingTimeInterval(10)
-            repeat {
-                s = try scrape(server)
-                if s[#"mockllm_streams_total{outcome="aborted"}"#] == 1 { break }
-                Thread.sleep(forTimeInterval: 0.02)
-            } while Date() < deadline
+            let s = try eventually("the reset stream is counted as aborted") { try scrape(server) } until: {
+                $0[#"mockllm_streams_total{outcome="aborted"}"#] ?? 0 >= 1
+            }
             #expect(s[#"mockllm_streams_total{outcome="completed"}"#] == 2)
             #expect(s[#"mockllm_streams_total{outcome="aborted"}"#] == 1)
             #expect(s["mockllm_streams_open"] == 0)

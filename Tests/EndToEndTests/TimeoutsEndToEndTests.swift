@@ -104,13 +104,10 @@ struct ConnectionLimitEndToEndTests {
         withExtendedLifetime(held) {}
         held[0].shutdownWrite()
         #expect(held[0].waitForClose())
-        var served = false
-        for _ in 0..<50 where !served {
+        try eventually("a new connection is served once a slot is free") {
             let again = try server.client()
             try again.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            served = try again.readResponse().status == 200
-            if !served { Thread.sleep(forTimeInterval: 0.05) }
+            return try again.readResponse().status == 200
         }
-        #expect(served)
     }
 }
