@@ -27,9 +27,9 @@ struct MetricsEndToEndTests {
         return head + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
     }
 
-    /// Sample lines of a scrape, `name{labels}` -> value.
-    func scrape(_ server: TestServer) throws -> [String: Double] {
-        let client = try server.client()
+    /// Sample lines of a scrape, `name{labels}` -> value, on `client`'s connection or a new one.
+    func scrape(_ server: TestServer, on client: RawClient? = nil) throws -> [String: Double] {
+        let client = try client ?? server.client()
         try client.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
         let response = try client.readResponse()
         #expect(response.status == 200)
@@ -96,8 +96,13 @@ struct MetricsEndToEndTests {
                 try client.send(chat(i % 2 == 0 ? .openai : .anthropic, stream: i % 3 == 0))
                 #expect(try client.readResponse().status == 200)
             }
-            Thread.sleep(forTimeInterval: 0.3)  // other workers publish every 100 ms
-            let s = try scrape(server)
+            // Other workers publish their histograms and connection counts every 100 ms. One
+            // connection for every scrape, so the connections it counts are known.
+            let scraper = try server.client()
+            let s = try eventually("every worker's streams and connections are published") { try scrape(server, on: scraper) } until: {
+                $0["mockllm_connections_accepted_total"] ?? 0 >= 31 && $0["mockllm_stream_duration_seconds_count"] ?? 0 >= 10
+                    && $0["mockllm_time_to_first_token_seconds_count"] ?? 0 >= 10
+            }
             let requests = s.filter { $0.key.hasPrefix("mockllm_requests_total{") }.values.reduce(0, +)
             #expect(requests == 30)
             #expect(s["mockllm_connections_accepted_total"] == 31)
