@@ -158,6 +158,11 @@ struct CLITests {
             + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
         _ = try client.readHead()
         kill(process.processIdentifier, SIGTERM)
+        // The drain has begun once the server no longer listens.
+        try eventually("the first signal closes the listener") { (try? RawClient(port: port)) == nil }
+        // That it goes on draining is a thing that does not happen: it cannot be awaited, only
+        // given time to go wrong. 200 ms from the drain's start are ample for a server that
+        // stops at once to exit (and for Process to notice).
         Thread.sleep(forTimeInterval: 0.2)
         #expect(process.isRunning, "the first signal should drain, not stop, while a stream runs")
         kill(process.processIdentifier, SIGTERM)

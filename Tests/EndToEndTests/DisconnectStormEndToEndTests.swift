@@ -38,7 +38,10 @@ struct DisconnectStormEndToEndTests {
                 try client.send(stream("big"))
                 stuck.append(client)
             }
-            Thread.sleep(forTimeInterval: 0.2)  // let events flow and the stuck ones fill up
+            // Every stream under way, and each stuck one paused at the high-water mark.
+            try eventually("350 streams started, 50 of them paused") { try server.stats() } until: {
+                $0["streams", "started"] ?? 0 >= 350 && $0["streams", "backpressure_pauses"] ?? 0 >= 50
+            }
             for client in rstClients { client.reset() }
             finClients.removeAll()  // deinit closes: a FIN mid-stream
             for client in stuck { client.reset() }
@@ -49,6 +52,7 @@ struct DisconnectStormEndToEndTests {
                 $0["connections", "open"] == 1 && $0["streams", "aborted"] ?? 0 >= 350
             }
             #expect(settled["streams", "aborted"] == 350)
+            #expect(settled["streams", "started"] == 350)
             let client = try server.client()
             try client.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try client.readResponse().status == 200)

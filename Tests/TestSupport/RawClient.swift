@@ -207,6 +207,8 @@ package final class RawClient {
 /// A parsed response.
 package struct TestResponse {
     package var status: Int
+    /// The status line's reason phrase.
+    package var reason: String
     package var headers: [(name: String, value: String)]
     package var body: [UInt8] = []
     /// The chunks of a chunked body, as sent.
@@ -219,6 +221,7 @@ package struct TestResponse {
             throw TestFailure("bad status line in \(head.debugDescription)")
         }
         self.status = status
+        reason = statusLine.count == 3 ? String(statusLine[2]) : ""
         headers = lines.filter { !$0.isEmpty }.map { line in
             let colon = line.firstIndex(of: ":")!
             return (String(line[..<colon]).lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
