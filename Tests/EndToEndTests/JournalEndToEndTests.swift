@@ -235,7 +235,10 @@ struct JournalEndToEndTests {
             #expect(try Self.send(server, "POST", "/_mockllm/reload").status == 200)
             #expect(try client.chat("x", mode).status == 503, "a reload starts the counters over")
             #expect(try client.chat("x", mode).text == "second")
-            Thread.sleep(forTimeInterval: 1.5)  // the watcher's notice (or its 1 s poll) and its 150 ms debounce
+            // The watcher sees the same edit and must not hand it out again: something that does
+            // not happen, and leaves no trace when it does not, so it cannot be awaited, only given
+            // the time to happen: the watcher's notice (or its 1 s poll) and its 150 ms debounce.
+            Thread.sleep(forTimeInterval: 1.5)
             #expect(try client.chat("x", mode).text == "second", "the counters were not started over again")
             let reloads = log.messages.filter { $0.hasPrefix("reloaded ") }
             #expect(reloads == ["reloaded \(file.path) (0 responses, 2 rules, no latency) on request"])

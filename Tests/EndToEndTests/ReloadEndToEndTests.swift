@@ -94,6 +94,8 @@ struct ReloadEndToEndTests {
             #expect(log.errors[1] == "\(file.path):3:21: error: 'rules[0].error.status' must be an HTTP error status (400-599), "
                 + "found 200 (and 1 more); keeping the last good script")
             // The stat poll sees the same broken edit a second later; it is not logged again.
+            // Something that does not happen, and leaves no trace when it does not: it cannot be
+            // awaited, only given the time to happen, the 1 s poll and the 150 ms debounce.
             Thread.sleep(forTimeInterval: 1.5)
             #expect(log.errors.count == 2)
             for mode in Mode.all { #expect(try client.chat("hi", mode).text == "alpha reply") }
@@ -212,6 +214,8 @@ struct ReloadEndToEndTests {
             }
             var state = 0
             for edit in 0..<20 {
+                // The edits' pace, part of the load under test (some land within the watcher's
+                // debounce, some after it), not a wait.
                 Thread.sleep(forTimeInterval: Double.random(in: 0.02...0.25))
                 state = 1 - state
                 if edit % 2 == 0 { try file.write(scripts[state]) } else { try file.replace(scripts[state]) }

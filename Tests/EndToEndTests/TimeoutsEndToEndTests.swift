@@ -33,7 +33,9 @@ struct TimeoutsEndToEndTests {
         let server = try server(request: 300)
         defer { #expect(server.stop() == 0) }
         let client = try server.client()
-        // A slowloris: a head that keeps coming, one line at a time, and never ends.
+        // A slowloris: a head that keeps coming, one line at a time, and never ends. The sleep
+        // is the client's pace, the behaviour under test, not a wait: bytes keep arriving, yet
+        // the head as a whole outlasts the 300 ms request timeout.
         try client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n")
         for i in 0..<4 {
             Thread.sleep(forTimeInterval: 0.1)
