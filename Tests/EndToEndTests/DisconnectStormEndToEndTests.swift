@@ -58,9 +58,11 @@ struct DisconnectStormEndToEndTests {
             #expect(try client.readResponse().status == 200)
         }
     }
-    /// Clients that read a little at a time: the server pauses each stream at its high-water
-    /// mark and resumes it as the client reads, so every byte arrives, in order, and nothing
-    /// is left open afterwards.
+
+    /// Clients that read a little at a time, in turn: every byte arrives, in order, and nothing
+    /// is left open afterwards. (A stream of 3,000 events, about 400 KB, fits in the socket
+    /// buffers the kernel grows for it, so these are not paused: pausing and resuming is
+    /// `StreamingEndToEndTests.aClientThatReadsLateStillGetsEveryByteInOrder`'s to check.)
     @Test func slowReadersGetEveryEventInOrder() throws {
         let words = (1...3000).map { "w\($0)" }
         let script = Script(responses: ["long": words.joined(separator: " ")])
@@ -73,7 +75,7 @@ struct DisconnectStormEndToEndTests {
                 clients.append(client)
             }
             // Round robin, one event per client per round: each stream is read far slower than
-            // the server can write it, so each pauses and resumes many times.
+            // the server can write it.
             var received = Array(repeating: [String](), count: clients.count)
             var done = Array(repeating: false, count: clients.count)
             while done.contains(false) {
@@ -96,8 +98,6 @@ struct DisconnectStormEndToEndTests {
             }
             clients.removeAll()
             try server.connectionsSettle()
-            let paused = try #require(try server.stats()["streams", "backpressure_pauses"])
-            #expect(paused >= clients.count, "the streams never paused for their slow readers")
         }
     }
 }
