@@ -190,16 +190,10 @@ struct LoopMetricsTests {
     func firstPayloadEventIsTheFirstEventWithOutput(wire: String) throws {
         let app = Application(script: Self.script, seed: 1)
         let reply = chat(app, wire, stream: true)
-        guard case .stream(var source) = reply.body else { Issue.record("not a stream"); return }
+        guard case .stream(let source) = reply.body else { Issue.record("not a stream"); return }
         let first = source.firstPayloadEvent
-        var index = 0, found: Int?
-        while source.nextDelay() != nil {
-            var out = ByteBuffer()
-            source.writeNext(into: &out)
-            let event = out.description
-            let isToken = wire == "openai" ? event.contains(#""content":"H"#) : event.contains("text_delta")
-            if isToken && found == nil { found = index }
-            index += 1
+        let found = source.drained().events.firstIndex { event in
+            wire == "openai" ? event.text.contains(#""content":"H"#) : event.text.contains("text_delta")
         }
         #expect(found == first)
     }

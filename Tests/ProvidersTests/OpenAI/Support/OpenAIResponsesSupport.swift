@@ -55,17 +55,6 @@ final class ResponsesHarness {
 
     static func json(_ reply: Reply) throws -> JSONValue { try ReplyJSON.parse(body(reply)) }
 
-    static func events(_ reply: Reply) -> [String] {
-        guard case .stream(var source) = reply.body else { return [] }
-        var result: [String] = []
-        while source.nextDelay() != nil {
-            var out = ByteBuffer()
-            source.writeNext(into: &out)
-            result.append(out.description)
-        }
-        return result
-    }
-
     /// An event's type (from its `event:` line) and its data, parsed.
     static func parse(_ event: String) throws -> (type: String, data: JSONValue) {
         let lines = event.split(separator: "\n", maxSplits: 1)
