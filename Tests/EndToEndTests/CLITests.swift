@@ -142,9 +142,9 @@ struct CLITests {
         }
         kill(process.processIdentifier, SIGTERM)
         for client in clients {
-            var last: [UInt8] = []
-            while let chunk = try client.readChunk() { last = chunk }
-            #expect(String(decoding: last, as: UTF8.self).contains("[DONE]"), "a stream was cut by SIGTERM")
+            let (chunks, end) = try client.readChunksUntilEnd()
+            #expect(end == .lastChunk && String(decoding: chunks.last ?? [], as: UTF8.self).contains("[DONE]"),
+                    "a stream was cut by SIGTERM")
         }
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)

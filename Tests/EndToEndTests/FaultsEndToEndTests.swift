@@ -9,10 +9,6 @@ import Foundation
 import TestSupport
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Faults over real sockets: a stream cut by FIN or RST after K events, a stall cut at the
 /// stream time limit, a stalled whole reply, a sequence across requests, and the server
 /// serving on after each. Timing checks are lower bounds only.
@@ -35,63 +31,23 @@ struct FaultsEndToEndTests {
         #expect(result.response.header("x-mockllm-fault") == nil)
     }
 
-    /// Everything a socket receives until EOF or a reset, and which one ended it.
-    struct RawRead {
-        var bytes: [UInt8] = []
-        var reset = false
-    }
-
-    func readToTheEnd(_ server: TestServer, _ request: String, timeout: Int = 10) throws -> RawRead {
-        let fd = try connectLoopback(port: server.port) { fd in
-            var tv = timeval(tv_sec: timeout, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        }
-        defer { Glibc.close(fd) }
-        let bytes = Array(request.utf8)
-        let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        guard sent == bytes.count else { throw TestFailure("send failed: errno \(errno)") }
-        var read = RawRead()
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n > 0 {
-                read.bytes += chunk[0..<n]
-            } else if n == 0 {
-                return read
-            } else if errno == ECONNRESET {
-                read.reset = true
-                return read
-            } else {
-                throw TestFailure("read failed or timed out (errno \(errno)) after \(read.bytes.count) bytes")
-            }
-        }
-    }
-
-    /// The head and the whole chunks of a chunked body, and whether its last chunk came.
-    func parseChunked(_ bytes: [UInt8]) throws -> (head: TestResponse, chunks: [String], lastChunk: Bool) {
-        guard let headEnd = RawClient.find([13, 10, 13, 10], in: bytes) else { throw TestFailure("no complete head") }
-        let head = try TestResponse(head: String(decoding: bytes[0..<headEnd + 4], as: UTF8.self))
-        var rest = Array(bytes[(headEnd + 4)...])
-        var chunks: [String] = []
-        while let lineEnd = RawClient.find([13, 10], in: rest) {
-            guard let size = Int(String(decoding: rest[0..<lineEnd], as: UTF8.self), radix: 16) else {
-                throw TestFailure("bad chunk size")
-            }
-            if size == 0 { return (head, chunks, true) }
-            guard rest.count >= lineEnd + 2 + size + 2 else { break }  // cut inside a chunk
-            chunks.append(String(decoding: rest[(lineEnd + 2)..<(lineEnd + 2 + size)], as: UTF8.self))
-            rest.removeFirst(lineEnd + 2 + size + 2)
-        }
-        return (head, chunks, false)
+    /// The response to `request`, sent on a connection of its own and read to its end however
+    /// it ends: its head, its whole chunks, how the body ended, and whether by a reset.
+    func readToTheEnd(_ server: TestServer, _ request: String) throws
+        -> (head: TestResponse, chunks: [String], end: RawClient.BodyEnd, reset: Bool) {
+        let client = try server.client(timeout: 10)
+        try client.send(request)
+        let head = try client.readHead()
+        let (chunks, end) = try client.readChunksUntilEnd()
+        return (head, chunks.map { String(decoding: $0, as: UTF8.self) }, end, client.resetByPeer)
     }
 
     /// The events of the same request without a fault, to compare with.
     func normalEvents(_ server: TestServer, _ wire: Wire) throws -> [String] {
         let read = try readToTheEnd(server, Chat("go", headers: [("Connection", "close")]).request(Mode(wire: wire, stream: true)))
-        let parsed = try parseChunked(read.bytes)
-        #expect(parsed.lastChunk)
-        #expect(parsed.chunks.count == Self.eventCount(wire))
-        return parsed.chunks
+        #expect(read.end == .lastChunk)
+        #expect(read.chunks.count == Self.eventCount(wire))
+        return read.chunks
     }
 
     /// Events without their ids and timestamps, to compare two replies.
@@ -108,12 +64,11 @@ struct FaultsEndToEndTests {
         for k in [0, 1, 3, 10] {
             let read = try readToTheEnd(server, Chat("go", headers: [("x-mockllm-fault", "disconnect:\(k)")]).request(Mode(wire: wire, stream: true)))
             #expect(!read.reset, "a FIN, not a reset")
-            let parsed = try parseChunked(read.bytes)
-            #expect(parsed.head.status == 200)
-            #expect(parsed.head.header("x-mockllm-fault") == "header")
-            #expect(parsed.head.header("transfer-encoding") == "chunked")
-            #expect(!parsed.lastChunk, "no last chunk after disconnect:\(k)")
-            #expect(parsed.chunks.map(Self.shape) == Array(normal.prefix(k)))
+            #expect(read.head.status == 200)
+            #expect(read.head.header("x-mockllm-fault") == "header")
+            #expect(read.head.header("transfer-encoding") == "chunked")
+            #expect(read.end == .closedBetweenChunks, "no last chunk after disconnect:\(k), and no chunk cut")
+            #expect(read.chunks.map(Self.shape) == Array(normal.prefix(k)))
         }
         try server.connectionsSettle()
         try servesNormally(server, wire)
@@ -128,12 +83,11 @@ struct FaultsEndToEndTests {
         for k in [1, 2, 5] {
             let read = try readToTheEnd(server, Chat("go", headers: [("x-mockllm-fault", "reset:\(k)")]).request(Mode(wire: wire, stream: true)))
             if read.reset { resets += 1 }
-            let parsed = try parseChunked(read.bytes)
-            #expect(parsed.head.header("x-mockllm-fault") == "header")
-            #expect(!parsed.lastChunk)
+            #expect(read.head.header("x-mockllm-fault") == "header")
+            #expect(read.end != .lastChunk)
             // Bytes the client had not read when the reset came may be lost: a prefix, never more.
-            #expect(parsed.chunks.map(Self.shape) == Array(normal.prefix(parsed.chunks.count)))
-            #expect(parsed.chunks.count <= k)
+            #expect(read.chunks.map(Self.shape) == Array(normal.prefix(read.chunks.count)))
+            #expect(read.chunks.count <= k)
         }
         #expect(resets > 0, "no read ended with ECONNRESET")
         try server.connectionsSettle()
@@ -165,10 +119,9 @@ struct FaultsEndToEndTests {
         let started = Date()
         let read = try readToTheEnd(server, Chat("go", headers: [("x-mockllm-fault", "stall")]).request(Mode(wire: .openai, stream: true)))
         let elapsed = Date().timeIntervalSince(started)
-        let parsed = try parseChunked(read.bytes)
-        #expect(parsed.head.header("x-mockllm-fault") == "header")
-        #expect(parsed.chunks.count == 1, "the role chunk, then the stall")
-        #expect(!parsed.lastChunk)
+        #expect(read.head.header("x-mockllm-fault") == "header")
+        #expect(read.chunks.count == 1, "the role chunk, then the stall")
+        #expect(read.end != .lastChunk)
         #expect(elapsed >= 0.29, "cut after \(elapsed) s, before the 300 ms limit")
         try server.connectionsSettle()  // the stalled connection among them
         let stats = try server.stats()
@@ -214,8 +167,8 @@ struct FaultsEndToEndTests {
         let first = try #require(try client.readChunk())
         #expect(isContentEvent(first, .openai))
         #expect(Date().timeIntervalSince(started) >= 0.3)
-        var rest: [[UInt8]] = []
-        while let chunk = try client.readChunk() { rest.append(chunk) }
+        let (rest, end) = try client.readChunksUntilEnd()
+        #expect(end == .lastChunk)
         #expect(String(decoding: rest.last ?? [], as: UTF8.self) == "data: [DONE]\n\n")
     }
 

@@ -169,7 +169,9 @@ struct ReloadEndToEndTests {
             try file.write(Self.script("new", "new reply"))
             try eventuallyAnswers("new reply", server)
 
-            while let chunk = try streaming.readChunk() { try take(chunk) }
+            let (rest, end) = try streaming.readChunksUntilEnd()
+            #expect(end == .lastChunk)
+            for chunk in rest { try take(chunk) }
             #expect(content == long, "the whole stream is the old script's reply")
             #expect(bytes > sendBuffer + (1 << 20), "the stream could not have been buffered whole before the edit")
             try streaming.send(Chat("after").request(mode))

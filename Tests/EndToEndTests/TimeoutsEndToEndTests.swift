@@ -56,8 +56,7 @@ struct TimeoutsEndToEndTests {
         try client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-mockllm-itl-ms: 100\r\n"
             + "x-mockllm-chunking: word\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
         _ = try client.readHead()
-        var events: [String] = []
-        while let chunk = try? client.readChunk() { events.append(String(decoding: chunk, as: UTF8.self)) }
+        let events = try client.readChunksUntilEnd().chunks.map { String(decoding: $0, as: UTF8.self) }
         #expect(!events.isEmpty, "the stream was cut before it began")
         #expect(events.count < 8 + 3, "the stream ran past its limit")
         #expect(!events.contains { $0.contains("[DONE]") })

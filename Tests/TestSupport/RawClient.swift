@@ -40,6 +40,8 @@ package final class RawClient {
     private var fd: Int32
     private var buffer: [UInt8] = []
     package private(set) var closedByPeer = false
+    /// The peer closed with a reset (RST) rather than a FIN.
+    package private(set) var resetByPeer = false
 
     /// - Parameter receiveBuffer: `SO_RCVBUF` set before connecting, to keep the server's
     ///   bytes in flight small when the test reads late (the kernel doubles the value).
@@ -89,6 +91,7 @@ package final class RawClient {
         if n < 0 {
             if errno == ECONNRESET {
                 closedByPeer = true
+                resetByPeer = true
                 return false
             }
             throw TestFailure("read timed out or failed (errno \(errno)) with \(buffer.count) bytes buffered")
