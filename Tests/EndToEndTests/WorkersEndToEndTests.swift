@@ -76,15 +76,11 @@ struct WorkersEndToEndTests {
     }
 
     @Test func aReloadReachesEveryWorker() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mockllm-workers-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("responses.yml").path
-        try "responses:\n  hi: before\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let loaded = try ScriptLoader.load(path: path, providers: ["openai", "anthropic"])
-        let watched = ServerConfiguration.WatchedScript(path: path, fingerprint: loaded.fingerprint)
+        let file = try ScriptFile("responses:\n  hi: before\n")
+        let loaded = try ScriptLoader.load(path: file.path, providers: ["openai", "anthropic"])
+        let watched = ServerConfiguration.WatchedScript(path: file.path, fingerprint: loaded.fingerprint)
         try withServer(script: loaded.script, watchedScript: watched, workers: 2) { server in
-            try "responses:\n  hi: after\n".write(toFile: path, atomically: true, encoding: .utf8)
+            try file.replace("responses:\n  hi: after\n")
             let answers = try eventually("no worker answers from the old script") {
                 try (0..<20).map { _ in
                     let client = try server.client()  // a new connection each: any worker may take it

@@ -19,9 +19,7 @@ extension TestServer {
     /// The counters, asked on a connection of its own, which they include: it is open while
     /// they are taken, and its request is counted.
     func stats() throws -> ServerStats {
-        let client = try client()
-        try client.send("GET /_mockllm/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        let response = try client.readResponse()
+        let response = try request("GET", "/_mockllm/stats")
         guard response.status == 200 else { throw TestFailure("stats: \(response.status) \(response.text)") }
         return ServerStats(json: try response.json())
     }
