@@ -13,7 +13,7 @@ struct OpenAIResponsesStreamTests {
     let harness: ResponsesHarness
 
     init() throws {
-        harness = ResponsesHarness(script: try ScriptLoader.parse(yaml: OpenAIResponsesTests.yaml, file: "t", providers: providerNames).script)
+        harness = try ResponsesHarness(script: ResponsesHarness.sharedScript())
     }
 
     @Test func aTextStreamHasTheRealEventSequence() throws {
@@ -47,9 +47,9 @@ struct OpenAIResponsesStreamTests {
 
     @Test func theCompletedResponseIsTheNonStreamBody() throws {
         let twin = ResponsesHarness(script: harness.script)  // the same seed: the same ids
-        let streamed = harness.create(#"{"model":"m","input":"both","stream":true,"tools":\#(OpenAIResponsesTests.tools)}"#).streamTexts
+        let streamed = harness.create(#"{"model":"m","input":"both","stream":true,"tools":\#(ResponsesHarness.tools)}"#).streamTexts
         let final = try #require(streamed.last)
-        let body = ResponsesHarness.body(twin.create(#"{"model":"m","input":"both","tools":\#(OpenAIResponsesTests.tools)}"#))
+        let body = ResponsesHarness.body(twin.create(#"{"model":"m","input":"both","tools":\#(ResponsesHarness.tools)}"#))
         #expect(final == "event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":\(body),\"sequence_number\":\(streamed.count - 1)}\n\n")
     }
 
@@ -79,7 +79,7 @@ struct OpenAIResponsesStreamTests {
     func eventsAreNumberedAndNested(_ prompt: String) throws {
         let limit = prompt == "long" ? #","max_output_tokens":16"# : ""
         let events = try harness.create(
-            #"{"model":"m","input":"\#(prompt)","stream":true,"tools":\#(OpenAIResponsesTests.tools)\#(limit)}"#).streamTexts.map(ResponsesHarness.parse)
+            #"{"model":"m","input":"\#(prompt)","stream":true,"tools":\#(ResponsesHarness.tools)\#(limit)}"#).streamTexts.map(ResponsesHarness.parse)
         var open: [Int: String] = [:]
         var done: [Int] = []
         for (n, event) in events.enumerated() {
