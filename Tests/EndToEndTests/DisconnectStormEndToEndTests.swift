@@ -32,7 +32,7 @@ struct DisconnectStormEndToEndTests {
                 if i % 2 == 0 { finClients.append(client) } else { rstClients.append(client) }
             }
             for _ in 0..<50 {
-                // A 500 KB stream with no pacing to a client that never reads: the server must
+                // A 110 MB stream with no pacing to a client that never reads: the server must
                 // pause at its high-water mark, not buffer the rest.
                 let client = try server.client(timeout: 10, receiveBuffer: 4096)
                 try client.send(stream("big"))
@@ -60,7 +60,7 @@ struct DisconnectStormEndToEndTests {
     }
 
     /// Clients that read a little at a time, in turn: every byte arrives, in order, and nothing
-    /// is left open afterwards. (A stream of 3,000 events, about 400 KB, fits in the socket
+    /// is left open afterwards. (A stream of 3,000 events, about 650 KB, fits in the socket
     /// buffers the kernel grows for it, so these are not paused: pausing and resuming is
     /// `StreamingEndToEndTests.aClientThatReadsLateStillGetsEveryByteInOrder`'s to check.)
     @Test func slowReadersGetEveryEventInOrder() throws {

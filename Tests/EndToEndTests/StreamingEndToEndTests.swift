@@ -44,7 +44,7 @@ struct StreamingEndToEndTests {
     /// A client that reads only once the server has paused its stream at the write high-water
     /// mark gets every byte, in order: the stream resumes as the client reads.
     @Test func aClientThatReadsLateStillGetsEveryByteInOrder() throws {
-        // 50,000 events of about 140 bytes: far more than the socket buffers (the client's kept
+        // 50,000 events of about 200 bytes: far more than the socket buffers (the client's kept
         // small) and the server's write queue hold, so the server must pause, not drop.
         let reply = String(repeating: "0123456789", count: 5_000)
         try withServer(script: Script(responses: ["long": reply])) { server in
