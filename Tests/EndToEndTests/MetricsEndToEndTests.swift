@@ -34,13 +34,7 @@ struct MetricsEndToEndTests {
         let response = try client.readResponse()
         #expect(response.status == 200)
         #expect(response.header("content-type") == "text/plain; version=0.0.4; charset=utf-8")
-        var samples: [String: Double] = [:]
-        for line in response.text.split(separator: "\n") where !line.hasPrefix("#") {
-            let space = try #require(line.lastIndex(of: " "))
-            guard let value = Double(String(line[line.index(after: space)...])) else { throw TestFailure("not a sample: \(line)") }
-            samples[String(line[..<space])] = value
-        }
-        return samples
+        return try prometheusSamples(response.text)
     }
 
     @Test func streamsTheirEventsAndTimingsAreExposed() throws {

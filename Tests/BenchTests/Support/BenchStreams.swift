@@ -31,15 +31,15 @@ enum BenchStreams {
         let plan = try options.validated()
         var parser = RequestParser()
         parser.append(plan.request)
-        guard case .request(let http) = parser.next() else { throw TestError("bench's request does not parse") }
+        guard case .request(let http) = parser.next() else { throw TestFailure("bench's request does not parse") }
         let router = Router(providers: providerTable, builtins: [])
         guard case .routes(let routes, let parameters) = router.match(method: http.method, path: http.path),
               case .endpoint(let endpoint, _)? = routes.first?.target
-        else { throw TestError("no route for \(http.target)") }
+        else { throw TestFailure("no route for \(http.target)") }
         var context = ProviderContext(script: Script(responses: ["bench": reply]), now: 1_700_000_000,
                                       random: SeededRandom(seed: 3), pathParameters: parameters)
         let reply = endpoint.handler(http, &context)
-        guard reply.status == 200, case .stream = reply.body else { throw TestError("no stream: status \(reply.status)") }
+        guard reply.status == 200, case .stream = reply.body else { throw TestFailure("no stream: status \(reply.status)") }
         return Array(reply.streamTexts.joined().utf8)
     }
 
@@ -92,9 +92,4 @@ enum BenchStreams {
         }
         return out
     }
-}
-
-struct TestError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }
