@@ -38,8 +38,10 @@ struct DisconnectStormEndToEndTests {
                 try client.send(stream("big"))
                 stuck.append(client)
             }
-            // Every stream under way, and each stuck one paused at the high-water mark.
-            try eventually("350 streams started, 50 of them paused") { try server.stats() } until: {
+            // Every stream under way and each stuck one filled up to its pause, so the clients
+            // vanish mid-stream. The server (a debug build) writes some 4 MB into each stuck
+            // socket first: on a busy machine that takes seconds, hence the long deadline.
+            try eventually("350 streams started and the 50 unread ones paused", timeout: 60) { try server.stats() } until: {
                 $0["streams", "started"] ?? 0 >= 350 && $0["streams", "backpressure_pauses"] ?? 0 >= 50
             }
             for client in rstClients { client.reset() }

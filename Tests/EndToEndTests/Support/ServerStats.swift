@@ -18,9 +18,18 @@ struct ServerStats: CustomStringConvertible {
 extension TestServer {
     /// The counters, asked on a connection of its own, which they include: it is open while
     /// they are taken, and its request is counted.
+    ///
+    /// The read timeout is long: tests ask while the server (a debug build, on a machine that
+    /// may be busy) is writing hundreds of streams, and it may take seconds to come round to the
+    /// request. The timeout only turns a hang into a failure.
     func stats() throws -> ServerStats {
-        let response = try request("GET", "/_mockllm/stats")
-        guard response.status == 200 else { throw TestFailure("stats: \(response.status) \(response.text)") }
+        let response: TestResponse
+        do {
+            response = try request("GET", "/_mockllm/stats", timeout: 30)
+        } catch {
+            throw TestFailure("GET /_mockllm/stats: \(error)")
+        }
+        guard response.status == 200 else { throw TestFailure("GET /_mockllm/stats: \(response.status) \(response.text)") }
         return ServerStats(json: try response.json())
     }
 
