@@ -37,20 +37,7 @@ extension CLITests {
 
     /// The health command with no MOCKLLM_ variable from this process's environment.
     func health(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
-        let clean = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MOCKLLM_") }
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = ["health"] + arguments
-        process.environment = clean.merging(environment) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
+        try run(["health"] + arguments, environment: environment)
     }
 
     @Test func healthExits0WhenTheServerIsUp() throws {

@@ -18,26 +18,9 @@ import Glibc
 extension CLITests {
     /// Runs a server with `arguments`, sends `requests` (method, path, body), stops it, returns its stderr lines.
     func logLines(_ arguments: [String], environment: [String: String] = [:], requests: [(String, String, String)]) throws -> [String] {
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = ["serve", "--port", "0"] + arguments
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MOCKLLM_") }
-        env.merge(environment) { $1 }
-        process.environment = env
         let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        var seen = ""
-        var port = 0
-        while port == 0 {
-            let data = err.fileHandleForReading.availableData
-            if data.isEmpty { throw TestFailure("server exited: \(seen)") }
-            seen += String(decoding: data, as: UTF8.self)
-            if let range = seen.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
-                port = Int(seen[range].split(separator: ":").last!)!
-            }
-        }
+        let (process, port, startup) = try startServer(["serve", "--port", "0"] + arguments, environment: environment, stderr: err)
+        var seen = startup
         for (method, path, body) in requests {
             let client = try RawClient(port: port)
             try client.send("\(method) \(path) HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")

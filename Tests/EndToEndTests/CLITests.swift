@@ -24,11 +24,18 @@ struct CLITests {
         var stderr: String
     }
 
+    /// This process's environment without its MOCKLLM_ variables (a developer's own must not
+    /// change what a test sees), plus `extra`.
+    func environment(_ extra: [String: String]) -> [String: String] {
+        ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MOCKLLM_") }.merging(extra) { $1 }
+    }
+
+    /// Runs the binary to its end.
     func run(_ arguments: [String], environment: [String: String] = [:], cwd: URL? = nil) throws -> Run {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.environment = self.environment(environment)
         if let cwd { process.currentDirectoryURL = cwd }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
@@ -48,16 +55,15 @@ struct CLITests {
         return file
     }
 
-    /// A server process started on a free port; returns it with its port once it listens.
-    func startServer(_ arguments: [String], environment: [String: String] = [:], cwd: URL? = nil) throws -> (Process, Int, String) {
+    /// A server process started on a free port; returns it with its port and what it said on
+    /// standard error once it listens (the rest stays in `err`).
+    func startServer(_ arguments: [String], environment: [String: String] = [:], cwd: URL? = nil,
+                     stderr err: Pipe = Pipe()) throws -> (Process, Int, String) {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MOCKLLM_") }
-        env.merge(environment) { $1 }
-        process.environment = env
+        process.environment = self.environment(environment)
         if let cwd { process.currentDirectoryURL = cwd }
-        let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
         try process.run()
@@ -142,9 +148,9 @@ struct CLITests {
         }
         kill(process.processIdentifier, SIGTERM)
         for client in clients {
-            var last: [UInt8] = []
-            while let chunk = try client.readChunk() { last = chunk }
-            #expect(String(decoding: last, as: UTF8.self).contains("[DONE]"), "a stream was cut by SIGTERM")
+            let (chunks, end) = try client.readChunksUntilEnd()
+            #expect(end == .lastChunk && String(decoding: chunks.last ?? [], as: UTF8.self).contains("[DONE]"),
+                    "a stream was cut by SIGTERM")
         }
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
@@ -158,6 +164,11 @@ struct CLITests {
             + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
         _ = try client.readHead()
         kill(process.processIdentifier, SIGTERM)
+        // The drain has begun once the server no longer listens.
+        try eventually("the first signal closes the listener") { (try? RawClient(port: port)) == nil }
+        // That it goes on draining is a thing that does not happen: it cannot be awaited, only
+        // given time to go wrong. 200 ms from the drain's start are ample for a server that
+        // stops at once to exit (and for Process to notice).
         Thread.sleep(forTimeInterval: 0.2)
         #expect(process.isRunning, "the first signal should drain, not stop, while a stream runs")
         kill(process.processIdentifier, SIGTERM)

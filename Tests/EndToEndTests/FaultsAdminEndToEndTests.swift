@@ -23,15 +23,8 @@ struct FaultsAdminEndToEndTests {
             sequence: [429, ok]
         """
 
-    func send(_ server: TestServer, _ request: String) throws -> TestResponse {
-        let client = try server.client()
-        try client.send(request)
-        return try client.readResponse()
-    }
-
     func chat(_ server: TestServer) throws -> Int {
-        let body = #"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#
-        return try send(server, "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)").status
+        try server.request("POST", "/v1/chat/completions", body: #"{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}"#).status
     }
 
     @Test func countersResetAndScenarioSwitch() throws {
@@ -39,28 +32,28 @@ struct FaultsAdminEndToEndTests {
         try withServer(script: script) { server in
             #expect(try chat(server) == 429)
             #expect(try chat(server) == 200)
-            var report = try send(server, "GET /_mockllm/faults HTTP/1.1\r\nHost: x\r\n\r\n").json()
+            var report = try server.request("GET", "/_mockllm/faults").json()
             var faults = report["faults"] as? [[String: Any]] ?? []
             #expect(faults.map { $0["name"] as? String } == ["outage", "flaky"])
             #expect(faults.map { $0["active"] as? Bool } == [false, true])
             #expect(faults[1]["injected"] as? Int == 1 && faults[1]["counted"] as? Int == 2)
 
-            #expect(try send(server, "DELETE /_mockllm/faults HTTP/1.1\r\nHost: x\r\n\r\n").status == 204)
+            #expect(try server.request("DELETE", "/_mockllm/faults").status == 204)
             #expect(try chat(server) == 429, "the sequence starts again")
 
             let body = #"{"name":"bad-day"}"#
-            let switched = try send(server, "PUT /_mockllm/scenario HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+            let switched = try server.request("PUT", "/_mockllm/scenario", body: body)
             #expect(switched.status == 200)
             #expect(try switched.json()["scenario"] as? String == "bad-day")
             #expect(try chat(server) == 503, "the scenario's fault comes first now")
-            report = try send(server, "GET /_mockllm/faults HTTP/1.1\r\nHost: x\r\n\r\n").json()
+            report = try server.request("GET", "/_mockllm/faults").json()
             faults = report["faults"] as? [[String: Any]] ?? []
             #expect(report["scenario"] as? String == "bad-day" && faults[0]["active"] as? Bool == true)
 
             let unknown = #"{"name":"nope"}"#
-            #expect(try send(server, "PUT /_mockllm/scenario HTTP/1.1\r\nHost: x\r\nContent-Length: \(unknown.utf8.count)\r\n\r\n\(unknown)").status == 404)
+            #expect(try server.request("PUT", "/_mockllm/scenario", body: unknown).status == 404)
             let none = #"{"name":null}"#
-            #expect(try send(server, "PUT /_mockllm/scenario HTTP/1.1\r\nHost: x\r\nContent-Length: \(none.utf8.count)\r\n\r\n\(none)").status == 200)
+            #expect(try server.request("PUT", "/_mockllm/scenario", body: none).status == 200)
             #expect(try chat(server) == 200)
         }
     }

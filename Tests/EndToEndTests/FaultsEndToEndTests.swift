@@ -9,10 +9,6 @@ import Foundation
 import TestSupport
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Faults over real sockets: a stream cut by FIN or RST after K events, a stall cut at the
 /// stream time limit, a stalled whole reply, a sequence across requests, and the server
 /// serving on after each. Timing checks are lower bounds only.
@@ -26,23 +22,6 @@ struct FaultsEndToEndTests {
     /// message_stop).
     static func eventCount(_ wire: Wire) -> Int { wire == .openai ? 42 : 45 }
 
-    func stats(_ server: TestServer) throws -> [String: Any] {
-        let client = try server.client()
-        try client.send("GET /_mockllm/stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        return try client.readResponse().json()
-    }
-
-    /// Waits (up to 5 s) until only the stats request's own connection is open.
-    func connectionsSettle(_ server: TestServer) throws -> Int {
-        var open = -1
-        let deadline = Date().addingTimeInterval(5)
-        repeat {
-            open = (try stats(server)["connections"] as? [String: Any])?["open"] as? Int ?? -1
-            if open != 1 { Thread.sleep(forTimeInterval: 0.02) }
-        } while open != 1 && Date() < deadline
-        return open
-    }
-
     /// A normal streamed reply on a new connection: the server is still serving.
     func servesNormally(_ server: TestServer, _ wire: Wire) throws {
         let client = try server.client()
@@ -52,63 +31,23 @@ struct FaultsEndToEndTests {
         #expect(result.response.header("x-mockllm-fault") == nil)
     }
 
-    /// Everything a socket receives until EOF or a reset, and which one ended it.
-    struct RawRead {
-        var bytes: [UInt8] = []
-        var reset = false
-    }
-
-    func readToTheEnd(_ server: TestServer, _ request: String, timeout: Int = 10) throws -> RawRead {
-        let fd = try connectLoopback(port: server.port) { fd in
-            var tv = timeval(tv_sec: timeout, tv_usec: 0)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        }
-        defer { Glibc.close(fd) }
-        let bytes = Array(request.utf8)
-        let sent = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        guard sent == bytes.count else { throw TestFailure("send failed: errno \(errno)") }
-        var read = RawRead()
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n > 0 {
-                read.bytes += chunk[0..<n]
-            } else if n == 0 {
-                return read
-            } else if errno == ECONNRESET {
-                read.reset = true
-                return read
-            } else {
-                throw TestFailure("read failed or timed out (errno \(errno)) after \(read.bytes.count) bytes")
-            }
-        }
-    }
-
-    /// The head and the whole chunks of a chunked body, and whether its last chunk came.
-    func parseChunked(_ bytes: [UInt8]) throws -> (head: TestResponse, chunks: [String], lastChunk: Bool) {
-        guard let headEnd = RawClient.find([13, 10, 13, 10], in: bytes) else { throw TestFailure("no complete head") }
-        let head = try TestResponse(head: String(decoding: bytes[0..<headEnd + 4], as: UTF8.self))
-        var rest = Array(bytes[(headEnd + 4)...])
-        var chunks: [String] = []
-        while let lineEnd = RawClient.find([13, 10], in: rest) {
-            guard let size = Int(String(decoding: rest[0..<lineEnd], as: UTF8.self), radix: 16) else {
-                throw TestFailure("bad chunk size")
-            }
-            if size == 0 { return (head, chunks, true) }
-            guard rest.count >= lineEnd + 2 + size + 2 else { break }  // cut inside a chunk
-            chunks.append(String(decoding: rest[(lineEnd + 2)..<(lineEnd + 2 + size)], as: UTF8.self))
-            rest.removeFirst(lineEnd + 2 + size + 2)
-        }
-        return (head, chunks, false)
+    /// The response to `request`, sent on a connection of its own and read to its end however
+    /// it ends: its head, its whole chunks, how the body ended, and whether by a reset.
+    func readToTheEnd(_ server: TestServer, _ request: String) throws
+        -> (head: TestResponse, chunks: [String], end: RawClient.BodyEnd, reset: Bool) {
+        let client = try server.client(timeout: 10)
+        try client.send(request)
+        let head = try client.readHead()
+        let (chunks, end) = try client.readChunksUntilEnd()
+        return (head, chunks.map { String(decoding: $0, as: UTF8.self) }, end, client.resetByPeer)
     }
 
     /// The events of the same request without a fault, to compare with.
     func normalEvents(_ server: TestServer, _ wire: Wire) throws -> [String] {
         let read = try readToTheEnd(server, Chat("go", headers: [("Connection", "close")]).request(Mode(wire: wire, stream: true)))
-        let parsed = try parseChunked(read.bytes)
-        #expect(parsed.lastChunk)
-        #expect(parsed.chunks.count == Self.eventCount(wire))
-        return parsed.chunks
+        #expect(read.end == .lastChunk)
+        #expect(read.chunks.count == Self.eventCount(wire))
+        return read.chunks
     }
 
     /// Events without their ids and timestamps, to compare two replies.
@@ -125,14 +64,13 @@ struct FaultsEndToEndTests {
         for k in [0, 1, 3, 10] {
             let read = try readToTheEnd(server, Chat("go", headers: [("x-mockllm-fault", "disconnect:\(k)")]).request(Mode(wire: wire, stream: true)))
             #expect(!read.reset, "a FIN, not a reset")
-            let parsed = try parseChunked(read.bytes)
-            #expect(parsed.head.status == 200)
-            #expect(parsed.head.header("x-mockllm-fault") == "header")
-            #expect(parsed.head.header("transfer-encoding") == "chunked")
-            #expect(!parsed.lastChunk, "no last chunk after disconnect:\(k)")
-            #expect(parsed.chunks.map(Self.shape) == Array(normal.prefix(k)))
+            #expect(read.head.status == 200)
+            #expect(read.head.header("x-mockllm-fault") == "header")
+            #expect(read.head.header("transfer-encoding") == "chunked")
+            #expect(read.end == .closedBetweenChunks, "no last chunk after disconnect:\(k), and no chunk cut")
+            #expect(read.chunks.map(Self.shape) == Array(normal.prefix(k)))
         }
-        #expect(try connectionsSettle(server) == 1)
+        try server.connectionsSettle()
         try servesNormally(server, wire)
     }
 
@@ -145,15 +83,14 @@ struct FaultsEndToEndTests {
         for k in [1, 2, 5] {
             let read = try readToTheEnd(server, Chat("go", headers: [("x-mockllm-fault", "reset:\(k)")]).request(Mode(wire: wire, stream: true)))
             if read.reset { resets += 1 }
-            let parsed = try parseChunked(read.bytes)
-            #expect(parsed.head.header("x-mockllm-fault") == "header")
-            #expect(!parsed.lastChunk)
+            #expect(read.head.header("x-mockllm-fault") == "header")
+            #expect(read.end != .lastChunk)
             // Bytes the client had not read when the reset came may be lost: a prefix, never more.
-            #expect(parsed.chunks.map(Self.shape) == Array(normal.prefix(parsed.chunks.count)))
-            #expect(parsed.chunks.count <= k)
+            #expect(read.chunks.map(Self.shape) == Array(normal.prefix(read.chunks.count)))
+            #expect(read.chunks.count <= k)
         }
         #expect(resets > 0, "no read ended with ECONNRESET")
-        #expect(try connectionsSettle(server) == 1)
+        try server.connectionsSettle()
         try servesNormally(server, wire)
     }
 
@@ -178,19 +115,18 @@ struct FaultsEndToEndTests {
     @Test func aStallForeverIsCutAtTheStreamLimit() throws {
         let server = try TestServer(script: Self.script) { $0.maxStreamMilliseconds = 300 }
         defer { #expect(server.stop() == 0) }
-        let abortedBefore = (try stats(server)["streams"] as? [String: Any])?["aborted"] as? Int ?? -1
+        let abortedBefore = try #require(try server.stats()["streams", "aborted"])
         let started = Date()
         let read = try readToTheEnd(server, Chat("go", headers: [("x-mockllm-fault", "stall")]).request(Mode(wire: .openai, stream: true)))
         let elapsed = Date().timeIntervalSince(started)
-        let parsed = try parseChunked(read.bytes)
-        #expect(parsed.head.header("x-mockllm-fault") == "header")
-        #expect(parsed.chunks.count == 1, "the role chunk, then the stall")
-        #expect(!parsed.lastChunk)
+        #expect(read.head.header("x-mockllm-fault") == "header")
+        #expect(read.chunks.count == 1, "the role chunk, then the stall")
+        #expect(read.end != .lastChunk)
         #expect(elapsed >= 0.29, "cut after \(elapsed) s, before the 300 ms limit")
-        #expect(try connectionsSettle(server) == 1, "the stalled connection is gone")
-        let streams = try stats(server)["streams"] as? [String: Any]
-        #expect(streams?["aborted"] as? Int == abortedBefore + 1)
-        #expect(streams?["open"] as? Int == 0)
+        try server.connectionsSettle()  // the stalled connection among them
+        let stats = try server.stats()
+        #expect(stats["streams", "aborted"] == abortedBefore + 1)
+        #expect(stats["streams", "open"] == 0)
         try servesNormally(server, .openai)
     }
 
@@ -231,8 +167,8 @@ struct FaultsEndToEndTests {
         let first = try #require(try client.readChunk())
         #expect(isContentEvent(first, .openai))
         #expect(Date().timeIntervalSince(started) >= 0.3)
-        var rest: [[UInt8]] = []
-        while let chunk = try client.readChunk() { rest.append(chunk) }
+        let (rest, end) = try client.readChunksUntilEnd()
+        #expect(end == .lastChunk)
         #expect(String(decoding: rest.last ?? [], as: UTF8.self) == "data: [DONE]\n\n")
     }
 

@@ -63,8 +63,8 @@ struct GracefulShutdownEndToEndTests {
         }.start()
         for client in idle { #expect(client.waitForClose(), "an idle keep-alive connection stays open") }
         for (i, client) in streams.enumerated() {
-            var chunks: [[UInt8]] = []
-            while let chunk = try client.readChunk() { chunks.append(chunk) }
+            let (chunks, end) = try client.readChunksUntilEnd()
+            #expect(end == .lastChunk, "stream \(i) was cut")
             #expect(try text(chunks) == Self.reply, "stream \(i) was cut")
             #expect(String(decoding: chunks.last ?? [], as: UTF8.self).contains("[DONE]"), "stream \(i) has no terminator")
             #expect(client.waitForClose(), "stream \(i)'s connection stays open after its stream")
@@ -84,8 +84,7 @@ struct GracefulShutdownEndToEndTests {
         try client.send(streamRequest(itlMilliseconds: 5_000))  // would take 100 s
         _ = try client.readHead()
         #expect(server.drainAndWait() == 0)
-        var events = 0
-        while (try? client.readChunk()).flatMap({ $0 }) != nil { events += 1 }
+        let events = try client.readChunksUntilEnd().chunks.count
         #expect(events < 5, "the stream went on after the drain deadline")
         #expect(client.closedByPeer || client.waitForClose())
     }

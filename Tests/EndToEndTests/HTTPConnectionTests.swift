@@ -73,14 +73,14 @@ struct HTTPConnectionTests {
 
     @Test func expectContinueGetsA100BeforeTheBodyIsSent() throws {
         try withServer(script: script) { server in
-            let client = try server.client(timeout: 1.5)
+            let client = try server.client()
             try client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nExpect: 100-continue\r\nContent-Type: application/json\r\nContent-Length: \(Self.chatBody.utf8.count)\r\n\r\n")
-            // Nothing else can come yet: the server waits for the body. The read times out
-            // with the interim response buffered.
-            #expect(!client.waitForClose())
-            #expect(String(decoding: client.unread, as: UTF8.self) == "HTTP/1.1 100 Continue\r\n\r\n")
+            let interim = try client.readHead()
+            #expect(interim.status == 100 && interim.reason == "Continue" && interim.headers.isEmpty)
+            // Nothing else can come yet: the server waits for the body. Anything it sent before
+            // the body (a premature answer) would be read below instead of the 200.
             try client.send(Self.chatBody)
-            let response = try client.readResponse()  // skips the buffered 100
+            let response = try client.readResponse()
             #expect(response.status == 200)
             #expect(response.text.contains("Hello! How can I help you today?"))
             #expect(client.unread.isEmpty)

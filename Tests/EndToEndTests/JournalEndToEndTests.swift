@@ -33,36 +33,15 @@ struct JournalEndToEndTests {
         try ScriptLoader.parse(yaml: yaml, file: file, providers: ["openai", "anthropic"])
     }
 
-    /// One request on a connection of its own.
-    static func send(_ server: TestServer, _ method: String, _ target: String, headers: [(String, String)] = []) throws -> TestResponse {
-        let client = try server.client()
-        var head = "\(method) \(target) HTTP/1.1\r\nHost: x\r\n"
-        for (name, value) in headers { head += "\(name): \(value)\r\n" }
-        try client.send(head + (method == "POST" || method == "PUT" ? "Content-Length: 0\r\n" : "") + "\r\n")
-        return try client.readResponse()
-    }
-
     /// `GET /_mockllm/requests?query`: the entries and the counts.
     static func journal(_ server: TestServer, _ query: String = "", headers: [(String, String)] = []) throws
         -> (entries: [[String: Any]], total: Int, dropped: Int) {
-        let response = try send(server, "GET", "/_mockllm/requests" + (query.isEmpty ? "" : "?" + query), headers: headers)
+        let response = try server.request("GET", "/_mockllm/requests" + (query.isEmpty ? "" : "?" + query), headers: headers)
         guard response.status == 200 else { throw TestFailure("journal: \(response.status) \(response.text)") }
         #expect(response.header("content-type") == "application/json")
         let json = try response.json()
         return (try #require(json["requests"] as? [[String: Any]]), try #require(json["total"] as? Int),
                 try #require(json["dropped"] as? Int))
-    }
-
-    /// Polls the journal until `check` holds for it.
-    static func eventually(_ server: TestServer, _ what: String, _ query: String = "",
-                           _ check: ([[String: Any]]) -> Bool) throws -> [[String: Any]] {
-        let end = Date().addingTimeInterval(10)
-        while true {
-            let entries = try journal(server, query).entries
-            if check(entries) { return entries }
-            guard Date() < end else { throw TestFailure("not within 10 s: \(what); journal: \(entries)") }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
     }
 
     @Test func providerRequestsAreListedFilteredAndCleared() throws {
@@ -74,9 +53,9 @@ struct JournalEndToEndTests {
         #expect(try client.chat("pay now", openai, headers: [("Authorization", "Bearer sk-not-shown")]).status == 429)
         #expect(try client.chat("pay now", openai).text == "Paid.")
         #expect(try client.chat("hello", anthropic).text == "Hello there, how are you today?")
-        _ = try Self.send(server, "GET", "/health")
-        _ = try Self.send(server, "GET", "/_mockllm/stats")
-        _ = try Self.send(server, "GET", "/v1/nowhere")
+        _ = try server.request("GET", "/health")
+        _ = try server.request("GET", "/_mockllm/stats")
+        _ = try server.request("GET", "/v1/nowhere")
 
         let (entries, total, dropped) = try Self.journal(server)
         #expect(total == 5 && dropped == 0, "the server's own endpoints are not journaled")
@@ -91,7 +70,7 @@ struct JournalEndToEndTests {
         #expect(entries[3]["stream"] as? Bool == true)
         #expect((entries[3]["headers"] as? [String: String])?["anthropic-version"] == "2023-06-01")
         #expect(((entries[0]["body"] as? [String: Any])?["messages"] as? [[String: Any]])?.first?["content"] as? String == "pay now")
-        let raw = try Self.send(server, "GET", "/_mockllm/requests").text
+        let raw = try server.request("GET", "/_mockllm/requests").text
         #expect(!raw.contains("sk-not-shown") && !raw.contains("\"test\""), "keys are never shown")
 
         func seqs(_ query: String) throws -> [Int] { try Self.journal(server, query).entries.compactMap { $0["seq"] as? Int } }
@@ -100,11 +79,11 @@ struct JournalEndToEndTests {
         #expect(try seqs("path=/v1/messages") == [4])
         #expect(try seqs("model=gpt-4o-mini&limit=2") == [2, 3])
         #expect(try seqs("since=3") == [4, 5])
-        let bad = try Self.send(server, "GET", "/_mockllm/requests?since=soon")
+        let bad = try server.request("GET", "/_mockllm/requests?since=soon")
         #expect(bad.status == 400)
         #expect((try bad.json()["error"] as? [String: Any])?["type"] as? String == "invalid_request_error")
 
-        let cleared = try Self.send(server, "DELETE", "/_mockllm/requests")
+        let cleared = try server.request("DELETE", "/_mockllm/requests")
         #expect(cleared.status == 204)
         #expect(try Self.journal(server).total == 0)
         #expect(try client.chat("hello", openai).status == 200)
@@ -126,7 +105,9 @@ struct JournalEndToEndTests {
         #expect(running.first?["events"] is NSNull)
         let (chunks, end) = try client.readChunksUntilEnd()
         #expect(end == .lastChunk)
-        let done = try Self.eventually(server, "the stream is complete") { $0.first?["state"] as? String == "complete" }
+        let done = try eventually("the stream is complete in the journal") { try Self.journal(server).entries } until: {
+            $0.first?["state"] as? String == "complete"
+        }
         let entry = try #require(done.first)
         let firstByte = try #require(entry["first_byte_ms"] as? Double)
         let firstToken = try #require(entry["first_token_ms"] as? Double)
@@ -148,7 +129,9 @@ struct JournalEndToEndTests {
         #expect(try client.readHead().status == 200)
         #expect(try client.readChunk() != nil)
         client.reset()
-        let done = try Self.eventually(server, "the cut stream is complete") { $0.first?["state"] as? String == "complete" }
+        let done = try eventually("the cut stream is complete in the journal") { try Self.journal(server).entries } until: {
+            $0.first?["state"] as? String == "complete"
+        }
         let entry = try #require(done.first)
         #expect(entry["aborted"] as? Bool == true)
         #expect((entry["events"] as? Int).map { $0 >= 1 } == true)
@@ -164,19 +147,19 @@ struct JournalEndToEndTests {
         let bearer = [("Authorization", "Bearer admin-secret")]
         for (method, path) in [("GET", "/_mockllm/requests"), ("DELETE", "/_mockllm/requests"), ("POST", "/_mockllm/reload"),
                                ("GET", "/_mockllm/stats"), ("GET", "/_mockllm/faults"), ("PUT", "/_mockllm/scenario")] {
-            let refused = try Self.send(server, method, path)
+            let refused = try server.request(method, path)
             #expect(refused.status == 401, "\(method) \(path)")
             let error = try #require(try refused.json()["error"] as? [String: Any])
             #expect(error["type"] as? String == "unauthorized")
             #expect((error["message"] as? String)?.isEmpty == false)
             #expect(refused.header("www-authenticate") != nil)
-            #expect(try Self.send(server, method, path, headers: [("Authorization", "Bearer sk-provider")]).status == 401,
+            #expect(try server.request(method, path, headers: [("Authorization", "Bearer sk-provider")]).status == 401,
                     "the API key does not open \(method) \(path)")
-            #expect(try Self.send(server, method, path, headers: [("x-mockllm-admin-token", "wrong")]).status == 401)
+            #expect(try server.request(method, path, headers: [("x-mockllm-admin-token", "wrong")]).status == 401)
         }
-        #expect(try Self.send(server, "GET", "/_mockllm/stats", headers: bearer).status == 200)
-        #expect(try Self.send(server, "GET", "/_mockllm/requests", headers: [("x-mockllm-admin-token", "admin-secret")]).status == 200)
-        #expect(try Self.send(server, "GET", "/health").status == 200, "health checks need no secret")
+        #expect(try server.request("GET", "/_mockllm/stats", headers: bearer).status == 200)
+        #expect(try server.request("GET", "/_mockllm/requests", headers: [("x-mockllm-admin-token", "admin-secret")]).status == 200)
+        #expect(try server.request("GET", "/health").status == 200, "health checks need no secret")
 
         let client = try server.client()
         let openai = Mode(wire: .openai, stream: false)
@@ -184,28 +167,28 @@ struct JournalEndToEndTests {
         #expect(try client.chat("hello", openai, headers: [("Authorization", "Bearer sk-provider")]).status == 200)
         let entries = try Self.journal(server, headers: bearer).entries
         #expect(entries.map { $0["status"] as? Int } == [401, 200])
-        #expect(try Self.send(server, "DELETE", "/_mockllm/requests", headers: bearer).status == 204)
+        #expect(try server.request("DELETE", "/_mockllm/requests", headers: bearer).status == 204)
         #expect(try Self.journal(server, headers: bearer).total == 0)
     }
 
     @Test func aReloadOnRequestSwapsTheScriptOrReportsWhereItIsBroken() throws {
-        let file = try ScriptFile(ReloadEndToEndTests.script("alpha", "alpha reply"))
-        let loaded = try Self.script(ReloadEndToEndTests.script("alpha", "alpha reply"), file: file.path)
+        let file = try ScriptFile(ScriptFile.oneRule("alpha", "alpha reply"))
+        let loaded = try Self.script(ScriptFile.oneRule("alpha", "alpha reply"), file: file.path)
         let server = try TestServer(script: loaded.script) { $0.scriptPath = file.path }  // not watched: only an explicit reload
         defer { #expect(server.stop() == 0) }
         let client = try server.client()
         let mode = Mode(wire: .openai, stream: false)
         #expect(try client.chat("hi", mode).text == "alpha reply")
-        try file.write(ReloadEndToEndTests.script("bravo", "bravo reply"))
+        try file.write(ScriptFile.oneRule("bravo", "bravo reply"))
         #expect(try client.chat("hi", mode).text == "alpha reply", "no watcher: nothing changes by itself")
 
-        let reloaded = try Self.send(server, "POST", "/_mockllm/reload")
+        let reloaded = try server.request("POST", "/_mockllm/reload")
         #expect(reloaded.status == 200)
         #expect(try reloaded.json() as NSDictionary == ["reloaded": true, "script": "0 responses, 1 rule, no latency"] as NSDictionary)
         #expect(try client.chat("hi", mode).text == "bravo reply")
 
         try file.write("rules:\n  - name: charlie\n    reply: \"charlie\"\n    times: many\n")
-        let refused = try Self.send(server, "POST", "/_mockllm/reload")
+        let refused = try server.request("POST", "/_mockllm/reload")
         #expect(refused.status == 400)
         let json = try refused.json()
         #expect(json["reloaded"] as? Bool == false)
@@ -218,7 +201,7 @@ struct JournalEndToEndTests {
 
     @Test func aServerOnAScriptMadeInCodeHasNothingToReload() throws {
         try withServer { server in
-            let refused = try Self.send(server, "POST", "/_mockllm/reload")
+            let refused = try server.request("POST", "/_mockllm/reload")
             #expect(refused.status == 400)
             #expect((try refused.json()["error"] as? [String: Any])?["type"] as? String == "no_script_file")
         }
@@ -240,10 +223,13 @@ struct JournalEndToEndTests {
             #expect(try client.chat("x", mode).status == 503)
             #expect(try client.chat("x", mode).text == "first")
             try file.write(yaml("second"))
-            #expect(try Self.send(server, "POST", "/_mockllm/reload").status == 200)
+            #expect(try server.request("POST", "/_mockllm/reload").status == 200)
             #expect(try client.chat("x", mode).status == 503, "a reload starts the counters over")
             #expect(try client.chat("x", mode).text == "second")
-            Thread.sleep(forTimeInterval: 1.5)  // the watcher's notice (or its 1 s poll) and its 150 ms debounce
+            // The watcher sees the same edit and must not hand it out again: something that does
+            // not happen, and leaves no trace when it does not, so it cannot be awaited, only given
+            // the time to happen: the watcher's notice (or its 1 s poll) and its 150 ms debounce.
+            Thread.sleep(forTimeInterval: 1.5)
             #expect(try client.chat("x", mode).text == "second", "the counters were not started over again")
             let reloads = log.messages.filter { $0.hasPrefix("reloaded ") }
             #expect(reloads == ["reloaded \(file.path) (0 responses, 2 rules, no latency) on request"])

@@ -1,5 +1,4 @@
 import Foundation
-import Logging
 @testable import MockLLM
 @testable import MockLLMBench
 @testable import MockLLMCore
@@ -11,44 +10,21 @@ import Synchronization
 import TestSupport
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Hot reload over real sockets: the server watches its script file, and edits (in place, by an
 /// editor's write-and-rename, broken ones, deletion) reach the next request while every request
 /// in flight, streams included, completes from the script it started with.
 ///
 /// Serialized: each test edits files and waits for the watcher, and the load test wants the machine.
-/// Waits poll with a generous deadline: the reload comes from inotify, or from a 1 s stat poll,
-/// after 150 ms of quiet, on a shared machine.
+/// Waits poll (`eventually`) with a generous deadline: the reload comes from inotify, or from a
+/// 1 s stat poll, after 150 ms of quiet, on a shared machine.
 @Suite("Hot reload over real sockets", .serialized)
 struct ReloadEndToEndTests {
-    static let deadline: TimeInterval = 10
-
-    /// A script with one rule that answers everything with `reply`, named `name`. The quoted reply
-    /// comes last, so a reader that catches the file half-written finds invalid YAML or a rule
-    /// without its reply, never a different valid reply.
-    static func script(_ name: String, _ reply: String, pacing: String = "") -> String {
-        "\(pacing.isEmpty ? "" : "pacing: \(pacing)\n")rules:\n  - name: \(name)\n    reply: \"\(reply)\"\n"
-    }
-
     /// Starts a server on `file`'s current text, watching it.
     func withWatchedServer<T>(_ file: ScriptFile, log: LogCapture = LogCapture(), _ body: (TestServer) throws -> T) throws -> T {
         let text = try String(contentsOfFile: file.path, encoding: .utf8)
         let loaded = try ScriptLoader.parse(yaml: text, file: file.path, providers: ["openai", "anthropic"])
         return try withServer(script: loaded.script, watchedScript: .init(path: file.path, fingerprint: loaded.fingerprint),
                               logger: log.logger, body)
-    }
-
-    /// Polls until `check` holds, failing after the deadline.
-    func eventually(_ what: String, _ check: () throws -> Bool) throws {
-        let end = Date().addingTimeInterval(Self.deadline)
-        while true {
-            if try check() { return }
-            guard Date() < end else { throw TestFailure("not within \(Self.deadline) s: \(what)") }
-            Thread.sleep(forTimeInterval: 0.02)
-        }
     }
 
     /// Asks through both protocols, alternately, until `text` is the answer.
@@ -66,12 +42,12 @@ struct ReloadEndToEndTests {
     }
 
     @Test func anEditIsAnsweredByTheNextRequest() throws {
-        let file = try ScriptFile(Self.script("alpha", "alpha reply"))
+        let file = try ScriptFile(ScriptFile.oneRule("alpha", "alpha reply"))
         let log = LogCapture()
         try withWatchedServer(file, log: log) { server in
             let client = try server.client()
             for mode in Mode.all { #expect(try client.chat("hi", mode).text == "alpha reply") }
-            try file.write(Self.script("bravo", "bravo reply"))
+            try file.write(ScriptFile.oneRule("bravo", "bravo reply"))
             try eventuallyAnswers("bravo reply", server)
             #expect(try client.chat("hi", Mode.all[0]).rule == "rule bravo", "an open keep-alive connection sees the edit too")
             try eventually("the reload is logged") { log.messages.contains { $0.hasPrefix("reloaded \(file.path) (0 responses, 1 rule") } }
@@ -79,18 +55,18 @@ struct ReloadEndToEndTests {
     }
 
     @Test func anEditorsWriteAndRenameIsSeen() throws {
-        let file = try ScriptFile(Self.script("alpha", "alpha reply"))
+        let file = try ScriptFile(ScriptFile.oneRule("alpha", "alpha reply"))
         try withWatchedServer(file) { server in
             #expect(try server.client().chat("hi", Mode.all[2]).text == "alpha reply")
-            try file.replace(Self.script("bravo", "bravo reply"))
+            try file.replace(ScriptFile.oneRule("bravo", "bravo reply"))
             try eventuallyAnswers("bravo reply", server)
-            try file.replace(Self.script("charlie", "charlie reply"))
+            try file.replace(ScriptFile.oneRule("charlie", "charlie reply"))
             try eventuallyAnswers("charlie reply", server)
         }
     }
 
     @Test func aBrokenEditKeepsTheLastGoodScriptUntilAGoodOne() throws {
-        let file = try ScriptFile(Self.script("alpha", "alpha reply"))
+        let file = try ScriptFile(ScriptFile.oneRule("alpha", "alpha reply"))
         let log = LogCapture()
         try withWatchedServer(file, log: log) { server in
             let client = try server.client()
@@ -106,18 +82,20 @@ struct ReloadEndToEndTests {
             #expect(log.errors[1] == "\(file.path):3:21: error: 'rules[0].error.status' must be an HTTP error status (400-599), "
                 + "found 200 (and 1 more); keeping the last good script")
             // The stat poll sees the same broken edit a second later; it is not logged again.
+            // Something that does not happen, and leaves no trace when it does not: it cannot be
+            // awaited, only given the time to happen, the 1 s poll and the 150 ms debounce.
             Thread.sleep(forTimeInterval: 1.5)
             #expect(log.errors.count == 2)
             for mode in Mode.all { #expect(try client.chat("hi", mode).text == "alpha reply") }
 
-            try file.write(Self.script("charlie", "charlie reply"))
+            try file.write(ScriptFile.oneRule("charlie", "charlie reply"))
             try eventuallyAnswers("charlie reply", server)
             try eventually("the recovery is logged") { log.messages.contains { $0.hasPrefix("fixed and reloaded \(file.path)") } }
         }
     }
 
     @Test func aDeletedFileKeepsTheScriptAndItsReturnIsSeen() throws {
-        let file = try ScriptFile(Self.script("alpha", "alpha reply"))
+        let file = try ScriptFile(ScriptFile.oneRule("alpha", "alpha reply"))
         let log = LogCapture()
         try withWatchedServer(file, log: log) { server in
             let client = try server.client()
@@ -125,16 +103,16 @@ struct ReloadEndToEndTests {
             try eventually("the missing file is logged") { log.errors.count == 1 }
             #expect(log.errors[0] == "\(file.path):1:1: error: file does not exist; keeping the last good script")
             for mode in Mode.all { #expect(try client.chat("hi", mode).text == "alpha reply") }
-            try file.write(Self.script("bravo", "bravo reply"))
+            try file.write(ScriptFile.oneRule("bravo", "bravo reply"))
             try eventuallyAnswers("bravo reply", server)
             try file.delete()
             try eventually("the second deletion is logged") { log.errors.count == 2 }
-            try file.replace(Self.script("charlie", "charlie reply"))
+            try file.replace(ScriptFile.oneRule("charlie", "charlie reply"))
             try eventuallyAnswers("charlie reply", server)
             // Back with the very text it had: the same script, but the log says the file is fine again.
             try file.delete()
             try eventually("the third deletion is logged") { log.errors.count == 3 }
-            try file.write(Self.script("charlie", "charlie reply"))
+            try file.write(ScriptFile.oneRule("charlie", "charlie reply"))
             try eventually("the recovery is logged") { log.messages.filter { $0.hasPrefix("fixed and reloaded") }.count == 3 }
             #expect(try client.chat("hi", Mode.all[3]).text == "charlie reply")
         }
@@ -176,10 +154,12 @@ struct ReloadEndToEndTests {
             }
             while content.isEmpty, let chunk = try streaming.readChunk() { try take(chunk) }
 
-            try file.write(Self.script("new", "new reply"))
+            try file.write(ScriptFile.oneRule("new", "new reply"))
             try eventuallyAnswers("new reply", server)
 
-            while let chunk = try streaming.readChunk() { try take(chunk) }
+            let (rest, end) = try streaming.readChunksUntilEnd()
+            #expect(end == .lastChunk)
+            for chunk in rest { try take(chunk) }
             #expect(content == long, "the whole stream is the old script's reply")
             #expect(bytes > sendBuffer + (1 << 20), "the stream could not have been buffered whole before the edit")
             try streaming.send(Chat("after").request(mode))
@@ -194,11 +174,11 @@ struct ReloadEndToEndTests {
     @Test func editingWhileALoadRuns() throws {
         let alpha = "alpha says hello, alpha says bye"
         let bravo = "bravo answers in a different way"
-        let scripts = [Self.script("alpha", alpha, pacing: "{itl_ms: 1}"), Self.script("bravo", bravo, pacing: "{itl_ms: 1}")]
+        let scripts = [ScriptFile.oneRule("alpha", alpha, pacing: "{itl_ms: 1}"), ScriptFile.oneRule("bravo", bravo, pacing: "{itl_ms: 1}")]
         let file = try ScriptFile(scripts[0])
         let expected = ["rule alpha": alpha, "rule bravo": bravo]
         try withWatchedServer(file) { server in
-            let stop = StopFlag()
+            let stop = Flag()
             let tally = Tally()
             let group = DispatchGroup()
             for mode in Mode.all + Mode.all {
@@ -224,13 +204,17 @@ struct ReloadEndToEndTests {
             }
             var state = 0
             for edit in 0..<20 {
+                // The edits' pace, part of the load under test (some land within the watcher's
+                // debounce, some after it), not a wait.
                 Thread.sleep(forTimeInterval: Double.random(in: 0.02...0.25))
                 state = 1 - state
                 if edit % 2 == 0 { try file.write(scripts[state]) } else { try file.replace(scripts[state]) }
             }
             let final = state == 0 ? alpha : bravo
             try eventuallyAnswers(final, server)
-            Thread.sleep(forTimeInterval: 0.2)
+            // The load goes on a little under the last script before it stops.
+            let before = tally.results.requests
+            try eventually("the load goes on after the last edit") { tally.results.requests >= before + 2 * Mode.all.count }
             stop.set()
             group.wait()
             let (requests, failures, texts) = tally.results
@@ -245,82 +229,6 @@ struct ReloadEndToEndTests {
         let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/tcp_wmem", encoding: .utf8)) ?? ""
         return text.split(whereSeparator: \.isWhitespace).last.flatMap { Int($0) } ?? 4 << 20
     }
-}
-
-/// A script file in a fresh directory of its own, removed with it.
-final class ScriptFile {
-    let directory: String
-    let path: String
-
-    init(_ text: String) throws {
-        directory = NSTemporaryDirectory() + "mockllm-reload-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
-        path = directory + "/responses.yml"
-        try write(text)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: directory) }
-
-    /// Rewrites the file in place: truncate, then one write, as `echo > file` does.
-    func write(_ text: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw TestFailure("open \(path): errno \(errno)") }
-        defer { close(fd) }
-        let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard written == bytes.count else { throw TestFailure("write \(path): \(written) of \(bytes.count), errno \(errno)") }
-    }
-
-    /// Replaces the file the way editors save: a new file beside it, renamed over it.
-    func replace(_ text: String) throws {
-        let temporary = directory + "/.responses.yml.swp"
-        try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
-        guard rename(temporary, path) == 0 else { throw TestFailure("rename over \(path): errno \(errno)") }
-    }
-
-    func delete() throws {
-        try FileManager.default.removeItem(atPath: path)
-    }
-}
-
-/// The server's log lines, for tests that check what a reload said.
-final class LogCapture: Sendable {
-    private let lines = Mutex<[(level: Logger.Level, message: String)]>([])
-
-    var logger: Logger {
-        var logger = Logger(label: "mockllm-reload-test") { _ in Handler(capture: self) }
-        logger.logLevel = .info
-        return logger
-    }
-
-    var messages: [String] { lines.withLock { $0.map(\.message) } }
-    var errors: [String] { lines.withLock { $0.filter { $0.level >= .error }.map(\.message) } }
-
-    fileprivate func append(_ level: Logger.Level, _ message: String) {
-        lines.withLock { $0.append((level, message)) }
-    }
-
-    private struct Handler: LogHandler {
-        let capture: LogCapture
-        var logLevel: Logger.Level = .info
-        var metadata: Logger.Metadata = [:]
-        var metadataProvider: Logger.MetadataProvider?
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            capture.append(event.level, event.message.description)
-        }
-    }
-}
-
-private final class StopFlag: Sendable {
-    private let value = Atomic<Bool>(false)
-    var isSet: Bool { value.load(ordering: .acquiring) }
-    func set() { value.store(true, ordering: .releasing) }
 }
 
 private final class Tally: Sendable {

@@ -15,24 +15,15 @@ import Testing
 struct ResponsesEndToEndTests {
     static let script = Script(responses: ["ping": "pong", "again": "pong again"], defaultReply: "default")
 
-    /// One request on a connection of its own (so with several workers, the kernel picks a loop).
-    static func send(_ server: TestServer, _ method: String, _ target: String, body: String? = nil) throws -> TestResponse {
-        let client = try server.client()
-        var request = "\(method) \(target) HTTP/1.1\r\nHost: x\r\n"
-        if let body { request += "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)" } else { request += "\r\n" }
-        try client.send(request)
-        return try client.readResponse()
-    }
-
     static func create(_ server: TestServer, _ body: String) throws -> (id: String, text: String) {
-        let response = try send(server, "POST", "/v1/responses", body: body)
+        let response = try server.request("POST", "/v1/responses", body: body)
         #expect(response.status == 200)
         return (try #require(response.json()["id"] as? String), response.text)
     }
 
     @Test func aStreamIsChunkedSSEThatEndsWithItsCompletedEvent() throws {
         try withServer(script: Self.script) { server in
-            let response = try Self.send(server, "POST", "/v1/responses", body: #"{"model":"gpt-4o","input":"ping","stream":true}"#)
+            let response = try server.request("POST", "/v1/responses", body: #"{"model":"gpt-4o","input":"ping","stream":true}"#)
             #expect(response.status == 200)
             #expect(response.header("content-type") == "text/event-stream; charset=utf-8")
             #expect(response.header("transfer-encoding") == "chunked")
@@ -54,17 +45,17 @@ struct ResponsesEndToEndTests {
             for _ in 0..<12 { created.append(try Self.create(server, #"{"model":"gpt-4o","input":"ping"}"#)) }
             #expect(Set(created.map(\.id)).count == 12)
             for (id, text) in created {
-                let found = try Self.send(server, "GET", "/v1/responses/\(id)")
+                let found = try server.request("GET", "/v1/responses/\(id)")
                 #expect(found.status == 200)
                 #expect(found.text == text)
             }
             let (first, _) = created[0]
-            let next = try Self.send(server, "POST", "/v1/responses",
+            let next = try server.request("POST", "/v1/responses",
                                      body: #"{"model":"gpt-4o","input":"again","previous_response_id":"\#(first)"}"#)
             #expect(next.status == 200)
             #expect(try next.json()["previous_response_id"] as? String == first)
-            #expect(try Self.send(server, "DELETE", "/v1/responses/\(first)").status == 200)
-            #expect(try Self.send(server, "GET", "/v1/responses/\(first)").status == 404)
+            #expect(try server.request("DELETE", "/v1/responses/\(first)").status == 200)
+            #expect(try server.request("GET", "/v1/responses/\(first)").status == 404)
         }
     }
 
@@ -75,16 +66,16 @@ struct ResponsesEndToEndTests {
         defer { #expect(server.stop() == 0) }
         let (id, text) = try Self.create(server, #"{"model":"gpt-4o","input":"ping"}"#)
         try file.write("responses:\n  ping: pong, reloaded\n")
-        #expect(try Self.send(server, "POST", "/_mockllm/reload").status == 200)
+        #expect(try server.request("POST", "/_mockllm/reload").status == 200)
         let after = try Self.create(server, #"{"model":"gpt-4o","input":"ping","previous_response_id":"\#(id)"}"#)
         #expect(after.text.contains("pong, reloaded"), "the new script answers")
-        #expect(try Self.send(server, "GET", "/v1/responses/\(id)").text == text)
+        #expect(try server.request("GET", "/v1/responses/\(id)").text == text)
     }
 
     @Test func aStoreSizeOfZeroKeepsNothing() throws {
         let server = try TestServer(script: Self.script) { $0.responseStoreSize = 0 }
         defer { #expect(server.stop() == 0) }
         let (id, _) = try Self.create(server, #"{"model":"gpt-4o","input":"ping"}"#)
-        #expect(try Self.send(server, "GET", "/v1/responses/\(id)").status == 404)
+        #expect(try server.request("GET", "/v1/responses/\(id)").status == 404)
     }
 }

@@ -41,12 +41,18 @@ struct StreamingEndToEndTests {
         }
     }
 
+    /// A client that reads only once the server has paused its stream at the write high-water
+    /// mark gets every byte, in order: the stream resumes as the client reads.
     @Test func aClientThatReadsLateStillGetsEveryByteInOrder() throws {
+        // 50,000 events of about 200 bytes: far more than the socket buffers (the client's kept
+        // small) and the server's write queue hold, so the server must pause, not drop.
         let reply = String(repeating: "0123456789", count: 5_000)
         try withServer(script: Script(responses: ["long": reply])) { server in
-            let client = try server.client(timeout: 10)
+            let client = try server.client(timeout: 10, receiveBuffer: 16 << 10)
             try client.send(streamRequest("long"))
-            Thread.sleep(forTimeInterval: 0.3)  // the server fills the socket and must pause, not drop
+            try eventually("the server pauses the stream its client does not read") { try server.stats() } until: {
+                $0["streams", "backpressure_pauses"] ?? 0 >= 1
+            }
             let response = try client.readResponse()
             #expect(try text(of: response) == reply)
             try client.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")

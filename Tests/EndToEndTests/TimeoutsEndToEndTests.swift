@@ -33,7 +33,9 @@ struct TimeoutsEndToEndTests {
         let server = try server(request: 300)
         defer { #expect(server.stop() == 0) }
         let client = try server.client()
-        // A slowloris: a head that keeps coming, one line at a time, and never ends.
+        // A slowloris: a head that keeps coming, one line at a time, and never ends. The sleep
+        // is the client's pace, the behaviour under test, not a wait: bytes keep arriving, yet
+        // the head as a whole outlasts the 300 ms request timeout.
         try client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n")
         for i in 0..<4 {
             Thread.sleep(forTimeInterval: 0.1)
@@ -54,8 +56,7 @@ struct TimeoutsEndToEndTests {
         try client.send("POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nx-mockllm-itl-ms: 100\r\n"
             + "x-mockllm-chunking: word\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
         _ = try client.readHead()
-        var events: [String] = []
-        while let chunk = try? client.readChunk() { events.append(String(decoding: chunk, as: UTF8.self)) }
+        let events = try client.readChunksUntilEnd().chunks.map { String(decoding: $0, as: UTF8.self) }
         #expect(!events.isEmpty, "the stream was cut before it began")
         #expect(events.count < 8 + 3, "the stream ran past its limit")
         #expect(!events.contains { $0.contains("[DONE]") })
@@ -104,13 +105,10 @@ struct ConnectionLimitEndToEndTests {
         withExtendedLifetime(held) {}
         held[0].shutdownWrite()
         #expect(held[0].waitForClose())
-        var served = false
-        for _ in 0..<50 where !served {
+        try eventually("a new connection is served once a slot is free") {
             let again = try server.client()
             try again.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            served = try again.readResponse().status == 200
-            if !served { Thread.sleep(forTimeInterval: 0.05) }
+            return try again.readResponse().status == 200
         }
-        #expect(served)
     }
 }

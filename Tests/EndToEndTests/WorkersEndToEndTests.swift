@@ -20,14 +20,6 @@ struct WorkersEndToEndTests {
         return "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n\(headers)Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
     }
 
-    func stats(_ server: TestServer) throws -> [String: Any] {
-        let client = try server.client()
-        try client.send("GET /_mockllm/stats HTTP/1.1\r\nHost: x\r\n\r\n")
-        let response = try client.readResponse()
-        #expect(response.status == 200)
-        return try response.json()
-    }
-
     @Test func statsCountRequestsStreamsAndEveryTimedEvent() throws {
         try withServer(script: Script(responses: ["hi": Self.reply])) { server in
             let client = try server.client()
@@ -40,18 +32,17 @@ struct WorkersEndToEndTests {
             try client.send(chat("hi", stream: false, headers: "x-mockllm-ttft-ms: 5\r\n"))
             #expect(try client.readResponse().status == 200)
             let events = try client.eventsPerStream
-            let s = try stats(server)
-            #expect(s["workers"] as? Int == 1)
-            #expect(s["requests"] as? Int == 5)  // the stats request itself is counted before it is answered
-            let streams = try #require(s["streams"] as? [String: Any])
-            #expect(streams["started"] as? Int == 3)
-            #expect(streams["completed"] as? Int == 3)
-            #expect(streams["open"] as? Int == 0)
+            // One worker answers the stats request with its own counters as they are now.
+            let s = try server.stats()
+            #expect(s["workers"] == 1)
+            #expect(s["requests"] == 5)  // the stats request itself is counted before it is answered
+            #expect(s["streams", "started"] == 3)
+            #expect(s["streams", "completed"] == 3)
+            #expect(s["streams", "open"] == 0)
             // Every event of the three streams, plus the delayed non-stream reply.
-            #expect(s["events"] as? Int == 3 * events + 1)
-            let lateness = try #require(s["lateness_ns"] as? [String: Any])
-            #expect(lateness["count"] as? Int == 3 * events + 1)
-            let buckets = try #require(lateness["buckets"] as? [[Int]])
+            #expect(s["events"] == 3 * events + 1)
+            #expect(s["lateness_ns", "count"] == 3 * events + 1)
+            let buckets = try #require((s.json["lateness_ns"] as? [String: Any])?["buckets"] as? [[Int]])
             #expect(buckets.reduce(0) { $0 + $1[2] } == 3 * events + 1)
             #expect(buckets.allSatisfy { $0.count == 3 && $0[0] <= $0[1] })
         }
@@ -66,41 +57,39 @@ struct WorkersEndToEndTests {
                 let response = try client.readResponse()
                 #expect(response.status == 200)
             }
-            Thread.sleep(forTimeInterval: 0.3)  // other workers publish their counters every 100 ms
-            let s = try stats(server)
-            #expect(s["workers"] as? Int == 3)
-            #expect(s["requests"] as? Int == 61)  // and the stats request
-            let byWorker = try #require(s["by_worker"] as? [[String: Any]])
+            // The other workers publish their counters every 100 ms; each stats request is
+            // one more request and one more connection.
+            var asked = 0
+            let s = try eventually("every worker's requests are published") {
+                asked += 1
+                return try server.stats()
+            } until: { $0["requests"] ?? 0 >= 60 + asked }
+            #expect(s["workers"] == 3)
+            #expect(s["requests"] == 60 + asked)
+            let byWorker = try #require(s.json["by_worker"] as? [[String: Any]])
             #expect(byWorker.count == 3)
-            #expect(byWorker.reduce(0) { $0 + ($1["requests"] as? Int ?? 0) } == 61)
-            // The kernel hashes each new connection to one listener: 61 connections over 3
+            #expect(byWorker.reduce(0) { $0 + ($1["requests"] as? Int ?? 0) } == 60 + asked)
+            // The kernel hashes each new connection to one listener: 60 connections over 3
             // loops leave none idle (the chance of that is below 1e-10).
             #expect(byWorker.allSatisfy { ($0["connections"] as? Int ?? 0) > 0 })
         }
     }
 
     @Test func aReloadReachesEveryWorker() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("mockllm-workers-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("responses.yml").path
-        try "responses:\n  hi: before\n".write(toFile: path, atomically: true, encoding: .utf8)
-        let loaded = try ScriptLoader.load(path: path, providers: ["openai", "anthropic"])
-        let watched = ServerConfiguration.WatchedScript(path: path, fingerprint: loaded.fingerprint)
+        let file = try ScriptFile("responses:\n  hi: before\n")
+        let loaded = try ScriptLoader.load(path: file.path, providers: ["openai", "anthropic"])
+        let watched = ServerConfiguration.WatchedScript(path: file.path, fingerprint: loaded.fingerprint)
         try withServer(script: loaded.script, watchedScript: watched, workers: 2) { server in
-            try "responses:\n  hi: after\n".write(toFile: path, atomically: true, encoding: .utf8)
-            var answers: [String] = []
-            let deadline = Date().addingTimeInterval(10)
-            repeat {
-                Thread.sleep(forTimeInterval: 0.1)
-                answers = try (0..<20).map { _ in
+            try file.replace("responses:\n  hi: after\n")
+            let answers = try eventually("no worker answers from the old script") {
+                try (0..<20).map { _ in
                     let client = try server.client()  // a new connection each: any worker may take it
                     try client.send(chat("hi", stream: false))
                     let message = try client.readResponse().json()
                     let choice = (message["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any]
                     return choice?["content"] as? String ?? "?"
                 }
-            } while answers.contains("before") && Date() < deadline
+            } until: { !$0.contains("before") }
             #expect(answers.allSatisfy { $0 == "after" }, "answers after the edit: \(answers)")
         }
     }

@@ -30,16 +30,7 @@ struct LoopMetricsTests {
     }
 
     /// Sample lines (`name{labels} value`) -> value.
-    func samples(_ text: String) -> [String: Double] {
-        var result: [String: Double] = [:]
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " ") else { continue }
-            result[String(line[..<space])] = Double(line[line.index(after: space)...])
-        }
-        return result
-    }
-
-    @Test func providerRequestsAreCountedByProviderEndpointStatusAndRule() {
+    @Test func providerRequestsAreCountedByProviderEndpointStatusAndRule() throws {
         let app = Application(script: Self.script, seed: 1)
         _ = chat(app, "openai")
         _ = chat(app, "openai", prompt: "unknown")
@@ -53,7 +44,7 @@ struct LoopMetricsTests {
         let (reply, text) = scrape(app)
         #expect(reply.status == 200)
         #expect(reply.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8")
-        let s = samples(text)
+        let s = try prometheusSamples(text)
         let requests = s.filter { $0.key.hasPrefix("mockllm_requests_total{") }
         #expect(requests == [
             #"mockllm_requests_total{provider="openai",endpoint="/v1/chat/completions",status="200",rule="responses"}"#: 1,
@@ -84,12 +75,12 @@ struct LoopMetricsTests {
         let openAI = try #require(usage("openai"))
         let anthropic = try #require(usage("anthropic", stream: true))
         #expect(openAI.prompt > 0 && openAI.completion > 0)
-        let s = samples(scrape(app).text)
+        let s = try prometheusSamples(scrape(app).text)
         #expect(s[#"mockllm_tokens_total{direction="prompt"}"#] == Double(openAI.prompt + anthropic.prompt))
         #expect(s[#"mockllm_tokens_total{direction="completion"}"#] == Double(openAI.completion + anthropic.completion))
     }
 
-    @Test func streamsAreTracedAndTheirEndsFeedTheStreamMetrics() {
+    @Test func streamsAreTracedAndTheirEndsFeedTheStreamMetrics() throws {
         let app = Application(script: Self.script, seed: 1)
         #expect(chat(app, "openai", stream: true).trace == LoopMetrics.streamTrace)
         #expect(chat(app, "openai").trace == 0, "only streams need their end reported")
@@ -100,7 +91,7 @@ struct LoopMetricsTests {
                                         durationNanoseconds: 2_000_000_000, events: 0, aborted: true, stream: true))
         app.replyFinished(FinishedReply(trace: 7, status: 200, firstByteNanoseconds: 5, durationNanoseconds: 5,
                                         events: 0, aborted: false))
-        let s = samples(scrape(app).text)
+        let s = try prometheusSamples(scrape(app).text)
         #expect(s[#"mockllm_streams_total{outcome="completed"}"#] == 1)
         #expect(s[#"mockllm_streams_total{outcome="aborted"}"#] == 1)
         #expect(s["mockllm_time_to_first_token_seconds_count"] == 1)
@@ -113,13 +104,13 @@ struct LoopMetricsTests {
         #expect(s[#"mockllm_stream_duration_seconds_bucket{le="2.5"}"#] == 2)
     }
 
-    @Test func faultsAreCountedByName() {
+    @Test func faultsAreCountedByName() throws {
         let app = Application(script: Self.script, seed: 1)
         #expect(!scrape(app).text.contains("mockllm_faults_injected_total{"))
         app.metrics.recordFault("reset")
         app.metrics.recordFault("reset")
         app.metrics.recordFault("close")
-        let s = samples(scrape(app).text)
+        let s = try prometheusSamples(scrape(app).text)
         #expect(s[#"mockllm_faults_injected_total{fault="reset"}"#] == 2)
         #expect(s[#"mockllm_faults_injected_total{fault="close"}"#] == 1)
     }
@@ -144,7 +135,7 @@ struct LoopMetricsTests {
         #expect(text.hasSuffix("\n"))
     }
 
-    @Test func loopCountersAndHistogramsComeFromTheMergedStats() {
+    @Test func loopCountersAndHistogramsComeFromTheMergedStats() throws {
         var stats = LoopServer.Stats()
         stats.acceptedConnections = 9
         stats.openConnections = 3
@@ -157,7 +148,7 @@ struct LoopMetricsTests {
         stats.recordLateness(400_000_000)  // a delayed reply
         let shared = ServerMetrics(workers: 2)
         let text = shared.exposition(stats: stats).description
-        let s = samples(text)
+        let s = try prometheusSamples(text)
         #expect(s["mockllm_connections_accepted_total"] == 9)
         #expect(s["mockllm_connections_open"] == 3)
         #expect(s["mockllm_streams_open"] == 2)
@@ -171,7 +162,7 @@ struct LoopMetricsTests {
         #expect(s[#"mockllm_emission_lateness_seconds_bucket{le="0.5"}"#] == 3)
     }
 
-    @Test func histogramsOfEveryLoopAreMerged() {
+    @Test func histogramsOfEveryLoopAreMerged() throws {
         let shared = ServerMetrics(workers: 2)
         let loops = [LoopMetrics(shared: shared, worker: 0), LoopMetrics(shared: shared, worker: 1)]
         for (i, loop) in loops.enumerated() {
@@ -179,7 +170,7 @@ struct LoopMetricsTests {
                                              events: 3, aborted: false, stream: true, firstPayloadNanoseconds: UInt64(i + 1) * 1_000))
             loop.publish()
         }
-        let s = samples(shared.exposition(stats: LoopServer.Stats()).description)
+        let s = try prometheusSamples(shared.exposition(stats: LoopServer.Stats()).description)
         #expect(s["mockllm_time_to_first_token_seconds_count"] == 2)
         #expect(s["mockllm_stream_duration_seconds_count"] == 2)
         #expect(s[#"mockllm_streams_total{outcome="completed"}"#] == 2)
@@ -190,16 +181,10 @@ struct LoopMetricsTests {
     func firstPayloadEventIsTheFirstEventWithOutput(wire: String) throws {
         let app = Application(script: Self.script, seed: 1)
         let reply = chat(app, wire, stream: true)
-        guard case .stream(var source) = reply.body else { Issue.record("not a stream"); return }
+        guard case .stream(let source) = reply.body else { Issue.record("not a stream"); return }
         let first = source.firstPayloadEvent
-        var index = 0, found: Int?
-        while source.nextDelay() != nil {
-            var out = ByteBuffer()
-            source.writeNext(into: &out)
-            let event = out.description
-            let isToken = wire == "openai" ? event.contains(#""content":"H"#) : event.contains("text_delta")
-            if isToken && found == nil { found = index }
-            index += 1
+        let found = source.drained().events.firstIndex { event in
+            wire == "openai" ? event.text.contains(#""content":"H"#) : event.text.contains("text_delta")
         }
         #expect(found == first)
     }

@@ -6,7 +6,6 @@ import Foundation
 @testable import MockLLMProviders
 @testable import MockLLMScript
 @testable import MockLLMSimulation
-import Synchronization
 import TestSupport
 import Testing
 
@@ -218,7 +217,7 @@ struct RequestJournalTests {
         let journal = RequestJournal(capacity: 64, workers: 1)
         let ring = journal.rings[0]
         let writes = 50_000
-        let done = DoneFlag()
+        let done = Flag()
         let writer = Thread {
             let request = Self.request()
             let reply = Self.reply()
@@ -226,11 +225,11 @@ struct RequestJournalTests {
                 let trace = ring.record(request, reply: reply, provider: "openai")
                 ring.finish(Self.finished(trace))
             }
-            done.value.store(true, ordering: .releasing)
+            done.set()
         }
         writer.start()
         var reads = 0, lastTotal = 0
-        while !done.value.load(ordering: .acquiring) || reads == 0 {
+        while !done.isSet || reads == 0 {
             let snapshot = journal.snapshot()
             #expect(snapshot.entries.count <= 64)
             #expect(snapshot.total >= lastTotal)
@@ -283,8 +282,4 @@ struct RequestJournalTests {
         #expect(try Self.report(journal).entries.map { $0["model"] as? String } == ["gemini-2.5-flash", "gpt-4o"])
         #expect(try Self.report(journal, "model=gemini-2.5-flash").entries.map { $0["seq"] as? Int } == [1])
     }
-}
-
-private final class DoneFlag: Sendable {
-    let value = Atomic<Bool>(false)
 }

@@ -10,10 +10,9 @@ import Testing
 /// The conformance table: requests the parser must refuse, each with the status it answers.
 ///
 /// Every rule of docs/ARCHITECTURE.md, "Strict HTTP/1.1", appears here at least once, with the RFC section
-/// that makes it a rule. `Tests/EndToEndTests/HTTPConformanceTests.swift` sends a
-/// representative subset of this table over a real socket (the two test targets cannot share
-/// a file without a support module, and the socket path only needs one case per place a
-/// request can fail: request line, head, framing decision, chunked body, limits).
+/// that makes it a rule. Two test targets read it: CoreTests feeds each row to the parser
+/// (whole, byte by byte, in random pieces), and EndToEndTests sends each row to a real server
+/// over a socket (answered once in the provider's error shape, then the connection closes).
 package struct MalformedRequest: Sendable, CustomTestStringConvertible {
     package let name: String
     package let wire: [UInt8]

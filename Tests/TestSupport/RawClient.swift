@@ -40,6 +40,8 @@ package final class RawClient {
     private var fd: Int32
     private var buffer: [UInt8] = []
     package private(set) var closedByPeer = false
+    /// The peer closed with a reset (RST) rather than a FIN.
+    package private(set) var resetByPeer = false
 
     /// - Parameter receiveBuffer: `SO_RCVBUF` set before connecting, to keep the server's
     ///   bytes in flight small when the test reads late (the kernel doubles the value).
@@ -89,6 +91,7 @@ package final class RawClient {
         if n < 0 {
             if errno == ECONNRESET {
                 closedByPeer = true
+                resetByPeer = true
                 return false
             }
             throw TestFailure("read timed out or failed (errno \(errno)) with \(buffer.count) bytes buffered")
@@ -207,6 +210,8 @@ package final class RawClient {
 /// A parsed response.
 package struct TestResponse {
     package var status: Int
+    /// The status line's reason phrase.
+    package var reason: String
     package var headers: [(name: String, value: String)]
     package var body: [UInt8] = []
     /// The chunks of a chunked body, as sent.
@@ -219,6 +224,7 @@ package struct TestResponse {
             throw TestFailure("bad status line in \(head.debugDescription)")
         }
         self.status = status
+        reason = statusLine.count == 3 ? String(statusLine[2]) : ""
         headers = lines.filter { !$0.isEmpty }.map { line in
             let colon = line.firstIndex(of: ":")!
             return (String(line[..<colon]).lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))

@@ -31,18 +31,16 @@ enum BenchStreams {
         let plan = try options.validated()
         var parser = RequestParser()
         parser.append(plan.request)
-        guard case .request(let http) = parser.next() else { throw TestError("bench's request does not parse") }
+        guard case .request(let http) = parser.next() else { throw TestFailure("bench's request does not parse") }
         let router = Router(providers: providerTable, builtins: [])
         guard case .routes(let routes, let parameters) = router.match(method: http.method, path: http.path),
               case .endpoint(let endpoint, _)? = routes.first?.target
-        else { throw TestError("no route for \(http.target)") }
+        else { throw TestFailure("no route for \(http.target)") }
         var context = ProviderContext(script: Script(responses: ["bench": reply]), now: 1_700_000_000,
                                       random: SeededRandom(seed: 3), pathParameters: parameters)
         let reply = endpoint.handler(http, &context)
-        guard reply.status == 200, case .stream(var source) = reply.body else { throw TestError("no stream: status \(reply.status)") }
-        var out = ByteBuffer()
-        while source.nextDelay() != nil { source.writeNext(into: &out) }
-        return out.bytes
+        guard reply.status == 200, case .stream = reply.body else { throw TestFailure("no stream: status \(reply.status)") }
+        return Array(reply.streamTexts.joined().utf8)
     }
 
     /// Scans `bytes` as a `StreamClient` does, in pieces cut at `cuts`, then ends the body.
@@ -94,9 +92,4 @@ enum BenchStreams {
         }
         return out
     }
-}
-
-struct TestError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

@@ -21,17 +21,6 @@ struct AnthropicMessagesTests {
         return "mock-" + random.uuidString()
     }
 
-    func events(_ reply: Reply) -> [(UInt64, String)] {
-        guard case .stream(var source) = reply.body else { return [] }
-        var result: [(UInt64, String)] = []
-        while let delay = source.nextDelay() {
-            var out = ByteBuffer()
-            source.writeNext(into: &out)
-            result.append((delay, out.description))
-        }
-        return result
-    }
-
     @Test func nonStreamReplyHasTheMessageLayout() {
         let reply = call(#"{"model":"claude-3-haiku","max_tokens":100,"messages":[{"role":"user","content":"hello"}]}"#)
         #expect(reply.status == 200)
@@ -42,7 +31,7 @@ struct AnthropicMessagesTests {
     @Test func streamIsTheRealEventSequence() {
         let reply = call(#"{"model":"m","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"ping"}]}"#)
         #expect(reply.headers["content-type"] == "text/event-stream; charset=utf-8")
-        let all = events(reply).map(\.1)
+        let all = reply.streamTexts
         #expect(all == [
             "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"\(expectedID())\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"m\",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":8,\"output_tokens\":1}}}\n\n",
             "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n",
@@ -59,7 +48,7 @@ struct AnthropicMessagesTests {
 
     @Test func lagPacesOnlyTheDeltas() {
         let lagged = Script(responses: ["ping": "pong"], pacing: .seedLag(factor: 10))
-        let delays = events(call(#"{"model":"m","max_tokens":9,"stream":true,"messages":[{"role":"user","content":"ping"}]}"#, script: lagged)).map(\.0)
+        let delays = call(#"{"model":"m","max_tokens":9,"stream":true,"messages":[{"role":"user","content":"ping"}]}"#, script: lagged).streamEvents.map(\.delay)
         #expect(delays.count == 10)
         #expect(delays[3...6].allSatisfy { (5_000_000...15_000_000).contains($0) })
         #expect(delays[0...2].allSatisfy { $0 == 0 } && delays[7...].allSatisfy { $0 == 0 })

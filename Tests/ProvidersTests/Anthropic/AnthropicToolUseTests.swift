@@ -58,20 +58,9 @@ struct AnthropicToolUseTests {
         return "mock-" + random.uuidString()
     }
 
-    func rawEvents(_ reply: Reply) -> [String] {
-        guard case .stream(var source) = reply.body else { return [] }
-        var result: [String] = []
-        while source.nextDelay() != nil {
-            var out = ByteBuffer()
-            source.writeNext(into: &out)
-            result.append(out.description)
-        }
-        return result
-    }
-
     /// Each event's name and data.
     func events(_ reply: Reply) throws -> [(name: String, data: JSONValue)] {
-        try rawEvents(reply).map { event in
+        try reply.streamTexts.map { event in
             let lines = event.split(separator: "\n", omittingEmptySubsequences: false)
             #expect(lines.count == 4 && lines[0].hasPrefix("event: ") && lines[1].hasPrefix("data: ") && event.hasSuffix("\n\n"), "\(event)")
             return (String(lines[0].dropFirst(7)), try ReplyJSON.parse(String(lines[1].dropFirst(6))))
@@ -129,7 +118,7 @@ struct AnthropicToolUseTests {
 
     @Test func theStreamOpensEachBlockInOrder() throws {
         let reply = call(body("blocks please", #","stream":true"#))
-        let raw = rawEvents(reply)
+        let raw = reply.streamTexts
         #expect(raw.contains(#"event: content_block_start\#ndata: {"type":"content_block_start","index":3,"content_block":{"type":"tool_use","id":"toolu_fixed","name":"get_time","input":{}}}\#n\#n"#))
         let all = try events(reply)
         let names = all.map(\.name)

@@ -14,7 +14,7 @@ struct GeminiEmbedTests {
     static let batchPath = "/v1beta/models/gemini-embedding-001:batchEmbedContents"
 
     func call(_ body: String, path: String = Self.path, strict: Bool = false) -> Reply {
-        GeminiTests.call(body, path: path, script: Script(strictModels: strict))
+        GeminiHarness.call(body, path: path, script: Script(strictModels: strict))
     }
 
     func content(_ text: String) -> String { #"{"parts":[{"text":"\#(text)"}]}"# }
@@ -28,7 +28,7 @@ struct GeminiEmbedTests {
     func norm(_ v: [Double]) -> Double { v.reduce(0) { $0 + $1 * $1 }.squareRoot() }
 
     @Test func embedContentAnswersInGooglesShapeByteForByte() {
-        let (reply, usage) = GeminiTests.answer(
+        let (reply, usage) = GeminiHarness.answer(
             #"{"model":"models/gemini-embedding-001","content":\#(content("hi")),"taskType":"RETRIEVAL_QUERY","outputDimensionality":4}"#,
             path: Self.path, script: Script())
         #expect(reply.status == 200)
@@ -42,7 +42,7 @@ struct GeminiEmbedTests {
         let model = #""model":"models/gemini-embedding-001""#
         let body = #"{"requests":[{\#(model),"content":\#(content("hi")),"outputDimensionality":4},"#
             + #"{\#(model),"content":\#(content("there")),"output_dimensionality":2,"task_type":2,"title":"Doc"}]}"#
-        let (reply, usage) = GeminiTests.answer(body, path: Self.batchPath, script: Script())
+        let (reply, usage) = GeminiHarness.answer(body, path: Self.batchPath, script: Script())
         #expect(reply.bodyBytes.description
             == #"{"embeddings": [{"values": [-0.02911656,-0.015238643,-0.006977801,-0.016475229]},{"values": [0.018866902,-0.017968355]}]}"#)
         #expect(usage == TokenUsage(prompt: 2, completion: 0))

@@ -12,7 +12,7 @@ import Testing
 struct GeminiErrorsTests {
     func call(_ body: String, path: String = "/v1beta/models/gemini-2.5-flash:generateContent", script: Script = Script(),
               headers: HTTPFields = HTTPFields()) -> Reply {
-        GeminiTests.call(body, path: path, script: script, headers: headers)
+        GeminiHarness.call(body, path: path, script: script, headers: headers)
     }
 
     func get(_ app: Application, _ target: String, headers: HTTPFields = HTTPFields()) -> Reply {

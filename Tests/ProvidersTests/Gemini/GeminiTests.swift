@@ -35,43 +35,13 @@ struct GeminiTests {
         script = try ScriptLoader.parse(yaml: Self.yaml, file: "g.yml", providers: providerNames).script
     }
 
-    /// Calls a handler of the provider as the router would for `path`.
-    static func call(_ body: String, path: String = "/v1beta/models/gemini-2.5-flash:generateContent", script: Script,
-                     headers: HTTPFields = HTTPFields(), seed: UInt64 = 9) -> Reply {
-        answer(body, path: path, script: script, headers: headers, seed: seed).reply
-    }
-
-    /// The reply and the token usage the handler reported with it.
-    static func answer(_ body: String, path: String = "/v1beta/models/gemini-2.5-flash:generateContent", script: Script,
-                       headers: HTTPFields = HTTPFields(), seed: UInt64 = 9) -> (reply: Reply, usage: TokenUsage?) {
-        let http = HTTPRequest(method: "POST", target: path, headers: headers, body: Array(body.utf8))
-        let router = Router(providers: [Gemini.self], builtins: [])
-        guard case .routes(let routes, let parameters) = router.match(method: "POST", path: http.path),
-              case .endpoint(let endpoint, _) = routes[0].target else { return (Reply.json(599, ByteBuffer()), nil) }
-        var ctx = ProviderContext(script: script, now: 1_700_000_000, random: SeededRandom(seed: seed), pathParameters: parameters,
-                                  requestID: "req_abc")
-        let reply = endpoint.handler(http, &ctx)
-        return (reply, ctx.usage)
-    }
-
     func call(_ body: String, path: String = "/v1beta/models/gemini-2.5-flash:generateContent", headers: HTTPFields = HTTPFields()) -> Reply {
-        Self.call(body, path: path, script: script, headers: headers)
+        GeminiHarness.call(body, path: path, script: script, headers: headers)
     }
 
     static func responseID(seed: UInt64 = 9) -> String {
         var random = SeededRandom(seed: seed)
         return random.alphanumericString(prefix: "", count: 23)
-    }
-
-    static func events(_ reply: Reply) -> [String] {
-        guard case .stream(var source) = reply.body else { return [] }
-        var result: [String] = []
-        while source.nextDelay() != nil {
-            var out = ByteBuffer()
-            source.writeNext(into: &out)
-            result.append(out.description)
-        }
-        return result
     }
 
     static func usage(_ prompt: Int, _ output: Int) -> String {
@@ -103,7 +73,7 @@ struct GeminiTests {
     @Test func theSSEStreamIsOneResponsePerChunkWithGooglesSeparator() {
         let reply = call(#"{"contents":[{"parts":[{"text":"ping"}]}]}"#, path: "/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse")
         #expect(reply.headers["content-type"] == "text/event-stream; charset=utf-8")
-        let chunks = Self.events(reply)
+        let chunks = reply.streamTexts
         func chunk(_ text: String, _ output: Int, finish: Bool = false) -> String {
             "data: " + #"{"candidates": [{"content": {"parts": [{"text": "\#(text)"}],"role": "model"}"#
                 + (finish ? #","finishReason": "STOP""# : "") + #","index": 0}],"# + Self.usage(8, output) + Self.tail + "\r\n\r\n"
@@ -116,7 +86,7 @@ struct GeminiTests {
         let reply = call(#"{"contents":[{"parts":[{"text":"long"}]}]}"#, path: "/v1/models/gemini-2.5-flash:streamGenerateContent",
                          headers: HTTPFields(["x-mockllm-chunking": "word"]))
         #expect(reply.headers["content-type"] == "application/json")
-        let chunks = Self.events(reply)
+        let chunks = reply.streamTexts
         #expect(chunks.count == 6)
         #expect(chunks[0].hasPrefix(#"[{"candidates": [{"content": {"parts": [{"text": "one"}]"#))
         #expect(chunks[1].hasPrefix(",\r\n{"))
@@ -128,8 +98,8 @@ struct GeminiTests {
     }
 
     @Test func aStreamedCallComesWholeInItsOwnChunk() {
-        let chunks = Self.events(call(#"{"contents":[{"parts":[{"text":"both"}]}]}"#,
-                                      path: "/v1beta/models/m:streamGenerateContent?alt=sse", headers: HTTPFields(["x-mockllm-chunking": "word"])))
+        let chunks = call(#"{"contents":[{"parts":[{"text":"both"}]}]}"#,
+                          path: "/v1beta/models/m:streamGenerateContent?alt=sse", headers: HTTPFields(["x-mockllm-chunking": "word"])).streamTexts
         #expect(chunks.count == 2)
         #expect(chunks[0].contains(#"{"text": "Checking."}],"role": "model"},"index": 0}]"#))
         #expect(chunks[1].contains(#"[{"functionCall": {"id": "call-7","name": "get_time","args": {}}}],"role": "model"},"finishReason": "STOP","index": 0}]"#))
@@ -196,13 +166,13 @@ struct GeminiTests {
 
     @Test func aStreamFaultSendsGooglesErrorChunk() {
         let fault = HTTPFields(["x-mockllm-fault": "error:1"])
-        let sse = Self.events(call(#"{"contents":[{"parts":[{"text":"ping"}]}]}"#, path: "/v1beta/models/m:streamGenerateContent?alt=sse", headers: fault))
+        let sse = call(#"{"contents":[{"parts":[{"text":"ping"}]}]}"#, path: "/v1beta/models/m:streamGenerateContent?alt=sse", headers: fault).streamTexts
         #expect(sse.count == 2)
         #expect(sse[1] == "data: {\"error\": {\"code\": 500,\"message\": \"The server had an error while processing your request.\",\"status\": \"INTERNAL\"}}\r\n\r\n")
-        let array = Self.events(call(#"{"contents":[{"parts":[{"text":"ping"}]}]}"#, path: "/v1beta/models/m:streamGenerateContent", headers: fault))
+        let array = call(#"{"contents":[{"parts":[{"text":"ping"}]}]}"#, path: "/v1beta/models/m:streamGenerateContent", headers: fault).streamTexts
         #expect(array[1] == ",\r\n{\"error\": {\"code\": 500,\"message\": \"The server had an error while processing your request.\",\"status\": \"INTERNAL\"}}]")
-        let first = Self.events(call(#"{"contents":[{"parts":[{"text":"ping"}]}]}"#, path: "/v1beta/models/m:streamGenerateContent",
-                                     headers: HTTPFields(["x-mockllm-fault": "error:0"])))
+        let first = call(#"{"contents":[{"parts":[{"text":"ping"}]}]}"#, path: "/v1beta/models/m:streamGenerateContent",
+                         headers: HTTPFields(["x-mockllm-fault": "error:0"])).streamTexts
         #expect(first == ["[{\"error\": {\"code\": 500,\"message\": \"The server had an error while processing your request.\",\"status\": \"INTERNAL\"}}]"])
     }
 

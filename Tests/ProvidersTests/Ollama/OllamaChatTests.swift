@@ -55,17 +55,6 @@ struct OllamaChatTests {
         #"{"model":"llama3.2","messages":[{"role":"user","content":"\#(prompt)"}]\#(extra)}"#
     }
 
-    static func lines(_ reply: Reply) -> [String] {
-        guard case .stream(var source) = reply.body else { return [] }
-        var lines: [String] = []
-        while source.nextDelay() != nil {
-            var out = ByteBuffer()
-            source.writeNext(into: &out)
-            lines.append(out.description)
-        }
-        return lines
-    }
-
     /// The first tool call's id in `text`, checked to be Ollama's shape: `call_` and 8 of `[a-z0-9]`.
     static func callID(in text: String) -> String {
         guard let start = text.firstRange(of: #""id":"call_"#)?.upperBound else { return "none" }
@@ -92,16 +81,16 @@ struct OllamaChatTests {
         #expect(reply.headers["content-type"] == "application/x-ndjson")
         #expect(reply.headers["cache-control"] == nil)
         let piece = { (c: String) in Self.head + #""message":{"role":"assistant","content":"\#(c)"},"done":false}"# + "\n" }
-        #expect(Self.lines(reply) == ["p", "o", "n", "g"].map(piece) + [
+        #expect(reply.streamTexts == ["p", "o", "n", "g"].map(piece) + [
             Self.head + #""message":{"role":"assistant","content":""},"done":true,"done_reason":"stop","#
                 + #""total_duration":1009000,"load_duration":1000000,"prompt_eval_count":8,"prompt_eval_duration":8000,"eval_count":1,"eval_duration":1000}"# + "\n",
         ])
-        #expect(Self.lines(call(body("ping", #","stream":true"#))) == Self.lines(reply))
+        #expect(call(body("ping", #","stream":true"#)).streamTexts == reply.streamTexts)
     }
 
     @Test func createdAtAndTheDurationsFollowThePacingSchedule() {
         let paced = HTTPFields(["x-mockllm-ttft-ms": "250", "x-mockllm-itl-ms": "20"])
-        let lines = Self.lines(call(body("ping"), headers: paced))
+        let lines = call(body("ping"), headers: paced).streamTexts
         #expect(lines.map { $0.contains(#""created_at":"2023-11-14T22:13:20.25Z""#) } == [true, false, false, false, false])
         #expect(lines[3].contains(#""created_at":"2023-11-14T22:13:20.31Z""#))
         #expect(lines[4].contains(#""created_at":"2023-11-14T22:13:20.31Z""#))
@@ -122,7 +111,7 @@ struct OllamaChatTests {
     }
 
     @Test func aStreamedToolCallComesWholeInOneLineAfterTheText() {
-        let lines = Self.lines(call(body("weather", "," + Self.tools), headers: HTTPFields(["x-mockllm-chunking": "word"])))
+        let lines = call(body("weather", "," + Self.tools), headers: HTTPFields(["x-mockllm-chunking": "word"])).streamTexts
         #expect(lines.count == 3)
         #expect(lines[0] == Self.head + #""message":{"role":"assistant","content":"Checking."},"done":false}"# + "\n")
         #expect(lines[1] == Self.head
@@ -193,11 +182,11 @@ struct OllamaChatTests {
     }
 
     @Test func aStreamFaultEndsWithAnErrorLine() {
-        let lines = Self.lines(call(body("ping"), headers: HTTPFields(["x-mockllm-fault": "error:2"])))
+        let lines = call(body("ping"), headers: HTTPFields(["x-mockllm-fault": "error:2"])).streamTexts
         #expect(lines.count == 3)
         #expect(lines[1].contains(#""content":"o""#))
         #expect(lines[2] == #"{"error":"The server had an error while processing your request."}"# + "\n")
-        let malformed = Self.lines(call(body("ping"), headers: HTTPFields(["x-mockllm-fault": "malformed:1"])))
+        let malformed = call(body("ping"), headers: HTTPFields(["x-mockllm-fault": "malformed:1"])).streamTexts
         #expect(malformed[1] == OllamaErrors.malformedLine.description)
     }
 

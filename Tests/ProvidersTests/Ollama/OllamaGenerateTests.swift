@@ -44,7 +44,7 @@ struct OllamaGenerateTests {
     @Test func theStreamSendsResponsePiecesThenTheDoneObject() {
         let reply = call(#"{"model":"mistral","prompt":"ping"}"#, headers: HTTPFields(["x-mockllm-chunking": "characters:2"]))
         #expect(reply.headers["content-type"] == "application/x-ndjson")
-        #expect(OllamaChatTests.lines(reply) == [
+        #expect(reply.streamTexts == [
             Self.head + #""response":"po","done":false}"# + "\n",
             Self.head + #""response":"ng","done":false}"# + "\n",
             Self.head + #""response":"","done":true,"done_reason":"stop","context":[\#(Self.context.map(String.init).joined(separator: ","))],"#

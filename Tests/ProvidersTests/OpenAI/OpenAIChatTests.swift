@@ -28,18 +28,6 @@ struct OpenAIChatTests {
 
     func bodyText(_ reply: Reply) -> String { reply.bodyBytes.description }
 
-    /// Runs a stream source to the end, returning (delay, event) pairs.
-    func events(_ reply: Reply) -> [(UInt64, String)] {
-        guard case .stream(var source) = reply.body else { return [] }
-        var result: [(UInt64, String)] = []
-        while let delay = source.nextDelay() {
-            var out = ByteBuffer()
-            source.writeNext(into: &out)
-            result.append((delay, out.description))
-        }
-        return result
-    }
-
     @Test func nonStreamReplyHasTheOriginalsByteLayout() {
         let reply = call(#"{"model":"gpt-4","messages":[{"role":"user","content":"hello"}]}"#)
         #expect(reply.status == 200)
@@ -51,8 +39,8 @@ struct OpenAIChatTests {
         let reply = call(#"{"model":"m","stream":true,"messages":[{"role":"user","content":"ping"}]}"#)
         #expect(reply.headers["content-type"] == "text/event-stream; charset=utf-8")
         let head = #"data: {"id":"\#(expectedID())","object":"chat.completion.chunk","created":1700000000,"model":"m","choices":["#
-        let all = events(reply)
-        #expect(all.map(\.1) == [
+        let all = reply.streamEvents
+        #expect(all.map(\.text) == [
             head + #"{"delta":{"role":"assistant","content":null},"index":0,"finish_reason":null}]}"# + "\n\n",
             head + #"{"delta":{"role":null,"content":"p"},"index":0,"finish_reason":null}]}"# + "\n\n",
             head + #"{"delta":{"role":null,"content":"o"},"index":0,"finish_reason":null}]}"# + "\n\n",
@@ -61,12 +49,12 @@ struct OpenAIChatTests {
             head + #"{"delta":{},"index":0,"finish_reason":"stop"}]}"# + "\n\n",
             "data: [DONE]\n\n",
         ])
-        #expect(all.allSatisfy { $0.0 == 0 })
+        #expect(all.allSatisfy { $0.delay == 0 })
     }
 
     @Test func includeUsageAddsAUsageChunkWithEmptyChoices() {
         let reply = call(#"{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"ping"}]}"#)
-        let all = events(reply).map(\.1)
+        let all = reply.streamTexts
         #expect(all.count == 8)
         #expect(all[0].hasSuffix(#"}],"usage":null}"# + "\n\n"))
         #expect(all[6].hasSuffix(#""choices":[],"usage":{"prompt_tokens":8,"completion_tokens":1,"total_tokens":9}}"# + "\n\n"))
@@ -77,7 +65,7 @@ struct OpenAIChatTests {
         let lagged = Script(responses: ["ping": "pong"], pacing: .seedLag(factor: 10))
         var ctx = ProviderContext(script: lagged, now: 0, random: SeededRandom(seed: 3))
         let reply = OpenAIChat.chatCompletion(HTTPRequest(method: "POST", target: "/", body: Array(#"{"model":"m","stream":true,"messages":[{"role":"user","content":"ping"}]}"#.utf8)), &ctx)
-        let delays = events(reply).map(\.0)
+        let delays = reply.streamEvents.map(\.delay)
         #expect(delays.count == 7)
         #expect(delays[0] == 0 && delays[5] == 0 && delays[6] == 0)
         #expect(delays[1...4].allSatisfy { (5_000_000...15_000_000).contains($0) })
@@ -143,14 +131,7 @@ struct StreamScheduleTests {
         var ctx = ProviderContext(script: script, now: 0, random: SeededRandom(seed: seed))
         let body = #"{"model":"m","stream":true,"messages":[{"role":"user","content":"q"}]}"#
         let reply = OpenAIChat.chatCompletion(HTTPRequest(method: "POST", target: "/v1/chat/completions", headers: headers, body: Array(body.utf8)), &ctx)
-        guard case .stream(var source) = reply.body else { return [] }
-        var delays: [UInt64] = []
-        while let d = source.nextDelay() {
-            var out = ByteBuffer()
-            source.writeNext(into: &out)
-            delays.append(d)
-        }
-        return delays
+        return reply.streamEvents.map(\.delay)
     }
 
     let jittered = """

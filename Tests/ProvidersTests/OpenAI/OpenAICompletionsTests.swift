@@ -24,17 +24,6 @@ struct OpenAICompletionsTests {
 
     func bodyText(_ reply: Reply) -> String { reply.bodyBytes.description }
 
-    func events(_ reply: Reply) -> [String] {
-        guard case .stream(var source) = reply.body else { return [] }
-        var result: [String] = []
-        while source.nextDelay() != nil {
-            var out = ByteBuffer()
-            source.writeNext(into: &out)
-            result.append(out.description)
-        }
-        return result
-    }
-
     @Test func theEndpointIsServedByTheOpenAIProvider() {
         #expect(OpenAIChat.metadata.endpoints.contains { $0.method == "POST" && $0.path == "/v1/completions" })
     }
@@ -50,7 +39,7 @@ struct OpenAICompletionsTests {
         let reply = call(#"{"model":"m","prompt":"ping","stream":true}"#)
         #expect(reply.headers["content-type"] == "text/event-stream; charset=utf-8")
         let head = #"data: {"id":"\#(expectedID())","object":"text_completion","created":1700000000,"model":"m","choices":["#
-        #expect(events(reply) == [
+        #expect(reply.streamTexts == [
             head + #"{"text":"p","index":0,"logprobs":null,"finish_reason":null}]}"# + "\n\n",
             head + #"{"text":"o","index":0,"logprobs":null,"finish_reason":null}]}"# + "\n\n",
             head + #"{"text":"n","index":0,"logprobs":null,"finish_reason":null}]}"# + "\n\n",
@@ -61,7 +50,7 @@ struct OpenAICompletionsTests {
     }
 
     @Test func includeUsageAddsAUsageEventWithNoChoices() {
-        let all = events(call(#"{"model":"m","prompt":"ping","stream":true,"stream_options":{"include_usage":true}}"#))
+        let all = call(#"{"model":"m","prompt":"ping","stream":true,"stream_options":{"include_usage":true}}"#).streamTexts
         let head = #"data: {"id":"\#(expectedID())","object":"text_completion","created":1700000000,"model":"m","choices":["#
         #expect(all.count == 7)
         #expect(all[0] == head + #"{"text":"p","index":0,"logprobs":null,"finish_reason":null}],"usage":null}"# + "\n\n")
@@ -77,7 +66,7 @@ struct OpenAICompletionsTests {
     }
 
     @Test func aStreamOfAListOfPromptsFinishesEachChoice() {
-        let all = events(call(#"{"model":"m","prompt":["ping","hello"],"stream":true}"#))
+        let all = call(#"{"model":"m","prompt":["ping","hello"],"stream":true}"#).streamTexts
         let texts = all.filter { $0.contains(#""index":1"#) }
         #expect(all.filter { $0.contains(#""finish_reason":"stop""#) }.count == 2)
         #expect(texts.last!.contains(#"{"text":"","index":1,"logprobs":null,"finish_reason":"stop"}"#))
@@ -87,7 +76,7 @@ struct OpenAICompletionsTests {
 
     @Test func echoPrependsThePrompt() {
         #expect(bodyText(call(#"{"model":"m","prompt":"ping","echo":true}"#)).contains(#""text":"pingpong""#))
-        let streamed = events(call(#"{"model":"m","prompt":"ping","echo":true,"stream":true}"#))
+        let streamed = call(#"{"model":"m","prompt":"ping","echo":true,"stream":true}"#).streamTexts
         #expect(streamed.count == 10)
     }
 

@@ -33,7 +33,7 @@ struct OpenAIResponseStoreTests {
     }
 
     @Test func aStreamedResponseIsStoredAsItsCompletedEvent() throws {
-        let events = ResponsesHarness.events(harness.create(#"{"model":"m","input":"ping","stream":true}"#))
+        let events = harness.create(#"{"model":"m","input":"ping","stream":true}"#).streamTexts
         let final = try ResponsesHarness.parse(try #require(events.last)).data
         let id = try #require(ReplyJSON.at(final, "response", "id")?.stringValue)
         #expect(try ResponsesHarness.json(harness.get(id)) == ReplyJSON.at(final, "response"))

@@ -13,13 +13,13 @@ struct OpenAIResponsesStreamTests {
     let harness: ResponsesHarness
 
     init() throws {
-        harness = ResponsesHarness(script: try ScriptLoader.parse(yaml: OpenAIResponsesTests.yaml, file: "t", providers: providerNames).script)
+        harness = try ResponsesHarness(script: ResponsesHarness.sharedScript())
     }
 
     @Test func aTextStreamHasTheRealEventSequence() throws {
         let reply = harness.create(#"{"model":"gpt-4o","input":"ping","stream":true}"#)
         #expect(reply.headers["content-type"] == "text/event-stream; charset=utf-8")
-        let events = ResponsesHarness.events(reply)
+        let events = reply.streamTexts
         let id = try #require(ReplyJSON.at(ResponsesHarness.parse(events[0]).data, "response", "id")?.stringValue)
         let msg = try #require(ReplyJSON.at(ResponsesHarness.parse(events[2]).data, "item", "id")?.stringValue)
         #expect(ResponsesHarness.isID(msg, prefix: "msg_", sharing: id))
@@ -47,14 +47,14 @@ struct OpenAIResponsesStreamTests {
 
     @Test func theCompletedResponseIsTheNonStreamBody() throws {
         let twin = ResponsesHarness(script: harness.script)  // the same seed: the same ids
-        let streamed = ResponsesHarness.events(harness.create(#"{"model":"m","input":"both","stream":true,"tools":\#(OpenAIResponsesTests.tools)}"#))
+        let streamed = harness.create(#"{"model":"m","input":"both","stream":true,"tools":\#(ResponsesHarness.tools)}"#).streamTexts
         let final = try #require(streamed.last)
-        let body = ResponsesHarness.body(twin.create(#"{"model":"m","input":"both","tools":\#(OpenAIResponsesTests.tools)}"#))
+        let body = ResponsesHarness.body(twin.create(#"{"model":"m","input":"both","tools":\#(ResponsesHarness.tools)}"#))
         #expect(final == "event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":\(body),\"sequence_number\":\(streamed.count - 1)}\n\n")
     }
 
     @Test func aFunctionCallStreamsItsArgumentsInItsOwnItem() throws {
-        let events = try ResponsesHarness.events(harness.create(#"{"model":"m","input":"weather?","stream":true}"#)).map(ResponsesHarness.parse)
+        let events = try harness.create(#"{"model":"m","input":"weather?","stream":true}"#).streamTexts.map(ResponsesHarness.parse)
         #expect(events.map(\.type) == [
             "response.created", "response.in_progress", "response.output_item.added",
         ] + Array(repeating: "response.function_call_arguments.delta", count: 17) + [
@@ -78,8 +78,8 @@ struct OpenAIResponsesStreamTests {
     @Test(arguments: ["ping", "both", "weather", "long"])
     func eventsAreNumberedAndNested(_ prompt: String) throws {
         let limit = prompt == "long" ? #","max_output_tokens":16"# : ""
-        let events = try ResponsesHarness.events(harness.create(
-            #"{"model":"m","input":"\#(prompt)","stream":true,"tools":\#(OpenAIResponsesTests.tools)\#(limit)}"#)).map(ResponsesHarness.parse)
+        let events = try harness.create(
+            #"{"model":"m","input":"\#(prompt)","stream":true,"tools":\#(ResponsesHarness.tools)\#(limit)}"#).streamTexts.map(ResponsesHarness.parse)
         var open: [Int: String] = [:]
         var done: [Int] = []
         for (n, event) in events.enumerated() {
@@ -112,7 +112,7 @@ struct OpenAIResponsesStreamTests {
     @Test func aMidStreamErrorIsTheResponsesErrorEventNumberedInSequence() throws {
         var headers = HTTPFields()
         headers.append(name: "x-mockllm-fault", value: "error:5")
-        let events = ResponsesHarness.events(harness.create(#"{"model":"m","input":"ping","stream":true}"#, headers: headers))
+        let events = harness.create(#"{"model":"m","input":"ping","stream":true}"#, headers: headers).streamTexts
         #expect(events.count == 6)
         #expect(events[4].contains(#""type":"response.output_text.delta""#))
         #expect(events[5] == #"event: error\#ndata: {"type":"error","code":"server_error","message":"The server had an error while processing your request.","param":null,"sequence_number":5}\#n\#n"#)
@@ -121,7 +121,7 @@ struct OpenAIResponsesStreamTests {
     @Test func aMalformedEventIsATextDeltaCutOff() {
         var headers = HTTPFields()
         headers.append(name: "x-mockllm-fault", value: "malformed:4")
-        let events = ResponsesHarness.events(harness.create(#"{"model":"m","input":"ping","stream":true}"#, headers: headers))
+        let events = harness.create(#"{"model":"m","input":"ping","stream":true}"#, headers: headers).streamTexts
         #expect(events[4] == "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"content_index\":0,\"delta\":\"unterminated\n\n")
         #expect(events[5].contains(#""sequence_number":4"#), "the malformed event takes no number")
         #expect(events.last?.hasPrefix("event: response.completed") == true)

@@ -9,38 +9,13 @@ import Testing
 /// Byte-for-byte checks of the Responses API, `POST /v1/responses`, without a server.
 @Suite("OpenAI Responses API")
 struct OpenAIResponsesTests {
-    static let yaml = """
-        rules:
-          - name: weather
-            match: {prompt: {contains: weather}}
-            reply:
-              tool_calls:
-                - {name: get_weather, arguments: '{"city":"Paris"}', id: call_fixed}  # written back spaced
-          - name: both
-            match: {prompt: {contains: both}}
-            reply:
-              text: Checking.
-              tool_calls:
-                - {name: get_weather, arguments: {city: Oslo}}
-                - {name: get_time, arguments: {zone: UTC}}
-          - name: result
-            match: {tool_result: {name: get_weather, content: "15"}}
-            reply: It is 15 degrees.
-        responses:
-          ping: pong
-          long: "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen"
-        defaults:
-          unknown_response: default
-        """
-
-    static let tools = #"[{"type":"function","name":"get_weather","description":"Weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}},{"type":"function","name":"get_time","parameters":null,"strict":false}]"#
     /// How the response echoes `tools`: every member, `strict` true unless sent.
     static let echoedTools = #"[{"type":"function","description":"Weather","name":"get_weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}},"strict":true},{"type":"function","description":null,"name":"get_time","parameters":null,"strict":false}]"#
 
     let harness: ResponsesHarness
 
     init() throws {
-        harness = ResponsesHarness(script: try ScriptLoader.parse(yaml: Self.yaml, file: "t", providers: providerNames).script)
+        harness = try ResponsesHarness(script: ResponsesHarness.sharedScript())
     }
 
     @Test func theEndpointsAreServedByTheOpenAIProvider() {
@@ -73,7 +48,7 @@ struct OpenAIResponsesTests {
     }
 
     @Test func aFunctionCallIsAFunctionCallItemAndToolsAreEchoedFlat() throws {
-        let reply = harness.create(#"{"model":"gpt-4o","input":"weather in Paris?","tools":\#(Self.tools),"tool_choice":{"type":"function","name":"get_weather"}}"#)
+        let reply = harness.create(#"{"model":"gpt-4o","input":"weather in Paris?","tools":\#(ResponsesHarness.tools),"tool_choice":{"type":"function","name":"get_weather"}}"#)
         let json = try ResponsesHarness.json(reply)
         let id = try #require(ReplyJSON.at(json, "id")?.stringValue)
         let call = try #require(ReplyJSON.at(json, "output", "0", "id")?.stringValue)
@@ -84,7 +59,7 @@ struct OpenAIResponsesTests {
     }
 
     @Test func textThenCallsAreOneMessageThenOneItemPerCall() throws {
-        let json = try ResponsesHarness.json(harness.create(#"{"model":"m","input":"both please","tools":\#(Self.tools)}"#))
+        let json = try ResponsesHarness.json(harness.create(#"{"model":"m","input":"both please","tools":\#(ResponsesHarness.tools)}"#))
         let output = try #require(ReplyJSON.at(json, "output")?.arrayValue)
         #expect(output.map { ReplyJSON.at($0, "type")?.stringValue } == ["message", "function_call", "function_call"])
         #expect(ReplyJSON.at(output[0], "content", "0", "text")?.stringValue == "Checking.")
@@ -148,14 +123,14 @@ struct OpenAIResponsesTests {
     @Test func automaticModeCallsAnOfferedToolThenReportsItsResult() throws {
         var headers = HTTPFields()
         headers.append(name: "x-mockllm-auto-tools", value: "true")
-        let first = try ResponsesHarness.json(harness.create(#"{"model":"m","input":"What time is it?","tools":\#(Self.tools)}"#, headers: headers))
+        let first = try ResponsesHarness.json(harness.create(#"{"model":"m","input":"What time is it?","tools":\#(ResponsesHarness.tools)}"#, headers: headers))
         let call = try #require(ReplyJSON.at(first, "output", "0"))
         #expect(ReplyJSON.at(call, "type")?.stringValue == "function_call")
         #expect(ReplyJSON.at(call, "name")?.stringValue == "get_time")
         let id = try #require(ReplyJSON.at(first, "id")?.stringValue)
         let callID = try #require(ReplyJSON.at(call, "call_id")?.stringValue)
         let second = try ResponsesHarness.json(harness.create(
-            #"{"model":"m","previous_response_id":"\#(id)","input":[{"type":"function_call_output","call_id":"\#(callID)","output":"noon"}],"tools":\#(Self.tools)}"#,
+            #"{"model":"m","previous_response_id":"\#(id)","input":[{"type":"function_call_output","call_id":"\#(callID)","output":"noon"}],"tools":\#(ResponsesHarness.tools)}"#,
             headers: headers))
         #expect(ReplyJSON.at(second, "output", "0", "content", "0", "text")?.stringValue == "The get_time tool returned: noon")
         #expect(ReplyJSON.at(second, "previous_response_id")?.stringValue == id)
@@ -166,7 +141,7 @@ struct OpenAIResponsesTests {
         headers.append(name: "x-mockllm-auto-tools", value: "true")
         func names(_ extra: String) throws -> [String] {
             let json = try ResponsesHarness.json(harness.create(
-                #"{"model":"m","input":"the time and the Weather in Paris","tools":\#(Self.tools)\#(extra)}"#, headers: headers))
+                #"{"model":"m","input":"the time and the Weather in Paris","tools":\#(ResponsesHarness.tools)\#(extra)}"#, headers: headers))
             return (ReplyJSON.at(json, "output")?.arrayValue ?? []).compactMap { ReplyJSON.at($0, "name")?.stringValue }
         }
         // ("Weather" in capitals: the script's rule matches "weather".)

@@ -65,21 +65,9 @@ struct OpenAIToolCallsTests {
         return "mock-" + random.uuidString()
     }
 
-    /// The stream's events, in order.
-    func events(_ reply: Reply) -> [String] {
-        guard case .stream(var source) = reply.body else { return [] }
-        var result: [String] = []
-        while source.nextDelay() != nil {
-            var out = ByteBuffer()
-            source.writeNext(into: &out)
-            result.append(out.description)
-        }
-        return result
-    }
-
     /// Each `data:` event's JSON (the `[DONE]` left out).
     func chunks(_ reply: Reply) throws -> [JSONValue] {
-        try events(reply).filter { $0 != "data: [DONE]\n\n" }.map { event in
+        try reply.streamTexts.filter { $0 != "data: [DONE]\n\n" }.map { event in
             #expect(event.hasPrefix("data: ") && event.hasSuffix("}\n\n"), "\(event)")
             return try ReplyJSON.parse(String(event.dropFirst(6).dropLast(2)))
         }
@@ -174,7 +162,7 @@ struct OpenAIToolCallsTests {
 
     @Test func aStreamedCallStartsWithItsHeaderThenOnlyArgumentPieces() throws {
         let reply = call(body("two of them", #","stream":true"#))
-        let all = events(reply)
+        let all = reply.streamTexts
         let ends = "\"index\":0,\"finish_reason\":null}]}\n\n"
         let header0 = all.firstIndex { $0.contains(#""id":"call_fixed""#) }
         let i = try #require(header0)
@@ -243,7 +231,7 @@ struct OpenAIToolCallsTests {
 
     @Test func aLegacyStreamUsesFunctionCallDeltas() throws {
         let reply = call(body("two of them", #","stream":true"#, offer: Self.functions))
-        let all = events(reply)
+        let all = reply.streamTexts
         let ends = "\"index\":0,\"finish_reason\":null}]}\n\n"
         let i = try #require(all.firstIndex { $0.contains("function_call") })
         #expect(all[i] == head() + #"{"delta":{"function_call":{"name":"get_weather","arguments":""}},"# + ends)
@@ -258,7 +246,7 @@ struct OpenAIToolCallsTests {
 
     @Test func includeUsageStillEndsWithTheUsageChunk() throws {
         let reply = call(body("two of them", #","stream":true,"stream_options":{"include_usage":true}"#))
-        let all = events(reply)
+        let all = reply.streamTexts
         #expect(all.dropLast(2).allSatisfy { $0.hasSuffix(#","usage":null}"# + "\n\n") })
         #expect(all.last == "data: [DONE]\n\n")
         let usageChunk = try ReplyJSON.parse(String(all[all.count - 2].dropFirst(6).dropLast(2)))

@@ -14,7 +14,7 @@ struct EmbeddingsAcrossProtocolsTests {
     func vector(_ handler: Endpoint.Handler, _ path: String, _ body: String, _ keys: String...) throws -> [Double] {
         let reply: Reply
         if path.hasPrefix("/v1beta/") {
-            reply = GeminiTests.call(body, path: path, script: Script())
+            reply = GeminiHarness.call(body, path: path, script: Script())
         } else {
             var ctx = ProviderContext(script: Script(), now: 1_700_000_000, random: SeededRandom(seed: 7), requestID: "r")
             reply = handler(HTTPRequest(method: "POST", target: path, body: Array(body.utf8)), &ctx)

@@ -35,20 +35,8 @@ struct FaultyStreamTests {
         return out
     }
 
-    /// Every (delay, event) of `source` and how it ends.
-    static func drain(_ source: some EventSource) -> (events: [(UInt64, String)], ending: StreamEnding) {
-        var source = source
-        var events: [(UInt64, String)] = []
-        while let delay = source.nextDelay() {
-            var out = ByteBuffer()
-            source.writeNext(into: &out)
-            events.append((delay, out.description))
-        }
-        return (events, source.ending)
-    }
-
-    func faulty(_ fault: StreamFault, count: Int = 5) -> (events: [(UInt64, String)], ending: StreamEnding) {
-        Self.drain(FaultyStream(Numbered(count: count), fault: fault, errorEvent: Self.bytes("ERR"), malformedEvent: Self.bytes("BAD")))
+    func faulty(_ fault: StreamFault, count: Int = 5) -> (events: [(delay: UInt64, text: String)], ending: StreamEnding) {
+        FaultyStream(Numbered(count: count), fault: fault, errorEvent: Self.bytes("ERR"), malformedEvent: Self.bytes("BAD")).drained()
     }
 
     @Test func withoutACutTheStreamIsUntouched() {
@@ -136,18 +124,18 @@ struct FaultyStreamTests {
         }
     }
 
-    func run(_ reply: Reply) -> (events: [(UInt64, String)], ending: StreamEnding) {
+    func run(_ reply: Reply) -> (events: [(delay: UInt64, text: String)], ending: StreamEnding) {
         guard case .stream(let source) = reply.body else {
             Issue.record("not a stream")
             return ([], .complete)
         }
-        return Self.drain(source)
+        return source.drained()
     }
 
     /// The stream without a fault: 7 events for OpenAI (role, p, o, n, g, finish, [DONE]),
     /// 10 for Anthropic (message_start, content_block_start, ping, 4 deltas, content_block_stop,
     /// message_delta, message_stop).
-    func normal(_ wire: Wire, _ headers: [String: String] = [:]) -> [(UInt64, String)] {
+    func normal(_ wire: Wire, _ headers: [String: String] = [:]) -> [(delay: UInt64, text: String)] {
         let events = run(call(wire, headers)).events
         #expect(events.count == (wire == .openai ? 7 : 10))
         return events

@@ -15,6 +15,40 @@ final class ResponsesHarness {
     /// `now` as the 8 hex digits inside every id.
     static let timeHex = "6553f100"
 
+    /// The script most Responses tests share: a call, text and two calls, the answer to a tool
+    /// result, short and long replies, and a default.
+    static let yaml = """
+        rules:
+          - name: weather
+            match: {prompt: {contains: weather}}
+            reply:
+              tool_calls:
+                - {name: get_weather, arguments: '{"city":"Paris"}', id: call_fixed}  # written back spaced
+          - name: both
+            match: {prompt: {contains: both}}
+            reply:
+              text: Checking.
+              tool_calls:
+                - {name: get_weather, arguments: {city: Oslo}}
+                - {name: get_time, arguments: {zone: UTC}}
+          - name: result
+            match: {tool_result: {name: get_weather, content: "15"}}
+            reply: It is 15 degrees.
+        responses:
+          ping: pong
+          long: "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen eighteen"
+        defaults:
+          unknown_response: default
+        """
+
+    /// Two function tools as a request offers them.
+    static let tools = #"[{"type":"function","name":"get_weather","description":"Weather","parameters":{"type":"object","properties":{"city":{"type":"string"}}}},{"type":"function","name":"get_time","parameters":null,"strict":false}]"#
+
+    /// `yaml`, loaded.
+    static func sharedScript() throws -> Script {
+        try ScriptLoader.parse(yaml: yaml, file: "t", providers: providerNames).script
+    }
+
     let script: Script
     let store = OpenAIResponseStore(capacity: 10)
     private var random: SeededRandom
@@ -54,17 +88,6 @@ final class ResponsesHarness {
     static func body(_ reply: Reply) -> String { reply.bodyBytes.description }
 
     static func json(_ reply: Reply) throws -> JSONValue { try ReplyJSON.parse(body(reply)) }
-
-    static func events(_ reply: Reply) -> [String] {
-        guard case .stream(var source) = reply.body else { return [] }
-        var result: [String] = []
-        while source.nextDelay() != nil {
-            var out = ByteBuffer()
-            source.writeNext(into: &out)
-            result.append(out.description)
-        }
-        return result
-    }
 
     /// An event's type (from its `event:` line) and its data, parsed.
     static func parse(_ event: String) throws -> (type: String, data: JSONValue) {
