@@ -61,7 +61,7 @@ package enum FaultHeader {
             guard (400...599).contains(status) else {
                 throw FaultHeaderError(message: "x-mockllm-fault: \(status) is not an HTTP error status (400-599)")
             }
-            return .error(RuleError(status: status, message: FaultsSection.defaultMessage(status)))
+            return .error(.statusOnly(status))
         }
         let events = number ?? 1
         switch name {

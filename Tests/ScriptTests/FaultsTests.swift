@@ -35,7 +35,7 @@ struct FaultsTests: ScriptLoading {
     }
 
     static func error(_ status: Int) -> Fault.Action {
-        .error(RuleError(status: status, message: FaultsSection.defaultMessage(status)))
+        .error(.statusOnly(status))
     }
 
     // MARK: - Loading
@@ -70,7 +70,9 @@ struct FaultsTests: ScriptLoading {
         headers.append(name: "retry-after", value: "2")
         #expect(faults[0].action == .error(RuleError(status: 429, message: "Slow down.", type: "rate_limit_error", code: "rl", headers: headers)))
         #expect(faults[0].conditions.count == 2)
-        #expect(faults[1].action == .error(RuleError(status: 503, message: "The engine is currently overloaded, please try again later.")))
+        var statusAlone = RuleError(status: 503, message: "The engine is currently overloaded, please try again later.")
+        statusAlone.statusOnly = true
+        #expect(faults[1].action == .error(statusAlone))
         #expect(faults[1].conditions.isEmpty)
         #expect(faults[2].action == .contextLength)
         let streams = faults[3...].map { fault -> StreamFault? in
@@ -506,13 +508,5 @@ struct FaultsTests: ScriptLoading {
         let script = Script(faults: [Fault(name: "f", action: Self.error(500))])
         #expect(throws: FaultHeaderError.self) { try script.fault(for: input(headers: HTTPFields(["x-mockllm-fault": "nope"])), rule: nil) }
         #expect(script.faults[0].injected == 0)
-    }
-}
-
-extension FaultsTests {
-    @Test func aStatusAloneIsWordedAsAnthropicWordsIt() {
-        #expect(FaultsSection.anthropicMessage(529) == "Overloaded")
-        #expect(FaultsSection.anthropicMessage(429) == "Number of request tokens has exceeded your per-minute rate limit.")
-        #expect(FaultsSection.anthropicMessage(418) == FaultsSection.defaultMessage(418))
     }
 }

@@ -12,7 +12,7 @@ enum AnthropicErrors: ProblemWording {
         out.append(ascii: "{\"type\":\"error\",\"error\":{\"type\":")
         out.append(jsonString: error.typeOverride ?? typeName(for: error.kind))
         out.append(ascii: ",\"message\":")
-        out.append(jsonString: error.message)
+        out.append(jsonString: error.statusOnly ? statusMessage(error.status) : error.message)
         out.append(ascii: "},\"request_id\":")
         out.append(jsonString: requestID)
         out.append(UInt8(ascii: "}"))
@@ -29,6 +29,20 @@ enum AnthropicErrors: ProblemWording {
         case .rateLimit: "rate_limit_error"
         case .server: "api_error"
         case .overloaded: "overloaded_error"
+        }
+    }
+
+    /// Anthropic's message for a status, for faults that give only the status.
+    static func statusMessage(_ status: Int) -> String {
+        switch status {
+        case 401: "invalid x-api-key"
+        case 403: "Your API key does not have permission to use the specified resource."
+        case 404: "The requested resource could not be found."
+        case 413: "Request exceeds the maximum allowed number of bytes."
+        case 429: "Number of request tokens has exceeded your per-minute rate limit."
+        case 500: "Internal server error"
+        case 529, 503: "Overloaded"
+        default: FaultsSection.defaultMessage(status)
         }
     }
 

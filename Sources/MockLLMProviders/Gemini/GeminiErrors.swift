@@ -11,7 +11,7 @@ package enum GeminiErrors: ProblemWording {
 
     static func reply(_ error: APIError, requestID: String) -> Reply {
         let status = statusName(for: error)
-        let message = error.message == FaultsSection.defaultMessage(error.status) ? defaultMessage(error.status) : error.message
+        let message = error.statusOnly ? defaultMessage(error.status) : error.message
         var out = ByteBuffer(capacity: 160 + message.utf8.count)
         write(code: error.status, message: message, status: status, into: &out) { out in
             writeDetails(error, message: message, into: &out)
@@ -87,7 +87,7 @@ package enum GeminiErrors: ProblemWording {
         !text.isEmpty && text.utf8.allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || $0 == UInt8(ascii: "_") }
     }
 
-    /// What Google's front end says with a status, for faults and rules that give only the status.
+    /// What Google's front end says with a status, for faults that give only the status.
     static func defaultMessage(_ status: Int) -> String {
         switch status {
         case 400: "Request contains an invalid argument."

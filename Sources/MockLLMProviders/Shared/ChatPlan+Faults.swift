@@ -19,10 +19,7 @@ extension ChatPlan {
         appendDiagnostics(rule: answer.source, miss: miss, to: &headers)
         if let applied { headers.append(name: "x-mockllm-fault", value: applied.name.headerSafe) }
         switch applied?.action {
-        case .error(var error)?:
-            if input.provider == "anthropic", error.message == FaultsSection.defaultMessage(error.status) {
-                error.message = FaultsSection.anthropicMessage(error.status)  // a status alone: in Anthropic's words
-            }
+        case .error(let error)?:
             var api = APIError(error)
             for field in headers { api.headers.append(name: field.name, value: field.value) }
             throw .scripted(api)

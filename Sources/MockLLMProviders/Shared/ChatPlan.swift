@@ -188,5 +188,6 @@ extension APIError {
         }
         self.init(status: error.status, kind: kind, message: error.message, code: error.code, headers: error.headers)
         typeOverride = error.type
+        statusOnly = error.statusOnly
     }
 }

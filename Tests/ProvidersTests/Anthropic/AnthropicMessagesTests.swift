@@ -106,4 +106,16 @@ struct AnthropicMessagesTests {
         #expect(tooMany.status == 400)
         #expect(tooMany.bodyBytes.description.contains("max_tokens: 5000 > 4096, which is the maximum allowed number of output tokens for haiku"))
     }
+
+    @Test func aFaultsStatusAloneIsWordedAsAnthropicWordsIt() {
+        #expect(AnthropicErrors.statusMessage(529) == "Overloaded")
+        #expect(AnthropicErrors.statusMessage(429) == "Number of request tokens has exceeded your per-minute rate limit.")
+        #expect(AnthropicErrors.statusMessage(418) == FaultsSection.defaultMessage(418))
+        let statusAlone = AnthropicErrors.reply(APIError(RuleError.statusOnly(429)), requestID: "req_1")
+        #expect(statusAlone.bodyBytes.description
+            == #"{"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit."},"request_id":"req_1"}"#)
+        // The flag decides, not the text: a scripted message that reads like the generic one is kept.
+        let written = AnthropicErrors.reply(APIError(RuleError(status: 429, message: FaultsSection.defaultMessage(429))), requestID: "req_1")
+        #expect(written.bodyBytes.description.contains(FaultsSection.defaultMessage(429)))
+    }
 }

@@ -60,6 +60,7 @@ struct GeminiErrorsTests {
         #expect(reply.bodyBytes.description == #"{"error": {"code": 404,"message": "Gone.","status": "NOT_FOUND"}}"#)
         #expect(reply.headers["x-mockllm-request-id"] == "req_1")
         var limited = APIError(status: 429, kind: .rateLimit, message: FaultsSection.defaultMessage(429), code: "QUOTA")
+        limited.statusOnly = true
         limited.headers.append(name: "retry-after", value: "7")
         #expect(GeminiErrors.reply(limited, requestID: "r").bodyBytes.description
             == #"{"error": {"code": 429,"message": "\#(GeminiErrors.quotaMessage)","status": "RESOURCE_EXHAUSTED","details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo","reason": "QUOTA","domain": "googleapis.com","metadata": {"service": "generativelanguage.googleapis.com"}},{"@type": "type.googleapis.com/google.rpc.RetryInfo","retryDelay": "7s"}]}}"#)
@@ -67,6 +68,7 @@ struct GeminiErrorsTests {
 
     @Test func aStatusAloneGetsGooglesStatusAndMessage() {
         var overloaded = APIError(status: 503, kind: .overloaded, message: FaultsSection.defaultMessage(503))
+        overloaded.statusOnly = true
         #expect(GeminiErrors.reply(overloaded, requestID: "r").bodyBytes.description
             == #"{"error": {"code": 503,"message": "The model is overloaded. Please try again later.","status": "UNAVAILABLE"}}"#)
         overloaded.typeOverride = "overloaded_error"  // another API's type: not a status, the HTTP status decides
