@@ -86,6 +86,27 @@ enum AnthropicErrors: ProblemWording {
 }
 
 extension AnthropicErrors {
+    /// `anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}`, the reset as an RFC 3339 time.
+    static func appendRateLimitHeaders(_ standing: Quota.Standing, now: Int, to headers: inout HTTPFields) {
+        let reset = RFC3339.format(unixSeconds: now + RateLimitHeaders.secondsToReset(standing))
+        for (kind, limit, remaining) in RateLimitHeaders.counts(standing) {
+            headers.append(name: "anthropic-ratelimit-\(kind)-limit", value: String(limit))
+            headers.append(name: "anthropic-ratelimit-\(kind)-remaining", value: String(remaining))
+            headers.append(name: "anthropic-ratelimit-\(kind)-reset", value: reset)
+        }
+    }
+
+    /// Anthropic's 429 for a request over its quota, with its headers and `retry-after`.
+    static func quotaRefusal(_ standing: Quota.Standing, now: Int) -> APIError {
+        let message = RateLimitHeaders.exhaustedRequests(standing)
+            ? "This request would exceed the rate limit for your organization of \(standing.requestLimit!) requests per minute. Please try again later."
+            : "This request would exceed the rate limit for your organization of \(standing.tokenLimit ?? 0) input tokens per minute. Please try again later."
+        var error = APIError(status: 429, kind: .rateLimit, message: message)
+        appendRateLimitHeaders(standing, now: now, to: &error.headers)
+        RateLimitHeaders.appendRetryAfter(standing, to: &error.headers)
+        return error
+    }
+
     /// The Messages stream's `event: error` (Anthropic's SDKs raise it with its type).
     static func streamErrorEvent(_ fault: StreamFault) -> ByteBuffer {
         var out = ByteBuffer()

@@ -29,6 +29,14 @@ package enum AnthropicMessages: Provider {
         .invalidRequest("prompt is too long: \(tokens) tokens > \(limit) maximum")
     }
 
+    package static func appendRateLimitHeaders(_ standing: Quota.Standing, now: Int, to headers: inout HTTPFields) {
+        AnthropicErrors.appendRateLimitHeaders(standing, now: now, to: &headers)
+    }
+
+    package static func quotaRefusal(_ standing: Quota.Standing, now: Int) -> APIError {
+        AnthropicErrors.quotaRefusal(standing, now: now)
+    }
+
     static func messages(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
         let requestID = context.requestID
         let request: AnthropicRequest

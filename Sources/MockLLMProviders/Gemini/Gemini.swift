@@ -46,6 +46,13 @@ package enum Gemini: Provider {
         .invalidRequest("The input token count (\(tokens)) exceeds the maximum number of tokens allowed (\(limit)).")
     }
 
+    /// Google's API sends no rate-limit headers.
+    package static func appendRateLimitHeaders(_ standing: Quota.Standing, now: Int, to headers: inout HTTPFields) {}
+
+    package static func quotaRefusal(_ standing: Quota.Standing, now: Int) -> APIError {
+        GeminiErrors.quotaRefusal(standing)
+    }
+
     static func generateContent(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
         generate(http, &context, stream: false)
     }

@@ -119,9 +119,8 @@ package enum GeminiErrors: ProblemWording {
     /// The 429 of a request over its `quotas:` limit (Google's words; `retry-after` becomes
     /// the `RetryInfo`).
     static func quotaRefusal(_ standing: Quota.Standing) -> APIError {
-        let wait = max(1, Int((standing.resetNanoseconds + 999_999_999) / 1_000_000_000))
         var error = APIError(status: 429, kind: .rateLimit, message: quotaMessage)
-        error.headers.append(name: "retry-after", value: String(wait))
+        RateLimitHeaders.appendRetryAfter(standing, to: &error.headers)
         return error
     }
 }

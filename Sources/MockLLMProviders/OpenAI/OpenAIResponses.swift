@@ -49,12 +49,13 @@ enum OpenAIResponses {
             prompt: prompt, model: request.model, messages: messages, hasTools: !request.tools.isEmpty, headers: http.headers,
             endpoint: http.path, provider: OpenAIChat.metadata.name, tools: request.toolOffer,
             responseFormat: request.format.responseFormat)
-        let plan: ChatPlan
+        var plan: ChatPlan
         do {
             plan = try ChatPlan.make(for: input, maxTokens: request.maxOutputTokens, stopSequences: [], context: &context)
         } catch {
-            return refusalReply(error, requestID: requestID)
+            return refusalReply(error, context: context)
         }
+        if let quota = plan.quota { OpenAIChat.appendRateLimitHeaders(quota, now: context.now, to: &plan.rateLimitHeaders) }
         var items: [OpenAIResponseObject.Item] = []
         if !plan.text.isEmpty || plan.toolCalls.isEmpty { items.append(.message(id: ids.next("msg_", &context.random), text: plan.text)) }
         for call in plan.toolCalls {
@@ -104,13 +105,13 @@ enum OpenAIResponses {
     }
 
     /// A refused plan in OpenAI's words; the context window is refused as the Responses API words it.
-    private static func refusalReply(_ refusal: ChatPlan.Refusal, requestID: String) -> Reply {
-        guard case .contextLength(_, _, let headers) = refusal else { return OpenAIChat.reply(to: refusal, requestID: requestID) }
+    private static func refusalReply(_ refusal: ChatPlan.Refusal, context: ProviderContext) -> Reply {
+        guard case .contextLength(_, _, let headers) = refusal else { return OpenAIChat.reply(to: refusal, context: context) }
         var error = APIError.invalidRequest(
             "Your input exceeds the context window of this model. Please adjust your input and try again.",
             param: "input", code: "context_length_exceeded")
         error.headers = headers
-        return OpenAIChat.errorReply(error, requestID: requestID)
+        return OpenAIChat.errorReply(error, requestID: context.requestID)
     }
 
 }

@@ -40,22 +40,26 @@ extension Provider {
         for input: MatchInput, maxTokens: Int?, stopSequences: [String], context: inout ProviderContext
     ) -> Prepared<ChatPlan> {
         do {
-            return .ready(try ChatPlan.make(for: input, maxTokens: maxTokens, stopSequences: stopSequences, context: &context))
+            var plan = try ChatPlan.make(for: input, maxTokens: maxTokens, stopSequences: stopSequences, context: &context)
+            if let quota = plan.quota { appendRateLimitHeaders(quota, now: context.now, to: &plan.rateLimitHeaders) }
+            return .ready(plan)
         } catch {
-            return .refused(reply(to: error, requestID: context.requestID))
+            return .refused(reply(to: error, context: context))
         }
     }
 
     /// Why a chat reply is not planned, as this provider's error reply.
-    static func reply(to refusal: ChatPlan.Refusal, requestID: String) -> Reply {
+    static func reply(to refusal: ChatPlan.Refusal, context: ProviderContext) -> Reply {
+        let error: APIError
         switch refusal {
-        case .scripted(let api): return errorReply(api, requestID: requestID)
-        case .invalidOverride(let message): return errorReply(.invalidRequest(message), requestID: requestID)
-        case .rateLimited(let error): return errorReply(error, requestID: requestID)
+        case .scripted(let api): error = api
+        case .invalidOverride(let message): error = .invalidRequest(message)
+        case .quotaExceeded(let standing): error = quotaRefusal(standing, now: context.now)
         case .contextLength(let tokens, let limit, let headers):
-            var error = contextLengthError(tokens: tokens, limit: limit)
-            error.headers = headers
-            return errorReply(error, requestID: requestID)
+            var refusal = contextLengthError(tokens: tokens, limit: limit)
+            refusal.headers = headers
+            error = refusal
         }
+        return errorReply(error, requestID: context.requestID)
     }
 }

@@ -20,8 +20,17 @@ package protocol Provider: Sendable {
 
     /// The refusal of a prompt longer than the model's context window, in the API's words.
     static func contextLengthError(tokens: Int, limit: Int) -> APIError
+
+    /// The rate-limit headers of a reply under `quotas:`, in the API's names and formats
+    /// (`now`: Unix seconds, for a reset given as a time).
+    static func appendRateLimitHeaders(_ standing: Quota.Standing, now: Int, to headers: inout HTTPFields)
+
+    /// The 429 of a request over its `quotas:` limit, in the API's words, with its rate-limit
+    /// headers and `retry-after`.
+    static func quotaRefusal(_ standing: Quota.Standing, now: Int) -> APIError
 }
 
+/// OpenAI's behaviour is the default: a provider overrides what its API does otherwise.
 extension Provider {
     package static func claims(_ request: HTTPRequest) -> Bool { false }
 
@@ -31,6 +40,16 @@ extension Provider {
             "This model's maximum context length is \(limit) tokens. However, your messages resulted in \(tokens) tokens. "
                 + "Please reduce the length of the messages.",
             param: "messages", code: "context_length_exceeded")
+    }
+
+    /// OpenAI's `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`.
+    package static func appendRateLimitHeaders(_ standing: Quota.Standing, now: Int, to headers: inout HTTPFields) {
+        RateLimitHeaders.append(standing, to: &headers)
+    }
+
+    /// OpenAI's `rate_limit_exceeded`.
+    package static func quotaRefusal(_ standing: Quota.Standing, now: Int) -> APIError {
+        RateLimitHeaders.refusal(standing)
     }
 }
 
