@@ -64,15 +64,16 @@ package final class Application: HTTPHandler {
             case .builtin(let builtin):
                 return admin?.refusal(for: request, to: builtin) ?? builtin.reply(request, self)
             case .endpoint(let endpoint, let provider):
-                if let apiKey, !apiKey.allows(request) {
-                    let given = APIKeyCheck.presented(in: request)
-                    var refusal = provider.errorReply(APIKeyCheck.refusal(for: provider.metadata.name, given: given), requestID: requestID)
+                if let apiKey, !apiKey.allows(request, sources: router.keySources) {
+                    let given = APIKeyCheck.presented(in: request, sources: router.keySources)
+                    var refusal = provider.errorReply(provider.keyRefusal(given: given), requestID: requestID)
                     metrics.requestAnswered(&refusal, on: route)
                     return journaled(refusal, request, provider: provider.metadata.name, pathModel: parameters["model"])
                 }
                 var context = ProviderContext(
                     script: script, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)
                 if script.quota != nil { context.monotonic = Self.monotonicNanoseconds() }
+                context.clientKey = router.keySources.clientKey(in: request)
                 context.responses = responseStore
                 var reply = endpoint.handler(request, &context)
                 random = context.random

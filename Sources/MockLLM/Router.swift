@@ -48,9 +48,12 @@ package struct Router: Sendable {
     private var exact: [LiteralPath] = []
     private var patterned: [Route] = []
     let providers: [any Provider.Type]
+    /// Every way the providers' clients send an API key.
+    let keySources: [APIKeySource]
 
     init(providers: [any Provider.Type], builtins: [BuiltinEndpoint]) {
         self.providers = providers
+        keySources = APIKeySource.all(of: providers)
         for provider in providers {
             for endpoint in provider.metadata.endpoints {
                 add(Route(method: endpoint.method, pattern: PathPattern(endpoint.path), target: .endpoint(endpoint, provider: provider)))

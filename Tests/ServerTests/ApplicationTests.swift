@@ -25,6 +25,25 @@ private enum EchoProvider: Provider {
     static func claims(_ request: HTTPRequest) -> Bool { request.headers.contains("x-echo") }
 }
 
+/// A provider that declares only what it must (metadata and its error envelope): everything
+/// else is the `Provider` defaults, OpenAI's behaviour.
+private enum PlainProvider: Provider {
+    static let metadata = ProviderMetadata(
+        name: "plain", version: "0.0.1", description: "test",
+        endpoints: [Endpoint(method: "POST", path: "/plain", handlerName: "plain") { _, context in
+            Reply.json(200, ByteBuffer(#"{"key":"\#(context.clientKey)"}"#))
+        }],
+        capabilities: Capabilities(streaming: false, functionCalling: false, vision: false))
+
+    static func errorReply(_ error: APIError, requestID: String) -> Reply {
+        var out = ByteBuffer()
+        out.append(ascii: "{\"plain\":")
+        out.append(jsonString: error.message)
+        out.append(UInt8(ascii: "}"))
+        return Reply.json(error.status, out, headers: error.headers)
+    }
+}
+
 @Suite("Application routing")
 struct ApplicationTests {
     func post(_ app: Application, _ path: String, _ body: String, headers: HTTPFields = HTTPFields()) -> Reply {
@@ -122,5 +141,21 @@ struct ApplicationTests {
         #expect(tooMany.bodyBytes.description.contains(#""param":"max_tokens","code":"invalid_value""#))
         #expect(post(app, "/v1/chat/completions", #"{"model":"turbo","messages":[{"role":"user","content":"x"}]}"#).status == 200)
         #expect(unknown.headers["x-request-id"]?.hasPrefix("req_") == true)
+    }
+
+    @Test func aProviderThatDeclaresNoKeyWaysTakesABearerKeyAndRefusesInOpenAIsWords() {
+        let app = Application(script: Script(), seed: 1, providers: [PlainProvider.self])
+        #expect(app.router.keySources == [.bearer])
+        #expect(post(app, "/plain", "{}", headers: HTTPFields(["authorization": "Bearer sk-1"])).bodyBytes.description == #"{"key":"sk-1"}"#)
+        #expect(post(app, "/plain", "{}", headers: HTTPFields(["x-api-key": "sk-2"])).bodyBytes.description == #"{"key":""}"#,
+                "another provider's way counts only when that provider is served")
+        app.apiKey = APIKeyCheck("sk-1")
+        #expect(post(app, "/plain", "{}", headers: HTTPFields(["authorization": "Bearer sk-1"])).status == 200)
+        let missing = post(app, "/plain", "{}")
+        #expect(missing.status == 401)
+        #expect(missing.bodyBytes.description.hasPrefix(#"{"plain":"You didn't provide an API key."#))
+        let wrong = post(app, "/plain", "{}", headers: HTTPFields(["authorization": "Bearer sk-2"]))
+        #expect(wrong.status == 401)
+        #expect(wrong.bodyBytes.description.hasPrefix(#"{"plain":"Incorrect API key provided."#))
     }
 }

@@ -25,6 +25,12 @@ package enum AnthropicMessages: Provider {
         AnthropicErrors.reply(error, requestID: requestID)
     }
 
+    package static var apiKeySources: [APIKeySource] { [.header("x-api-key")] }
+
+    package static func keyRefusal(given: Bool) -> APIError {
+        APIError(status: 401, kind: .authentication, message: given ? "invalid x-api-key" : "x-api-key header is required")
+    }
+
     package static func contextLengthError(tokens: Int, limit: Int) -> APIError {
         .invalidRequest("prompt is too long: \(tokens) tokens > \(limit) maximum")
     }

@@ -29,13 +29,16 @@ package enum Gemini: Provider {
         capabilities: Capabilities(streaming: true, functionCalling: true, vision: true))
 
     /// google-genai always sends `x-goog-api-key`; REST examples put the key in `?key=`.
+    package static var apiKeySources: [APIKeySource] { [.header("x-goog-api-key"), .query("key")] }
+
+    /// A request sending its key Google's way is Gemini's.
     package static func claims(_ request: HTTPRequest) -> Bool {
-        request.headers.contains("x-goog-api-key") || queryKey(request) != nil
+        apiKeySources.contains { $0.key(in: request) != nil }
     }
 
-    /// The API key of a `?key=` query parameter, Google's other way to pass it.
-    package static func queryKey(_ request: HTTPRequest) -> String? {
-        request.query.flatMap { QueryParameters($0)["key"] }
+    /// A wrong key is Google's 400 `API_KEY_INVALID`; none at all its 403.
+    package static func keyRefusal(given: Bool) -> APIError {
+        GeminiErrors.keyRefusal(given: given)
     }
 
     package static func errorReply(_ error: APIError, requestID: String) -> Reply {
@@ -76,10 +79,9 @@ package enum Gemini: Provider {
                               requestID: requestID)
         }
         let responseID = context.random.alphanumericString(prefix: "", count: 23)  // drawn first: a seed fixes it
-        var input = MatchInput(
+        let input = MatchInput(
             prompt: prompt, model: model, messages: request.messages, hasTools: request.hasTools, headers: http.headers,
             endpoint: http.path, provider: metadata.name, tools: request.toolOffer, responseFormat: request.responseFormat)
-        input.queryKey = queryKey(http)
         let plan: ChatPlan
         switch self.plan(for: input, maxTokens: request.maxOutputTokens, stopSequences: request.stopSequences, context: &context) {
         case .ready(let planned): plan = planned

@@ -109,7 +109,7 @@ package enum GeminiErrors: ProblemWording {
     static let keyInvalidReason = "API_KEY_INVALID"
 
     /// `--api-key`: a wrong key is a 400 `API_KEY_INVALID`; none at all a 403.
-    package static func keyRefusal(given: Bool) -> APIError {
+    static func keyRefusal(given: Bool) -> APIError {
         given
             ? APIError(status: 400, kind: .authentication, message: "API key not valid. Please pass a valid API key.", code: keyInvalidReason)
             : APIError(status: 403, kind: .permission, message: "Method doesn't allow unregistered callers (callers without established identity). "

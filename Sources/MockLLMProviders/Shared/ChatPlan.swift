@@ -89,7 +89,7 @@ struct ChatPlan {
             do { _ = try FaultHeader.parse(header) } catch { throw .invalidOverride(error.message) }
         }
         let script = context.script
-        let clientKey = Script.clientKey(input.headers, queryKey: input.queryKey)
+        let clientKey = context.clientKey
         let promptTokens = input.messages.promptTokens
         if let quota = script.quota {
             // Before the script answers: a refused request must not use up a sequence's reply.
@@ -107,7 +107,7 @@ struct ChatPlan {
             appendDiagnostics(rule: answer.source, miss: miss, to: &api.headers)
             throw .scripted(api)
         }
-        let streamFault = try applyFault(answer, miss: miss, promptTokens: promptTokens, input: input, script: script)
+        let streamFault = try applyFault(answer, miss: miss, promptTokens: promptTokens, input: input, clientKey: clientKey, script: script)
         var pacing = script.pacing(model: input.model, rule: answer.pacing)
         if let overrides { pacing = overrides.applied(to: pacing) }
         var plan = ChatPlan(

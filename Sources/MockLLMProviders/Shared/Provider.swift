@@ -28,6 +28,13 @@ package protocol Provider: Sendable {
     /// The 429 of a request over its `quotas:` limit, in the API's words, with its rate-limit
     /// headers and `retry-after`.
     static func quotaRefusal(_ standing: Quota.Standing, now: Int) -> APIError
+
+    /// How the API's clients send their key, first the one that wins when a request sends several.
+    static var apiKeySources: [APIKeySource] { get }
+
+    /// With `--api-key`: the refusal of a request that sends no key (`given` false) or another
+    /// key, in the API's words.
+    static func keyRefusal(given: Bool) -> APIError
 }
 
 /// OpenAI's behaviour is the default: a provider overrides what its API does otherwise.
@@ -50,6 +57,19 @@ extension Provider {
     /// OpenAI's `rate_limit_exceeded`.
     package static func quotaRefusal(_ standing: Quota.Standing, now: Int) -> APIError {
         RateLimitHeaders.refusal(standing)
+    }
+
+    /// `Authorization: Bearer KEY`.
+    package static var apiKeySources: [APIKeySource] { [.bearer] }
+
+    /// OpenAI's 401s (`invalid_api_key` for another key).
+    package static func keyRefusal(given: Bool) -> APIError {
+        let message = given
+            ? "Incorrect API key provided. You can set the key mockllm expects with --api-key or MOCKLLM_API_KEY."
+            : "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+        var error = APIError(status: 401, kind: .authentication, message: message, code: given ? "invalid_api_key" : nil)
+        error.typeOverride = "invalid_request_error"
+        return error
     }
 }
 
@@ -118,6 +138,9 @@ package struct ProviderContext: Sendable {
     package var requestID: String
     /// Monotonic nanoseconds, for quota windows (set by the server; 0 in tests that need none).
     package var monotonic: UInt64 = 0
+    /// The API key the request sends ("" none; set by the server from the served providers'
+    /// `apiKeySources`), by which quotas and fault schedules tell clients apart.
+    package var clientKey = ""
     /// The Responses API's stored responses, shared by every worker (set by the server; nil:
     /// nothing is stored or found).
     package var responses: OpenAIResponseStore?
