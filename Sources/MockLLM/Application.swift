@@ -75,7 +75,7 @@ package final class Application: HTTPHandler {
                 if script.quota != nil { context.monotonic = Self.monotonicNanoseconds() }
                 context.clientKey = router.keySources.clientKey(in: request)
                 context.responses = responseStore
-                var reply = endpoint.handler(request, &context)
+                var reply = Endpoint.answer(request, &context, by: endpoint.handler)
                 random = context.random
                 metrics.requestAnswered(&reply, on: route, usage: context.usage)
                 if let fault = reply.headers["x-mockllm-fault"] { metrics.recordFault(fault) }

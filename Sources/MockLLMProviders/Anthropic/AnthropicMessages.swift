@@ -43,14 +43,10 @@ package enum AnthropicMessages: Provider {
         AnthropicErrors.quotaRefusal(standing, now: now)
     }
 
-    static func messages(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+    static func messages(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
-        let request: AnthropicRequest
-        switch decodeBody(http, requestID: requestID, wording: AnthropicErrors.self, { (fields) throws(FieldProblem) in
+        let request = try decodeBody(http, requestID: requestID, wording: AnthropicErrors.self) { (fields) throws(FieldProblem) in
             try AnthropicRequest(fields)
-        }) {
-        case .ready(let decoded): request = decoded
-        case .refused(let reply): return reply
         }
         switch ModelCheck.check(model: request.model, maxTokens: request.maxTokens, provider: metadata.name, script: context.script) {
         case .accepted:
@@ -74,11 +70,7 @@ package enum AnthropicMessages: Provider {
             prompt: prompt, model: request.model, messages: conversation, hasTools: request.hasTools,
             headers: http.headers, endpoint: http.path, provider: metadata.name, tools: request.toolOffer,
             responseFormat: request.responseFormat)
-        let plan: ChatPlan
-        switch self.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stopSequences, context: &context) {
-        case .ready(let planned): plan = planned
-        case .refused(let reply): return reply
-        }
+        let plan = try self.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stopSequences, context: &context)
         let (stopReason, stopSequence): (String, String?) = switch plan.finish {
         case .endTurn: ("end_turn", nil)
         case .maxTokens: ("max_tokens", nil)
@@ -104,14 +96,10 @@ package enum AnthropicMessages: Provider {
 
     /// `POST /v1/messages/count_tokens`: `{"input_tokens":N}` for the same body `messages.create`
     /// would take (without `max_tokens`), counted as a reply's `input_tokens` would be.
-    static func countTokens(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+    static func countTokens(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
-        let request: AnthropicRequest
-        switch decodeBody(http, requestID: requestID, wording: AnthropicErrors.self, { (fields) throws(FieldProblem) in
+        let request: AnthropicRequest = try decodeBody(http, requestID: requestID, wording: AnthropicErrors.self) { (fields) throws(FieldProblem) in
             try AnthropicRequest(fields, requireMaxTokens: false)
-        }) {
-        case .ready(let decoded): request = decoded
-        case .refused(let reply): return reply
         }
         var conversation = request.messages
         if let system = request.system { conversation.insert(ChatMessage(role: "system", text: system), at: 0) }

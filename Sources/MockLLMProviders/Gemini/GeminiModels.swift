@@ -73,19 +73,15 @@ extension Gemini {
 
     /// `countTokens`: `{"totalTokens": N,...}` for `contents` or a whole `generateContentRequest`,
     /// counted as a reply's `promptTokenCount` would be.
-    static func countTokens(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+    static func countTokens(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
-        let request: GeminiRequest
-        switch decode(http, requestID: requestID, wording: GeminiErrors.CountTokens.self, { (body) throws(FieldProblem) in
+        let request: GeminiRequest = try decode(http, requestID: requestID, wording: GeminiErrors.CountTokens.self) { (body) throws(FieldProblem) in
             let key = body.googleKey("generateContentRequest", "generate_content_request")
             if let whole = try body.object(key) { return try GeminiRequest(whole, request: "CountTokensRequest") }
             return try GeminiRequest(body, request: "CountTokensRequest")
-        }) {
-        case .ready(let decoded): request = decoded
-        case .refused(let reply): return reply
         }
         let model = context.pathParameters["model"] ?? ""
-        if let refusal = modelRefusal(model, maxTokens: nil, method: "countTokens", http: http, context: context) { return refusal }
+        try checkModel(model, maxTokens: nil, method: "countTokens", http: http, context: context)
         let tokens = request.messages.promptTokens
         var out = ByteBuffer(capacity: 96)
         out.append(ascii: "{\"totalTokens\": ")

@@ -72,17 +72,13 @@ extension Ollama {
     /// (GGUF metadata, keys sorted as Go sorts a map's), capabilities and `modified_at`. A model
     /// the registry does not know is shown with made-up details, or refused (404) with
     /// `settings.strict_models`.
-    static func show(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+    static func show(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
         guard !http.body.isEmpty else { return errorReply(OllamaErrors.bad("missing request body"), requestID: requestID) }
-        let name: String
-        switch decodeBody(http, requestID: requestID, wording: OllamaShowWording.self, { (body) throws(FieldProblem) -> String in
+        let name: String = try decodeBody(http, requestID: requestID, wording: OllamaShowWording.self) { (body) throws(FieldProblem) -> String in
             let model = try body.value("model").flatMap { (v) throws(FieldProblem) in try OllamaOptions.typed(v, "ShowRequest", "model", "string") { $0.string } }
             let legacy = try body.value("name").flatMap { (v) throws(FieldProblem) in try OllamaOptions.typed(v, "ShowRequest", "name", "string") { $0.string } }
             return model.flatMap { $0.isEmpty ? nil : $0 } ?? legacy ?? ""
-        }) {
-        case .ready(let decoded): name = decoded
-        case .refused(let reply): return reply
         }
         guard !name.isEmpty else { return errorReply(OllamaErrors.bad("model is required"), requestID: requestID) }
         guard let model = OllamaCatalog.model(named: name, in: context.script) else {

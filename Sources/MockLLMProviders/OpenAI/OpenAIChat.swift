@@ -23,19 +23,19 @@ package enum OpenAIChat: Provider {
         OpenAIErrors.reply(error, requestID: requestID)
     }
 
-    /// With `settings.strict_models`: the refusal of an unknown model or of `max_tokens` above
-    /// the model's limit, in OpenAI's words (chat and legacy completions; the Responses API names
-    /// its `max_output_tokens` "output tokens"); nil when accepted.
-    static func modelRefusal(model: String, maxTokens: Int?, field: String = "max_tokens", tokens: String = "completion",
-                             context: ProviderContext) -> Reply? {
+    /// With `settings.strict_models`: refuses an unknown model or `max_tokens` above the model's
+    /// limit, in OpenAI's words (chat and legacy completions; the Responses API names its
+    /// `max_output_tokens` "output tokens").
+    static func checkModel(model: String, maxTokens: Int?, field: String = "max_tokens", tokens: String = "completion",
+                           context: ProviderContext) throws(Refusal) {
         switch ModelCheck.check(model: model, maxTokens: maxTokens, provider: metadata.name, script: context.script) {
         case .accepted:
-            return nil
+            return
         case .unknownModel:
-            return errorReply(OpenAIErrors.modelNotFound(model), requestID: context.requestID)
+            throw refusal(OpenAIErrors.modelNotFound(model), requestID: context.requestID)
         case .tooManyTokens(let limit):
             let n = maxTokens ?? 0
-            return errorReply(.invalidRequest(
+            throw refusal(.invalidRequest(
                 "\(field) is too large: \(n). This model supports at most \(limit) \(tokens) tokens, whereas you provided \(n).",
                 param: field, code: "invalid_value"), requestID: context.requestID)
         }
@@ -44,14 +44,10 @@ package enum OpenAIChat: Provider {
     /// The original's message for a conversation without a user message.
     static let noUserMessage = "No user message found in request"
 
-    static func chatCompletion(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+    static func chatCompletion(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
-        let request: OpenAIChatRequest
-        switch decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAIChatRequest.init) {
-        case .ready(let decoded): request = decoded
-        case .refused(let reply): return reply
-        }
-        if let refusal = modelRefusal(model: request.model, maxTokens: request.maxTokens, context: context) { return refusal }
+        let request = try decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAIChatRequest.init)
+        try checkModel(model: request.model, maxTokens: request.maxTokens, context: context)
         guard let prompt = request.messages.lastUserText else {
             return errorReply(.invalidRequest(noUserMessage, param: "messages"), requestID: requestID)
         }
@@ -60,11 +56,7 @@ package enum OpenAIChat: Provider {
             prompt: prompt, model: request.model, messages: request.messages, hasTools: request.hasTools,
             headers: http.headers, endpoint: http.path, provider: metadata.name, tools: request.toolOffer,
             responseFormat: request.responseFormat)
-        let plan: ChatPlan
-        switch self.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stop, context: &context) {
-        case .ready(let planned): plan = planned
-        case .refused(let reply): return reply
-        }
+        let plan = try self.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stop, context: &context)
         var calls = plan.toolCalls
         var completionTokens = plan.tokens
         if request.legacyFunctions && calls.count > 1 {

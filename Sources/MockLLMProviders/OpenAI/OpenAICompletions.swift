@@ -8,14 +8,10 @@ import MockLLMScript
 /// `ChatPlan`: pacing, faults and quotas apply. A list of prompts gets one choice per prompt,
 /// in order. Unlike the real API (16 by default), `max_tokens` cuts only when it is sent.
 enum OpenAICompletions {
-    static func completion(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+    static func completion(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
-        let request: OpenAICompletionsRequest
-        switch OpenAIChat.decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAICompletionsRequest.init) {
-        case .ready(let decoded): request = decoded
-        case .refused(let reply): return reply
-        }
-        if let refusal = OpenAIChat.modelRefusal(model: request.model, maxTokens: request.maxTokens, context: context) { return refusal }
+        let request = try OpenAIChat.decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAICompletionsRequest.init)
+        try OpenAIChat.checkModel(model: request.model, maxTokens: request.maxTokens, context: context)
         let uuid = context.random.nextUUID()  // drawn first: a seed fixes the id whatever the pacing draws
         var plans: [ChatPlan] = []
         for prompt in request.prompts {
@@ -23,10 +19,7 @@ enum OpenAICompletions {
             let input = MatchInput(
                 prompt: prompt, model: request.model, messages: [message], headers: http.headers,
                 endpoint: http.path, provider: OpenAIChat.metadata.name)
-            switch OpenAIChat.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stop, context: &context) {
-            case .ready(let planned): plans.append(planned)
-            case .refused(let reply): return reply
-            }
+            plans.append(try OpenAIChat.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stop, context: &context))
         }
         let choices = zip(request.prompts, plans).map { prompt, plan in
             OpenAICompletionsStream.Choice(

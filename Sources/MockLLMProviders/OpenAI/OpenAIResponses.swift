@@ -19,17 +19,11 @@ enum OpenAIResponses {
         Endpoint(method: "GET", path: "/v1/responses/{response_id}/input_items", handlerName: "list_input_items", handler: inputItems),
     ]
 
-    static func create(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+    static func create(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
-        let request: OpenAIResponsesRequest
-        switch OpenAIChat.decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAIResponsesRequest.init) {
-        case .ready(let decoded): request = decoded
-        case .refused(let reply): return reply
-        }
-        if let refusal = OpenAIChat.modelRefusal(model: request.model, maxTokens: request.maxOutputTokens, field: "max_output_tokens",
-                                                 tokens: "output", context: context) {
-            return refusal
-        }
+        let request = try OpenAIChat.decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAIResponsesRequest.init)
+        try OpenAIChat.checkModel(model: request.model, maxTokens: request.maxOutputTokens, field: "max_output_tokens",
+                                  tokens: "output", context: context)
         var earlier: [OpenAIResponseItem] = []
         if let previous = request.previousResponseID {
             guard let entry = context.responses?.entry(previous) else {
@@ -49,13 +43,8 @@ enum OpenAIResponses {
             prompt: prompt, model: request.model, messages: messages, hasTools: !request.tools.isEmpty, headers: http.headers,
             endpoint: http.path, provider: OpenAIChat.metadata.name, tools: request.toolOffer,
             responseFormat: request.format.responseFormat)
-        var plan: ChatPlan
-        do {
-            plan = try ChatPlan.make(for: input, maxTokens: request.maxOutputTokens, stopSequences: [], context: &context)
-        } catch {
-            return refusalReply(error, context: context)
-        }
-        if let quota = plan.quota { OpenAIChat.appendRateLimitHeaders(quota, now: context.now, to: &plan.rateLimitHeaders) }
+        let plan = try OpenAIChat.plan(for: input, maxTokens: request.maxOutputTokens, stopSequences: [], context: &context,
+                                       contextLength: inputTooLong)
         var items: [OpenAIResponseObject.Item] = []
         if !plan.text.isEmpty || plan.toolCalls.isEmpty { items.append(.message(id: ids.next("msg_", &context.random), text: plan.text)) }
         for call in plan.toolCalls {
@@ -104,14 +93,11 @@ enum OpenAIResponses {
         store.save(response.id, OpenAIResponseStore.Entry(body: body, input: input, conversation: earlier + input + output))
     }
 
-    /// A refused plan in OpenAI's words; the context window is refused as the Responses API words it.
-    private static func refusalReply(_ refusal: ChatPlan.Refusal, context: ProviderContext) -> Reply {
-        guard case .contextLength(_, _, let headers) = refusal else { return OpenAIChat.reply(to: refusal, context: context) }
-        var error = APIError.invalidRequest(
+    /// The Responses API's words for an input longer than the model's context window.
+    private static func inputTooLong(tokens: Int, limit: Int) -> APIError {
+        .invalidRequest(
             "Your input exceeds the context window of this model. Please adjust your input and try again.",
             param: "input", code: "context_length_exceeded")
-        error.headers = headers
-        return OpenAIChat.errorReply(error, requestID: context.requestID)
     }
 
 }

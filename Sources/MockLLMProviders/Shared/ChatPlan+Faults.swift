@@ -7,7 +7,7 @@ extension ChatPlan {
     /// its prompt is longer than the model's context window; returns its stream fault, if any.
     static func applyFault(
         _ answer: ScriptAnswer, miss: String?, promptTokens: Int, input: MatchInput, clientKey: String, script: Script
-    ) throws(Refusal) -> (fault: StreamFault, name: String)? {
+    ) throws(Obstacle) -> (fault: StreamFault, name: String)? {
         let applied: Script.AppliedFault?
         do {
             applied = try script.fault(for: input, key: clientKey, rule: answer.fault)

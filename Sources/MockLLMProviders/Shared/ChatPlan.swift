@@ -66,7 +66,7 @@ struct ChatPlan {
 
     /// Why no reply is planned: the script answers with an error, an override header is
     /// invalid, or the prompt is longer than the model's context window (or a fault says so).
-    enum Refusal: Error {
+    enum Obstacle: Error {
         case scripted(APIError)
         case invalidOverride(String)
         case contextLength(tokens: Int, limit: Int, headers: HTTPFields)
@@ -77,7 +77,7 @@ struct ChatPlan {
     /// Plans the reply to `input`.
     static func make(
         for input: MatchInput, maxTokens: Int?, stopSequences: [String], context: inout ProviderContext
-    ) throws(Refusal) -> ChatPlan {
+    ) throws(Obstacle) -> ChatPlan {
         // Checked before the script answers: a refused request must not use up a sequence's reply.
         let overrides: PacingSpec?
         do {

@@ -106,9 +106,10 @@ package struct Capabilities: Sendable, Equatable {
     }
 }
 
-/// One route a provider serves.
+/// One route a provider serves. Its handler returns the reply, or throws the error reply of a
+/// request it refuses.
 package struct Endpoint: Sendable {
-    package typealias Handler = @Sendable (HTTPRequest, inout ProviderContext) -> Reply
+    package typealias Handler = @Sendable (HTTPRequest, inout ProviderContext) throws(Refusal) -> Reply
 
     package var method: String
     /// A literal path; `{name}` segments match any one segment.

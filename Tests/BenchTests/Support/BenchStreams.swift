@@ -38,7 +38,7 @@ enum BenchStreams {
         else { throw TestFailure("no route for \(http.target)") }
         var context = ProviderContext(script: Script(responses: ["bench": reply]), now: 1_700_000_000,
                                       random: SeededRandom(seed: 3), pathParameters: parameters)
-        let reply = endpoint.handler(http, &context)
+        let reply = Endpoint.answer(http, &context, by: endpoint.handler)
         guard reply.status == 200, case .stream = reply.body else { throw TestFailure("no stream: status \(reply.status)") }
         return Array(reply.streamTexts.joined().utf8)
     }

@@ -13,7 +13,7 @@ struct AnthropicMessagesTests {
 
     func call(_ body: String, script: Script? = nil, seed: UInt64 = 9) -> Reply {
         var ctx = ProviderContext(script: script ?? self.script, now: 1_700_000_000, random: SeededRandom(seed: seed), requestID: "req_abc")
-        return AnthropicMessages.messages(HTTPRequest(method: "POST", target: "/v1/messages", body: Array(body.utf8)), &ctx)
+        return Endpoint.answer(HTTPRequest(method: "POST", target: "/v1/messages", body: Array(body.utf8)), &ctx, by: AnthropicMessages.messages)
     }
 
     func expectedID(seed: UInt64 = 9) -> String {

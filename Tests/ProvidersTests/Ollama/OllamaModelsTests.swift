@@ -13,7 +13,7 @@ import Testing
 struct OllamaModelsTests {
     func call(_ handler: Endpoint.Handler, _ path: String, method: String = "GET", body: String = "", script: Script = Script()) -> Reply {
         var ctx = ProviderContext(script: script, now: 1_700_000_000, random: SeededRandom(seed: 1), requestID: "req_1")
-        return handler(HTTPRequest(method: method, target: path, body: Array(body.utf8)), &ctx)
+        return Endpoint.answer(HTTPRequest(method: method, target: path, body: Array(body.utf8)), &ctx, by: handler)
     }
 
     @Test func sha256MatchesTheStandardsTestVectors() {

@@ -22,7 +22,7 @@ enum GeminiHarness {
               case .endpoint(let endpoint, _) = routes[0].target else { return (Reply.json(599, ByteBuffer()), nil) }
         var ctx = ProviderContext(script: script, now: 1_700_000_000, random: SeededRandom(seed: seed), pathParameters: parameters,
                                   requestID: "req_abc")
-        let reply = endpoint.handler(http, &ctx)
+        let reply = Endpoint.answer(http, &ctx, by: endpoint.handler)
         return (reply, ctx.usage)
     }
 }

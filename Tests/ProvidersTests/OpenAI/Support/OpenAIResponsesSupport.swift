@@ -67,7 +67,7 @@ final class ResponsesHarness {
     func create(_ body: String, headers: HTTPFields = HTTPFields()) -> Reply {
         var ctx = context()
         defer { random = ctx.random }
-        return OpenAIResponses.create(HTTPRequest(method: "POST", target: "/v1/responses", headers: headers, body: Array(body.utf8)), &ctx)
+        return Endpoint.answer(HTTPRequest(method: "POST", target: "/v1/responses", headers: headers, body: Array(body.utf8)), &ctx, by: OpenAIResponses.create)
     }
 
     func get(_ id: String, query: String = "") -> Reply {
