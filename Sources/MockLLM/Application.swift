@@ -28,14 +28,14 @@ package final class Application: HTTPHandler {
     var accessLog: Logger?
     /// This loop's metrics (`GET /metrics`); the worker gives it the server's shared part.
     var metrics = LoopMetrics(shared: ServerMetrics(workers: 1))
-    /// The Responses API's stored responses; the worker gives it the one every loop shares.
-    var responseStore = OpenAIResponseStore()
-
-    /// - Parameter seed: fixes ids and jitter for reproducible runs; nil seeds from the system.
-    package init(script: Script, seed: UInt64? = nil, providers: [any Provider.Type] = providerTable) {
+    /// - Parameters:
+    ///   - seed: fixes ids and jitter for reproducible runs; nil seeds from the system.
+    ///   - states: the providers' state, shared by every loop of a server; nil: this application's own.
+    package init(script: Script, seed: UInt64? = nil, providers: [any Provider.Type] = providerTable, states: ProviderStates? = nil) {
         self.script = script
         random = seed.map { SeededRandom(seed: $0) } ?? SeededRandom()
-        router = Router(providers: providers, builtins: BuiltinEndpoint.all(providers: providers) + AdminEndpoints.all)
+        router = Router(providers: providers, builtins: BuiltinEndpoint.all(providers: providers) + AdminEndpoints.all,
+                        states: states ?? ProviderStates(for: providers, settings: ProviderSettings()))
     }
 
     package func reply(to request: HTTPRequest) -> Reply {
@@ -63,7 +63,7 @@ package final class Application: HTTPHandler {
             switch route.target {
             case .builtin(let builtin):
                 return admin?.refusal(for: request, to: builtin) ?? builtin.reply(request, self)
-            case .endpoint(let endpoint, let provider):
+            case .endpoint(let endpoint, let provider, let states):
                 if let apiKey, !apiKey.allows(request, sources: router.keySources) {
                     let given = APIKeyCheck.presented(in: request, sources: router.keySources)
                     var refusal = provider.errorReply(provider.keyRefusal(given: given), requestID: requestID)
@@ -74,7 +74,7 @@ package final class Application: HTTPHandler {
                     script: script, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)
                 if script.quota != nil { context.monotonic = Self.monotonicNanoseconds() }
                 context.clientKey = router.keySources.clientKey(in: request)
-                context.responses = responseStore
+                context.states = states
                 var reply = Endpoint.answer(request, &context, by: endpoint.handler)
                 random = context.random
                 metrics.requestAnswered(&reply, on: route, usage: context.usage)

@@ -9,7 +9,7 @@ import MockLLMProviders
 /// Anthropic's); the router returns them all and the application picks one per request.
 package struct Router: Sendable {
     enum Target: Sendable {
-        case endpoint(Endpoint, provider: any Provider.Type)
+        case endpoint(Endpoint, provider: any Provider.Type, states: ProviderStates)
         case builtin(BuiltinEndpoint)
     }
 
@@ -26,7 +26,7 @@ package struct Router: Sendable {
         }
 
         var provider: (any Provider.Type)? {
-            if case .endpoint(_, let provider) = target { return provider }
+            if case .endpoint(_, let provider, _) = target { return provider }
             return nil
         }
     }
@@ -51,12 +51,16 @@ package struct Router: Sendable {
     /// Every way the providers' clients send an API key.
     let keySources: [APIKeySource]
 
-    init(providers: [any Provider.Type], builtins: [BuiltinEndpoint]) {
+    /// - Parameter states: the server's provider states; each provider's routes hand its handlers
+    ///   the ones it names.
+    init(providers: [any Provider.Type], builtins: [BuiltinEndpoint], states: ProviderStates = ProviderStates()) {
         self.providers = providers
         keySources = APIKeySource.all(of: providers)
         for provider in providers {
+            let own = states.of(provider)
             for endpoint in provider.metadata.endpoints {
-                add(Route(method: endpoint.method, pattern: PathPattern(endpoint.path), target: .endpoint(endpoint, provider: provider)))
+                add(Route(method: endpoint.method, pattern: PathPattern(endpoint.path),
+                          target: .endpoint(endpoint, provider: provider, states: own)))
             }
         }
         for builtin in builtins {

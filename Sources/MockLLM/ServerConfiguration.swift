@@ -42,7 +42,7 @@ package struct ServerConfiguration: Sendable {
     package var accessLog: Logger?
     /// Responses API responses kept for `GET /v1/responses/{id}` and `previous_response_id`,
     /// the most recent first, over all workers; 0: none.
-    package var responseStoreSize = OpenAIResponseStore.defaultCapacity
+    package var responseStoreSize = ProviderSettings.defaultStoreCapacity
 
     package struct WatchedScript: Sendable {
         package var path: String

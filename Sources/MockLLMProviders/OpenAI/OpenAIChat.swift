@@ -23,6 +23,9 @@ package enum OpenAIChat: Provider {
         OpenAIErrors.reply(error, requestID: requestID)
     }
 
+    /// The Responses API's stored responses.
+    package static var stateTypes: [any ProviderState.Type] { [OpenAIResponseStore.self] }
+
     /// With `settings.strict_models`: refuses an unknown model or `max_tokens` above the model's
     /// limit, in OpenAI's words (chat and legacy completions; the Responses API names its
     /// `max_output_tokens` "output tokens").

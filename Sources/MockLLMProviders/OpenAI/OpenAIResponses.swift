@@ -26,7 +26,7 @@ enum OpenAIResponses {
                                   tokens: "output", context: context)
         var earlier: [OpenAIResponseItem] = []
         if let previous = request.previousResponseID {
-            guard let entry = context.responses?.entry(previous) else {
+            guard let entry = context.responseStore?.entry(previous) else {
                 return OpenAIChat.errorReply(.invalidRequest(
                     "Previous response with id '\(previous)' not found.", param: "previous_response_id",
                     code: "previous_response_not_found"), requestID: requestID)
@@ -57,7 +57,7 @@ enum OpenAIResponses {
             inputTokens: plan.promptTokens, outputTokens: plan.tokens, echo: OpenAIResponseObject.Echo(request))
         // The object is written once, for the store and for a non-stream reply (a stream's
         // `response.completed` carries the same object, written by the stream).
-        let store = request.store ? context.responses.flatMap { $0.capacity > 0 ? $0 : nil } : nil
+        let store = request.store ? context.responseStore.flatMap { $0.capacity > 0 ? $0 : nil } : nil
         var body = ByteBuffer()
         if store != nil || !request.stream {
             body = ByteBuffer(capacity: 1024 + plan.text.utf8.count * 2)

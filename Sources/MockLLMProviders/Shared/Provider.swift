@@ -35,6 +35,9 @@ package protocol Provider: Sendable {
     /// With `--api-key`: the refusal of a request that sends no key (`given` false) or another
     /// key, in the API's words.
     static func keyRefusal(given: Bool) -> APIError
+
+    /// The state its handlers keep for the life of the server (`ProviderState`).
+    static var stateTypes: [any ProviderState.Type] { get }
 }
 
 /// OpenAI's behaviour is the default: a provider overrides what its API does otherwise.
@@ -71,6 +74,9 @@ extension Provider {
         error.typeOverride = "invalid_request_error"
         return error
     }
+
+    /// None.
+    package static var stateTypes: [any ProviderState.Type] { [] }
 }
 
 /// The names of the providers in the table, for validating scripts.
@@ -142,9 +148,9 @@ package struct ProviderContext: Sendable {
     /// The API key the request sends ("" none; set by the server from the served providers'
     /// `apiKeySources`), by which quotas and fault schedules tell clients apart.
     package var clientKey = ""
-    /// The Responses API's stored responses, shared by every worker (set by the server; nil:
-    /// nothing is stored or found).
-    package var responses: OpenAIResponseStore?
+    /// The state the answering provider keeps for the life of the server (its `stateTypes`,
+    /// set by the server; empty: nothing is kept).
+    package var states = ProviderStates()
     /// Set by the handler: the tokens its reply reports (prompt read, completion generated),
     /// for the server's token counters; nil for a reply without usage.
     package var usage: TokenUsage?

@@ -34,7 +34,7 @@ enum BenchStreams {
         guard case .request(let http) = parser.next() else { throw TestFailure("bench's request does not parse") }
         let router = Router(providers: providerTable, builtins: [])
         guard case .routes(let routes, let parameters) = router.match(method: http.method, path: http.path),
-              case .endpoint(let endpoint, _)? = routes.first?.target
+              case .endpoint(let endpoint, _, _)? = routes.first?.target
         else { throw TestFailure("no route for \(http.target)") }
         var context = ProviderContext(script: Script(responses: ["bench": reply]), now: 1_700_000_000,
                                       random: SeededRandom(seed: 3), pathParameters: parameters)

@@ -19,7 +19,7 @@ enum GeminiHarness {
         let http = HTTPRequest(method: "POST", target: path, headers: headers, body: Array(body.utf8))
         let router = Router(providers: [Gemini.self], builtins: [])
         guard case .routes(let routes, let parameters) = router.match(method: "POST", path: http.path),
-              case .endpoint(let endpoint, _) = routes[0].target else { return (Reply.json(599, ByteBuffer()), nil) }
+              case .endpoint(let endpoint, _, _) = routes[0].target else { return (Reply.json(599, ByteBuffer()), nil) }
         var ctx = ProviderContext(script: script, now: 1_700_000_000, random: SeededRandom(seed: seed), pathParameters: parameters,
                                   requestID: "req_abc")
         let reply = Endpoint.answer(http, &ctx, by: endpoint.handler)

@@ -60,7 +60,7 @@ final class ResponsesHarness {
 
     func context(_ parameters: [String: String] = [:]) -> ProviderContext {
         var ctx = ProviderContext(script: script, now: Self.now, random: random, pathParameters: parameters)
-        ctx.responses = store
+        ctx.states = ProviderStates([store])
         return ctx
     }
 
