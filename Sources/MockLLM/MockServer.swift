@@ -41,7 +41,7 @@ package final class MockServer: @unchecked Sendable {
         drainMilliseconds = configuration.drainMilliseconds
         let count = max(1, configuration.workers)
         let board = StatsBoard(workers: count)
-        let admin = Admin(configuration: configuration, providers: providerNames, logger: logger)
+        let admin = Admin(configuration: configuration, providers: providerCatalog, logger: logger)
         // Made once, for every worker: what one loop stores, another finds, across reloads too.
         let states = ProviderStates(for: providerTable, settings: ProviderSettings(storeCapacity: configuration.responseStoreSize))
         let first = try Worker(index: 0, configuration: configuration, port: configuration.port,

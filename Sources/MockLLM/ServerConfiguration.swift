@@ -56,7 +56,7 @@ package struct ServerConfiguration: Sendable {
     }
 
     package init(
-        host: String = "127.0.0.1", port: Int = 8000, script: Script = Script(), seed: UInt64? = nil,
+        host: String = "127.0.0.1", port: Int = 8000, script: Script = Script(models: .builtIn), seed: UInt64? = nil,
         limits: RequestParser.Limits = RequestParser.Limits(), handleSignals: Bool = false,
         watchedScript: WatchedScript? = nil, workers: Int = 1, drainMilliseconds: UInt64 = 10_000
     ) {

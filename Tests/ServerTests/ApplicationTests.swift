@@ -64,7 +64,7 @@ struct ApplicationTests {
     }
 
     @Test func modelListingsTakeTheShapeOfTheClientsProtocol() {
-        let app = Application(script: Script(), seed: 1)
+        let app = Application(script: Script(models: .builtIn), seed: 1)
         let openAI = app.reply(to: HTTPRequest(method: "GET", target: "/v1/models")).bodyBytes.description
         #expect(openAI.hasPrefix(#"{"object":"list","data":[{"id":"gpt-3.5-turbo","object":"model","created":1677610602,"owned_by":"openai"}"#))
         let anthropic = app.reply(to: HTTPRequest(method: "GET", target: "/v1/models?limit=1",
@@ -74,7 +74,7 @@ struct ApplicationTests {
     }
 
     @Test func anthropicModelPagesFollowTheirCursors() {
-        let app = Application(script: Script(), seed: 1)
+        let app = Application(script: Script(models: .builtIn), seed: 1)
         func page(_ query: String) -> String {
             app.reply(to: HTTPRequest(method: "GET", target: "/v1/models?\(query)", headers: HTTPFields(["anthropic-version": "x"]))).bodyBytes.description
         }
@@ -85,7 +85,7 @@ struct ApplicationTests {
     }
 
     @Test func retrievingAModelResolvesAliasesAndRefusesUnknownOnesInEachShape() {
-        let app = Application(script: Script(), seed: 1)
+        let app = Application(script: Script(models: .builtIn), seed: 1)
         #expect(app.reply(to: HTTPRequest(method: "GET", target: "/v1/models/turbo")).bodyBytes.description
             == #"{"id":"gpt-3.5-turbo","object":"model","created":1677610602,"owned_by":"openai"}"#)
         let missing = app.reply(to: HTTPRequest(method: "GET", target: "/v1/models/nope"))
@@ -96,7 +96,7 @@ struct ApplicationTests {
     }
 
     @Test func introspectionIsGeneratedFromTheTableAndRegistry() {
-        let app = Application(script: Script(), seed: 1)
+        let app = Application(script: Script(models: .builtIn), seed: 1)
         let providers = app.reply(to: HTTPRequest(method: "GET", target: "/providers")).bodyBytes.description
         #expect(providers.contains(#""anthropic":{"version":"1.0.0","description":"Anthropic Messages API provider","endpoints":[{"path":"/v1/messages","method":"POST","handler":"handle_chat_completion"}"#))
         let models = app.reply(to: HTTPRequest(method: "GET", target: "/models")).bodyBytes.description
@@ -105,7 +105,7 @@ struct ApplicationTests {
     }
 
     @Test func errorsForUnknownPathsTakeTheShapeOfTheClient() {
-        let app = Application(script: Script(), seed: 1)
+        let app = Application(script: Script(models: .builtIn), seed: 1)
         let plain = app.reply(to: HTTPRequest(method: "GET", target: "/v1/nothing")).bodyBytes.description
         #expect(plain.hasPrefix(#"{"error":{"message":"Invalid URL (GET /v1/nothing)""#))
         let anthropic = app.reply(to: HTTPRequest(method: "GET", target: "/v1/nothing", headers: HTTPFields(["anthropic-version": "x"])))
@@ -117,7 +117,7 @@ struct ApplicationTests {
     }
 
     @Test func corsPreflightAndHeaders() {
-        let app = Application(script: Script(), seed: 1)
+        let app = Application(script: Script(models: .builtIn), seed: 1)
         let preflight = app.reply(to: HTTPRequest(method: "OPTIONS", target: "/v1/chat/completions", headers: HTTPFields([
             "origin": "http://localhost:3000", "access-control-request-method": "POST", "access-control-request-headers": "content-type, authorization",
         ])))
@@ -132,7 +132,7 @@ struct ApplicationTests {
     }
 
     @Test func strictModelsInOpenAIShape() {
-        let app = Application(script: Script(strictModels: true), seed: 1)
+        let app = Application(script: Script(models: .builtIn, strictModels: true), seed: 1)
         let unknown = post(app, "/v1/chat/completions", #"{"model":"gpt-9","messages":[{"role":"user","content":"x"}]}"#)
         #expect(unknown.status == 404)
         #expect(unknown.bodyBytes.description == #"{"error":{"message":"The model `gpt-9` does not exist or you do not have access to it.","type":"invalid_request_error","param":null,"code":"model_not_found"}}"#)
@@ -144,7 +144,7 @@ struct ApplicationTests {
     }
 
     @Test func aProviderThatDeclaresNoKeyWaysTakesABearerKeyAndRefusesInOpenAIsWords() {
-        let app = Application(script: Script(), seed: 1, providers: [PlainProvider.self])
+        let app = Application(script: Script(models: .builtIn), seed: 1, providers: [PlainProvider.self])
         #expect(app.router.keySources == [.bearer])
         #expect(post(app, "/plain", "{}", headers: HTTPFields(["authorization": "Bearer sk-1"])).bodyBytes.description == #"{"key":"sk-1"}"#)
         #expect(post(app, "/plain", "{}", headers: HTTPFields(["x-api-key": "sk-2"])).bodyBytes.description == #"{"key":""}"#,

@@ -12,7 +12,7 @@ import Testing
 /// what a finished stream adds, and the exposition's shape.
 @Suite("Metrics")
 struct LoopMetricsTests {
-    static let script = Script(responses: ["hello": "Hello there", "ping": "pong"])
+    static let script = Script(responses: ["hello": "Hello there", "ping": "pong"], models: .builtIn)
 
     func chat(_ app: Application, _ wire: String, stream: Bool = false, prompt: String = "hello") -> Reply {
         if wire == "openai" {

@@ -15,7 +15,8 @@ package enum AnthropicMessages: Provider {
             Endpoint(method: "GET", path: "/v1/models", handlerName: "list_models", handler: listModels),
             Endpoint(method: "GET", path: "/v1/models/{model}", handlerName: "retrieve_model", handler: retrieveModel),
         ],
-        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true))
+        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true),
+        models: defaultModels)
 
     package static func claims(_ request: HTTPRequest) -> Bool {
         request.headers.contains("anthropic-version")

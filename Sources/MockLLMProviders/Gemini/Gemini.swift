@@ -26,7 +26,8 @@ package enum Gemini: Provider {
                 Endpoint(method: "GET", path: "/\(version)/models/{model}", handlerName: "get_model", handler: getModel),
             ]
         },
-        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true))
+        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true),
+        models: defaultModels)
 
     /// google-genai always sends `x-goog-api-key`; REST examples put the key in `?key=`.
     package static var apiKeySources: [APIKeySource] { [.header("x-goog-api-key"), .query("key")] }

@@ -21,7 +21,8 @@ package enum Ollama: Provider {
             Endpoint(method: "GET", path: "/api/version", handlerName: "version", handler: version),
             Endpoint(method: "GET", path: "/", handlerName: "root", handler: root),
         ],
-        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true))
+        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true),
+        models: defaultModels)
 
     package static func errorReply(_ error: APIError, requestID: String) -> Reply {
         OllamaErrors.reply(error, requestID: requestID)

@@ -17,7 +17,8 @@ package enum OpenAIChat: Provider {
             Endpoint(method: "POST", path: "/v1/embeddings", handlerName: "create_embeddings", handler: embeddings),
             Endpoint(method: "POST", path: "/v1/completions", handlerName: "handle_completion", handler: OpenAICompletions.completion),
         ] + OpenAIResponses.endpoints,
-        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true))
+        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true),
+        models: defaultModels)
 
     package static func errorReply(_ error: APIError, requestID: String) -> Reply {
         OpenAIErrors.reply(error, requestID: requestID)

@@ -79,24 +79,45 @@ extension Provider {
     package static var stateTypes: [any ProviderState.Type] { [] }
 }
 
-/// The names of the providers in the table, for validating scripts.
-package let providerNames: [String] = providerTable.map { $0.metadata.name }
+extension ProviderCatalog {
+    /// The providers' names and the models they declare, for loading scripts.
+    package init(_ providers: [any Provider.Type]) {
+        self.init(names: providers.map { $0.metadata.name }, models: providers.flatMap { $0.metadata.models })
+    }
+}
+
+/// The providers of the table, as scripts are loaded for them.
+package let providerCatalog = ProviderCatalog(providerTable)
+
+extension ModelRegistry {
+    /// The models the providers of the table declare, for a script made without a file.
+    package static let builtIn = ModelRegistry(providerCatalog.models)
+}
 
 /// What a provider declares about itself; the router, `/providers` and `/models` are built
-/// from it (its models are those of the registry whose `provider` is its name).
+/// from it. The registry starts from its `models`; a script's `models:` section adds to them,
+/// and its models are then those of the registry whose `provider` is its name.
 package struct ProviderMetadata: Sendable {
     package var name: String
     package var version: String
     package var description: String
     package var endpoints: [Endpoint]
     package var capabilities: Capabilities
+    /// The models its API serves out of the box, each with `provider` set to `name`.
+    package var models: [ModelInfo]
 
-    package init(name: String, version: String, description: String, endpoints: [Endpoint], capabilities: Capabilities) {
+    package init(name: String, version: String, description: String, endpoints: [Endpoint], capabilities: Capabilities,
+                 models: [ModelInfo] = []) {
         self.name = name
         self.version = version
         self.description = description
         self.endpoints = endpoints
         self.capabilities = capabilities
+        self.models = models.map { model in
+            var model = model
+            model.provider = name
+            return model
+        }
     }
 }
 

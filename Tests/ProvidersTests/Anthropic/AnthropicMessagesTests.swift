@@ -96,7 +96,7 @@ struct AnthropicMessagesTests {
     }
 
     @Test func strictModelsRefuseUnknownModelsAndTooManyTokens() {
-        let strict = Script(responses: [:], strictModels: true)
+        let strict = Script(responses: [:], models: .builtIn, strictModels: true)
         let unknown = call(#"{"model":"claude-9","max_tokens":5,"messages":[{"role":"user","content":"x"}]}"#, script: strict)
         #expect(unknown.status == 404)
         #expect(unknown.bodyBytes.description.contains(#""type":"not_found_error","message":"model: claude-9""#))

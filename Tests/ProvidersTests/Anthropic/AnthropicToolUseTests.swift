@@ -41,7 +41,7 @@ struct AnthropicToolUseTests {
     let script: Script
 
     init() throws {
-        script = try ScriptLoader.parse(yaml: Self.yaml, file: "t", providers: providerNames).script
+        script = try ScriptLoader.parse(yaml: Self.yaml, file: "t", providers: providerCatalog).script
     }
 
     func body(_ prompt: String, _ extra: String = "") -> String {

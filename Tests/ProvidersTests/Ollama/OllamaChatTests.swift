@@ -37,7 +37,7 @@ struct OllamaChatTests {
     let script: Script
 
     init() throws {
-        script = try ScriptLoader.parse(yaml: Self.yaml, file: "t", providers: providerNames).script
+        script = try ScriptLoader.parse(yaml: Self.yaml, file: "t", providers: providerCatalog).script
     }
 
     func call(_ body: String, headers: HTTPFields = HTTPFields(), script: Script? = nil, seed: UInt64 = 3) -> Reply {

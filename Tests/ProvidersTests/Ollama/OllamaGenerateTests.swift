@@ -22,7 +22,7 @@ struct OllamaGenerateTests {
     let script: Script
 
     init() throws {
-        script = try ScriptLoader.parse(yaml: Self.yaml, file: "t", providers: providerNames).script
+        script = try ScriptLoader.parse(yaml: Self.yaml, file: "t", providers: providerCatalog).script
     }
 
     func call(_ body: String, headers: HTTPFields = HTTPFields()) -> Reply {

@@ -127,7 +127,7 @@ struct OpenAIChatTests {
 @Suite("Stream schedules")
 struct StreamScheduleTests {
     func schedule(_ yaml: String, seed: UInt64, headers: HTTPFields = HTTPFields()) throws -> [UInt64] {
-        let script = try ScriptLoader.parse(yaml: yaml, file: "t", providers: providerNames).script
+        let script = try ScriptLoader.parse(yaml: yaml, file: "t", providers: providerCatalog).script
         var ctx = ProviderContext(script: script, now: 0, random: SeededRandom(seed: seed))
         let body = #"{"model":"m","stream":true,"messages":[{"role":"user","content":"q"}]}"#
         let reply = Endpoint.answer(HTTPRequest(method: "POST", target: "/v1/chat/completions", headers: headers, body: Array(body.utf8)), &ctx, by: OpenAIChat.chatCompletion)

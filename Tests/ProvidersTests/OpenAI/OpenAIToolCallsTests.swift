@@ -47,7 +47,7 @@ struct OpenAIToolCallsTests {
     let script: Script
 
     init() throws {
-        script = try ScriptLoader.parse(yaml: Self.yaml, file: "t", providers: providerNames).script
+        script = try ScriptLoader.parse(yaml: Self.yaml, file: "t", providers: providerCatalog).script
     }
 
     func body(_ prompt: String, _ extra: String = "", offer: String = OpenAIToolCallsTests.tools) -> String {

@@ -107,7 +107,7 @@ struct FaultyStreamTests {
 
     enum Wire: String, CaseIterable, Sendable { case openai, anthropic }
 
-    static let script = Script(responses: ["ping": "pong"])
+    static let script = Script(responses: ["ping": "pong"], models: .builtIn)
 
     func call(_ wire: Wire, _ headers: [String: String] = [:], stream: Bool = true, prompt: String = "ping",
               model: String? = nil, script: Script = FaultyStreamTests.script) -> Reply {

@@ -46,7 +46,7 @@ final class ResponsesHarness {
 
     /// `yaml`, loaded.
     static func sharedScript() throws -> Script {
-        try ScriptLoader.parse(yaml: yaml, file: "t", providers: providerNames).script
+        try ScriptLoader.parse(yaml: yaml, file: "t", providers: providerCatalog).script
     }
 
     let script: Script
