@@ -30,12 +30,19 @@ package final class Application: HTTPHandler {
     var metrics = LoopMetrics(shared: ServerMetrics(workers: 1))
     /// - Parameters:
     ///   - seed: fixes ids and jitter for reproducible runs; nil seeds from the system.
+    ///   - providers: what it serves, in table order (the first one's error shape is the default).
     ///   - states: the providers' state, shared by every loop of a server; nil: this application's own.
-    package init(script: Script, seed: UInt64? = nil, providers: [any Provider.Type] = providerTable, states: ProviderStates? = nil) {
+    package init(script: Script, seed: UInt64? = nil, serving providers: [ServedProvider], states: ProviderStates? = nil) {
         self.script = script
         random = seed.map { SeededRandom(seed: $0) } ?? SeededRandom()
         router = Router(providers: providers, builtins: BuiltinEndpoint.all(providers: providers) + AdminEndpoints.all,
                         states: states ?? ProviderStates(for: providers, settings: ProviderSettings()))
+    }
+
+    /// Serving the providers of these types.
+    package convenience init(script: Script, seed: UInt64? = nil, providers: [any Provider.Type] = providerTable,
+                             states: ProviderStates? = nil) {
+        self.init(script: script, seed: seed, serving: providers.map(ServedProvider.init), states: states)
     }
 
     package func reply(to request: HTTPRequest) -> Reply {

@@ -43,7 +43,7 @@ package final class MockServer: @unchecked Sendable {
         let board = StatsBoard(workers: count)
         let admin = Admin(configuration: configuration, providers: providerCatalog, logger: logger)
         // Made once, for every worker: what one loop stores, another finds, across reloads too.
-        let states = ProviderStates(for: providerTable, settings: ProviderSettings(storeCapacity: configuration.responseStoreSize))
+        let states = ProviderStates(for: servedProviders, settings: ProviderSettings(storeCapacity: configuration.responseStoreSize))
         let first = try Worker(index: 0, configuration: configuration, port: configuration.port,
                                reusePort: count > 1, board: board, admin: admin, states: states)
         var workers = [first]

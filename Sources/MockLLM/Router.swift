@@ -9,7 +9,7 @@ import MockLLMProviders
 /// Anthropic's); the router returns them all and the application picks one per request.
 package struct Router: Sendable {
     enum Target: Sendable {
-        case endpoint(Endpoint, provider: any Provider.Type, states: ProviderStates)
+        case endpoint(Endpoint, provider: ServedProvider, states: ProviderStates)
         case builtin(BuiltinEndpoint)
     }
 
@@ -25,7 +25,7 @@ package struct Router: Sendable {
             self.target = target
         }
 
-        var provider: (any Provider.Type)? {
+        var provider: ServedProvider? {
             if case .endpoint(_, let provider, _) = target { return provider }
             return nil
         }
@@ -47,13 +47,13 @@ package struct Router: Sendable {
 
     private var exact: [LiteralPath] = []
     private var patterned: [Route] = []
-    let providers: [any Provider.Type]
+    let providers: [ServedProvider]
     /// Every way the providers' clients send an API key.
     let keySources: [APIKeySource]
 
     /// - Parameter states: the server's provider states; each provider's routes hand its handlers
     ///   the ones it names.
-    init(providers: [any Provider.Type], builtins: [BuiltinEndpoint], states: ProviderStates = ProviderStates()) {
+    init(providers: [ServedProvider], builtins: [BuiltinEndpoint], states: ProviderStates = ProviderStates()) {
         self.providers = providers
         keySources = APIKeySource.all(of: providers)
         for provider in providers {
@@ -126,9 +126,9 @@ package struct Router: Sendable {
     /// The provider whose error shape a request gets when no route answers it: one that claims
     /// the request by its headers, else the provider serving that path, else the one whose
     /// endpoints share the longest leading segments with it, else the first in the table.
-    func errorProvider(for request: HTTPRequest?, path: String) -> any Provider.Type {
+    func errorProvider(for request: HTTPRequest?, path: String) -> ServedProvider {
         if let request, let claimant = providers.first(where: { $0.claims(request) }) { return claimant }
-        var best: (provider: any Provider.Type, score: Int)?
+        var best: (provider: ServedProvider, score: Int)?
         let parts = path.split(separator: "/")
         for provider in providers {
             for endpoint in provider.metadata.endpoints {

@@ -39,7 +39,8 @@ final class Worker: @unchecked Sendable {
         self.index = index
         self.board = board
         loop = try EventLoop()
-        application = Application(script: configuration.script, seed: configuration.seed.map { $0 &+ UInt64(index) }, states: states)
+        application = Application(script: configuration.script, seed: configuration.seed.map { $0 &+ UInt64(index) },
+                                  serving: servedProviders, states: states)
         application.apiKey = configuration.apiKey.map(APIKeyCheck.init)
         application.admin = admin
         application.accessLog = configuration.accessLog

@@ -334,7 +334,7 @@ struct FaultsTests: ScriptLoading {
     }
 
     @Test func theKeyComesFromEachProvidersAuthHeader() {
-        let sources = APIKeySource.all(of: providerTable)
+        let sources = APIKeySource.all(of: servedProviders)
         #expect(sources == [.bearer, .header("x-api-key"), .header("x-goog-api-key"), .query("key")])
         func key(_ pairs: KeyValuePairs<String, String>, query: String = "") -> String {
             sources.clientKey(in: HTTPRequest(method: "POST", target: "/v1/chat/completions" + query, headers: HTTPFields(pairs)))

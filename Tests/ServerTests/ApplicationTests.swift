@@ -158,4 +158,27 @@ struct ApplicationTests {
         #expect(wrong.status == 401)
         #expect(wrong.bodyBytes.description.hasPrefix(#"{"plain":"Incorrect API key provided."#))
     }
+
+    /// What a provider described by data would be: a value made without a `Provider` type.
+    @Test func aProviderMadeOfValuesIsServedLikeATypesOne() {
+        let metadata = ProviderMetadata(
+            name: "data", version: "0", description: "made of values",
+            endpoints: [Endpoint(method: "POST", path: "/data/{model}", handlerName: "data") { _, context in
+                Reply.json(200, ByteBuffer(#"{"model":"\#(context.pathParameters["model"] ?? "")","key":"\#(context.clientKey)"}"#))
+            }],
+            capabilities: Capabilities(streaming: false, functionCalling: false, vision: false),
+            models: [ModelInfo(id: "d-1", contextWindow: 10, maxOutputTokens: 10, created: 0)])
+        let served = ServedProvider(
+            metadata: metadata, apiKeySources: [.header("api-key")], stateTypes: [], claims: { _ in false },
+            errorReply: { error, _ in Reply.json(error.status, ByteBuffer(#"{"oops":"\#(error.message)"}"#)) },
+            keyRefusal: { given in APIError(status: 401, kind: .authentication, message: given ? "wrong" : "none") })
+        let app = Application(script: Script(models: ModelRegistry(ProviderCatalog([served]).models)), seed: 1, serving: [served])
+        #expect(post(app, "/data/d-1", "{}", headers: HTTPFields(["api-key": "k"])).bodyBytes.description == #"{"model":"d-1","key":"k"}"#)
+        #expect(app.reply(to: HTTPRequest(method: "GET", target: "/models")).bodyBytes.description
+            == #"{"models":["d-1"],"by_provider":{"data":["d-1"]},"aliases":{}}"#)
+        app.apiKey = APIKeyCheck("k")
+        #expect(post(app, "/data/d-1", "{}", headers: HTTPFields(["api-key": "k"])).status == 200)
+        #expect(post(app, "/data/d-1", "{}").bodyBytes.description == #"{"oops":"none"}"#)
+        #expect(post(app, "/nowhere", "{}").bodyBytes.description == #"{"oops":"Invalid URL (POST /nowhere)"}"#)
+    }
 }

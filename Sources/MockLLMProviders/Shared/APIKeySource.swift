@@ -28,7 +28,7 @@ package enum APIKeySource: Sendable, Equatable {
     }
 
     /// Every way the providers' clients send a key, each once, in table order.
-    package static func all(of providers: [any Provider.Type]) -> [APIKeySource] {
+    package static func all(of providers: [ServedProvider]) -> [APIKeySource] {
         var sources: [APIKeySource] = []
         for provider in providers {
             for source in provider.apiKeySources where !sources.contains(source) { sources.append(source) }

@@ -81,13 +81,13 @@ extension Provider {
 
 extension ProviderCatalog {
     /// The providers' names and the models they declare, for loading scripts.
-    package init(_ providers: [any Provider.Type]) {
-        self.init(names: providers.map { $0.metadata.name }, models: providers.flatMap { $0.metadata.models })
+    package init(_ providers: [ServedProvider]) {
+        self.init(names: providers.map(\.name), models: providers.flatMap(\.metadata.models))
     }
 }
 
 /// The providers of the table, as scripts are loaded for them.
-package let providerCatalog = ProviderCatalog(providerTable)
+package let providerCatalog = ProviderCatalog(servedProviders)
 
 extension ModelRegistry {
     /// The models the providers of the table declare, for a script made without a file.

@@ -31,7 +31,7 @@ package struct ProviderStates: Sendable {
 
     /// One instance of each type the providers name, made with `settings`; a type two providers
     /// name is made once and shared.
-    package init(for providers: [any Provider.Type], settings: ProviderSettings) {
+    package init(for providers: [ServedProvider], settings: ProviderSettings) {
         var states: [any ProviderState] = []
         for provider in providers {
             for type in provider.stateTypes where !states.contains(where: { Swift.type(of: $0) == type }) {
@@ -42,7 +42,7 @@ package struct ProviderStates: Sendable {
     }
 
     /// The states `provider` names.
-    package func of(_ provider: any Provider.Type) -> ProviderStates {
+    package func of(_ provider: ServedProvider) -> ProviderStates {
         ProviderStates(states.filter { state in provider.stateTypes.contains { $0 == Swift.type(of: state) } })
     }
 

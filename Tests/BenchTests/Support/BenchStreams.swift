@@ -32,7 +32,7 @@ enum BenchStreams {
         var parser = RequestParser()
         parser.append(plan.request)
         guard case .request(let http) = parser.next() else { throw TestFailure("bench's request does not parse") }
-        let router = Router(providers: providerTable, builtins: [])
+        let router = Router(providers: servedProviders, builtins: [])
         guard case .routes(let routes, let parameters) = router.match(method: http.method, path: http.path),
               case .endpoint(let endpoint, _, _)? = routes.first?.target
         else { throw TestFailure("no route for \(http.target)") }

@@ -44,22 +44,23 @@ private enum AlsoCounting: Provider {
 @Suite("Provider state")
 struct ProviderStateTests {
     @Test func eachTypeIsMadeOncePerServerAndEachProviderSeesWhatItNames() throws {
-        let states = ProviderStates(for: [OpenAIChat.self, AnthropicMessages.self, Counting.self, AlsoCounting.self],
-                                    settings: ProviderSettings(storeCapacity: 7))
+        let (openAI, anthropic, counting, also) = (ServedProvider(OpenAIChat.self), ServedProvider(AnthropicMessages.self),
+                                                   ServedProvider(Counting.self), ServedProvider(AlsoCounting.self))
+        let states = ProviderStates(for: [openAI, anthropic, counting, also], settings: ProviderSettings(storeCapacity: 7))
         let store = try #require(states[OpenAIResponseStore.self])
         #expect(store.capacity == 7)
         #expect(states[Tally.self]?.capacity == 7)
-        #expect(states.of(OpenAIChat.self)[OpenAIResponseStore.self] === store)
-        #expect(states.of(AlsoCounting.self)[OpenAIResponseStore.self] === store, "a type two providers name is made once")
-        #expect(states.of(Counting.self)[Tally.self] === states.of(AlsoCounting.self)[Tally.self])
-        #expect(states.of(AnthropicMessages.self)[OpenAIResponseStore.self] == nil, "a provider sees only what it names")
-        #expect(states.of(Counting.self)[OpenAIResponseStore.self] == nil)
-        #expect(ProviderStates(for: [AnthropicMessages.self], settings: ProviderSettings())[OpenAIResponseStore.self] == nil)
+        #expect(states.of(openAI)[OpenAIResponseStore.self] === store)
+        #expect(states.of(also)[OpenAIResponseStore.self] === store, "a type two providers name is made once")
+        #expect(states.of(counting)[Tally.self] === states.of(also)[Tally.self])
+        #expect(states.of(anthropic)[OpenAIResponseStore.self] == nil, "a provider sees only what it names")
+        #expect(states.of(counting)[OpenAIResponseStore.self] == nil)
+        #expect(ProviderStates(for: [anthropic], settings: ProviderSettings())[OpenAIResponseStore.self] == nil)
     }
 
     /// What the server does with `--workers`: one set of states for every loop's application.
     @Test func applicationsGivenTheSameStatesShareThem() {
-        let states = ProviderStates(for: [Counting.self], settings: ProviderSettings())
+        let states = ProviderStates(for: [ServedProvider(Counting.self)], settings: ProviderSettings())
         let first = Application(script: Script(), seed: 1, providers: [Counting.self], states: states)
         let second = Application(script: Script(), seed: 2, providers: [Counting.self], states: states)
         let own = Application(script: Script(), seed: 3, providers: [Counting.self])
