@@ -44,40 +44,23 @@ package enum AnthropicMessages: Provider {
         AnthropicErrors.quotaRefusal(standing, now: now)
     }
 
+    /// `POST /v1/messages`: the request decoded and checked, the script's plan for it, then the
+    /// message as one JSON object or as the event stream.
     static func messages(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
         let request = try decodeBody(http, requestID: requestID, wording: AnthropicErrors.self) { (fields) throws(FieldProblem) in
             try AnthropicRequest(fields)
         }
-        switch ModelCheck.check(model: request.model, maxTokens: request.maxTokens, provider: metadata.name, script: context.script) {
-        case .accepted:
-            break
-        case .unknownModel:
-            return errorReply(APIError(status: 404, kind: .notFound, message: "model: \(request.model)"), requestID: requestID)
-        case .tooManyTokens(let limit):
-            return errorReply(.invalidRequest(
-                "max_tokens: \(request.maxTokens) > \(limit), which is the maximum allowed number of output tokens for \(request.model)"),
-                requestID: requestID)
-        }
+        try checkModel(request, context: context)
         guard let prompt = request.messages.lastUserText else {
-            return errorReply(.invalidRequest(OpenAIChat.noUserMessage), requestID: requestID)
+            throw refusal(.invalidRequest(OpenAIChat.noUserMessage), requestID: requestID)
         }
         var id = ByteBuffer(capacity: 41)
         id.append(ascii: "mock-")
         context.random.appendUUID(to: &id)
-        var conversation = request.messages
-        if let system = request.system { conversation.insert(ChatMessage(role: "system", text: system), at: 0) }
-        let input = MatchInput(
-            prompt: prompt, model: request.model, messages: conversation, hasTools: request.hasTools,
-            headers: http.headers, endpoint: http.path, provider: metadata.name, tools: request.toolOffer,
-            responseFormat: request.responseFormat)
-        let plan = try self.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stopSequences, context: &context)
-        let (stopReason, stopSequence): (String, String?) = switch plan.finish {
-        case .endTurn: ("end_turn", nil)
-        case .maxTokens: ("max_tokens", nil)
-        case .stopSequence(let s): ("stop_sequence", s)
-        case .toolUse: ("tool_use", nil)
-        }
+        let plan = try self.plan(for: request.matchInput(prompt: prompt, http), maxTokens: request.maxTokens,
+                                 stopSequences: request.stopSequences, context: &context)
+        let (stopReason, stopSequence) = stop(plan.finish)
         let blocks = AnthropicBlock.blocks(of: plan, random: &context.random)
         let usage = AnthropicUsage(inputTokens: plan.promptTokens, outputTokens: plan.tokens)
         context.usage = TokenUsage(prompt: usage.inputTokens, completion: usage.outputTokens)
@@ -95,6 +78,31 @@ package enum AnthropicMessages: Provider {
         return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay))
     }
 
+    /// With `settings.strict_models`: Anthropic's 404 for a model it does not serve, or its 400
+    /// for `max_tokens` above the model's limit.
+    static func checkModel(_ request: AnthropicRequest, context: ProviderContext) throws(Refusal) {
+        switch ModelCheck.check(model: request.model, maxTokens: request.maxTokens, provider: metadata.name, script: context.script) {
+        case .accepted:
+            return
+        case .unknownModel:
+            throw refusal(APIError(status: 404, kind: .notFound, message: "model: \(request.model)"), requestID: context.requestID)
+        case .tooManyTokens(let limit):
+            throw refusal(.invalidRequest(
+                "max_tokens: \(request.maxTokens) > \(limit), which is the maximum allowed number of output tokens for \(request.model)"),
+                requestID: context.requestID)
+        }
+    }
+
+    /// `stop_reason` and `stop_sequence` for how the reply ends.
+    static func stop(_ finish: ChatPlan.Finish) -> (reason: String, sequence: String?) {
+        switch finish {
+        case .endTurn: ("end_turn", nil)
+        case .maxTokens: ("max_tokens", nil)
+        case .stopSequence(let s): ("stop_sequence", s)
+        case .toolUse: ("tool_use", nil)
+        }
+    }
+
     /// `POST /v1/messages/count_tokens`: `{"input_tokens":N}` for the same body `messages.create`
     /// would take (without `max_tokens`), counted as a reply's `input_tokens` would be.
     static func countTokens(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
@@ -102,11 +110,9 @@ package enum AnthropicMessages: Provider {
         let request: AnthropicRequest = try decodeBody(http, requestID: requestID, wording: AnthropicErrors.self) { (fields) throws(FieldProblem) in
             try AnthropicRequest(fields, requireMaxTokens: false)
         }
-        var conversation = request.messages
-        if let system = request.system { conversation.insert(ChatMessage(role: "system", text: system), at: 0) }
         var out = ByteBuffer(capacity: 32)
         out.append(ascii: "{\"input_tokens\":")
-        out.append(decimal: conversation.promptTokens)
+        out.append(decimal: request.conversation.promptTokens)
         out.append(UInt8(ascii: "}"))
         return Reply.json(200, out).adding(header: AnthropicErrors.requestIDHeader, requestID)
     }
@@ -137,4 +143,19 @@ package enum AnthropicMessages: Provider {
         out.append(UInt8(ascii: "}"))
     }
 
+}
+
+extension AnthropicRequest {
+    /// The messages with `system` as a first system message, as the script's rules see them.
+    var conversation: [ChatMessage] {
+        guard let system else { return messages }
+        return [ChatMessage(role: "system", text: system)] + messages
+    }
+
+    /// The request as the script's rules see it.
+    func matchInput(prompt: String, _ http: HTTPRequest) -> MatchInput {
+        MatchInput(
+            prompt: prompt, model: model, messages: conversation, hasTools: hasTools, headers: http.headers, endpoint: http.path,
+            provider: AnthropicMessages.metadata.name, tools: toolOffer, responseFormat: responseFormat)
+    }
 }
