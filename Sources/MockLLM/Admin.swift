@@ -1,5 +1,6 @@
 import Logging
 import MockLLMCore
+import MockLLMScript
 
 /// What the server's own endpoints under `/_mockllm/` share over every worker: the request
 /// journal, the admin token and the script file to reload. One per server; each worker's
@@ -20,7 +21,7 @@ final class Admin: Sendable {
         self.logger = logger
     }
 
-    convenience init(configuration: ServerConfiguration, providers: [String], logger: Logger) {
+    convenience init(configuration: ServerConfiguration, providers: ProviderCatalog, logger: Logger) {
         let workers = max(1, configuration.workers)
         let path = configuration.watchedScript?.path ?? configuration.scriptPath
         self.init(

@@ -28,14 +28,21 @@ package final class Application: HTTPHandler {
     var accessLog: Logger?
     /// This loop's metrics (`GET /metrics`); the worker gives it the server's shared part.
     var metrics = LoopMetrics(shared: ServerMetrics(workers: 1))
-    /// The Responses API's stored responses; the worker gives it the one every loop shares.
-    var responseStore = OpenAIResponseStore()
-
-    /// - Parameter seed: fixes ids and jitter for reproducible runs; nil seeds from the system.
-    package init(script: Script, seed: UInt64? = nil, providers: [any Provider.Type] = providerTable) {
+    /// - Parameters:
+    ///   - seed: fixes ids and jitter for reproducible runs; nil seeds from the system.
+    ///   - providers: what it serves, in table order (the first one's error shape is the default).
+    ///   - states: the providers' state, shared by every loop of a server; nil: this application's own.
+    package init(script: Script, seed: UInt64? = nil, serving providers: [ServedProvider], states: ProviderStates? = nil) {
         self.script = script
         random = seed.map { SeededRandom(seed: $0) } ?? SeededRandom()
-        router = Router(providers: providers, builtins: BuiltinEndpoint.all(providers: providers) + AdminEndpoints.all)
+        router = Router(providers: providers, builtins: BuiltinEndpoint.all(providers: providers) + AdminEndpoints.all,
+                        states: states ?? ProviderStates(for: providers, settings: ProviderSettings()))
+    }
+
+    /// Serving the providers of these types.
+    package convenience init(script: Script, seed: UInt64? = nil, providers: [any Provider.Type] = providerTable,
+                             states: ProviderStates? = nil) {
+        self.init(script: script, seed: seed, serving: providers.map(ServedProvider.init), states: states)
     }
 
     package func reply(to request: HTTPRequest) -> Reply {
@@ -63,18 +70,19 @@ package final class Application: HTTPHandler {
             switch route.target {
             case .builtin(let builtin):
                 return admin?.refusal(for: request, to: builtin) ?? builtin.reply(request, self)
-            case .endpoint(let endpoint, let provider):
-                if let apiKey, !apiKey.allows(request) {
-                    let given = APIKeyCheck.presented(in: request)
-                    var refusal = provider.errorReply(APIKeyCheck.refusal(for: provider.metadata.name, given: given), requestID: requestID)
+            case .endpoint(let endpoint, let provider, let states):
+                if let apiKey, !apiKey.allows(request, sources: router.keySources) {
+                    let given = APIKeyCheck.presented(in: request, sources: router.keySources)
+                    var refusal = provider.errorReply(provider.keyRefusal(given: given), requestID: requestID)
                     metrics.requestAnswered(&refusal, on: route)
                     return journaled(refusal, request, provider: provider.metadata.name, pathModel: parameters["model"])
                 }
                 var context = ProviderContext(
                     script: script, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)
                 if script.quota != nil { context.monotonic = Self.monotonicNanoseconds() }
-                context.responses = responseStore
-                var reply = endpoint.handler(request, &context)
+                context.clientKey = router.keySources.clientKey(in: request)
+                context.states = states
+                var reply = Endpoint.answer(request, &context, by: endpoint.handler)
                 random = context.random
                 metrics.requestAnswered(&reply, on: route, usage: context.usage)
                 if let fault = reply.headers["x-mockllm-fault"] { metrics.recordFault(fault) }

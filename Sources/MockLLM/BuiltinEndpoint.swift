@@ -12,7 +12,7 @@ struct BuiltinEndpoint: Sendable {
     /// The reply, from the request and the application answering it (its script, its stats).
     let reply: @Sendable (HTTPRequest, Application) -> Reply
 
-    static func all(providers: [any Provider.Type]) -> [BuiltinEndpoint] {
+    static func all(providers: [ServedProvider]) -> [BuiltinEndpoint] {
         let health = Introspection.health
         return [
             BuiltinEndpoint(method: "GET", path: "/health") { _, _ in Reply.json(200, health) },
@@ -40,7 +40,7 @@ package enum Introspection {
 
     /// `{"models":[...],"by_provider":{"openai":[...],...},"aliases":{"turbo":"gpt-3.5-turbo",...}}`
     /// (the original's shape, plus `aliases`).
-    static func models(_ providers: [any Provider.Type], _ registry: ModelRegistry) -> ByteBuffer {
+    static func models(_ providers: [ServedProvider], _ registry: ModelRegistry) -> ByteBuffer {
         var out = ByteBuffer()
         out.append(ascii: "{\"models\":")
         out.append(jsonStrings: registry.models.map(\.id))
@@ -67,7 +67,7 @@ package enum Introspection {
     }
 
     /// `{"openai":{"version":..,"description":..,"endpoints":[{"path","method","handler"}],"models":[..],"capabilities":{..}}}`
-    static func providers(_ providers: [any Provider.Type], _ registry: ModelRegistry) -> ByteBuffer {
+    static func providers(_ providers: [ServedProvider], _ registry: ModelRegistry) -> ByteBuffer {
         var out = ByteBuffer()
         out.append(UInt8(ascii: "{"))
         for (i, provider) in providers.enumerated() {

@@ -150,19 +150,19 @@ package enum Launcher {
     /// The script to serve: the named file, else ./responses.yml if present, else the embedded one.
     static func loadScript(named path: String?) -> Result<ScriptLoader.Loaded, ScriptLoadError> {
         if let path {
-            return Result { () throws(ScriptLoadError) in try ScriptLoader.load(path: path, providers: providerNames) }
+            return Result { () throws(ScriptLoadError) in try ScriptLoader.load(path: path, providers: providerCatalog) }
         }
         if FileManager.default.fileExists(atPath: "responses.yml") {
-            return Result { () throws(ScriptLoadError) in try ScriptLoader.load(path: "responses.yml", providers: providerNames) }
+            return Result { () throws(ScriptLoadError) in try ScriptLoader.load(path: "responses.yml", providers: providerCatalog) }
         }
-        return .success(ScriptLoader.Loaded(script: EmbeddedScript.load(), warnings: [], fingerprint: 0))
+        return .success(ScriptLoader.Loaded(script: EmbeddedScript.load(providers: providerCatalog), warnings: [], fingerprint: 0))
     }
 
     /// `mockllm validate FILE`, with the original's messages and exit codes: 0 valid, 1 invalid,
     /// 2 missing file.
     package static func validate(path: String) -> Int32 {
         do {
-            let loaded = try ScriptLoader.load(path: path, providers: providerNames)
+            let loaded = try ScriptLoader.load(path: path, providers: providerCatalog)
             print("✓ Valid responses file")
             print("Found \(loaded.script.responses.count) responses")
             print("Defines: \(loaded.script.summary)")

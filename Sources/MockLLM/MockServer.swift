@@ -41,14 +41,15 @@ package final class MockServer: @unchecked Sendable {
         drainMilliseconds = configuration.drainMilliseconds
         let count = max(1, configuration.workers)
         let board = StatsBoard(workers: count)
-        let admin = Admin(configuration: configuration, providers: providerNames, logger: logger)
-        let responses = OpenAIResponseStore(capacity: configuration.responseStoreSize)
+        let admin = Admin(configuration: configuration, providers: providerCatalog, logger: logger)
+        // Made once, for every worker: what one loop stores, another finds, across reloads too.
+        let states = ProviderStates(for: servedProviders, settings: ProviderSettings(storeCapacity: configuration.responseStoreSize))
         let first = try Worker(index: 0, configuration: configuration, port: configuration.port,
-                               reusePort: count > 1, board: board, admin: admin, responses: responses)
+                               reusePort: count > 1, board: board, admin: admin, states: states)
         var workers = [first]
         for index in 1..<count {
             workers.append(try Worker(index: index, configuration: configuration, port: first.port,
-                                      reusePort: true, board: board, admin: admin, responses: responses))
+                                      reusePort: true, board: board, admin: admin, states: states))
         }
         self.workers = workers
         admin.scripts?.attach(workers)

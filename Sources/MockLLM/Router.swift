@@ -9,7 +9,7 @@ import MockLLMProviders
 /// Anthropic's); the router returns them all and the application picks one per request.
 package struct Router: Sendable {
     enum Target: Sendable {
-        case endpoint(Endpoint, provider: any Provider.Type)
+        case endpoint(Endpoint, provider: ServedProvider, states: ProviderStates)
         case builtin(BuiltinEndpoint)
     }
 
@@ -25,8 +25,8 @@ package struct Router: Sendable {
             self.target = target
         }
 
-        var provider: (any Provider.Type)? {
-            if case .endpoint(_, let provider) = target { return provider }
+        var provider: ServedProvider? {
+            if case .endpoint(_, let provider, _) = target { return provider }
             return nil
         }
     }
@@ -47,13 +47,20 @@ package struct Router: Sendable {
 
     private var exact: [LiteralPath] = []
     private var patterned: [Route] = []
-    let providers: [any Provider.Type]
+    let providers: [ServedProvider]
+    /// Every way the providers' clients send an API key.
+    let keySources: [APIKeySource]
 
-    init(providers: [any Provider.Type], builtins: [BuiltinEndpoint]) {
+    /// - Parameter states: the server's provider states; each provider's routes hand its handlers
+    ///   the ones it names.
+    init(providers: [ServedProvider], builtins: [BuiltinEndpoint], states: ProviderStates = ProviderStates()) {
         self.providers = providers
+        keySources = APIKeySource.all(of: providers)
         for provider in providers {
+            let own = states.of(provider)
             for endpoint in provider.metadata.endpoints {
-                add(Route(method: endpoint.method, pattern: PathPattern(endpoint.path), target: .endpoint(endpoint, provider: provider)))
+                add(Route(method: endpoint.method, pattern: PathPattern(endpoint.path),
+                          target: .endpoint(endpoint, provider: provider, states: own)))
             }
         }
         for builtin in builtins {
@@ -119,9 +126,9 @@ package struct Router: Sendable {
     /// The provider whose error shape a request gets when no route answers it: one that claims
     /// the request by its headers, else the provider serving that path, else the one whose
     /// endpoints share the longest leading segments with it, else the first in the table.
-    func errorProvider(for request: HTTPRequest?, path: String) -> any Provider.Type {
+    func errorProvider(for request: HTTPRequest?, path: String) -> ServedProvider {
         if let request, let claimant = providers.first(where: { $0.claims(request) }) { return claimant }
-        var best: (provider: any Provider.Type, score: Int)?
+        var best: (provider: ServedProvider, score: Int)?
         let parts = path.split(separator: "/")
         for provider in providers {
             for endpoint in provider.metadata.endpoints {

@@ -8,7 +8,7 @@ import Synchronization
 /// `times:` and sequence counters over in the middle of a test.
 final class ScriptSource: Sendable {
     let path: String
-    let providers: [String]
+    let providers: ProviderCatalog
     private let state: Mutex<State>
 
     private struct State {
@@ -19,7 +19,7 @@ final class ScriptSource: Sendable {
         var workers: [Worker] = []
     }
 
-    init(path: String, providers: [String], fingerprint: Int) {
+    init(path: String, providers: ProviderCatalog, fingerprint: Int) {
         self.path = path
         self.providers = providers
         state = Mutex(State(fingerprint: fingerprint))

@@ -42,7 +42,7 @@ package struct ServerConfiguration: Sendable {
     package var accessLog: Logger?
     /// Responses API responses kept for `GET /v1/responses/{id}` and `previous_response_id`,
     /// the most recent first, over all workers; 0: none.
-    package var responseStoreSize = OpenAIResponseStore.defaultCapacity
+    package var responseStoreSize = ProviderSettings.defaultStoreCapacity
 
     package struct WatchedScript: Sendable {
         package var path: String
@@ -56,7 +56,7 @@ package struct ServerConfiguration: Sendable {
     }
 
     package init(
-        host: String = "127.0.0.1", port: Int = 8000, script: Script = Script(), seed: UInt64? = nil,
+        host: String = "127.0.0.1", port: Int = 8000, script: Script = Script(models: .builtIn), seed: UInt64? = nil,
         limits: RequestParser.Limits = RequestParser.Limits(), handleSignals: Bool = false,
         watchedScript: WatchedScript? = nil, workers: Int = 1, drainMilliseconds: UInt64 = 10_000
     ) {

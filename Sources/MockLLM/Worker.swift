@@ -35,17 +35,17 @@ final class Worker: @unchecked Sendable {
     private var stopped = false
 
     init(index: Int, configuration: ServerConfiguration, port: Int, reusePort: Bool, board: StatsBoard, admin: Admin,
-         responses: OpenAIResponseStore) throws(UVError) {
+         states: ProviderStates) throws(UVError) {
         self.index = index
         self.board = board
         loop = try EventLoop()
-        application = Application(script: configuration.script, seed: configuration.seed.map { $0 &+ UInt64(index) })
+        application = Application(script: configuration.script, seed: configuration.seed.map { $0 &+ UInt64(index) },
+                                  serving: servedProviders, states: states)
         application.apiKey = configuration.apiKey.map(APIKeyCheck.init)
         application.admin = admin
         application.accessLog = configuration.accessLog
         application.journal = admin.journal?.rings[index]
         application.metrics = LoopMetrics(shared: board.metrics, worker: index)
-        application.responseStore = responses
         var options = LoopServer.Options()
         options.limits = configuration.limits
         options.limits.knownTargets += application.router.literalPaths

@@ -41,9 +41,9 @@ settings:
   auto_tools: true
 """#
 
-    package static func load() -> Script {
+    package static func load(providers: ProviderCatalog) -> Script {
         do {
-            return try ScriptLoader.parse(yaml: yaml, file: "<embedded>").script.describedAs(origin)
+            return try ScriptLoader.parse(yaml: yaml, file: "<embedded>", providers: providers).script.describedAs(origin)
         } catch {
             preconditionFailure("the embedded script is invalid: \(error)")
         }

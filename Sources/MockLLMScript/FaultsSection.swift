@@ -71,7 +71,7 @@ package enum FaultsSection {
         case "error":
             return RulesSection.ruleError(mapping["error"]!, ScriptReader.path(what, "error"), &reader).map { .error($0) }
         case "status":
-            return status(mapping["status"]!, ScriptReader.path(what, "status"), &reader).map { .error(RuleError(status: $0, message: defaultMessage($0))) }
+            return status(mapping["status"]!, ScriptReader.path(what, "status"), &reader).map { .error(.statusOnly($0)) }
         case "context_length":
             guard let on = reader.bool(mapping["context_length"]!, ScriptReader.path(what, "context_length")) else { return nil }
             if !on { reader.error("\(ScriptReader.path(what, "context_length")) can only be true", at: mapping["context_length"]!) }
@@ -155,7 +155,7 @@ package enum FaultsSection {
             if item.string == "ok" {
                 steps.append(nil)
             } else if let status = status(item, "\(what.dropLast())[\(i)]'", orOK: true, &reader) {
-                steps.append(.error(RuleError(status: status, message: defaultMessage(status))))
+                steps.append(.error(.statusOnly(status)))
             } else {
                 return nil
             }
@@ -220,21 +220,8 @@ package enum FaultsSection {
         return UInt64(value)
     }
 
-    /// Anthropic's messages for a status, for faults that give only the status.
-    package static func anthropicMessage(_ status: Int) -> String {
-        switch status {
-        case 401: "invalid x-api-key"
-        case 403: "Your API key does not have permission to use the specified resource."
-        case 404: "The requested resource could not be found."
-        case 413: "Request exceeds the maximum allowed number of bytes."
-        case 429: "Number of request tokens has exceeded your per-minute rate limit."
-        case 500: "Internal server error"
-        case 529, 503: "Overloaded"
-        default: defaultMessage(status)
-        }
-    }
-
-    /// The message OpenAI's API sends with a status, for faults that give only the status.
+    /// The message a fault that gives only a status carries (OpenAI's API's words for it); a
+    /// provider whose API words it otherwise rewords it (`RuleError.statusOnly`).
     package static func defaultMessage(_ status: Int) -> String {
         switch status {
         case 400: "Bad request."

@@ -1,18 +1,18 @@
 import MockLLMCore
 import Yams
 
-/// The script's `models:` section: models added to the built-in registry, or aliases and
-/// limits given to built-in ones.
+/// The script's `models:` section: models added to those the served providers declare, or
+/// aliases and limits given to theirs.
 ///
 /// ```yaml
 /// models:
 ///   - id: my-finetune            # required
-///     provider: openai           # whose wire shape it belongs to (default openai)
+///     provider: openai           # whose wire shape it belongs to (default: the first provider, openai)
 ///     aliases: [ft, finetune]
 ///     display_name: My finetune
 ///     context_window: 32000
 ///     max_output_tokens: 4096
-///   - id: gpt-4o                 # a built-in model: adds an alias
+///   - id: gpt-4o                 # a provider's model: adds an alias
 ///     aliases: [fast]
 /// ```
 enum ModelsSection {

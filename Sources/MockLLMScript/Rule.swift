@@ -102,6 +102,9 @@ package struct RuleError: Sendable, Equatable {
     package var code: String?
     /// Extra response headers (`retry-after`, `x-ratelimit-remaining-requests`, ...).
     package var headers: HTTPFields
+    /// The fault gave only the status (`status: 503`, `sequence: [429, ok]`, `x-mockllm-fault:
+    /// 429`): `message` is the generic wording, and each provider may word it as its API does.
+    package var statusOnly = false
 
     package init(status: Int, message: String, type: String? = nil, code: String? = nil, headers: HTTPFields = HTTPFields()) {
         self.status = status
@@ -109,6 +112,13 @@ package struct RuleError: Sendable, Equatable {
         self.type = type
         self.code = code
         self.headers = headers
+    }
+
+    /// The error of a fault that gives only its status, with the generic message for it.
+    package static func statusOnly(_ status: Int) -> RuleError {
+        var error = RuleError(status: status, message: FaultsSection.defaultMessage(status))
+        error.statusOnly = true
+        return error
     }
 }
 

@@ -20,7 +20,7 @@ package final class Script: Sendable {
     package let onMiss: MissPolicy
     /// Where the script came from, for logs: a path, or a description of the embedded default.
     package let origin: String
-    /// The built-in models plus the script's `models:` section.
+    /// The served providers' models plus the script's `models:` section.
     package let models: ModelRegistry
     /// `settings.strict_models`: unknown models and `max_tokens` above a model's limit are errors.
     package let strictModels: Bool
@@ -41,7 +41,7 @@ package final class Script: Sendable {
     package init(
         responses: [String: String] = [:], defaultReply: String = Script.builtInDefaultReply, rules: [Rule] = [],
         pacing: Pacing = .immediate, onMiss: MissPolicy = .default, origin: String = "inline",
-        models: ModelRegistry = ModelRegistry(ModelRegistry.defaults), strictModels: Bool = false, autoTools: Bool = false,
+        models: ModelRegistry = ModelRegistry([]), strictModels: Bool = false, autoTools: Bool = false,
         faults: [Fault] = [], scenario: ScenarioSwitch = ScenarioSwitch(nil), quota: Quota? = nil,
         providers: [DeclaredProvider] = []
     ) {
@@ -95,7 +95,7 @@ package final class Script: Sendable {
         case .seedLag(let factor): parts.append("lag factor \(factor.plainDecimal)")
         case .profile: parts.append("latency profile")
         }
-        let added = models.models.count - ModelRegistry.defaults.count
+        let added = models.added
         if added > 0 { parts.append("\(added) model\(added == 1 ? "" : "s") added") }
         if strictModels { parts.append("strict models") }
         if onMiss == .error { parts.append("misses are errors") }

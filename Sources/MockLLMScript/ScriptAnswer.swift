@@ -17,8 +17,6 @@ package struct MatchInput: Sendable {
     package var tools: ToolOffer?
     /// What the request asks the reply's text to be.
     package var responseFormat: ResponseFormat?
-    /// An API key passed in the query (`?key=`, Google's way), for schedules counted per key.
-    package var queryKey: String?
 
     package init(prompt: String, model: String, messages: [ChatMessage] = [], hasTools: Bool = false,
                 headers: RequestHeaders = RequestHeaders(), endpoint: String = "", provider: String = "",

@@ -14,13 +14,14 @@ extension Script {
         package var action: Fault.Action
     }
 
-    /// - Parameter rule: the fault of the rule that answered, if any.
+    /// - Parameters:
+    ///   - key: the API key the request sends ("" none), for schedules counted per key.
+    ///   - rule: the fault of the rule that answered, if any.
     /// - Throws: the header's value, explained, when it is not a fault.
-    package func fault(for input: MatchInput, rule: Fault?) throws(FaultHeaderError) -> AppliedFault? {
+    package func fault(for input: MatchInput, key: String, rule: Fault?) throws(FaultHeaderError) -> AppliedFault? {
         if let header = input.headers[Self.faultHeader] {
             return AppliedFault(name: "header", action: try FaultHeader.parse(header))
         }
-        let key = Self.clientKey(input.headers, queryKey: input.queryKey)
         if let rule, let action = rule.next(key: key) { return AppliedFault(name: rule.name, action: action) }
         guard !faults.isEmpty else { return nil }
         let active = input.headers[Self.scenarioHeader] ?? scenario.active
@@ -29,15 +30,6 @@ extension Script {
             if let action = fault.next(key: key) { return AppliedFault(name: fault.name, action: action) }
         }
         return nil
-    }
-
-    /// The API key a request carries (`Authorization: Bearer`, `x-api-key`, `x-goog-api-key`,
-    /// else `?key=`), for schedules counted per key; "" when it carries none.
-    package static func clientKey(_ headers: RequestHeaders, queryKey: String? = nil) -> String {
-        if let bearer = headers["authorization"] {
-            return bearer.hasPrefix("Bearer ") ? String(bearer.dropFirst(7)) : bearer
-        }
-        return headers["x-api-key"] ?? headers["x-goog-api-key"] ?? queryKey ?? ""
     }
 }
 
@@ -61,7 +53,7 @@ package enum FaultHeader {
             guard (400...599).contains(status) else {
                 throw FaultHeaderError(message: "x-mockllm-fault: \(status) is not an HTTP error status (400-599)")
             }
-            return .error(RuleError(status: status, message: FaultsSection.defaultMessage(status)))
+            return .error(.statusOnly(status))
         }
         let events = number ?? 1
         switch name {

@@ -32,8 +32,9 @@ package enum ScriptLoader {
 
     static let topLevelKeys = ["responses", "rules", "defaults", "settings", "pacing", "models", "faults", "quotas", "providers"]
 
-    /// - Parameter providers: the provider names a `models:` entry may name (nil: not checked).
-    package static func load(path: String, providers: [String]? = nil) throws(ScriptLoadError) -> Loaded {
+    /// - Parameter providers: the providers served, whose names a rule, a fault or a `models:`
+    ///   entry may name and whose models the `models:` section extends (nil: names not checked, no models).
+    package static func load(path: String, providers: ProviderCatalog? = nil) throws(ScriptLoadError) -> Loaded {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ScriptLoadError(.missingFile, [ScriptDiagnostic(.error, file: path, line: 1, column: 1, message: "file does not exist")])
@@ -47,7 +48,7 @@ package enum ScriptLoader {
         return try parse(yaml: text, file: path, providers: providers)
     }
 
-    package static func parse(yaml: String, file: String, providers: [String]? = nil) throws(ScriptLoadError) -> Loaded {
+    package static func parse(yaml: String, file: String, providers: ProviderCatalog? = nil) throws(ScriptLoadError) -> Loaded {
         var reader = ScriptReader(file: file)
         let root: Node?
         do {
@@ -65,15 +66,15 @@ package enum ScriptLoader {
         return Loaded(script: script, warnings: reader.diagnostics, fingerprint: yaml.hashValue)
     }
 
-    private static func read(_ root: Node, file: String, providers: [String]?, reader: inout ScriptReader) -> Script {
+    private static func read(_ root: Node, file: String, providers catalog: ProviderCatalog?, reader: inout ScriptReader) -> Script {
         guard case .mapping(let top) = root else {
             reader.error("YAML file must contain a dictionary (a mapping at the top level), found \(reader.describe(root))", at: root)
             return Script(origin: file)
         }
         reader.checkKeys(top, known: topLevelKeys, in: "the top level")
         // Declared providers first: the rest of the script may name them.
-        let declared = top["providers"].map { ProvidersSection.read($0, builtIn: providers, reader: &reader) } ?? []
-        let providers = providers.map { $0 + declared.map(\.name) }
+        let declared = top["providers"].map { ProvidersSection.read($0, builtIn: catalog?.names, reader: &reader) } ?? []
+        let providers = catalog.map { $0.names + declared.map(\.name) }
         var responses: [String: String] = [:]
         if let node = top["responses"] {
             if let mapping = reader.mapping(node, "'responses'") {
@@ -107,7 +108,9 @@ package enum ScriptLoader {
             pacing = spec.applied(to: pacing)
         }
         return Script(responses: responses, defaultReply: defaultReply, rules: rules, pacing: pacing, onMiss: settings.onMiss,
-                      origin: file, models: ModelRegistry(defaultsWith: additions), strictModels: settings.strictModels,
+                      origin: file,
+                      models: ModelRegistry(catalog?.models ?? [], adding: additions, defaultProvider: providers?.first ?? ""),
+                      strictModels: settings.strictModels,
                       autoTools: settings.autoTools, faults: faults, scenario: ScenarioSwitch(settings.scenario),
                       quota: top["quotas"].flatMap { QuotasSection.read($0, reader: &reader) }, providers: declared)
     }

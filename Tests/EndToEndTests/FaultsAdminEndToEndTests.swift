@@ -28,7 +28,7 @@ struct FaultsAdminEndToEndTests {
     }
 
     @Test func countersResetAndScenarioSwitch() throws {
-        let script = try ScriptLoader.parse(yaml: Self.yaml, file: "f.yml", providers: providerNames).script
+        let script = try ScriptLoader.parse(yaml: Self.yaml, file: "f.yml", providers: providerCatalog).script
         try withServer(script: script) { server in
             #expect(try chat(server) == 429)
             #expect(try chat(server) == 200)

@@ -99,7 +99,7 @@ struct FaultsEndToEndTests {
             responses: {go: "\(Self.reply)"}
             faults:
               - {name: cut, match: {prompt: go}, stream: {after: 4, disconnect: fin}}
-            """, file: "f.yml", providers: providerNames).script
+            """, file: "f.yml", providers: providerCatalog).script
         let server = try TestServer(script: script)
         defer { #expect(server.stop() == 0) }
         let client = try server.client()
@@ -178,7 +178,7 @@ struct FaultsEndToEndTests {
             responses: {go: "\(Self.reply)"}
             faults:
               - {name: retry, sequence: [429, 503, ok, 500]}
-            """, file: "f.yml", providers: providerNames).script
+            """, file: "f.yml", providers: providerCatalog).script
         let server = try TestServer(script: script)
         defer { #expect(server.stop() == 0) }
         let client = try server.client()

@@ -61,7 +61,7 @@ struct ResponsesEndToEndTests {
 
     @Test func storedResponsesOutliveAReload() throws {
         let file = try ScriptFile("responses:\n  ping: pong\n")
-        let loaded = try ScriptLoader.parse(yaml: "responses:\n  ping: pong\n", file: file.path, providers: providerNames)
+        let loaded = try ScriptLoader.parse(yaml: "responses:\n  ping: pong\n", file: file.path, providers: providerCatalog)
         let server = try TestServer(script: loaded.script) { $0.scriptPath = file.path }
         defer { #expect(server.stop() == 0) }
         let (id, text) = try Self.create(server, #"{"model":"gpt-4o","input":"ping"}"#)

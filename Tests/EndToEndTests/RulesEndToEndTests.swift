@@ -15,7 +15,7 @@ import Testing
 struct RulesEndToEndTests {
     /// The script exactly as a user would write it; a typo (an unknown key) fails the test.
     static func script(_ yaml: String) throws -> Script {
-        let loaded = try ScriptLoader.parse(yaml: yaml, file: "rules.yml", providers: ["openai", "anthropic"])
+        let loaded = try ScriptLoader.parse(yaml: yaml, file: "rules.yml", providers: ProviderCatalog(names: ["openai", "anthropic"], models: providerCatalog.models))
         #expect(loaded.warnings.isEmpty, "\(loaded.warnings)")
         return loaded.script
     }

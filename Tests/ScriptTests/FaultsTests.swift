@@ -19,8 +19,8 @@ struct FaultsTests: ScriptLoading {
     }
 
     /// `name action` of the fault a request gets, or "none".
-    func applied(_ script: Script, _ input: MatchInput, rule: Fault? = nil) throws -> String {
-        guard let fault = try script.fault(for: input, rule: rule) else { return "none" }
+    func applied(_ script: Script, _ input: MatchInput, key: String = "", rule: Fault? = nil) throws -> String {
+        guard let fault = try script.fault(for: input, key: key, rule: rule) else { return "none" }
         return "\(fault.name) \(Self.describe(fault.action))"
     }
 
@@ -35,7 +35,7 @@ struct FaultsTests: ScriptLoading {
     }
 
     static func error(_ status: Int) -> Fault.Action {
-        .error(RuleError(status: status, message: FaultsSection.defaultMessage(status)))
+        .error(.statusOnly(status))
     }
 
     // MARK: - Loading
@@ -70,7 +70,9 @@ struct FaultsTests: ScriptLoading {
         headers.append(name: "retry-after", value: "2")
         #expect(faults[0].action == .error(RuleError(status: 429, message: "Slow down.", type: "rate_limit_error", code: "rl", headers: headers)))
         #expect(faults[0].conditions.count == 2)
-        #expect(faults[1].action == .error(RuleError(status: 503, message: "The engine is currently overloaded, please try again later.")))
+        var statusAlone = RuleError(status: 503, message: "The engine is currently overloaded, please try again later.")
+        statusAlone.statusOnly = true
+        #expect(faults[1].action == .error(statusAlone))
         #expect(faults[1].conditions.isEmpty)
         #expect(faults[2].action == .contextLength)
         let streams = faults[3...].map { fault -> StreamFault? in
@@ -332,15 +334,19 @@ struct FaultsTests: ScriptLoading {
     }
 
     @Test func theKeyComesFromEachProvidersAuthHeader() {
-        func key(_ pairs: KeyValuePairs<String, String>) -> String { Script.clientKey(RequestHeaders(HTTPFields(pairs))) }
+        let sources = APIKeySource.all(of: servedProviders)
+        #expect(sources == [.bearer, .header("x-api-key"), .header("x-goog-api-key"), .query("key")])
+        func key(_ pairs: KeyValuePairs<String, String>, query: String = "") -> String {
+            sources.clientKey(in: HTTPRequest(method: "POST", target: "/v1/chat/completions" + query, headers: HTTPFields(pairs)))
+        }
         #expect(key(["Authorization": "Bearer sk-one"]) == "sk-one")
         #expect(key(["authorization": "Basic xyz"]) == "Basic xyz")
         #expect(key(["x-api-key": "sk-ant"]) == "sk-ant")
         #expect(key(["x-goog-api-key": "g"]) == "g")
         #expect(key(["authorization": "Bearer a", "x-api-key": "b"]) == "a")
         #expect(key([:]) == "")
-        #expect(Script.clientKey(RequestHeaders(), queryKey: "q") == "q", "Google's ?key=")
-        #expect(Script.clientKey(RequestHeaders(HTTPFields(["x-goog-api-key": "g"])), queryKey: "q") == "g")
+        #expect(key([:], query: "?key=q") == "q", "Google's ?key=")
+        #expect(key(["x-goog-api-key": "g"], query: "?key=q") == "g")
     }
 
     @Test func perKeySchedulesCountTheRequestsAPIKey() throws {
@@ -351,10 +357,10 @@ struct FaultsTests: ScriptLoading {
             """)
         let alice = HTTPFields(["authorization": "Bearer alice"])
         let bob = HTTPFields(["x-api-key": "bob"])
-        #expect(try applied(script, input(headers: alice)) == "quota 429")
-        #expect(try applied(script, input(headers: alice)) == "none")
-        #expect(try applied(script, input(headers: bob, provider: "anthropic")) == "quota 429")
-        #expect(try applied(script, input(headers: bob, provider: "anthropic")) == "none")
+        #expect(try applied(script, input(headers: alice), key: "alice") == "quota 429")
+        #expect(try applied(script, input(headers: alice), key: "alice") == "none")
+        #expect(try applied(script, input(headers: bob, provider: "anthropic"), key: "bob") == "quota 429")
+        #expect(try applied(script, input(headers: bob, provider: "anthropic"), key: "bob") == "none")
     }
 
     @Test func schedulesAreSharedByConcurrentCallers() async {
@@ -504,15 +510,7 @@ struct FaultsTests: ScriptLoading {
 
     @Test func anInvalidHeaderIsThrownByTheScriptToo() {
         let script = Script(faults: [Fault(name: "f", action: Self.error(500))])
-        #expect(throws: FaultHeaderError.self) { try script.fault(for: input(headers: HTTPFields(["x-mockllm-fault": "nope"])), rule: nil) }
+        #expect(throws: FaultHeaderError.self) { try script.fault(for: input(headers: HTTPFields(["x-mockllm-fault": "nope"])), key: "", rule: nil) }
         #expect(script.faults[0].injected == 0)
-    }
-}
-
-extension FaultsTests {
-    @Test func aStatusAloneIsWordedAsAnthropicWordsIt() {
-        #expect(FaultsSection.anthropicMessage(529) == "Overloaded")
-        #expect(FaultsSection.anthropicMessage(429) == "Number of request tokens has exceeded your per-minute rate limit.")
-        #expect(FaultsSection.anthropicMessage(418) == FaultsSection.defaultMessage(418))
     }
 }

@@ -8,11 +8,11 @@ import Testing
 @Suite("Model registry")
 struct ModelRegistryTests {
     func load(_ yaml: String) throws(ScriptLoadError) -> Script {
-        try ScriptLoader.parse(yaml: yaml, file: "m.yml", providers: ["openai", "anthropic"]).script
+        try ScriptLoader.parse(yaml: yaml, file: "m.yml", providers: providerCatalog).script
     }
 
     @Test func resolvesTheOriginalsDefaultsAndAliases() {
-        let registry = ModelRegistry(ModelRegistry.defaults)
+        let registry = ModelRegistry(providerCatalog.models)
         #expect(registry.resolve("turbo")?.id == "gpt-3.5-turbo")
         #expect(registry.resolve("gpt-4-0613")?.id == "gpt-4")
         #expect(registry.resolve("opus")?.id == "claude-3-opus-20240229")
@@ -20,6 +20,24 @@ struct ModelRegistryTests {
         #expect(registry.resolve("gpt-3.5-turbo")?.contextWindow == 4_096)
         #expect(registry.resolve("nope") == nil)
         #expect(registry.models(of: "anthropic").allSatisfy { $0.id.hasPrefix("claude") })
+    }
+
+    /// The vendors' models are the providers' to declare: the script layer knows none of its own.
+    @Test func eachProviderDeclaresItsOwnModels() {
+        #expect(Script().models.models.isEmpty)
+        for provider in providerTable {
+            #expect(!provider.metadata.models.isEmpty, "\(provider.metadata.name)")
+            #expect(provider.metadata.models.allSatisfy { $0.provider == provider.metadata.name })
+        }
+        #expect(providerCatalog.models.map(\.provider) == providerTable.flatMap { p in p.metadata.models.map { _ in p.metadata.name } })
+        #expect(ModelRegistry.builtIn.models.count == providerCatalog.models.count)
+    }
+
+    @Test func aModelAddedWithoutAProviderIsTheFirstServedProvidersOne() throws {
+        let catalog = ProviderCatalog(names: ["anthropic", "openai"], models: providerCatalog.models)
+        let script = try ScriptLoader.parse(yaml: "responses: {}\nmodels: [{id: mine}]", file: "m.yml", providers: catalog).script
+        #expect(script.models.resolve("mine")?.provider == "anthropic")
+        #expect(try load("responses: {}\nmodels: [{id: mine}]").models.resolve("mine")?.provider == "openai")
     }
 
     @Test func aScriptAddsModelsAndAliases() throws {
@@ -38,7 +56,8 @@ struct ModelRegistryTests {
         #expect(script.models.resolve("ft")?.provider == "anthropic")
         #expect(script.models.resolve("ft")?.maxOutputTokens == 1000)
         #expect(script.models.resolve("fast")?.id == "gpt-4o")
-        #expect(script.models.models.count == ModelRegistry.defaults.count + 1)
+        #expect(script.models.models.count == providerCatalog.models.count + 1)
+        #expect(script.models.added == 1)
     }
 
     @Test(arguments: [

@@ -7,7 +7,7 @@ struct ProvidersSectionTests {
     static let builtIn = ["openai", "anthropic", "ollama", "gemini"]
 
     func load(_ yaml: String) throws(ScriptLoadError) -> ScriptLoader.Loaded {
-        try ScriptLoader.parse(yaml: yaml, file: "p.yml", providers: Self.builtIn)
+        try ScriptLoader.parse(yaml: yaml, file: "p.yml", providers: ProviderCatalog(names: Self.builtIn))
     }
 
     func errors(_ yaml: String) -> [String] {

@@ -52,11 +52,11 @@ struct QuotaTests: ScriptLoading {
     @Test func openAIHeadersAndRefusal() {
         let standing = Quota.Standing(requestLimit: 3, requestsRemaining: 0, tokenLimit: nil, tokensRemaining: 0, resetNanoseconds: 1_500_000_000)
         var headers = HTTPFields()
-        RateLimitHeaders.append(standing, provider: "openai", now: 0, to: &headers)
+        OpenAIChat.appendRateLimitHeaders(standing, now: 0, to: &headers)
         #expect(headers.map { "\($0.name): \($0.value)" } == [
             "x-ratelimit-limit-requests: 3", "x-ratelimit-remaining-requests: 0", "x-ratelimit-reset-requests: 1.5s",
         ])
-        let error = RateLimitHeaders.refusal(standing, provider: "openai", now: 0)
+        let error = OpenAIChat.quotaRefusal(standing, now: 0)
         #expect(error.status == 429 && error.code == "rate_limit_exceeded" && error.typeOverride == "requests")
         #expect(error.headers["retry-after"] == "2")
     }
@@ -64,11 +64,26 @@ struct QuotaTests: ScriptLoading {
     @Test func anthropicHeadersGiveTheResetAsATime() {
         let standing = Quota.Standing(requestLimit: nil, requestsRemaining: 0, tokenLimit: 100, tokensRemaining: 40, resetNanoseconds: 2_000_000_000)
         var headers = HTTPFields()
-        RateLimitHeaders.append(standing, provider: "anthropic", now: 1_700_000_000, to: &headers)
+        AnthropicMessages.appendRateLimitHeaders(standing, now: 1_700_000_000, to: &headers)
         #expect(headers.map { "\($0.name): \($0.value)" } == [
             "anthropic-ratelimit-tokens-limit: 100", "anthropic-ratelimit-tokens-remaining: 40",
             "anthropic-ratelimit-tokens-reset: 2023-11-14T22:13:22Z",
         ])
+    }
+
+    /// A provider that says nothing of quotas (Ollama's API has none) gets OpenAI's headers and 429;
+    /// Gemini's sends no headers, and only `retry-after` with its 429.
+    @Test func providersWithoutTheirOwnWordingGetOpenAIs() {
+        let standing = Quota.Standing(requestLimit: 3, requestsRemaining: 0, tokenLimit: nil, tokensRemaining: 0, resetNanoseconds: 1_500_000_000)
+        var openAI = HTTPFields(), ollama = HTTPFields(), gemini = HTTPFields()
+        OpenAIChat.appendRateLimitHeaders(standing, now: 0, to: &openAI)
+        Ollama.appendRateLimitHeaders(standing, now: 0, to: &ollama)
+        Gemini.appendRateLimitHeaders(standing, now: 0, to: &gemini)
+        #expect(ollama.map(\.name) == openAI.map(\.name) && ollama.map(\.value) == openAI.map(\.value))
+        #expect(gemini.isEmpty)
+        #expect(Ollama.quotaRefusal(standing, now: 0) == OpenAIChat.quotaRefusal(standing, now: 0))
+        let google = Gemini.quotaRefusal(standing, now: 0)
+        #expect(google.message == GeminiErrors.quotaMessage && google.headers.map(\.name) == ["retry-after"])
     }
 
     @Test(arguments: [(0, "0ms"), (20_000_000, "20ms"), (1_000_000_000, "1s"), (1_978_000_000, "1.978s"), (360_000_000_000, "6m0s"), (90_500_000_000, "1m30.5s")])

@@ -115,6 +115,6 @@ struct ScriptLoaderTests {
         let text = try String(contentsOf: bundled, encoding: .utf8)
         #expect(EmbeddedScript.yaml + "\n" == text, "Sources/MockLLMScript/EmbeddedScript.swift must hold config/responses.yml verbatim")
         let fromFile = try ScriptLoader.load(path: bundled.path).script
-        #expect(EmbeddedScript.load().responses == fromFile.responses)
+        #expect(EmbeddedScript.load(providers: providerCatalog).responses == fromFile.responses)
     }
 }

@@ -25,6 +25,25 @@ private enum EchoProvider: Provider {
     static func claims(_ request: HTTPRequest) -> Bool { request.headers.contains("x-echo") }
 }
 
+/// A provider that declares only what it must (metadata and its error envelope): everything
+/// else is the `Provider` defaults, OpenAI's behaviour.
+private enum PlainProvider: Provider {
+    static let metadata = ProviderMetadata(
+        name: "plain", version: "0.0.1", description: "test",
+        endpoints: [Endpoint(method: "POST", path: "/plain", handlerName: "plain") { _, context in
+            Reply.json(200, ByteBuffer(#"{"key":"\#(context.clientKey)"}"#))
+        }],
+        capabilities: Capabilities(streaming: false, functionCalling: false, vision: false))
+
+    static func errorReply(_ error: APIError, requestID: String) -> Reply {
+        var out = ByteBuffer()
+        out.append(ascii: "{\"plain\":")
+        out.append(jsonString: error.message)
+        out.append(UInt8(ascii: "}"))
+        return Reply.json(error.status, out, headers: error.headers)
+    }
+}
+
 @Suite("Application routing")
 struct ApplicationTests {
     func post(_ app: Application, _ path: String, _ body: String, headers: HTTPFields = HTTPFields()) -> Reply {
@@ -45,7 +64,7 @@ struct ApplicationTests {
     }
 
     @Test func modelListingsTakeTheShapeOfTheClientsProtocol() {
-        let app = Application(script: Script(), seed: 1)
+        let app = Application(script: Script(models: .builtIn), seed: 1)
         let openAI = app.reply(to: HTTPRequest(method: "GET", target: "/v1/models")).bodyBytes.description
         #expect(openAI.hasPrefix(#"{"object":"list","data":[{"id":"gpt-3.5-turbo","object":"model","created":1677610602,"owned_by":"openai"}"#))
         let anthropic = app.reply(to: HTTPRequest(method: "GET", target: "/v1/models?limit=1",
@@ -55,7 +74,7 @@ struct ApplicationTests {
     }
 
     @Test func anthropicModelPagesFollowTheirCursors() {
-        let app = Application(script: Script(), seed: 1)
+        let app = Application(script: Script(models: .builtIn), seed: 1)
         func page(_ query: String) -> String {
             app.reply(to: HTTPRequest(method: "GET", target: "/v1/models?\(query)", headers: HTTPFields(["anthropic-version": "x"]))).bodyBytes.description
         }
@@ -66,7 +85,7 @@ struct ApplicationTests {
     }
 
     @Test func retrievingAModelResolvesAliasesAndRefusesUnknownOnesInEachShape() {
-        let app = Application(script: Script(), seed: 1)
+        let app = Application(script: Script(models: .builtIn), seed: 1)
         #expect(app.reply(to: HTTPRequest(method: "GET", target: "/v1/models/turbo")).bodyBytes.description
             == #"{"id":"gpt-3.5-turbo","object":"model","created":1677610602,"owned_by":"openai"}"#)
         let missing = app.reply(to: HTTPRequest(method: "GET", target: "/v1/models/nope"))
@@ -77,7 +96,7 @@ struct ApplicationTests {
     }
 
     @Test func introspectionIsGeneratedFromTheTableAndRegistry() {
-        let app = Application(script: Script(), seed: 1)
+        let app = Application(script: Script(models: .builtIn), seed: 1)
         let providers = app.reply(to: HTTPRequest(method: "GET", target: "/providers")).bodyBytes.description
         #expect(providers.contains(#""anthropic":{"version":"1.0.0","description":"Anthropic Messages API provider","endpoints":[{"path":"/v1/messages","method":"POST","handler":"handle_chat_completion"}"#))
         let models = app.reply(to: HTTPRequest(method: "GET", target: "/models")).bodyBytes.description
@@ -86,7 +105,7 @@ struct ApplicationTests {
     }
 
     @Test func errorsForUnknownPathsTakeTheShapeOfTheClient() {
-        let app = Application(script: Script(), seed: 1)
+        let app = Application(script: Script(models: .builtIn), seed: 1)
         let plain = app.reply(to: HTTPRequest(method: "GET", target: "/v1/nothing")).bodyBytes.description
         #expect(plain.hasPrefix(#"{"error":{"message":"Invalid URL (GET /v1/nothing)""#))
         let anthropic = app.reply(to: HTTPRequest(method: "GET", target: "/v1/nothing", headers: HTTPFields(["anthropic-version": "x"])))
@@ -98,7 +117,7 @@ struct ApplicationTests {
     }
 
     @Test func corsPreflightAndHeaders() {
-        let app = Application(script: Script(), seed: 1)
+        let app = Application(script: Script(models: .builtIn), seed: 1)
         let preflight = app.reply(to: HTTPRequest(method: "OPTIONS", target: "/v1/chat/completions", headers: HTTPFields([
             "origin": "http://localhost:3000", "access-control-request-method": "POST", "access-control-request-headers": "content-type, authorization",
         ])))
@@ -113,7 +132,7 @@ struct ApplicationTests {
     }
 
     @Test func strictModelsInOpenAIShape() {
-        let app = Application(script: Script(strictModels: true), seed: 1)
+        let app = Application(script: Script(models: .builtIn, strictModels: true), seed: 1)
         let unknown = post(app, "/v1/chat/completions", #"{"model":"gpt-9","messages":[{"role":"user","content":"x"}]}"#)
         #expect(unknown.status == 404)
         #expect(unknown.bodyBytes.description == #"{"error":{"message":"The model `gpt-9` does not exist or you do not have access to it.","type":"invalid_request_error","param":null,"code":"model_not_found"}}"#)
@@ -122,5 +141,44 @@ struct ApplicationTests {
         #expect(tooMany.bodyBytes.description.contains(#""param":"max_tokens","code":"invalid_value""#))
         #expect(post(app, "/v1/chat/completions", #"{"model":"turbo","messages":[{"role":"user","content":"x"}]}"#).status == 200)
         #expect(unknown.headers["x-request-id"]?.hasPrefix("req_") == true)
+    }
+
+    @Test func aProviderThatDeclaresNoKeyWaysTakesABearerKeyAndRefusesInOpenAIsWords() {
+        let app = Application(script: Script(models: .builtIn), seed: 1, providers: [PlainProvider.self])
+        #expect(app.router.keySources == [.bearer])
+        #expect(post(app, "/plain", "{}", headers: HTTPFields(["authorization": "Bearer sk-1"])).bodyBytes.description == #"{"key":"sk-1"}"#)
+        #expect(post(app, "/plain", "{}", headers: HTTPFields(["x-api-key": "sk-2"])).bodyBytes.description == #"{"key":""}"#,
+                "another provider's way counts only when that provider is served")
+        app.apiKey = APIKeyCheck("sk-1")
+        #expect(post(app, "/plain", "{}", headers: HTTPFields(["authorization": "Bearer sk-1"])).status == 200)
+        let missing = post(app, "/plain", "{}")
+        #expect(missing.status == 401)
+        #expect(missing.bodyBytes.description.hasPrefix(#"{"plain":"You didn't provide an API key."#))
+        let wrong = post(app, "/plain", "{}", headers: HTTPFields(["authorization": "Bearer sk-2"]))
+        #expect(wrong.status == 401)
+        #expect(wrong.bodyBytes.description.hasPrefix(#"{"plain":"Incorrect API key provided."#))
+    }
+
+    /// What a provider described by data would be: a value made without a `Provider` type.
+    @Test func aProviderMadeOfValuesIsServedLikeATypesOne() {
+        let metadata = ProviderMetadata(
+            name: "data", version: "0", description: "made of values",
+            endpoints: [Endpoint(method: "POST", path: "/data/{model}", handlerName: "data") { _, context in
+                Reply.json(200, ByteBuffer(#"{"model":"\#(context.pathParameters["model"] ?? "")","key":"\#(context.clientKey)"}"#))
+            }],
+            capabilities: Capabilities(streaming: false, functionCalling: false, vision: false),
+            models: [ModelInfo(id: "d-1", contextWindow: 10, maxOutputTokens: 10, created: 0)])
+        let served = ServedProvider(
+            metadata: metadata, apiKeySources: [.header("api-key")], stateTypes: [], claims: { _ in false },
+            errorReply: { error, _ in Reply.json(error.status, ByteBuffer(#"{"oops":"\#(error.message)"}"#)) },
+            keyRefusal: { given in APIError(status: 401, kind: .authentication, message: given ? "wrong" : "none") })
+        let app = Application(script: Script(models: ModelRegistry(ProviderCatalog([served]).models)), seed: 1, serving: [served])
+        #expect(post(app, "/data/d-1", "{}", headers: HTTPFields(["api-key": "k"])).bodyBytes.description == #"{"model":"d-1","key":"k"}"#)
+        #expect(app.reply(to: HTTPRequest(method: "GET", target: "/models")).bodyBytes.description
+            == #"{"models":["d-1"],"by_provider":{"data":["d-1"]},"aliases":{}}"#)
+        app.apiKey = APIKeyCheck("k")
+        #expect(post(app, "/data/d-1", "{}", headers: HTTPFields(["api-key": "k"])).status == 200)
+        #expect(post(app, "/data/d-1", "{}").bodyBytes.description == #"{"oops":"none"}"#)
+        #expect(post(app, "/nowhere", "{}").bodyBytes.description == #"{"oops":"Invalid URL (POST /nowhere)"}"#)
     }
 }

@@ -12,7 +12,7 @@ import Testing
 /// what a finished stream adds, and the exposition's shape.
 @Suite("Metrics")
 struct LoopMetricsTests {
-    static let script = Script(responses: ["hello": "Hello there", "ping": "pong"])
+    static let script = Script(responses: ["hello": "Hello there", "ping": "pong"], models: .builtIn)
 
     func chat(_ app: Application, _ wire: String, stream: Bool = false, prompt: String = "hello") -> Reply {
         if wire == "openai" {
@@ -60,10 +60,10 @@ struct LoopMetricsTests {
         var context = ProviderContext(script: Self.script, now: 0, random: SeededRandom(seed: 1))
         if wire == "openai" {
             let body = #"{"model":"gpt-4o-mini","stream":\#(stream),"messages":[{"role":"user","content":"hello"}]}"#
-            _ = OpenAIChat.chatCompletion(HTTPRequest(method: "POST", target: "/v1/chat/completions", body: Array(body.utf8)), &context)
+            _ = Endpoint.answer(HTTPRequest(method: "POST", target: "/v1/chat/completions", body: Array(body.utf8)), &context, by: OpenAIChat.chatCompletion)
         } else {
             let body = #"{"model":"claude-3-haiku","max_tokens":100,"stream":\#(stream),"messages":[{"role":"user","content":"hello"}]}"#
-            _ = AnthropicMessages.messages(HTTPRequest(method: "POST", target: "/v1/messages", body: Array(body.utf8)), &context)
+            _ = Endpoint.answer(HTTPRequest(method: "POST", target: "/v1/messages", body: Array(body.utf8)), &context, by: AnthropicMessages.messages)
         }
         return context.usage
     }

@@ -10,7 +10,7 @@ import Testing
 
 @Suite("Routing")
 struct RouterTests {
-    let router = Router(providers: providerTable, builtins: BuiltinEndpoint.all(providers: providerTable))
+    let router = Router(providers: servedProviders, builtins: BuiltinEndpoint.all(providers: servedProviders))
 
     @Test func findsProviderEndpointsAndBuiltins() {
         guard case .routes(let routes, _) = router.match(method: "POST", path: "/v1/chat/completions") else {

@@ -15,7 +15,7 @@ package protocol ScriptLoading {
 
 extension ScriptLoading {
     package func load(_ yaml: String) throws(ScriptLoadError) -> ScriptLoader.Loaded {
-        try ScriptLoader.parse(yaml: yaml, file: Self.scriptFile, providers: ["openai", "anthropic"])
+        try ScriptLoader.parse(yaml: yaml, file: Self.scriptFile, providers: ProviderCatalog(names: ["openai", "anthropic"], models: providerCatalog.models))
     }
 
     package func script(_ yaml: String) throws -> Script {

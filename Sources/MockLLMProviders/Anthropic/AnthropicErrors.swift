@@ -12,7 +12,7 @@ enum AnthropicErrors: ProblemWording {
         out.append(ascii: "{\"type\":\"error\",\"error\":{\"type\":")
         out.append(jsonString: error.typeOverride ?? typeName(for: error.kind))
         out.append(ascii: ",\"message\":")
-        out.append(jsonString: error.message)
+        out.append(jsonString: error.statusOnly ? statusMessage(error.status) : error.message)
         out.append(ascii: "},\"request_id\":")
         out.append(jsonString: requestID)
         out.append(UInt8(ascii: "}"))
@@ -29,6 +29,20 @@ enum AnthropicErrors: ProblemWording {
         case .rateLimit: "rate_limit_error"
         case .server: "api_error"
         case .overloaded: "overloaded_error"
+        }
+    }
+
+    /// Anthropic's message for a status, for faults that give only the status.
+    static func statusMessage(_ status: Int) -> String {
+        switch status {
+        case 401: "invalid x-api-key"
+        case 403: "Your API key does not have permission to use the specified resource."
+        case 404: "The requested resource could not be found."
+        case 413: "Request exceeds the maximum allowed number of bytes."
+        case 429: "Number of request tokens has exceeded your per-minute rate limit."
+        case 500: "Internal server error"
+        case 529, 503: "Overloaded"
+        default: FaultsSection.defaultMessage(status)
         }
     }
 
@@ -72,6 +86,27 @@ enum AnthropicErrors: ProblemWording {
 }
 
 extension AnthropicErrors {
+    /// `anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}`, the reset as an RFC 3339 time.
+    static func appendRateLimitHeaders(_ standing: Quota.Standing, now: Int, to headers: inout HTTPFields) {
+        let reset = RFC3339.format(unixSeconds: now + RateLimitHeaders.secondsToReset(standing))
+        for (kind, limit, remaining) in RateLimitHeaders.counts(standing) {
+            headers.append(name: "anthropic-ratelimit-\(kind)-limit", value: String(limit))
+            headers.append(name: "anthropic-ratelimit-\(kind)-remaining", value: String(remaining))
+            headers.append(name: "anthropic-ratelimit-\(kind)-reset", value: reset)
+        }
+    }
+
+    /// Anthropic's 429 for a request over its quota, with its headers and `retry-after`.
+    static func quotaRefusal(_ standing: Quota.Standing, now: Int) -> APIError {
+        let message = RateLimitHeaders.exhaustedRequests(standing)
+            ? "This request would exceed the rate limit for your organization of \(standing.requestLimit!) requests per minute. Please try again later."
+            : "This request would exceed the rate limit for your organization of \(standing.tokenLimit ?? 0) input tokens per minute. Please try again later."
+        var error = APIError(status: 429, kind: .rateLimit, message: message)
+        appendRateLimitHeaders(standing, now: now, to: &error.headers)
+        RateLimitHeaders.appendRetryAfter(standing, to: &error.headers)
+        return error
+    }
+
     /// The Messages stream's `event: error` (Anthropic's SDKs raise it with its type).
     static func streamErrorEvent(_ fault: StreamFault) -> ByteBuffer {
         var out = ByteBuffer()

@@ -15,7 +15,8 @@ package enum AnthropicMessages: Provider {
             Endpoint(method: "GET", path: "/v1/models", handlerName: "list_models", handler: listModels),
             Endpoint(method: "GET", path: "/v1/models/{model}", handlerName: "retrieve_model", handler: retrieveModel),
         ],
-        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true))
+        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true),
+        models: defaultModels)
 
     package static func claims(_ request: HTTPRequest) -> Bool {
         request.headers.contains("anthropic-version")
@@ -25,52 +26,41 @@ package enum AnthropicMessages: Provider {
         AnthropicErrors.reply(error, requestID: requestID)
     }
 
+    package static var apiKeySources: [APIKeySource] { [.header("x-api-key")] }
+
+    package static func keyRefusal(given: Bool) -> APIError {
+        APIError(status: 401, kind: .authentication, message: given ? "invalid x-api-key" : "x-api-key header is required")
+    }
+
     package static func contextLengthError(tokens: Int, limit: Int) -> APIError {
         .invalidRequest("prompt is too long: \(tokens) tokens > \(limit) maximum")
     }
 
-    static func messages(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+    package static func appendRateLimitHeaders(_ standing: Quota.Standing, now: Int, to headers: inout HTTPFields) {
+        AnthropicErrors.appendRateLimitHeaders(standing, now: now, to: &headers)
+    }
+
+    package static func quotaRefusal(_ standing: Quota.Standing, now: Int) -> APIError {
+        AnthropicErrors.quotaRefusal(standing, now: now)
+    }
+
+    /// `POST /v1/messages`: the request decoded and checked, the script's plan for it, then the
+    /// message as one JSON object or as the event stream.
+    static func messages(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
-        let request: AnthropicRequest
-        switch decodeBody(http, requestID: requestID, wording: AnthropicErrors.self, { (fields) throws(FieldProblem) in
+        let request = try decodeBody(http, requestID: requestID, wording: AnthropicErrors.self) { (fields) throws(FieldProblem) in
             try AnthropicRequest(fields)
-        }) {
-        case .ready(let decoded): request = decoded
-        case .refused(let reply): return reply
         }
-        switch ModelCheck.check(model: request.model, maxTokens: request.maxTokens, provider: metadata.name, script: context.script) {
-        case .accepted:
-            break
-        case .unknownModel:
-            return errorReply(APIError(status: 404, kind: .notFound, message: "model: \(request.model)"), requestID: requestID)
-        case .tooManyTokens(let limit):
-            return errorReply(.invalidRequest(
-                "max_tokens: \(request.maxTokens) > \(limit), which is the maximum allowed number of output tokens for \(request.model)"),
-                requestID: requestID)
-        }
+        try checkModel(request, context: context)
         guard let prompt = request.messages.lastUserText else {
-            return errorReply(.invalidRequest(OpenAIChat.noUserMessage), requestID: requestID)
+            throw refusal(.invalidRequest(OpenAIChat.noUserMessage), requestID: requestID)
         }
         var id = ByteBuffer(capacity: 41)
         id.append(ascii: "mock-")
         context.random.appendUUID(to: &id)
-        var conversation = request.messages
-        if let system = request.system { conversation.insert(ChatMessage(role: "system", text: system), at: 0) }
-        let input = MatchInput(
-            prompt: prompt, model: request.model, messages: conversation, hasTools: request.hasTools,
-            headers: http.headers, endpoint: http.path, provider: metadata.name, tools: request.toolOffer,
-            responseFormat: request.responseFormat)
-        let plan: ChatPlan
-        switch self.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stopSequences, context: &context) {
-        case .ready(let planned): plan = planned
-        case .refused(let reply): return reply
-        }
-        let (stopReason, stopSequence): (String, String?) = switch plan.finish {
-        case .endTurn: ("end_turn", nil)
-        case .maxTokens: ("max_tokens", nil)
-        case .stopSequence(let s): ("stop_sequence", s)
-        case .toolUse: ("tool_use", nil)
-        }
+        let plan = try self.plan(for: request.matchInput(prompt: prompt, http), maxTokens: request.maxTokens,
+                                 stopSequences: request.stopSequences, context: &context)
+        let (stopReason, stopSequence) = stop(plan.finish)
         let blocks = AnthropicBlock.blocks(of: plan, random: &context.random)
         let usage = AnthropicUsage(inputTokens: plan.promptTokens, outputTokens: plan.tokens)
         context.usage = TokenUsage(prompt: usage.inputTokens, completion: usage.outputTokens)
@@ -88,22 +78,41 @@ package enum AnthropicMessages: Provider {
         return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay))
     }
 
+    /// With `settings.strict_models`: Anthropic's 404 for a model it does not serve, or its 400
+    /// for `max_tokens` above the model's limit.
+    static func checkModel(_ request: AnthropicRequest, context: ProviderContext) throws(Refusal) {
+        switch ModelCheck.check(model: request.model, maxTokens: request.maxTokens, provider: metadata.name, script: context.script) {
+        case .accepted:
+            return
+        case .unknownModel:
+            throw refusal(APIError(status: 404, kind: .notFound, message: "model: \(request.model)"), requestID: context.requestID)
+        case .tooManyTokens(let limit):
+            throw refusal(.invalidRequest(
+                "max_tokens: \(request.maxTokens) > \(limit), which is the maximum allowed number of output tokens for \(request.model)"),
+                requestID: context.requestID)
+        }
+    }
+
+    /// `stop_reason` and `stop_sequence` for how the reply ends.
+    static func stop(_ finish: ChatPlan.Finish) -> (reason: String, sequence: String?) {
+        switch finish {
+        case .endTurn: ("end_turn", nil)
+        case .maxTokens: ("max_tokens", nil)
+        case .stopSequence(let s): ("stop_sequence", s)
+        case .toolUse: ("tool_use", nil)
+        }
+    }
+
     /// `POST /v1/messages/count_tokens`: `{"input_tokens":N}` for the same body `messages.create`
     /// would take (without `max_tokens`), counted as a reply's `input_tokens` would be.
-    static func countTokens(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+    static func countTokens(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
-        let request: AnthropicRequest
-        switch decodeBody(http, requestID: requestID, wording: AnthropicErrors.self, { (fields) throws(FieldProblem) in
+        let request: AnthropicRequest = try decodeBody(http, requestID: requestID, wording: AnthropicErrors.self) { (fields) throws(FieldProblem) in
             try AnthropicRequest(fields, requireMaxTokens: false)
-        }) {
-        case .ready(let decoded): request = decoded
-        case .refused(let reply): return reply
         }
-        var conversation = request.messages
-        if let system = request.system { conversation.insert(ChatMessage(role: "system", text: system), at: 0) }
         var out = ByteBuffer(capacity: 32)
         out.append(ascii: "{\"input_tokens\":")
-        out.append(decimal: conversation.promptTokens)
+        out.append(decimal: request.conversation.promptTokens)
         out.append(UInt8(ascii: "}"))
         return Reply.json(200, out).adding(header: AnthropicErrors.requestIDHeader, requestID)
     }
@@ -134,4 +143,19 @@ package enum AnthropicMessages: Provider {
         out.append(UInt8(ascii: "}"))
     }
 
+}
+
+extension AnthropicRequest {
+    /// The messages with `system` as a first system message, as the script's rules see them.
+    var conversation: [ChatMessage] {
+        guard let system else { return messages }
+        return [ChatMessage(role: "system", text: system)] + messages
+    }
+
+    /// The request as the script's rules see it.
+    func matchInput(prompt: String, _ http: HTTPRequest) -> MatchInput {
+        MatchInput(
+            prompt: prompt, model: model, messages: conversation, hasTools: hasTools, headers: http.headers, endpoint: http.path,
+            provider: AnthropicMessages.metadata.name, tools: toolOffer, responseFormat: responseFormat)
+    }
 }

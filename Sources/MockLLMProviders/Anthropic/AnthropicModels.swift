@@ -4,6 +4,24 @@ import MockLLMScript
 /// Anthropic's model listing: `GET /v1/models` (the registry's Anthropic models, newest first,
 /// paged with `limit`, `after_id` and `before_id`) and `GET /v1/models/{model}`.
 extension AnthropicMessages {
+    /// Anthropic's models the registry starts from: the original mockllm's, plus current ones.
+    static let defaultModels: [ModelInfo] = [
+        ModelInfo(id: "claude-3-sonnet-20240229", aliases: ["claude-3-sonnet", "sonnet"],
+                  displayName: "Claude 3 Sonnet", contextWindow: 200_000, maxOutputTokens: 4_096, created: 1_709_164_800),
+        ModelInfo(id: "claude-3-opus-20240229", aliases: ["claude-3-opus", "opus"],
+                  displayName: "Claude 3 Opus", contextWindow: 200_000, maxOutputTokens: 4_096, created: 1_709_164_800),
+        ModelInfo(id: "claude-3-haiku-20240307", aliases: ["claude-3-haiku", "haiku"],
+                  displayName: "Claude 3 Haiku", contextWindow: 200_000, maxOutputTokens: 4_096, created: 1_709_769_600),
+        ModelInfo(id: "claude-2.1", displayName: "Claude 2.1",
+                  contextWindow: 200_000, maxOutputTokens: 4_096, created: 1_700_524_800),
+        ModelInfo(id: "claude-2.0", displayName: "Claude 2.0",
+                  contextWindow: 100_000, maxOutputTokens: 4_096, created: 1_689_033_600),
+        ModelInfo(id: "claude-sonnet-4-5-20250929", aliases: ["claude-sonnet-4-5"],
+                  displayName: "Claude Sonnet 4.5", contextWindow: 200_000, maxOutputTokens: 64_000, created: 1_759_104_000),
+        ModelInfo(id: "claude-haiku-4-5-20251001", aliases: ["claude-haiku-4-5"],
+                  displayName: "Claude Haiku 4.5", contextWindow: 200_000, maxOutputTokens: 64_000, created: 1_759_276_800),
+    ]
+
     static func listModels(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
         let requestID = context.requestID
         let query = QueryParameters(http.query)

@@ -26,16 +26,20 @@ package enum Gemini: Provider {
                 Endpoint(method: "GET", path: "/\(version)/models/{model}", handlerName: "get_model", handler: getModel),
             ]
         },
-        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true))
+        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true),
+        models: defaultModels)
 
     /// google-genai always sends `x-goog-api-key`; REST examples put the key in `?key=`.
+    package static var apiKeySources: [APIKeySource] { [.header("x-goog-api-key"), .query("key")] }
+
+    /// A request sending its key Google's way is Gemini's.
     package static func claims(_ request: HTTPRequest) -> Bool {
-        request.headers.contains("x-goog-api-key") || queryKey(request) != nil
+        apiKeySources.contains { $0.key(in: request) != nil }
     }
 
-    /// The API key of a `?key=` query parameter, Google's other way to pass it.
-    package static func queryKey(_ request: HTTPRequest) -> String? {
-        request.query.flatMap { QueryParameters($0)["key"] }
+    /// A wrong key is Google's 400 `API_KEY_INVALID`; none at all its 403.
+    package static func keyRefusal(given: Bool) -> APIError {
+        GeminiErrors.keyRefusal(given: given)
     }
 
     package static func errorReply(_ error: APIError, requestID: String) -> Reply {
@@ -46,38 +50,38 @@ package enum Gemini: Provider {
         .invalidRequest("The input token count (\(tokens)) exceeds the maximum number of tokens allowed (\(limit)).")
     }
 
-    static func generateContent(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
-        generate(http, &context, stream: false)
+    /// Google's API sends no rate-limit headers.
+    package static func appendRateLimitHeaders(_ standing: Quota.Standing, now: Int, to headers: inout HTTPFields) {}
+
+    package static func quotaRefusal(_ standing: Quota.Standing, now: Int) -> APIError {
+        GeminiErrors.quotaRefusal(standing)
     }
 
-    static func streamGenerateContent(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
-        generate(http, &context, stream: true)
+    static func generateContent(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
+        try generate(http, &context, stream: false)
     }
 
-    private static func generate(_ http: HTTPRequest, _ context: inout ProviderContext, stream: Bool) -> Reply {
+    static func streamGenerateContent(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
+        try generate(http, &context, stream: true)
+    }
+
+    private static func generate(_ http: HTTPRequest, _ context: inout ProviderContext, stream: Bool) throws(Refusal) -> Reply {
         let requestID = context.requestID
         let model = context.pathParameters["model"] ?? ""
-        let request: GeminiRequest
-        switch decode(http, requestID: requestID, wording: GeminiErrors.self, { (fields) throws(FieldProblem) in try GeminiRequest(fields) }) {
-        case .ready(let decoded): request = decoded
-        case .refused(let reply): return reply
+        let request = try decode(http, requestID: requestID, wording: GeminiErrors.self) { (fields) throws(FieldProblem) in
+            try GeminiRequest(fields)
         }
         let method = stream ? "streamGenerateContent" : "generateContent"
-        if let refusal = modelRefusal(model, maxTokens: request.maxOutputTokens, method: method, http: http, context: context) { return refusal }
+        try checkModel(model, maxTokens: request.maxOutputTokens, method: method, http: http, context: context)
         guard let prompt = request.messages.lastUserText else {
             return errorReply(.invalidRequest("Please ensure that multiturn requests ends with a user role or a function response."),
                               requestID: requestID)
         }
         let responseID = context.random.alphanumericString(prefix: "", count: 23)  // drawn first: a seed fixes it
-        var input = MatchInput(
+        let input = MatchInput(
             prompt: prompt, model: model, messages: request.messages, hasTools: request.hasTools, headers: http.headers,
             endpoint: http.path, provider: metadata.name, tools: request.toolOffer, responseFormat: request.responseFormat)
-        input.queryKey = queryKey(http)
-        let plan: ChatPlan
-        switch self.plan(for: input, maxTokens: request.maxOutputTokens, stopSequences: request.stopSequences, context: &context) {
-        case .ready(let planned): plan = planned
-        case .refused(let reply): return reply
-        }
+        let plan = try self.plan(for: input, maxTokens: request.maxOutputTokens, stopSequences: request.stopSequences, context: &context)
         let response = GeminiResponse(model: model, responseID: responseID, promptTokens: plan.promptTokens)
         let parts = GeminiPart.parts(of: plan)
         let finishReason = GeminiResponse.finishReason(plan.finish)
@@ -104,8 +108,8 @@ package enum Gemini: Provider {
     static func decode<Value>(
         _ http: HTTPRequest, requestID: String, wording: any ProblemWording.Type,
         _ decode: (RequestFields) throws(FieldProblem) -> Value
-    ) -> Prepared<Value> {
-        decodeBody(http, requestID: requestID, wording: wording, emptyBody: Array("{}".utf8), decode)
+    ) throws(Refusal) -> Value {
+        try decodeBody(http, requestID: requestID, wording: wording, emptyBody: Array("{}".utf8), decode)
     }
 
     /// `v1beta` or `v1`, as the request's path says.
@@ -122,15 +126,15 @@ package enum Gemini: Provider {
     }
 
     /// With `settings.strict_models`: Google's 404 for a model it does not serve, or its 400 for
-    /// `maxOutputTokens` above the model's limit; nil when accepted.
-    static func modelRefusal(_ model: String, maxTokens: Int?, method: String, http: HTTPRequest, context: ProviderContext) -> Reply? {
+    /// `maxOutputTokens` above the model's limit.
+    static func checkModel(_ model: String, maxTokens: Int?, method: String, http: HTTPRequest, context: ProviderContext) throws(Refusal) {
         switch ModelCheck.check(model: model, maxTokens: maxTokens, provider: metadata.name, script: context.script) {
         case .accepted:
-            return nil
+            return
         case .unknownModel:
-            return errorReply(notFound(model, method: method, http: http), requestID: context.requestID)
+            throw refusal(notFound(model, method: method, http: http), requestID: context.requestID)
         case .tooManyTokens(let limit):
-            return errorReply(.invalidRequest(
+            throw refusal(.invalidRequest(
                 "Unable to submit request because it has a maxOutputTokens value of \(maxTokens ?? 0) but the supported range is "
                     + "from 1 (inclusive) to \(limit + 1) (exclusive). Update the value and try again."), requestID: context.requestID)
         }

@@ -13,39 +13,31 @@ import MockLLMSimulation
 /// caller). No script rule, pacing, fault or quota applies, as with OpenAI's embeddings; the
 /// usage (the texts' tokens) is counted in the metrics only: the reply carries none.
 extension Gemini {
-    static func embedContent(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+    static func embedContent(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
         let model = context.pathParameters["model"] ?? ""
-        let request: GeminiEmbedRequest
-        switch decode(http, requestID: requestID, wording: GeminiErrors.EmbedContent.self, { (body) throws(FieldProblem) in
+        let request = try decode(http, requestID: requestID, wording: GeminiErrors.EmbedContent.self) { (body) throws(FieldProblem) in
             try GeminiEmbedRequest(body, request: "EmbedContentRequest")
-        }) {
-        case .ready(let decoded): request = decoded
-        case .refused(let reply): return reply
         }
-        return embeddings([request], model: model, batch: false, http: http, context: &context)
+        return try embeddings([request], model: model, batch: false, http: http, context: &context)
     }
 
-    static func batchEmbedContents(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+    static func batchEmbedContents(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
         let model = context.pathParameters["model"] ?? ""
-        let batch: GeminiBatchEmbedRequest
-        switch decode(http, requestID: requestID, wording: GeminiErrors.BatchEmbedContents.self, { (body) throws(FieldProblem) in
+        let batch = try decode(http, requestID: requestID, wording: GeminiErrors.BatchEmbedContents.self) { (body) throws(FieldProblem) in
             try GeminiBatchEmbedRequest(body, model: model)
-        }) {
-        case .ready(let decoded): batch = decoded
-        case .refused(let reply): return reply
         }
-        return embeddings(batch.requests, model: model, batch: true, http: http, context: &context)
+        return try embeddings(batch.requests, model: model, batch: true, http: http, context: &context)
     }
 
     /// The reply to decoded requests: one `ContentEmbedding` each, after the model and
     /// `outputDimensionality` checks.
     private static func embeddings(_ requests: [GeminiEmbedRequest], model: String, batch: Bool, http: HTTPRequest,
-                                   context: inout ProviderContext) -> Reply {
+                                   context: inout ProviderContext) throws(Refusal) -> Reply {
         let message = batch ? "BatchEmbedContentsRequest" : "EmbedContentRequest"
         let method = batch ? "batchEmbedContents" : "embedContent"
-        if let refusal = modelRefusal(model, maxTokens: nil, method: method, http: http, context: context) { return refusal }
+        try checkModel(model, maxTokens: nil, method: method, http: http, context: context)
         let id = context.script.models.resolve(model)?.id ?? model
         if context.script.strictModels && !isEmbeddingModel(id) {
             return errorReply(notFound(model, method: method, http: http), requestID: context.requestID)

@@ -11,7 +11,7 @@ package enum GeminiErrors: ProblemWording {
 
     static func reply(_ error: APIError, requestID: String) -> Reply {
         let status = statusName(for: error)
-        let message = error.message == FaultsSection.defaultMessage(error.status) ? defaultMessage(error.status) : error.message
+        let message = error.statusOnly ? defaultMessage(error.status) : error.message
         var out = ByteBuffer(capacity: 160 + message.utf8.count)
         write(code: error.status, message: message, status: status, into: &out) { out in
             writeDetails(error, message: message, into: &out)
@@ -87,7 +87,7 @@ package enum GeminiErrors: ProblemWording {
         !text.isEmpty && text.utf8.allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || $0 == UInt8(ascii: "_") }
     }
 
-    /// What Google's front end says with a status, for faults and rules that give only the status.
+    /// What Google's front end says with a status, for faults that give only the status.
     static func defaultMessage(_ status: Int) -> String {
         switch status {
         case 400: "Request contains an invalid argument."
@@ -109,7 +109,7 @@ package enum GeminiErrors: ProblemWording {
     static let keyInvalidReason = "API_KEY_INVALID"
 
     /// `--api-key`: a wrong key is a 400 `API_KEY_INVALID`; none at all a 403.
-    package static func keyRefusal(given: Bool) -> APIError {
+    static func keyRefusal(given: Bool) -> APIError {
         given
             ? APIError(status: 400, kind: .authentication, message: "API key not valid. Please pass a valid API key.", code: keyInvalidReason)
             : APIError(status: 403, kind: .permission, message: "Method doesn't allow unregistered callers (callers without established identity). "
@@ -119,9 +119,8 @@ package enum GeminiErrors: ProblemWording {
     /// The 429 of a request over its `quotas:` limit (Google's words; `retry-after` becomes
     /// the `RetryInfo`).
     static func quotaRefusal(_ standing: Quota.Standing) -> APIError {
-        let wait = max(1, Int((standing.resetNanoseconds + 999_999_999) / 1_000_000_000))
         var error = APIError(status: 429, kind: .rateLimit, message: quotaMessage)
-        error.headers.append(name: "retry-after", value: String(wait))
+        RateLimitHeaders.appendRetryAfter(standing, to: &error.headers)
         return error
     }
 }

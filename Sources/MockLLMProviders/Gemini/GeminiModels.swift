@@ -4,6 +4,25 @@ import MockLLMScript
 /// Gemini's model listing (`GET models`, paged with `pageSize` and `pageToken`; `GET models/{model}`)
 /// from the registry's `gemini` models, and `countTokens`.
 extension Gemini {
+    /// Gemini's models the registry starts from; the context window is the input token limit.
+    static let defaultModels: [ModelInfo] = [
+        ModelInfo(id: "gemini-2.5-pro", aliases: ["gemini-pro-latest"], displayName: "Gemini 2.5 Pro",
+                  contextWindow: 1_048_576, maxOutputTokens: 65_536, created: 1_750_118_400),
+        ModelInfo(id: "gemini-2.5-flash", aliases: ["gemini-flash-latest"], displayName: "Gemini 2.5 Flash",
+                  contextWindow: 1_048_576, maxOutputTokens: 65_536, created: 1_750_118_400),
+        ModelInfo(id: "gemini-2.5-flash-lite", aliases: ["gemini-flash-lite-latest"], displayName: "Gemini 2.5 Flash-Lite",
+                  contextWindow: 1_048_576, maxOutputTokens: 65_536, created: 1_753_142_400),
+        ModelInfo(id: "gemini-2.0-flash", aliases: ["gemini-2.0-flash-001"], displayName: "Gemini 2.0 Flash",
+                  contextWindow: 1_048_576, maxOutputTokens: 8_192, created: 1_738_713_600),
+        ModelInfo(id: "gemini-1.5-pro", aliases: ["gemini-1.5-pro-latest", "gemini-1.5-pro-002"], displayName: "Gemini 1.5 Pro",
+                  contextWindow: 2_097_152, maxOutputTokens: 8_192, created: 1_727_136_000),
+        // Gemini's embedding models (`embedContent`, `batchEmbedContents`), listed as Google lists them.
+        ModelInfo(id: "gemini-embedding-001", displayName: "Gemini Embedding 001",
+                  contextWindow: 2_048, maxOutputTokens: 1, created: 1_752_451_200),
+        ModelInfo(id: "text-embedding-004", displayName: "Text Embedding 004",
+                  contextWindow: 2_048, maxOutputTokens: 1, created: 1_712_620_800),
+    ]
+
     static func listModels(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
         let requestID = context.requestID
         let query = QueryParameters(http.query)
@@ -73,19 +92,15 @@ extension Gemini {
 
     /// `countTokens`: `{"totalTokens": N,...}` for `contents` or a whole `generateContentRequest`,
     /// counted as a reply's `promptTokenCount` would be.
-    static func countTokens(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+    static func countTokens(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
-        let request: GeminiRequest
-        switch decode(http, requestID: requestID, wording: GeminiErrors.CountTokens.self, { (body) throws(FieldProblem) in
+        let request: GeminiRequest = try decode(http, requestID: requestID, wording: GeminiErrors.CountTokens.self) { (body) throws(FieldProblem) in
             let key = body.googleKey("generateContentRequest", "generate_content_request")
             if let whole = try body.object(key) { return try GeminiRequest(whole, request: "CountTokensRequest") }
             return try GeminiRequest(body, request: "CountTokensRequest")
-        }) {
-        case .ready(let decoded): request = decoded
-        case .refused(let reply): return reply
         }
         let model = context.pathParameters["model"] ?? ""
-        if let refusal = modelRefusal(model, maxTokens: nil, method: "countTokens", http: http, context: context) { return refusal }
+        try checkModel(model, maxTokens: nil, method: "countTokens", http: http, context: context)
         let tokens = request.messages.promptTokens
         var out = ByteBuffer(capacity: 96)
         out.append(ascii: "{\"totalTokens\": ")

@@ -21,7 +21,8 @@ package enum Ollama: Provider {
             Endpoint(method: "GET", path: "/api/version", handlerName: "version", handler: version),
             Endpoint(method: "GET", path: "/", handlerName: "root", handler: root),
         ],
-        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true))
+        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true),
+        models: defaultModels)
 
     package static func errorReply(_ error: APIError, requestID: String) -> Reply {
         OllamaErrors.reply(error, requestID: requestID)
@@ -39,18 +40,12 @@ package enum Ollama: Provider {
                 + "adjust the context length in settings, or use a model with a longer context length")
     }
 
-    static func chat(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+    static func chat(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
         guard !http.body.isEmpty else { return errorReply(OllamaErrors.bad("missing request body"), requestID: requestID) }
-        let request: OllamaChatRequest
-        switch decodeBody(http, requestID: requestID, wording: OllamaErrors.self, OllamaChatRequest.init) {
-        case .ready(let decoded): request = decoded
-        case .refused(let reply): return reply
-        }
+        let request = try decodeBody(http, requestID: requestID, wording: OllamaErrors.self, OllamaChatRequest.init)
         guard !request.model.isEmpty else { return errorReply(OllamaErrors.bad("model is required"), requestID: requestID) }
-        if let refusal = modelRefusal(request.model, tools: !request.tools.isEmpty, think: request.think, endpoint: "chat", context: context) {
-            return refusal
-        }
+        try checkModel(request.model, tools: !request.tools.isEmpty, think: request.think, endpoint: "chat", context: context)
         if request.messages.isEmpty {
             return loadReply(model: request.model, unload: request.unload, kind: .chat, context: context)
         }
@@ -58,11 +53,7 @@ package enum Ollama: Provider {
             prompt: request.messages.lastUserText ?? "", model: request.model, messages: request.messages,
             headers: http.headers, endpoint: http.path, provider: metadata.name,
             tools: request.tools.isEmpty ? nil : ToolOffer(tools: request.tools), responseFormat: request.format)
-        let plan: ChatPlan
-        switch self.plan(for: input, maxTokens: request.options.maxTokens, stopSequences: request.options.stop, context: &context) {
-        case .ready(let planned): plan = planned
-        case .refused(let reply): return reply
-        }
+        let plan = try self.plan(for: input, maxTokens: request.options.maxTokens, stopSequences: request.options.stop, context: &context)
         let calls = OllamaToolCall.calls(of: plan, random: &context.random)
         return reply(plan, kind: .chat, model: request.model, calls: calls, stream: request.stream, context: &context)
     }
@@ -93,25 +84,24 @@ package enum Ollama: Provider {
 
     /// With `settings.strict_models`: a model that is not "pulled" (404, `model 'x' not found`),
     /// or one asked for what it cannot do (thinking, text for an embedding model, tools), in
-    /// Ollama's words; nil when accepted.
+    /// Ollama's words.
     /// - Parameter endpoint: `chat` or `generate`, for `"x" does not support chat`.
-    static func modelRefusal(_ name: String, tools: Bool, think: Bool, endpoint: String, context: ProviderContext) -> Reply? {
-        guard context.script.strictModels else { return nil }
+    static func checkModel(_ name: String, tools: Bool, think: Bool, endpoint: String, context: ProviderContext) throws(Refusal) {
+        guard context.script.strictModels else { return }
         guard let model = OllamaCatalog.resolve(name, in: context.script.models) else {
-            return errorReply(OllamaErrors.modelNotFound(name), requestID: context.requestID)
+            throw refusal(OllamaErrors.modelNotFound(name), requestID: context.requestID)
         }
         let capabilities = OllamaCatalog.entry(for: model).capabilities
         if think && !capabilities.contains("thinking") {
-            return errorReply(OllamaErrors.bad("\"\(name)\" does not support thinking"), requestID: context.requestID)
+            throw refusal(OllamaErrors.bad("\"\(name)\" does not support thinking"), requestID: context.requestID)
         }
         if !capabilities.contains("completion") {
-            return errorReply(OllamaErrors.bad("\"\(name)\" does not support \(endpoint)"), requestID: context.requestID)
+            throw refusal(OllamaErrors.bad("\"\(name)\" does not support \(endpoint)"), requestID: context.requestID)
         }
         if tools && !capabilities.contains("tools") {
             let full = model.id.contains("/") ? model.id : "registry.ollama.ai/library/\(model.id)"
-            return errorReply(OllamaErrors.bad("\(full) does not support tools"), requestID: context.requestID)
+            throw refusal(OllamaErrors.bad("\(full) does not support tools"), requestID: context.requestID)
         }
-        return nil
     }
 
     /// A request with nothing to answer loads the model (`done_reason: "load"`), or with

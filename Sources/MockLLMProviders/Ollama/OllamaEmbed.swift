@@ -13,14 +13,10 @@ extension Ollama {
     /// default, as `/api/ps` reports it (the model's own window when smaller).
     static let defaultEmbedContext = 4096
 
-    static func embed(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+    static func embed(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
         guard !http.body.isEmpty else { return errorReply(OllamaErrors.bad("missing request body"), requestID: requestID) }
-        let request: OllamaEmbedRequest
-        switch decodeBody(http, requestID: requestID, wording: OllamaEmbedWording.self, OllamaEmbedRequest.init) {
-        case .ready(let decoded): request = decoded
-        case .refused(let reply): return reply
-        }
+        let request = try decodeBody(http, requestID: requestID, wording: OllamaEmbedWording.self, OllamaEmbedRequest.init)
         guard !request.model.isEmpty else { return errorReply(OllamaErrors.modelNotFound(""), requestID: requestID) }
         guard let inputs = request.inputs else { return errorReply(OllamaErrors.bad("invalid input type"), requestID: requestID) }
         guard let model = OllamaCatalog.model(named: request.model, in: context.script) else {
@@ -71,14 +67,10 @@ extension Ollama {
     /// the model's full length, scaled to the raw output's length (10 to 20, from the text), each
     /// value a float32 written as Go writes a float64. An empty prompt only loads the model:
     /// `{"embedding":[]}`.
-    static func embeddings(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+    static func embeddings(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
         guard !http.body.isEmpty else { return errorReply(OllamaErrors.bad("missing request body"), requestID: requestID) }
-        let request: OllamaEmbeddingsRequest
-        switch decodeBody(http, requestID: requestID, wording: OllamaEmbeddingsWording.self, OllamaEmbeddingsRequest.init) {
-        case .ready(let decoded): request = decoded
-        case .refused(let reply): return reply
-        }
+        let request = try decodeBody(http, requestID: requestID, wording: OllamaEmbeddingsWording.self, OllamaEmbeddingsRequest.init)
         guard !request.model.isEmpty else { return errorReply(OllamaErrors.bad("model is required"), requestID: requestID) }
         guard let model = OllamaCatalog.model(named: request.model, in: context.script) else {
             return errorReply(OllamaErrors.modelNotPulled(request.model), requestID: requestID)

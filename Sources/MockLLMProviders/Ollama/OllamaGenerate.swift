@@ -7,14 +7,10 @@ import MockLLMSimulation
 /// carries `context`, a deterministic stand-in for the token ids (one per estimated token of
 /// the system prompt, the prompt and the reply), unless `raw`.
 extension Ollama {
-    static func generate(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+    static func generate(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
         guard !http.body.isEmpty else { return errorReply(OllamaErrors.bad("missing request body"), requestID: requestID) }
-        let request: OllamaGenerateRequest
-        switch decodeBody(http, requestID: requestID, wording: OllamaGenerateWording.self, OllamaGenerateRequest.init) {
-        case .ready(let decoded): request = decoded
-        case .refused(let reply): return reply
-        }
+        let request = try decodeBody(http, requestID: requestID, wording: OllamaGenerateWording.self, OllamaGenerateRequest.init)
         guard !request.model.isEmpty else { return errorReply(OllamaErrors.modelNotFound(""), requestID: requestID) }
         if context.script.strictModels, OllamaCatalog.resolve(request.model, in: context.script.models) == nil {
             return errorReply(OllamaErrors.modelNotFound(request.model), requestID: requestID)
@@ -25,7 +21,7 @@ extension Ollama {
         if request.raw && (!request.system.isEmpty || !request.template.isEmpty || request.hasContext) {
             return errorReply(OllamaErrors.bad("raw mode does not support template, system, or context"), requestID: requestID)
         }
-        if let refusal = modelRefusal(request.model, tools: false, think: request.think, endpoint: "generate", context: context) { return refusal }
+        try checkModel(request.model, tools: false, think: request.think, endpoint: "generate", context: context)
         if request.prompt.isEmpty {
             return loadReply(model: request.model, unload: false, kind: .generate(context: nil), context: context)
         }
@@ -34,11 +30,7 @@ extension Ollama {
         let input = MatchInput(
             prompt: request.prompt, model: request.model, messages: messages, headers: http.headers,
             endpoint: http.path, provider: metadata.name, responseFormat: request.format)
-        let plan: ChatPlan
-        switch self.plan(for: input, maxTokens: request.options.maxTokens, stopSequences: request.options.stop, context: &context) {
-        case .ready(let planned): plan = planned
-        case .refused(let reply): return reply
-        }
+        let plan = try self.plan(for: input, maxTokens: request.options.maxTokens, stopSequences: request.options.stop, context: &context)
         let calls = OllamaToolCall.calls(of: plan, random: &context.random)
         let tokens = request.raw ? nil : contextTokens([request.system, request.prompt, plan.text])
         return reply(plan, kind: .generate(context: tokens), model: request.model, calls: calls, stream: request.stream, context: &context)

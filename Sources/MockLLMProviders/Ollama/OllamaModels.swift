@@ -5,6 +5,26 @@ import MockLLMScript
 /// (the "pulled" models), `POST /api/show`, `GET /api/ps` (every model counts as loaded: the
 /// mock is always warm), `GET /api/version`, and `GET /` ("Ollama is running").
 extension Ollama {
+    /// Ollama's models the registry starts from, as if pulled: ids with their tags (a name without
+    /// a tag means `:latest`, as Ollama resolves it); `OllamaCatalog` has their details.
+    static let defaultModels: [ModelInfo] = [
+        ModelInfo(id: "llama3.2:latest", aliases: ["llama3.2"], displayName: "Llama 3.2 3B",
+                  contextWindow: 131_072, maxOutputTokens: 131_072, created: 1_727_222_400),
+        ModelInfo(id: "llama3.1:8b", displayName: "Llama 3.1 8B",
+                  contextWindow: 131_072, maxOutputTokens: 131_072, created: 1_721_692_800),
+        ModelInfo(id: "qwen2.5:latest", aliases: ["qwen2.5"], displayName: "Qwen2.5 7B",
+                  contextWindow: 32_768, maxOutputTokens: 32_768, created: 1_726_704_000),
+        ModelInfo(id: "mistral:latest", aliases: ["mistral"], displayName: "Mistral 7B",
+                  contextWindow: 32_768, maxOutputTokens: 32_768, created: 1_716_336_000),
+        ModelInfo(id: "gemma3:latest", aliases: ["gemma3"], displayName: "Gemma 3 4B",
+                  contextWindow: 131_072, maxOutputTokens: 131_072, created: 1_741_737_600),
+        // Ollama's embedding models (`/api/embed`): the context is what one input may hold.
+        ModelInfo(id: "nomic-embed-text:latest", aliases: ["nomic-embed-text"], displayName: "Nomic Embed Text v1.5",
+                  contextWindow: 2_048, maxOutputTokens: 2_048, created: 1_707_955_200),
+        ModelInfo(id: "mxbai-embed-large:latest", aliases: ["mxbai-embed-large"], displayName: "mxbai-embed-large 335M",
+                  contextWindow: 512, maxOutputTokens: 512, created: 1_709_856_000),
+    ]
+
     /// The Ollama release whose API this provider answers as.
     static let ollamaVersion = "0.32.15"
 
@@ -72,17 +92,13 @@ extension Ollama {
     /// (GGUF metadata, keys sorted as Go sorts a map's), capabilities and `modified_at`. A model
     /// the registry does not know is shown with made-up details, or refused (404) with
     /// `settings.strict_models`.
-    static func show(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+    static func show(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
         guard !http.body.isEmpty else { return errorReply(OllamaErrors.bad("missing request body"), requestID: requestID) }
-        let name: String
-        switch decodeBody(http, requestID: requestID, wording: OllamaShowWording.self, { (body) throws(FieldProblem) -> String in
+        let name: String = try decodeBody(http, requestID: requestID, wording: OllamaShowWording.self) { (body) throws(FieldProblem) -> String in
             let model = try body.value("model").flatMap { (v) throws(FieldProblem) in try OllamaOptions.typed(v, "ShowRequest", "model", "string") { $0.string } }
             let legacy = try body.value("name").flatMap { (v) throws(FieldProblem) in try OllamaOptions.typed(v, "ShowRequest", "name", "string") { $0.string } }
             return model.flatMap { $0.isEmpty ? nil : $0 } ?? legacy ?? ""
-        }) {
-        case .ready(let decoded): name = decoded
-        case .refused(let reply): return reply
         }
         guard !name.isEmpty else { return errorReply(OllamaErrors.bad("model is required"), requestID: requestID) }
         guard let model = OllamaCatalog.model(named: name, in: context.script) else {

@@ -8,14 +8,12 @@ import MockLLMScript
 /// `ChatPlan`: pacing, faults and quotas apply. A list of prompts gets one choice per prompt,
 /// in order. Unlike the real API (16 by default), `max_tokens` cuts only when it is sent.
 enum OpenAICompletions {
-    static func completion(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+    /// `POST /v1/completions`: the request decoded and checked, one plan per prompt, then the
+    /// completion as one JSON object or as a stream of chunks.
+    static func completion(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
-        let request: OpenAICompletionsRequest
-        switch OpenAIChat.decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAICompletionsRequest.init) {
-        case .ready(let decoded): request = decoded
-        case .refused(let reply): return reply
-        }
-        if let refusal = OpenAIChat.modelRefusal(model: request.model, maxTokens: request.maxTokens, context: context) { return refusal }
+        let request = try OpenAIChat.decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAICompletionsRequest.init)
+        try OpenAIChat.checkModel(model: request.model, maxTokens: request.maxTokens, context: context)
         let uuid = context.random.nextUUID()  // drawn first: a seed fixes the id whatever the pacing draws
         var plans: [ChatPlan] = []
         for prompt in request.prompts {
@@ -23,10 +21,7 @@ enum OpenAICompletions {
             let input = MatchInput(
                 prompt: prompt, model: request.model, messages: [message], headers: http.headers,
                 endpoint: http.path, provider: OpenAIChat.metadata.name)
-            switch OpenAIChat.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stop, context: &context) {
-            case .ready(let planned): plans.append(planned)
-            case .refused(let reply): return reply
-            }
+            plans.append(try OpenAIChat.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stop, context: &context))
         }
         let choices = zip(request.prompts, plans).map { prompt, plan in
             OpenAICompletionsStream.Choice(
@@ -49,13 +44,23 @@ enum OpenAICompletions {
             return plan.streamReply(stream, headers: headers,
                                     errorEvent: OpenAIErrors.streamErrorEvent, malformedEvent: OpenAIErrors.malformedEvent)
         }
-        var out = ByteBuffer(capacity: 256 + request.model.utf8.count + choices.reduce(0) { $0 + 64 + $1.text.utf8.count * 2 })
+        let body = json(id: id, created: context.now, model: request.model, choices: choices, usage: usage)
+        let delay = plans.map(\.bodyDelay).max() ?? 0
+        return Reply(status: 200, headers: headers, body: .bytes(body, delay: delay))
+    }
+
+    /// The `text_completion` object: `{"id":"cmpl-..","object":"text_completion","created":..,`
+    /// `"model":..,"choices":[{"text","index","logprobs":null,"finish_reason"}],"usage":{..}}`.
+    private static func json(
+        id: ByteBuffer, created: Int, model: String, choices: [OpenAICompletionsStream.Choice], usage: OpenAIUsage
+    ) -> ByteBuffer {
+        var out = ByteBuffer(capacity: 256 + model.utf8.count + choices.reduce(0) { $0 + 64 + $1.text.utf8.count * 2 })
         out.append(ascii: "{\"id\":\"")
         out.append(id)
         out.append(ascii: "\",\"object\":\"text_completion\",\"created\":")
-        out.append(decimal: context.now)
+        out.append(decimal: created)
         out.append(ascii: ",\"model\":")
-        out.append(jsonString: request.model)
+        out.append(jsonString: model)
         out.append(ascii: ",\"choices\":[")
         for (i, choice) in choices.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -70,8 +75,7 @@ enum OpenAICompletions {
         out.append(ascii: "],\"usage\":")
         usage.write(into: &out)
         out.append(UInt8(ascii: "}"))
-        let delay = plans.map(\.bodyDelay).max() ?? 0
-        return Reply(status: 200, headers: headers, body: .bytes(out, delay: delay))
+        return out
     }
 }
 

@@ -4,13 +4,9 @@ import MockLLMSimulation
 /// OpenAI Embeddings, `POST /v1/embeddings`: one unit-length vector per input, deterministic
 /// from the input's text (the same text gives the same vector on any worker, in any run).
 extension OpenAIChat {
-    static func embeddings(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+    static func embeddings(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
-        let request: OpenAIEmbeddingsRequest
-        switch decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAIEmbeddingsRequest.init) {
-        case .ready(let decoded): request = decoded
-        case .refused(let reply): return reply
-        }
+        let request = try decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAIEmbeddingsRequest.init)
         let dimensions = request.dimensions
         var promptTokens = 0
         var out = ByteBuffer(capacity: 96 + request.model.utf8.count + request.inputs.count * dimensions * (request.base64 ? 6 : 12))

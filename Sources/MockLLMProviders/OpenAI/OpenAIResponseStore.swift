@@ -4,12 +4,11 @@ import Synchronization
 /// The Responses API's stored responses (`store: true`, the default): what `GET` and `DELETE
 /// /v1/responses/{id}`, `GET .../input_items` and `previous_response_id` find.
 ///
-/// One per server, shared by every worker (a response created on one loop is found by a request
-/// served on another), and kept across script reloads. Bounded: the most recent `capacity`
-/// responses are kept and the oldest is forgotten first; a capacity of 0 keeps none.
-package final class OpenAIResponseStore: Sendable {
-    package static let defaultCapacity = 1000
-
+/// The OpenAI provider's `ProviderState`: one per server, shared by every worker (a response
+/// created on one loop is found by a request served on another), and kept across script reloads.
+/// Bounded: the most recent `capacity` responses are kept (`--response-store-size`) and the
+/// oldest is forgotten first; a capacity of 0 keeps none.
+package final class OpenAIResponseStore: ProviderState {
     package let capacity: Int
     private let state = Mutex(State())
 
@@ -32,8 +31,12 @@ package final class OpenAIResponseStore: Sendable {
         var head = 0
     }
 
-    package init(capacity: Int = OpenAIResponseStore.defaultCapacity) {
+    package init(capacity: Int = ProviderSettings.defaultStoreCapacity) {
         self.capacity = max(0, capacity)
+    }
+
+    package convenience init(settings: ProviderSettings) {
+        self.init(capacity: settings.storeCapacity)
     }
 
     /// Responses kept now.
@@ -62,4 +65,9 @@ package final class OpenAIResponseStore: Sendable {
     func remove(_ id: String) -> Bool {
         state.withLock { $0.entries.removeValue(forKey: id) != nil }
     }
+}
+
+extension ProviderContext {
+    /// The server's stored responses (nil: none are kept).
+    var responseStore: OpenAIResponseStore? { states[OpenAIResponseStore.self] }
 }

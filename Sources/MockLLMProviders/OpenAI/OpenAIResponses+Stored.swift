@@ -12,13 +12,13 @@ extension OpenAIResponses {
                 "This mock server does not replay streams: GET /v1/responses/{response_id} with stream=true is not supported.",
                 param: "stream", code: "unsupported_value"), requestID: context.requestID)
         }
-        guard let entry = context.responses?.entry(id) else { return notFound(id, context) }
+        guard let entry = context.responseStore?.entry(id) else { return notFound(id, context) }
         return Reply.json(200, entry.body).adding(header: OpenAIErrors.requestIDHeader, context.requestID)
     }
 
     static func delete(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
         let id = context.pathParameters["response_id"] ?? ""
-        guard context.responses?.remove(id) == true else { return notFound(id, context) }
+        guard context.responseStore?.remove(id) == true else { return notFound(id, context) }
         var out = ByteBuffer(capacity: 96)
         out.append(ascii: "{\"id\":")
         out.append(jsonString: id)
@@ -39,7 +39,7 @@ extension OpenAIResponses {
         } catch {
             return OpenAIChat.errorReply(OpenAIErrors.error(for: error), requestID: context.requestID)
         }
-        guard let entry = context.responses?.entry(id) else { return notFound(id, context) }
+        guard let entry = context.responseStore?.entry(id) else { return notFound(id, context) }
         var items = ascending ? entry.input : entry.input.reversed()
         if let after = query["after"] {
             items = items.firstIndex { $0.id == after }.map { Array(items[($0 + 1)...]) } ?? []

@@ -19,55 +19,31 @@ enum OpenAIResponses {
         Endpoint(method: "GET", path: "/v1/responses/{response_id}/input_items", handlerName: "list_input_items", handler: inputItems),
     ]
 
-    static func create(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {
+    /// `POST /v1/responses`: the request decoded and checked, with the turns of its
+    /// `previous_response_id`; the script's plan for it; the response object, kept when stored,
+    /// then sent as JSON or as its event stream.
+    static func create(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
-        let request: OpenAIResponsesRequest
-        switch OpenAIChat.decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAIResponsesRequest.init) {
-        case .ready(let decoded): request = decoded
-        case .refused(let reply): return reply
-        }
-        if let refusal = OpenAIChat.modelRefusal(model: request.model, maxTokens: request.maxOutputTokens, field: "max_output_tokens",
-                                                 tokens: "output", context: context) {
-            return refusal
-        }
-        var earlier: [OpenAIResponseItem] = []
-        if let previous = request.previousResponseID {
-            guard let entry = context.responses?.entry(previous) else {
-                return OpenAIChat.errorReply(.invalidRequest(
-                    "Previous response with id '\(previous)' not found.", param: "previous_response_id",
-                    code: "previous_response_not_found"), requestID: requestID)
-            }
-            earlier = entry.conversation
-        }
+        let request = try OpenAIChat.decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAIResponsesRequest.init)
+        try OpenAIChat.checkModel(model: request.model, maxTokens: request.maxOutputTokens, field: "max_output_tokens",
+                                  tokens: "output", context: context)
+        let earlier = try previousTurns(request, context)
         let messages = request.conversation(after: earlier)
         // A turn that only sends tool results back has no question of its own: it is still answered.
         guard let prompt = messages.lastUserText ?? (messages.lastToolResults == nil ? nil : "") else {
-            return OpenAIChat.errorReply(.invalidRequest(OpenAIChat.noUserMessage, param: "input"), requestID: requestID)
+            throw OpenAIChat.refusal(.invalidRequest(OpenAIChat.noUserMessage, param: "input"), requestID: requestID)
         }
         let ids = OpenAIResponseIDs(now: context.now, random: &context.random)  // drawn first: a seed fixes the id
         let input = MatchInput(
             prompt: prompt, model: request.model, messages: messages, hasTools: !request.tools.isEmpty, headers: http.headers,
             endpoint: http.path, provider: OpenAIChat.metadata.name, tools: request.toolOffer,
             responseFormat: request.format.responseFormat)
-        let plan: ChatPlan
-        do {
-            plan = try ChatPlan.make(for: input, maxTokens: request.maxOutputTokens, stopSequences: [], context: &context)
-        } catch {
-            return refusalReply(error, requestID: requestID)
-        }
-        var items: [OpenAIResponseObject.Item] = []
-        if !plan.text.isEmpty || plan.toolCalls.isEmpty { items.append(.message(id: ids.next("msg_", &context.random), text: plan.text)) }
-        for call in plan.toolCalls {
-            items.append(.functionCall(
-                id: ids.next("fc_", &context.random), callID: call.id ?? context.random.alphanumericString(prefix: "call_", count: 24),
-                name: call.name, arguments: call.arguments))
-        }
-        let response = OpenAIResponseObject(
-            id: ids.response, createdAt: context.now, items: items, incomplete: plan.finish == .maxTokens,
-            inputTokens: plan.promptTokens, outputTokens: plan.tokens, echo: OpenAIResponseObject.Echo(request))
+        let plan = try OpenAIChat.plan(for: input, maxTokens: request.maxOutputTokens, stopSequences: [], context: &context,
+                                       contextLength: inputTooLong)
+        let response = OpenAIResponseObject(plan, request, ids: ids, createdAt: context.now, random: &context.random)
         // The object is written once, for the store and for a non-stream reply (a stream's
         // `response.completed` carries the same object, written by the stream).
-        let store = request.store ? context.responses.flatMap { $0.capacity > 0 ? $0 : nil } : nil
+        let store = request.store ? context.responseStore.flatMap { $0.capacity > 0 ? $0 : nil } : nil
         var body = ByteBuffer()
         if store != nil || !request.stream {
             body = ByteBuffer(capacity: 1024 + plan.text.utf8.count * 2)
@@ -84,6 +60,17 @@ enum OpenAIResponses {
                                     errorEvent: OpenAIResponsesStream.errorEvent, malformedEvent: OpenAIResponsesStream.malformedEvent)
         }
         return Reply(status: 200, headers: headers, body: .bytes(body, delay: plan.bodyDelay))
+    }
+
+    /// The conversation so far of the response `previous_response_id` names (none without one).
+    private static func previousTurns(_ request: OpenAIResponsesRequest, _ context: ProviderContext) throws(Refusal) -> [OpenAIResponseItem] {
+        guard let previous = request.previousResponseID else { return [] }
+        guard let entry = context.responseStore?.entry(previous) else {
+            throw OpenAIChat.refusal(.invalidRequest(
+                "Previous response with id '\(previous)' not found.", param: "previous_response_id",
+                code: "previous_response_not_found"), requestID: context.requestID)
+        }
+        return entry.conversation
     }
 
     /// Keeps the response for `GET`, `input_items` and later turns: its object as finished (a
@@ -103,14 +90,11 @@ enum OpenAIResponses {
         store.save(response.id, OpenAIResponseStore.Entry(body: body, input: input, conversation: earlier + input + output))
     }
 
-    /// A refused plan in OpenAI's words; the context window is refused as the Responses API words it.
-    private static func refusalReply(_ refusal: ChatPlan.Refusal, requestID: String) -> Reply {
-        guard case .contextLength(_, _, let headers) = refusal else { return OpenAIChat.reply(to: refusal, requestID: requestID) }
-        var error = APIError.invalidRequest(
+    /// The Responses API's words for an input longer than the model's context window.
+    private static func inputTooLong(tokens: Int, limit: Int) -> APIError {
+        .invalidRequest(
             "Your input exceeds the context window of this model. Please adjust your input and try again.",
             param: "input", code: "context_length_exceeded")
-        error.headers = headers
-        return OpenAIChat.errorReply(error, requestID: requestID)
     }
 
 }
@@ -130,6 +114,22 @@ struct OpenAIResponseIDs {
 
     func next(_ prefix: String, _ random: inout SeededRandom) -> String {
         prefix + stem + random.hexString(prefix: "", digits: 24)
+    }
+}
+
+extension OpenAIResponseObject {
+    /// The response a plan makes: a message with its text (also when it has neither text nor
+    /// calls), then a function call item per tool call.
+    init(_ plan: ChatPlan, _ request: OpenAIResponsesRequest, ids: OpenAIResponseIDs, createdAt: Int, random: inout SeededRandom) {
+        var items: [Item] = []
+        if !plan.text.isEmpty || plan.toolCalls.isEmpty { items.append(.message(id: ids.next("msg_", &random), text: plan.text)) }
+        for call in plan.toolCalls {
+            items.append(.functionCall(
+                id: ids.next("fc_", &random), callID: call.id ?? random.alphanumericString(prefix: "call_", count: 24),
+                name: call.name, arguments: call.arguments))
+        }
+        self.init(id: ids.response, createdAt: createdAt, items: items, incomplete: plan.finish == .maxTokens,
+                  inputTokens: plan.promptTokens, outputTokens: plan.tokens, echo: Echo(request))
     }
 }
 

@@ -26,6 +26,9 @@ package struct APIError: Error, Sendable, Equatable {
     package var headers: HTTPFields
     /// The provider's error type to use instead of the one for `kind` (scripted errors).
     package var typeOverride: String?
+    /// A fault gave only the status (`RuleError.statusOnly`): `message` is the generic wording,
+    /// which a provider's `errorReply` may replace with its API's own words for the status.
+    package var statusOnly = false
 
     package init(
         status: Int, kind: Kind, message: String, param: String? = nil, code: String? = nil,

@@ -6,11 +6,11 @@ extension ChatPlan {
     /// Refuses the request when its fault is an HTTP error or a context-length refusal, or when
     /// its prompt is longer than the model's context window; returns its stream fault, if any.
     static func applyFault(
-        _ answer: ScriptAnswer, miss: String?, promptTokens: Int, input: MatchInput, script: Script
-    ) throws(Refusal) -> (fault: StreamFault, name: String)? {
+        _ answer: ScriptAnswer, miss: String?, promptTokens: Int, input: MatchInput, clientKey: String, script: Script
+    ) throws(Obstacle) -> (fault: StreamFault, name: String)? {
         let applied: Script.AppliedFault?
         do {
-            applied = try script.fault(for: input, rule: answer.fault)
+            applied = try script.fault(for: input, key: clientKey, rule: answer.fault)
         } catch {
             throw .invalidOverride(error.message)
         }
@@ -19,10 +19,7 @@ extension ChatPlan {
         appendDiagnostics(rule: answer.source, miss: miss, to: &headers)
         if let applied { headers.append(name: "x-mockllm-fault", value: applied.name.headerSafe) }
         switch applied?.action {
-        case .error(var error)?:
-            if input.provider == "anthropic", error.message == FaultsSection.defaultMessage(error.status) {
-                error.message = FaultsSection.anthropicMessage(error.status)  // a status alone: in Anthropic's words
-            }
+        case .error(let error)?:
             var api = APIError(error)
             for field in headers { api.headers.append(name: field.name, value: field.value) }
             throw .scripted(api)

@@ -25,10 +25,10 @@ struct ChatPlan {
     /// What answered (`x-mockllm-rule`) and, when nothing matched, why (`x-mockllm-miss`).
     var rule: String
     var miss: String?
-    /// Where the client's quota stands after this reply, and which API's headers tell it.
+    /// Where the client's quota stands after this reply (`quotas:`).
     var quota: Quota.Standing?
-    var provider = ""
-    var now = 0
+    /// The provider's rate-limit headers for `quota`, which the reply carries.
+    var rateLimitHeaders = HTTPFields()
     /// A scripted stream fault, and the name of the fault it comes from (`x-mockllm-fault`).
     var streamFault: StreamFault?
     var faultName: String?
@@ -66,18 +66,18 @@ struct ChatPlan {
 
     /// Why no reply is planned: the script answers with an error, an override header is
     /// invalid, or the prompt is longer than the model's context window (or a fault says so).
-    enum Refusal: Error {
+    enum Obstacle: Error {
         case scripted(APIError)
         case invalidOverride(String)
         case contextLength(tokens: Int, limit: Int, headers: HTTPFields)
-        /// Over the `quotas:` limit: the 429, worded for the provider.
-        case rateLimited(APIError)
+        /// Over the `quotas:` limit: the provider words the 429.
+        case quotaExceeded(Quota.Standing)
     }
 
     /// Plans the reply to `input`.
     static func make(
         for input: MatchInput, maxTokens: Int?, stopSequences: [String], context: inout ProviderContext
-    ) throws(Refusal) -> ChatPlan {
+    ) throws(Obstacle) -> ChatPlan {
         // Checked before the script answers: a refused request must not use up a sequence's reply.
         let overrides: PacingSpec?
         do {
@@ -89,12 +89,12 @@ struct ChatPlan {
             do { _ = try FaultHeader.parse(header) } catch { throw .invalidOverride(error.message) }
         }
         let script = context.script
-        let clientKey = Script.clientKey(input.headers, queryKey: input.queryKey)
+        let clientKey = context.clientKey
         let promptTokens = input.messages.promptTokens
         if let quota = script.quota {
             // Before the script answers: a refused request must not use up a sequence's reply.
             let (standing, refused) = quota.admit(key: clientKey, promptTokens: promptTokens, now: context.monotonic)
-            if refused { throw .rateLimited(RateLimitHeaders.refusal(standing, provider: input.provider, now: context.now)) }
+            if refused { throw .quotaExceeded(standing) }
         }
         let answer = script.answer(for: input)
         let miss = answer.miss?.headerSafe
@@ -107,7 +107,7 @@ struct ChatPlan {
             appendDiagnostics(rule: answer.source, miss: miss, to: &api.headers)
             throw .scripted(api)
         }
-        let streamFault = try applyFault(answer, miss: miss, promptTokens: promptTokens, input: input, script: script)
+        let streamFault = try applyFault(answer, miss: miss, promptTokens: promptTokens, input: input, clientKey: clientKey, script: script)
         var pacing = script.pacing(model: input.model, rule: answer.pacing)
         if let overrides { pacing = overrides.applied(to: pacing) }
         var plan = ChatPlan(
@@ -118,8 +118,6 @@ struct ChatPlan {
         plan.cut(maxTokens: maxTokens, stopSequences: stopSequences)
         if let quota = script.quota {
             plan.quota = quota.charge(key: clientKey, completionTokens: plan.tokens, now: context.monotonic)
-            plan.provider = input.provider
-            plan.now = context.now
         }
         return plan
     }
@@ -140,7 +138,7 @@ struct ChatPlan {
         headers.append(name: requestIDHeader, value: requestID)
         Self.appendDiagnostics(rule: rule, miss: miss, to: &headers)
         if let faultName { headers.append(name: "x-mockllm-fault", value: faultName.headerSafe) }
-        if let quota { RateLimitHeaders.append(quota, provider: provider, now: now, to: &headers) }
+        for field in rateLimitHeaders { headers.append(name: field.name, value: field.value) }
         return headers
     }
 
@@ -188,5 +186,6 @@ extension APIError {
         }
         self.init(status: error.status, kind: kind, message: error.message, code: error.code, headers: error.headers)
         typeOverride = error.type
+        statusOnly = error.statusOnly
     }
 }

@@ -20,8 +20,27 @@ package protocol Provider: Sendable {
 
     /// The refusal of a prompt longer than the model's context window, in the API's words.
     static func contextLengthError(tokens: Int, limit: Int) -> APIError
+
+    /// The rate-limit headers of a reply under `quotas:`, in the API's names and formats
+    /// (`now`: Unix seconds, for a reset given as a time).
+    static func appendRateLimitHeaders(_ standing: Quota.Standing, now: Int, to headers: inout HTTPFields)
+
+    /// The 429 of a request over its `quotas:` limit, in the API's words, with its rate-limit
+    /// headers and `retry-after`.
+    static func quotaRefusal(_ standing: Quota.Standing, now: Int) -> APIError
+
+    /// How the API's clients send their key, first the one that wins when a request sends several.
+    static var apiKeySources: [APIKeySource] { get }
+
+    /// With `--api-key`: the refusal of a request that sends no key (`given` false) or another
+    /// key, in the API's words.
+    static func keyRefusal(given: Bool) -> APIError
+
+    /// The state its handlers keep for the life of the server (`ProviderState`).
+    static var stateTypes: [any ProviderState.Type] { get }
 }
 
+/// OpenAI's behaviour is the default: a provider overrides what its API does otherwise.
 extension Provider {
     package static func claims(_ request: HTTPRequest) -> Bool { false }
 
@@ -32,26 +51,73 @@ extension Provider {
                 + "Please reduce the length of the messages.",
             param: "messages", code: "context_length_exceeded")
     }
+
+    /// OpenAI's `x-ratelimit-{limit,remaining,reset}-{requests,tokens}`.
+    package static func appendRateLimitHeaders(_ standing: Quota.Standing, now: Int, to headers: inout HTTPFields) {
+        RateLimitHeaders.append(standing, to: &headers)
+    }
+
+    /// OpenAI's `rate_limit_exceeded`.
+    package static func quotaRefusal(_ standing: Quota.Standing, now: Int) -> APIError {
+        RateLimitHeaders.refusal(standing)
+    }
+
+    /// `Authorization: Bearer KEY`.
+    package static var apiKeySources: [APIKeySource] { [.bearer] }
+
+    /// OpenAI's 401s (`invalid_api_key` for another key).
+    package static func keyRefusal(given: Bool) -> APIError {
+        let message = given
+            ? "Incorrect API key provided. You can set the key mockllm expects with --api-key or MOCKLLM_API_KEY."
+            : "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+        var error = APIError(status: 401, kind: .authentication, message: message, code: given ? "invalid_api_key" : nil)
+        error.typeOverride = "invalid_request_error"
+        return error
+    }
+
+    /// None.
+    package static var stateTypes: [any ProviderState.Type] { [] }
 }
 
-/// The names of the providers in the table, for validating scripts.
-package let providerNames: [String] = providerTable.map { $0.metadata.name }
+extension ProviderCatalog {
+    /// The providers' names and the models they declare, for loading scripts.
+    package init(_ providers: [ServedProvider]) {
+        self.init(names: providers.map(\.name), models: providers.flatMap(\.metadata.models))
+    }
+}
+
+/// The providers of the table, as scripts are loaded for them.
+package let providerCatalog = ProviderCatalog(servedProviders)
+
+extension ModelRegistry {
+    /// The models the providers of the table declare, for a script made without a file.
+    package static let builtIn = ModelRegistry(providerCatalog.models)
+}
 
 /// What a provider declares about itself; the router, `/providers` and `/models` are built
-/// from it (its models are those of the registry whose `provider` is its name).
+/// from it. The registry starts from its `models`; a script's `models:` section adds to them,
+/// and its models are then those of the registry whose `provider` is its name.
 package struct ProviderMetadata: Sendable {
     package var name: String
     package var version: String
     package var description: String
     package var endpoints: [Endpoint]
     package var capabilities: Capabilities
+    /// The models its API serves out of the box, each with `provider` set to `name`.
+    package var models: [ModelInfo]
 
-    package init(name: String, version: String, description: String, endpoints: [Endpoint], capabilities: Capabilities) {
+    package init(name: String, version: String, description: String, endpoints: [Endpoint], capabilities: Capabilities,
+                 models: [ModelInfo] = []) {
         self.name = name
         self.version = version
         self.description = description
         self.endpoints = endpoints
         self.capabilities = capabilities
+        self.models = models.map { model in
+            var model = model
+            model.provider = name
+            return model
+        }
     }
 }
 
@@ -67,9 +133,10 @@ package struct Capabilities: Sendable, Equatable {
     }
 }
 
-/// One route a provider serves.
+/// One route a provider serves. Its handler returns the reply, or throws the error reply of a
+/// request it refuses.
 package struct Endpoint: Sendable {
-    package typealias Handler = @Sendable (HTTPRequest, inout ProviderContext) -> Reply
+    package typealias Handler = @Sendable (HTTPRequest, inout ProviderContext) throws(Refusal) -> Reply
 
     package var method: String
     /// A literal path; `{name}` segments match any one segment.
@@ -99,9 +166,12 @@ package struct ProviderContext: Sendable {
     package var requestID: String
     /// Monotonic nanoseconds, for quota windows (set by the server; 0 in tests that need none).
     package var monotonic: UInt64 = 0
-    /// The Responses API's stored responses, shared by every worker (set by the server; nil:
-    /// nothing is stored or found).
-    package var responses: OpenAIResponseStore?
+    /// The API key the request sends ("" none; set by the server from the served providers'
+    /// `apiKeySources`), by which quotas and fault schedules tell clients apart.
+    package var clientKey = ""
+    /// The state the answering provider keeps for the life of the server (its `stateTypes`,
+    /// set by the server; empty: nothing is kept).
+    package var states = ProviderStates()
     /// Set by the handler: the tokens its reply reports (prompt read, completion generated),
     /// for the server's token counters; nil for a reply without usage.
     package var usage: TokenUsage?

@@ -1,54 +1,53 @@
 import MockLLMCore
 import MockLLMScript
 
-/// The rate-limit headers of a reply under `quotas:`, in each API's names and formats, and the
-/// 429 a request over its quota gets.
+/// OpenAI's rate-limit headers and quota refusal: the default of `Provider.appendRateLimitHeaders`
+/// and `Provider.quotaRefusal`, and the pieces other APIs' wording shares.
 enum RateLimitHeaders {
-    /// OpenAI's `x-ratelimit-{limit,remaining,reset}-{requests,tokens}` (reset as `1s`, `6m0s`,
-    /// `20ms`) or Anthropic's `anthropic-ratelimit-{requests,tokens}-{limit,remaining,reset}`
-    /// (reset as an RFC 3339 time).
-    static func append(_ standing: Quota.Standing, provider: String, now: Int, to headers: inout HTTPFields) {
-        guard provider != Gemini.metadata.name else { return }  // Google's API sends none
-        let anthropic = provider == "anthropic"
-        let reset = anthropic
-            ? RFC3339.format(unixSeconds: now + Int((standing.resetNanoseconds + 999_999_999) / 1_000_000_000))
-            : duration(standing.resetNanoseconds)
-        for (kind, limit, remaining) in [("requests", standing.requestLimit, standing.requestsRemaining),
-                                         ("tokens", standing.tokenLimit, standing.tokensRemaining)] {
-            guard let limit else { continue }
-            if anthropic {
-                headers.append(name: "anthropic-ratelimit-\(kind)-limit", value: String(limit))
-                headers.append(name: "anthropic-ratelimit-\(kind)-remaining", value: String(remaining))
-                headers.append(name: "anthropic-ratelimit-\(kind)-reset", value: reset)
-            } else {
-                headers.append(name: "x-ratelimit-limit-\(kind)", value: String(limit))
-                headers.append(name: "x-ratelimit-remaining-\(kind)", value: String(remaining))
-                headers.append(name: "x-ratelimit-reset-\(kind)", value: reset)
-            }
+    /// OpenAI's `x-ratelimit-{limit,remaining,reset}-{requests,tokens}` (reset as `1s`, `6m0s`, `20ms`).
+    static func append(_ standing: Quota.Standing, to headers: inout HTTPFields) {
+        let reset = duration(standing.resetNanoseconds)
+        for (kind, limit, remaining) in counts(standing) {
+            headers.append(name: "x-ratelimit-limit-\(kind)", value: String(limit))
+            headers.append(name: "x-ratelimit-remaining-\(kind)", value: String(remaining))
+            headers.append(name: "x-ratelimit-reset-\(kind)", value: reset)
         }
     }
 
-    /// The 429 for a request over its quota, with the headers and `retry-after` (whole seconds
-    /// until the window ends).
-    static func refusal(_ standing: Quota.Standing, provider: String, now: Int) -> APIError {
-        if provider == Gemini.metadata.name { return GeminiErrors.quotaRefusal(standing) }
-        let wait = max(1, Int((standing.resetNanoseconds + 999_999_999) / 1_000_000_000))
-        let byRequests = standing.requestLimit != nil && standing.requestsRemaining == 0
-        let message: String
-        if provider == "anthropic" {
-            message = byRequests
-                ? "This request would exceed the rate limit for your organization of \(standing.requestLimit!) requests per minute. Please try again later."
-                : "This request would exceed the rate limit for your organization of \(standing.tokenLimit ?? 0) input tokens per minute. Please try again later."
-        } else {
-            message = byRequests
-                ? "Rate limit reached for requests per min (RPM): Limit \(standing.requestLimit!), Used \(standing.requestLimit!), Requested 1. Please try again in \(duration(standing.resetNanoseconds))."
-                : "Rate limit reached for tokens per min (TPM): Limit \(standing.tokenLimit ?? 0), Used \((standing.tokenLimit ?? 0) - standing.tokensRemaining). Please try again in \(duration(standing.resetNanoseconds))."
-        }
-        var error = APIError(status: 429, kind: .rateLimit, message: message, code: provider == "anthropic" ? nil : "rate_limit_exceeded")
-        if provider != "anthropic" { error.typeOverride = byRequests ? "requests" : "tokens" }
-        append(standing, provider: provider, now: now, to: &error.headers)
-        error.headers.append(name: "retry-after", value: String(wait))
+    /// OpenAI's 429 for a request over its quota (`rate_limit_exceeded`, typed by what ran out),
+    /// with the rate-limit headers and `retry-after`.
+    static func refusal(_ standing: Quota.Standing) -> APIError {
+        let message = exhaustedRequests(standing)
+            ? "Rate limit reached for requests per min (RPM): Limit \(standing.requestLimit!), Used \(standing.requestLimit!), Requested 1. Please try again in \(duration(standing.resetNanoseconds))."
+            : "Rate limit reached for tokens per min (TPM): Limit \(standing.tokenLimit ?? 0), Used \((standing.tokenLimit ?? 0) - standing.tokensRemaining). Please try again in \(duration(standing.resetNanoseconds))."
+        var error = APIError(status: 429, kind: .rateLimit, message: message, code: "rate_limit_exceeded")
+        error.typeOverride = exhaustedRequests(standing) ? "requests" : "tokens"
+        append(standing, to: &error.headers)
+        appendRetryAfter(standing, to: &error.headers)
         return error
+    }
+
+    /// The limits the quota sets, with what is left of each: `("requests", limit, remaining)`, then tokens.
+    static func counts(_ standing: Quota.Standing) -> [(kind: String, limit: Int, remaining: Int)] {
+        var counts: [(kind: String, limit: Int, remaining: Int)] = []
+        if let limit = standing.requestLimit { counts.append(("requests", limit, standing.requestsRemaining)) }
+        if let limit = standing.tokenLimit { counts.append(("tokens", limit, standing.tokensRemaining)) }
+        return counts
+    }
+
+    /// Whether the requests ran out (else the tokens did).
+    static func exhaustedRequests(_ standing: Quota.Standing) -> Bool {
+        standing.requestLimit != nil && standing.requestsRemaining == 0
+    }
+
+    /// `retry-after`: whole seconds until the window ends, at least 1.
+    static func appendRetryAfter(_ standing: Quota.Standing, to headers: inout HTTPFields) {
+        headers.append(name: "retry-after", value: String(max(1, secondsToReset(standing))))
+    }
+
+    /// Whole seconds until the window ends, rounded up.
+    static func secondsToReset(_ standing: Quota.Standing) -> Int {
+        Int((standing.resetNanoseconds + 999_999_999) / 1_000_000_000)
     }
 
     /// OpenAI's reset durations: `20ms`, `1s`, `1.5s`, `6m0s`.

@@ -32,13 +32,13 @@ enum BenchStreams {
         var parser = RequestParser()
         parser.append(plan.request)
         guard case .request(let http) = parser.next() else { throw TestFailure("bench's request does not parse") }
-        let router = Router(providers: providerTable, builtins: [])
+        let router = Router(providers: servedProviders, builtins: [])
         guard case .routes(let routes, let parameters) = router.match(method: http.method, path: http.path),
-              case .endpoint(let endpoint, _)? = routes.first?.target
+              case .endpoint(let endpoint, _, _)? = routes.first?.target
         else { throw TestFailure("no route for \(http.target)") }
         var context = ProviderContext(script: Script(responses: ["bench": reply]), now: 1_700_000_000,
                                       random: SeededRandom(seed: 3), pathParameters: parameters)
-        let reply = endpoint.handler(http, &context)
+        let reply = Endpoint.answer(http, &context, by: endpoint.handler)
         guard reply.status == 200, case .stream = reply.body else { throw TestFailure("no stream: status \(reply.status)") }
         return Array(reply.streamTexts.joined().utf8)
     }

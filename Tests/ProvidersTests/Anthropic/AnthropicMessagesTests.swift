@@ -13,7 +13,7 @@ struct AnthropicMessagesTests {
 
     func call(_ body: String, script: Script? = nil, seed: UInt64 = 9) -> Reply {
         var ctx = ProviderContext(script: script ?? self.script, now: 1_700_000_000, random: SeededRandom(seed: seed), requestID: "req_abc")
-        return AnthropicMessages.messages(HTTPRequest(method: "POST", target: "/v1/messages", body: Array(body.utf8)), &ctx)
+        return Endpoint.answer(HTTPRequest(method: "POST", target: "/v1/messages", body: Array(body.utf8)), &ctx, by: AnthropicMessages.messages)
     }
 
     func expectedID(seed: UInt64 = 9) -> String {
@@ -96,7 +96,7 @@ struct AnthropicMessagesTests {
     }
 
     @Test func strictModelsRefuseUnknownModelsAndTooManyTokens() {
-        let strict = Script(responses: [:], strictModels: true)
+        let strict = Script(responses: [:], models: .builtIn, strictModels: true)
         let unknown = call(#"{"model":"claude-9","max_tokens":5,"messages":[{"role":"user","content":"x"}]}"#, script: strict)
         #expect(unknown.status == 404)
         #expect(unknown.bodyBytes.description.contains(#""type":"not_found_error","message":"model: claude-9""#))
@@ -105,5 +105,17 @@ struct AnthropicMessagesTests {
         let tooMany = call(#"{"model":"haiku","max_tokens":5000,"messages":[{"role":"user","content":"x"}]}"#, script: strict)
         #expect(tooMany.status == 400)
         #expect(tooMany.bodyBytes.description.contains("max_tokens: 5000 > 4096, which is the maximum allowed number of output tokens for haiku"))
+    }
+
+    @Test func aFaultsStatusAloneIsWordedAsAnthropicWordsIt() {
+        #expect(AnthropicErrors.statusMessage(529) == "Overloaded")
+        #expect(AnthropicErrors.statusMessage(429) == "Number of request tokens has exceeded your per-minute rate limit.")
+        #expect(AnthropicErrors.statusMessage(418) == FaultsSection.defaultMessage(418))
+        let statusAlone = AnthropicErrors.reply(APIError(RuleError.statusOnly(429)), requestID: "req_1")
+        #expect(statusAlone.bodyBytes.description
+            == #"{"type":"error","error":{"type":"rate_limit_error","message":"Number of request tokens has exceeded your per-minute rate limit."},"request_id":"req_1"}"#)
+        // The flag decides, not the text: a scripted message that reads like the generic one is kept.
+        let written = AnthropicErrors.reply(APIError(RuleError(status: 429, message: FaultsSection.defaultMessage(429))), requestID: "req_1")
+        #expect(written.bodyBytes.description.contains(FaultsSection.defaultMessage(429)))
     }
 }

@@ -41,7 +41,7 @@ struct AnthropicToolUseTests {
     let script: Script
 
     init() throws {
-        script = try ScriptLoader.parse(yaml: Self.yaml, file: "t", providers: providerNames).script
+        script = try ScriptLoader.parse(yaml: Self.yaml, file: "t", providers: providerCatalog).script
     }
 
     func body(_ prompt: String, _ extra: String = "") -> String {
@@ -50,7 +50,7 @@ struct AnthropicToolUseTests {
 
     func call(_ body: String, headers: HTTPFields = HTTPFields(), script: Script? = nil, seed: UInt64 = 9) -> Reply {
         var ctx = ProviderContext(script: script ?? self.script, now: 1_700_000_000, random: SeededRandom(seed: seed), requestID: "req_abc")
-        return AnthropicMessages.messages(HTTPRequest(method: "POST", target: "/v1/messages", headers: headers, body: Array(body.utf8)), &ctx)
+        return Endpoint.answer(HTTPRequest(method: "POST", target: "/v1/messages", headers: headers, body: Array(body.utf8)), &ctx, by: AnthropicMessages.messages)
     }
 
     func expectedID(seed: UInt64 = 9) -> String {

@@ -14,7 +14,7 @@ struct GeminiEmbedTests {
     static let batchPath = "/v1beta/models/gemini-embedding-001:batchEmbedContents"
 
     func call(_ body: String, path: String = Self.path, strict: Bool = false) -> Reply {
-        GeminiHarness.call(body, path: path, script: Script(strictModels: strict))
+        GeminiHarness.call(body, path: path, script: Script(models: .builtIn, strictModels: strict))
     }
 
     func content(_ text: String) -> String { #"{"parts":[{"text":"\#(text)"}]}"# }
@@ -30,7 +30,7 @@ struct GeminiEmbedTests {
     @Test func embedContentAnswersInGooglesShapeByteForByte() {
         let (reply, usage) = GeminiHarness.answer(
             #"{"model":"models/gemini-embedding-001","content":\#(content("hi")),"taskType":"RETRIEVAL_QUERY","outputDimensionality":4}"#,
-            path: Self.path, script: Script())
+            path: Self.path, script: Script(models: .builtIn))
         #expect(reply.status == 200)
         #expect(reply.headers["content-type"] == "application/json")
         #expect(reply.headers[GeminiErrors.requestIDHeader] == "req_abc")
@@ -42,7 +42,7 @@ struct GeminiEmbedTests {
         let model = #""model":"models/gemini-embedding-001""#
         let body = #"{"requests":[{\#(model),"content":\#(content("hi")),"outputDimensionality":4},"#
             + #"{\#(model),"content":\#(content("there")),"output_dimensionality":2,"task_type":2,"title":"Doc"}]}"#
-        let (reply, usage) = GeminiHarness.answer(body, path: Self.batchPath, script: Script())
+        let (reply, usage) = GeminiHarness.answer(body, path: Self.batchPath, script: Script(models: .builtIn))
         #expect(reply.bodyBytes.description
             == #"{"embeddings": [{"values": [-0.02911656,-0.015238643,-0.006977801,-0.016475229]},{"values": [0.018866902,-0.017968355]}]}"#)
         #expect(usage == TokenUsage(prompt: 2, completion: 0))
@@ -136,7 +136,7 @@ struct GeminiEmbedTests {
     }
 
     @Test func theListingShowsEmbeddingModelsWithTheirMethods() throws {
-        let app = Application(script: Script(), seed: 1)
+        let app = Application(script: Script(models: .builtIn), seed: 1)
         let text = app.reply(to: HTTPRequest(method: "GET", target: "/v1beta/models/gemini-embedding-001")).bodyBytes.description
         #expect(text == #"{"name": "models/gemini-embedding-001","version": "001","displayName": "Gemini Embedding 001","#
             + #""description": "Gemini Embedding 001, served by mockllm.","inputTokenLimit": 2048,"outputTokenLimit": 1,"#

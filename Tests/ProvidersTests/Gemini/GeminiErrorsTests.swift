@@ -10,7 +10,7 @@ import Testing
 /// forms, quotas and the model listing, without a server.
 @Suite("Gemini errors and listing")
 struct GeminiErrorsTests {
-    func call(_ body: String, path: String = "/v1beta/models/gemini-2.5-flash:generateContent", script: Script = Script(),
+    func call(_ body: String, path: String = "/v1beta/models/gemini-2.5-flash:generateContent", script: Script = Script(models: .builtIn),
               headers: HTTPFields = HTTPFields()) -> Reply {
         GeminiHarness.call(body, path: path, script: script, headers: headers)
     }
@@ -60,6 +60,7 @@ struct GeminiErrorsTests {
         #expect(reply.bodyBytes.description == #"{"error": {"code": 404,"message": "Gone.","status": "NOT_FOUND"}}"#)
         #expect(reply.headers["x-mockllm-request-id"] == "req_1")
         var limited = APIError(status: 429, kind: .rateLimit, message: FaultsSection.defaultMessage(429), code: "QUOTA")
+        limited.statusOnly = true
         limited.headers.append(name: "retry-after", value: "7")
         #expect(GeminiErrors.reply(limited, requestID: "r").bodyBytes.description
             == #"{"error": {"code": 429,"message": "\#(GeminiErrors.quotaMessage)","status": "RESOURCE_EXHAUSTED","details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo","reason": "QUOTA","domain": "googleapis.com","metadata": {"service": "generativelanguage.googleapis.com"}},{"@type": "type.googleapis.com/google.rpc.RetryInfo","retryDelay": "7s"}]}}"#)
@@ -67,6 +68,7 @@ struct GeminiErrorsTests {
 
     @Test func aStatusAloneGetsGooglesStatusAndMessage() {
         var overloaded = APIError(status: 503, kind: .overloaded, message: FaultsSection.defaultMessage(503))
+        overloaded.statusOnly = true
         #expect(GeminiErrors.reply(overloaded, requestID: "r").bodyBytes.description
             == #"{"error": {"code": 503,"message": "The model is overloaded. Please try again later.","status": "UNAVAILABLE"}}"#)
         overloaded.typeOverride = "overloaded_error"  // another API's type: not a status, the HTTP status decides
@@ -84,7 +86,7 @@ struct GeminiErrorsTests {
               - match: {prompt: {contains: busy}}
                 status: 503
             responses: {}
-            """, file: "f.yml", providers: providerNames).script
+            """, file: "f.yml", providers: providerCatalog).script
         let boom = call(#"{"contents":[{"parts":[{"text":"boom"}]}]}"#, script: script)
         #expect(boom.status == 500)
         #expect(boom.bodyBytes.description == #"{"error": {"code": 500,"message": "Boom.","status": "INTERNAL"}}"#)
@@ -94,7 +96,7 @@ struct GeminiErrorsTests {
     }
 
     @Test func strictModelsRefuseInGooglesWords() throws {
-        let script = Script(strictModels: true)
+        let script = Script(models: .builtIn, strictModels: true)
         let unknown = call(#"{"contents":[{"parts":[{"text":"x"}]}]}"#, path: "/v1beta/models/gpt-4o:streamGenerateContent?alt=sse", script: script)
         #expect(unknown.status == 404)
         #expect(unknown.bodyBytes.description == #"{"error": {"code": 404,"message": "models/gpt-4o is not found for API version v1beta, or is not supported for streamGenerateContent. Call ListModels to see the list of available models and their supported methods.","status": "NOT_FOUND"}}"#)
@@ -108,14 +110,14 @@ struct GeminiErrorsTests {
 
     @Test func theContextWindowIsGooglesInputTokenLimit() throws {
         let script = try ScriptLoader.parse(yaml: "responses: {}\nmodels: [{id: tiny, provider: gemini, context_window: 10}]",
-                                            file: "m.yml", providers: providerNames).script
+                                            file: "m.yml", providers: providerCatalog).script
         let reply = call(#"{"contents":[{"parts":[{"text":"one two three four five six seven"}]}]}"#, path: "/v1beta/models/tiny:generateContent", script: script)
         #expect(reply.status == 400)
         #expect(reply.bodyBytes.description.contains("The input token count (") && reply.bodyBytes.description.contains("exceeds the maximum number of tokens allowed (10)."))
     }
 
     @Test func aQuotaRefusalIsResourceExhaustedWithRetryInfo() throws {
-        let script = try ScriptLoader.parse(yaml: "responses: {}\nquotas: {requests_per_minute: 1}", file: "q.yml", providers: providerNames).script
+        let script = try ScriptLoader.parse(yaml: "responses: {}\nquotas: {requests_per_minute: 1}", file: "q.yml", providers: providerCatalog).script
         let app = Application(script: script, seed: 1)
         func post() -> Reply {
             app.reply(to: HTTPRequest(method: "POST", target: "/v1beta/models/gemini-2.5-flash:generateContent", headers: Self.google,
@@ -133,7 +135,7 @@ struct GeminiErrorsTests {
     }
 
     @Test func aKeyInTheQueryHasAQuotaOfItsOwn() throws {
-        let script = try ScriptLoader.parse(yaml: "responses: {}\nquotas: {requests_per_minute: 1}", file: "q.yml", providers: providerNames).script
+        let script = try ScriptLoader.parse(yaml: "responses: {}\nquotas: {requests_per_minute: 1}", file: "q.yml", providers: providerCatalog).script
         let app = Application(script: script, seed: 1)
         func post(key: String) -> Int {
             app.reply(to: HTTPRequest(method: "POST", target: "/v1beta/models/gemini-2.5-flash:generateContent?key=" + key,
@@ -143,7 +145,7 @@ struct GeminiErrorsTests {
     }
 
     @Test func theAPIKeyIsTakenFromGooglesHeaderOrTheQuery() throws {
-        let app = Application(script: Script(), seed: 1)
+        let app = Application(script: Script(models: .builtIn), seed: 1)
         app.apiKey = APIKeyCheck("sekret")
         func post(_ query: String, _ headers: HTTPFields = HTTPFields()) -> Reply {
             app.reply(to: HTTPRequest(method: "POST", target: "/v1beta/models/gemini-2.5-flash:generateContent" + query, headers: headers,
@@ -173,7 +175,7 @@ struct GeminiErrorsTests {
     }
 
     @Test func sharedPathsAndUnknownOnesAreGeminisForGoogleClients() {
-        let app = Application(script: Script(), seed: 1)
+        let app = Application(script: Script(models: .builtIn), seed: 1)
         #expect(get(app, "/v1/models", headers: Self.google).bodyBytes.description.hasPrefix(#"{"models": [{"name": "models/gemini-2.5-pro","version": "001""#))
         #expect(get(app, "/v1/models?key=k").bodyBytes.description.hasPrefix(#"{"models": "#))
         #expect(get(app, "/v1/models/gemini-2.0-flash", headers: Self.google).bodyBytes.description.contains(#""outputTokenLimit": 8192"#))
@@ -183,7 +185,7 @@ struct GeminiErrorsTests {
     }
 
     @Test func theListingPagesAndGetRefusesOtherProvidersModels() throws {
-        let app = Application(script: Script(), seed: 1)
+        let app = Application(script: Script(models: .builtIn), seed: 1)
         let page = try ReplyJSON.parse(get(app, "/v1beta/models?pageSize=2").bodyBytes.description)
         #expect(ReplyJSON.at(page, "models")?.arrayValue?.count == 2)
         let token = try #require(ReplyJSON.at(page, "nextPageToken")?.stringValue)

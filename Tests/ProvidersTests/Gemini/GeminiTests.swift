@@ -32,7 +32,7 @@ struct GeminiTests {
     let script: Script
 
     init() throws {
-        script = try ScriptLoader.parse(yaml: Self.yaml, file: "g.yml", providers: providerNames).script
+        script = try ScriptLoader.parse(yaml: Self.yaml, file: "g.yml", providers: providerCatalog).script
     }
 
     func call(_ body: String, path: String = "/v1beta/models/gemini-2.5-flash:generateContent", headers: HTTPFields = HTTPFields()) -> Reply {

@@ -37,7 +37,7 @@ struct OllamaChatTests {
     let script: Script
 
     init() throws {
-        script = try ScriptLoader.parse(yaml: Self.yaml, file: "t", providers: providerNames).script
+        script = try ScriptLoader.parse(yaml: Self.yaml, file: "t", providers: providerCatalog).script
     }
 
     func call(_ body: String, headers: HTTPFields = HTTPFields(), script: Script? = nil, seed: UInt64 = 3) -> Reply {
@@ -47,7 +47,7 @@ struct OllamaChatTests {
     /// The reply and the token usage the handler reported with it.
     func answer(_ body: String, headers: HTTPFields = HTTPFields(), script: Script? = nil, seed: UInt64 = 3) -> (reply: Reply, usage: TokenUsage?) {
         var ctx = ProviderContext(script: script ?? self.script, now: 1_700_000_000, random: SeededRandom(seed: seed), requestID: "req_1")
-        let reply = Ollama.chat(HTTPRequest(method: "POST", target: "/api/chat", headers: headers, body: Array(body.utf8)), &ctx)
+        let reply = Endpoint.answer(HTTPRequest(method: "POST", target: "/api/chat", headers: headers, body: Array(body.utf8)), &ctx, by: Ollama.chat)
         return (reply, ctx.usage)
     }
 

@@ -16,8 +16,8 @@ struct OllamaEmbedTests {
 
     /// The reply and the token usage the handler reported with it.
     func answer(_ handler: Endpoint.Handler, _ path: String, _ body: String, strict: Bool = false) -> (reply: Reply, usage: TokenUsage?) {
-        var ctx = ProviderContext(script: Script(strictModels: strict), now: 1_700_000_000, random: SeededRandom(seed: 1), requestID: "req_1")
-        let reply = handler(HTTPRequest(method: "POST", target: path, body: Array(body.utf8)), &ctx)
+        var ctx = ProviderContext(script: Script(models: .builtIn, strictModels: strict), now: 1_700_000_000, random: SeededRandom(seed: 1), requestID: "req_1")
+        let reply = Endpoint.answer(HTTPRequest(method: "POST", target: path, body: Array(body.utf8)), &ctx, by: handler)
         return (reply, ctx.usage)
     }
 

@@ -22,12 +22,12 @@ struct OllamaGenerateTests {
     let script: Script
 
     init() throws {
-        script = try ScriptLoader.parse(yaml: Self.yaml, file: "t", providers: providerNames).script
+        script = try ScriptLoader.parse(yaml: Self.yaml, file: "t", providers: providerCatalog).script
     }
 
     func call(_ body: String, headers: HTTPFields = HTTPFields()) -> Reply {
         var ctx = ProviderContext(script: script, now: 1_700_000_000, random: SeededRandom(seed: 1), requestID: "req_1")
-        return Ollama.generate(HTTPRequest(method: "POST", target: "/api/generate", headers: headers, body: Array(body.utf8)), &ctx)
+        return Endpoint.answer(HTTPRequest(method: "POST", target: "/api/generate", headers: headers, body: Array(body.utf8)), &ctx, by: Ollama.generate)
     }
 
     static let head = #"{"model":"mistral","created_at":"2023-11-14T22:13:20Z","#

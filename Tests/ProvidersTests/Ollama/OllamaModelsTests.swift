@@ -11,9 +11,9 @@ import Testing
 /// their digests.
 @Suite("Ollama models")
 struct OllamaModelsTests {
-    func call(_ handler: Endpoint.Handler, _ path: String, method: String = "GET", body: String = "", script: Script = Script()) -> Reply {
+    func call(_ handler: Endpoint.Handler, _ path: String, method: String = "GET", body: String = "", script: Script = Script(models: .builtIn)) -> Reply {
         var ctx = ProviderContext(script: script, now: 1_700_000_000, random: SeededRandom(seed: 1), requestID: "req_1")
-        return handler(HTTPRequest(method: method, target: path, body: Array(body.utf8)), &ctx)
+        return Endpoint.answer(HTTPRequest(method: method, target: path, body: Array(body.utf8)), &ctx, by: handler)
     }
 
     @Test func sha256MatchesTheStandardsTestVectors() {
@@ -38,7 +38,8 @@ struct OllamaModelsTests {
     }
 
     @Test func aScriptsOwnOllamaModelIsListedWithMadeUpDetails() throws {
-        let models = ModelRegistry(defaultsWith: [ModelAddition(id: "my-coder:13b", provider: "ollama", contextWindow: 16_384)])
+        let models = ModelRegistry(providerCatalog.models, adding: [ModelAddition(id: "my-coder:13b", provider: "ollama", contextWindow: 16_384)],
+                                   defaultProvider: "openai")
         let text = call(Ollama.tags, "/api/tags", script: Script(models: models)).bodyBytes.description
         let mine = ReplyJSON.at(try ReplyJSON.parse(text), "models", "7")
         #expect(ReplyJSON.at(mine, "name") == .string("my-coder:13b"))
@@ -69,7 +70,7 @@ struct OllamaModelsTests {
         let loose = call(Ollama.show, "/api/show", method: "POST", body: #"{"model":"phi4"}"#)
         #expect(loose.status == 200)
         #expect(loose.bodyBytes.description.contains(#"# FROM phi4:latest\n"#), "JSON-escaped")
-        let strict = call(Ollama.show, "/api/show", method: "POST", body: #"{"model":"phi4"}"#, script: Script(strictModels: true))
+        let strict = call(Ollama.show, "/api/show", method: "POST", body: #"{"model":"phi4"}"#, script: Script(models: .builtIn, strictModels: true))
         #expect(strict.status == 404)
         #expect(strict.bodyBytes.description == #"{"error":"model 'phi4:latest' not found"}"#)
         #expect(call(Ollama.show, "/api/show", method: "POST", body: #"{}"#).bodyBytes.description == #"{"error":"model is required"}"#)
@@ -95,7 +96,7 @@ struct OllamaModelsTests {
     }
 
     @Test func theProviderIsInTheTableAndClaimsItsClients() {
-        #expect(providerNames.contains("ollama"))
+        #expect(providerCatalog.names.contains("ollama"))
         #expect(Ollama.claims(HTTPRequest(method: "POST", target: "/api/pull", headers: HTTPFields(["user-agent": "ollama-python/0.6.3 (x86_64 linux)"]))))
         #expect(!Ollama.claims(HTTPRequest(method: "POST", target: "/api/pull", headers: HTTPFields(["user-agent": "curl/8.0"]))))
     }

@@ -12,9 +12,9 @@ import Testing
 @Suite("Ollama validation")
 struct OllamaValidationTests {
     func call(_ body: String, strict: Bool = false) -> Reply {
-        let script = Script(responses: ["ping": "pong"], strictModels: strict)
+        let script = Script(responses: ["ping": "pong"], models: .builtIn, strictModels: strict)
         var ctx = ProviderContext(script: script, now: 1_700_000_000, random: SeededRandom(seed: 1), requestID: "req_1")
-        return Ollama.chat(HTTPRequest(method: "POST", target: "/api/chat", body: Array(body.utf8)), &ctx)
+        return Endpoint.answer(HTTPRequest(method: "POST", target: "/api/chat", body: Array(body.utf8)), &ctx, by: Ollama.chat)
     }
 
     func refusal(_ body: String, strict: Bool = false) -> (status: Int, text: String) {
@@ -79,10 +79,10 @@ struct OllamaValidationTests {
     }
 
     @Test func aPromptOverTheContextWindowIsRefusedAsTheRunnerRefusesIt() {
-        var ctx = ProviderContext(script: Script(responses: [:]), now: 0, random: SeededRandom(seed: 1))
+        var ctx = ProviderContext(script: Script(responses: [:], models: .builtIn), now: 0, random: SeededRandom(seed: 1))
         let headers = HTTPFields(["x-mockllm-fault": "context_length"])
-        let reply = Ollama.chat(HTTPRequest(method: "POST", target: "/api/chat", headers: headers,
-                                            body: Array(#"{"model":"mistral",\#(Self.user)}"#.utf8)), &ctx)
+        let reply = Endpoint.answer(HTTPRequest(method: "POST", target: "/api/chat", headers: headers,
+                                            body: Array(#"{"model":"mistral",\#(Self.user)}"#.utf8)), &ctx, by: Ollama.chat)
         #expect(reply.status == 400)
         #expect(reply.bodyBytes.description.hasPrefix(#"{"error":"the prompt is longer than the context length currently available to the model;"#))
     }

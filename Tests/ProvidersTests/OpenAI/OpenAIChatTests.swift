@@ -18,7 +18,7 @@ struct OpenAIChatTests {
 
     func call(_ body: String, seed: UInt64 = 5) -> Reply {
         var ctx = context(seed: seed)
-        return OpenAIChat.chatCompletion(HTTPRequest(method: "POST", target: "/v1/chat/completions", body: Array(body.utf8)), &ctx)
+        return Endpoint.answer(HTTPRequest(method: "POST", target: "/v1/chat/completions", body: Array(body.utf8)), &ctx, by: OpenAIChat.chatCompletion)
     }
 
     func expectedID(seed: UInt64 = 5) -> String {
@@ -64,7 +64,7 @@ struct OpenAIChatTests {
     @Test func lagPacesEachCharacterButNotTheFrame() {
         let lagged = Script(responses: ["ping": "pong"], pacing: .seedLag(factor: 10))
         var ctx = ProviderContext(script: lagged, now: 0, random: SeededRandom(seed: 3))
-        let reply = OpenAIChat.chatCompletion(HTTPRequest(method: "POST", target: "/", body: Array(#"{"model":"m","stream":true,"messages":[{"role":"user","content":"ping"}]}"#.utf8)), &ctx)
+        let reply = Endpoint.answer(HTTPRequest(method: "POST", target: "/", body: Array(#"{"model":"m","stream":true,"messages":[{"role":"user","content":"ping"}]}"#.utf8)), &ctx, by: OpenAIChat.chatCompletion)
         let delays = reply.streamEvents.map(\.delay)
         #expect(delays.count == 7)
         #expect(delays[0] == 0 && delays[5] == 0 && delays[6] == 0)
@@ -74,7 +74,7 @@ struct OpenAIChatTests {
     @Test func maxTokensCutsTheReplyWithFinishReasonLength() {
         let long = Script(responses: ["q": "Hello! How can I help you today?"])
         var ctx = ProviderContext(script: long, now: 0, random: SeededRandom(seed: 1))
-        let reply = OpenAIChat.chatCompletion(HTTPRequest(method: "POST", target: "/", body: Array(#"{"model":"m","max_tokens":3,"messages":[{"role":"user","content":"q"}]}"#.utf8)), &ctx)
+        let reply = Endpoint.answer(HTTPRequest(method: "POST", target: "/", body: Array(#"{"model":"m","max_tokens":3,"messages":[{"role":"user","content":"q"}]}"#.utf8)), &ctx, by: OpenAIChat.chatCompletion)
         let text = reply.bodyBytes.description
         #expect(text.contains(#""content":"Hello! How""#))
         #expect(text.contains(#""finish_reason":"length""#))
@@ -127,10 +127,10 @@ struct OpenAIChatTests {
 @Suite("Stream schedules")
 struct StreamScheduleTests {
     func schedule(_ yaml: String, seed: UInt64, headers: HTTPFields = HTTPFields()) throws -> [UInt64] {
-        let script = try ScriptLoader.parse(yaml: yaml, file: "t", providers: providerNames).script
+        let script = try ScriptLoader.parse(yaml: yaml, file: "t", providers: providerCatalog).script
         var ctx = ProviderContext(script: script, now: 0, random: SeededRandom(seed: seed))
         let body = #"{"model":"m","stream":true,"messages":[{"role":"user","content":"q"}]}"#
-        let reply = OpenAIChat.chatCompletion(HTTPRequest(method: "POST", target: "/v1/chat/completions", headers: headers, body: Array(body.utf8)), &ctx)
+        let reply = Endpoint.answer(HTTPRequest(method: "POST", target: "/v1/chat/completions", headers: headers, body: Array(body.utf8)), &ctx, by: OpenAIChat.chatCompletion)
         return reply.streamEvents.map(\.delay)
     }
 

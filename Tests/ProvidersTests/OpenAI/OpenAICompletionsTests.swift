@@ -14,7 +14,7 @@ struct OpenAICompletionsTests {
 
     func call(_ body: String, seed: UInt64 = 5) -> Reply {
         var ctx = ProviderContext(script: script, now: 1_700_000_000, random: SeededRandom(seed: seed))
-        return OpenAICompletions.completion(HTTPRequest(method: "POST", target: "/v1/completions", body: Array(body.utf8)), &ctx)
+        return Endpoint.answer(HTTPRequest(method: "POST", target: "/v1/completions", body: Array(body.utf8)), &ctx, by: OpenAICompletions.completion)
     }
 
     func expectedID(seed: UInt64 = 5) -> String {

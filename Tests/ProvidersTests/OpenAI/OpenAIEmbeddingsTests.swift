@@ -12,7 +12,7 @@ import Testing
 struct OpenAIEmbeddingsTests {
     func call(_ body: String, seed: UInt64 = 5) -> Reply {
         var ctx = ProviderContext(script: Script(responses: [:], defaultReply: "d"), now: 1_700_000_000, random: SeededRandom(seed: seed))
-        return OpenAIChat.embeddings(HTTPRequest(method: "POST", target: "/v1/embeddings", body: Array(body.utf8)), &ctx)
+        return Endpoint.answer(HTTPRequest(method: "POST", target: "/v1/embeddings", body: Array(body.utf8)), &ctx, by: OpenAIChat.embeddings)
     }
 
     func json(_ reply: Reply) throws -> JSONValue { try ReplyJSON.parse(reply.bodyBytes.description) }

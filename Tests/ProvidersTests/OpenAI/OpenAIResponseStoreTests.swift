@@ -71,7 +71,7 @@ struct OpenAIResponseStoreTests {
             rules:
               - {name: second, match: {turn: 2}, reply: "Turn two."}
             responses: {ping: pong}
-            """, file: "t", providers: providerNames).script
+            """, file: "t", providers: providerCatalog).script
         let harness = ResponsesHarness(script: script, seed: 9)
         let first = harness.create(#"{"model":"m","input":"ping","instructions":"Be brief."}"#)
         let id = try #require(ReplyJSON.at(ResponsesHarness.json(first), "id")?.stringValue)

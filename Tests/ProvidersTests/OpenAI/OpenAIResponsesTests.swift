@@ -92,7 +92,7 @@ struct OpenAIResponsesTests {
             rules:
               - {name: sys, match: {system: {contains: pirate}}, reply: Arr.}
             responses: {}
-            """, file: "t", providers: providerNames).script
+            """, file: "t", providers: providerCatalog).script
         let reply = ResponsesHarness(script: script).create(#"{"model":"m","input":"hi","instructions":"You are a pirate."}"#)
         #expect(try ReplyJSON.at(ResponsesHarness.json(reply), "output", "0", "content", "0", "text")?.stringValue == "Arr.")
         #expect(reply.headers["x-mockllm-rule"] == "rule sys")

@@ -47,7 +47,7 @@ struct OpenAIToolCallsTests {
     let script: Script
 
     init() throws {
-        script = try ScriptLoader.parse(yaml: Self.yaml, file: "t", providers: providerNames).script
+        script = try ScriptLoader.parse(yaml: Self.yaml, file: "t", providers: providerCatalog).script
     }
 
     func body(_ prompt: String, _ extra: String = "", offer: String = OpenAIToolCallsTests.tools) -> String {
@@ -56,8 +56,8 @@ struct OpenAIToolCallsTests {
 
     func call(_ body: String, headers: HTTPFields = HTTPFields(), script: Script? = nil, seed: UInt64 = 5) -> Reply {
         var ctx = ProviderContext(script: script ?? self.script, now: 1_700_000_000, random: SeededRandom(seed: seed))
-        return OpenAIChat.chatCompletion(
-            HTTPRequest(method: "POST", target: "/v1/chat/completions", headers: headers, body: Array(body.utf8)), &ctx)
+        return Endpoint.answer(
+            HTTPRequest(method: "POST", target: "/v1/chat/completions", headers: headers, body: Array(body.utf8)), &ctx, by: OpenAIChat.chatCompletion)
     }
 
     func expectedID(seed: UInt64 = 5) -> String {

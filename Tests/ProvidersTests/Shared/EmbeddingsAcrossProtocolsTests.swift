@@ -17,7 +17,7 @@ struct EmbeddingsAcrossProtocolsTests {
             reply = GeminiHarness.call(body, path: path, script: Script())
         } else {
             var ctx = ProviderContext(script: Script(), now: 1_700_000_000, random: SeededRandom(seed: 7), requestID: "r")
-            reply = handler(HTTPRequest(method: "POST", target: path, body: Array(body.utf8)), &ctx)
+            reply = Endpoint.answer(HTTPRequest(method: "POST", target: path, body: Array(body.utf8)), &ctx, by: handler)
         }
         #expect(reply.status == 200)
         var node = try ReplyJSON.parse(reply.bodyBytes.description)

@@ -107,7 +107,7 @@ struct FaultyStreamTests {
 
     enum Wire: String, CaseIterable, Sendable { case openai, anthropic }
 
-    static let script = Script(responses: ["ping": "pong"])
+    static let script = Script(responses: ["ping": "pong"], models: .builtIn)
 
     func call(_ wire: Wire, _ headers: [String: String] = [:], stream: Bool = true, prompt: String = "ping",
               model: String? = nil, script: Script = FaultyStreamTests.script) -> Reply {
@@ -117,10 +117,10 @@ struct FaultyStreamTests {
         switch wire {
         case .openai:
             let body = #"{"model":"\#(model ?? "gpt-4o-mini")","stream":\#(stream),"messages":[{"role":"user","content":"\#(prompt)"}]}"#
-            return OpenAIChat.chatCompletion(HTTPRequest(method: "POST", target: "/v1/chat/completions", headers: fields, body: Array(body.utf8)), &ctx)
+            return Endpoint.answer(HTTPRequest(method: "POST", target: "/v1/chat/completions", headers: fields, body: Array(body.utf8)), &ctx, by: OpenAIChat.chatCompletion)
         case .anthropic:
             let body = #"{"model":"\#(model ?? "claude-3-haiku-20240307")","max_tokens":100,"stream":\#(stream),"messages":[{"role":"user","content":"\#(prompt)"}]}"#
-            return AnthropicMessages.messages(HTTPRequest(method: "POST", target: "/v1/messages", headers: fields, body: Array(body.utf8)), &ctx)
+            return Endpoint.answer(HTTPRequest(method: "POST", target: "/v1/messages", headers: fields, body: Array(body.utf8)), &ctx, by: AnthropicMessages.messages)
         }
     }
 

@@ -17,12 +17,12 @@ enum GeminiHarness {
     static func answer(_ body: String, path: String = "/v1beta/models/gemini-2.5-flash:generateContent", script: Script,
                        headers: HTTPFields = HTTPFields(), seed: UInt64 = 9) -> (reply: Reply, usage: TokenUsage?) {
         let http = HTTPRequest(method: "POST", target: path, headers: headers, body: Array(body.utf8))
-        let router = Router(providers: [Gemini.self], builtins: [])
+        let router = Router(providers: [ServedProvider(Gemini.self)], builtins: [])
         guard case .routes(let routes, let parameters) = router.match(method: "POST", path: http.path),
-              case .endpoint(let endpoint, _) = routes[0].target else { return (Reply.json(599, ByteBuffer()), nil) }
+              case .endpoint(let endpoint, _, _) = routes[0].target else { return (Reply.json(599, ByteBuffer()), nil) }
         var ctx = ProviderContext(script: script, now: 1_700_000_000, random: SeededRandom(seed: seed), pathParameters: parameters,
                                   requestID: "req_abc")
-        let reply = endpoint.handler(http, &ctx)
+        let reply = Endpoint.answer(http, &ctx, by: endpoint.handler)
         return (reply, ctx.usage)
     }
 }

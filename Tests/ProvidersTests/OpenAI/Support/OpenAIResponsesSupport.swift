@@ -46,7 +46,7 @@ final class ResponsesHarness {
 
     /// `yaml`, loaded.
     static func sharedScript() throws -> Script {
-        try ScriptLoader.parse(yaml: yaml, file: "t", providers: providerNames).script
+        try ScriptLoader.parse(yaml: yaml, file: "t", providers: providerCatalog).script
     }
 
     let script: Script
@@ -60,14 +60,14 @@ final class ResponsesHarness {
 
     func context(_ parameters: [String: String] = [:]) -> ProviderContext {
         var ctx = ProviderContext(script: script, now: Self.now, random: random, pathParameters: parameters)
-        ctx.responses = store
+        ctx.states = ProviderStates([store])
         return ctx
     }
 
     func create(_ body: String, headers: HTTPFields = HTTPFields()) -> Reply {
         var ctx = context()
         defer { random = ctx.random }
-        return OpenAIResponses.create(HTTPRequest(method: "POST", target: "/v1/responses", headers: headers, body: Array(body.utf8)), &ctx)
+        return Endpoint.answer(HTTPRequest(method: "POST", target: "/v1/responses", headers: headers, body: Array(body.utf8)), &ctx, by: OpenAIResponses.create)
     }
 
     func get(_ id: String, query: String = "") -> Reply {
