@@ -12,10 +12,18 @@ import Logging
 /// The glue between a loop and the providers: routes each request and returns its `Reply`.
 /// One instance per loop, used only on that loop's thread.
 package final class Application: HTTPHandler {
-    /// The script new requests are answered from; replaced on reload.
-    package var script: Script
+    /// The script new requests are answered from; replaced on reload. A script that declares
+    /// other providers (`providers:`) than the one before it gets a new router.
+    package var script: Script {
+        didSet {
+            if script.providers != oldValue.providers { router = Self.router(serving: builtIn, script.providers, states: states) }
+        }
+    }
     private var random: SeededRandom
-    let router: Router
+    /// The providers compiled in, and the state they keep for the life of the server.
+    private let builtIn: [ServedProvider]
+    private let states: ProviderStates
+    private(set) var router: Router
     /// Set with `--api-key`: provider endpoints refuse requests without it (401).
     var apiKey: APIKeyCheck?
     /// Counters of every loop, merged (set by the worker that owns this application).
@@ -35,8 +43,16 @@ package final class Application: HTTPHandler {
     package init(script: Script, seed: UInt64? = nil, serving providers: [ServedProvider], states: ProviderStates? = nil) {
         self.script = script
         random = seed.map { SeededRandom(seed: $0) } ?? SeededRandom()
-        router = Router(providers: providers, builtins: BuiltinEndpoint.all(providers: providers) + AdminEndpoints.all,
-                        states: states ?? ProviderStates(for: providers, settings: ProviderSettings()))
+        builtIn = providers
+        self.states = states ?? ProviderStates(for: providers, settings: ProviderSettings())
+        router = Self.router(serving: providers, script.providers, states: self.states)
+    }
+
+    /// The routes of the providers compiled in, then of those the script declares, and the
+    /// server's own endpoints (whose listings name them all).
+    private static func router(serving builtIn: [ServedProvider], _ declared: [DeclaredProvider], states: ProviderStates) -> Router {
+        let providers = builtIn + declared.map(DeclaredService.served)
+        return Router(providers: providers, builtins: BuiltinEndpoint.all(providers: providers) + AdminEndpoints.all, states: states)
     }
 
     /// Serving the providers of these types.

@@ -28,7 +28,7 @@ package struct BodyTemplate: Sendable, Equatable {
     /// Names a stream event may use: the reply's, plus the chunk and its index.
     package static let chunkNames = replyNames + ["chunk", "index"]
     /// Names an error body may use.
-    package static let errorNames = ["status", "message", "type", "code"]
+    package static let errorNames = ["status", "message", "type", "code", "param"]
 
     /// Fails with the first unknown placeholder's name or an unclosed `{{`.
     package init(_ text: String, names: [String]) throws(BodyTemplateError) {

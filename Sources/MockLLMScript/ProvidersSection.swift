@@ -13,11 +13,11 @@ package struct DeclaredProvider: Sendable, Equatable {
     package var endpoints: [DeclaredEndpoint]
     /// The error body (`{{status}}`, `{{message}}`, `{{type}}`, `{{code}}`).
     package var error: BodyTemplate
-    /// The header that carries the request id in replies (nil: none).
-    package var requestIDHeader: String?
+    /// The header that carries the request id in replies (`x-request-id` unless declared).
+    package var requestIDHeader: String
 
     /// The error body when the script gives none: OpenAI's envelope.
-    package static let defaultError = #"{"error":{"message":{{message}},"type":{{type}},"param":null,"code":{{code}}}}"#
+    package static let defaultError = #"{"error":{"message":{{message}},"type":{{type}},"param":{{param}},"code":{{code}}}}"#
 }
 
 /// One endpoint of a declared provider: where a request's fields are, and how replies look.
@@ -129,7 +129,7 @@ enum ProvidersSection {
                 continue
             }
             providers.append(DeclaredProvider(name: name, version: version, description: description, models: models,
-                                              endpoints: endpoints, error: error, requestIDHeader: requestIDHeader?.lowercased()))
+                                              endpoints: endpoints, error: error, requestIDHeader: requestIDHeader?.lowercased() ?? "x-request-id"))
         }
         return providers
     }

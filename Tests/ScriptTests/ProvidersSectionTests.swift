@@ -100,7 +100,7 @@ struct ProvidersSectionTests {
         ("providers:\n  - name: x\n    endpoints:\n      - path: /x\n        prompt: $.p\n        reply: '{}'\n        stream_end: done",
          "4: 'providers[0].endpoints[0]' has 'stream_start' or 'stream_end' but no 'stream_chunk'"),
         ("providers:\n  - name: x\n    error: '{{reason}}'\n    endpoints:\n      - path: /x\n        prompt: $.p\n        reply: '{}'",
-         "3: 'providers[0].error': unknown placeholder '{{reason}}' (known: status, message, type, code)"),
+         "3: 'providers[0].error': unknown placeholder '{{reason}}' (known: status, message, type, code, param)"),
     ])
     func everyMistakeIsReportedOnItsLine(yaml: String, message: String) {
         #expect(errors("responses: {}\n" + yaml).contains { $0 == bumped(message) }, "\(errors("responses: {}\n" + yaml))")

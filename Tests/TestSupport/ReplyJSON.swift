@@ -38,4 +38,11 @@ package enum ReplyJSON {
         id.hasPrefix(prefix) && id.utf8.count == prefix.utf8.count + letters
             && id.utf8.dropFirst(prefix.utf8.count).allSatisfy { (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
     }
+
+    /// `mock-` and a lower-case UUID (8-4-4-4-12 hex digits), the original's ids.
+    package static func isUUIDID(_ id: String) -> Bool {
+        guard id.hasPrefix("mock-") else { return false }
+        let groups = id.dropFirst(5).split(separator: "-", omittingEmptySubsequences: false)
+        return groups.map(\.count) == [8, 4, 4, 4, 12] && groups.allSatisfy { $0.allSatisfy { $0.isHexDigit && !$0.isUppercase } }
+    }
 }

@@ -83,18 +83,25 @@ extension Provider {
 
     /// Why a chat reply is not planned, as this provider's error reply.
     private static func refusal(
-        _ obstacle: ChatPlan.Obstacle, context: ProviderContext, contextLength: (Int, Int) -> APIError
+        _ obstacle: ChatPlan.Obstacle, context: ProviderContext, contextLength: @escaping (Int, Int) -> APIError
     ) -> Refusal {
-        let error: APIError
-        switch obstacle {
-        case .scripted(let api): error = api
-        case .invalidOverride(let message): error = .invalidRequest(message)
-        case .quotaExceeded(let standing): error = quotaRefusal(standing, now: context.now)
+        let error = obstacle.apiError(quotaRefusal: { quotaRefusal($0, now: context.now) }, contextLength: contextLength)
+        return refusal(error, requestID: context.requestID)
+    }
+}
+
+extension ChatPlan.Obstacle {
+    /// The error a client sees, worded by the provider where its API has words of its own
+    /// (`quotaRefusal`, `contextLength`).
+    func apiError(quotaRefusal: (Quota.Standing) -> APIError, contextLength: (Int, Int) -> APIError) -> APIError {
+        switch self {
+        case .scripted(let api): return api
+        case .invalidOverride(let message): return .invalidRequest(message)
+        case .quotaExceeded(let standing): return quotaRefusal(standing)
         case .contextLength(let tokens, let limit, let headers):
             var refusal = contextLength(tokens, limit)
             refusal.headers = headers
-            error = refusal
+            return refusal
         }
-        return refusal(error, requestID: context.requestID)
     }
 }
