@@ -8,7 +8,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "mockllm", targets: ["mockllm"]),
-        .library(name: "MockLLM", targets: ["MockLLM"]),
+        // For a package that serves providers of its own (Examples/CustomProvider).
+        .library(name: "MockLLM", targets: ["MockLLM", "MockLLMCommandLine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -47,13 +48,17 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        .executableTarget(
-            name: "mockllm",
+        // The command line (serve, validate, bench, health), as a library a package can run with
+        // providers of its own; the executable is one call to it.
+        .target(
+            name: "MockLLMCommandLine",
             dependencies: [
-                "MockLLM", "MockLLMBench",
+                "MockLLM", "MockLLMBench", "MockLLMProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(name: "mockllm", dependencies: ["MockLLMCommandLine"]),
         // Tests mirror the layers: each test target sees what its layer sees, plus the helpers
         // shared by several (TestSupport: a real server on an ephemeral port, raw HTTP clients,
         // polling with a deadline, script loading, reading replies).

@@ -50,40 +50,88 @@ package enum Launcher {
         }
     }
 
-    /// Starts the server and blocks until it stops; returns the process exit status.
-    package static func serve(_ options: ServeOptions, environment: [String: String], logger: Logger) -> Int32 {
-        let host = options.host ?? environment["MOCKLLM_HOST"] ?? "127.0.0.1"
-        let port: Int
+    /// A value out of its range, in one line naming the flag or environment variable.
+    package struct UsageError: Error, CustomStringConvertible {
+        package var message: String
+        package var description: String { message }
+    }
+
+    /// The flags' values checked, without the environment: what the command line refuses with
+    /// its usage text. `serve` checks the same rules again for values from the environment.
+    package static func check(_ options: ServeOptions) throws(UsageError) {
+        _ = try settings(options, environment: [:])
+    }
+
+    /// The values `serve` runs with: each from its flag, else its environment variable, else its
+    /// default, every one checked against its range (one table for flags and variables).
+    struct Settings {
+        var port: Int
+        var workers: Int
+        var drainSeconds: Double
+        var idleSeconds: Double?
+        var requestSeconds: Double?
+        var maxStreamSeconds: Double?
+    }
+
+    static func settings(_ options: ServeOptions, environment: [String: String]) throws(UsageError) -> Settings {
+        func seconds(_ value: Double?, _ flag: String, _ variable: String? = nil, minimum: Double = 0) throws(UsageError) -> Double? {
+            var given = value
+            var name = flag
+            if given == nil, let variable, let text = environment[variable] {
+                guard let parsed = Double(text) else { throw UsageError(message: "\(variable) must be a number of seconds, got '\(text)'") }
+                (given, name) = (parsed, variable)
+            }
+            guard let given else { return nil }
+            guard given >= minimum, given <= 86_400 else {
+                throw UsageError(message: "\(name) must be between \(minimum.plainDecimal) and 86400 seconds")
+            }
+            return given
+        }
+        var port = 8000
         if let given = options.port {
+            guard (0...65535).contains(given) else { throw UsageError(message: "--port must be between 0 and 65535") }
             port = given
         } else if let text = environment["MOCKLLM_PORT"] {
             guard let parsed = Int(text), (0...65535).contains(parsed) else {
-                printError("mockllm: MOCKLLM_PORT must be a port number (0-65535), got '\(text)'")
-                return 2
+                throw UsageError(message: "MOCKLLM_PORT must be a port number (0-65535), got '\(text)'")
             }
             port = parsed
-        } else {
-            port = 8000
         }
         let workers: Int
         switch parseWorkers(options.workers ?? environment["MOCKLLM_WORKERS"] ?? "1") {
         case .success(let count): workers = count
-        case .failure(let message):
-            printError("mockllm: \(message)")
+        case .failure(let error): throw UsageError(message: options.workers == nil && environment["MOCKLLM_WORKERS"] != nil
+                                                   ? error.message.replacingOccurrences(of: "--workers", with: "MOCKLLM_WORKERS") : error.message)
+        }
+        for (name, size) in [("--journal-size", options.journalSize), ("--response-store-size", options.responseStoreSize)] {
+            if let size, !(0...1_000_000).contains(size) { throw UsageError(message: "\(name) must be between 0 and 1000000") }
+        }
+        if let connections = options.maxConnections, connections < 1 { throw UsageError(message: "--max-connections must be at least 1") }
+        return Settings(
+            port: port, workers: workers,
+            drainSeconds: try seconds(options.drainTimeout, "--drain-timeout", "MOCKLLM_DRAIN_TIMEOUT") ?? 10,
+            idleSeconds: try seconds(options.idleTimeout, "--idle-timeout", minimum: 0.01),
+            requestSeconds: try seconds(options.requestTimeout, "--request-timeout", minimum: 0.01),
+            maxStreamSeconds: try seconds(options.maxStreamDuration, "--max-stream-duration"))
+    }
+
+    /// Starts the server and blocks until it stops; returns the process exit status.
+    /// - Parameter providers: the providers compiled in (the table's, and a package's own).
+    package static func serve(_ options: ServeOptions, environment: [String: String], logger: Logger,
+                              providers: [ServedProvider] = servedProviders) -> Int32 {
+        let host = options.host ?? environment["MOCKLLM_HOST"] ?? "127.0.0.1"
+        let settings: Settings
+        do {
+            settings = try Self.settings(options, environment: environment)
+        } catch {
+            printError("mockllm: \(error.message)")
             return 2
         }
-        var drainTimeout = options.drainTimeout ?? 10
-        if options.drainTimeout == nil, let text = environment["MOCKLLM_DRAIN_TIMEOUT"] {
-            guard let seconds = Double(text), seconds >= 0, seconds <= 86_400 else {
-                printError("mockllm: MOCKLLM_DRAIN_TIMEOUT must be a number of seconds (0-86400), got '\(text)'")
-                return 2
-            }
-            drainTimeout = seconds
-        }
+        let (port, workers, drainTimeout) = (settings.port, settings.workers, settings.drainSeconds)
         let files = FileLimit.raiseToHardLimit()
         let script: Script
         var watched: ServerConfiguration.WatchedScript?
-        switch loadScript(named: options.responses ?? environment["MOCKLLM_RESPONSES_FILE"]) {
+        switch loadScript(named: options.responses ?? environment["MOCKLLM_RESPONSES_FILE"], providers: ProviderCatalog(providers)) {
         case .success(let loaded):
             for warning in loaded.warnings { logger.warning("\(warning)") }
             script = loaded.script
@@ -98,14 +146,15 @@ package enum Launcher {
         var configuration = ServerConfiguration(
             host: host, port: port, script: script, seed: options.seed, handleSignals: true, watchedScript: watched,
             workers: workers, drainMilliseconds: UInt64((drainTimeout * 1000).rounded()))
-        if let idle = options.idleTimeout { configuration.idleTimeoutMilliseconds = UInt64((idle * 1000).rounded()) }
+        configuration.providers = providers
+        if let idle = settings.idleSeconds { configuration.idleTimeoutMilliseconds = UInt64((idle * 1000).rounded()) }
         configuration.maxConnections = options.maxConnections ?? (files.soft == Int.max ? Int.max : max(64, files.soft - 64))
-        if let seconds = options.maxStreamDuration { configuration.maxStreamMilliseconds = UInt64((seconds * 1000).rounded()) }
+        if let seconds = settings.maxStreamSeconds { configuration.maxStreamMilliseconds = UInt64((seconds * 1000).rounded()) }
         if let key = options.apiKey ?? environment["MOCKLLM_API_KEY"], !key.isEmpty { configuration.apiKey = key }
         if options.accessLog || ["1", "true"].contains(environment["MOCKLLM_ACCESS_LOG"]?.lowercased() ?? "") {
             configuration.accessLog = logger
         }
-        if let request = options.requestTimeout { configuration.requestTimeoutMilliseconds = UInt64((request * 1000).rounded()) }
+        if let request = settings.requestSeconds { configuration.requestTimeoutMilliseconds = UInt64((request * 1000).rounded()) }
         if let size = options.responseStoreSize { configuration.responseStoreSize = size }
         configureAdmin(&configuration, options, environment)
         let server: MockServer
@@ -148,21 +197,21 @@ package enum Launcher {
     }
 
     /// The script to serve: the named file, else ./responses.yml if present, else the embedded one.
-    static func loadScript(named path: String?) -> Result<ScriptLoader.Loaded, ScriptLoadError> {
+    static func loadScript(named path: String?, providers: ProviderCatalog) -> Result<ScriptLoader.Loaded, ScriptLoadError> {
         if let path {
-            return Result { () throws(ScriptLoadError) in try ScriptLoader.load(path: path, providers: providerCatalog) }
+            return Result { () throws(ScriptLoadError) in try ScriptLoader.load(path: path, providers: providers) }
         }
         if FileManager.default.fileExists(atPath: "responses.yml") {
-            return Result { () throws(ScriptLoadError) in try ScriptLoader.load(path: "responses.yml", providers: providerCatalog) }
+            return Result { () throws(ScriptLoadError) in try ScriptLoader.load(path: "responses.yml", providers: providers) }
         }
-        return .success(ScriptLoader.Loaded(script: EmbeddedScript.load(providers: providerCatalog), warnings: [], fingerprint: 0))
+        return .success(ScriptLoader.Loaded(script: EmbeddedScript.load(providers: providers), warnings: [], fingerprint: 0))
     }
 
     /// `mockllm validate FILE`, with the original's messages and exit codes: 0 valid, 1 invalid,
     /// 2 missing file.
-    package static func validate(path: String) -> Int32 {
+    package static func validate(path: String, providers: [ServedProvider] = servedProviders) -> Int32 {
         do {
-            let loaded = try ScriptLoader.load(path: path, providers: providerCatalog)
+            let loaded = try ScriptLoader.load(path: path, providers: ProviderCatalog(providers))
             print("✓ Valid responses file")
             print("Found \(loaded.script.responses.count) responses")
             print("Defines: \(loaded.script.summary)")

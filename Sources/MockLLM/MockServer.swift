@@ -1,6 +1,7 @@
 import Logging
 import MockLLMLoop
 import MockLLMProviders
+import MockLLMScript
 import Synchronization
 
 #if canImport(Glibc)
@@ -41,9 +42,9 @@ package final class MockServer: @unchecked Sendable {
         drainMilliseconds = configuration.drainMilliseconds
         let count = max(1, configuration.workers)
         let board = StatsBoard(workers: count)
-        let admin = Admin(configuration: configuration, providers: providerCatalog, logger: logger)
+        let admin = Admin(configuration: configuration, providers: ProviderCatalog(configuration.providers), logger: logger)
         // Made once, for every worker: what one loop stores, another finds, across reloads too.
-        let states = ProviderStates(for: servedProviders, settings: ProviderSettings(storeCapacity: configuration.responseStoreSize))
+        let states = ProviderStates(for: configuration.providers, settings: ProviderSettings(storeCapacity: configuration.responseStoreSize))
         let first = try Worker(index: 0, configuration: configuration, port: configuration.port,
                                reusePort: count > 1, board: board, admin: admin, states: states)
         var workers = [first]

@@ -40,7 +40,7 @@ final class Worker: @unchecked Sendable {
         self.board = board
         loop = try EventLoop()
         application = Application(script: configuration.script, seed: configuration.seed.map { $0 &+ UInt64(index) },
-                                  serving: servedProviders, states: states)
+                                  serving: configuration.providers, states: states)
         application.apiKey = configuration.apiKey.map(APIKeyCheck.init)
         application.admin = admin
         application.accessLog = configuration.accessLog

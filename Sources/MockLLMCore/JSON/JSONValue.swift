@@ -73,3 +73,10 @@ public struct JSONObject: Equatable, Sendable {
         return nil
     }
 }
+
+extension JSONObject: ExpressibleByDictionaryLiteral {
+    /// `["response": .string(text)]`: the members in the order written.
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self.init(elements.map { Member(key: $0.0, value: $0.1) })
+    }
+}

@@ -1,0 +1,209 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MockLLM
+import MockLLMProviders
+import Synchronization
+
+/// The `mockllm` command line as a library: the `mockllm` executable is one call to it, and a
+/// package that adds providers of its own (`CustomProvider`) gets the same commands, options and
+/// environment for its binary:
+///
+/// ```swift
+/// import MockLLM
+/// import MockLLMCommandLine
+///
+/// @main enum Main {
+///     static func main() { MockLLMCommandLine.main(adding: [MyCompany.self]) }
+/// }
+/// ```
+public enum MockLLMCommandLine {
+    /// Parses the process's arguments and runs the command (`serve` by default); exits with its
+    /// status: 0, 1 for a failure, 2 for a usage error (as the original's command line).
+    /// - Parameter providers: served beside the built-in ones, in this order.
+    public static func main(adding providers: [any CustomProvider.Type] = []) -> Never {
+        served.withLock { $0 = servedProviders + providers.map { ServedProvider(custom: $0) } }
+        do {
+            var command = try MockLLMCommand.parseAsRoot()
+            try command.run()
+            MockLLMCommand.exit()
+        } catch {
+            if MockLLMCommand.exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((MockLLMCommand.fullMessage(for: error) + "\n").utf8))
+                exit(2)
+            }
+            MockLLMCommand.exit(withError: error)
+        }
+    }
+
+    /// The providers of this process: set once by `main`, before any command runs.
+    static let served = Mutex(servedProviders)
+    static var providers: [ServedProvider] { served.withLock { $0 } }
+}
+
+/// `mockllm`: argument parsing only; the work is in the MockLLM library (`Launcher`).
+struct MockLLMCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mockllm",
+        abstract: "A mock LLM API server (OpenAI-compatible) answering from a YAML script.",
+        discussion: "Run without a subcommand to serve. Environment: MOCKLLM_HOST, MOCKLLM_PORT, MOCKLLM_RESPONSES_FILE, MOCKLLM_WORKERS, MOCKLLM_DRAIN_TIMEOUT, MOCKLLM_API_KEY, MOCKLLM_ADMIN_TOKEN, MOCKLLM_LOG_LEVEL, MOCKLLM_LOG_FORMAT, MOCKLLM_ACCESS_LOG. Reference: docs/CLI.md.",
+        version: Launcher.version,
+        subcommands: [Serve.self, Start.self, Validate.self, Bench.self, Health.self],
+        defaultSubcommand: Serve.self)
+}
+
+struct LoggingOptions: ParsableArguments {
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (env MOCKLLM_LOG_LEVEL; default info).")
+    var logLevel: String?
+
+    @Option(name: .customLong("log-format"), help: "text or json: one JSON object per line (env MOCKLLM_LOG_FORMAT; default text).")
+    var logFormat: String?
+
+    func bootstrap() throws -> Logger {
+        let text = logLevel ?? ProcessInfo.processInfo.environment["MOCKLLM_LOG_LEVEL"] ?? "info"
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw ValidationError("unknown log level '\(text)': use trace, debug, info, notice, warning, error or critical")
+        }
+        switch (logFormat ?? ProcessInfo.processInfo.environment["MOCKLLM_LOG_FORMAT"] ?? "text").lowercased() {
+        case "text": LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        case "json": LoggingSystem.bootstrap(JSONLogHandler.init)
+        case let other: throw ValidationError("unknown log format '\(other)': use text or json")
+        }
+        var logger = Logger(label: "mockllm")
+        logger.logLevel = level
+        return logger
+    }
+}
+
+/// The flags' values against the ranges `serve` holds them to (one table, `Launcher.check`).
+func check(_ options: Launcher.ServeOptions) throws {
+    do {
+        try Launcher.check(options)
+    } catch {
+        throw ValidationError(error.message)
+    }
+}
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Serve the mock API (the default command).")
+
+    @Option(help: "Address to bind (env MOCKLLM_HOST; default 127.0.0.1, use 0.0.0.0 to accept other hosts).")
+    var host: String?
+
+    @Option(help: "Port to listen on (env MOCKLLM_PORT; default 8000; 0 picks a free port).")
+    var port: Int?
+
+    @Option(name: [.customShort("r"), .long], help: "Script file (env MOCKLLM_RESPONSES_FILE; default ./responses.yml, else a built-in script).")
+    var responses: String?
+
+    @Option(help: "Seed for ids and jitter, for reproducible runs.")
+    var seed: UInt64?
+
+    @Option(help: "Event loops, one thread each, sharing the port via SO_REUSEPORT: a number or 'auto' (one per CPU) (env MOCKLLM_WORKERS; default 1).")
+    var workers: String?
+
+    @Option(name: .customLong("drain-timeout"), help: "Seconds replies and streams in progress may take to finish after SIGTERM/SIGINT before they are closed; a second signal stops at once (env MOCKLLM_DRAIN_TIMEOUT; default 10; 0: close at once).")
+    var drainTimeout: Double?
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds a keep-alive connection may wait for its next request before it is closed (default 75).")
+    var idleTimeout: Double?
+
+    @Option(name: .customLong("request-timeout"), help: "Seconds a request may take to arrive whole after its first byte, else 408 and close (default 30).")
+    var requestTimeout: Double?
+
+    @Option(name: .customLong("max-stream-duration"), help: "Seconds a stream may last; a longer one is cut by closing its connection (default 3600).")
+    var maxStreamDuration: Double?
+
+    @Option(name: .customLong("max-connections"), help: "Connections served at once; beyond them a request gets a quick 503 and the connection closes (default: the open-file limit less 64).")
+    var maxConnections: Int?
+
+    @Option(name: .customLong("api-key"), help: "Require this key on provider endpoints, as 'Authorization: Bearer KEY', 'x-api-key: KEY', 'x-goog-api-key: KEY' or '?key=KEY' (env MOCKLLM_API_KEY; default: none).")
+    var apiKey: String?
+
+    @Option(name: .customLong("journal-size"), help: "Requests kept in the journal, GET /_mockllm/requests (default 1000; 0: no journal).")
+    var journalSize: Int?
+
+    @Option(name: .customLong("admin-token"), help: "Require this token on /_mockllm/ endpoints, as 'Authorization: Bearer TOKEN' or 'x-mockllm-admin-token: TOKEN' (env MOCKLLM_ADMIN_TOKEN; default: none).")
+    var adminToken: String?
+
+    @Option(name: .customLong("response-store-size"), help: "Responses API responses kept for GET /v1/responses/{id} and previous_response_id, the most recent (default 1000; 0: none).")
+    var responseStoreSize: Int?
+
+    @Flag(name: .customLong("access-log"), help: "Log one line per provider request: method, path, status, rule, fault (env MOCKLLM_ACCESS_LOG=1; default off).")
+    var accessLog = false
+
+    @Flag(name: .customLong("no-reload"), help: "Do not reload the script when its file changes.")
+    var noReload = false
+
+    @OptionGroup var logging: LoggingOptions
+
+    var options: Launcher.ServeOptions {
+        var options = Launcher.ServeOptions(host: host, port: port, responses: responses, seed: seed, reload: !noReload,
+                                            workers: workers, drainTimeout: drainTimeout)
+        options.idleTimeout = idleTimeout
+        options.requestTimeout = requestTimeout
+        options.apiKey = apiKey
+        options.maxConnections = maxConnections
+        options.maxStreamDuration = maxStreamDuration
+        options.journalSize = journalSize
+        options.adminToken = adminToken
+        options.accessLog = accessLog
+        options.responseStoreSize = responseStoreSize
+        return options
+    }
+
+    func validate() throws { try check(options) }
+
+    func run() throws {
+        let logger = try logging.bootstrap()
+        throw ExitCode(Launcher.serve(options, environment: ProcessInfo.processInfo.environment, logger: logger,
+                                      providers: MockLLMCommandLine.providers))
+    }
+}
+
+/// The original mockllm's command line, accepted unchanged: `-h` is the host there, not help.
+struct Start: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve, with the original mockllm's options (-r FILE, -h HOST, -p PORT).",
+        helpNames: [.long])
+
+    @Option(name: [.customShort("r"), .long], help: "Script file.")
+    var responses: String?
+
+    @Option(name: [.customShort("h"), .long], help: "Address to bind (default 127.0.0.1).")
+    var host: String?
+
+    @Option(name: [.customShort("p"), .long], help: "Port to listen on (default 8000).")
+    var port: Int?
+
+    @Flag(help: "Accepted for compatibility with the original mockllm (reloading is on unless --no-reload).")
+    var reload = false
+
+    @Flag(name: .customLong("no-reload"), help: "Do not reload the script when its file changes.")
+    var noReload = false
+
+    @OptionGroup var logging: LoggingOptions
+
+    var options: Launcher.ServeOptions { Launcher.ServeOptions(host: host, port: port, responses: responses, reload: !noReload) }
+
+    func validate() throws { try check(options) }
+
+    func run() throws {
+        let logger = try logging.bootstrap()
+        throw ExitCode(Launcher.serve(options, environment: ProcessInfo.processInfo.environment, logger: logger,
+                                      providers: MockLLMCommandLine.providers))
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a script file: exit 0 if valid, 1 if invalid, 2 if missing.")
+
+    @Argument(help: "The script file to check.")
+    var responsesFile: String
+
+    func run() throws {
+        throw ExitCode(Launcher.validate(path: responsesFile, providers: MockLLMCommandLine.providers))
+    }
+}
+
