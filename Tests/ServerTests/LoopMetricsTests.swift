@@ -1,5 +1,4 @@
 @testable import MockLLM
-@testable import MockLLMBench
 @testable import MockLLMCore
 @testable import MockLLMLoop
 @testable import MockLLMProviders

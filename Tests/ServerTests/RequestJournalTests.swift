@@ -1,6 +1,5 @@
 import Foundation
 @testable import MockLLM
-@testable import MockLLMBench
 @testable import MockLLMCore
 @testable import MockLLMLoop
 @testable import MockLLMProviders

@@ -1,6 +1,5 @@
 import Foundation
 import MockLLM
-import MockLLMBench
 import MockLLMCore
 import MockLLMLoop
 import MockLLMProviders

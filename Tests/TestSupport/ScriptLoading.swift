@@ -1,5 +1,4 @@
 import MockLLM
-import MockLLMBench
 import MockLLMCore
 import MockLLMProviders
 import MockLLMScript

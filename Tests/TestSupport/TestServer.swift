@@ -1,7 +1,6 @@
 import Foundation
 import Logging
 import MockLLM
-import MockLLMBench
 import MockLLMCore
 import MockLLMLoop
 import MockLLMProviders
