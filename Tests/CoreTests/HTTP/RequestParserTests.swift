@@ -460,23 +460,23 @@ struct RequestParserTests {
         #expect(ParserHarness.bytewise(Array(over.utf8), limits: limits) == [.error(status: 413)])
     }
 
-    @Test func aLargeChunkedBodyArrivingInSmallReadsIsDecodedInLinearTime() {
+    @Test func aLargeChunkedBodyArrivingInSmallReadsIsDecodedWhole() {
         // 8 MiB in 2 KiB chunks, one chunk per read. When the decoder's buffer was shared with
         // the parser's copy of the pending request, every read copied the body so far: about
-        // 16 GB of copying, tens of seconds. In place it takes milliseconds even unoptimised.
+        // 16 GB of copying, tens of seconds. In place it takes milliseconds even unoptimised; the
+        // time is not asserted (a shared machine may be slow), a regression shows as this test's
+        // time in the suite's report, and in scripts/callgrind's instruction counts.
         let chunk = Array("800\r\n".utf8) + Array(repeating: UInt8(ascii: "x"), count: 2048) + Array("\r\n".utf8)
         var parser = RequestParser()
         parser.append(Array(MalformedRequest.request("Transfer-Encoding: chunked\r\n").utf8))
-        let start = ContinuousClock.now
         for _ in 0..<4096 {
             parser.append(chunk)
             guard case .needMoreData = parser.next() else { Issue.record("unexpected event"); return }
         }
         parser.append(Array("0\r\n\r\n".utf8))
         guard case .request(let request) = parser.next() else { Issue.record("no request"); return }
-        let elapsed = ContinuousClock.now - start
         #expect(request.body.count == 8 * 1024 * 1024)
-        #expect(elapsed < .seconds(3), "took \(elapsed)")
+        #expect(parser.bufferedByteCount == 0)
     }
 
     @Test func givesTheBufferBackOnceEverythingIsConsumed() {
