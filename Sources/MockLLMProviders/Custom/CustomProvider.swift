@@ -140,8 +140,7 @@ public struct CustomSession: Sendable {
 }
 
 /// The script's answer to one request, and the replies that carry it with its simulated timing.
-public struct Answer: @unchecked Sendable {
-    // @unchecked: the plan is a value used on the loop thread that made it.
+public struct Answer: Sendable {
     let plan: ChatPlan
     let requestID: String
     /// `mock-` and a UUID, as the built-in providers' ids.
@@ -184,7 +183,12 @@ public struct Answer: @unchecked Sendable {
         var headers = plan.replyHeaders(contentType: contentType, cacheControl: "no-cache", requestIDHeader: "x-request-id",
                                         requestID: requestID)
         for field in plan.rateLimitHeaders { headers.append(name: field.name, value: field.value) }
-        let source = CustomStream(text: text, chunking: plan.pacing.chunking, schedule: plan.schedule, start: start, event: event, end: end)
+        let source = FramedTextStream(
+            text: text, chunking: plan.pacing.chunking, schedule: plan.schedule,
+            start: Self.frame(start), event: { (chunk: Substring, index: Int, out: inout ByteBuffer) in
+                out.append(utf8: event(String(chunk), index))
+            },
+            end: Self.frame(end))
         var malformed = ByteBuffer(event("unterminated", 0))
         malformed = ByteBuffer(Array(malformed.bytes.prefix(max(1, malformed.count / 2))))
         return plan.streamReply(source, headers: headers, errorEvent: { fault in
@@ -194,6 +198,13 @@ public struct Answer: @unchecked Sendable {
             out.append(ascii: "\n\n")
             return out
         }, malformedEvent: malformed)
+    }
+}
+
+extension Answer {
+    static func frame(_ text: String?) -> FramedTextStream.Frame? {
+        guard let text else { return nil }
+        return { (out: inout ByteBuffer) in out.append(utf8: text) }
     }
 }
 
@@ -219,65 +230,6 @@ public struct CustomError: Error, Sendable {
     init(_ error: APIError) {
         self.init(status: error.status, message: error.message, type: error.typeOverride ?? OpenAIErrors.typeName(for: error.kind),
                   code: error.code, headers: error.headers.map { ($0.name, $0.value) })
-    }
-}
-
-/// The events of `Answer.stream`.
-struct CustomStream: EventSource {
-    private var chunks: TextChunks
-    private var schedule: StreamSchedule
-    private let start: String?
-    private let event: @Sendable (String, Int) -> String
-    private let end: String?
-    private var pending: Substring?
-    private var index = 0
-    private var phase: Phase
-    let firstPayloadEvent: Int
-
-    private enum Phase { case start, chunks, end, done }
-
-    init(text: String, chunking: Chunking, schedule: StreamSchedule, start: String?, event: @escaping @Sendable (String, Int) -> String,
-         end: String?) {
-        chunks = TextChunks(text, chunking: chunking)
-        self.schedule = schedule
-        self.start = start
-        self.event = event
-        self.end = end
-        phase = start == nil ? .chunks : .start
-        firstPayloadEvent = start == nil ? 0 : 1
-    }
-
-    mutating func nextDelay() -> UInt64? {
-        switch phase {
-        case .start: return 0
-        case .chunks:
-            if let chunk = chunks.next() {
-                pending = chunk
-                return schedule.delay(before: chunk)
-            }
-            phase = .end
-            return end == nil ? nil : 0
-        case .end: return end == nil ? nil : 0
-        case .done: return nil
-        }
-    }
-
-    mutating func writeNext(into out: inout ByteBuffer) {
-        switch phase {
-        case .start:
-            out.append(utf8: start ?? "")
-            phase = .chunks
-        case .chunks:
-            guard let chunk = pending else { return }
-            pending = nil
-            out.append(utf8: event(String(chunk), index))
-            index += 1
-        case .end:
-            out.append(utf8: end ?? "")
-            phase = .done
-        case .done:
-            break
-        }
     }
 }
 

@@ -82,8 +82,18 @@ package enum DeclaredService {
             var headers = plan.replyHeaders(contentType: endpoint.streamContentType, cacheControl: "no-cache",
                                             requestIDHeader: provider.requestIDHeader, requestID: context.requestID)
             for field in plan.rateLimitHeaders { headers.append(name: field.name, value: field.value) }
-            let stream = DeclaredStream(values: values, chunk: chunk, start: endpoint.streamStart, end: endpoint.streamEnd,
-                                        chunking: plan.pacing.chunking, schedule: plan.schedule)
+            let stream = FramedTextStream(
+                text: values.text, chunking: plan.pacing.chunking, schedule: plan.schedule,
+                start: frame(endpoint.streamStart, values), event: { (piece: Substring, index: Int, out: inout ByteBuffer) in
+                    chunk.render(into: &out) { name in
+                        switch name {
+                        case "chunk": .string(String(piece))
+                        case "index": .number(index)
+                        default: values[name]
+                        }
+                    }
+                },
+                end: frame(endpoint.streamEnd, values))
             let sse = endpoint.streamContentType.hasPrefix("text/event-stream")
             return plan.streamReply(
                 stream, headers: headers,
@@ -96,6 +106,12 @@ package enum DeclaredService {
         var out = ByteBuffer(capacity: 128 + plan.text.utf8.count * 2)
         endpoint.reply.render(into: &out) { values[$0] }
         return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay))
+    }
+
+    /// A stream's opening or closing event, written from `template`.
+    static func frame(_ template: BodyTemplate?, _ values: DeclaredValues) -> FramedTextStream.Frame? {
+        guard let template else { return nil }
+        return { (out: inout ByteBuffer) in template.render(into: &out) { values[$0] } }
     }
 
     /// A mid-stream error event: the error body, framed as a server-sent event when the stream is one.
@@ -188,16 +204,19 @@ struct DeclaredRequest {
 }
 
 /// The values a declared provider's templates use, for one reply.
-struct DeclaredValues {
+struct DeclaredValues: Sendable {
     let plan: ChatPlan
     let model: String
     let prompt: String
     let id: String
     let created: Int
 
+    /// The reply's text (a rule's tool calls have no shape here; their text blocks are kept).
+    var text: String { plan.blocks.isEmpty ? plan.text : plan.blocks.compactMap { if case .text(let t) = $0 { t } else { nil } }.joined() }
+
     subscript(name: String) -> BodyTemplate.Value {
         switch name {
-        case "text": .string(plan.blocks.isEmpty ? plan.text : plan.blocks.compactMap { if case .text(let t) = $0 { t } else { nil } }.joined())
+        case "text": .string(text)
         case "model": .string(model)
         case "prompt": .string(prompt)
         case "id": .string(id)
@@ -207,78 +226,6 @@ struct DeclaredValues {
         case "total_tokens": .number(plan.promptTokens + plan.tokens)
         case "finish_reason": .string(plan.finish == .maxTokens ? "length" : "stop")
         default: .null
-        }
-    }
-}
-
-/// A declared stream: its start event, one event per chunk of the reply's text, its end event.
-struct DeclaredStream: EventSource {
-    private let values: DeclaredValues
-    private let chunkTemplate: BodyTemplate
-    private let start: BodyTemplate?
-    private let end: BodyTemplate?
-    private var chunks: TextChunks
-    private var schedule: StreamSchedule
-    private var phase = Phase.start
-    private var pending: Substring?
-    private var index = 0
-    let firstPayloadEvent: Int
-
-    private enum Phase { case start, chunks, end, done }
-
-    init(values: DeclaredValues, chunk: BodyTemplate, start: BodyTemplate?, end: BodyTemplate?, chunking: Chunking, schedule: StreamSchedule) {
-        self.values = values
-        chunkTemplate = chunk
-        self.start = start
-        self.end = end
-        let text: String
-        if case .string(let t) = values["text"] { text = t } else { text = "" }
-        chunks = TextChunks(text, chunking: chunking)
-        self.schedule = schedule
-        firstPayloadEvent = start == nil ? 0 : 1
-        if start == nil { phase = .chunks }
-    }
-
-    mutating func nextDelay() -> UInt64? {
-        switch phase {
-        case .start:
-            return 0
-        case .chunks:
-            if let chunk = chunks.next() {
-                pending = chunk
-                return schedule.delay(before: chunk)
-            }
-            phase = .end
-            return end == nil ? nil : 0
-        case .end:
-            return end == nil ? nil : 0
-        case .done:
-            return nil
-        }
-    }
-
-    mutating func writeNext(into out: inout ByteBuffer) {
-        switch phase {
-        case .start:
-            start?.render(into: &out) { values[$0] }
-            phase = .chunks
-        case .chunks:
-            guard let chunk = pending else { return }
-            pending = nil
-            let i = index
-            chunkTemplate.render(into: &out) { name in
-                switch name {
-                case "chunk": .string(String(chunk))
-                case "index": .number(i)
-                default: values[name]
-                }
-            }
-            index += 1
-        case .end:
-            end?.render(into: &out) { values[$0] }
-            phase = .done
-        case .done:
-            break
         }
     }
 }

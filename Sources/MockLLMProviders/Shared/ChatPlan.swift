@@ -4,7 +4,7 @@ import MockLLMSimulation
 
 /// One chat reply worked out independently of wire shape: the script's answer, cut the way
 /// the model would end it, with its pacing and diagnostic headers. Providers render it.
-struct ChatPlan {
+struct ChatPlan: Sendable {
     enum Finish: Equatable {
         case endTurn
         case maxTokens
