@@ -1,4 +1,3 @@
-import CLibUV
 import MockLLMCore
 
 /// A complete response waiting for its simulated delay.
@@ -159,7 +158,7 @@ extension Connection {
                 out.removeAll()
                 if closing { return }
             }
-            if uv_stream_get_write_queue_size(stream) > server.options.writeHighWaterMark {
+            if socket.writeQueueSize > server.options.writeHighWaterMark {
                 run.paused = true  // resumed by the write callback once the client has read
                 server.stats.streamsPaused += 1
                 return
@@ -257,23 +256,4 @@ extension Connection {
         if case .idle = phase { processRequests(&out) }
         send(&out)
     }
-
-    // MARK: Lingering close
-
-    /// Closes the connection if the client has not closed within `milliseconds`.
-    func closeAfter(milliseconds ms: UInt64) {
-        if lingerTimer == nil {
-            let t = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
-            uv_timer_init(server.loop.raw, t)
-            t.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-            lingerTimer = t
-            openHandles += 1
-        }
-        uv_timer_start(lingerTimer, onLingerTimeout, ms, 0)
-    }
-}
-
-private func onLingerTimeout(_ timer: UnsafeMutablePointer<uv_timer_t>?) {
-    guard let data = timer?.pointee.data else { return }
-    Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue().close()
 }

@@ -1,9 +1,4 @@
-import CLibUV
 import MockLLMCore
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension Connection {
     /// Writes `out` (then empties it for reuse): `uv_try_write` first, and only the part the
@@ -11,7 +6,7 @@ extension Connection {
     func send(_ out: inout ByteBuffer) {
         write(out)
         server.recycle(&out)
-        if closeWhenFlushed && !closing && uv_stream_get_write_queue_size(stream) == 0 {
+        if closeWhenFlushed && !closing && socket.writeQueueSize == 0 {
             startLingeringClose()
         }
     }
@@ -19,14 +14,13 @@ extension Connection {
     /// Hands `bytes` to the socket now: whatever the kernel does not take is queued.
     func write(_ bytes: ByteBuffer) {
         guard !bytes.isEmpty, !closing else { return }
-        let rc = bytes.withUnsafeReadableBytes { StreamWrite.send($0, on: stream, done: onWriteDone) }
-        if rc != 0 { close() }
+        if !bytes.withUnsafeReadableBytes({ socket.write($0) }) { close() }
     }
 
-    func writeCompleted(status: Int32) {
+    func writeCompleted(failed: Bool) {
         if closing { return }
-        if status < 0 { return close() }
-        let queued = uv_stream_get_write_queue_size(stream)
+        if failed { return close() }
+        let queued = socket.writeQueueSize
         if queued == 0 && closeWhenFlushed {
             startLingeringClose()
         } else if case .streaming(let run) = phase, run.paused, queued <= server.options.writeHighWaterMark / 2 {
@@ -41,18 +35,27 @@ extension Connection {
         guard !lingering, !closing else { return }
         lingering = true
         if peerClosed { return close() }
-        let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
-        if uv_shutdown(request, stream, onShutdownDone) != 0 {
-            request.deallocate()
-            return close()
-        }
+        if !socket.shutdownWrite() { return close() }
         resumeReading()
-        closeAfter(milliseconds: server.options.lingerMilliseconds)
+        socket.startTimer(milliseconds: server.options.lingerMilliseconds)
     }
 
     /// Closes the socket and timer now; pending writes are cancelled.
     func close() {
-        guard !closing else { return }
+        guard endReply() else { return }
+        socket.close()
+    }
+
+    /// Closes with an RST (SO_LINGER 0): a scripted connection reset.
+    func reset() {
+        guard endReply() else { return }
+        socket.reset()
+    }
+
+    /// What closing does besides the socket: a reply in progress is reported cut and leaves the
+    /// schedule. False when the connection was already closing.
+    private func endReply() -> Bool {
+        guard !closing else { return false }
         closing = true
         switch phase {
         case .streaming(let run):
@@ -65,46 +68,6 @@ extension Connection {
         }
         phase = .idle
         server.deadlines.cancel(self)
-        uv_close(mockllm_tcp_as_handle(tcp), onConnectionHandleClosed)
-        if let lingerTimer { uv_close(mockllm_timer_as_handle(lingerTimer), onConnectionHandleClosed) }
+        return true
     }
-
-    /// Closes with an RST (SO_LINGER 0): a scripted connection reset.
-    func reset() {
-        var fd = uv_os_fd_t()
-        if uv_fileno(mockllm_tcp_as_handle(tcp), &fd) == 0 {
-            var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
-            setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
-        }
-        close()
-    }
-
-    func handleClosed() {
-        openHandles -= 1
-        if openHandles == 0 { server.remove(self) }
-    }
-}
-
-private func onWriteDone(_ request: UnsafeMutablePointer<uv_write_t>?, _ status: Int32) {
-    guard let request else { return }
-    let data = request.pointee.handle.pointee.data
-    StreamWrite.release(request)
-    guard let data else { return }
-    Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue().writeCompleted(status: status)
-}
-
-private func onShutdownDone(_ request: UnsafeMutablePointer<uv_shutdown_t>?, _ status: Int32) {
-    request?.deallocate()
-}
-
-private func onConnectionHandleClosed(_ handle: UnsafeMutablePointer<uv_handle_t>?) {
-    guard let handle else { return }
-    let data = handle.pointee.data
-    if handle.pointee.type == UV_TCP {
-        handle.withMemoryRebound(to: uv_tcp_t.self, capacity: 1) { $0.deallocate() }
-    } else {
-        handle.withMemoryRebound(to: uv_timer_t.self, capacity: 1) { $0.deallocate() }
-    }
-    guard let data else { return }
-    Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue().handleClosed()
 }

@@ -1,4 +1,3 @@
-import CLibUV
 import MockLLMCore
 
 /// One accepted TCP connection.
@@ -8,9 +7,9 @@ import MockLLMCore
 /// keeps reading during a stream, so a client that goes away is noticed at once and the
 /// stream leaves the loop's schedule with the connection.
 ///
-/// Lifetime: the `LoopServer` holds the connection from accept until the close callbacks of
-/// all its handles (socket and, if one was needed, linger timer) have run.
-final class Connection {
+/// Lifetime: the `LoopServer` holds the connection from accept until its socket says all its
+/// handles are closed (`streamDidClose`).
+final class Connection: TCPStreamDelegate {
     enum Phase {
         case idle
         case delayed(DelayedReply)
@@ -18,9 +17,7 @@ final class Connection {
     }
 
     unowned let server: LoopServer
-    let tcp: UnsafeMutablePointer<uv_tcp_t>
-    /// Created only for a lingering close; stream events and delays use the loop's deadline queue.
-    var lingerTimer: UnsafeMutablePointer<uv_timer_t>?
+    let socket: TCPStream
     /// Place in the loop's `DeadlineQueue` (-1: not scheduled); the queue keeps the deadline.
     var queueIndex = -1
     var parser: RequestParser
@@ -32,7 +29,6 @@ final class Connection {
     var peerClosed = false
     var closing = false
     var readPaused = false
-    var openHandles = 1
     /// Accepted beyond the loop's connection limit: its first request gets a 503 and it closes.
     var overLimit = false
     /// Loop time (ms) of the last read or the end of the last reply: the idle clock.
@@ -40,26 +36,26 @@ final class Connection {
     /// Loop time (ms) the request being received began to arrive (0: none partly received).
     var requestStarted: UInt64 = 0
 
-    var stream: UnsafeMutablePointer<uv_stream_t> { mockllm_tcp_as_stream(tcp) }
-
     init(server: LoopServer) {
         self.server = server
         parser = RequestParser(limits: server.options.limits)
-        tcp = .allocate(capacity: 1)
-        uv_tcp_init(server.loop.raw, tcp)
-        tcp.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        socket = TCPStream(loop: server.loop, readBuffer: server.readBuffer)
         lastActivity = server.loop.nowMilliseconds
+        socket.delegate = self
     }
 
     /// Accepts the pending connection of `listener` and starts reading.
-    func start(acceptingFrom listener: UnsafeMutablePointer<uv_stream_t>) {
-        guard uv_accept(listener, stream) == 0 else {
-            close()
-            return
-        }
-        uv_tcp_nodelay(tcp, 1)
-        if uv_read_start(stream, allocateReadBuffer, onRead) != 0 { close() }
+    func start(acceptingFrom listener: TCPListener) {
+        guard socket.accept(from: listener), socket.startReading() else { return close() }
     }
+
+    // MARK: Socket events
+
+    func streamDidRead(_ bytes: UnsafeRawBufferPointer) { didRead(bytes) }
+    func streamDidReachEnd(error: Bool) { didReachEndOfInput(error: error) }
+    func streamDidWrite(failed: Bool) { writeCompleted(failed: failed) }
+    func streamTimerFired() { close() }  // the linger time is over
+    func streamDidClose() { server.remove(self) }
 
     // MARK: Reading
 
@@ -77,13 +73,13 @@ final class Connection {
         send(&out)
     }
 
-    func didReachEndOfInput(_ status: Int32) {
+    func didReachEndOfInput(error: Bool) {
         peerClosed = true
-        if status != UV_EOF.rawValue || lingering { return close() }
+        if error || lingering { return close() }
         switch phase {
         case .idle:
-            uv_read_stop(stream)
-            if uv_stream_get_write_queue_size(stream) == 0 { close() } else { closeWhenFlushed = true }
+            socket.stopReading()
+            if socket.writeQueueSize == 0 { close() } else { closeWhenFlushed = true }
         case .delayed, .streaming:
             close()  // the client is gone: stop its timers now
         }
@@ -94,7 +90,7 @@ final class Connection {
         guard !closing else { return }
         if case .idle = phase {
             // Between requests: nothing in progress. Close once what is queued is written.
-            if uv_stream_get_write_queue_size(stream) == 0 { return close() }
+            if socket.writeQueueSize == 0 { return close() }
             closeWhenFlushed = true
         }
         // A reply in progress: `processRequests` ends the connection after it.
@@ -151,39 +147,20 @@ final class Connection {
             closeWhenFlushed = true
             send(&out)
         } else if now &- lastActivity >= options.idleTimeoutMilliseconds,
-                  uv_stream_get_write_queue_size(stream) == 0 {
+                  socket.writeQueueSize == 0 {
             close()
         }
     }
 
     private func pauseReading() {
         guard !readPaused else { return }
-        uv_read_stop(stream)
+        socket.stopReading()
         readPaused = true
     }
 
     func resumeReading() {
         guard readPaused, !closing, !peerClosed else { return }
         readPaused = false
-        if uv_read_start(stream, allocateReadBuffer, onRead) != 0 { close() }
-    }
-}
-
-private func allocateReadBuffer(
-    _ handle: UnsafeMutablePointer<uv_handle_t>?, _ suggested: Int, _ buf: UnsafeMutablePointer<uv_buf_t>?
-) {
-    guard let handle, let buf, let data = handle.pointee.data else { return }
-    let connection = Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue()
-    let storage = connection.server.readBuffer
-    buf.pointee = uv_buf_init(storage.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(storage.count))
-}
-
-private func onRead(_ stream: UnsafeMutablePointer<uv_stream_t>?, _ nread: Int, _ buf: UnsafePointer<uv_buf_t>?) {
-    guard let stream, let data = stream.pointee.data else { return }
-    let connection = Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue()
-    if nread > 0, let base = buf?.pointee.base {
-        connection.didRead(UnsafeRawBufferPointer(start: base, count: nread))
-    } else if nread < 0 {
-        connection.didReachEndOfInput(Int32(nread))
+        if !socket.startReading() { close() }
     }
 }

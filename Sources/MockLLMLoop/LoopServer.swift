@@ -1,4 +1,3 @@
-import CLibUV
 import MockLLMCore
 
 #if canImport(Glibc)
@@ -96,7 +95,7 @@ package final class LoopServer {
     /// When each scheduled connection is next due.
     let deadlines: DeadlineQueue
     private var connections: [ObjectIdentifier: Connection] = [:]
-    let readBuffer: UnsafeMutableRawBufferPointer
+    let readBuffer = SharedReadBuffer()
     private var spareOutput = ByteBuffer()
     /// Scratch space for one stream event before it is framed.
     var eventScratch = ByteBuffer()
@@ -115,10 +114,7 @@ package final class LoopServer {
         self.loop = loop
         self.handler = handler
         self.options = options
-        readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
         deadlines = DeadlineQueue(loop: loop)
-        // A peer that vanished must surface as EPIPE on write, not kill the process.
-        mockllm_ignore_sigpipe()
         spareOutput.reserveCapacity(64 * 1024)
         eventScratch.reserveCapacity(4 * 1024)
         let timer = LoopTimer(loop: loop) { [unowned self] in self.sweepTimeouts() }
@@ -137,15 +133,12 @@ package final class LoopServer {
         }
     }
 
-    deinit {
-        readBuffer.deallocate()
-    }
-
     /// Binds and listens; returns the bound port (useful when `port` is 0).
     @discardableResult
     package func listen(host: String, port: Int, reusePort: Bool = false) throws(UVError) -> Int {
         let listener = try TCPListener(
-            server: self, host: host, port: port, backlog: options.backlog, reusePort: reusePort)
+            loop: loop, host: host, port: port, backlog: options.backlog, reusePort: reusePort
+        ) { [unowned self] listener in self.accept(from: listener) }
         listeners.append(listener)
         return listener.port
     }
@@ -197,12 +190,12 @@ package final class LoopServer {
         deadlines.close()
     }
 
-    func accept(from listenerStream: UnsafeMutablePointer<uv_stream_t>) {
+    private func accept(from listener: TCPListener) {
         let connection = Connection(server: self)
         connection.overLimit = connections.count >= options.maxConnections
         connections[ObjectIdentifier(connection)] = connection
         stats.acceptedConnections += 1
-        connection.start(acceptingFrom: listenerStream)
+        connection.start(acceptingFrom: listener)
     }
 
     /// Called once all of a connection's handles are closed.

@@ -26,11 +26,8 @@ package final class TCPClientConnection {
 
     private var stream: UnsafeMutablePointer<uv_stream_t> { mockllm_tcp_as_stream(tcp) }
 
-    /// A server that vanished must surface as EPIPE on write, not kill the process.
-    private static let sigpipeIgnored: Void = mockllm_ignore_sigpipe()
-
     package init(loop: EventLoop, readBuffer: SharedReadBuffer, delegate: any TCPClientConnectionDelegate) {
-        Self.sigpipeIgnored
+        BrokenPipe.ignored
         self.readBuffer = readBuffer
         self.delegate = delegate
         tcp = .allocate(capacity: 1)
