@@ -1,4 +1,5 @@
 import MockLLMCore
+import MockLLMLoop
 
 /// One accepted TCP connection.
 ///

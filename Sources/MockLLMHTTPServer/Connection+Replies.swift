@@ -1,4 +1,5 @@
 import MockLLMCore
+import MockLLMLoop
 
 /// A complete response waiting for its simulated delay.
 final class DelayedReply {

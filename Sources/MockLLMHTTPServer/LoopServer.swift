@@ -1,4 +1,5 @@
 import MockLLMCore
+import MockLLMLoop
 
 #if canImport(Glibc)
 import Glibc

@@ -1,3 +1,5 @@
+import MockLLMLoop
+
 /// The loop's schedule: which connection is due next (a stream's next event or a delayed reply),
 /// with one precise timer for the whole loop instead of a timer per connection.
 ///

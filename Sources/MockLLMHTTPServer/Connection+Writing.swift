@@ -1,4 +1,5 @@
 import MockLLMCore
+import MockLLMLoop
 
 extension Connection {
     /// Writes `out` (then empties it for reuse): `uv_try_write` first, and only the part the
