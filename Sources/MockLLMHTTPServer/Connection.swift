@@ -10,7 +10,7 @@ import MockLLMLoop
 ///
 /// Lifetime: the `LoopServer` holds the connection from accept until its socket says all its
 /// handles are closed (`streamDidClose`).
-final class Connection: TCPStreamDelegate {
+final class Connection: TCPStreamDelegate, DeadlineHeapElement {
     enum Phase {
         case idle
         case delayed(DelayedReply)
@@ -20,7 +20,7 @@ final class Connection: TCPStreamDelegate {
     unowned let server: LoopServer
     let socket: TCPStream
     /// Place in the loop's `DeadlineQueue` (-1: not scheduled); the queue keeps the deadline.
-    var queueIndex = -1
+    var deadlineHeapIndex = -1
     var parser: RequestParser
     var phase = Phase.idle
     /// Once what is queued is written, shut down the write side and close.
