@@ -1,47 +1,31 @@
 import MockLLMCore
 import MockLLMLoop
 
-/// One accepted TCP connection.
+/// One accepted TCP connection: the driver of its `ConnectionStateMachine`.
 ///
-/// It parses requests as bytes arrive and executes their replies strictly in order: while a
-/// delayed reply or a stream is in progress, later pipelined requests wait in the parser. It
-/// keeps reading during a stream, so a client that goes away is noticed at once and the
-/// stream leaves the loop's schedule with the connection.
+/// The machine decides; the connection parses, asks the handler, builds responses, writes them
+/// and carries out the machine's actions on its `TCPStream` and the loop's `DeadlineQueue`.
+/// Replies go out strictly in order: while a delayed reply or a stream is in progress, later
+/// pipelined requests wait in the parser. Reading goes on during a stream, so a client that
+/// goes away is noticed at once and the stream leaves the loop's schedule with the connection.
 ///
 /// Lifetime: the `LoopServer` holds the connection from accept until its socket says all its
 /// handles are closed (`streamDidClose`).
 final class Connection: TCPStreamDelegate, DeadlineHeapElement {
-    enum Phase {
-        case idle
-        case delayed(DelayedReply)
-        case streaming(StreamRun)
-    }
+    typealias StateMachine = ConnectionStateMachine<DelayedReply, StreamRun>
 
     unowned let server: LoopServer
     let socket: TCPStream
     /// Place in the loop's `DeadlineQueue` (-1: not scheduled); the queue keeps the deadline.
     var deadlineHeapIndex = -1
     var parser: RequestParser
-    var phase = Phase.idle
-    /// Once what is queued is written, shut down the write side and close.
-    var closeWhenFlushed = false
-    /// Write side shut down; reading and discarding until EOF or the linger timeout.
-    var lingering = false
-    var peerClosed = false
-    var closing = false
-    var readPaused = false
-    /// Accepted beyond the loop's connection limit: its first request gets a 503 and it closes.
-    var overLimit = false
-    /// Loop time (ms) of the last read or the end of the last reply: the idle clock.
-    var lastActivity: UInt64 = 0
-    /// Loop time (ms) the request being received began to arrive (0: none partly received).
-    var requestStarted: UInt64 = 0
+    var state: StateMachine
 
-    init(server: LoopServer) {
+    init(server: LoopServer, overLimit: Bool) {
         self.server = server
         parser = RequestParser(limits: server.options.limits)
         socket = TCPStream(loop: server.loop, readBuffer: server.readBuffer)
-        lastActivity = server.loop.nowMilliseconds
+        state = StateMachine(overLimit: overLimit, now: server.loop.nowMilliseconds)
         socket.delegate = self
     }
 
@@ -52,116 +36,131 @@ final class Connection: TCPStreamDelegate, DeadlineHeapElement {
 
     // MARK: Socket events
 
-    func streamDidRead(_ bytes: UnsafeRawBufferPointer) { didRead(bytes) }
-    func streamDidReachEnd(error: Bool) { didReachEndOfInput(error: error) }
-    func streamDidWrite(failed: Bool) { writeCompleted(failed: failed) }
-    func streamTimerFired() { close() }  // the linger time is over
-    func streamDidClose() { server.remove(self) }
-
-    // MARK: Reading
-
-    func didRead(_ bytes: UnsafeRawBufferPointer) {
-        if closeWhenFlushed || lingering || closing { return }  // nothing after a final reply is processed
-        lastActivity = server.loop.nowMilliseconds
-        parser.lend(bytes)  // `bytes` is the loop's shared read buffer: keep what is left before returning
-        defer { parser.keepUnconsumed() }
-        guard case .idle = phase else {
-            if parser.bufferedByteCount > server.options.maxBufferedPipelineBytes { pauseReading() }
+    func streamDidRead(_ bytes: UnsafeRawBufferPointer) {
+        switch state.bytesRead(now: server.loop.nowMilliseconds) {
+        case .parseRequests:
+            parser.lend(bytes)  // `bytes` is the loop's shared read buffer: keep what is left before returning
+            defer { parser.keepUnconsumed() }
+            var out = server.takeOutput()
+            processRequests(&out)
+            send(&out)
+        case .holdInput:
+            parser.lend(bytes)
+            defer { parser.keepUnconsumed() }
+            perform(state.inputHeld(bufferedBytes: parser.bufferedByteCount, limit: server.options.maxBufferedPipelineBytes))
+        default:
             return
         }
-        var out = server.takeOutput()
-        processRequests(&out)
-        send(&out)
     }
 
-    func didReachEndOfInput(error: Bool) {
-        peerClosed = true
-        if error || lingering { return close() }
-        switch phase {
-        case .idle:
-            socket.stopReading()
-            if socket.writeQueueSize == 0 { close() } else { closeWhenFlushed = true }
-        case .delayed, .streaming:
-            close()  // the client is gone: stop its timers now
-        }
+    func streamDidReachEnd(error: Bool) {
+        perform(state.peerClosed(cleanly: !error, queued: socket.writeQueueSize))
     }
+
+    func streamDidWrite(failed: Bool) {
+        perform(state.writeCompleted(failed: failed, queued: socket.writeQueueSize,
+                                     resumeAt: server.options.writeHighWaterMark / 2))
+    }
+
+    func streamTimerFired() {
+        perform(state.lingerExpired())
+    }
+
+    func streamDidClose() {
+        server.remove(self)
+    }
+
+    // MARK: Server events
 
     /// The server is draining: finish what is in progress, then close.
     func drain() {
-        guard !closing else { return }
-        if case .idle = phase {
-            // Between requests: nothing in progress. Close once what is queued is written.
-            if socket.writeQueueSize == 0 { return close() }
-            closeWhenFlushed = true
-        }
-        // A reply in progress: `processRequests` ends the connection after it.
+        perform(state.drain(queued: socket.writeQueueSize))
     }
 
-    /// Answers every complete request in the buffer until one needs time (a delay or a stream).
+    /// Called about once a second by the server's sweep.
+    func checkTimeouts(now: UInt64) {
+        let options = server.options
+        let action = state.timeoutCheck(now: now, idleTimeout: options.idleTimeoutMilliseconds,
+                                        requestTimeout: options.requestTimeoutMilliseconds, queued: socket.writeQueueSize)
+        guard case .answerRequestTimeout = action else { return perform(action) }
+        let reply = server.handler.reply(to: HTTPParseError(408, "the request did not arrive within \(options.requestTimeoutMilliseconds) ms"))
+        var out = server.takeOutput()
+        appendResponse(status: reply.status, headers: reply.headers, body: reply.bodyBytes,
+                       version: .http11, keepAlive: false, headOnly: false, into: &out)
+        send(&out)
+    }
+
+    // MARK: Requests
+
+    /// Answers every complete request in the buffer while the connection is idle: until one
+    /// needs time (a delay or a stream), or is its last.
     func processRequests(_ out: inout ByteBuffer) {
-        if server.draining, case .idle = phase, !closing {
-            closeWhenFlushed = true  // the reply in progress is done; no further request is read
-            return
-        }
-        while case .idle = phase, !closeWhenFlushed, !closing {
+        while state.isIdle {
             switch parser.next() {
             case .needMoreData:
-                if parser.bufferedByteCount == 0 {
-                    requestStarted = 0
-                } else if requestStarted == 0 {
-                    requestStarted = server.loop.nowMilliseconds
-                }
-                resumeReading()
-                return
+                return perform(state.needMoreData(bufferedBytes: parser.bufferedByteCount, now: server.loop.nowMilliseconds))
             case .continueExpected:
                 ResponseWriter.appendContinue(into: &out)
             case .error(let error):
+                state.parseFailed()
                 let reply = server.handler.reply(to: error)
                 appendResponse(status: reply.status, headers: reply.headers, body: reply.bodyBytes,
                                version: .http11, keepAlive: false, headOnly: false, into: &out)
-                closeWhenFlushed = true
-            case .request(let request) where overLimit:
-                requestStarted = 0
-                let reply = server.handler.reply(to: HTTPParseError(
-                    503, "the server has \(server.options.maxConnections) connections open, its limit", target: request.target))
-                appendResponse(status: reply.status, headers: reply.headers, body: reply.bodyBytes,
-                               version: request.version, keepAlive: false, headOnly: request.method == "HEAD", into: &out)
-                closeWhenFlushed = true
             case .request(let request):
-                requestStarted = 0
+                guard case .answerRequest = state.requestParsed() else {
+                    let reply = server.handler.reply(to: HTTPParseError(
+                        503, "the server has \(server.options.maxConnections) connections open, its limit", target: request.target))
+                    appendResponse(status: reply.status, headers: reply.headers, body: reply.bodyBytes,
+                                   version: request.version, keepAlive: false, headOnly: request.method == "HEAD", into: &out)
+                    continue
+                }
                 server.stats.requests += 1
                 begin(server.handler.reply(to: request), for: request, out: &out)
             }
         }
     }
 
-    /// Called about once a second by the server's sweep.
-    func checkTimeouts(now: UInt64) {
-        guard case .idle = phase, !closing, !lingering, !closeWhenFlushed else { return }
-        let options = server.options
-        if requestStarted != 0 {
-            guard now &- requestStarted >= options.requestTimeoutMilliseconds else { return }
-            let reply = server.handler.reply(to: HTTPParseError(408, "the request did not arrive within \(options.requestTimeoutMilliseconds) ms"))
-            var out = server.takeOutput()
-            appendResponse(status: reply.status, headers: reply.headers, body: reply.bodyBytes,
-                           version: .http11, keepAlive: false, headOnly: false, into: &out)
-            closeWhenFlushed = true
-            send(&out)
-        } else if now &- lastActivity >= options.idleTimeoutMilliseconds,
-                  socket.writeQueueSize == 0 {
-            close()
+    // MARK: Actions
+
+    /// Carries out what the state machine decided about the socket and the schedule.
+    func perform(_ action: StateMachine.Action) {
+        switch action {
+        case .none, .parseRequests, .holdInput, .answerRequest, .refuseOverLimit, .answerRequestTimeout:
+            break  // handled where they are returned
+        case .pauseReading, .stopReading:
+            socket.stopReading()
+        case .resumeReading:
+            if !socket.startReading() { close() }
+        case .sendDelayedReply, .pumpStream:
+            break  // returned by `deadlineDue` only, handled there
+        case .resumeStream(let run):
+            resumeAfterBackpressure(run)
+        case .shutdownAndLinger(let resume):
+            guard socket.shutdownWrite(), !resume || socket.startReading() else { return close() }
+            socket.startTimer(milliseconds: server.options.lingerMilliseconds)
+        case .close(let cut):
+            closeSocket(cutting: cut, reset: false)
+        case .reset(let cut):
+            closeSocket(cutting: cut, reset: true)
         }
     }
 
-    private func pauseReading() {
-        guard !readPaused else { return }
-        socket.stopReading()
-        readPaused = true
+    /// Closes now; pending writes are cancelled.
+    func close() {
+        perform(state.close())
     }
 
-    func resumeReading() {
-        guard readPaused, !closing, !peerClosed else { return }
-        readPaused = false
-        if !socket.startReading() { close() }
+    private func closeSocket(cutting cut: StateMachine.Cut?, reset: Bool) {
+        switch cut {
+        case .stream(let run):
+            server.stats.streamsAborted += 1
+            report(run, aborted: true)
+        case .delayed(let reply):
+            report(reply, aborted: true)
+        case nil:
+            break
+        }
+        server.deadlines.cancel(self)
+        if reset { socket.reset() } else { socket.close() }
     }
 }

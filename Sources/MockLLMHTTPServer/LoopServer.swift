@@ -192,8 +192,7 @@ package final class LoopServer {
     }
 
     private func accept(from listener: TCPListener) {
-        let connection = Connection(server: self)
-        connection.overLimit = connections.count >= options.maxConnections
+        let connection = Connection(server: self, overLimit: connections.count >= options.maxConnections)
         connections[ObjectIdentifier(connection)] = connection
         stats.acceptedConnections += 1
         connection.start(acceptingFrom: listener)
