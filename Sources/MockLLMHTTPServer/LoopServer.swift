@@ -97,15 +97,18 @@ package final class LoopServer {
     let deadlines: DeadlineQueue
     private var connections: [ObjectIdentifier: Connection] = [:]
     let readBuffer = SharedReadBuffer()
-    private var spareOutput = ByteBuffer()
-    /// Scratch space for one stream event before it is framed.
-    var eventScratch = ByteBuffer()
+    // The buffers and counters every request and stream event touches. No access to them can
+    // overlap another (a swap, or one call into MockLLMCore that knows nothing of the server),
+    // so the runtime's exclusivity check, about 60 instructions an access, is off.
+    @exclusivity(unchecked) private var spareOutput = ByteBuffer()
+    /// Scratch space for one stream event before it is framed (`Connection.pump` borrows it).
+    @exclusivity(unchecked) var eventScratch = ByteBuffer()
     /// Checks idle and request timeouts once a second: a store per read instead of a timer
     /// per connection, and one pass over the connections each second.
     private var sweeper: LoopTimer?
     private var dateSecond = -1
     private var dateValue = ""
-    var stats = Stats()
+    @exclusivity(unchecked) var stats = Stats()
     /// Draining: not listening; each connection closes once its reply in progress is done.
     package private(set) var draining = false
     /// Called once, when draining and the last connection has gone.

@@ -30,7 +30,8 @@ package final class TCPStream {
     private var timer: UnsafeMutablePointer<uv_timer_t>?
     private let loop: EventLoop
     fileprivate let readBuffer: SharedReadBuffer
-    package unowned(unsafe) var delegate: (any TCPStreamDelegate)?
+    /// Set once, before the stream is used; unchecked, as nothing writes it while it is read.
+    @exclusivity(unchecked) package unowned(unsafe) var delegate: (any TCPStreamDelegate)?
     private var openHandles = 1
     package private(set) var isClosing = false
 
