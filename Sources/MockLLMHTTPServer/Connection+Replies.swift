@@ -29,7 +29,8 @@ final class DelayedReply {
 /// A stream in flight: its source (its position in the reply) and its schedule.
 final class StreamRun {
     var source: any EventSource
-    let framing: BodyFraming
+    /// HTTP/1.1: each event is one chunk; HTTP/1.0: the body runs until the connection closes.
+    let chunked: Bool
     let keepAlive: Bool
     /// Past this monotonic time the stream is cut (`Options.maxStreamMilliseconds`).
     let cutOff: UInt64
@@ -56,7 +57,7 @@ final class StreamRun {
         self.start = start
         self.cutOff = cutOff
         self.source = source
-        self.framing = framing
+        chunked = framing == .chunked
         self.keepAlive = keepAlive
         self.lastDeadline = start
         firstPayloadEvent = source.firstPayloadEvent
@@ -121,6 +122,11 @@ extension Connection {
     /// events are written to the socket before control returns to the loop.
     func pump(_ run: StreamRun, out: inout ByteBuffer) {
         let now = EventLoop.hrtime
+        // A local buffer for the event before its chunk framing: one held in the server would be
+        // retained and released around each call into MockLLMCore.
+        var scratch = ByteBuffer()
+        swap(&scratch, &server.eventScratch)
+        defer { swap(&scratch, &server.eventScratch) }
         while true {
             let deadline: UInt64
             if let next = run.nextDeadline {
@@ -162,10 +168,10 @@ extension Connection {
                 server.stats.streamsPaused += 1
                 return
             }
-            if run.framing == .chunked {
-                server.eventScratch.removeAll()
-                run.source.writeNext(into: &server.eventScratch)
-                ResponseWriter.appendChunk(server.eventScratch, into: &out)
+            if run.chunked {
+                scratch.removeAll()
+                run.source.writeNext(into: &scratch)
+                ResponseWriter.appendChunk(scratch, into: &out)
             } else {
                 run.source.writeNext(into: &out)
             }
@@ -188,7 +194,7 @@ extension Connection {
             out.removeAll()
             return perform(state.reset())
         }
-        if ending == .complete && run.framing == .chunked { ResponseWriter.appendLastChunk(into: &out) }
+        if ending == .complete && run.chunked { ResponseWriter.appendLastChunk(into: &out) }
         if ending == .complete { server.stats.streamsCompleted += 1 } else { server.stats.streamsAborted += 1 }
         report(run, aborted: ending != .complete)
         state.replyEnded(keepAlive: run.keepAlive && ending == .complete, now: server.loop.nowMilliseconds)
