@@ -13,6 +13,6 @@ extension Connection {
     /// Hands `bytes` to the socket now: whatever the kernel does not take is queued.
     func write(_ bytes: ByteBuffer) {
         guard !bytes.isEmpty, !state.isClosed else { return }
-        if !bytes.withUnsafeReadableBytes({ socket.write($0) }) { close() }
+        if !bytes.withUnsafeReadableBytes({ (try? socket.write($0)) != nil }) { close() }
     }
 }

@@ -37,7 +37,12 @@ final class Connection: TCPStreamDelegate, DeadlineHeapElement {
 
     /// Accepts the pending connection of `listener` and starts reading.
     func start(acceptingFrom listener: TCPListener) {
-        guard socket.accept(from: listener), socket.startReading() else { return close() }
+        do throws(UVError) {
+            try socket.accept(from: listener)
+            try socket.startReading()
+        } catch {
+            close()
+        }
     }
 
     // MARK: Socket events
@@ -59,12 +64,12 @@ final class Connection: TCPStreamDelegate, DeadlineHeapElement {
         }
     }
 
-    func streamDidReachEnd(error: Bool) {
-        perform(state.peerClosed(cleanly: !error, queued: socket.writeQueueSize))
+    func streamDidReachEnd(error: UVError?) {
+        perform(state.peerClosed(cleanly: error == nil, queued: socket.writeQueueSize))
     }
 
-    func streamDidWrite(failed: Bool) {
-        perform(state.writeCompleted(failed: failed, queued: socket.writeQueueSize,
+    func streamDidWrite(error: UVError?) {
+        perform(state.writeCompleted(failed: error != nil, queued: socket.writeQueueSize,
                                      resumeAt: server.options.writeHighWaterMark / 2))
     }
 
@@ -136,13 +141,18 @@ final class Connection: TCPStreamDelegate, DeadlineHeapElement {
         case .pauseReading, .stopReading:
             socket.stopReading()
         case .resumeReading:
-            if !socket.startReading() { close() }
+            if (try? socket.startReading()) == nil { close() }
         case .sendDelayedReply, .pumpStream:
             break  // returned by `deadlineDue` only, handled there
         case .resumeStream(let run):
             resumeAfterBackpressure(run)
         case .shutdownAndLinger(let resume):
-            guard socket.shutdownWrite(), !resume || socket.startReading() else { return close() }
+            do throws(UVError) {
+                try socket.shutdownWrite()
+                if resume { try socket.startReading() }
+            } catch {
+                return close()
+            }
             socket.startTimer(milliseconds: server.options.lingerMilliseconds)
         case .close(let cut):
             closeSocket(cutting: cut, reset: false)

@@ -9,19 +9,20 @@ import Glibc
 package protocol TCPStreamDelegate: AnyObject {
     /// Bytes arrived. They lie in the loop's shared read buffer: use them before returning.
     func streamDidRead(_ bytes: UnsafeRawBufferPointer)
-    /// The peer closed its side (`error` false: EOF) or reading failed (`error` true).
-    func streamDidReachEnd(error: Bool)
-    /// A write that had to be queued is done (`failed`: the socket refused it).
-    func streamDidWrite(failed: Bool)
+    /// The peer closed its side (`error` nil: EOF) or reading failed.
+    func streamDidReachEnd(error: UVError?)
+    /// A write that had to be queued is done (`error`: the socket refused it).
+    func streamDidWrite(error: UVError?)
     /// The timer of `startTimer(milliseconds:)` fired.
     func streamTimerFired()
     /// Every handle of the stream is closed: the last call.
     func streamDidClose()
 }
 
-/// One accepted TCP connection: reading into the loop's shared buffer, writing (`uv_try_write`
-/// first, then a queued copy of the rest), shutting down the write side, closing (or resetting),
-/// and one timer of its own, created only when first started.
+/// One TCP connection, accepted from a `TCPListener` or connected to an address: reading into
+/// the loop's shared buffer, writing (`uv_try_write` first, then a queued copy of the rest),
+/// shutting down the write side, closing (or resetting), and one timer of its own, created only
+/// when first started. The server's connections and `mockllm bench`'s clients are built on it.
 ///
 /// Lifetime: its handles hold the stream from `init` until their close callbacks have run; the
 /// delegate is not retained and must outlive the stream until `streamDidClose`.
@@ -34,6 +35,8 @@ package final class TCPStream {
     @exclusivity(unchecked) package unowned(unsafe) var delegate: (any TCPStreamDelegate)?
     private var openHandles = 1
     package private(set) var isClosing = false
+    /// Told how `connect(to:then:)` went.
+    private var onConnect: ((UVError?) -> Void)?
 
     private var stream: UnsafeMutablePointer<uv_stream_t> { mockllm_tcp_as_stream(tcp) }
 
@@ -46,39 +49,60 @@ package final class TCPStream {
         tcp.pointee.data = Unmanaged.passRetained(self).toOpaque()
     }
 
-    /// Takes the connection pending on `listener`; false when there is none (close the stream).
-    package func accept(from listener: TCPListener) -> Bool {
-        guard uv_accept(listener.stream, stream) == 0 else { return false }
+    /// Takes the connection pending on `listener`; throws when there is none (close the stream).
+    package func accept(from listener: TCPListener) throws(UVError) {
+        try UVError.check(uv_accept(listener.stream, stream), "accept")
         uv_tcp_nodelay(tcp, 1)
-        return true
     }
 
-    /// Starts (or resumes) reading; false when libuv refuses (close the stream).
-    package func startReading() -> Bool {
-        uv_read_start(stream, allocateStreamReadBuffer, onStreamRead) == 0
+    /// Starts connecting; `done` hears how it went (unless the stream is closed first).
+    package func connect(to address: ResolvedAddress, then done: @escaping (UVError?) -> Void) {
+        let request = UnsafeMutablePointer<uv_connect_t>.allocate(capacity: 1)
+        var storage = address.storage
+        let rc = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { uv_tcp_connect(request, tcp, $0, onStreamConnected) }
+        }
+        if rc != 0 {
+            request.deallocate()
+            return done(UVError(rc, "connect to \(address.display)"))
+        }
+        onConnect = done
+    }
+
+    fileprivate func connected(status: Int32) {
+        guard let done = onConnect else { return }
+        onConnect = nil
+        if isClosing { return }
+        if status == 0 { uv_tcp_nodelay(tcp, 1) }
+        done(status == 0 ? nil : UVError(status, "connect"))
+    }
+
+    /// Starts (or resumes) reading; throws when libuv refuses (close the stream).
+    package func startReading() throws(UVError) {
+        try UVError.check(uv_read_start(stream, allocateStreamReadBuffer, onStreamRead), "read")
     }
 
     package func stopReading() {
         uv_read_stop(stream)
     }
 
-    /// Writes `bytes`: whatever the kernel does not take at once is copied and queued. False
+    /// Writes `bytes`: whatever the kernel does not take at once is copied and queued. Throws
     /// when the socket refuses the write (close the stream).
-    package func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        StreamWrite.send(bytes, on: stream, done: onStreamWriteDone) == 0
+    package func write(_ bytes: UnsafeRawBufferPointer) throws(UVError) {
+        try UVError.check(StreamWrite.send(bytes, on: stream, done: onStreamWriteDone), "write")
     }
 
     /// Bytes queued because the kernel did not take them yet.
     package var writeQueueSize: Int { uv_stream_get_write_queue_size(stream) }
 
-    /// Sends FIN once what is queued is written; reading goes on. False when libuv refuses.
-    package func shutdownWrite() -> Bool {
+    /// Sends FIN once what is queued is written; reading goes on. Throws when libuv refuses.
+    package func shutdownWrite() throws(UVError) {
         let request = UnsafeMutablePointer<uv_shutdown_t>.allocate(capacity: 1)
-        if uv_shutdown(request, stream, onStreamShutdownDone) != 0 {
+        let rc = uv_shutdown(request, stream, onStreamShutdownDone)
+        if rc != 0 {
             request.deallocate()
-            return false
+            throw UVError(rc, "shutdown")
         }
-        return true
     }
 
     /// (Re)starts the stream's one-shot timer: `streamTimerFired` after `milliseconds`.
@@ -115,12 +139,12 @@ package final class TCPStream {
         if nread > 0, let base {
             delegate?.streamDidRead(UnsafeRawBufferPointer(start: base, count: nread))
         } else if nread < 0 {
-            delegate?.streamDidReachEnd(error: nread != Int(UV_EOF.rawValue))
+            delegate?.streamDidReachEnd(error: nread == Int(UV_EOF.rawValue) ? nil : UVError(Int32(nread), "read"))
         }
     }
 
     fileprivate func writeCompleted(status: Int32) {
-        if !isClosing { delegate?.streamDidWrite(failed: status < 0) }
+        if !isClosing { delegate?.streamDidWrite(error: status < 0 ? UVError(status, "write") : nil) }
     }
 
     fileprivate func timerFired() {
@@ -156,6 +180,13 @@ private func allocateStreamReadBuffer(
 private func onStreamRead(_ handle: UnsafeMutablePointer<uv_stream_t>?, _ nread: Int, _ buf: UnsafePointer<uv_buf_t>?) {
     guard let handle, let stream = tcpStream(handle.pointee.data) else { return }
     stream.didRead(nread, buf?.pointee.base)
+}
+
+private func onStreamConnected(_ request: UnsafeMutablePointer<uv_connect_t>?, _ status: Int32) {
+    guard let request else { return }
+    let data = request.pointee.handle.pointee.data
+    request.deallocate()
+    tcpStream(data)?.connected(status: status)
 }
 
 private func onStreamWriteDone(_ request: UnsafeMutablePointer<uv_write_t>?, _ status: Int32) {
