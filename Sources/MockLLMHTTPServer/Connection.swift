@@ -136,14 +136,13 @@ final class Connection: TCPStreamDelegate, DeadlineHeapElement {
     /// Carries out what the state machine decided about the socket and the schedule.
     func perform(_ action: StateMachine.Action) {
         switch action {
-        case .none, .parseRequests, .holdInput, .answerRequest, .refuseOverLimit, .answerRequestTimeout:
-            break  // handled where they are returned
+        case .none, .parseRequests, .holdInput, .answerRequest, .refuseOverLimit, .answerRequestTimeout,
+             .sendDelayedReply, .pumpStream:
+            break  // what to write: handled where the event is reported
         case .pauseReading, .stopReading:
             socket.stopReading()
         case .resumeReading:
             if (try? socket.startReading()) == nil { close() }
-        case .sendDelayedReply, .pumpStream:
-            break  // returned by `deadlineDue` only, handled there
         case .resumeStream(let run):
             resumeAfterBackpressure(run)
         case .shutdownAndLinger(let resume):
