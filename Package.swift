@@ -71,6 +71,7 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "CoreTests", dependencies: ["MockLLMCore", "MockLLMSimulation", "TestSupport"]),
+        .testTarget(name: "LoopTests", dependencies: ["MockLLMLoop"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["MockLLMHTTPServer", "MockLLMSimulation"]),
         .testTarget(name: "SimulationTests", dependencies: ["MockLLMSimulation", "TestSupport"]),
         .testTarget(name: "ScriptTests", dependencies: ["MockLLMScript", "MockLLMProviders", "TestSupport"]),
