@@ -26,8 +26,11 @@ let package = Package(
         ),
         // Bytes, JSON, HTTP/1.1 messages and latency histograms: no I/O.
         .target(name: "MockLLMCore"),
-        // The libuv loop and the HTTP/1.1 server on it: the only importer of CLibUV.
+        // The libuv loop: timers, signals, wake-ups, threads, listeners, TCP streams; the only
+        // importer of CLibUV.
         .target(name: "MockLLMLoop", dependencies: ["CLibUV", "MockLLMCore"]),
+        // The HTTP/1.1 server on the loop: connections, their state machine, the deadline queue.
+        .target(name: "MockLLMHTTPServer", dependencies: ["MockLLMCore", "MockLLMLoop"]),
         // Pacing, token estimates, schema instances, seeded randomness: computation only.
         .target(name: "MockLLMSimulation", dependencies: ["MockLLMCore"]),
         // The YAML script: loading, diagnostics, rules and matching.
@@ -43,7 +46,7 @@ let package = Package(
         .target(
             name: "MockLLM",
             dependencies: [
-                "MockLLMCore", "MockLLMLoop", "MockLLMSimulation", "MockLLMScript", "MockLLMProviders",
+                "MockLLMCore", "MockLLMLoop", "MockLLMHTTPServer", "MockLLMSimulation", "MockLLMScript", "MockLLMProviders",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -68,6 +71,8 @@ let package = Package(
             path: "Tests/TestSupport"
         ),
         .testTarget(name: "CoreTests", dependencies: ["MockLLMCore", "MockLLMSimulation", "TestSupport"]),
+        .testTarget(name: "LoopTests", dependencies: ["MockLLMLoop"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["MockLLMHTTPServer", "MockLLMSimulation"]),
         .testTarget(name: "SimulationTests", dependencies: ["MockLLMSimulation", "TestSupport"]),
         .testTarget(name: "ScriptTests", dependencies: ["MockLLMScript", "MockLLMProviders", "TestSupport"]),
         .testTarget(name: "ProvidersTests", dependencies: ["MockLLMProviders", "MockLLM", "TestSupport"]),

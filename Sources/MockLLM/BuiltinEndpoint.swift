@@ -1,5 +1,5 @@
 import MockLLMCore
-import MockLLMLoop
+import MockLLMHTTPServer
 import MockLLMProviders
 import MockLLMScript
 

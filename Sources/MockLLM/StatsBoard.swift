@@ -1,5 +1,5 @@
 import MockLLMCore
-import MockLLMLoop
+import MockLLMHTTPServer
 import Synchronization
 
 /// Where the workers' counters meet. Each loop keeps its own `LoopServer.Stats` without locks

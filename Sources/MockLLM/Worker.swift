@@ -1,3 +1,4 @@
+import MockLLMHTTPServer
 import MockLLMLoop
 import MockLLMProviders
 import MockLLMScript

@@ -27,7 +27,7 @@ package final class EventLoop {
     }
 
     /// The loop's cached monotonic time in milliseconds (updated once per iteration).
-    var nowMilliseconds: UInt64 { uv_now(raw) }
+    package var nowMilliseconds: UInt64 { uv_now(raw) }
 
     /// CPUs this process may run on (its affinity mask, cgroup quota aside): `--workers auto`.
     package static var availableParallelism: Int { Int(uv_available_parallelism()) }

@@ -7,14 +7,14 @@ import CLibUV
 /// timer is a `timerfd` polled by the loop, which wakes the loop at the deadline itself (the
 /// kernel applies no timer slack to it). Elsewhere it falls back to a `uv_timer_t`, rounded up
 /// so it never fires early.
-final class PreciseTimer {
+package final class PreciseTimer {
     private let loop: EventLoop
     private var poll: UnsafeMutablePointer<uv_poll_t>?
     private var fallback: LoopTimer?
     private var fd: Int32 = -1
     fileprivate let action: () -> Void
 
-    init(loop: EventLoop, action: @escaping () -> Void) {
+    package init(loop: EventLoop, action: @escaping () -> Void) {
         self.loop = loop
         self.action = action
         let fd = mockllm_timerfd_create()
@@ -36,7 +36,7 @@ final class PreciseTimer {
     /// (Re)arms for `deadline` (monotonic nanoseconds, `EventLoop.hrtime`'s clock); 0 disarms.
     /// A deadline already past fires on the next loop iteration. Arming also clears an expiry
     /// not yet read, so the owner either reads nothing or re-arms before returning to the loop.
-    func arm(at deadline: UInt64) {
+    package func arm(at deadline: UInt64) {
         if poll != nil {
             _ = mockllm_timerfd_arm(fd, deadline)
         } else if let fallback {
@@ -48,12 +48,12 @@ final class PreciseTimer {
     }
 
     /// Does not keep the loop alive on its own.
-    func unref() {
+    package func unref() {
         if let poll { uv_unref(mockllm_poll_as_handle(poll)) }
         fallback?.unref()
     }
 
-    func close() {
+    package func close() {
         if let p = poll {
             poll = nil
             uv_poll_stop(p)

@@ -1,5 +1,3 @@
-import CLibUV
-
 /// What a `TCPClientConnection` reports, on the loop thread.
 package protocol TCPClientConnectionDelegate: AnyObject {
     /// The connection is established: requests can be written.
@@ -11,62 +9,36 @@ package protocol TCPClientConnectionDelegate: AnyObject {
     func connection(_ connection: TCPClientConnection, didCloseWith error: UVError?)
 }
 
-/// One outgoing TCP connection: connect, read into a buffer shared by the loop's connections,
-/// write (`uv_try_write` first, then a queued copy of the rest), close.
+/// One outgoing TCP connection for `mockllm bench`: a `TCPStream` that connects, with the
+/// client's view of its ends (connected or not; closed by the owner, or ended on its own).
 ///
-/// Lifetime: the socket handle holds the object from `init` until its close callback, so the
-/// owner may drop it as soon as it has called `close()` or been told the connection ended.
-/// Once closed, the delegate hears nothing more.
-package final class TCPClientConnection {
-    private let tcp: UnsafeMutablePointer<uv_tcp_t>
-    let readBuffer: SharedReadBuffer
+/// Lifetime: the connection holds itself from `init` until its socket is closed, so the owner
+/// may drop it as soon as it has called `close()` or been told the connection ended. Once
+/// closed, the delegate hears nothing more.
+package final class TCPClientConnection: TCPStreamDelegate {
+    private let stream: TCPStream
     weak var delegate: (any TCPClientConnectionDelegate)?
     package private(set) var isConnected = false
     private(set) var isClosing = false
 
-    private var stream: UnsafeMutablePointer<uv_stream_t> { mockllm_tcp_as_stream(tcp) }
-
-    /// A server that vanished must surface as EPIPE on write, not kill the process.
-    private static let sigpipeIgnored: Void = mockllm_ignore_sigpipe()
-
     package init(loop: EventLoop, readBuffer: SharedReadBuffer, delegate: any TCPClientConnectionDelegate) {
-        Self.sigpipeIgnored
-        self.readBuffer = readBuffer
         self.delegate = delegate
-        tcp = .allocate(capacity: 1)
-        uv_tcp_init(loop.raw, tcp)
-        tcp.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        stream = TCPStream(loop: loop, readBuffer: readBuffer)
+        stream.delegate = self
+        _ = Unmanaged.passRetained(self)  // released by `streamDidClose`
     }
 
     /// Starts connecting; the delegate hears `connectionDidConnect` or `didCloseWith`.
     package func connect(to address: ResolvedAddress) {
-        let request = UnsafeMutablePointer<uv_connect_t>.allocate(capacity: 1)
-        var storage = address.storage
-        let rc = withUnsafePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { uv_tcp_connect(request, tcp, $0, onConnected) }
-        }
-        if rc != 0 {
-            request.deallocate()
-            end(UVError(rc, "connect to \(address.display)"))
-        }
-    }
-
-    fileprivate func didConnect(status: Int32) {
-        guard !isClosing else { return }
-        if status != 0 { return end(UVError(status, "connect")) }
-        isConnected = true
-        uv_tcp_nodelay(tcp, 1)
-        let rc = uv_read_start(stream, allocateClientReadBuffer, onClientRead)
-        if rc != 0 { return end(UVError(rc, "read")) }
-        delegate?.connectionDidConnect(self)
-    }
-
-    fileprivate func didRead(_ nread: Int, _ base: UnsafeMutablePointer<CChar>?) {
-        guard !isClosing else { return }
-        if nread > 0, let base {
-            delegate?.connection(self, didRead: UnsafeRawBufferPointer(start: base, count: nread))
-        } else if nread < 0 {
-            end(nread == Int(UV_EOF.rawValue) ? nil : UVError(Int32(nread), "read"))
+        stream.connect(to: address) { [self] error in
+            if let error { return end(error) }
+            isConnected = true
+            do throws(UVError) {
+                try stream.startReading()
+            } catch {
+                return end(error)
+            }
+            delegate?.connectionDidConnect(self)
         }
     }
 
@@ -75,16 +47,13 @@ package final class TCPClientConnection {
     @discardableResult
     package func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard isConnected, !isClosing, !bytes.isEmpty else { return false }
-        let rc = StreamWrite.send(bytes, on: stream, done: onClientWriteDone)
-        if rc != 0 {
-            end(UVError(rc, "write"))
+        do throws(UVError) {
+            try stream.write(bytes)
+            return true
+        } catch {
+            end(error)
             return false
         }
-        return true
-    }
-
-    fileprivate func writeCompleted(status: Int32) {
-        if status < 0 && status != UV_ECANCELED.rawValue && !isClosing { end(UVError(status, "write")) }
     }
 
     /// Closes the socket; queued writes are cancelled. The delegate is not called.
@@ -92,7 +61,7 @@ package final class TCPClientConnection {
         guard !isClosing else { return }
         isClosing = true
         isConnected = false
-        uv_close(mockllm_tcp_as_handle(tcp), onClientClosed)
+        stream.close()
     }
 
     /// The connection ended on its own: close, then tell the delegate.
@@ -101,43 +70,16 @@ package final class TCPClientConnection {
         close()
         delegate?.connection(self, didCloseWith: error)
     }
-}
 
-private func connection(of handle: UnsafeMutableRawPointer?) -> TCPClientConnection? {
-    guard let handle else { return nil }
-    return Unmanaged<TCPClientConnection>.fromOpaque(handle).takeUnretainedValue()
-}
+    // MARK: TCPStreamDelegate
 
-private func onConnected(_ request: UnsafeMutablePointer<uv_connect_t>?, _ status: Int32) {
-    guard let request else { return }
-    let data = request.pointee.handle.pointee.data
-    request.deallocate()
-    connection(of: data)?.didConnect(status: status)
-}
+    package func streamDidRead(_ bytes: UnsafeRawBufferPointer) {
+        guard !isClosing else { return }
+        delegate?.connection(self, didRead: bytes)
+    }
 
-private func allocateClientReadBuffer(
-    _ handle: UnsafeMutablePointer<uv_handle_t>?, _ suggested: Int, _ buf: UnsafeMutablePointer<uv_buf_t>?
-) {
-    guard let handle, let buf, let client = connection(of: handle.pointee.data) else { return }
-    let storage = client.readBuffer.bytes
-    buf.pointee = uv_buf_init(storage.baseAddress!.assumingMemoryBound(to: CChar.self), UInt32(storage.count))
-}
-
-private func onClientRead(_ stream: UnsafeMutablePointer<uv_stream_t>?, _ nread: Int, _ buf: UnsafePointer<uv_buf_t>?) {
-    guard let stream, let client = connection(of: stream.pointee.data) else { return }
-    client.didRead(nread, buf?.pointee.base)
-}
-
-private func onClientWriteDone(_ request: UnsafeMutablePointer<uv_write_t>?, _ status: Int32) {
-    guard let request else { return }
-    let data = request.pointee.handle.pointee.data
-    StreamWrite.release(request)
-    connection(of: data)?.writeCompleted(status: status)
-}
-
-private func onClientClosed(_ handle: UnsafeMutablePointer<uv_handle_t>?) {
-    guard let handle else { return }
-    let data = handle.pointee.data
-    handle.withMemoryRebound(to: uv_tcp_t.self, capacity: 1) { $0.deallocate() }
-    if let data { Unmanaged<TCPClientConnection>.fromOpaque(data).release() }
+    package func streamDidReachEnd(error: UVError?) { end(error) }
+    package func streamDidWrite(error: UVError?) { if let error { end(error) } }
+    package func streamTimerFired() {}
+    package func streamDidClose() { Unmanaged.passUnretained(self).release() }
 }

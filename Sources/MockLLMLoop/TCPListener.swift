@@ -4,19 +4,23 @@ import CLibUV
 import Glibc
 #endif
 
-/// A listening TCP socket on a loop; hands each accepted socket to its `LoopServer`.
-final class TCPListener {
-    let handle: UnsafeMutablePointer<uv_tcp_t>
-    unowned let server: LoopServer
+/// A listening TCP socket on a loop. Each pending connection is announced to `onConnection`,
+/// which takes it with `TCPStream.accept(from:)`.
+package final class TCPListener {
+    private let handle: UnsafeMutablePointer<uv_tcp_t>
+    private let onConnection: (TCPListener) -> Void
     /// The port actually bound (differs from the requested one when that was 0).
-    private(set) var port: Int = 0
+    package private(set) var port: Int = 0
 
-    init(server: LoopServer, host: String, port: Int, backlog: Int32, reusePort: Bool) throws(UVError) {
-        self.server = server
+    var stream: UnsafeMutablePointer<uv_stream_t> { mockllm_tcp_as_stream(handle) }
+
+    package init(loop: EventLoop, host: String, port: Int, backlog: Int32, reusePort: Bool,
+                 onConnection: @escaping (TCPListener) -> Void) throws(UVError) {
+        self.onConnection = onConnection
         handle = .allocate(capacity: 1)
         var storage = sockaddr_storage()
         let family = try SocketAddress.resolve(host: host, port: port, into: &storage)
-        let rc = uv_tcp_init_ex(server.loop.raw, handle, UInt32(family))
+        let rc = uv_tcp_init_ex(loop.raw, handle, UInt32(family))
         if rc != 0 {
             handle.deallocate()
             throw UVError(rc, "socket")
@@ -33,7 +37,7 @@ final class TCPListener {
             }
             try UVError.check(bound, "bind \(SocketAddress.display(host: host, port: port))")
             try UVError.check(
-                uv_listen(mockllm_tcp_as_stream(handle), backlog, onIncomingConnection),
+                uv_listen(stream, backlog, onIncomingConnection),
                 "listen on \(SocketAddress.display(host: host, port: port))")
             self.port = SocketAddress.localPort(of: handle)
         } catch {
@@ -43,16 +47,19 @@ final class TCPListener {
     }
 
     /// Stops accepting. The socket is closed and freed by the loop.
-    func close() {
+    package func close() {
         guard uv_is_closing(mockllm_tcp_as_handle(handle)) == 0 else { return }
         uv_close(mockllm_tcp_as_handle(handle), onListenerClosed)
+    }
+
+    fileprivate func connectionPending() {
+        onConnection(self)
     }
 }
 
 private func onIncomingConnection(_ stream: UnsafeMutablePointer<uv_stream_t>?, _ status: Int32) {
     guard let stream, status == 0, let data = stream.pointee.data else { return }
-    let listener = Unmanaged<TCPListener>.fromOpaque(data).takeUnretainedValue()
-    listener.server.accept(from: stream)
+    Unmanaged<TCPListener>.fromOpaque(data).takeUnretainedValue().connectionPending()
 }
 
 private func onListenerClosed(_ handle: UnsafeMutablePointer<uv_handle_t>?) {

@@ -2,6 +2,7 @@ import Foundation
 @testable import MockLLM
 @testable import MockLLMBench
 @testable import MockLLMCore
+@testable import MockLLMHTTPServer
 @testable import MockLLMLoop
 @testable import MockLLMProviders
 @testable import MockLLMScript

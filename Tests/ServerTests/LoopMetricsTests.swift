@@ -1,6 +1,6 @@
 @testable import MockLLM
 @testable import MockLLMCore
-@testable import MockLLMLoop
+@testable import MockLLMHTTPServer
 @testable import MockLLMProviders
 @testable import MockLLMScript
 @testable import MockLLMSimulation

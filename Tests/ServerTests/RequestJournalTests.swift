@@ -1,7 +1,7 @@
 import Foundation
 @testable import MockLLM
 @testable import MockLLMCore
-@testable import MockLLMLoop
+@testable import MockLLMHTTPServer
 @testable import MockLLMProviders
 @testable import MockLLMScript
 @testable import MockLLMSimulation

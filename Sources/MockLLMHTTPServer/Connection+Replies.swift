@@ -1,5 +1,5 @@
-import CLibUV
 import MockLLMCore
+import MockLLMLoop
 
 /// A complete response waiting for its simulated delay.
 final class DelayedReply {
@@ -29,7 +29,8 @@ final class DelayedReply {
 /// A stream in flight: its source (its position in the reply) and its schedule.
 final class StreamRun {
     var source: any EventSource
-    let framing: BodyFraming
+    /// HTTP/1.1: each event is one chunk; HTTP/1.0: the body runs until the connection closes.
+    let chunked: Bool
     let keepAlive: Bool
     /// Past this monotonic time the stream is cut (`Options.maxStreamMilliseconds`).
     let cutOff: UInt64
@@ -37,8 +38,6 @@ final class StreamRun {
     var lastDeadline: UInt64
     /// Deadline of the next event once its delay has been asked for.
     var nextDeadline: UInt64?
-    /// Generation paused because the client is not reading fast enough.
-    var paused = false
     /// For `HTTPHandler.replyFinished`: the reply's trace and status, when the stream started,
     /// when its first event was written, and how many were.
     let trace: Int
@@ -58,7 +57,7 @@ final class StreamRun {
         self.start = start
         self.cutOff = cutOff
         self.source = source
-        self.framing = framing
+        chunked = framing == .chunked
         self.keepAlive = keepAlive
         self.lastDeadline = start
         firstPayloadEvent = source.firstPayloadEvent
@@ -74,15 +73,16 @@ extension Connection {
         case .bytes(let body, let delay) where delay == 0:
             appendResponse(status: reply.status, headers: reply.headers, body: body,
                            version: request.version, keepAlive: keepAlive, headOnly: headOnly, into: &out)
-            if !keepAlive { closeWhenFlushed = true }
+            state.replied(keepAlive: keepAlive)
             if reply.trace != 0 {
                 server.handler.replyFinished(FinishedReply(
                     trace: reply.trace, status: reply.status, firstByteNanoseconds: 0, durationNanoseconds: 0, events: 0, aborted: false))
             }
         case .bytes(let body, let delay):
             let start = EventLoop.hrtime
-            phase = .delayed(DelayedReply(status: reply.status, headers: reply.headers, body: body, version: request.version,
-                                          keepAlive: keepAlive, headOnly: headOnly, trace: reply.trace, start: start))
+            state.delayedReplyStarted(DelayedReply(
+                status: reply.status, headers: reply.headers, body: body, version: request.version,
+                keepAlive: keepAlive, headOnly: headOnly, trace: reply.trace, start: start))
             schedule(at: start &+ delay)
         case .stream(let source):
             let framing: BodyFraming = request.version == .http11 ? .chunked : .untilClose
@@ -92,15 +92,14 @@ extension Connection {
             if headOnly {
                 // RFC 9112 6.3: a response to HEAD ends with its head, whatever its framing
                 // fields say; even a last chunk would be read as the start of the next response.
-                if !streamKeepAlive { closeWhenFlushed = true }
-                return
+                return state.replied(keepAlive: streamKeepAlive)
             }
             let start = EventLoop.hrtime
             let limit = server.options.maxStreamMilliseconds
             let cutOff = limit > UInt64.max / 2_000_000 ? UInt64.max : start &+ limit &* 1_000_000
             let run = StreamRun(source: source, framing: framing, keepAlive: streamKeepAlive, start: start, cutOff: cutOff,
                                 trace: reply.trace, status: reply.status)
-            phase = .streaming(run)
+            state.streamStarted(run)
             server.stats.streamsStarted += 1
             pump(run, out: &out)
         }
@@ -123,6 +122,11 @@ extension Connection {
     /// events are written to the socket before control returns to the loop.
     func pump(_ run: StreamRun, out: inout ByteBuffer) {
         let now = EventLoop.hrtime
+        // A local buffer for the event before its chunk framing: one held in the server would be
+        // retained and released around each call into MockLLMCore.
+        var scratch = ByteBuffer()
+        swap(&scratch, &server.eventScratch)
+        defer { swap(&scratch, &server.eventScratch) }
         while true {
             let deadline: UInt64
             if let next = run.nextDeadline {
@@ -157,17 +161,17 @@ extension Connection {
                 // far, so the queue size below tells the truth and memory stays bounded.
                 write(out)
                 out.removeAll()
-                if closing { return }
+                if state.isClosed { return }
             }
-            if uv_stream_get_write_queue_size(stream) > server.options.writeHighWaterMark {
-                run.paused = true  // resumed by the write callback once the client has read
+            if socket.writeQueueSize > server.options.writeHighWaterMark {
+                state.streamBlocked()  // resumed once the client has read (`streamDidWrite`)
                 server.stats.streamsPaused += 1
                 return
             }
-            if run.framing == .chunked {
-                server.eventScratch.removeAll()
-                run.source.writeNext(into: &server.eventScratch)
-                ResponseWriter.appendChunk(server.eventScratch, into: &out)
+            if run.chunked {
+                scratch.removeAll()
+                run.source.writeNext(into: &scratch)
+                ResponseWriter.appendChunk(scratch, into: &out)
             } else {
                 run.source.writeNext(into: &out)
             }
@@ -184,17 +188,16 @@ extension Connection {
 
     private func finish(_ run: StreamRun, out: inout ByteBuffer) {
         let ending = run.source.ending
-        if ending == .complete && run.framing == .chunked { ResponseWriter.appendLastChunk(into: &out) }
-        phase = .idle
-        lastActivity = server.loop.nowMilliseconds
-        if ending == .complete { server.stats.streamsCompleted += 1 } else { server.stats.streamsAborted += 1 }
-        if !run.keepAlive || ending != .complete { closeWhenFlushed = true }
-        report(run, aborted: ending != .complete)
         if ending == .reset {
+            // What was built goes out first; the reset reports the stream as cut.
             write(out)
             out.removeAll()
-            reset()
+            return perform(state.reset())
         }
+        if ending == .complete && run.chunked { ResponseWriter.appendLastChunk(into: &out) }
+        if ending == .complete { server.stats.streamsCompleted += 1 } else { server.stats.streamsAborted += 1 }
+        report(run, aborted: ending != .complete)
+        state.replyEnded(keepAlive: run.keepAlive && ending == .complete, now: server.loop.nowMilliseconds)
     }
 
     /// Tells the handler how a traced stream went.
@@ -219,13 +222,12 @@ extension Connection {
     /// Resumes a stream paused for backpressure, from now: generation paused, so the rest of
     /// the schedule moves with it.
     func resumeAfterBackpressure(_ run: StreamRun) {
-        run.paused = false
         let now = EventLoop.hrtime
         if let next = run.nextDeadline, next < now { run.nextDeadline = now }
         if run.lastDeadline < now { run.lastDeadline = now }
         var out = server.takeOutput()
         pump(run, out: &out)
-        if case .idle = phase { processRequests(&out) }
+        processRequests(&out)
         send(&out)
     }
 
@@ -238,42 +240,22 @@ extension Connection {
 
     /// The loop's deadline queue says this connection is due (it was due at `deadline`).
     func deadlineReached(_ deadline: UInt64) {
-        if closing || lingering { return }
-        var out = server.takeOutput()
-        switch phase {
-        case .idle:
-            break
-        case .delayed(let reply):
-            phase = .idle
-            lastActivity = server.loop.nowMilliseconds
+        var out: ByteBuffer
+        switch state.deadlineDue() {
+        case .sendDelayedReply(let reply):
+            out = server.takeOutput()
             server.stats.recordLateness(EventLoop.hrtime &- deadline)
             appendResponse(status: reply.status, headers: reply.headers, body: reply.body,
                            version: reply.version, keepAlive: reply.keepAlive, headOnly: reply.headOnly, into: &out)
-            if !reply.keepAlive { closeWhenFlushed = true }
             report(reply, aborted: false)
-        case .streaming(let run):
-            if !run.paused { pump(run, out: &out) }
+            state.replyEnded(keepAlive: reply.keepAlive, now: server.loop.nowMilliseconds)
+        case .pumpStream(let run):
+            out = server.takeOutput()
+            pump(run, out: &out)
+        default:
+            return
         }
-        if case .idle = phase { processRequests(&out) }
+        processRequests(&out)
         send(&out)
     }
-
-    // MARK: Lingering close
-
-    /// Closes the connection if the client has not closed within `milliseconds`.
-    func closeAfter(milliseconds ms: UInt64) {
-        if lingerTimer == nil {
-            let t = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
-            uv_timer_init(server.loop.raw, t)
-            t.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-            lingerTimer = t
-            openHandles += 1
-        }
-        uv_timer_start(lingerTimer, onLingerTimeout, ms, 0)
-    }
-}
-
-private func onLingerTimeout(_ timer: UnsafeMutablePointer<uv_timer_t>?) {
-    guard let data = timer?.pointee.data else { return }
-    Unmanaged<Connection>.fromOpaque(data).takeUnretainedValue().close()
 }

@@ -1,5 +1,5 @@
-import CLibUV
 import MockLLMCore
+import MockLLMLoop
 
 #if canImport(Glibc)
 import Glibc
@@ -96,16 +96,19 @@ package final class LoopServer {
     /// When each scheduled connection is next due.
     let deadlines: DeadlineQueue
     private var connections: [ObjectIdentifier: Connection] = [:]
-    let readBuffer: UnsafeMutableRawBufferPointer
-    private var spareOutput = ByteBuffer()
-    /// Scratch space for one stream event before it is framed.
-    var eventScratch = ByteBuffer()
+    let readBuffer = SharedReadBuffer()
+    // The buffers and counters every request and stream event touches. No access to them can
+    // overlap another (a swap, or one call into MockLLMCore that knows nothing of the server),
+    // so the runtime's exclusivity check, about 60 instructions an access, is off.
+    @exclusivity(unchecked) private var spareOutput = ByteBuffer()
+    /// Scratch space for one stream event before it is framed (`Connection.pump` borrows it).
+    @exclusivity(unchecked) var eventScratch = ByteBuffer()
     /// Checks idle and request timeouts once a second: a store per read instead of a timer
     /// per connection, and one pass over the connections each second.
     private var sweeper: LoopTimer?
     private var dateSecond = -1
     private var dateValue = ""
-    var stats = Stats()
+    @exclusivity(unchecked) var stats = Stats()
     /// Draining: not listening; each connection closes once its reply in progress is done.
     package private(set) var draining = false
     /// Called once, when draining and the last connection has gone.
@@ -115,10 +118,7 @@ package final class LoopServer {
         self.loop = loop
         self.handler = handler
         self.options = options
-        readBuffer = .allocate(byteCount: 64 * 1024, alignment: 16)
         deadlines = DeadlineQueue(loop: loop)
-        // A peer that vanished must surface as EPIPE on write, not kill the process.
-        mockllm_ignore_sigpipe()
         spareOutput.reserveCapacity(64 * 1024)
         eventScratch.reserveCapacity(4 * 1024)
         let timer = LoopTimer(loop: loop) { [unowned self] in self.sweepTimeouts() }
@@ -137,15 +137,12 @@ package final class LoopServer {
         }
     }
 
-    deinit {
-        readBuffer.deallocate()
-    }
-
     /// Binds and listens; returns the bound port (useful when `port` is 0).
     @discardableResult
     package func listen(host: String, port: Int, reusePort: Bool = false) throws(UVError) -> Int {
         let listener = try TCPListener(
-            server: self, host: host, port: port, backlog: options.backlog, reusePort: reusePort)
+            loop: loop, host: host, port: port, backlog: options.backlog, reusePort: reusePort
+        ) { [unowned self] listener in self.accept(from: listener) }
         listeners.append(listener)
         return listener.port
     }
@@ -197,12 +194,11 @@ package final class LoopServer {
         deadlines.close()
     }
 
-    func accept(from listenerStream: UnsafeMutablePointer<uv_stream_t>) {
-        let connection = Connection(server: self)
-        connection.overLimit = connections.count >= options.maxConnections
+    private func accept(from listener: TCPListener) {
+        let connection = Connection(server: self, overLimit: connections.count >= options.maxConnections)
         connections[ObjectIdentifier(connection)] = connection
         stats.acceptedConnections += 1
-        connection.start(acceptingFrom: listenerStream)
+        connection.start(acceptingFrom: listener)
     }
 
     /// Called once all of a connection's handles are closed.
