@@ -105,8 +105,10 @@ package final class TCPStream {
         }
     }
 
-    /// (Re)starts the stream's one-shot timer: `streamTimerFired` after `milliseconds`.
+    /// (Re)starts the stream's one-shot timer: `streamTimerFired` after `milliseconds`. Does
+    /// nothing once the stream is closing (a timer made then would outlive its stream).
     package func startTimer(milliseconds: UInt64) {
+        guard !isClosing else { return }
         if timer == nil {
             let t = UnsafeMutablePointer<uv_timer_t>.allocate(capacity: 1)
             uv_timer_init(loop.raw, t)

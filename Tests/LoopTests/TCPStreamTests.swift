@@ -168,6 +168,17 @@ struct TCPStreamTests {
         #expect(pair.serverEvents.events == [.timer, .closed], "the timer's handle closes with the socket's: one closed")
     }
 
+    @Test func aTimerStartedAfterCloseIsNeverMade() throws {
+        let pair = try Pair()
+        pair.onAccept = { [unowned pair] server in
+            server.close()
+            server.startTimer(milliseconds: 1)  // would keep the loop alive and the stream unreleased
+            pair.client.close()
+        }
+        try pair.run()
+        #expect(pair.serverEvents.events == [.closed], "no timer fires and the stream closes once")
+    }
+
     @Test func connectingWhereNothingListensFails() throws {
         // A port just released by a listener of our own: nothing listens there.
         let loop = try EventLoop()
