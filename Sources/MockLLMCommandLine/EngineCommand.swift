@@ -27,7 +27,7 @@ struct EngineWorkloadOptions: ParsableArguments {
     @Option(name: .customLong("output-tokens"), help: "Generated tokens of every request.")
     var outputTokens: Int
 
-    @Option(help: "Requests measured after the warm-up (each user's first); default 50 per user, at least 200.")
+    @Option(help: "Requests measured after the warm-up (each user's first); default 20 per user, at least 200.")
     var requests: Int?
 
     @Flag(help: "Print JSON instead of the table.")
@@ -64,10 +64,10 @@ struct EngineSimulate: ParsableCommand {
         commandName: "simulate",
         abstract: "Run one closed-loop benchmark against a simulated engine and print TTFT, ITL and throughput.")
 
-    @OptionGroup var workload: EngineWorkloadOptions
-
     @Option(help: "Users, each sending its next request when the previous one ends.")
     var concurrency: Int
+
+    @OptionGroup var workload: EngineWorkloadOptions
 
     func validate() throws {
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be 1 or more, not \(concurrency)") }
@@ -92,10 +92,10 @@ struct EngineCurve: ParsableCommand {
         commandName: "curve",
         abstract: "Run the benchmark at several concurrencies: latency and throughput against load.")
 
-    @OptionGroup var workload: EngineWorkloadOptions
-
     @Option(help: "Comma-separated concurrencies.")
     var concurrency = "1,2,4,8,16,32,64,128,256"
+
+    @OptionGroup var workload: EngineWorkloadOptions
 
     @Option(help: "Also write the curves (TTFT, ITL, output throughput against concurrency) as an SVG file.")
     var svg: String?
