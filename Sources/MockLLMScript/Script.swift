@@ -73,7 +73,7 @@ package final class Script: Sendable {
     package func describedAs(_ origin: String) -> Script {
         Script(responses: responses, defaultReply: defaultReply, rules: rules, pacing: pacing, onMiss: onMiss,
                origin: origin, models: models, strictModels: strictModels, autoTools: autoTools, faults: faults, scenario: scenario, quota: quota,
-               engines: engines, timeScale: timeScale)
+               providers: providers, engines: engines, timeScale: timeScale)
     }
 
     /// The `responses:` entry for exactly this prompt.

@@ -40,6 +40,12 @@ struct ProvidersSectionTests {
             provider: mycompany
         """
 
+    @Test func aScriptRenamedKeepsItsDeclaredProviders() throws {
+        let script = try load(Self.mycompany).script.describedAs("<embedded>")
+        #expect(script.origin == "<embedded>")
+        #expect(script.providers.map(\.name) == ["mycompany"])
+    }
+
     @Test func readsAProviderWithItsEndpointsModelsAndTemplates() throws {
         let loaded = try load(Self.mycompany)
         #expect(loaded.warnings.isEmpty, "\(loaded.warnings)")
