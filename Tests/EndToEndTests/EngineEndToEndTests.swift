@@ -191,4 +191,30 @@ struct EngineEndToEndTests {
             #expect(text.contains(#"vllm:time_to_first_token_seconds_bucket{model_name="engine-gpt",le="0.001"}"#))
         }
     }
+
+    @Test func everyProtocolStreamsThroughTheEngine() throws {
+        try withServer(script: try engineScript(seqs: 4)) { server in
+            let requests: [(String, String, String)] = [
+                ("/v1/messages", "anthropic-version: 2023-06-01\r\n",
+                 #"{"model":"engine-claude","max_tokens":100,"stream":true,"messages":[{"role":"user","content":"hi"}]}"#),
+                ("/v1beta/models/engine-gemini:streamGenerateContent?alt=sse", "",
+                 #"{"contents":[{"role":"user","parts":[{"text":"hi"}]}]}"#),
+                ("/api/chat", "", #"{"model":"engine-llama","messages":[{"role":"user","content":"hi"}]}"#),
+            ]
+            for (path, headers, body) in requests {
+                let client = try server.client()
+                try client.send("POST \(path) HTTP/1.1\r\nHost: x\r\n\(headers)Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
+                let response = try client.readResponse()
+                #expect(response.status == 200, "\(path)")
+                let text = response.chunks.map { String(decoding: $0, as: UTF8.self) }.joined()
+                for word in ["one", "two", "three", "four"] { #expect(text.contains(word), "\(path): \(word)") }
+            }
+            let s = try eventually("three requests counted") { try scrape(server) } until: { samples in
+                ["engine-claude", "engine-gemini", "engine-llama"].allSatisfy {
+                    samples[#"vllm:request_success_total{model_name="\#($0)",finished_reason="stop"}"#] == 1
+                }
+            }
+            #expect(s[#"vllm:generation_tokens_total{model_name="engine-claude"}"#] == 4)
+        }
+    }
 }
