@@ -43,8 +43,6 @@ struct OpenAIChatRequest {
         var minTokens: Int?
         try body.node.forEachMember { (key, value) throws(FieldProblem) in
             switch key {
-            case "ignore_eos": ignoreEOS = try body.bool(value, "ignore_eos") ?? false
-            case "min_tokens": minTokens = try body.integer(value, "min_tokens")
             case "model": model = try body.string(value, "model")
             case "messages": rawMessages = try body.array(value, "messages")
             case "stream": stream = try body.bool(value, "stream") ?? false
@@ -68,6 +66,9 @@ struct OpenAIChatRequest {
             case "response_format": responseFormat = try Self.responseFormat(body, value)
             case "temperature": try Self.checkTemperature(body.number(value, "temperature"))
             case "n": try Self.checkN(body.integer(value, "n"))
+            // vLLM's, last: the keys every request sends are compared first.
+            case "ignore_eos": ignoreEOS = try body.bool(value, "ignore_eos") ?? false
+            case "min_tokens": minTokens = try body.integer(value, "min_tokens")
             default: break
             }
         }

@@ -105,8 +105,6 @@ struct OpenAICompletionsRequest {
         var minTokens: Int?
         try body.node.forEachMember { (key, value) throws(FieldProblem) in
             switch key {
-            case "ignore_eos": ignoreEOS = try body.bool(value, "ignore_eos") ?? false
-            case "min_tokens": minTokens = try body.integer(value, "min_tokens")
             case "model": model = try body.string(value, "model")
             case "prompt": prompts = try Self.prompts(value)
             case "stream": stream = try body.bool(value, "stream") ?? false
@@ -117,6 +115,9 @@ struct OpenAICompletionsRequest {
             case "suffix": _ = try body.string(value, "suffix")
             case "temperature": try OpenAIChatRequest.checkTemperature(body.number(value, "temperature"))
             case "n": try OpenAIChatRequest.checkN(body.integer(value, "n"))
+            // vLLM's, last: the keys every request sends are compared first.
+            case "ignore_eos": ignoreEOS = try body.bool(value, "ignore_eos") ?? false
+            case "min_tokens": minTokens = try body.integer(value, "min_tokens")
             default: break
             }
         }

@@ -114,7 +114,8 @@ struct ChatPlan: Sendable {
         let streamFault = try applyFault(answer, miss: miss, promptTokens: promptTokens, input: input, clientKey: clientKey, script: script)
         var pacing = script.pacing(model: input.model, rule: answer.pacing)
         if let overrides { pacing = overrides.applied(to: pacing) }
-        let engine = script.models.resolve(input.model)?.engine
+        // Looked up only when the script has engines: a registry lookup hashes the model name.
+        let engine = script.engines.isEmpty ? nil : script.models.resolve(input.model)?.engine
         if engine != nil { pacing = .engineTokens }
         var plan = ChatPlan(
             text: reply.text, blocks: reply.blocks, tokens: reply.tokenCount, finish: reply.blocks.isEmpty ? .endTurn : .toolUse, pacing: pacing,
