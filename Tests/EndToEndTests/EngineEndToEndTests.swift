@@ -72,6 +72,9 @@ struct EngineEndToEndTests {
             #expect(s[#"vllm:generation_tokens_total{model_name="engine-gpt"}"#] == 12)
             // One token per step: 11 intervals between tokens, each one step (time_scale 1).
             #expect(s[#"vllm:inter_token_latency_seconds_count{model_name="engine-gpt"}"#] == 11)
+            // Steps run back to back in the engine's time: each interval is one 5 ms step exactly.
+            let intervals = s[#"vllm:inter_token_latency_seconds_sum{model_name="engine-gpt"}"#] ?? 0
+            #expect(abs(intervals - 11 * 0.005) < 1e-9, "\(intervals)")
             #expect(s[#"vllm:time_to_first_token_seconds_count{model_name="engine-gpt"}"#] == 1)
             #expect(s[#"vllm:request_generation_tokens_sum{model_name="engine-gpt"}"#] == 12)
         }
