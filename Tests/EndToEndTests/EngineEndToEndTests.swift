@@ -93,7 +93,8 @@ struct EngineEndToEndTests {
     }
 
     @Test func sixteenRequestsOnFourSequencesQueueTwelve() throws {
-        try withServer(script: try engineScript(seqs: 4, stepMs: 20)) { server in
+        // Two workers: the kernel spreads the connections, the engine's counts are the server's.
+        try withServer(script: try engineScript(seqs: 4, stepMs: 20), workers: 2) { server in
             var clients: [RawClient] = []
             for _ in 0..<16 {
                 let client = try server.client()
