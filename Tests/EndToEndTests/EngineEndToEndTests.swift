@@ -221,4 +221,17 @@ struct EngineEndToEndTests {
             #expect(s[#"vllm:generation_tokens_total{model_name="engine-claude"}"#] == 4)
         }
     }
+
+    @Test func aDrainLetsAnEngineStreamFinishThenStops() throws {
+        let server = try TestServer(script: try engineScript(seqs: 4))
+        let client = try server.client()
+        try client.send(openAI(stream: true, tokens: 20))
+        #expect(try client.readHead().status == 200)
+        #expect(server.drainAndWait() == 0, "the stream finished, the server and its engine stopped, no handle left")
+        let (chunks, end) = try client.readChunksUntilEnd()
+        #expect(end == .lastChunk)
+        let text = chunks.map { String(decoding: $0, as: UTF8.self) }.joined()
+        #expect(text.contains("[DONE]"))
+        #expect(text.components(separatedBy: #""content":""#).count - 1 == 20)
+    }
 }
