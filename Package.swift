@@ -72,7 +72,7 @@ let package = Package(
         ),
         .testTarget(name: "CoreTests", dependencies: ["MockLLMCore", "MockLLMSimulation", "TestSupport"]),
         .testTarget(name: "LoopTests", dependencies: ["MockLLMLoop"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["MockLLMHTTPServer", "MockLLMSimulation"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["MockLLMHTTPServer", "MockLLMCore", "MockLLMSimulation"]),
         .testTarget(name: "SimulationTests", dependencies: ["MockLLMSimulation", "TestSupport"]),
         .testTarget(name: "ScriptTests", dependencies: ["MockLLMScript", "MockLLMProviders", "TestSupport"]),
         .testTarget(name: "ProvidersTests", dependencies: ["MockLLMProviders", "MockLLM", "TestSupport"]),

@@ -17,8 +17,17 @@ package final class Application: HTTPHandler {
     package var script: Script {
         didSet {
             if script.providers != oldValue.providers { router = Self.router(serving: builtIn, script.providers, states: states) }
+            if let engineRegistry { engines = engineRegistry.hosts(for: script) }
         }
     }
+    /// The server's engines (`engines:`), and the hosts of this script's, looked up once per
+    /// script so a request takes no lock; set by the worker with `engineClient`, this loop's
+    /// mailbox from the engines.
+    var engineRegistry: EngineHosts? {
+        didSet { engines = engineRegistry?.hosts(for: script) ?? [:] }
+    }
+    private(set) var engines: [String: EngineHost] = [:]
+    var engineClient: EngineClient?
     private var random: SeededRandom
     /// The providers compiled in, and the state they keep for the life of the server.
     private let builtIn: [ServedProvider]
@@ -102,6 +111,10 @@ package final class Application: HTTPHandler {
                 random = context.random
                 metrics.requestAnswered(&reply, on: route, usage: context.usage)
                 if let fault = reply.headers["x-mockllm-fault"] { metrics.recordFault(fault) }
+                if let demand = context.engine, let host = engines[demand.engine], let engineClient {
+                    let recorded = journaled(reply, request, provider: provider.metadata.name, pathModel: parameters["model"])
+                    return engineReply(recorded, demand, host: host, client: engineClient, provider: provider, requestID: requestID)
+                }
                 return journaled(reply, request, provider: provider.metadata.name, pathModel: parameters["model"])
             }
         case .methodNotAllowed(let allowed):
@@ -162,7 +175,10 @@ package final class Application: HTTPHandler {
         var metadata: Logger.Metadata = ["status": "\(reply.status)"]
         if let rule = reply.headers["x-mockllm-rule"] { metadata["rule"] = "\(rule)" }
         if let fault = reply.headers["x-mockllm-fault"] { metadata["fault"] = "\(fault)" }
-        if case .stream = reply.body { metadata["stream"] = "true" }
+        switch reply.body {
+        case .stream, .pushed: metadata["stream"] = "true"
+        case .bytes, .deferred: break
+        }
         log.info("\(request.method) \(APIKeyCheck.loggable(request)) \(reply.status)", metadata: metadata)
     }
 

@@ -24,6 +24,8 @@ final class LoopMetrics {
     static let streamTrace = -1
 
     let shared: ServerMetrics
+    /// The server's engines, whose vLLM metrics follow the server's own.
+    var engines: EngineHosts?
     let worker: Int
     private(set) var histograms = Histograms()
 
@@ -67,7 +69,10 @@ final class LoopMetrics {
             if usage.prompt > 0 { shared.promptTokens.increment(by: Int64(usage.prompt)) }
             if usage.completion > 0 { shared.completionTokens.increment(by: Int64(usage.completion)) }
         }
-        if case .stream = reply.body, reply.trace == 0 { reply.trace = Self.streamTrace }
+        switch reply.body {
+        case .stream, .pushed: if reply.trace == 0 { reply.trace = Self.streamTrace }
+        case .bytes, .deferred: break
+        }
     }
 
     /// How a traced reply went: a stream's outcome, time to first event and duration.
@@ -96,6 +101,12 @@ final class LoopMetrics {
     func scrape(stats: LoopServer.Stats) -> Reply {
         publish()
         let headers = HTTPFields([HTTPFields.Field(name: "content-type", value: PrometheusText.contentType)])
-        return Reply(status: 200, headers: headers, body: .bytes(shared.exposition(stats: stats), delay: 0))
+        var body = shared.exposition(stats: stats)
+        if let engines {
+            var out: [UInt8] = []
+            EngineMetrics.exposition(of: engines.metrics, into: &out)
+            body.append(contentsOf: out)
+        }
+        return Reply(status: 200, headers: headers, body: .bytes(body, delay: 0))
     }
 }

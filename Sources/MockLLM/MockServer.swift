@@ -33,6 +33,8 @@ package final class MockServer: @unchecked Sendable {
     /// Set once in `init`; closes the first loop's watchers once every worker has stopped.
     private var finale: LoopWakeup!
     private let stoppedWorkers = Atomic<Int>(0)
+    /// The script's serving engines, shared by every worker; stopped once they have.
+    private let engines = EngineHosts()
     /// Signals received so far: the first drains, the second stops at once.
     private var signalCount = 0
 
@@ -46,11 +48,11 @@ package final class MockServer: @unchecked Sendable {
         // Made once, for every worker: what one loop stores, another finds, across reloads too.
         let states = ProviderStates(for: configuration.providers, settings: ProviderSettings(storeCapacity: configuration.responseStoreSize))
         let first = try Worker(index: 0, configuration: configuration, port: configuration.port,
-                               reusePort: count > 1, board: board, admin: admin, states: states)
+                               reusePort: count > 1, board: board, admin: admin, states: states, engines: engines)
         var workers = [first]
         for index in 1..<count {
             workers.append(try Worker(index: index, configuration: configuration, port: first.port,
-                                      reusePort: true, board: board, admin: admin, states: states))
+                                      reusePort: true, board: board, admin: admin, states: states, engines: engines))
         }
         self.workers = workers
         admin.scripts?.attach(workers)
@@ -104,6 +106,7 @@ package final class MockServer: @unchecked Sendable {
         workers[0].run()
         for thread in threads { thread.join() }
         threads = []
+        engines.stopAll()
     }
 
     /// Thread-safe: asks every worker to stop accepting, close its connections and return.

@@ -123,7 +123,10 @@ final class JournalRing: Sendable {
         if RequestJournal.isServerPath(request.path) { return 0 }
         let sequence = counter.next()
         let time = Self.wallClockMilliseconds()
-        let stream = if case .stream = reply.body { true } else { false }
+        let stream = switch reply.body {
+        case .stream, .pushed: true
+        case .bytes, .deferred: false
+        }
         let headers = reply.headers, status = reply.status
         // Built in place: a finished entry moved into the ring would cost a copy of each field.
         state.withLock { ring in

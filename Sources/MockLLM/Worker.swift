@@ -35,8 +35,11 @@ final class Worker: @unchecked Sendable {
     private var drainTimer: LoopTimer?
     private var stopped = false
 
+    /// This loop's mailbox from the engines (`engines:`).
+    private let engineClient: EngineClient
+
     init(index: Int, configuration: ServerConfiguration, port: Int, reusePort: Bool, board: StatsBoard, admin: Admin,
-         states: ProviderStates) throws(UVError) {
+         states: ProviderStates, engines: EngineHosts) throws(UVError) {
         self.index = index
         self.board = board
         loop = try EventLoop()
@@ -47,6 +50,10 @@ final class Worker: @unchecked Sendable {
         application.accessLog = configuration.accessLog
         application.journal = admin.journal?.rings[index]
         application.metrics = LoopMetrics(shared: board.metrics, worker: index)
+        application.metrics.engines = engines
+        engineClient = try EngineClient(loop: loop)
+        application.engineClient = engineClient
+        application.engineRegistry = engines
         var options = LoopServer.Options()
         options.limits = configuration.limits
         options.limits.knownTargets += application.router.literalPaths
@@ -119,6 +126,7 @@ final class Worker: @unchecked Sendable {
         board.publish(server.statistics, from: index)
         application.metrics.publish()
         server.shutdown()
+        engineClient.close()
         publisher?.close()
         publisher = nil
         onStop?()

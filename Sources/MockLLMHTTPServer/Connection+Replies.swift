@@ -1,20 +1,23 @@
 import MockLLMCore
 import MockLLMLoop
 
-/// A complete response waiting for its simulated delay.
+/// A complete response waiting for its simulated delay, or (with a `link`) a deferred reply
+/// waiting to be supplied.
 final class DelayedReply {
-    let status: Int
-    let headers: HTTPFields
-    let body: ByteBuffer
+    var status: Int
+    var headers: HTTPFields
+    var body: ByteBuffer
     let version: HTTPVersion
     let keepAlive: Bool
     let headOnly: Bool
     /// The reply's `trace` and when its request was handled, to report how it went.
     let trace: Int
     let start: UInt64
+    /// A `.deferred` reply's link: its status, headers and body come through it.
+    let link: ReplyLink?
 
     init(status: Int, headers: HTTPFields, body: ByteBuffer, version: HTTPVersion, keepAlive: Bool, headOnly: Bool,
-         trace: Int, start: UInt64) {
+         trace: Int, start: UInt64, link: ReplyLink? = nil) {
         self.trace = trace
         self.start = start
         self.status = status
@@ -23,6 +26,7 @@ final class DelayedReply {
         self.version = version
         self.keepAlive = keepAlive
         self.headOnly = headOnly
+        self.link = link
     }
 }
 
@@ -50,8 +54,13 @@ final class StreamRun {
     /// When the last event was written (for the histogram of payload intervals).
     var lastEvent: UInt64 = 0
     var events = 0
+    /// A `.pushed` stream's link: its source may say its next event is not ready, and the
+    /// feeder wakes the connection through it.
+    let link: ReplyLink?
 
-    init(source: any EventSource, framing: BodyFraming, keepAlive: Bool, start: UInt64, cutOff: UInt64, trace: Int, status: Int) {
+    init(source: any EventSource, framing: BodyFraming, keepAlive: Bool, start: UInt64, cutOff: UInt64, trace: Int, status: Int,
+         link: ReplyLink? = nil) {
+        self.link = link
         self.trace = trace
         self.status = status
         self.start = start
@@ -67,12 +76,19 @@ final class StreamRun {
 extension Connection {
     /// Starts executing `reply`: written at once when it can be, else scheduled.
     func begin(_ reply: Reply, for request: HTTPRequest, out: inout ByteBuffer) {
-        let keepAlive = request.keepAlive && !reply.closeConnection
-        let headOnly = request.method == "HEAD"
+        begin(reply, version: request.version, keepAlive: request.keepAlive, headOnly: request.method == "HEAD", out: &out)
+    }
+
+    /// Starts executing `reply` to a request of `version`; `requestKeepAlive`: the client's
+    /// wish; `start`: when the request was handled, if earlier than now (a deferred reply).
+    @inline(__always)
+    func begin(_ reply: Reply, version: HTTPVersion, keepAlive requestKeepAlive: Bool, headOnly: Bool, start known: UInt64 = 0,
+               out: inout ByteBuffer) {
+        let keepAlive = requestKeepAlive && !reply.closeConnection
         switch reply.body {
         case .bytes(let body, let delay) where delay == 0:
             appendResponse(status: reply.status, headers: reply.headers, body: body,
-                           version: request.version, keepAlive: keepAlive, headOnly: headOnly, into: &out)
+                           version: version, keepAlive: keepAlive, headOnly: headOnly, into: &out)
             state.replied(keepAlive: keepAlive)
             if reply.trace != 0 {
                 server.handler.replyFinished(FinishedReply(
@@ -81,28 +97,55 @@ extension Connection {
         case .bytes(let body, let delay):
             let start = EventLoop.hrtime
             state.delayedReplyStarted(DelayedReply(
-                status: reply.status, headers: reply.headers, body: body, version: request.version,
+                status: reply.status, headers: reply.headers, body: body, version: version,
                 keepAlive: keepAlive, headOnly: headOnly, trace: reply.trace, start: start))
             schedule(at: start &+ delay)
         case .stream(let source):
-            let framing: BodyFraming = request.version == .http11 ? .chunked : .untilClose
-            let streamKeepAlive = keepAlive && framing == .chunked
-            ResponseWriter.appendHead(status: reply.status, headers: reply.headers, framing: framing,
-                                      version: request.version, keepAlive: streamKeepAlive, date: server.date, into: &out)
-            if headOnly {
-                // RFC 9112 6.3: a response to HEAD ends with its head, whatever its framing
-                // fields say; even a last chunk would be read as the start of the next response.
-                return state.replied(keepAlive: streamKeepAlive)
-            }
-            let start = EventLoop.hrtime
-            let limit = server.options.maxStreamMilliseconds
-            let cutOff = limit > UInt64.max / 2_000_000 ? UInt64.max : start &+ limit &* 1_000_000
-            let run = StreamRun(source: source, framing: framing, keepAlive: streamKeepAlive, start: start, cutOff: cutOff,
-                                trace: reply.trace, status: reply.status)
-            state.streamStarted(run)
-            server.stats.streamsStarted += 1
-            pump(run, out: &out)
+            beginStream(source, link: nil, status: reply.status, headers: reply.headers, version: version, keepAlive: keepAlive,
+                        headOnly: headOnly, trace: reply.trace, start: known, out: &out)
+        case .pushed(let source, let link):
+            beginStream(source, link: link, status: reply.status, headers: reply.headers, version: version, keepAlive: keepAlive,
+                        headOnly: headOnly, trace: reply.trace, start: known, out: &out)
+        case .deferred(let link):
+            // Nothing is written until the feeder supplies the reply (`replyLinkWoken`).
+            state.delayedReplyStarted(DelayedReply(
+                status: 0, headers: HTTPFields(), body: ByteBuffer(), version: version, keepAlive: keepAlive, headOnly: headOnly,
+                trace: reply.trace, start: known == 0 ? EventLoop.hrtime : known, link: link))
+            link.attach(self)
+            // Supplied already: written from the loop's schedule, after what is being built now.
+            if link.supplied != nil { schedule(at: EventLoop.hrtime) }
         }
+    }
+
+    /// Writes a stream's head and what of it is due.
+    @inline(__always)
+    private func beginStream(_ source: any EventSource, link: ReplyLink?, status: Int, headers: HTTPFields, version: HTTPVersion,
+                             keepAlive: Bool, headOnly: Bool, trace: Int, start known: UInt64, out: inout ByteBuffer) {
+        let framing: BodyFraming = version == .http11 ? .chunked : .untilClose
+        let streamKeepAlive = keepAlive && framing == .chunked
+        ResponseWriter.appendHead(status: status, headers: headers, framing: framing,
+                                  version: version, keepAlive: streamKeepAlive, date: server.date, into: &out)
+        if headOnly {
+            // RFC 9112 6.3: a response to HEAD ends with its head, whatever its framing
+            // fields say; even a last chunk would be read as the start of the next response.
+            if let link {
+                link.detach()
+                link.cut()  // nothing of it is wanted
+            }
+            return state.replied(keepAlive: streamKeepAlive)
+        }
+        let start = known == 0 ? EventLoop.hrtime : known
+        let limit = server.options.maxStreamMilliseconds
+        let cutOff = limit > UInt64.max / 2_000_000 ? UInt64.max : start &+ limit &* 1_000_000
+        let run = StreamRun(source: source, framing: framing, keepAlive: streamKeepAlive, start: start, cutOff: cutOff,
+                            trace: trace, status: status, link: link)
+        state.streamStarted(run)
+        server.stats.streamsStarted += 1
+        if let link {
+            link.attach(self)
+            run.lastDeadline = EventLoop.hrtime
+        }
+        pump(run, out: &out)
     }
 
     func appendResponse(
@@ -134,6 +177,18 @@ extension Connection {
             } else {
                 guard let delay = run.source.nextDelay() else {
                     finish(run, out: &out)
+                    return
+                }
+                if delay == Reply.notReady, run.link != nil {
+                    // Pushed, and the next event is not known yet: the feeder wakes the
+                    // connection (`replyLinkWoken`). Only the stream's time limit is scheduled.
+                    if now >= run.cutOff {
+                        write(out)
+                        out.removeAll()
+                        close()
+                    } else if run.cutOff != .max {
+                        schedule(at: run.cutOff)
+                    }
                     return
                 }
                 deadline = run.lastDeadline &+ delay
@@ -196,6 +251,7 @@ extension Connection {
         }
         if ending == .complete && run.chunked { ResponseWriter.appendLastChunk(into: &out) }
         if ending == .complete { server.stats.streamsCompleted += 1 } else { server.stats.streamsAborted += 1 }
+        run.link?.detach()
         report(run, aborted: ending != .complete)
         state.replyEnded(keepAlive: run.keepAlive && ending == .complete, now: server.loop.nowMilliseconds)
     }
@@ -238,11 +294,51 @@ extension Connection {
         server.deadlines.schedule(self, at: deadline)
     }
 
+    /// The feeder of a push-driven reply woke the connection: write the deferred reply it
+    /// supplied, or the pushed stream's events that became ready.
+    func replyLinkWoken() {
+        var out: ByteBuffer
+        switch state.woken() {
+        case .sendDelayedReply(let pending):
+            guard let link = pending.link, let reply = link.takeSupplied() else { return }
+            link.detach()
+            out = server.takeOutput()
+            if case .bytes(let body, _) = reply.body {
+                let keepAlive = pending.keepAlive && !reply.closeConnection
+                (pending.status, pending.headers, pending.body) = (reply.status, reply.headers, body)
+                appendResponse(status: reply.status, headers: reply.headers, body: body,
+                               version: pending.version, keepAlive: keepAlive, headOnly: pending.headOnly, into: &out)
+                report(pending, aborted: false)
+                state.replyEnded(keepAlive: keepAlive, now: server.loop.nowMilliseconds)
+            } else if case .deferred = reply.body {
+                preconditionFailure("a deferred reply cannot be supplied with another deferred reply")
+            } else {
+                state.deferredReplySupplied(now: server.loop.nowMilliseconds)
+                var supplied = reply
+                supplied.trace = pending.trace
+                begin(supplied, version: pending.version, keepAlive: pending.keepAlive, headOnly: pending.headOnly,
+                      start: pending.start, out: &out)
+            }
+        case .pumpStream(let run):
+            guard run.link != nil else { return }  // a timed stream: its deadlines drive it
+            server.deadlines.cancel(self)
+            // Events that became ready are due now: the schedule moves to the push.
+            if run.nextDeadline == nil { run.lastDeadline = max(run.lastDeadline, EventLoop.hrtime) }
+            out = server.takeOutput()
+            pump(run, out: &out)
+        default:
+            return
+        }
+        processRequests(&out)
+        send(&out)
+    }
+
     /// The loop's deadline queue says this connection is due (it was due at `deadline`).
     func deadlineReached(_ deadline: UInt64) {
         var out: ByteBuffer
         switch state.deadlineDue() {
         case .sendDelayedReply(let reply):
+            if reply.link != nil { return replyLinkWoken() }
             out = server.takeOutput()
             server.stats.recordLateness(EventLoop.hrtime &- deadline)
             appendResponse(status: reply.status, headers: reply.headers, body: reply.body,

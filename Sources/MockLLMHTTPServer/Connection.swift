@@ -11,7 +11,7 @@ import MockLLMLoop
 ///
 /// Lifetime: the `LoopServer` holds the connection from accept until its socket says all its
 /// handles are closed (`streamDidClose`).
-final class Connection: TCPStreamDelegate, DeadlineHeapElement {
+final class Connection: TCPStreamDelegate, DeadlineHeapElement, ReplyLinkTarget {
     typealias StateMachine = ConnectionStateMachine<DelayedReply, StreamRun>
 
     /// unowned(unsafe): the server holds the connection until its last handle is closed, so it is
@@ -170,8 +170,10 @@ final class Connection: TCPStreamDelegate, DeadlineHeapElement {
         case .stream(let run):
             server.stats.streamsAborted += 1
             report(run, aborted: true)
+            run.link?.cut()
         case .delayed(let reply):
             report(reply, aborted: true)
+            reply.link?.cut()
         case nil:
             break
         }

@@ -168,6 +168,21 @@ struct ConnectionStateMachine<Delayed, Stream> {
         }
     }
 
+    /// The feeder of a push-driven reply woke the connection (`ReplyLink.wake`): a deferred
+    /// reply may have been supplied, or a pushed stream's next events are ready. As a deadline,
+    /// but for a stream paused by backpressure nothing happens (it resumes when the client reads).
+    func woken() -> Action {
+        deadlineDue()
+    }
+
+    /// A deferred reply (held as `.delayed`) was supplied at loop time `now` and is about to
+    /// begin like any reply: the state is idle again for it (the draining mark stays).
+    mutating func deferredReplySupplied(now: UInt64) {
+        guard case .delayed = state else { return }
+        lastActivity = now
+        state = .idle
+    }
+
     /// The write queue is over the high-water mark: the stream waits for the client to read.
     mutating func streamBlocked() {
         if case .streaming(let stream, paused: false) = state { state = .streaming(stream, paused: true) }

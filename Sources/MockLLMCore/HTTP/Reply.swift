@@ -8,7 +8,18 @@ public struct Reply {
         case bytes(ByteBuffer, delay: UInt64)
         /// A body produced event by event, each event after its own delay.
         case stream(any EventSource)
+        /// A stream driven from outside: its source may answer `nextDelay()` with
+        /// `Reply.notReady` ("the next event is not known yet"); the connection then waits until
+        /// the feeder calls `link.wake()` and asks the source again. The head goes out at once.
+        case pushed(any EventSource, ReplyLink)
+        /// A reply whose status, headers and body are not known yet: the feeder gives them
+        /// with `link.supply(_:)` (any body but another `.deferred`), and nothing is written
+        /// before.
+        case deferred(ReplyLink)
     }
+
+    /// The `nextDelay()` of a `.pushed` stream's source whose next event is not known yet.
+    public static let notReady = UInt64.max
 
     public var status: Int
     public var headers: HTTPFields
@@ -49,6 +60,78 @@ public struct Reply {
     private static let jsonHeaders = HTTPFields([HTTPFields.Field(name: "content-type", value: "application/json")])
 }
 
+/// The tie between a push-driven reply (`Reply.Body.pushed`, `.deferred`) and whoever feeds it.
+///
+/// Confined to the thread of the connection's loop: the feeder calls `wake()` and `supply(_:)`
+/// there. The connection attaches itself while the reply is in progress; when the reply is cut
+/// before its end (the client went away, the server closed the connection, a drain ran out of
+/// time) `onCut` is called once, so the feeder can drop its work. A reply that ends normally
+/// detaches without calling it.
+public final class ReplyLink {
+    /// Called once when the reply is cut before its end.
+    public var onCut: (() -> Void)?
+    /// A `.deferred` reply's reply once supplied, until the connection takes it.
+    public private(set) var supplied: Reply?
+    private weak var target: (any ReplyLinkTarget)?
+    /// Cut, or ended: nothing more is delivered.
+    public private(set) var isClosed = false
+
+    public init(onCut: (() -> Void)? = nil) {
+        self.onCut = onCut
+    }
+
+    /// The feeder: the next events of the stream are ready (the connection pumps them now).
+    public func wake() {
+        target?.replyLinkWoken()
+    }
+
+    /// The feeder: the deferred reply is `reply`; it is written now.
+    public func supply(_ reply: Reply) {
+        guard !isClosed else { return }
+        supplied = reply
+        wake()
+    }
+
+    /// The connection: deliver wakes to `target` until `detach()` or `cut()`.
+    public func attach(_ target: any ReplyLinkTarget) {
+        self.target = target
+    }
+
+    /// The connection takes the supplied reply.
+    public func takeSupplied() -> Reply? {
+        let reply = supplied
+        supplied = nil
+        return reply
+    }
+
+    /// The connection: the reply ended normally (or moves to another body with this link).
+    public func detach() {
+        target = nil
+    }
+
+    /// The connection: the reply was cut; the feeder is told once.
+    public func cut() {
+        target = nil
+        guard !isClosed else { return }
+        isClosed = true
+        supplied = nil
+        let call = onCut
+        onCut = nil
+        call?()
+    }
+
+    /// The feeder: nothing more will be asked of this link (the reply is complete).
+    public func close() {
+        isClosed = true
+        onCut = nil
+    }
+}
+
+/// What a `ReplyLink` wakes: the server's connection.
+public protocol ReplyLinkTarget: AnyObject {
+    func replyLinkWoken()
+}
+
 /// A lazily produced stream body: the loop asks for one event at a time, so a stream in
 /// flight holds its position in the reply and no prebuilt body.
 ///
@@ -57,7 +140,8 @@ public struct Reply {
 /// `writeNext(into:)`.
 public protocol EventSource {
     /// Nanoseconds between the previous event (or the start of the stream) and the next one,
-    /// or nil when the stream has ended.
+    /// or nil when the stream has ended. In a `.pushed` stream, `Reply.notReady`: the next event
+    /// is not known yet; the source is asked again when its link is woken.
     mutating func nextDelay() -> UInt64?
 
     /// Appends the bytes of the event whose delay was just returned.

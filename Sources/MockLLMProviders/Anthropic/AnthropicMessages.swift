@@ -44,6 +44,12 @@ package enum AnthropicMessages: Provider {
         AnthropicErrors.quotaRefusal(standing, now: now)
     }
 
+    /// 529 `overloaded_error` "Overloaded" (Anthropic's errors page: "529 - overloaded_error:
+    /// The API is temporarily overloaded"); the SDKs retry it.
+    package static func overloadRefusal(retryAfter: Int) -> APIError {
+        APIError(status: 529, kind: .overloaded, message: "Overloaded")
+    }
+
     /// `POST /v1/messages`: the request decoded and checked, the script's plan for it, then the
     /// message as one JSON object or as the event stream.
     static func messages(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {

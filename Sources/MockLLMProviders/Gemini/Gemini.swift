@@ -57,6 +57,12 @@ package enum Gemini: Provider {
         GeminiErrors.quotaRefusal(standing)
     }
 
+    /// 503 `UNAVAILABLE` "The model is overloaded. Please try again later." (the Gemini API's
+    /// troubleshooting page, "503 UNAVAILABLE: The service may be temporarily overloaded").
+    package static func overloadRefusal(retryAfter: Int) -> APIError {
+        APIError(status: 503, kind: .overloaded, message: "The model is overloaded. Please try again later.")
+    }
+
     static func generateContent(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         try generate(http, &context, stream: false)
     }

@@ -40,6 +40,12 @@ package enum Ollama: Provider {
                 + "adjust the context length in settings, or use a model with a longer context length")
     }
 
+    /// 503 with Ollama's `ErrMaxQueue` (server/sched.go, two spaces included), what it answers
+    /// when more than `OLLAMA_MAX_QUEUE` requests wait.
+    package static func overloadRefusal(retryAfter: Int) -> APIError {
+        APIError(status: 503, kind: .overloaded, message: "server busy, please try again.  maximum pending requests exceeded")
+    }
+
     static func chat(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
         guard !http.body.isEmpty else { return errorReply(OllamaErrors.bad("missing request body"), requestID: requestID) }

@@ -58,7 +58,7 @@ package enum OpenAIChat: Provider {
         }
         let uuid = context.random.nextUUID()  // drawn first: a seed fixes the id whatever the pacing draws
         let plan = try self.plan(for: request.matchInput(prompt: prompt, http), maxTokens: request.maxTokens,
-                                 stopSequences: request.stop, context: &context)
+                                 stopSequences: request.stop, context: &context, exactTokens: request.exactTokens)
         let completion = OpenAIChatCompletion(plan, request, random: &context.random)
         context.usage = TokenUsage(prompt: completion.usage.promptTokens, completion: completion.usage.completionTokens)
         let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: OpenAIErrors.requestIDHeader, requestID: context.requestID)

@@ -12,6 +12,9 @@ struct OpenAIChatRequest {
     var includeUsage: Bool
     /// `max_completion_tokens`, else the older `max_tokens`.
     var maxTokens: Int?
+    /// vLLM's extra parameters, as load tools send them: `ignore_eos` (generate `max_tokens`
+    /// whatever the text) and `min_tokens`; an engine model's reply is then exactly that long.
+    var exactTokens: (tokens: Int, length: Bool)?
     /// `stop`: up to 4 sequences that end the reply before them.
     var stop: [String]
     /// The request offers `tools` (or the legacy `functions`).
@@ -36,6 +39,8 @@ struct OpenAIChatRequest {
         var toolChoice: ToolOffer.Choice?, functionCall: ToolOffer.Choice?
         var responseFormat: ResponseFormat?
         var parallelToolCalls = true
+        var ignoreEOS = false
+        var minTokens: Int?
         try body.node.forEachMember { (key, value) throws(FieldProblem) in
             switch key {
             case "model": model = try body.string(value, "model")
@@ -61,6 +66,9 @@ struct OpenAIChatRequest {
             case "response_format": responseFormat = try Self.responseFormat(body, value)
             case "temperature": try Self.checkTemperature(body.number(value, "temperature"))
             case "n": try Self.checkN(body.integer(value, "n"))
+            // vLLM's, last: the keys every request sends are compared first.
+            case "ignore_eos": ignoreEOS = try body.bool(value, "ignore_eos") ?? false
+            case "min_tokens": minTokens = try body.integer(value, "min_tokens")
             default: break
             }
         }
@@ -83,6 +91,7 @@ struct OpenAIChatRequest {
         self.stream = stream
         includeUsage = try Self.includeUsage(streamOptions, stream: stream)
         maxTokens = maxCompletionTokens ?? legacyMaxTokens
+        exactTokens = Self.exactTokens(ignoreEOS: ignoreEOS, maxTokens: maxTokens, minTokens: minTokens)
         self.stop = stop
         self.hasTools = hasTools
         (toolOffer, legacyFunctions) = try Self.offer(tools: tools, functions: functions, toolChoice: toolChoice, functionCall: functionCall)
@@ -228,5 +237,15 @@ struct OpenAIChatRequest {
             if type == "text" { texts.append(try fields.string("text", required: true)!) }
         }
         return texts.joined(separator: "\n")
+    }
+}
+
+extension OpenAIChatRequest {
+    /// The length a request asks for as vLLM reads `ignore_eos` and `min_tokens`: with
+    /// `ignore_eos`, `max_tokens` tokens (cut at the length: `length`); else `min_tokens`.
+    static func exactTokens(ignoreEOS: Bool, maxTokens: Int?, minTokens: Int?) -> (tokens: Int, length: Bool)? {
+        if ignoreEOS, let maxTokens { return (maxTokens, true) }
+        if let minTokens, minTokens > 0 { return (min(minTokens, maxTokens ?? .max), minTokens >= (maxTokens ?? .max)) }
+        return nil
     }
 }

@@ -21,7 +21,8 @@ enum OpenAICompletions {
             let input = MatchInput(
                 prompt: prompt, model: request.model, messages: [message], headers: http.headers,
                 endpoint: http.path, provider: OpenAIChat.metadata.name)
-            plans.append(try OpenAIChat.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stop, context: &context))
+            plans.append(try OpenAIChat.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stop, context: &context,
+                                             exactTokens: request.exactTokens))
         }
         let choices = zip(request.prompts, plans).map { prompt, plan in
             OpenAICompletionsStream.Choice(
@@ -87,6 +88,8 @@ struct OpenAICompletionsRequest {
     var stream: Bool
     var includeUsage: Bool
     var maxTokens: Int?
+    /// `ignore_eos` / `min_tokens` (`OpenAIChatRequest.exactTokens`).
+    var exactTokens: (tokens: Int, length: Bool)?
     var stop: [String]
     var echo: Bool
 
@@ -98,6 +101,8 @@ struct OpenAICompletionsRequest {
         var maxTokens: Int?
         var stop: [String] = []
         var echo = false
+        var ignoreEOS = false
+        var minTokens: Int?
         try body.node.forEachMember { (key, value) throws(FieldProblem) in
             switch key {
             case "model": model = try body.string(value, "model")
@@ -110,6 +115,9 @@ struct OpenAICompletionsRequest {
             case "suffix": _ = try body.string(value, "suffix")
             case "temperature": try OpenAIChatRequest.checkTemperature(body.number(value, "temperature"))
             case "n": try OpenAIChatRequest.checkN(body.integer(value, "n"))
+            // vLLM's, last: the keys every request sends are compared first.
+            case "ignore_eos": ignoreEOS = try body.bool(value, "ignore_eos") ?? false
+            case "min_tokens": minTokens = try body.integer(value, "min_tokens")
             default: break
             }
         }
@@ -125,6 +133,7 @@ struct OpenAICompletionsRequest {
         self.stream = stream
         includeUsage = try OpenAIChatRequest.includeUsage(streamOptions, stream: stream)
         self.maxTokens = maxTokens
+        exactTokens = OpenAIChatRequest.exactTokens(ignoreEOS: ignoreEOS, maxTokens: maxTokens, minTokens: minTokens)
         self.stop = stop
         self.echo = echo
     }

@@ -75,8 +75,12 @@ struct ChatPlan: Sendable {
     }
 
     /// Plans the reply to `input`.
+    /// `exactTokens`: the request asks for exactly this many tokens (`ignore_eos` with
+    /// `max_tokens`, or `min_tokens`, as vLLM accepts them); honoured for engine models, whose
+    /// reply is then filler text of that length.
     static func make(
-        for input: MatchInput, maxTokens: Int?, stopSequences: [String], context: inout ProviderContext
+        for input: MatchInput, maxTokens: Int?, stopSequences: [String], context: inout ProviderContext,
+        exactTokens: (tokens: Int, length: Bool)? = nil
     ) throws(Obstacle) -> ChatPlan {
         // Checked before the script answers: a refused request must not use up a sequence's reply.
         let overrides: PacingSpec?
@@ -110,12 +114,26 @@ struct ChatPlan: Sendable {
         let streamFault = try applyFault(answer, miss: miss, promptTokens: promptTokens, input: input, clientKey: clientKey, script: script)
         var pacing = script.pacing(model: input.model, rule: answer.pacing)
         if let overrides { pacing = overrides.applied(to: pacing) }
+        // Looked up only when the script has engines: a registry lookup hashes the model name.
+        let engine = script.engines.isEmpty ? nil : script.models.resolve(input.model)?.engine
+        if engine != nil { pacing = .engineTokens }
         var plan = ChatPlan(
             text: reply.text, blocks: reply.blocks, tokens: reply.tokenCount, finish: reply.blocks.isEmpty ? .endTurn : .toolUse, pacing: pacing,
             random: pacing.random(from: &context.random), promptTokens: promptTokens,
             rule: answer.source, miss: miss)
         (plan.streamFault, plan.faultName) = (streamFault?.fault, streamFault?.name)
         plan.cut(maxTokens: maxTokens, stopSequences: stopSequences)
+        if let engine {
+            if let exact = exactTokens, exact.tokens > 0 {
+                plan.text = fillerText(tokens: exact.tokens)
+                plan.blocks = []
+                plan.tokens = exact.tokens
+                plan.finish = exact.length ? .maxTokens : .endTurn
+            }
+            context.engine = EngineDemand(
+                engine: engine, model: input.model, prompt: input.messages.map { $0.role + ": " + $0.text }.joined(separator: "\n"),
+                promptTokens: promptTokens, outputTokens: max(1, plan.tokens), finishReason: plan.finish == .maxTokens ? "length" : "stop")
+        }
         if let quota = script.quota {
             plan.quota = quota.charge(key: clientKey, completionTokens: plan.tokens, now: context.monotonic)
         }

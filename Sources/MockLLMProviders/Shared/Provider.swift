@@ -38,6 +38,10 @@ package protocol Provider: Sendable {
 
     /// The state its handlers keep for the life of the server (`ProviderState`).
     static var stateTypes: [any ProviderState.Type] { get }
+
+    /// The refusal of a request to a model whose serving engine's waiting queue is full
+    /// (`engines:`, `max_waiting`), in the API's words; `retryAfter`: seconds to suggest.
+    static func overloadRefusal(retryAfter: Int) -> APIError
 }
 
 /// OpenAI's behaviour is the default: a provider overrides what its API does otherwise.
@@ -77,6 +81,17 @@ extension Provider {
 
     /// None.
     package static var stateTypes: [any ProviderState.Type] { [] }
+
+    /// OpenAI's 429 with `retry-after`: the API answers a server over its capacity as it
+    /// answers a rate limit (its error codes guide, "429 - Rate limit reached for requests" and
+    /// "The engine is currently overloaded, please try again later"), and its SDKs retry a 429
+    /// after the `retry-after` seconds.
+    package static func overloadRefusal(retryAfter: Int) -> APIError {
+        var error = APIError(status: 429, kind: .rateLimit, message: "The engine is currently overloaded, please try again later.",
+                             headers: HTTPFields([HTTPFields.Field(name: "retry-after", value: String(retryAfter))]))
+        error.typeOverride = "rate_limit_exceeded"
+        return error
+    }
 }
 
 extension ProviderCatalog {
@@ -175,6 +190,8 @@ package struct ProviderContext: Sendable {
     /// Set by the handler: the tokens its reply reports (prompt read, completion generated),
     /// for the server's token counters; nil for a reply without usage.
     package var usage: TokenUsage?
+    /// Set by the plan of a reply from a model that runs on a serving engine (`engines:`).
+    package var engine: EngineDemand?
 
     package init(
         script: Script, now: Int, random: SeededRandom, pathParameters: [String: String] = [:], requestID: String = "req_test"

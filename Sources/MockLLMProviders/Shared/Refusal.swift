@@ -69,11 +69,12 @@ extension Provider {
     /// model is refused in this provider's words (`contextLength`: other words for the last).
     static func plan(
         for input: MatchInput, maxTokens: Int?, stopSequences: [String], context: inout ProviderContext,
-        contextLength: ((_ tokens: Int, _ limit: Int) -> APIError)? = nil
+        contextLength: ((_ tokens: Int, _ limit: Int) -> APIError)? = nil, exactTokens: (tokens: Int, length: Bool)? = nil
     ) throws(Refusal) -> ChatPlan {
         var plan: ChatPlan
         do {
-            plan = try ChatPlan.make(for: input, maxTokens: maxTokens, stopSequences: stopSequences, context: &context)
+            plan = try ChatPlan.make(for: input, maxTokens: maxTokens, stopSequences: stopSequences, context: &context,
+                                     exactTokens: exactTokens)
         } catch {
             throw refusal(error, context: context, contextLength: contextLength ?? contextLengthError)
         }

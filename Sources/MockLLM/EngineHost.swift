@@ -1,0 +1,257 @@
+import MockLLMCore
+import MockLLMLoop
+import MockLLMSimulation
+import Synchronization
+
+/// One serving engine of the script (`engines:`), live: shared by every worker loop, so its
+/// running and waiting requests are the server's, whatever loop each came in on.
+///
+/// The engine runs on its own thread with its own loop. Worker loops hand it requests and
+/// cancellations through `inbox` (one mutex push and a `LoopWakeup`: nothing else is shared
+/// with the request path). It plans a step (`Engine.nextStep`), arms a `PreciseTimer` for the
+/// step's end as an absolute deadline in nanoseconds (a step's duration times
+/// `settings.time_scale`), and when it fires sends what the step produced to the loop each
+/// request came from, one batch per loop per step (`EngineClient`), then plans the next step
+/// from that end: back-to-back steps never drift with the thread's own lateness. A request
+/// that arrives during a step joins the next one, as in vLLM's engine loop.
+final class EngineHost: @unchecked Sendable {
+    // @unchecked: `inbox`, `wakeup` (set once in init) and `metrics` are thread-safe; every
+    // other property is touched only on the engine's thread after `init`.
+
+    /// A request from a worker loop.
+    struct Submission: Sendable {
+        var request: EngineRequest
+        var client: EngineClient
+        /// Monotonic nanoseconds when the loop handled the request (vLLM's arrival time).
+        var arrival: UInt64
+        var model: String
+        var finishReason: String
+    }
+
+    private enum Command: Sendable {
+        case submit(Submission)
+        case cancel(Int)
+        case stop
+    }
+
+    /// What the engine thread remembers of a request it runs, for vLLM's request metrics.
+    private struct Tracked {
+        var client: EngineClient
+        var arrival: UInt64
+        var model: String
+        var finishReason: String
+        var promptTokens: Int
+        var scheduled: UInt64 = 0
+        var firstToken: UInt64 = 0
+        var lastToken: UInt64 = 0
+        var generated = 0
+    }
+
+    let name: String
+    let profile: EngineProfile
+    let timeScale: Double
+    let metrics: EngineMetrics
+    private let inbox = Mutex<[Command]>([])
+    private var wakeup: LoopWakeup!
+    private let loop: EventLoop
+    private var timer: PreciseTimer!
+    private var thread: LoopThread?
+    private var engine: Engine
+    private var current: EngineStep?
+    private var stepEnd: UInt64 = 0
+    private var tracked: [Int: Tracked] = [:]
+    private var stopped = false
+
+    /// Request ids, unique across every engine and loop of the process.
+    private static let ids = Atomic<Int>(0)
+    static func nextID() -> Int { ids.add(1, ordering: .relaxed).newValue }
+
+    init(name: String, profile: EngineProfile, timeScale: Double, models: [String]) throws(UVError) {
+        self.name = name
+        self.profile = profile
+        self.timeScale = timeScale
+        metrics = EngineMetrics(engine: name, profile: profile, models: models)
+        engine = Engine(profile: profile)
+        loop = try EventLoop()
+        wakeup = try LoopWakeup(loop: loop) { [unowned self] in self.readInbox() }
+        timer = PreciseTimer(loop: loop) { [unowned self] in self.stepEnded() }
+        let loop = self.loop
+        thread = try LoopThread(name: "engine") { loop.run() }
+    }
+
+    // MARK: Any thread
+
+    func submit(_ submission: Submission) {
+        inbox.withLock { $0.append(.submit(submission)) }
+        wakeup.send()
+    }
+
+    func cancel(id: Int) {
+        inbox.withLock { $0.append(.cancel(id)) }
+        wakeup.send()
+    }
+
+    /// Stops the engine's loop (requests in it are dropped: their connections are closed by
+    /// then) and joins its thread.
+    func stop() {
+        inbox.withLock { $0.append(.stop) }
+        wakeup.send()
+        thread?.join()
+        thread = nil
+    }
+
+    // MARK: The engine's thread
+
+    private func readInbox() {
+        let commands = inbox.withLock { inbox in
+            defer { inbox.removeAll(keepingCapacity: true) }
+            return inbox
+        }
+        guard !stopped else { return }
+        var batches = Batches()
+        var aborted: [(String, Int)] = []
+        for command in commands {
+            switch command {
+            case .submit(let s):
+                let admission = engine.submit(s.request)
+                if admission == .accepted {
+                    tracked[s.request.id] = Tracked(client: s.client, arrival: s.arrival, model: s.model, finishReason: s.finishReason,
+                                                    promptTokens: s.request.promptTokens)
+                }
+                batches.add(admission: (s.request.id, admission), for: s.client)
+            case .cancel(let id):
+                if engine.cancel(id: id), let gone = tracked.removeValue(forKey: id) { aborted.append((gone.model, gone.generated)) }
+            case .stop:
+                stopped = true
+                timer.close()
+                wakeup.close()
+                return
+            }
+        }
+        batches.deliver(stepEnd: 0, metrics: metrics)
+        if !aborted.isEmpty {
+            metrics.state.withLock { state in
+                for (model, _) in aborted { metrics.withModel(model, in: &state) { $0.success["abort", default: 0] += 1 } }
+            }
+        }
+        if current == nil {
+            startStep(at: EventLoop.hrtime)
+        } else {
+            publishGauges()
+        }
+    }
+
+    /// Plans and "runs" the next step from `start`; arms the timer for its end.
+    private func startStep(at start: UInt64) {
+        guard let step = engine.nextStep() else {
+            current = nil
+            publishGauges()
+            return
+        }
+        for id in step.admitted where tracked[id]?.scheduled == 0 { tracked[id]?.scheduled = start }
+        let scaled = Double(step.durationNanoseconds) * timeScale
+        let duration = scaled >= Double(UInt64.max / 4) ? UInt64.max / 4 : UInt64(scaled)
+        current = step
+        stepEnd = start &+ max(duration, 1)
+        publishGauges()
+        timer.arm(at: stepEnd)
+    }
+
+    private func publishGauges() {
+        let (running, waiting, kv) = (engine.running, engine.waiting, engine.kvUsage)
+        let (preemptions, queries, hits) = (engine.preemptions, engine.prefixCacheQueries, engine.prefixCacheHits)
+        metrics.state.withLock { state in
+            state.running = running
+            state.waiting = waiting
+            state.kvUsage = kv
+            state.preemptions = UInt64(preemptions)
+            state.prefixQueries = UInt64(queries)
+            state.prefixHits = UInt64(hits)
+        }
+    }
+
+    /// The step's end: its tokens go to their loops, its requests' timings to the metrics, and
+    /// the next step starts from this end.
+    private func stepEnded() {
+        guard !stopped, let step = current else { return }
+        let end = stepEnd
+        current = nil
+        var batches = Batches()
+        var observations: [(model: String, observe: (inout EngineMetrics.PerModel) -> Void)] = []
+        observations.reserveCapacity(step.outputs.count)
+        for output in step.outputs {
+            guard var t = tracked[output.id] else { continue }  // cancelled meanwhile
+            batches.add(output: output, for: t.client)
+            let seconds = { (from: UInt64) in Double(end &- from) / 1e9 }
+            if output.isFirst {
+                let (ttft, prompt) = (seconds(t.arrival), t.promptTokens)
+                observations.append((t.model, { $0.timeToFirstToken.observe(ttft); $0.promptTokensTotal += UInt64(prompt) }))
+                t.firstToken = end
+            } else {
+                let itl = seconds(t.lastToken)
+                observations.append((t.model, { $0.interToken.observe(itl) }))
+            }
+            t.lastToken = end
+            t.generated = output.generated
+            let tokens = UInt64(output.tokens)
+            observations.append((t.model, { $0.generationTokensTotal += tokens }))
+            if output.isLast {
+                tracked.removeValue(forKey: output.id)
+                let scheduled = t.scheduled == 0 ? t.arrival : t.scheduled
+                let (e2e, queue, prefill) = (seconds(t.arrival), Double(scheduled &- t.arrival) / 1e9, Double(t.firstToken &- scheduled) / 1e9)
+                let (decode, inference) = (seconds(t.firstToken), seconds(scheduled))
+                let (reason, prompt, generated) = (t.finishReason, Double(t.promptTokens), Double(output.generated))
+                observations.append((t.model, { m in
+                    m.success[reason, default: 0] += 1
+                    m.e2e.observe(e2e)
+                    m.queue.observe(queue)
+                    m.prefill.observe(prefill)
+                    m.decode.observe(decode)
+                    m.inference.observe(inference)
+                    m.promptTokens.observe(prompt)
+                    m.generationTokens.observe(generated)
+                }))
+            } else {
+                tracked[output.id] = t
+            }
+        }
+        if !observations.isEmpty {
+            metrics.state.withLock { state in
+                for (model, observe) in observations { metrics.withModel(model, in: &state, observe) }
+            }
+        }
+        batches.deliver(stepEnd: end, metrics: metrics)
+        startStep(at: end)
+    }
+}
+
+/// One step's deliveries, grouped by the loop each request came from.
+private struct Batches {
+    private var byClient: [ObjectIdentifier: (EngineClient, EngineBatch)] = [:]
+
+    mutating func add(admission: (Int, Admission), for client: EngineClient) {
+        byClient[ObjectIdentifier(client), default: (client, EngineBatch())].1.admissions.append(admission)
+    }
+
+    mutating func add(output: EngineTokenOutput, for client: EngineClient) {
+        byClient[ObjectIdentifier(client), default: (client, EngineBatch())].1.outputs.append(output)
+    }
+
+    func deliver(stepEnd: UInt64, metrics: EngineMetrics) {
+        for (client, var batch) in byClient.values {
+            batch.stepEnd = stepEnd
+            batch.metrics = metrics
+            client.deliver(batch)
+        }
+    }
+}
+
+/// What an engine sends a loop at once: admissions decided, and the tokens of one step.
+struct EngineBatch: Sendable {
+    var admissions: [(Int, Admission)] = []
+    var outputs: [EngineTokenOutput] = []
+    /// The step's end (monotonic ns); 0 for admissions alone.
+    var stepEnd: UInt64 = 0
+    /// Where the loop records how late it wrote the step's tokens.
+    var metrics: EngineMetrics?
+}
