@@ -182,7 +182,11 @@ final class EngineHost: @unchecked Sendable {
         for output in step.outputs {
             guard var t = tracked[output.id] else { continue }  // cancelled meanwhile
             batches.add(output: output, for: t.client)
-            let seconds = { (from: UInt64) in Double(end &- from) / 1e9 }
+            // Steps are timed back to back from the previous step's end, so a request that
+            // arrived while the thread was late can join a step whose nominal start (and, on a
+            // short step, end) precedes its arrival: every interval saturates at 0.
+            let between = { (from: UInt64, to: UInt64) in to > from ? Double(to - from) / 1e9 : 0 }
+            let seconds = { (from: UInt64) in between(from, end) }
             if output.isFirst {
                 let (ttft, prompt) = (seconds(t.arrival), t.promptTokens)
                 observations.append((t.model, { $0.timeToFirstToken.observe(ttft); $0.promptTokensTotal += UInt64(prompt) }))
@@ -198,7 +202,7 @@ final class EngineHost: @unchecked Sendable {
             if output.isLast {
                 tracked.removeValue(forKey: output.id)
                 let scheduled = t.scheduled == 0 ? t.arrival : t.scheduled
-                let (e2e, queue, prefill) = (seconds(t.arrival), Double(scheduled &- t.arrival) / 1e9, Double(t.firstToken &- scheduled) / 1e9)
+                let (e2e, queue, prefill) = (seconds(t.arrival), between(t.arrival, scheduled), between(scheduled, t.firstToken))
                 let (decode, inference) = (seconds(t.firstToken), seconds(scheduled))
                 let (reason, prompt, generated) = (t.finishReason, Double(t.promptTokens), Double(output.generated))
                 observations.append((t.model, { m in

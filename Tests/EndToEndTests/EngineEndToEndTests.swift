@@ -92,6 +92,33 @@ struct EngineEndToEndTests {
         }
     }
 
+    @Test func aRequestsPhasesNeverOutlastIt() throws {
+        // Queue, prefill and decode times are parts of a request's end-to-end latency whatever
+        // the timing, so their sums cannot exceed its sum. Steps of 10 µs, shorter than the
+        // engine thread's wake-up latency, make requests join steps whose nominal start precedes
+        // their arrival: such an interval once wrapped around to 584 years (seen under aiperf).
+        try withServer(script: try engineScript(seqs: 2, stepMs: 0.01)) { server in
+            var clients: [RawClient] = []
+            for _ in 0..<3 {
+                for _ in 0..<8 {
+                    let client = try server.client()
+                    try client.send(openAI(stream: false))
+                    clients.append(client)
+                }
+                for client in clients { #expect(try client.readResponse().status == 200) }
+                clients.removeAll()
+            }
+            let s = try scrape(server)
+            let label = #"{model_name="engine-gpt"}"#
+            let e2e = try #require(s["vllm:e2e_request_latency_seconds_sum" + label])
+            #expect(s["vllm:e2e_request_latency_seconds_count" + label] == 24)
+            for phase in ["request_queue_time", "request_prefill_time", "request_decode_time"] {
+                let sum = try #require(s["vllm:\(phase)_seconds_sum" + label])
+                #expect(sum >= 0 && sum <= e2e, "\(phase): \(sum) s of \(e2e) s")
+            }
+        }
+    }
+
     @Test func sixteenRequestsOnFourSequencesQueueTwelve() throws {
         // Two workers: the kernel spreads the connections, the engine's counts are the server's.
         try withServer(script: try engineScript(seqs: 4, stepMs: 20), workers: 2) { server in
