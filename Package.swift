@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "MockLLMCommandLine",
             dependencies: [
-                "MockLLM", "MockLLMBench", "MockLLMProviders", "MockLLMSimulation",
+                "MockLLM", "MockLLMBench", "MockLLMProviders", "MockLLMScript", "MockLLMSimulation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

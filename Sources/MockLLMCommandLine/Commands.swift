@@ -48,7 +48,7 @@ struct MockLLMCommand: ParsableCommand {
         abstract: "A mock LLM API server (OpenAI-compatible) answering from a YAML script.",
         discussion: "Run without a subcommand to serve. Environment: MOCKLLM_HOST, MOCKLLM_PORT, MOCKLLM_RESPONSES_FILE, MOCKLLM_WORKERS, MOCKLLM_DRAIN_TIMEOUT, MOCKLLM_API_KEY, MOCKLLM_ADMIN_TOKEN, MOCKLLM_LOG_LEVEL, MOCKLLM_LOG_FORMAT, MOCKLLM_ACCESS_LOG. Reference: docs/CLI.md.",
         version: Launcher.version,
-        subcommands: [Serve.self, Start.self, Validate.self, Bench.self, Health.self],
+        subcommands: [Serve.self, Start.self, Validate.self, Bench.self, Health.self, EngineCommand.self],
         defaultSubcommand: Serve.self)
 }
 

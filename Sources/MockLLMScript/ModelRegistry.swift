@@ -14,6 +14,8 @@ package struct ModelInfo: Sendable, Equatable {
     package var created: Int
     /// The script's `pacing:` for this model.
     package var pacing: PacingSpec?
+    /// The `engines:` entry this model runs on (`engine:` in its `models:` entry), if any.
+    package var engine: String?
 
     /// - Parameter provider: "" in a provider's own list (`ProviderMetadata` fills in its name).
     package init(
@@ -65,12 +67,14 @@ package struct ModelRegistry: Sendable {
                 if let v = addition.contextWindow { models[i].contextWindow = v }
                 if let v = addition.maxOutputTokens { models[i].maxOutputTokens = v }
                 if let v = addition.pacing { models[i].pacing = v }
+                if let v = addition.engine { models[i].engine = v }
             } else {
                 models.append(ModelInfo(
                     id: addition.id, provider: addition.provider ?? defaultProvider, aliases: addition.aliases,
                     displayName: addition.displayName, contextWindow: addition.contextWindow ?? 128_000,
                     maxOutputTokens: addition.maxOutputTokens ?? 16_384, created: ModelRegistry.scriptModelCreated))
                 models[models.count - 1].pacing = addition.pacing
+                models[models.count - 1].engine = addition.engine
             }
         }
         self.init(models, added: models.count - base.count)
@@ -98,6 +102,7 @@ package struct ModelAddition: Sendable, Equatable {
     package var contextWindow: Int?
     package var maxOutputTokens: Int?
     package var pacing: PacingSpec?
+    package var engine: String?
 
     package init(
         id: String, provider: String? = nil, aliases: [String] = [], displayName: String? = nil,

@@ -16,9 +16,10 @@ import Yams
 ///     aliases: [fast]
 /// ```
 enum ModelsSection {
-    static let keys = ["id", "provider", "aliases", "display_name", "context_window", "max_output_tokens", "pacing"]
+    static let keys = ["id", "provider", "aliases", "display_name", "context_window", "max_output_tokens", "pacing", "engine"]
 
-    static func read(_ node: Node, providers: [String]?, reader: inout ScriptReader) -> [ModelAddition] {
+    /// - Parameter engines: the names of the script's `engines:` an entry's `engine:` may name.
+    static func read(_ node: Node, providers: [String]?, engines: [String] = [], reader: inout ScriptReader) -> [ModelAddition] {
         guard case .sequence(let entries) = node else {
             reader.error("'models' must be a list of models, found \(reader.describe(node))", at: node)
             return []
@@ -50,6 +51,17 @@ enum ModelsSection {
             if let node = mapping["display_name"] { addition.displayName = reader.text(node, "'\(what).display_name'") }
             if let node = mapping["context_window"] { addition.contextWindow = positive(node, "'\(what).context_window'", &reader) }
             if let node = mapping["pacing"] { addition.pacing = PacingSection.read(node, "'\(what).pacing'", reader: &reader) }
+            if let node = mapping["engine"], let engine = reader.text(node, "'\(what).engine'") {
+                if engines.contains(engine) {
+                    addition.engine = engine
+                } else {
+                    var message = engines.isEmpty
+                        ? "unknown engine '\(engine)' in '\(what).engine': the script has no 'engines' section"
+                        : "unknown engine '\(engine)' in '\(what).engine' (known: \(engines.sorted().joined(separator: ", ")))"
+                    if let suggestion = ScriptReader.closest(to: engine, in: engines) { message += "; did you mean '\(suggestion)'?" }
+                    reader.error(message, at: node)
+                }
+            }
             if let node = mapping["max_output_tokens"] {
                 addition.maxOutputTokens = positive(node, "'\(what).max_output_tokens'", &reader)
             }

@@ -1,3 +1,4 @@
+import MockLLMCore
 import MockLLMSimulation
 
 /// The answers the server gives: an immutable, shareable snapshot of a script file.
@@ -34,6 +35,10 @@ package final class Script: Sendable {
     package let quota: Quota?
     /// `providers:`: wire protocols declared by data, served beside the built-in ones.
     package let providers: [DeclaredProvider]
+    /// `engines:`: serving-engine profiles by name, which a model runs on (`ModelInfo.engine`).
+    package let engines: [String: EngineProfile]
+    /// `settings.time_scale`: every engine and pacing duration is multiplied by it (default 1).
+    package let timeScale: Double
     /// The replies with their token counts, counted once at load rather than per request.
     private let counted: [String: ScriptReply]
     let defaultScriptReply: ScriptReply
@@ -43,8 +48,10 @@ package final class Script: Sendable {
         pacing: Pacing = .immediate, onMiss: MissPolicy = .default, origin: String = "inline",
         models: ModelRegistry = ModelRegistry([]), strictModels: Bool = false, autoTools: Bool = false,
         faults: [Fault] = [], scenario: ScenarioSwitch = ScenarioSwitch(nil), quota: Quota? = nil,
-        providers: [DeclaredProvider] = []
+        providers: [DeclaredProvider] = [], engines: [String: EngineProfile] = [:], timeScale: Double = 1
     ) {
+        self.engines = engines
+        self.timeScale = timeScale
         self.quota = quota
         self.providers = providers
         self.faults = faults
@@ -65,7 +72,8 @@ package final class Script: Sendable {
     /// The same script, described as coming from `origin`.
     package func describedAs(_ origin: String) -> Script {
         Script(responses: responses, defaultReply: defaultReply, rules: rules, pacing: pacing, onMiss: onMiss,
-               origin: origin, models: models, strictModels: strictModels, autoTools: autoTools, faults: faults, scenario: scenario, quota: quota)
+               origin: origin, models: models, strictModels: strictModels, autoTools: autoTools, faults: faults, scenario: scenario, quota: quota,
+               engines: engines, timeScale: timeScale)
     }
 
     /// The `responses:` entry for exactly this prompt.
@@ -102,6 +110,8 @@ package final class Script: Sendable {
         if autoTools { parts.append("automatic tool calls") }
         if quota != nil { parts.append("quotas") }
         if !faults.isEmpty { parts.append("\(faults.count) fault\(faults.count == 1 ? "" : "s")") }
+        if !engines.isEmpty { parts.append("\(engines.count) engine\(engines.count == 1 ? "" : "s")") }
+        if timeScale != 1 { parts.append("time scale \(timeScale.plainDecimal)") }
         if !providers.isEmpty { parts.append("\(providers.count) declared provider\(providers.count == 1 ? "" : "s")") }
         return parts.joined(separator: ", ")
     }

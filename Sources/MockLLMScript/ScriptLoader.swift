@@ -30,7 +30,7 @@ package enum ScriptLoader {
         }
     }
 
-    static let topLevelKeys = ["responses", "rules", "defaults", "settings", "pacing", "models", "faults", "quotas", "providers"]
+    static let topLevelKeys = ["responses", "rules", "defaults", "settings", "pacing", "models", "faults", "quotas", "providers", "engines"]
 
     /// - Parameter providers: the providers served, whose names a rule, a fault or a `models:`
     ///   entry may name and whose models the `models:` section extends (nil: names not checked, no models).
@@ -95,9 +95,12 @@ package enum ScriptLoader {
         if let node = top["settings"], let mapping = reader.mapping(node, "'settings'") {
             settings = readSettings(mapping, reader: &reader)
         }
+        let directory = file.hasPrefix("<") ? FileManager.default.currentDirectoryPath
+            : ((file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent)
+        let engines = top["engines"].map { EnginesSection.read($0, directory: directory, reader: &reader) } ?? [:]
         var additions = declared.flatMap { provider in provider.models.map { ModelAddition(id: $0, provider: provider.name) } }
         if let node = top["models"] {
-            additions += ModelsSection.read(node, providers: providers, reader: &reader)
+            additions += ModelsSection.read(node, providers: providers, engines: Array(engines.keys), reader: &reader)
         }
         let faults = top["faults"].map { FaultsSection.read($0, providers: providers, reader: &reader) } ?? []
         if let wanted = settings.scenario, !faults.contains(where: { $0.scenario == wanted }) {
@@ -112,7 +115,8 @@ package enum ScriptLoader {
                       models: ModelRegistry(catalog?.models ?? [], adding: additions, defaultProvider: providers?.first ?? ""),
                       strictModels: settings.strictModels,
                       autoTools: settings.autoTools, faults: faults, scenario: ScenarioSwitch(settings.scenario),
-                      quota: top["quotas"].flatMap { QuotasSection.read($0, reader: &reader) }, providers: declared)
+                      quota: top["quotas"].flatMap { QuotasSection.read($0, reader: &reader) }, providers: declared,
+                      engines: engines, timeScale: settings.timeScale)
     }
 
     private static func readResponses(_ mapping: Node.Mapping, reader: inout ScriptReader) -> [String: String] {
@@ -131,10 +135,11 @@ package enum ScriptLoader {
         var onMiss = MissPolicy.default
         var autoTools = false
         var scenario: String?
+        var timeScale = 1.0
     }
 
     private static func readSettings(_ settings: Node.Mapping, reader: inout ScriptReader) -> Settings {
-        reader.checkKeys(settings, known: ["lag_enabled", "lag_factor", "strict_models", "on_miss", "auto_tools", "scenario"], in: "'settings'")
+        reader.checkKeys(settings, known: ["lag_enabled", "lag_factor", "strict_models", "on_miss", "auto_tools", "scenario", "time_scale"], in: "'settings'")
         var enabled = false
         var factor = 10.0
         if let node = settings["lag_enabled"], let value = reader.bool(node, "'settings.lag_enabled'") {
@@ -162,8 +167,17 @@ package enum ScriptLoader {
             autoTools = value
         }
         let scenario = settings["scenario"].flatMap { reader.text($0, "'settings.scenario'") }
+        var timeScale = 1.0
+        if let node = settings["time_scale"], let value = reader.number(node, "'settings.time_scale'") {
+            if value > 0 && value <= 1_000_000 {
+                timeScale = value
+            } else {
+                reader.error("'settings.time_scale' must be a number greater than 0 and at most 1000000 (1: real time, "
+                             + "0.1: ten times faster), found \(value.plainDecimal)", at: node)
+            }
+        }
         return Settings(pacing: enabled ? .seedLag(factor: factor) : .immediate, strictModels: strict, onMiss: onMiss,
-                        autoTools: autoTools, scenario: scenario)
+                        autoTools: autoTools, scenario: scenario, timeScale: timeScale)
     }
 
     private static func message(for error: Error) -> String {

@@ -25,6 +25,12 @@ struct ScriptReader {
         diagnostics.append(ScriptDiagnostic(severity, file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message))
     }
 
+    /// Takes the diagnostics of another file read for this one (a profile file an `engines:`
+    /// entry names), located in that file.
+    mutating func absorb(_ other: [ScriptDiagnostic]) {
+        diagnostics += other
+    }
+
     /// The mapping in `node`, or an error naming `what` was expected.
     mutating func mapping(_ node: Node, _ what: String) -> Node.Mapping? {
         if case .mapping(let m) = node { return m }

@@ -1,5 +1,5 @@
 """Writes the generated "Help text" section of docs/CLI.md: `mockllm --help` and each
-subcommand's `--help`, exactly as the binary prints them (COLUMNS fixed at 80, as a pipe gets).
+subcommand's `--help` (nested ones too: `mockllm engine simulate --help`), exactly as the binary prints them (COLUMNS fixed at 80, as a pipe gets).
 
 Usage: cli_docs.py BINARY CLI_MD
 """
@@ -23,10 +23,15 @@ def main() -> None:
     binary, path = sys.argv[1], sys.argv[2]
     tree = json.loads(help_text(binary, ["--experimental-dump-help"]))["command"]
     sections = [("mockllm --help", help_text(binary, ["--help"]))]
-    for sub in tree.get("subcommands", []):
-        if sub.get("shouldDisplay", True) and sub["commandName"] != "help":
-            name = sub["commandName"]
-            sections.append((f"mockllm {name} --help", help_text(binary, [name, "--help"])))
+
+    def walk(command: dict, path: list[str]) -> None:
+        for sub in command.get("subcommands", []):
+            if sub.get("shouldDisplay", True) and sub["commandName"] != "help":
+                names = path + [sub["commandName"]]
+                sections.append((f"mockllm {' '.join(names)} --help", help_text(binary, [*names, "--help"])))
+                walk(sub, names)
+
+    walk(tree, [])
     block = [BEGIN]
     for title, text in sections:
         block += [f"### `{title}`", "", "```", text.rstrip("\n"), "```", ""]

@@ -1,0 +1,149 @@
+import ArgumentParser
+import Foundation
+import MockLLMScript
+import MockLLMSimulation
+
+/// `mockllm engine`: the serving-engine simulation offline (docs/LOAD-SIMULATION.md).
+struct EngineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "engine",
+        abstract: "Simulate a serving engine (continuous batching, KV cache, queue) under a closed-loop benchmark.",
+        discussion: """
+            A profile is a built-in name (\(BuiltinEngineProfiles.names.joined(separator: ", "))) or a profile \
+            YAML file (docs/LOAD-SIMULATION.md). The simulation runs in virtual time, as GenAI-Perf's \
+            concurrency mode would measure the engine. Exit status: 0, 2 for bad arguments or a bad profile.
+            """,
+        subcommands: [EngineSimulate.self, EngineCurve.self])
+}
+
+/// The options `simulate` and `curve` share.
+struct EngineWorkloadOptions: ParsableArguments {
+    @Option(help: "A built-in profile's name or a profile YAML file.")
+    var profile = "default"
+
+    @Option(name: .customLong("input-tokens"), help: "Prompt tokens of every request.")
+    var inputTokens: Int
+
+    @Option(name: .customLong("output-tokens"), help: "Generated tokens of every request.")
+    var outputTokens: Int
+
+    @Option(help: "Requests measured after the warm-up (each user's first); default 20 per user, at least 200.")
+    var requests: Int?
+
+    @Flag(help: "Print JSON instead of the table.")
+    var json = false
+
+    func validate() throws {
+        guard inputTokens >= 1 else { throw ValidationError("--input-tokens must be 1 or more, not \(inputTokens)") }
+        guard outputTokens >= 1 else { throw ValidationError("--output-tokens must be 1 or more, not \(outputTokens)") }
+        if let requests, requests < 1 { throw ValidationError("--requests must be 1 or more, not \(requests)") }
+    }
+
+    /// The profile named, or a usage error listing every problem of its file.
+    func loadProfile() throws -> EngineProfile {
+        do {
+            return try EngineProfileReader.load(profile)
+        } catch {
+            throw ValidationError("--profile: " + error.diagnostics.map(\.description).joined(separator: "\n"))
+        }
+    }
+
+    func simulate(_ profile: EngineProfile, concurrency: Int) throws -> EngineSimulationResult {
+        let simulation = EngineSimulation(profile: profile, concurrency: concurrency, inputTokens: inputTokens,
+                                          outputTokens: outputTokens, requests: requests)
+        do {
+            return try simulation.run()
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+struct EngineSimulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Run one closed-loop benchmark against a simulated engine and print TTFT, ITL and throughput.")
+
+    @Option(help: "Users, each sending its next request when the previous one ends.")
+    var concurrency: Int
+
+    @OptionGroup var workload: EngineWorkloadOptions
+
+    func validate() throws {
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be 1 or more, not \(concurrency)") }
+    }
+
+    func run() throws {
+        let profile = try workload.loadProfile()
+        let started = ContinuousClock.now
+        let result = try workload.simulate(profile, concurrency: concurrency)
+        let elapsed = ContinuousClock.now - started
+        if workload.json {
+            print(EngineReport.json(result))
+        } else {
+            print(EngineReport.table([(concurrency, result)]))
+            print(EngineReport.speed(simulated: result.simulatedSeconds, elapsed: elapsed, steps: result.steps))
+        }
+    }
+}
+
+struct EngineCurve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "curve",
+        abstract: "Run the benchmark at several concurrencies: latency and throughput against load.")
+
+    @Option(help: "Comma-separated concurrencies.")
+    var concurrency = "1,2,4,8,16,32,64,128,256"
+
+    @OptionGroup var workload: EngineWorkloadOptions
+
+    @Option(help: "Also write the curves (TTFT, ITL, output throughput against concurrency) as an SVG file.")
+    var svg: String?
+
+    func concurrencies() throws -> [Int] {
+        let parts = concurrency.split(separator: ",", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        var values: [Int] = []
+        for part in parts {
+            guard let value = Int(part), value >= 1 else {
+                throw ValidationError("--concurrency must be a comma-separated list of whole numbers, 1 or more: '\(part)' is not")
+            }
+            values.append(value)
+        }
+        return values
+    }
+
+    func validate() throws {
+        _ = try concurrencies()
+    }
+
+    func run() throws {
+        let profile = try workload.loadProfile()
+        let started = ContinuousClock.now
+        var points: [(Int, EngineSimulationResult)] = []
+        var simulated = 0.0
+        var steps = 0
+        for users in try concurrencies() {
+            let result = try workload.simulate(profile, concurrency: users)
+            points.append((users, result))
+            simulated += result.simulatedSeconds
+            steps += result.steps
+        }
+        let elapsed = ContinuousClock.now - started
+        if let svg {
+            let title = "\(workload.profile): \(workload.inputTokens) input, \(workload.outputTokens) output tokens"
+            do {
+                try EngineReport.svg(points, title: title).write(toFile: svg, atomically: true, encoding: .utf8)
+            } catch {
+                FileHandle.standardError.write(Data("cannot write \(svg): \(error.localizedDescription)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+        if workload.json {
+            print(EngineReport.json(points))
+        } else {
+            print(EngineReport.table(points))
+            print(EngineReport.speed(simulated: simulated, elapsed: elapsed, steps: steps))
+        }
+    }
+}

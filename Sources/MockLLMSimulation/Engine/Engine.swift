@@ -1,0 +1,418 @@
+/// One request for the engine: its prompt and how many tokens it will generate (the
+/// benchmark's fixed output length, or the scripted reply's), and for prefix caching the
+/// hashes of its prompt's full blocks, in order, each covering everything before it (as vLLM
+/// chains them: the same hash means the same tokens from the start of the prompt).
+public struct EngineRequest: Sendable, Equatable, Hashable {
+    public var id: Int
+    public var promptTokens: Int
+    public var outputTokens: Int
+    public var prefixBlocks: [UInt64]
+
+    /// Fewer than one prompt or output token is taken as one: a step computes at least one
+    /// token for a request and every request generates at least one.
+    public init(id: Int, promptTokens: Int, outputTokens: Int, prefixBlocks: [UInt64] = []) {
+        self.id = id
+        self.promptTokens = max(promptTokens, 1)
+        self.outputTokens = max(outputTokens, 1)
+        self.prefixBlocks = prefixBlocks
+    }
+}
+
+/// What `Engine.submit` decided.
+public enum Admission: Sendable, Equatable, Hashable {
+    /// Queued; it runs when the scheduler admits it.
+    case accepted
+    /// The bounded waiting queue (`maxWaiting`) is full.
+    case refused
+    /// The request can never fit: prompt plus output needs more KV blocks than the cache has
+    /// (vLLM refuses a request longer than the model's maximum length, which it bounds by the
+    /// KV cache's size).
+    case exceedsCapacity
+}
+
+/// One sequence's token at the end of a step.
+public struct EngineTokenOutput: Sendable, Equatable, Hashable {
+    public var id: Int
+    /// Tokens produced by this step for the sequence: 1 (no speculative decoding).
+    public var tokens: Int
+    /// Tokens the request has generated so far, this step's included.
+    public var generated: Int
+    /// The request's first token (its prefill completed in this step).
+    public var isFirst: Bool
+    /// The request's last token: it has finished and left the engine.
+    public var isLast: Bool
+
+    public init(id: Int, tokens: Int, generated: Int, isFirst: Bool, isLast: Bool) {
+        self.id = id
+        self.tokens = tokens
+        self.generated = generated
+        self.isFirst = isFirst
+        self.isLast = isLast
+    }
+}
+
+/// One sequence's share of a step.
+public struct EngineScheduled: Sendable, Equatable, Hashable {
+    public var id: Int
+    /// Tokens computed for it: 1 for a decode, the chunk's size for a prefill.
+    public var tokens: Int
+    /// A prefill chunk (a prompt, or a preempted request's recomputation), not a decode.
+    public var isPrefill: Bool
+
+    public init(id: Int, tokens: Int, isPrefill: Bool) {
+        self.id = id
+        self.tokens = tokens
+        self.isPrefill = isPrefill
+    }
+}
+
+/// One step the engine ran: what was in the batch, how long it took, what came out at its end.
+public struct EngineStep: Sendable, Equatable {
+    /// The step's duration (the cost model's), in nanoseconds of the caller's time.
+    public var durationNanoseconds: UInt64
+    /// Every sequence in the step, running ones first in admission order, then the ones
+    /// admitted from the waiting queue in this step.
+    public var scheduled: [EngineScheduled]
+    /// Ids admitted from the waiting queue in this step, in order (first come, first served).
+    public var admitted: [Int]
+    /// The tokens produced at the step's end, one entry per sequence that produced one.
+    public var outputs: [EngineTokenOutput]
+    /// Ids of the requests preempted while planning this step (their KV freed; back to the
+    /// front of the waiting queue).
+    public var preempted: [Int]
+    /// Running sequences skipped because no KV block was free (`.wait` preemption).
+    public var stalled: Int
+    /// S, P and C of the cost model.
+    public var sequences: Int
+    public var prefillTokens: Int
+    public var contextTokens: Int
+
+    public var durationMilliseconds: Double { Double(durationNanoseconds) / 1_000_000 }
+    /// Tokens computed in the step (decodes plus prefill chunks): never over the token budget.
+    public var scheduledTokens: Int { scheduled.reduce(0) { $0 + $1.tokens } }
+    public var decodingSequences: Int { scheduled.reduce(0) { $0 + ($1.isPrefill ? 0 : 1) } }
+    public var prefillingSequences: Int { sequences - decodingSequences }
+    /// Requests that got their first token at the step's end.
+    public var firstTokens: [Int] { outputs.filter(\.isFirst).map(\.id) }
+    /// Requests that finished at the step's end.
+    public var finished: [Int] { outputs.filter(\.isLast).map(\.id) }
+}
+
+/// A continuous-batching serving engine, simulated step by step as vLLM v1's scheduler runs
+/// (`vllm/v1/core/sched/scheduler.py`, `Scheduler.schedule`): every step has one token
+/// budget (`maxNumBatchedTokens`) shared by decodes and chunked prefills. Running requests
+/// are scheduled first, in admission order, each its remaining tokens (1 for a decode, the
+/// rest of its prompt for a prefill, cut to the budget left); one that needs a KV block when
+/// none is free preempts the most recently admitted running request (or stalls, `.wait`).
+/// Then, if nothing was preempted, waiting requests are admitted first come, first served
+/// while the budget, `maxNumSeqs` and the free KV blocks allow; the first that does not fit
+/// stops admission (no request overtakes the head of the queue). A sequence whose prefill
+/// completes in a step gets its first token at the step's end, a decoding one its next token.
+///
+/// Single-threaded and deterministic: the same submissions and cancellations between the
+/// same steps give the same steps. Time is the caller's: a step says how long it takes.
+/// A step costs O(sequences in it), plus the waiting requests admission looks at.
+public struct Engine: Sendable {
+    public let profile: EngineProfile
+
+    enum Phase: Sendable { case waiting, running, cancelled }
+
+    struct Sequence: Sendable {
+        var id: Int
+        var prompt: Int
+        var target: Int
+        var generated = 0
+        var computed = 0
+        var prefix: [UInt64]
+        /// Cached blocks it holds a reference to: the first `shared.count` blocks of its prompt.
+        var shared: [UInt64] = []
+        /// Blocks only it holds.
+        var privateBlocks = 0
+        /// A block of its prompt was already cached by another request when it computed
+        /// its own: its later blocks stay private.
+        var registrationStopped = false
+        var phase = Phase.waiting
+        var countedPrompt = false
+
+        var tokens: Int { prompt + generated }
+        var heldBlocks: Int { shared.count + privateBlocks }
+    }
+
+    private var slots: [Sequence] = []
+    private var freeSlots: [Int] = []
+    private var slotOfID: [Int: Int] = [:]
+    private var runningSlots: [Int] = []
+    private var waitingQueue = RingQueue<Int>()
+    private var pool: KVBlockPool
+
+    /// Requests waiting for admission (cancelled ones excluded).
+    public private(set) var waiting = 0
+    public var running: Int { runningSlots.count }
+    /// The fraction of KV blocks in use (held by a request; free cached blocks are free).
+    public var kvUsage: Double { Double(pool.usedBlocks) / Double(pool.totalBlocks) }
+    public var kvBlocksUsed: Int { pool.usedBlocks }
+    public var kvBlocksTotal: Int { pool.totalBlocks }
+    /// Whether a step would do anything.
+    public var isIdle: Bool { runningSlots.isEmpty && waiting == 0 }
+
+    // Counters, named after vLLM's metrics (`vllm:num_preemptions`, `vllm:prefix_cache_queries`,
+    // `vllm:prefix_cache_hits`, `vllm:prompt_tokens`, `vllm:generation_tokens`).
+    public private(set) var preemptions = 0
+    /// Prompt tokens looked up in the prefix cache (at each admission, with prefix caching on).
+    public private(set) var prefixCacheQueries = 0
+    /// Of those, tokens found cached (not computed).
+    public private(set) var prefixCacheHits = 0
+    /// Prompt tokens of the requests whose prefill completed (counted once per request).
+    public private(set) var promptTokens = 0
+    public private(set) var generationTokens = 0
+    public private(set) var steps = 0
+    public private(set) var finishedRequests = 0
+
+    public init(profile: EngineProfile) {
+        if let problem = profile.problem { preconditionFailure("Engine: \(problem)") }
+        self.profile = profile
+        pool = KVBlockPool(blocks: profile.kvCacheBlocks)
+    }
+
+    private func blocks(_ tokens: Int) -> Int { (tokens + profile.blockSize - 1) / profile.blockSize }
+
+    /// Queues a request. Its id must not be that of a request still in the engine.
+    public mutating func submit(_ request: EngineRequest) -> Admission {
+        precondition(slotOfID[request.id] == nil, "Engine.submit: request \(request.id) is already in the engine")
+        // Its KV at the last step: the prompt and every generated token but the last.
+        if blocks(request.promptTokens + request.outputTokens - 1) > pool.totalBlocks { return .exceedsCapacity }
+        if let maxWaiting = profile.maxWaiting, waiting >= maxWaiting { return .refused }
+        let sequence = Sequence(id: request.id, prompt: request.promptTokens, target: request.outputTokens,
+                                prefix: profile.prefixCaching
+                                    ? Array(request.prefixBlocks.prefix(request.promptTokens / profile.blockSize)) : [])
+        let slot: Int
+        if let reused = freeSlots.popLast() {
+            slot = reused
+            slots[slot] = sequence
+        } else {
+            slot = slots.count
+            slots.append(sequence)
+        }
+        slotOfID[request.id] = slot
+        waitingQueue.append(slot)
+        waiting += 1
+        return .accepted
+    }
+
+    /// Removes a request (the client went away), freeing its KV blocks. False if it is not in
+    /// the engine (finished, cancelled or never submitted).
+    @discardableResult
+    public mutating func cancel(id: Int) -> Bool {
+        guard let slot = slotOfID.removeValue(forKey: id) else { return false }
+        switch slots[slot].phase {
+        case .running:
+            freeBlocks(of: slot)
+            runningSlots.remove(at: runningSlots.firstIndex(of: slot)!)
+            freeSlots.append(slot)
+        case .waiting:
+            // Left in the queue, skipped when it reaches the front; the slot is reused then.
+            freeBlocks(of: slot)
+            slots[slot].phase = .cancelled
+            waiting -= 1
+        case .cancelled:
+            return false
+        }
+        return true
+    }
+
+    private mutating func freeBlocks(of slot: Int) {
+        // Last block first, so a prompt's first blocks are the last evicted (vLLM frees a
+        // request's blocks in reverse order for the same reason).
+        for hash in slots[slot].shared.reversed() { pool.release(hash) }
+        pool.free(plain: slots[slot].privateBlocks)
+        slots[slot].shared.removeAll(keepingCapacity: true)
+        slots[slot].privateBlocks = 0
+    }
+
+    /// Preempts the most recently admitted running request: its KV freed, its computed
+    /// tokens forgotten, back to the front of the waiting queue.
+    private mutating func preemptNewest(into step: inout EngineStep) -> Int {
+        let slot = runningSlots.removeLast()
+        freeBlocks(of: slot)
+        slots[slot].computed = 0
+        slots[slot].phase = .waiting
+        waitingQueue.prepend(slot)
+        waiting += 1
+        preemptions += 1
+        step.preempted.append(slots[slot].id)
+        return slot
+    }
+
+    /// Plans and runs one step; nil when there is nothing to run.
+    public mutating func nextStep() -> EngineStep? {
+        guard !isIdle else { return nil }
+        var step = EngineStep(durationNanoseconds: 0, scheduled: [], admitted: [], outputs: [], preempted: [],
+                              stalled: 0, sequences: 0, prefillTokens: 0, contextTokens: 0)
+        var plan: [(slot: Int, tokens: Int)] = []
+        plan.reserveCapacity(runningSlots.count + 8)
+        var budget = profile.maxNumBatchedTokens
+
+        // Running requests first, in admission order.
+        var stalled = scheduleRunning(budget: &budget, plan: &plan, step: &step)
+        while plan.isEmpty && stalled > 0 {
+            // Every running sequence stalled (`.wait`): none can finish to free a block, so the
+            // newest is preempted as vLLM would, or the engine would never move again.
+            _ = preemptNewest(into: &step)
+            stalled = scheduleRunning(budget: &budget, plan: &plan, step: &step)
+        }
+        step.stalled = stalled
+
+        // Then waiting requests, first come first served, unless this step preempted or
+        // stalled a running one (vLLM admits none after a preemption). A step whose whole
+        // batch was preempted admits again at once (the oldest preempted is first in line).
+        if (step.preempted.isEmpty && stalled == 0) || plan.isEmpty {
+            while budget > 0, runningSlots.count < profile.maxNumSeqs, let slot = waitingQueue.first {
+                if slots[slot].phase == .cancelled {
+                    _ = waitingQueue.popFirst()
+                    freeSlots.append(slot)
+                    continue
+                }
+                guard admit(slot, budget: &budget, plan: &plan) else { break }
+                _ = waitingQueue.popFirst()
+                waiting -= 1
+                step.admitted.append(slots[slot].id)
+            }
+        }
+        // Not reached with a valid profile: an empty engine always admits the head of the
+        // queue (`submit` refused what could never fit).
+        precondition(!plan.isEmpty || isIdle, "Engine: a step with nothing to run")
+        run(plan, into: &step)
+        steps += 1
+        return step
+    }
+
+    /// Schedules the running requests in admission order while the budget lasts; returns how
+    /// many stalled (`.wait`).
+    private mutating func scheduleRunning(budget: inout Int, plan: inout [(slot: Int, tokens: Int)],
+                                          step: inout EngineStep) -> Int {
+        var stalled = 0
+        var index = 0
+        while index < runningSlots.count, budget > 0 {
+            let slot = runningSlots[index]
+            let tokens = min(slots[slot].tokens - slots[slot].computed, budget)
+            let needed = max(blocks(slots[slot].computed + tokens) - slots[slot].heldBlocks, 0)
+            if needed > pool.freeBlocks && profile.preemption == .wait {
+                stalled += 1
+                index += 1
+                continue
+            }
+            var preemptedItself = false
+            while needed > pool.freeBlocks {
+                if preemptNewest(into: &step) == slot {
+                    preemptedItself = true
+                    break
+                }
+            }
+            if preemptedItself { break }
+            pool.allocate(needed)
+            slots[slot].privateBlocks += needed
+            plan.append((slot, tokens))
+            budget -= tokens
+            index += 1
+        }
+        return stalled
+    }
+
+    /// Admits the waiting request in `slot` if the budget and the KV blocks allow: its prefix
+    /// hit (with prefix caching) is shared, blocks for the tokens it computes now allocated.
+    private mutating func admit(_ slot: Int, budget: inout Int, plan: inout [(slot: Int, tokens: Int)]) -> Bool {
+        let total = slots[slot].tokens
+        var hitBlocks = 0
+        var evictable = 0
+        if profile.prefixCaching {
+            // At least one token is computed, so the last one is never a hit (vLLM: a full hit
+            // recomputes the last token to get its logits).
+            (hitBlocks, evictable) = pool.cachedPrefixLength(slots[slot].prefix, limit: (total - 1) / profile.blockSize)
+        }
+        let hitTokens = hitBlocks * profile.blockSize
+        let tokens = min(total - hitTokens, budget)
+        let newBlocks = blocks(hitTokens + tokens) - hitBlocks
+        guard newBlocks + evictable <= pool.freeBlocks else { return false }
+        for hash in slots[slot].prefix[0..<hitBlocks] {
+            pool.acquire(hash)
+            slots[slot].shared.append(hash)
+        }
+        pool.allocate(newBlocks)
+        slots[slot].privateBlocks = newBlocks
+        slots[slot].computed = hitTokens
+        slots[slot].registrationStopped = false
+        slots[slot].phase = .running
+        if profile.prefixCaching {
+            prefixCacheQueries += slots[slot].prompt
+            prefixCacheHits += min(hitTokens, slots[slot].prompt)
+        }
+        runningSlots.append(slot)
+        plan.append((slot, tokens))
+        budget -= tokens
+        return true
+    }
+
+    /// Runs the planned batch: its cost, then every sequence's tokens at its end.
+    private mutating func run(_ plan: [(slot: Int, tokens: Int)], into step: inout EngineStep) {
+        step.scheduled.reserveCapacity(plan.count)
+        step.outputs.reserveCapacity(plan.count)
+        var prefillTokens = 0
+        var contextTokens = 0
+        var finishedAny = false
+        for (slot, tokens) in plan {
+            let before = slots[slot].computed
+            let isPrefill = !(slots[slot].generated > 0 && slots[slot].tokens - before == 1)
+            if isPrefill {
+                prefillTokens += tokens
+                contextTokens += EngineCostModel.prefillContext(chunk: tokens, after: before)
+            } else {
+                contextTokens += slots[slot].tokens
+            }
+            step.scheduled.append(EngineScheduled(id: slots[slot].id, tokens: tokens, isPrefill: isPrefill))
+            slots[slot].computed = before + tokens
+            if profile.prefixCaching && !slots[slot].registrationStopped { registerFullBlocks(slot) }
+            guard slots[slot].computed == slots[slot].tokens else { continue }
+            // Its last computed position gives the next token.
+            if !slots[slot].countedPrompt {
+                slots[slot].countedPrompt = true
+                promptTokens += slots[slot].prompt
+            }
+            slots[slot].generated += 1
+            generationTokens += 1
+            let generated = slots[slot].generated
+            let isLast = generated == slots[slot].target
+            step.outputs.append(EngineTokenOutput(id: slots[slot].id, tokens: 1, generated: generated,
+                                                  isFirst: generated == 1, isLast: isLast))
+            if isLast {
+                freeBlocks(of: slot)
+                slotOfID[slots[slot].id] = nil
+                slots[slot].phase = .cancelled
+                freeSlots.append(slot)
+                finishedRequests += 1
+                finishedAny = true
+            }
+        }
+        if finishedAny { runningSlots.removeAll { slots[$0].phase != .running } }
+        step.sequences = plan.count
+        step.prefillTokens = prefillTokens
+        step.contextTokens = contextTokens
+        step.durationNanoseconds = profile.cost.stepNanoseconds(sequences: plan.count, prefillTokens: prefillTokens,
+                                                                contextTokens: contextTokens)
+    }
+
+    /// Caches the prompt blocks the sequence has now computed in full (vLLM's
+    /// `cache_full_blocks`): each becomes shared under its hash, unless that hash is cached
+    /// already (computed by another request meanwhile), which stops caching for this one.
+    private mutating func registerFullBlocks(_ slot: Int) {
+        let full = min(slots[slot].computed / profile.blockSize, slots[slot].prefix.count)
+        while slots[slot].shared.count < full {
+            let hash = slots[slot].prefix[slots[slot].shared.count]
+            guard pool.register(hash) else {
+                slots[slot].registrationStopped = true
+                return
+            }
+            slots[slot].shared.append(hash)
+            slots[slot].privateBlocks -= 1
+        }
+    }
+}

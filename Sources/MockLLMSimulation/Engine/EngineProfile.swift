@@ -1,0 +1,131 @@
+/// The time one engine step takes, in milliseconds, as a linear function of what the step does:
+///
+///     stepMs = baseMs + perSequenceMs·S + perPrefillTokenMs·P + perContextTokenMs·C
+///
+/// S is the number of sequences in the step (decoding or prefilling), P the prompt tokens
+/// computed in it (prefill, including the recomputation of a preempted request), C the
+/// context tokens attended: a decoding sequence counts its current length (prompt plus
+/// generated), a prefill chunk of n tokens after p already computed counts n·p + n·(n+1)/2
+/// (each new token attends to everything before it and to itself).
+///
+/// The terms follow where a transformer step spends its time: reading the weights once per
+/// step (`baseMs`, memory-bound, independent of the batch), per-sequence work outside the
+/// matrices (sampling, detokenizing, scheduling: `perSequenceMs`), the matrix products of the
+/// tokens computed (`perPrefillTokenMs`; a decode token's share is inside `baseMs` and
+/// `perSequenceMs`, since a decode batch is memory-bound) and attention over the KV cache
+/// (`perContextTokenMs`). docs/LOAD-SIMULATION.md, "The cost model".
+public struct EngineCostModel: Sendable, Equatable, Hashable {
+    public var baseMs: Double
+    public var perSequenceMs: Double
+    public var perPrefillTokenMs: Double
+    public var perContextTokenMs: Double
+
+    public init(baseMs: Double, perSequenceMs: Double, perPrefillTokenMs: Double, perContextTokenMs: Double) {
+        self.baseMs = baseMs
+        self.perSequenceMs = perSequenceMs
+        self.perPrefillTokenMs = perPrefillTokenMs
+        self.perContextTokenMs = perContextTokenMs
+    }
+
+    /// The coefficients in the contract's order: base, per sequence, per prefill token, per context token.
+    public var coefficients: [Double] { [baseMs, perSequenceMs, perPrefillTokenMs, perContextTokenMs] }
+
+    /// The step's duration in milliseconds.
+    @inlinable
+    public func stepMilliseconds(sequences: Int, prefillTokens: Int, contextTokens: Int) -> Double {
+        baseMs + perSequenceMs * Double(sequences) + perPrefillTokenMs * Double(prefillTokens)
+            + perContextTokenMs * Double(contextTokens)
+    }
+
+    /// The step's duration in nanoseconds, rounded to the nearest.
+    @inlinable
+    public func stepNanoseconds(sequences: Int, prefillTokens: Int, contextTokens: Int) -> UInt64 {
+        let ns = stepMilliseconds(sequences: sequences, prefillTokens: prefillTokens, contextTokens: contextTokens) * 1_000_000
+        guard ns.isFinite, ns > 0 else { return 0 }
+        return ns >= 1.8e19 ? UInt64.max : UInt64(ns.rounded())
+    }
+
+    /// The context tokens of a prefill chunk of `chunk` tokens after `computed` already in the
+    /// KV cache: n·p + n·(n+1)/2.
+    @inlinable
+    public static func prefillContext(chunk n: Int, after p: Int) -> Int {
+        n * p + n * (n + 1) / 2
+    }
+
+    /// Why these coefficients are not a cost model (negative, not finite), or nil.
+    public var problem: String? {
+        let names = ["base_ms", "per_sequence_ms", "per_prefill_token_ms", "per_context_token_ms"]
+        for (name, value) in zip(names, coefficients) where !(value.isFinite && value >= 0) {
+            return "\(name) must be a finite number >= 0, not \(value)"
+        }
+        return nil
+    }
+}
+
+/// What a running sequence that needs a KV block none is free for does.
+public enum EnginePreemption: String, Sendable, Equatable, Hashable, CaseIterable {
+    /// vLLM v1: the most recently admitted running request is preempted, its KV blocks freed,
+    /// and it goes back to the front of the waiting queue to be recomputed (prefilled again,
+    /// prompt plus what it had generated) when it is admitted again.
+    case recompute
+    /// The sequence that cannot grow stalls (skips the step, keeping its blocks) until a block
+    /// frees up; nothing is preempted unless every running sequence is stalled (then the
+    /// newest is preempted as with `recompute`, or the engine would never move again).
+    case wait
+}
+
+/// A serving engine's scheduler settings and its cost model: vLLM's names and defaults
+/// (`--max-num-seqs`, `--max-num-batched-tokens`, `--block-size`, prefix caching on, as in vLLM
+/// v1); `kvCacheTokens` is what vLLM logs as "GPU KV cache size: N tokens".
+public struct EngineProfile: Sendable, Equatable, Hashable {
+    /// At most this many sequences run (are admitted) at once. vLLM's default: 256.
+    public var maxNumSeqs: Int
+    /// The token budget of one step, shared by decodes (one token each) and prefill chunks.
+    /// vLLM v1's default for the API server: 8192.
+    public var maxNumBatchedTokens: Int
+    /// The KV cache's capacity in tokens; it holds `kvCacheTokens / blockSize` blocks.
+    public var kvCacheTokens: Int
+    /// Tokens per KV block. vLLM's default: 16.
+    public var blockSize: Int
+    /// At most this many requests wait for admission; one more is refused. nil: unbounded
+    /// (vLLM's behaviour: its waiting queue has no bound).
+    public var maxWaiting: Int?
+    public var preemption: EnginePreemption
+    /// Reuse the KV blocks of prompt prefixes already computed (vLLM v1: on by default).
+    public var prefixCaching: Bool
+    public var cost: EngineCostModel
+
+    public init(
+        maxNumSeqs: Int = 256, maxNumBatchedTokens: Int = 8192, kvCacheTokens: Int, blockSize: Int = 16,
+        maxWaiting: Int? = nil, preemption: EnginePreemption = .recompute, prefixCaching: Bool = true,
+        cost: EngineCostModel
+    ) {
+        self.maxNumSeqs = maxNumSeqs
+        self.maxNumBatchedTokens = maxNumBatchedTokens
+        self.kvCacheTokens = kvCacheTokens
+        self.blockSize = blockSize
+        self.maxWaiting = maxWaiting
+        self.preemption = preemption
+        self.prefixCaching = prefixCaching
+        self.cost = cost
+    }
+
+    /// The KV cache's size in blocks.
+    public var kvCacheBlocks: Int { kvCacheTokens / max(blockSize, 1) }
+
+    /// What makes this profile unusable, worded with the YAML key and the expected range, or nil.
+    public var problem: String? {
+        if maxNumSeqs < 1 { return "max_num_seqs must be >= 1, not \(maxNumSeqs)" }
+        if maxNumBatchedTokens < 1 { return "max_num_batched_tokens must be >= 1, not \(maxNumBatchedTokens)" }
+        if maxNumBatchedTokens < maxNumSeqs {
+            // vLLM refuses this too: every running sequence must be able to decode in one step.
+            return "max_num_batched_tokens (\(maxNumBatchedTokens)) must be >= max_num_seqs (\(maxNumSeqs))"
+        }
+        if blockSize < 1 { return "block_size must be >= 1, not \(blockSize)" }
+        if kvCacheTokens < blockSize {
+            return "kv_cache_tokens must be >= block_size (\(blockSize)), not \(kvCacheTokens)"
+        }
+        if let maxWaiting, maxWaiting < 1 { return "max_waiting must be >= 1, not \(maxWaiting)" }
+        return cost.problem
+    }
+}

@@ -1,0 +1,241 @@
+/// Mean, median and 99th percentile of a sample, in milliseconds.
+public struct LatencySummary: Sendable, Equatable, Hashable {
+    public var mean: Double
+    public var p50: Double
+    public var p99: Double
+
+    public init(mean: Double, p50: Double, p99: Double) {
+        self.mean = mean
+        self.p50 = p50
+        self.p99 = p99
+    }
+
+    /// The summary of `values` (any order); zeros when empty. Percentiles are interpolated
+    /// linearly between the two nearest ranks, numpy's default (`np.percentile`), which
+    /// GenAI-Perf and aiperf use: rank p/100·(n−1) of the sorted values.
+    public init(_ values: [Double]) {
+        guard !values.isEmpty else {
+            self.init(mean: 0, p50: 0, p99: 0)
+            return
+        }
+        let sorted = values.sorted()
+        self.init(mean: sorted.reduce(0, +) / Double(sorted.count),
+                  p50: Self.percentile(sorted, 50), p99: Self.percentile(sorted, 99))
+    }
+
+    /// The p-th percentile of sorted values, linear interpolation (numpy's "linear" method).
+    public static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        guard sorted.count > 1 else { return sorted.first ?? 0 }
+        let rank = p / 100 * Double(sorted.count - 1)
+        let low = Int(rank.rounded(.down))
+        let high = min(low + 1, sorted.count - 1)
+        return sorted[low] + (sorted[high] - sorted[low]) * (rank - Double(low))
+    }
+}
+
+/// What a closed-loop run measured, with GenAI-Perf's definitions.
+public struct EngineSimulationResult: Sendable, Equatable {
+    /// Time to first token: submission to the end of the step that completed the prefill.
+    public var ttftMs: LatencySummary
+    /// Inter-token latency per request, (latency − TTFT) / (output tokens − 1), summarized
+    /// over requests (requests of one output token have none).
+    public var itlMs: LatencySummary
+    /// Request latency, submission to last token.
+    public var latencyMs: LatencySummary
+    /// Requests the engine completed per second from the first measured submission to the
+    /// last measured end (every request that ended in that window, measured or not: the
+    /// engine's steady-state rate. GenAI-Perf divides only the measured requests by the same
+    /// time, which comes out low by about concurrency / requests).
+    public var requestThroughput: Double
+    /// Output tokens the engine produced per second over the same window.
+    public var outputTokenThroughput: Double
+    /// Requests measured (the warm-up excluded).
+    public var requests: Int
+    /// The measured window, seconds of virtual time.
+    public var durationSeconds: Double
+    /// The virtual time the whole run took, warm-up included, seconds.
+    public var simulatedSeconds: Double
+    /// Engine steps in the whole run.
+    public var steps: Int
+    /// Preemptions in the whole run.
+    public var preemptions: Int
+    /// Submissions refused by a full waiting queue (each retried after the next step).
+    public var refusals: Int
+}
+
+/// Why a simulation cannot run.
+public struct EngineSimulationError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A closed-loop benchmark in virtual time, as GenAI-Perf's and aiperf's concurrency mode
+/// runs one: `concurrency` users, each sending a request of `inputTokens` prompt tokens and
+/// `outputTokens` generated tokens (fixed lengths, as with `ignore_eos`) and the next as soon
+/// as the previous one ends (no think time).
+///
+/// The users start staggered, evenly over one estimated request latency, not all at time 0:
+/// with fixed lengths and a deterministic engine, users that start together stay in lockstep
+/// forever (every wave prefills together, so every TTFT is the whole wave's prefill), which
+/// no measured benchmark shows: real clients drift apart through network, tokenization and
+/// length jitter. Every user's first request is warm-up, not measured; the next `requests`
+/// submissions are, and users keep sending (unmeasured) requests until the last measured one
+/// ends, so the load stays at `concurrency` throughout. Deterministic: no randomness anywhere.
+public struct EngineSimulation: Sendable {
+    public var profile: EngineProfile
+    public var concurrency: Int
+    public var inputTokens: Int
+    public var outputTokens: Int
+    /// Measured requests; nil: `defaultRequests(concurrency:)`.
+    public var requests: Int?
+
+    public init(profile: EngineProfile, concurrency: Int, inputTokens: Int, outputTokens: Int, requests: Int? = nil) {
+        self.profile = profile
+        self.concurrency = concurrency
+        self.inputTokens = inputTokens
+        self.outputTokens = outputTokens
+        self.requests = requests
+    }
+
+    /// 20 requests per user, at least 200: every user's request is measured 20 times over, the
+    /// percentiles rest on at least 200 values, and the mean TTFT and ITL move by less than 1 %
+    /// from 20 to 100 per user with the default profile (docs/LOAD-SIMULATION.md).
+    public static func defaultRequests(concurrency: Int) -> Int {
+        max(20 * concurrency, 200)
+    }
+
+    /// How far apart the users start, nanoseconds: an estimate of one request's latency at this
+    /// load (its prefill alone, then its decodes in a batch of every running user, each with
+    /// its share of the others' prefills), divided among the users.
+    public var staggerNanoseconds: Double {
+        let running = min(concurrency, profile.maxNumSeqs)
+        let prefill = profile.cost.stepMilliseconds(
+            sequences: 1, prefillTokens: inputTokens, contextTokens: EngineCostModel.prefillContext(chunk: inputTokens, after: 0))
+        let shareOfPrefills = running * inputTokens / max(outputTokens, 1)
+        let decode = profile.cost.stepMilliseconds(
+            sequences: running, prefillTokens: shareOfPrefills,
+            contextTokens: running * (inputTokens + outputTokens / 2))
+        var latency = prefill + Double(outputTokens - 1) * decode
+        // Users beyond max_num_seqs wait in the queue: the time around the loop grows with them.
+        if concurrency > running { latency *= Double(concurrency) / Double(running) }
+        return latency * 1_000_000 / Double(concurrency)
+    }
+
+    public func run() throws(EngineSimulationError) -> EngineSimulationResult {
+        if let problem = profile.problem { throw EngineSimulationError("the profile: \(problem)") }
+        guard concurrency >= 1 else { throw EngineSimulationError("concurrency must be >= 1, not \(concurrency)") }
+        guard inputTokens >= 1 else { throw EngineSimulationError("input tokens must be >= 1, not \(inputTokens)") }
+        guard outputTokens >= 1 else { throw EngineSimulationError("output tokens must be >= 1, not \(outputTokens)") }
+        let measured = requests ?? Self.defaultRequests(concurrency: concurrency)
+        guard measured >= 1 else { throw EngineSimulationError("requests must be >= 1, not \(measured)") }
+        let blocks = (inputTokens + outputTokens - 1 + profile.blockSize - 1) / profile.blockSize
+        if blocks > profile.kvCacheBlocks {
+            throw EngineSimulationError(
+                "a request of \(inputTokens) + \(outputTokens) tokens does not fit in a KV cache of \(profile.kvCacheTokens) tokens")
+        }
+
+        var engine = Engine(profile: profile)
+        // Per submission id: when it was sent, got its first token, ended (nanoseconds), and
+        // whether it is measured.
+        var sent: [UInt64] = []
+        var first: [UInt64] = []
+        var ended: [UInt64] = []
+        var isMeasured: [Bool] = []
+        let capacity = measured + 2 * concurrency
+        sent.reserveCapacity(capacity)
+        first.reserveCapacity(capacity)
+        ended.reserveCapacity(capacity)
+        isMeasured.reserveCapacity(capacity)
+        var now: UInt64 = 0
+        var retry = 0          // users whose submission was refused, to send again after the next step
+        var refusals = 0
+        var measuredSent = 0
+        var measuredLeft = measured
+        // Everything that ends, and every token, counted from the first measured submission:
+        // the throughput of the engine over the measured window, whichever request it served.
+        var windowStart: UInt64?
+        var completed = 0, completedAtStart = 0
+        var tokens = 0, tokensAtStart = 0
+
+        func send(at time: UInt64, warmUp: Bool) -> Bool {
+            let id = sent.count
+            guard engine.submit(EngineRequest(id: id, promptTokens: inputTokens, outputTokens: outputTokens)) == .accepted else {
+                refusals += 1
+                return false
+            }
+            let counts = !warmUp && measuredSent < measured
+            if counts {
+                measuredSent += 1
+                if windowStart == nil {
+                    windowStart = time
+                    completedAtStart = completed
+                    tokensAtStart = tokens
+                }
+            }
+            sent.append(time)
+            first.append(0)
+            ended.append(0)
+            isMeasured.append(counts)
+            return true
+        }
+
+        let stagger = staggerNanoseconds
+        let starts = (0..<concurrency).map { UInt64((Double($0) * stagger).rounded()) }
+        var started = 0
+        while measuredLeft > 0 {
+            while started < concurrency && starts[started] <= now {
+                if !send(at: starts[started], warmUp: true) { retry += 1 }
+                started += 1
+            }
+            guard let step = engine.nextStep() else {
+                if retry > 0 {
+                    // Idle with users refused: the queue is empty now, send again.
+                    let users = retry
+                    retry = 0
+                    for _ in 0..<users where !send(at: now, warmUp: false) { retry += 1 }
+                } else if started < concurrency {
+                    now = starts[started]
+                } else {
+                    break
+                }
+                continue
+            }
+            now += step.durationNanoseconds
+            var freed = retry
+            retry = 0
+            tokens += step.outputs.count
+            for output in step.outputs {
+                if output.isFirst { first[output.id] = now }
+                if output.isLast {
+                    ended[output.id] = now
+                    completed += 1
+                    if isMeasured[output.id] { measuredLeft -= 1 }
+                    freed += 1
+                }
+            }
+            if measuredLeft == 0 { break }
+            for _ in 0..<freed where !send(at: now, warmUp: false) { retry += 1 }
+        }
+
+        var ttft: [Double] = []
+        var itl: [Double] = []
+        var latency: [Double] = []
+        ttft.reserveCapacity(measured)
+        itl.reserveCapacity(measured)
+        latency.reserveCapacity(measured)
+        for id in sent.indices where isMeasured[id] {
+            let firstMs = Double(first[id] - sent[id]) / 1_000_000
+            let totalMs = Double(ended[id] - sent[id]) / 1_000_000
+            ttft.append(firstMs)
+            latency.append(totalMs)
+            if outputTokens > 1 { itl.append((totalMs - firstMs) / Double(outputTokens - 1)) }
+        }
+        let seconds = Double(now - (windowStart ?? now)) / 1e9
+        return EngineSimulationResult(
+            ttftMs: LatencySummary(ttft), itlMs: LatencySummary(itl), latencyMs: LatencySummary(latency),
+            requestThroughput: seconds > 0 ? Double(completed - completedAtStart) / seconds : 0,
+            outputTokenThroughput: seconds > 0 ? Double(tokens - tokensAtStart) / seconds : 0,
+            requests: latency.count, durationSeconds: seconds, simulatedSeconds: Double(now) / 1e9,
+            steps: engine.steps, preemptions: engine.preemptions, refusals: refusals)
+    }
+}

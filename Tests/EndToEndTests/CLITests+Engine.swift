@@ -1,0 +1,86 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+import TestSupport
+import Testing
+
+/// `mockllm engine simulate` and `curve`, run as a user runs them.
+extension CLITests {
+    @Test func engineSimulatePrintsTheContractsJSON() throws {
+        let result = try run(["engine", "simulate", "--concurrency", "4", "--input-tokens", "100", "--output-tokens", "20",
+                              "--requests", "40", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect(Set(object.keys) == ["ttft_ms", "itl_ms", "request_throughput", "output_token_throughput", "requests"])
+        for key in ["ttft_ms", "itl_ms"] {
+            let summary = try #require(object[key] as? [String: Double])
+            #expect(Set(summary.keys) == ["mean", "p50", "p99"])
+            #expect(summary.values.allSatisfy { $0 > 0 })
+        }
+        #expect(object["requests"] as? Int == 40)
+        let requests = try #require(object["request_throughput"] as? Double)
+        let tokens = try #require(object["output_token_throughput"] as? Double)
+        #expect(abs(tokens - 20 * requests) / tokens < 0.05)
+    }
+
+    @Test func engineSimulateReadsAProfileFile() throws {
+        let file = try temporaryFile("""
+            max_num_seqs: 2
+            max_num_batched_tokens: 512
+            kv_cache_tokens: 10000
+            step_time: {base_ms: 10, per_sequence_ms: 0, per_prefill_token_ms: 0, per_context_token_ms: 0}
+            """, name: "profile.yml")
+        let result = try run(["engine", "simulate", "--profile", file.path, "--concurrency", "1", "--input-tokens", "10",
+                              "--output-tokens", "11", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        // Every step takes 10 ms: one for the prefill, ten for the decodes.
+        #expect((object["ttft_ms"] as? [String: Double])?["mean"] == 10)
+        #expect((object["itl_ms"] as? [String: Double])?["p99"] == 10)
+    }
+
+    @Test func engineUsageErrorsExitTwo() throws {
+        let bad: [([String], String)] = [
+            (["engine", "simulate", "--concurrency", "0", "--input-tokens", "1", "--output-tokens", "1"], "--concurrency must be 1 or more"),
+            (["engine", "simulate", "--concurrency", "2", "--input-tokens", "1"], "--output-tokens"),
+            (["engine", "simulate", "--concurrency", "2", "--input-tokens", "0", "--output-tokens", "1"], "--input-tokens must be 1 or more"),
+            (["engine", "simulate", "--profile", "defualt", "--concurrency", "2", "--input-tokens", "1", "--output-tokens", "1"],
+             "did you mean 'default'?"),
+            (["engine", "simulate", "--concurrency", "1", "--input-tokens", "500000", "--output-tokens", "1"],
+             "does not fit in a KV cache"),
+            (["engine", "curve", "--concurrency", "1,x", "--input-tokens", "1", "--output-tokens", "1"], "'x' is not"),
+        ]
+        for (arguments, message) in bad {
+            let result = try run(arguments)
+            #expect(result.status == 2, "\(arguments)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+        let file = try temporaryFile("max_num_seqs: 8\nblock_size: zero\n", name: "bad.yml")
+        let result = try run(["engine", "simulate", "--profile", file.path, "--concurrency", "1", "--input-tokens", "1",
+                              "--output-tokens", "1"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("bad.yml:2:13: error: 'block_size' must be a number, found 'zero'"), "\(result.stderr)")
+    }
+
+    @Test func engineCurveWritesATableJSONAndAnSVG() throws {
+        let svg = FileManager.default.temporaryDirectory.appendingPathComponent("curve-\(UUID().uuidString).svg")
+        defer { try? FileManager.default.removeItem(at: svg) }
+        let result = try run(["engine", "curve", "--concurrency", "1,4,16", "--input-tokens", "100", "--output-tokens", "20",
+                              "--requests", "50", "--json", "--svg", svg.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let points = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(points.map { $0["concurrency"] as? Int } == [1, 4, 16])
+        let throughputs = points.compactMap { $0["output_token_throughput"] as? Double }
+        #expect(throughputs.count == 3 && throughputs[0] < throughputs[1] && throughputs[1] < throughputs[2])
+        let drawing = try String(contentsOf: svg, encoding: .utf8)
+        #expect(drawing.hasPrefix("<svg xmlns=\"http://www.w3.org/2000/svg\""))
+        #expect(drawing.contains("Time to first token") && drawing.contains("Inter-token latency")
+            && drawing.contains("Output throughput"))
+        #expect(drawing.components(separatedBy: "<polyline").count - 1 == 5)
+        _ = try XMLDocument(data: Data(drawing.utf8))   // well-formed
+        let table = try run(["engine", "curve", "--concurrency", "1,2", "--input-tokens", "10", "--output-tokens", "5"])
+        #expect(table.status == 0)
+        #expect(table.stdout.contains("TTFT mean") && table.stdout.contains("x real time"))
+    }
+}

@@ -1,0 +1,86 @@
+import MockLLMSimulation
+import Testing
+
+@Suite("Engine simulation: closed loop in virtual time")
+struct EngineSimulationTests {
+    let profile = EngineProfile(maxNumSeqs: 16, maxNumBatchedTokens: 512, kvCacheTokens: 20_000,
+                                cost: EngineCostModel(baseMs: 6, perSequenceMs: 0.05, perPrefillTokenMs: 0.03,
+                                                      perContextTokenMs: 0.00002))
+
+    @Test func percentilesInterpolateLinearlyAsNumpy() {
+        // np.percentile([1, 2, 3, 4], [50, 99]) == [2.5, 3.97]
+        let summary = LatencySummary([4, 1, 3, 2])
+        #expect(summary.mean == 2.5 && summary.p50 == 2.5)
+        #expect(abs(summary.p99 - 3.97) < 1e-12)
+        #expect(LatencySummary([]) == LatencySummary(mean: 0, p50: 0, p99: 0))
+        #expect(LatencySummary([5]).p99 == 5)
+    }
+
+    @Test func oneUserSeesTheCostModelAlone() throws {
+        let result = try EngineSimulation(profile: profile, concurrency: 1, inputTokens: 100, outputTokens: 11,
+                                          requests: 20).run()
+        let prefill = profile.cost.stepMilliseconds(sequences: 1, prefillTokens: 100, contextTokens: 100 * 101 / 2)
+        #expect(abs(result.ttftMs.mean - prefill) < 1e-6 && abs(result.ttftMs.p99 - prefill) < 1e-6)
+        // Decodes at contexts 101...110.
+        let decodes = (101...110).map { profile.cost.stepMilliseconds(sequences: 1, prefillTokens: 0, contextTokens: $0) }
+        #expect(abs(result.itlMs.mean - decodes.reduce(0, +) / 10) < 1e-5)
+        #expect(result.requests == 20)
+        #expect(abs(result.requestThroughput - 1000 / (prefill + decodes.reduce(0, +))) < 1e-3)
+        #expect(abs(result.outputTokenThroughput - 11 * result.requestThroughput) < 1e-6)
+    }
+
+    @Test(arguments: [4, 16, 40])
+    func littlesLawHoldsOnTheClosedLoop(users: Int) throws {
+        let result = try EngineSimulation(profile: profile, concurrency: users, inputTokens: 200, outputTokens: 50,
+                                          requests: 100 * users).run()
+        // N = X · W: every user always has exactly one request in the system. The only error
+        // is the window's edges: a request that ended just inside it or began just before it.
+        let inSystem = result.requestThroughput * result.latencyMs.mean / 1000
+        #expect(abs(inSystem - Double(users)) / Double(users) < 0.005, "\(inSystem) in the system")
+    }
+
+    @Test func moreUsersMeanMoreThroughputAndLongerLatency() throws {
+        let one = try EngineSimulation(profile: profile, concurrency: 1, inputTokens: 200, outputTokens: 50, requests: 50).run()
+        let many = try EngineSimulation(profile: profile, concurrency: 16, inputTokens: 200, outputTokens: 50,
+                                        requests: 400).run()
+        #expect(many.outputTokenThroughput > 5 * one.outputTokenThroughput)
+        #expect(many.itlMs.mean > one.itlMs.mean)
+        #expect(many.ttftMs.mean > one.ttftMs.mean)
+    }
+
+    @Test func queueingBeyondMaxNumSeqsShowsInTTFT() throws {
+        let full = try EngineSimulation(profile: profile, concurrency: 16, inputTokens: 100, outputTokens: 100,
+                                        requests: 320).run()
+        let over = try EngineSimulation(profile: profile, concurrency: 32, inputTokens: 100, outputTokens: 100,
+                                        requests: 640).run()
+        // Twice the users on 16 sequences: the extra wait about one request's time in the queue.
+        #expect(over.ttftMs.mean > full.latencyMs.mean * 0.5)
+        #expect(abs(over.requestThroughput - full.requestThroughput) / full.requestThroughput < 0.1)
+    }
+
+    @Test func isDeterministic() throws {
+        let simulation = EngineSimulation(profile: profile, concurrency: 8, inputTokens: 300, outputTokens: 40, requests: 100)
+        #expect(try simulation.run() == simulation.run())
+    }
+
+    @Test func badWorkloadsAreRefused() {
+        #expect(throws: EngineSimulationError.self) {
+            try EngineSimulation(profile: profile, concurrency: 0, inputTokens: 10, outputTokens: 10).run()
+        }
+        #expect(throws: EngineSimulationError.self) {
+            try EngineSimulation(profile: profile, concurrency: 1, inputTokens: 20_000, outputTokens: 10).run()
+        }
+        #expect(EngineSimulation.defaultRequests(concurrency: 1) == 200)
+        #expect(EngineSimulation.defaultRequests(concurrency: 100) == 2000)
+    }
+
+    @Test func aBoundedQueueRefusesAndTheUsersRetry() throws {
+        var bounded = profile
+        bounded.maxNumSeqs = 4
+        bounded.maxWaiting = 2
+        let result = try EngineSimulation(profile: bounded, concurrency: 10, inputTokens: 50, outputTokens: 20,
+                                          requests: 100).run()
+        #expect(result.refusals > 0)
+        #expect(result.requests == 100)
+    }
+}
