@@ -57,7 +57,7 @@ package enum EngineProfileReader {
     /// A built-in profile by name, else the profile file at `reference` (relative to `directory`).
     static func resolve(_ reference: String, directory: String, at node: Node?, reader: inout ScriptReader) -> EngineProfile? {
         if let builtin = BuiltinEngineProfiles.profile(named: reference) { return builtin }
-        let path = reference.hasPrefix("/") ? reference : (directory as NSString).appendingPathComponent(reference)
+        let path = reference.hasPrefix("/") ? reference : (directory.hasSuffix("/") ? directory : directory + "/") + reference
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             var message = "profile '\(reference)' is neither a built-in profile (\(BuiltinEngineProfiles.names.joined(separator: ", "))) nor a file"

@@ -95,9 +95,7 @@ package enum ScriptLoader {
         if let node = top["settings"], let mapping = reader.mapping(node, "'settings'") {
             settings = readSettings(mapping, reader: &reader)
         }
-        let directory = file.hasPrefix("<") ? FileManager.default.currentDirectoryPath
-            : ((file as NSString).deletingLastPathComponent.isEmpty ? "." : (file as NSString).deletingLastPathComponent)
-        let engines = top["engines"].map { EnginesSection.read($0, directory: directory, reader: &reader) } ?? [:]
+        let engines = top["engines"].map { EnginesSection.read($0, directory: directory(of: file), reader: &reader) } ?? [:]
         var additions = declared.flatMap { provider in provider.models.map { ModelAddition(id: $0, provider: provider.name) } }
         if let node = top["models"] {
             additions += ModelsSection.read(node, providers: providers, engines: Array(engines.keys), reader: &reader)
@@ -117,6 +115,13 @@ package enum ScriptLoader {
                       autoTools: settings.autoTools, faults: faults, scenario: ScenarioSwitch(settings.scenario),
                       quota: top["quotas"].flatMap { QuotasSection.read($0, reader: &reader) }, providers: declared,
                       engines: engines, timeScale: settings.timeScale)
+    }
+
+    /// The directory a script's relative paths (an engine's profile file) start from: the
+    /// file's own, or the working directory for a script that is not a file ("<embedded>", "").
+    static func directory(of file: String) -> String {
+        guard !file.hasPrefix("<"), let slash = file.lastIndex(of: "/") else { return FileManager.default.currentDirectoryPath }
+        return slash == file.startIndex ? "/" : String(file[..<slash])
     }
 
     private static func readResponses(_ mapping: Node.Mapping, reader: inout ScriptReader) -> [String: String] {

@@ -190,4 +190,14 @@ struct EnginesSectionTests {
         #expect(BuiltinEngineProfiles.table.allSatisfy { $0.profile.problem == nil })
         #expect(BuiltinEngineProfiles.names.first == "default")
     }
+
+    @Test func relativeProfilesStartFromTheScriptsDirectory() {
+        #expect(ScriptLoader.directory(of: "/a/b/script.yml") == "/a/b")
+        #expect(ScriptLoader.directory(of: "/script.yml") == "/")
+        #expect(ScriptLoader.directory(of: "dir/script.yml") == "dir")
+        let cwd = FileManager.default.currentDirectoryPath
+        #expect(ScriptLoader.directory(of: "script.yml") == cwd)
+        #expect(ScriptLoader.directory(of: "") == cwd)
+        #expect(ScriptLoader.directory(of: "<embedded>") == cwd)
+    }
 }

@@ -152,6 +152,8 @@ public struct Engine: Sendable {
     public var kvUsage: Double { Double(pool.usedBlocks) / Double(pool.totalBlocks) }
     public var kvBlocksUsed: Int { pool.usedBlocks }
     public var kvBlocksTotal: Int { pool.totalBlocks }
+    /// The prefix cache's eviction queue, stale entries included (it must stay bounded).
+    var evictionQueueLength: Int { pool.evictionOrderCount }
     /// Whether a step would do anything.
     public var isIdle: Bool { runningSlots.isEmpty && waiting == 0 }
 

@@ -96,7 +96,22 @@ struct KVBlockPool: Sendable {
             cachedFree += 1
         }
         cached[hash] = entry
+        // A prefix every request shares is taken and freed again and again without ever being
+        // evicted: drop the stale entries before they outgrow the live ones (amortized O(1)).
+        if evictionOrder.count > 2 * cachedFree + 64 { compactEvictionOrder() }
     }
+
+    /// The eviction order without its stale entries, in the same order.
+    private mutating func compactEvictionOrder() {
+        var live = RingQueue<(hash: UInt64, stamp: UInt64)>()
+        while let (hash, stamp) = evictionOrder.popFirst() {
+            if let entry = cached[hash], entry.references == 0, entry.stamp == stamp { live.append((hash, stamp)) }
+        }
+        evictionOrder = live
+    }
+
+    /// Entries in the eviction order, stale ones included (for tests: it stays bounded).
+    var evictionOrderCount: Int { evictionOrder.count }
 }
 
 /// A FIFO on a ring buffer that can also push at the front (a preempted request goes back

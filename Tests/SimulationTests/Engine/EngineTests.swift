@@ -1,4 +1,4 @@
-import MockLLMSimulation
+@testable import MockLLMSimulation
 import Testing
 
 /// A cost model whose step time is easy to compute by hand.
@@ -186,5 +186,15 @@ struct EngineKVTests {
         _ = engine.submit(EngineRequest(id: 3, promptTokens: 64, outputTokens: 1, prefixBlocks: [1, 2, 3, 4]))
         let step = engine.nextStep()!
         #expect(step.scheduled[0].tokens == 32)
+    }
+
+    @Test func aPrefixSharedByEveryRequestDoesNotGrowTheEvictionQueue() {
+        var engine = Engine(profile: profile(kv: 100_000, block: 16))
+        for id in 0..<5_000 {
+            _ = engine.submit(EngineRequest(id: id, promptTokens: 80, outputTokens: 1, prefixBlocks: [1, 2, 3, 4, 5]))
+            _ = drain(&engine)
+        }
+        #expect(engine.evictionQueueLength < 200)
+        #expect(engine.prefixCacheHits == 4 * 16 * 4_999)
     }
 }
