@@ -13,7 +13,7 @@ struct EngineCommand: ParsableCommand {
             YAML file (docs/LOAD-SIMULATION.md). The simulation runs in virtual time, as GenAI-Perf's \
             concurrency mode would measure the engine. Exit status: 0, 2 for bad arguments or a bad profile.
             """,
-        subcommands: [EngineSimulate.self, EngineCurve.self])
+        subcommands: [EngineSimulate.self, EngineCurve.self, EngineFitCommand.self])
 }
 
 /// The options `simulate` and `curve` share.

@@ -69,9 +69,27 @@ public enum EngineFit {
             return totalLoss(points, predict(candidate, points), delta: options.huberDelta)
         }
 
-        var best = NelderMead(maxEvaluations: options.maxEvaluations).minimize(
-            start: x0, step: [Double](repeating: 0.7, count: x0.count), loss)
-        var evaluations = best.evaluations
+        // Two starts: the closed-form one, and the same without attention cost (all of the
+        // prompt's cost per token), since the contract's one context coefficient prices a
+        // prefill's token pairs and a decode's context alike and the data often want one or
+        // the other; the better of the two short searches goes on.
+        var starts = [x0]
+        var linear = x0
+        linear[2] = log(max(initialPrefillPerToken(points), floors[2] * 10))
+        linear[3] = log(floors[3] * 10)
+        starts.append(linear)
+        var evaluations = 0
+        var best = NelderMead.Result(point: x0, value: .infinity, evaluations: 0)
+        for start in starts {
+            let run = NelderMead(maxEvaluations: options.maxEvaluations / 2).minimize(
+                start: start, step: [Double](repeating: 0.7, count: x0.count), loss)
+            evaluations += run.evaluations
+            if run.value < best.value { best = run }
+        }
+        let first = NelderMead(maxEvaluations: options.maxEvaluations / 2).minimize(
+            start: best.point, step: [Double](repeating: 0.5, count: x0.count), loss)
+        evaluations += first.evaluations
+        if first.value < best.value { best = first }
         // Restart from the best point with a fresh, smaller simplex: a collapsed simplex can
         // stop short of the minimum.
         for round in 0..<options.restarts {
@@ -113,6 +131,21 @@ public enum EngineFit {
                 ttftMs: result.ttftMs.mean, itlMs: result.itlMs.mean,
                 requestThroughput: Double(p.concurrency) / (result.latencyMs.mean / 1000))
         }
+    }
+
+    /// The prompt cost per token when TTFT at the lowest concurrency of each shape is linear in
+    /// the prompt's length: the least-squares slope over the shapes (0 with one prompt length).
+    static func initialPrefillPerToken(_ points: [EngineBenchmarkPoint]) -> Double {
+        let lowest = Dictionary(grouping: points, by: \.shape).values.map { $0.min { $0.concurrency < $1.concurrency }! }
+        let n = Double(lowest.count)
+        let mx = lowest.reduce(0) { $0 + Double($1.inputTokens) } / n
+        let my = lowest.reduce(0) { $0 + $1.ttftMs } / n
+        var sxy = 0.0, sxx = 0.0
+        for p in lowest {
+            sxy += (Double(p.inputTokens) - mx) * (p.ttftMs - my)
+            sxx += (Double(p.inputTokens) - mx) * (Double(p.inputTokens) - mx)
+        }
+        return sxx > 0 ? max(sxy / sxx, 0) : 0
     }
 
     /// The sum over points of the Huber losses of the three log ratios.
