@@ -33,8 +33,8 @@ struct EngineFitCommand: ParsableCommand {
     @Option(help: "The engine's max_num_seqs (fixed, not fitted).")
     var maxNumSeqs: Int = 256
 
-    @Option(help: "The engine's max_num_batched_tokens (fixed, not fitted).")
-    var maxNumBatchedTokens: Int = 8192
+    @Option(help: "The engine's max_num_batched_tokens, fixed; default: fitted (it sets how long a wave of prompts waits for its prefill).")
+    var maxNumBatchedTokens: Int?
 
     @Option(help: "What a sequence that finds no free KV block does: recompute or wait.")
     var preemption: String = "recompute"
@@ -46,7 +46,7 @@ struct EngineFitCommand: ParsableCommand {
         if data.isEmpty { throw ValidationError("give at least one data file") }
         if let kvCacheTokens, kvCacheTokens < 16 { throw ValidationError("--kv-cache-tokens must be >= 16") }
         if maxNumSeqs < 1 { throw ValidationError("--max-num-seqs must be >= 1") }
-        if maxNumBatchedTokens < maxNumSeqs {
+        if let maxNumBatchedTokens, maxNumBatchedTokens < maxNumSeqs {
             throw ValidationError("--max-num-batched-tokens must be >= --max-num-seqs")
         }
         if EnginePreemption(rawValue: preemption) == nil {
@@ -93,7 +93,10 @@ struct EngineFitCommand: ParsableCommand {
         var options = EngineFitOptions()
         options.kvCacheTokens = kvCacheTokens
         options.maxNumSeqs = maxNumSeqs
-        options.maxNumBatchedTokens = maxNumBatchedTokens
+        if let maxNumBatchedTokens {
+            options.maxNumBatchedTokens = maxNumBatchedTokens
+            options.fitBatchedTokens = false
+        }
         options.preemption = EnginePreemption(rawValue: preemption)!
         let started = Date()
         let result = EngineFit.fit(points, options: options)
@@ -164,7 +167,8 @@ enum EngineFitReport {
         lines.append("  per_prefill_token_ms: \(decimal(p.cost.perPrefillTokenMs))")
         lines.append("  per_context_token_ms: \(decimal(p.cost.perContextTokenMs))")
         lines.append("kv_cache_tokens: \(p.kvCacheTokens) (\(kvNote(result)))")
-        lines.append("max_num_seqs: \(p.maxNumSeqs), max_num_batched_tokens: \(p.maxNumBatchedTokens), preemption: \(p.preemption.rawValue) (fixed)")
+        lines.append("max_num_batched_tokens: \(p.maxNumBatchedTokens) (\(result.batchedTokensFitted ? "fitted" : "fixed"))")
+        lines.append("max_num_seqs: \(p.maxNumSeqs), block_size: \(p.blockSize), preemption: \(p.preemption.rawValue) (fixed)")
         lines.append("")
         lines.append(table(result.points))
         lines.append("")
@@ -224,7 +228,8 @@ enum EngineFitReport {
             "# Engine profile fitted by `mockllm engine fit` to \(sources.joined(separator: ", "))",
             "# (\(result.points.count) points; shapes \(shapes.map(\.description).joined(separator: ", "))).",
             "# \(summary(result)).",
-            "# kv_cache_tokens: \(kvNote(result)); max_num_seqs, max_num_batched_tokens, block_size and",
+            "# kv_cache_tokens: \(kvNote(result)); max_num_batched_tokens: "
+                + (result.batchedTokensFitted ? "fitted" : "fixed") + "; max_num_seqs, block_size and",
             "# preemption are fixed, not fitted.",
             "max_num_seqs: \(p.maxNumSeqs)",
             "max_num_batched_tokens: \(p.maxNumBatchedTokens)",

@@ -16,9 +16,15 @@ import Glibc
 ///   blocks, and the capacity is what the fit must find. When no point saturates, the data say
 ///   nothing about the capacity beyond "at least what the points used", so it is fixed (option
 ///   `kvCacheTokens`, or twice the largest the points need) and reported as not identified.
-/// - `max_num_seqs`, `max_num_batched_tokens`, `block_size`, preemption: fixed. Benchmarks
-///   rarely exceed `max_num_seqs` (256 in vLLM and TensorRT-LLM) and the token budget only
-///   changes how prefills are chunked, which the cost model's terms absorb.
+/// - `max_num_batched_tokens` (unless given): benchmark clients start their users together,
+///   so with fixed lengths the users' prompts arrive in waves (the tables show it: TTFT at 5
+///   users is 3.7 to 3.8 times TTFT at 1 user for 2,000- and 7,000-token prompts), and the
+///   step's token budget decides how long a wave waits for its prefill. Fitting it took the
+///   held-out share of the 70B table from 22 % to 70 % (docs/LOAD-SIMULATION.md, "Fitting
+///   your deployment"). The simulation starts users together accordingly
+///   (`EngineFitOptions.staggered`).
+/// - `max_num_seqs`, `block_size`, preemption: fixed. Benchmarks rarely exceed `max_num_seqs`
+///   (256 in vLLM and TensorRT-LLM), and the block size only rounds the KV cache's use.
 ///
 /// The error is the sum over points of a Huber loss of the log ratios predicted/measured of
 /// mean TTFT, mean ITL and request throughput (a log ratio treats 2× too slow and 2× too fast
@@ -54,12 +60,18 @@ public enum EngineFit {
         let floors = [1e-3, 1e-6, 1e-7, 1e-9]
         var x0 = zip(start.coefficients, floors).map { log(max($0, $1 * 10)) }
         if fitKV { x0.append(log(Double(max(saturatedUse, options.blockSize * 16)))) }
+        // The step's token budget sets how long a wave of prompts queues for its prefill.
+        let budgetIndex = x0.count
+        let minimumBudget = Double(max(options.maxNumSeqs, 256))
+        if options.fitBatchedTokens { x0.append(log(Double(max(options.maxNumBatchedTokens, Int(minimumBudget))))) }
 
         func profile(_ x: [Double]) -> EngineProfile {
             let c = (0..<4).map { max(exp(x[$0]), floors[$0]) - floors[$0] }
             let kv = fitKV ? Int(exp(min(x[4], 40)).rounded()) : fixedKV
+            let budget = options.fitBatchedTokens
+                ? Int(min(max(exp(x[budgetIndex]), minimumBudget), 1_048_576).rounded()) : options.maxNumBatchedTokens
             return EngineProfile(
-                maxNumSeqs: options.maxNumSeqs, maxNumBatchedTokens: options.maxNumBatchedTokens,
+                maxNumSeqs: options.maxNumSeqs, maxNumBatchedTokens: budget,
                 kvCacheTokens: max(kv, options.blockSize), blockSize: options.blockSize,
                 preemption: options.preemption, prefixCaching: false,
                 cost: EngineCostModel(baseMs: c[0], perSequenceMs: c[1], perPrefillTokenMs: c[2], perContextTokenMs: c[3]))
@@ -106,7 +118,8 @@ public enum EngineFit {
         let predictions = predict(fitted, points)
         let results = zip(points, predictions).map { EngineFitPointResult(measured: $0, predicted: $1) }
         return EngineFitResult(
-            profile: fitted, points: results, loss: best.value, kvCacheFitted: fitKV, evaluations: evaluations)
+            profile: fitted, points: results, loss: best.value, kvCacheFitted: fitKV,
+            batchedTokensFitted: options.fitBatchedTokens, evaluations: evaluations)
     }
 
     /// Predicts every point by simulating it: `EngineSimulation` with `requestsPerUser` measured
@@ -121,9 +134,10 @@ public enum EngineFit {
         _ profile: EngineProfile, _ points: [EngineBenchmarkPoint], options: EngineFitOptions
     ) -> [EnginePrediction] {
         points.map { p in
-            let simulation = EngineSimulation(
+            var simulation = EngineSimulation(
                 profile: profile, concurrency: p.concurrency, inputTokens: p.inputTokens, outputTokens: p.outputTokens,
                 requests: max(options.requestsPerUser * p.concurrency, options.minimumRequests))
+            simulation.staggered = options.staggered
             guard let result = try? simulation.run(), result.latencyMs.mean > 0 else {
                 return EnginePrediction(ttftMs: .infinity, itlMs: .infinity, requestThroughput: 0)
             }
@@ -246,6 +260,9 @@ public enum EngineFit {
 public struct EngineFitOptions: Sendable, Equatable {
     public var maxNumSeqs = 256
     public var maxNumBatchedTokens = 8192
+    /// Fit `max_num_batched_tokens` too (from `maxNumBatchedTokens`): it sets how long the
+    /// prompts of a wave of users queue for their prefill, which TTFT under load shows.
+    public var fitBatchedTokens = true
     public var blockSize = 16
     public var preemption: EnginePreemption = .recompute
     /// The KV cache's capacity when known (e.g. from vLLM's log "GPU KV cache size: N tokens");
@@ -262,6 +279,9 @@ public struct EngineFitOptions: Sendable, Equatable {
     public var saturationShare = 0.8
     /// Requests simulated per point: `requestsPerUser` per user, at least `minimumRequests`.
     public var requestsPerUser = 1
+    /// Simulate with users started staggered (`EngineSimulation.staggered`) or together, as the
+    /// benchmark clients start them (the default: the tables show their lockstep).
+    public var staggered = false
     public var minimumRequests = 16
 
     public init() {}
@@ -308,5 +328,7 @@ public struct EngineFitResult: Sendable {
     public var loss: Double
     /// Whether the KV cache's capacity was fitted (some point saturated it) or fixed.
     public var kvCacheFitted: Bool
+    /// Whether `max_num_batched_tokens` was fitted or fixed.
+    public var batchedTokensFitted: Bool
     public var evaluations: Int
 }
