@@ -90,7 +90,8 @@ def main(argv):
             for p in held:
                 run = subprocess.run(
                     [binary, "engine", "simulate", "--profile", profile, "--concurrency", str(p["concurrency"]),
-                     "--input-tokens", str(p["shape"][0]), "--output-tokens", str(p["shape"][1]), "--json"],
+                     "--input-tokens", str(p["shape"][0]), "--output-tokens", str(p["shape"][1]), "--json",
+                     "--users-together"],
                     capture_output=True, text=True)
                 if run.returncode != 0:
                     print(f"engine simulate failed: {run.stderr.strip()}", file=sys.stderr)
