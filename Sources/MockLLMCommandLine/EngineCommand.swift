@@ -13,7 +13,7 @@ struct EngineCommand: ParsableCommand {
             YAML file (docs/LOAD-SIMULATION.md). The simulation runs in virtual time, as GenAI-Perf's \
             concurrency mode would measure the engine. Exit status: 0, 2 for bad arguments or a bad profile.
             """,
-        subcommands: [EngineSimulate.self, EngineCurve.self])
+        subcommands: [EngineSimulate.self, EngineCurve.self, EngineFitCommand.self])
 }
 
 /// The options `simulate` and `curve` share.
@@ -33,6 +33,9 @@ struct EngineWorkloadOptions: ParsableArguments {
     @Flag(help: "Print JSON instead of the table.")
     var json = false
 
+    @Flag(help: "Start every user at time 0, as GenAI-Perf and aiperf do, instead of staggered (what engine fit simulates).")
+    var usersTogether = false
+
     func validate() throws {
         guard inputTokens >= 1 else { throw ValidationError("--input-tokens must be 1 or more, not \(inputTokens)") }
         guard outputTokens >= 1 else { throw ValidationError("--output-tokens must be 1 or more, not \(outputTokens)") }
@@ -49,8 +52,9 @@ struct EngineWorkloadOptions: ParsableArguments {
     }
 
     func simulate(_ profile: EngineProfile, concurrency: Int) throws -> EngineSimulationResult {
-        let simulation = EngineSimulation(profile: profile, concurrency: concurrency, inputTokens: inputTokens,
+        var simulation = EngineSimulation(profile: profile, concurrency: concurrency, inputTokens: inputTokens,
                                           outputTokens: outputTokens, requests: requests)
+        simulation.staggered = !usersTogether
         do {
             return try simulation.run()
         } catch {

@@ -28,6 +28,54 @@ package enum BuiltinEngineProfiles {
                 maxWaiting: nil, preemption: .recompute, prefixCaching: true,
                 cost: EngineCostModel(baseMs: 6.0, perSequenceMs: 0.02, perPrefillTokenMs: 0.035,
                                       perContextTokenMs: 0.00002))),
+        BuiltinEngineProfile(
+            name: "llama-3-70b-4xh100-fp8-nim",
+            summary: "Llama 3 70B Instruct, FP8, on 4 x H100 80GB (tensor parallel) behind NVIDIA NIM (TensorRT-LLM), fitted to GenAI-Perf measurements",
+            // Fitted by `mockllm engine fit` to all 60 points of
+            // Tests/Engine/data/llama-3-70b-instruct-4xh100-fp8-nim-trtllm.csv (GenAI-Perf, users started
+            // together, shapes 200/200, 200/1000, 200/2000, 2000/200, 2000/2000 and 7000/1000 tokens at 1 to 250
+            // users; source and provenance in Tests/Engine/data/README.md): 45 of 60 points within 25 % on TTFT,
+            // ITL and request throughput; mean |error| TTFT 18%, ITL 9%, throughput 9%. kv_cache_tokens and
+            // max_num_batched_tokens are fitted (the data saturate the cache); max_num_seqs 256, blocks of 16 and
+            // recompute are fixed. Prefix caching off: the benchmark's prompts share no prefix, so the data cannot
+            // tell.
+            profile: EngineProfile(
+                maxNumSeqs: 256, maxNumBatchedTokens: 79_799, kvCacheTokens: 938_913, blockSize: 16,
+                maxWaiting: nil, preemption: .recompute, prefixCaching: false,
+                cost: EngineCostModel(baseMs: 16.1621, perSequenceMs: 0.075835, perPrefillTokenMs: 0.0370892,
+                                      perContextTokenMs: 0.00000486197))),
+        BuiltinEngineProfile(
+            name: "llama-3-8b-1xh100-fp8-nim",
+            summary: "Llama 3 8B Instruct, FP8, on 1 x H100 80GB behind NVIDIA NIM (TensorRT-LLM), fitted to GenAI-Perf measurements",
+            // Fitted by `mockllm engine fit` to all 60 points of
+            // Tests/Engine/data/llama-3-8b-instruct-1xh100-fp8-nim-trtllm.csv (GenAI-Perf, users started together,
+            // shapes 200/200, 200/1000, 200/2000, 2000/200, 2000/2000 and 7000/1000 tokens at 1 to 250 users;
+            // source and provenance in Tests/Engine/data/README.md): 17 of 60 points within 25 % on TTFT, ITL and
+            // request throughput; mean |error| TTFT 53%, ITL 14%, throughput 14%. kv_cache_tokens and
+            // max_num_batched_tokens are fitted (the data saturate the cache); max_num_seqs 256, blocks of 16 and
+            // recompute are fixed. Prefix caching off: the benchmark's prompts share no prefix, so the data cannot
+            // tell.
+            profile: EngineProfile(
+                maxNumSeqs: 256, maxNumBatchedTokens: 25_765, kvCacheTokens: 791_602, blockSize: 16,
+                maxWaiting: nil, preemption: .recompute, prefixCaching: false,
+                cost: EngineCostModel(baseMs: 5.92414, perSequenceMs: 0.0700236, perPrefillTokenMs: 0.0078664,
+                                      perContextTokenMs: 0.0000157131))),
+        BuiltinEngineProfile(
+            name: "llama-3-8b-1xa100-fp16-nim",
+            summary: "Llama 3 8B Instruct, FP16, on 1 x A100-SXM4-80GB behind NVIDIA NIM (TensorRT-LLM), fitted to GenAI-Perf measurements",
+            // Fitted by `mockllm engine fit` to all 60 points of
+            // Tests/Engine/data/llama-3-8b-instruct-1xa100-fp16-nim-trtllm.csv (GenAI-Perf, users started
+            // together, shapes 200/200, 200/1000, 200/2000, 2000/200, 2000/2000 and 7000/1000 tokens at 1 to 250
+            // users; source and provenance in Tests/Engine/data/README.md): 38 of 60 points within 25 % on TTFT,
+            // ITL and request throughput; mean |error| TTFT 27%, ITL 9%, throughput 11%. kv_cache_tokens and
+            // max_num_batched_tokens are fitted (the data saturate the cache); max_num_seqs 256, blocks of 16 and
+            // recompute are fixed. Prefix caching off: the benchmark's prompts share no prefix, so the data cannot
+            // tell.
+            profile: EngineProfile(
+                maxNumSeqs: 256, maxNumBatchedTokens: 43_067, kvCacheTokens: 395_222, blockSize: 16,
+                maxWaiting: nil, preemption: .recompute, prefixCaching: false,
+                cost: EngineCostModel(baseMs: 12.6329, perSequenceMs: 0.147996, perPrefillTokenMs: 0.0512605,
+                                      perContextTokenMs: 0.0000311939))),
     ]
 
     package static var names: [String] { table.map(\.name) }

@@ -118,7 +118,7 @@ struct EnginesSectionTests {
             ("prefix_caching: maybe", "'engines.e.prefix_caching' must be true or false, found 'maybe'"),
             ("step_time: {base_ms: -1}", "'engines.e.step_time.base_ms' must be a number of milliseconds from 0 to 1000000, found -1"),
             ("step_time: 5", "'engines.e.step_time' must be a mapping, found '5'"),
-            ("profile: defualt", "profile 'defualt' is neither a built-in profile (default) nor a file (did you mean 'default'?)"),
+            ("profile: defualt", "profile 'defualt' is neither a built-in profile (default, llama-3-70b-4xh100-fp8-nim, llama-3-8b-1xh100-fp8-nim, llama-3-8b-1xa100-fp16-nim) nor a file (did you mean 'default'?)"),
         ]
         for (entry, message) in cases.dropLast(1) {
             let found = problems("responses: {hi: hello}\nengines:\n  e:\n    \(entry)\n")

@@ -1,0 +1,274 @@
+import ArgumentParser
+import Foundation
+import MockLLMSimulation
+
+/// `mockllm engine fit`: fits an engine profile to benchmark tables of a real deployment and
+/// writes it as profile YAML (docs/LOAD-SIMULATION.md, "Fitting your deployment").
+struct EngineFitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fit",
+        abstract: "Fit an engine profile to benchmark data of a real deployment.",
+        discussion: """
+            Each DATA file is a CSV with a header naming at least concurrency, input_tokens, output_tokens, \
+            ttft_ms, itl_ms and request_throughput (means; other columns are ignored; lines starting with # \
+            are comments), or the profile_export_aiperf.json (or GenAI-Perf's profile_export_genai_perf.json) \
+            of one run. Fits the four step-time coefficients and, when some point is saturated by it, the KV \
+            cache's capacity; prints them and, per point, measured and predicted TTFT, ITL and request \
+            throughput with the relative error; writes the profile YAML to --output (else prints it). \
+            Exit status: 0, 1 when the fit fails, 2 for bad arguments or bad data (naming the file and line).
+            """)
+
+    @Argument(help: "Benchmark data: CSV files or aiperf profile_export_aiperf.json files.")
+    var data: [String]
+
+    @Option(name: .shortAndLong, help: "Write the fitted profile YAML to this file (default: print it).")
+    var output: String?
+
+    @Option(help: "Fit only the points of these input/output shapes, e.g. 200/2000,7000/1000.")
+    var shapes: String?
+
+    @Option(help: "The KV cache's capacity in tokens when known (vLLM logs it as \"GPU KV cache size\"); default: fitted when the data saturate it.")
+    var kvCacheTokens: Int?
+
+    @Option(help: "The engine's max_num_seqs (fixed, not fitted).")
+    var maxNumSeqs: Int = 256
+
+    @Option(help: "The engine's max_num_batched_tokens, fixed; default: fitted (it sets how long a wave of prompts waits for its prefill).")
+    var maxNumBatchedTokens: Int?
+
+    @Option(help: "What a sequence that finds no free KV block does: recompute or wait.")
+    var preemption: String = "recompute"
+
+    @Flag(inversion: .prefixedNo, help: "Write prefix_caching: true (benchmark prompts share no prefix, so the data cannot tell).")
+    var prefixCaching = true
+
+    func validate() throws {
+        if data.isEmpty { throw ValidationError("give at least one data file") }
+        if let kvCacheTokens, kvCacheTokens < 16 { throw ValidationError("--kv-cache-tokens must be >= 16") }
+        if maxNumSeqs < 1 { throw ValidationError("--max-num-seqs must be >= 1") }
+        if let maxNumBatchedTokens, maxNumBatchedTokens < maxNumSeqs {
+            throw ValidationError("--max-num-batched-tokens must be >= --max-num-seqs")
+        }
+        if EnginePreemption(rawValue: preemption) == nil {
+            throw ValidationError("--preemption must be recompute or wait, not '\(preemption)'")
+        }
+        if let shapes { _ = try Self.parseShapes(shapes) }
+    }
+
+    static func parseShapes(_ text: String) throws -> Set<EngineShape> {
+        var result = Set<EngineShape>()
+        for part in text.split(separator: ",") {
+            guard let shape = EngineShape(String(part).trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError("--shapes: '\(part)' is not INPUT/OUTPUT tokens (e.g. 200/2000)")
+            }
+            result.insert(shape)
+        }
+        if result.isEmpty { throw ValidationError("--shapes is empty") }
+        return result
+    }
+
+    func run() throws {
+        var points: [EngineBenchmarkPoint] = []
+        for path in data {
+            do {
+                points += try Self.read(path)
+            } catch let error as EngineDataError {
+                try fail("\(path):\(error.line.map { "\($0):" } ?? "") \(error.message)", status: 2)
+            } catch {
+                try fail("\(path): \(error.localizedDescription)", status: 2)
+            }
+        }
+        var heldOut: [EngineBenchmarkPoint] = []
+        if let shapes {
+            let keep = try Self.parseShapes(shapes)
+            heldOut = points.filter { !keep.contains($0.shape) }
+            points = points.filter { keep.contains($0.shape) }
+            let missing = keep.subtracting(points.map(\.shape)).sorted()
+            if !missing.isEmpty {
+                try fail("--shapes: no points of \(missing.map(\.description).joined(separator: ", ")) in the data", status: 2)
+            }
+        }
+        if points.count < 2 { try fail("at least two points are needed to fit, the data have \(points.count)", status: 2) }
+
+        var options = EngineFitOptions()
+        options.kvCacheTokens = kvCacheTokens
+        options.maxNumSeqs = maxNumSeqs
+        if let maxNumBatchedTokens {
+            options.maxNumBatchedTokens = maxNumBatchedTokens
+            options.fitBatchedTokens = false
+        }
+        options.preemption = EnginePreemption(rawValue: preemption)!
+        let started = Date()
+        let result = EngineFit.fit(points, options: options)
+        let seconds = Date().timeIntervalSince(started)
+        guard result.loss.isFinite else {
+            try fail("no profile reproduces these points (every candidate failed to simulate some point)", status: 1)
+        }
+
+        print(EngineFitReport.text(result, seconds: seconds))
+        if !heldOut.isEmpty {
+            // The points of the other shapes, predicted by the fitted profile: how it generalizes.
+            let predictions = EngineFit.simulate(result.profile, heldOut, options: options)
+            let check = zip(heldOut, predictions).map { EngineFitPointResult(measured: $0, predicted: $1) }
+            print("")
+            print("Held out (not fitted, predicted):")
+            print(EngineFitReport.table(check))
+            print("")
+            print(EngineFitReport.share(check))
+        }
+        let yaml = EngineFitReport.yaml(
+            result, sources: data.map { ($0 as NSString).lastPathComponent }, prefixCaching: prefixCaching)
+        if let output {
+            do {
+                try yaml.write(toFile: output, atomically: true, encoding: .utf8)
+            } catch {
+                try fail("cannot write \(output): \(error.localizedDescription)", status: 1)
+            }
+            print("wrote \(output)")
+        } else {
+            print("")
+            print(yaml, terminator: "")
+        }
+    }
+
+    /// Reads one data file: JSON when it starts with `{`, CSV otherwise.
+    static func read(_ path: String) throws -> [EngineBenchmarkPoint] {
+        guard let bytes = FileManager.default.contents(atPath: path) else {
+            throw EngineDataError(line: nil, "cannot read the file")
+        }
+        let name = (path as NSString).lastPathComponent
+        if bytes.first(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) == UInt8(ascii: "{") {
+            return [try EngineBenchmarkData.parseProfileExport(Array(bytes), source: name)]
+        }
+        guard let text = String(data: bytes, encoding: .utf8) else {
+            throw EngineDataError(line: nil, "not UTF-8 text")
+        }
+        return try EngineBenchmarkData.parseCSV(text, source: name)
+    }
+
+    private func fail(_ message: String, status: Int32) throws -> Never {
+        FileHandle.standardError.write(Data("mockllm engine fit: \(message)\n".utf8))
+        throw ExitCode(status)
+    }
+}
+
+/// The text `engine fit` prints and the profile YAML it writes.
+enum EngineFitReport {
+    static func text(_ result: EngineFitResult, seconds: Double) -> String {
+        let p = result.profile
+        let shapes = Set(result.points.map(\.measured.shape)).sorted()
+        var lines: [String] = []
+        lines.append(
+            "Fitted \(result.points.count) points (shapes \(shapes.map(\.description).joined(separator: ", "))) "
+                + "in \(String(format: "%.1f", seconds)) s, \(result.evaluations) evaluations.")
+        lines.append("step_time:")
+        lines.append("  base_ms: \(decimal(p.cost.baseMs))")
+        lines.append("  per_sequence_ms: \(decimal(p.cost.perSequenceMs))")
+        lines.append("  per_prefill_token_ms: \(decimal(p.cost.perPrefillTokenMs))")
+        lines.append("  per_context_token_ms: \(decimal(p.cost.perContextTokenMs))")
+        lines.append("kv_cache_tokens: \(p.kvCacheTokens) (\(kvNote(result)))")
+        lines.append("max_num_batched_tokens: \(p.maxNumBatchedTokens) (\(result.batchedTokensFitted ? "fitted" : "fixed"))")
+        lines.append("max_num_seqs: \(p.maxNumSeqs), block_size: \(p.blockSize), preemption: \(p.preemption.rawValue) (fixed)")
+        lines.append("")
+        lines.append(table(result.points))
+        lines.append("")
+        lines.append(summary(result))
+        return lines.joined(separator: "\n")
+    }
+
+    /// Measured and predicted, point by point, with the relative errors.
+    static func table(_ points: [EngineFitPointResult]) -> String {
+        var lines: [String] = []
+        func cell(_ measured: Double, _ predicted: Double, _ digits: Int) -> String {
+            let error = predicted / measured - 1
+            return pad(String(format: "%.\(digits)f", measured), 10) + pad(String(format: "%.\(digits)f", predicted), 10)
+                + pad(percent(error), 7)
+        }
+        lines.append(
+            pad("shape", 11, left: true) + pad("users", 6) + pad("TTFT ms", 10) + pad("predicted", 10) + pad("error", 7)
+                + pad("ITL ms", 10) + pad("predicted", 10) + pad("error", 7) + pad("req/s", 10) + pad("predicted", 10)
+                + pad("error", 7) + "  within 25 %")
+        for point in points {
+            let m = point.measured, q = point.predicted
+            lines.append(
+                pad(m.shape.description, 11, left: true) + pad("\(m.concurrency)", 6) + cell(m.ttftMs, q.ttftMs, 1)
+                    + cell(m.itlMs, q.itlMs, 2) + cell(m.requestThroughput, q.requestThroughput, 3)
+                    + (point.within(0.25) ? "  yes" : "  no"))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func summary(_ result: EngineFitResult) -> String {
+        share(result.points) + "; loss \(String(format: "%.4f", result.loss))"
+    }
+
+    /// "18 of 20 points within 25 % ...; mean |error|: ..."
+    static func share(_ points: [EngineFitPointResult]) -> String {
+        let n = Double(max(points.count, 1))
+        let within = points.filter { $0.within(0.25) }.count
+        let ttft = points.reduce(0) { $0 + abs($1.ttftError) } / n
+        let itl = points.reduce(0) { $0 + abs($1.itlError) } / n
+        let throughput = points.reduce(0) { $0 + abs($1.throughputError) } / n
+        return "\(within) of \(points.count) points within 25 % on TTFT, ITL and request throughput; "
+            + "mean |error|: TTFT \(String(format: "%.0f%%", ttft * 100)), ITL \(String(format: "%.0f%%", itl * 100)), "
+            + "throughput \(String(format: "%.0f%%", throughput * 100))"
+    }
+
+    static func kvNote(_ result: EngineFitResult) -> String {
+        result.kvCacheFitted
+            ? "fitted: the data saturate the KV cache"
+            : "fixed: given, or twice what the points need when none saturates it"
+    }
+
+    /// Contract 2's profile YAML, with a comment header naming the data and the fit's error.
+    static func yaml(_ result: EngineFitResult, sources: [String], prefixCaching: Bool = true) -> String {
+        let p = result.profile
+        let shapes = Set(result.points.map(\.measured.shape)).sorted()
+        var lines = [
+            "# Engine profile fitted by `mockllm engine fit` to \(sources.joined(separator: ", "))",
+            "# (\(result.points.count) points; shapes \(shapes.map(\.description).joined(separator: ", "))).",
+            "# \(summary(result)).",
+            "# kv_cache_tokens: \(kvNote(result)); max_num_batched_tokens: "
+                + (result.batchedTokensFitted ? "fitted" : "fixed") + "; max_num_seqs, block_size and",
+            "# preemption are fixed, not fitted.",
+            "max_num_seqs: \(p.maxNumSeqs)",
+            "max_num_batched_tokens: \(p.maxNumBatchedTokens)",
+            "kv_cache_tokens: \(p.kvCacheTokens)",
+            "block_size: \(p.blockSize)",
+        ]
+        if let maxWaiting = p.maxWaiting { lines.append("max_waiting: \(maxWaiting)") }
+        lines += [
+            "preemption: \(p.preemption.rawValue)",
+            "prefix_caching: \(prefixCaching)",
+            "step_time:",
+            "  base_ms: \(decimal(p.cost.baseMs))",
+            "  per_sequence_ms: \(decimal(p.cost.perSequenceMs))",
+            "  per_prefill_token_ms: \(decimal(p.cost.perPrefillTokenMs))",
+            "  per_context_token_ms: \(decimal(p.cost.perContextTokenMs))",
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// A plain decimal (no exponent) with `significant` significant digits: 0.0000213, 6.12.
+    static func decimal(_ value: Double, significant: Int = 6) -> String {
+        guard value.isFinite, value != 0 else { return "0" }
+        let magnitude = Int(floor(log10(abs(value))))
+        let decimals = max(0, significant - 1 - magnitude)
+        var text = String(format: "%.\(decimals)f", value)
+        if text.contains(".") {
+            while text.hasSuffix("0") { text.removeLast() }
+            if text.hasSuffix(".") { text.removeLast() }
+        }
+        return text
+    }
+
+    static func percent(_ value: Double) -> String {
+        guard value.isFinite else { return "inf" }
+        return String(format: "%+.0f%%", value * 100)
+    }
+
+    static func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
+        let fill = String(repeating: " ", count: max(0, width - text.count))
+        return left ? text + fill : fill + text
+    }
+}

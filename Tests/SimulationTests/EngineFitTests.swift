@@ -1,0 +1,89 @@
+@testable import MockLLMSimulation
+import Testing
+
+/// The fitter: its optimizer, its closed-form start, and a fit that recovers a profile from
+/// points the engine itself produced.
+@Suite("Engine fit")
+struct EngineFitTests {
+    @Test func nelderMeadFindsTheMinimumOfRosenbrocksValley() {
+        let result = NelderMead(maxEvaluations: 2000, valueTolerance: 1e-12, pointTolerance: 1e-8).minimize(
+            start: [-1.2, 1], step: [0.5, 0.5]
+        ) { x in
+            let a = 1 - x[0], b = x[1] - x[0] * x[0]
+            return a * a + 100 * b * b
+        }
+        #expect(abs(result.point[0] - 1) < 1e-3 && abs(result.point[1] - 1) < 1e-3, "\(result.point)")
+        #expect(result.evaluations <= 2000)
+        // Deterministic: the same start takes the same path.
+        let again = NelderMead(maxEvaluations: 2000, valueTolerance: 1e-12, pointTolerance: 1e-8).minimize(
+            start: [-1.2, 1], step: [0.5, 0.5]
+        ) { x in
+            let a = 1 - x[0], b = x[1] - x[0] * x[0]
+            return a * a + 100 * b * b
+        }
+        #expect(again.point == result.point && again.evaluations == result.evaluations)
+    }
+
+    @Test func nonNegativeLeastSquaresKeepsCoefficientsAtZeroWhenTheDataPushBelow() {
+        // y = 2 + 3·x exactly: both free.
+        let rows = (0..<5).map { [1.0, Double($0)] }
+        let exact = EngineFit.nonNegativeLeastSquares(rows: rows, target: rows.map { 2 + 3 * $0[1] })
+        #expect(abs(exact[0] - 2) < 1e-9 && abs(exact[1] - 3) < 1e-9)
+        // y = 5 − x: the slope would be negative, so it is 0 and the intercept the mean.
+        let clipped = EngineFit.nonNegativeLeastSquares(rows: rows, target: rows.map { 5 - $0[1] })
+        #expect(clipped[1] == 0 && abs(clipped[0] - 3) < 1e-9)
+    }
+
+    @Test func theLossIsZeroForPerfectPredictionsAndSymmetricInLogRatio() {
+        let point = EngineBenchmarkPoint(concurrency: 1, inputTokens: 10, outputTokens: 10, ttftMs: 10, itlMs: 2, requestThroughput: 5)
+        let exact = EnginePrediction(ttftMs: 10, itlMs: 2, requestThroughput: 5)
+        #expect(EngineFit.totalLoss([point], [exact], delta: 0.2) == 0)
+        let slow = EnginePrediction(ttftMs: 20, itlMs: 2, requestThroughput: 5)
+        let fast = EnginePrediction(ttftMs: 5, itlMs: 2, requestThroughput: 5)
+        #expect(abs(EngineFit.totalLoss([point], [slow], delta: 0.2) - EngineFit.totalLoss([point], [fast], delta: 0.2)) < 1e-12)
+        let broken = EnginePrediction(ttftMs: .infinity, itlMs: 2, requestThroughput: 5)
+        #expect(EngineFit.totalLoss([point], [broken], delta: 0.2) == .infinity)
+    }
+
+    /// Points simulated from a known profile are fitted back to within a few per cent.
+    @Test func aFitReproducesPointsTheEngineProduced() {
+        let truth = EngineProfile(
+            maxNumSeqs: 64, maxNumBatchedTokens: 1024, kvCacheTokens: 100_000, prefixCaching: false,
+            cost: EngineCostModel(baseMs: 5, perSequenceMs: 0.05, perPrefillTokenMs: 0.02, perContextTokenMs: 0.0001))
+        var options = EngineFitOptions()
+        options.maxNumSeqs = 64
+        options.maxNumBatchedTokens = 1024
+        options.maxEvaluations = 400
+        options.restarts = 2
+        options.fitBatchedTokens = false
+        var points: [EngineBenchmarkPoint] = []
+        for (input, output) in [(64, 16), (512, 8)] {
+            for concurrency in [1, 4, 12] {
+                points.append(EngineBenchmarkPoint(
+                    concurrency: concurrency, inputTokens: input, outputTokens: output, ttftMs: 1, itlMs: 1, requestThroughput: 1))
+            }
+        }
+        let measured = EngineFit.simulate(truth, points, options: options)
+        for (i, m) in measured.enumerated() {
+            points[i].ttftMs = m.ttftMs
+            points[i].itlMs = m.itlMs
+            points[i].requestThroughput = m.requestThroughput
+        }
+        let result = EngineFit.fit(points, options: options)
+        // The coefficients come back, not only the predictions.
+        for (fitted, true_) in zip(result.profile.cost.coefficients, truth.cost.coefficients) {
+            #expect(abs(fitted / true_ - 1) < 0.02, "\(result.profile.cost)")
+        }
+        for point in result.points {
+            #expect(abs(point.ttftError) < 0.1 && abs(point.itlError) < 0.05 && abs(point.throughputError) < 0.05,
+                    "\(point.measured.shape) × \(point.measured.concurrency): \(point.predicted)")
+        }
+    }
+
+    @Test func trainingShapesParseAndTheInitialSlopeIsTheTTFTSlope() {
+        let points = [(100, 10.0), (1100, 30.0)].map {
+            EngineBenchmarkPoint(concurrency: 1, inputTokens: $0.0, outputTokens: 10, ttftMs: $0.1, itlMs: 1, requestThroughput: 1)
+        }
+        #expect(abs(EngineFit.initialPrefillPerToken(points) - 0.02) < 1e-12)
+    }
+}
