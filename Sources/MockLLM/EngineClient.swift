@@ -58,7 +58,7 @@ final class EngineClient: @unchecked Sendable {
             for output in batch.outputs {
                 guard let ticket = tickets[output.id] else { continue }
                 if output.isLast { tickets.removeValue(forKey: id(output)) }
-                ticket.produced(output)
+                ticket.produced(output, due: batch.stepEnd)
             }
             if batch.stepEnd != 0, !batch.outputs.isEmpty, let metrics = batch.metrics {
                 // The connections woken above wrote their events before this point.
@@ -108,11 +108,12 @@ final class EngineTicket {
         }
     }
 
-    func produced(_ output: EngineTokenOutput) {
+    /// The engine's step that ended at `due` produced `output`'s tokens.
+    func produced(_ output: EngineTokenOutput, due: UInt64) {
         if let events {
             events.released = output.isLast ? events.tokens : output.generated
             if output.isLast { link.close() }
-            link.wake()
+            link.wake(due: due)
         } else if output.isLast {
             link.supply(reply)
             link.close()

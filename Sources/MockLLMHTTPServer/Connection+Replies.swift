@@ -322,8 +322,11 @@ extension Connection {
         case .pumpStream(let run):
             guard run.link != nil else { return }  // a timed stream: its deadlines drive it
             server.deadlines.cancel(self)
-            // Events that became ready are due now: the schedule moves to the push.
-            if run.nextDeadline == nil { run.lastDeadline = max(run.lastDeadline, EventLoop.hrtime) }
+            // Events that became ready are due when the feeder says (else now): the schedule
+            // moves to the push, and their lateness counts from then.
+            if run.nextDeadline == nil, let link = run.link {
+                run.lastDeadline = max(run.lastDeadline, link.due != 0 ? link.due : EventLoop.hrtime)
+            }
             out = server.takeOutput()
             pump(run, out: &out)
         default:

@@ -80,8 +80,14 @@ public final class ReplyLink {
         self.onCut = onCut
     }
 
+    /// When the events of the last `wake(due:)` were due (monotonic nanoseconds; 0: now).
+    public private(set) var due: UInt64 = 0
+
     /// The feeder: the next events of the stream are ready (the connection pumps them now).
-    public func wake() {
+    /// `due`: when they became due (monotonic nanoseconds), if before now: the connection
+    /// times them from it, so its lateness histogram shows how late they were written.
+    public func wake(due: UInt64 = 0) {
+        self.due = due
         target?.replyLinkWoken()
     }
 
