@@ -9,9 +9,9 @@ extension Application {
     /// the token it carries) or finishes it (a complete reply); refused in the provider's words
     /// when the engine's waiting queue is full. A reply that is not a success (a scripted
     /// error, a fault's status) is not run on the engine.
+    /// `answered` hears the status that goes out: the reply's once admitted, else the refusal's.
     func engineReply(_ reply: Reply, _ demand: EngineDemand, host: EngineHost, client: EngineClient, provider: ServedProvider,
-                     requestID: String) -> Reply {
-        guard reply.status == 200 else { return reply }
+                     requestID: String, answered: @escaping (Int) -> Void) -> Reply {
         let id = EngineHost.nextID()
         let link = ReplyLink()
         var events: EngineStreamEvents?
@@ -26,11 +26,12 @@ extension Application {
         case .bytes(let body, _):
             kept.body = .bytes(body, delay: 0)
         case .pushed, .deferred:
+            answered(reply.status)
             return reply
         }
         let profile = host.profile
         let ticket = EngineTicket(
-            id: id, link: link, events: events, reply: kept,
+            id: id, link: link, events: events, reply: kept, answered: answered,
             refusal: provider.errorReply(provider.overloadRefusal(retryAfter: 1), requestID: requestID),
             tooLong: provider.errorReply(provider.contextLengthError(tokens: demand.promptTokens + outputTokens, limit: profile.kvCacheTokens),
                                          requestID: requestID))

@@ -109,12 +109,17 @@ package final class Application: HTTPHandler {
                 context.states = states
                 var reply = Endpoint.answer(request, &context, by: endpoint.handler)
                 random = context.random
-                metrics.requestAnswered(&reply, on: route, usage: context.usage)
                 if let fault = reply.headers["x-mockllm-fault"] { metrics.recordFault(fault) }
-                if let demand = context.engine, let host = engines[demand.engine], let engineClient {
+                if reply.status == 200, let demand = context.engine, let host = engines[demand.engine], let engineClient {
+                    // Counted once the engine has admitted or refused it: the status is its.
+                    metrics.traceStreams(&reply)
+                    let (rule, usage, metrics) = (reply.headers["x-mockllm-rule"] ?? "", context.usage, metrics)
                     let recorded = journaled(reply, request, provider: provider.metadata.name, pathModel: parameters["model"])
-                    return engineReply(recorded, demand, host: host, client: engineClient, provider: provider, requestID: requestID)
+                    return engineReply(recorded, demand, host: host, client: engineClient, provider: provider, requestID: requestID) {
+                        metrics.count(status: $0, rule: rule, on: route, usage: $0 == 200 ? usage : nil)
+                    }
                 }
+                metrics.requestAnswered(&reply, on: route, usage: context.usage)
                 return journaled(reply, request, provider: provider.metadata.name, pathModel: parameters["model"])
             }
         case .methodNotAllowed(let allowed):

@@ -82,9 +82,13 @@ final class EngineTicket {
     /// The provider's overload refusal, and its refusal of a request that can never fit.
     let refusal: Reply
     let tooLong: Reply
+    /// Told the status that goes out once the engine has decided (for `/metrics`).
+    let answered: (Int) -> Void
 
-    init(id: Int, link: ReplyLink, events: EngineStreamEvents?, reply: Reply, refusal: Reply, tooLong: Reply) {
+    init(id: Int, link: ReplyLink, events: EngineStreamEvents?, reply: Reply, answered: @escaping (Int) -> Void,
+         refusal: Reply, tooLong: Reply) {
         self.id = id
+        self.answered = answered
         self.link = link
         self.events = events
         self.reply = reply
@@ -93,6 +97,11 @@ final class EngineTicket {
     }
 
     func admitted(_ admission: Admission) {
+        switch admission {
+        case .accepted: answered(reply.status)
+        case .refused: answered(refusal.status)
+        case .exceedsCapacity: answered(tooLong.status)
+        }
         switch admission {
         case .accepted:
             // A stream's head goes out now; its events as the engine produces their tokens.

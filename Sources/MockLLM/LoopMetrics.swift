@@ -50,15 +50,21 @@ final class LoopMetrics {
     /// A provider's `reply` to a request routed to `route`: counts the request and its tokens,
     /// and traces a stream so that its end comes back to `replyFinished`.
     func requestAnswered(_ reply: inout Reply, on route: Router.Route, usage: TokenUsage? = nil) {
-        let rule = reply.headers["x-mockllm-rule"] ?? ""
-        let key = RequestKey(route: ObjectIdentifier(route), status: reply.status, rule: rule)
+        count(status: reply.status, rule: reply.headers["x-mockllm-rule"] ?? "", on: route, usage: usage)
+        traceStreams(&reply)
+    }
+
+    /// Counts a request answered with `status` (`mockllm_requests_total`) and its tokens. An
+    /// engine model's request is counted when the engine has admitted or refused it.
+    func count(status: Int, rule: String, on route: Router.Route, usage: TokenUsage?) {
+        let key = RequestKey(route: ObjectIdentifier(route), status: status, rule: rule)
         if key != lastRequest {
             // A load test repeats one request: it is hashed once, not every time.
             if let known = requestCounters[key] {
                 lastCounter = known
             } else {
                 let counter = shared.requestCounter(
-                    provider: route.provider?.metadata.name ?? "", endpoint: route.pattern.text, status: reply.status, rule: rule)
+                    provider: route.provider?.metadata.name ?? "", endpoint: route.pattern.text, status: status, rule: rule)
                 requestCounters[key] = counter
                 lastCounter = counter
             }
@@ -69,6 +75,10 @@ final class LoopMetrics {
             if usage.prompt > 0 { shared.promptTokens.increment(by: Int64(usage.prompt)) }
             if usage.completion > 0 { shared.completionTokens.increment(by: Int64(usage.completion)) }
         }
+    }
+
+    /// A stream is traced (even with the journal off) so that its outcome is counted.
+    func traceStreams(_ reply: inout Reply) {
         switch reply.body {
         case .stream, .pushed: if reply.trace == 0 { reply.trace = Self.streamTrace }
         case .bytes, .deferred: break

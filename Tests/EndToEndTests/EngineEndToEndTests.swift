@@ -198,6 +198,13 @@ struct EngineEndToEndTests {
             let busy = try ollama.readResponse()
             #expect(busy.status == 503)
             #expect(try busy.json()["error"] as? String == "server busy, please try again.  maximum pending requests exceeded")
+            // Counted with the status that went out, once the engine refused them.
+            let counts = try scrape(server).filter { $0.key.hasPrefix("mockllm_requests_total{") }
+            for status in ["429", "529"] {
+                #expect(counts.filter { $0.key.contains(#"status="\#(status)""#) }.values.reduce(0, +) == 1, "\(status): \(counts)")
+            }
+            #expect(counts.filter { $0.key.contains(#"status="503""#) }.values.reduce(0, +) == 2)
+            #expect(counts.filter { $0.key.contains(#"status="200""#) }.values.reduce(0, +) == 2, "the two admitted")
             for client in holders { client.reset() }
         }
     }
