@@ -40,7 +40,7 @@ enum EnginesSection {
 /// keys of an `engines:` entry, or a file of its own for `mockllm engine simulate --profile`.
 package enum EngineProfileReader {
     static let keys = ["max_num_seqs", "max_num_batched_tokens", "kv_cache_tokens", "block_size", "max_waiting",
-                       "preemption", "prefix_caching", "step_time"]
+                       "preemption", "prefix_caching", "kv_admission", "step_time"]
     static let costKeys = ["base_ms", "per_sequence_ms", "per_prefill_token_ms", "per_context_token_ms"]
 
     /// A profile file (or a built-in profile's name): keys it leaves out are the built-in
@@ -135,6 +135,13 @@ package enum EngineProfileReader {
         if let n = mapping["prefix_caching"], let value = reader.bool(n, name("prefix_caching")) {
             profile.prefixCaching = value
         }
+        if let n = mapping["kv_admission"], let text = reader.text(n, name("kv_admission")) {
+            if let mode = EngineKVAdmission(rawValue: text) {
+                profile.kvAdmission = mode
+            } else {
+                reader.error("\(name("kv_admission")) must be on_demand or reserve_output, found '\(text)'", at: n)
+            }
+        }
         if let n = mapping["step_time"], let cost = reader.mapping(n, name("step_time")) {
             let what = name("step_time")
             reader.checkKeys(cost, known: costKeys, in: what)
@@ -171,6 +178,7 @@ package enum EngineProfileReader {
         lines += [
             "preemption: \(profile.preemption.rawValue)",
             "prefix_caching: \(profile.prefixCaching)",
+            "kv_admission: \(profile.kvAdmission.rawValue)",
             "step_time:",
             "  base_ms: \(number(profile.cost.baseMs))",
             "  per_sequence_ms: \(number(profile.cost.perSequenceMs))",

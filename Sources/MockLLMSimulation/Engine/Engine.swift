@@ -333,7 +333,11 @@ public struct Engine: Sendable {
         }
         let hitTokens = hitBlocks * profile.blockSize
         let tokens = min(total - hitTokens, budget)
-        let newBlocks = blocks(hitTokens + tokens) - hitBlocks
+        // Reserving the output (TensorRT-LLM's GUARANTEED_NO_EVICT) takes the blocks of every
+        // token it will hold at its last step now: prompt plus output, less the last token.
+        let reserved = profile.kvAdmission == .reserveOutput
+            ? max(slots[slot].prompt + slots[slot].target - 1, hitTokens + tokens) : hitTokens + tokens
+        let newBlocks = blocks(reserved) - hitBlocks
         guard newBlocks + evictable <= pool.freeBlocks else { return false }
         for hash in slots[slot].prefix[0..<hitBlocks] {
             pool.acquire(hash)

@@ -23,6 +23,8 @@ import Glibc
 ///   held-out share of the 70B table from 22 % to 70 % (docs/LOAD-SIMULATION.md, "Fitting
 ///   your deployment"). The simulation starts users together accordingly
 ///   (`EngineFitOptions.staggered`).
+/// - `kv_admission` (`EngineFitOptions.kvAdmission`): one fit per mode; `mockllm engine fit`
+///   runs both (on_demand, reserve_output) and keeps the lower loss.
 /// - `max_num_seqs`, `block_size`, preemption: fixed. Benchmarks rarely exceed `max_num_seqs`
 ///   (256 in vLLM and TensorRT-LLM), and the block size only rounds the KV cache's use.
 ///
@@ -73,7 +75,7 @@ public enum EngineFit {
             return EngineProfile(
                 maxNumSeqs: options.maxNumSeqs, maxNumBatchedTokens: budget,
                 kvCacheTokens: max(kv, options.blockSize), blockSize: options.blockSize,
-                preemption: options.preemption, prefixCaching: false,
+                preemption: options.preemption, prefixCaching: false, kvAdmission: options.kvAdmission,
                 cost: EngineCostModel(baseMs: c[0], perSequenceMs: c[1], perPrefillTokenMs: c[2], perContextTokenMs: c[3]))
         }
         func loss(_ x: [Double]) -> Double {
@@ -265,6 +267,9 @@ public struct EngineFitOptions: Sendable, Equatable {
     public var fitBatchedTokens = true
     public var blockSize = 16
     public var preemption: EnginePreemption = .recompute
+    /// When a request takes its KV blocks. `engine fit` fits once with each and keeps the
+    /// better (the data tell: reserving the output lets fewer long requests run at once).
+    public var kvAdmission: EngineKVAdmission = .onDemand
     /// The KV cache's capacity when known (e.g. from vLLM's log "GPU KV cache size: N tokens");
     /// nil: fitted when the data show it, else twice what the points need.
     public var kvCacheTokens: Int?

@@ -74,6 +74,20 @@ public enum EnginePreemption: String, Sendable, Equatable, Hashable, CaseIterabl
     case wait
 }
 
+/// When a request's KV blocks are taken from the cache.
+public enum EngineKVAdmission: String, Sendable, Equatable, Hashable, CaseIterable {
+    /// vLLM: a request is admitted when the blocks of the tokens it computes now are free, and
+    /// takes one more block whenever its generated tokens fill the last (running out preempts,
+    /// `EnginePreemption`).
+    case onDemand = "on_demand"
+    /// TensorRT-LLM's default capacity scheduler (`GUARANTEED_NO_EVICT`): a request is admitted
+    /// only if the blocks of its prompt plus its whole output are free, and holds them from
+    /// admission to its end, so a running request never runs out and nothing is preempted; in
+    /// exchange fewer requests run at once when outputs are long (at saturation, running ×
+    /// (input + output) is about the cache's capacity).
+    case reserveOutput = "reserve_output"
+}
+
 /// A serving engine's scheduler settings and its cost model: vLLM's names and defaults
 /// (`--max-num-seqs`, `--max-num-batched-tokens`, `--block-size`, prefix caching on, as in vLLM
 /// v1); `kvCacheTokens` is what vLLM logs as "GPU KV cache size: N tokens".
@@ -93,12 +107,14 @@ public struct EngineProfile: Sendable, Equatable, Hashable {
     public var preemption: EnginePreemption
     /// Reuse the KV blocks of prompt prefixes already computed (vLLM v1: on by default).
     public var prefixCaching: Bool
+    /// When a request takes its KV blocks (vLLM: on demand; TensorRT-LLM: all at admission).
+    public var kvAdmission: EngineKVAdmission
     public var cost: EngineCostModel
 
     public init(
         maxNumSeqs: Int = 256, maxNumBatchedTokens: Int = 8192, kvCacheTokens: Int, blockSize: Int = 16,
         maxWaiting: Int? = nil, preemption: EnginePreemption = .recompute, prefixCaching: Bool = true,
-        cost: EngineCostModel
+        kvAdmission: EngineKVAdmission = .onDemand, cost: EngineCostModel
     ) {
         self.maxNumSeqs = maxNumSeqs
         self.maxNumBatchedTokens = maxNumBatchedTokens
@@ -107,6 +123,7 @@ public struct EngineProfile: Sendable, Equatable, Hashable {
         self.maxWaiting = maxWaiting
         self.preemption = preemption
         self.prefixCaching = prefixCaching
+        self.kvAdmission = kvAdmission
         self.cost = cost
     }
 

@@ -134,6 +134,58 @@ struct EngineKVTests {
         #expect(engine.kvBlocksUsed == 0)
     }
 
+    @Test func reservingTheOutputNeverPreemptsAndNeverOverfillsTheCache() {
+        // The cache of the preemption test above (8 blocks of 16): two requests of 48 + 41
+        // tokens need 6 blocks each to the end, so with the output reserved only one runs at a
+        // time; the second is admitted when the first ends, and nothing is preempted.
+        var tight = profile(kv: 128, block: 16, preemption: .recompute, prefixCaching: false)
+        tight.kvAdmission = .reserveOutput
+        var engine = Engine(profile: tight)
+        _ = engine.submit(EngineRequest(id: 1, promptTokens: 48, outputTokens: 41))
+        _ = engine.submit(EngineRequest(id: 2, promptTokens: 48, outputTokens: 41))
+        var steps: [EngineStep] = []
+        while let step = engine.nextStep() {
+            steps.append(step)
+            #expect(engine.kvBlocksUsed <= engine.kvBlocksTotal)
+            // Request 1 holds its whole reservation (blocks of 48 + 40 tokens) from admission.
+            if engine.running == 1 { #expect(engine.kvBlocksUsed == 6) }
+        }
+        #expect(engine.preemptions == 0 && steps.allSatisfy { $0.preempted.isEmpty })
+        #expect(steps.allSatisfy { $0.sequences == 1 })
+        let outputs = steps.flatMap(\.outputs)
+        #expect(outputs.filter(\.isFirst).map(\.id) == [1, 2])
+        #expect(outputs.filter { $0.id == 1 }.count == 41 && outputs.filter { $0.id == 2 }.count == 41)
+        #expect(engine.kvBlocksUsed == 0)
+    }
+
+    @Test func reservingTheOutputUnderLoadKeepsEveryReservationWithinTheCache() {
+        // Many requests of mixed lengths through a small cache: never a preemption, the blocks
+        // used never over capacity, and every running request holds blocks for its prompt plus
+        // output (so running × tokens per request stays within the cache).
+        var small = profile(budget: 512, kv: 4096, block: 16, prefixCaching: false)
+        small.kvAdmission = .reserveOutput
+        var engine = Engine(profile: small)
+        var lengths: [Int: Int] = [:]
+        for id in 0..<60 {
+            let prompt = 50 + (id * 37) % 400, output = 10 + (id * 53) % 300
+            lengths[id] = prompt + output
+            #expect(engine.submit(EngineRequest(id: id, promptTokens: prompt, outputTokens: output)) == .accepted)
+        }
+        var finished = 0
+        var running: Set<Int> = []
+        while let step = engine.nextStep() {
+            // The blocks of those that finished are freed at the step's end.
+            running.formUnion(step.admitted)
+            running.subtract(step.finished)
+            let reserved = running.reduce(0) { $0 + (lengths[$1]! - 1 + 15) / 16 }
+            #expect(engine.kvBlocksUsed == reserved)
+            #expect(engine.kvBlocksUsed <= engine.kvBlocksTotal)
+            #expect(step.preempted.isEmpty)
+            finished += step.finished.count
+        }
+        #expect(finished == 60 && engine.preemptions == 0 && engine.kvBlocksUsed == 0)
+    }
+
     @Test func waitPreemptionStallsInsteadOfPreempting() {
         // Prompts of different lengths, so the two need their next block in different steps.
         var engine = Engine(profile: profile(kv: 128, block: 16, preemption: .wait, prefixCaching: false))
