@@ -12,8 +12,8 @@ struct EngineFitCommand: ParsableCommand {
             Each DATA file is a CSV with a header naming at least concurrency, input_tokens, output_tokens, \
             ttft_ms, itl_ms and request_throughput (means; other columns are ignored; lines starting with # \
             are comments), or the profile_export_aiperf.json (or GenAI-Perf's profile_export_genai_perf.json) \
-            of one run. Fits the four step-time coefficients and, when some point is saturated by it, the KV \
-            cache's capacity; prints them and, per point, measured and predicted TTFT, ITL and request \
+            of one run. Fits the step-time coefficients (a prefill's attention priced apart), the step's token budget, \
+            the KV admission mode and, when some point is saturated by it, the KV cache's capacity; prints them and, per point, measured and predicted TTFT, ITL and request \
             throughput with the relative error; writes the profile YAML to --output (else prints it). \
             Exit status: 0, 1 when the fit fails, 2 for bad arguments or bad data (naming the file and line).
             """)
@@ -199,6 +199,7 @@ enum EngineFitReport {
         lines.append("  per_sequence_ms: \(decimal(p.cost.perSequenceMs))")
         lines.append("  per_prefill_token_ms: \(decimal(p.cost.perPrefillTokenMs))")
         lines.append("  per_context_token_ms: \(decimal(p.cost.perContextTokenMs))")
+        if let value = p.cost.perPrefillContextTokenMs { lines.append("  per_prefill_context_token_ms: \(decimal(value))") }
         lines.append("kv_cache_tokens: \(p.kvCacheTokens) (\(kvNote(result)))")
         lines.append("max_num_batched_tokens: \(p.maxNumBatchedTokens) (\(result.batchedTokensFitted ? "fitted" : "fixed"))")
         lines.append("max_num_seqs: \(p.maxNumSeqs), block_size: \(p.blockSize), preemption: \(p.preemption.rawValue) (fixed)")
@@ -281,6 +282,7 @@ enum EngineFitReport {
             "  per_prefill_token_ms: \(decimal(p.cost.perPrefillTokenMs))",
             "  per_context_token_ms: \(decimal(p.cost.perContextTokenMs))",
         ]
+        if let value = p.cost.perPrefillContextTokenMs { lines.append("  per_prefill_context_token_ms: \(decimal(value))") }
         return lines.joined(separator: "\n") + "\n"
     }
 

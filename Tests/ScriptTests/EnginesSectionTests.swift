@@ -120,6 +120,7 @@ struct EnginesSectionTests {
             ("prefix_caching: maybe", "'engines.e.prefix_caching' must be true or false, found 'maybe'"),
             ("kv_admission: eager", "'engines.e.kv_admission' must be on_demand or reserve_output, found 'eager'"),
             ("step_time: {base_ms: -1}", "'engines.e.step_time.base_ms' must be a number of milliseconds from 0 to 1000000, found -1"),
+            ("step_time: {per_prefill_context_token_ms: -2}", "'engines.e.step_time.per_prefill_context_token_ms' must be a number of milliseconds from 0 to 1000000, found -2"),
             ("step_time: 5", "'engines.e.step_time' must be a mapping, found '5'"),
             ("profile: defualt", "profile 'defualt' is neither a built-in profile (default, llama-3-70b-4xh100-fp8-nim, llama-3-8b-1xh100-fp8-nim, llama-3-8b-1xa100-fp16-nim) nor a file (did you mean 'default'?)"),
         ]
@@ -177,7 +178,7 @@ struct EnginesSectionTests {
         profile.preemption = .wait
         profile.kvAdmission = .reserveOutput
         profile.cost = EngineCostModel(baseMs: 6.123456789, perSequenceMs: 0.0123, perPrefillTokenMs: 3.3e-2,
-                                       perContextTokenMs: 1.234567890123e-05)
+                                       perContextTokenMs: 1.234567890123e-05, perPrefillContextTokenMs: 4.5e-7)
         let text = EngineProfileReader.yaml(profile)
         #expect(!text.contains("e-"))
         try withDirectory(["p.yml": text]) { directory in

@@ -19,28 +19,47 @@ public struct EngineCostModel: Sendable, Equatable, Hashable {
     public var perSequenceMs: Double
     public var perPrefillTokenMs: Double
     public var perContextTokenMs: Double
+    /// The price of a prefill's context tokens (its n·p + n·(n+1)/2 token pairs), when it differs
+    /// from a decode's: nil (the contract's model) prices both at `perContextTokenMs`. A decode
+    /// is memory-bound (it reads its whole KV cache for one token) and a prefill compute-bound
+    /// (fused attention kernels such as FlashAttention compute its pairs at the GPU's matrix
+    /// rate), so one price per token attended rarely fits both: measured, TTFT at one user is
+    /// close to linear in the prompt while ITL grows with the context
+    /// (docs/LOAD-SIMULATION.md, "The cost model").
+    public var perPrefillContextTokenMs: Double?
 
-    public init(baseMs: Double, perSequenceMs: Double, perPrefillTokenMs: Double, perContextTokenMs: Double) {
+    public init(baseMs: Double, perSequenceMs: Double, perPrefillTokenMs: Double, perContextTokenMs: Double,
+                perPrefillContextTokenMs: Double? = nil) {
         self.baseMs = baseMs
         self.perSequenceMs = perSequenceMs
         self.perPrefillTokenMs = perPrefillTokenMs
         self.perContextTokenMs = perContextTokenMs
+        self.perPrefillContextTokenMs = perPrefillContextTokenMs
     }
 
     /// The coefficients in the contract's order: base, per sequence, per prefill token, per context token.
     public var coefficients: [Double] { [baseMs, perSequenceMs, perPrefillTokenMs, perContextTokenMs] }
 
-    /// The step's duration in milliseconds.
+    /// The step's duration in milliseconds. `contextTokens` is C, all the context attended;
+    /// `prefillContextTokens` the part of it that prefill chunks attend, priced at
+    /// `perPrefillContextTokenMs` when that is set (else it changes nothing).
     @inlinable
-    public func stepMilliseconds(sequences: Int, prefillTokens: Int, contextTokens: Int) -> Double {
-        baseMs + perSequenceMs * Double(sequences) + perPrefillTokenMs * Double(prefillTokens)
-            + perContextTokenMs * Double(contextTokens)
+    public func stepMilliseconds(sequences: Int, prefillTokens: Int, contextTokens: Int, prefillContextTokens: Int = 0) -> Double {
+        var ms = baseMs + perSequenceMs * Double(sequences) + perPrefillTokenMs * Double(prefillTokens)
+        if let perPrefillContextTokenMs {
+            ms += perContextTokenMs * Double(contextTokens - prefillContextTokens)
+                + perPrefillContextTokenMs * Double(prefillContextTokens)
+        } else {
+            ms += perContextTokenMs * Double(contextTokens)
+        }
+        return ms
     }
 
     /// The step's duration in nanoseconds, rounded to the nearest.
     @inlinable
-    public func stepNanoseconds(sequences: Int, prefillTokens: Int, contextTokens: Int) -> UInt64 {
-        let ns = stepMilliseconds(sequences: sequences, prefillTokens: prefillTokens, contextTokens: contextTokens) * 1_000_000
+    public func stepNanoseconds(sequences: Int, prefillTokens: Int, contextTokens: Int, prefillContextTokens: Int = 0) -> UInt64 {
+        let ns = stepMilliseconds(sequences: sequences, prefillTokens: prefillTokens, contextTokens: contextTokens,
+                                  prefillContextTokens: prefillContextTokens) * 1_000_000
         guard ns.isFinite, ns > 0 else { return 0 }
         return ns >= 1.8e19 ? UInt64.max : UInt64(ns.rounded())
     }
@@ -57,6 +76,9 @@ public struct EngineCostModel: Sendable, Equatable, Hashable {
         let names = ["base_ms", "per_sequence_ms", "per_prefill_token_ms", "per_context_token_ms"]
         for (name, value) in zip(names, coefficients) where !(value.isFinite && value >= 0) {
             return "\(name) must be a finite number >= 0, not \(value)"
+        }
+        if let value = perPrefillContextTokenMs, !(value.isFinite && value >= 0) {
+            return "per_prefill_context_token_ms must be a finite number >= 0, not \(value)"
         }
         return nil
     }

@@ -31,6 +31,30 @@ struct EngineBasicsTests {
         #expect(EngineCostModel(baseMs: -1, perSequenceMs: 0, perPrefillTokenMs: 0, perContextTokenMs: 0).problem != nil)
     }
 
+    @Test func aPrefillsContextCanBePricedApart() {
+        var split = unitCost
+        split.perPrefillContextTokenMs = 0.0001
+        // 5000 context tokens, 4000 of them a prefill's: 1000 at 0.001, 4000 at 0.0001.
+        #expect(abs(split.stepMilliseconds(sequences: 2, prefillTokens: 100, contextTokens: 5000, prefillContextTokens: 4000)
+            - (10 + 2 + 10 + 1 + 0.4)) < 1e-9)
+        // Unset, every context token costs per_context_token_ms, whatever the split.
+        #expect(abs(unitCost.stepMilliseconds(sequences: 2, prefillTokens: 100, contextTokens: 5000, prefillContextTokens: 4000)
+            - 27) < 1e-9)
+        split.perPrefillContextTokenMs = -1
+        #expect(split.problem != nil)
+
+        // The engine passes the prefill's pairs: one 100-token prompt, then its decodes.
+        var p = profile()
+        p.cost = EngineCostModel(baseMs: 10, perSequenceMs: 1, perPrefillTokenMs: 0.1, perContextTokenMs: 0.001,
+                                 perPrefillContextTokenMs: 0)
+        var engine = Engine(profile: p)
+        _ = engine.submit(EngineRequest(id: 1, promptTokens: 100, outputTokens: 2))
+        let steps = drain(&engine)
+        #expect(steps[0].prefillContextTokens == 5050 && steps[0].contextTokens == 5050)
+        #expect(abs(steps[0].durationMilliseconds - (10 + 1 + 10)) < 1e-6)
+        #expect(steps[1].prefillContextTokens == 0 && abs(steps[1].durationMilliseconds - (10 + 1 + 0.101)) < 1e-6)
+    }
+
     @Test func prefillThenOneTokenPerStep() throws {
         var engine = Engine(profile: profile())
         let admission = engine.submit(EngineRequest(id: 7, promptTokens: 100, outputTokens: 3))
