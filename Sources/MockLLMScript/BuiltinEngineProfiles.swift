@@ -50,16 +50,17 @@ package enum BuiltinEngineProfiles {
             // Fitted by `mockllm engine fit` to all 60 points of
             // Tests/Engine/data/llama-3-8b-instruct-1xh100-fp8-nim-trtllm.csv (GenAI-Perf, users started together,
             // shapes 200/200, 200/1000, 200/2000, 2000/200, 2000/2000 and 7000/1000 tokens at 1 to 250 users;
-            // source and provenance in Tests/Engine/data/README.md): 17 of 60 points within 25 % on TTFT, ITL and
-            // request throughput; mean |error| TTFT 53%, ITL 14%, throughput 14%. kv_cache_tokens and
-            // max_num_batched_tokens are fitted (the data saturate the cache); max_num_seqs 256, blocks of 16 and
-            // recompute are fixed. Prefix caching off: the benchmark's prompts share no prefix, so the data cannot
-            // tell.
+            // source and provenance in Tests/Engine/data/README.md): 34 of 60 points within 25 % on TTFT, ITL and
+            // request throughput; mean |error| TTFT 27%, ITL 8%, throughput 7% (331.7 s, 321 evaluations per
+            // mode). kv_cache_tokens and max_num_batched_tokens are fitted (the data saturate the cache), the
+            // prefill's attention priced apart, kv_admission reserve_output chosen by the fit (the better of the
+            // two modes; TensorRT-LLM's default); max_num_seqs 256, blocks of 16 and recompute are fixed. Prefix
+            // caching off: the benchmark's prompts share no prefix, so the data cannot tell.
             profile: EngineProfile(
-                maxNumSeqs: 256, maxNumBatchedTokens: 25_765, kvCacheTokens: 791_602, blockSize: 16,
-                maxWaiting: nil, preemption: .recompute, prefixCaching: false,
-                cost: EngineCostModel(baseMs: 5.92414, perSequenceMs: 0.0700236, perPrefillTokenMs: 0.0078664,
-                                      perContextTokenMs: 0.0000157131))),
+                maxNumSeqs: 256, maxNumBatchedTokens: 132_493, kvCacheTokens: 927_393, blockSize: 16,
+                maxWaiting: nil, preemption: .recompute, prefixCaching: false, kvAdmission: .reserveOutput,
+                cost: EngineCostModel(baseMs: 5.82429, perSequenceMs: 0.0233488, perPrefillTokenMs: 0.00954738,
+                                      perContextTokenMs: 0.0000817993, perPrefillContextTokenMs: 0.00000000225096))),
         BuiltinEngineProfile(
             name: "llama-3-8b-1xa100-fp16-nim",
             summary: "Llama 3 8B Instruct, FP16, on 1 x A100-SXM4-80GB behind NVIDIA NIM (TensorRT-LLM), fitted to GenAI-Perf measurements",
