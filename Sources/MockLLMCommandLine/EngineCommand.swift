@@ -16,6 +16,19 @@ struct EngineCommand: ParsableCommand {
         subcommands: [EngineSimulate.self, EngineCurve.self, EngineFitCommand.self])
 }
 
+/// `--users-together` (every user at time 0) or `--staggered` (spread over one request latency).
+enum EngineUserStart: String, EnumerableFlag {
+    case usersTogether
+    case staggered
+
+    static func help(for value: EngineUserStart) -> ArgumentHelp? {
+        switch value {
+        case .usersTogether: "Start every user at time 0, as GenAI-Perf and aiperf do (the default; what engine fit simulates)."
+        case .staggered: "Start the users spread evenly over one estimated request latency instead."
+        }
+    }
+}
+
 /// The options `simulate` and `curve` share.
 struct EngineWorkloadOptions: ParsableArguments {
     @Option(help: "A built-in profile's name or a profile YAML file.")
@@ -33,8 +46,11 @@ struct EngineWorkloadOptions: ParsableArguments {
     @Flag(help: "Print JSON instead of the table.")
     var json = false
 
-    @Flag(help: "Start every user at time 0, as GenAI-Perf and aiperf do, instead of staggered (what engine fit simulates).")
-    var usersTogether = false
+    /// How the users start. Together by default: GenAI-Perf (perf_analyzer) and aiperf start
+    /// their workers at once, `engine fit` simulates that, and a fitted profile predicts its
+    /// table only that way (the acceptance test runs `simulate` with the contract's flags only).
+    @Flag(help: "How the users start (default: --users-together, as GenAI-Perf and aiperf start them and engine fit simulates).")
+    var start: EngineUserStart = .usersTogether
 
     func validate() throws {
         guard inputTokens >= 1 else { throw ValidationError("--input-tokens must be 1 or more, not \(inputTokens)") }
@@ -54,7 +70,7 @@ struct EngineWorkloadOptions: ParsableArguments {
     func simulate(_ profile: EngineProfile, concurrency: Int) throws -> EngineSimulationResult {
         var simulation = EngineSimulation(profile: profile, concurrency: concurrency, inputTokens: inputTokens,
                                           outputTokens: outputTokens, requests: requests)
-        simulation.staggered = !usersTogether
+        simulation.staggered = start == .staggered
         do {
             return try simulation.run()
         } catch {

@@ -12,8 +12,8 @@ struct EngineFitCommand: ParsableCommand {
             Each DATA file is a CSV with a header naming at least concurrency, input_tokens, output_tokens, \
             ttft_ms, itl_ms and request_throughput (means; other columns are ignored; lines starting with # \
             are comments), or the profile_export_aiperf.json (or GenAI-Perf's profile_export_genai_perf.json) \
-            of one run. Fits the four step-time coefficients and, when some point is saturated by it, the KV \
-            cache's capacity; prints them and, per point, measured and predicted TTFT, ITL and request \
+            of one run. Fits the step-time coefficients (a prefill's attention priced apart), the step's token budget, \
+            the KV admission mode and, when some point is saturated by it, the KV cache's capacity; prints them and, per point, measured and predicted TTFT, ITL and request \
             throughput with the relative error; writes the profile YAML to --output (else prints it). \
             Exit status: 0, 1 when the fit fails, 2 for bad arguments or bad data (naming the file and line).
             """)
@@ -39,6 +39,9 @@ struct EngineFitCommand: ParsableCommand {
     @Option(help: "What a sequence that finds no free KV block does: recompute or wait.")
     var preemption: String = "recompute"
 
+    @Option(help: "When a request takes its KV blocks: on_demand (vLLM), reserve_output (TensorRT-LLM's GUARANTEED_NO_EVICT) or auto (fit both, keep the better).")
+    var kvAdmission: String = "auto"
+
     @Flag(inversion: .prefixedNo, help: "Write prefix_caching: true (benchmark prompts share no prefix, so the data cannot tell).")
     var prefixCaching = true
 
@@ -52,7 +55,34 @@ struct EngineFitCommand: ParsableCommand {
         if EnginePreemption(rawValue: preemption) == nil {
             throw ValidationError("--preemption must be recompute or wait, not '\(preemption)'")
         }
+        if kvAdmission != "auto" && EngineKVAdmission(rawValue: kvAdmission) == nil {
+            throw ValidationError("--kv-admission must be on_demand, reserve_output or auto, not '\(kvAdmission)'")
+        }
         if let shapes { _ = try Self.parseShapes(shapes) }
+    }
+
+    /// Fits with each admission mode asked for, concurrently (one thread each), and keeps the
+    /// lowest loss; ties go to the earlier mode (on_demand), so the result is deterministic.
+    static func fitBest(_ points: [EngineBenchmarkPoint], options: EngineFitOptions,
+                        modes: [EngineKVAdmission]) -> EngineFitResult {
+        let results = Results(count: modes.count)
+        DispatchQueue.concurrentPerform(iterations: modes.count) { index in
+            var modeOptions = options
+            modeOptions.kvAdmission = modes[index]
+            results.set(index, EngineFit.fit(points, options: modeOptions))
+        }
+        let all = results.all
+        var best = all[0]
+        for result in all.dropFirst() where result.loss < best.loss { best = result }
+        return best
+    }
+
+    final class Results: @unchecked Sendable {
+        private let lock = NSLock()
+        private var values: [EngineFitResult?]
+        init(count: Int) { values = Array(repeating: nil, count: count) }
+        func set(_ index: Int, _ value: EngineFitResult) { lock.withLock { values[index] = value } }
+        var all: [EngineFitResult] { lock.withLock { values.map { $0! } } }
     }
 
     static func parseShapes(_ text: String) throws -> Set<EngineShape> {
@@ -99,7 +129,8 @@ struct EngineFitCommand: ParsableCommand {
         }
         options.preemption = EnginePreemption(rawValue: preemption)!
         let started = Date()
-        let result = EngineFit.fit(points, options: options)
+        let modes = EngineKVAdmission(rawValue: kvAdmission).map { [$0] } ?? EngineKVAdmission.allCases
+        let result = Self.fitBest(points, options: options, modes: modes)
         let seconds = Date().timeIntervalSince(started)
         guard result.loss.isFinite else {
             try fail("no profile reproduces these points (every candidate failed to simulate some point)", status: 1)
@@ -108,7 +139,9 @@ struct EngineFitCommand: ParsableCommand {
         print(EngineFitReport.text(result, seconds: seconds))
         if !heldOut.isEmpty {
             // The points of the other shapes, predicted by the fitted profile: how it generalizes.
-            let predictions = EngineFit.simulate(result.profile, heldOut, options: options)
+            var chosen = options
+            chosen.kvAdmission = result.profile.kvAdmission
+            let predictions = EngineFit.simulate(result.profile, heldOut, options: chosen)
             let check = zip(heldOut, predictions).map { EngineFitPointResult(measured: $0, predicted: $1) }
             print("")
             print("Held out (not fitted, predicted):")
@@ -166,9 +199,11 @@ enum EngineFitReport {
         lines.append("  per_sequence_ms: \(decimal(p.cost.perSequenceMs))")
         lines.append("  per_prefill_token_ms: \(decimal(p.cost.perPrefillTokenMs))")
         lines.append("  per_context_token_ms: \(decimal(p.cost.perContextTokenMs))")
+        if let value = p.cost.perPrefillContextTokenMs { lines.append("  per_prefill_context_token_ms: \(decimal(value))") }
         lines.append("kv_cache_tokens: \(p.kvCacheTokens) (\(kvNote(result)))")
         lines.append("max_num_batched_tokens: \(p.maxNumBatchedTokens) (\(result.batchedTokensFitted ? "fitted" : "fixed"))")
         lines.append("max_num_seqs: \(p.maxNumSeqs), block_size: \(p.blockSize), preemption: \(p.preemption.rawValue) (fixed)")
+        lines.append("kv_admission: \(p.kvAdmission.rawValue)")
         lines.append("")
         lines.append(table(result.points))
         lines.append("")
@@ -240,12 +275,14 @@ enum EngineFitReport {
         lines += [
             "preemption: \(p.preemption.rawValue)",
             "prefix_caching: \(prefixCaching)",
+            "kv_admission: \(p.kvAdmission.rawValue)",
             "step_time:",
             "  base_ms: \(decimal(p.cost.baseMs))",
             "  per_sequence_ms: \(decimal(p.cost.perSequenceMs))",
             "  per_prefill_token_ms: \(decimal(p.cost.perPrefillTokenMs))",
             "  per_context_token_ms: \(decimal(p.cost.perContextTokenMs))",
         ]
+        if let value = p.cost.perPrefillContextTokenMs { lines.append("  per_prefill_context_token_ms: \(decimal(value))") }
         return lines.joined(separator: "\n") + "\n"
     }
 

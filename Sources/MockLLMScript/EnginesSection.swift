@@ -40,8 +40,10 @@ enum EnginesSection {
 /// keys of an `engines:` entry, or a file of its own for `mockllm engine simulate --profile`.
 package enum EngineProfileReader {
     static let keys = ["max_num_seqs", "max_num_batched_tokens", "kv_cache_tokens", "block_size", "max_waiting",
-                       "preemption", "prefix_caching", "step_time"]
+                       "preemption", "prefix_caching", "kv_admission", "step_time"]
     static let costKeys = ["base_ms", "per_sequence_ms", "per_prefill_token_ms", "per_context_token_ms"]
+    /// Optional: a prefill's context tokens priced apart (`EngineCostModel.perPrefillContextTokenMs`).
+    static let prefillContextKey = "per_prefill_context_token_ms"
 
     /// A profile file (or a built-in profile's name): keys it leaves out are the built-in
     /// `default` profile's. Problems are located in the file.
@@ -135,9 +137,16 @@ package enum EngineProfileReader {
         if let n = mapping["prefix_caching"], let value = reader.bool(n, name("prefix_caching")) {
             profile.prefixCaching = value
         }
+        if let n = mapping["kv_admission"], let text = reader.text(n, name("kv_admission")) {
+            if let mode = EngineKVAdmission(rawValue: text) {
+                profile.kvAdmission = mode
+            } else {
+                reader.error("\(name("kv_admission")) must be on_demand or reserve_output, found '\(text)'", at: n)
+            }
+        }
         if let n = mapping["step_time"], let cost = reader.mapping(n, name("step_time")) {
             let what = name("step_time")
-            reader.checkKeys(cost, known: costKeys, in: what)
+            reader.checkKeys(cost, known: costKeys + [prefillContextKey], in: what)
             var coefficients = profile.cost.coefficients
             for (i, key) in costKeys.enumerated() {
                 guard let c = cost[key], let value = reader.number(c, ScriptReader.path(what, key)) else { continue }
@@ -147,8 +156,17 @@ package enum EngineProfileReader {
                 }
                 coefficients[i] = value
             }
+            var prefillContext = profile.cost.perPrefillContextTokenMs
+            if let c = cost[prefillContextKey], let value = reader.number(c, ScriptReader.path(what, prefillContextKey)) {
+                if value >= 0, value <= 1_000_000 {
+                    prefillContext = value
+                } else {
+                    reader.error("\(ScriptReader.path(what, prefillContextKey)) must be a number of milliseconds from 0 to 1000000, found \(value.plainDecimal)", at: c)
+                }
+            }
             profile.cost = EngineCostModel(baseMs: coefficients[0], perSequenceMs: coefficients[1],
-                                           perPrefillTokenMs: coefficients[2], perContextTokenMs: coefficients[3])
+                                           perPrefillTokenMs: coefficients[2], perContextTokenMs: coefficients[3],
+                                           perPrefillContextTokenMs: prefillContext)
         }
         guard reader.diagnostics.count(where: { $0.severity == .error }) == errors else { return nil }
         if let problem = profile.problem {
@@ -171,12 +189,14 @@ package enum EngineProfileReader {
         lines += [
             "preemption: \(profile.preemption.rawValue)",
             "prefix_caching: \(profile.prefixCaching)",
+            "kv_admission: \(profile.kvAdmission.rawValue)",
             "step_time:",
             "  base_ms: \(number(profile.cost.baseMs))",
             "  per_sequence_ms: \(number(profile.cost.perSequenceMs))",
             "  per_prefill_token_ms: \(number(profile.cost.perPrefillTokenMs))",
             "  per_context_token_ms: \(number(profile.cost.perContextTokenMs))",
         ]
+        if let value = profile.cost.perPrefillContextTokenMs { lines.append("  per_prefill_context_token_ms: \(number(value))") }
         return lines.joined(separator: "\n") + "\n"
     }
 

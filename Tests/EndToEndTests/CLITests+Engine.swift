@@ -24,6 +24,19 @@ extension CLITests {
         #expect(abs(tokens - 20 * requests) / tokens < 0.05)
     }
 
+    /// The contract's flags alone give what `engine fit` simulates (users started together), so
+    /// a fitted profile predicts its table without extra flags; `--staggered` differs.
+    @Test func engineSimulateStartsUsersTogetherByDefault() throws {
+        let common = ["engine", "simulate", "--concurrency", "16", "--input-tokens", "1000", "--output-tokens", "20",
+                      "--requests", "64", "--json"]
+        let plain = try run(common)
+        let together = try run(common + ["--users-together"])
+        let staggered = try run(common + ["--staggered"])
+        #expect(plain.status == 0 && together.status == 0 && staggered.status == 0, "\(plain.stderr)\(staggered.stderr)")
+        #expect(plain.stdout == together.stdout)
+        #expect(plain.stdout != staggered.stdout)
+    }
+
     @Test func engineSimulateReadsAProfileFile() throws {
         let file = try temporaryFile("""
             max_num_seqs: 2

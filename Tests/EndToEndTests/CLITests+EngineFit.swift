@@ -28,7 +28,7 @@ extension CLITests {
         let yaml = try String(contentsOf: profile, encoding: .utf8)
         #expect(yaml.hasPrefix("# Engine profile fitted by `mockllm engine fit` to table.csv"))
         for key in ["max_num_seqs: 256", "max_num_batched_tokens:", "kv_cache_tokens:", "block_size: 16",
-                    "preemption: recompute", "prefix_caching: true", "step_time:", "  base_ms:", "  per_sequence_ms:",
+                    "preemption: recompute", "prefix_caching: true", "kv_admission: ", "step_time:", "  base_ms:", "  per_sequence_ms:",
                     "  per_prefill_token_ms:", "  per_context_token_ms:"] {
             #expect(yaml.contains("\n" + key), "\(key): \(yaml)")
         }

@@ -42,6 +42,7 @@ struct EnginesSectionTests {
                 max_waiting: 100
                 preemption: wait
                 prefix_caching: false
+                kv_admission: reserve_output
                 step_time: {base_ms: 7.5}
             models:
               - id: tiny
@@ -55,6 +56,7 @@ struct EnginesSectionTests {
         expected.maxWaiting = 100
         expected.preemption = .wait
         expected.prefixCaching = false
+        expected.kvAdmission = .reserveOutput
         expected.cost.baseMs = 7.5
         #expect(script.engines == ["small": expected])
         #expect(script.models.resolve("tiny")?.engine == "small")
@@ -116,7 +118,9 @@ struct EnginesSectionTests {
             ("max_waiting: 0", "'engines.e.max_waiting' must be a whole number from 1 to 1000000000, found 0"),
             ("preemption: swap", "'engines.e.preemption' must be recompute or wait, found 'swap'"),
             ("prefix_caching: maybe", "'engines.e.prefix_caching' must be true or false, found 'maybe'"),
+            ("kv_admission: eager", "'engines.e.kv_admission' must be on_demand or reserve_output, found 'eager'"),
             ("step_time: {base_ms: -1}", "'engines.e.step_time.base_ms' must be a number of milliseconds from 0 to 1000000, found -1"),
+            ("step_time: {per_prefill_context_token_ms: -2}", "'engines.e.step_time.per_prefill_context_token_ms' must be a number of milliseconds from 0 to 1000000, found -2"),
             ("step_time: 5", "'engines.e.step_time' must be a mapping, found '5'"),
             ("profile: defualt", "profile 'defualt' is neither a built-in profile (default, llama-3-70b-4xh100-fp8-nim, llama-3-8b-1xh100-fp8-nim, llama-3-8b-1xa100-fp16-nim) nor a file (did you mean 'default'?)"),
         ]
@@ -172,8 +176,9 @@ struct EnginesSectionTests {
         var profile = BuiltinEngineProfiles.base
         profile.maxWaiting = 12
         profile.preemption = .wait
+        profile.kvAdmission = .reserveOutput
         profile.cost = EngineCostModel(baseMs: 6.123456789, perSequenceMs: 0.0123, perPrefillTokenMs: 3.3e-2,
-                                       perContextTokenMs: 1.234567890123e-05)
+                                       perContextTokenMs: 1.234567890123e-05, perPrefillContextTokenMs: 4.5e-7)
         let text = EngineProfileReader.yaml(profile)
         #expect(!text.contains("e-"))
         try withDirectory(["p.yml": text]) { directory in

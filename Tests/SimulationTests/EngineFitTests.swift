@@ -56,6 +56,7 @@ struct EngineFitTests {
         options.maxEvaluations = 400
         options.restarts = 2
         options.fitBatchedTokens = false
+        options.fitPrefillContext = false   // the contract's four terms; the split is tested below
         var points: [EngineBenchmarkPoint] = []
         for (input, output) in [(64, 16), (512, 8)] {
             for concurrency in [1, 4, 12] {
@@ -74,6 +75,43 @@ struct EngineFitTests {
         for (fitted, true_) in zip(result.profile.cost.coefficients, truth.cost.coefficients) {
             #expect(abs(fitted / true_ - 1) < 0.02, "\(result.profile.cost)")
         }
+        for point in result.points {
+            #expect(abs(point.ttftError) < 0.1 && abs(point.itlError) < 0.05 && abs(point.throughputError) < 0.05,
+                    "\(point.measured.shape) × \(point.measured.concurrency): \(point.predicted)")
+        }
+    }
+
+    /// A prefill's attention priced apart from a decode's is fitted back too: the truth prices
+    /// a prefill's pairs 20 times cheaper than a decode's context, which one shared price
+    /// could not reproduce.
+    @Test func aFitFindsThePrefillsOwnAttentionPrice() throws {
+        let truth = EngineProfile(
+            maxNumSeqs: 64, maxNumBatchedTokens: 1024, kvCacheTokens: 100_000, prefixCaching: false,
+            cost: EngineCostModel(baseMs: 5, perSequenceMs: 0.05, perPrefillTokenMs: 0.02, perContextTokenMs: 0.0002,
+                                  perPrefillContextTokenMs: 0.00001))
+        var options = EngineFitOptions()
+        options.maxNumSeqs = 64
+        options.maxNumBatchedTokens = 1024
+        options.maxEvaluations = 400
+        options.restarts = 2
+        options.fitBatchedTokens = false
+        var points: [EngineBenchmarkPoint] = []
+        for (input, output) in [(64, 16), (1000, 8)] {
+            for concurrency in [1, 4, 12] {
+                points.append(EngineBenchmarkPoint(
+                    concurrency: concurrency, inputTokens: input, outputTokens: output, ttftMs: 1, itlMs: 1, requestThroughput: 1))
+            }
+        }
+        let measured = EngineFit.simulate(truth, points, options: options)
+        for (i, m) in measured.enumerated() {
+            points[i].ttftMs = m.ttftMs
+            points[i].itlMs = m.itlMs
+            points[i].requestThroughput = m.requestThroughput
+        }
+        let result = EngineFit.fit(points, options: options)
+        let fitted = try #require(result.profile.cost.perPrefillContextTokenMs)
+        // The prompts' pairs pin the prefill's price (the decodes' short contexts leave theirs loose).
+        #expect(abs(fitted / 0.00001 - 1) < 0.5, "\(result.profile.cost)")
         for point in result.points {
             #expect(abs(point.ttftError) < 0.1 && abs(point.itlError) < 0.05 && abs(point.throughputError) < 0.05,
                     "\(point.measured.shape) × \(point.measured.concurrency): \(point.predicted)")

@@ -76,7 +76,8 @@ def main(argv):
             profile = os.path.join(tmp, "profile.yaml")
             started = time.time()
             fit = subprocess.run(
-                [binary, "engine", "fit", table, "--shapes", ",".join(shape_text(s) for s in train), "--output", profile],
+                [binary, "engine", "fit", table, "--shapes", ",".join(shape_text(s) for s in train), "--output", profile]
+                + os.environ.get("ENGINE_FIT_ARGS", "").split(),
                 capture_output=True, text=True)
             fit_seconds = time.time() - started
             if fit.returncode != 0:
@@ -90,8 +91,7 @@ def main(argv):
             for p in held:
                 run = subprocess.run(
                     [binary, "engine", "simulate", "--profile", profile, "--concurrency", str(p["concurrency"]),
-                     "--input-tokens", str(p["shape"][0]), "--output-tokens", str(p["shape"][1]), "--json",
-                     "--users-together"],
+                     "--input-tokens", str(p["shape"][0]), "--output-tokens", str(p["shape"][1]), "--json"],
                     capture_output=True, text=True)
                 if run.returncode != 0:
                     print(f"engine simulate failed: {run.stderr.strip()}", file=sys.stderr)

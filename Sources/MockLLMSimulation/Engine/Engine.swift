@@ -86,6 +86,8 @@ public struct EngineStep: Sendable, Equatable {
     public var sequences: Int
     public var prefillTokens: Int
     public var contextTokens: Int
+    /// The part of `contextTokens` that prefill chunks attended (`EngineCostModel.perPrefillContextTokenMs`).
+    public var prefillContextTokens = 0
 
     public var durationMilliseconds: Double { Double(durationNanoseconds) / 1_000_000 }
     /// Tokens computed in the step (decodes plus prefill chunks): never over the token budget.
@@ -333,7 +335,11 @@ public struct Engine: Sendable {
         }
         let hitTokens = hitBlocks * profile.blockSize
         let tokens = min(total - hitTokens, budget)
-        let newBlocks = blocks(hitTokens + tokens) - hitBlocks
+        // Reserving the output (TensorRT-LLM's GUARANTEED_NO_EVICT) takes the blocks of every
+        // token it will hold at its last step now: prompt plus output, less the last token.
+        let reserved = profile.kvAdmission == .reserveOutput
+            ? max(slots[slot].prompt + slots[slot].target - 1, hitTokens + tokens) : hitTokens + tokens
+        let newBlocks = blocks(reserved) - hitBlocks
         guard newBlocks + evictable <= pool.freeBlocks else { return false }
         for hash in slots[slot].prefix[0..<hitBlocks] {
             pool.acquire(hash)
@@ -360,13 +366,16 @@ public struct Engine: Sendable {
         step.outputs.reserveCapacity(plan.count)
         var prefillTokens = 0
         var contextTokens = 0
+        var prefillContextTokens = 0
         var finishedAny = false
         for (slot, tokens) in plan {
             let before = slots[slot].computed
             let isPrefill = !(slots[slot].generated > 0 && slots[slot].tokens - before == 1)
             if isPrefill {
                 prefillTokens += tokens
-                contextTokens += EngineCostModel.prefillContext(chunk: tokens, after: before)
+                let pairs = EngineCostModel.prefillContext(chunk: tokens, after: before)
+                contextTokens += pairs
+                prefillContextTokens += pairs
             } else {
                 contextTokens += slots[slot].tokens
             }
@@ -398,8 +407,10 @@ public struct Engine: Sendable {
         step.sequences = plan.count
         step.prefillTokens = prefillTokens
         step.contextTokens = contextTokens
+        step.prefillContextTokens = prefillContextTokens
         step.durationNanoseconds = profile.cost.stepNanoseconds(sequences: plan.count, prefillTokens: prefillTokens,
-                                                                contextTokens: contextTokens)
+                                                                contextTokens: contextTokens,
+                                                                prefillContextTokens: prefillContextTokens)
     }
 
     /// Caches the prompt blocks the sequence has now computed in full (vLLM's

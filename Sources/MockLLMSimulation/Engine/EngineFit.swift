@@ -23,6 +23,8 @@ import Glibc
 ///   held-out share of the 70B table from 22 % to 70 % (docs/LOAD-SIMULATION.md, "Fitting
 ///   your deployment"). The simulation starts users together accordingly
 ///   (`EngineFitOptions.staggered`).
+/// - `kv_admission` (`EngineFitOptions.kvAdmission`): one fit per mode; `mockllm engine fit`
+///   runs both (on_demand, reserve_output) and keeps the lower loss.
 /// - `max_num_seqs`, `block_size`, preemption: fixed. Benchmarks rarely exceed `max_num_seqs`
 ///   (256 in vLLM and TensorRT-LLM), and the block size only rounds the KV cache's use.
 ///
@@ -64,6 +66,10 @@ public enum EngineFit {
         let budgetIndex = x0.count
         let minimumBudget = Double(max(options.maxNumSeqs, 256))
         if options.fitBatchedTokens { x0.append(log(Double(max(options.maxNumBatchedTokens, Int(minimumBudget))))) }
+        // A prefill's attention priced apart from a decode's (`perPrefillContextTokenMs`),
+        // starting from the shared price.
+        let prefillContextIndex = x0.count
+        if options.fitPrefillContext { x0.append(x0[3]) }
 
         func profile(_ x: [Double]) -> EngineProfile {
             let c = (0..<4).map { max(exp(x[$0]), floors[$0]) - floors[$0] }
@@ -73,8 +79,11 @@ public enum EngineFit {
             return EngineProfile(
                 maxNumSeqs: options.maxNumSeqs, maxNumBatchedTokens: budget,
                 kvCacheTokens: max(kv, options.blockSize), blockSize: options.blockSize,
-                preemption: options.preemption, prefixCaching: false,
-                cost: EngineCostModel(baseMs: c[0], perSequenceMs: c[1], perPrefillTokenMs: c[2], perContextTokenMs: c[3]))
+                preemption: options.preemption, prefixCaching: false, kvAdmission: options.kvAdmission,
+                cost: EngineCostModel(
+                    baseMs: c[0], perSequenceMs: c[1], perPrefillTokenMs: c[2], perContextTokenMs: c[3],
+                    perPrefillContextTokenMs: options.fitPrefillContext
+                        ? max(exp(x[prefillContextIndex]), floors[3]) - floors[3] : nil))
         }
         func loss(_ x: [Double]) -> Double {
             let candidate = profile(x)
@@ -88,7 +97,8 @@ public enum EngineFit {
         var starts = [x0]
         var linear = x0
         linear[2] = log(max(initialPrefillPerToken(points), floors[2] * 10))
-        linear[3] = log(floors[3] * 10)
+        // With the prefill's attention priced apart, only it is zeroed: the decodes keep theirs.
+        linear[options.fitPrefillContext ? prefillContextIndex : 3] = log(floors[3] * 10)
         starts.append(linear)
         var evaluations = 0
         var best = NelderMead.Result(point: x0, value: .infinity, evaluations: 0)
@@ -265,6 +275,12 @@ public struct EngineFitOptions: Sendable, Equatable {
     public var fitBatchedTokens = true
     public var blockSize = 16
     public var preemption: EnginePreemption = .recompute
+    /// When a request takes its KV blocks. `engine fit` fits once with each and keeps the
+    /// better (the data tell: reserving the output lets fewer long requests run at once).
+    public var kvAdmission: EngineKVAdmission = .onDemand
+    /// Fit `per_prefill_context_token_ms` apart from `per_context_token_ms` (a prefill's
+    /// attention is compute-bound, a decode's memory-bound).
+    public var fitPrefillContext = true
     /// The KV cache's capacity when known (e.g. from vLLM's log "GPU KV cache size: N tokens");
     /// nil: fitted when the data show it, else twice what the points need.
     public var kvCacheTokens: Int?

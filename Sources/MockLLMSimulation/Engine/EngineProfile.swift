@@ -19,28 +19,47 @@ public struct EngineCostModel: Sendable, Equatable, Hashable {
     public var perSequenceMs: Double
     public var perPrefillTokenMs: Double
     public var perContextTokenMs: Double
+    /// The price of a prefill's context tokens (its n·p + n·(n+1)/2 token pairs), when it differs
+    /// from a decode's: nil (the contract's model) prices both at `perContextTokenMs`. A decode
+    /// is memory-bound (it reads its whole KV cache for one token) and a prefill compute-bound
+    /// (fused attention kernels such as FlashAttention compute its pairs at the GPU's matrix
+    /// rate), so one price per token attended rarely fits both: measured, TTFT at one user is
+    /// close to linear in the prompt while ITL grows with the context
+    /// (docs/LOAD-SIMULATION.md, "The cost model").
+    public var perPrefillContextTokenMs: Double?
 
-    public init(baseMs: Double, perSequenceMs: Double, perPrefillTokenMs: Double, perContextTokenMs: Double) {
+    public init(baseMs: Double, perSequenceMs: Double, perPrefillTokenMs: Double, perContextTokenMs: Double,
+                perPrefillContextTokenMs: Double? = nil) {
         self.baseMs = baseMs
         self.perSequenceMs = perSequenceMs
         self.perPrefillTokenMs = perPrefillTokenMs
         self.perContextTokenMs = perContextTokenMs
+        self.perPrefillContextTokenMs = perPrefillContextTokenMs
     }
 
     /// The coefficients in the contract's order: base, per sequence, per prefill token, per context token.
     public var coefficients: [Double] { [baseMs, perSequenceMs, perPrefillTokenMs, perContextTokenMs] }
 
-    /// The step's duration in milliseconds.
+    /// The step's duration in milliseconds. `contextTokens` is C, all the context attended;
+    /// `prefillContextTokens` the part of it that prefill chunks attend, priced at
+    /// `perPrefillContextTokenMs` when that is set (else it changes nothing).
     @inlinable
-    public func stepMilliseconds(sequences: Int, prefillTokens: Int, contextTokens: Int) -> Double {
-        baseMs + perSequenceMs * Double(sequences) + perPrefillTokenMs * Double(prefillTokens)
-            + perContextTokenMs * Double(contextTokens)
+    public func stepMilliseconds(sequences: Int, prefillTokens: Int, contextTokens: Int, prefillContextTokens: Int = 0) -> Double {
+        var ms = baseMs + perSequenceMs * Double(sequences) + perPrefillTokenMs * Double(prefillTokens)
+        if let perPrefillContextTokenMs {
+            ms += perContextTokenMs * Double(contextTokens - prefillContextTokens)
+                + perPrefillContextTokenMs * Double(prefillContextTokens)
+        } else {
+            ms += perContextTokenMs * Double(contextTokens)
+        }
+        return ms
     }
 
     /// The step's duration in nanoseconds, rounded to the nearest.
     @inlinable
-    public func stepNanoseconds(sequences: Int, prefillTokens: Int, contextTokens: Int) -> UInt64 {
-        let ns = stepMilliseconds(sequences: sequences, prefillTokens: prefillTokens, contextTokens: contextTokens) * 1_000_000
+    public func stepNanoseconds(sequences: Int, prefillTokens: Int, contextTokens: Int, prefillContextTokens: Int = 0) -> UInt64 {
+        let ns = stepMilliseconds(sequences: sequences, prefillTokens: prefillTokens, contextTokens: contextTokens,
+                                  prefillContextTokens: prefillContextTokens) * 1_000_000
         guard ns.isFinite, ns > 0 else { return 0 }
         return ns >= 1.8e19 ? UInt64.max : UInt64(ns.rounded())
     }
@@ -58,6 +77,9 @@ public struct EngineCostModel: Sendable, Equatable, Hashable {
         for (name, value) in zip(names, coefficients) where !(value.isFinite && value >= 0) {
             return "\(name) must be a finite number >= 0, not \(value)"
         }
+        if let value = perPrefillContextTokenMs, !(value.isFinite && value >= 0) {
+            return "per_prefill_context_token_ms must be a finite number >= 0, not \(value)"
+        }
         return nil
     }
 }
@@ -72,6 +94,20 @@ public enum EnginePreemption: String, Sendable, Equatable, Hashable, CaseIterabl
     /// frees up; nothing is preempted unless every running sequence is stalled (then the
     /// newest is preempted as with `recompute`, or the engine would never move again).
     case wait
+}
+
+/// When a request's KV blocks are taken from the cache.
+public enum EngineKVAdmission: String, Sendable, Equatable, Hashable, CaseIterable {
+    /// vLLM: a request is admitted when the blocks of the tokens it computes now are free, and
+    /// takes one more block whenever its generated tokens fill the last (running out preempts,
+    /// `EnginePreemption`).
+    case onDemand = "on_demand"
+    /// TensorRT-LLM's default capacity scheduler (`GUARANTEED_NO_EVICT`): a request is admitted
+    /// only if the blocks of its prompt plus its whole output are free, and holds them from
+    /// admission to its end, so a running request never runs out and nothing is preempted; in
+    /// exchange fewer requests run at once when outputs are long (at saturation, running ×
+    /// (input + output) is about the cache's capacity).
+    case reserveOutput = "reserve_output"
 }
 
 /// A serving engine's scheduler settings and its cost model: vLLM's names and defaults
@@ -93,12 +129,14 @@ public struct EngineProfile: Sendable, Equatable, Hashable {
     public var preemption: EnginePreemption
     /// Reuse the KV blocks of prompt prefixes already computed (vLLM v1: on by default).
     public var prefixCaching: Bool
+    /// When a request takes its KV blocks (vLLM: on demand; TensorRT-LLM: all at admission).
+    public var kvAdmission: EngineKVAdmission
     public var cost: EngineCostModel
 
     public init(
         maxNumSeqs: Int = 256, maxNumBatchedTokens: Int = 8192, kvCacheTokens: Int, blockSize: Int = 16,
         maxWaiting: Int? = nil, preemption: EnginePreemption = .recompute, prefixCaching: Bool = true,
-        cost: EngineCostModel
+        kvAdmission: EngineKVAdmission = .onDemand, cost: EngineCostModel
     ) {
         self.maxNumSeqs = maxNumSeqs
         self.maxNumBatchedTokens = maxNumBatchedTokens
@@ -107,6 +145,7 @@ public struct EngineProfile: Sendable, Equatable, Hashable {
         self.maxWaiting = maxWaiting
         self.preemption = preemption
         self.prefixCaching = prefixCaching
+        self.kvAdmission = kvAdmission
         self.cost = cost
     }
 

@@ -115,8 +115,9 @@ public struct EngineSimulation: Sendable {
     /// its share of the others' prefills), divided among the users.
     public var staggerNanoseconds: Double {
         let running = min(concurrency, profile.maxNumSeqs)
+        let pairs = EngineCostModel.prefillContext(chunk: inputTokens, after: 0)
         let prefill = profile.cost.stepMilliseconds(
-            sequences: 1, prefillTokens: inputTokens, contextTokens: EngineCostModel.prefillContext(chunk: inputTokens, after: 0))
+            sequences: 1, prefillTokens: inputTokens, contextTokens: pairs, prefillContextTokens: pairs)
         let shareOfPrefills = running * inputTokens / max(outputTokens, 1)
         let decode = profile.cost.stepMilliseconds(
             sequences: running, prefillTokens: shareOfPrefills,

@@ -31,6 +31,30 @@ struct EngineBasicsTests {
         #expect(EngineCostModel(baseMs: -1, perSequenceMs: 0, perPrefillTokenMs: 0, perContextTokenMs: 0).problem != nil)
     }
 
+    @Test func aPrefillsContextCanBePricedApart() {
+        var split = unitCost
+        split.perPrefillContextTokenMs = 0.0001
+        // 5000 context tokens, 4000 of them a prefill's: 1000 at 0.001, 4000 at 0.0001.
+        #expect(abs(split.stepMilliseconds(sequences: 2, prefillTokens: 100, contextTokens: 5000, prefillContextTokens: 4000)
+            - (10 + 2 + 10 + 1 + 0.4)) < 1e-9)
+        // Unset, every context token costs per_context_token_ms, whatever the split.
+        #expect(abs(unitCost.stepMilliseconds(sequences: 2, prefillTokens: 100, contextTokens: 5000, prefillContextTokens: 4000)
+            - 27) < 1e-9)
+        split.perPrefillContextTokenMs = -1
+        #expect(split.problem != nil)
+
+        // The engine passes the prefill's pairs: one 100-token prompt, then its decodes.
+        var p = profile()
+        p.cost = EngineCostModel(baseMs: 10, perSequenceMs: 1, perPrefillTokenMs: 0.1, perContextTokenMs: 0.001,
+                                 perPrefillContextTokenMs: 0)
+        var engine = Engine(profile: p)
+        _ = engine.submit(EngineRequest(id: 1, promptTokens: 100, outputTokens: 2))
+        let steps = drain(&engine)
+        #expect(steps[0].prefillContextTokens == 5050 && steps[0].contextTokens == 5050)
+        #expect(abs(steps[0].durationMilliseconds - (10 + 1 + 10)) < 1e-6)
+        #expect(steps[1].prefillContextTokens == 0 && abs(steps[1].durationMilliseconds - (10 + 1 + 0.101)) < 1e-6)
+    }
+
     @Test func prefillThenOneTokenPerStep() throws {
         var engine = Engine(profile: profile())
         let admission = engine.submit(EngineRequest(id: 7, promptTokens: 100, outputTokens: 3))
@@ -132,6 +156,58 @@ struct EngineKVTests {
         let recompute = steps.flatMap(\.scheduled).filter { $0.id == 2 && $0.isPrefill }
         #expect(recompute.count >= 2 && recompute[1].tokens > 48)
         #expect(engine.kvBlocksUsed == 0)
+    }
+
+    @Test func reservingTheOutputNeverPreemptsAndNeverOverfillsTheCache() {
+        // The cache of the preemption test above (8 blocks of 16): two requests of 48 + 41
+        // tokens need 6 blocks each to the end, so with the output reserved only one runs at a
+        // time; the second is admitted when the first ends, and nothing is preempted.
+        var tight = profile(kv: 128, block: 16, preemption: .recompute, prefixCaching: false)
+        tight.kvAdmission = .reserveOutput
+        var engine = Engine(profile: tight)
+        _ = engine.submit(EngineRequest(id: 1, promptTokens: 48, outputTokens: 41))
+        _ = engine.submit(EngineRequest(id: 2, promptTokens: 48, outputTokens: 41))
+        var steps: [EngineStep] = []
+        while let step = engine.nextStep() {
+            steps.append(step)
+            #expect(engine.kvBlocksUsed <= engine.kvBlocksTotal)
+            // Request 1 holds its whole reservation (blocks of 48 + 40 tokens) from admission.
+            if engine.running == 1 { #expect(engine.kvBlocksUsed == 6) }
+        }
+        #expect(engine.preemptions == 0 && steps.allSatisfy { $0.preempted.isEmpty })
+        #expect(steps.allSatisfy { $0.sequences == 1 })
+        let outputs = steps.flatMap(\.outputs)
+        #expect(outputs.filter(\.isFirst).map(\.id) == [1, 2])
+        #expect(outputs.filter { $0.id == 1 }.count == 41 && outputs.filter { $0.id == 2 }.count == 41)
+        #expect(engine.kvBlocksUsed == 0)
+    }
+
+    @Test func reservingTheOutputUnderLoadKeepsEveryReservationWithinTheCache() {
+        // Many requests of mixed lengths through a small cache: never a preemption, the blocks
+        // used never over capacity, and every running request holds blocks for its prompt plus
+        // output (so running × tokens per request stays within the cache).
+        var small = profile(budget: 512, kv: 4096, block: 16, prefixCaching: false)
+        small.kvAdmission = .reserveOutput
+        var engine = Engine(profile: small)
+        var lengths: [Int: Int] = [:]
+        for id in 0..<60 {
+            let prompt = 50 + (id * 37) % 400, output = 10 + (id * 53) % 300
+            lengths[id] = prompt + output
+            #expect(engine.submit(EngineRequest(id: id, promptTokens: prompt, outputTokens: output)) == .accepted)
+        }
+        var finished = 0
+        var running: Set<Int> = []
+        while let step = engine.nextStep() {
+            // The blocks of those that finished are freed at the step's end.
+            running.formUnion(step.admitted)
+            running.subtract(step.finished)
+            let reserved = running.reduce(0) { $0 + (lengths[$1]! - 1 + 15) / 16 }
+            #expect(engine.kvBlocksUsed == reserved)
+            #expect(engine.kvBlocksUsed <= engine.kvBlocksTotal)
+            #expect(step.preempted.isEmpty)
+            finished += step.finished.count
+        }
+        #expect(finished == 60 && engine.preemptions == 0 && engine.kvBlocksUsed == 0)
     }
 
     @Test func waitPreemptionStallsInsteadOfPreempting() {
