@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MockLLMScript
 import MockLLMSimulation
 
 /// `mockllm engine fit`: fits an engine profile to benchmark tables of a real deployment and
@@ -194,12 +195,7 @@ enum EngineFitReport {
         lines.append(
             "Fitted \(result.points.count) points (shapes \(shapes.map(\.description).joined(separator: ", "))) "
                 + "in \(String(format: "%.1f", seconds)) s, \(result.evaluations) evaluations.")
-        lines.append("step_time:")
-        lines.append("  base_ms: \(decimal(p.cost.baseMs))")
-        lines.append("  per_sequence_ms: \(decimal(p.cost.perSequenceMs))")
-        lines.append("  per_prefill_token_ms: \(decimal(p.cost.perPrefillTokenMs))")
-        lines.append("  per_context_token_ms: \(decimal(p.cost.perContextTokenMs))")
-        if let value = p.cost.perPrefillContextTokenMs { lines.append("  per_prefill_context_token_ms: \(decimal(value))") }
+        lines += EngineProfileReader.stepTimeLines(p.cost, number: { decimal($0) })
         lines.append("kv_cache_tokens: \(p.kvCacheTokens) (\(kvNote(result)))")
         lines.append("max_num_batched_tokens: \(p.maxNumBatchedTokens) (\(result.batchedTokensFitted ? "fitted" : "fixed"))")
         lines.append("max_num_seqs: \(p.maxNumSeqs), block_size: \(p.blockSize), preemption: \(p.preemption.rawValue) (fixed)")
@@ -259,31 +255,17 @@ enum EngineFitReport {
     static func yaml(_ result: EngineFitResult, sources: [String], prefixCaching: Bool = true) -> String {
         let p = result.profile
         let shapes = Set(result.points.map(\.measured.shape)).sorted()
-        var lines = [
+        let lines = [
             "# Engine profile fitted by `mockllm engine fit` to \(sources.joined(separator: ", "))",
             "# (\(result.points.count) points; shapes \(shapes.map(\.description).joined(separator: ", "))).",
             "# \(summary(result)).",
             "# kv_cache_tokens: \(kvNote(result)); max_num_batched_tokens: "
                 + (result.batchedTokensFitted ? "fitted" : "fixed") + "; max_num_seqs, block_size and",
             "# preemption are fixed, not fitted.",
-            "max_num_seqs: \(p.maxNumSeqs)",
-            "max_num_batched_tokens: \(p.maxNumBatchedTokens)",
-            "kv_cache_tokens: \(p.kvCacheTokens)",
-            "block_size: \(p.blockSize)",
         ]
-        if let maxWaiting = p.maxWaiting { lines.append("max_waiting: \(maxWaiting)") }
-        lines += [
-            "preemption: \(p.preemption.rawValue)",
-            "prefix_caching: \(prefixCaching)",
-            "kv_admission: \(p.kvAdmission.rawValue)",
-            "step_time:",
-            "  base_ms: \(decimal(p.cost.baseMs))",
-            "  per_sequence_ms: \(decimal(p.cost.perSequenceMs))",
-            "  per_prefill_token_ms: \(decimal(p.cost.perPrefillTokenMs))",
-            "  per_context_token_ms: \(decimal(p.cost.perContextTokenMs))",
-        ]
-        if let value = p.cost.perPrefillContextTokenMs { lines.append("  per_prefill_context_token_ms: \(decimal(value))") }
-        return lines.joined(separator: "\n") + "\n"
+        var profile = p
+        profile.prefixCaching = prefixCaching
+        return lines.joined(separator: "\n") + "\n" + EngineProfileReader.yaml(profile, number: { decimal($0) })
     }
 
     /// A plain decimal (no exponent) with `significant` significant digits: 0.0000213, 6.12.

@@ -176,9 +176,9 @@ package enum EngineProfileReader {
         return profile
     }
 
-    /// The profile as a file `load` reads back to the same profile.
-    package static func yaml(_ profile: EngineProfile) -> String {
-        func number(_ value: Double) -> String { plainDecimal(value) }
+    /// The profile as a file `load` reads back to the same profile; `number` writes each
+    /// coefficient (default: all its digits).
+    package static func yaml(_ profile: EngineProfile, number: (Double) -> String = plainDecimal) -> String {
         var lines = [
             "max_num_seqs: \(profile.maxNumSeqs)",
             "max_num_batched_tokens: \(profile.maxNumBatchedTokens)",
@@ -190,14 +190,22 @@ package enum EngineProfileReader {
             "preemption: \(profile.preemption.rawValue)",
             "prefix_caching: \(profile.prefixCaching)",
             "kv_admission: \(profile.kvAdmission.rawValue)",
-            "step_time:",
-            "  base_ms: \(number(profile.cost.baseMs))",
-            "  per_sequence_ms: \(number(profile.cost.perSequenceMs))",
-            "  per_prefill_token_ms: \(number(profile.cost.perPrefillTokenMs))",
-            "  per_context_token_ms: \(number(profile.cost.perContextTokenMs))",
         ]
-        if let value = profile.cost.perPrefillContextTokenMs { lines.append("  per_prefill_context_token_ms: \(number(value))") }
+        lines += stepTimeLines(profile.cost, number: number)
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The `step_time:` mapping of a cost model, as lines.
+    package static func stepTimeLines(_ cost: EngineCostModel, number: (Double) -> String = plainDecimal) -> [String] {
+        var lines = [
+            "step_time:",
+            "  base_ms: \(number(cost.baseMs))",
+            "  per_sequence_ms: \(number(cost.perSequenceMs))",
+            "  per_prefill_token_ms: \(number(cost.perPrefillTokenMs))",
+            "  per_context_token_ms: \(number(cost.perContextTokenMs))",
+        ]
+        if let value = cost.perPrefillContextTokenMs { lines.append("  per_prefill_context_token_ms: \(number(value))") }
+        return lines
     }
 
     /// A number in plain decimal notation, all its digits (Swift's shortest round-trip form,
