@@ -57,18 +57,17 @@ final class EngineClient: @unchecked Sendable {
             }
             for output in batch.outputs {
                 guard let ticket = tickets[output.id] else { continue }
-                if output.isLast { tickets.removeValue(forKey: id(output)) }
+                if output.isLast { tickets.removeValue(forKey: output.id) }
                 ticket.produced(output, due: batch.stepEnd)
             }
             if batch.stepEnd != 0, !batch.outputs.isEmpty, let metrics = batch.metrics {
                 // The connections woken above wrote their events before this point.
-                let late = Double(EventLoop.hrtime &- min(batch.stepEnd, EventLoop.hrtime)) / 1e9
+                let now = EventLoop.hrtime
+                let late = now > batch.stepEnd ? Double(now - batch.stepEnd) / 1e9 : 0
                 metrics.state.withLock { $0.lateness.observe(late) }
             }
         }
     }
-
-    private func id(_ output: EngineTokenOutput) -> Int { output.id }
 }
 
 /// One request on an engine, on the loop it came in on: how its reply is released.
