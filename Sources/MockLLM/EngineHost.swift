@@ -60,6 +60,10 @@ final class EngineHost: @unchecked Sendable {
     private var current: EngineStep?
     private var stepEnd: UInt64 = 0
     private var tracked: [Int: Tracked] = [:]
+    /// Requests that arrived after the nominal start of the step that follows the current one
+    /// (the thread was late): submitted when a step starting after their arrival is planned,
+    /// never into a step that began before they arrived.
+    private var held: [Submission] = []
     private var stopped = false
 
     /// Request ids, unique across every engine and loop of the process.
@@ -113,14 +117,16 @@ final class EngineHost: @unchecked Sendable {
         for command in commands {
             switch command {
             case .submit(let s):
-                let admission = engine.submit(s.request)
-                if admission == .accepted {
-                    tracked[s.request.id] = Tracked(client: s.client, arrival: s.arrival, model: s.model, finishReason: s.finishReason,
-                                                    promptTokens: s.request.promptTokens)
+                if current != nil && s.arrival > stepEnd {
+                    held.append(s)
+                } else {
+                    submit(s, into: &batches)
                 }
-                batches.add(admission: (s.request.id, admission), for: s.client)
             case .cancel(let id):
-                if engine.cancel(id: id), let gone = tracked.removeValue(forKey: id) { aborted.append((gone.model, gone.generated)) }
+                if let i = held.firstIndex(where: { $0.request.id == id }) {
+                    let gone = held.remove(at: i)
+                    aborted.append((gone.model, 0))
+                } else if engine.cancel(id: id), let gone = tracked.removeValue(forKey: id) { aborted.append((gone.model, gone.generated)) }
             case .stop:
                 stopped = true
                 timer.close()
@@ -141,10 +147,30 @@ final class EngineHost: @unchecked Sendable {
         }
     }
 
+    private func submit(_ s: Submission, into batches: inout Batches) {
+        let admission = engine.submit(s.request)
+        if admission == .accepted {
+            tracked[s.request.id] = Tracked(client: s.client, arrival: s.arrival, model: s.model, finishReason: s.finishReason,
+                                            promptTokens: s.request.promptTokens)
+        }
+        batches.add(admission: (s.request.id, admission), for: s.client)
+    }
+
     /// Plans and "runs" the next step from `start`; arms the timer for its end.
     private func startStep(at start: UInt64) {
+        if !held.isEmpty {
+            var batches = Batches()
+            held.removeAll { s in
+                guard s.arrival <= start else { return false }
+                submit(s, into: &batches)
+                return true
+            }
+            batches.deliver(stepEnd: 0, metrics: metrics)
+        }
         guard let step = engine.nextStep() else {
             current = nil
+            // Idle, with requests that arrived after `start`: they start a step now.
+            if !held.isEmpty { return startStep(at: max(EventLoop.hrtime, held.map(\.arrival).max() ?? 0)) }
             publishGauges()
             return
         }
