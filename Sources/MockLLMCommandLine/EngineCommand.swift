@@ -52,7 +52,12 @@ struct EngineWorkloadOptions: ParsableArguments {
     @Flag(help: "How the users start (default: --users-together, as GenAI-Perf and aiperf start them and engine fit simulates).")
     var start: EngineUserStart = .usersTogether
 
+    @Option(name: .customLong("client-gap-ms"),
+            help: "The client's mean time from a reply's end to its next request, ms (exponentially distributed; default 0).")
+    var clientGapMs: Double = 0
+
     func validate() throws {
+        guard clientGapMs >= 0, clientGapMs.isFinite else { throw ValidationError("--client-gap-ms must be 0 or more, not \(clientGapMs)") }
         guard inputTokens >= 1 else { throw ValidationError("--input-tokens must be 1 or more, not \(inputTokens)") }
         guard outputTokens >= 1 else { throw ValidationError("--output-tokens must be 1 or more, not \(outputTokens)") }
         if let requests, requests < 1 { throw ValidationError("--requests must be 1 or more, not \(requests)") }
@@ -71,6 +76,7 @@ struct EngineWorkloadOptions: ParsableArguments {
         var simulation = EngineSimulation(profile: profile, concurrency: concurrency, inputTokens: inputTokens,
                                           outputTokens: outputTokens, requests: requests)
         simulation.staggered = start == .staggered
+        simulation.clientGapMs = clientGapMs
         do {
             return try simulation.run()
         } catch {

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Mean, median and 99th percentile of a sample, in milliseconds.
 public struct LatencySummary: Sendable, Equatable, Hashable {
     public var mean: Double
@@ -94,6 +98,15 @@ public struct EngineSimulation: Sendable {
     /// 7,000-token prompts (every wave's prompts prefill together), which staggered users
     /// cannot reproduce; `engine fit` fits with users started together.
     public var staggered = true
+    /// The client's own time between a reply's end and its next request reaching the engine,
+    /// mean milliseconds (0: none, the default). Each gap is drawn from an exponential
+    /// distribution of that mean (seeded: the same run every time), so users that finish in
+    /// the same step come back spread out, as a real client's do: aiperf's Python client on a
+    /// busy 2-core machine took 6 to 50 ms (10th to 90th percentile, from its own records), a
+    /// C++ client well under one. A request that arrives while a step runs joins the next one.
+    public var clientGapMs: Double = 0
+    /// The seed of the gaps.
+    public var seed: UInt64 = 0
 
     public init(profile: EngineProfile, concurrency: Int, inputTokens: Int, outputTokens: Int, requests: Int? = nil) {
         self.profile = profile
@@ -189,10 +202,19 @@ public struct EngineSimulation: Sendable {
         let stagger = staggered ? staggerNanoseconds : 0
         let starts = (0..<concurrency).map { UInt64((Double($0) * stagger).rounded()) }
         var started = 0
+        // Users between a reply's end and their next request (with a client gap), by the time
+        // the request reaches the engine, latest first: the earliest is `returning.last`.
+        var returning: [UInt64] = []
+        var gaps = SeededRandom(seed: seed)
+        let gapMean = max(clientGapMs, 0) * 1_000_000
         while measuredLeft > 0 {
             while started < concurrency && starts[started] <= now {
                 if !send(at: starts[started], warmUp: true) { retry += 1 }
                 started += 1
+            }
+            while let time = returning.last, time <= now {
+                returning.removeLast()
+                if !send(at: time, warmUp: false) { retry += 1 }
             }
             guard let step = engine.nextStep() else {
                 if retry > 0 {
@@ -200,16 +222,17 @@ public struct EngineSimulation: Sendable {
                     let users = retry
                     retry = 0
                     for _ in 0..<users where !send(at: now, warmUp: false) { retry += 1 }
-                } else if started < concurrency {
-                    now = starts[started]
+                } else if started < concurrency || !returning.isEmpty {
+                    now = min(started < concurrency ? starts[started] : .max, returning.last ?? .max)
                 } else {
                     break
                 }
                 continue
             }
             now += step.durationNanoseconds
-            var freed = retry
+            let refused = retry
             retry = 0
+            var finished = 0
             tokens += step.outputs.count
             for output in step.outputs {
                 if output.isFirst { first[output.id] = now }
@@ -217,11 +240,21 @@ public struct EngineSimulation: Sendable {
                     ended[output.id] = now
                     completed += 1
                     if isMeasured[output.id] { measuredLeft -= 1 }
-                    freed += 1
+                    finished += 1
                 }
             }
             if measuredLeft == 0 { break }
-            for _ in 0..<freed where !send(at: now, warmUp: false) { retry += 1 }
+            if gapMean > 0 {
+                // Refused users retry after the next step, as without a gap; the others come
+                // back after their gap.
+                for _ in 0..<refused where !send(at: now, warmUp: false) { retry += 1 }
+                for _ in 0..<finished {
+                    let time = now + UInt64((-gapMean * log(1 - gaps.nextUnit())).rounded())
+                    returning.insert(time, at: returning.firstIndex { $0 <= time } ?? returning.endIndex)
+                }
+            } else {
+                for _ in 0..<(refused + finished) where !send(at: now, warmUp: false) { retry += 1 }
+            }
         }
 
         var ttft: [Double] = []

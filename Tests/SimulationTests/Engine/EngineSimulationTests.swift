@@ -39,6 +39,40 @@ struct EngineSimulationTests {
         #expect(abs(inSystem - Double(users)) / Double(users) < 0.005, "\(inSystem) in the system")
     }
 
+    @Test(arguments: [4, 40])
+    func littlesLawCountsTheClientsGap(users: Int) throws {
+        var simulation = EngineSimulation(profile: profile, concurrency: users, inputTokens: 200, outputTokens: 50,
+                                          requests: 200 * users)
+        simulation.clientGapMs = 30
+        let result = try simulation.run()
+        // N = X · (W + Z): a user is either in the engine (W) or in its gap (Z, mean 30 ms).
+        let cycle = (result.latencyMs.mean + 30) / 1000
+        let users = Double(users)
+        #expect(abs(result.requestThroughput * cycle - users) / users < 0.05, "\(result.requestThroughput * cycle) users")
+        // Fewer requests in the engine than users: the throughput is lower than with no gap.
+        simulation.clientGapMs = 0
+        #expect(try simulation.run().requestThroughput > result.requestThroughput)
+    }
+
+    @Test func aClientGapBreaksTheLockstepOfUsersStartedTogether() throws {
+        var wide = profile
+        wide.maxNumBatchedTokens = 8192
+        var simulation = EngineSimulation(profile: wide, concurrency: 8, inputTokens: 400, outputTokens: 40, requests: 400)
+        simulation.staggered = false
+        let together = try simulation.run()
+        // Every wave prefills all eight prompts in one step: every TTFT is that step.
+        #expect(together.ttftMs.p99 - together.ttftMs.p50 < 1e-6)
+        simulation.clientGapMs = 20
+        let spread = try simulation.run()
+        // Users come back apart and prefill in smaller groups: TTFTs differ, and are shorter.
+        #expect(spread.ttftMs.p99 - spread.ttftMs.p50 > 1)
+        #expect(spread.ttftMs.mean < together.ttftMs.mean)
+        // Seeded: the same gaps every run, others with another seed.
+        #expect(try simulation.run() == spread)
+        simulation.seed = 7
+        #expect(try simulation.run() != spread)
+    }
+
     @Test func moreUsersMeanMoreThroughputAndLongerLatency() throws {
         let one = try EngineSimulation(profile: profile, concurrency: 1, inputTokens: 200, outputTokens: 50, requests: 50).run()
         let many = try EngineSimulation(profile: profile, concurrency: 16, inputTokens: 200, outputTokens: 50,
