@@ -76,7 +76,7 @@ public struct EngineSimulationError: Error, Sendable, Equatable, CustomStringCon
 /// A closed-loop benchmark in virtual time, as GenAI-Perf's and aiperf's concurrency mode
 /// runs one: `concurrency` users, each sending a request of `inputTokens` prompt tokens and
 /// `outputTokens` generated tokens (fixed lengths, as with `ignore_eos`) and the next as soon
-/// as the previous one ends (no think time).
+/// as the previous one ends, or after the client's gap (`clientGapMs`).
 ///
 /// The users start staggered, evenly over one estimated request latency, not all at time 0:
 /// with fixed lengths and a deterministic engine, users that start together stay in lockstep
