@@ -35,7 +35,7 @@ final class EngineHost: @unchecked Sendable {
     }
 
     /// What the engine thread remembers of a request it runs, for vLLM's request metrics.
-    private struct Tracked {
+    fileprivate struct Tracked {
         var client: EngineClient
         var arrival: UInt64
         var model: String
@@ -203,55 +203,64 @@ final class EngineHost: @unchecked Sendable {
         let end = stepEnd
         current = nil
         var batches = Batches()
-        var observations: [(model: String, observe: (inout EngineMetrics.PerModel) -> Void)] = []
+        var observations: [TokenObservation] = []
         observations.reserveCapacity(step.outputs.count)
         for output in step.outputs {
             guard var t = tracked[output.id] else { continue }  // cancelled meanwhile
             batches.add(output: output, for: t.client)
-            // Steps are timed back to back from the previous step's end, so a request that
-            // arrived while the thread was late can join a step whose nominal start (and, on a
-            // short step, end) precedes its arrival: every interval saturates at 0.
-            let between = { (from: UInt64, to: UInt64) in to > from ? Double(to - from) / 1e9 : 0 }
-            let seconds = { (from: UInt64) in between(from, end) }
-            if output.isFirst {
-                let (ttft, prompt) = (seconds(t.arrival), t.promptTokens)
-                observations.append((t.model, { $0.timeToFirstToken.observe(ttft); $0.promptTokensTotal += UInt64(prompt) }))
-                t.firstToken = end
-            } else {
-                let itl = seconds(t.lastToken)
-                observations.append((t.model, { $0.interToken.observe(itl) }))
-            }
+            observations.append(TokenObservation(output: output, request: t))
+            if output.isFirst { t.firstToken = end }
             t.lastToken = end
             t.generated = output.generated
-            let tokens = UInt64(output.tokens)
-            observations.append((t.model, { $0.generationTokensTotal += tokens }))
             if output.isLast {
                 tracked.removeValue(forKey: output.id)
-                let scheduled = t.scheduled == 0 ? t.arrival : t.scheduled
-                let (e2e, queue, prefill) = (seconds(t.arrival), between(t.arrival, scheduled), between(scheduled, t.firstToken))
-                let (decode, inference) = (seconds(t.firstToken), seconds(scheduled))
-                let (reason, prompt, generated) = (t.finishReason, Double(t.promptTokens), Double(output.generated))
-                observations.append((t.model, { m in
-                    m.success[reason, default: 0] += 1
-                    m.e2e.observe(e2e)
-                    m.queue.observe(queue)
-                    m.prefill.observe(prefill)
-                    m.decode.observe(decode)
-                    m.inference.observe(inference)
-                    m.promptTokens.observe(prompt)
-                    m.generationTokens.observe(generated)
-                }))
             } else {
                 tracked[output.id] = t
             }
         }
+        // The tokens go out first: the loops write them while this thread does the metrics.
+        batches.deliver(stepEnd: end, metrics: metrics)
         if !observations.isEmpty {
             metrics.state.withLock { state in
-                for (model, observe) in observations { metrics.withModel(model, in: &state, observe) }
+                for observation in observations {
+                    metrics.withModel(observation.request.model, in: &state) { observation.record(into: &$0, end: end) }
+                }
             }
         }
-        batches.deliver(stepEnd: end, metrics: metrics)
         startStep(at: end)
+    }
+}
+
+/// One output of a step and what the engine knew of its request before the step: what the
+/// step adds to vLLM's metrics, recorded after the tokens went out.
+private struct TokenObservation {
+    var output: EngineTokenOutput
+    var request: EngineHost.Tracked
+
+    func record(into m: inout EngineMetrics.PerModel, end: UInt64) {
+        // Steps are timed back to back from the previous step's end, so a request that
+        // arrived while the thread was late can join a step whose nominal start (and, on a
+        // short step, end) precedes its arrival: every interval saturates at 0.
+        func between(_ from: UInt64, _ to: UInt64) -> Double { to > from ? Double(to - from) / 1e9 : 0 }
+        let t = request
+        if output.isFirst {
+            m.timeToFirstToken.observe(between(t.arrival, end))
+            m.promptTokensTotal += UInt64(t.promptTokens)
+        } else {
+            m.interToken.observe(between(t.lastToken, end))
+        }
+        m.generationTokensTotal += UInt64(output.tokens)
+        guard output.isLast else { return }
+        let scheduled = t.scheduled == 0 ? t.arrival : t.scheduled
+        let firstToken = output.isFirst ? end : t.firstToken
+        m.success[t.finishReason, default: 0] += 1
+        m.e2e.observe(between(t.arrival, end))
+        m.queue.observe(between(t.arrival, scheduled))
+        m.prefill.observe(between(scheduled, firstToken))
+        m.decode.observe(between(firstToken, end))
+        m.inference.observe(between(scheduled, end))
+        m.promptTokens.observe(Double(t.promptTokens))
+        m.generationTokens.observe(Double(output.generated))
     }
 }
 
