@@ -95,6 +95,7 @@ class MockLLMServer:
         self.process: Optional[subprocess.Popen] = None
         self.url = ""
         self.port = 0
+        self._scopes: Optional[bool] = None
 
     # ----------------------------------------------------------------------------------------
     # The process
@@ -315,10 +316,11 @@ class MockLLMServer:
 
     def supports_scopes(self) -> bool:
         """Whether this server has per-test scopes: it does when `PUT /_mockllm/tests/ID/script`
-        answers anything but 404 (the probe's scope is deleted again)."""
-        probe = "/_mockllm/tests/mockllm-scope-probe"
-        status, _, _ = self.call("PUT", probe + "/script", body="responses: {}\n", content_type="application/yaml")
-        if status == 404:
-            return False
-        self.call("DELETE", probe)
-        return True
+        answers anything but 404 (the probe's scope is deleted again). Asked once per server."""
+        if self._scopes is None:
+            probe = "/_mockllm/tests/mockllm-scope-probe"
+            status, _, _ = self.call("PUT", probe + "/script", body="responses: {}\n", content_type="application/yaml")
+            if status != 404:
+                self.call("DELETE", probe)
+            self._scopes = status != 404
+        return self._scopes
