@@ -157,3 +157,59 @@ def test_one_server_per_xdist_worker(pytester, clean_env):
     assert len(by_worker) == 2, by_worker
     assert all(len(urls) == 1 for urls in by_worker.values()), by_worker
     assert len(set.union(*by_worker.values())) == 2, by_worker
+
+
+def test_the_retry_example_of_testing_md(pytester, clean_env):
+    """docs/TESTING.md's journal example, as written there."""
+    (pytester.path / "flaky.yml").write_text(textwrap.dedent('''
+        rules:
+          - name: flaky
+            match: {prompt: {prefix: "pay"}}
+            error: {status: 503, message: "try again", headers: {retry-after-ms: "10"}}
+            times: 2
+          - name: paid
+            match: {prompt: {prefix: "pay"}}
+            reply: "Paid."
+    '''), encoding="utf-8")
+    pytest.importorskip("openai")
+    result = run_inner(pytester, '''
+        from openai import OpenAI
+
+        def test_the_client_retries(mockllm):
+            client = OpenAI(base_url=mockllm.openai_base_url, api_key="test", max_retries=2)
+            reply = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "pay 10"}])
+            assert reply.choices[0].message.content == "Paid."
+            attempts = mockllm.requests_since_start()
+            assert [(a["rule"], a["status"]) for a in attempts] == [("rule flaky", 503), ("rule flaky", 503), ("rule paid", 200)]
+            assert [a["headers"]["x-stainless-retry-count"] for a in attempts] == ["0", "1", "2"]
+    ''', "--mockllm-script", "flaky.yml")
+    result.assert_outcomes(passed=1)
+
+
+def test_the_unittest_example_of_testing_md(pytester, clean_env):
+    """docs/TESTING.md's unittest example (with its elided test body filled in), under unittest."""
+    (pytester.path / "tests").mkdir()
+    (pytester.path / "tests" / "responses.yml").write_text('responses:\n  "hello": "Hi from unittest"\n', encoding="utf-8")
+    pytester.makepyfile(test_chat=textwrap.dedent('''
+        import unittest
+        from openai import OpenAI
+        from mockllm_server import MockLLMServer
+
+        class ChatTest(unittest.TestCase):
+            @classmethod
+            def setUpClass(cls):
+                cls.server = MockLLMServer("tests/responses.yml").start()   # MockLLMServer() for the built-in script
+                cls.addClassCleanup(cls.server.stop)
+
+            def test_hello(self):
+                client = OpenAI(base_url=self.server.openai_base_url, api_key="test")
+                reply = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hello"}])
+                self.assertEqual(reply.choices[0].message.content, "Hi from unittest")
+
+        if __name__ == "__main__":
+            unittest.main()
+    '''))
+    pytest.importorskip("openai")
+    result = pytester.run(__import__("sys").executable, "-m", "unittest", "-v", "test_chat", timeout=120)
+    assert result.ret == 0, result.stderr.str()
+    assert "test_hello (test_chat.ChatTest" in result.stderr.str() and "OK" in result.stderr.str()
