@@ -5,19 +5,22 @@
 #   docker run --rm -p 8000:8000 -v "$PWD/my-config:/config:ro" mockllm   # your responses.yml, hot-reloaded
 #
 # Two stages: the Swift toolchain builds a release binary with the Swift runtime linked in
-# (--static-swift-stdlib), stripped, and a slim Debian with libuv1 runs it as a non-root user. The
-# binary's other run-time needs (glibc, libstdc++, libgcc_s, libm) are in debian:bookworm-slim.
+# (--static-swift-stdlib), stripped, and a slim Debian with libuv1, libcurl4 (the upstream client
+# of record and replay, MockLLMUpstream) and ca-certificates (the system store it verifies
+# upstreams against) runs it as a non-root user. The binary's other run-time needs (glibc,
+# libstdc++, libgcc_s, libm) are in debian:bookworm-slim.
 # scripts/docker-check runs these same steps on a machine without Docker.
 
 ARG SWIFT_IMAGE=swift:6.3-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${SWIFT_IMAGE} AS build
-# libuv1-dev (headers, pkg-config file) is all the server needs beyond the toolchain.
+# libuv1-dev and libcurl4-openssl-dev (headers, pkg-config files) are all the server needs beyond
+# the toolchain.
 # Unpinned on purpose: Debian stable only takes security and bug fixes.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libuv1-dev pkg-config \
+    && apt-get install -y --no-install-recommends libuv1-dev libcurl4-openssl-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # The manifest and Package.resolved first: dependencies are fetched in their own layer, reused
@@ -25,6 +28,7 @@ WORKDIR /src
 COPY Package.swift Package.resolved ./
 RUN swift package resolve --force-resolved-versions
 COPY CLibUV CLibUV
+COPY CCurl CCurl
 COPY Sources Sources
 # Not built, but the manifest names the test targets and SwiftPM refuses a package whose
 # target directories are missing.
@@ -35,7 +39,7 @@ RUN swift build -c release --static-swift-stdlib --force-resolved-versions --pro
 FROM ${RUNTIME_IMAGE}
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libuv1 \
+    && apt-get install -y --no-install-recommends libuv1 libcurl4 ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 mockllm \
     && useradd --system --uid 10001 --gid mockllm --no-create-home --home-dir /nonexistent \
