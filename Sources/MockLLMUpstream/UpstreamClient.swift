@@ -266,6 +266,7 @@ package final class UpstreamClient {
         transfer.timer?.close()
         transfer.timer = nil
         running[ObjectIdentifier(transfer)] = nil
+        updateLiveness()
     }
 
     private func deliverEnd(_ transfer: UpstreamTransfer, _ end: UpstreamEnd) {

@@ -122,6 +122,21 @@ struct UpstreamClientTests {
         #expect(unknown.failure?.kind == .dns)
     }
 
+    /// A listener that never accepts: the kernel completes TCP's handshake, nobody answers TLS's,
+    /// so the connect phase (which includes the TLS handshake) runs out.
+    @Test func aTLSHandshakeWithNoAnswerRunsOutOfConnectTime() throws {
+        let (fd, port) = try listeningSocket()
+        defer { close(fd) }
+        let harness = try Harness(UpstreamConfiguration(connectTimeout: 300, firstByteTimeout: 0, idleTimeout: 0, proxy: .none))
+        let recorder = harness.recorder()
+        harness.send(UpstreamRequest(method: "GET", url: "https://127.0.0.1:\(port)/"), recorder)
+        let started = ContinuousClock.now
+        harness.run()
+        #expect(ContinuousClock.now - started < .milliseconds(2500))
+        recorder.expectWellFormed()
+        #expect(recorder.failure?.kind == .timeout(.connect))
+    }
+
     @Test func a500IsAResponseNotAFailure() throws {
         let harness = try Harness(trusting)
         let recorder = harness.recorder()
@@ -310,8 +325,20 @@ struct UpstreamClientTests {
 
     /// A port nothing listens on: bound, then closed.
     private func closedPort() throws -> Int {
+        let (fd, port) = try boundSocket()
+        close(fd)
+        return port
+    }
+
+    /// A socket listening on an ephemeral loopback port, which nobody accepts from.
+    private func listeningSocket() throws -> (Int32, Int) {
+        let (fd, port) = try boundSocket()
+        try #require(listen(fd, 16) == 0)
+        return (fd, port)
+    }
+
+    private func boundSocket() throws -> (Int32, Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -323,6 +350,6 @@ struct UpstreamClientTests {
             }
         }
         try #require(bound)
-        return Int(UInt16(bigEndian: address.sin_port))
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 }
