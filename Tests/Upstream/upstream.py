@@ -3,7 +3,8 @@
 one process (Python standard library only), whose endpoints misbehave on purpose.
 
     upstream.py DIR   writes a test CA, a second CA that signed nothing here, and a server
-                      certificate for 127.0.0.1/localhost into DIR with the openssl command,
+                      certificate for 127.0.0.1/localhost into DIR with the openssl command
+                      (without one, with Python's cryptography package if it is installed),
                       serves, and prints "PORTS <plain> <tls>" once both listen.
 
 It exits when its standard input closes, so it never outlives the test process."""
@@ -27,10 +28,57 @@ def gate(name):
         return GATES.setdefault(name, threading.Event())
 
 
+def make_certificates_with_cryptography(directory):
+    """The same files, made with the cryptography package: only when there is no openssl command."""
+    import datetime
+    import ipaddress
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID, ExtendedKeyUsageOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def write(name, key, cert):
+        with open(os.path.join(directory, f"{name}.key"), "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+        with open(os.path.join(directory, f"{name}.pem"), "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+
+    def certificate(subject, issuer, key, signer, extensions):
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+                   .not_valid_after(now + datetime.timedelta(days=2)))
+        for extension, critical in extensions:
+            builder = builder.add_extension(extension, critical=critical)
+        return builder.sign(signer, hashes.SHA256())
+
+    cas = {}
+    for ca in ("ca", "other-ca"):
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"mockllm {ca} for tests")])
+        cert = certificate(name, name, key, key, [(x509.BasicConstraints(ca=True, path_length=None), True)])
+        write(ca, key, cert)
+        cas[ca] = (key, name)
+    key = ec.generate_private_key(ec.SECP256R1())
+    ca_key, ca_name = cas["ca"]
+    cert = certificate(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]), ca_name, key, ca_key, [
+        (x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]), False),
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+        (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
+    ])
+    write("server", key, cert)
+
+
 def make_certificates(directory):
     openssl = shutil.which("openssl")
     if openssl is None:
-        sys.exit("upstream.py: the openssl command is needed to make the test certificates")
+        try:
+            import cryptography  # noqa: F401
+        except ImportError:
+            sys.exit("upstream.py: the test certificates need the openssl command (or Python's cryptography package)")
+        return make_certificates_with_cryptography(directory)
 
     def run(*args):
         subprocess.run([openssl, *args], check=True, cwd=directory, capture_output=True)
