@@ -323,6 +323,36 @@ struct UpstreamClientTests {
         #expect(forwarded.head?.value(of: "X-Request-Form") == "absolute-form")
     }
 
+    /// With no transfer left the client keeps no handle active (its kept-alive connection is not
+    /// watched, its timer is unreferenced), so a loop whose work is done ends even before
+    /// `close()`, and the client still serves the next transfer.
+    @Test func anIdleClientDoesNotKeepTheLoopAlive() throws {
+        let loop = try EventLoop()
+        let client = try UpstreamClient(loop: loop, configuration: trusting)
+        let first = Recorder()
+        client.send(UpstreamRequest(method: "GET", url: server.url("/hello")), to: first)
+        var guardFired = false
+        let guardTimer = LoopTimer(loop: loop) {
+            guardFired = true
+            client.close()
+        }
+        guardTimer.start(after: 10_000)
+        guardTimer.unref()
+        loop.run()
+        #expect(!guardFired)
+        #expect(first.end == .success)
+        #expect(!client.isClosed)
+        let second = Recorder()
+        client.send(UpstreamRequest(method: "GET", url: server.url("/hello")), to: second)
+        loop.run()
+        #expect(second.end == .success)
+        #expect(second.body == "hello over https")
+        client.close()
+        guardTimer.close()
+        loop.run()
+        #expect(loop.openHandleCount == 0)
+    }
+
     /// A port nothing listens on: bound, then closed.
     private func closedPort() throws -> Int {
         let (fd, port) = try boundSocket()
