@@ -4,9 +4,9 @@
 /// libcurl frames the message: `Content-Length`, `Transfer-Encoding`, `Connection`, `Keep-Alive`,
 /// `Proxy-Connection`, `TE`, `Upgrade` and `Expect` given here are dropped. `Host` given here
 /// replaces the URL's. Nothing is added but `Host` and `Content-Length` (and what an HTTP proxy
-/// is told, when one is used): no `Accept`, no
-/// `User-Agent`, no `Content-Type`, no `Accept-Encoding` (so a body comes back as the upstream
-/// encoded it, and only if the caller asked for an encoding).
+/// is told, when one is used): no `Accept`, no `User-Agent`, no `Content-Type`, no
+/// `Accept-Encoding` (so a body comes back as the upstream encoded it, and only if the caller
+/// asked for an encoding).
 package struct UpstreamRequest: Sendable {
     package var method: String
     package var url: String
