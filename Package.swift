@@ -24,13 +24,15 @@ let package = Package(
             pkgConfig: "libuv",
             providers: [.apt(["libuv1-dev"]), .brew(["libuv"])]
         ),
-        // libcurl (the OpenSSL flavour on Debian): HTTP/1.1, TLS with certificate verification
-        // and proxies for the upstream client; imported by MockLLMUpstream alone.
-        .systemLibrary(
+        // libcurl (HTTP/1.1, TLS with certificate verification, proxies) for the upstream client,
+        // opened at run time: curl's header (libcurl4-openssl-dev on Debian) gives the types and
+        // constants, shim.c opens libcurl.so.4 with dlopen on the first client and calls it through
+        // pointers. Nothing links libcurl, so only record mode needs it installed. Imported by
+        // MockLLMUpstream alone.
+        .target(
             name: "CCurl",
             path: "CCurl",
-            pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+            linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]  // dlopen before glibc 2.34
         ),
         // Bytes, JSON, HTTP/1.1 messages and latency histograms: no I/O.
         .target(name: "MockLLMCore"),

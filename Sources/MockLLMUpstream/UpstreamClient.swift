@@ -1,18 +1,15 @@
 import CCurl
 import MockLLMLoop
 
-/// libcurl's global state, set up once per process before the first handle (Swift runs a global's
-/// initializer once, thread-safely).
-private let curlGlobalInit: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
-
 /// An HTTP/1.1 client for one loop, on libcurl's multi-socket interface: libcurl owns the
 /// connections, TLS and proxies; the loop watches libcurl's sockets (`SocketPoll`) and keeps its
 /// one timer (`LoopTimer`), so transfers run beside the server's connections on the same thread,
 /// with no thread of their own (libcurl's threaded resolver aside, which reports through a socket).
 ///
-/// Made on first use by whoever proxies: a server that never forwards a request never calls
-/// libcurl. Confined to the loop's thread, like everything on the loop. `close()` it before the
-/// loop ends (a worker's drain): its handles keep the loop alive while transfers run.
+/// Made on first use by whoever proxies: a server that never forwards a request never opens
+/// libcurl (`UpstreamLibrary`), and on a machine without it only this initializer fails
+/// (`.unavailable`). Confined to the loop's thread, like everything on the loop. `close()` it
+/// before the loop ends (a worker's drain): its handles keep the loop alive while transfers run.
 package final class UpstreamClient {
     package let configuration: UpstreamConfiguration
     private let loop: EventLoop
@@ -33,10 +30,8 @@ package final class UpstreamClient {
     package init(loop: EventLoop, configuration: UpstreamConfiguration = UpstreamConfiguration()) throws(UpstreamFailure) {
         self.loop = loop
         self.configuration = configuration
-        guard curlGlobalInit == CURLE_OK else {
-            throw UpstreamFailure(.other, "curl_global_init: \(String(cString: curl_easy_strerror(curlGlobalInit)))")
-        }
-        guard let multi = curl_multi_init() else { throw UpstreamFailure(.other, "curl_multi_init failed") }
+        try UpstreamLibrary.load()  // opens libcurl on the process's first client
+        guard let multi = mockllm_curl_multi_init() else { throw UpstreamFailure(.other, "curl_multi_init failed") }
         self.multi = multi
         let me = Unmanaged.passUnretained(self).toOpaque()
         _ = mockllm_curl_multi_socket_function(multi, upstreamSocketCallback)
@@ -172,7 +167,7 @@ package final class UpstreamClient {
     private func setUp(_ transfer: UpstreamTransfer) -> UpstreamFailure? {
         guard let multi, let request = transfer.request else { return UpstreamFailure(.closed, "the upstream client is closed") }
         transfer.request = nil
-        guard let easy = curl_easy_init() else { return UpstreamFailure(.other, "curl_easy_init failed") }
+        guard let easy = mockllm_curl_easy_init() else { return UpstreamFailure(.other, "curl_easy_init failed") }
         transfer.easy = easy
         let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE))
         errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
@@ -232,20 +227,20 @@ package final class UpstreamClient {
             if framingHeaders.contains(lower) { continue }
             given.insert(lower)
             // "Name;" is how libcurl is told to send a header with an empty value.
-            list = curl_slist_append(list, value.isEmpty ? "\(name);" : "\(name): \(value)")
+            list = mockllm_curl_slist_append(list, value.isEmpty ? "\(name);" : "\(name): \(value)")
         }
         // Remove what libcurl would add on its own (an empty "Name:" removes its header).
         for name in ["Accept", "Content-Type", "Expect"] where !given.contains(name.lowercased()) {
-            list = curl_slist_append(list, "\(name):")
+            list = mockllm_curl_slist_append(list, "\(name):")
         }
         transfer.headerList = list
         set(mockllm_curl_easy_slist(easy, CURLOPT_HTTPHEADER, list))
         if rc != CURLE_OK {
-            return UpstreamFailure(.other, "curl_easy_setopt: \(String(cString: curl_easy_strerror(rc)))", curlCode: Int(rc.rawValue))
+            return UpstreamFailure(.other, "curl_easy_setopt: \(String(cString: mockllm_curl_easy_strerror(rc)))", curlCode: Int(rc.rawValue))
         }
-        let added = curl_multi_add_handle(multi, easy)
+        let added = mockllm_curl_multi_add_handle(multi, easy)
         if added != CURLM_OK {
-            return UpstreamFailure(.other, "curl_multi_add_handle: \(String(cString: curl_multi_strerror(added)))")
+            return UpstreamFailure(.other, "curl_multi_add_handle: \(String(cString: mockllm_curl_multi_strerror(added)))")
         }
         return nil
     }
@@ -253,12 +248,12 @@ package final class UpstreamClient {
     /// Takes `transfer` out of libcurl and frees what it held. Never called with libcurl on the stack.
     private func detach(_ transfer: UpstreamTransfer) {
         if let easy = transfer.easy {
-            if let multi { curl_multi_remove_handle(multi, easy) }
-            curl_easy_cleanup(easy)
+            if let multi { mockllm_curl_multi_remove_handle(multi, easy) }
+            mockllm_curl_easy_cleanup(easy)
             transfer.easy = nil
         }
         if let list = transfer.headerList {
-            curl_slist_free_all(list)
+            mockllm_curl_slist_free_all(list)
             transfer.headerList = nil
         }
         transfer.errorBuffer?.deallocate()
@@ -283,7 +278,7 @@ package final class UpstreamClient {
         guard let multi, !insideCurl else { return }
         insideCurl = true
         var stillRunning: Int32 = 0
-        _ = curl_multi_socket_action(multi, socket, flags, &stillRunning)
+        _ = mockllm_curl_multi_socket_action(multi, socket, flags, &stillRunning)
         insideCurl = false
         afterCurl()
     }
@@ -305,7 +300,7 @@ package final class UpstreamClient {
     private func collectFinished() {
         while let multi {
             var left: Int32 = 0
-            guard let message = curl_multi_info_read(multi, &left) else { return }
+            guard let message = mockllm_curl_multi_info_read(multi, &left) else { return }
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle else { continue }
             let code = mockllm_curl_msg_result(message)
             var pointer: UnsafeMutablePointer<CChar>?
@@ -324,7 +319,7 @@ package final class UpstreamClient {
             return transfer.headDelivered ? .success : .failure(UpstreamFailure(.other, "no response head"))
         }
         var message = transfer.errorBuffer.map { String(cString: $0) } ?? ""
-        if message.isEmpty { message = String(cString: curl_easy_strerror(code)) }
+        if message.isEmpty { message = String(cString: mockllm_curl_easy_strerror(code)) }
         return .failure(UpstreamFailure(failureKind(code), message, curlCode: Int(code.rawValue)))
     }
 
@@ -378,7 +373,7 @@ package final class UpstreamClient {
             // No callbacks into a client that is going away: libcurl closes its cached connections now.
             _ = mockllm_curl_multi_socket_function(multi, nil)
             _ = mockllm_curl_multi_timer_function(multi, nil)
-            curl_multi_cleanup(multi)
+            mockllm_curl_multi_cleanup(multi)
             self.multi = nil
         }
         curlTimer?.close()

@@ -54,6 +54,9 @@ package struct UpstreamFailure: Error, Sendable, Equatable, CustomStringConverti
         case closed
         /// Anything else libcurl reports (a malformed URL or response, out of memory, ...).
         case other
+        /// libcurl could not be used at all (`UpstreamClient.init` only): not installed, missing
+        /// a function, older than `UpstreamLibrary.minimumVersion`, or its initialisation failed.
+        case unavailable
     }
 
     package enum TimeoutPhase: Sendable, Equatable {
