@@ -93,7 +93,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Port to listen on (env MOCKLLM_PORT; default 8000; 0 picks a free port).")
     var port: Int?
 
-    @Option(name: [.customShort("r"), .long], help: "Script file (env MOCKLLM_RESPONSES_FILE; default ./responses.yml, else a built-in script).")
+    @Option(name: [.customShort("r"), .long], help: "Script file, or a directory whose *.yml and *.yaml files load as one script (fixtures) (env MOCKLLM_RESPONSES_FILE; default ./responses.yml, else a built-in script).")
     var responses: String?
 
     @Option(help: "Seed for ids and jitter, for reproducible runs.")
@@ -135,11 +135,23 @@ struct Serve: ParsableCommand {
     @Flag(name: .customLong("no-reload"), help: "Do not reload the script when its file changes.")
     var noReload = false
 
+    @Flag(help: "Refuse (404 in the protocol's shape) every POST to a provider endpoint that no fixture, rule or 'responses' entry answers: no default reply, automatic tool calls or structured output (env MOCKLLM_STRICT=1).")
+    var strict = false
+
+    @Option(name: .customLong("replay-timing"), help: "When a fixture's recorded stream events go out: recorded (at their recorded offsets), scaled:F (offsets x F) or script (the script's pacing; the default).")
+    var replayTiming: String?
+
+    @Option(name: .customLong("replay-ids"), help: "keep (the recorded bytes; the default) or regenerate (fresh response, message and tool-call ids, the same across a stream's events).")
+    var replayIDs: String?
+
     @OptionGroup var logging: LoggingOptions
 
     var options: Launcher.ServeOptions {
         var options = Launcher.ServeOptions(host: host, port: port, responses: responses, seed: seed, reload: !noReload,
                                             workers: workers, drainTimeout: drainTimeout)
+        options.strict = strict
+        options.replayTiming = replayTiming
+        options.replayIDs = replayIDs
         options.idleTimeout = idleTimeout
         options.requestTimeout = requestTimeout
         options.apiKey = apiKey
