@@ -9,7 +9,7 @@ enum FixtureSection {
 
     static func read(_ mapping: Node.Mapping, entry: Node, name: String, what: String, file: String,
                      reader: inout ScriptReader) -> Fixture? {
-        reader.checkKeys(mapping, known: ["name", "match", "recorded", "pacing"], in: "'\(what)' (a recorded reply)")
+        reader.checkKeys(mapping, known: ["name", "match", "recorded", "pacing"] + RulesSection.ruleKeys, in: "'\(what)' (a recorded reply)")
         for key in ["reply", "replies", "error", "fault", "times", "sequence"] where mapping[key] != nil {
             reader.error("'\(what)' has a recorded reply: '\(key)' cannot be used with it", at: mapping[key])
         }

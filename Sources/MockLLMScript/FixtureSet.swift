@@ -164,16 +164,11 @@ package struct FixtureSet: Sendable {
             return (keys.isEmpty ? 1 : same / Double(keys.count), first)
         case (.array(let w), .array(let a)):
             var same = 0.0
-            var first: String?
-            for i in 0..<max(w.count, a.count) {
-                if i < w.count, i < a.count {
-                    let (s, d) = compare(w[i], a[i], at: "\(path)[\(i)]")
-                    same += s
-                    if first == nil { first = d }
-                } else if first == nil {
-                    first = a.count < w.count ? "\(path) has \(a.count) items, the fixture \(w.count)"
-                        : "\(path) has \(a.count) items, the fixture \(w.count)"
-                }
+            var first: String? = w.count == a.count ? nil : "\(path) has \(a.count) items, the fixture \(w.count)"
+            for i in 0..<min(w.count, a.count) {
+                let (s, d) = compare(w[i], a[i], at: "\(path)[\(i)]")
+                same += s
+                if first == nil { first = d }
             }
             return (max(w.count, a.count) == 0 ? 1 : same / Double(max(w.count, a.count)), first)
         default:

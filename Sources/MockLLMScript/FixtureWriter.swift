@@ -213,9 +213,10 @@ struct YAMLText {
         }
     }
 
-    /// `key: <bytes>`: a literal block or a quoted string when the bytes are UTF-8 text, else `{bytes: [...]}`.
+    /// `key: <bytes>`: a literal block or a quoted string when the bytes are UTF-8 text, else `{base64: ...}`.
     mutating func text(_ indent: Int, key: String, _ bytes: [UInt8]) {
-        guard let s = String(validating: bytes, as: UTF8.self) else {
+        // U+FEFF: YAML readers drop it even escaped.
+        guard let s = String(validating: bytes, as: UTF8.self), !s.unicodeScalars.contains("\u{FEFF}") else {
             line(indent, key + ": {base64: " + YAMLText.scalar(Base64.encode(bytes)) + "}")
             return
         }
@@ -257,7 +258,7 @@ struct YAMLText {
         case .null: "null"
         case .bool(let b): b ? "true" : "false"
         case .number: value.jsonText
-        case .string(let s): quoted(s)
+        case .string(let s): scalar(s)
         case .array(let items): "[" + items.map(flow).joined(separator: ", ") + "]"
         case .object(let object): "{" + object.members.map { key($0.key) + ": " + flow($0.value) }.joined(separator: ", ") + "}"
         }

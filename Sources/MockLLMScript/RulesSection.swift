@@ -49,7 +49,7 @@ enum RulesSection {
 
     static func readMatch(_ node: Node, what: String, providers: [String]?, reader: inout ScriptReader) -> [Condition] {
         guard let mapping = reader.mapping(node, what) else { return [] }
-        reader.checkKeys(mapping, known: matchKeys, in: what)
+        reader.checkKeys(mapping, known: matchKeys + ["request"], in: what)
         if let request = mapping["request"] {
             reader.error("\(ScriptReader.path(what, "request")) needs a recorded reply ('recorded:'); other rules match the decoded request", at: request)
         }
