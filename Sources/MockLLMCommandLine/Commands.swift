@@ -46,7 +46,7 @@ struct MockLLMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mockllm",
         abstract: "A mock LLM API server (OpenAI-compatible) answering from a YAML script.",
-        discussion: "Run without a subcommand to serve. Environment: MOCKLLM_HOST, MOCKLLM_PORT, MOCKLLM_RESPONSES_FILE, MOCKLLM_WORKERS, MOCKLLM_DRAIN_TIMEOUT, MOCKLLM_API_KEY, MOCKLLM_ADMIN_TOKEN, MOCKLLM_LOG_LEVEL, MOCKLLM_LOG_FORMAT, MOCKLLM_ACCESS_LOG. Reference: docs/CLI.md.",
+        discussion: "Run without a subcommand to serve. Environment: MOCKLLM_HOST, MOCKLLM_PORT, MOCKLLM_RESPONSES_FILE, MOCKLLM_WORKERS, MOCKLLM_DRAIN_TIMEOUT, MOCKLLM_API_KEY, MOCKLLM_ADMIN_TOKEN, MOCKLLM_LOG_LEVEL, MOCKLLM_LOG_FORMAT, MOCKLLM_ACCESS_LOG, MOCKLLM_STRICT. Reference: docs/CLI.md.",
         version: Launcher.version,
         subcommands: [Serve.self, Start.self, Validate.self, Bench.self, Health.self, EngineCommand.self],
         defaultSubcommand: Serve.self)
@@ -209,9 +209,9 @@ struct Start: ParsableCommand {
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check a script file: exit 0 if valid, 1 if invalid, 2 if missing.")
+        abstract: "Check a script file, or a directory of them: exit 0 if valid, 1 if invalid, 2 if missing.")
 
-    @Argument(help: "The script file to check.")
+    @Argument(help: "The script file, or directory of script files (fixtures), to check.")
     var responsesFile: String
 
     func run() throws {
