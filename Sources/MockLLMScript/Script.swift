@@ -83,14 +83,6 @@ package final class Script: Sendable {
                origin: origin, models: models, strictModels: strictModels, autoTools: autoTools, faults: faults, scenario: scenario, quota: quota,
                providers: providers, engines: engines, timeScale: timeScale, fixtures: fixtures?.fixtures ?? [], record: record)
     }
-
-    /// The same script with another miss policy (`serve --strict`).
-    package func with(onMiss policy: MissPolicy) -> Script {
-        Script(responses: responses, defaultReply: defaultReply, rules: rules, pacing: pacing, onMiss: policy,
-               origin: origin, models: models, strictModels: strictModels, autoTools: autoTools, faults: faults, scenario: scenario, quota: quota,
-               providers: providers, engines: engines, timeScale: timeScale, fixtures: fixtures?.fixtures ?? [], record: record)
-    }
-
     /// The `responses:` entry for exactly this prompt.
     package func reply(exactly prompt: String) -> ScriptReply? {
         counted[prompt]

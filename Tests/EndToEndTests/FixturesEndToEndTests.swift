@@ -267,6 +267,15 @@ struct FixturesEndToEndTests {
                 try client.send(request(c))
                 return try client.readResponse().header("x-mockllm-rule") == "fixture \(c.name)"
             }
+            // A broken file keeps the last good script (the reload endpoint answers with where it is broken).
+            try "rules: [".write(toFile: directory + "/broken.yml", atomically: true, encoding: .utf8)
+            try client.send("POST /_mockllm/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+            let refused = try client.readResponse()
+            #expect(refused.status == 400)
+            #expect(String(decoding: refused.body, as: UTF8.self).contains("broken.yml:"))
+            try client.send(request(c))
+            #expect(try client.readResponse().header("x-mockllm-rule") == "fixture \(c.name)")
+            try FileManager.default.removeItem(atPath: directory + "/broken.yml")
             try FileManager.default.removeItem(atPath: directory + "/" + c.name + ".yml")
             try eventually("the deleted fixture no longer answers", timeout: 10) {
                 try client.send(request(c))

@@ -83,7 +83,7 @@ package enum FixtureReplay {
             let delay: UInt64 = switch options.timing {
             case .recorded: ReplayTiming.delays(offsetsMs: [atMs ?? 0])[0]
             case .scaled(let factor): ReplayTiming.delays(offsetsMs: [atMs ?? 0], factor: factor)[0]
-            case .script: scriptDelay(pacing, first: true, data: body, random: &context.random)
+            case .script: scriptDelay(pacing, data: body, random: &context.random)
             }
             return Reply(status: recorded.status, headers: headers, body: .bytes(ByteBuffer(body), delay: delay))
         case .events(let events):
@@ -102,7 +102,7 @@ package enum FixtureReplay {
 
     /// `--replay-timing script` for a complete body: the time to first token of a profile, the
     /// original's lag for the text of the body.
-    private static func scriptDelay(_ pacing: Pacing, first: Bool, data: [UInt8], random: inout SeededRandom) -> UInt64 {
+    private static func scriptDelay(_ pacing: Pacing, data: [UInt8], random: inout SeededRandom) -> UInt64 {
         switch pacing.model {
         case .immediate: 0
         case .profile(let profile): profile.timeToFirstToken
