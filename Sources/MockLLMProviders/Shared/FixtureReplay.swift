@@ -74,8 +74,7 @@ package enum FixtureReplay {
         var headers = HTTPFields(capacity: recorded.headers.count + 1)
         for field in recorded.headers { headers.append(name: field.name, value: field.value) }
         headers.append(name: "x-mockllm-rule", value: fixture.source)
-        var ids = options.ids == .regenerate ? IDRewriter(random: context.random) : nil
-        defer { if let ids { context.random = ids.random } }
+        var ids = options.ids == .regenerate ? IDRewriter(random: context.random.fork()) : nil
         let pacing = context.script.pacing(model: model ?? "", rule: fixture.pacing)
         switch recorded.body {
         case .bytes(let bytes, let atMs):
@@ -139,7 +138,7 @@ struct IDRewriter {
     private static let pattern = try! NSRegularExpression(
         pattern: "(?<![A-Za-z0-9_-])(" + prefixes.map(NSRegularExpression.escapedPattern(for:)).joined(separator: "|") + ")([A-Za-z0-9]{8,})")
 
-    var random: SeededRandom
+    private var random: SeededRandom
     private var replaced: [String: String] = [:]
 
     init(random: SeededRandom) {
