@@ -190,9 +190,10 @@ package final class Application: HTTPHandler {
         return routes[0]
     }
 
-    /// Under `--strict`: the refusal of a request that only a fallback answered, naming the
-    /// closest fixture and the closest rule and what differs.
-    private func strictRefusal(_ reply: Reply, fixtureMiss: String?, provider: ServedProvider, requestID: String) -> Reply {
+    /// Under `--strict` (and for the recording proxy when no upstream answers): the refusal of a
+    /// request that only a fallback answered, naming the closest fixture and the closest rule and
+    /// what differs.
+    func strictRefusal(_ reply: Reply, fixtureMiss: String?, provider: ServedProvider, requestID: String) -> Reply {
         let reasons = [fixtureMiss, reply.headers["x-mockllm-miss"]].compactMap { $0 }
         let why = reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; ")
         var error = APIError(status: 404, kind: .notFound, message: "No fixture, rule or response matches this request (--strict)\(why).",

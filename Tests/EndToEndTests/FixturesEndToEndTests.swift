@@ -71,6 +71,15 @@ struct FixturesEndToEndTests {
                          "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"end_turn\"},\"usage\":{\"output_tokens\":2}}",
                          "event: message_stop\ndata: {\"type\":\"message_stop\"}"),
              stream: true),
+        Case(name: "anthropic-json", target: "/v1/messages",
+             body: #"{"model":"claude-sonnet-4-5","max_tokens":100,"messages":[{"role":"user","content":"Weather?"}],"tools":[{"name":"get_weather","input_schema":{"type":"object"}}]}"#,
+             headers: [("anthropic-version", "2023-06-01")], contentType: "application/json",
+             events: [#"{"id":"msg_01J","type":"message","role":"assistant","content":[{"type":"tool_use","id":"toolu_01J","name":"get_weather","input":{"city":"Paris"}}],"stop_reason":"tool_use","usage":{"input_tokens":20,"output_tokens":9}}"#],
+             stream: false),
+        Case(name: "openai-responses-json", target: "/v1/responses", body: #"{"model":"gpt-4o","input":[{"role":"user","content":"Hi"}]}"#,
+             contentType: "application/json",
+             events: [#"{"id":"resp_1","object":"response","status":"completed","output":[{"type":"message","content":[{"type":"output_text","text":"Hi!"}]}],"usage":{"input_tokens":3,"output_tokens":2,"total_tokens":5}}"#],
+             stream: false),
         Case(name: "gemini-json", target: "/v1beta/models/gemini-2.5-flash:generateContent?key=AIza-never-recorded",
              body: #"{"contents":[{"role":"user","parts":[{"text":"Hi"}]}],"generationConfig":{"temperature":0.3}}"#,
              contentType: "application/json; charset=UTF-8",
@@ -258,7 +267,7 @@ struct FixturesEndToEndTests {
     }
 
     @Test func aNewFixtureFileInTheDirectoryIsReloaded() throws {
-        let c = Self.cases[4]
+        let c = Self.cases.first { $0.name == "openai-completions" }!
         try withFixtures(["a.yml": "responses: {hello: Hi}\n"]) { server, directory in
             let client = try server.client()
             try client.send(request(c))
@@ -286,7 +295,7 @@ struct FixturesEndToEndTests {
     }
 
     @Test func theJournalNeverShowsAKey() throws {
-        let c = Self.cases[5]
+        let c = Self.cases.first { $0.name == "anthropic-stream" }!
         let settings = "settings: {record: {redact: [x-mockllm-secret, session_secret]}}\nrules: []\n"
         try withFixtures([c.name + ".yml": Self.fixture(c), "settings.yml": settings]) { server, _ in
             let client = try server.client()

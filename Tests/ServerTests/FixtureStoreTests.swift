@@ -40,6 +40,18 @@ struct FixtureStoreTests {
         #expect(fixture.reply.body == .bytes(Array(#"{"choices":[{"message":{"content":"two!"}}]}"#.utf8), atMs: 5))
     }
 
+    @Test func validateChecksADirectory() throws {
+        let directory = NSTemporaryDirectory() + "mockllm-validate-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = FixtureStore(directory: directory)
+        _ = try store.append(Self.exchange("one", test: "a"))
+        #expect(Launcher.validate(path: directory) == 0)
+        try "rules:\n- name: x\n  match: {endpoint: /v1/x, prompt: p}\n  recorded: {body: b}\n"
+            .write(toFile: directory + "/b.yml", atomically: true, encoding: .utf8)
+        #expect(Launcher.validate(path: directory) == 1)
+        #expect(Launcher.validate(path: directory + "/missing") == 2)
+    }
+
     @Test func aFileThatWouldNotLoadIsLeftAlone() throws {
         let directory = NSTemporaryDirectory() + "mockllm-store-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
