@@ -23,6 +23,12 @@ package struct RecordedExchange: Sendable {
         self.response = response
     }
 
+    /// The exchange of a request as the server parsed it (the recording proxy's view).
+    package init(request: HTTPRequest, status: Int, responseHeaders: HTTPFields, response: RecordedReply.Body) {
+        self.init(method: request.method, target: request.target, requestHeaders: HTTPFields(request.headers.fields),
+                  requestBody: request.body, status: status, responseHeaders: responseHeaders, response: response)
+    }
+
     /// The client's test id (`x-mockllm-test`), which names the fixture file.
     package var testID: String? { requestHeaders[FixtureWriter.testHeader] }
 }

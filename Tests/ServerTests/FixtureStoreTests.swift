@@ -26,7 +26,11 @@ struct FixtureStoreTests {
         let store = FixtureStore(directory: directory)
         let first = try store.append(Self.exchange("one", test: "tests/test_a.py::test_one"))
         let second = try store.append(Self.exchange("two", test: "tests/test_a.py::test_one"))
-        let other = try store.append(Self.exchange("three", test: nil))
+        let parsed = HTTPRequest(method: "POST", target: "/v1/chat/completions",
+                                 headers: HTTPFields([.init(name: "x-api-key", value: "sk-store-secret")]),
+                                 body: Array(#"{"model":"gpt-4o","messages":[{"role":"user","content":"three"}]}"#.utf8))
+        let other = try store.append(RecordedExchange(request: parsed, status: 200, responseHeaders: HTTPFields(),
+                                                      response: .bytes(Array("{}".utf8), atMs: nil)))
         #expect(first == .init(file: directory + "/tests_test_a.py__test_one.yml", name: "tests_test_a.py__test_one-1"))
         #expect(second.name == "tests_test_a.py__test_one-2" && second.file == first.file)
         #expect(other == .init(file: directory + "/recorded.yml", name: "recorded-1"))
@@ -34,6 +38,7 @@ struct FixtureStoreTests {
         #expect(names == ["recorded.yml", "tests_test_a.py__test_one.yml"], "no temporary file is left")
         let text = try String(contentsOfFile: first.file, encoding: .utf8)
         #expect(!text.contains("sk-store-secret"))
+        #expect(try !String(contentsOfFile: other.file, encoding: .utf8).contains("sk-store-secret"))
         let loaded = try ScriptLoader.load(path: directory, providers: providerCatalog)
         #expect(loaded.script.fixtures?.fixtures.map(\.name) == ["recorded-1", "tests_test_a.py__test_one-1", "tests_test_a.py__test_one-2"])
         let fixture = try #require(loaded.script.fixtures?.fixtures[2])
