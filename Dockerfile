@@ -5,19 +5,21 @@
 #   docker run --rm -p 8000:8000 -v "$PWD/my-config:/config:ro" mockllm   # your responses.yml, hot-reloaded
 #
 # Two stages: the Swift toolchain builds a release binary with the Swift runtime linked in
-# (--static-swift-stdlib), stripped, and a slim Debian with libuv1 runs it as a non-root user. The
-# binary's other run-time needs (glibc, libstdc++, libgcc_s, libm) are in debian:bookworm-slim.
+# (--static-swift-stdlib), stripped, and a slim Debian with libuv1, libcurl4 and ca-certificates
+# runs it as a non-root user. The binary's other run-time needs (glibc, libstdc++, libgcc_s, libm)
+# are in debian:bookworm-slim.
 # scripts/docker-check runs these same steps on a machine without Docker.
 
 ARG SWIFT_IMAGE=swift:6.3-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${SWIFT_IMAGE} AS build
-# libuv1-dev (headers, pkg-config file) is all the server needs beyond the toolchain.
+# libuv1-dev (header, pkg-config file, the library linked) and libcurl4-openssl-dev (curl's header
+# only: libcurl is not linked) are all the server needs beyond the toolchain.
 # Unpinned on purpose: Debian stable only takes security and bug fixes.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libuv1-dev pkg-config \
+    && apt-get install -y --no-install-recommends libuv1-dev libcurl4-openssl-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # The manifest and Package.resolved first: dependencies are fetched in their own layer, reused
@@ -25,6 +27,7 @@ WORKDIR /src
 COPY Package.swift Package.resolved ./
 RUN swift package resolve --force-resolved-versions
 COPY CLibUV CLibUV
+COPY CCurl CCurl
 COPY Sources Sources
 # Not built, but the manifest names the test targets and SwiftPM refuses a package whose
 # target directories are missing.
@@ -33,9 +36,12 @@ RUN swift build -c release --static-swift-stdlib --force-resolved-versions --pro
     && install -D -s -m 0755 .build/release/mockllm /out/mockllm
 
 FROM ${RUNTIME_IMAGE}
+# libcurl4 and ca-certificates are for record mode alone (proxying to a real API): the binary does
+# not link libcurl but opens libcurl.so.4 at run time, on the first request it forwards, and
+# verifies upstreams against ca-certificates' store. Without them everything else still runs.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libuv1 \
+    && apt-get install -y --no-install-recommends libuv1 libcurl4 ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && groupadd --system --gid 10001 mockllm \
     && useradd --system --uid 10001 --gid mockllm --no-create-home --home-dir /nonexistent \

@@ -24,11 +24,25 @@ let package = Package(
             pkgConfig: "libuv",
             providers: [.apt(["libuv1-dev"]), .brew(["libuv"])]
         ),
+        // libcurl (HTTP/1.1, TLS with certificate verification, proxies) for the upstream client,
+        // opened at run time: curl's header (libcurl4-openssl-dev on Debian) gives the types and
+        // constants, shim.c opens libcurl.so.4 with dlopen on the first client and calls it through
+        // pointers. Nothing links libcurl, so only record mode needs it installed. Imported by
+        // MockLLMUpstream alone.
+        .target(
+            name: "CCurl",
+            path: "CCurl",
+            linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]  // dlopen before glibc 2.34
+        ),
         // Bytes, JSON, HTTP/1.1 messages and latency histograms: no I/O.
         .target(name: "MockLLMCore"),
         // The libuv loop: timers, signals, wake-ups, threads, listeners, TCP streams; the only
         // importer of CLibUV.
         .target(name: "MockLLMLoop", dependencies: ["CLibUV", "MockLLMCore"]),
+        // The HTTP client to real APIs (record and replay), libcurl's multi-socket interface driven
+        // by a loop's SocketPolls and LoopTimer; the only importer of CCurl. Made lazily by whoever
+        // proxies, so replies that do not proxy never touch it.
+        .target(name: "MockLLMUpstream", dependencies: ["CCurl", "MockLLMCore", "MockLLMLoop"]),
         // The HTTP/1.1 server on the loop: connections, their state machine, the deadline queue.
         .target(name: "MockLLMHTTPServer", dependencies: ["MockLLMCore", "MockLLMLoop"]),
         // Pacing, token estimates, schema instances, seeded randomness: computation only.
@@ -72,6 +86,8 @@ let package = Package(
         ),
         .testTarget(name: "CoreTests", dependencies: ["MockLLMCore", "MockLLMSimulation", "TestSupport"]),
         .testTarget(name: "LoopTests", dependencies: ["MockLLMLoop"]),
+        // Against Tests/Upstream/upstream.py, a local HTTP and HTTPS server with a CA made at test time.
+        .testTarget(name: "UpstreamTests", dependencies: ["MockLLMUpstream", "MockLLMLoop", "MockLLMCore"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["MockLLMHTTPServer", "MockLLMCore", "MockLLMSimulation"]),
         .testTarget(name: "SimulationTests", dependencies: ["MockLLMSimulation", "TestSupport"]),
         .testTarget(name: "ScriptTests", dependencies: ["MockLLMScript", "MockLLMProviders", "TestSupport"]),

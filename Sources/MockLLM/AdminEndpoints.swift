@@ -23,7 +23,8 @@ enum AdminEndpoints {
         }
         guard let journal = app.admin?.journal else { return Reply.json(200, JournalReport.json([], total: 0, dropped: 0)) }
         let snapshot = journal.snapshot()
-        return Reply.json(200, JournalReport.json(query.select(snapshot.entries), total: snapshot.total, dropped: snapshot.dropped))
+        return Reply.json(200, JournalReport.json(query.select(snapshot.entries), total: snapshot.total, dropped: snapshot.dropped,
+                                                  redact: app.script.record))
     }
 
     /// `POST /_mockllm/reload`: 200 `{"reloaded":true,"script":"<summary>"}`, or 400 with every

@@ -43,6 +43,11 @@ package final class Application: HTTPHandler {
     var journal: JournalRing?
     /// `--access-log`: one line per provider request.
     var accessLog: Logger?
+    /// `--replay-timing`, `--replay-ids`: how fixtures are replayed.
+    var replay = ReplayOptions()
+    /// `--strict`: a POST to a provider endpoint that no fixture, rule or `responses:` entry
+    /// answers is refused (404 in the protocol's shape), fallbacks included.
+    var strict = false
     /// This loop's metrics (`GET /metrics`); the worker gives it the server's shared part.
     var metrics = LoopMetrics(shared: ServerMetrics(workers: 1))
     /// - Parameters:
@@ -104,11 +109,34 @@ package final class Application: HTTPHandler {
                 }
                 var context = ProviderContext(
                     script: script, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)
+                var fixtureMiss: String?
+                if let fixtures = script.fixtures {
+                    // Before any protocol decodes the body: fixtures are generic over its JSON.
+                    let body = Self.jsonBody(request)
+                    switch fixtures.lookup(method: request.method, path: request.path, query: request.query,
+                                           headers: request.headers, body: body) {
+                    case .hit(let fixture):
+                        let model = body?.objectValue?["model"]?.stringValue ?? parameters["model"]
+                        var reply = FixtureReplay.reply(fixture, options: replay, model: model, context: &context)
+                        random = context.random
+                        metrics.requestAnswered(&reply, on: route)
+                        return journaled(reply, request, provider: provider.metadata.name, pathModel: parameters["model"])
+                    case .miss(let why):
+                        fixtureMiss = why.headerSafe
+                    case .notHere:
+                        break
+                    }
+                }
                 if script.quota != nil { context.monotonic = Self.monotonicNanoseconds() }
                 context.clientKey = router.keySources.clientKey(in: request)
                 context.states = states
                 var reply = Endpoint.answer(request, &context, by: endpoint.handler)
                 random = context.random
+                if let fixtureMiss { reply.headers.append(name: "x-mockllm-fixture-miss", value: fixtureMiss) }
+                if strict || script.onMiss == .strict, request.method == "POST", !AnswerSource.isExplicit(reply.headers["x-mockllm-rule"]),
+                   reply.status < 300 || reply.headers["x-mockllm-rule"] == "default" {
+                    reply = strictRefusal(reply, fixtureMiss: fixtureMiss, provider: provider, requestID: requestID)
+                }
                 if let fault = reply.headers["x-mockllm-fault"] { metrics.recordFault(fault) }
                 if reply.status == 200, let demand = context.engine, let host = engines[demand.engine], let engineClient {
                     // Counted once the engine has admitted or refused it: the status is its.
@@ -160,6 +188,26 @@ package final class Application: HTTPHandler {
             return owned
         }
         return routes[0]
+    }
+
+    /// Under `--strict` (and for the recording proxy when no upstream answers): the refusal of a
+    /// request that only a fallback answered, naming the closest fixture and the closest rule and
+    /// what differs.
+    func strictRefusal(_ reply: Reply, fixtureMiss: String?, provider: ServedProvider, requestID: String) -> Reply {
+        let reasons = [fixtureMiss, reply.headers["x-mockllm-miss"]].compactMap { $0 }
+        let why = reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; ")
+        var error = APIError(status: 404, kind: .notFound, message: "No fixture, rule or response matches this request (--strict)\(why).",
+                             code: "no_match")
+        error.headers.append(name: "x-mockllm-rule", value: "strict")
+        if let fixtureMiss { error.headers.append(name: "x-mockllm-fixture-miss", value: fixtureMiss) }
+        if let miss = reply.headers["x-mockllm-miss"] { error.headers.append(name: "x-mockllm-miss", value: miss) }
+        return provider.errorReply(error, requestID: requestID)
+    }
+
+    /// A JSON body as a value, for fixtures (nil: empty or not JSON).
+    static func jsonBody(_ request: HTTPRequest) -> JSONValue? {
+        guard !request.body.isEmpty, let document = try? JSONDocument.parse(request.body) else { return nil }
+        return withExtendedLifetime(document) { document.root.materialize() }
     }
 
     /// The `model` of a JSON body, if it has one.

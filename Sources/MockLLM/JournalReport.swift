@@ -1,4 +1,5 @@
 import MockLLMCore
+import MockLLMScript
 
 /// The body of `GET /_mockllm/requests`:
 /// `{"requests":[entry, ...oldest first],"total":N,"dropped":M}`, each entry
@@ -13,14 +14,16 @@ import MockLLMCore
 ///
 /// `api_key` says only whether a key was sent; `body` is the JSON itself when the body is JSON,
 /// else the text (null when empty); timings are milliseconds, null while the reply is in progress
-/// (`"state":"in_progress"`).
+/// (`"state":"in_progress"`). Secrets are masked as in fixtures (`Redaction`, with the script's
+/// `settings.record.redact`): no credential header is shown, and the values of secret JSON fields
+/// in a body are `[REDACTED]`.
 enum JournalReport {
-    static func json(_ entries: [JournalEntry], total: Int, dropped: Int) -> ByteBuffer {
+    static func json(_ entries: [JournalEntry], total: Int, dropped: Int, redact: RecordSettings = .default) -> ByteBuffer {
         var out = ByteBuffer(capacity: 256 + entries.count * 768)
         out.append(ascii: "{\"requests\":[")
         for (i, entry) in entries.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            append(entry, to: &out)
+            append(entry, to: &out, redact: redact)
         }
         out.append(ascii: "],\"total\":")
         out.append(decimal: total)
@@ -30,7 +33,7 @@ enum JournalReport {
         return out
     }
 
-    static func append(_ entry: JournalEntry, to out: inout ByteBuffer) {
+    static func append(_ entry: JournalEntry, to out: inout ByteBuffer, redact: RecordSettings = .default) {
         let document = entry.bodyTruncated || entry.body.isEmpty ? nil : try? JSONDocument.parse(entry.body)
         out.append(ascii: "{\"seq\":")
         out.append(decimal: entry.sequence)
@@ -45,7 +48,7 @@ enum JournalReport {
         out.append(ascii: ",\"model\":")
         out.append(jsonStringOrNull: entry.pathModel ?? document.flatMap { document in withExtendedLifetime(document) { document.root["model"]?.string } })
         out.append(ascii: ",\"headers\":{")
-        for (i, header) in entry.shownHeaders.enumerated() {
+        for (i, header) in entry.shownHeaders.filter({ !Redaction.isSecretHeader($0.name, redact) }).enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             out.append(jsonString: header.name)
             out.append(UInt8(ascii: ":"))
@@ -54,7 +57,10 @@ enum JournalReport {
         out.append(ascii: "},\"api_key\":")
         out.append(jsonBool: entry.carriesKey)
         out.append(ascii: ",\"body\":")
-        if document != nil {
+        if let document, case let value = withExtendedLifetime(document, { document.root.materialize() }),
+           case let masked = Redaction.masked(value, redact), masked != value {
+            out.append(json: masked)
+        } else if document != nil {
             // The parser is strict (valid UTF-8, no lone surrogates), so the bytes it accepted are
             // valid JSON to embed as they came, numbers exactly as sent.
             out.append(contentsOf: entry.body)

@@ -37,6 +37,11 @@ package enum Launcher {
         package var accessLog = false
         /// `--response-store-size`; nil: 1000.
         package var responseStoreSize: Int?
+        /// `--strict`; false: MOCKLLM_STRICT (1 or true), else off.
+        package var strict = false
+        /// `--replay-timing` (`recorded`, `scaled:F`, `script`), `--replay-ids` (`keep`, `regenerate`); nil: the defaults.
+        package var replayTiming: String?
+        package var replayIDs: String?
 
         package init(host: String? = nil, port: Int? = nil, responses: String? = nil, seed: UInt64? = nil,
                     reload: Bool = true, workers: String? = nil, drainTimeout: Double? = nil) {
@@ -71,6 +76,7 @@ package enum Launcher {
         var idleSeconds: Double?
         var requestSeconds: Double?
         var maxStreamSeconds: Double?
+        var replay = ReplayOptions()
     }
 
     static func settings(_ options: ServeOptions, environment: [String: String]) throws(UsageError) -> Settings {
@@ -107,12 +113,23 @@ package enum Launcher {
             if let size, !(0...1_000_000).contains(size) { throw UsageError(message: "\(name) must be between 0 and 1000000") }
         }
         if let connections = options.maxConnections, connections < 1 { throw UsageError(message: "--max-connections must be at least 1") }
+        var replay = ReplayOptions()
+        if let text = options.replayTiming {
+            guard let timing = ReplayTiming(text) else {
+                throw UsageError(message: "--replay-timing must be recorded, scaled:F (F a number from 0 to 1000) or script, got '\(text)'")
+            }
+            replay.timing = timing
+        }
+        if let text = options.replayIDs {
+            guard let ids = ReplayIDs(rawValue: text) else { throw UsageError(message: "--replay-ids must be keep or regenerate, got '\(text)'") }
+            replay.ids = ids
+        }
         return Settings(
             port: port, workers: workers,
             drainSeconds: try seconds(options.drainTimeout, "--drain-timeout", "MOCKLLM_DRAIN_TIMEOUT") ?? 10,
             idleSeconds: try seconds(options.idleTimeout, "--idle-timeout", minimum: 0.01),
             requestSeconds: try seconds(options.requestTimeout, "--request-timeout", minimum: 0.01),
-            maxStreamSeconds: try seconds(options.maxStreamDuration, "--max-stream-duration"))
+            maxStreamSeconds: try seconds(options.maxStreamDuration, "--max-stream-duration"), replay: replay)
     }
 
     /// Starts the server and blocks until it stops; returns the process exit status.
@@ -156,6 +173,8 @@ package enum Launcher {
         }
         if let request = settings.requestSeconds { configuration.requestTimeoutMilliseconds = UInt64((request * 1000).rounded()) }
         if let size = options.responseStoreSize { configuration.responseStoreSize = size }
+        configuration.replay = settings.replay
+        configuration.strict = options.strict || ["1", "true"].contains(environment["MOCKLLM_STRICT"]?.lowercased() ?? "")
         configureAdmin(&configuration, options, environment)
         let server: MockServer
         do {

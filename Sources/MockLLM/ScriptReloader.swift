@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MockLLMLoop
 import MockLLMScript
@@ -29,7 +30,9 @@ final class ScriptReloader {
         self.logger = logger
         let path = source.path
         debounce = LoopTimer(loop: loop) { [unowned self] in self.reload() }
-        watcher = try FileWatcher(loop: loop, path: path) { [unowned self] in
+        var isDirectory: ObjCBool = false
+        _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        watcher = try FileWatcher(loop: loop, path: path, isDirectory: isDirectory.boolValue) { [unowned self] in
             self.debounce?.start(after: Self.debounceMilliseconds)
         }
     }

@@ -46,6 +46,10 @@ package struct ServerConfiguration: Sendable {
     /// The providers compiled in: the table's, plus those a package adds (`CustomProvider`).
     /// Scripts are loaded for them; a script's `providers:` come on top.
     package var providers = servedProviders
+    /// `--replay-timing`, `--replay-ids`: how fixtures are replayed.
+    package var replay = ReplayOptions()
+    /// `--strict`: only fixtures, rules and `responses:` answer POSTs to provider endpoints.
+    package var strict = false
 
     package struct WatchedScript: Sendable {
         package var path: String

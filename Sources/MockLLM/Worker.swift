@@ -48,6 +48,8 @@ final class Worker: @unchecked Sendable {
         application.apiKey = configuration.apiKey.map(APIKeyCheck.init)
         application.admin = admin
         application.accessLog = configuration.accessLog
+        application.replay = configuration.replay
+        application.strict = configuration.strict
         application.journal = admin.journal?.rings[index]
         application.metrics = LoopMetrics(shared: board.metrics, worker: index)
         application.metrics.engines = engines

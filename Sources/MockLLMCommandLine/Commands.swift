@@ -46,7 +46,7 @@ struct MockLLMCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mockllm",
         abstract: "A mock LLM API server (OpenAI-compatible) answering from a YAML script.",
-        discussion: "Run without a subcommand to serve. Environment: MOCKLLM_HOST, MOCKLLM_PORT, MOCKLLM_RESPONSES_FILE, MOCKLLM_WORKERS, MOCKLLM_DRAIN_TIMEOUT, MOCKLLM_API_KEY, MOCKLLM_ADMIN_TOKEN, MOCKLLM_LOG_LEVEL, MOCKLLM_LOG_FORMAT, MOCKLLM_ACCESS_LOG. Reference: docs/CLI.md.",
+        discussion: "Run without a subcommand to serve. Environment: MOCKLLM_HOST, MOCKLLM_PORT, MOCKLLM_RESPONSES_FILE, MOCKLLM_WORKERS, MOCKLLM_DRAIN_TIMEOUT, MOCKLLM_API_KEY, MOCKLLM_ADMIN_TOKEN, MOCKLLM_LOG_LEVEL, MOCKLLM_LOG_FORMAT, MOCKLLM_ACCESS_LOG, MOCKLLM_STRICT. Reference: docs/CLI.md.",
         version: Launcher.version,
         subcommands: [Serve.self, Start.self, Validate.self, Bench.self, Health.self, EngineCommand.self],
         defaultSubcommand: Serve.self)
@@ -93,7 +93,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Port to listen on (env MOCKLLM_PORT; default 8000; 0 picks a free port).")
     var port: Int?
 
-    @Option(name: [.customShort("r"), .long], help: "Script file (env MOCKLLM_RESPONSES_FILE; default ./responses.yml, else a built-in script).")
+    @Option(name: [.customShort("r"), .long], help: "Script file, or a directory whose *.yml and *.yaml files load as one script (fixtures) (env MOCKLLM_RESPONSES_FILE; default ./responses.yml, else a built-in script).")
     var responses: String?
 
     @Option(help: "Seed for ids and jitter, for reproducible runs.")
@@ -135,11 +135,23 @@ struct Serve: ParsableCommand {
     @Flag(name: .customLong("no-reload"), help: "Do not reload the script when its file changes.")
     var noReload = false
 
+    @Flag(help: "Refuse (404 in the protocol's shape) every POST to a provider endpoint that no fixture, rule or 'responses' entry answers: no default reply, automatic tool calls or structured output (env MOCKLLM_STRICT=1).")
+    var strict = false
+
+    @Option(name: .customLong("replay-timing"), help: "When a fixture's recorded stream events go out: recorded (at their recorded offsets), scaled:F (offsets x F) or script (the script's pacing; the default).")
+    var replayTiming: String?
+
+    @Option(name: .customLong("replay-ids"), help: "keep (the recorded bytes; the default) or regenerate (fresh response, message and tool-call ids, the same across a stream's events).")
+    var replayIDs: String?
+
     @OptionGroup var logging: LoggingOptions
 
     var options: Launcher.ServeOptions {
         var options = Launcher.ServeOptions(host: host, port: port, responses: responses, seed: seed, reload: !noReload,
                                             workers: workers, drainTimeout: drainTimeout)
+        options.strict = strict
+        options.replayTiming = replayTiming
+        options.replayIDs = replayIDs
         options.idleTimeout = idleTimeout
         options.requestTimeout = requestTimeout
         options.apiKey = apiKey
@@ -197,9 +209,9 @@ struct Start: ParsableCommand {
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check a script file: exit 0 if valid, 1 if invalid, 2 if missing.")
+        abstract: "Check a script file, or a directory of them: exit 0 if valid, 1 if invalid, 2 if missing.")
 
-    @Argument(help: "The script file to check.")
+    @Argument(help: "The script file, or directory of script files (fixtures), to check.")
     var responsesFile: String
 
     func run() throws {

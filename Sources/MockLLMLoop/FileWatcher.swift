@@ -13,11 +13,15 @@ package final class FileWatcher {
     fileprivate let name: String
     fileprivate let onChange: () -> Void
 
-    package init(loop: EventLoop, path: String, pollMilliseconds: UInt32 = 1000, onChange: @escaping () -> Void) throws(UVError) {
+    /// - Parameter isDirectory: `path` is a directory of scripts: any `*.yml` or `*.yaml` in it
+    ///   that is created, changed, renamed or deleted is a change (inotify on the directory; the
+    ///   stat poll sees files added and removed).
+    package init(loop: EventLoop, path: String, isDirectory: Bool = false, pollMilliseconds: UInt32 = 1000,
+                 onChange: @escaping () -> Void) throws(UVError) {
         self.onChange = onChange
         let slash = path.lastIndex(of: "/")
-        let directory = slash.map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
-        name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+        let directory = isDirectory ? path : slash.map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
+        name = isDirectory ? "" : slash.map { String(path[path.index(after: $0)...]) } ?? path
         let data = Unmanaged.passUnretained(self).toOpaque()
         let e = UnsafeMutablePointer<uv_fs_event_t>.allocate(capacity: 1)
         uv_fs_event_init(loop.raw, e)
@@ -60,7 +64,10 @@ private func onDirectoryEvent(
 ) {
     guard let w = watcher(handle?.pointee.data) else { return }
     // No name (some kernels, overflow): treat as a change, the reload decides.
-    if let filename, String(cString: filename) != w.name { return }
+    if let filename {
+        let changed = String(cString: filename)
+        if w.name.isEmpty ? !(changed.hasSuffix(".yml") || changed.hasSuffix(".yaml")) : changed != w.name { return }
+    }
     w.onChange()
 }
 

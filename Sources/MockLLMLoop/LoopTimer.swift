@@ -20,8 +20,13 @@ package final class LoopTimer {
         uv_timer_start(handle, onTimer, milliseconds, interval)
     }
 
-    func stop() {
+    package func stop() {
         if let handle { uv_timer_stop(handle) }
+    }
+
+    /// Keeps the loop alive again while active (undoes `unref`).
+    package func ref() {
+        if let handle { uv_ref(mockllm_timer_as_handle(handle)) }
     }
 
     /// Does not keep the loop alive on its own.

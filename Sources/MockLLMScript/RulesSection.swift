@@ -9,7 +9,8 @@ enum RulesSection {
     static let matchKeys = ["prompt", "model", "system", "tools", "turn", "headers", "endpoint", "provider", "tool_result"]
     static let textMatchKeys = ["exact", "contains", "prefix", "regex", "ignore_case"]
 
-    static func read(_ node: Node, providers: [String]?, reader: inout ScriptReader) -> [Rule] {
+    /// The rules, in order; those whose reply is `recorded:` go to `fixtures` instead.
+    static func read(_ node: Node, providers: [String]?, fixtures: inout [Fixture], reader: inout ScriptReader) -> [Rule] {
         guard case .sequence(let entries) = node else {
             reader.error("'rules' must be a list of rules, found \(reader.describe(node))", at: node)
             return []
@@ -19,13 +20,19 @@ enum RulesSection {
         for (i, entry) in entries.enumerated() {
             let what = "rules[\(i)]"
             guard let mapping = reader.mapping(entry, "'\(what)'") else { continue }
-            reader.checkKeys(mapping, known: ruleKeys, in: "'\(what)'")
             var name = what
             if let n = mapping["name"], let text = reader.text(n, "'\(what).name'") {
                 if names.contains(text) { reader.error("two rules are named '\(text)'", at: n) }
                 names.insert(text)
                 name = text
             }
+            if mapping["recorded"] != nil {
+                if let fixture = FixtureSection.read(mapping, entry: entry, name: name, what: what, file: reader.file, reader: &reader) {
+                    fixtures.append(fixture)
+                }
+                continue
+            }
+            reader.checkKeys(mapping, known: ruleKeys + ["recorded"], in: "'\(what)'")
             let conditions = mapping["match"].map { readMatch($0, what: "'\(what).match'", providers: providers, reader: &reader) } ?? []
             let reply = readReply(mapping, entry: entry, what: what, reader: &reader)
             let pacing = mapping["pacing"].flatMap { PacingSection.read($0, "'\(what).pacing'", reader: &reader) }
@@ -42,7 +49,10 @@ enum RulesSection {
 
     static func readMatch(_ node: Node, what: String, providers: [String]?, reader: inout ScriptReader) -> [Condition] {
         guard let mapping = reader.mapping(node, what) else { return [] }
-        reader.checkKeys(mapping, known: matchKeys, in: what)
+        reader.checkKeys(mapping, known: matchKeys + ["request"], in: what)
+        if let request = mapping["request"] {
+            reader.error("\(ScriptReader.path(what, "request")) needs a recorded reply ('recorded:'); other rules match the decoded request", at: request)
+        }
         var conditions: [Condition] = []
         for (keyNode, value) in mapping {
             guard let key = keyNode.string else { continue }

@@ -39,6 +39,11 @@ package final class Script: Sendable {
     package let engines: [String: EngineProfile]
     /// `settings.time_scale`: every engine and pacing duration is multiplied by it (default 1).
     package let timeScale: Double
+    /// The rules whose reply is `recorded:`, indexed; nil when there are none, so a request
+    /// to a script without fixtures never looks.
+    package let fixtures: FixtureSet?
+    /// `settings.record`: what identifies a request, normalisers, what is redacted.
+    package let record: RecordSettings
     /// The replies with their token counts, counted once at load rather than per request.
     private let counted: [String: ScriptReply]
     let defaultScriptReply: ScriptReply
@@ -48,8 +53,11 @@ package final class Script: Sendable {
         pacing: Pacing = .immediate, onMiss: MissPolicy = .default, origin: String = "inline",
         models: ModelRegistry = ModelRegistry([]), strictModels: Bool = false, autoTools: Bool = false,
         faults: [Fault] = [], scenario: ScenarioSwitch = ScenarioSwitch(nil), quota: Quota? = nil,
-        providers: [DeclaredProvider] = [], engines: [String: EngineProfile] = [:], timeScale: Double = 1
+        providers: [DeclaredProvider] = [], engines: [String: EngineProfile] = [:], timeScale: Double = 1,
+        fixtures: [Fixture] = [], record: RecordSettings = .default
     ) {
+        self.fixtures = fixtures.isEmpty ? nil : FixtureSet(fixtures, settings: record)
+        self.record = record
         self.engines = engines
         self.timeScale = timeScale
         self.quota = quota
@@ -73,9 +81,8 @@ package final class Script: Sendable {
     package func describedAs(_ origin: String) -> Script {
         Script(responses: responses, defaultReply: defaultReply, rules: rules, pacing: pacing, onMiss: onMiss,
                origin: origin, models: models, strictModels: strictModels, autoTools: autoTools, faults: faults, scenario: scenario, quota: quota,
-               providers: providers, engines: engines, timeScale: timeScale)
+               providers: providers, engines: engines, timeScale: timeScale, fixtures: fixtures?.fixtures ?? [], record: record)
     }
-
     /// The `responses:` entry for exactly this prompt.
     package func reply(exactly prompt: String) -> ScriptReply? {
         counted[prompt]
@@ -98,6 +105,7 @@ package final class Script: Sendable {
     package var summary: String {
         var parts = ["\(responses.count) response\(responses.count == 1 ? "" : "s")"]
         if !rules.isEmpty { parts.append("\(rules.count) rule\(rules.count == 1 ? "" : "s")") }
+        if let count = fixtures?.fixtures.count { parts.append("\(count) fixture\(count == 1 ? "" : "s")") }
         switch pacing.model {
         case .immediate: parts.append("no latency")
         case .seedLag(let factor): parts.append("lag factor \(factor.plainDecimal)")
@@ -107,6 +115,7 @@ package final class Script: Sendable {
         if added > 0 { parts.append("\(added) model\(added == 1 ? "" : "s") added") }
         if strictModels { parts.append("strict models") }
         if onMiss == .error { parts.append("misses are errors") }
+        if onMiss == .strict { parts.append("strict") }
         if autoTools { parts.append("automatic tool calls") }
         if quota != nil { parts.append("quotas") }
         if !faults.isEmpty { parts.append("\(faults.count) fault\(faults.count == 1 ? "" : "s")") }

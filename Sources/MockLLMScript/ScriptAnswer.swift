@@ -63,6 +63,20 @@ package enum MissPolicy: String, Sendable {
     case `default`
     /// A 404-style error in the provider's shape, for tests that must fail loudly.
     case error
+    /// As `error`, and the fallbacks (automatic tool calls, structured output) do not answer
+    /// either: only fixtures, rules and `responses:` do (`settings.strict`, `serve --strict`).
+    case strict
+}
+
+/// Whether a reply came from something the script states (a fixture, a rule, a `responses:`
+/// entry) or from a fallback (the default reply, automatic tool calls, structured output),
+/// judged by its `x-mockllm-rule` header. In record mode only the first kind counts as an answer.
+package enum AnswerSource {
+    /// `fixture <name>`, `rule <name>` or `responses`.
+    package static func isExplicit(_ rule: String?) -> Bool {
+        guard let rule else { return false }
+        return rule.hasPrefix("fixture ") || rule.hasPrefix("rule ") || rule == "responses"
+    }
 }
 
 extension Script {
@@ -87,7 +101,7 @@ extension Script {
         if let reply = reply(exactly: input.prompt) {
             return ScriptAnswer(outcome: .reply(reply), source: "responses")
         }
-        if let automatic = automaticAnswer(for: input, callsTools: autoToolsEnabled(for: input)) {
+        if onMiss != .strict, let automatic = automaticAnswer(for: input, callsTools: autoToolsEnabled(for: input)) {
             return ScriptAnswer(outcome: .reply(automatic.reply), source: automatic.source)
         }
         var miss = "prompt \(Self.quote(input.prompt)) is not a key of 'responses'"
@@ -95,7 +109,7 @@ extension Script {
             miss = "closest rule '\(closest.rule.name)' (line \(closest.rule.line), \(closest.satisfied) of "
                 + "\(closest.rule.conditions.count) conditions met): \(closest.reason); \(miss)"
         }
-        if onMiss == .error {
+        if onMiss != .default {
             return ScriptAnswer(
                 outcome: .error(RuleError(status: 404, message: "No rule or response matches this request: \(miss).", code: "no_match")),
                 source: "default", miss: miss)

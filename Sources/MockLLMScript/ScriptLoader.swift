@@ -39,7 +39,8 @@ package enum ScriptLoader {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw ScriptLoadError(.missingFile, [ScriptDiagnostic(.error, file: path, line: 1, column: 1, message: "file does not exist")])
         }
-        guard !isDirectory.boolValue, let data = FileManager.default.contents(atPath: path) else {
+        if isDirectory.boolValue { return try loadDirectory(path, providers: providers) }
+        guard let data = FileManager.default.contents(atPath: path) else {
             throw ScriptLoadError(.unreadable, [ScriptDiagnostic(.error, file: path, line: 1, column: 1, message: "cannot read the file")])
         }
         guard let text = String(validating: data, as: UTF8.self) else {
@@ -83,7 +84,8 @@ package enum ScriptLoader {
         } else if top["rules"] == nil {
             reader.error("YAML file must contain 'responses' key (or 'rules')", at: root)
         }
-        let rules = top["rules"].map { RulesSection.read($0, providers: providers, reader: &reader) } ?? []
+        var fixtures: [Fixture] = []
+        let rules = top["rules"].map { RulesSection.read($0, providers: providers, fixtures: &fixtures, reader: &reader) } ?? []
         var defaultReply = Script.builtInDefaultReply
         if let node = top["defaults"], let defaults = reader.mapping(node, "'defaults'") {
             reader.checkKeys(defaults, known: ["unknown_response"], in: "'defaults'")
@@ -114,7 +116,7 @@ package enum ScriptLoader {
                       strictModels: settings.strictModels,
                       autoTools: settings.autoTools, faults: faults, scenario: ScenarioSwitch(settings.scenario),
                       quota: top["quotas"].flatMap { QuotasSection.read($0, reader: &reader) }, providers: declared,
-                      engines: engines, timeScale: settings.timeScale)
+                      engines: engines, timeScale: settings.timeScale, fixtures: fixtures, record: settings.record)
     }
 
     /// The directory a script's relative paths (an engine's profile file) start from: the
@@ -141,10 +143,11 @@ package enum ScriptLoader {
         var autoTools = false
         var scenario: String?
         var timeScale = 1.0
+        var record = RecordSettings()
     }
 
     private static func readSettings(_ settings: Node.Mapping, reader: inout ScriptReader) -> Settings {
-        reader.checkKeys(settings, known: ["lag_enabled", "lag_factor", "strict_models", "on_miss", "auto_tools", "scenario", "time_scale"], in: "'settings'")
+        reader.checkKeys(settings, known: ["lag_enabled", "lag_factor", "strict_models", "on_miss", "auto_tools", "scenario", "time_scale", "strict", "record"], in: "'settings'")
         var enabled = false
         var factor = 10.0
         if let node = settings["lag_enabled"], let value = reader.bool(node, "'settings.lag_enabled'") {
@@ -164,7 +167,7 @@ package enum ScriptLoader {
         var onMiss = MissPolicy.default
         if let node = settings["on_miss"], let text = reader.text(node, "'settings.on_miss'") {
             if let policy = MissPolicy(rawValue: text) { onMiss = policy } else {
-                reader.error("'settings.on_miss' must be default or error, found '\(text)'", at: node)
+                reader.error("'settings.on_miss' must be default, error or strict, found '\(text)'", at: node)
             }
         }
         var autoTools = false
@@ -181,8 +184,11 @@ package enum ScriptLoader {
                              + "0.1: ten times faster), found \(value.plainDecimal)", at: node)
             }
         }
-        return Settings(pacing: enabled ? .seedLag(factor: factor) : .immediate, strictModels: strict, onMiss: onMiss,
-                        autoTools: autoTools, scenario: scenario, timeScale: timeScale)
+        var onMissPolicy = onMiss
+        if let node = settings["strict"], reader.bool(node, "'settings.strict'") == true { onMissPolicy = .strict }
+        let record = settings["record"].map { FixtureSection.settings($0, reader: &reader) } ?? RecordSettings()
+        return Settings(pacing: enabled ? .seedLag(factor: factor) : .immediate, strictModels: strict, onMiss: onMissPolicy,
+                        autoTools: autoTools, scenario: scenario, timeScale: timeScale, record: record)
     }
 
     private static func message(for error: Error) -> String {

@@ -130,7 +130,7 @@ struct RulesTests: ScriptLoading {
         ("rules:\n  - reply: x\n  - name: [a]\n    reply: y", 3, "'rules[1].name' must be text, found a list"),
         ("rules:\n  - name: a\n    reply: x\n  - name: a\n    reply: y", 4, "two rules are named 'a'"),
         ("defaults: {}", 1, "YAML file must contain 'responses' key (or 'rules')"),
-        ("rules: []\nsettings: {on_miss: ignore}", 2, "'settings.on_miss' must be default or error, found 'ignore'"),
+        ("rules: []\nsettings: {on_miss: ignore}", 2, "'settings.on_miss' must be default, error or strict, found 'ignore'"),
         // match:
         ("rules:\n  - match: [x]\n    reply: y", 2, "'rules[0].match' must be a mapping, found a list"),
         ("rules:\n  - reply: y\n    match:\n      prompt: {exact: a, contains: b}", 4,

@@ -1,0 +1,282 @@
+#!/usr/bin/env python3
+"""A stand-in for a real LLM API, for Tests/UpstreamTests: one plain HTTP and one HTTPS server in
+one process (Python standard library only), whose endpoints misbehave on purpose.
+
+    upstream.py DIR   writes a test CA, a second CA that signed nothing here, and a server
+                      certificate for 127.0.0.1/localhost into DIR with the openssl command
+                      (without one, with Python's cryptography package if it is installed),
+                      serves, and prints "PORTS <plain> <tls>" once both listen.
+
+It exits when its standard input closes, so it never outlives the test process."""
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+GATES = {}
+GATES_LOCK = threading.Lock()
+
+
+def gate(name):
+    with GATES_LOCK:
+        return GATES.setdefault(name, threading.Event())
+
+
+def make_certificates_with_cryptography(directory):
+    """The same files, made with the cryptography package: only when there is no openssl command."""
+    import datetime
+    import ipaddress
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID, ExtendedKeyUsageOID
+
+    now = datetime.datetime.now(datetime.timezone.utc)
+
+    def write(name, key, cert):
+        with open(os.path.join(directory, f"{name}.key"), "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+        with open(os.path.join(directory, f"{name}.pem"), "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+
+    def certificate(subject, issuer, key, signer, extensions):
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
+                   .not_valid_after(now + datetime.timedelta(days=2)))
+        for extension, critical in extensions:
+            builder = builder.add_extension(extension, critical=critical)
+        return builder.sign(signer, hashes.SHA256())
+
+    cas = {}
+    for ca in ("ca", "other-ca"):
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"mockllm {ca} for tests")])
+        cert = certificate(name, name, key, key, [(x509.BasicConstraints(ca=True, path_length=None), True)])
+        write(ca, key, cert)
+        cas[ca] = (key, name)
+    key = ec.generate_private_key(ec.SECP256R1())
+    ca_key, ca_name = cas["ca"]
+    cert = certificate(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")]), ca_name, key, ca_key, [
+        (x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]), False),
+        (x509.BasicConstraints(ca=False, path_length=None), True),
+        (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False),
+    ])
+    write("server", key, cert)
+
+
+def make_certificates(directory):
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        try:
+            import cryptography  # noqa: F401
+        except ImportError:
+            sys.exit("upstream.py: the test certificates need the openssl command (or Python's cryptography package)")
+        return make_certificates_with_cryptography(directory)
+
+    def run(*args):
+        subprocess.run([openssl, *args], check=True, cwd=directory, capture_output=True)
+
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    for ca in ("ca", "other-ca"):
+        run("req", "-x509", *ec, "-keyout", f"{ca}.key", "-out", f"{ca}.pem", "-days", "2",
+            "-subj", f"/CN=mockllm {ca} for tests")
+    run("req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
+    with open(os.path.join(directory, "server.ext"), "w") as ext:
+        ext.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n"
+                  "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "server.pem", "-days", "2", "-extfile", "server.ext")
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def setup(self):
+        super().setup()
+        if isinstance(self.connection, ssl.SSLSocket):
+            self.connection.do_handshake()
+
+    def send(self, status, body, headers=()):
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+        self.wfile.flush()
+
+    def chunk(self, data):
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def begin_stream(self):
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.wfile.flush()
+
+    def cut(self):
+        self.wfile.flush()
+        self.connection.shutdown(socket.SHUT_RDWR)
+        self.close_connection = True
+
+    def do_GET(self):
+        self.route()
+
+    def do_POST(self):
+        self.route()
+
+    def do_PUT(self):
+        self.route()
+
+    def do_CONNECT(self):
+        """An HTTP proxy's tunnel: answers 200, then relays bytes both ways."""
+        host, _, port = self.path.rpartition(":")
+        try:
+            target = socket.create_connection((host, int(port)))
+        except OSError:
+            return self.send(502, b"no tunnel")
+        self.send_response(200, "Connection Established")
+        self.send_header("X-Proxy", "tunnel")
+        self.end_headers()
+        self.wfile.flush()
+
+        def pump(src, dst):
+            try:
+                while data := src.recv(65536):
+                    dst.sendall(data)
+            except OSError:
+                pass
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        other = threading.Thread(target=pump, args=(target, self.connection), daemon=True)
+        other.start()
+        pump(self.connection, target)
+        other.join()
+        self.close_connection = True
+
+    def route(self):
+        url = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        path = url.path
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        scheme = "https" if isinstance(self.connection, ssl.SSLSocket) else "http"
+        if path == "/hello":
+            via = "absolute-form" if self.path.startswith("http://") else "origin-form"
+            return self.send(200, f"hello over {scheme}".encode(),
+                             [("X-Test", "one"), ("X-Multi", "a"), ("X-Multi", "b"), ("X-Request-Form", via)])
+        if path == "/echo":
+            seen = lambda name: self.headers.get(name, "none")
+            return self.send(201, body, [
+                ("X-Method", self.command),
+                ("X-Got-Content-Type", seen("Content-Type")),
+                ("X-Got-Accept", seen("Accept")),
+                ("X-Got-Expect", seen("Expect")),
+                ("X-Got-Custom", seen("X-Custom")),
+                ("X-Got-Length", seen("Content-Length")),
+            ])
+        if path == "/status/500":
+            return self.send(500, b'{"error":{"message":"upstream broke"}}', [("Content-Type", "application/json")])
+        if path == "/continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n")
+            self.wfile.flush()
+            return self.send(200, b"after interim", [("X-Final", "yes")])
+        if path == "/sse":
+            self.begin_stream()
+            for i in range(1, 5):
+                self.chunk(f"data: {i}\n\n".encode())
+            released = gate(query["gate"]).wait(10)
+            self.chunk(b"data: [DONE]\n\n" if released else b"data: never released\n\n")
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+            return
+        if path == "/release":
+            gate(query["gate"]).set()
+            return self.send(200, b"released")
+        if path == "/cut":
+            self.begin_stream()
+            self.chunk(b"data: 1\n\n")
+            self.chunk(b"data: 2\n\n")
+            return self.cut()
+        if path == "/cut-length":
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"0123456789")
+            return self.cut()
+        if path == "/slow-head":
+            time.sleep(int(query["ms"]) / 1000)
+            return self.send(200, b"late")
+        if path == "/slow-body":
+            self.begin_stream()
+            self.chunk(b"data: first\n\n")
+            time.sleep(int(query["ms"]) / 1000)
+            self.chunk(b"data: late\n\n")
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+            return
+        if path == "/long":
+            self.begin_stream()
+            try:
+                for i in range(int(query.get("n", "500"))):
+                    self.chunk(f"data: {i}\n\n".encode())
+                    time.sleep(0.01)
+                self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+            except OSError:
+                self.close_connection = True
+            return
+        if path.startswith("/n/"):
+            time.sleep(0.02)
+            return self.send(200, f"n={path[3:]}".encode())
+        return self.send(404, b"not found")
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    context = None
+
+    def get_request(self):
+        sock, address = self.socket.accept()
+        if self.context is not None:
+            sock = self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, address
+
+    def handle_error(self, request, client_address):
+        pass  # refused handshakes and cut connections are what the tests are about
+
+
+def main():
+    directory = sys.argv[1]
+    make_certificates(directory)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(os.path.join(directory, "server.pem"), os.path.join(directory, "server.key"))
+    plain = Server(("127.0.0.1", 0), Handler)
+    tls = Server(("127.0.0.1", 0), Handler)
+    tls.context = context
+    for server in (plain, tls):
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(f"PORTS {plain.server_address[1]} {tls.server_address[1]}", flush=True)
+    sys.stdin.read()  # until the test process goes away
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
