@@ -213,3 +213,41 @@ def test_the_unittest_example_of_testing_md(pytester, clean_env):
     result = pytester.run(__import__("sys").executable, "-m", "unittest", "-v", "test_chat", timeout=120)
     assert result.ret == 0, result.stderr.str()
     assert "test_hello (test_chat.ChatTest" in result.stderr.str() and "OK" in result.stderr.str()
+
+
+def test_replaying_a_directory_of_fixtures_keyed_by_the_test_id(pytester, clean_env):
+    """docs/TESTING.md's record-and-replay note: the fixture file DIR/<test_id>.yml, matched by the
+    x-mockllm-test header that `mockllm.headers` sends; --strict refuses the rest."""
+    from mockllm_server import make_test_id
+
+    test_id = make_test_id("test_inner.py::test_replay")
+    fixtures = pytester.path / "fixtures"
+    fixtures.mkdir()
+    body = '{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"gpt-4o-mini","choices":[{"index":0,"message":{"role":"assistant","content":"Recorded."},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}'
+    (fixtures / f"{test_id}.yml").write_text(textwrap.dedent(f'''
+        rules:
+        - name: {test_id}-1
+          match:
+            endpoint: /v1/chat/completions
+            headers: {{x-mockllm-test: {test_id}}}
+            request:
+              model: gpt-4o-mini
+              messages:
+                - role: user
+                  content: hello
+          recorded:
+            status: 200
+            headers: {{content-type: application/json}}
+            body: '{body}'
+    '''), encoding="utf-8")
+    pytester.makeini("[pytest]\nmockllm_args = --strict\n")
+    result = run_inner(pytester, '''
+        from helpers import chat
+
+        def test_replay(mockllm):
+            status, body = chat(mockllm.openai_base_url, "hello", mockllm.headers)
+            assert status == 200 and body["choices"][0]["message"]["content"] == "Recorded."
+            status, body = chat(mockllm.openai_base_url, "hello")   # without the test's header
+            assert status == 404, body
+    ''', "--mockllm-script", "fixtures")
+    result.assert_outcomes(passed=1)

@@ -69,7 +69,7 @@ def error_text(body: bytes) -> str:
 class MockLLMServer:
     """One `mockllm serve --port 0` subprocess.
 
-    `script`: a YAML file, or None for the script built into the binary. The process runs in
+    `script`: a YAML file or a directory of them (fixtures: docs/RECORD-REPLAY.md), or None for the script built into the binary. The process runs in
     `workdir` (a fresh temporary folder by default, so a stray ./responses.yml is never picked up)
     with every `MOCKLLM_*` variable removed from its environment, so the flags given here are
     the whole configuration; `extra_args` go to `mockllm serve` after them. Its standard output
@@ -114,7 +114,7 @@ class MockLLMServer:
         with the log when the process exits or the deadline passes first."""
         if self.process is not None:
             raise RuntimeError("this server was started already")
-        if self.script is not None and not self.script.is_file():
+        if self.script is not None and not self.script.exists():  # a file, or a directory of fixtures
             raise MockLLMError(f"mockllm script {self.script} does not exist")
         env = {key: value for key, value in os.environ.items() if not key.startswith("MOCKLLM_")}
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
