@@ -58,6 +58,60 @@ struct EngineSimulationTests {
         #expect(abs(over.requestThroughput - full.requestThroughput) / full.requestThroughput < 0.1)
     }
 
+    /// Running the decode-only steps in one go is an optimization, not a model: every result,
+    /// step count included, must be the one of stepping one by one, whatever the modes.
+    @Test(arguments: [
+        (EngineKVAdmission.onDemand, EnginePrefill.chunked, true), (.onDemand, .whole, false),
+        (.reserveOutput, .chunked, false), (.reserveOutput, .whole, true),
+    ])
+    func decodeStepsRunInOneGoGiveTheSameResult(kv: EngineKVAdmission, prefill: EnginePrefill, staggered: Bool) throws {
+        var p = profile
+        p.kvCacheTokens = 6_000   // tight: requests queue for blocks, on demand preempts
+        p.kvAdmission = kv
+        p.prefill = prefill
+        for (users, input, output) in [(1, 100, 40), (12, 300, 200), (40, 450, 60)] {
+            var simulation = EngineSimulation(profile: p, concurrency: users, inputTokens: input, outputTokens: output,
+                                              requests: 3 * users)
+            simulation.staggered = staggered
+            let fast = try simulation.run()
+            simulation.fastForward = false
+            let slow = try simulation.run()
+            #expect(fast == slow, "\(users) users, \(input)/\(output)")
+            #expect(fast.steps > 3 * output)
+        }
+    }
+
+    @Test func decodeStepsRunInOneGoAreTheStepsOneByOne() {
+        var one = Engine(profile: profile)
+        for id in 0..<3 { _ = one.submit(EngineRequest(id: id, promptTokens: 40 + id, outputTokens: 30 + 5 * id)) }
+        _ = one.nextStep()   // the three prompts
+        var many = one
+        let afterPrefill = one
+        let (steps, nanoseconds) = many.runDecodeSteps(limit: 100)
+        // Until the step that needs a new block: the third request's 42 prompt tokens and 6
+        // decodes fill its three 16-token blocks.
+        var total: UInt64 = 0
+        for _ in 0..<steps {
+            let step = one.nextStep()!
+            #expect(step.outputs.allSatisfy { !$0.isFirst && !$0.isLast } && step.admitted.isEmpty)
+            total += step.durationNanoseconds
+        }
+        #expect(steps == 6 && nanoseconds == total)
+        #expect(many.generationTokens == one.generationTokens && many.steps == one.steps)
+        #expect(many.runDecodeSteps(limit: 100).steps == 0)   // the next step takes a block
+        #expect(many.nextStep() == one.nextStep())
+        // A deadline stops it: only the steps that start before it (the first always does).
+        var timed = afterPrefill
+        #expect(timed.runDecodeSteps(limit: 100, deadline: 1).steps == 1)
+        timed = afterPrefill
+        let two = timed.runDecodeSteps(limit: 2)
+        #expect(two.steps == 2 && timed.runDecodeSteps(limit: 100, deadline: two.nanoseconds).steps == 2)
+        // Nothing is skipped while a waiting request could be admitted.
+        timed = afterPrefill
+        _ = timed.submit(EngineRequest(id: 9, promptTokens: 10, outputTokens: 2))
+        #expect(timed.runDecodeSteps(limit: 100).steps == 0)
+    }
+
     @Test func isDeterministic() throws {
         let simulation = EngineSimulation(profile: profile, concurrency: 8, inputTokens: 300, outputTokens: 40, requests: 100)
         #expect(try simulation.run() == simulation.run())
