@@ -196,8 +196,9 @@ public struct Engine: Sendable {
 
     /// Runs at once the next steps that would only decode, exactly as `nextStep()` would run
     /// them one by one: every running sequence produces one token that is neither its first nor
-    /// its last, none needs a KV block, and nothing is admitted (the queue is empty, or its
-    /// head cannot be admitted, which such steps do not change). At most `limit` steps, each
+    /// its last, the KV blocks they take are free without evicting a cached block (so none
+    /// preempts or stalls), and nothing is admitted (the queue is empty, or its head cannot be
+    /// admitted, which such steps do not change: they only take free blocks). At most `limit` steps, each
     /// started before `deadline` nanoseconds have elapsed (the first always is). Returns how
     /// many ran and their total duration (each step's rounded as `nextStep()` rounds it); 0
     /// when the next step would do anything else. O(running sequences + steps), where running
@@ -210,9 +211,24 @@ public struct Engine: Sendable {
         for slot in runningSlots {
             let s = slots[slot]
             guard s.generated > 0, s.tokens - s.computed == 1 else { return (0, 0) }
-            // Steps before the one that gives its last token, and before the one that needs a block.
-            steps = min(steps, s.target - s.generated - 1, s.heldBlocks * profile.blockSize - s.computed)
+            // Steps before the one that gives its last token.
+            steps = min(steps, s.target - s.generated - 1)
             context += s.tokens
+        }
+        // Blocks the running sequences take over `k` steps (each takes one when its next token
+        // crosses a block boundary), at most the plain free blocks: the most steps that allows.
+        func blocksTaken(_ k: Int) -> Int {
+            var total = 0
+            for slot in runningSlots { total += max(blocks(slots[slot].computed + k) - slots[slot].heldBlocks, 0) }
+            return total
+        }
+        if steps > 0 && blocksTaken(steps) > pool.plainFree {
+            var (fits, over) = (0, steps)   // blocksTaken(fits) <= plainFree < blocksTaken(over)
+            while over - fits > 1 {
+                let middle = (fits + over) / 2
+                if blocksTaken(middle) <= pool.plainFree { fits = middle } else { over = middle }
+            }
+            steps = fits
         }
         guard steps > 0 else { return (0, 0) }
         let running = runningSlots.count
@@ -228,10 +244,15 @@ public struct Engine: Sendable {
             context += running
             ran += 1
         }
+        var taken = 0
         for slot in runningSlots {
+            let needed = max(blocks(slots[slot].computed + ran) - slots[slot].heldBlocks, 0)
+            slots[slot].privateBlocks += needed
+            taken += needed
             slots[slot].computed += ran
             slots[slot].generated += ran
         }
+        pool.allocate(taken)
         generationTokens += ran * running
         self.steps += ran
         return (ran, elapsed)

@@ -88,17 +88,18 @@ struct EngineSimulationTests {
         var many = one
         let afterPrefill = one
         let (steps, nanoseconds) = many.runDecodeSteps(limit: 100)
-        // Until the step that needs a new block: the third request's 42 prompt tokens and 6
-        // decodes fill its three 16-token blocks.
+        // Until the step that gives the first request its last token (30 tokens, the first at
+        // the prefill): 28 steps, taking the blocks they cross from the free ones.
         var total: UInt64 = 0
         for _ in 0..<steps {
             let step = one.nextStep()!
             #expect(step.outputs.allSatisfy { !$0.isFirst && !$0.isLast } && step.admitted.isEmpty)
             total += step.durationNanoseconds
         }
-        #expect(steps == 6 && nanoseconds == total)
+        #expect(steps == 28 && nanoseconds == total)
         #expect(many.generationTokens == one.generationTokens && many.steps == one.steps)
-        #expect(many.runDecodeSteps(limit: 100).steps == 0)   // the next step takes a block
+        #expect(many.kvBlocksUsed == one.kvBlocksUsed && many.kvBlocksUsed == 3 * 5)   // 68 to 70 tokens computed
+        #expect(many.runDecodeSteps(limit: 100).steps == 0)   // the next step finishes a request
         #expect(many.nextStep() == one.nextStep())
         // A deadline stops it: only the steps that start before it (the first always does).
         var timed = afterPrefill
@@ -106,6 +107,20 @@ struct EngineSimulationTests {
         timed = afterPrefill
         let two = timed.runDecodeSteps(limit: 2)
         #expect(two.steps == 2 && timed.runDecodeSteps(limit: 100, deadline: two.nanoseconds).steps == 2)
+        // No more steps than the free blocks allow (without evicting): 8 free blocks of 16
+        // tokens for three sequences at 41 to 43 tokens.
+        var tight = EngineProfile(maxNumSeqs: 16, maxNumBatchedTokens: 512, kvCacheTokens: 17 * 16, cost: profile.cost)
+        tight.prefixCaching = false
+        var small = Engine(profile: tight)
+        for id in 0..<3 { _ = small.submit(EngineRequest(id: id, promptTokens: 40 + id, outputTokens: 200)) }
+        _ = small.nextStep()
+        var stepped = small
+        let skipped = small.runDecodeSteps(limit: 1000)
+        var stepByStep: UInt64 = 0
+        for _ in 0..<skipped.steps { stepByStep += stepped.nextStep()!.durationNanoseconds }
+        #expect(skipped.steps > 0 && skipped.nanoseconds == stepByStep && small.kvBlocksUsed == stepped.kvBlocksUsed)
+        #expect(small.kvBlocksUsed <= 17 && small.runDecodeSteps(limit: 1000).steps == 0)
+        #expect(small.nextStep() == stepped.nextStep())
         // Nothing is skipped while a waiting request could be admitted.
         timed = afterPrefill
         _ = timed.submit(EngineRequest(id: 9, promptTokens: 10, outputTokens: 2))
