@@ -77,14 +77,27 @@ struct EngineFitCommand: ParsableCommand {
     /// Fits with each pair of modes asked for, concurrently (as many at once as there are
     /// cores), and keeps the lowest loss; ties go to the earlier pair (on_demand, chunked
     /// first), so the result is deterministic.
+    ///
+    /// The chunked fits run first; a whole-prompt fit then also starts from the chunked fit of
+    /// its `kv_admission` (both agree wherever a step holds one prompt), a better start than
+    /// the closed-form one alone.
     static func fitBest(_ points: [EngineBenchmarkPoint], options: EngineFitOptions,
                         modes: [Modes]) -> EngineFitResult {
         let results = Results(count: modes.count)
-        DispatchQueue.concurrentPerform(iterations: modes.count) { index in
-            var modeOptions = options
-            modeOptions.kvAdmission = modes[index].kvAdmission
-            modeOptions.prefill = modes[index].prefill
-            results.set(index, EngineFit.fit(points, options: modeOptions))
+        for round in [EnginePrefill.chunked, .whole] {
+            let indices = modes.indices.filter { modes[$0].prefill == round }
+            let done = results.available
+            DispatchQueue.concurrentPerform(iterations: indices.count) { k in
+                let index = indices[k]
+                var modeOptions = options
+                modeOptions.kvAdmission = modes[index].kvAdmission
+                modeOptions.prefill = modes[index].prefill
+                let known = round == .whole
+                    ? modes.indices.first { modes[$0].prefill == .chunked && modes[$0].kvAdmission == modes[index].kvAdmission }
+                        .flatMap { done[$0]?.profile }
+                    : nil
+                results.set(index, EngineFit.fit(points, options: modeOptions, startingFrom: known))
+            }
         }
         let all = results.all
         var best = all[0]
@@ -98,6 +111,7 @@ struct EngineFitCommand: ParsableCommand {
         init(count: Int) { values = Array(repeating: nil, count: count) }
         func set(_ index: Int, _ value: EngineFitResult) { lock.withLock { values[index] = value } }
         var all: [EngineFitResult] { lock.withLock { values.map { $0! } } }
+        var available: [EngineFitResult?] { lock.withLock { values } }
     }
 
     static func parseShapes(_ text: String) throws -> Set<EngineShape> {

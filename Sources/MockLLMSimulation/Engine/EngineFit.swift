@@ -41,7 +41,7 @@ public enum EngineFit {
     /// Fits `points` (at least two); deterministic.
     public static func fit(
         _ points: [EngineBenchmarkPoint], options: EngineFitOptions = EngineFitOptions(),
-        predictor: Predictor? = nil
+        startingFrom known: EngineProfile? = nil, predictor: Predictor? = nil
     ) -> EngineFitResult {
         precondition(!points.isEmpty)
         let predict = predictor ?? { profile, points in simulate(profile, points, options: options) }
@@ -104,6 +104,17 @@ public enum EngineFit {
         // With the prefill's attention priced apart, only it is zeroed: the decodes keep theirs.
         linear[options.fitPrefillContext ? prefillContextIndex : 3] = log(floors[3] * 10)
         starts.append(linear)
+        // A third start from a profile already fitted (another mode's): with whole prompts and
+        // a budget above every prompt, one user sees what it saw, so its optimum is a good place
+        // to begin, where the closed-form start can lead the search far astray.
+        if let known {
+            let c = known.cost.coefficients
+            var x = (0..<4).map { log(c[$0] + floors[$0]) }
+            if fitKV { x.append(log(Double(max(known.kvCacheTokens, options.blockSize)))) }
+            if options.fitBatchedTokens { x.append(log(max(Double(known.maxNumBatchedTokens), minimumBudget))) }
+            if options.fitPrefillContext { x.append(log((known.cost.perPrefillContextTokenMs ?? c[3]) + floors[3])) }
+            starts.append(x)
+        }
         var evaluations = 0
         var best = NelderMead.Result(point: x0, value: .infinity, evaluations: 0)
         for start in starts {
