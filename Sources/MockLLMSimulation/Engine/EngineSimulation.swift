@@ -144,6 +144,11 @@ public struct EngineSimulation: Sendable {
                 "a request of \(inputTokens) + \(outputTokens) tokens does not fit in a KV cache of \(profile.kvCacheTokens) tokens")
         }
 
+        if profile.prefill == .whole && inputTokens > profile.maxNumBatchedTokens {
+            throw EngineSimulationError(
+                "a prompt of \(inputTokens) tokens does not fit a step of \(profile.maxNumBatchedTokens) tokens whole (prefill: whole)")
+        }
+
         var engine = Engine(profile: profile)
         // Per submission id: when it was sent, got its first token, ended (nanoseconds), and
         // whether it is measured.

@@ -139,6 +139,15 @@ struct EngineSimulationTests {
         #expect(throws: EngineSimulationError.self) {
             try EngineSimulation(profile: profile, concurrency: 1, inputTokens: 20_000, outputTokens: 10).run()
         }
+        // Whole prompts larger than the step's budget could never run (the engine refuses them).
+        var whole = profile
+        whole.prefill = .whole
+        #expect(throws: EngineSimulationError.self) {
+            try EngineSimulation(profile: whole, concurrency: 2, inputTokens: 513, outputTokens: 10).run()
+        }
+        #expect(throws: Never.self) {
+            try EngineSimulation(profile: whole, concurrency: 2, inputTokens: 512, outputTokens: 10, requests: 4).run()
+        }
         #expect(EngineSimulation.defaultRequests(concurrency: 1) == 200)
         #expect(EngineSimulation.defaultRequests(concurrency: 100) == 2000)
     }
