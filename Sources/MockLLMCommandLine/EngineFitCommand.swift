@@ -14,7 +14,7 @@ struct EngineFitCommand: ParsableCommand {
             ttft_ms, itl_ms and request_throughput (means; other columns are ignored; lines starting with # \
             are comments), or the profile_export_aiperf.json (or GenAI-Perf's profile_export_genai_perf.json) \
             of one run. Fits the step-time coefficients (a prefill's attention priced apart), the step's token budget, \
-            the KV admission mode and, when some point is saturated by it, the KV cache's capacity; prints them and, per point, measured and predicted TTFT, ITL and request \
+            the KV admission and prefill modes and, when some point is saturated by it, the KV cache's capacity; prints them and, per point, measured and predicted TTFT, ITL and request \
             throughput with the relative error; writes the profile YAML to --output (else prints it). \
             Exit status: 0, 1 when the fit fails, 2 for bad arguments or bad data (naming the file and line).
             """)
@@ -43,6 +43,9 @@ struct EngineFitCommand: ParsableCommand {
     @Option(help: "When a request takes its KV blocks: on_demand (vLLM), reserve_output (TensorRT-LLM's GUARANTEED_NO_EVICT) or auto (fit both, keep the better).")
     var kvAdmission: String = "auto"
 
+    @Option(help: "How prompts are prefilled: chunked (vLLM), whole (TensorRT-LLM without chunked context) or auto (fit both, keep the better).")
+    var prefill: String = "auto"
+
     @Flag(inversion: .prefixedNo, help: "Write prefix_caching: true (benchmark prompts share no prefix, so the data cannot tell).")
     var prefixCaching = true
 
@@ -59,18 +62,42 @@ struct EngineFitCommand: ParsableCommand {
         if kvAdmission != "auto" && EngineKVAdmission(rawValue: kvAdmission) == nil {
             throw ValidationError("--kv-admission must be on_demand, reserve_output or auto, not '\(kvAdmission)'")
         }
+        if prefill != "auto" && EnginePrefill(rawValue: prefill) == nil {
+            throw ValidationError("--prefill must be chunked, whole or auto, not '\(prefill)'")
+        }
         if let shapes { _ = try Self.parseShapes(shapes) }
     }
 
-    /// Fits with each admission mode asked for, concurrently (one thread each), and keeps the
-    /// lowest loss; ties go to the earlier mode (on_demand), so the result is deterministic.
+    /// One pair of modes a fit tries.
+    struct Modes: Sendable {
+        var kvAdmission: EngineKVAdmission
+        var prefill: EnginePrefill
+    }
+
+    /// Fits with each pair of modes asked for, concurrently (as many at once as there are
+    /// cores), and keeps the lowest loss; ties go to the earlier pair (on_demand, chunked
+    /// first), so the result is deterministic.
+    ///
+    /// The chunked fits run first; a whole-prompt fit then also starts from the chunked fit of
+    /// its `kv_admission` (both agree wherever a step holds one prompt), a better start than
+    /// the closed-form one alone.
     static func fitBest(_ points: [EngineBenchmarkPoint], options: EngineFitOptions,
-                        modes: [EngineKVAdmission]) -> EngineFitResult {
+                        modes: [Modes]) -> EngineFitResult {
         let results = Results(count: modes.count)
-        DispatchQueue.concurrentPerform(iterations: modes.count) { index in
-            var modeOptions = options
-            modeOptions.kvAdmission = modes[index]
-            results.set(index, EngineFit.fit(points, options: modeOptions))
+        for round in [EnginePrefill.chunked, .whole] {
+            let indices = modes.indices.filter { modes[$0].prefill == round }
+            let done = results.available
+            DispatchQueue.concurrentPerform(iterations: indices.count) { k in
+                let index = indices[k]
+                var modeOptions = options
+                modeOptions.kvAdmission = modes[index].kvAdmission
+                modeOptions.prefill = modes[index].prefill
+                let known = round == .whole
+                    ? modes.indices.first { modes[$0].prefill == .chunked && modes[$0].kvAdmission == modes[index].kvAdmission }
+                        .flatMap { done[$0]?.profile }
+                    : nil
+                results.set(index, EngineFit.fit(points, options: modeOptions, startingFrom: known))
+            }
         }
         let all = results.all
         var best = all[0]
@@ -84,6 +111,7 @@ struct EngineFitCommand: ParsableCommand {
         init(count: Int) { values = Array(repeating: nil, count: count) }
         func set(_ index: Int, _ value: EngineFitResult) { lock.withLock { values[index] = value } }
         var all: [EngineFitResult] { lock.withLock { values.map { $0! } } }
+        var available: [EngineFitResult?] { lock.withLock { values } }
     }
 
     static func parseShapes(_ text: String) throws -> Set<EngineShape> {
@@ -130,7 +158,9 @@ struct EngineFitCommand: ParsableCommand {
         }
         options.preemption = EnginePreemption(rawValue: preemption)!
         let started = Date()
-        let modes = EngineKVAdmission(rawValue: kvAdmission).map { [$0] } ?? EngineKVAdmission.allCases
+        let admissions = EngineKVAdmission(rawValue: kvAdmission).map { [$0] } ?? EngineKVAdmission.allCases
+        let prefills = EnginePrefill(rawValue: prefill).map { [$0] } ?? EnginePrefill.allCases
+        let modes = admissions.flatMap { kv in prefills.map { Modes(kvAdmission: kv, prefill: $0) } }
         let result = Self.fitBest(points, options: options, modes: modes)
         let seconds = Date().timeIntervalSince(started)
         guard result.loss.isFinite else {
@@ -142,6 +172,7 @@ struct EngineFitCommand: ParsableCommand {
             // The points of the other shapes, predicted by the fitted profile: how it generalizes.
             var chosen = options
             chosen.kvAdmission = result.profile.kvAdmission
+            chosen.prefill = result.profile.prefill
             let predictions = EngineFit.simulate(result.profile, heldOut, options: chosen)
             let check = zip(heldOut, predictions).map { EngineFitPointResult(measured: $0, predicted: $1) }
             print("")
@@ -199,7 +230,7 @@ enum EngineFitReport {
         lines.append("kv_cache_tokens: \(p.kvCacheTokens) (\(kvNote(result)))")
         lines.append("max_num_batched_tokens: \(p.maxNumBatchedTokens) (\(result.batchedTokensFitted ? "fitted" : "fixed"))")
         lines.append("max_num_seqs: \(p.maxNumSeqs), block_size: \(p.blockSize), preemption: \(p.preemption.rawValue) (fixed)")
-        lines.append("kv_admission: \(p.kvAdmission.rawValue)")
+        lines.append("kv_admission: \(p.kvAdmission.rawValue), prefill: \(p.prefill.rawValue)")
         lines.append("")
         lines.append(table(result.points))
         lines.append("")

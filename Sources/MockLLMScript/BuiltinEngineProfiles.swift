@@ -34,18 +34,20 @@ package enum BuiltinEngineProfiles {
             // Fitted by `mockllm engine fit` to all 60 points of
             // Tests/Engine/data/llama-3-70b-instruct-4xh100-fp8-nim-trtllm.csv (GenAI-Perf, users started
             // together, shapes 200/200, 200/1000, 200/2000, 2000/200, 2000/2000 and 7000/1000 tokens at 1 to 250
-            // users; source and provenance in Tests/Engine/data/README.md): 45 of 60 points within 25 % on TTFT,
-            // ITL and request throughput; mean |error| TTFT 17%, ITL 8%, throughput 8%. kv_cache_tokens and
-            // max_num_batched_tokens are fitted (the data saturate the cache); max_num_seqs 256, blocks of 16 and
-            // recompute are fixed; the prefill's attention is priced apart and kv_admission reserve_output
-            // was chosen by the fit (the better of the two modes).
+            // users; source and provenance in Tests/Engine/data/README.md): 48 of 60 points within 25 % on TTFT,
+            // ITL and request throughput; mean |error| TTFT 17%, ITL 8%, throughput 7% (22.9 s, four mode
+            // pairs). kv_cache_tokens and max_num_batched_tokens are fitted (the data saturate the cache);
+            // max_num_seqs 256, blocks of 16 and recompute are fixed; the prefill's attention is priced apart,
+            // and kv_admission on_demand with prefill whole (TensorRT-LLM without chunked context) were chosen
+            // by the fit (the lowest loss of the four pairs; reserve_output with chunked prefill, the previous
+            // choice, fitted 45 of 60).
             // Prefix caching off: the benchmark's prompts share no prefix, so the data cannot
             // tell.
             profile: EngineProfile(
-                maxNumSeqs: 256, maxNumBatchedTokens: 83_468, kvCacheTokens: 978_639, blockSize: 16,
-                maxWaiting: nil, preemption: .recompute, prefixCaching: false, kvAdmission: .reserveOutput,
-                cost: EngineCostModel(baseMs: 15.9831, perSequenceMs: 0.0600677, perPrefillTokenMs: 0.0407992,
-                                      perContextTokenMs: 0.0000258328, perPrefillContextTokenMs: 0.00000000456971))),
+                maxNumSeqs: 256, maxNumBatchedTokens: 84_084, kvCacheTokens: 928_962, blockSize: 16,
+                maxWaiting: nil, preemption: .recompute, prefixCaching: false, kvAdmission: .onDemand, prefill: .whole,
+                cost: EngineCostModel(baseMs: 15.8665, perSequenceMs: 0.0540309, perPrefillTokenMs: 0.0400875,
+                                      perContextTokenMs: 0.0000262699, perPrefillContextTokenMs: 0.0000000236502))),
         BuiltinEngineProfile(
             name: "llama-3-8b-1xh100-fp8-nim",
             summary: "Llama 3 8B Instruct, FP8, on 1 x H100 80GB behind NVIDIA NIM (TensorRT-LLM), fitted to GenAI-Perf measurements",

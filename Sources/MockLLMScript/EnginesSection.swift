@@ -40,7 +40,7 @@ enum EnginesSection {
 /// keys of an `engines:` entry, or a file of its own for `mockllm engine simulate --profile`.
 package enum EngineProfileReader {
     static let keys = ["max_num_seqs", "max_num_batched_tokens", "kv_cache_tokens", "block_size", "max_waiting",
-                       "preemption", "prefix_caching", "kv_admission", "step_time"]
+                       "preemption", "prefix_caching", "kv_admission", "prefill", "step_time"]
     static let costKeys = ["base_ms", "per_sequence_ms", "per_prefill_token_ms", "per_context_token_ms"]
     /// Optional: a prefill's context tokens priced apart (`EngineCostModel.perPrefillContextTokenMs`).
     static let prefillContextKey = "per_prefill_context_token_ms"
@@ -144,6 +144,13 @@ package enum EngineProfileReader {
                 reader.error("\(name("kv_admission")) must be on_demand or reserve_output, found '\(text)'", at: n)
             }
         }
+        if let n = mapping["prefill"], let text = reader.text(n, name("prefill")) {
+            if let mode = EnginePrefill(rawValue: text) {
+                profile.prefill = mode
+            } else {
+                reader.error("\(name("prefill")) must be chunked or whole, found '\(text)'", at: n)
+            }
+        }
         if let n = mapping["step_time"], let cost = reader.mapping(n, name("step_time")) {
             let what = name("step_time")
             reader.checkKeys(cost, known: costKeys + [prefillContextKey], in: what)
@@ -190,6 +197,7 @@ package enum EngineProfileReader {
             "preemption: \(profile.preemption.rawValue)",
             "prefix_caching: \(profile.prefixCaching)",
             "kv_admission: \(profile.kvAdmission.rawValue)",
+            "prefill: \(profile.prefill.rawValue)",
         ]
         lines += stepTimeLines(profile.cost, number: number)
         return lines.joined(separator: "\n") + "\n"

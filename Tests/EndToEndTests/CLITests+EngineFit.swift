@@ -28,7 +28,7 @@ extension CLITests {
         let yaml = try String(contentsOf: profile, encoding: .utf8)
         #expect(yaml.hasPrefix("# Engine profile fitted by `mockllm engine fit` to table.csv"))
         for key in ["max_num_seqs: 256", "max_num_batched_tokens:", "kv_cache_tokens:", "block_size: 16",
-                    "preemption: recompute", "prefix_caching: true", "kv_admission: ", "step_time:", "  base_ms:", "  per_sequence_ms:",
+                    "preemption: recompute", "prefix_caching: true", "kv_admission: ", "prefill: ", "step_time:", "  base_ms:", "  per_sequence_ms:",
                     "  per_prefill_token_ms:", "  per_context_token_ms:"] {
             #expect(yaml.contains("\n" + key), "\(key): \(yaml)")
         }
@@ -84,6 +84,9 @@ extension CLITests {
         #expect(missingShape.status == 2 && missingShape.stderr.contains("no points of 64/8"), "\(missingShape.stderr)")
         let badShape = try run(["engine", "fit", table.path, "--shapes", "64"])
         #expect(badShape.status == 2 && badShape.stderr.contains("'64' is not INPUT/OUTPUT"), "\(badShape.stderr)")
+        let badPrefill = try run(["engine", "fit", table.path, "--prefill", "split"])
+        #expect(badPrefill.status != 0 && badPrefill.stderr.contains("--prefill must be chunked, whole or auto, not 'split'"),
+                "\(badPrefill.stderr)")
         let missingFile = try run(["engine", "fit", "/nonexistent/table.csv"])
         #expect(missingFile.status == 2 && missingFile.stderr.contains("/nonexistent/table.csv: cannot read the file"))
     }

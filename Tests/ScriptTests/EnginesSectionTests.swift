@@ -43,6 +43,7 @@ struct EnginesSectionTests {
                 preemption: wait
                 prefix_caching: false
                 kv_admission: reserve_output
+                prefill: whole
                 step_time: {base_ms: 7.5}
             models:
               - id: tiny
@@ -57,6 +58,7 @@ struct EnginesSectionTests {
         expected.preemption = .wait
         expected.prefixCaching = false
         expected.kvAdmission = .reserveOutput
+        expected.prefill = .whole
         expected.cost.baseMs = 7.5
         #expect(script.engines == ["small": expected])
         #expect(script.models.resolve("tiny")?.engine == "small")
@@ -119,6 +121,7 @@ struct EnginesSectionTests {
             ("preemption: swap", "'engines.e.preemption' must be recompute or wait, found 'swap'"),
             ("prefix_caching: maybe", "'engines.e.prefix_caching' must be true or false, found 'maybe'"),
             ("kv_admission: eager", "'engines.e.kv_admission' must be on_demand or reserve_output, found 'eager'"),
+            ("prefill: split", "'engines.e.prefill' must be chunked or whole, found 'split'"),
             ("step_time: {base_ms: -1}", "'engines.e.step_time.base_ms' must be a number of milliseconds from 0 to 1000000, found -1"),
             ("step_time: {per_prefill_context_token_ms: -2}", "'engines.e.step_time.per_prefill_context_token_ms' must be a number of milliseconds from 0 to 1000000, found -2"),
             ("step_time: 5", "'engines.e.step_time' must be a mapping, found '5'"),
@@ -177,6 +180,7 @@ struct EnginesSectionTests {
         profile.maxWaiting = 12
         profile.preemption = .wait
         profile.kvAdmission = .reserveOutput
+        profile.prefill = .whole
         profile.cost = EngineCostModel(baseMs: 6.123456789, perSequenceMs: 0.0123, perPrefillTokenMs: 3.3e-2,
                                        perContextTokenMs: 1.234567890123e-05, perPrefillContextTokenMs: 4.5e-7)
         let text = EngineProfileReader.yaml(profile)

@@ -81,6 +81,35 @@ struct EngineFitTests {
         }
     }
 
+    /// With whole prompts the fitted budget never drops below the largest prompt (a smaller one
+    /// could not run it), and the profile keeps the mode.
+    @Test func aWholePrefillFitKeepsTheBudgetAboveTheLargestPrompt() {
+        let truth = EngineProfile(
+            maxNumSeqs: 16, maxNumBatchedTokens: 600, kvCacheTokens: 100_000, prefixCaching: false, prefill: .whole,
+            cost: EngineCostModel(baseMs: 5, perSequenceMs: 0.05, perPrefillTokenMs: 0.02, perContextTokenMs: 0.0001))
+        var options = EngineFitOptions()
+        options.maxNumSeqs = 16
+        options.maxNumBatchedTokens = 16   // the start, below every prompt
+        options.maxEvaluations = 60
+        options.restarts = 0
+        options.prefill = .whole
+        var points: [EngineBenchmarkPoint] = []
+        for (input, output) in [(64, 16), (512, 8)] {
+            for concurrency in [1, 6] {
+                points.append(EngineBenchmarkPoint(
+                    concurrency: concurrency, inputTokens: input, outputTokens: output, ttftMs: 1, itlMs: 1, requestThroughput: 1))
+            }
+        }
+        for (i, m) in EngineFit.simulate(truth, points, options: options).enumerated() {
+            points[i].ttftMs = m.ttftMs
+            points[i].itlMs = m.itlMs
+            points[i].requestThroughput = m.requestThroughput
+        }
+        let result = EngineFit.fit(points, options: options)
+        #expect(result.profile.prefill == .whole && result.profile.maxNumBatchedTokens >= 512)
+        #expect(result.loss.isFinite && result.points.allSatisfy { $0.predicted.ttftMs.isFinite })
+    }
+
     /// A prefill's attention priced apart from a decode's is fitted back too: the truth prices
     /// a prefill's pairs 20 times cheaper than a decode's context, which one shared price
     /// could not reproduce.

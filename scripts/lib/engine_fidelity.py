@@ -85,6 +85,11 @@ def main(argv):
                 return 1
             print(f"== {name}: fitted on {', '.join(shape_text(s) for s in train)} in {fit_seconds:.0f} s; "
                   f"{len(held)} held-out points")
+            # The modes and the budget the fit chose (the profile's lines without the comments).
+            with open(profile) as f:
+                chosen = [line.strip() for line in f
+                          if line.split(":")[0] in ("max_num_batched_tokens", "kv_cache_tokens", "kv_admission", "prefill")]
+            print("   " + ", ".join(chosen))
             print(f"{'shape':<11}{'users':>6}{'TTFT ms':>10}{'sim':>10}{'err':>7}{'ITL ms':>9}{'sim':>9}{'err':>7}"
                   f"{'req/s':>9}{'sim':>9}{'err':>7}  within")
             inside = 0

@@ -6,8 +6,10 @@
 /// none is free preempts the most recently admitted running request (or stalls, `.wait`).
 /// Then, if nothing was preempted, waiting requests are admitted first come, first served
 /// while the budget, `maxNumSeqs` and the free KV blocks allow; the first that does not fit
-/// stops admission (no request overtakes the head of the queue). A sequence whose prefill
-/// completes in a step gets its first token at the step's end, a decoding one its next token.
+/// stops admission (no request overtakes the head of the queue). With `prefill: .whole`
+/// (TensorRT-LLM without chunked context) a prompt is never cut: it joins a step only if all
+/// of it fits the budget left. A sequence whose prefill completes in a step gets its first
+/// token at the step's end, a decoding one its next token.
 ///
 /// Single-threaded and deterministic: the same submissions and cancellations between the
 /// same steps give the same steps. Time is the caller's: a step says how long it takes.
@@ -83,6 +85,10 @@ public struct Engine: Sendable {
         precondition(slotOfID[request.id] == nil, "Engine.submit: request \(request.id) is already in the engine")
         // Its KV at the last step: the prompt and every generated token but the last.
         if blocks(request.promptTokens + request.outputTokens - 1) > pool.totalBlocks { return .exceedsCapacity }
+        // A whole prompt larger than the step's budget could never be scheduled (TensorRT-LLM
+        // without chunked context refuses an input longer than its maximum, which cannot
+        // exceed `max_num_tokens`).
+        if profile.prefill == .whole && request.promptTokens > profile.maxNumBatchedTokens { return .exceedsCapacity }
         if let maxWaiting = profile.maxWaiting, waiting >= maxWaiting { return .refused }
         let sequence = Sequence(id: request.id, prompt: request.promptTokens, target: request.outputTokens,
                                 prefix: profile.prefixCaching
@@ -188,6 +194,70 @@ public struct Engine: Sendable {
         return step
     }
 
+    /// Runs at once the next steps that would only decode, exactly as `nextStep()` would run
+    /// them one by one: every running sequence produces one token that is neither its first nor
+    /// its last, the KV blocks they take are free without evicting a cached block (so none
+    /// preempts or stalls), and nothing is admitted (the queue is empty, or its head cannot be
+    /// admitted, which such steps do not change: they only take free blocks). At most `limit` steps, each
+    /// started before `deadline` nanoseconds have elapsed (the first always is). Returns how
+    /// many ran and their total duration (each step's rounded as `nextStep()` rounds it); 0
+    /// when the next step would do anything else. O(running sequences + steps), where running
+    /// the steps one by one is O(running sequences × steps): a closed-loop simulation spends
+    /// most of its steps there (`EngineSimulation`).
+    public mutating func runDecodeSteps(limit: Int, deadline: UInt64 = .max) -> (steps: Int, nanoseconds: UInt64) {
+        guard limit > 0, !runningSlots.isEmpty else { return (0, 0) }
+        var steps = limit
+        var context = 0
+        for slot in runningSlots {
+            let s = slots[slot]
+            guard s.generated > 0, s.tokens - s.computed == 1 else { return (0, 0) }
+            // Steps before the one that gives its last token.
+            steps = min(steps, s.target - s.generated - 1)
+            context += s.tokens
+        }
+        // Blocks the running sequences take over `k` steps (each takes one when its next token
+        // crosses a block boundary), at most the plain free blocks: the most steps that allows.
+        func blocksTaken(_ k: Int) -> Int {
+            var total = 0
+            for slot in runningSlots { total += max(blocks(slots[slot].computed + k) - slots[slot].heldBlocks, 0) }
+            return total
+        }
+        if steps > 0 && blocksTaken(steps) > pool.plainFree {
+            var (fits, over) = (0, steps)   // blocksTaken(fits) <= plainFree < blocksTaken(over)
+            while over - fits > 1 {
+                let middle = (fits + over) / 2
+                if blocksTaken(middle) <= pool.plainFree { fits = middle } else { over = middle }
+            }
+            steps = fits
+        }
+        guard steps > 0 else { return (0, 0) }
+        let running = runningSlots.count
+        if running < profile.maxNumSeqs, let head = waitingQueue.first {
+            guard slots[head].phase != .cancelled,
+                  admission(head, budget: profile.maxNumBatchedTokens - running, planIsEmpty: false) == nil
+            else { return (0, 0) }
+        }
+        var elapsed: UInt64 = 0
+        var ran = 0
+        while ran < steps && elapsed < deadline {
+            elapsed += profile.cost.stepNanoseconds(sequences: running, prefillTokens: 0, contextTokens: context)
+            context += running
+            ran += 1
+        }
+        var taken = 0
+        for slot in runningSlots {
+            let needed = max(blocks(slots[slot].computed + ran) - slots[slot].heldBlocks, 0)
+            slots[slot].privateBlocks += needed
+            taken += needed
+            slots[slot].computed += ran
+            slots[slot].generated += ran
+        }
+        pool.allocate(taken)
+        generationTokens += ran * running
+        self.steps += ran
+        return (ran, elapsed)
+    }
+
     /// Schedules the running requests in admission order while the budget lasts; returns how
     /// many stalled (`.wait`).
     private mutating func scheduleRunning(budget: inout Int, plan: inout [(slot: Int, tokens: Int)],
@@ -220,9 +290,12 @@ public struct Engine: Sendable {
         return stalled
     }
 
-    /// Admits the waiting request in `slot` if the budget and the KV blocks allow: its prefix
-    /// hit (with prefix caching) is shared, blocks for the tokens it computes now allocated.
-    private mutating func admit(_ slot: Int, budget: inout Int, plan: inout [(slot: Int, tokens: Int)]) -> Bool {
+    /// What admitting the waiting request in `slot` would take now: its prefix hit (with
+    /// prefix caching), the tokens it computes in this step and the new blocks it allocates;
+    /// nil if the budget or the free KV blocks do not allow it. Changes nothing.
+    private func admission(_ slot: Int, budget: Int, planIsEmpty: Bool)
+        -> (hitBlocks: Int, hitTokens: Int, tokens: Int, newBlocks: Int)?
+    {
         let total = slots[slot].tokens
         var hitBlocks = 0
         var evictable = 0
@@ -232,13 +305,32 @@ public struct Engine: Sendable {
             (hitBlocks, evictable) = pool.cachedPrefixLength(slots[slot].prefix, limit: (total - 1) / profile.blockSize)
         }
         let hitTokens = hitBlocks * profile.blockSize
-        let tokens = min(total - hitTokens, budget)
+        let tokens: Int
+        switch profile.prefill {
+        case .chunked:
+            tokens = min(total - hitTokens, budget)
+        case .whole:
+            // All of it in this step, or not yet: it waits (and so does everyone behind it) for
+            // a step with room. A preempted request recomputes its prompt and what it had
+            // generated, which can exceed the whole budget: it then runs when the step holds
+            // nothing else (else it would never run).
+            tokens = total - hitTokens
+            if tokens > budget && !planIsEmpty { return nil }
+        }
         // Reserving the output (TensorRT-LLM's GUARANTEED_NO_EVICT) takes the blocks of every
         // token it will hold at its last step now: prompt plus output, less the last token.
         let reserved = profile.kvAdmission == .reserveOutput
             ? max(slots[slot].prompt + slots[slot].target - 1, hitTokens + tokens) : hitTokens + tokens
         let newBlocks = blocks(reserved) - hitBlocks
-        guard newBlocks + evictable <= pool.freeBlocks else { return false }
+        guard newBlocks + evictable <= pool.freeBlocks else { return nil }
+        return (hitBlocks, hitTokens, tokens, newBlocks)
+    }
+
+    /// Admits the waiting request in `slot` if the budget and the KV blocks allow: its prefix
+    /// hit (with prefix caching) is shared, blocks for the tokens it computes now allocated.
+    private mutating func admit(_ slot: Int, budget: inout Int, plan: inout [(slot: Int, tokens: Int)]) -> Bool {
+        guard let (hitBlocks, hitTokens, tokens, newBlocks) = admission(slot, budget: budget, planIsEmpty: plan.isEmpty)
+        else { return false }
         for hash in slots[slot].prefix[0..<hitBlocks] {
             pool.acquire(hash)
             slots[slot].shared.append(hash)

@@ -23,8 +23,9 @@ import Glibc
 ///   held-out share of the 70B table from 22 % to 70 % (docs/LOAD-SIMULATION.md, "Fitting
 ///   your deployment"). The simulation starts users together accordingly
 ///   (`EngineFitOptions.staggered`).
-/// - `kv_admission` (`EngineFitOptions.kvAdmission`): one fit per mode; `mockllm engine fit`
-///   runs both (on_demand, reserve_output) and keeps the lower loss.
+/// - `kv_admission` and `prefill` (`EngineFitOptions.kvAdmission`, `.prefill`): one fit per
+///   pair of modes; `mockllm engine fit` runs the four (on_demand or reserve_output, chunked or
+///   whole) and keeps the lower loss.
 /// - `max_num_seqs`, `block_size`, preemption: fixed. Benchmarks rarely exceed `max_num_seqs`
 ///   (256 in vLLM and TensorRT-LLM), and the block size only rounds the KV cache's use.
 ///
@@ -40,7 +41,7 @@ public enum EngineFit {
     /// Fits `points` (at least two); deterministic.
     public static func fit(
         _ points: [EngineBenchmarkPoint], options: EngineFitOptions = EngineFitOptions(),
-        predictor: Predictor? = nil
+        startingFrom known: EngineProfile? = nil, predictor: Predictor? = nil
     ) -> EngineFitResult {
         precondition(!points.isEmpty)
         let predict = predictor ?? { profile, points in simulate(profile, points, options: options) }
@@ -64,7 +65,9 @@ public enum EngineFit {
         if fitKV { x0.append(log(Double(max(saturatedUse, options.blockSize * 16)))) }
         // The step's token budget sets how long a wave of prompts queues for its prefill.
         let budgetIndex = x0.count
-        let minimumBudget = Double(max(options.maxNumSeqs, 256))
+        // Whole prompts must fit the budget (a larger prompt could never run).
+        let largestPrompt = options.prefill == .whole ? points.map(\.inputTokens).max()! : 0
+        let minimumBudget = Double(max(options.maxNumSeqs, 256, largestPrompt))
         if options.fitBatchedTokens { x0.append(log(Double(max(options.maxNumBatchedTokens, Int(minimumBudget))))) }
         // A prefill's attention priced apart from a decode's (`perPrefillContextTokenMs`),
         // starting from the shared price.
@@ -80,6 +83,7 @@ public enum EngineFit {
                 maxNumSeqs: options.maxNumSeqs, maxNumBatchedTokens: budget,
                 kvCacheTokens: max(kv, options.blockSize), blockSize: options.blockSize,
                 preemption: options.preemption, prefixCaching: false, kvAdmission: options.kvAdmission,
+                prefill: options.prefill,
                 cost: EngineCostModel(
                     baseMs: c[0], perSequenceMs: c[1], perPrefillTokenMs: c[2], perContextTokenMs: c[3],
                     perPrefillContextTokenMs: options.fitPrefillContext
@@ -100,6 +104,17 @@ public enum EngineFit {
         // With the prefill's attention priced apart, only it is zeroed: the decodes keep theirs.
         linear[options.fitPrefillContext ? prefillContextIndex : 3] = log(floors[3] * 10)
         starts.append(linear)
+        // A third start from a profile already fitted (another mode's): with whole prompts and
+        // a budget above every prompt, one user sees what it saw, so its optimum is a good place
+        // to begin, where the closed-form start can lead the search far astray.
+        if let known {
+            let c = known.cost.coefficients
+            var x = (0..<4).map { log(c[$0] + floors[$0]) }
+            if fitKV { x.append(log(Double(max(known.kvCacheTokens, options.blockSize)))) }
+            if options.fitBatchedTokens { x.append(log(max(Double(known.maxNumBatchedTokens), minimumBudget))) }
+            if options.fitPrefillContext { x.append(log((known.cost.perPrefillContextTokenMs ?? c[3]) + floors[3])) }
+            starts.append(x)
+        }
         var evaluations = 0
         var best = NelderMead.Result(point: x0, value: .infinity, evaluations: 0)
         for start in starts {
@@ -278,6 +293,9 @@ public struct EngineFitOptions: Sendable, Equatable {
     /// When a request takes its KV blocks. `engine fit` fits once with each and keeps the
     /// better (the data tell: reserving the output lets fewer long requests run at once).
     public var kvAdmission: EngineKVAdmission = .onDemand
+    /// How prompts are prefilled (vLLM: chunked; TensorRT-LLM without chunked context: whole).
+    /// `engine fit` fits with each and keeps the better.
+    public var prefill: EnginePrefill = .chunked
     /// Fit `per_prefill_context_token_ms` apart from `per_context_token_ms` (a prefill's
     /// attention is compute-bound, a decode's memory-bound).
     public var fitPrefillContext = true

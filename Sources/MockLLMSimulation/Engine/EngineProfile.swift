@@ -110,6 +110,21 @@ public enum EngineKVAdmission: String, Sendable, Equatable, Hashable, CaseIterab
     case reserveOutput = "reserve_output"
 }
 
+/// How a waiting request's prompt is computed (prefilled) in the steps' token budget.
+public enum EnginePrefill: String, Sendable, Equatable, Hashable, CaseIterable {
+    /// vLLM (chunked prefill, on by default in v1): a prompt takes the budget left in the step,
+    /// cut to it; the rest is computed in the next steps (a 20,000-token prompt with a budget
+    /// of 8,192 takes three steps).
+    case chunked
+    /// TensorRT-LLM without chunked context (`enable_chunked_context` off, the default of its
+    /// older releases): a prompt is computed whole in one step, and joins a step only if all
+    /// of it fits the budget left after the decodes and the prompts before it
+    /// (`MicroBatchScheduler`: `batchNumTokens + reqNumTokens > maxNumTokens` stops the
+    /// step's admission). A prompt longer than the whole budget could never run, so it is
+    /// refused at submission, as TensorRT-LLM refuses an input longer than its maximum.
+    case whole
+}
+
 /// A serving engine's scheduler settings and its cost model: vLLM's names and defaults
 /// (`--max-num-seqs`, `--max-num-batched-tokens`, `--block-size`, prefix caching on, as in vLLM
 /// v1); `kvCacheTokens` is what vLLM logs as "GPU KV cache size: N tokens".
@@ -131,12 +146,14 @@ public struct EngineProfile: Sendable, Equatable, Hashable {
     public var prefixCaching: Bool
     /// When a request takes its KV blocks (vLLM: on demand; TensorRT-LLM: all at admission).
     public var kvAdmission: EngineKVAdmission
+    /// How a prompt is prefilled (vLLM: chunked; TensorRT-LLM without chunked context: whole).
+    public var prefill: EnginePrefill
     public var cost: EngineCostModel
 
     public init(
         maxNumSeqs: Int = 256, maxNumBatchedTokens: Int = 8192, kvCacheTokens: Int, blockSize: Int = 16,
         maxWaiting: Int? = nil, preemption: EnginePreemption = .recompute, prefixCaching: Bool = true,
-        kvAdmission: EngineKVAdmission = .onDemand, cost: EngineCostModel
+        kvAdmission: EngineKVAdmission = .onDemand, prefill: EnginePrefill = .chunked, cost: EngineCostModel
     ) {
         self.maxNumSeqs = maxNumSeqs
         self.maxNumBatchedTokens = maxNumBatchedTokens
@@ -146,6 +163,7 @@ public struct EngineProfile: Sendable, Equatable, Hashable {
         self.preemption = preemption
         self.prefixCaching = prefixCaching
         self.kvAdmission = kvAdmission
+        self.prefill = prefill
         self.cost = cost
     }
 

@@ -107,6 +107,9 @@ public struct EngineSimulation: Sendable {
     public var clientGapMs: Double = 0
     /// The seed of the gaps.
     public var seed: UInt64 = 0
+    /// Run the steps that only decode in one go (`Engine.runDecodeSteps`): the same result,
+    /// step for step, in a fraction of the time. Off only to check that it is the same.
+    public var fastForward = true
 
     public init(profile: EngineProfile, concurrency: Int, inputTokens: Int, outputTokens: Int, requests: Int? = nil) {
         self.profile = profile
@@ -152,6 +155,11 @@ public struct EngineSimulation: Sendable {
         if blocks > profile.kvCacheBlocks {
             throw EngineSimulationError(
                 "a request of \(inputTokens) + \(outputTokens) tokens does not fit in a KV cache of \(profile.kvCacheTokens) tokens")
+        }
+
+        if profile.prefill == .whole && inputTokens > profile.maxNumBatchedTokens {
+            throw EngineSimulationError(
+                "a prompt of \(inputTokens) tokens does not fit a step of \(profile.maxNumBatchedTokens) tokens whole (prefill: whole)")
         }
 
         var engine = Engine(profile: profile)
@@ -215,6 +223,16 @@ public struct EngineSimulation: Sendable {
             while let time = returning.last, time <= now {
                 returning.removeLast()
                 if !send(at: time, warmUp: false) { retry += 1 }
+            }
+            if fastForward && retry == 0 {
+                // Steps that only decode, up to the next user's start or return.
+                let next = min(started < concurrency ? starts[started] : .max, returning.last ?? .max)
+                let (steps, nanoseconds) = engine.runDecodeSteps(limit: Int.max, deadline: next == .max ? .max : next - now)
+                if steps > 0 {
+                    now += nanoseconds
+                    tokens += steps * engine.running
+                    continue
+                }
             }
             guard let step = engine.nextStep() else {
                 if retry > 0 {

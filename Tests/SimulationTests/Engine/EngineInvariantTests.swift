@@ -29,17 +29,38 @@ struct EngineInvariantTests {
         }
     }
 
-    static let cases: [(seed: UInt64, preemption: EnginePreemption, prefixCaching: Bool)] = [
-        (1, .recompute, true), (2, .recompute, false), (3, .wait, true), (4, .wait, false), (5, .recompute, true),
+    struct Case: Sendable, CustomTestStringConvertible {
+        var seed: UInt64
+        var preemption: EnginePreemption
+        var prefixCaching: Bool
+        var prefill: EnginePrefill = .chunked
+        var kvAdmission: EngineKVAdmission = .onDemand
+        var testDescription: String {
+            "seed \(seed), \(preemption), prefix caching \(prefixCaching), \(prefill), \(kvAdmission.rawValue)"
+        }
+    }
+
+    static let cases: [Case] = [
+        Case(seed: 1, preemption: .recompute, prefixCaching: true), Case(seed: 2, preemption: .recompute, prefixCaching: false),
+        Case(seed: 3, preemption: .wait, prefixCaching: true), Case(seed: 4, preemption: .wait, prefixCaching: false),
+        Case(seed: 5, preemption: .recompute, prefixCaching: true),
+        // Whole prompts (TensorRT-LLM without chunked context), with either KV admission.
+        Case(seed: 6, preemption: .recompute, prefixCaching: true, prefill: .whole),
+        Case(seed: 7, preemption: .wait, prefixCaching: false, prefill: .whole),
+        Case(seed: 8, preemption: .recompute, prefixCaching: false, prefill: .whole, kvAdmission: .reserveOutput),
+        Case(seed: 9, preemption: .recompute, prefixCaching: true, prefill: .whole, kvAdmission: .reserveOutput),
     ]
 
     @Test(arguments: cases)
-    func invariantsHold(seed: UInt64, preemption: EnginePreemption, prefixCaching: Bool) {
+    func invariantsHold(_ c: Case) {
+        let (seed, preemption, prefixCaching) = (c.seed, c.preemption, c.prefixCaching)
         var workload = Workload(random: SeededRandom(seed: seed))
         let profile = EngineProfile(
             maxNumSeqs: workload.int(4...24), maxNumBatchedTokens: workload.int(64...512),
             kvCacheTokens: workload.int(28...50) * 16, blockSize: 16,
-            maxWaiting: seed == 5 ? 6 : nil, preemption: preemption, prefixCaching: prefixCaching, cost: unitCost)
+            maxWaiting: seed == 5 ? 6 : nil, preemption: preemption, prefixCaching: prefixCaching,
+            kvAdmission: c.kvAdmission, prefill: c.prefill, cost: unitCost)
+        var refusedAsTooLong = 0
         var engine = Engine(profile: profile)
         var submitted: [Int: EngineRequest] = [:]
         var submissionOrder: [Int] = []
@@ -59,7 +80,11 @@ struct EngineInvariantTests {
                         submitted[request.id] = request
                         submissionOrder.append(request.id)
                     case .refused: refused += 1
-                    case .exceedsCapacity: break
+                    case .exceedsCapacity:
+                        // Whole prompts: one larger than the step's budget can never run.
+                        if c.prefill == .whole && request.promptTokens > profile.maxNumBatchedTokens {
+                            refusedAsTooLong += 1
+                        }
                     }
                 }
             }
@@ -78,7 +103,16 @@ struct EngineInvariantTests {
             #expect(running <= profile.maxNumSeqs)
             #expect(step.sequences <= profile.maxNumSeqs)
             #expect(used <= total)
-            #expect(step.scheduledTokens <= profile.maxNumBatchedTokens)
+            // The budget holds, except for a whole recomputation (a preempted request's prompt
+            // and generated tokens) larger than it, which runs alone.
+            #expect(step.scheduledTokens <= profile.maxNumBatchedTokens
+                || (c.prefill == .whole && step.sequences == 1 && c.kvAdmission == .onDemand))
+            if c.prefill == .whole {
+                // A prompt is never split: every prefill scheduled completes in its step.
+                let firstTokens = Set(step.outputs.map(\.id))
+                for s in step.scheduled where s.isPrefill { #expect(firstTokens.contains(s.id)) }
+            }
+            if c.kvAdmission == .reserveOutput { #expect(step.preempted.isEmpty && step.stalled == 0) }
             #expect(step.sequences == step.scheduled.count)
             #expect(Set(step.scheduled.map(\.id)).count == step.scheduled.count)
             #expect(step.durationNanoseconds == unitCost.stepNanoseconds(
@@ -111,7 +145,9 @@ struct EngineInvariantTests {
         #expect(generated == outputs.values.reduce(0) { $0 + $1.count })
         if seed == 5 { #expect(refused > 0) }
         if prefixCaching { #expect(hits > 0) }
-        #expect(preemptions > 0 || preemption == .wait)
+        #expect(preemptions > 0 || preemption == .wait || c.kvAdmission == .reserveOutput)
+        if c.kvAdmission == .reserveOutput { #expect(preemptions == 0) }
+        if c.prefill == .whole { #expect(refusedAsTooLong > 0 || profile.maxNumBatchedTokens >= 300) }
     }
 
     @Test func sameSubmissionsGiveTheSameSteps() {

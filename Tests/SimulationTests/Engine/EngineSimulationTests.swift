@@ -92,6 +92,79 @@ struct EngineSimulationTests {
         #expect(abs(over.requestThroughput - full.requestThroughput) / full.requestThroughput < 0.1)
     }
 
+    /// Running the decode-only steps in one go is an optimization, not a model: every result,
+    /// step count included, must be the one of stepping one by one, whatever the modes.
+    @Test(arguments: [
+        (EngineKVAdmission.onDemand, EnginePrefill.chunked, true), (.onDemand, .whole, false),
+        (.reserveOutput, .chunked, false), (.reserveOutput, .whole, true),
+    ])
+    func decodeStepsRunInOneGoGiveTheSameResult(kv: EngineKVAdmission, prefill: EnginePrefill, staggered: Bool) throws {
+        var p = profile
+        p.kvCacheTokens = 6_000   // tight: requests queue for blocks, on demand preempts
+        p.kvAdmission = kv
+        p.prefill = prefill
+        for (users, input, output) in [(1, 100, 40), (12, 300, 200), (40, 450, 60)] {
+            var simulation = EngineSimulation(profile: p, concurrency: users, inputTokens: input, outputTokens: output,
+                                              requests: 3 * users)
+            simulation.staggered = staggered
+            for gap in [0.0, 15.0] {
+                simulation.clientGapMs = gap
+                simulation.fastForward = true
+                let fast = try simulation.run()
+                simulation.fastForward = false
+                let slow = try simulation.run()
+                #expect(fast == slow, "\(users) users, \(input)/\(output), client gap \(gap) ms")
+                #expect(fast.steps > 3 * output)
+            }
+        }
+    }
+
+    @Test func decodeStepsRunInOneGoAreTheStepsOneByOne() {
+        var one = Engine(profile: profile)
+        for id in 0..<3 { _ = one.submit(EngineRequest(id: id, promptTokens: 40 + id, outputTokens: 30 + 5 * id)) }
+        _ = one.nextStep()   // the three prompts
+        var many = one
+        let afterPrefill = one
+        let (steps, nanoseconds) = many.runDecodeSteps(limit: 100)
+        // Until the step that gives the first request its last token (30 tokens, the first at
+        // the prefill): 28 steps, taking the blocks they cross from the free ones.
+        var total: UInt64 = 0
+        for _ in 0..<steps {
+            let step = one.nextStep()!
+            #expect(step.outputs.allSatisfy { !$0.isFirst && !$0.isLast } && step.admitted.isEmpty)
+            total += step.durationNanoseconds
+        }
+        #expect(steps == 28 && nanoseconds == total)
+        #expect(many.generationTokens == one.generationTokens && many.steps == one.steps)
+        #expect(many.kvBlocksUsed == one.kvBlocksUsed && many.kvBlocksUsed == 3 * 5)   // 68 to 70 tokens computed
+        #expect(many.runDecodeSteps(limit: 100).steps == 0)   // the next step finishes a request
+        #expect(many.nextStep() == one.nextStep())
+        // A deadline stops it: only the steps that start before it (the first always does).
+        var timed = afterPrefill
+        #expect(timed.runDecodeSteps(limit: 100, deadline: 1).steps == 1)
+        timed = afterPrefill
+        let two = timed.runDecodeSteps(limit: 2)
+        #expect(two.steps == 2 && timed.runDecodeSteps(limit: 100, deadline: two.nanoseconds).steps == 2)
+        // No more steps than the free blocks allow (without evicting): 8 free blocks of 16
+        // tokens for three sequences at 41 to 43 tokens.
+        var tight = EngineProfile(maxNumSeqs: 16, maxNumBatchedTokens: 512, kvCacheTokens: 17 * 16, cost: profile.cost)
+        tight.prefixCaching = false
+        var small = Engine(profile: tight)
+        for id in 0..<3 { _ = small.submit(EngineRequest(id: id, promptTokens: 40 + id, outputTokens: 200)) }
+        _ = small.nextStep()
+        var stepped = small
+        let skipped = small.runDecodeSteps(limit: 1000)
+        var stepByStep: UInt64 = 0
+        for _ in 0..<skipped.steps { stepByStep += stepped.nextStep()!.durationNanoseconds }
+        #expect(skipped.steps > 0 && skipped.nanoseconds == stepByStep && small.kvBlocksUsed == stepped.kvBlocksUsed)
+        #expect(small.kvBlocksUsed <= 17 && small.runDecodeSteps(limit: 1000).steps == 0)
+        #expect(small.nextStep() == stepped.nextStep())
+        // Nothing is skipped while a waiting request could be admitted.
+        timed = afterPrefill
+        _ = timed.submit(EngineRequest(id: 9, promptTokens: 10, outputTokens: 2))
+        #expect(timed.runDecodeSteps(limit: 100).steps == 0)
+    }
+
     @Test func isDeterministic() throws {
         let simulation = EngineSimulation(profile: profile, concurrency: 8, inputTokens: 300, outputTokens: 40, requests: 100)
         #expect(try simulation.run() == simulation.run())
@@ -103,6 +176,15 @@ struct EngineSimulationTests {
         }
         #expect(throws: EngineSimulationError.self) {
             try EngineSimulation(profile: profile, concurrency: 1, inputTokens: 20_000, outputTokens: 10).run()
+        }
+        // Whole prompts larger than the step's budget could never run (the engine refuses them).
+        var whole = profile
+        whole.prefill = .whole
+        #expect(throws: EngineSimulationError.self) {
+            try EngineSimulation(profile: whole, concurrency: 2, inputTokens: 513, outputTokens: 10).run()
+        }
+        #expect(throws: Never.self) {
+            try EngineSimulation(profile: whole, concurrency: 2, inputTokens: 512, outputTokens: 10, requests: 4).run()
         }
         #expect(EngineSimulation.defaultRequests(concurrency: 1) == 200)
         #expect(EngineSimulation.defaultRequests(concurrency: 100) == 2000)

@@ -88,6 +88,45 @@ struct EngineBasicsTests {
         #expect(steps[1].contextTokens == EngineCostModel.prefillContext(chunk: 256, after: 256))
     }
 
+    @Test func wholePromptsJoinOnlyWhenAllOfThemFitTheBudgetLeft() {
+        var whole = profile(seqs: 8, budget: 1000)
+        whole.prefill = .whole
+        var engine = Engine(profile: whole)
+        // Two decoding requests, then three prompts of 400 arrive together.
+        _ = engine.submit(EngineRequest(id: 1, promptTokens: 10, outputTokens: 50))
+        _ = engine.submit(EngineRequest(id: 2, promptTokens: 10, outputTokens: 50))
+        _ = engine.nextStep()
+        for id in 3...5 { _ = engine.submit(EngineRequest(id: id, promptTokens: 400, outputTokens: 5)) }
+        // 2 decodes + 400 + 400 = 802; the third prompt would make 1202: it waits whole
+        // (chunked prefill would give it the 198 tokens left).
+        let step = engine.nextStep()!
+        #expect(step.scheduled.map(\.tokens) == [1, 1, 400, 400])
+        #expect(step.admitted == [3, 4] && engine.waiting == 1)
+        #expect(Set(step.firstTokens) == [3, 4])
+        let next = engine.nextStep()!
+        #expect(next.scheduled.map(\.tokens) == [1, 1, 1, 1, 400])
+        #expect(next.admitted == [5] && next.firstTokens == [5])
+
+        var chunked = whole
+        chunked.prefill = .chunked
+        engine = Engine(profile: chunked)
+        _ = engine.submit(EngineRequest(id: 1, promptTokens: 10, outputTokens: 50))
+        _ = engine.submit(EngineRequest(id: 2, promptTokens: 10, outputTokens: 50))
+        _ = engine.nextStep()
+        for id in 3...5 { _ = engine.submit(EngineRequest(id: id, promptTokens: 400, outputTokens: 5)) }
+        #expect(engine.nextStep()!.scheduled.map(\.tokens) == [1, 1, 400, 400, 198])
+    }
+
+    @Test func aWholePromptLargerThanTheBudgetIsRefused() {
+        var whole = profile(budget: 512)
+        whole.prefill = .whole
+        var engine = Engine(profile: whole)
+        #expect(engine.submit(EngineRequest(id: 1, promptTokens: 513, outputTokens: 2)) == .exceedsCapacity)
+        #expect(engine.submit(EngineRequest(id: 2, promptTokens: 512, outputTokens: 2)) == .accepted)
+        let steps = drain(&engine)
+        #expect(steps.map { $0.scheduled.map(\.tokens) } == [[512], [1]])
+    }
+
     @Test func kvUsageCountsBlocks() {
         var engine = Engine(profile: profile(kv: 1600, block: 16))
         _ = engine.submit(EngineRequest(id: 1, promptTokens: 17, outputTokens: 10))
