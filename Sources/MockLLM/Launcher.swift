@@ -37,6 +37,8 @@ package enum Launcher {
         package var accessLog = false
         /// `--response-store-size`; nil: 1000.
         package var responseStoreSize: Int?
+        /// `--test-scopes`; nil: 10000.
+        package var testScopes: Int?
 
         package init(host: String? = nil, port: Int? = nil, responses: String? = nil, seed: UInt64? = nil,
                     reload: Bool = true, workers: String? = nil, drainTimeout: Double? = nil) {
@@ -106,6 +108,9 @@ package enum Launcher {
         for (name, size) in [("--journal-size", options.journalSize), ("--response-store-size", options.responseStoreSize)] {
             if let size, !(0...1_000_000).contains(size) { throw UsageError(message: "\(name) must be between 0 and 1000000") }
         }
+        if let scopes = options.testScopes, !(1...1_000_000).contains(scopes) {
+            throw UsageError(message: "--test-scopes must be between 1 and 1000000")
+        }
         if let connections = options.maxConnections, connections < 1 { throw UsageError(message: "--max-connections must be at least 1") }
         return Settings(
             port: port, workers: workers,
@@ -156,6 +161,7 @@ package enum Launcher {
         }
         if let request = settings.requestSeconds { configuration.requestTimeoutMilliseconds = UInt64((request * 1000).rounded()) }
         if let size = options.responseStoreSize { configuration.responseStoreSize = size }
+        if let scopes = options.testScopes { configuration.testScopes = scopes }
         configureAdmin(&configuration, options, environment)
         let server: MockServer
         do {

@@ -70,6 +70,13 @@ public final class HTTPRequest: Sendable {
         self.keepAlive = keepAlive
     }
 
+    /// The same request at another path, with the same query (a test scope's `/t/ID` prefix
+    /// taken off its path).
+    public func with(path: String) -> HTTPRequest {
+        HTTPRequest(method: method, target: query.map { path + "?" + $0 } ?? path, path: path, query: query, version: version,
+                    headers: headers, body: body, keepAlive: keepAlive)
+    }
+
     /// Splits an origin-form or absolute-form target into path and query (an absolute-form
     /// target's path starts after its authority; an empty one is `/`).
     static func split(target t: UnsafeBufferPointer<UInt8>) -> (path: String, query: String?) {
