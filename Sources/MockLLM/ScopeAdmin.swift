@@ -61,7 +61,9 @@ enum ScopeAdmin {
             }
             let loaded: ScriptLoader.Loaded
             do throws(ScriptLoadError) {
-                loaded = try ScriptLoader.parseScope(yaml: yaml, file: file, providers: ProviderCatalog(app.router.providers))
+                // Names only: the scope answers with the server's models, so its script need not
+                // carry a registry of its own (a few KB per scope).
+                loaded = try ScriptLoader.parseScope(yaml: yaml, file: file, providers: ProviderCatalog(names: app.router.providers.map(\.name)))
             } catch {
                 let errors = error.errors.isEmpty ? error.diagnostics : error.errors
                 var list = ByteBuffer()
