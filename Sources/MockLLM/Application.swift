@@ -97,19 +97,14 @@ package final class Application: HTTPHandler {
     }
 
     package func reply(to error: HTTPParseError) -> Reply {
-        let path = error.target.map { HTTPRequest(method: "GET", target: $0).path } ?? "/"
+        let path = error.target.map { ScopeRegistry.unprefixed(HTTPRequest(method: "GET", target: $0).path) } ?? "/"
         return router.errorProvider(for: nil, path: path).errorReply(APIError(error), requestID: nextRequestID())
     }
 
     /// The 400 of a request whose test scope id is not one, in the error shape of the
     /// provider the rest of its path (or its headers) points at.
     private func invalidScope(_ request: HTTPRequest, _ error: ScopeRegistry.InvalidID, _ requestID: String) -> Reply {
-        var path = request.path
-        if path.utf8.starts(with: "/t/".utf8) {
-            let rest = path.dropFirst(3)
-            path = rest.firstIndex(of: "/").map { String(rest[$0...]) } ?? "/"
-        }
-        let provider = router.errorProvider(for: request, path: path)
+        let provider = router.errorProvider(for: request, path: ScopeRegistry.unprefixed(request.path))
         var reply = provider.errorReply(APIError(status: 400, kind: .invalidRequest, message: error.message, code: "invalid_test_scope"),
                                         requestID: requestID)
         if request.headers.contains("origin") { CORS.decorate(&reply, for: request) }

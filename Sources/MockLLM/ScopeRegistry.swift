@@ -110,6 +110,13 @@ package final class ScopeRegistry: Sendable {
         request.path.utf8.starts(with: "/t/".utf8) || request.headers.contains(header)
     }
 
+    /// `path` without a `/t/ID` prefix (whatever the id), for choosing an error's shape.
+    static func unprefixed(_ path: String) -> String {
+        guard path.utf8.starts(with: "/t/".utf8) else { return path }
+        let rest = path.dropFirst(3)
+        return rest.firstIndex(of: "/").map { String(rest[$0...]) } ?? "/"
+    }
+
     /// The scope a request names and the request as the router sees it (the `/t/ID` prefix
     /// taken off its path); nil scope: it names none.
     /// - Throws: an id that is not one, or a header and a path prefix naming different scopes.

@@ -86,6 +86,18 @@ struct ScopeRegistryTests {
         }
     }
 
+    @Test(arguments: [(0, false), (1, true), (10_000, true), (1_000_000, true), (1_000_001, false)])
+    func theTestScopesFlagIsBetweenOneAndAMillion(value: Int, accepted: Bool) {
+        var options = Launcher.ServeOptions()
+        options.testScopes = value
+        do {
+            try Launcher.check(options)
+            #expect(accepted)
+        } catch {
+            #expect(!accepted && error.message == "--test-scopes must be between 1 and 1000000")
+        }
+    }
+
     @Test func journalEntriesCarryTheirTestAndAreFilteredAndDroppedByIt() throws {
         let journal = RequestJournal(capacity: 4, workers: 1)
         let ring = journal.rings[0]
