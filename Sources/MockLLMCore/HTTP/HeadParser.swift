@@ -46,6 +46,7 @@ enum HeadParser {
         var wantsClose = false
         var wantsKeepAlive = false
         var expectContinue = false
+        var namesTestScope = false
 
         while true {
             if p[i] == ByteClass.cr {
@@ -70,6 +71,8 @@ enum HeadParser {
                     throw refusal(transferEncoding: String(decoding: value, as: UTF8.self))
                 }
                 chunked = true
+            case .testScope:
+                namesTestScope = true
             case .host:
                 hostCount += 1
                 // RFC 9112 3.2: a Host with an invalid value MUST be answered 400.
@@ -108,7 +111,7 @@ enum HeadParser {
         let keepAlive = !wantsClose && (version == .http11 || wantsKeepAlive)
         let request = RequestHead(
             method: line.method, target: line.target, path: line.path, query: line.query, version: version,
-            headers: RequestHeaders(bytes: [UInt8](copying: p), spans: spans), keepAlive: keepAlive)
+            headers: RequestHeaders(bytes: [UInt8](copying: p), spans: spans, namesTestScope: namesTestScope), keepAlive: keepAlive)
         let framing: RequestParser.BodyFraming = chunked ? .chunked(ChunkedBodyDecoder()) : .length(contentLength ?? 0)
         return Head(request: request, framing: framing, expectContinue: expectContinue && (chunked || (contentLength ?? 0) > 0))
     }
@@ -234,14 +237,16 @@ enum HeadParser {
 
 /// The header names the parser acts on, recognised from the raw bytes by length first.
 private enum FieldName {
-    case contentLength, transferEncoding, host, connection, expect, other
+    case contentLength, transferEncoding, host, connection, expect, testScope, other
 
     init(_ name: UnsafeBufferPointer<UInt8>) {
         switch name.count {
         case 4: self = ByteClass.equalsLowercase(name, "host") ? .host : .other
         case 6: self = ByteClass.equalsLowercase(name, "expect") ? .expect : .other
         case 10: self = ByteClass.equalsLowercase(name, "connection") ? .connection : .other
-        case 14: self = ByteClass.equalsLowercase(name, "content-length") ? .contentLength : .other
+        case 14:
+            self = ByteClass.equalsLowercase(name, "content-length") ? .contentLength
+                : ByteClass.equalsLowercase(name, RequestHeaders.testScopeName) ? .testScope : .other
         case 17: self = ByteClass.equalsLowercase(name, "transfer-encoding") ? .transferEncoding : .other
         default: self = .other
         }
