@@ -45,6 +45,16 @@ struct RequestParserTests {
         #expect(r.header("x-spaces") == "")
     }
 
+    /// mockllm's test scope header is noted as the fields are read, in any case, so a request
+    /// without one needs no lookup; a name of the same length is not it.
+    @Test func notesTheTestScopeHeader() throws {
+        #expect(try #require(only("GET / HTTP/1.1\r\nHost: h\r\nX-MockLLM-Test: t1\r\n\r\n")).namesTestScope)
+        #expect(try !#require(only("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nx-mockllm-tesT2: a\r\n\r\n")).namesTestScope)
+        #expect(try !#require(only("GET / HTTP/1.1\r\nHost: h\r\nx-mockllm-tess: a\r\n\r\n")).namesTestScope)
+        #expect(RequestHeaders(HTTPFields([HTTPFields.Field(name: "X-Mockllm-Test", value: "a")])).namesTestScope)
+        #expect(!RequestHeaders(HTTPFields([HTTPFields.Field(name: "x-mockllm-other", value: "a")])).namesTestScope)
+    }
+
     @Test func acceptsObsTextInValues() throws {
         // RFC 9110 5.5: obs-text (0x80-0xFF) is allowed in a field value.
         let r = try #require(only("GET / HTTP/1.1\r\nHost: h\r\nX-Name: Zoë\r\n\r\n"))
