@@ -73,17 +73,32 @@ package final class Application: HTTPHandler {
     }
 
     package func reply(to request: HTTPRequest) -> Reply {
+        if ScopeRegistry.mayName(request) { return scopedReply(to: request) }
         let requestID = nextRequestID()
-        var request = request
-        var scope: TestScope?
-        if ScopeRegistry.mayName(request) {
-            do {
-                let named = try ScopeRegistry.named(by: request)
-                request = named.request
-                scope = named.id.map(scopes.scope)
-            } catch {
-                return invalidScope(request, error, requestID)
-            }
+        var reply: Reply
+        if request.method == "OPTIONS" {
+            reply = CORS.preflight(request, methods: router.methods(for: request.path)) ?? notFound(request, requestID)
+        } else {
+            reply = route(request, requestID: requestID, scope: nil)
+        }
+        if request.headers.contains("origin") { CORS.decorate(&reply, for: request) }
+        if let accessLog { logAccess(request, reply, to: accessLog) }
+        return reply
+    }
+
+    /// `reply(to:)` for a request that may name a test scope (docs/SCOPES.md): the scope found
+    /// or made, the `/t/ID` prefix taken off its path; or a 400 for an id that is not one.
+    @inline(never)
+    private func scopedReply(to original: HTTPRequest) -> Reply {
+        let requestID = nextRequestID()
+        let request: HTTPRequest
+        let scope: TestScope?
+        do {
+            let named = try ScopeRegistry.named(by: original)
+            request = named.request
+            scope = named.id.map(scopes.scope)
+        } catch {
+            return invalidScope(original, error, requestID)
         }
         var reply: Reply
         if request.method == "OPTIONS" {

@@ -31,6 +31,8 @@ enum HeadParser {
         var path: String
         var query: String?
         var version: HTTPVersion
+        /// The path starts with `/t/` (a test scope's prefix).
+        var scopePath: Bool
     }
 
     private static func parseFields(
@@ -111,7 +113,8 @@ enum HeadParser {
         let keepAlive = !wantsClose && (version == .http11 || wantsKeepAlive)
         let request = RequestHead(
             method: line.method, target: line.target, path: line.path, query: line.query, version: version,
-            headers: RequestHeaders(bytes: [UInt8](copying: p), spans: spans, namesTestScope: namesTestScope), keepAlive: keepAlive)
+            headers: RequestHeaders(bytes: [UInt8](copying: p), spans: spans, namesTestScope: namesTestScope), keepAlive: keepAlive,
+            mayNameTestScope: namesTestScope || line.scopePath)
         let framing: RequestParser.BodyFraming = chunked ? .chunked(ChunkedBodyDecoder()) : .length(contentLength ?? 0)
         return Head(request: request, framing: framing, expectContinue: expectContinue && (chunked || (contentLength ?? 0) > 0))
     }
@@ -138,7 +141,9 @@ enum HeadParser {
         // The usual origin-form target without a query is its own path: share the string.
         let plain = targetBytes[0] == UInt8(ascii: "/") && !targetBytes.contains(UInt8(ascii: "?"))
         let (path, query) = plain ? (target, nil) : HTTPRequest.split(target: targetBytes)
-        return RequestLine(method: method, target: target, path: path, query: query, version: version)
+        let scopePath = plain ? targetBytes.count > 2 && targetBytes[1] == UInt8(ascii: "t") && targetBytes[2] == UInt8(ascii: "/")
+            : HTTPRequest.isScopePath(path)
+        return RequestLine(method: method, target: target, path: path, query: query, version: version, scopePath: scopePath)
     }
 
     private static let commonMethods = ["GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"]

@@ -51,6 +51,14 @@ struct RequestParserTests {
         #expect(try #require(only("GET / HTTP/1.1\r\nHost: h\r\nX-MockLLM-Test: t1\r\n\r\n")).namesTestScope)
         #expect(try !#require(only("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nx-mockllm-tesT2: a\r\n\r\n")).namesTestScope)
         #expect(try !#require(only("GET / HTTP/1.1\r\nHost: h\r\nx-mockllm-tess: a\r\n\r\n")).namesTestScope)
+        for (target, scoped) in [("/t/x/v1/models", true), ("/t/", true), ("/t", false), ("/tags", false), ("/v1/t/x", false),
+                                 ("/t/x/v1/models?key=k", true), ("http://h/t/x/api/chat", true), ("http://h/api/t/", false)] {
+            let parsed = try #require(only("GET \(target) HTTP/1.1\r\nHost: h\r\n\r\n"))
+            #expect(parsed.mayNameTestScope == scoped && !parsed.namesTestScope, "\(target)")
+        }
+        #expect(try #require(only("GET / HTTP/1.1\r\nHost: h\r\nX-MockLLM-Test: t1\r\n\r\n")).mayNameTestScope)
+        #expect(HTTPRequest(method: "GET", target: "/t/a/v1/models").mayNameTestScope)
+        #expect(!HTTPRequest(method: "GET", target: "/v1/models").mayNameTestScope)
         #expect(RequestHeaders(HTTPFields([HTTPFields.Field(name: "X-Mockllm-Test", value: "a")])).namesTestScope)
         #expect(!RequestHeaders(HTTPFields([HTTPFields.Field(name: "x-mockllm-other", value: "a")])).namesTestScope)
     }

@@ -37,6 +37,7 @@ struct ParsedRequest: Equatable {
     var body: [UInt8]
     var keepAlive: Bool
     var namesTestScope: Bool
+    var mayNameTestScope: Bool
 
     init(_ r: HTTPRequest) {
         method = r.method
@@ -48,6 +49,7 @@ struct ParsedRequest: Equatable {
         body = r.body
         keepAlive = r.keepAlive
         namesTestScope = r.headers.namesTestScope
+        mayNameTestScope = r.mayNameTestScope
     }
 
     var bodyText: String { String(decoding: body, as: UTF8.self) }
