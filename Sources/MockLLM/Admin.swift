@@ -13,8 +13,11 @@ final class Admin: Sendable {
     /// nil when the script is built in (or made in code): nothing to reload.
     let scripts: ScriptSource?
     let logger: Logger
+    /// The test scopes (`x-mockllm-test`, `/t/ID/`), shared by every worker.
+    let scopes: ScopeRegistry
 
-    init(journal: RequestJournal?, token: AdminToken?, scripts: ScriptSource?, logger: Logger) {
+    init(journal: RequestJournal?, token: AdminToken?, scripts: ScriptSource?, logger: Logger, scopes: ScopeRegistry = ScopeRegistry()) {
+        self.scopes = scopes
         self.journal = journal
         self.token = token
         self.scripts = scripts
@@ -28,7 +31,9 @@ final class Admin: Sendable {
             journal: configuration.journalSize > 0 ? RequestJournal(capacity: configuration.journalSize, workers: workers) : nil,
             token: configuration.adminToken.map(AdminToken.init),
             scripts: path.map { ScriptSource(path: $0, providers: providers, fingerprint: configuration.watchedScript?.fingerprint ?? 0) },
-            logger: logger)
+            logger: logger,
+            scopes: ScopeRegistry(limit: configuration.testScopes,
+                                  settings: ProviderSettings(storeCapacity: configuration.responseStoreSize)))
     }
 
     /// The 401 for a request to an admin endpoint without the token (nil: let it through).

@@ -39,6 +39,8 @@ package final class Application: HTTPHandler {
     var statistics: (() -> (merged: LoopServer.Stats, perWorker: [LoopServer.Stats]))?
     /// The admin endpoints' shared state (journal, token, script file); set by the worker.
     var admin: Admin?
+    /// The server's test scopes, shared by every loop (set by the worker; else this application's own).
+    var scopes = ScopeRegistry()
     /// This loop's ring of the request journal; nil: nothing is journaled.
     var journal: JournalRing?
     /// `--access-log`: one line per provider request.
@@ -76,12 +78,38 @@ package final class Application: HTTPHandler {
     }
 
     package func reply(to request: HTTPRequest) -> Reply {
+        if ScopeRegistry.mayName(request) { return scopedReply(to: request) }
         let requestID = nextRequestID()
         var reply: Reply
         if request.method == "OPTIONS" {
             reply = CORS.preflight(request, methods: router.methods(for: request.path)) ?? notFound(request, requestID)
         } else {
-            reply = route(request, requestID: requestID)
+            reply = route(request, requestID: requestID, scope: nil)
+        }
+        if request.headers.contains("origin") { CORS.decorate(&reply, for: request) }
+        if let accessLog { logAccess(request, reply, to: accessLog) }
+        return reply
+    }
+
+    /// `reply(to:)` for a request that may name a test scope (docs/SCOPES.md): the scope found
+    /// or made, the `/t/ID` prefix taken off its path; or a 400 for an id that is not one.
+    @inline(never)
+    private func scopedReply(to original: HTTPRequest) -> Reply {
+        let requestID = nextRequestID()
+        let request: HTTPRequest
+        let scope: TestScope?
+        do {
+            let named = try ScopeRegistry.named(by: original)
+            request = named.request
+            scope = named.id.map(scopes.scope)
+        } catch {
+            return invalidScope(original, error, requestID)
+        }
+        var reply: Reply
+        if request.method == "OPTIONS" {
+            reply = CORS.preflight(request, methods: router.methods(for: request.path)) ?? notFound(request, requestID)
+        } else {
+            reply = route(request, requestID: requestID, scope: scope)
         }
         if request.headers.contains("origin") { CORS.decorate(&reply, for: request) }
         if let accessLog { logAccess(request, reply, to: accessLog) }
@@ -89,11 +117,21 @@ package final class Application: HTTPHandler {
     }
 
     package func reply(to error: HTTPParseError) -> Reply {
-        let path = error.target.map { HTTPRequest(method: "GET", target: $0).path } ?? "/"
+        let path = error.target.map { ScopeRegistry.unprefixed(HTTPRequest(method: "GET", target: $0).path) } ?? "/"
         return router.errorProvider(for: nil, path: path).errorReply(APIError(error), requestID: nextRequestID())
     }
 
-    private func route(_ request: HTTPRequest, requestID: String) -> Reply {
+    /// The 400 of a request whose test scope id is not one, in the error shape of the
+    /// provider the rest of its path (or its headers) points at.
+    private func invalidScope(_ request: HTTPRequest, _ error: ScopeRegistry.InvalidID, _ requestID: String) -> Reply {
+        let provider = router.errorProvider(for: request, path: ScopeRegistry.unprefixed(request.path))
+        var reply = provider.errorReply(APIError(status: 400, kind: .invalidRequest, message: error.message, code: "invalid_test_scope"),
+                                        requestID: requestID)
+        if request.headers.contains("origin") { CORS.decorate(&reply, for: request) }
+        return reply
+    }
+
+    private func route(_ request: HTTPRequest, requestID: String, scope: TestScope?) -> Reply {
         switch router.match(method: request.method, path: request.path) {
         case .routes(let routes, let parameters):
             let route = routes.count == 1 ? routes[0] : choose(among: routes, for: request)
@@ -105,12 +143,21 @@ package final class Application: HTTPHandler {
                     let given = APIKeyCheck.presented(in: request, sources: router.keySources)
                     var refusal = provider.errorReply(provider.keyRefusal(given: given), requestID: requestID)
                     metrics.requestAnswered(&refusal, on: route)
-                    return journaled(refusal, request, provider: provider.metadata.name, pathModel: parameters["model"])
+                    return journaled(refusal, request, provider: provider.metadata.name, pathModel: parameters["model"], test: scope?.id)
                 }
                 var context = ProviderContext(
                     script: script, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)
+                context.clientKey = router.keySources.clientKey(in: request)
+                if let scope {
+                    context.script = scope.effective(over: script)
+                    let (providers, settings) = (builtIn, scopes.settings)
+                    context.states = scope.attachment { ProviderStates(for: providers, settings: settings) }
+                    context.scope = scope
+                } else {
+                    context.states = states
+                }
                 var fixtureMiss: String?
-                if let fixtures = script.fixtures {
+                if let fixtures = context.script.fixtures {
                     // Before any protocol decodes the body: fixtures are generic over its JSON.
                     let body = Self.jsonBody(request)
                     switch fixtures.lookup(method: request.method, path: request.path, query: request.query,
@@ -120,20 +167,18 @@ package final class Application: HTTPHandler {
                         var reply = FixtureReplay.reply(fixture, options: replay, model: model, context: &context)
                         random = context.random
                         metrics.requestAnswered(&reply, on: route)
-                        return journaled(reply, request, provider: provider.metadata.name, pathModel: parameters["model"])
+                        return journaled(reply, request, provider: provider.metadata.name, pathModel: parameters["model"], test: scope?.id)
                     case .miss(let why):
                         fixtureMiss = why.headerSafe
                     case .notHere:
                         break
                     }
                 }
-                if script.quota != nil { context.monotonic = Self.monotonicNanoseconds() }
-                context.clientKey = router.keySources.clientKey(in: request)
-                context.states = states
+                if context.script.quota != nil { context.monotonic = Self.monotonicNanoseconds() }
                 var reply = Endpoint.answer(request, &context, by: endpoint.handler)
                 random = context.random
                 if let fixtureMiss { reply.headers.append(name: "x-mockllm-fixture-miss", value: fixtureMiss) }
-                if strict || script.onMiss == .strict, request.method == "POST", !AnswerSource.isExplicit(reply.headers["x-mockllm-rule"]),
+                if strict || context.script.onMiss == .strict, request.method == "POST", !AnswerSource.isExplicit(reply.headers["x-mockllm-rule"]),
                    reply.status < 300 || reply.headers["x-mockllm-rule"] == "default" {
                     reply = strictRefusal(reply, fixtureMiss: fixtureMiss, provider: provider, requestID: requestID)
                 }
@@ -142,29 +187,31 @@ package final class Application: HTTPHandler {
                     // Counted once the engine has admitted or refused it: the status is its.
                     metrics.traceStreams(&reply)
                     let (rule, usage, metrics) = (reply.headers["x-mockllm-rule"] ?? "", context.usage, metrics)
-                    let recorded = journaled(reply, request, provider: provider.metadata.name, pathModel: parameters["model"])
+                    let recorded = journaled(reply, request, provider: provider.metadata.name, pathModel: parameters["model"], test: scope?.id)
                     return engineReply(recorded, demand, host: host, client: engineClient, provider: provider, requestID: requestID) {
                         metrics.count(status: $0, rule: rule, on: route, usage: $0 == 200 ? usage : nil)
                     }
                 }
                 metrics.requestAnswered(&reply, on: route, usage: context.usage)
-                return journaled(reply, request, provider: provider.metadata.name, pathModel: parameters["model"])
+                return journaled(reply, request, provider: provider.metadata.name, pathModel: parameters["model"], test: scope?.id)
             }
         case .methodNotAllowed(let allowed):
             let list = allowed.joined(separator: ", ")
             return journaled(router.errorProvider(for: request, path: request.path).errorReply(APIError(
                 status: 405, kind: .methodNotAllowed,
                 message: "Method \(request.method) not allowed for \(request.path). Allowed: \(list).",
-                headers: HTTPFields([HTTPFields.Field(name: "allow", value: list)])), requestID: requestID), request, provider: nil)
+                headers: HTTPFields([HTTPFields.Field(name: "allow", value: list)])), requestID: requestID), request, provider: nil,
+                test: scope?.id)
         case .notFound:
-            return journaled(notFound(request, requestID), request, provider: nil)
+            return journaled(notFound(request, requestID), request, provider: nil, test: scope?.id)
         }
     }
 
     /// Records a provider request in the journal; the reply's trace brings back how it went.
-    private func journaled(_ reply: consuming Reply, _ request: HTTPRequest, provider: String?, pathModel: String? = nil) -> Reply {
+    private func journaled(_ reply: consuming Reply, _ request: HTTPRequest, provider: String?, pathModel: String? = nil,
+                           test: String?) -> Reply {
         guard let journal else { return reply }
-        reply.trace = journal.record(request, reply: reply, provider: provider, pathModel: pathModel)
+        reply.trace = journal.record(request, reply: reply, provider: provider, pathModel: pathModel, test: test)
         return reply
     }
 

@@ -29,7 +29,7 @@ struct BuiltinEndpoint: Sendable {
             BuiltinEndpoint(method: "GET", path: "/metrics") { _, app in
                 app.metrics.scrape(stats: app.statistics?().merged ?? LoopServer.Stats())
             },
-        ] + FaultsAdmin.endpoints
+        ] + FaultsAdmin.endpoints + ScopeAdmin.endpoints
     }
 }
 

@@ -5,8 +5,21 @@ import MockLLMScript
 /// Every worker answers from the same script snapshot, whose faults and scenario are shared.
 enum FaultsAdmin {
     static let endpoints: [BuiltinEndpoint] = [
-        BuiltinEndpoint(method: "GET", path: "/_mockllm/faults") { _, app in Reply.json(200, report(app.script)) },
-        BuiltinEndpoint(method: "DELETE", path: "/_mockllm/faults") { _, app in
+        BuiltinEndpoint(method: "GET", path: "/_mockllm/faults") { request, app in
+            switch ScopeAdmin.testParameter(request, app) {
+            case .invalid(let reply): return reply
+            case .scope(let scope): return Reply.json(200, report(scope.effective(over: app.script), scope: scope))
+            case .none: return Reply.json(200, report(app.script))
+            }
+        },
+        BuiltinEndpoint(method: "DELETE", path: "/_mockllm/faults") { request, app in
+            switch ScopeAdmin.testParameter(request, app) {
+            case .invalid(let reply): return reply
+            case .scope(let scope):
+                scope.resetFaults()
+                return Reply(status: 204, headers: HTTPFields(), body: .bytes(ByteBuffer(), delay: 0))
+            case .none: break
+            }
             for fault in app.script.faults { fault.reset() }
             for rule in app.script.rules { rule.fault?.reset() }
             return Reply(status: 204, headers: HTTPFields(), body: .bytes(ByteBuffer(), delay: 0))
@@ -16,8 +29,9 @@ enum FaultsAdmin {
     ]
 
     /// `{"scenario":"..."|null,"faults":[{"name","scenario","active","injected","counted"}]}`: global
-    /// faults, then rules' faults (named after their rule).
-    static func report(_ script: Script) -> ByteBuffer {
+    /// faults, then rules' faults (named after their rule); with `scope` (`?test=ID`), that test
+    /// scope's faults (its script's, then the server's) and its counts.
+    static func report(_ script: Script, scope: TestScope? = nil) -> ByteBuffer {
         let active = script.scenario.active
         var out = ByteBuffer()
         out.append(ascii: "{\"scenario\":")
@@ -33,9 +47,10 @@ enum FaultsAdmin {
             out.append(ascii: ",\"active\":")
             out.append(ascii: fault.scenario == nil || fault.scenario == active ? "true" : "false")
             out.append(ascii: ",\"injected\":")
-            out.append(decimal: fault.injected)
+            let counts = scope?.counts(of: fault) ?? (injected: fault.injected, counted: fault.counted)
+            out.append(decimal: counts.injected)
             out.append(ascii: ",\"counted\":")
-            out.append(decimal: fault.counted)
+            out.append(decimal: counts.counted)
             out.append(UInt8(ascii: "}"))
         }
         out.append(ascii: "]}")

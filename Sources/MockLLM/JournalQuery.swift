@@ -1,8 +1,10 @@
 import MockLLMCore
 
-/// The filters of `GET /_mockllm/requests`: `?path=`, `?model=`, `?rule=`, `?status=`,
+/// The filters of `GET /_mockllm/requests`: `?test=`, `?path=`, `?model=`, `?rule=`, `?status=`,
 /// `?since=` and `?limit=`, all optional and combined with "and".
 struct JournalQuery: Sendable, Equatable {
+    /// The request's test scope, exactly (`x-mockllm-test`, `/t/ID/`).
+    var test: String?
     /// The request path, exactly (`/v1/messages`).
     var path: String?
     /// The model the request named, exactly as sent: in its body, or in its path (Gemini).
@@ -34,7 +36,7 @@ struct JournalQuery: Sendable, Equatable {
         var message: String
     }
 
-    static let parameters = ["path", "model", "rule", "status", "since", "limit"]
+    static let parameters = ["test", "path", "model", "rule", "status", "since", "limit"]
 
     init(path: String? = nil, model: String? = nil, rule: String? = nil, status: StatusFilter? = nil,
          since: Int? = nil, limit: Int? = nil) {
@@ -53,6 +55,7 @@ struct JournalQuery: Sendable, Equatable {
         for name in parameters.names where !Self.parameters.contains(name) {
             throw Invalid(message: "Unknown parameter '\(name)': use \(Self.parameters.joined(separator: ", ")).")
         }
+        test = parameters["test"]
         path = parameters["path"]
         model = parameters["model"]
         rule = parameters["rule"]
@@ -84,6 +87,7 @@ struct JournalQuery: Sendable, Equatable {
     func select(_ entries: [JournalEntry]) -> [JournalEntry] {
         var selected = entries.filter { entry in
             if let since, entry.sequence <= since { return false }
+            if let test, entry.test != test { return false }
             if let path, entry.path != path { return false }
             if let status, !status.matches(entry.status) { return false }
             if let rule {

@@ -5,7 +5,7 @@ import MockLLMScript
 /// `{"requests":[entry, ...oldest first],"total":N,"dropped":M}`, each entry
 ///
 /// ```
-/// {"seq":7,"time":"2026-11-25T12:21:15.123Z","method":"POST","path":"/v1/chat/completions",
+/// {"seq":7,"time":"2026-11-25T12:21:15.123Z","method":"POST","path":"/v1/chat/completions","test":null,
 ///  "provider":"openai","model":"gpt-4o-mini","headers":{"user-agent":"OpenAI/Python 1.0",...},
 ///  "api_key":true,"body":{...},"body_bytes":95,"body_truncated":false,"rule":"rule flaky",
 ///  "fault":null,"status":429,"stream":false,"state":"complete","first_byte_ms":0.012,"first_token_ms":null,"duration_ms":0.012,
@@ -43,6 +43,8 @@ enum JournalReport {
         out.append(jsonString: entry.method)
         out.append(ascii: ",\"path\":")
         out.append(jsonString: entry.path)
+        out.append(ascii: ",\"test\":")
+        out.append(jsonStringOrNull: entry.test)
         out.append(ascii: ",\"provider\":")
         out.append(jsonStringOrNull: entry.provider)
         out.append(ascii: ",\"model\":")

@@ -42,6 +42,8 @@ package enum Launcher {
         /// `--replay-timing` (`recorded`, `scaled:F`, `script`), `--replay-ids` (`keep`, `regenerate`); nil: the defaults.
         package var replayTiming: String?
         package var replayIDs: String?
+        /// `--test-scopes`; nil: 10000.
+        package var testScopes: Int?
 
         package init(host: String? = nil, port: Int? = nil, responses: String? = nil, seed: UInt64? = nil,
                     reload: Bool = true, workers: String? = nil, drainTimeout: Double? = nil) {
@@ -112,6 +114,9 @@ package enum Launcher {
         for (name, size) in [("--journal-size", options.journalSize), ("--response-store-size", options.responseStoreSize)] {
             if let size, !(0...1_000_000).contains(size) { throw UsageError(message: "\(name) must be between 0 and 1000000") }
         }
+        if let scopes = options.testScopes, !(1...1_000_000).contains(scopes) {
+            throw UsageError(message: "--test-scopes must be between 1 and 1000000")
+        }
         if let connections = options.maxConnections, connections < 1 { throw UsageError(message: "--max-connections must be at least 1") }
         var replay = ReplayOptions()
         if let text = options.replayTiming {
@@ -175,6 +180,7 @@ package enum Launcher {
         if let size = options.responseStoreSize { configuration.responseStoreSize = size }
         configuration.replay = settings.replay
         configuration.strict = options.strict || ["1", "true"].contains(environment["MOCKLLM_STRICT"]?.lowercased() ?? "")
+        if let scopes = options.testScopes { configuration.testScopes = scopes }
         configureAdmin(&configuration, options, environment)
         let server: MockServer
         do {

@@ -61,6 +61,12 @@ package final class RequestJournal: Sendable {
         for ring in rings { ring.clear() }
     }
 
+    /// Thread-safe: forgets the entries of one test scope.
+    @discardableResult
+    func remove(test: String) -> Int {
+        rings.reduce(0) { $0 + $1.remove(test: test) }
+    }
+
     /// Paths of the server's own endpoints, never journaled (also when they answer 404 or 405):
     /// `/health`, `/metrics`, `/models`, `/providers`, `/_mockllm` and everything under it.
     /// Compared as bytes after a look at the second one: this runs for every request.
@@ -102,8 +108,10 @@ final class JournalRing: Sendable {
     private struct Ring {
         /// Grows to `capacity`, then entry `i` (counted since the last clear) is at `i % capacity`.
         var slots: [JournalEntry] = []
-        /// Entries written since the last clear.
+        /// Entries written since the last clear (or since a test's entries were removed).
         var written = 0
+        /// Entries dropped before the test's entries were last removed, counted in `total`.
+        var forgotten = 0
     }
 
     init(capacity: Int, counter: SequenceCounter) {
@@ -119,7 +127,8 @@ final class JournalRing: Sendable {
     /// journaled: then 0). Returns the entry's sequence number, to use as the reply's `trace`
     /// so that `finish` can add how the reply went.
     /// `pathModel`: the model named by the path (Gemini's `models/{model}:generateContent`).
-    func record(_ request: HTTPRequest, reply: Reply, provider: String?, pathModel: String? = nil) -> Int {
+    /// `test`: the request's test scope, if it has one.
+    func record(_ request: HTTPRequest, reply: Reply, provider: String?, pathModel: String? = nil, test: String? = nil) -> Int {
         if RequestJournal.isServerPath(request.path) { return 0 }
         let sequence = counter.next()
         let time = Self.wallClockMilliseconds()
@@ -133,7 +142,8 @@ final class JournalRing: Sendable {
             let body = request.body.count <= RequestJournal.bodyLimit ? request.body : Array(request.body.prefix(RequestJournal.bodyLimit))
             let entry = JournalEntry(
                 sequence: sequence, unixMilliseconds: time, method: request.method, path: request.path, provider: provider, pathModel: pathModel,
-                headers: request.headers, body: body, bodySize: request.body.count, replyHeaders: headers, status: status, stream: stream)
+                headers: request.headers, body: body, bodySize: request.body.count, replyHeaders: headers, status: status, stream: stream,
+                test: test)
             if ring.slots.count < capacity {
                 ring.slots.append(entry)
             } else {
@@ -174,7 +184,7 @@ final class JournalRing: Sendable {
             entries.reserveCapacity(ring.slots.count)
             let first = ring.written - ring.slots.count
             for i in first..<ring.written { entries.append(ring.slots[i % capacity]) }
-            return RequestJournal.Snapshot(entries: entries, total: ring.written, dropped: first)
+            return RequestJournal.Snapshot(entries: entries, total: ring.forgotten + ring.written, dropped: ring.forgotten + first)
         }
     }
 
@@ -182,6 +192,24 @@ final class JournalRing: Sendable {
         state.withLock { ring in
             ring.slots.removeAll(keepingCapacity: true)
             ring.written = 0
+            ring.forgotten = 0
+        }
+    }
+
+    /// Forgets the entries of test scope `test`; the others stay, in order. Returns how many went.
+    func remove(test: String) -> Int {
+        state.withLock { ring in
+            let first = ring.written - ring.slots.count
+            var kept: [JournalEntry] = []
+            kept.reserveCapacity(ring.slots.count)
+            for i in first..<ring.written where ring.slots[i % capacity].test != test { kept.append(ring.slots[i % capacity]) }
+            let removed = ring.slots.count - kept.count
+            guard removed > 0 else { return 0 }
+            // The kept entries start the ring again; those it had already dropped stay counted.
+            ring.forgotten += first
+            ring.written = kept.count
+            ring.slots = kept
+            return removed
         }
     }
 
@@ -212,6 +240,8 @@ struct JournalEntry: Sendable {
     let replyHeaders: HTTPFields
     let status: Int
     let stream: Bool
+    /// The request's test scope (`x-mockllm-test`, `/t/ID/`), if it has one.
+    var test: String?
     /// How the reply went; nil while it is in progress.
     var outcome: FinishedReply?
 

@@ -43,6 +43,8 @@ package struct ServerConfiguration: Sendable {
     /// Responses API responses kept for `GET /v1/responses/{id}` and `previous_response_id`,
     /// the most recent first, over all workers; 0: none.
     package var responseStoreSize = ProviderSettings.defaultStoreCapacity
+    /// Test scopes kept (`x-mockllm-test`, `/t/ID/`); past it the least recently used is dropped.
+    package var testScopes = ScopeRegistry.defaultLimit
     /// The providers compiled in: the table's, plus those a package adds (`CustomProvider`).
     /// Scripts are loaded for them; a script's `providers:` come on top.
     package var providers = servedProviders

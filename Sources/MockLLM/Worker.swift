@@ -47,6 +47,7 @@ final class Worker: @unchecked Sendable {
                                   serving: configuration.providers, states: states)
         application.apiKey = configuration.apiKey.map(APIKeyCheck.init)
         application.admin = admin
+        application.scopes = admin.scopes
         application.accessLog = configuration.accessLog
         application.replay = configuration.replay
         application.strict = configuration.strict

@@ -129,6 +129,9 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("response-store-size"), help: "Responses API responses kept for GET /v1/responses/{id} and previous_response_id, the most recent (default 1000; 0: none).")
     var responseStoreSize: Int?
 
+    @Option(name: .customLong("test-scopes"), help: "Test scopes kept (x-mockllm-test header or /t/ID/ path prefix), each with its own counters, quotas, faults, stored responses and script; past it the least recently used is dropped (default 10000).")
+    var testScopes: Int?
+
     @Flag(name: .customLong("access-log"), help: "Log one line per provider request: method, path, status, rule, fault (env MOCKLLM_ACCESS_LOG=1; default off).")
     var accessLog = false
 
@@ -161,6 +164,7 @@ struct Serve: ParsableCommand {
         options.adminToken = adminToken
         options.accessLog = accessLog
         options.responseStoreSize = responseStoreSize
+        options.testScopes = testScopes
         return options
     }
 

@@ -53,15 +53,20 @@ package final class Fault: Sendable {
             counts[perKey ? key : ""] = n
             return n
         }
-        let chosen: Action? = switch schedule {
+        let chosen = action(forCount: count)
+        if chosen != nil { injectedCount.wrappingAdd(1, ordering: .relaxed) }
+        return chosen
+    }
+
+    /// The action the schedule gives the `count`th matching request (from 1), if any.
+    func action(forCount count: Int) -> Action? {
+        switch schedule {
         case .always: action
         case .first(let n): count <= n ? action : nil
         case .every(let n): count % n == 0 ? action : nil
         case .sequence(let steps): count <= steps.count ? steps[count - 1] : nil
         case .rate(let p, let seed): Self.unit(seed, count) < p ? action : nil
         }
-        if chosen != nil { injectedCount.wrappingAdd(1, ordering: .relaxed) }
-        return chosen
     }
 
     /// How many requests this fault has hit since the script was loaded (or the last reset).

@@ -38,31 +38,37 @@ package final class Quota: Sendable {
     /// (requests left, and tokens left for at least its prompt); nil standing means admitted.
     /// Returns the standing after counting it, and whether it was refused.
     package func admit(key: String, promptTokens: Int, now: UInt64) -> (standing: Standing, refused: Bool) {
-        windows.withLock { windows in
-            let id = perKey ? key : ""
-            var window = windows[id] ?? Window(start: now)
-            if now &- window.start >= windowNanoseconds { window = Window(start: now) }
-            let requestsFull = requestsPerWindow.map { window.requests >= $0 } ?? false
-            let tokensFull = tokensPerWindow.map { window.tokens + promptTokens > $0 } ?? false
-            let refused = requestsFull || tokensFull
-            if !refused {
-                window.requests += 1
-                window.tokens += promptTokens
-            }
-            windows[id] = window
-            return (standing(window, now: now), refused)
-        }
+        windows.withLock { admit(key: key, promptTokens: promptTokens, now: now, in: &$0) }
     }
 
     /// Adds a reply's completion tokens to `key`'s window; the standing afterwards.
     package func charge(key: String, completionTokens: Int, now: UInt64) -> Standing {
-        windows.withLock { windows in
-            let id = perKey ? key : ""
-            var window = windows[id] ?? Window(start: now)
-            window.tokens += completionTokens
-            windows[id] = window
-            return standing(window, now: now)
+        windows.withLock { charge(key: key, completionTokens: completionTokens, now: now, in: &$0) }
+    }
+
+    /// `admit` counted in `windows` (a test scope's own, or this quota's).
+    func admit(key: String, promptTokens: Int, now: UInt64, in windows: inout [String: Window]) -> (standing: Standing, refused: Bool) {
+        let id = perKey ? key : ""
+        var window = windows[id] ?? Window(start: now)
+        if now &- window.start >= windowNanoseconds { window = Window(start: now) }
+        let requestsFull = requestsPerWindow.map { window.requests >= $0 } ?? false
+        let tokensFull = tokensPerWindow.map { window.tokens + promptTokens > $0 } ?? false
+        let refused = requestsFull || tokensFull
+        if !refused {
+            window.requests += 1
+            window.tokens += promptTokens
         }
+        windows[id] = window
+        return (standing(window, now: now), refused)
+    }
+
+    /// `charge` counted in `windows`.
+    func charge(key: String, completionTokens: Int, now: UInt64, in windows: inout [String: Window]) -> Standing {
+        let id = perKey ? key : ""
+        var window = windows[id] ?? Window(start: now)
+        window.tokens += completionTokens
+        windows[id] = window
+        return standing(window, now: now)
     }
 
     private func standing(_ window: Window, now: UInt64) -> Standing {

@@ -81,7 +81,8 @@ package enum AnswerSource {
 
 extension Script {
     /// Rules in order, then the exact `responses:` map, then the miss policy.
-    package func answer(for input: MatchInput) -> ScriptAnswer {
+    /// - Parameter scope: the request's test scope, whose counts rules use (nil: the script's own).
+    package func answer(for input: MatchInput, scope: TestScope? = nil) -> ScriptAnswer {
         var closest: (rule: Rule, satisfied: Int, reason: String)?
         for rule in rules {
             let evaluation = evaluate(rule.conditions, input)
@@ -91,7 +92,7 @@ extension Script {
                 if score > best { closest = (rule, evaluation.satisfied, reason) }
                 continue
             }
-            let count = rule.counter.next()
+            let count = scope?.nextCount(of: rule, in: self) ?? rule.counter.next()
             if let times = rule.times, count > times {
                 closest = (rule, rule.conditions.count, "it has already answered its \(times) time\(times == 1 ? "" : "s")")
                 continue

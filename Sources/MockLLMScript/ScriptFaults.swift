@@ -17,17 +17,22 @@ extension Script {
     /// - Parameters:
     ///   - key: the API key the request sends ("" none), for schedules counted per key.
     ///   - rule: the fault of the rule that answered, if any.
+    ///   - scope: the request's test scope, whose counts the schedules use (nil: the faults' own).
     /// - Throws: the header's value, explained, when it is not a fault.
-    package func fault(for input: MatchInput, key: String, rule: Fault?) throws(FaultHeaderError) -> AppliedFault? {
+    package func fault(for input: MatchInput, key: String, rule: Fault?, scope: TestScope? = nil) throws(FaultHeaderError) -> AppliedFault? {
         if let header = input.headers[Self.faultHeader] {
             return AppliedFault(name: "header", action: try FaultHeader.parse(header))
         }
-        if let rule, let action = rule.next(key: key) { return AppliedFault(name: rule.name, action: action) }
+        func next(_ fault: Fault) -> Fault.Action? {
+            if let scope { return scope.next(fault, key: key, in: self) }
+            return fault.next(key: key)
+        }
+        if let rule, let action = next(rule) { return AppliedFault(name: rule.name, action: action) }
         guard !faults.isEmpty else { return nil }
         let active = input.headers[Self.scenarioHeader] ?? scenario.active
         for fault in faults where fault.scenario == nil || fault.scenario == active {
             guard evaluate(fault.conditions, input).failure == nil else { continue }
-            if let action = fault.next(key: key) { return AppliedFault(name: fault.name, action: action) }
+            if let action = next(fault) { return AppliedFault(name: fault.name, action: action) }
         }
         return nil
     }

@@ -49,7 +49,7 @@ package enum ScriptLoader {
         return try parse(yaml: text, file: path, providers: providers)
     }
 
-    package static func parse(yaml: String, file: String, providers: ProviderCatalog? = nil) throws(ScriptLoadError) -> Loaded {
+    private static func parse(yaml: String, file: String, providers: ProviderCatalog?, scope: Bool) throws(ScriptLoadError) -> Loaded {
         var reader = ScriptReader(file: file)
         let root: Node?
         do {
@@ -62,17 +62,42 @@ package enum ScriptLoader {
             reader.report(.error, "the file is empty: expected a mapping with a 'responses' key", at: nil)
             throw ScriptLoadError(.invalid, reader.diagnostics)
         }
-        let script = read(root, file: file, providers: providers, reader: &reader)
+        let script = read(root, file: file, providers: providers, scope: scope, reader: &reader)
         if reader.hasErrors { throw ScriptLoadError(.invalid, reader.diagnostics) }
         return Loaded(script: script, warnings: reader.diagnostics, fingerprint: yaml.hashValue)
     }
 
-    private static func read(_ root: Node, file: String, providers catalog: ProviderCatalog?, reader: inout ScriptReader) -> Script {
+    /// The keys a test scope's script (`PUT /_mockllm/tests/ID/script`) may have: what can be
+    /// counted per scope. The others are the server's (settings, models, pacing, engines,
+    /// declared providers, defaults) and are refused where they are.
+    package static let scopeKeys = ["rules", "responses", "faults", "quotas"]
+
+    /// Reads a test scope's script: like `parse`, but only `scopeKeys` at the top level, and
+    /// neither `responses` nor `rules` is required.
+    package static func parseScope(yaml: String, file: String, providers: ProviderCatalog? = nil) throws(ScriptLoadError) -> Loaded {
+        try parse(yaml: yaml, file: file, providers: providers, scope: true)
+    }
+
+    package static func parse(yaml: String, file: String, providers: ProviderCatalog? = nil) throws(ScriptLoadError) -> Loaded {
+        try parse(yaml: yaml, file: file, providers: providers, scope: false)
+    }
+
+    private static func read(_ root: Node, file: String, providers catalog: ProviderCatalog?, scope: Bool,
+                             reader: inout ScriptReader) -> Script {
         guard case .mapping(let top) = root else {
             reader.error("YAML file must contain a dictionary (a mapping at the top level), found \(reader.describe(root))", at: root)
             return Script(origin: file)
         }
-        reader.checkKeys(top, known: topLevelKeys, in: "the top level")
+        if scope {
+            for (key, _) in top {
+                guard let name = key.string, !scopeKeys.contains(name) else { continue }
+                let known = topLevelKeys.contains(name) ? "'\(name)' is the server's and cannot be set per test scope"
+                    : "unknown key '\(name)'"
+                reader.error("\(known): a test scope's script accepts \(scopeKeys.joined(separator: ", "))", at: key)
+            }
+        } else {
+            reader.checkKeys(top, known: topLevelKeys, in: "the top level")
+        }
         // Declared providers first: the rest of the script may name them.
         let declared = top["providers"].map { ProvidersSection.read($0, builtIn: catalog?.names, reader: &reader) } ?? []
         let providers = catalog.map { $0.names + declared.map(\.name) }
@@ -81,7 +106,7 @@ package enum ScriptLoader {
             if let mapping = reader.mapping(node, "'responses'") {
                 responses = readResponses(mapping, reader: &reader)
             }
-        } else if top["rules"] == nil {
+        } else if top["rules"] == nil && !scope {
             reader.error("YAML file must contain 'responses' key (or 'rules')", at: root)
         }
         var fixtures: [Fixture] = []

@@ -20,6 +20,8 @@ struct RequestHead: Sendable {
     var version: HTTPVersion
     var headers: RequestHeaders
     var keepAlive: Bool
+    /// An `x-mockllm-test` field or a path under `/t/` (`HTTPRequest.mayNameTestScope`).
+    var mayNameTestScope: Bool
 }
 
 /// One complete, validated request: head and de-chunked body. Immutable, and a class: it is
@@ -39,6 +41,10 @@ public final class HTTPRequest: Sendable {
     public let body: [UInt8]
     /// Whether the connection may carry another request after this one's response.
     public let keepAlive: Bool
+    /// Whether the request may name one of mockllm's test scopes: it has an `x-mockllm-test`
+    /// field or its path starts with `/t/`. The parser works it out from bytes it reads anyway,
+    /// so that a request without a scope costs its server one load.
+    public let mayNameTestScope: Bool
 
     public convenience init(
         method: String, target: String, version: HTTPVersion = .http11,
@@ -53,13 +59,14 @@ public final class HTTPRequest: Sendable {
     /// A parsed head with its body.
     convenience init(_ head: RequestHead, body: [UInt8]) {
         self.init(method: head.method, target: head.target, path: head.path, query: head.query, version: head.version,
-                  headers: head.headers, body: body, keepAlive: head.keepAlive)
+                  headers: head.headers, body: body, keepAlive: head.keepAlive, mayNameTestScope: head.mayNameTestScope)
     }
 
     init(
         method: String, target: String, path: String, query: String?, version: HTTPVersion,
-        headers: RequestHeaders, body: [UInt8], keepAlive: Bool
+        headers: RequestHeaders, body: [UInt8], keepAlive: Bool, mayNameTestScope: Bool? = nil
     ) {
+        self.mayNameTestScope = mayNameTestScope ?? (headers.namesTestScope || Self.isScopePath(path))
         self.method = method
         self.target = target
         self.path = path
@@ -68,6 +75,24 @@ public final class HTTPRequest: Sendable {
         self.headers = headers
         self.body = body
         self.keepAlive = keepAlive
+    }
+
+    /// The same request at another path, with the same query (a test scope's `/t/ID` prefix
+    /// taken off its path).
+    public func with(path: String) -> HTTPRequest {
+        HTTPRequest(method: method, target: query.map { path + "?" + $0 } ?? path, path: path, query: query, version: version,
+                    headers: headers, body: body, keepAlive: keepAlive)
+    }
+
+    /// Whether `path` starts with `/t/` (a test scope's prefix).
+    public static func isScopePath(_ path: String) -> Bool {
+        let utf8 = path.utf8
+        guard utf8.count > 2 else { return false }
+        var i = utf8.startIndex
+        guard utf8[i] == UInt8(ascii: "/") else { return false }
+        i = utf8.index(after: i)
+        guard utf8[i] == UInt8(ascii: "t") else { return false }
+        return utf8[utf8.index(after: i)] == UInt8(ascii: "/")
     }
 
     /// Splits an origin-form or absolute-form target into path and query (an absolute-form

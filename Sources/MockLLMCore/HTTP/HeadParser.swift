@@ -31,6 +31,8 @@ enum HeadParser {
         var path: String
         var query: String?
         var version: HTTPVersion
+        /// The path starts with `/t/` (a test scope's prefix).
+        var scopePath: Bool
     }
 
     private static func parseFields(
@@ -46,6 +48,7 @@ enum HeadParser {
         var wantsClose = false
         var wantsKeepAlive = false
         var expectContinue = false
+        var namesTestScope = false
 
         while true {
             if p[i] == ByteClass.cr {
@@ -70,6 +73,8 @@ enum HeadParser {
                     throw refusal(transferEncoding: String(decoding: value, as: UTF8.self))
                 }
                 chunked = true
+            case .testScope:
+                namesTestScope = true
             case .host:
                 hostCount += 1
                 // RFC 9112 3.2: a Host with an invalid value MUST be answered 400.
@@ -108,7 +113,8 @@ enum HeadParser {
         let keepAlive = !wantsClose && (version == .http11 || wantsKeepAlive)
         let request = RequestHead(
             method: line.method, target: line.target, path: line.path, query: line.query, version: version,
-            headers: RequestHeaders(bytes: [UInt8](copying: p), spans: spans), keepAlive: keepAlive)
+            headers: RequestHeaders(bytes: [UInt8](copying: p), spans: spans, namesTestScope: namesTestScope), keepAlive: keepAlive,
+            mayNameTestScope: namesTestScope || line.scopePath)
         let framing: RequestParser.BodyFraming = chunked ? .chunked(ChunkedBodyDecoder()) : .length(contentLength ?? 0)
         return Head(request: request, framing: framing, expectContinue: expectContinue && (chunked || (contentLength ?? 0) > 0))
     }
@@ -135,7 +141,9 @@ enum HeadParser {
         // The usual origin-form target without a query is its own path: share the string.
         let plain = targetBytes[0] == UInt8(ascii: "/") && !targetBytes.contains(UInt8(ascii: "?"))
         let (path, query) = plain ? (target, nil) : HTTPRequest.split(target: targetBytes)
-        return RequestLine(method: method, target: target, path: path, query: query, version: version)
+        let scopePath = plain ? targetBytes.count > 2 && targetBytes[1] == UInt8(ascii: "t") && targetBytes[2] == UInt8(ascii: "/")
+            : HTTPRequest.isScopePath(path)
+        return RequestLine(method: method, target: target, path: path, query: query, version: version, scopePath: scopePath)
     }
 
     private static let commonMethods = ["GET", "POST", "HEAD", "OPTIONS", "PUT", "DELETE", "PATCH"]
@@ -234,14 +242,16 @@ enum HeadParser {
 
 /// The header names the parser acts on, recognised from the raw bytes by length first.
 private enum FieldName {
-    case contentLength, transferEncoding, host, connection, expect, other
+    case contentLength, transferEncoding, host, connection, expect, testScope, other
 
     init(_ name: UnsafeBufferPointer<UInt8>) {
         switch name.count {
         case 4: self = ByteClass.equalsLowercase(name, "host") ? .host : .other
         case 6: self = ByteClass.equalsLowercase(name, "expect") ? .expect : .other
         case 10: self = ByteClass.equalsLowercase(name, "connection") ? .connection : .other
-        case 14: self = ByteClass.equalsLowercase(name, "content-length") ? .contentLength : .other
+        case 14:
+            self = ByteClass.equalsLowercase(name, "content-length") ? .contentLength
+                : ByteClass.equalsLowercase(name, RequestHeaders.testScopeName) ? .testScope : .other
         case 17: self = ByteClass.equalsLowercase(name, "transfer-encoding") ? .transferEncoding : .other
         default: self = .other
         }

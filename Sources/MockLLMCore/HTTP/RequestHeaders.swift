@@ -11,10 +11,17 @@ public struct RequestHeaders: Sendable, Sequence {
 
     private let bytes: [UInt8]
     private let spans: [Span]
+    /// Whether a field is named `x-mockllm-test` (mockllm's test scope), noted by the parser as
+    /// it classifies each name, so that a request without one looks nothing up.
+    public let namesTestScope: Bool
 
-    init(bytes: [UInt8], spans: [Span]) {
+    /// mockllm's test scope header (`x-mockllm-test: ID`), in lower case.
+    public static let testScopeName: StaticString = "x-mockllm-test"
+
+    init(bytes: [UInt8], spans: [Span], namesTestScope: Bool) {
         self.bytes = bytes
         self.spans = spans
+        self.namesTestScope = namesTestScope
     }
 
     /// Headers given as fields (tests, programmatic requests).
@@ -28,7 +35,8 @@ public struct RequestHeaders: Sendable, Sequence {
             bytes.append(contentsOf: field.value.utf8)
             spans.append(Span(nameStart: nameStart, nameEnd: nameEnd, valueStart: nameEnd, valueEnd: UInt32(bytes.count)))
         }
-        self.init(bytes: bytes, spans: spans)
+        let scopeName = "\(Self.testScopeName)"
+        self.init(bytes: bytes, spans: spans, namesTestScope: fields.contains { $0.name.lowercased() == scopeName })
     }
 
     public var count: Int { spans.count }

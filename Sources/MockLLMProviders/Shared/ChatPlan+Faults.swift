@@ -6,11 +6,12 @@ extension ChatPlan {
     /// Refuses the request when its fault is an HTTP error or a context-length refusal, or when
     /// its prompt is longer than the model's context window; returns its stream fault, if any.
     static func applyFault(
-        _ answer: ScriptAnswer, miss: String?, promptTokens: Int, input: MatchInput, clientKey: String, script: Script
+        _ answer: ScriptAnswer, miss: String?, promptTokens: Int, input: MatchInput, clientKey: String, script: Script,
+        scope: TestScope? = nil
     ) throws(Obstacle) -> (fault: StreamFault, name: String)? {
         let applied: Script.AppliedFault?
         do {
-            applied = try script.fault(for: input, key: clientKey, rule: answer.fault)
+            applied = try script.fault(for: input, key: clientKey, rule: answer.fault, scope: scope)
         } catch {
             throw .invalidOverride(error.message)
         }

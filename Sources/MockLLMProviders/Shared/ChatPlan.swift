@@ -97,10 +97,11 @@ struct ChatPlan: Sendable {
         let promptTokens = input.messages.promptTokens
         if let quota = script.quota {
             // Before the script answers: a refused request must not use up a sequence's reply.
-            let (standing, refused) = quota.admit(key: clientKey, promptTokens: promptTokens, now: context.monotonic)
+            let (standing, refused) = context.scope?.admit(quota, key: clientKey, promptTokens: promptTokens, now: context.monotonic)
+                ?? quota.admit(key: clientKey, promptTokens: promptTokens, now: context.monotonic)
             if refused { throw .quotaExceeded(standing) }
         }
-        let answer = script.answer(for: input)
+        let answer = script.answer(for: input, scope: context.scope)
         let miss = answer.miss?.headerSafe
         let reply: ScriptReply
         switch answer.outcome {
@@ -111,7 +112,8 @@ struct ChatPlan: Sendable {
             appendDiagnostics(rule: answer.source, miss: miss, to: &api.headers)
             throw .scripted(api)
         }
-        let streamFault = try applyFault(answer, miss: miss, promptTokens: promptTokens, input: input, clientKey: clientKey, script: script)
+        let streamFault = try applyFault(
+            answer, miss: miss, promptTokens: promptTokens, input: input, clientKey: clientKey, script: script, scope: context.scope)
         var pacing = script.pacing(model: input.model, rule: answer.pacing)
         if let overrides { pacing = overrides.applied(to: pacing) }
         // Looked up only when the script has engines: a registry lookup hashes the model name.
@@ -135,7 +137,8 @@ struct ChatPlan: Sendable {
                 promptTokens: promptTokens, outputTokens: max(1, plan.tokens), finishReason: plan.finish == .maxTokens ? "length" : "stop")
         }
         if let quota = script.quota {
-            plan.quota = quota.charge(key: clientKey, completionTokens: plan.tokens, now: context.monotonic)
+            plan.quota = context.scope?.charge(quota, key: clientKey, completionTokens: plan.tokens, now: context.monotonic)
+                ?? quota.charge(key: clientKey, completionTokens: plan.tokens, now: context.monotonic)
         }
         return plan
     }

@@ -187,6 +187,9 @@ package struct ProviderContext: Sendable {
     /// The state the answering provider keeps for the life of the server (its `stateTypes`,
     /// set by the server; empty: nothing is kept).
     package var states = ProviderStates()
+    /// The request's test scope (`x-mockllm-test`, `/t/ID/`), whose counts, quota windows and
+    /// stored objects are its own; nil for a request without one. `script` is then the scope's.
+    package var scope: TestScope?
     /// Set by the handler: the tokens its reply reports (prompt read, completion generated),
     /// for the server's token counters; nil for a reply without usage.
     package var usage: TokenUsage?

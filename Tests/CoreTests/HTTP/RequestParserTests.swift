@@ -45,6 +45,24 @@ struct RequestParserTests {
         #expect(r.header("x-spaces") == "")
     }
 
+    /// mockllm's test scope header is noted as the fields are read, in any case, so a request
+    /// without one needs no lookup; a name of the same length is not it.
+    @Test func notesTheTestScopeHeader() throws {
+        #expect(try #require(only("GET / HTTP/1.1\r\nHost: h\r\nX-MockLLM-Test: t1\r\n\r\n")).namesTestScope)
+        #expect(try !#require(only("GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nx-mockllm-tesT2: a\r\n\r\n")).namesTestScope)
+        #expect(try !#require(only("GET / HTTP/1.1\r\nHost: h\r\nx-mockllm-tess: a\r\n\r\n")).namesTestScope)
+        for (target, scoped) in [("/t/x/v1/models", true), ("/t/", true), ("/t", false), ("/tags", false), ("/v1/t/x", false),
+                                 ("/t/x/v1/models?key=k", true), ("http://h/t/x/api/chat", true), ("http://h/api/t/", false)] {
+            let parsed = try #require(only("GET \(target) HTTP/1.1\r\nHost: h\r\n\r\n"))
+            #expect(parsed.mayNameTestScope == scoped && !parsed.namesTestScope, "\(target)")
+        }
+        #expect(try #require(only("GET / HTTP/1.1\r\nHost: h\r\nX-MockLLM-Test: t1\r\n\r\n")).mayNameTestScope)
+        #expect(HTTPRequest(method: "GET", target: "/t/a/v1/models").mayNameTestScope)
+        #expect(!HTTPRequest(method: "GET", target: "/v1/models").mayNameTestScope)
+        #expect(RequestHeaders(HTTPFields([HTTPFields.Field(name: "X-Mockllm-Test", value: "a")])).namesTestScope)
+        #expect(!RequestHeaders(HTTPFields([HTTPFields.Field(name: "x-mockllm-other", value: "a")])).namesTestScope)
+    }
+
     @Test func acceptsObsTextInValues() throws {
         // RFC 9110 5.5: obs-text (0x80-0xFF) is allowed in a field value.
         let r = try #require(only("GET / HTTP/1.1\r\nHost: h\r\nX-Name: Zoë\r\n\r\n"))

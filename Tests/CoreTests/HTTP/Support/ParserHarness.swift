@@ -36,6 +36,8 @@ struct ParsedRequest: Equatable {
     var headers: [HTTPFields.Field]
     var body: [UInt8]
     var keepAlive: Bool
+    var namesTestScope: Bool
+    var mayNameTestScope: Bool
 
     init(_ r: HTTPRequest) {
         method = r.method
@@ -46,6 +48,8 @@ struct ParsedRequest: Equatable {
         headers = r.headers.fields
         body = r.body
         keepAlive = r.keepAlive
+        namesTestScope = r.headers.namesTestScope
+        mayNameTestScope = r.mayNameTestScope
     }
 
     var bodyText: String { String(decoding: body, as: UTF8.self) }
