@@ -78,7 +78,7 @@ package enum Launcher {
     /// The flags' values checked, without the environment: what the command line refuses with
     /// its usage text. `serve` checks the same rules again for values from the environment.
     package static func check(_ options: ServeOptions) throws(UsageError) {
-        _ = try settings(options, environment: [:])
+        _ = try settings(options, environment: [:], flagsOnly: true)
     }
 
     /// The values `serve` runs with: each from its flag, else its environment variable, else its
@@ -107,7 +107,7 @@ package enum Launcher {
 
     /// `--record`, `--upstream`, `--upstream-ca` and the upstream timeouts, from the flags, else
     /// the environment; nil when not recording.
-    static func recordSettings(_ options: ServeOptions, environment: [String: String],
+    static func recordSettings(_ options: ServeOptions, environment: [String: String], flagsOnly: Bool = false,
                                seconds: (Double?, String, String?, Double) throws(UsageError) -> Double?) throws(UsageError) -> Record? {
         var upstreamTexts = options.upstreams
         var upstreamName = "--upstream"
@@ -117,10 +117,10 @@ package enum Launcher {
         }
         let directory = options.record ?? environment["MOCKLLM_RECORD"].flatMap { $0.isEmpty ? nil : $0 }
         guard let directory else {
-            if !upstreamTexts.isEmpty { throw UsageError(message: "\(upstreamName) needs --record DIR: misses are forwarded only when recording") }
+            if !upstreamTexts.isEmpty, !flagsOnly { throw UsageError(message: "\(upstreamName) needs --record DIR: misses are forwarded only when recording") }
             return nil
         }
-        guard !upstreamTexts.isEmpty else {
+        guard !upstreamTexts.isEmpty || flagsOnly else {
             throw UsageError(message: "--record needs at least one --upstream PROVIDER=URL (PROVIDER: \(upstreamProviders.joined(separator: ", ")))")
         }
         var upstreams: [String: String] = [:]
@@ -162,7 +162,9 @@ package enum Launcher {
         return Record(directory: directory, upstreams: upstreams, client: client, recordErrors: recordErrors)
     }
 
-    static func settings(_ options: ServeOptions, environment: [String: String]) throws(UsageError) -> Settings {
+    /// - Parameter flagsOnly: the flags alone are checked (`check`): what the environment may
+    ///   complete (`--record` with MOCKLLM_UPSTREAM, say) is not required of them.
+    static func settings(_ options: ServeOptions, environment: [String: String], flagsOnly: Bool = false) throws(UsageError) -> Settings {
         func seconds(_ value: Double?, _ flag: String, _ variable: String? = nil, minimum: Double = 0) throws(UsageError) -> Double? {
             var given = value
             var name = flag
@@ -207,7 +209,7 @@ package enum Launcher {
             guard let ids = ReplayIDs(rawValue: text) else { throw UsageError(message: "--replay-ids must be keep or regenerate, got '\(text)'") }
             replay.ids = ids
         }
-        let record = try recordSettings(options, environment: environment) { (value, flag, variable, minimum) throws(UsageError) in
+        let record = try recordSettings(options, environment: environment, flagsOnly: flagsOnly) { (value, flag, variable, minimum) throws(UsageError) in
             try seconds(value, flag, variable, minimum: minimum)
         }
         return Settings(
