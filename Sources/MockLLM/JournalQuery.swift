@@ -85,7 +85,7 @@ struct JournalQuery: Sendable, Equatable {
         var selected = entries.filter { entry in
             if let since, entry.sequence <= since { return false }
             if let path, entry.path != path { return false }
-            if let status, !status.matches(entry.status) { return false }
+            if let status, !status.matches(entry.outcome?.status ?? entry.status) { return false }
             if let rule {
                 guard let answered = entry.rule, answered == rule || answered == "rule " + rule else { return false }
             }

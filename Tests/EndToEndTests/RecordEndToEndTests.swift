@@ -313,6 +313,14 @@ struct RecordEndToEndTests {
         let written = try eventually("the good exchange written", { Self.fixtures(in: directory) }, until: { !$0.isEmpty })
         #expect(written == ["ollama-chat-json.yml": 1], "\(written)")
         #expect(!FileManager.default.fileExists(atPath: directory + "/gemini-stream-sse.yml"))
+
+        // The journal says which requests were proxied, and which of them failed.
+        let journal = try RawClient(port: port, timeout: 10)
+        try journal.send("GET /_mockllm/requests HTTP/1.1\r\nHost: x\r\n\r\n")
+        let entries = try journal.readResponse().text
+        #expect(entries.contains(#""rule":"proxy openai""#), "\(entries.prefix(2000))")
+        #expect(entries.contains(#""rule":"proxy ollama""#))
+        #expect(entries.contains(#""status":500"#))
     }
 
     @Test func aWrongCAIsRefusedAndARefusedConnectionIsA502() throws {
