@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import MockLLMCore
 import MockLLMLoop
@@ -110,14 +111,27 @@ final class RecordingProxy {
         }
     }
 
+    /// Fixture files are written on this queue, in order, off every loop: an append re-reads,
+    /// checks and renames a whole file, which a loop serving streams must not wait for.
+    private static let writer = DispatchQueue(label: "mockllm.record")
+
     /// A complete exchange: written to the fixture directory, one log line naming the fixture.
     func record(_ exchange: RecordedExchange) {
-        do {
-            let appended = try configuration.store.append(exchange)
-            logger.info("recorded \(exchange.method) \(exchange.target.split(separator: "?")[0]) \(exchange.status) as '\(appended.name)' in \(appended.file)")
-        } catch {
-            logger.error("cannot record \(exchange.method) \(exchange.target.split(separator: "?")[0]): \(error.description)")
+        let (store, logger) = (configuration.store, logger)
+        Self.writer.async {
+            let what = "\(exchange.method) \(exchange.target.split(separator: "?")[0])"
+            do {
+                let appended = try store.append(exchange)
+                logger.info("recorded \(what) \(exchange.status) as '\(appended.name)' in \(appended.file)")
+            } catch {
+                logger.error("cannot record \(what): \(error)")
+            }
         }
+    }
+
+    /// Waits until every exchange recorded so far is written (the server's stop).
+    package static func flushWrites() {
+        writer.sync {}
     }
 }
 
