@@ -139,7 +139,9 @@ package enum Launcher {
             }
             upstreams[provider] = url
         }
-        var client = UpstreamConfiguration()
+        // Every forwarded request runs at once: a load test's 100 streams through the recorder
+        // must not queue behind the client's default of 64 (a queued one would wait a whole stream).
+        var client = UpstreamConfiguration(maxConcurrentTransfers: 4096)
         if let ca = options.upstreamCA ?? environment["MOCKLLM_UPSTREAM_CA"].flatMap({ $0.isEmpty ? nil : $0 }) {
             guard FileManager.default.isReadableFile(atPath: ca) else {
                 throw UsageError(message: "--upstream-ca: cannot read '\(ca)'")

@@ -51,11 +51,14 @@ final class RecordingProxy {
     }
 
     /// Request headers never forwarded: hop-by-hop and framing ones (libcurl frames the
-    /// message), `host` (the upstream's is the URL's), and mockllm's own.
+    /// message), `host` (the upstream's is the URL's), mockllm's own, and `accept-encoding`: the
+    /// answer comes back uncompressed, so a stream is cut into readable events and a fixture is
+    /// text a person can review (the client gets the same bytes, just not gzipped).
     static func forwarded(_ name: String) -> Bool {
         let lower = name.lowercased()
         switch lower {
-        case "connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "expect":
+        case "connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "expect",
+             "accept-encoding":
             return false
         default:
             return !lower.hasPrefix("proxy-") && !lower.hasPrefix("x-mockllm-")

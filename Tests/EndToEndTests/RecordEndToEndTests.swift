@@ -103,7 +103,8 @@ struct RecordEndToEndTests {
         let anthropic = [("anthropic-version", "2023-06-01"), ("x-api-key", anthropicKey)]
         let gemini = #"{"contents":[{"role":"user","parts":[{"text":"hello"}]}]}"#
         return [
-            Case(name: "openai-chat-json", target: "/v1/chat/completions", body: chat + "}", headers: bearer, stream: false),
+            Case(name: "openai-chat-json", target: "/v1/chat/completions", body: chat + "}",
+                 headers: bearer + [("accept-encoding", "gzip, deflate")], stream: false),
             Case(name: "openai-chat-stream", target: "/v1/chat/completions",
                  body: chat + #","stream":true,"stream_options":{"include_usage":true}}"#, headers: bearer, stream: true),
             Case(name: "openai-responses-json", target: "/v1/responses", body: #"{"model":"gpt-4o","input":"hello"}"#, headers: bearer, stream: false),
@@ -207,6 +208,9 @@ struct RecordEndToEndTests {
         #expect(recorded["anthropic-json"]?.header("x-upstream-saw-credentials") == "x-api-key")
         #expect(recorded["gemini-json"]?.header("x-upstream-saw-credentials") == "key")
         #expect(recorded["gemini-stream-sse"]?.header("x-upstream-saw-credentials") == "x-goog-api-key")
+        // Asked for gzip, the answer still comes back as text: accept-encoding is not forwarded.
+        #expect(recorded["openai-chat-json"]?.header("x-upstream-saw-accept-encoding") == "none")
+        #expect(recorded["openai-chat-json"]?.header("content-encoding") == nil)
         // One fixture file per test id, one fixture each.
         let written = try eventually("every exchange written", { Self.fixtures(in: directory) }, until: { $0.count == Self.cases.count })
         for c in Self.cases { #expect(written["\(c.name).yml"] == 1, "\(c.name): \(written)") }

@@ -14,7 +14,8 @@ chunk), so the recording proxy's tests talk TLS to real OpenAI, Anthropic, Gemin
 wire formats. `x-upstream-fault` on such a request misbehaves on purpose: `500` answers an
 OpenAI-shaped error, `cut` closes the connection after the stream's first two pieces, `slow-head:MS`
 waits before answering, `slow-body:MS` waits after the first piece. Every relayed answer says
-which credentials reached it in `x-upstream-saw-credentials` (header names, never values).
+which credentials reached it in `x-upstream-saw-credentials` (header names, never values), and
+the `accept-encoding` asked for in `x-upstream-saw-accept-encoding`.
 
 It exits when its standard input closes, so it never outlives the test process."""
 import http.client
@@ -281,6 +282,7 @@ class Handler(BaseHTTPRequestHandler):
             if name.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
                 self.send_header(name, value)
         self.send_header("X-Upstream-Saw-Credentials", ",".join(credentials) or "none")
+        self.send_header("X-Upstream-Saw-Accept-Encoding", self.headers.get("Accept-Encoding", "none"))
         if length is not None:
             data = answer.read()
             self.send_header("Content-Length", str(len(data)))
