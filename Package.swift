@@ -61,6 +61,7 @@ let package = Package(
             name: "MockLLM",
             dependencies: [
                 "MockLLMCore", "MockLLMLoop", "MockLLMHTTPServer", "MockLLMSimulation", "MockLLMScript", "MockLLMProviders",
+                "MockLLMUpstream",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]

@@ -50,6 +50,9 @@ package final class Application: HTTPHandler {
     /// `--strict`: a POST to a provider endpoint that no fixture, rule or `responses:` entry
     /// answers is refused (404 in the protocol's shape), fallbacks included.
     var strict = false
+    /// `--record`: misses (no fixture, and only a fallback to answer) go to their protocol's
+    /// upstream and are recorded; nil: not recording, and nothing here costs more than this check.
+    var recorder: RecordingProxy?
     /// This loop's metrics (`GET /metrics`); the worker gives it the server's shared part.
     var metrics = LoopMetrics(shared: ServerMetrics(workers: 1))
     /// - Parameters:
@@ -177,6 +180,13 @@ package final class Application: HTTPHandler {
                 if context.script.quota != nil { context.monotonic = Self.monotonicNanoseconds() }
                 var reply = Endpoint.answer(request, &context, by: endpoint.handler)
                 random = context.random
+                if let recorder, !AnswerSource.isExplicit(reply.headers["x-mockllm-rule"]),
+                   let upstream = recorder.upstream(for: provider.name) {
+                    var forwarded = recorder.forward(request, base: upstream, provider: provider, requestID: requestID,
+                                                     fixtureMiss: fixtureMiss)
+                    metrics.requestAnswered(&forwarded, on: route)
+                    return journaled(forwarded, request, provider: provider.metadata.name, pathModel: parameters["model"], test: scope?.id)
+                }
                 if let fixtureMiss { reply.headers.append(name: "x-mockllm-fixture-miss", value: fixtureMiss) }
                 if strict || context.script.onMiss == .strict, request.method == "POST", !AnswerSource.isExplicit(reply.headers["x-mockllm-rule"]),
                    reply.status < 300 || reply.headers["x-mockllm-rule"] == "default" {

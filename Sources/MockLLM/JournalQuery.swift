@@ -89,7 +89,7 @@ struct JournalQuery: Sendable, Equatable {
             if let since, entry.sequence <= since { return false }
             if let test, entry.test != test { return false }
             if let path, entry.path != path { return false }
-            if let status, !status.matches(entry.status) { return false }
+            if let status, !status.matches(entry.outcome?.status ?? entry.status) { return false }
             if let rule {
                 guard let answered = entry.rule, answered == rule || answered == "rule " + rule else { return false }
             }

@@ -79,10 +79,12 @@ enum JournalReport {
         out.append(jsonStringOrNull: entry.rule)
         out.append(ascii: ",\"fault\":")
         out.append(jsonStringOrNull: entry.fault)
+        // A deferred reply (an engine's, a proxied one) is journaled before its status is known:
+        // the status and kind that went out are the outcome's.
         out.append(ascii: ",\"status\":")
-        out.append(decimal: entry.status)
+        out.append(decimal: entry.outcome?.status ?? entry.status)
         out.append(ascii: ",\"stream\":")
-        out.append(jsonBool: entry.stream)
+        out.append(jsonBool: entry.stream || entry.outcome?.stream == true)
         if let outcome = entry.outcome {
             out.append(ascii: ",\"state\":\"complete\",\"first_byte_ms\":")
             if let first = outcome.firstByteNanoseconds { appendMilliseconds(first, to: &out) } else { out.append(ascii: "null") }

@@ -3,6 +3,7 @@ import Logging
 import MockLLMLoop
 import MockLLMProviders
 import MockLLMScript
+import MockLLMUpstream
 
 /// What the `serve`/`start` and `validate` commands do, kept out of the executable so it can be
 /// tested; `main.swift` only parses arguments.
@@ -44,6 +45,19 @@ package enum Launcher {
         package var replayIDs: String?
         /// `--test-scopes`; nil: 10000.
         package var testScopes: Int?
+        /// `--record DIR`; nil: MOCKLLM_RECORD, else not recording.
+        package var record: String?
+        /// `--upstream PROVIDER=URL`, repeatable; empty: MOCKLLM_UPSTREAM (comma-separated).
+        package var upstreams: [String] = []
+        /// `--upstream-ca FILE`; nil: MOCKLLM_UPSTREAM_CA, else the system store.
+        package var upstreamCA: String?
+        /// `--upstream-connect-timeout`, `--upstream-first-byte-timeout`, `--upstream-idle-timeout`
+        /// seconds; nil: 10, 120 and 60.
+        package var upstreamConnectTimeout: Double?
+        package var upstreamFirstByteTimeout: Double?
+        package var upstreamIdleTimeout: Double?
+        /// `--record-errors`: record upstream answers that are not 2xx too.
+        package var recordErrors = false
 
         package init(host: String? = nil, port: Int? = nil, responses: String? = nil, seed: UInt64? = nil,
                     reload: Bool = true, workers: String? = nil, drainTimeout: Double? = nil) {
@@ -66,7 +80,7 @@ package enum Launcher {
     /// The flags' values checked, without the environment: what the command line refuses with
     /// its usage text. `serve` checks the same rules again for values from the environment.
     package static func check(_ options: ServeOptions) throws(UsageError) {
-        _ = try settings(options, environment: [:])
+        _ = try settings(options, environment: [:], flagsOnly: true)
     }
 
     /// The values `serve` runs with: each from its flag, else its environment variable, else its
@@ -79,9 +93,82 @@ package enum Launcher {
         var requestSeconds: Double?
         var maxStreamSeconds: Double?
         var replay = ReplayOptions()
+        /// `--record`: the directory, the upstreams by provider, the client's settings.
+        var record: Record?
     }
 
-    static func settings(_ options: ServeOptions, environment: [String: String]) throws(UsageError) -> Settings {
+    struct Record {
+        var directory: String
+        var upstreams: [String: String]
+        var client: UpstreamConfiguration
+        var recordErrors: Bool
+    }
+
+    /// The protocols whose misses `--upstream` can send somewhere.
+    package static let upstreamProviders = ["openai", "anthropic", "gemini", "ollama"]
+
+    /// `--record`, `--upstream`, `--upstream-ca` and the upstream timeouts, from the flags, else
+    /// the environment; nil when not recording.
+    static func recordSettings(_ options: ServeOptions, environment: [String: String], flagsOnly: Bool = false,
+                               seconds: (Double?, String, String?, Double) throws(UsageError) -> Double?) throws(UsageError) -> Record? {
+        var upstreamTexts = options.upstreams
+        var upstreamName = "--upstream"
+        if upstreamTexts.isEmpty, let text = environment["MOCKLLM_UPSTREAM"], !text.isEmpty {
+            upstreamTexts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            upstreamName = "MOCKLLM_UPSTREAM"
+        }
+        let directory = options.record ?? environment["MOCKLLM_RECORD"].flatMap { $0.isEmpty ? nil : $0 }
+        guard let directory else {
+            if !upstreamTexts.isEmpty, !flagsOnly { throw UsageError(message: "\(upstreamName) needs --record DIR: misses are forwarded only when recording") }
+            return nil
+        }
+        guard !upstreamTexts.isEmpty || flagsOnly else {
+            throw UsageError(message: "--record needs at least one --upstream PROVIDER=URL (PROVIDER: \(upstreamProviders.joined(separator: ", ")))")
+        }
+        var upstreams: [String: String] = [:]
+        for text in upstreamTexts {
+            guard let equals = text.firstIndex(of: "=") else {
+                throw UsageError(message: "\(upstreamName) must be PROVIDER=URL (PROVIDER: \(upstreamProviders.joined(separator: ", "))), got '\(text)'")
+            }
+            let provider = text[..<equals].lowercased(), url = String(text[text.index(after: equals)...])
+            guard upstreamProviders.contains(provider) else {
+                throw UsageError(message: "\(upstreamName): unknown provider '\(provider)' in '\(text)' (one of \(upstreamProviders.joined(separator: ", ")))")
+            }
+            guard upstreams[provider] == nil else { throw UsageError(message: "\(upstreamName): '\(provider)' is given twice") }
+            guard let parsed = URLComponents(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "http" || scheme == "https",
+                  let host = parsed.host, !host.isEmpty, parsed.query == nil, parsed.fragment == nil else {
+                throw UsageError(message: "\(upstreamName): '\(url)' for \(provider) must be an http:// or https:// URL with a host and no query")
+            }
+            upstreams[provider] = url
+        }
+        // Every forwarded request runs at once: a load test's 100 streams through the recorder
+        // must not queue behind the client's default of 64 (a queued one would wait a whole stream).
+        var client = UpstreamConfiguration(maxConcurrentTransfers: 4096)
+        if let ca = options.upstreamCA ?? environment["MOCKLLM_UPSTREAM_CA"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            guard FileManager.default.isReadableFile(atPath: ca) else {
+                throw UsageError(message: "--upstream-ca: cannot read '\(ca)'")
+            }
+            client.caFile = ca
+        }
+        func milliseconds(_ value: Double?, _ flag: String, _ variable: String) throws(UsageError) -> UInt64? {
+            try seconds(value, flag, variable, 0.001).map { UInt64(($0 * 1000).rounded()) }
+        }
+        if let ms = try milliseconds(options.upstreamConnectTimeout, "--upstream-connect-timeout", "MOCKLLM_UPSTREAM_CONNECT_TIMEOUT") {
+            client.connectTimeout = ms
+        }
+        if let ms = try milliseconds(options.upstreamFirstByteTimeout, "--upstream-first-byte-timeout", "MOCKLLM_UPSTREAM_FIRST_BYTE_TIMEOUT") {
+            client.firstByteTimeout = ms
+        }
+        if let ms = try milliseconds(options.upstreamIdleTimeout, "--upstream-idle-timeout", "MOCKLLM_UPSTREAM_IDLE_TIMEOUT") {
+            client.idleTimeout = ms
+        }
+        let recordErrors = options.recordErrors || ["1", "true"].contains(environment["MOCKLLM_RECORD_ERRORS"]?.lowercased() ?? "")
+        return Record(directory: directory, upstreams: upstreams, client: client, recordErrors: recordErrors)
+    }
+
+    /// - Parameter flagsOnly: the flags alone are checked (`check`): what the environment may
+    ///   complete (`--record` with MOCKLLM_UPSTREAM, say) is not required of them.
+    static func settings(_ options: ServeOptions, environment: [String: String], flagsOnly: Bool = false) throws(UsageError) -> Settings {
         func seconds(_ value: Double?, _ flag: String, _ variable: String? = nil, minimum: Double = 0) throws(UsageError) -> Double? {
             var given = value
             var name = flag
@@ -129,12 +216,15 @@ package enum Launcher {
             guard let ids = ReplayIDs(rawValue: text) else { throw UsageError(message: "--replay-ids must be keep or regenerate, got '\(text)'") }
             replay.ids = ids
         }
+        let record = try recordSettings(options, environment: environment, flagsOnly: flagsOnly) { (value, flag, variable, minimum) throws(UsageError) in
+            try seconds(value, flag, variable, minimum: minimum)
+        }
         return Settings(
             port: port, workers: workers,
             drainSeconds: try seconds(options.drainTimeout, "--drain-timeout", "MOCKLLM_DRAIN_TIMEOUT") ?? 10,
             idleSeconds: try seconds(options.idleTimeout, "--idle-timeout", minimum: 0.01),
             requestSeconds: try seconds(options.requestTimeout, "--request-timeout", minimum: 0.01),
-            maxStreamSeconds: try seconds(options.maxStreamDuration, "--max-stream-duration"), replay: replay)
+            maxStreamSeconds: try seconds(options.maxStreamDuration, "--max-stream-duration"), replay: replay, record: record)
     }
 
     /// Starts the server and blocks until it stops; returns the process exit status.
@@ -153,7 +243,16 @@ package enum Launcher {
         let files = FileLimit.raiseToHardLimit()
         let script: Script
         var watched: ServerConfiguration.WatchedScript?
-        switch loadScript(named: options.responses ?? environment["MOCKLLM_RESPONSES_FILE"], providers: ProviderCatalog(providers)) {
+        let responses = options.responses ?? environment["MOCKLLM_RESPONSES_FILE"]
+        let loadedScript: Result<ScriptLoader.Loaded, ScriptLoadError>
+        if let record = settings.record, responses == nil {
+            // Recording without a script: the script is the fixtures recorded so far, reloaded as
+            // the directory changes, so a new fixture answers the next identical request.
+            loadedScript = recordedScript(in: record.directory, providers: ProviderCatalog(providers))
+        } else {
+            loadedScript = loadScript(named: responses, providers: ProviderCatalog(providers))
+        }
+        switch loadedScript {
         case .success(let loaded):
             for warning in loaded.warnings { logger.warning("\(warning)") }
             script = loaded.script
@@ -181,6 +280,12 @@ package enum Launcher {
         configuration.replay = settings.replay
         configuration.strict = options.strict || ["1", "true"].contains(environment["MOCKLLM_STRICT"]?.lowercased() ?? "")
         if let scopes = options.testScopes { configuration.testScopes = scopes }
+        if let record = settings.record {
+            var recording = RecordingConfiguration(upstreams: record.upstreams, client: record.client,
+                                                   store: FixtureStore(directory: record.directory, settings: script.record))
+            recording.recordErrors = record.recordErrors
+            configuration.recording = recording
+        }
         configureAdmin(&configuration, options, environment)
         let server: MockServer
         do {
@@ -191,6 +296,10 @@ package enum Launcher {
             return 1
         }
         let reloading = watched == nil ? "" : ", reloading on change"
+        if let record = settings.record {
+            let targets = record.upstreams.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+            logger.info("recording misses to \(record.directory), forwarding them to \(targets)")
+        }
         let loops = (workers == 1 ? "" : ", \(workers) workers") + (configuration.apiKey == nil ? "" : ", API key required")
         logger.info("mockllm \(version) listening on \(server.baseURL) with \(script.origin) (\(script.summary)\(reloading)\(loops))")
         logger.debug("file descriptor limit \(files.soft) (hard \(files.hard))")
@@ -230,6 +339,17 @@ package enum Launcher {
             return Result { () throws(ScriptLoadError) in try ScriptLoader.load(path: "responses.yml", providers: providers) }
         }
         return .success(ScriptLoader.Loaded(script: EmbeddedScript.load(providers: providers), warnings: [], fingerprint: 0))
+    }
+
+    /// Record mode's script when no `--responses` is given: the fixture directory (made if
+    /// missing); one with no fixture file yet is an empty script, watched all the same.
+    static func recordedScript(in directory: String, providers: ProviderCatalog) -> Result<ScriptLoader.Loaded, ScriptLoadError> {
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        if files.contains(where: { !$0.hasPrefix(".") && ($0.hasSuffix(".yml") || $0.hasSuffix(".yaml")) }) {
+            return Result { () throws(ScriptLoadError) in try ScriptLoader.load(path: directory, providers: providers) }
+        }
+        return Result { () throws(ScriptLoadError) in try ScriptLoader.parse(yaml: "rules: []\n", file: directory, providers: providers) }
     }
 
     /// `mockllm validate FILE`, with the original's messages and exit codes: 0 valid, 1 invalid,

@@ -37,11 +37,14 @@ package final class MockServer: @unchecked Sendable {
     private let engines = EngineHosts()
     /// Signals received so far: the first drains, the second stops at once.
     private var signalCount = 0
+    /// Record mode: fixtures still being written are waited for when the server stops.
+    private let recording: Bool
 
     package init(configuration: ServerConfiguration, logger: Logger = Logger(label: "mockllm")) throws(UVError) {
         self.logger = logger
         host = configuration.host
         drainMilliseconds = configuration.drainMilliseconds
+        recording = configuration.recording != nil
         let count = max(1, configuration.workers)
         let board = StatsBoard(workers: count)
         let admin = Admin(configuration: configuration, providers: ProviderCatalog(configuration.providers), logger: logger)
@@ -107,6 +110,7 @@ package final class MockServer: @unchecked Sendable {
         for thread in threads { thread.join() }
         threads = []
         engines.stopAll()
+        if recording { RecordingProxy.flushWrites() }
     }
 
     /// Thread-safe: asks every worker to stop accepting, close its connections and return.

@@ -142,7 +142,10 @@ package final class ScopeRegistry: Sendable {
             }
             return (String(id), request)
         }
-        return (fromPath.map(String.init), request)
+        guard let fromPath else { return (nil, request) }
+        // Named by the path alone: the request carries the header too, so everything that
+        // reads the test id (fixture matching, recording, the journal) sees one form.
+        return (String(fromPath), request.adding(header: Self.header, String(fromPath)))
     }
 }
 

@@ -52,6 +52,8 @@ package struct ServerConfiguration: Sendable {
     package var replay = ReplayOptions()
     /// `--strict`: only fixtures, rules and `responses:` answer POSTs to provider endpoints.
     package var strict = false
+    /// `--record DIR --upstream ...`: forward misses to the real APIs and record them; nil: off.
+    package var recording: RecordingConfiguration?
 
     package struct WatchedScript: Sendable {
         package var path: String

@@ -51,6 +51,9 @@ final class Worker: @unchecked Sendable {
         application.accessLog = configuration.accessLog
         application.replay = configuration.replay
         application.strict = configuration.strict
+        if let recording = configuration.recording {
+            application.recorder = RecordingProxy(loop: loop, configuration: recording, logger: admin.logger)
+        }
         application.journal = admin.journal?.rings[index]
         application.metrics = LoopMetrics(shared: board.metrics, worker: index)
         application.metrics.engines = engines
@@ -129,6 +132,7 @@ final class Worker: @unchecked Sendable {
         board.publish(server.statistics, from: index)
         application.metrics.publish()
         server.shutdown()
+        application.recorder?.close()
         engineClient.close()
         publisher?.close()
         publisher = nil

@@ -147,6 +147,27 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("replay-ids"), help: "keep (the recorded bytes; the default) or regenerate (fresh response, message and tool-call ids, the same across a stream's events).")
     var replayIDs: String?
 
+    @Option(help: "Record mode: forward each request no fixture, rule or 'responses' entry answers to its protocol's --upstream and write the exchange to this directory, DIR/<x-mockllm-test>.yml or DIR/recorded.yml; without --responses the script is the fixtures in DIR (env MOCKLLM_RECORD).")
+    var record: String?
+
+    @Option(name: .customLong("upstream"), help: "With --record: where a protocol's misses go, PROVIDER=URL with PROVIDER openai, anthropic, gemini or ollama, e.g. openai=https://api.openai.com (repeatable; env MOCKLLM_UPSTREAM, comma-separated).")
+    var upstreams: [String] = []
+
+    @Option(name: .customLong("upstream-ca"), help: "PEM file of the certificate authorities to trust for the upstreams instead of the system store (env MOCKLLM_UPSTREAM_CA).")
+    var upstreamCA: String?
+
+    @Option(name: .customLong("upstream-connect-timeout"), help: "Seconds to resolve, connect and finish the TLS handshake with an upstream, else 504 (env MOCKLLM_UPSTREAM_CONNECT_TIMEOUT; default 10).")
+    var upstreamConnectTimeout: Double?
+
+    @Option(name: .customLong("upstream-first-byte-timeout"), help: "Seconds from forwarding a request to the upstream's response head, else 504 (env MOCKLLM_UPSTREAM_FIRST_BYTE_TIMEOUT; default 120).")
+    var upstreamFirstByteTimeout: Double?
+
+    @Option(name: .customLong("upstream-idle-timeout"), help: "Seconds an upstream's body may pause, else the reply ends in error and nothing is recorded (env MOCKLLM_UPSTREAM_IDLE_TIMEOUT; default 60).")
+    var upstreamIdleTimeout: Double?
+
+    @Flag(name: .customLong("record-errors"), help: "Also record upstream answers whose status is not 2xx (by default a 429 or 500 is passed to the client and not recorded) (env MOCKLLM_RECORD_ERRORS=1).")
+    var recordErrors = false
+
     @OptionGroup var logging: LoggingOptions
 
     var options: Launcher.ServeOptions {
@@ -155,6 +176,13 @@ struct Serve: ParsableCommand {
         options.strict = strict
         options.replayTiming = replayTiming
         options.replayIDs = replayIDs
+        options.record = record
+        options.upstreams = upstreams
+        options.upstreamCA = upstreamCA
+        options.upstreamConnectTimeout = upstreamConnectTimeout
+        options.upstreamFirstByteTimeout = upstreamFirstByteTimeout
+        options.upstreamIdleTimeout = upstreamIdleTimeout
+        options.recordErrors = recordErrors
         options.idleTimeout = idleTimeout
         options.requestTimeout = requestTimeout
         options.apiKey = apiKey

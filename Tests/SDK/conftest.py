@@ -55,11 +55,13 @@ def mockllm_binary() -> Path:
 class MockServer:
     """One running `mockllm serve` subprocess; its stderr is drained into `output`."""
 
-    def __init__(self, binary: Path, responses: Path, name: str, extra_args: Sequence[str] = ()) -> None:
+    def __init__(self, binary: Path, responses: Optional[Path], name: str, extra_args: Sequence[str] = ()) -> None:
+        # responses None: no --responses (record mode serves its fixture directory then).
         self.name = name
         self.responses = responses
+        script = ["--responses", str(responses)] if responses is not None else []
         self.process = subprocess.Popen(
-            [str(binary), "serve", "--port", "0", "--responses", str(responses), *extra_args],
+            [str(binary), "serve", "--port", "0", *script, *extra_args],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

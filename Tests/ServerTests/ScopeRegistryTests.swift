@@ -66,6 +66,9 @@ struct ScopeRegistryTests {
         let path = try ScopeRegistry.named(by: Self.request("/t/t2/v1beta/models/gemini-2.0-flash:generateContent?key=k"))
         #expect(path.id == "t2" && path.request.path == "/v1beta/models/gemini-2.0-flash:generateContent")
         #expect(path.request.query == "key=k" && path.request.target == "/v1beta/models/gemini-2.0-flash:generateContent?key=k")
+        // Named by the path alone, the request carries the header too: one form for what reads it.
+        #expect(path.request.headers["x-mockllm-test"] == "t2" && path.request.headers.namesTestScope)
+        #expect(plain.request.headers["x-mockllm-test"] == nil)
         let both = try ScopeRegistry.named(by: Self.request("/t/t3/api/chat", test: "t3"))
         #expect(both.id == "t3" && both.request.path == "/api/chat")
         #expect(try ScopeRegistry.named(by: Self.request("/t/t4")).request.path == "/")

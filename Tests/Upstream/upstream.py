@@ -2,12 +2,23 @@
 """A stand-in for a real LLM API, for Tests/UpstreamTests: one plain HTTP and one HTTPS server in
 one process (Python standard library only), whose endpoints misbehave on purpose.
 
-    upstream.py DIR   writes a test CA, a second CA that signed nothing here, and a server
+    upstream.py DIR [RELAY]
+                      writes a test CA, a second CA that signed nothing here, and a server
                       certificate for 127.0.0.1/localhost into DIR with the openssl command
                       (without one, with Python's cryptography package if it is installed),
                       serves, and prints "PORTS <plain> <tls>" once both listen.
 
+With RELAY (http://127.0.0.1:PORT, a plain mockllm serving a script), every other path is an
+LLM API: the request is relayed there and its answer relayed back as it arrives (a stream chunk by
+chunk), so the recording proxy's tests talk TLS to real OpenAI, Anthropic, Gemini and Ollama
+wire formats. `x-upstream-fault` on such a request misbehaves on purpose: `500` answers an
+OpenAI-shaped error, `cut` closes the connection after the stream's first two pieces, `slow-head:MS`
+waits before answering, `slow-body:MS` waits after the first piece. Every relayed answer says
+which credentials reached it in `x-upstream-saw-credentials` (header names, never values), and
+the `accept-encoding` asked for in `x-upstream-saw-accept-encoding`.
+
 It exits when its standard input closes, so it never outlives the test process."""
+import http.client
 import os
 import shutil
 import socket
@@ -245,7 +256,53 @@ class Handler(BaseHTTPRequestHandler):
         if path.startswith("/n/"):
             time.sleep(0.02)
             return self.send(200, f"n={path[3:]}".encode())
+        if RELAY is not None:
+            return self.relay(body)
         return self.send(404, b"not found")
+
+    def relay(self, body):
+        fault = self.headers.get("x-upstream-fault", "")
+        if fault == "500":
+            return self.send(500, b'{"error":{"message":"upstream broke","type":"server_error","code":null}}',
+                             [("Content-Type", "application/json"), ("X-Upstream", "fault")])
+        if fault.startswith("slow-head:"):
+            time.sleep(int(fault.split(":")[1]) / 1000)
+        host, port = RELAY
+        connection = http.client.HTTPConnection(host, port, timeout=30)
+        skip = {"host", "content-length", "connection", "transfer-encoding", "x-upstream-fault"}
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in skip}
+        connection.request(self.command, self.path, body=body, headers=headers)
+        answer = connection.getresponse()
+        credentials = [n for n in ("authorization", "x-api-key", "x-goog-api-key") if self.headers.get(n)]
+        if "key=" in (urlsplit(self.path).query or ""):
+            credentials.append("key")
+        self.send_response(answer.status)
+        length = answer.getheader("Content-Length")
+        for name, value in answer.getheaders():
+            if name.lower() not in ("content-length", "transfer-encoding", "connection", "date", "server"):
+                self.send_header(name, value)
+        self.send_header("X-Upstream-Saw-Credentials", ",".join(credentials) or "none")
+        self.send_header("X-Upstream-Saw-Accept-Encoding", self.headers.get("Accept-Encoding", "none"))
+        if length is not None:
+            data = answer.read()
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            self.wfile.flush()
+            return
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.wfile.flush()
+        pieces = 0
+        while data := answer.read1(65536):
+            self.chunk(data)
+            pieces += 1
+            if fault == "cut" and pieces == 2:
+                return self.cut()
+            if fault.startswith("slow-body:") and pieces == 1:
+                time.sleep(int(fault.split(":")[1]) / 1000)
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
 
 
 class Server(ThreadingHTTPServer):
@@ -263,8 +320,15 @@ class Server(ThreadingHTTPServer):
         pass  # refused handshakes and cut connections are what the tests are about
 
 
+RELAY = None
+
+
 def main():
+    global RELAY
     directory = sys.argv[1]
+    if len(sys.argv) > 2:
+        relay = urlsplit(sys.argv[2])
+        RELAY = (relay.hostname, relay.port)
     make_certificates(directory)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(os.path.join(directory, "server.pem"), os.path.join(directory, "server.key"))

@@ -84,6 +84,12 @@ public final class HTTPRequest: Sendable {
                     headers: headers, body: body, keepAlive: keepAlive)
     }
 
+    /// The same request with one more header field.
+    public func adding(header name: String, _ value: String) -> HTTPRequest {
+        HTTPRequest(method: method, target: target, path: path, query: query, version: version,
+                    headers: headers.adding(name: name, value: value), body: body, keepAlive: keepAlive)
+    }
+
     /// Whether `path` starts with `/t/` (a test scope's prefix).
     public static func isScopePath(_ path: String) -> Bool {
         let utf8 = path.utf8

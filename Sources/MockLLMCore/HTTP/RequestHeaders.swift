@@ -39,6 +39,19 @@ public struct RequestHeaders: Sendable, Sequence {
         self.init(bytes: bytes, spans: spans, namesTestScope: fields.contains { $0.name.lowercased() == scopeName })
     }
 
+    /// The same fields and one more at the end.
+    public func adding(name: String, value: String) -> RequestHeaders {
+        var bytes = self.bytes
+        var spans = self.spans
+        let nameStart = UInt32(bytes.count)
+        bytes.append(contentsOf: name.utf8)
+        let nameEnd = UInt32(bytes.count)
+        bytes.append(contentsOf: value.utf8)
+        spans.append(Span(nameStart: nameStart, nameEnd: nameEnd, valueStart: nameEnd, valueEnd: UInt32(bytes.count)))
+        return RequestHeaders(bytes: bytes, spans: spans,
+                              namesTestScope: namesTestScope || name.lowercased() == "\(Self.testScopeName)")
+    }
+
     public var count: Int { spans.count }
     public var isEmpty: Bool { spans.isEmpty }
 
