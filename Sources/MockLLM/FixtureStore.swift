@@ -3,7 +3,8 @@ import MockLLMScript
 import Synchronization
 
 /// Where recorded exchanges go: `DIR/<test id>.yml` (the client's `x-mockllm-test`), else
-/// `DIR/recorded.yml`, one rule appended per exchange. Each append writes the whole new file
+/// `DIR/recorded.yml`, one rule appended per exchange (checked alone before it is appended: the
+/// file's other rules are not parsed again). Each append writes the whole new file
 /// beside the old one and renames it over it, so a reader (the hot reload, a test) never sees
 /// half a fixture; the recording proxy appends only an exchange that completed.
 ///
@@ -46,12 +47,25 @@ package final class FixtureStore: Sendable {
             let count = text.split(separator: "\n").filter { $0.hasPrefix("- name: ") }.count
             let stem = String(fileName.dropLast(4))
             let name = "\(stem)-\(count + 1)"
-            text += FixtureWriter.rule(for: exchange, name: name, settings: settings)
+            // An appended rule lands in the file's `rules:` only if that is its last top-level key
+            // (in block style), which the header asks editors to keep.
+            let topLevel = text.split(separator: "\n").last { line in
+                guard let first = line.first else { return false }
+                return first != " " && first != "-" && first != "#" && first != "\t"
+            }
+            if let topLevel, topLevel.trimmingCharacters(in: .whitespaces) != "rules:" {
+                throw Failure(description: "\(path): 'rules:' must be the last top-level key (in block style) for recording to "
+                    + "append to it; the last is '\(topLevel)'")
+            }
+            let rule = FixtureWriter.rule(for: exchange, name: name, settings: settings)
+            // The new rule is checked alone (a file of just it), not the whole file again: a
+            // file of n fixtures would otherwise be parsed n times over as it grows.
             do {
-                _ = try ScriptLoader.parse(yaml: text, file: path)
+                _ = try ScriptLoader.parse(yaml: FixtureWriter.fileHeader + rule, file: path)
             } catch {
                 throw Failure(description: "\(path) would not load with this fixture appended: \(error)")
             }
+            text += rule
             let temporary = directory + "/." + fileName + ".\(getpid()).tmp"
             guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8)) else {
                 throw Failure(description: "cannot write \(temporary)")
