@@ -387,3 +387,26 @@ def test_replaying_a_directory_of_fixtures_keyed_by_the_test_id(pytester, clean_
             assert status == 404, body
     ''', "--mockllm-script", "fixtures")
     result.assert_outcomes(passed=1)
+
+
+def test_the_scope_examples_of_readme_and_testing_md(pytester, clean_env):
+    """README's greeting and docs/TESTING.md's refund flow, as written there, run in parallel."""
+    pytest.importorskip("openai")
+    result = run_inner(pytester, '''
+        from openai import OpenAI
+
+        def test_greeting(mockllm):
+            mockllm.script('responses: {"hello": "Hi from this test"}')
+            client = OpenAI(base_url=mockllm.openai_base_url, api_key="test")
+            reply = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hello"}])
+            assert reply.choices[0].message.content == "Hi from this test"
+            assert [r["status"] for r in mockllm.requests()] == [200]
+
+        def test_refund_flow(mockllm):
+            mockllm.script('responses: {"refund order 7": "Refunded."}')
+            client = OpenAI(base_url=mockllm.openai_base_url, api_key="test")
+            reply = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "refund order 7"}])
+            assert reply.choices[0].message.content == "Refunded."
+            assert [r["status"] for r in mockllm.requests()] == [200]
+    ''', *(["-n", "2"] if has_xdist() else []))
+    result.assert_outcomes(passed=2)
