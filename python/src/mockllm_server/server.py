@@ -46,8 +46,9 @@ class MockLLMError(Exception):
 
 
 class ScopesUnavailable(MockLLMError):
-    """This server has no per-test scopes yet (`PUT /_mockllm/tests/ID/script` answers 404, or the
-    journal does not know `?test=`). Per-test scripts and journals need a server that has them."""
+    """This server is from before per-test scopes (`PUT /_mockllm/tests/ID/script` answers 404, or
+    the journal does not know `?test=`): an old server given with `--mockllm-url`. The bundled one
+    has them."""
 
 
 def error_text(body: bytes) -> str:
