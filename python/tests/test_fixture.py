@@ -21,7 +21,8 @@ def test_one_server_for_the_session(mockllm, mockllm_server):
 
 
 def test_openai_base_url(mockllm):
-    assert mockllm.openai_base_url == mockllm.url + "/v1"
+    assert mockllm.openai_base_url == f"{mockllm.url}/t/{mockllm.test_id}/v1"
+    assert mockllm.server.openai_base_url == mockllm.url + "/v1"
     status, _, body = chat(mockllm.openai_base_url, "hello")
     assert status == 200 and body["choices"][0]["message"]["content"] == HELLO
 
@@ -33,6 +34,7 @@ def test_openai_sdk(mockllm):
                     default_headers=mockllm.headers)
     reply = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hello"}])
     assert reply.choices[0].message.content == HELLO
+    assert [(e["test"], e["headers"]["user-agent"].split("/")[0]) for e in mockllm.requests()] == [(mockllm.test_id, "OpenAI")]
 
 
 def test_anthropic_base_url(mockllm):
@@ -66,10 +68,11 @@ def test_test_id_is_a_path_segment_from_the_nodeid(mockllm, request):
 
 
 def test_the_global_journal_since_the_test_began(mockllm):
-    chat(mockllm.openai_base_url, "hello", mockllm.headers)
-    chat(mockllm.openai_base_url, "ping")
+    chat(mockllm.openai_base_url, "hello")
+    chat(mockllm.server.openai_base_url, "ping")
     mine = mockllm.requests_since_start()
     assert [entry["body"]["messages"][0]["content"] for entry in mine] == ["hello", "ping"]
+    assert [entry["test"] for entry in mine] == [mockllm.test_id, None]
     assert [entry["status"] for entry in mine] == [200, 200]
     assert mockllm.requests_since_start(path="/v1/chat/completions", limit=1)[0]["body"]["messages"][0]["content"] == "ping"
     assert len(mockllm.server.requests()) >= 2

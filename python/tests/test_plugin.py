@@ -1,6 +1,7 @@
 """The plugin's options and behaviour, each in an inner pytest session run in a subprocess (so
 it loads the installed plugin through its entry point, as a user's run does)."""
 
+import re
 import textwrap
 
 import pytest
@@ -76,6 +77,9 @@ def test_a_failing_test_shows_the_servers_log(pytester, clean_env):
     assert "mockllm log (" in out
     assert "POST /v1/chat/completions" in out  # the access log line of the failing test's request
     assert out.count("mockllm log (") == 1
+    # The scope's journal, read before teardown dropped it: one line per request.
+    assert out.count("mockllm journal (test id test_inner.py-test_fails-") == 1
+    assert re.search(r"^\d+ POST /v1/chat/completions 200 responses$", out, re.M), out
 
 
 def test_a_server_that_cannot_start_errors_every_test_with_its_log(pytester, clean_env):
@@ -134,8 +138,9 @@ def test_mockllm_args_from_the_ini(pytester, clean_env):
     result.assert_outcomes(passed=1)
 
 
-def test_one_server_per_xdist_worker(pytester, clean_env):
+def test_one_server_per_xdist_worker_when_asked(pytester, clean_env):
     pytest.importorskip("xdist")
+    pytester.makeini("[pytest]\nmockllm_xdist = per-worker\n")
     out = pytester.path / "urls"
     out.mkdir()
     result = run_inner(pytester, f'''
@@ -144,19 +149,127 @@ def test_one_server_per_xdist_worker(pytester, clean_env):
 
         @pytest.mark.parametrize("n", range(8))
         def test_record(mockllm, n):
-            assert chat(mockllm.openai_base_url, "hello")[0] == 200
+            assert chat(mockllm.server.openai_base_url, "hello")[0] == 200
             worker = os.environ["PYTEST_XDIST_WORKER"]
             pathlib.Path({str(out)!r}, f"{{worker}}-{{n}}").write_text(mockllm.url)
-            # Each worker's journal holds its own requests only.
+            # Each worker's journal holds its own (unscoped) requests only.
             assert len(mockllm.server.requests()) == len(list(pathlib.Path({str(out)!r}).glob(worker + "-*")))
+            assert not mockllm.server.shared
     ''', "-n", "2")
     result.assert_outcomes(passed=8)
+    assert "one server per xdist worker" in result.stdout.str()
     by_worker = {}
     for path in out.iterdir():
         by_worker.setdefault(path.name.split("-")[0], set()).add(path.read_text())
     assert len(by_worker) == 2, by_worker
     assert all(len(urls) == 1 for urls in by_worker.values()), by_worker
     assert len(set.union(*by_worker.values())) == 2, by_worker
+
+
+SHARED_INNER = '''
+import os, pathlib, pytest
+from helpers import chat
+from mockllm_server import MockLLMError
+
+SCRIPT = """
+responses: {"which": "reply %d"}
+rules:
+  - {match: {prompt: {contains: once}}, reply: first, times: 1}
+"""
+
+@pytest.mark.parametrize("n", range(8))
+def test_record(mockllm, n):
+    # The same prompt scripted with another reply by every test, and a rule with times: 1.
+    mockllm.script(SCRIPT % n)
+    assert chat(mockllm.openai_base_url, "which")[1]["choices"][0]["message"]["content"] == "reply %d" % n
+    assert chat(mockllm.openai_base_url, "once")[1]["choices"][0]["message"]["content"] == "first"
+    assert [e["body"]["messages"][0]["content"] for e in mockllm.requests()] == ["which", "once"]
+    pathlib.Path(OUT, os.environ["PYTEST_XDIST_WORKER"] + "-" + str(n)).write_text(mockllm.url)
+    assert mockllm.server.shared and mockllm.server.process is None
+    with pytest.raises(MockLLMError, match="arm_fault switches the server's scenario"):
+        mockllm.arm_fault(None)
+'''
+
+
+def test_one_shared_server_under_xdist_by_default(pytester, clean_env):
+    """The controller starts one server, every worker uses it, each test in its own scope; the
+    server is stopped when the run ends."""
+    pytest.importorskip("xdist")
+    out = pytester.path / "urls"
+    out.mkdir()
+    result = run_inner(pytester, f"OUT = {str(out)!r}\n" + SHARED_INNER, "-n", "2")
+    result.assert_outcomes(passed=8)
+    by_worker = {}
+    for path in out.iterdir():
+        by_worker.setdefault(path.name.split("-")[0], set()).add(path.read_text())
+    assert len(by_worker) == 2, by_worker
+    urls = set.union(*by_worker.values())
+    assert len(urls) == 1, by_worker
+    [url] = urls
+    assert f"one server for every xdist worker at {url}" in result.stdout.str()
+    import urllib.request
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url + "/health", timeout=5)
+
+
+def test_a_shared_server_that_cannot_start_errors_the_tests_that_ask(pytester, clean_env):
+    pytest.importorskip("xdist")
+    broken = pytester.path / "broken.yml"
+    broken.write_text("responses: [not, a, map\n", encoding="utf-8")
+    result = run_inner(pytester, '''
+        import pytest
+
+        @pytest.mark.parametrize("n", range(3))
+        def test_asks(mockllm, n):
+            pass
+
+        def test_without_server():
+            pass
+    ''', "-n", "2", "--mockllm-script", str(broken))
+    result.assert_outcomes(passed=1, errors=3)
+    assert "mockllm exited with code" in result.stdout.str() and "broken.yml" in result.stdout.str()
+
+
+@pytest.mark.parametrize("how", ["option", "env", "env -n 2"])
+def test_an_existing_server_is_used_and_left_running(pytester, clean_env, how):
+    """`--mockllm-url URL` / `$MOCKLLM_URL`: the session starts no server, uses that one, and
+    leaves it running, with no test scope left behind."""
+    from mockllm_server import MockLLMServer
+
+    args = ["-n", "2"] if "-n" in how else []
+    if "-n" in how:
+        pytest.importorskip("xdist")
+    with MockLLMServer() as server:
+        if how == "option":
+            args += ["--mockllm-url", server.url]
+        else:
+            clean_env.setenv("MOCKLLM_URL", server.url)
+        result = run_inner(pytester, f'''
+            import pytest
+            from helpers import chat
+
+            @pytest.mark.parametrize("n", range(4))
+            def test_uses_it(mockllm, n):
+                assert mockllm.url == {server.url!r} and mockllm.server.process is None
+                mockllm.script(\'responses: {{"which": "mine"}}\')
+                assert chat(mockllm.openai_base_url, "which")[1]["choices"][0]["message"]["content"] == "mine"
+                assert chat(mockllm.server.openai_base_url, "unscoped {how} " + str(n))[0] == 200
+        ''', *args)
+        result.assert_outcomes(passed=4)
+        assert f"mockllm: the server at {server.url}" in result.stdout.str()
+        assert server.alive
+        left = [t["id"] for t in server.call_json("GET", "/_mockllm/tests")["tests"] if t["id"] != "mockllm-scope-probe"]
+        assert left == []
+        unscoped = sorted(e["body"]["messages"][0]["content"] for e in server.requests() if e["test"] is None)
+        assert unscoped == [f"unscoped {how} {n}" for n in range(4)]
+
+
+def test_an_unknown_xdist_mode_is_a_usage_error(pytester, clean_env):
+    pytest.importorskip("xdist")
+    pytester.makeini("[pytest]\nmockllm_xdist = everywhere\n")
+    result = run_inner(pytester, "def test_x(mockllm):\n    pass\n", "-n", "2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "mockllm_xdist = 'everywhere': use one of shared, per-worker" in result.stderr.str()
 
 
 def test_the_retry_example_of_testing_md(pytester, clean_env):
@@ -179,11 +292,34 @@ def test_the_retry_example_of_testing_md(pytester, clean_env):
             client = OpenAI(base_url=mockllm.openai_base_url, api_key="test", max_retries=2)
             reply = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "pay 10"}])
             assert reply.choices[0].message.content == "Paid."
-            attempts = mockllm.requests_since_start()
+            attempts = mockllm.requests()
             assert [(a["rule"], a["status"]) for a in attempts] == [("rule flaky", 503), ("rule flaky", 503), ("rule paid", 200)]
             assert [a["headers"]["x-stainless-retry-count"] for a in attempts] == ["0", "1", "2"]
     ''', "--mockllm-script", "flaky.yml")
     result.assert_outcomes(passed=1)
+    result = run_inner(pytester, TEST_RETRY_COPIES, "--mockllm-script", "flaky.yml", *(["-n", "2"] if has_xdist() else []))
+    result.assert_outcomes(passed=4)
+
+
+TEST_RETRY_COPIES = '''
+    import pytest
+    from openai import OpenAI
+
+    @pytest.mark.parametrize("n", range(4))
+    def test_the_client_retries(mockllm, n):
+        client = OpenAI(base_url=mockllm.openai_base_url, api_key="test", max_retries=2)
+        reply = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "pay 10"}])
+        assert reply.choices[0].message.content == "Paid."
+        assert [a["status"] for a in mockllm.requests()] == [503, 503, 200]
+'''
+
+
+def has_xdist():
+    try:
+        import xdist  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def test_the_unittest_example_of_testing_md(pytester, clean_env):
@@ -251,3 +387,26 @@ def test_replaying_a_directory_of_fixtures_keyed_by_the_test_id(pytester, clean_
             assert status == 404, body
     ''', "--mockllm-script", "fixtures")
     result.assert_outcomes(passed=1)
+
+
+def test_the_scope_examples_of_readme_and_testing_md(pytester, clean_env):
+    """README's greeting and docs/TESTING.md's refund flow, as written there, run in parallel."""
+    pytest.importorskip("openai")
+    result = run_inner(pytester, '''
+        from openai import OpenAI
+
+        def test_greeting(mockllm):
+            mockllm.script('responses: {"hello": "Hi from this test"}')
+            client = OpenAI(base_url=mockllm.openai_base_url, api_key="test")
+            reply = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hello"}])
+            assert reply.choices[0].message.content == "Hi from this test"
+            assert [r["status"] for r in mockllm.requests()] == [200]
+
+        def test_refund_flow(mockllm):
+            mockllm.script('responses: {"refund order 7": "Refunded."}')
+            client = OpenAI(base_url=mockllm.openai_base_url, api_key="test")
+            reply = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "refund order 7"}])
+            assert reply.choices[0].message.content == "Refunded."
+            assert [r["status"] for r in mockllm.requests()] == [200]
+    ''', *(["-n", "2"] if has_xdist() else []))
+    result.assert_outcomes(passed=2)

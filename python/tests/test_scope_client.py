@@ -1,7 +1,7 @@
-"""The scope client against a stand-in HTTP server that answers the scope API as issue 21
-specifies it, so the client's requests (method, path, body, header, query) and its handling of
-the replies are checked today, before mockllm serves scopes. test_scopes.py runs the same calls
-against the real server once it does."""
+"""The scope client against a stand-in HTTP server that answers the scope API as docs/SCOPES.md
+specifies it, so the client's requests (method, path, body, header, query) are checked exactly,
+and so is its handling of a server from before scopes (404), which the bundled server no longer
+is. test_scopes.py runs the same calls against the real server."""
 
 import json
 import threading

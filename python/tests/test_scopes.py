@@ -1,81 +1,112 @@
-"""Per-test scopes: the client side of issue 21's server API.
-
-The tests that need scopes run only against a server that has them (one where
-`PUT /_mockllm/tests/x/script` answers something other than 404) and are skipped with that
-reason otherwise; the last test runs only against a server without them and checks the plugin
-says so clearly."""
+"""Per-test scopes through the fixture (docs/SCOPES.md): its base URLs and header name the test's
+scope, `script()` puts rules there, `requests()` reads its journal, `faults()` its fault counts,
+`reset()` drops it. Against the installed wheel's server, which has scopes."""
 
 import textwrap
 
 import pytest
 
 from conftest import chat
-from mockllm_server import MockLLMError, ScopesUnavailable
+from mockllm_server import MockLLMError, MockLLMTest, ScopesUnavailable
 
-
-@pytest.fixture(scope="session")
-def has_scopes(mockllm_server):
-    return mockllm_server.supports_scopes()
-
-
-@pytest.fixture
-def scoped(mockllm, has_scopes):
-    if not has_scopes:
-        pytest.skip("this mockllm server has no per-test scopes yet: PUT /_mockllm/tests/x/script answered 404 "
-                    "(issue 21's server side); these tests run once it has them")
-    return mockllm
-
-
+HELLO = "Hello! How can I help you today?"
 SCRIPT = textwrap.dedent('''
     responses:
       "hello": "Hello from a scoped script"
 ''')
 
 
-def test_a_scoped_script_answers_by_header_and_by_path(scoped):
-    scoped.script(SCRIPT)
-    status, body = chat(scoped.openai_base_url, "hello", scoped.headers)[::2]
-    assert status == 200 and body["choices"][0]["message"]["content"] == "Hello from a scoped script"
-    status, body = chat(scoped.scoped_openai_base_url, "hello")[::2]
-    assert status == 200 and body["choices"][0]["message"]["content"] == "Hello from a scoped script"
-    # Without the header or the prefix: the session's script.
-    status, body = chat(scoped.openai_base_url, "hello")[::2]
-    assert body["choices"][0]["message"]["content"] == "Hello! How can I help you today?"
+def content(reply):
+    return reply[2]["choices"][0]["message"]["content"]
 
 
-def test_the_scoped_journal_lists_this_tests_requests_only(scoped):
-    scoped.script(SCRIPT)
-    chat(scoped.openai_base_url, "hello", scoped.headers)
-    chat(scoped.openai_base_url, "not mine")
-    chat(scoped.scoped_openai_base_url, "ping")
-    mine = scoped.requests()
+def test_the_server_has_scopes(mockllm_server):
+    assert mockllm_server.supports_scopes() is True
+
+
+def test_a_scoped_script_answers_by_path_and_by_header(mockllm):
+    mockllm.script(SCRIPT)
+    assert content(chat(mockllm.openai_base_url, "hello")) == "Hello from a scoped script"
+    assert content(chat(mockllm.server.openai_base_url, "hello", mockllm.headers)) == "Hello from a scoped script"
+    # Neither the header nor the prefix: the session's script.
+    assert content(chat(mockllm.server.openai_base_url, "hello")) == HELLO
+
+
+def test_the_scoped_journal_lists_this_tests_requests_only(mockllm):
+    mockllm.script(SCRIPT)
+    chat(mockllm.server.openai_base_url, "hello", mockllm.headers)
+    chat(mockllm.server.openai_base_url, "not mine")
+    chat(mockllm.openai_base_url, "ping")
+    mine = mockllm.requests()
     assert [entry["body"]["messages"][0]["content"] for entry in mine] == ["hello", "ping"]
+    assert {entry["test"] for entry in mine} == {mockllm.test_id}
+    assert [entry["path"] for entry in mine] == ["/v1/chat/completions"] * 2
 
 
-def test_a_refused_script_raises_with_the_servers_error(scoped):
+def test_times_are_counted_per_scope(mockllm):
+    """Two scopes with the same script: each sees the rule's `times: 1` once."""
+    script = textwrap.dedent('''
+        rules:
+          - name: once
+            match: {prompt: {contains: "hi"}}
+            reply: "first"
+            times: 1
+          - name: then
+            match: {prompt: {contains: "hi"}}
+            reply: "after"
+    ''')
+    other = MockLLMTest(mockllm.server, mockllm.test_id + "-other")
+    try:
+        mockllm.script(script)
+        other.script(script)
+        assert content(chat(mockllm.openai_base_url, "hi")) == "first"
+        assert content(chat(other.openai_base_url, "hi")) == "first"
+        assert content(chat(mockllm.openai_base_url, "hi")) == "after"
+        assert [e["rule"] for e in mockllm.requests()] == ["rule once", "rule then"]
+        assert [e["rule"] for e in other.requests()] == ["rule once"]
+    finally:
+        other.finish()
+
+
+def test_a_fault_of_the_scope_is_counted_in_the_scope(mockllm):
+    mockllm.script(textwrap.dedent('''
+        responses: {"hello": "Hi"}
+        faults:
+          - name: first-fails
+            status: 503
+            when: {first: 1}
+    '''))
+    assert chat(mockllm.openai_base_url, "hello")[0] == 503
+    assert chat(mockllm.openai_base_url, "hello")[0] == 200
+    faults = {f["name"]: f for f in mockllm.faults()["faults"]}
+    assert faults["first-fails"]["injected"] == 1
+    mockllm.reset_faults()
+    assert chat(mockllm.openai_base_url, "hello")[0] == 503
+    # Unscoped requests never see the scope's fault.
+    assert chat(mockllm.server.openai_base_url, "hello")[0] == 200
+
+
+def test_a_refused_script_raises_with_the_servers_error(mockllm):
     with pytest.raises(MockLLMError) as raised:
-        scoped.script("responses: [not, a, map\n")
+        mockllm.script("responses: [not, a, map\n")
     assert not isinstance(raised.value, ScopesUnavailable)
     assert raised.value.status == 400
     assert "refused the script" in str(raised.value) and raised.value.message
 
 
-def test_reset_drops_the_scope(scoped):
-    scoped.script(SCRIPT)
-    scoped.reset()
-    status, body = chat(scoped.openai_base_url, "hello", scoped.headers)[::2]
-    assert body["choices"][0]["message"]["content"] == "Hello! How can I help you today?"
+def test_reset_drops_the_scope(mockllm):
+    mockllm.script(SCRIPT)
+    chat(mockllm.openai_base_url, "hello")
+    mockllm.reset()
+    assert mockllm.requests() == []
+    assert content(chat(mockllm.openai_base_url, "hello")) == HELLO
 
 
-def test_without_scopes_the_scope_calls_say_so(mockllm, has_scopes):
-    if has_scopes:
-        pytest.skip("this server has per-test scopes")
-    with pytest.raises(ScopesUnavailable, match=r"no per-test scopes: PUT /_mockllm/tests/.+/script answered 404"):
-        mockllm.script(SCRIPT)
-    with pytest.raises(ScopesUnavailable, match=r"no per-test journal"):
-        mockllm.requests()
-    with pytest.raises(ScopesUnavailable):
-        mockllm.reset()
-    # The header is harmless meanwhile: the session's script answers.
-    status, _, body = chat(mockllm.openai_base_url, "hello", mockllm.headers)
-    assert status == 200 and body["choices"][0]["message"]["content"] == "Hello! How can I help you today?"
+def test_finish_drops_the_scope_the_fixture_made(mockllm_server):
+    """What the fixture does at teardown: even a test that set no script leaves no scope."""
+    test = MockLLMTest(mockllm_server, "finish-drops-it")
+    test.drop_scope_on_finish = True
+    chat(test.openai_base_url, "hello")
+    assert "finish-drops-it" in [t["id"] for t in mockllm_server.call_json("GET", "/_mockllm/tests")["tests"]]
+    test.finish()
+    assert "finish-drops-it" not in [t["id"] for t in mockllm_server.call_json("GET", "/_mockllm/tests")["tests"]]

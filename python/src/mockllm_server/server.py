@@ -1,7 +1,7 @@
 """A `mockllm serve` process on a free port, and a small client for its admin API.
 
-Used by the pytest plugin (one per session, or per xdist worker) and usable on its own, e.g. from
-unittest:
+Used by the pytest plugin (one per session: under pytest-xdist one the controller starts and
+every worker shares, or one per worker) and usable on its own, e.g. from unittest:
 
     with MockLLMServer() as server:            # the built-in script; MockLLMServer("my.yml") for yours
         client = OpenAI(base_url=server.openai_base_url, api_key="test")
@@ -46,8 +46,9 @@ class MockLLMError(Exception):
 
 
 class ScopesUnavailable(MockLLMError):
-    """This server has no per-test scopes yet (`PUT /_mockllm/tests/ID/script` answers 404, or the
-    journal does not know `?test=`). Per-test scripts and journals need a server that has them."""
+    """This server is from before per-test scopes (`PUT /_mockllm/tests/ID/script` answers 404, or
+    the journal does not know `?test=`): an old server given with `--mockllm-url`. The bundled one
+    has them."""
 
 
 def error_text(body: bytes) -> str:
@@ -96,6 +97,35 @@ class MockLLMServer:
         self.url = ""
         self.port = 0
         self._scopes: Optional[bool] = None
+        # A server this object did not start (`connect`): it is used, never stopped.
+        self.external = False
+        # Set by the pytest plugin when processes other than this one send tests to the server
+        # at the same time (pytest-xdist workers sharing it): its server-wide state (the fault
+        # scenario) is then not one test's to switch.
+        self.shared = False
+
+    @classmethod
+    def connect(
+        cls, url: str, *, log_path: Union[str, os.PathLike, None] = None, timeout: float = STARTUP_TIMEOUT_S,
+    ) -> "MockLLMServer":
+        """A handle on a server that runs already (started by another process: the xdist
+        controller, `mockllm serve` in CI, a container): the same base URLs and admin API, no
+        process. Returns once `GET /health` answers 200 (polled until `timeout`), else raises
+        MockLLMError. `stop()` leaves it running. `log_path` is its log when this machine can read
+        it (the xdist controller's server), else `log()` is empty."""
+        server = cls(binary=os.devnull, workdir=tempfile.gettempdir(),
+                     log_path=log_path if log_path is not None else os.devnull)
+        server._own_workdir = False
+        server.external = True
+        server.url = url.rstrip("/")
+        match = re.match(r"https?://[^/:]+:(\d+)", server.url)
+        server.port = int(match.group(1)) if match else 0
+        deadline = time.monotonic() + timeout
+        while not server._healthy():
+            if time.monotonic() >= deadline:
+                raise MockLLMError(f"no mockllm server answers {server.url}/health (waited {timeout:.0f} s)")
+            time.sleep(POLL_INTERVAL_S)
+        return server
 
     # ----------------------------------------------------------------------------------------
     # The process
@@ -112,8 +142,8 @@ class MockLLMServer:
         """Starts the process and returns once `GET /health` answers 200: the port is read from the
         start-up line in the log, then /health is polled until the deadline. Raises MockLLMError
         with the log when the process exits or the deadline passes first."""
-        if self.process is not None:
-            raise RuntimeError("this server was started already")
+        if self.process is not None or self.external:
+            raise RuntimeError("this server was started already" if self.process else "this server runs elsewhere")
         if self.script is not None and not self.script.exists():  # a file, or a directory of fixtures
             raise MockLLMError(f"mockllm script {self.script} does not exist")
         env = {key: value for key, value in os.environ.items() if not key.startswith("MOCKLLM_")}
@@ -155,11 +185,13 @@ class MockLLMServer:
 
     @property
     def alive(self) -> bool:
+        if self.external:
+            return self._healthy()
         return self.process is not None and self.process.poll() is None
 
     def stop(self, timeout: float = SHUTDOWN_TIMEOUT_S) -> Optional[int]:
         """SIGTERM (mockllm drains and exits 0), killing it after `timeout`; returns the exit code."""
-        if self.process is None:
+        if self.process is None:  # never started, or a server this object only connected to
             return None
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
