@@ -353,7 +353,8 @@ def test_the_unittest_example_of_testing_md(pytester, clean_env):
 
 def test_replaying_a_directory_of_fixtures_keyed_by_the_test_id(pytester, clean_env):
     """docs/TESTING.md's record-and-replay note: the fixture file DIR/<test_id>.yml, matched by the
-    x-mockllm-test header that `mockllm.headers` sends; --strict refuses the rest."""
+    test id, whether the request names it by the header (`mockllm.headers`) or by the scoped base
+    URL alone; --strict refuses the rest."""
     from mockllm_server import make_test_id
 
     test_id = make_test_id("test_inner.py::test_replay")
@@ -383,7 +384,9 @@ def test_replaying_a_directory_of_fixtures_keyed_by_the_test_id(pytester, clean_
         def test_replay(mockllm):
             status, body = chat(mockllm.openai_base_url, "hello", mockllm.headers)
             assert status == 200 and body["choices"][0]["message"]["content"] == "Recorded."
-            status, body = chat(mockllm.openai_base_url, "hello")   # without the test's header
+            status, body = chat(mockllm.openai_base_url, "hello")   # the scoped URL alone names the test
+            assert status == 200 and body["choices"][0]["message"]["content"] == "Recorded."
+            status, body = chat(mockllm.server.url + "/v1", "hello")   # no test id at all
             assert status == 404, body
     ''', "--mockllm-script", "fixtures")
     result.assert_outcomes(passed=1)
