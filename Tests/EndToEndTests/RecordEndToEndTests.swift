@@ -139,6 +139,16 @@ struct RecordEndToEndTests {
         ["openai", "anthropic", "gemini", "ollama"].flatMap { ["--upstream", "\($0)=\(url)"] }
     }
 
+    /// `mockllm serve --record directory` in front of `upstream` (trusting `ca`, by default the
+    /// upstream's own CA), with `extra` flags.
+    static func startRecorder(_ upstream: Upstream, directory: String, ca: String? = nil,
+                              extra: [String] = []) throws -> (process: Process, port: Int) {
+        let (recorder, port, _) = try CLITests().startServer(
+            ["serve", "--port", "0", "--record", directory, "--upstream-ca", ca ?? upstream.caFile] + extra
+                + upstreamFlags(upstream.url))
+        return (recorder, port)
+    }
+
     static func temporaryDirectory() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("mockllm-record-\(UUID().uuidString)").path
     }
@@ -187,8 +197,7 @@ struct RecordEndToEndTests {
         let upstream = try Upstream()
         defer { upstream.stop() }
         let directory = Self.temporaryDirectory()
-        let (recorder, port, _) = try CLITests().startServer(
-            ["serve", "--port", "0", "--record", directory, "--upstream-ca", upstream.caFile] + Self.upstreamFlags(upstream.url))
+        let (recorder, port) = try Self.startRecorder(upstream, directory: directory)
         defer { recorder.terminate(); recorder.waitUntilExit() }
 
         var recorded: [String: TestResponse] = [:]
@@ -270,8 +279,7 @@ struct RecordEndToEndTests {
         let upstream = try Upstream()
         defer { upstream.stop() }
         let directory = Self.temporaryDirectory()
-        let (recorder, port, _) = try CLITests().startServer(
-            ["serve", "--port", "0", "--record", directory, "--upstream-ca", upstream.caFile] + Self.upstreamFlags(upstream.url))
+        let (recorder, port) = try Self.startRecorder(upstream, directory: directory)
         defer { recorder.terminate(); recorder.waitUntilExit() }
         let body = #"{"model":"gpt-4o","messages":[{"role":"user","content":"hello"}]}"#
         func post(_ target: String, header: String?) throws -> TestResponse {
@@ -298,9 +306,8 @@ struct RecordEndToEndTests {
         let upstream = try Upstream()
         defer { upstream.stop() }
         let directory = Self.temporaryDirectory()
-        let (recorder, port, _) = try CLITests().startServer(
-            ["serve", "--port", "0", "--record", directory, "--upstream-ca", upstream.caFile,
-             "--upstream-first-byte-timeout", "0.5", "--upstream-idle-timeout", "0.5"] + Self.upstreamFlags(upstream.url))
+        let (recorder, port) = try Self.startRecorder(
+            upstream, directory: directory, extra: ["--upstream-first-byte-timeout", "0.5", "--upstream-idle-timeout", "0.5"])
         defer { recorder.terminate(); recorder.waitUntilExit() }
         let byName = Dictionary(uniqueKeysWithValues: Self.cases.map { ($0.name, $0) })
 
@@ -362,8 +369,7 @@ struct RecordEndToEndTests {
         defer { upstream.stop() }
         let directory = Self.temporaryDirectory()
         // Trusting a CA that did not sign the upstream's certificate: the handshake fails.
-        let (recorder, port, _) = try CLITests().startServer(
-            ["serve", "--port", "0", "--record", directory, "--upstream-ca", upstream.otherCAFile] + Self.upstreamFlags(upstream.url))
+        let (recorder, port) = try Self.startRecorder(upstream, directory: directory, ca: upstream.otherCAFile)
         defer { recorder.terminate(); recorder.waitUntilExit() }
         for name in ["openai-chat-json", "gemini-stream-sse"] {
             let c = Self.cases.first { $0.name == name }!
