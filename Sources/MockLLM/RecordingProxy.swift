@@ -214,7 +214,12 @@ final class ProxyExchange: UpstreamHandler {
         self.transfer = nil
         switch end {
         case .success:
-            guard let head else { return }
+            guard let head else {
+                // Never seen from libcurl, but a deferred reply must always be supplied.
+                link.supply(failureReply(UpstreamFailure(.other, "the upstream's answer had no status line")))
+                link.close()
+                return
+            }
             let response: RecordedReply.Body
             if let source {
                 source.end(.complete)
