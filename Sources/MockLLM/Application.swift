@@ -182,9 +182,13 @@ package final class Application: HTTPHandler {
                 random = context.random
                 if let recorder, !AnswerSource.isExplicit(reply.headers["x-mockllm-rule"]),
                    let upstream = recorder.upstream(for: provider.name) {
+                    // Counted with the status that goes out, once the upstream (or its failure) decides it.
+                    let metrics = metrics
                     var forwarded = recorder.forward(request, base: upstream, provider: provider, requestID: requestID,
-                                                     fixtureMiss: fixtureMiss)
-                    metrics.requestAnswered(&forwarded, on: route)
+                                                     fixtureMiss: fixtureMiss) { status, rule in
+                        metrics.count(status: status, rule: rule, on: route, usage: nil)
+                    }
+                    metrics.traceStreams(&forwarded)
                     return journaled(forwarded, request, provider: provider.metadata.name, pathModel: parameters["model"], test: scope?.id)
                 }
                 if let fixtureMiss { reply.headers.append(name: "x-mockllm-fixture-miss", value: fixtureMiss) }

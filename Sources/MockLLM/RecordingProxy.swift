@@ -78,10 +78,13 @@ final class RecordingProxy {
 
     /// Forwards `request` to `base` + its path and query; the reply is deferred until the head.
     /// - Parameter fixtureMiss: the closest fixture and what differs, for a miss nobody can answer.
-    func forward(_ request: HTTPRequest, base: String, provider: ServedProvider, requestID: String, fixtureMiss: String?) -> Reply {
+    /// - Parameter answered: told once the status that goes out (the upstream's, or the failure's)
+    ///   and what answered (`proxy <provider>`, `proxy <provider> failed`), for `/metrics`.
+    func forward(_ request: HTTPRequest, base: String, provider: ServedProvider, requestID: String, fixtureMiss: String?,
+                 answered: @escaping (_ status: Int, _ rule: String) -> Void) -> Reply {
         let link = ReplyLink()
         let exchange = ProxyExchange(request: request, upstream: base, provider: provider, requestID: requestID, link: link,
-                                     fixtureMiss: fixtureMiss, proxy: self)
+                                     fixtureMiss: fixtureMiss, proxy: self, answered: answered)
         let client: UpstreamClient
         switch Result(catching: { () throws(UpstreamFailure) in
             if let made = self.client { return made }
@@ -148,6 +151,7 @@ final class ProxyExchange: UpstreamHandler {
     private let link: ReplyLink
     private let fixtureMiss: String?
     private unowned let proxy: RecordingProxy
+    private var answered: ((_ status: Int, _ rule: String) -> Void)?
     var transfer: UpstreamTransfer?
     /// A failure reported from inside `send` (a closed client), before the reply was returned.
     private(set) var earlyFailure: UpstreamFailure?
@@ -164,7 +168,8 @@ final class ProxyExchange: UpstreamHandler {
     var returned = false
 
     init(request: HTTPRequest, upstream: String, provider: ServedProvider, requestID: String, link: ReplyLink, fixtureMiss: String?,
-         proxy: RecordingProxy) {
+         proxy: RecordingProxy, answered: @escaping (_ status: Int, _ rule: String) -> Void) {
+        self.answered = answered
         self.request = request
         self.upstream = upstream
         self.provider = provider
@@ -172,6 +177,12 @@ final class ProxyExchange: UpstreamHandler {
         self.link = link
         self.fixtureMiss = fixtureMiss
         self.proxy = proxy
+    }
+
+    /// Tells `answered` the status that went out, once.
+    private func count(_ status: Int, _ rule: String) {
+        answered?(status, rule)
+        answered = nil
     }
 
     private var elapsedMs: Double { Double(EventLoop.hrtime &- start) / 1_000_000 }
@@ -191,6 +202,7 @@ final class ProxyExchange: UpstreamHandler {
 
     func upstream(_ transfer: UpstreamTransfer, didReceiveHead head: UpstreamHead) {
         self.head = head
+        count(head.status, "proxy \(provider.name)")
         for field in head.headers where RecordingProxy.passedBack(field.name) { headers.append(name: field.name, value: field.value) }
         recording = (200..<300).contains(head.status) || proxy.configuration.recordErrors
         if Self.isStream(head) {
@@ -306,6 +318,7 @@ final class ProxyExchange: UpstreamHandler {
         if case .timeout = failure.kind { status = 504 } else { status = 502 }
         var error = APIError(status: status, kind: .server, message: text, code: "upstream_error")
         error.headers.append(name: "x-mockllm-rule", value: "proxy \(provider.name) failed")
+        count(status, "proxy \(provider.name) failed")
         if let fixtureMiss { error.headers.append(name: "x-mockllm-fixture-miss", value: fixtureMiss) }
         return provider.errorReply(error, requestID: requestID)
     }

@@ -321,6 +321,13 @@ struct RecordEndToEndTests {
         let slow = try Self.send(byName["anthropic-json"]!, port: port, extra: [("x-upstream-fault", "slow-head:3000")])
         #expect(slow.status == 504)
         #expect(slow.text.contains(#""type":"error""#) && slow.text.contains("did not answer in time"), "\(slow.text)")
+        // /metrics counts each with the status that went out, not the moment it was forwarded.
+        let client = try RawClient(port: port, timeout: 10)
+        try client.send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        let metrics = try client.readResponse().text.split(separator: "\n").filter { $0.hasPrefix("mockllm_requests_total{") }
+        #expect(metrics.contains { $0.contains(#"status="500""#) && $0.contains(#"rule="proxy openai""#) }, "\(metrics)")
+        #expect(metrics.contains { $0.contains(#"status="504""#) && $0.contains(#"rule="proxy anthropic failed""#) }, "\(metrics)")
+        #expect(!metrics.contains { $0.contains(#"status="200""#) }, "\(metrics)")
 
         // Streams cut midway, or stalled past the idle timeout: the protocol's in-stream error
         // where it has one, then the connection closes without the stream's end.
