@@ -5,6 +5,24 @@ import Testing
 /// points the engine itself produced.
 @Suite("Engine fit")
 struct EngineFitTests {
+    /// Benchmark points at 1, 4 and 12 users of each (input, output) shape, "measured" by
+    /// simulating `truth`: what a fit must recover.
+    static func measured(by truth: EngineProfile, shapes: [(Int, Int)], options: EngineFitOptions) -> [EngineBenchmarkPoint] {
+        var points: [EngineBenchmarkPoint] = []
+        for (input, output) in shapes {
+            for concurrency in [1, 4, 12] {
+                points.append(EngineBenchmarkPoint(
+                    concurrency: concurrency, inputTokens: input, outputTokens: output, ttftMs: 1, itlMs: 1, requestThroughput: 1))
+            }
+        }
+        for (i, m) in EngineFit.simulate(truth, points, options: options).enumerated() {
+            points[i].ttftMs = m.ttftMs
+            points[i].itlMs = m.itlMs
+            points[i].requestThroughput = m.requestThroughput
+        }
+        return points
+    }
+
     @Test func nelderMeadFindsTheMinimumOfRosenbrocksValley() {
         let result = NelderMead(maxEvaluations: 2000, valueTolerance: 1e-12, pointTolerance: 1e-8).minimize(
             start: [-1.2, 1], step: [0.5, 0.5]
@@ -57,19 +75,7 @@ struct EngineFitTests {
         options.restarts = 2
         options.fitBatchedTokens = false
         options.fitPrefillContext = false   // the contract's four terms; the split is tested below
-        var points: [EngineBenchmarkPoint] = []
-        for (input, output) in [(64, 16), (512, 8)] {
-            for concurrency in [1, 4, 12] {
-                points.append(EngineBenchmarkPoint(
-                    concurrency: concurrency, inputTokens: input, outputTokens: output, ttftMs: 1, itlMs: 1, requestThroughput: 1))
-            }
-        }
-        let measured = EngineFit.simulate(truth, points, options: options)
-        for (i, m) in measured.enumerated() {
-            points[i].ttftMs = m.ttftMs
-            points[i].itlMs = m.itlMs
-            points[i].requestThroughput = m.requestThroughput
-        }
+        let points = Self.measured(by: truth, shapes: [(64, 16), (512, 8)], options: options)
         let result = EngineFit.fit(points, options: options)
         // The coefficients come back, not only the predictions.
         for (fitted, true_) in zip(result.profile.cost.coefficients, truth.cost.coefficients) {
@@ -124,19 +130,7 @@ struct EngineFitTests {
         options.maxEvaluations = 400
         options.restarts = 2
         options.fitBatchedTokens = false
-        var points: [EngineBenchmarkPoint] = []
-        for (input, output) in [(64, 16), (1000, 8)] {
-            for concurrency in [1, 4, 12] {
-                points.append(EngineBenchmarkPoint(
-                    concurrency: concurrency, inputTokens: input, outputTokens: output, ttftMs: 1, itlMs: 1, requestThroughput: 1))
-            }
-        }
-        let measured = EngineFit.simulate(truth, points, options: options)
-        for (i, m) in measured.enumerated() {
-            points[i].ttftMs = m.ttftMs
-            points[i].itlMs = m.itlMs
-            points[i].requestThroughput = m.requestThroughput
-        }
+        let points = Self.measured(by: truth, shapes: [(64, 16), (1000, 8)], options: options)
         let result = EngineFit.fit(points, options: options)
         let fitted = try #require(result.profile.cost.perPrefillContextTokenMs)
         // The prompts' pairs pin the prefill's price (the decodes' short contexts leave theirs loose).
