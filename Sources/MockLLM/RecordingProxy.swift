@@ -214,8 +214,9 @@ final class ProxyExchange: UpstreamHandler {
 
     func upstream(_ transfer: UpstreamTransfer, didReceive bytes: UnsafeRawBufferPointer) {
         if let source {
-            source.pending.append(ByteBuffer(Array(bytes)))
-            if recording { pieces.append((elapsedMs, Array(bytes))) }
+            let piece = Array(bytes)
+            source.pending.append(ByteBuffer(piece))
+            if recording { pieces.append((elapsedMs, piece)) }
             link.wake()
         } else {
             body.append(contentsOf: bytes)
