@@ -82,12 +82,18 @@ package final class Application: HTTPHandler {
 
     package func reply(to request: HTTPRequest) -> Reply {
         if ScopeRegistry.mayName(request) { return scopedReply(to: request) }
-        let requestID = nextRequestID()
+        return reply(to: request, requestID: nextRequestID(), scope: nil)
+    }
+
+    /// A request's reply once its scope (if any) is known: CORS preflight or the route, CORS
+    /// headers, the access log.
+    @inline(__always)
+    private func reply(to request: HTTPRequest, requestID: String, scope: TestScope?) -> Reply {
         var reply: Reply
         if request.method == "OPTIONS" {
             reply = CORS.preflight(request, methods: router.methods(for: request.path)) ?? notFound(request, requestID)
         } else {
-            reply = route(request, requestID: requestID, scope: nil)
+            reply = route(request, requestID: requestID, scope: scope)
         }
         if request.headers.contains("origin") { CORS.decorate(&reply, for: request) }
         if let accessLog { logAccess(request, reply, to: accessLog) }
@@ -108,15 +114,7 @@ package final class Application: HTTPHandler {
         } catch {
             return invalidScope(original, error, requestID)
         }
-        var reply: Reply
-        if request.method == "OPTIONS" {
-            reply = CORS.preflight(request, methods: router.methods(for: request.path)) ?? notFound(request, requestID)
-        } else {
-            reply = route(request, requestID: requestID, scope: scope)
-        }
-        if request.headers.contains("origin") { CORS.decorate(&reply, for: request) }
-        if let accessLog { logAccess(request, reply, to: accessLog) }
-        return reply
+        return reply(to: request, requestID: requestID, scope: scope)
     }
 
     package func reply(to error: HTTPParseError) -> Reply {
