@@ -94,14 +94,11 @@ extension Gemini {
     /// counted as a reply's `promptTokenCount` would be.
     static func countTokens(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
-        let request: GeminiRequest = try decode(http, requestID: requestID, wording: GeminiErrors.CountTokens.self) { (body) throws(FieldProblem) in
-            let key = body.googleKey("generateContentRequest", "generate_content_request")
-            if let whole = try body.object(key) { return try GeminiRequest(whole, request: "CountTokensRequest") }
-            return try GeminiRequest(body, request: "CountTokensRequest")
-        }
         let model = context.pathParameters["model"] ?? ""
-        try checkModel(model, maxTokens: nil, method: "countTokens", http: http, context: context)
-        let tokens = request.messages.promptTokens
+        let messages = try countGeminiTokens(http, requestID: requestID) { () throws(Refusal) in
+            try checkModel(model, maxTokens: nil, method: "countTokens", http: http, context: context)
+        }
+        let tokens = messages.promptTokens
         var out = ByteBuffer(capacity: 96)
         out.append(ascii: "{\"totalTokens\": ")
         out.append(decimal: tokens)
