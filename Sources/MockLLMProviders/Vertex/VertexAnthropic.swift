@@ -3,7 +3,8 @@ import MockLLMScript
 
 /// Claude on Google Cloud's Vertex AI, as `anthropic.AnthropicVertex` speaks it:
 /// `POST /{v1,v1beta1}/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:rawPredict`
-/// and `:streamRawPredict`, a Messages body with `anthropic_version: vertex-2023-10-16` (required)
+/// and `:streamRawPredict`, a Messages body with `anthropic_version` (required: `vertex-2023-10-16`
+/// or an API version date)
 /// and the model in the path, not the body; the reply is Anthropic's message or event stream,
 /// byte for byte (`messageReply`). `count-tokens:rawPredict` (the SDK's `count_tokens`) takes
 /// the model in the body.
@@ -27,7 +28,8 @@ package enum VertexAnthropic: Provider {
         },
         capabilities: Capabilities(streaming: true, functionCalling: true, vision: true))
 
-    /// The one `anthropic_version` Vertex AI takes, in the body.
+    /// Vertex AI's own `anthropic_version`, in the body. The anthropic SDK's Vertex client sent it
+    /// until it began sending the API's dated version (2.14.0 sends `2026-10-21`); both are taken.
     static let anthropicVersion = "vertex-2023-10-16"
 
     /// The model segment of the SDK's `count_tokens` path.
@@ -106,11 +108,23 @@ package enum VertexAnthropic: Provider {
         return AnthropicMessages.countTokensReply(request, requestID: requestID)
     }
 
-    /// `anthropic_version` must be Vertex AI's, in the body (Anthropic's own API takes a header).
+    /// `anthropic_version` is required in the body (Anthropic's own API takes it as a header):
+    /// Vertex AI's `vertex-2023-10-16`, or an API version date such as `2023-06-01`.
     static func checkVersion(_ fields: RequestFields) throws(FieldProblem) {
         let version = try fields.string("anthropic_version", required: true)!
-        guard version == anthropicVersion else {
-            throw .invalidValue(path: "anthropic_version", message: "anthropic_version: Input should be '\(anthropicVersion)'", code: "")
+        guard version == anthropicVersion || isDate(version) else {
+            throw .invalidValue(
+                path: "anthropic_version",
+                message: "anthropic_version: Input should be '\(anthropicVersion)' or an API version such as '2023-06-01'", code: "")
+        }
+    }
+
+    /// `YYYY-MM-DD`, digits and dashes where a date has them.
+    static func isDate(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 10 else { return false }
+        return bytes.indices.allSatisfy { i in
+            i == 4 || i == 7 ? bytes[i] == UInt8(ascii: "-") : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[i])
         }
     }
 }

@@ -180,8 +180,14 @@ struct VertexTests {
         }
         #expect(refusal(#"{"max_tokens":10,"messages":[{"role":"user","content":"ping"}]}"#)
             == #"{"type":"error","error":{"type":"invalid_request_error","message":"anthropic_version: Field required"},"request_id":"req_abc"}"#)
-        #expect(refusal(#"{"anthropic_version":"2023-06-01","max_tokens":10,"messages":[{"role":"user","content":"ping"}]}"#)
-            .contains(#""message":"anthropic_version: Input should be 'vertex-2023-10-16'""#))
+        #expect(refusal(#"{"anthropic_version":"vertex-2024","max_tokens":10,"messages":[{"role":"user","content":"ping"}]}"#)
+            .contains(#""message":"anthropic_version: Input should be 'vertex-2023-10-16' or an API version such as '2023-06-01'""#))
+        #expect(refusal(#"{"anthropic_version":"2023/06/01","max_tokens":10,"messages":[{"role":"user","content":"ping"}]}"#)
+            .contains("anthropic_version: Input should be"))
+        // What the anthropic SDK sends today: the API's dated version.
+        let dated = call(#"{"anthropic_version":"2026-10-21","max_tokens":10,"messages":[{"role":"user","content":"ping"}]}"#,
+                         path: Self.claude + ":rawPredict")
+        #expect(dated.status == 200)
         #expect(refusal(#"{"anthropic_version":"vertex-2023-10-16","model":"claude-3-haiku","max_tokens":10,"messages":[{"role":"user","content":"ping"}]}"#)
             .contains(#""message":"model: Extra inputs are not permitted""#))
     }
