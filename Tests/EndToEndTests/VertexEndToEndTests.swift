@@ -71,6 +71,20 @@ struct VertexEndToEndTests {
         }
     }
 
+    @Test func introspectionListsTheVendorsModelsUnderVertex() throws {
+        let script = try ScriptLoader.parse(yaml: "responses: {ping: pong}\n", file: "v.yml", providers: providerCatalog).script
+        try withServer(script: script) { server in
+            let providers = try server.request("GET", "/providers").json()
+            let vertex = try #require(providers["vertex"] as? [String: Any])
+            #expect((vertex["models"] as? [String])?.contains("gemini-2.0-flash") == true)
+            #expect((vertex["endpoints"] as? [[String: Any]])?.contains { $0["path"] as? String
+                == "/v1/projects/{project}/locations/{location}/publishers/google/models/{model}:generateContent" } == true)
+            let models = try #require(server.request("GET", "/models").json()["by_provider"] as? [String: [String]])
+            #expect(models["vertex-anthropic"]?.contains("claude-3-5-sonnet-20241022") == true)
+            #expect(models["vertex-anthropic"] == models["anthropic"])
+        }
+    }
+
     @Test func theAPIKeyIsTheBearerTokenOrExpressModesKey() throws {
         let key = "ya29.the-token"
         let server = try TestServer(script: Self.script) { $0.apiKey = key }

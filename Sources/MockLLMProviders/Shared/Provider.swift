@@ -120,9 +120,13 @@ package struct ProviderMetadata: Sendable {
     package var capabilities: Capabilities
     /// The models its API serves out of the box, each with `provider` set to `name`.
     package var models: [ModelInfo]
+    /// The provider whose registry models this one serves too, in its own wire shape (Vertex
+    /// AI's `vertex` serves `gemini`'s models): `/providers` and `/models` list them under it.
+    package var servesModelsOf: String?
 
     package init(name: String, version: String, description: String, endpoints: [Endpoint], capabilities: Capabilities,
-                 models: [ModelInfo] = []) {
+                 models: [ModelInfo] = [], servesModelsOf: String? = nil) {
+        self.servesModelsOf = servesModelsOf
         self.name = name
         self.version = version
         self.description = description

@@ -28,7 +28,8 @@ package enum Vertex: Provider {
                 ]
             }
         },
-        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true))
+        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true),
+        servesModelsOf: Gemini.metadata.name)
 
     /// An OAuth access token as `Authorization: Bearer` (google-genai with credentials); in
     /// express mode an API key as `x-goog-api-key` (google-genai) or `?key=` (REST examples).

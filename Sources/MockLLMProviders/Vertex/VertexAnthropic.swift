@@ -26,7 +26,8 @@ package enum VertexAnthropic: Provider {
                          handlerName: "stream_raw_predict", handler: streamRawPredict),
             ]
         },
-        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true))
+        capabilities: Capabilities(streaming: true, functionCalling: true, vision: true),
+        servesModelsOf: AnthropicMessages.metadata.name)
 
     /// Vertex AI's own `anthropic_version`, in the body. The anthropic SDK's Vertex client sent it
     /// until it began sending the API's dated version (2.14.0 sends `2026-10-21`); both are taken.
