@@ -98,10 +98,20 @@ extension Gemini {
         let messages = try countGeminiTokens(http, requestID: requestID) { () throws(Refusal) in
             try checkModel(model, maxTokens: nil, method: "countTokens", http: http, context: context)
         }
+        return countTokensReply(messages, requestID: requestID)
+    }
+
+    /// `{"totalTokens": N,"promptTokensDetails": [...]}`, with Vertex AI's
+    /// `"totalBillableCharacters": C` after the total when `billableCharacters` is given.
+    static func countTokensReply(_ messages: [ChatMessage], requestID: String, billableCharacters: Int? = nil) -> Reply {
         let tokens = messages.promptTokens
-        var out = ByteBuffer(capacity: 96)
+        var out = ByteBuffer(capacity: 128)
         out.append(ascii: "{\"totalTokens\": ")
         out.append(decimal: tokens)
+        if let billableCharacters {
+            out.append(ascii: ",\"totalBillableCharacters\": ")
+            out.append(decimal: billableCharacters)
+        }
         out.append(ascii: ",\"promptTokensDetails\": [{\"modality\": \"TEXT\",\"tokenCount\": ")
         out.append(decimal: tokens)
         out.append(ascii: "}]}")

@@ -83,32 +83,19 @@ package enum Vertex: Provider {
         let messages = try countGeminiTokens(http, requestID: requestID) { () throws(Refusal) in
             try checkModel(path, maxTokens: nil, context: context)
         }
-        let tokens = messages.promptTokens
         var characters = 0
         for message in messages {
             characters += message.text.unicodeScalars.count { !$0.properties.isWhitespace }
         }
-        var out = ByteBuffer(capacity: 128)
-        out.append(ascii: "{\"totalTokens\": ")
-        out.append(decimal: tokens)
-        out.append(ascii: ",\"totalBillableCharacters\": ")
-        out.append(decimal: characters)
-        out.append(ascii: ",\"promptTokensDetails\": [{\"modality\": \"TEXT\",\"tokenCount\": ")
-        out.append(decimal: tokens)
-        out.append(ascii: "}]}")
-        return Reply.json(200, out).adding(header: GeminiErrors.requestIDHeader, requestID)
+        return Gemini.countTokensReply(messages, requestID: requestID, billableCharacters: characters)
     }
 
     /// With `settings.strict_models`: Vertex AI's 404 for a model that is not Gemini's, or
     /// Google's 400 for `maxOutputTokens` above the model's limit.
     static func checkModel(_ path: VertexPath, maxTokens: Int?, context: ProviderContext) throws(Refusal) {
-        switch ModelCheck.check(model: path.model, maxTokens: maxTokens, provider: Gemini.metadata.name, script: context.script) {
-        case .accepted:
-            return
-        case .unknownModel:
-            throw refusal(VertexErrors.modelNotFound(path.resource), requestID: context.requestID)
-        case .tooManyTokens(let limit):
-            throw refusal(Gemini.maxOutputTokensError(maxTokens ?? 0, limit: limit), requestID: context.requestID)
+        let error = path.strictModelsError(maxTokens: maxTokens, vendor: Gemini.metadata.name, script: context.script) { limit in
+            Gemini.maxOutputTokensError(maxTokens ?? 0, limit: limit)
         }
+        if let error { throw refusal(error, requestID: context.requestID) }
     }
 }

@@ -87,15 +87,10 @@ package enum VertexAnthropic: Provider {
             return try AnthropicRequest(fields, pathModel: path.model)
         }
         request.stream = stream
-        switch ModelCheck.check(model: request.model, maxTokens: request.maxTokens, provider: AnthropicMessages.metadata.name,
-                                script: context.script) {
-        case .accepted:
-            break
-        case .unknownModel:
-            throw refusal(VertexErrors.modelNotFound(path.resource), requestID: requestID)
-        case .tooManyTokens(let limit):
-            throw refusal(AnthropicMessages.maxTokensError(request, limit: limit), requestID: requestID)
+        let error = path.strictModelsError(maxTokens: request.maxTokens, vendor: AnthropicMessages.metadata.name, script: context.script) {
+            AnthropicMessages.maxTokensError(request, limit: $0)
         }
+        if let error { throw refusal(error, requestID: requestID) }
         return try messageReply(to: request, http, &context)
     }
 

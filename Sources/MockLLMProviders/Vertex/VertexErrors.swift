@@ -66,6 +66,17 @@ struct VertexPath {
         resource = String(beforeMethod.dropLast(raw.count)) + model
     }
 
+    /// With `settings.strict_models`: Vertex AI's 404 for a model that is not `vendor`'s (the
+    /// publisher's), or `tooManyTokens(limit)` for a request over the model's output limit; nil
+    /// when the model is served.
+    func strictModelsError(maxTokens: Int?, vendor: String, script: Script, tooManyTokens: (Int) -> APIError) -> APIError? {
+        switch ModelCheck.check(model: model, maxTokens: maxTokens, provider: vendor, script: script) {
+        case .accepted: nil
+        case .unknownModel: VertexErrors.modelNotFound(resource)
+        case .tooManyTokens(let limit): tooManyTokens(limit)
+        }
+    }
+
     /// Vertex AI's `createTime`: the reply's second with microseconds from the seeded random
     /// source, `2025-04-29T16:55:36.576032Z`.
     static func createTime(now: Int, random: inout SeededRandom) -> String {
