@@ -213,6 +213,21 @@ struct VertexTests {
         #expect(wrongKey.bodyBytes.description.contains(#""status": "UNAUTHENTICATED","#))
     }
 
+    @Test func aQuotaRefusesBothProtocolsInVertexsWordsWithRetryInfo() throws {
+        let quota = try ScriptLoader.parse(yaml: "quotas: {requests_per_minute: 1}\n" + Self.yaml, file: "q.yml", providers: providerCatalog).script
+        #expect(call(Self.ping, path: Self.gemini + ":generateContent", script: quota).status == 200)
+        let gemini = call(Self.ping, path: Self.gemini + ":generateContent", script: quota)
+        let claude = call(Self.claudeBody, path: Self.claude + ":rawPredict", script: quota)
+        for reply in [gemini, claude] {
+            #expect(reply.status == 429)
+            #expect(reply.headers["retry-after"] != nil)
+            #expect(!reply.headers.contains { $0.name.hasPrefix("x-ratelimit-") || $0.name.hasPrefix("anthropic-ratelimit-") }, "Vertex AI sends none")
+            let body = reply.bodyBytes.description
+            #expect(body.hasPrefix(#"{"error": {"code": 429,"message": "\#(VertexErrors.quotaMessage)","status": "RESOURCE_EXHAUSTED","#))
+            #expect(body.contains(#""@type": "type.googleapis.com/google.rpc.RetryInfo""#))
+        }
+    }
+
     @Test func aStatusOnlyQuotaIsVertexsResourceExhausted() {
         var error = APIError(status: 429, kind: .rateLimit, message: "")
         error.statusOnly = true
