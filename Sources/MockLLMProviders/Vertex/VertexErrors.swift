@@ -54,16 +54,22 @@ struct VertexPath {
     /// The model segment before its `:method`, `%40` read as the `@` of a version
     /// (`claude-3-5-sonnet-v2@20241022`), for clients that escape it.
     let model: String
-    /// The resource the path names, without the version and method: Vertex AI's words for it.
-    let resource: String
+    private let path: String
+    private let rawModel: String
 
     init(_ http: HTTPRequest, parameters: [String: String]) {
-        let raw = parameters["model"] ?? ""
-        model = raw.contains("%") ? raw.split(separator: "%40", omittingEmptySubsequences: false).joined(separator: "@") : raw
+        rawModel = parameters["model"] ?? ""
+        model = rawModel.contains("%") ? rawModel.split(separator: "%40", omittingEmptySubsequences: false).joined(separator: "@") : rawModel
+        path = http.path
+    }
+
+    /// The resource the path names, without the version and method, in Vertex AI's words for it
+    /// (`projects/P/locations/L/publishers/google/models/M`); worked out only for a refusal.
+    var resource: String {
         // `/v1/projects/p/...:method` -> `projects/p/...`: after the version, up to the method.
-        let afterVersion = http.path.drop { $0 == "/" }.drop { $0 != "/" }.dropFirst()
+        let afterVersion = path.drop { $0 == "/" }.drop { $0 != "/" }.dropFirst()
         let beforeMethod = afterVersion.lastIndex(of: ":").map { afterVersion[..<$0] } ?? afterVersion
-        resource = String(beforeMethod.dropLast(raw.count)) + model
+        return String(beforeMethod.dropLast(rawModel.count)) + model
     }
 
     /// With `settings.strict_models`: Vertex AI's 404 for a model that is not `vendor`'s (the
