@@ -79,14 +79,6 @@ package enum Gemini: Provider {
         }
     }
 
-    /// `decodeBody` as Google's front end reads a body: an empty one is `{}`.
-    static func decode<Value>(
-        _ http: HTTPRequest, requestID: String, wording: any ProblemWording.Type,
-        _ decode: (RequestFields) throws(FieldProblem) -> Value
-    ) throws(Refusal) -> Value {
-        try decodeGoogleBody(http, requestID: requestID, wording: wording, decode)
-    }
-
     /// `v1beta` or `v1`, as the request's path says.
     static func apiVersion(_ http: HTTPRequest) -> String {
         http.path.hasPrefix("/v1beta/") || http.path == "/v1beta" ? "v1beta" : "v1"
