@@ -90,10 +90,11 @@ package enum Vertex: Provider {
         return Gemini.countTokensReply(messages, requestID: requestID, billableCharacters: characters)
     }
 
-    /// With `settings.strict_models`: Vertex AI's 404 for a model that is not Gemini's, or
+    /// With `settings.strict_models`: Vertex AI's 404 for a model that is not Gemini's (or the
+    /// script's for `vertex`), or
     /// Google's 400 for `maxOutputTokens` above the model's limit.
     static func checkModel(_ path: VertexPath, maxTokens: Int?, context: ProviderContext) throws(Refusal) {
-        let error = path.strictModelsError(maxTokens: maxTokens, vendor: Gemini.metadata.name, script: context.script) { limit in
+        let error = path.strictModelsError(maxTokens: maxTokens, provider: metadata, script: context.script) { limit in
             Gemini.maxOutputTokensError(maxTokens ?? 0, limit: limit)
         }
         if let error { throw refusal(error, requestID: context.requestID) }

@@ -87,7 +87,7 @@ package enum VertexAnthropic: Provider {
             return try AnthropicRequest(fields, pathModel: path.model)
         }
         request.stream = stream
-        let error = path.strictModelsError(maxTokens: request.maxTokens, vendor: AnthropicMessages.metadata.name, script: context.script) {
+        let error = path.strictModelsError(maxTokens: request.maxTokens, provider: metadata, script: context.script) {
             AnthropicMessages.maxTokensError(request, limit: $0)
         }
         if let error { throw refusal(error, requestID: requestID) }

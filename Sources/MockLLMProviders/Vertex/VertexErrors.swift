@@ -72,14 +72,15 @@ struct VertexPath {
         return String(beforeMethod.dropLast(rawModel.count)) + model
     }
 
-    /// With `settings.strict_models`: Vertex AI's 404 for a model that is not `vendor`'s (the
-    /// publisher's), or `tooManyTokens(limit)` for a request over the model's output limit; nil
-    /// when the model is served.
-    func strictModelsError(maxTokens: Int?, vendor: String, script: Script, tooManyTokens: (Int) -> APIError) -> APIError? {
-        switch ModelCheck.check(model: model, maxTokens: maxTokens, provider: vendor, script: script) {
-        case .accepted: nil
-        case .unknownModel: VertexErrors.modelNotFound(resource)
-        case .tooManyTokens(let limit): tooManyTokens(limit)
+    /// With `settings.strict_models`: Vertex AI's 404 for a model that is neither the
+    /// publisher's (`servesModelsOf`) nor declared for the Vertex provider itself, or
+    /// `tooManyTokens(limit)` for a request over the model's output limit; nil when it is served.
+    func strictModelsError(maxTokens: Int?, provider: ProviderMetadata, script: Script, tooManyTokens: (Int) -> APIError) -> APIError? {
+        let owner = script.models.resolve(model)?.provider == provider.name ? provider.name : provider.servesModelsOf ?? provider.name
+        switch ModelCheck.check(model: model, maxTokens: maxTokens, provider: owner, script: script) {
+        case .accepted: return nil
+        case .unknownModel: return VertexErrors.modelNotFound(resource)
+        case .tooManyTokens(let limit): return tooManyTokens(limit)
         }
     }
 

@@ -130,6 +130,17 @@ struct VertexTests {
         #expect(unknown.status == 404 && unknown.bodyBytes.description.contains("publishers/anthropic/models/claude-9@20241022`"))
     }
 
+    @Test func aModelTheScriptDeclaresForVertexIsServedToo() throws {
+        let yaml = "settings: {strict_models: true}\nmodels: [{id: my-tuned, provider: vertex, max_output_tokens: 100}]\n" + Self.yaml
+        let strict = try ScriptLoader.parse(yaml: yaml, file: "s.yml", providers: providerCatalog).script
+        let path = Self.project + "/publishers/google/models/my-tuned:generateContent"
+        #expect(call(Self.ping, path: path, script: strict).status == 200)
+        let over = #"{"contents":[{"parts":[{"text":"ping"}]}],"generationConfig":{"maxOutputTokens":500}}"#
+        #expect(call(over, path: path, script: strict).status == 400)
+        #expect(Vertex.metadata.servedModels(in: strict.models).map(\.id).prefix(2) == ["my-tuned", "gemini-2.5-pro"])
+        #expect(!VertexAnthropic.metadata.servedModels(in: strict.models).contains { $0.id == "my-tuned" })
+    }
+
     @Test func anEscapedAtSignIsTheVersionsAt() {
         let http = HTTPRequest(method: "POST", target: "/v1/publishers/anthropic/models/claude-3-haiku%4020240307:rawPredict")
         let path = VertexPath(http, parameters: ["model": "claude-3-haiku%4020240307"])
