@@ -70,7 +70,8 @@ package enum Vertex: Provider {
     private static func generate(_ http: HTTPRequest, _ context: inout ProviderContext, stream: Bool) throws(Refusal) -> Reply {
         let path = VertexPath(http, parameters: context.pathParameters)
         let createTime = VertexPath.createTime(now: context.now, random: &context.random)
-        return try generateReply(http, &context, model: path.model, stream: stream, createTime: createTime) { (request, context) throws(Refusal) in
+        return try generateReply(http, &context, model: path.model, stream: stream, createTime: createTime) {
+            (request, context) throws(Refusal) in
             try checkModel(path, maxTokens: request.maxOutputTokens, context: context)
         }
     }

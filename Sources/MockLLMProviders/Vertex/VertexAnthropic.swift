@@ -18,12 +18,11 @@ package enum VertexAnthropic: Provider {
         version: "1.0.0",
         description: "Google Vertex AI provider (Anthropic Claude models, rawPredict)",
         endpoints: ["v1", "v1beta1"].flatMap { version in
-            [
-                Endpoint(method: "POST", path: "/\(version)/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:rawPredict",
-                         handlerName: "raw_predict", handler: rawPredict),
-                Endpoint(method: "POST",
-                         path: "/\(version)/projects/{project}/locations/{location}/publishers/anthropic/models/{model}:streamRawPredict",
-                         handlerName: "stream_raw_predict", handler: streamRawPredict),
+            let models = "/\(version)/projects/{project}/locations/{location}/publishers/anthropic/models"
+            return [
+                Endpoint(method: "POST", path: "\(models)/{model}:rawPredict", handlerName: "raw_predict", handler: rawPredict),
+                Endpoint(method: "POST", path: "\(models)/{model}:streamRawPredict", handlerName: "stream_raw_predict",
+                         handler: streamRawPredict),
             ]
         },
         capabilities: Capabilities(streaming: true, functionCalling: true, vision: true),

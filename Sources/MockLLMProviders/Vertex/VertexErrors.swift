@@ -31,10 +31,10 @@ enum VertexErrors {
     /// what Google answers a bearer token it cannot read).
     static func keyRefusal(given: Bool) -> APIError {
         given
-            ? APIError(status: 401, kind: .authentication, message: "Request had invalid authentication credentials. " + credentialsHelp,
-                       code: "ACCESS_TOKEN_TYPE_UNSUPPORTED")
-            : APIError(status: 401, kind: .authentication, message: "Request is missing required authentication credential. " + credentialsHelp,
-                       code: "CREDENTIALS_MISSING")
+            ? APIError(status: 401, kind: .authentication,
+                       message: "Request had invalid authentication credentials. " + credentialsHelp, code: "ACCESS_TOKEN_TYPE_UNSUPPORTED")
+            : APIError(status: 401, kind: .authentication,
+                       message: "Request is missing required authentication credential. " + credentialsHelp, code: "CREDENTIALS_MISSING")
     }
 
     /// Vertex AI's 404 for a publisher model it does not serve (or serves from another publisher),
@@ -59,7 +59,9 @@ struct VertexPath {
 
     init(_ http: HTTPRequest, parameters: [String: String]) {
         rawModel = parameters["model"] ?? ""
-        model = rawModel.contains("%") ? rawModel.split(separator: "%40", omittingEmptySubsequences: false).joined(separator: "@") : rawModel
+        model = rawModel.contains("%")
+            ? rawModel.split(separator: "%40", omittingEmptySubsequences: false).joined(separator: "@")
+            : rawModel
         path = http.path
     }
 
