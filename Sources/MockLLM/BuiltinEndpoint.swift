@@ -49,7 +49,7 @@ package enum Introspection {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             out.append(jsonString: provider.metadata.name)
             out.append(UInt8(ascii: ":"))
-            out.append(jsonStrings: registry.models(of: provider.metadata.name).map(\.id))
+            out.append(jsonStrings: provider.metadata.servedModels(in: registry).map(\.id))
         }
         out.append(ascii: "},\"aliases\":{")
         var first = true
@@ -90,7 +90,7 @@ package enum Introspection {
                 out.append(UInt8(ascii: "}"))
             }
             out.append(ascii: "],\"models\":")
-            out.append(jsonStrings: registry.models(of: m.name).map(\.id))
+            out.append(jsonStrings: m.servedModels(in: registry).map(\.id))
             out.append(ascii: ",\"capabilities\":{\"streaming\":")
             out.append(jsonBool: m.capabilities.streaming)
             out.append(ascii: ",\"function_calling\":")

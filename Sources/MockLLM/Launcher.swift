@@ -105,7 +105,7 @@ package enum Launcher {
     }
 
     /// The protocols whose misses `--upstream` can send somewhere.
-    package static let upstreamProviders = ["openai", "anthropic", "gemini", "ollama"]
+    package static let upstreamProviders = ["openai", "anthropic", "gemini", "ollama", "vertex", "vertex-anthropic"]
 
     /// `--record`, `--upstream`, `--upstream-ca` and the upstream timeouts, from the flags, else
     /// the environment; nil when not recording.

@@ -63,28 +63,36 @@ package struct BenchOptions: Sendable {
             configuredITL: itlMilliseconds.map { Self.nanoseconds($0 / 1000) }, adminToken: adminToken)
     }
 
-    /// The path to post to: the URL's, else the provider's endpoint. Gemini names the model in
-    /// the path, and sends server-sent events only when asked with `alt=sse`.
+    /// The path to post to: the URL's, else the provider's endpoint. Gemini and Vertex AI name
+    /// the model in the path, and Gemini sends server-sent events only when asked with `alt=sse`.
     private func endpoint(target: BenchTarget, model: String) throws(BenchUsageError) -> String {
-        guard provider == .gemini else { return target.path ?? provider.defaultPath(model: model) }
+        guard provider.modelInPath else { return target.path ?? provider.defaultPath(model: model) }
         guard let path = target.path else {
-            let unreserved = model.utf8.allSatisfy { b in
-                switch b {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                     UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): true
-                default: false
-                }
-            }
-            guard !model.isEmpty && unreserved else {
-                throw BenchUsageError("--model for gemini goes into the URL path: letters, digits and -._~ only (got '\(model)')")
+            // Vertex AI's versions follow an `@` (`claude-3-haiku@20240307`), which a path segment may hold.
+            let ats = provider == .gemini ? 0 : 1
+            guard !model.isEmpty, model.utf8.allSatisfy({ Self.isUnreserved($0) || $0 == UInt8(ascii: "@") }),
+                  model.utf8.count(where: { $0 == UInt8(ascii: "@") }) <= ats
+            else {
+                throw BenchUsageError("--model for \(provider.rawValue) goes into the URL path: letters, digits and -._~ only"
+                    + (ats > 0 ? ", and one @ before a version" : "") + " (got '\(model)')")
             }
             return provider.defaultPath(model: model)
         }
+        guard provider != .vertexAnthropic else { return path }
         let query = path.split(separator: "?", maxSplits: 1).dropFirst().first ?? ""
         guard query.split(separator: "&").contains("alt=sse") else {
-            throw BenchUsageError("gemini streams server-sent events only with ?alt=sse: add it to the URL (...:streamGenerateContent?alt=sse)")
+            throw BenchUsageError("\(provider.rawValue) streams server-sent events only with ?alt=sse: add it to the URL (...:streamGenerateContent?alt=sse)")
         }
         return path
+    }
+
+    /// RFC 3986's unreserved characters, which a path segment carries as they are.
+    private static func isUnreserved(_ b: UInt8) -> Bool {
+        switch b {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): true
+        default: false
+        }
     }
 
     static func nanoseconds(_ seconds: Double) -> UInt64 {

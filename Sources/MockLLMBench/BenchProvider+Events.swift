@@ -8,12 +8,12 @@ import MockLLMCore
 ///
 /// - openai: a token is a chunk with a non-empty `choices[].delta.content`; the end is
 ///   `data: [DONE]`; an error is `{"error": ...}`.
-/// - anthropic: by the `event:` name (or the data's leading `type` without one): tokens are
+/// - anthropic, vertex-anthropic: by the `event:` name (or the data's leading `type` without one): tokens are
 ///   `content_block_delta`, the end `message_stop`, an error `error`.
 /// - responses: by the data's `type`: a token is `response.output_text.delta` with a non-empty
 ///   `delta`; the end `response.completed` or `response.incomplete`; an error `error` or
 ///   `response.failed` (also when the `event:` line names them).
-/// - gemini: a token is a chunk whose `candidates[0].content.parts` has a part with non-empty
+/// - gemini, vertex: a token is a chunk whose `candidates[0].content.parts` has a part with non-empty
 ///   `text`; the end a chunk whose `candidates[0]` has a `finishReason`; an error `{"error": ...}`.
 /// - ollama (a line): a token is `"done":false` with a non-empty `message.content`; the end
 ///   `"done":true`; an error `{"error": ...}`.
@@ -21,13 +21,13 @@ extension BenchProvider {
     /// What an SSE event's `event:` name decides on its own (nil: the data decides).
     func meaning(ofEventNamed name: UnsafeRawBufferPointer) -> EventMeaning? {
         switch self {
-        case .anthropic:
+        case .anthropic, .vertexAnthropic:
             if name.equals("content_block_delta") { return .token }
             if name.equals("message_stop") { return .end }
             return name.equals("error") ? .error : []
         case .responses:
             return name.equals("error") || name.equals("response.failed") ? .error : nil
-        case .openai, .gemini, .ollama:
+        case .openai, .gemini, .vertex, .ollama:
             return nil
         }
     }
@@ -37,12 +37,12 @@ extension BenchProvider {
         switch self {
         case .openai:
             return Self.openAIChunk(data)
-        case .anthropic:
+        case .anthropic, .vertexAnthropic:
             guard JSONWalk.isWellFormed(data) else { return Self.malformed(keeping: named ?? []) }
             return named ?? Self.anthropicData(data)
         case .responses:
             return Self.responsesEvent(data).union(named ?? [])
-        case .gemini:
+        case .gemini, .vertex:
             return Self.geminiChunk(data)
         case .ollama:
             return Self.ollamaLine(data)

@@ -12,6 +12,12 @@ package enum BenchProvider: String, Sendable, CaseIterable {
     case gemini
     /// Ollama `/api/chat`: NDJSON, one object per line, ending with the `"done":true` line.
     case ollama
+    /// Gemini on Vertex AI, `projects/.../publishers/google/models/{model}:streamGenerateContent?alt=sse`:
+    /// Gemini's chunks (with Vertex AI's stamps and the usage in the last).
+    case vertex
+    /// Claude on Vertex AI, `projects/.../publishers/anthropic/models/{model}:streamRawPredict`:
+    /// Anthropic's named events, the body with `anthropic_version: vertex-2023-10-16` and no model.
+    case vertexAnthropic = "vertex-anthropic"
 
     /// How the body is cut into events.
     enum Framing {
@@ -27,12 +33,14 @@ package enum BenchProvider: String, Sendable, CaseIterable {
         switch self {
         case .openai, .responses: "gpt-4o-mini"
         case .anthropic: "claude-3-haiku"
-        case .gemini: "gemini-2.5-flash"
+        case .gemini, .vertex: "gemini-2.5-flash"
+        case .vertexAnthropic: "claude-3-haiku@20240307"
         case .ollama: "llama3.2"
         }
     }
 
-    /// The endpoint a URL without a path gets (Gemini's names the model).
+    /// The endpoint a URL without a path gets (Gemini's and Vertex AI's name the model; Vertex
+    /// AI's any project and location, here `mockllm` and `us-central1`).
     func defaultPath(model: String) -> String {
         switch self {
         case .openai: "/v1/chat/completions"
@@ -40,8 +48,15 @@ package enum BenchProvider: String, Sendable, CaseIterable {
         case .responses: "/v1/responses"
         case .gemini: "/v1beta/models/\(model):streamGenerateContent?alt=sse"
         case .ollama: "/api/chat"
+        case .vertex: "\(Self.vertexParent)/publishers/google/models/\(model):streamGenerateContent?alt=sse"
+        case .vertexAnthropic: "\(Self.vertexParent)/publishers/anthropic/models/\(model):streamRawPredict"
         }
     }
+
+    static let vertexParent = "/v1/projects/mockllm/locations/us-central1"
+
+    /// Whether the model is a segment of the default path.
+    var modelInPath: Bool { [.gemini, .vertex, .vertexAnthropic].contains(self) }
 
     /// The request's `Accept`.
     var accept: String { self == .ollama ? "application/x-ndjson" : "text/event-stream" }

@@ -6,8 +6,11 @@ import MockLLMCore
 /// - openai, ollama: `{"model","stream":true,"messages":[{"role":"user","content"}]}`
 /// - anthropic: the same with `"max_tokens":4096`, and `anthropic-version: 2023-06-01`
 /// - responses: `{"model","input","stream":true}`
-/// - gemini: `{"contents":[{"role":"user","parts":[{"text"}]}]}` (the model is in the path; a
-///   key, where one is needed, comes as the user's `--header 'x-goog-api-key: ...'`)
+/// - gemini, vertex: `{"contents":[{"role":"user","parts":[{"text"}]}]}` (the model is in the path; a
+///   key, where one is needed, comes as the user's `--header 'x-goog-api-key: ...'`, or
+///   `Authorization: Bearer ...` for Vertex AI)
+/// - vertex-anthropic: `{"anthropic_version":"vertex-2023-10-16","max_tokens":4096,"stream":true,"messages":[...]}`
+///   (the model is in the path)
 enum BenchRequest {
     static func build(options: BenchOptions, target: BenchTarget, path: String, model: String) throws(BenchUsageError) -> [UInt8] {
         let provider = options.provider
@@ -26,7 +29,11 @@ enum BenchRequest {
             body.append(ascii: ",\"input\":")
             body.append(jsonString: options.prompt)
             body.append(ascii: ",\"stream\":true}")
-        case .gemini:
+        case .vertexAnthropic:
+            body.append(ascii: "{\"anthropic_version\":\"vertex-2023-10-16\",\"max_tokens\":4096,\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":")
+            body.append(jsonString: options.prompt)
+            body.append(ascii: "}]}")
+        case .gemini, .vertex:
             body.append(ascii: "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":")
             body.append(jsonString: options.prompt)
             body.append(ascii: "}]}]}")

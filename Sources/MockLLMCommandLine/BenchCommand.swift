@@ -43,11 +43,13 @@ struct Bench: ParsableCommand {
 
     @Option(help: """
         openai (/v1/chat/completions), anthropic (/v1/messages), responses (/v1/responses), \
-        gemini (/v1beta/models/MODEL:streamGenerateContent?alt=sse) or ollama (/api/chat).
+        gemini (/v1beta/models/MODEL:streamGenerateContent?alt=sse), ollama (/api/chat), \
+        vertex (/v1/projects/mockllm/locations/us-central1/publishers/google/models/MODEL:streamGenerateContent?alt=sse) \
+        or vertex-anthropic (.../publishers/anthropic/models/MODEL:streamRawPredict).
         """)
     var provider: BenchProvider = .openai
 
-    @Option(help: "Model to ask for (default gpt-4o-mini; claude-3-haiku, gemini-2.5-flash, llama3.2 for anthropic, gemini, ollama).")
+    @Option(help: "Model to ask for (default gpt-4o-mini; claude-3-haiku, gemini-2.5-flash, llama3.2, claude-3-haiku@20240307 for anthropic, gemini and vertex, ollama, vertex-anthropic).")
     var model: String?
 
     @Option(help: "The user message.")

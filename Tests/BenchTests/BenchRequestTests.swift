@@ -47,6 +47,25 @@ struct BenchRequestTests {
         #expect(throws: BenchUsageError.self) { try request(.gemini, url: "http://h:1/v1beta/models/m:streamGenerateContent?alt=sse2") }
     }
 
+    @Test func vertexNamesAProjectAndLocationAndTheModelInThePath() throws {
+        let (head, body) = try request(.vertex, headers: ["Authorization: Bearer t"])
+        #expect(head.hasPrefix(
+            "POST /v1/projects/mockllm/locations/us-central1/publishers/google/models/gemini-2.5-flash:streamGenerateContent?alt=sse HTTP/1.1\r\n"))
+        #expect(body == #"{"contents":[{"role":"user","parts":[{"text":"hello"}]}]}"#)
+        let claude = try request(.vertexAnthropic)
+        #expect(claude.head.hasPrefix(
+            "POST /v1/projects/mockllm/locations/us-central1/publishers/anthropic/models/claude-3-haiku@20240307:streamRawPredict HTTP/1.1\r\n"))
+        #expect(!claude.head.contains("anthropic-version"))
+        #expect(claude.body
+            == #"{"anthropic_version":"vertex-2023-10-16","max_tokens":4096,"stream":true,"messages":[{"role":"user","content":"hello"}]}"#)
+        // One @ before a version; Gemini's own API has none.
+        #expect(throws: BenchUsageError.self) { try request(.vertexAnthropic, model: "a@b@c") }
+        #expect(throws: BenchUsageError.self) { try request(.gemini, model: "gemini@1") }
+        #expect(throws: BenchUsageError.self) { try request(.vertex, url: "http://h:1/v1/publishers/google/models/m:streamGenerateContent") }
+        #expect(try request(.vertexAnthropic, url: "http://h:1/v1/projects/p/locations/l/publishers/anthropic/models/m:streamRawPredict")
+            .head.hasPrefix("POST /v1/projects/p/locations/l/publishers/anthropic/models/m:streamRawPredict HTTP/1.1\r\n"))
+    }
+
     @Test func ollamaPostsAChatAskingForNDJSON() throws {
         let (head, body) = try request(.ollama)
         #expect(head.hasPrefix("POST /api/chat HTTP/1.1\r\n"))

@@ -26,15 +26,15 @@ struct BenchEndToEndTests {
     }
 
     /// Events per stream besides its token events: OpenAI role, finish and `[DONE]`; Anthropic
-    /// 3 opening and 3 closing events; Responses created, in_progress, item and part added, text
-    /// done, part done, item done, completed; Gemini none (the last chunk carries text and
+    /// (also on Vertex AI) 3 opening and 3 closing events; Responses created, in_progress, item and part added, text
+    /// done, part done, item done, completed; Gemini (also on Vertex AI) none (the last chunk carries text and
     /// `finishReason`); Ollama the done line.
     static func framingEvents(_ provider: BenchProvider) -> Int {
         switch provider {
         case .openai: 3
-        case .anthropic: 6
+        case .anthropic, .vertexAnthropic: 6
         case .responses: 8
-        case .gemini: 0
+        case .gemini, .vertex: 0
         case .ollama: 1
         }
     }
@@ -78,7 +78,7 @@ struct BenchEndToEndTests {
         #expect(report.failures == [isError ? .errorEvent : .malformed: streams])
         #expect(report.exitCode == 1)
         // The events before the fault carry text in Gemini and Ollama (3), after OpenAI's role chunk (2).
-        let tokens = [.gemini, .ollama].contains(provider) ? 3 : provider == .openai ? 2 : 0
+        let tokens = [.gemini, .vertex, .ollama].contains(provider) ? 3 : provider == .openai ? 2 : 0
         #expect(report.events == streams * (isError ? 4 : 3))
         #expect(report.tokens == streams * tokens)
         #expect(report.serverLateness != nil, "the stats are read whatever the protocol")

@@ -77,7 +77,7 @@ struct ApplicationTests {
         func page(_ query: String) -> String {
             app.reply(to: HTTPRequest(method: "GET", target: "/v1/models?\(query)", headers: HTTPFields(["anthropic-version": "x"]))).bodyBytes.description
         }
-        #expect(page("limit=2&after_id=claude-sonnet-4-5-20250929").contains(#""first_id":"claude-3-haiku-20240307""#))
+        #expect(page("limit=2&after_id=claude-sonnet-4-5-20250929").contains(#""first_id":"claude-3-5-sonnet-20241022","last_id":"claude-3-haiku-20240307""#))
         #expect(page("limit=1&before_id=claude-sonnet-4-5-20250929").contains(#""first_id":"claude-haiku-4-5-20251001","last_id":"claude-haiku-4-5-20251001""#))
         #expect(page("limit=0").contains("invalid_request_error"))
         #expect(page("after_id=nope").contains("not_found_error"))

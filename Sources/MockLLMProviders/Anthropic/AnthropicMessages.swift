@@ -58,30 +58,7 @@ package enum AnthropicMessages: Provider {
             try AnthropicRequest(fields)
         }
         try checkModel(request, context: context)
-        guard let prompt = request.messages.lastUserText else {
-            throw refusal(.invalidRequest(OpenAIChat.noUserMessage), requestID: requestID)
-        }
-        var id = ByteBuffer(capacity: 41)
-        id.append(ascii: "mock-")
-        context.random.appendUUID(to: &id)
-        let plan = try self.plan(for: request.matchInput(prompt: prompt, http), maxTokens: request.maxTokens,
-                                 stopSequences: request.stopSequences, context: &context)
-        let (stopReason, stopSequence) = stop(plan.finish)
-        let blocks = AnthropicBlock.blocks(of: plan, random: &context.random)
-        let usage = AnthropicUsage(inputTokens: plan.promptTokens, outputTokens: plan.tokens)
-        context.usage = TokenUsage(prompt: usage.inputTokens, completion: usage.outputTokens)
-        let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: AnthropicErrors.requestIDHeader, requestID: requestID)
-        if request.stream {
-            let stream = AnthropicStream(
-                id: id, model: request.model, blocks: blocks, chunking: plan.pacing.chunking, stopReason: stopReason,
-                stopSequence: stopSequence, usage: usage, schedule: plan.schedule)
-            return plan.streamReply(stream, headers: headers,
-                                    errorEvent: AnthropicErrors.streamErrorEvent, malformedEvent: AnthropicErrors.malformedEvent)
-        }
-        var out = ByteBuffer(capacity: 320 + request.model.utf8.count + plan.text.utf8.count * 2)
-        writeMessage(id: id, model: request.model, content: blocks, stopReason: stopReason,
-                     stopSequence: stopSequence, usage: usage, into: &out)
-        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay))
+        return try messageReply(to: request, http, &context)
     }
 
     /// With `settings.strict_models`: Anthropic's 404 for a model it does not serve, or its 400
@@ -93,10 +70,13 @@ package enum AnthropicMessages: Provider {
         case .unknownModel:
             throw refusal(APIError(status: 404, kind: .notFound, message: "model: \(request.model)"), requestID: context.requestID)
         case .tooManyTokens(let limit):
-            throw refusal(.invalidRequest(
-                "max_tokens: \(request.maxTokens) > \(limit), which is the maximum allowed number of output tokens for \(request.model)"),
-                requestID: context.requestID)
+            throw refusal(maxTokensError(request, limit: limit), requestID: context.requestID)
         }
+    }
+
+    /// Anthropic's 400 for `max_tokens` above the model's limit (also on Vertex AI, where the model answers it).
+    static func maxTokensError(_ request: AnthropicRequest, limit: Int) -> APIError {
+        .invalidRequest("max_tokens: \(request.maxTokens) > \(limit), which is the maximum allowed number of output tokens for \(request.model)")
     }
 
     /// `stop_reason` and `stop_sequence` for how the reply ends.
@@ -116,6 +96,11 @@ package enum AnthropicMessages: Provider {
         let request: AnthropicRequest = try decodeBody(http, requestID: requestID, wording: AnthropicErrors.self) { (fields) throws(FieldProblem) in
             try AnthropicRequest(fields, requireMaxTokens: false)
         }
+        return countTokensReply(request, requestID: requestID)
+    }
+
+    /// `{"input_tokens":N}`.
+    static func countTokensReply(_ request: AnthropicRequest, requestID: String) -> Reply {
         var out = ByteBuffer(capacity: 32)
         out.append(ascii: "{\"input_tokens\":")
         out.append(decimal: request.conversation.promptTokens)
@@ -158,10 +143,10 @@ extension AnthropicRequest {
         return [ChatMessage(role: "system", text: system)] + messages
     }
 
-    /// The request as the script's rules see it.
-    func matchInput(prompt: String, _ http: HTTPRequest) -> MatchInput {
+    /// The request as the script's rules see it, sent to `provider`.
+    func matchInput(prompt: String, _ http: HTTPRequest, provider: String) -> MatchInput {
         MatchInput(
             prompt: prompt, model: model, messages: conversation, hasTools: hasTools, headers: http.headers, endpoint: http.path,
-            provider: AnthropicMessages.metadata.name, tools: toolOffer, responseFormat: responseFormat)
+            provider: provider, tools: toolOffer, responseFormat: responseFormat)
     }
 }

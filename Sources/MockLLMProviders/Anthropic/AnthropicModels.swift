@@ -5,20 +5,24 @@ import MockLLMScript
 /// paged with `limit`, `after_id` and `before_id`) and `GET /v1/models/{model}`.
 extension AnthropicMessages {
     /// Anthropic's models the registry starts from: the original mockllm's, plus current ones.
+    /// Vertex AI's names for them (`claude-3-5-sonnet-v2@20241022`) are aliases, so a model
+    /// named in a Vertex path resolves with no declaration.
     static let defaultModels: [ModelInfo] = [
-        ModelInfo(id: "claude-3-sonnet-20240229", aliases: ["claude-3-sonnet", "sonnet"],
+        ModelInfo(id: "claude-3-sonnet-20240229", aliases: ["claude-3-sonnet", "sonnet", "claude-3-sonnet@20240229"],
                   displayName: "Claude 3 Sonnet", contextWindow: 200_000, maxOutputTokens: 4_096, created: 1_709_164_800),
-        ModelInfo(id: "claude-3-opus-20240229", aliases: ["claude-3-opus", "opus"],
+        ModelInfo(id: "claude-3-opus-20240229", aliases: ["claude-3-opus", "opus", "claude-3-opus@20240229"],
                   displayName: "Claude 3 Opus", contextWindow: 200_000, maxOutputTokens: 4_096, created: 1_709_164_800),
-        ModelInfo(id: "claude-3-haiku-20240307", aliases: ["claude-3-haiku", "haiku"],
+        ModelInfo(id: "claude-3-haiku-20240307", aliases: ["claude-3-haiku", "haiku", "claude-3-haiku@20240307"],
                   displayName: "Claude 3 Haiku", contextWindow: 200_000, maxOutputTokens: 4_096, created: 1_709_769_600),
         ModelInfo(id: "claude-2.1", displayName: "Claude 2.1",
                   contextWindow: 200_000, maxOutputTokens: 4_096, created: 1_700_524_800),
         ModelInfo(id: "claude-2.0", displayName: "Claude 2.0",
                   contextWindow: 100_000, maxOutputTokens: 4_096, created: 1_689_033_600),
-        ModelInfo(id: "claude-sonnet-4-5-20250929", aliases: ["claude-sonnet-4-5"],
+        ModelInfo(id: "claude-3-5-sonnet-20241022", aliases: ["claude-3-5-sonnet-latest", "claude-3-5-sonnet-v2@20241022"],
+                  displayName: "Claude Sonnet 3.5 (New)", contextWindow: 200_000, maxOutputTokens: 8_192, created: 1_729_555_200),
+        ModelInfo(id: "claude-sonnet-4-5-20250929", aliases: ["claude-sonnet-4-5", "claude-sonnet-4-5@20250929"],
                   displayName: "Claude Sonnet 4.5", contextWindow: 200_000, maxOutputTokens: 64_000, created: 1_759_104_000),
-        ModelInfo(id: "claude-haiku-4-5-20251001", aliases: ["claude-haiku-4-5"],
+        ModelInfo(id: "claude-haiku-4-5-20251001", aliases: ["claude-haiku-4-5", "claude-haiku-4-5@20251001"],
                   displayName: "Claude Haiku 4.5", contextWindow: 200_000, maxOutputTokens: 64_000, created: 1_759_276_800),
     ]
 

@@ -17,9 +17,19 @@ struct AnthropicRequest {
     /// `output_config.format`.
     var responseFormat: ResponseFormat?
 
-    /// - Parameter requireMaxTokens: false for `count_tokens`, which takes no `max_tokens`.
-    init(_ body: RequestFields, requireMaxTokens: Bool = true) throws(FieldProblem) {
-        model = try body.string("model", required: true)!
+    /// - Parameters:
+    ///   - requireMaxTokens: false for `count_tokens`, which takes no `max_tokens`.
+    ///   - pathModel: the model a path names (Vertex AI's `.../models/{model}:rawPredict`), whose
+    ///     body may not name one; nil: the body's `model`, required.
+    init(_ body: RequestFields, requireMaxTokens: Bool = true, pathModel: String? = nil) throws(FieldProblem) {
+        if let pathModel {
+            guard !body.contains("model") else {
+                throw .invalidValue(path: "model", message: "model: Extra inputs are not permitted", code: "")
+            }
+            model = pathModel
+        } else {
+            model = try body.string("model", required: true)!
+        }
         if !requireMaxTokens && !body.contains("max_tokens") {
             maxTokens = 0
         } else if let tokens = try body.integer("max_tokens") {

@@ -72,50 +72,11 @@ package enum Gemini: Provider {
     }
 
     private static func generate(_ http: HTTPRequest, _ context: inout ProviderContext, stream: Bool) throws(Refusal) -> Reply {
-        let requestID = context.requestID
         let model = context.pathParameters["model"] ?? ""
-        let request = try decode(http, requestID: requestID, wording: GeminiErrors.self) { (fields) throws(FieldProblem) in
-            try GeminiRequest(fields)
-        }
         let method = stream ? "streamGenerateContent" : "generateContent"
-        try checkModel(model, maxTokens: request.maxOutputTokens, method: method, http: http, context: context)
-        guard let prompt = request.messages.lastUserText else {
-            return errorReply(.invalidRequest("Please ensure that multiturn requests ends with a user role or a function response."),
-                              requestID: requestID)
+        return try generateReply(http, &context, model: model, stream: stream, createTime: nil) { (request, context) throws(Refusal) in
+            try checkModel(model, maxTokens: request.maxOutputTokens, method: method, http: http, context: context)
         }
-        let responseID = context.random.alphanumericString(prefix: "", count: 23)  // drawn first: a seed fixes it
-        let input = MatchInput(
-            prompt: prompt, model: model, messages: request.messages, hasTools: request.hasTools, headers: http.headers,
-            endpoint: http.path, provider: metadata.name, tools: request.toolOffer, responseFormat: request.responseFormat)
-        let plan = try self.plan(for: input, maxTokens: request.maxOutputTokens, stopSequences: request.stopSequences, context: &context)
-        let response = GeminiResponse(model: model, responseID: responseID, promptTokens: plan.promptTokens)
-        let parts = GeminiPart.parts(of: plan)
-        let finishReason = GeminiResponse.finishReason(plan.finish)
-        if stream {
-            let sse = QueryParameters(http.query)["alt"] == "sse"
-            let headers = plan.replyHeaders(stream: sse, requestIDHeader: GeminiErrors.requestIDHeader, requestID: requestID)
-            let events = GeminiStream(response: response, sse: sse, parts: parts, chunking: plan.pacing.chunking,
-                                      finishReason: finishReason, outputTokens: plan.tokens, schedule: plan.schedule)
-            context.usage = TokenUsage(prompt: plan.promptTokens, completion: plan.tokens)
-            return plan.streamReply(
-                events, headers: headers,
-                errorEvent: { GeminiErrors.streamErrorEvent($0, sse: sse) },
-                malformedEvent: GeminiErrors.malformedEvent(sse: sse, first: plan.streamFault?.after == 0))
-        }
-        let outputTokens = plan.tokens * request.candidateCount
-        let headers = plan.replyHeaders(stream: false, requestIDHeader: GeminiErrors.requestIDHeader, requestID: requestID)
-        var out = ByteBuffer(capacity: 400 + model.utf8.count + plan.text.utf8.count * 2 * request.candidateCount)
-        response.write(parts: parts, finishReason: finishReason, candidates: request.candidateCount, outputTokens: outputTokens, into: &out)
-        context.usage = TokenUsage(prompt: plan.promptTokens, completion: outputTokens)
-        return Reply(status: 200, headers: headers, body: .bytes(out, delay: plan.bodyDelay))
-    }
-
-    /// `decodeBody` as Google's front end reads a body: an empty one is `{}`.
-    static func decode<Value>(
-        _ http: HTTPRequest, requestID: String, wording: any ProblemWording.Type,
-        _ decode: (RequestFields) throws(FieldProblem) -> Value
-    ) throws(Refusal) -> Value {
-        try decodeBody(http, requestID: requestID, wording: wording, emptyBody: Array("{}".utf8), decode)
     }
 
     /// `v1beta` or `v1`, as the request's path says.
@@ -140,9 +101,14 @@ package enum Gemini: Provider {
         case .unknownModel:
             throw refusal(notFound(model, method: method, http: http), requestID: context.requestID)
         case .tooManyTokens(let limit):
-            throw refusal(.invalidRequest(
-                "Unable to submit request because it has a maxOutputTokens value of \(maxTokens ?? 0) but the supported range is "
-                    + "from 1 (inclusive) to \(limit + 1) (exclusive). Update the value and try again."), requestID: context.requestID)
+            throw refusal(maxOutputTokensError(maxTokens ?? 0, limit: limit), requestID: context.requestID)
         }
+    }
+
+    /// Google's 400 for `maxOutputTokens` above the model's limit (the Developer API's and Vertex AI's words).
+    static func maxOutputTokensError(_ maxTokens: Int, limit: Int) -> APIError {
+        .invalidRequest(
+            "Unable to submit request because it has a maxOutputTokens value of \(maxTokens) but the supported range is "
+                + "from 1 (inclusive) to \(limit + 1) (exclusive). Update the value and try again.")
     }
 }

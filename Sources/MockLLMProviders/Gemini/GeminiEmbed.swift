@@ -16,7 +16,7 @@ extension Gemini {
     static func embedContent(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
         let model = context.pathParameters["model"] ?? ""
-        let request = try decode(http, requestID: requestID, wording: GeminiErrors.EmbedContent.self) { (body) throws(FieldProblem) in
+        let request = try decodeGoogleBody(http, requestID: requestID, wording: GeminiErrors.EmbedContent.self) { (body) throws(FieldProblem) in
             try GeminiEmbedRequest(body, request: "EmbedContentRequest")
         }
         return try embeddings([request], model: model, batch: false, http: http, context: &context)
@@ -25,7 +25,7 @@ extension Gemini {
     static func batchEmbedContents(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
         let model = context.pathParameters["model"] ?? ""
-        let batch = try decode(http, requestID: requestID, wording: GeminiErrors.BatchEmbedContents.self) { (body) throws(FieldProblem) in
+        let batch = try decodeGoogleBody(http, requestID: requestID, wording: GeminiErrors.BatchEmbedContents.self) { (body) throws(FieldProblem) in
             try GeminiBatchEmbedRequest(body, model: model)
         }
         return try embeddings(batch.requests, model: model, batch: true, http: http, context: &context)

@@ -9,12 +9,14 @@ package enum GeminiErrors: ProblemWording {
     /// Google sends no request id; the mock's own, for matching a reply to the journal and logs.
     static let requestIDHeader = "x-mockllm-request-id"
 
-    static func reply(_ error: APIError, requestID: String) -> Reply {
+    /// - Parameter service: the API answering, named in an `ErrorInfo` (Vertex AI's is
+    ///   `aiplatform.googleapis.com`), whose words a status-only fault gets.
+    static func reply(_ error: APIError, requestID: String, service: GoogleService = .generativeLanguage) -> Reply {
         let status = statusName(for: error)
-        let message = error.statusOnly ? defaultMessage(error.status) : error.message
+        let message = error.statusOnly ? service.defaultMessage(error.status) : error.message
         var out = ByteBuffer(capacity: 160 + message.utf8.count)
         write(code: error.status, message: message, status: status, into: &out) { out in
-            writeDetails(error, message: message, into: &out)
+            writeDetails(error, message: message, service: service, into: &out)
         }
         return Reply.json(error.status, out, headers: error.headers).adding(header: requestIDHeader, requestID)
     }
@@ -34,14 +36,16 @@ package enum GeminiErrors: ProblemWording {
 
     /// `ErrorInfo` (and for a bad key Google's `LocalizedMessage`) when the error has a code;
     /// `RetryInfo` when a 429 says when to retry.
-    private static func writeDetails(_ error: APIError, message: String, into out: inout ByteBuffer) {
+    private static func writeDetails(_ error: APIError, message: String, service: GoogleService, into out: inout ByteBuffer) {
         let retry = error.status == 429 ? error.headers["retry-after"] : nil
         guard error.code != nil || retry != nil else { return }
         out.append(ascii: ",\"details\": [")
         if let reason = error.code {
             out.append(ascii: "{\"@type\": \"type.googleapis.com/google.rpc.ErrorInfo\",\"reason\": ")
             out.append(jsonString: reason)
-            out.append(ascii: ",\"domain\": \"googleapis.com\",\"metadata\": {\"service\": \"generativelanguage.googleapis.com\"}}")
+            out.append(ascii: ",\"domain\": \"googleapis.com\",\"metadata\": {\"service\": ")
+            out.append(jsonString: service.rawValue)
+            out.append(ascii: "}}")
             if reason == keyInvalidReason {
                 out.append(ascii: ",{\"@type\": \"type.googleapis.com/google.rpc.LocalizedMessage\",\"locale\": \"en-US\",\"message\": ")
                 out.append(jsonString: message)
@@ -85,6 +89,22 @@ package enum GeminiErrors: ProblemWording {
     /// `RESOURCE_EXHAUSTED`-like: capitals and underscores only.
     static func isStatusName(_ text: String) -> Bool {
         !text.isEmpty && text.utf8.allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || $0 == UInt8(ascii: "_") }
+    }
+
+    /// The Google API a reply comes from: its name in `ErrorInfo` and its words for a status.
+    enum GoogleService: String {
+        case generativeLanguage = "generativelanguage.googleapis.com"
+        case aiPlatform = "aiplatform.googleapis.com"
+
+        /// What the API says with a status, for faults that give only the status: Vertex AI's
+        /// own words for a 429 and a 500 (its "error code 429" page), the front end's otherwise.
+        func defaultMessage(_ status: Int) -> String {
+            switch (self, status) {
+            case (.aiPlatform, 429): VertexErrors.quotaMessage
+            case (.aiPlatform, 500): "Internal error encountered."
+            default: GeminiErrors.defaultMessage(status)
+            }
+        }
     }
 
     /// What Google's front end says with a status, for faults that give only the status.

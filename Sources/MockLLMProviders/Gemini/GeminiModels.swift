@@ -94,17 +94,24 @@ extension Gemini {
     /// counted as a reply's `promptTokenCount` would be.
     static func countTokens(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         let requestID = context.requestID
-        let request: GeminiRequest = try decode(http, requestID: requestID, wording: GeminiErrors.CountTokens.self) { (body) throws(FieldProblem) in
-            let key = body.googleKey("generateContentRequest", "generate_content_request")
-            if let whole = try body.object(key) { return try GeminiRequest(whole, request: "CountTokensRequest") }
-            return try GeminiRequest(body, request: "CountTokensRequest")
-        }
         let model = context.pathParameters["model"] ?? ""
-        try checkModel(model, maxTokens: nil, method: "countTokens", http: http, context: context)
-        let tokens = request.messages.promptTokens
-        var out = ByteBuffer(capacity: 96)
+        let messages = try countGeminiTokens(http, requestID: requestID) { () throws(Refusal) in
+            try checkModel(model, maxTokens: nil, method: "countTokens", http: http, context: context)
+        }
+        return countTokensReply(messages, requestID: requestID)
+    }
+
+    /// `{"totalTokens": N,"promptTokensDetails": [...]}`, with Vertex AI's
+    /// `"totalBillableCharacters": C` after the total when `billableCharacters` is given.
+    static func countTokensReply(_ messages: [ChatMessage], requestID: String, billableCharacters: Int? = nil) -> Reply {
+        let tokens = messages.promptTokens
+        var out = ByteBuffer(capacity: 128)
         out.append(ascii: "{\"totalTokens\": ")
         out.append(decimal: tokens)
+        if let billableCharacters {
+            out.append(ascii: ",\"totalBillableCharacters\": ")
+            out.append(decimal: billableCharacters)
+        }
         out.append(ascii: ",\"promptTokensDetails\": [{\"modality\": \"TEXT\",\"tokenCount\": ")
         out.append(decimal: tokens)
         out.append(ascii: "}]}")

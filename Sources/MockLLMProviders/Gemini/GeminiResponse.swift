@@ -53,10 +53,17 @@ enum GeminiPart {
 
 /// Writes `GenerateContentResponse`s of one reply, spaced as Google writes them (`"key": value`
 /// members separated by a bare comma): the whole reply, or one chunk of a stream.
+///
+/// Vertex AI (`createTime` set) sends the same message with its own members: the content's
+/// `role` before its `parts`, no `index` for the first candidate, `trafficType` and
+/// `candidatesTokensDetails` in the usage (and only `trafficType` in a stream's chunks before
+/// the last), then `modelVersion`, `createTime` and `responseId`.
 struct GeminiResponse {
     let model: String
     let responseID: String
     let promptTokens: Int
+    /// Vertex AI's `createTime` (RFC 3339 with microseconds); nil for the Developer API.
+    var createTime: String? = nil
 
     /// `STOP` (also after function calls and at a stop sequence) or `MAX_TOKENS`.
     static func finishReason(_ finish: ChatPlan.Finish) -> String {
@@ -64,12 +71,14 @@ struct GeminiResponse {
     }
 
     /// `{"candidates": [...],"usageMetadata": {...},"modelVersion": "...","responseId": "..."}`
-    /// with `candidates` copies of the candidate (`index` 0, 1, ...).
-    func write(parts: some Sequence<GeminiPart>, finishReason: String?, candidates: Int = 1, outputTokens: Int, into out: inout ByteBuffer) {
+    /// with `candidates` copies of the candidate (`index` 0, 1, ...). `outputTokens` nil: a
+    /// Vertex stream chunk before the last, whose usage is only its `trafficType`.
+    func write(parts: some Sequence<GeminiPart>, finishReason: String?, candidates: Int = 1, outputTokens: Int?, into out: inout ByteBuffer) {
+        let vertex = createTime != nil
         out.append(ascii: "{\"candidates\": [")
         for index in 0..<candidates {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(ascii: "{\"content\": {\"parts\": [")
+            out.append(ascii: vertex ? "{\"content\": {\"role\": \"model\",\"parts\": [" : "{\"content\": {\"parts\": [")
             // A flag, not `enumerated()`: Swift 6.3's optimiser crashed (an OSSA lifetime check)
             // on the enumerated iterator of the stream's CollectionOfOne across modules.
             var first = true
@@ -78,35 +87,53 @@ struct GeminiResponse {
                 first = false
                 part.write(into: &out)
             }
-            out.append(ascii: "],\"role\": \"model\"}")
+            out.append(ascii: vertex ? "]}" : "],\"role\": \"model\"}")
             if let finishReason {
                 out.append(ascii: ",\"finishReason\": ")
                 out.append(jsonString: finishReason)
             }
-            out.append(ascii: ",\"index\": ")
-            out.append(decimal: index)
+            if !vertex || index > 0 {  // Vertex leaves out a zero index, as proto3 JSON does
+                out.append(ascii: ",\"index\": ")
+                out.append(decimal: index)
+            }
             out.append(UInt8(ascii: "}"))
         }
         out.append(ascii: "],\"usageMetadata\": ")
-        Self.writeUsage(prompt: promptTokens, output: outputTokens, into: &out)
+        if let outputTokens {
+            Self.writeUsage(prompt: promptTokens, output: outputTokens, vertex: vertex, into: &out)
+        } else {
+            out.append(ascii: "{\"trafficType\": \"ON_DEMAND\"}")
+        }
         out.append(ascii: ",\"modelVersion\": ")
         out.append(jsonString: model)
+        if let createTime {
+            out.append(ascii: ",\"createTime\": ")
+            out.append(jsonString: createTime)
+        }
         out.append(ascii: ",\"responseId\": ")
         out.append(jsonString: responseID)
         out.append(UInt8(ascii: "}"))
     }
 
     /// `{"promptTokenCount": P,"candidatesTokenCount": C,"totalTokenCount": P+C,`
-    /// `"promptTokensDetails": [{"modality": "TEXT","tokenCount": P}]}`
-    static func writeUsage(prompt: Int, output: Int, into out: inout ByteBuffer) {
+    /// `"promptTokensDetails": [{"modality": "TEXT","tokenCount": P}]}`; Vertex AI's has
+    /// `"trafficType": "ON_DEMAND"` after the total and the candidates' details after the prompt's.
+    static func writeUsage(prompt: Int, output: Int, vertex: Bool = false, into out: inout ByteBuffer) {
         out.append(ascii: "{\"promptTokenCount\": ")
         out.append(decimal: prompt)
         out.append(ascii: ",\"candidatesTokenCount\": ")
         out.append(decimal: output)
         out.append(ascii: ",\"totalTokenCount\": ")
         out.append(decimal: prompt + output)
+        if vertex { out.append(ascii: ",\"trafficType\": \"ON_DEMAND\"") }
         out.append(ascii: ",\"promptTokensDetails\": [{\"modality\": \"TEXT\",\"tokenCount\": ")
         out.append(decimal: prompt)
-        out.append(ascii: "}]}")
+        out.append(ascii: "}]")
+        if vertex {
+            out.append(ascii: ",\"candidatesTokensDetails\": [{\"modality\": \"TEXT\",\"tokenCount\": ")
+            out.append(decimal: output)
+            out.append(ascii: "}]")
+        }
+        out.append(UInt8(ascii: "}"))
     }
 }

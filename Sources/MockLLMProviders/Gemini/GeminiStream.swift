@@ -71,7 +71,9 @@ struct GeminiStream: EventSource {
         let last = upcoming == nil
         tokensSoFar = last ? outputTokens : min(outputTokens, tokensSoFar + piece.tokens)
         out.append(ascii: sse ? "data: " : written == 0 ? "[" : ",\r\n")
-        response.write(parts: CollectionOfOne(piece), finishReason: last ? finishReason : nil, outputTokens: tokensSoFar, into: &out)
+        // Vertex AI reports the usage in the last chunk only.
+        let usage = last || response.createTime == nil ? tokensSoFar : nil
+        response.write(parts: CollectionOfOne(piece), finishReason: last ? finishReason : nil, outputTokens: usage, into: &out)
         out.append(ascii: sse ? "\r\n\r\n" : last ? "]" : "")
         written += 1
     }

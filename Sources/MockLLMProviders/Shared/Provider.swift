@@ -120,9 +120,14 @@ package struct ProviderMetadata: Sendable {
     package var capabilities: Capabilities
     /// The models its API serves out of the box, each with `provider` set to `name`.
     package var models: [ModelInfo]
+    /// The provider whose registry models this one serves too, in its own wire shape (Vertex
+    /// AI's `vertex` serves `gemini`'s models): `/providers` and `/models` list them under it
+    /// (`servedModels(in:)`).
+    package var servesModelsOf: String?
 
     package init(name: String, version: String, description: String, endpoints: [Endpoint], capabilities: Capabilities,
-                 models: [ModelInfo] = []) {
+                 models: [ModelInfo] = [], servesModelsOf: String? = nil) {
+        self.servesModelsOf = servesModelsOf
         self.name = name
         self.version = version
         self.description = description
@@ -133,6 +138,12 @@ package struct ProviderMetadata: Sendable {
             model.provider = name
             return model
         }
+    }
+
+    /// The registry's models this provider serves: its own, then those of `servesModelsOf`.
+    package func servedModels(in registry: ModelRegistry) -> [ModelInfo] {
+        guard let vendor = servesModelsOf else { return registry.models(of: name) }
+        return registry.models.filter { $0.provider == name } + registry.models(of: vendor)
     }
 }
 

@@ -5,4 +5,6 @@ package let providerTable: [any Provider.Type] = [
     AnthropicMessages.self,
     Ollama.self,
     Gemini.self,
+    Vertex.self,
+    VertexAnthropic.self,
 ]
