@@ -63,9 +63,10 @@ package enum ProgressLine {
         fields.append("\(s.completed) done")
         fields.append("\(s.failed) failed")
         fields.append(rate(s.eventsPerSecond) + " ev/s")
-        fields.append("TTFT p50/p99 " + pair(s.ttft))
-        fields.append("ITL p50/p99 " + pair(s.itl))
-        if let lateness = s.lateness { fields.append("server late p50/p99 " + pair(lateness)) }
+        // "p50/p99" once, before the first pair, to leave room for the rest.
+        fields.append("p50/p99 TTFT " + pair(s.ttft))
+        fields.append("ITL " + pair(s.itl))
+        if let lateness = s.lateness { fields.append("server late " + pair(lateness)) }
         return fields
     }
 

@@ -41,9 +41,10 @@ extension BenchReport {
         parts.append(rate.map { "rate \(ReportFormat.decimal($0))/s" } ?? "closed loop")
         if let plannedDuration { parts.append("duration \(ReportFormat.decimal(Double(plannedDuration) / 1e9)) s") }
         if let plannedRequests { parts.append("\(plannedRequests) requests") }
+        if rampUp > 0 { parts.append("ramp-up \(ReportFormat.decimal(Double(rampUp) / 1e9)) s") }
         var pacing: [String] = []
-        if let configuredTTFT { pacing.append("TTFT \(ReportFormat.milliseconds(configuredTTFT)) ms") }
-        if let configuredITL { pacing.append("ITL \(ReportFormat.milliseconds(configuredITL)) ms") }
+        if let configuredTTFT { pacing.append("TTFT \(ProgressLine.milliseconds(configuredTTFT)) ms") }
+        if let configuredITL { pacing.append("ITL \(ProgressLine.milliseconds(configuredITL)) ms") }
         if !pacing.isEmpty { parts.append("asked " + pacing.joined(separator: ", ")) }
         return parts.joined(separator: " · ")
     }

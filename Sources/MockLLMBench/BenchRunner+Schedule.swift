@@ -114,6 +114,7 @@ extension BenchRunner {
         report.timeline = timeline.samples
         report.plannedDuration = plan.duration
         report.plannedRequests = plan.requests
+        report.rampUp = plan.rampUp
         return report
     }
 

@@ -51,6 +51,7 @@ struct BenchChartTests {
                                  concurrency: 64, rate: nil, configuredTTFT: 200_000_000, configuredITL: 20_000_000,
                                  elapsed: 10_000_000_000)
         report.plannedDuration = 10_000_000_000
+        report.rampUp = 2_500_000_000
         report.completed = 640
         report.failures = [.timeout: 3]
         for second in 0..<10 {
@@ -82,7 +83,7 @@ struct BenchChartTests {
         #expect(!svg.contains("<script") && !svg.contains("href"), "self-contained")
         let texts = elements.filter { $0.name == "text" }.map(\.text)
         #expect(texts.contains("mockllm bench: http://127.0.0.1:8000/v1/chat/completions"))
-        #expect(texts.contains { $0.hasPrefix("anthropic, claude <&> · concurrency 64 · closed loop · duration 10.0 s · asked TTFT 200.000 ms, ITL 20.000 ms") })
+        #expect(texts.contains { $0.hasPrefix("anthropic, claude <&> · concurrency 64 · closed loop · duration 10.0 s · ramp-up 2.5 s · asked TTFT 200 ms, ITL 20.0 ms") })
         #expect(texts.contains { $0.hasPrefix("640 streams completed, 3 failed in 10.0 s") })
         for title in ["Events received per second", "Time to first token (ms)", "Inter-token latency (ms)"] {
             #expect(texts.contains(title))

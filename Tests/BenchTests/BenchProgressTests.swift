@@ -21,11 +21,11 @@ struct BenchProgressTests {
 
     @Test func aWideTerminalShowsEveryField() {
         #expect(ProgressLine.render(status(), width: 200)
-            == "12/30 s  100 in flight  1234 done  2 failed  8123 ev/s  TTFT p50/p99 12.3/45.6 ms  ITL p50/p99 1.02/2.10 ms"
-            + "  server late p50/p99 0.052/0.310 ms")
+            == "12/30 s  100 in flight  1234 done  2 failed  8123 ev/s  p50/p99 TTFT 12.3/45.6 ms  ITL 1.02/2.10 ms"
+            + "  server late 0.052/0.310 ms")
     }
 
-    @Test(arguments: [1, 2, 8, 20, 40, 61, 80, 100, 131])
+    @Test(arguments: [1, 2, 8, 20, 40, 61, 80, 100, 120, 200])
     func theLineFitsTheWidthLeavingTheLastColumnFree(width: Int) {
         let line = ProgressLine.render(status(), width: width)
         #expect(line.utf8.count <= max(1, width - 1))
@@ -46,7 +46,7 @@ struct BenchProgressTests {
         status.started = 120
         status.draining = true
         let line = ProgressLine.render(status, width: 300)
-        #expect(line == "3 s draining  120/500 started  0 in flight  0 done  0 failed  0 ev/s  TTFT p50/p99 -  ITL p50/p99 -")
+        #expect(line == "3 s draining  120/500 started  0 in flight  0 done  0 failed  0 ev/s  p50/p99 TTFT -  ITL -")
         status.plannedDuration = 2_500_000_000
         #expect(ProgressLine.render(status, width: 300).hasPrefix("3/2.5 s draining"))
     }
