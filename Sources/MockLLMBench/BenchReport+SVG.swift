@@ -2,7 +2,7 @@ import MockLLMCore
 
 extension BenchReport {
     /// `--svg`: the run second by second, one panel per measure, stacked on a shared time axis:
-    /// events received per second (with the seconds in which streams failed marked), TTFT and
+    /// events received per second (the seconds in which streams failed shaded), TTFT and
     /// ITL p50/p99 of what arrived in each second, and mockllm's own lateness when it was read.
     /// Above them the target, the load asked for and the run's totals. Self-contained: no
     /// script, no external style or font; plain shapes any viewer draws.
@@ -24,7 +24,9 @@ extension BenchReport {
                              span: Double(timeline.last?.end ?? 0) / 1e9)
         chart.title = "mockllm bench: \(url)"
         chart.captions = [chartParameters, chartTotals]
-        chart.failures = timeline.map(\.failed)
+        chart.failures = timeline.filter { $0.failed > 0 }.map {
+            (start: Double($0.end - $0.length) / 1e9, end: Double($0.end) / 1e9, count: $0.failed)
+        }
         return chart.render()
     }
 
@@ -100,8 +102,8 @@ struct SVGChart {
     var span: Double
     var title = ""
     var captions: [String] = []
-    /// Failed streams per sample, marked under the first panel.
-    var failures: [Int] = []
+    /// The intervals in which streams failed (seconds) and how many: shaded in the first panel.
+    var failures: [(start: Double, end: Double, count: Int)] = []
 
     static let width = 960.0
     static let left = 80.0
@@ -138,6 +140,15 @@ struct SVGChart {
         func px(_ t: Double) -> Double { x0 + (xAxis.top > 0 ? t / xAxis.top : 0) * width }
         func py(_ v: Double) -> Double { y0 + height - (yAxis.top > 0 ? v / yAxis.top : 0) * height }
         var out = "<g>\n" + text(x0, y0 - 12, panel.title, size: 13, weight: "bold")
+        if markFailures {
+            // Shaded first, behind the grid and the lines: each second in which streams failed,
+            // with its count on hover.
+            for failure in failures {
+                let x = px(failure.start), w = max(1, px(failure.end) - x)
+                out += "<rect class=\"failed\" x=\"\(Self.n(x))\" y=\"\(Self.n(y0))\" width=\"\(Self.n(w))\" height=\"\(Self.n(height))\""
+                    + " fill=\"\(ChartStyle.failure)\" fill-opacity=\"0.13\"><title>\(failure.count) failed</title></rect>\n"
+            }
+        }
         // Horizontal grid with the y labels, then vertical ticks with the x labels.
         var value = 0.0
         while value <= yAxis.top * 1.000001 {
@@ -158,23 +169,18 @@ struct SVGChart {
             out += text(x0 + width / 2, y0 + height + 36, "seconds since the first stream started", anchor: "middle",
                         color: ChartStyle.muted)
         }
-        var legend: [(String, String)] = []
+        var legend: [LegendEntry] = []
         if let asked = panel.asked {
             out += "<line x1=\"\(Self.n(x0))\" y1=\"\(Self.n(py(asked)))\" x2=\"\(Self.n(x0 + width))\" y2=\"\(Self.n(py(asked)))\""
                 + " stroke=\"\(ChartStyle.asked)\" stroke-width=\"1.2\" stroke-dasharray=\"5 4\"/>\n"
-            legend.append(("asked", ChartStyle.asked))
+            legend.append(LegendEntry(name: "asked", color: ChartStyle.asked))
         }
         for series in panel.series {
             out += draw(series, px: px, py: py, baseline: y0 + height)
         }
-        legend += panel.series.map { ($0.name, $0.color) }
-        if markFailures, failures.contains(where: { $0 > 0 }) {
-            for (i, count) in failures.enumerated() where count > 0 && i < times.count {
-                let x = px(times[i])
-                out += "<line x1=\"\(Self.n(x))\" y1=\"\(Self.n(y0 + height))\" x2=\"\(Self.n(x))\" y2=\"\(Self.n(y0 + height - 10))\""
-                    + " stroke=\"\(ChartStyle.failure)\" stroke-width=\"3\"><title>\(count) failed</title></line>\n"
-            }
-            legend.append(("seconds with failed streams", ChartStyle.failure))
+        legend += panel.series.map { LegendEntry(name: $0.name, color: $0.color) }
+        if markFailures, !failures.isEmpty {
+            legend.append(LegendEntry(name: "seconds with failed streams", color: ChartStyle.failure, shaded: true))
         }
         out += self.legend(legend, right: x0 + width, y: y0 - 12)
         return out + "</g>\n"
@@ -207,15 +213,25 @@ struct SVGChart {
         return out
     }
 
-    /// Entries right-aligned at `right`: a short line in the colour, then the name.
-    private func legend(_ entries: [(String, String)], right: Double, y: Double) -> String {
+    struct LegendEntry {
+        var name: String
+        var color: String
+        /// A shaded square (for a shaded area) rather than a short line.
+        var shaded = false
+    }
+
+    /// Entries right-aligned at `right`: the line's colour (or the shading), then the name.
+    private func legend(_ entries: [LegendEntry], right: Double, y: Double) -> String {
         var out = ""
         var x = right
-        for (name, color) in entries.reversed() {
-            let textWidth = Double(name.count) * 6.6
-            x -= textWidth
-            out += text(x, y, name, color: ChartStyle.muted)
-            out += line(x - 24, y - 4, x - 6, y - 4, color: color, width: 2.5)
+        for entry in entries.reversed() {
+            x -= Double(entry.name.count) * 6.6  // about the width of the 12 px text
+            out += text(x, y, entry.name, color: ChartStyle.muted)
+            if entry.shaded {
+                out += "<rect x=\"\(Self.n(x - 18))\" y=\"\(Self.n(y - 10))\" width=\"12\" height=\"12\" fill=\"\(entry.color)\" fill-opacity=\"0.25\"/>\n"
+            } else {
+                out += line(x - 24, y - 4, x - 6, y - 4, color: entry.color, width: 2.5)
+            }
             x -= 40
         }
         return out

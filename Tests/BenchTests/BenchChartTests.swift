@@ -93,8 +93,16 @@ struct BenchChartTests {
         #expect(series(elements, "events/s").count == 1)
         #expect(series(elements, "p50").count == 3, "TTFT once, ITL twice: broken where second 5 has none")
         #expect(series(elements, "p99").map(\.count) == [10, 5, 4])
-        let marks = elements.filter { $0.name == "title" }.map(\.text)
-        #expect(marks == ["2 failed", "1 failed"])
+        let marks = elements.filter { $0.name == "rect" && $0.attributes["class"] == "failed" }
+        #expect(marks.count == 2)
+        #expect(elements.filter { $0.name == "title" }.map(\.text) == ["2 failed", "1 failed"], "the count on hover")
+        // Seconds 3 and 8 of 10, on an axis of 10 s: the shading covers exactly those seconds.
+        let chart = SVGChart(panels: [], times: [], span: 10, captions: ["", ""])
+        for (mark, second) in zip(marks, [3.0, 8.0]) {
+            let x = Double(mark.attributes["x"] ?? "") ?? -1, width = Double(mark.attributes["width"] ?? "") ?? -1
+            #expect(abs(x - (SVGChart.left + second / 10 * chart.plotWidth)) <= 0.05)
+            #expect(abs(width - chart.plotWidth / 10) <= 0.1)
+        }
         #expect(texts.contains("seconds with failed streams"))
     }
 
