@@ -14,24 +14,13 @@ extension CLITests {
     /// Runs the binary with its standard output on a new pseudo-terminal `columns` wide and
     /// returns everything written to it: util-linux's `script` (Debian's bsdutils, always
     /// installed) makes the terminal, sets its width with `stty`, and copies what the program
-    /// writes (standard error included) to its own standard output, a pipe read here.
+    /// writes (standard error included) to its own standard output, a pipe read here. Its
+    /// standard input is empty, so it never takes over the terminal the tests run in.
     func runOnTerminal(_ arguments: [String], columns: Int, environment: [String: String] = [:]) throws -> Run {
         func quoted(_ word: String) -> String { "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'" }
         let command = "stty cols \(columns) rows 24 && exec " + ([Self.binary.path] + arguments).map(quoted).joined(separator: " ")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
-        process.arguments = ["--quiet", "--return", "--flush", "--command", command, "/dev/null"]
-        process.environment = self.environment(["TERM": "xterm"].merging(environment) { $1 })
-        process.standardInput = FileHandle.nullDevice
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                   stderr: String(decoding: stderr, as: UTF8.self))
+        return try run(["--quiet", "--return", "--flush", "--command", command, "/dev/null"],
+                       environment: ["TERM": "xterm"].merging(environment) { $1 }, executable: URL(fileURLWithPath: "/usr/bin/script"))
     }
 
     func benchArguments(_ port: Int, duration: String) -> [String] {
