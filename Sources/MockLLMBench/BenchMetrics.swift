@@ -40,6 +40,7 @@ struct BenchMetrics {
     /// Rate mode: starts that fell due while every slot was busy and never happened.
     var missedStarts = 0
     var failures: [BenchFailure: Int] = [:]
+    /// Events and token events, counted per read as they arrive.
     var events = 0
     var tokens = 0
     var bytes = 0

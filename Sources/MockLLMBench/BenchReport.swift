@@ -31,6 +31,12 @@ package struct BenchReport: Sendable {
     package var ttftError = LatencyHistogram()
     package var itlError = LatencyHistogram()
     package var serverLateness: ServerLateness?
+    /// The run second by second (the last interval may be shorter), for `--svg`.
+    package var timeline: [BenchSample] = []
+    /// `--duration` (ns), `--requests` and `--ramp-up` (ns), as planned, for the chart's caption.
+    package var plannedDuration: UInt64?
+    package var plannedRequests: Int?
+    package var rampUp: UInt64 = 0
 
     package var failed: Int { failures.values.reduce(0, +) }
 

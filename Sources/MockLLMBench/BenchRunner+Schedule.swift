@@ -38,6 +38,7 @@ extension BenchRunner {
                 while mayStart, metrics.started < due, let client = idle.popLast() { startStream(on: client, at: now) }
             }
         }
+        if phase == .probing || phase == .running, now &- firstStart >= timeline.nextDue { takeSample(at: now) }
         let drainOver = drainDeadline.map { now >= $0 } ?? false
         if drainOver || now &- lastScan >= scanInterval {
             lastScan = now
@@ -73,6 +74,7 @@ extension BenchRunner {
         let noMore = stopping || (plan.rate != nil && !mayStart)
         guard noMore else { return }
         phase = .finishing
+        timeline.finish(metrics, lateness: nil, at: lastEnd &- firstStart)
         for client in clients { client.closeConnection() }
         waiting.removeAll()
         idle.removeAll()
@@ -109,6 +111,31 @@ extension BenchRunner {
         report.ttftError = metrics.ttftError
         report.itlError = metrics.itlError
         report.serverLateness = stats?.lateness
+        report.timeline = timeline.samples
+        report.plannedDuration = plan.duration
+        report.plannedRequests = plan.requests
+        report.rampUp = plan.rampUp
         return report
+    }
+
+    /// Once a second: the interval's sample, a reading of mockllm's stats (attached to that
+    /// sample when it comes back), and the progress line.
+    func takeSample(at now: UInt64) {
+        timeline.sample(metrics, inFlight: inFlight, lateness: nil, at: now &- firstStart)
+        if watchesServer { stats?.poll(forSample: timeline.samples.count - 1) }
+        guard let progress else { return }
+        var status = ProgressStatus(elapsed: now &- firstStart)
+        status.plannedDuration = plan.duration
+        status.started = metrics.started
+        status.plannedRequests = plan.requests
+        status.inFlight = inFlight
+        status.completed = metrics.completed
+        status.failed = metrics.failures.values.reduce(0, +)
+        status.eventsPerSecond = timeline.samples.last.map { $0.perSecond($0.events) } ?? 0
+        status.ttft = Percentiles(metrics.ttft)
+        status.itl = Percentiles(metrics.itl)
+        status.lateness = stats?.latenessSoFar
+        status.draining = stopping
+        progress.show(status)
     }
 }

@@ -45,6 +45,13 @@ final class BenchRunner {
     var signals: SignalWatcher?
     var probeDecided = false
     var stats: ServerStatsReading?
+    /// The run cut into seconds, for the progress line's rate and the `--svg` chart.
+    var timeline = BenchTimeline()
+    /// Set when stdout is a terminal that wants the progress line.
+    var progress: TerminalProgress?
+    /// Whether mockllm's stats are read every second during the run (for the progress line or
+    /// the chart), not only before and after it.
+    var watchesServer = false
 
     /// A connect failure waits this long before the slot tries again (no busy loop on a dead target).
     static let connectBackoff: UInt64 = 100_000_000
@@ -56,8 +63,12 @@ final class BenchRunner {
         metrics = BenchMetrics(configuredTTFT: plan.configuredTTFT, configuredITL: plan.configuredITL)
     }
 
-    /// Runs the load until it stops by itself; returns what was measured.
-    func run(handleSignals: Bool) -> BenchReport {
+    /// Runs the load until it stops by itself; returns what was measured. With `progress`, its
+    /// line is redrawn every second; with `progress` or `watchServer`, mockllm's stats are read
+    /// every second too, for its lateness so far and per second.
+    func run(handleSignals: Bool, progress: TerminalProgress? = nil, watchServer: Bool = false) -> BenchReport {
+        self.progress = progress
+        watchesServer = watchServer || progress != nil
         clients = (0..<plan.concurrency).map { _ in StreamClient(runner: self) }
         let ticker = LoopTimer(loop: loop) { [unowned self] in self.tick() }
         self.ticker = ticker
@@ -93,11 +104,9 @@ final class BenchRunner {
         stats?.fetch { [unowned self] in self.beginLoad() }
     }
 
-    func streamEnded(_ client: StreamClient, _ outcome: StreamOutcome, events: Int, tokens: Int, at now: UInt64) {
+    func streamEnded(_ client: StreamClient, _ outcome: StreamOutcome, at now: UInt64) {
         inFlight -= 1
         lastEnd = now
-        metrics.events += events
-        metrics.tokens += tokens
         switch outcome {
         case .completed: metrics.completed += 1
         case .failed(let failure): metrics.recordFailure(failure)

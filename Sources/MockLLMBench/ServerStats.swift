@@ -14,38 +14,55 @@ struct ServerStats: Equatable {
     var max: UInt64
 
     /// Reads `{"workers":N,...,"lateness_ns":{"max":N,"buckets":[[lower,upper,count],...]}}`;
-    /// nil when the body is not that shape.
+    /// nil when the body is not that shape. Read from the validated tape without building the
+    /// rest of the document (the per-worker part, the counters): while bench shows progress it
+    /// reads the stats every second.
     static func parse(_ body: [UInt8]) -> ServerStats? {
-        guard let root = try? JSONReader.parse(body).objectValue,
-              let lateness = root["lateness_ns"]?.objectValue,
-              let rows = lateness["buckets"]?.arrayValue
+        // A node does not keep its document alive: hold it while its nodes are read.
+        guard let document = try? JSONDocument.parse(body) else { return nil }
+        return withExtendedLifetime(document) { read(document.root) }
+    }
+
+    private static func read(_ root: JSONNode) -> ServerStats? {
+        guard root.isObject, let lateness = root["lateness_ns"], let rows = lateness["buckets"], rows.isArray
         else { return nil }
         var buckets: [Bucket] = []
         buckets.reserveCapacity(rows.count)
-        for row in rows {
-            guard let cells = row.arrayValue, cells.count == 3,
-                  let lower = integer(cells[0]), let upper = integer(cells[1]), let count = integer(cells[2])
-            else { return nil }
-            buckets.append(Bucket(lower: lower, upper: upper, count: count))
+        var wellFormed = true
+        rows.forEachElement { _, row in
+            var cells: (UInt64, UInt64, UInt64) = (0, 0, 0)
+            guard wellFormed, row.isArray, row.count == 3 else { return wellFormed = false }
+            row.forEachElement { k, cell in
+                guard let value = integer(cell) else { return wellFormed = false }
+                switch k {
+                case 0: cells.0 = value
+                case 1: cells.1 = value
+                default: cells.2 = value
+                }
+            }
+            buckets.append(Bucket(lower: cells.0, upper: cells.1, count: cells.2))
         }
+        guard wellFormed else { return nil }
         let workers = root["workers"].flatMap(integer).map { Int(clamping: $0) } ?? 1
         return ServerStats(workers: workers, buckets: buckets, max: lateness["max"].flatMap(integer) ?? 0)
     }
 
-    private static func integer(_ value: JSONValue) -> UInt64? {
-        guard case .number(let number) = value, number >= 0, number < 1.8e19 else { return nil }
+    private static func integer(_ node: JSONNode) -> UInt64? {
+        guard let number = node.number, number >= 0, number < 1.8e19 else { return nil }
         return UInt64(number)
     }
 
     /// The lateness of the events sent between two snapshots (`before` taken first).
     static func lateness(from before: ServerStats, to after: ServerStats) -> ServerLateness {
-        var earlier: [UInt64: UInt64] = [:]
-        for bucket in before.buckets { earlier[bucket.lower] = bucket.count }
         var histogram = LatencyHistogram()
         var top: UInt64 = 0
         let ceiling = after.max > 0 ? after.max : .max
+        // Both lists are in order of their buckets: one walk pairs them up.
+        var j = 0
         for bucket in after.buckets {
-            let grown = bucket.count &- min(bucket.count, earlier[bucket.lower] ?? 0)
+            while j < before.buckets.count && before.buckets[j].lower < bucket.lower { j += 1 }
+            let earlier = j < before.buckets.count && before.buckets[j].lower == bucket.lower ? before.buckets[j].count : 0
+            let grown = bucket.count &- min(bucket.count, earlier)
             guard grown > 0 else { continue }
             // Recorded at the bucket's top (but not above the server's maximum), so that a
             // percentile reads as the bucket's upper bound, as it does for exact histograms.

@@ -22,8 +22,10 @@ final class StreamClient: TCPClientConnectionDelegate {
     private(set) var startedAt: UInt64 = 0
     private var writtenAt: UInt64 = 0
     private var lastTokenAt: UInt64 = 0
-    /// Token events already timed.
+    /// Token events already timed, and events already counted (counted as they arrive, so
+    /// that the progress line and the chart see a long stream's events while it runs).
     private var timedTokens = 0
+    private var countedEvents = 0
     private var status = 0
     private var receivedAny = false
     private var onReusedConnection = false
@@ -45,6 +47,7 @@ final class StreamClient: TCPClientConnectionDelegate {
         reader = ResponseReader()
         scanner.reset()
         timedTokens = 0
+        countedEvents = 0
         status = 0
         receivedAny = false
         if let connection, connection.isConnected {
@@ -135,10 +138,15 @@ final class StreamClient: TCPClientConnectionDelegate {
         dropConnection()
     }
 
+    /// Counts the events of the read just scanned and times its token events (called once per read).
     private func timeTokens(at now: UInt64) {
+        let events = scanner.tally.events
+        runner.metrics.events += events - countedEvents
+        countedEvents = events
         let tokens = scanner.tally.tokenEvents
         let new = tokens - timedTokens
         guard new > 0 else { return }
+        runner.metrics.tokens += new
         if timedTokens == 0 {
             runner.metrics.recordTTFT(now &- writtenAt)
             runner.metrics.recordITL(0, count: new - 1)
@@ -165,8 +173,7 @@ final class StreamClient: TCPClientConnectionDelegate {
 
     private func finish(_ outcome: StreamOutcome, at now: UInt64) {
         phase = .idle
-        let tally = scanner.tally
-        runner.streamEnded(self, outcome, events: tally.events, tokens: tally.tokenEvents, at: now)
+        runner.streamEnded(self, outcome, at: now)
     }
 
     private func dropConnection() {

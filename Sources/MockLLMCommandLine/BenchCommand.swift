@@ -13,7 +13,8 @@ struct Bench: ParsableCommand {
             Opens up to --concurrency streams at URL (http:// only) over kept-alive connections, reads their \
             events (server-sent events; NDJSON lines for ollama), and stops by itself after --duration (default 10 s) or --requests. With \
             --ttft-ms/--itl-ms the pacing is asked of mockllm by header and the error against it is reported; \
-            when the target is mockllm, its own lateness is reported too. Exit status: 0 when every stream \
+            when the target is mockllm, its own lateness is reported too. On a terminal a status line \
+            shows the run so far, redrawn every second (--quiet hides it); --svg FILE charts the run. Exit status: 0 when every stream \
             completed, 1 when any failed, 2 for bad values.
             """)
 
@@ -70,6 +71,12 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
 
+    @Flag(name: .shortAndLong, help: "No live progress line (it is shown only when standard output is a terminal, and never with --json).")
+    var quiet = false
+
+    @Option(help: "Write a chart of the run to this SVG file: events/s, TTFT and ITL p50/p99 second by second.")
+    var svg: String?
+
     func run() throws {
         var options = BenchOptions(url: url)
         options.provider = provider
@@ -86,6 +93,6 @@ struct Bench: ParsableCommand {
         options.drain = drain
         options.timeout = timeout
         options.adminToken = adminToken ?? ProcessInfo.processInfo.environment["MOCKLLM_ADMIN_TOKEN"]
-        throw ExitCode(BenchLauncher.run(options, output: json ? .json : .table))
+        throw ExitCode(BenchLauncher.run(options, output: json ? .json : .table, quiet: quiet, svgPath: svg))
     }
 }

@@ -90,6 +90,12 @@ struct BenchReportTests {
         #expect(lateness.max == 1000)
         #expect(lateness.workers == 2)
         #expect(ServerStats.parse(Array("{\"requests\":3}".utf8)) == nil)
+        #expect(ServerStats.parse(Array("{\"lateness_ns\":{\"buckets\":[[1,1]]}}".utf8)) == nil, "a row of two")
+        #expect(ServerStats.parse(Array("{\"lateness_ns\":{\"buckets\":[[1,1,\"3\"]]}}".utf8)) == nil, "a count that is text")
+        #expect(ServerStats.parse(Array("{\"lateness_ns\":{\"buckets\":[]}}".utf8))?.workers == 1)
+        // A bucket the earlier reading has and the later one lacks (it cannot shrink) is skipped in the walk.
+        let skipped = ServerStats.lateness(from: after, to: ServerStats(workers: 1, buckets: [.init(lower: 2000, upper: 2047, count: 1)], max: 2000))
+        #expect(skipped.histogram.count == 1)
     }
 
     @Test func parsesTargetURLs() throws {

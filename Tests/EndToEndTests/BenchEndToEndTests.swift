@@ -159,6 +159,28 @@ struct BenchEndToEndTests {
         #expect(report.exitCode == 1)
     }
 
+    /// Watching the server (as `--svg` does): the run is cut into seconds that add up to no more
+    /// than its totals, and mockllm's lateness, read during and after the run, lands in them.
+    @Test func aWatchedRunIsCutIntoSecondsWithTheServersLateness() throws {
+        let report = try withServer(script: Self.script) { server in
+            var options = options(server.port, .openai, requests: 1, concurrency: 4)
+            options.requests = nil
+            options.duration = 1.5
+            options.itlMilliseconds = 10
+            return try BenchLauncher.run(options, watchServer: true)
+        }
+        #expect(report.failed == 0 && report.completed > 0)
+        let samples = report.timeline
+        try #require(samples.count >= 1, "a sample at 1 s at least: the run lasts 1.5 s")
+        #expect(samples.first?.end ?? 0 >= 1_000_000_000)
+        #expect(zip(samples, samples.dropFirst()).allSatisfy { $0.end < $1.end && $1.length == $1.end - $0.end })
+        #expect(samples.map(\.events).reduce(0, +) <= report.events)
+        #expect(samples.map(\.tokens).reduce(0, +) <= report.tokens)
+        #expect(samples[0].events > 0 && samples[0].ttft != nil && samples[0].itl != nil)
+        #expect(samples.contains { $0.lateness != nil }, "the stats read after the run at least")
+        #expect(report.serverLateness != nil)
+    }
+
     @Test func refusesHTTPS() {
         #expect(throws: BenchUsageError.self) { try BenchLauncher.run(BenchOptions(url: "https://127.0.0.1:8000")) }
     }

@@ -30,12 +30,14 @@ struct CLITests {
         ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("MOCKLLM_") }.merging(extra) { $1 }
     }
 
-    /// Runs the binary to its end.
-    func run(_ arguments: [String], environment: [String: String] = [:], cwd: URL? = nil) throws -> Run {
+    /// Runs the binary (or `executable`, which runs it) to its end, with nothing on its standard input.
+    func run(_ arguments: [String], environment: [String: String] = [:], cwd: URL? = nil,
+             executable: URL = Self.binary) throws -> Run {
         let process = Process()
-        process.executableURL = Self.binary
+        process.executableURL = executable
         process.arguments = arguments
         process.environment = self.environment(environment)
+        process.standardInput = FileHandle.nullDevice
         if let cwd { process.currentDirectoryURL = cwd }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out

@@ -80,6 +80,24 @@ public struct LatencyHistogram: Sendable, Equatable {
         return max
     }
 
+    /// The value at quantile `q` of what was recorded since `earlier`, an earlier copy of this
+    /// same histogram: the difference of the two is walked in place, so a reader can follow a
+    /// live histogram interval by interval (`mockllm bench`'s per-second chart) without a second
+    /// histogram on the recording path. nil when nothing was recorded since. Capped by the exact
+    /// maximum of the whole histogram (the interval's own is not known).
+    public func percentile(_ q: Double, since earlier: LatencyHistogram) -> UInt64? {
+        guard count > earlier.count else { return nil }
+        let rank = Swift.max(UInt64(1), UInt64((q * Double(count - earlier.count)).rounded(.up)))
+        var seen: UInt64 = 0
+        for i in counts.indices {
+            let grown = counts[i] &- earlier.counts[i]
+            guard grown != 0 else { continue }
+            seen += grown
+            if seen >= rank { return Swift.min(Self.upperBound(of: i), max) }
+        }
+        return max
+    }
+
     public var mean: Double { count == 0 ? 0 : Double(sum) / Double(count) }
 
     /// Non-empty buckets as (lower bound, upper bound, count), in order: the wire form of

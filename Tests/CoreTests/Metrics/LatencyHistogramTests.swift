@@ -65,4 +65,17 @@ struct LatencyHistogramTests {
         #expect(rebuilt.counts == merged.counts)
         #expect(rebuilt.percentile(0.5) == merged.percentile(0.5))
     }
+
+    @Test func percentilesSinceAnEarlierCopyAreOfWhatWasRecordedSince() throws {
+        var histogram = LatencyHistogram()
+        for ms in 1...100 { histogram.record(UInt64(ms) * 1_000_000) }  // the first second: 1...100 ms
+        let earlier = histogram
+        #expect(histogram.percentile(0.5, since: earlier) == nil, "nothing recorded since")
+        for _ in 1...10 { histogram.record(500_000_000) }  // the next: ten of 500 ms
+        let median = try #require(histogram.percentile(0.5, since: earlier))
+        #expect(median >= 500_000_000 && median <= 500_000_000 * 103 / 100)
+        #expect(histogram.percentile(0.01, since: earlier) == median, "the earlier values are not counted")
+        #expect(histogram.percentile(0.5) < 100_000_000, "the whole histogram's median is unchanged in kind")
+        #expect(histogram.percentile(0.5, since: LatencyHistogram()) == histogram.percentile(0.5))
+    }
 }
