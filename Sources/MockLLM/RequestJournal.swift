@@ -137,13 +137,17 @@ final class JournalRing: Sendable {
         case .bytes, .deferred: false
         }
         let headers = reply.headers, status = reply.status
+        // A whole reply's bytes are shared, not copied (one reference): the journal shows what
+        // was answered. A stream's text is produced as it goes and is not kept.
+        var replyBody: ByteBuffer?
+        if case .bytes(let bytes, _) = reply.body, bytes.count <= RequestJournal.bodyLimit { replyBody = bytes }
         // Built in place: a finished entry moved into the ring would cost a copy of each field.
         state.withLock { ring in
             let body = request.body.count <= RequestJournal.bodyLimit ? request.body : Array(request.body.prefix(RequestJournal.bodyLimit))
             let entry = JournalEntry(
                 sequence: sequence, unixMilliseconds: time, method: request.method, path: request.path, provider: provider, pathModel: pathModel,
-                headers: request.headers, body: body, bodySize: request.body.count, replyHeaders: headers, status: status, stream: stream,
-                test: test)
+                headers: request.headers, body: body, bodySize: request.body.count, replyHeaders: headers, replyBody: replyBody, status: status,
+                stream: stream, test: test)
             if ring.slots.count < capacity {
                 ring.slots.append(entry)
             } else {
@@ -238,6 +242,9 @@ struct JournalEntry: Sendable {
     /// The whole body's size.
     let bodySize: Int
     let replyHeaders: HTTPFields
+    /// The reply's body when it was whole bytes of at most `RequestJournal.bodyLimit` (nil for a
+    /// stream, a deferred reply, or a bigger body).
+    let replyBody: ByteBuffer?
     let status: Int
     let stream: Bool
     /// The request's test scope (`x-mockllm-test`, `/t/ID/`), if it has one.
