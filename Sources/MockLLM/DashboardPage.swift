@@ -57,6 +57,8 @@ th.n, td.n { text-align: right; }
 td.mono, .mono { font-family: var(--mono); font-size: 12.5px; }
 td.bad { color: var(--bad); font-weight: 600; }
 .muted { color: var(--muted); }
+#journal { max-height: 420px; overflow: auto; }
+#journal thead th { position: sticky; top: 0; background: var(--card); }
 #journal tbody tr { cursor: pointer; }
 #journal tbody tr:hover { background: #f7f8fa; }
 #journal tbody tr.selected { background: var(--accent-soft); }
@@ -71,7 +73,9 @@ td.bad { color: var(--bad); font-weight: 600; }
 .hist .pcts { font-size: 12px; color: var(--muted); font-variant-numeric: tabular-nums; margin-bottom: 6px; min-height: 18px; }
 .bars { width: 100%; height: 90px; display: block; }
 .bars rect { fill: var(--accent); }
-.bars text { fill: var(--faint); font-size: 9px; font-family: var(--mono); }
+.ticks { position: relative; height: 16px; border-top: 1px solid var(--line); }
+.ticks span { position: absolute; top: 2px; transform: translateX(-50%); font-size: 10.5px; color: var(--faint);
+  font-family: var(--mono); white-space: nowrap; }
 .engine { display: grid; grid-template-columns: 180px repeat(3, minmax(0, 1fr)); gap: 16px;
   align-items: center; padding: 8px 0; border-bottom: 1px solid #f0f1f3; }
 .engine .g .label { font-size: 12px; color: var(--muted); display: flex; justify-content: space-between; }
@@ -121,15 +125,19 @@ button { font: inherit; font-size: 12px; border: 1px solid var(--line); backgrou
   </section>
 
   <section class="w12">
+    <h2>Latency <span class="note">streams in the last 10 seconds</span></h2>
+    <div class="hist" id="hist"></div>
+  </section>
+  <section class="w12">
     <h2>Latest requests <span class="note" id="journal-note">newest first · click a row for its bodies</span></h2>
     <div id="journal"></div>
   </section>
 
-  <section class="w12">
-    <h2>Latency <span class="note">streams in the last 10 seconds</span></h2>
-    <div class="hist" id="hist"></div>
-  </section>
 
+  <section class="w12">
+    <h2>Engines <span class="note">running, waiting and KV-cache use, up to the last 2 minutes</span></h2>
+    <div id="engines"></div>
+  </section>
   <section class="w6">
     <h2>Faults <span class="note" id="scenario"></span></h2>
     <div id="faults"></div>
@@ -139,10 +147,6 @@ button { font: inherit; font-size: 12px; border: 1px solid var(--line); backgrou
     <div id="scopes"></div>
   </section>
 
-  <section class="w12">
-    <h2>Engines <span class="note">running, waiting and KV-cache use, up to the last 2 minutes</span></h2>
-    <div id="engines"></div>
-  </section>
 </main>
 <section id="detail" aria-label="The selected request"></section>
 <script>
@@ -312,12 +316,13 @@ function drawHistograms() {
         return '<rect x="' + (i * w + 0.4).toFixed(2) + '" y="' + (76 - h).toFixed(2) + '" width="' + (w - 0.8).toFixed(2) +
           '" height="' + h.toFixed(2) + '"><title>≤ ' + (isFinite(le) ? seconds(le) : "∞") + ": " + count(c) + "</title></rect>";
       }).join("");
-      const first = buckets[0][0], last = buckets[buckets.length - 2] ? buckets[buckets.length - 2][0] : first;
+      // A tick under each bar that ends a decade (100 µs, 1 ms, 10 ms, ...), placed in percent.
+      const ticks = buckets.map(([le], i) => [le, i]).filter(([le]) => isFinite(le) && Math.abs(Math.log10(le) - Math.round(Math.log10(le))) < 1e-9)
+        .map(([le, i]) => '<span style="left:' + ((i + 1) * w).toFixed(2) + '%">' + seconds(le).replace(/\.0+ /, " ") + "</span>").join("");
       body = '<div class="pcts">p50 ' + seconds(quantile(buckets, 0.5)) + " · p99 " + seconds(quantile(buckets, 0.99)) +
         " · " + count(total) + (kind === "itl" ? " intervals" : kind === "late" ? " writes" : " streams") + "</div>" +
         '<svg class="bars" viewBox="0 0 100 90" preserveAspectRatio="none">' + rects + "</svg>" +
-        '<div class="muted mono" style="display:flex;justify-content:space-between;font-size:11px">' +
-        "<span>" + seconds(first) + "</span><span>" + seconds(last) + "+</span></div>";
+        '<div class="ticks">' + ticks + "</div>";
     }
     blocks.push('<div id="hist-' + kind + '"><h3>' + titles[kind] + "</h3>" + body + "</div>");
   }

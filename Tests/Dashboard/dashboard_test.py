@@ -315,7 +315,7 @@ def run(binary: str, chromium: str, shots: Path) -> None:
             "(() => { const e = document.getElementById('e0-running'); return e && Number(e.textContent) > 0; })()"))
         wait_for("a few seconds of history", lambda: browser.eval("Number(document.body.dataset.polls)") >= 8, every_s=0.5)
         shots.mkdir(parents=True, exist_ok=True)
-        browser.screenshot(shots / "dashboard.png", full=False)
+        browser.screenshot(shots / "dashboard.png")
 
         # Click a chat request: its body (with the prompt) appears.
         selector = wait_for("a row of the refund rule", lambda: browser.eval(
