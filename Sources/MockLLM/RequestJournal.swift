@@ -43,16 +43,18 @@ package final class RequestJournal: Sendable {
         var dropped: Int
     }
 
-    /// Thread-safe.
-    func snapshot() -> Snapshot {
+    /// Thread-safe. `newest`: only the newest N entries (each ring copies at most N under its
+    /// lock), so a page polling `?limit=40` costs the same with a journal of 1,000 or 100,000.
+    func snapshot(newest: Int? = nil) -> Snapshot {
         var merged = Snapshot(entries: [], total: 0, dropped: 0)
         for ring in rings {
-            let part = ring.snapshot()
+            let part = ring.snapshot(newest: newest)
             merged.entries += part.entries
             merged.total += part.total
             merged.dropped += part.dropped
         }
         if rings.count > 1 { merged.entries.sort { $0.sequence < $1.sequence } }
+        if let newest, merged.entries.count > newest { merged.entries.removeFirst(merged.entries.count - newest) }
         return merged
     }
 
@@ -180,14 +182,15 @@ final class JournalRing: Sendable {
         }
     }
 
-    /// The entries held, oldest first, copied into a new array (sharing the ring's storage would
-    /// make the writer copy all of it on its next write).
-    func snapshot() -> RequestJournal.Snapshot {
+    /// The entries held (or the newest N of them), oldest first, copied into a new array (sharing
+    /// the ring's storage would make the writer copy all of it on its next write).
+    func snapshot(newest: Int? = nil) -> RequestJournal.Snapshot {
         state.withLock { ring in
             var entries: [JournalEntry] = []
-            entries.reserveCapacity(ring.slots.count)
             let first = ring.written - ring.slots.count
-            for i in first..<ring.written { entries.append(ring.slots[i % capacity]) }
+            let from = max(first, ring.written - (newest ?? ring.slots.count))
+            entries.reserveCapacity(ring.written - from)
+            for i in from..<ring.written { entries.append(ring.slots[i % capacity]) }
             return RequestJournal.Snapshot(entries: entries, total: ring.forgotten + ring.written, dropped: ring.forgotten + first)
         }
     }
