@@ -1,5 +1,6 @@
 import MockLLMCore
 import MockLLMScript
+import MockLLMSimulation
 
 /// `GET /_mockllm/ui`: the dashboard, one self-contained HTML page (`DashboardPage.html`, inline
 /// CSS and JavaScript, nothing fetched from elsewhere) compiled into the binary. The page polls
@@ -19,16 +20,12 @@ enum Dashboard {
 
     static let html = ByteBuffer(DashboardPage.html)
 
-    /// A strong validator of the page's bytes: FNV-1a over them, computed once. The page changes
-    /// only with the binary, so a browser revalidates (`no-cache`) and gets a 304 without a body.
+    /// A strong validator of the page's bytes: the first 16 bytes of their SHA-256 in hex,
+    /// computed once. The page changes only with the binary, so a browser revalidates
+    /// (`no-cache`) and gets a 304 without a body.
     static let etag: String = {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in DashboardPage.html.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        let hex = String(hash, radix: 16)
-        return "\"" + String(repeating: "0", count: 16 - hex.count) + hex + "\""
+        let digest = SHA256.hash(Array(DashboardPage.html.utf8)).prefix(16)
+        return "\"" + digest.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() + "\""
     }()
 
     /// The page, or a 304 when the browser's copy (`If-None-Match`) is this build's.
@@ -55,7 +52,7 @@ enum Dashboard {
         let ours = etag
         for value in values {
             for tag in value.split(separator: ",") {
-                var tag = tag.trimmingSpaces
+                var tag = tag.trimmingWhitespace()
                 if tag == "*" { return true }
                 if tag.hasPrefix("W/") { tag = tag.dropFirst(2) }
                 if tag == ours { return true }
@@ -89,14 +86,5 @@ enum Dashboard {
         }
         out.append(ascii: "]}")
         return out
-    }
-}
-
-extension Substring {
-    fileprivate var trimmingSpaces: Substring {
-        var text = self
-        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
-        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
-        return text
     }
 }
