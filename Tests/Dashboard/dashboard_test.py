@@ -338,6 +338,13 @@ def run(binary: str, chromium: str, shots: Path) -> None:
         browser.send("Input.dispatchKeyEvent", {"type": "keyUp", "key": "Escape", "code": "Escape", "windowsVirtualKeyCode": 27})
         wait_for("Escape to close the detail", lambda: browser.eval("!document.getElementById('detail').classList.contains('shown')"))
 
+        # A refused poll (what a server restarted with another token answers) is shown plainly,
+        # and the next good poll clears it.
+        browser.eval("showProblem(new HTTPError(401, 'Incorrect admin token.'))")
+        banner = browser.eval("document.getElementById('banner').textContent")
+        check("401" in banner and "?token=TOKEN" in banner, "a 401 says which address to open")
+        wait_for("the next poll to clear the banner", lambda: not browser.eval("document.getElementById('banner').classList.contains('shown')"))
+
         # The server goes away: the page says so plainly.
         stop.set()
         for bench in benches:
@@ -356,6 +363,12 @@ def run(binary: str, chromium: str, shots: Path) -> None:
                 bench.terminate()
                 bench.wait()
         if browser:
+            if failed:  # what the page showed when a check failed, for whoever reads the log
+                try:
+                    shots.mkdir(parents=True, exist_ok=True)
+                    browser.screenshot(shots / "dashboard-failure.png")
+                except Exception as error:  # the browser may be what failed
+                    print(f"no failure screenshot: {error}", file=sys.stderr)
             browser.close()
         server.stop()
         chromium_log.close()
