@@ -305,7 +305,7 @@ function drawHistograms() {
     const total = buckets.reduce((a, [, c]) => a + c, 0);
     let body;
     if (!total) {
-      body = '<div class="pcts">none in the window</div>' + empty(kind === "late"
+      body = empty(kind === "late"
         ? "No timed writes. Paced streams show here: <code>x-mockllm-itl-ms: 20</code>."
         : "No streams. Run <code>mockllm bench " + esc(location.origin) + " --duration 30</code>.");
     } else {
