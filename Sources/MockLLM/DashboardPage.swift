@@ -539,7 +539,14 @@ function showProblem(error) {
   $("status-text").textContent = error instanceof HTTPError ? "error " + error.status : "server gone";
 }
 
+// A tab nobody looks at asks nothing of the server: polling stops while the page is hidden
+// and starts again, at once, when it is shown.
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden && state.sleeping) { state.sleeping = false; poll(); }
+});
+
 async function poll() {
+  if (document.hidden) { state.sleeping = true; $("status-text").textContent = "paused while the tab is hidden"; return; }
   const started = performance.now();
   try {
     const [metrics, journal, rules, faults, scopes] = await Promise.all([

@@ -345,6 +345,18 @@ def run(binary: str, chromium: str, shots: Path) -> None:
         check("401" in banner and "?token=TOKEN" in banner, "a 401 says which address to open")
         wait_for("the next poll to clear the banner", lambda: not browser.eval("document.getElementById('banner').classList.contains('shown')"))
 
+        # A hidden tab stops polling (the browser's visibility as the page sees it), and a shown
+        # one starts again at once.
+        browser.eval("Object.defineProperty(document, 'hidden', {configurable: true, get: () => true});"
+                     " document.dispatchEvent(new Event('visibilitychange'))")
+        wait_for("the page to pause", lambda: "paused" in browser.eval("document.getElementById('status-text').textContent"))
+        paused_at = browser.eval("Number(document.body.dataset.polls)")
+        time.sleep(2.5)  # longer than two poll intervals: none may happen
+        check(browser.eval("Number(document.body.dataset.polls)") == paused_at, "a hidden tab asks the server nothing")
+        browser.eval("Object.defineProperty(document, 'hidden', {configurable: true, get: () => false});"
+                     " document.dispatchEvent(new Event('visibilitychange'))")
+        wait_for("polling to resume", lambda: browser.eval("Number(document.body.dataset.polls)") > paused_at)
+
         # The server goes away: the page says so plainly.
         stop.set()
         for bench in benches:
