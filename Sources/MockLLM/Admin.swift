@@ -39,7 +39,11 @@ final class Admin: Sendable {
     /// The 401 for a request to an admin endpoint without the token (nil: let it through).
     func refusal(for request: HTTPRequest, to endpoint: BuiltinEndpoint) -> Reply? {
         guard let token, endpoint.path.utf8.starts(with: "/_mockllm/".utf8), !token.allows(request) else { return nil }
-        let given = request.headers.contains("authorization") || request.headers.contains("x-mockllm-admin-token")
-        return AdminToken.refusal(given: given)
+        if endpoint.tokenInQuery {
+            let query = QueryParameters(request.query)["token"]
+            if let query, token.token.matches(query) { return nil }
+            return AdminToken.refusal(given: query != nil || AdminToken.presented(in: request), page: endpoint.path)
+        }
+        return AdminToken.refusal(given: AdminToken.presented(in: request))
     }
 }

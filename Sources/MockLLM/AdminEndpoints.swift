@@ -22,7 +22,8 @@ enum AdminEndpoints {
             return Self.error(400, type: "invalid_request_error", error.message)
         }
         guard let journal = app.admin?.journal else { return Reply.json(200, JournalReport.json([], total: 0, dropped: 0)) }
-        let snapshot = journal.snapshot()
+        // `?limit=N` alone (the dashboard's poll): only the newest N are copied out of the rings.
+        let snapshot = journal.snapshot(newest: query.limitsOnly ? query.limit : nil)
         return Reply.json(200, JournalReport.json(query.select(snapshot.entries), total: snapshot.total, dropped: snapshot.dropped,
                                                   redact: app.script.record))
     }

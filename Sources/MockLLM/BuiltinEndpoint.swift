@@ -9,8 +9,18 @@ import MockLLMScript
 struct BuiltinEndpoint: Sendable {
     let method: String
     let path: String
+    /// Under `--admin-token`, the token may also come as `?token=` (the dashboard page, which a
+    /// browser opens without a header).
+    var tokenInQuery = false
     /// The reply, from the request and the application answering it (its script, its stats).
     let reply: @Sendable (HTTPRequest, Application) -> Reply
+
+    init(method: String, path: String, tokenInQuery: Bool = false, reply: @escaping @Sendable (HTTPRequest, Application) -> Reply) {
+        self.method = method
+        self.path = path
+        self.tokenInQuery = tokenInQuery
+        self.reply = reply
+    }
 
     static func all(providers: [ServedProvider]) -> [BuiltinEndpoint] {
         let health = Introspection.health
@@ -29,7 +39,7 @@ struct BuiltinEndpoint: Sendable {
             BuiltinEndpoint(method: "GET", path: "/metrics") { _, app in
                 app.metrics.scrape(stats: app.statistics?().merged ?? LoopServer.Stats())
             },
-        ] + FaultsAdmin.endpoints + ScopeAdmin.endpoints
+        ] + FaultsAdmin.endpoints + ScopeAdmin.endpoints + Dashboard.endpoints
     }
 }
 

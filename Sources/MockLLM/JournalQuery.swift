@@ -83,6 +83,12 @@ struct JournalQuery: Sendable, Equatable {
         }
     }
 
+    /// Whether `limit` is the only parameter: then the newest entries are the answer, whatever
+    /// the journal holds before them.
+    var limitsOnly: Bool {
+        limit != nil && test == nil && path == nil && model == nil && rule == nil && status == nil && since == nil
+    }
+
     /// The entries that pass every filter, oldest first; with `limit`, the newest of them.
     func select(_ entries: [JournalEntry]) -> [JournalEntry] {
         var selected = entries.filter { entry in

@@ -9,12 +9,13 @@ import MockLLMScript
 ///  "provider":"openai","model":"gpt-4o-mini","headers":{"user-agent":"OpenAI/Python 1.0",...},
 ///  "api_key":true,"body":{...},"body_bytes":95,"body_truncated":false,"rule":"rule flaky",
 ///  "fault":null,"status":429,"stream":false,"state":"complete","first_byte_ms":0.012,"first_token_ms":null,"duration_ms":0.012,
-///  "events":0,"aborted":false}
+///  "events":0,"aborted":false,"reply_body":{"error":{...}}}
 /// ```
 ///
 /// `api_key` says only whether a key was sent; `body` is the JSON itself when the body is JSON,
 /// else the text (null when empty); timings are milliseconds, null while the reply is in progress
-/// (`"state":"in_progress"`). Secrets are masked as in fixtures (`Redaction`, with the script's
+/// (`"state":"in_progress"`). `reply_body` is the reply's body as JSON (or text) when it went out
+/// whole, null for a stream or a deferred reply (an engine's, a proxied one). Secrets are masked as in fixtures (`Redaction`, with the script's
 /// `settings.record.redact`): no credential header is shown, and the values of secret JSON fields
 /// in a body are `[REDACTED]`.
 enum JournalReport {
@@ -98,6 +99,17 @@ enum JournalReport {
             out.append(jsonBool: outcome.aborted)
         } else {
             out.append(ascii: ",\"state\":\"in_progress\",\"first_byte_ms\":null,\"first_token_ms\":null,\"duration_ms\":null,\"events\":null,\"aborted\":null")
+        }
+        out.append(ascii: ",\"reply_body\":")
+        if let reply = entry.replyBody, !reply.isEmpty {
+            let bytes = reply.bytes
+            if (try? JSONDocument.parse(bytes)) != nil {
+                out.append(contentsOf: bytes)  // valid JSON as the parser accepted it, as above
+            } else {
+                out.append(jsonString: String(decoding: bytes, as: UTF8.self))
+            }
+        } else {
+            out.append(ascii: "null")
         }
         out.append(UInt8(ascii: "}"))
     }

@@ -43,16 +43,18 @@ package final class RequestJournal: Sendable {
         var dropped: Int
     }
 
-    /// Thread-safe.
-    func snapshot() -> Snapshot {
+    /// Thread-safe. `newest`: only the newest N entries (each ring copies at most N under its
+    /// lock), so a page polling `?limit=40` costs the same with a journal of 1,000 or 100,000.
+    func snapshot(newest: Int? = nil) -> Snapshot {
         var merged = Snapshot(entries: [], total: 0, dropped: 0)
         for ring in rings {
-            let part = ring.snapshot()
+            let part = ring.snapshot(newest: newest)
             merged.entries += part.entries
             merged.total += part.total
             merged.dropped += part.dropped
         }
         if rings.count > 1 { merged.entries.sort { $0.sequence < $1.sequence } }
+        if let newest, merged.entries.count > newest { merged.entries.removeFirst(merged.entries.count - newest) }
         return merged
     }
 
@@ -137,13 +139,17 @@ final class JournalRing: Sendable {
         case .bytes, .deferred: false
         }
         let headers = reply.headers, status = reply.status
+        // A whole reply's bytes are shared, not copied (one reference): the journal shows what
+        // was answered. A stream's text is produced as it goes and is not kept.
+        var replyBody: ByteBuffer?
+        if case .bytes(let bytes, _) = reply.body, bytes.count <= RequestJournal.bodyLimit { replyBody = bytes }
         // Built in place: a finished entry moved into the ring would cost a copy of each field.
         state.withLock { ring in
             let body = request.body.count <= RequestJournal.bodyLimit ? request.body : Array(request.body.prefix(RequestJournal.bodyLimit))
             let entry = JournalEntry(
                 sequence: sequence, unixMilliseconds: time, method: request.method, path: request.path, provider: provider, pathModel: pathModel,
-                headers: request.headers, body: body, bodySize: request.body.count, replyHeaders: headers, status: status, stream: stream,
-                test: test)
+                headers: request.headers, body: body, bodySize: request.body.count, replyHeaders: headers, replyBody: replyBody, status: status,
+                stream: stream, test: test)
             if ring.slots.count < capacity {
                 ring.slots.append(entry)
             } else {
@@ -176,14 +182,15 @@ final class JournalRing: Sendable {
         }
     }
 
-    /// The entries held, oldest first, copied into a new array (sharing the ring's storage would
-    /// make the writer copy all of it on its next write).
-    func snapshot() -> RequestJournal.Snapshot {
+    /// The entries held (or the newest N of them), oldest first, copied into a new array (sharing
+    /// the ring's storage would make the writer copy all of it on its next write).
+    func snapshot(newest: Int? = nil) -> RequestJournal.Snapshot {
         state.withLock { ring in
             var entries: [JournalEntry] = []
-            entries.reserveCapacity(ring.slots.count)
             let first = ring.written - ring.slots.count
-            for i in first..<ring.written { entries.append(ring.slots[i % capacity]) }
+            let from = max(first, ring.written - (newest ?? ring.slots.count))
+            entries.reserveCapacity(ring.written - from)
+            for i in from..<ring.written { entries.append(ring.slots[i % capacity]) }
             return RequestJournal.Snapshot(entries: entries, total: ring.forgotten + ring.written, dropped: ring.forgotten + first)
         }
     }
@@ -238,6 +245,9 @@ struct JournalEntry: Sendable {
     /// The whole body's size.
     let bodySize: Int
     let replyHeaders: HTTPFields
+    /// The reply's body when it was whole bytes of at most `RequestJournal.bodyLimit` (nil for a
+    /// stream, a deferred reply, or a bigger body).
+    let replyBody: ByteBuffer?
     let status: Int
     let stream: Bool
     /// The request's test scope (`x-mockllm-test`, `/t/ID/`), if it has one.

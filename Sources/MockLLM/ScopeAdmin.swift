@@ -6,7 +6,7 @@ import MockLLMScript
 /// script of its own, reset or drop one. Under `--admin-token` like every `/_mockllm/` endpoint.
 enum ScopeAdmin {
     static let endpoints: [BuiltinEndpoint] = [
-        BuiltinEndpoint(method: "GET", path: "/_mockllm/tests") { _, app in list(app) },
+        BuiltinEndpoint(method: "GET", path: "/_mockllm/tests") { request, app in list(request, app) },
         BuiltinEndpoint(method: "PUT", path: "/_mockllm/tests/{test}/script") { request, app in putScript(request, app) },
         BuiltinEndpoint(method: "DELETE", path: "/_mockllm/tests/{test}/script") { request, app in
             withID(request) { id in
@@ -26,14 +26,22 @@ enum ScopeAdmin {
     static var noContent: Reply { Reply(status: 204, headers: HTTPFields(), body: .bytes(ByteBuffer(), delay: 0)) }
 
     /// `{"limit":10000,"count":2,"evicted":0,"tests":[{"id":"test_login","script":true},...]}`, the
-    /// most recently used first.
-    static func list(_ app: Application) -> Reply {
-        let scopes = app.scopes.scopes
+    /// most recently used first; `?limit=N` lists only the first N (`count` is still all of them),
+    /// so a page that polls asks for a bounded answer however many scopes there are.
+    static func list(_ request: HTTPRequest, _ app: Application) -> Reply {
+        var scopes = app.scopes.scopes
+        let total = scopes.count
+        if let text = QueryParameters(request.query)["limit"] {
+            guard let limit = Int(text), limit >= 0 else {
+                return AdminEndpoints.error(400, type: "invalid_request_error", "limit must be a number of scopes (0 or more), got '\(text)'.")
+            }
+            if scopes.count > limit { scopes.removeLast(scopes.count - limit) }
+        }
         var out = ByteBuffer(capacity: 64 + scopes.count * 48)
         out.append(ascii: "{\"limit\":")
         out.append(decimal: app.scopes.limit)
         out.append(ascii: ",\"count\":")
-        out.append(decimal: scopes.count)
+        out.append(decimal: total)
         out.append(ascii: ",\"evicted\":")
         out.append(decimal: app.scopes.evicted)
         out.append(ascii: ",\"tests\":[")

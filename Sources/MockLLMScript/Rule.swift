@@ -18,6 +18,8 @@ package struct Rule: Sendable {
     package let fault: Fault?
     /// How many times the rule has answered, across loops (sequences and `{{count}}` use it).
     let counter: RuleCounter
+    /// How many requests the rule's conditions have taken so far (the admin API's use counter).
+    package var matched: Int { counter.count }
     /// `rule <name>` as the x-mockllm-rule header shows it (made header-safe once, at load).
     let source: String
 
@@ -130,4 +132,7 @@ final class RuleCounter: Sendable {
     func next() -> Int {
         value.wrappingAdd(1, ordering: .relaxed).newValue
     }
+
+    /// The count so far, for the admin API (a relaxed read: a count, not a synchronization).
+    var count: Int { value.load(ordering: .relaxed) }
 }

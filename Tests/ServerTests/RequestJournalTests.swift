@@ -210,6 +210,22 @@ struct RequestJournalTests {
         #expect(journal.snapshot().entries.isEmpty)
     }
 
+    @Test func theNewestEntriesAreCopiedAloneAndMergedOverWorkers() throws {
+        let journal = RequestJournal(capacity: 8, workers: 2)
+        // Uneven on purpose: worker 0 answers most requests, so its ring has dropped some.
+        for k in 0..<9 { _ = journal.rings[k % 3 == 2 ? 1 : 0].record(Self.request(), reply: Self.reply(), provider: "openai") }
+        let all = journal.snapshot()
+        #expect(all.entries.map(\.sequence) == [3, 4, 5, 6, 7, 8, 9])
+        for n in [0, 1, 3, 7, 20] {
+            let newest = journal.snapshot(newest: n)
+            #expect(newest.entries.map(\.sequence) == Array(all.entries.map(\.sequence).suffix(n)), "newest \(n)")
+            #expect(newest.total == all.total && newest.dropped == all.dropped, "the counts are the journal's")
+        }
+        #expect(try JournalQuery(query: "limit=3").limitsOnly)
+        #expect(try !JournalQuery(query: "limit=3&status=200").limitsOnly)
+        #expect(try !JournalQuery(query: "since=2").limitsOnly)
+    }
+
     /// A loop writes and finishes entries on its thread while another thread reads: every read
     /// sees whole entries, in order, no more than the ring holds, and counts that only grow.
     @Test func readingWhileAnotherThreadWritesIsSafe() throws {

@@ -269,7 +269,8 @@ extension UnsafeBufferPointer<UInt8> {
 }
 
 extension Substring {
-    func trimmingWhitespace() -> Substring {
+    /// Without the spaces and tabs (HTTP's optional whitespace) at either end.
+    public func trimmingWhitespace() -> Substring {
         var s = self
         while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
         while let l = s.last, l == " " || l == "\t" { s.removeLast() }

@@ -35,8 +35,9 @@ public enum ResponseWriter {
         }
         switch framing {
         case .length(let n):
-            // RFC 9110 8.6: never in a 1xx or 204 response, which have no content by definition.
-            guard status >= 200 && status != 204 else { break }
+            // RFC 9110 8.6: never in a 1xx or 204 response, which have no content by definition;
+            // nor in a 304, where it would have to be the length of the 200 it stands for (8.6).
+            guard status >= 200 && status != 204 && status != 304 else { break }
             out.append(ascii: "content-length: ")
             out.append(decimal: n)
             out.append(ascii: "\r\n")

@@ -50,7 +50,7 @@ struct ResponseWriterTests {
         #expect(!untilClose.contains("content-length") && !untilClose.contains("transfer-encoding"))
     }
 
-    @Test(arguments: [(100, "Continue"), (200, "OK"), (400, "Bad Request"), (404, "Not Found"), (413, "Content Too Large"),
+    @Test(arguments: [(100, "Continue"), (200, "OK"), (304, "Not Modified"), (400, "Bad Request"), (404, "Not Found"), (413, "Content Too Large"),
                       (417, "Expectation Failed"), (431, "Request Header Fields Too Large"), (501, "Not Implemented"),
                       (505, "HTTP Version Not Supported"), (299, "Status 299")])
     func writesTheReasonPhrase(_ status: Int, _ reason: String) {
@@ -61,6 +61,11 @@ struct ResponseWriterTests {
         // RFC 9110 8.6: a server MUST NOT send Content-Length in a 1xx or 204 response.
         #expect(head(204, framing: .length(0)) == "HTTP/1.1 204 No Content\r\ndate: \(date)\r\n\r\n")
         #expect(head(205, framing: .length(0)).contains("\r\ncontent-length: 0\r\n"))
+    }
+
+    @Test func sendsNoContentLengthWithA304() {
+        // RFC 9110 8.6: in a 304 it could only be the length of the 200 it stands for, not 0.
+        #expect(head(304, framing: .length(0)) == "HTTP/1.1 304 Not Modified\r\ndate: \(date)\r\n\r\n")
     }
 
     @Test func writesContinue() {
