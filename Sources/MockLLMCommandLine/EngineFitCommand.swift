@@ -14,7 +14,7 @@ struct EngineFitCommand: ParsableCommand {
             ttft_ms, itl_ms and request_throughput (means; other columns are ignored; lines starting with # \
             are comments), or the profile_export_aiperf.json (or GenAI-Perf's profile_export_genai_perf.json) \
             of one run. Fits the step-time coefficients (a prefill's attention priced apart), the step's token budget, \
-            the KV admission and prefill modes and, when some point is saturated by it, the KV cache's capacity; prints them and, per point, measured and predicted TTFT, ITL and request \
+            the KV admission and prefill modes, the step's cost model (a sum or a roofline) and, when some point is saturated by it, the KV cache's capacity; prints them and, per point, measured and predicted TTFT, ITL and request \
             throughput with the relative error; writes the profile YAML to --output (else prints it). \
             Exit status: 0, 1 when the fit fails, 2 for bad arguments or bad data (naming the file and line).
             """)
@@ -46,6 +46,9 @@ struct EngineFitCommand: ParsableCommand {
     @Option(help: "How prompts are prefilled: chunked (vLLM), whole (TensorRT-LLM without chunked context) or auto (fit both, keep the better).")
     var prefill: String = "auto"
 
+    @Option(help: "The step's cost model: sum (the four terms added), roofline (the longer of a memory-bound and a compute-bound term, step_time.memory_ms) or auto (fit both, keep the better on the points fitted).")
+    var stepTime: String = "auto"
+
     @Flag(inversion: .prefixedNo, help: "Write prefix_caching: true (benchmark prompts share no prefix, so the data cannot tell).")
     var prefixCaching = true
 
@@ -65,18 +68,23 @@ struct EngineFitCommand: ParsableCommand {
         if prefill != "auto" && EnginePrefill(rawValue: prefill) == nil {
             throw ValidationError("--prefill must be chunked, whole or auto, not '\(prefill)'")
         }
+        if !["sum", "roofline", "auto"].contains(stepTime) {
+            throw ValidationError("--step-time must be sum, roofline or auto, not '\(stepTime)'")
+        }
         if let shapes { _ = try Self.parseShapes(shapes) }
     }
 
-    /// One pair of modes a fit tries.
+    /// One combination of modes a fit tries.
     struct Modes: Sendable {
         var kvAdmission: EngineKVAdmission
         var prefill: EnginePrefill
+        /// The step's cost a roofline (`EngineCostModel.memoryMs`) or the contract's sum.
+        var roofline = false
     }
 
-    /// Fits with each pair of modes asked for, concurrently (as many at once as there are
-    /// cores), and keeps the lowest loss; ties go to the earlier pair (on_demand, chunked
-    /// first), so the result is deterministic.
+    /// Fits with each combination of modes asked for, concurrently (as many at once as there
+    /// are cores), and keeps the lowest loss; ties go to the earlier one (on_demand, chunked,
+    /// sum first), so the result is deterministic.
     ///
     /// The chunked fits run first; a whole-prompt fit then also starts from the chunked fit of
     /// its `kv_admission` (both agree wherever a step holds one prompt), a better start than
@@ -92,9 +100,12 @@ struct EngineFitCommand: ParsableCommand {
                 var modeOptions = options
                 modeOptions.kvAdmission = modes[index].kvAdmission
                 modeOptions.prefill = modes[index].prefill
+                modeOptions.roofline = modes[index].roofline
                 let known = round == .whole
-                    ? modes.indices.first { modes[$0].prefill == .chunked && modes[$0].kvAdmission == modes[index].kvAdmission }
-                        .flatMap { done[$0]?.profile }
+                    ? modes.indices.first {
+                        modes[$0].prefill == .chunked && modes[$0].kvAdmission == modes[index].kvAdmission
+                            && modes[$0].roofline == modes[index].roofline
+                    }.flatMap { done[$0]?.profile }
                     : nil
                 results.set(index, EngineFit.fit(points, options: modeOptions, startingFrom: known))
             }
@@ -160,7 +171,10 @@ struct EngineFitCommand: ParsableCommand {
         let started = Date()
         let admissions = EngineKVAdmission(rawValue: kvAdmission).map { [$0] } ?? EngineKVAdmission.allCases
         let prefills = EnginePrefill(rawValue: prefill).map { [$0] } ?? EnginePrefill.allCases
-        let modes = admissions.flatMap { kv in prefills.map { Modes(kvAdmission: kv, prefill: $0) } }
+        let rooflines = stepTime == "auto" ? [false, true] : [stepTime == "roofline"]
+        let modes = rooflines.flatMap { roofline in
+            admissions.flatMap { kv in prefills.map { Modes(kvAdmission: kv, prefill: $0, roofline: roofline) } }
+        }
         let result = Self.fitBest(points, options: options, modes: modes)
         let seconds = Date().timeIntervalSince(started)
         guard result.loss.isFinite else {
@@ -173,6 +187,7 @@ struct EngineFitCommand: ParsableCommand {
             var chosen = options
             chosen.kvAdmission = result.profile.kvAdmission
             chosen.prefill = result.profile.prefill
+            chosen.roofline = result.profile.cost.memoryMs != nil
             let predictions = EngineFit.simulate(result.profile, heldOut, options: chosen)
             let check = zip(heldOut, predictions).map { EngineFitPointResult(measured: $0, predicted: $1) }
             print("")
@@ -230,7 +245,8 @@ enum EngineFitReport {
         lines.append("kv_cache_tokens: \(p.kvCacheTokens) (\(kvNote(result)))")
         lines.append("max_num_batched_tokens: \(p.maxNumBatchedTokens) (\(result.batchedTokensFitted ? "fitted" : "fixed"))")
         lines.append("max_num_seqs: \(p.maxNumSeqs), block_size: \(p.blockSize), preemption: \(p.preemption.rawValue) (fixed)")
-        lines.append("kv_admission: \(p.kvAdmission.rawValue), prefill: \(p.prefill.rawValue)")
+        lines.append("kv_admission: \(p.kvAdmission.rawValue), prefill: \(p.prefill.rawValue), "
+            + "step time: \(p.cost.memoryMs == nil ? "sum" : "roofline")")
         lines.append("")
         lines.append(table(result.points))
         lines.append("")

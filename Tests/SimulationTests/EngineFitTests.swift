@@ -141,6 +141,38 @@ struct EngineFitTests {
         }
     }
 
+    /// A roofline profile (decodes and short prompts memory-bound, long prompts compute-bound)
+    /// is fitted back from points it produced, memory term included; and on those points the
+    /// roofline fit beats the contract's sum, which is how `engine fit` chooses between them.
+    @Test func aFitRecoversARooflineProfileAndBeatsTheSumOnIt() {
+        let truth = EngineProfile(
+            maxNumSeqs: 64, maxNumBatchedTokens: 2048, kvCacheTokens: 100_000, prefixCaching: false,
+            cost: EngineCostModel(baseMs: 1, perSequenceMs: 0.05, perPrefillTokenMs: 0.02, perContextTokenMs: 0.0001,
+                                  memoryMs: 4))
+        var options = EngineFitOptions()
+        options.maxNumSeqs = 64
+        options.maxNumBatchedTokens = 2048
+        options.maxEvaluations = 400
+        options.restarts = 2
+        options.fitBatchedTokens = false
+        options.fitPrefillContext = false
+        options.roofline = true
+        // 64-token prompts (1.3 ms of compute, under the 4 ms memory floor) and 1000-token ones (20 ms).
+        let points = Self.measured(by: truth, shapes: [(64, 16), (1000, 8)], options: options)
+        let roofline = EngineFit.fit(points, options: options)
+        let memory = roofline.profile.cost.memoryMs ?? 0
+        #expect(abs(memory / 4 - 1) < 0.05, "\(roofline.profile.cost)")
+        #expect(abs(roofline.profile.cost.perPrefillTokenMs / 0.02 - 1) < 0.05, "\(roofline.profile.cost)")
+        for point in roofline.points {
+            #expect(abs(point.ttftError) < 0.05 && abs(point.itlError) < 0.05 && abs(point.throughputError) < 0.05,
+                    "\(point.measured.shape) × \(point.measured.concurrency): \(point.predicted)")
+        }
+        options.roofline = false
+        let sum = EngineFit.fit(points, options: options)
+        #expect(sum.profile.cost.memoryMs == nil)
+        #expect(roofline.loss < sum.loss, "roofline \(roofline.loss), sum \(sum.loss)")
+    }
+
     @Test func trainingShapesParseAndTheInitialSlopeIsTheTTFTSlope() {
         let points = [(100, 10.0), (1100, 30.0)].map {
             EngineBenchmarkPoint(concurrency: 1, inputTokens: $0.0, outputTokens: 10, ttftMs: $0.1, itlMs: 1, requestThroughput: 1)

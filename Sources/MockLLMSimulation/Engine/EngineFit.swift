@@ -73,6 +73,13 @@ public enum EngineFit {
         // starting from the shared price.
         let prefillContextIndex = x0.count
         if options.fitPrefillContext { x0.append(x0[3]) }
+        // A roofline (`EngineCostModel.memoryMs`): the weights' read leaves the base for the
+        // memory term, starting from most of it (the rest, launches and scheduling, stays).
+        let memoryIndex = x0.count
+        if options.roofline {
+            x0.append(log(max(start.baseMs * Self.memoryShare, floors[0] * 10)))
+            x0[0] = log(max(start.baseMs * (1 - Self.memoryShare), floors[0] * 10))
+        }
 
         func profile(_ x: [Double]) -> EngineProfile {
             let c = (0..<4).map { max(exp(x[$0]), floors[$0]) - floors[$0] }
@@ -87,7 +94,8 @@ public enum EngineFit {
                 cost: EngineCostModel(
                     baseMs: c[0], perSequenceMs: c[1], perPrefillTokenMs: c[2], perContextTokenMs: c[3],
                     perPrefillContextTokenMs: options.fitPrefillContext
-                        ? max(exp(x[prefillContextIndex]), floors[3]) - floors[3] : nil))
+                        ? max(exp(x[prefillContextIndex]), floors[3]) - floors[3] : nil,
+                    memoryMs: options.roofline ? max(exp(x[memoryIndex]), floors[0]) - floors[0] : nil))
         }
         func loss(_ x: [Double]) -> Double {
             let candidate = profile(x)
@@ -113,6 +121,13 @@ public enum EngineFit {
             if fitKV { x.append(log(Double(max(known.kvCacheTokens, options.blockSize)))) }
             if options.fitBatchedTokens { x.append(log(max(Double(known.maxNumBatchedTokens), minimumBudget))) }
             if options.fitPrefillContext { x.append(log((known.cost.perPrefillContextTokenMs ?? c[3]) + floors[3])) }
+            if options.roofline {
+                // A sum's base holds the weights' read a roofline puts in its memory term.
+                let memory = known.cost.memoryMs ?? c[0] * Self.memoryShare
+                let base = known.cost.memoryMs == nil ? c[0] * (1 - Self.memoryShare) : c[0]
+                x[0] = log(base + floors[0])
+                x.append(log(memory + floors[0]))
+            }
             starts.append(x)
         }
         var evaluations = 0
@@ -146,6 +161,12 @@ public enum EngineFit {
             profile: fitted, points: results, loss: best.value, kvCacheFitted: fitKV,
             batchedTokensFitted: options.fitBatchedTokens, evaluations: evaluations)
     }
+
+    /// The share of a sum's `baseMs` a roofline fit starts its `memoryMs` from: a decode step
+    /// at one user is mostly the weights' read (an 8B model in FP8 on an H100: about 2.4 of the
+    /// 5.1 ms of Tests/Engine/data's ITL at one user; the rest is launches and scheduling, which
+    /// the search apportions).
+    static let memoryShare = 0.6
 
     /// Predicts every point by simulating it: `EngineSimulation` with `requestsPerUser` measured
     /// requests per user (at least `minimumRequests`). The throughput predicted is Little's law,
@@ -299,6 +320,10 @@ public struct EngineFitOptions: Sendable, Equatable {
     /// Fit `per_prefill_context_token_ms` apart from `per_context_token_ms` (a prefill's
     /// attention is compute-bound, a decode's memory-bound).
     public var fitPrefillContext = true
+    /// Fit a roofline step (`EngineCostModel.memoryMs`: memory-bound and compute-bound terms,
+    /// the step the longer of the two) instead of the contract's sum. `engine fit` fits both
+    /// and keeps the lower loss on the points it is given.
+    public var roofline = false
     /// The KV cache's capacity when known (e.g. from vLLM's log "GPU KV cache size: N tokens");
     /// nil: fitted when the data show it, else twice what the points need.
     public var kvCacheTokens: Int?
