@@ -88,25 +88,30 @@ struct EngineFitCommand: ParsableCommand {
     ///
     /// The chunked fits run first; a whole-prompt fit then also starts from the chunked fit of
     /// its `kv_admission` (both agree wherever a step holds one prompt), a better start than
-    /// the closed-form one alone.
+    /// the closed-form one alone. The sums run before the rooflines, which also start from the
+    /// sum of the same modes, so a roofline is not judged from a poorer start than the sum.
     static func fitBest(_ points: [EngineBenchmarkPoint], options: EngineFitOptions,
                         modes: [Modes]) -> EngineFitResult {
         let results = Results(count: modes.count)
-        for round in [EnginePrefill.chunked, .whole] {
-            let indices = modes.indices.filter { modes[$0].prefill == round }
+        let rounds = [(EnginePrefill.chunked, false), (.whole, false), (.chunked, true), (.whole, true)]
+        for (prefill, roofline) in rounds {
+            let indices = modes.indices.filter { modes[$0].prefill == prefill && modes[$0].roofline == roofline }
             let done = results.available
             DispatchQueue.concurrentPerform(iterations: indices.count) { k in
                 let index = indices[k]
+                let mode = modes[index]
                 var modeOptions = options
-                modeOptions.kvAdmission = modes[index].kvAdmission
-                modeOptions.prefill = modes[index].prefill
-                modeOptions.roofline = modes[index].roofline
-                let known = round == .whole
-                    ? modes.indices.first {
-                        modes[$0].prefill == .chunked && modes[$0].kvAdmission == modes[index].kvAdmission
-                            && modes[$0].roofline == modes[index].roofline
-                    }.flatMap { done[$0]?.profile }
-                    : nil
+                modeOptions.kvAdmission = mode.kvAdmission
+                modeOptions.prefill = mode.prefill
+                modeOptions.roofline = mode.roofline
+                // Starts from the fits already done with the same kv_admission: a whole-prompt fit
+                // from the chunked one of its cost model, a roofline from the sums.
+                let known = modes.indices.filter { other in
+                    let o = modes[other]
+                    guard o.kvAdmission == mode.kvAdmission, other != index else { return false }
+                    return (o.roofline == mode.roofline && o.prefill == .chunked && mode.prefill == .whole)
+                        || (!o.roofline && mode.roofline && o.prefill == mode.prefill)
+                }.compactMap { done[$0]?.profile }
                 results.set(index, EngineFit.fit(points, options: modeOptions, startingFrom: known))
             }
         }

@@ -41,7 +41,7 @@ public enum EngineFit {
     /// Fits `points` (at least two); deterministic.
     public static func fit(
         _ points: [EngineBenchmarkPoint], options: EngineFitOptions = EngineFitOptions(),
-        startingFrom known: EngineProfile? = nil, predictor: Predictor? = nil
+        startingFrom known: [EngineProfile] = [], predictor: Predictor? = nil
     ) -> EngineFitResult {
         precondition(!points.isEmpty)
         let predict = predictor ?? { profile, points in simulate(profile, points, options: options) }
@@ -112,12 +112,15 @@ public enum EngineFit {
         // With the prefill's attention priced apart, only it is zeroed: the decodes keep theirs.
         linear[options.fitPrefillContext ? prefillContextIndex : 3] = log(floors[3] * 10)
         starts.append(linear)
-        // A third start from a profile already fitted (another mode's): with whole prompts and
-        // a budget above every prompt, one user sees what it saw, so its optimum is a good place
-        // to begin, where the closed-form start can lead the search far astray.
-        if let known {
+        // More starts from profiles already fitted (other modes'): with whole prompts and a
+        // budget above every prompt, one user sees what it saw, so its optimum is a good place
+        // to begin, where the closed-form start can lead the search far astray; and a roofline
+        // starts from the sum's optimum (its base split into overhead and weights' read).
+        for known in known {
             let c = known.cost.coefficients
             var x = (0..<4).map { log(c[$0] + floors[$0]) }
+            // A roofline's memory term is part of a sum's base.
+            if !options.roofline, let memory = known.cost.memoryMs { x[0] = log(c[0] + memory + floors[0]) }
             if fitKV { x.append(log(Double(max(known.kvCacheTokens, options.blockSize)))) }
             if options.fitBatchedTokens { x.append(log(max(Double(known.maxNumBatchedTokens), minimumBudget))) }
             if options.fitPrefillContext { x.append(log((known.cost.perPrefillContextTokenMs ?? c[3]) + floors[3])) }
