@@ -14,7 +14,7 @@ struct EngineFitCommand: ParsableCommand {
             ttft_ms, itl_ms and request_throughput (means; other columns are ignored; lines starting with # \
             are comments), or the profile_export_aiperf.json (or GenAI-Perf's profile_export_genai_perf.json) \
             of one run. Fits the step-time coefficients (a prefill's attention priced apart), the step's token budget, \
-            the KV admission and prefill modes and, when some point is saturated by it, the KV cache's capacity; prints them and, per point, measured and predicted TTFT, ITL and request \
+            the KV admission and prefill modes, the step's cost model (a sum or a roofline) and, when some point is saturated by it, the KV cache's capacity; prints them and, per point, measured and predicted TTFT, ITL and request \
             throughput with the relative error; writes the profile YAML to --output (else prints it). \
             Exit status: 0, 1 when the fit fails, 2 for bad arguments or bad data (naming the file and line).
             """)
@@ -46,6 +46,9 @@ struct EngineFitCommand: ParsableCommand {
     @Option(help: "How prompts are prefilled: chunked (vLLM), whole (TensorRT-LLM without chunked context) or auto (fit both, keep the better).")
     var prefill: String = "auto"
 
+    @Option(help: "The step's cost model: sum (the four terms added), roofline (the longer of a memory-bound and a compute-bound term, step_time.memory_ms) or auto (fit both, keep the better on the points fitted).")
+    var stepTime: String = "auto"
+
     @Flag(inversion: .prefixedNo, help: "Write prefix_caching: true (benchmark prompts share no prefix, so the data cannot tell).")
     var prefixCaching = true
 
@@ -65,37 +68,50 @@ struct EngineFitCommand: ParsableCommand {
         if prefill != "auto" && EnginePrefill(rawValue: prefill) == nil {
             throw ValidationError("--prefill must be chunked, whole or auto, not '\(prefill)'")
         }
+        if !["sum", "roofline", "auto"].contains(stepTime) {
+            throw ValidationError("--step-time must be sum, roofline or auto, not '\(stepTime)'")
+        }
         if let shapes { _ = try Self.parseShapes(shapes) }
     }
 
-    /// One pair of modes a fit tries.
+    /// One combination of modes a fit tries.
     struct Modes: Sendable {
         var kvAdmission: EngineKVAdmission
         var prefill: EnginePrefill
+        /// The step's cost a roofline (`EngineCostModel.memoryMs`) or the contract's sum.
+        var roofline = false
     }
 
-    /// Fits with each pair of modes asked for, concurrently (as many at once as there are
-    /// cores), and keeps the lowest loss; ties go to the earlier pair (on_demand, chunked
-    /// first), so the result is deterministic.
+    /// Fits with each combination of modes asked for, concurrently (as many at once as there
+    /// are cores), and keeps the lowest loss; ties go to the earlier one (on_demand, chunked,
+    /// sum first), so the result is deterministic.
     ///
     /// The chunked fits run first; a whole-prompt fit then also starts from the chunked fit of
     /// its `kv_admission` (both agree wherever a step holds one prompt), a better start than
-    /// the closed-form one alone.
+    /// the closed-form one alone. The sums run before the rooflines, which also start from the
+    /// sum of the same modes, so a roofline is not judged from a poorer start than the sum.
     static func fitBest(_ points: [EngineBenchmarkPoint], options: EngineFitOptions,
                         modes: [Modes]) -> EngineFitResult {
         let results = Results(count: modes.count)
-        for round in [EnginePrefill.chunked, .whole] {
-            let indices = modes.indices.filter { modes[$0].prefill == round }
+        let rounds = [(EnginePrefill.chunked, false), (.whole, false), (.chunked, true), (.whole, true)]
+        for (prefill, roofline) in rounds {
+            let indices = modes.indices.filter { modes[$0].prefill == prefill && modes[$0].roofline == roofline }
             let done = results.available
             DispatchQueue.concurrentPerform(iterations: indices.count) { k in
                 let index = indices[k]
+                let mode = modes[index]
                 var modeOptions = options
-                modeOptions.kvAdmission = modes[index].kvAdmission
-                modeOptions.prefill = modes[index].prefill
-                let known = round == .whole
-                    ? modes.indices.first { modes[$0].prefill == .chunked && modes[$0].kvAdmission == modes[index].kvAdmission }
-                        .flatMap { done[$0]?.profile }
-                    : nil
+                modeOptions.kvAdmission = mode.kvAdmission
+                modeOptions.prefill = mode.prefill
+                modeOptions.roofline = mode.roofline
+                // Starts from the fits already done with the same kv_admission: a whole-prompt fit
+                // from the chunked one of its cost model, a roofline from the sums.
+                let known = modes.indices.filter { other in
+                    let o = modes[other]
+                    guard o.kvAdmission == mode.kvAdmission, other != index else { return false }
+                    return (o.roofline == mode.roofline && o.prefill == .chunked && mode.prefill == .whole)
+                        || (!o.roofline && mode.roofline && o.prefill == mode.prefill)
+                }.compactMap { done[$0]?.profile }
                 results.set(index, EngineFit.fit(points, options: modeOptions, startingFrom: known))
             }
         }
@@ -160,7 +176,10 @@ struct EngineFitCommand: ParsableCommand {
         let started = Date()
         let admissions = EngineKVAdmission(rawValue: kvAdmission).map { [$0] } ?? EngineKVAdmission.allCases
         let prefills = EnginePrefill(rawValue: prefill).map { [$0] } ?? EnginePrefill.allCases
-        let modes = admissions.flatMap { kv in prefills.map { Modes(kvAdmission: kv, prefill: $0) } }
+        let rooflines = stepTime == "auto" ? [false, true] : [stepTime == "roofline"]
+        let modes = rooflines.flatMap { roofline in
+            admissions.flatMap { kv in prefills.map { Modes(kvAdmission: kv, prefill: $0, roofline: roofline) } }
+        }
         let result = Self.fitBest(points, options: options, modes: modes)
         let seconds = Date().timeIntervalSince(started)
         guard result.loss.isFinite else {
@@ -173,6 +192,7 @@ struct EngineFitCommand: ParsableCommand {
             var chosen = options
             chosen.kvAdmission = result.profile.kvAdmission
             chosen.prefill = result.profile.prefill
+            chosen.roofline = result.profile.cost.memoryMs != nil
             let predictions = EngineFit.simulate(result.profile, heldOut, options: chosen)
             let check = zip(heldOut, predictions).map { EngineFitPointResult(measured: $0, predicted: $1) }
             print("")
@@ -230,7 +250,8 @@ enum EngineFitReport {
         lines.append("kv_cache_tokens: \(p.kvCacheTokens) (\(kvNote(result)))")
         lines.append("max_num_batched_tokens: \(p.maxNumBatchedTokens) (\(result.batchedTokensFitted ? "fitted" : "fixed"))")
         lines.append("max_num_seqs: \(p.maxNumSeqs), block_size: \(p.blockSize), preemption: \(p.preemption.rawValue) (fixed)")
-        lines.append("kv_admission: \(p.kvAdmission.rawValue), prefill: \(p.prefill.rawValue)")
+        lines.append("kv_admission: \(p.kvAdmission.rawValue), prefill: \(p.prefill.rawValue), "
+            + "step time: \(p.cost.memoryMs == nil ? "sum" : "roofline")")
         lines.append("")
         lines.append(table(result.points))
         lines.append("")

@@ -44,6 +44,8 @@ package enum EngineProfileReader {
     static let costKeys = ["base_ms", "per_sequence_ms", "per_prefill_token_ms", "per_context_token_ms"]
     /// Optional: a prefill's context tokens priced apart (`EngineCostModel.perPrefillContextTokenMs`).
     static let prefillContextKey = "per_prefill_context_token_ms"
+    /// Optional: the memory-bound floor that makes the step a roofline (`EngineCostModel.memoryMs`).
+    static let memoryKey = "memory_ms"
 
     /// A profile file (or a built-in profile's name): keys it leaves out are the built-in
     /// `default` profile's. Problems are located in the file.
@@ -153,7 +155,7 @@ package enum EngineProfileReader {
         }
         if let n = mapping["step_time"], let cost = reader.mapping(n, name("step_time")) {
             let what = name("step_time")
-            reader.checkKeys(cost, known: costKeys + [prefillContextKey], in: what)
+            reader.checkKeys(cost, known: costKeys + [prefillContextKey, memoryKey], in: what)
             var coefficients = profile.cost.coefficients
             for (i, key) in costKeys.enumerated() {
                 guard let c = cost[key], let value = reader.number(c, ScriptReader.path(what, key)) else { continue }
@@ -163,17 +165,19 @@ package enum EngineProfileReader {
                 }
                 coefficients[i] = value
             }
-            var prefillContext = profile.cost.perPrefillContextTokenMs
-            if let c = cost[prefillContextKey], let value = reader.number(c, ScriptReader.path(what, prefillContextKey)) {
-                if value >= 0, value <= 1_000_000 {
-                    prefillContext = value
-                } else {
-                    reader.error("\(ScriptReader.path(what, prefillContextKey)) must be a number of milliseconds from 0 to 1000000, found \(value.plainDecimal)", at: c)
+            // The optional terms: left out, the base profile's (nil there: the contract's model).
+            func optional(_ key: String, _ current: Double?) -> Double? {
+                guard let c = cost[key], let value = reader.number(c, ScriptReader.path(what, key)) else { return current }
+                guard value >= 0, value <= 1_000_000 else {
+                    reader.error("\(ScriptReader.path(what, key)) must be a number of milliseconds from 0 to 1000000, found \(value.plainDecimal)", at: c)
+                    return current
                 }
+                return value
             }
             profile.cost = EngineCostModel(baseMs: coefficients[0], perSequenceMs: coefficients[1],
                                            perPrefillTokenMs: coefficients[2], perContextTokenMs: coefficients[3],
-                                           perPrefillContextTokenMs: prefillContext)
+                                           perPrefillContextTokenMs: optional(prefillContextKey, profile.cost.perPrefillContextTokenMs),
+                                           memoryMs: optional(memoryKey, profile.cost.memoryMs))
         }
         guard reader.diagnostics.count(where: { $0.severity == .error }) == errors else { return nil }
         if let problem = profile.problem {
@@ -212,7 +216,8 @@ package enum EngineProfileReader {
             "  per_prefill_token_ms: \(number(cost.perPrefillTokenMs))",
             "  per_context_token_ms: \(number(cost.perContextTokenMs))",
         ]
-        if let value = cost.perPrefillContextTokenMs { lines.append("  per_prefill_context_token_ms: \(number(value))") }
+        if let value = cost.perPrefillContextTokenMs { lines.append("  \(prefillContextKey): \(number(value))") }
+        if let value = cost.memoryMs { lines.append("  \(memoryKey): \(number(value))") }
         return lines
     }
 

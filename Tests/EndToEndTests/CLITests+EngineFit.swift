@@ -64,6 +64,25 @@ extension CLITests {
         #expect(fit.stdout.contains("of 3 points within 25 %"))
     }
 
+    /// `--step-time roofline` fits the roofline step and writes its memory term; the report says
+    /// which model the profile has, and `engine simulate` reads it back.
+    @Test func engineFitWithARooflineStepWritesItsMemoryTerm() throws {
+        let table = try temporaryFile(Self.smallTable, name: "table.csv")
+        let profile = table.deletingLastPathComponent().appendingPathComponent("roofline.yml")
+        let fit = try run(["engine", "fit", table.path, "--step-time", "roofline", "--prefill", "chunked",
+                           "--kv-admission", "on_demand", "--output", profile.path])
+        #expect(fit.status == 0, "\(fit.stderr)")
+        #expect(fit.stdout.contains("step time: roofline"), "\(fit.stdout)")
+        let yaml = try String(contentsOf: profile, encoding: .utf8)
+        #expect(yaml.contains("\n  memory_ms: "), "\(yaml)")
+        let simulated = try run(["engine", "simulate", "--profile", profile.path, "--concurrency", "2",
+                                 "--input-tokens", "32", "--output-tokens", "8", "--json"])
+        #expect(simulated.status == 0, "\(simulated.stderr)")
+        let sum = try run(["engine", "fit", table.path, "--step-time", "sum", "--prefill", "chunked",
+                           "--kv-admission", "on_demand"])
+        #expect(sum.status == 0 && sum.stdout.contains("step time: sum") && !sum.stdout.contains("memory_ms"), "\(sum.stdout)")
+    }
+
     @Test func engineFitRefusesBadDataNamingTheFileAndLine() throws {
         let header = "concurrency,input_tokens,output_tokens,ttft_ms,itl_ms,request_throughput\n"
         let cases: [(String, String)] = [
@@ -87,6 +106,9 @@ extension CLITests {
         let badPrefill = try run(["engine", "fit", table.path, "--prefill", "split"])
         #expect(badPrefill.status != 0 && badPrefill.stderr.contains("--prefill must be chunked, whole or auto, not 'split'"),
                 "\(badPrefill.stderr)")
+        let badStepTime = try run(["engine", "fit", table.path, "--step-time", "max"])
+        #expect(badStepTime.status != 0
+                    && badStepTime.stderr.contains("--step-time must be sum, roofline or auto, not 'max'"), "\(badStepTime.stderr)")
         let missingFile = try run(["engine", "fit", "/nonexistent/table.csv"])
         #expect(missingFile.status == 2 && missingFile.stderr.contains("/nonexistent/table.csv: cannot read the file"))
     }

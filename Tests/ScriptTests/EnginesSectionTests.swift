@@ -124,6 +124,7 @@ struct EnginesSectionTests {
             ("prefill: split", "'engines.e.prefill' must be chunked or whole, found 'split'"),
             ("step_time: {base_ms: -1}", "'engines.e.step_time.base_ms' must be a number of milliseconds from 0 to 1000000, found -1"),
             ("step_time: {per_prefill_context_token_ms: -2}", "'engines.e.step_time.per_prefill_context_token_ms' must be a number of milliseconds from 0 to 1000000, found -2"),
+            ("step_time: {memory_ms: 2000000}", "'engines.e.step_time.memory_ms' must be a number of milliseconds from 0 to 1000000, found 2000000"),
             ("step_time: 5", "'engines.e.step_time' must be a mapping, found '5'"),
             ("profile: defualt", "profile 'defualt' is neither a built-in profile (default, llama-3-70b-4xh100-fp8-nim, llama-3-8b-1xh100-fp8-nim, llama-3-8b-1xa100-fp16-nim) nor a file (did you mean 'default'?)"),
         ]
@@ -184,8 +185,16 @@ struct EnginesSectionTests {
         profile.cost = EngineCostModel(baseMs: 6.123456789, perSequenceMs: 0.0123, perPrefillTokenMs: 3.3e-2,
                                        perContextTokenMs: 1.234567890123e-05, perPrefillContextTokenMs: 4.5e-7)
         let text = EngineProfileReader.yaml(profile)
-        #expect(!text.contains("e-"))
+        #expect(!text.contains("e-") && !text.contains("memory_ms"))
         try withDirectory(["p.yml": text]) { directory in
+            let read = try EngineProfileReader.load("p.yml", directory: directory)
+            #expect(read == profile)
+        }
+        // A roofline's memory term is written and read back; left out, it stays unset (a sum).
+        profile.cost.memoryMs = 2.75
+        let roofline = EngineProfileReader.yaml(profile)
+        #expect(roofline.contains("  memory_ms: 2.75\n"))
+        try withDirectory(["p.yml": roofline]) { directory in
             let read = try EngineProfileReader.load("p.yml", directory: directory)
             #expect(read == profile)
         }

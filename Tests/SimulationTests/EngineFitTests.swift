@@ -23,6 +23,18 @@ struct EngineFitTests {
         return points
     }
 
+    /// Options of a fit that must recover a profile: its scheduler limits fixed (the budget too),
+    /// searches long enough to converge.
+    static func recovering(maxNumSeqs: Int, budget: Int) -> EngineFitOptions {
+        var options = EngineFitOptions()
+        options.maxNumSeqs = maxNumSeqs
+        options.maxNumBatchedTokens = budget
+        options.maxEvaluations = 400
+        options.restarts = 2
+        options.fitBatchedTokens = false
+        return options
+    }
+
     @Test func nelderMeadFindsTheMinimumOfRosenbrocksValley() {
         let result = NelderMead(maxEvaluations: 2000, valueTolerance: 1e-12, pointTolerance: 1e-8).minimize(
             start: [-1.2, 1], step: [0.5, 0.5]
@@ -68,12 +80,7 @@ struct EngineFitTests {
         let truth = EngineProfile(
             maxNumSeqs: 64, maxNumBatchedTokens: 1024, kvCacheTokens: 100_000, prefixCaching: false,
             cost: EngineCostModel(baseMs: 5, perSequenceMs: 0.05, perPrefillTokenMs: 0.02, perContextTokenMs: 0.0001))
-        var options = EngineFitOptions()
-        options.maxNumSeqs = 64
-        options.maxNumBatchedTokens = 1024
-        options.maxEvaluations = 400
-        options.restarts = 2
-        options.fitBatchedTokens = false
+        var options = Self.recovering(maxNumSeqs: 64, budget: 1024)
         options.fitPrefillContext = false   // the contract's four terms; the split is tested below
         let points = Self.measured(by: truth, shapes: [(64, 16), (512, 8)], options: options)
         let result = EngineFit.fit(points, options: options)
@@ -124,12 +131,7 @@ struct EngineFitTests {
             maxNumSeqs: 64, maxNumBatchedTokens: 1024, kvCacheTokens: 100_000, prefixCaching: false,
             cost: EngineCostModel(baseMs: 5, perSequenceMs: 0.05, perPrefillTokenMs: 0.02, perContextTokenMs: 0.0002,
                                   perPrefillContextTokenMs: 0.00001))
-        var options = EngineFitOptions()
-        options.maxNumSeqs = 64
-        options.maxNumBatchedTokens = 1024
-        options.maxEvaluations = 400
-        options.restarts = 2
-        options.fitBatchedTokens = false
+        let options = Self.recovering(maxNumSeqs: 64, budget: 1024)
         let points = Self.measured(by: truth, shapes: [(64, 16), (1000, 8)], options: options)
         let result = EngineFit.fit(points, options: options)
         let fitted = try #require(result.profile.cost.perPrefillContextTokenMs)
@@ -139,6 +141,33 @@ struct EngineFitTests {
             #expect(abs(point.ttftError) < 0.1 && abs(point.itlError) < 0.05 && abs(point.throughputError) < 0.05,
                     "\(point.measured.shape) × \(point.measured.concurrency): \(point.predicted)")
         }
+    }
+
+    /// A roofline profile (decodes and short prompts memory-bound, long prompts compute-bound)
+    /// is fitted back from points it produced, memory term included; and on those points the
+    /// roofline fit beats the contract's sum, which is how `engine fit` chooses between them.
+    @Test func aFitRecoversARooflineProfileAndBeatsTheSumOnIt() {
+        let truth = EngineProfile(
+            maxNumSeqs: 64, maxNumBatchedTokens: 2048, kvCacheTokens: 100_000, prefixCaching: false,
+            cost: EngineCostModel(baseMs: 1, perSequenceMs: 0.05, perPrefillTokenMs: 0.02, perContextTokenMs: 0.0001,
+                                  memoryMs: 4))
+        var options = Self.recovering(maxNumSeqs: 64, budget: 2048)
+        options.fitPrefillContext = false
+        options.roofline = true
+        // 64-token prompts (1.3 ms of compute, under the 4 ms memory floor) and 1000-token ones (20 ms).
+        let points = Self.measured(by: truth, shapes: [(64, 16), (1000, 8)], options: options)
+        let roofline = EngineFit.fit(points, options: options)
+        let memory = roofline.profile.cost.memoryMs ?? 0
+        #expect(abs(memory / 4 - 1) < 0.05, "\(roofline.profile.cost)")
+        #expect(abs(roofline.profile.cost.perPrefillTokenMs / 0.02 - 1) < 0.05, "\(roofline.profile.cost)")
+        for point in roofline.points {
+            #expect(abs(point.ttftError) < 0.05 && abs(point.itlError) < 0.05 && abs(point.throughputError) < 0.05,
+                    "\(point.measured.shape) × \(point.measured.concurrency): \(point.predicted)")
+        }
+        options.roofline = false
+        let sum = EngineFit.fit(points, options: options)
+        #expect(sum.profile.cost.memoryMs == nil)
+        #expect(roofline.loss < sum.loss, "roofline \(roofline.loss), sum \(sum.loss)")
     }
 
     @Test func trainingShapesParseAndTheInitialSlopeIsTheTTFTSlope() {

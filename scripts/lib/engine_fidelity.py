@@ -87,8 +87,11 @@ def main(argv):
                   f"{len(held)} held-out points")
             # The modes and the budget the fit chose (the profile's lines without the comments).
             with open(profile) as f:
-                chosen = [line.strip() for line in f
-                          if line.split(":")[0] in ("max_num_batched_tokens", "kv_cache_tokens", "kv_admission", "prefill")]
+                lines = f.read().splitlines()
+            chosen = [line.strip() for line in lines
+                      if line.split(":")[0] in ("max_num_batched_tokens", "kv_cache_tokens", "kv_admission", "prefill")]
+            memory = [line.strip() for line in lines if line.strip().startswith("memory_ms:")]
+            chosen.append("step time: " + (f"roofline ({memory[0]})" if memory else "sum"))
             print("   " + ", ".join(chosen))
             print(f"{'shape':<11}{'users':>6}{'TTFT ms':>10}{'sim':>10}{'err':>7}{'ITL ms':>9}{'sim':>9}{'err':>7}"
                   f"{'req/s':>9}{'sim':>9}{'err':>7}  within")

@@ -240,7 +240,8 @@ public struct Engine: Sendable {
         var elapsed: UInt64 = 0
         var ran = 0
         while ran < steps && elapsed < deadline {
-            elapsed += profile.cost.stepNanoseconds(sequences: running, prefillTokens: 0, contextTokens: context)
+            elapsed += profile.cost.stepNanoseconds(sequences: running, prefillTokens: 0, contextTokens: context,
+                                                     decodes: running)
             context += running
             ran += 1
         }
@@ -357,6 +358,7 @@ public struct Engine: Sendable {
         var prefillTokens = 0
         var contextTokens = 0
         var prefillContextTokens = 0
+        var decodes = 0
         var finishedAny = false
         for (slot, tokens) in plan {
             let before = slots[slot].computed
@@ -368,6 +370,7 @@ public struct Engine: Sendable {
                 prefillContextTokens += pairs
             } else {
                 contextTokens += slots[slot].tokens
+                decodes += 1
             }
             step.scheduled.append(EngineScheduled(id: slots[slot].id, tokens: tokens, isPrefill: isPrefill))
             slots[slot].computed = before + tokens
@@ -400,7 +403,8 @@ public struct Engine: Sendable {
         step.prefillContextTokens = prefillContextTokens
         step.durationNanoseconds = profile.cost.stepNanoseconds(sequences: plan.count, prefillTokens: prefillTokens,
                                                                 contextTokens: contextTokens,
-                                                                prefillContextTokens: prefillContextTokens)
+                                                                prefillContextTokens: prefillContextTokens,
+                                                                decodes: decodes)
     }
 
     /// Caches the prompt blocks the sequence has now computed in full (vLLM's

@@ -41,7 +41,7 @@ public enum EngineFit {
     /// Fits `points` (at least two); deterministic.
     public static func fit(
         _ points: [EngineBenchmarkPoint], options: EngineFitOptions = EngineFitOptions(),
-        startingFrom known: EngineProfile? = nil, predictor: Predictor? = nil
+        startingFrom known: [EngineProfile] = [], predictor: Predictor? = nil
     ) -> EngineFitResult {
         precondition(!points.isEmpty)
         let predict = predictor ?? { profile, points in simulate(profile, points, options: options) }
@@ -73,6 +73,13 @@ public enum EngineFit {
         // starting from the shared price.
         let prefillContextIndex = x0.count
         if options.fitPrefillContext { x0.append(x0[3]) }
+        // A roofline (`EngineCostModel.memoryMs`): the weights' read leaves the base for the
+        // memory term, starting from most of it (the rest, launches and scheduling, stays).
+        let memoryIndex = x0.count
+        if options.roofline {
+            x0.append(log(max(start.baseMs * Self.memoryShare, floors[0] * 10)))
+            x0[0] = log(max(start.baseMs * (1 - Self.memoryShare), floors[0] * 10))
+        }
 
         func profile(_ x: [Double]) -> EngineProfile {
             let c = (0..<4).map { max(exp(x[$0]), floors[$0]) - floors[$0] }
@@ -87,7 +94,8 @@ public enum EngineFit {
                 cost: EngineCostModel(
                     baseMs: c[0], perSequenceMs: c[1], perPrefillTokenMs: c[2], perContextTokenMs: c[3],
                     perPrefillContextTokenMs: options.fitPrefillContext
-                        ? max(exp(x[prefillContextIndex]), floors[3]) - floors[3] : nil))
+                        ? max(exp(x[prefillContextIndex]), floors[3]) - floors[3] : nil,
+                    memoryMs: options.roofline ? max(exp(x[memoryIndex]), floors[0]) - floors[0] : nil))
         }
         func loss(_ x: [Double]) -> Double {
             let candidate = profile(x)
@@ -104,15 +112,25 @@ public enum EngineFit {
         // With the prefill's attention priced apart, only it is zeroed: the decodes keep theirs.
         linear[options.fitPrefillContext ? prefillContextIndex : 3] = log(floors[3] * 10)
         starts.append(linear)
-        // A third start from a profile already fitted (another mode's): with whole prompts and
-        // a budget above every prompt, one user sees what it saw, so its optimum is a good place
-        // to begin, where the closed-form start can lead the search far astray.
-        if let known {
+        // More starts from profiles already fitted (other modes'): with whole prompts and a
+        // budget above every prompt, one user sees what it saw, so its optimum is a good place
+        // to begin, where the closed-form start can lead the search far astray; and a roofline
+        // starts from the sum's optimum (its base split into overhead and weights' read).
+        for known in known {
             let c = known.cost.coefficients
             var x = (0..<4).map { log(c[$0] + floors[$0]) }
+            // A roofline's memory term is part of a sum's base.
+            if !options.roofline, let memory = known.cost.memoryMs { x[0] = log(c[0] + memory + floors[0]) }
             if fitKV { x.append(log(Double(max(known.kvCacheTokens, options.blockSize)))) }
             if options.fitBatchedTokens { x.append(log(max(Double(known.maxNumBatchedTokens), minimumBudget))) }
             if options.fitPrefillContext { x.append(log((known.cost.perPrefillContextTokenMs ?? c[3]) + floors[3])) }
+            if options.roofline {
+                // A sum's base holds the weights' read a roofline puts in its memory term.
+                let memory = known.cost.memoryMs ?? c[0] * Self.memoryShare
+                let base = known.cost.memoryMs == nil ? c[0] * (1 - Self.memoryShare) : c[0]
+                x[0] = log(base + floors[0])
+                x.append(log(memory + floors[0]))
+            }
             starts.append(x)
         }
         var evaluations = 0
@@ -146,6 +164,12 @@ public enum EngineFit {
             profile: fitted, points: results, loss: best.value, kvCacheFitted: fitKV,
             batchedTokensFitted: options.fitBatchedTokens, evaluations: evaluations)
     }
+
+    /// The share of a sum's `baseMs` a roofline fit starts its `memoryMs` from: a decode step
+    /// at one user is mostly the weights' read (an 8B model in FP8 on an H100: about 2.4 of the
+    /// 5.1 ms of Tests/Engine/data's ITL at one user; the rest is launches and scheduling, which
+    /// the search apportions).
+    static let memoryShare = 0.6
 
     /// Predicts every point by simulating it: `EngineSimulation` with `requestsPerUser` measured
     /// requests per user (at least `minimumRequests`). The throughput predicted is Little's law,
@@ -299,6 +323,10 @@ public struct EngineFitOptions: Sendable, Equatable {
     /// Fit `per_prefill_context_token_ms` apart from `per_context_token_ms` (a prefill's
     /// attention is compute-bound, a decode's memory-bound).
     public var fitPrefillContext = true
+    /// Fit a roofline step (`EngineCostModel.memoryMs`: memory-bound and compute-bound terms,
+    /// the step the longer of the two) instead of the contract's sum. `engine fit` fits both
+    /// and keeps the lower loss on the points it is given.
+    public var roofline = false
     /// The KV cache's capacity when known (e.g. from vLLM's log "GPU KV cache size: N tokens");
     /// nil: fitted when the data show it, else twice what the points need.
     public var kvCacheTokens: Int?

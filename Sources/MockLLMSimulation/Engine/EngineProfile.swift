@@ -14,6 +14,10 @@
 /// tokens computed (`perPrefillTokenMs`; a decode token's share is inside `baseMs` and
 /// `perSequenceMs`, since a decode batch is memory-bound) and attention over the KV cache
 /// (`perContextTokenMs`). docs/LOAD-SIMULATION.md, "The cost model".
+///
+/// With `memoryMs` set the step is a roofline instead of a sum: the GPU reads the weights and
+/// the decodes' KV cache while it computes the step's tokens, so the step takes the longer of
+/// the two, not both (`stepMilliseconds`).
 public struct EngineCostModel: Sendable, Equatable, Hashable {
     public var baseMs: Double
     public var perSequenceMs: Double
@@ -27,14 +31,31 @@ public struct EngineCostModel: Sendable, Equatable, Hashable {
     /// close to linear in the prompt while ITL grows with the context
     /// (docs/LOAD-SIMULATION.md, "The cost model").
     public var perPrefillContextTokenMs: Double?
+    /// The memory-bound floor of a step (reading the weights once), when the step is a roofline:
+    /// nil (the contract's model) adds every term. Set, a step's time is
+    ///
+    ///     baseMs + perSequenceMs·S + max(memoryMs + perContextTokenMs·Cd,
+    ///                                     perPrefillTokenMs·(P + D) + perPrefillContextTokenMs·Cp)
+    ///
+    /// with D the decoding sequences (one token each), Cd their context and Cp the prefill
+    /// chunks' (C = Cd + Cp). A GPU streams the weights and the KV cache from memory while its
+    /// tensor cores multiply, so a step is bound by the slower of the two (the roofline model:
+    /// Williams et al. 2009; LLM-Viewer, Yuan et al. 2024): a decode batch by memory until its
+    /// tokens' FLOPs catch up, a prefill by compute. The consequence the sum cannot show: up to
+    /// the ridge, prompt tokens joining a decode step cost nothing extra, so prompts that arrive
+    /// spread over the steps barely slow the decodes, and the first prompt tokens of a step are
+    /// free. `baseMs` is then the overhead outside the GPU's work (launches, scheduling,
+    /// sampling) and `perPrefillTokenMs` the compute of any token, decode or prompt.
+    public var memoryMs: Double?
 
     public init(baseMs: Double, perSequenceMs: Double, perPrefillTokenMs: Double, perContextTokenMs: Double,
-                perPrefillContextTokenMs: Double? = nil) {
+                perPrefillContextTokenMs: Double? = nil, memoryMs: Double? = nil) {
         self.baseMs = baseMs
         self.perSequenceMs = perSequenceMs
         self.perPrefillTokenMs = perPrefillTokenMs
         self.perContextTokenMs = perContextTokenMs
         self.perPrefillContextTokenMs = perPrefillContextTokenMs
+        self.memoryMs = memoryMs
     }
 
     /// The coefficients in the contract's order: base, per sequence, per prefill token, per context token.
@@ -42,9 +63,19 @@ public struct EngineCostModel: Sendable, Equatable, Hashable {
 
     /// The step's duration in milliseconds. `contextTokens` is C, all the context attended;
     /// `prefillContextTokens` the part of it that prefill chunks attend, priced at
-    /// `perPrefillContextTokenMs` when that is set (else it changes nothing).
+    /// `perPrefillContextTokenMs` when that is set (else it changes nothing). `decodes` (D, the
+    /// sequences of the step that decode one token) counts only in a roofline (`memoryMs` set),
+    /// whose compute term prices every token computed.
     @inlinable
-    public func stepMilliseconds(sequences: Int, prefillTokens: Int, contextTokens: Int, prefillContextTokens: Int = 0) -> Double {
+    public func stepMilliseconds(sequences: Int, prefillTokens: Int, contextTokens: Int, prefillContextTokens: Int = 0,
+                                 decodes: Int = 0) -> Double {
+        if let memoryMs {
+            // Roofline: memory traffic (weights, the decodes' KV) against the tokens' compute.
+            let memory = memoryMs + perContextTokenMs * Double(contextTokens - prefillContextTokens)
+            let compute = perPrefillTokenMs * Double(prefillTokens + decodes)
+                + (perPrefillContextTokenMs ?? perContextTokenMs) * Double(prefillContextTokens)
+            return baseMs + perSequenceMs * Double(sequences) + max(memory, compute)
+        }
         var ms = baseMs + perSequenceMs * Double(sequences) + perPrefillTokenMs * Double(prefillTokens)
         if let perPrefillContextTokenMs {
             ms += perContextTokenMs * Double(contextTokens - prefillContextTokens)
@@ -57,9 +88,10 @@ public struct EngineCostModel: Sendable, Equatable, Hashable {
 
     /// The step's duration in nanoseconds, rounded to the nearest.
     @inlinable
-    public func stepNanoseconds(sequences: Int, prefillTokens: Int, contextTokens: Int, prefillContextTokens: Int = 0) -> UInt64 {
+    public func stepNanoseconds(sequences: Int, prefillTokens: Int, contextTokens: Int, prefillContextTokens: Int = 0,
+                                decodes: Int = 0) -> UInt64 {
         let ns = stepMilliseconds(sequences: sequences, prefillTokens: prefillTokens, contextTokens: contextTokens,
-                                  prefillContextTokens: prefillContextTokens) * 1_000_000
+                                  prefillContextTokens: prefillContextTokens, decodes: decodes) * 1_000_000
         guard ns.isFinite, ns > 0 else { return 0 }
         return ns >= 1.8e19 ? UInt64.max : UInt64(ns.rounded())
     }
@@ -79,6 +111,9 @@ public struct EngineCostModel: Sendable, Equatable, Hashable {
         }
         if let value = perPrefillContextTokenMs, !(value.isFinite && value >= 0) {
             return "per_prefill_context_token_ms must be a finite number >= 0, not \(value)"
+        }
+        if let value = memoryMs, !(value.isFinite && value >= 0) {
+            return "memory_ms must be a finite number >= 0, not \(value)"
         }
         return nil
     }

@@ -95,14 +95,17 @@ struct EngineSimulationTests {
     /// Running the decode-only steps in one go is an optimization, not a model: every result,
     /// step count included, must be the one of stepping one by one, whatever the modes.
     @Test(arguments: [
-        (EngineKVAdmission.onDemand, EnginePrefill.chunked, true), (.onDemand, .whole, false),
-        (.reserveOutput, .chunked, false), (.reserveOutput, .whole, true),
+        (EngineKVAdmission.onDemand, EnginePrefill.chunked, true, false), (.onDemand, .whole, false, true),
+        (.reserveOutput, .chunked, false, true), (.reserveOutput, .whole, true, false),
     ])
-    func decodeStepsRunInOneGoGiveTheSameResult(kv: EngineKVAdmission, prefill: EnginePrefill, staggered: Bool) throws {
+    func decodeStepsRunInOneGoGiveTheSameResult(kv: EngineKVAdmission, prefill: EnginePrefill, staggered: Bool,
+                                               roofline: Bool) throws {
         var p = profile
         p.kvCacheTokens = 6_000   // tight: requests queue for blocks, on demand preempts
         p.kvAdmission = kv
         p.prefill = prefill
+        // A roofline step prices a decode-only stretch by its decodes too.
+        if roofline { p.cost.memoryMs = p.cost.baseMs * 0.8 }
         for (users, input, output) in [(1, 100, 40), (12, 300, 200), (40, 450, 60)] {
             var simulation = EngineSimulation(profile: p, concurrency: users, inputTokens: input, outputTokens: output,
                                               requests: 3 * users)

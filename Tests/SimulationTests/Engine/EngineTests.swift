@@ -31,6 +31,45 @@ struct EngineBasicsTests {
         #expect(EngineCostModel(baseMs: -1, perSequenceMs: 0, perPrefillTokenMs: 0, perContextTokenMs: 0).problem != nil)
     }
 
+    /// With `memory_ms` the step is the longer of its memory-bound and compute-bound terms, plus
+    /// the overheads: decodes below the ridge cost the memory term, prompts above it their compute.
+    @Test func aRooflineStepIsTheLongerOfMemoryAndCompute() {
+        let roofline = EngineCostModel(baseMs: 1, perSequenceMs: 0.5, perPrefillTokenMs: 0.01, perContextTokenMs: 0.001,
+                                       perPrefillContextTokenMs: 0.0001, memoryMs: 4)
+        // 3 decodes over 1000 context tokens: memory 4 + 1 = 5 against compute 0.03.
+        #expect(abs(roofline.stepMilliseconds(sequences: 3, prefillTokens: 0, contextTokens: 1000, decodes: 3)
+            - (1 + 1.5 + 5)) < 1e-9)
+        // A 100-token prompt joining them is free: compute 0.01·103 + 0.0001·5050 = 1.535 < 5.
+        #expect(abs(roofline.stepMilliseconds(sequences: 4, prefillTokens: 100, contextTokens: 6050,
+                                              prefillContextTokens: 5050, decodes: 3) - (1 + 2 + 5)) < 1e-9)
+        // A 1000-token prompt is compute-bound: 0.01·1003 + 0.0001·500500 = 60.08 > 5.
+        #expect(abs(roofline.stepMilliseconds(sequences: 4, prefillTokens: 1000, contextTokens: 501_500,
+                                              prefillContextTokens: 500_500, decodes: 3) - (1 + 2 + 60.08)) < 1e-9)
+        // Without a prefill's own attention price its pairs cost per_context_token_ms, on the compute side.
+        var shared = roofline
+        shared.perPrefillContextTokenMs = nil
+        #expect(abs(shared.stepMilliseconds(sequences: 1, prefillTokens: 1000, contextTokens: 500_500,
+                                            prefillContextTokens: 500_500) - (1 + 0.5 + 10 + 500.5)) < 1e-9)
+        // Unset, the contract's sum; decodes change nothing there.
+        #expect(unitCost.memoryMs == nil)
+        #expect(unitCost.stepMilliseconds(sequences: 2, prefillTokens: 100, contextTokens: 5000, decodes: 2) == 27)
+        var bad = roofline
+        bad.memoryMs = -.infinity
+        #expect(bad.problem == "memory_ms must be a finite number >= 0, not -inf")
+
+        // The engine tells the cost model its decodes: a 100-token prompt, then decodes of one.
+        var p = profile()
+        p.cost = roofline
+        var engine = Engine(profile: p)
+        #expect(engine.submit(EngineRequest(id: 0, promptTokens: 100, outputTokens: 3)) == .accepted)
+        let steps = drain(&engine)
+        #expect(steps.count == 3)
+        // Prefill: compute 0.01·100 + 0.0001·5050 = 1.505 < memory 4: 1 + 0.5 + 4.
+        #expect(steps[0].durationNanoseconds == 5_500_000)
+        // Decode at context 101: memory 4 + 0.101.
+        #expect(steps[1].durationNanoseconds == 5_601_000)
+    }
+
     @Test func aPrefillsContextCanBePricedApart() {
         var split = unitCost
         split.perPrefillContextTokenMs = 0.0001
