@@ -177,7 +177,7 @@ package final class Application: HTTPHandler {
                         break
                     }
                 }
-                if context.script.quota != nil { context.monotonic = Self.monotonicNanoseconds() }
+                if context.script.countsWindows { context.monotonic = Self.monotonicNanoseconds() }
                 var reply = Endpoint.answer(request, &context, by: endpoint.handler)
                 random = context.random
                 if let recorder, !AnswerSource.isExplicit(reply.headers["x-mockllm-rule"]),

@@ -12,6 +12,9 @@ package enum BenchProvider: String, Sendable, CaseIterable {
     case gemini
     /// Ollama `/api/chat`: NDJSON, one object per line, ending with the `"done":true` line.
     case ollama
+    /// Azure OpenAI's deployment path (`/openai/deployments/{model}/chat/completions`): OpenAI's
+    /// chunks, after a first one with empty `choices` and the prompt's content-filter results.
+    case azure
 
     /// How the body is cut into events.
     enum Framing {
@@ -25,14 +28,14 @@ package enum BenchProvider: String, Sendable, CaseIterable {
 
     var defaultModel: String {
         switch self {
-        case .openai, .responses: "gpt-4o-mini"
+        case .openai, .responses, .azure: "gpt-4o-mini"
         case .anthropic: "claude-3-haiku"
         case .gemini: "gemini-2.5-flash"
         case .ollama: "llama3.2"
         }
     }
 
-    /// The endpoint a URL without a path gets (Gemini's names the model).
+    /// The endpoint a URL without a path gets (Gemini's and Azure's name the model).
     func defaultPath(model: String) -> String {
         switch self {
         case .openai: "/v1/chat/completions"
@@ -40,8 +43,12 @@ package enum BenchProvider: String, Sendable, CaseIterable {
         case .responses: "/v1/responses"
         case .gemini: "/v1beta/models/\(model):streamGenerateContent?alt=sse"
         case .ollama: "/api/chat"
+        case .azure: "/openai/deployments/\(model)/chat/completions?api-version=\(Self.azureAPIVersion)"
         }
     }
+
+    /// The `api-version` of Azure's default path (its latest GA inference version).
+    static let azureAPIVersion = "2024-10-21"
 
     /// The request's `Accept`.
     var accept: String { self == .ollama ? "application/x-ndjson" : "text/event-stream" }

@@ -38,6 +38,9 @@ package final class Script: Sendable {
     /// `deployments:`: a cloud front door's deployment names (Azure OpenAI), with the model
     /// each serves and its limits.
     package let deployments: [String: Deployment]
+    /// Whether anything counts requests in time windows (`quotas:`, a deployment's limits): the
+    /// server reads the monotonic clock for a request only then.
+    package let countsWindows: Bool
     /// `engines:`: serving-engine profiles by name, which a model runs on (`ModelInfo.engine`).
     package let engines: [String: EngineProfile]
     /// `settings.time_scale`: every engine and pacing duration is multiplied by it (default 1).
@@ -60,6 +63,7 @@ package final class Script: Sendable {
         fixtures: [Fixture] = [], record: RecordSettings = .default, deployments: [String: Deployment] = [:]
     ) {
         self.deployments = deployments
+        countsWindows = quota != nil || deployments.values.contains { $0.quota != nil }
         self.fixtures = fixtures.isEmpty ? nil : FixtureSet(fixtures, settings: record)
         self.record = record
         self.engines = engines

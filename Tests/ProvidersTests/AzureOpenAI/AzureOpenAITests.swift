@@ -166,7 +166,7 @@ struct AzureOpenAITests {
     @Test func aRuleRefusesThePromptAsAzuresContentFilterDoes() throws {
         let script = try script("""
             rules:
-              - match: {contains: forbidden}
+              - match: {prompt: {contains: forbidden}}
                 error: {status: 400, code: content_filter, type: violence}
             responses: {}
             """)
