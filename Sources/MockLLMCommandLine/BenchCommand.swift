@@ -43,7 +43,8 @@ struct Bench: ParsableCommand {
 
     @Option(help: """
         openai (/v1/chat/completions), anthropic (/v1/messages), responses (/v1/responses), \
-        gemini (/v1beta/models/MODEL:streamGenerateContent?alt=sse) or ollama (/api/chat).
+        gemini (/v1beta/models/MODEL:streamGenerateContent?alt=sse), ollama (/api/chat) or azure \
+        (/openai/deployments/MODEL/chat/completions?api-version=2024-10-21).
         """)
     var provider: BenchProvider = .openai
 
