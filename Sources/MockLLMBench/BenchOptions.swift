@@ -65,8 +65,11 @@ package struct BenchOptions: Sendable {
 
     /// The path to post to: the URL's, else the provider's endpoint. Gemini names the model in
     /// the path, and sends server-sent events only when asked with `alt=sse`.
+    /// Azure's deployment path names the model too.
     private func endpoint(target: BenchTarget, model: String) throws(BenchUsageError) -> String {
-        guard provider == .gemini else { return target.path ?? provider.defaultPath(model: model) }
+        guard provider == .gemini || provider == .azure && target.path == nil else {
+            return target.path ?? provider.defaultPath(model: model)
+        }
         guard let path = target.path else {
             let unreserved = model.utf8.allSatisfy { b in
                 switch b {
@@ -76,7 +79,7 @@ package struct BenchOptions: Sendable {
                 }
             }
             guard !model.isEmpty && unreserved else {
-                throw BenchUsageError("--model for gemini goes into the URL path: letters, digits and -._~ only (got '\(model)')")
+                throw BenchUsageError("--model for \(provider) goes into the URL path: letters, digits and -._~ only (got '\(model)')")
             }
             return provider.defaultPath(model: model)
         }
