@@ -171,6 +171,17 @@ def test_a_deployments_429_is_retried_after_the_advertised_time(azure_server):
     assert retried["headers"]["x-stainless-retry-count"] == "1"
 
 
+def test_the_responses_api_through_the_azure_client(azure_server):
+    # AzureOpenAI sends the Responses API to /openai/responses, the model naming the deployment.
+    client = openai.AzureOpenAI(azure_endpoint=azure_server.url, azure_deployment="prod-chat", api_version="2025-04-01-preview",
+                                api_key=KEY, max_retries=0, timeout=30.0)
+    with client:
+        raw = client.responses.with_raw_response.create(model="prod-chat", input="ping")
+    assert raw.http_request.url.path == "/openai/responses"
+    response = raw.parse()
+    assert response.output_text == "pong" and response.model == "gpt-4o"
+
+
 def test_the_v1_paths_with_the_plain_openai_client(azure_server):
     with openai.OpenAI(base_url=f"{azure_server.url}/openai/v1/", api_key=KEY, max_retries=0, timeout=30.0) as client:
         completion = client.chat.completions.create(model="prod-chat", messages=user("ping"))

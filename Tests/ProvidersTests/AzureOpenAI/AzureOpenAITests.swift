@@ -251,6 +251,16 @@ struct AzureOpenAITests {
 
     // MARK: other endpoints and errors
 
+    @Test func aFaultsBare429IsTheGateways() {
+        var headers = HTTPFields()
+        headers.append(name: "x-mockllm-fault", value: "429")
+        let reply = call(plain, chat, headers: headers)
+        #expect(reply.status == 429)
+        #expect(error(reply)["code"] as? String == "429")
+        #expect((error(reply)["message"] as? String)?.contains("have exceeded call rate limit") == true)
+        #expect(error(reply)["type"] == nil)
+    }
+
     @Test func embeddingsAndCompletionsAndResponsesAreServed() {
         let embeddings = call(plain, deployment: "text-embedding-3-small", operation: "embeddings", #"{"model":"x","input":"hi"}"#)
         #expect(embeddings.status == 200)
