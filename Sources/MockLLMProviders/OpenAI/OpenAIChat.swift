@@ -66,7 +66,7 @@ package enum OpenAIChat: Provider {
         let uuid = context.random.nextUUID()  // drawn first: a seed fixes the id whatever the pacing draws
         var plan = try Door.plan(for: request.matchInput(prompt: prompt, http, provider: Door.metadata.name), maxTokens: request.maxTokens,
                                  stopSequences: request.stop, context: &context, exactTokens: request.exactTokens)
-        for field in admission.headers { plan.rateLimitHeaders.append(name: field.name, value: field.value) }
+        plan.carry(admission)
         let completion = OpenAIChatCompletion(plan, request, random: &context.random)
         context.usage = TokenUsage(prompt: completion.usage.promptTokens, completion: completion.usage.completionTokens)
         let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: OpenAIErrors.requestIDHeader, requestID: context.requestID)

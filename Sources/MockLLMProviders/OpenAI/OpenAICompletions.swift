@@ -45,7 +45,7 @@ enum OpenAICompletions {
         context.usage = TokenUsage(prompt: usage.promptTokens, completion: usage.completionTokens)
         // The first prompt's plan speaks for the reply: its headers, pacing and fault.
         var plan = plans[0]
-        for field in admission.headers { plan.rateLimitHeaders.append(name: field.name, value: field.value) }
+        plan.carry(admission)
         let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: OpenAIErrors.requestIDHeader, requestID: requestID)
         var id = ByteBuffer(capacity: 41)
         id.append(ascii: "cmpl-")

@@ -46,6 +46,13 @@ struct OpenAIAdmission {
     var headers = HTTPFields()
 }
 
+extension ChatPlan {
+    /// Adds the headers of the request's admission to the reply's.
+    mutating func carry(_ admission: OpenAIAdmission) {
+        for field in admission.headers { rateLimitHeaders.append(name: field.name, value: field.value) }
+    }
+}
+
 /// JSON members a front door adds to OpenAI's reply objects, already written: Azure's content
 /// filter results. Every field is the bytes of one or more members, each followed by a comma,
 /// so that they go in front of a member OpenAI writes; empty adds nothing.

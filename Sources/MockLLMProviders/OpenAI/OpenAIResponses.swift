@@ -47,7 +47,7 @@ enum OpenAIResponses {
             endpoint: http.path, provider: Door.metadata.name, tools: request.toolOffer,
             responseFormat: request.format.responseFormat)
         var plan = try Door.plan(for: input, maxTokens: request.maxOutputTokens, stopSequences: [], context: &context,
-                                       contextLength: inputTooLong)
+                                 contextLength: inputTooLong)
         let response = OpenAIResponseObject(plan, request, ids: ids, createdAt: context.now, random: &context.random)
         // The object is written once, for the store and for a non-stream reply (a stream's
         // `response.completed` carries the same object, written by the stream).
@@ -61,7 +61,7 @@ enum OpenAIResponses {
             save(response, body: body, request: request, earlier: earlier, ids: ids, random: &context.random, in: store)
         }
         context.usage = TokenUsage(prompt: plan.promptTokens, completion: plan.tokens)
-        for field in admission.headers { plan.rateLimitHeaders.append(name: field.name, value: field.value) }
+        plan.carry(admission)
         let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: OpenAIErrors.requestIDHeader, requestID: requestID)
         if request.stream {
             let stream = OpenAIResponsesStream(response: response, chunking: plan.pacing.chunking, schedule: plan.schedule)
