@@ -72,6 +72,21 @@ struct AzureOpenAIEndToEndTests {
         #expect(((try refused.json()["error"] as? [String: String])?["message"])?.contains("exceeded call rate limit") == true)
     }
 
+    @Test func aTestScopeHasItsOwnDeploymentWindows() throws {
+        let server = try server()
+        defer { #expect(server.stop() == 0) }
+        for _ in 0..<2 { #expect(try server.request("POST", path, body: chat).status == 200) }
+        #expect(try server.request("POST", path, body: chat).status == 429)
+        // The same deployment under /t/ID/ counts in the scope's own windows.
+        let scoped = try server.request("POST", "/t/azure-scope" + path, body: chat)
+        #expect(scoped.status == 200)
+        #expect(scoped.header("x-ratelimit-remaining-requests") == "1")
+        let journal = try server.request("GET", "/_mockllm/requests?test=azure-scope")
+        let entries = try #require(try journal.json()["requests"] as? [[String: Any]])
+        #expect(entries.count == 1)
+        #expect(entries.first?["provider"] as? String == "azure")
+    }
+
     @Test func missingVersionsUnknownPathsAndTheListings() throws {
         let server = try server()
         defer { #expect(server.stop() == 0) }

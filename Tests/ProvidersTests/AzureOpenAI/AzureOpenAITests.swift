@@ -1,4 +1,5 @@
 import Foundation
+@testable import MockLLM
 @testable import MockLLMCore
 @testable import MockLLMProviders
 @testable import MockLLMScript
@@ -54,6 +55,25 @@ struct AzureOpenAITests {
 
     let chat = #"{"model":"ignored","max_tokens":50,"messages":[{"role":"user","content":"ping"}]}"#
     let plain = Script(responses: ["ping": "pong"])
+
+    // MARK: routing
+
+    @Test func theRouterSendsAzuresPathsToItWithTheDeployment() throws {
+        let router = Router(providers: servedProviders, builtins: [])
+        for (path, deployment) in [("/openai/deployments/prod-chat/chat/completions", "prod-chat"),
+                                   ("/openai/deployments/d/embeddings", "d"), ("/openai/v1/chat/completions", nil),
+                                   ("/openai/v1/responses", nil), ("/openai/responses", nil)] {
+            guard case .routes(let routes, let parameters) = router.match(method: "POST", path: path) else {
+                Issue.record("no route for \(path)")
+                continue
+            }
+            #expect(routes.count == 1)
+            #expect(routes.first?.provider?.name == "azure", "\(path)")
+            #expect(parameters["deployment"] == deployment)
+        }
+        #expect(AzureOpenAI.claims(HTTPRequest(method: "POST", target: "/openai/unknown")))
+        #expect(!AzureOpenAI.claims(HTTPRequest(method: "POST", target: "/v1/chat/completions")))
+    }
 
     // MARK: api-version
 
