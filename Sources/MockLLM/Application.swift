@@ -136,6 +136,8 @@ package final class Application: HTTPHandler {
         switch router.match(method: request.method, path: request.path) {
         case .routes(let routes, let parameters):
             let route = routes.count == 1 ? routes[0] : choose(among: routes, for: request)
+            // The model a path names, for the journal: Gemini's `models/{model}`, Azure's deployment.
+            let pathModel = parameters["model"] ?? parameters["deployment"]
             switch route.target {
             case .builtin(let builtin):
                 return admin?.refusal(for: request, to: builtin) ?? builtin.reply(request, self)
@@ -144,7 +146,7 @@ package final class Application: HTTPHandler {
                     let given = APIKeyCheck.presented(in: request, sources: router.keySources)
                     var refusal = provider.errorReply(provider.keyRefusal(given: given), requestID: requestID)
                     metrics.requestAnswered(&refusal, on: route)
-                    return journaled(refusal, request, provider: provider.metadata.name, pathModel: parameters["model"], test: scope?.id)
+                    return journaled(refusal, request, provider: provider.metadata.name, pathModel: pathModel, test: scope?.id)
                 }
                 var context = ProviderContext(
                     script: script, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)
@@ -168,14 +170,14 @@ package final class Application: HTTPHandler {
                         var reply = FixtureReplay.reply(fixture, options: replay, model: model, context: &context)
                         random = context.random
                         metrics.requestAnswered(&reply, on: route)
-                        return journaled(reply, request, provider: provider.metadata.name, pathModel: parameters["model"], test: scope?.id)
+                        return journaled(reply, request, provider: provider.metadata.name, pathModel: pathModel, test: scope?.id)
                     case .miss(let why):
                         fixtureMiss = why.headerSafe
                     case .notHere:
                         break
                     }
                 }
-                if context.script.quota != nil { context.monotonic = Self.monotonicNanoseconds() }
+                if context.script.countsWindows { context.monotonic = Self.monotonicNanoseconds() }
                 var reply = Endpoint.answer(request, &context, by: endpoint.handler)
                 random = context.random
                 if let recorder, !AnswerSource.isExplicit(reply.headers["x-mockllm-rule"]),
@@ -187,7 +189,7 @@ package final class Application: HTTPHandler {
                         metrics.count(status: status, rule: rule, on: route, usage: nil)
                     }
                     metrics.traceStreams(&forwarded)
-                    return journaled(forwarded, request, provider: provider.metadata.name, pathModel: parameters["model"], test: scope?.id)
+                    return journaled(forwarded, request, provider: provider.metadata.name, pathModel: pathModel, test: scope?.id)
                 }
                 if let fixtureMiss { reply.headers.append(name: "x-mockllm-fixture-miss", value: fixtureMiss) }
                 if strict || context.script.onMiss == .strict, request.method == "POST", !AnswerSource.isExplicit(reply.headers["x-mockllm-rule"]),
@@ -199,13 +201,13 @@ package final class Application: HTTPHandler {
                     // Counted once the engine has admitted or refused it: the status is its.
                     metrics.traceStreams(&reply)
                     let (rule, usage, metrics) = (reply.headers["x-mockllm-rule"] ?? "", context.usage, metrics)
-                    let recorded = journaled(reply, request, provider: provider.metadata.name, pathModel: parameters["model"], test: scope?.id)
+                    let recorded = journaled(reply, request, provider: provider.metadata.name, pathModel: pathModel, test: scope?.id)
                     return engineReply(recorded, demand, host: host, client: engineClient, provider: provider, requestID: requestID) {
                         metrics.count(status: $0, rule: rule, on: route, usage: $0 == 200 ? usage : nil)
                     }
                 }
                 metrics.requestAnswered(&reply, on: route, usage: context.usage)
-                return journaled(reply, request, provider: provider.metadata.name, pathModel: parameters["model"], test: scope?.id)
+                return journaled(reply, request, provider: provider.metadata.name, pathModel: pathModel, test: scope?.id)
             }
         case .methodNotAllowed(let allowed):
             let list = allowed.joined(separator: ", ")

@@ -63,13 +63,13 @@ package struct BenchOptions: Sendable {
             configuredITL: itlMilliseconds.map { Self.nanoseconds($0 / 1000) }, adminToken: adminToken)
     }
 
-    /// The path to post to: the URL's, else the provider's endpoint. Gemini and Vertex AI name
-    /// the model in the path, and Gemini sends server-sent events only when asked with `alt=sse`.
+    /// The path to post to: the URL's, else the provider's endpoint. Gemini, Vertex AI and Azure
+    /// name the model in the path, and Gemini sends server-sent events only when asked with `alt=sse`.
     private func endpoint(target: BenchTarget, model: String) throws(BenchUsageError) -> String {
         guard provider.modelInPath else { return target.path ?? provider.defaultPath(model: model) }
         guard let path = target.path else {
             // Vertex AI's versions follow an `@` (`claude-3-haiku@20240307`), which a path segment may hold.
-            let ats = provider == .gemini ? 0 : 1
+            let ats = provider == .vertex || provider == .vertexAnthropic ? 1 : 0
             guard !model.isEmpty, model.utf8.allSatisfy({ Self.isUnreserved($0) || $0 == UInt8(ascii: "@") }),
                   model.utf8.count(where: { $0 == UInt8(ascii: "@") }) <= ats
             else {
@@ -78,7 +78,7 @@ package struct BenchOptions: Sendable {
             }
             return provider.defaultPath(model: model)
         }
-        guard provider != .vertexAnthropic else { return path }
+        guard provider == .gemini || provider == .vertex else { return path }
         let query = path.split(separator: "?", maxSplits: 1).dropFirst().first ?? ""
         guard query.split(separator: "&").contains("alt=sse") else {
             throw BenchUsageError("\(provider.rawValue) streams server-sent events only with ?alt=sse: add it to the URL (...:streamGenerateContent?alt=sse)")

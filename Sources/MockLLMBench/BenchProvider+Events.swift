@@ -6,8 +6,9 @@ import MockLLMCore
 /// event whose data is not one well-formed JSON value (OpenAI's `[DONE]` aside) is malformed:
 /// every SDK raises on it.
 ///
-/// - openai: a token is a chunk with a non-empty `choices[].delta.content`; the end is
-///   `data: [DONE]`; an error is `{"error": ...}`.
+/// - openai, azure: a token is a chunk with a non-empty `choices[].delta.content`; the end is
+///   `data: [DONE]`; an error is `{"error": ...}` (Azure's first chunk, with empty `choices`,
+///   is an event without a token).
 /// - anthropic, vertex-anthropic: by the `event:` name (or the data's leading `type` without one): tokens are
 ///   `content_block_delta`, the end `message_stop`, an error `error`.
 /// - responses: by the data's `type`: a token is `response.output_text.delta` with a non-empty
@@ -27,7 +28,7 @@ extension BenchProvider {
             return name.equals("error") ? .error : []
         case .responses:
             return name.equals("error") || name.equals("response.failed") ? .error : nil
-        case .openai, .gemini, .vertex, .ollama:
+        case .openai, .gemini, .vertex, .ollama, .azure:
             return nil
         }
     }
@@ -35,7 +36,7 @@ extension BenchProvider {
     /// What an SSE event means, from its name's verdict and its data (its `data:` lines joined by LF).
     func meaning(named: EventMeaning?, data: UnsafeRawBufferPointer) -> EventMeaning {
         switch self {
-        case .openai:
+        case .openai, .azure:
             return Self.openAIChunk(data)
         case .anthropic, .vertexAnthropic:
             guard JSONWalk.isWellFormed(data) else { return Self.malformed(keeping: named ?? []) }

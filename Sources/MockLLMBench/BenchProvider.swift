@@ -18,6 +18,9 @@ package enum BenchProvider: String, Sendable, CaseIterable {
     /// Claude on Vertex AI, `projects/.../publishers/anthropic/models/{model}:streamRawPredict`:
     /// Anthropic's named events, the body with `anthropic_version: vertex-2023-10-16` and no model.
     case vertexAnthropic = "vertex-anthropic"
+    /// Azure OpenAI's deployment path (`/openai/deployments/{model}/chat/completions`): OpenAI's
+    /// chunks, after a first one with empty `choices` and the prompt's content-filter results.
+    case azure
 
     /// How the body is cut into events.
     enum Framing {
@@ -31,7 +34,7 @@ package enum BenchProvider: String, Sendable, CaseIterable {
 
     var defaultModel: String {
         switch self {
-        case .openai, .responses: "gpt-4o-mini"
+        case .openai, .responses, .azure: "gpt-4o-mini"
         case .anthropic: "claude-3-haiku"
         case .gemini, .vertex: "gemini-2.5-flash"
         case .vertexAnthropic: "claude-3-haiku@20240307"
@@ -39,8 +42,8 @@ package enum BenchProvider: String, Sendable, CaseIterable {
         }
     }
 
-    /// The endpoint a URL without a path gets (Gemini's and Vertex AI's name the model; Vertex
-    /// AI's any project and location, here `mockllm` and `us-central1`).
+    /// The endpoint a URL without a path gets (Gemini's, Vertex AI's and Azure's name the model;
+    /// Vertex AI's any project and location, here `mockllm` and `us-central1`).
     func defaultPath(model: String) -> String {
         switch self {
         case .openai: "/v1/chat/completions"
@@ -50,13 +53,17 @@ package enum BenchProvider: String, Sendable, CaseIterable {
         case .ollama: "/api/chat"
         case .vertex: "\(Self.vertexParent)/publishers/google/models/\(model):streamGenerateContent?alt=sse"
         case .vertexAnthropic: "\(Self.vertexParent)/publishers/anthropic/models/\(model):streamRawPredict"
+        case .azure: "/openai/deployments/\(model)/chat/completions?api-version=\(Self.azureAPIVersion)"
         }
     }
 
     static let vertexParent = "/v1/projects/mockllm/locations/us-central1"
 
+    /// The `api-version` of Azure's default path (its latest GA inference version).
+    static let azureAPIVersion = "2024-10-21"
+
     /// Whether the model is a segment of the default path.
-    var modelInPath: Bool { [.gemini, .vertex, .vertexAnthropic].contains(self) }
+    var modelInPath: Bool { [.gemini, .vertex, .vertexAnthropic, .azure].contains(self) }
 
     /// The request's `Accept`.
     var accept: String { self == .ollama ? "application/x-ndjson" : "text/event-stream" }

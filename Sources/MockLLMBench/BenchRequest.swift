@@ -3,7 +3,9 @@ import MockLLMCore
 /// The one request every stream of a run sends, built once: a streaming chat request in the
 /// provider's shape, with the pacing headers and the user's headers.
 ///
-/// - openai, ollama: `{"model","stream":true,"messages":[{"role":"user","content"}]}`
+/// - openai, azure, ollama: `{"model","stream":true,"messages":[{"role":"user","content"}]}`
+///   (Azure serves the deployment its path names; a key, where one is needed, comes as the
+///   user's `--header 'api-key: ...'`)
 /// - anthropic: the same with `"max_tokens":4096`, and `anthropic-version: 2023-06-01`
 /// - responses: `{"model","input","stream":true}`
 /// - gemini, vertex: `{"contents":[{"role":"user","parts":[{"text"}]}]}` (the model is in the path; a
@@ -16,7 +18,7 @@ enum BenchRequest {
         let provider = options.provider
         var body = ByteBuffer()
         switch provider {
-        case .openai, .anthropic, .ollama:
+        case .openai, .anthropic, .ollama, .azure:
             body.append(ascii: "{\"model\":")
             body.append(jsonString: model)
             if provider == .anthropic { body.append(ascii: ",\"max_tokens\":4096") }

@@ -45,8 +45,9 @@ struct Bench: ParsableCommand {
     @Option(help: """
         openai (/v1/chat/completions), anthropic (/v1/messages), responses (/v1/responses), \
         gemini (/v1beta/models/MODEL:streamGenerateContent?alt=sse), ollama (/api/chat), \
-        vertex (/v1/projects/mockllm/locations/us-central1/publishers/google/models/MODEL:streamGenerateContent?alt=sse) \
-        or vertex-anthropic (.../publishers/anthropic/models/MODEL:streamRawPredict).
+        vertex (/v1/projects/mockllm/locations/us-central1/publishers/google/models/MODEL:streamGenerateContent?alt=sse), \
+        vertex-anthropic (.../publishers/anthropic/models/MODEL:streamRawPredict) \
+        or azure (/openai/deployments/MODEL/chat/completions?api-version=2024-10-21).
         """)
     var provider: BenchProvider = .openai
 

@@ -35,6 +35,12 @@ package final class Script: Sendable {
     package let quota: Quota?
     /// `providers:`: wire protocols declared by data, served beside the built-in ones.
     package let providers: [DeclaredProvider]
+    /// `deployments:`: a cloud front door's deployment names (Azure OpenAI), with the model
+    /// each serves and its limits.
+    package let deployments: [String: Deployment]
+    /// Whether anything counts requests in time windows (`quotas:`, a deployment's limits): the
+    /// server reads the monotonic clock for a request only then.
+    package let countsWindows: Bool
     /// `engines:`: serving-engine profiles by name, which a model runs on (`ModelInfo.engine`).
     package let engines: [String: EngineProfile]
     /// `settings.time_scale`: every engine and pacing duration is multiplied by it (default 1).
@@ -54,8 +60,10 @@ package final class Script: Sendable {
         models: ModelRegistry = ModelRegistry([]), strictModels: Bool = false, autoTools: Bool = false,
         faults: [Fault] = [], scenario: ScenarioSwitch = ScenarioSwitch(nil), quota: Quota? = nil,
         providers: [DeclaredProvider] = [], engines: [String: EngineProfile] = [:], timeScale: Double = 1,
-        fixtures: [Fixture] = [], record: RecordSettings = .default
+        fixtures: [Fixture] = [], record: RecordSettings = .default, deployments: [String: Deployment] = [:]
     ) {
+        self.deployments = deployments
+        countsWindows = quota != nil || deployments.values.contains { $0.quota != nil }
         self.fixtures = fixtures.isEmpty ? nil : FixtureSet(fixtures, settings: record)
         self.record = record
         self.engines = engines
@@ -81,7 +89,8 @@ package final class Script: Sendable {
     package func describedAs(_ origin: String) -> Script {
         Script(responses: responses, defaultReply: defaultReply, rules: rules, pacing: pacing, onMiss: onMiss,
                origin: origin, models: models, strictModels: strictModels, autoTools: autoTools, faults: faults, scenario: scenario, quota: quota,
-               providers: providers, engines: engines, timeScale: timeScale, fixtures: fixtures?.fixtures ?? [], record: record)
+               providers: providers, engines: engines, timeScale: timeScale, fixtures: fixtures?.fixtures ?? [], record: record,
+               deployments: deployments)
     }
     /// The `responses:` entry for exactly this prompt.
     package func reply(exactly prompt: String) -> ScriptReply? {
@@ -118,6 +127,7 @@ package final class Script: Sendable {
         if onMiss == .strict { parts.append("strict") }
         if autoTools { parts.append("automatic tool calls") }
         if quota != nil { parts.append("quotas") }
+        if !deployments.isEmpty { parts.append("\(deployments.count) deployment\(deployments.count == 1 ? "" : "s")") }
         if !faults.isEmpty { parts.append("\(faults.count) fault\(faults.count == 1 ? "" : "s")") }
         if !engines.isEmpty { parts.append("\(engines.count) engine\(engines.count == 1 ? "" : "s")") }
         if timeScale != 1 { parts.append("time scale \(timeScale.plainDecimal)") }

@@ -115,7 +115,8 @@ extension ScriptLoader {
             responses: responses, defaultReply: base.defaultReply, rules: scripts.flatMap(\.rules), pacing: base.pacing,
             onMiss: base.onMiss, origin: directory, models: base.models, strictModels: base.strictModels, autoTools: base.autoTools,
             faults: base.faults, scenario: base.scenario, quota: base.quota, providers: base.providers, engines: base.engines,
-            timeScale: base.timeScale, fixtures: scripts.flatMap { $0.fixtures?.fixtures ?? [] }, record: base.record)
+            timeScale: base.timeScale, fixtures: scripts.flatMap { $0.fixtures?.fixtures ?? [] }, record: base.record,
+            deployments: base.deployments)
         var hasher = Hasher()
         for (file, text) in texts {
             hasher.combine(file)

@@ -30,7 +30,7 @@ package enum ScriptLoader {
         }
     }
 
-    static let topLevelKeys = ["responses", "rules", "defaults", "settings", "pacing", "models", "faults", "quotas", "providers", "engines"]
+    static let topLevelKeys = ["responses", "rules", "defaults", "settings", "pacing", "models", "faults", "quotas", "providers", "engines", "deployments"]
 
     /// - Parameter providers: the providers served, whose names a rule, a fault or a `models:`
     ///   entry may name and whose models the `models:` section extends (nil: names not checked, no models).
@@ -141,7 +141,8 @@ package enum ScriptLoader {
                       strictModels: settings.strictModels,
                       autoTools: settings.autoTools, faults: faults, scenario: ScenarioSwitch(settings.scenario),
                       quota: top["quotas"].flatMap { QuotasSection.read($0, reader: &reader) }, providers: declared,
-                      engines: engines, timeScale: settings.timeScale, fixtures: fixtures, record: settings.record)
+                      engines: engines, timeScale: settings.timeScale, fixtures: fixtures, record: settings.record,
+                      deployments: top["deployments"].map { DeploymentsSection.read($0, reader: &reader) } ?? [:])
     }
 
     /// The directory a script's relative paths (an engine's profile file) start from: the

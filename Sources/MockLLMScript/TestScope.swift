@@ -148,6 +148,6 @@ extension Script {
             responses: own.responses.isEmpty ? responses : responses.merging(own.responses) { $1 }, defaultReply: defaultReply,
             rules: own.rules + rules, pacing: pacing, onMiss: onMiss, origin: origin, models: models, strictModels: strictModels,
             autoTools: autoTools, faults: own.faults + faults, scenario: scenario, quota: own.quota ?? quota, providers: providers,
-            engines: engines, timeScale: timeScale)
+            engines: engines, timeScale: timeScale, deployments: deployments)
     }
 }

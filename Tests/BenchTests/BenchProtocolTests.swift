@@ -19,7 +19,8 @@ struct BenchProtocolTests {
     /// Events and token events of a 3-character reply (one event per character):
     /// OpenAI role, 3 chunks, finish, `[DONE]`; Anthropic 3 opening events, 3 deltas, 3 closing;
     /// Responses created, in_progress, item and part added, 3 deltas, text done, part done, item
-    /// done, completed; Gemini 3 chunks (also on Vertex AI, like Anthropic's events) (the last with `finishReason`); Ollama 3 lines and the done line.
+    /// done, completed; Gemini 3 chunks (also on Vertex AI, like Anthropic's events) (the last with `finishReason`); Ollama 3 lines and the done line;
+    /// Azure OpenAI's as OpenAI's after its content-filter chunk.
     static func expected(_ provider: BenchProvider) -> Counts {
         switch provider {
         case .openai: Counts(events: 6, tokens: 3)
@@ -27,6 +28,7 @@ struct BenchProtocolTests {
         case .responses: Counts(events: 11, tokens: 3)
         case .gemini, .vertex: Counts(events: 3, tokens: 3)
         case .ollama: Counts(events: 4, tokens: 3)
+        case .azure: Counts(events: 7, tokens: 3)
         }
     }
 

@@ -38,6 +38,14 @@ struct BenchRequestTests {
             .hasPrefix("POST /gw/v1beta/models/m:streamGenerateContent?key=x&alt=sse HTTP/1.1\r\n"))
     }
 
+    @Test func azureNamesTheDeploymentInThePathWithAnAPIVersion() throws {
+        let (head, body) = try request(.azure, model: "prod-chat")
+        #expect(head.hasPrefix("POST /openai/deployments/prod-chat/chat/completions?api-version=2024-10-21 HTTP/1.1\r\n"))
+        #expect(body == #"{"model":"prod-chat","stream":true,"messages":[{"role":"user","content":"hello"}]}"#)
+        #expect(throws: BenchUsageError.self) { try request(.azure, model: "../admin?x=") }
+        #expect(try request(.azure, url: "http://h:1/openai/v1/chat/completions").head.hasPrefix("POST /openai/v1/chat/completions HTTP/1.1"))
+    }
+
     @Test func geminiRefusesAModelThatDoesNotFitThePathOrAPathWithoutEvents() {
         #expect(throws: BenchUsageError.self) { try request(.gemini, model: "gemini 2.5") }
         #expect(throws: BenchUsageError.self) { try request(.gemini, model: "../admin?x=") }

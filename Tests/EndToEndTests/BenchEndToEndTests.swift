@@ -28,10 +28,11 @@ struct BenchEndToEndTests {
     /// Events per stream besides its token events: OpenAI role, finish and `[DONE]`; Anthropic
     /// (also on Vertex AI) 3 opening and 3 closing events; Responses created, in_progress, item and part added, text
     /// done, part done, item done, completed; Gemini (also on Vertex AI) none (the last chunk carries text and
-    /// `finishReason`); Ollama the done line.
+    /// `finishReason`); Ollama the done line; Azure OpenAI's as OpenAI's plus its content-filter chunk.
     static func framingEvents(_ provider: BenchProvider) -> Int {
         switch provider {
         case .openai: 3
+        case .azure: 4
         case .anthropic, .vertexAnthropic: 6
         case .responses: 8
         case .gemini, .vertex: 0
@@ -77,8 +78,9 @@ struct BenchEndToEndTests {
         #expect(report.completed == 0)
         #expect(report.failures == [isError ? .errorEvent : .malformed: streams])
         #expect(report.exitCode == 1)
-        // The events before the fault carry text in Gemini and Ollama (3), after OpenAI's role chunk (2).
-        let tokens = [.gemini, .vertex, .ollama].contains(provider) ? 3 : provider == .openai ? 2 : 0
+        // The events before the fault carry text in Gemini and Ollama (3), after OpenAI's role chunk
+        // (2), after Azure's content-filter and role chunks (1).
+        let tokens = [.gemini, .vertex, .ollama].contains(provider) ? 3 : provider == .openai ? 2 : provider == .azure ? 1 : 0
         #expect(report.events == streams * (isError ? 4 : 3))
         #expect(report.tokens == streams * tokens)
         #expect(report.serverLateness != nil, "the stats are read whatever the protocol")

@@ -335,7 +335,7 @@ struct FaultsTests: ScriptLoading {
 
     @Test func theKeyComesFromEachProvidersAuthHeader() {
         let sources = APIKeySource.all(of: servedProviders)
-        #expect(sources == [.bearer, .header("x-api-key"), .header("x-goog-api-key"), .query("key")])
+        #expect(sources == [.bearer, .header("x-api-key"), .header("x-goog-api-key"), .query("key"), .header("api-key")])
         func key(_ pairs: KeyValuePairs<String, String>, query: String = "") -> String {
             sources.clientKey(in: HTTPRequest(method: "POST", target: "/v1/chat/completions" + query, headers: HTTPFields(pairs)))
         }

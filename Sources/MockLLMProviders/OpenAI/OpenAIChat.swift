@@ -38,44 +38,52 @@ package enum OpenAIChat: Provider {
         case .unknownModel:
             throw refusal(OpenAIErrors.modelNotFound(model), requestID: context.requestID)
         case .tooManyTokens(let limit):
-            let n = maxTokens ?? 0
-            throw refusal(.invalidRequest(
-                "\(field) is too large: \(n). This model supports at most \(limit) \(tokens) tokens, whereas you provided \(n).",
-                param: field, code: "invalid_value"), requestID: context.requestID)
+            throw refusal(OpenAIErrors.tooManyTokens(maxTokens ?? 0, limit: limit, field: field, tokens: tokens), requestID: context.requestID)
         }
     }
 
     /// The original's message for a conversation without a user message.
     static let noUserMessage = "No user message found in request"
 
-    /// `POST /v1/chat/completions`: the request decoded and checked, the script's plan for it,
-    /// then the completion as one JSON object or as a stream of chunks.
+    /// `POST /v1/chat/completions`.
     static func chatCompletion(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
-        let request = try decodeBody(http, requestID: context.requestID, wording: OpenAIErrors.self, OpenAIChatRequest.init)
-        try checkModel(model: request.model, maxTokens: request.maxTokens, context: context)
+        try chatCompletion(http, &context, as: OpenAIChat.self)
+    }
+
+    /// A chat completion behind `door`: the request decoded, admitted by the door, the script's
+    /// plan for it, then the completion as one JSON object or as a stream of chunks.
+    static func chatCompletion<Door: OpenAIFrontDoor>(
+        _ http: HTTPRequest, _ context: inout ProviderContext, as door: Door.Type
+    ) throws(Refusal) -> Reply {
+        var request = try Door.decodeBody(http, requestID: context.requestID, wording: OpenAIErrors.self, OpenAIChatRequest.init)
+        let messages = request.messages
+        let admission = try Door.admit(model: request.model, maxTokens: request.maxTokens, for: .chatCompletion,
+                                       promptTokens: { messages.promptTokens }, context: &context)
+        request.model = admission.model
         guard let prompt = request.messages.lastUserText else {
-            throw refusal(.invalidRequest(noUserMessage, param: "messages"), requestID: context.requestID)
+            throw Door.refusal(.invalidRequest(noUserMessage, param: "messages"), requestID: context.requestID)
         }
         let uuid = context.random.nextUUID()  // drawn first: a seed fixes the id whatever the pacing draws
-        let plan = try self.plan(for: request.matchInput(prompt: prompt, http), maxTokens: request.maxTokens,
+        var plan = try Door.plan(for: request.matchInput(prompt: prompt, http, provider: Door.metadata.name), maxTokens: request.maxTokens,
                                  stopSequences: request.stop, context: &context, exactTokens: request.exactTokens)
+        plan.carry(admission)
         let completion = OpenAIChatCompletion(plan, request, random: &context.random)
         context.usage = TokenUsage(prompt: completion.usage.promptTokens, completion: completion.usage.completionTokens)
         let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: OpenAIErrors.requestIDHeader, requestID: context.requestID)
         if request.stream {
-            return plan.streamReply(completion.stream(id: uuid, created: context.now, plan, request), headers: headers,
-                                    errorEvent: OpenAIErrors.streamErrorEvent, malformedEvent: OpenAIErrors.malformedEvent)
+            return plan.streamReply(completion.stream(id: uuid, created: context.now, plan, request, annotations: Door.annotations),
+                                    headers: headers, errorEvent: OpenAIErrors.streamErrorEvent, malformedEvent: OpenAIErrors.malformedEvent)
         }
-        let body = completion.json(id: uuid, created: context.now, plan, request)
+        let body = completion.json(id: uuid, created: context.now, plan, request, annotations: Door.annotations)
         return Reply(status: 200, headers: headers, body: .bytes(body, delay: plan.bodyDelay))
     }
 }
 
 extension OpenAIChatRequest {
     /// The request as the script's rules see it.
-    func matchInput(prompt: String, _ http: HTTPRequest) -> MatchInput {
+    func matchInput(prompt: String, _ http: HTTPRequest, provider: String = OpenAIChat.metadata.name) -> MatchInput {
         MatchInput(
             prompt: prompt, model: model, messages: messages, hasTools: hasTools, headers: http.headers, endpoint: http.path,
-            provider: OpenAIChat.metadata.name, tools: toolOffer, responseFormat: responseFormat)
+            provider: provider, tools: toolOffer, responseFormat: responseFormat)
     }
 }

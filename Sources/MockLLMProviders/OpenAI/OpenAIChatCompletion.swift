@@ -32,28 +32,37 @@ struct OpenAIChatCompletion {
         usage = OpenAIUsage(promptTokens: plan.promptTokens, completionTokens: completionTokens)
     }
 
-    /// The `chat.completion.chunk` events, with the id `mock-<uuid>`.
-    func stream(id uuid: RandomUUID, created: Int, _ plan: ChatPlan, _ request: OpenAIChatRequest) -> OpenAIChatStream {
+    /// The `chat.completion.chunk` events, with the id `mock-<uuid>`, annotated by the front door.
+    func stream(id uuid: RandomUUID, created: Int, _ plan: ChatPlan, _ request: OpenAIChatRequest,
+                annotations: OpenAIAnnotations = .none) -> OpenAIChatStream {
         var id = ByteBuffer(capacity: 41)
         id.append(ascii: "mock-")
         uuid.append(to: &id)
         return OpenAIChatStream(
             id: id, created: created, model: request.model, text: plan.text, calls: calls,
             legacyFunctions: request.legacyFunctions, chunking: plan.pacing.chunking,
-            finishReason: finishReason, usage: usage, includeUsage: request.includeUsage, schedule: plan.schedule)
+            finishReason: finishReason, usage: usage, includeUsage: request.includeUsage, schedule: plan.schedule,
+            annotations: annotations)
     }
 
     /// The `chat.completion` object: `{"id":"mock-<uuid>","object":"chat.completion","created":..,`
-    /// `"model":..,"choices":[{"index":0,"message":{..},"finish_reason":..}],"usage":{..}}`.
-    func json(id uuid: RandomUUID, created: Int, _ plan: ChatPlan, _ request: OpenAIChatRequest) -> ByteBuffer {
-        var out = ByteBuffer(capacity: 320 + request.model.utf8.count + plan.text.utf8.count * 2)
-        out.append(ascii: "{\"id\":\"mock-")
+    /// `"model":..,"choices":[{"index":0,"message":{..},"finish_reason":..}],"usage":{..}}`, with
+    /// the front door's annotations first in the object and in the choice.
+    func json(id uuid: RandomUUID, created: Int, _ plan: ChatPlan, _ request: OpenAIChatRequest,
+              annotations: OpenAIAnnotations = .none) -> ByteBuffer {
+        var out = ByteBuffer(capacity: 320 + request.model.utf8.count + plan.text.utf8.count * 2
+                             + annotations.object.count + annotations.choice.count)
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: annotations.object)
+        out.append(ascii: "\"id\":\"mock-")
         uuid.append(to: &out)
         out.append(ascii: "\",\"object\":\"chat.completion\",\"created\":")
         out.append(decimal: created)
         out.append(ascii: ",\"model\":")
         out.append(jsonString: request.model)
-        out.append(ascii: ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":")
+        out.append(ascii: ",\"choices\":[{")
+        out.append(contentsOf: annotations.choice)
+        out.append(ascii: "\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":")
         if calls.isEmpty {
             out.append(jsonString: plan.text)
         } else {

@@ -14,11 +14,11 @@ import MockLLMSimulation
 /// index or id.
 struct OpenAIChatStream: EventSource {
     private enum Phase {
-        case role, content, toolHeader(Int), toolArguments(Int), finish, usage, done, ended
+        case preamble, role, content, toolHeader(Int), toolArguments(Int), finish, usage, done, ended
     }
 
     private enum Event {
-        case role, content(Substring), toolHeader(Int), toolArguments(Int, Substring), finish, usage, done
+        case preamble, role, content(Substring), toolHeader(Int), toolArguments(Int, Substring), finish, usage, done
     }
 
     private let framing: OpenAIChunkFraming
@@ -31,14 +31,16 @@ struct OpenAIChatStream: EventSource {
     private let legacyFunctions: Bool
     private let finishReason: String
     private var schedule: StreamSchedule
-    /// After the role event, unless the reply has neither text nor calls.
+    private let annotations: OpenAIAnnotations
+    /// After the role event (and the front door's preamble), unless the reply has neither text nor calls.
     let firstPayloadEvent: Int
 
     /// - Parameters:
     ///   - id: the stream's id, plain ASCII (`mock-<uuid>`).
     ///   - calls: the tool calls, each with its id.
     init(id: ByteBuffer, created: Int, model: String, text: String, calls: [ToolCall] = [], legacyFunctions: Bool = false,
-         chunking: Chunking, finishReason: String, usage: OpenAIUsage, includeUsage: Bool, schedule: StreamSchedule) {
+         chunking: Chunking, finishReason: String, usage: OpenAIUsage, includeUsage: Bool, schedule: StreamSchedule,
+         annotations: OpenAIAnnotations = .none) {
         framing = OpenAIChunkFraming(id: id, object: "chat.completion.chunk", created: created, model: model, usage: usage, includeUsage: includeUsage)
         chunks = TextChunks(text, chunking: chunking)
         self.chunking = chunking
@@ -46,11 +48,18 @@ struct OpenAIChatStream: EventSource {
         self.legacyFunctions = legacyFunctions
         self.finishReason = finishReason
         self.schedule = schedule
-        firstPayloadEvent = text.isEmpty && calls.isEmpty ? .max : 1
+        self.annotations = annotations
+        let preamble = annotations.streamPreamble.isEmpty ? 0 : 1
+        firstPayloadEvent = text.isEmpty && calls.isEmpty ? .max : 1 + preamble
+        if preamble > 0 { phase = .preamble }
     }
 
     mutating func nextDelay() -> UInt64? {
         switch phase {
+        case .preamble:
+            pending = .preamble
+            phase = .role
+            return 0
         case .role:
             pending = .role
             phase = .content
@@ -95,22 +104,24 @@ struct OpenAIChatStream: EventSource {
         guard let event = pending else { return }
         pending = nil
         switch event {
+        case .preamble:
+            out.append(contentsOf: annotations.streamPreamble)
         case .role:
-            framing.open(&out)
-            out.append(ascii: "{\"delta\":{\"role\":\"assistant\",\"content\":null},\"index\":0,\"finish_reason\":null}]")
+            openChoice(&out, text: false)
+            out.append(ascii: "\"delta\":{\"role\":\"assistant\",\"content\":null},\"index\":0,\"finish_reason\":null}]")
             framing.close(&out)
         case .content(let chunk):
-            framing.open(&out)
-            out.append(ascii: "{\"delta\":{\"role\":null,\"content\":")
+            openChoice(&out, text: true)
+            out.append(ascii: "\"delta\":{\"role\":null,\"content\":")
             out.append(jsonString: chunk)
             out.append(ascii: "},\"index\":0,\"finish_reason\":null}]")
             framing.close(&out)
         case .toolHeader(let i):
-            framing.open(&out)
+            openChoice(&out, text: false)
             if legacyFunctions {
-                out.append(ascii: "{\"delta\":{\"function_call\":{\"name\":")
+                out.append(ascii: "\"delta\":{\"function_call\":{\"name\":")
             } else {
-                out.append(ascii: "{\"delta\":{\"tool_calls\":[{\"index\":")
+                out.append(ascii: "\"delta\":{\"tool_calls\":[{\"index\":")
                 out.append(decimal: i)
                 out.append(ascii: ",\"id\":")
                 out.append(jsonString: calls[i].id ?? "")
@@ -121,13 +132,13 @@ struct OpenAIChatStream: EventSource {
             out.append(ascii: ",\"index\":0,\"finish_reason\":null}]")
             framing.close(&out)
         case .toolArguments(let i, let chunk):
-            framing.open(&out)
+            openChoice(&out, text: false)
             if legacyFunctions {
-                out.append(ascii: "{\"delta\":{\"function_call\":{\"arguments\":")
+                out.append(ascii: "\"delta\":{\"function_call\":{\"arguments\":")
                 out.append(jsonString: chunk)
                 out.append(ascii: "}}")
             } else {
-                out.append(ascii: "{\"delta\":{\"tool_calls\":[{\"index\":")
+                out.append(ascii: "\"delta\":{\"tool_calls\":[{\"index\":")
                 out.append(decimal: i)
                 out.append(ascii: ",\"function\":{\"arguments\":")
                 out.append(jsonString: chunk)
@@ -136,8 +147,8 @@ struct OpenAIChatStream: EventSource {
             out.append(ascii: ",\"index\":0,\"finish_reason\":null}]")
             framing.close(&out)
         case .finish:
-            framing.open(&out)
-            out.append(ascii: "{\"delta\":{},\"index\":0,\"finish_reason\":")
+            openChoice(&out, text: false)
+            out.append(ascii: "\"delta\":{},\"index\":0,\"finish_reason\":")
             out.append(jsonString: finishReason)
             out.append(ascii: "}]")
             framing.close(&out)
@@ -146,6 +157,14 @@ struct OpenAIChatStream: EventSource {
         case .done:
             OpenAIChunkFraming.writeDone(into: &out)
         }
+    }
+
+    /// Starts an event up to the members of its one choice, after the front door's annotations
+    /// for a chunk with or without text.
+    private func openChoice(_ out: inout ByteBuffer, text: Bool) {
+        framing.open(&out)
+        out.append(UInt8(ascii: "{"))
+        out.append(contentsOf: text ? annotations.choice : annotations.emptyChoice)
     }
 }
 

@@ -1,5 +1,6 @@
 import MockLLMCore
 import MockLLMScript
+import MockLLMSimulation
 
 /// OpenAI's legacy Completions, `POST /v1/completions` (JSON and server-sent events).
 ///
@@ -11,17 +12,27 @@ enum OpenAICompletions {
     /// `POST /v1/completions`: the request decoded and checked, one plan per prompt, then the
     /// completion as one JSON object or as a stream of chunks.
     static func completion(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
+        try completion(http, &context, as: OpenAIChat.self)
+    }
+
+    /// A completion behind `door`, which admits the model.
+    static func completion<Door: OpenAIFrontDoor>(
+        _ http: HTTPRequest, _ context: inout ProviderContext, as door: Door.Type
+    ) throws(Refusal) -> Reply {
         let requestID = context.requestID
-        let request = try OpenAIChat.decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAICompletionsRequest.init)
-        try OpenAIChat.checkModel(model: request.model, maxTokens: request.maxTokens, context: context)
+        var request = try Door.decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAICompletionsRequest.init)
+        let prompts = request.prompts
+        let admission = try Door.admit(model: request.model, maxTokens: request.maxTokens, for: .completion,
+                                       promptTokens: { prompts.reduce(0) { $0 + TokenEstimator.count($1) } }, context: &context)
+        request.model = admission.model
         let uuid = context.random.nextUUID()  // drawn first: a seed fixes the id whatever the pacing draws
         var plans: [ChatPlan] = []
         for prompt in request.prompts {
             let message = ChatMessage(role: "user", text: prompt)
             let input = MatchInput(
                 prompt: prompt, model: request.model, messages: [message], headers: http.headers,
-                endpoint: http.path, provider: OpenAIChat.metadata.name)
-            plans.append(try OpenAIChat.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stop, context: &context,
+                endpoint: http.path, provider: Door.metadata.name)
+            plans.append(try Door.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stop, context: &context,
                                              exactTokens: request.exactTokens))
         }
         let choices = zip(request.prompts, plans).map { prompt, plan in
@@ -33,7 +44,8 @@ enum OpenAICompletions {
             promptTokens: plans.reduce(0) { $0 + $1.promptTokens }, completionTokens: plans.reduce(0) { $0 + $1.tokens })
         context.usage = TokenUsage(prompt: usage.promptTokens, completion: usage.completionTokens)
         // The first prompt's plan speaks for the reply: its headers, pacing and fault.
-        let plan = plans[0]
+        var plan = plans[0]
+        plan.carry(admission)
         let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: OpenAIErrors.requestIDHeader, requestID: requestID)
         var id = ByteBuffer(capacity: 41)
         id.append(ascii: "cmpl-")

@@ -5,8 +5,18 @@ import MockLLMSimulation
 /// from the input's text (the same text gives the same vector on any worker, in any run).
 extension OpenAIChat {
     static func embeddings(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
+        try embeddings(http, &context, as: OpenAIChat.self)
+    }
+
+    /// Embeddings behind `door`, which admits the model.
+    static func embeddings<Door: OpenAIFrontDoor>(
+        _ http: HTTPRequest, _ context: inout ProviderContext, as door: Door.Type
+    ) throws(Refusal) -> Reply {
         let requestID = context.requestID
-        let request = try decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAIEmbeddingsRequest.init)
+        var request = try Door.decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAIEmbeddingsRequest.init)
+        let inputs = request.inputs
+        request.model = try Door.admit(model: request.model, maxTokens: 0, for: .embeddings,
+                                       promptTokens: { inputs.reduce(0) { $0 + $1.tokens } }, context: &context).model
         let dimensions = request.dimensions
         var promptTokens = 0
         var out = ByteBuffer(capacity: 96 + request.model.utf8.count + request.inputs.count * dimensions * (request.base64 ? 6 : 12))

@@ -50,6 +50,12 @@ package enum OpenAIErrors: ProblemWording {
                  code: "model_not_found")
     }
 
+    /// What OpenAI answers for a `max_tokens` (`field`) above the model's limit.
+    static func tooManyTokens(_ n: Int, limit: Int, field: String, tokens: String) -> APIError {
+        .invalidRequest("\(field) is too large: \(n). This model supports at most \(limit) \(tokens) tokens, whereas you provided \(n).",
+                        param: field, code: "invalid_value")
+    }
+
     package static func error(for problem: BodyProblem) -> APIError {
         switch problem {
         case .invalidJSON(let parseError):

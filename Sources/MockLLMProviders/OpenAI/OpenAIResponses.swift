@@ -23,23 +23,31 @@ enum OpenAIResponses {
     /// `previous_response_id`; the script's plan for it; the response object, kept when stored,
     /// then sent as JSON or as its event stream.
     static func create(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
+        try create(http, &context, as: OpenAIChat.self)
+    }
+
+    /// A response behind `door`, which admits the model; stored where OpenAI's are.
+    static func create<Door: OpenAIFrontDoor>(
+        _ http: HTTPRequest, _ context: inout ProviderContext, as door: Door.Type
+    ) throws(Refusal) -> Reply {
         let requestID = context.requestID
-        let request = try OpenAIChat.decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAIResponsesRequest.init)
-        try OpenAIChat.checkModel(model: request.model, maxTokens: request.maxOutputTokens, field: "max_output_tokens",
-                                  tokens: "output", context: context)
+        var request = try Door.decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAIResponsesRequest.init)
         let earlier = try previousTurns(request, context)
         let messages = request.conversation(after: earlier)
+        let admission = try Door.admit(model: request.model, maxTokens: request.maxOutputTokens, for: .response,
+                                       promptTokens: { messages.promptTokens }, context: &context)
+        request.model = admission.model
         // A turn that only sends tool results back has no question of its own: it is still answered.
         guard let prompt = messages.lastUserText ?? (messages.lastToolResults == nil ? nil : "") else {
-            throw OpenAIChat.refusal(.invalidRequest(OpenAIChat.noUserMessage, param: "input"), requestID: requestID)
+            throw Door.refusal(.invalidRequest(OpenAIChat.noUserMessage, param: "input"), requestID: requestID)
         }
         let ids = OpenAIResponseIDs(now: context.now, random: &context.random)  // drawn first: a seed fixes the id
         let input = MatchInput(
             prompt: prompt, model: request.model, messages: messages, hasTools: !request.tools.isEmpty, headers: http.headers,
-            endpoint: http.path, provider: OpenAIChat.metadata.name, tools: request.toolOffer,
+            endpoint: http.path, provider: Door.metadata.name, tools: request.toolOffer,
             responseFormat: request.format.responseFormat)
-        let plan = try OpenAIChat.plan(for: input, maxTokens: request.maxOutputTokens, stopSequences: [], context: &context,
-                                       contextLength: inputTooLong)
+        var plan = try Door.plan(for: input, maxTokens: request.maxOutputTokens, stopSequences: [], context: &context,
+                                 contextLength: inputTooLong)
         let response = OpenAIResponseObject(plan, request, ids: ids, createdAt: context.now, random: &context.random)
         // The object is written once, for the store and for a non-stream reply (a stream's
         // `response.completed` carries the same object, written by the stream).
@@ -53,6 +61,7 @@ enum OpenAIResponses {
             save(response, body: body, request: request, earlier: earlier, ids: ids, random: &context.random, in: store)
         }
         context.usage = TokenUsage(prompt: plan.promptTokens, completion: plan.tokens)
+        plan.carry(admission)
         let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: OpenAIErrors.requestIDHeader, requestID: requestID)
         if request.stream {
             let stream = OpenAIResponsesStream(response: response, chunking: plan.pacing.chunking, schedule: plan.schedule)

@@ -7,4 +7,5 @@ package let providerTable: [any Provider.Type] = [
     Gemini.self,
     Vertex.self,
     VertexAnthropic.self,
+    AzureOpenAI.self,
 ]
