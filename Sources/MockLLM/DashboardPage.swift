@@ -249,7 +249,9 @@ function rate(x) { return x === null || x === undefined ? "–" : x >= 100 ? nf0
 function count(x) { return x === null || x === undefined ? "–" : nf0.format(x); }
 function seconds(s) {
   if (s === null || s === undefined || !isFinite(s)) return "–";
-  if (s > 0 && s < 0.000001 || s === 0) return "< 1 µs";
+  // 0 is exact: a reply written whole in the callback that read its request (the journal reads no clock for it).
+  if (s === 0) return "0 ms";
+  if (s > 0 && s < 0.000001) return "< 1 µs";
   if (s < 0.001) return (s * 1e6).toFixed(0) + " µs";
   if (s < 1) return (s * 1e3).toFixed(s < 0.01 ? 2 : 1) + " ms";
   return s.toFixed(2) + " s";
