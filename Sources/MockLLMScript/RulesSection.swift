@@ -49,7 +49,12 @@ enum RulesSection {
 
     static func readMatch(_ node: Node, what: String, providers: [String]?, reader: inout ScriptReader) -> [Condition] {
         guard let mapping = reader.mapping(node, what) else { return [] }
-        reader.checkKeys(mapping, known: matchKeys + ["request"], in: what)
+        // An ignored condition would widen the rule to requests it was not written for, so an
+        // unknown key here is an error, not the warning it is elsewhere.
+        reader.checkKeys(mapping, known: matchKeys + ["request"], in: what,
+                         refuse: "the rule would match requests that condition was meant to exclude") { name in
+            textMatchKeys.contains(name) ? "a text test goes under a field: 'prompt: {\(name): ...}'" : nil
+        }
         if let request = mapping["request"] {
             reader.error("\(ScriptReader.path(what, "request")) needs a recorded reply ('recorded:'); other rules match the decoded request", at: request)
         }

@@ -59,8 +59,11 @@ struct ScriptReader {
         return nil
     }
 
-    /// Warns about keys of `mapping` not in `known`, suggesting the closest known key.
-    mutating func checkKeys(_ mapping: Node.Mapping, known: [String], in context: String) {
+    /// Warns about keys of `mapping` not in `known`, suggesting the closest known key; with
+    /// `refuse`, they are errors with the reason given (where ignoring a key would change what
+    /// the script means, e.g. a rule's `match:` that would then match more than was written).
+    mutating func checkKeys(_ mapping: Node.Mapping, known: [String], in context: String,
+                            refuse reason: String? = nil, hint: (String) -> String? = { _ in nil }) {
         for (key, _) in mapping {
             guard let name = key.string else {
                 error("keys in \(context) must be text", at: key)
@@ -68,8 +71,16 @@ struct ScriptReader {
             }
             if known.contains(name) { continue }
             var message = "unknown key '\(name)' in \(context)"
-            if let suggestion = Self.closest(to: name, in: known) { message += " (did you mean '\(suggestion)'?)" }
-            warning(message, at: key)
+            if let hinted = hint(name) {
+                message += " (\(hinted))"
+            } else if let suggestion = Self.closest(to: name, in: known) {
+                message += " (did you mean '\(suggestion)'?)"
+            }
+            if let reason {
+                error(message + ": " + reason, at: key)
+            } else {
+                warning(message, at: key)
+            }
         }
     }
 

@@ -230,7 +230,6 @@ struct RulesTests: ScriptLoading {
 
     @Test(arguments: [
         ("rules:\n  - nmae: a\n    reply: x", 2, "unknown key 'nmae' in 'rules[0]' (did you mean 'name'?)"),
-        ("rules:\n  - reply: x\n    match:\n      promt: a", 4, "unknown key 'promt' in 'rules[0].match' (did you mean 'prompt'?)"),
         ("rules:\n  - reply: x\n    match:\n      prompt: {exact: a, ignorecase: true}", 4,
          "unknown key 'ignorecase' in 'rules[0].match.prompt' (did you mean 'ignore_case'?)"),
         ("rules:\n  - reply: x\n    match:\n      turn: {min: 2, maximum: 3}", 4, "unknown key 'maximum' in 'rules[0].match.turn'"),
@@ -243,6 +242,23 @@ struct RulesTests: ScriptLoading {
         #expect(loaded.warnings.map(\.message) == [message])
         #expect(loaded.warnings.first?.line == line)
         #expect(loaded.script.rules.count == 1)
+    }
+
+    /// Ignoring an unknown condition would widen the rule to every request, so under `match:` it
+    /// is an error (the running server keeps its script), with the place a text test belongs.
+    @Test(arguments: [
+        ("rules:\n  - reply: x\n    match:\n      promt: a", 4,
+         "unknown key 'promt' in 'rules[0].match' (did you mean 'prompt'?): the rule would match requests that condition was meant to exclude"),
+        ("rules:\n  - reply: x\n    match: {contains: refund}", 3,
+         "unknown key 'contains' in 'rules[0].match' (a text test goes under a field: 'prompt: {contains: ...}'): the rule would match requests that condition was meant to exclude"),
+        ("rules:\n  - reply: y\n    match:\n      tool_reslt: true", 4,
+         "unknown key 'tool_reslt' in 'rules[0].match' (did you mean 'tool_result'?): the rule would match requests that condition was meant to exclude"),
+    ])
+    func anUnknownConditionIsAnError(yaml: String, line: Int, message: String) {
+        let found = diagnostics(yaml)
+        #expect(found.map(\.message) == [message])
+        #expect(found.first?.severity == .error)
+        #expect(found.first?.line == line)
     }
 
     @Test func everyProblemOfEveryRuleIsReportedInOneRun() {

@@ -225,7 +225,6 @@ struct ToolRepliesTests: ScriptLoading {
          "unknown key 'argumens' in 'rules[0].reply.tool_calls[0]' (did you mean 'arguments'?)"),
         ("rules:\n  - reply:\n      blocks:\n        - tool_call: {name: f, idd: x}", 4,
          "unknown key 'idd' in 'rules[0].reply.blocks[0].tool_call' (did you mean 'id'?)"),
-        ("rules:\n  - reply: y\n    match:\n      tool_reslt: true", 4, "unknown key 'tool_reslt' in 'rules[0].match' (did you mean 'tool_result'?)"),
         ("rules:\n  - reply: y\n    match:\n      tool_result: {name: f, contnet: x}", 4,
          "unknown key 'contnet' in 'rules[0].match.tool_result' (did you mean 'content'?)"),
         ("rules:\n  - reply: y\nsettings:\n  auto_tool: true", 4, "unknown key 'auto_tool' in 'settings' (did you mean 'auto_tools'?)"),
