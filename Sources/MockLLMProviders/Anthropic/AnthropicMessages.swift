@@ -158,10 +158,10 @@ extension AnthropicRequest {
         return [ChatMessage(role: "system", text: system)] + messages
     }
 
-    /// The request as the script's rules see it.
-    func matchInput(prompt: String, _ http: HTTPRequest) -> MatchInput {
+    /// The request as the script's rules see it (`provider`: Bedrock's, for its `InvokeModel`).
+    func matchInput(prompt: String, _ http: HTTPRequest, provider: String = AnthropicMessages.metadata.name) -> MatchInput {
         MatchInput(
             prompt: prompt, model: model, messages: conversation, hasTools: hasTools, headers: http.headers, endpoint: http.path,
-            provider: AnthropicMessages.metadata.name, tools: toolOffer, responseFormat: responseFormat)
+            provider: provider, tools: toolOffer, responseFormat: responseFormat)
     }
 }

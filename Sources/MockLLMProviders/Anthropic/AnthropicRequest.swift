@@ -18,8 +18,22 @@ struct AnthropicRequest {
     var responseFormat: ResponseFormat?
 
     /// - Parameter requireMaxTokens: false for `count_tokens`, which takes no `max_tokens`.
-    init(_ body: RequestFields, requireMaxTokens: Bool = true) throws(FieldProblem) {
-        model = try body.string("model", required: true)!
+    /// - Parameter bedrockModel: the model named by a Bedrock `InvokeModel` path, whose body
+    ///   has no `model` or `stream` (the path says both) and must carry `anthropic_version`.
+    init(_ body: RequestFields, requireMaxTokens: Bool = true, bedrockModel: String? = nil) throws(FieldProblem) {
+        if let bedrockModel {
+            model = bedrockModel
+            for key: StaticString in ["model", "stream"] where body.contains(key) {
+                throw .invalidValue(path: "\(key)", message: "Malformed input request: #: extraneous key [\(key)] is not permitted, please reformat your input and try again.", code: "")
+            }
+            // Required; `bedrock-2023-05-31` is the documented value, and anthropic's SDKs send
+            // their own API version date in it (AnthropicBedrock 2.x), which Bedrock takes too.
+            guard let version = try body.string("anthropic_version", required: true), !version.isEmpty else {
+                throw .invalidValue(path: "anthropic_version", message: "Invalid API version: ", code: "")
+            }
+        } else {
+            model = try body.string("model", required: true)!
+        }
         if !requireMaxTokens && !body.contains("max_tokens") {
             maxTokens = 0
         } else if let tokens = try body.integer("max_tokens") {
@@ -45,7 +59,7 @@ struct AnthropicRequest {
         if let system = body.value("system") {
             self.system = try Self.text(of: system, path: "system", in: body)
         }
-        stream = try body.bool("stream") ?? false
+        stream = bedrockModel == nil ? try body.bool("stream") ?? false : false
         if let temperature = try body.number("temperature"), !(0...1).contains(temperature) {
             throw .invalidValue(
                 path: "temperature",

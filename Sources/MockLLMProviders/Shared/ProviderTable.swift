@@ -5,4 +5,5 @@ package let providerTable: [any Provider.Type] = [
     AnthropicMessages.self,
     Ollama.self,
     Gemini.self,
+    Bedrock.self,
 ]
