@@ -12,6 +12,9 @@ package enum BenchProvider: String, Sendable, CaseIterable {
     case gemini
     /// Ollama `/api/chat`: NDJSON, one object per line, ending with the `"done":true` line.
     case ollama
+    /// Amazon Bedrock `ConverseStream`: an AWS event stream (binary messages), ending with
+    /// `messageStop` (then `metadata`).
+    case bedrock
 
     /// How the body is cut into events.
     enum Framing {
@@ -19,9 +22,18 @@ package enum BenchProvider: String, Sendable, CaseIterable {
         case sse
         /// Newline-delimited JSON (one event per line).
         case ndjson
+        /// AWS's event stream (`application/vnd.amazon.eventstream`: length-prefixed messages with
+        /// headers and checksums).
+        case eventStream
     }
 
-    var framing: Framing { self == .ollama ? .ndjson : .sse }
+    var framing: Framing {
+        switch self {
+        case .ollama: .ndjson
+        case .bedrock: .eventStream
+        case .openai, .anthropic, .responses, .gemini: .sse
+        }
+    }
 
     var defaultModel: String {
         switch self {
@@ -29,6 +41,7 @@ package enum BenchProvider: String, Sendable, CaseIterable {
         case .anthropic: "claude-3-haiku"
         case .gemini: "gemini-2.5-flash"
         case .ollama: "llama3.2"
+        case .bedrock: "anthropic.claude-3-haiku-20240307-v1:0"
         }
     }
 
@@ -40,9 +53,16 @@ package enum BenchProvider: String, Sendable, CaseIterable {
         case .responses: "/v1/responses"
         case .gemini: "/v1beta/models/\(model):streamGenerateContent?alt=sse"
         case .ollama: "/api/chat"
+        case .bedrock: "/model/\(model)/converse-stream"
         }
     }
 
     /// The request's `Accept`.
-    var accept: String { self == .ollama ? "application/x-ndjson" : "text/event-stream" }
+    var accept: String {
+        switch self {
+        case .ollama: "application/x-ndjson"
+        case .bedrock: "application/vnd.amazon.eventstream"
+        case .openai, .anthropic, .responses, .gemini: "text/event-stream"
+        }
+    }
 }

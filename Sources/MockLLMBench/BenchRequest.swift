@@ -8,6 +8,8 @@ import MockLLMCore
 /// - responses: `{"model","input","stream":true}`
 /// - gemini: `{"contents":[{"role":"user","parts":[{"text"}]}]}` (the model is in the path; a
 ///   key, where one is needed, comes as the user's `--header 'x-goog-api-key: ...'`)
+/// - bedrock: Converse's `{"messages":[{"role":"user","content":[{"text"}]}],"inferenceConfig":{"maxTokens":4096}}`
+///   (the model is in the path)
 enum BenchRequest {
     static func build(options: BenchOptions, target: BenchTarget, path: String, model: String) throws(BenchUsageError) -> [UInt8] {
         let provider = options.provider
@@ -30,6 +32,10 @@ enum BenchRequest {
             body.append(ascii: "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":")
             body.append(jsonString: options.prompt)
             body.append(ascii: "}]}]}")
+        case .bedrock:
+            body.append(ascii: "{\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":")
+            body.append(jsonString: options.prompt)
+            body.append(ascii: "}]}],\"inferenceConfig\":{\"maxTokens\":4096}}")
         }
 
         var head = "POST \(path) HTTP/1.1\r\n"

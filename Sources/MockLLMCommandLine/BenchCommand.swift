@@ -43,11 +43,12 @@ struct Bench: ParsableCommand {
 
     @Option(help: """
         openai (/v1/chat/completions), anthropic (/v1/messages), responses (/v1/responses), \
-        gemini (/v1beta/models/MODEL:streamGenerateContent?alt=sse) or ollama (/api/chat).
+        gemini (/v1beta/models/MODEL:streamGenerateContent?alt=sse), ollama (/api/chat) or bedrock \
+        (/model/MODEL/converse-stream, an AWS event stream).
         """)
     var provider: BenchProvider = .openai
 
-    @Option(help: "Model to ask for (default gpt-4o-mini; claude-3-haiku, gemini-2.5-flash, llama3.2 for anthropic, gemini, ollama).")
+    @Option(help: "Model to ask for (default gpt-4o-mini; claude-3-haiku, gemini-2.5-flash, llama3.2, anthropic.claude-3-haiku-20240307-v1:0 for anthropic, gemini, ollama, bedrock).")
     var model: String?
 
     @Option(help: "The user message.")

@@ -19,7 +19,8 @@ struct BenchProtocolTests {
     /// Events and token events of a 3-character reply (one event per character):
     /// OpenAI role, 3 chunks, finish, `[DONE]`; Anthropic 3 opening events, 3 deltas, 3 closing;
     /// Responses created, in_progress, item and part added, 3 deltas, text done, part done, item
-    /// done, completed; Gemini 3 chunks (the last with `finishReason`); Ollama 3 lines and the done line.
+    /// done, completed; Gemini 3 chunks (the last with `finishReason`); Ollama 3 lines and the done line;
+    /// Bedrock messageStart, 3 deltas, contentBlockStop, messageStop, metadata.
     static func expected(_ provider: BenchProvider) -> Counts {
         switch provider {
         case .openai: Counts(events: 6, tokens: 3)
@@ -27,6 +28,7 @@ struct BenchProtocolTests {
         case .responses: Counts(events: 11, tokens: 3)
         case .gemini: Counts(events: 3, tokens: 3)
         case .ollama: Counts(events: 4, tokens: 3)
+        case .bedrock: Counts(events: 7, tokens: 3)
         }
     }
 
@@ -52,14 +54,14 @@ struct BenchProtocolTests {
     func anErrorEventFailsTheStream(provider: BenchProvider) throws {
         let body = try BenchStreams.body(provider, reply: Self.reply, headers: ["x-mockllm-fault: error:2"])
         // Two events of the stream, then the error event, then the end of the body.
-        let tokens = [.gemini, .ollama].contains(provider) ? 2 : provider == .openai ? 1 : 0
+        let tokens = [.gemini, .ollama].contains(provider) ? 2 : [.openai, .bedrock].contains(provider) ? 1 : 0
         BenchStreams.expectSameCountsWhereverCut(body, provider, Counts(events: 3, tokens: tokens, failure: .errorEvent))
     }
 
     @Test(arguments: BenchProvider.allCases)
     func aTruncatedStreamIsMalformed(provider: BenchProvider) throws {
         let body = try BenchStreams.body(provider, reply: Self.reply, headers: ["x-mockllm-fault: truncate:2"])
-        let tokens = [.gemini, .ollama].contains(provider) ? 2 : provider == .openai ? 1 : 0
+        let tokens = [.gemini, .ollama].contains(provider) ? 2 : [.openai, .bedrock].contains(provider) ? 1 : 0
         BenchStreams.expectSameCountsWhereverCut(body, provider, Counts(events: 2, tokens: tokens, failure: .malformed))
     }
 

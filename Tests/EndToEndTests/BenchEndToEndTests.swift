@@ -28,7 +28,8 @@ struct BenchEndToEndTests {
     /// Events per stream besides its token events: OpenAI role, finish and `[DONE]`; Anthropic
     /// 3 opening and 3 closing events; Responses created, in_progress, item and part added, text
     /// done, part done, item done, completed; Gemini none (the last chunk carries text and
-    /// `finishReason`); Ollama the done line.
+    /// `finishReason`); Ollama the done line; Bedrock messageStart, contentBlockStop, messageStop
+    /// and metadata.
     static func framingEvents(_ provider: BenchProvider) -> Int {
         switch provider {
         case .openai: 3
@@ -36,6 +37,7 @@ struct BenchEndToEndTests {
         case .responses: 8
         case .gemini: 0
         case .ollama: 1
+        case .bedrock: 4
         }
     }
 
@@ -77,8 +79,9 @@ struct BenchEndToEndTests {
         #expect(report.completed == 0)
         #expect(report.failures == [isError ? .errorEvent : .malformed: streams])
         #expect(report.exitCode == 1)
-        // The events before the fault carry text in Gemini and Ollama (3), after OpenAI's role chunk (2).
-        let tokens = [.gemini, .ollama].contains(provider) ? 3 : provider == .openai ? 2 : 0
+        // The events before the fault carry text in Gemini and Ollama (3), after OpenAI's role chunk
+        // and Bedrock's messageStart (2).
+        let tokens = [.gemini, .ollama].contains(provider) ? 3 : [.openai, .bedrock].contains(provider) ? 2 : 0
         #expect(report.events == streams * (isError ? 4 : 3))
         #expect(report.tokens == streams * tokens)
         #expect(report.serverLateness != nil, "the stats are read whatever the protocol")

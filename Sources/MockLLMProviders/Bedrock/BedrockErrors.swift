@@ -89,11 +89,15 @@ enum BedrockErrors: ProblemWording {
         return "modelStreamErrorException"
     }
 
-    /// A malformed event: a message whose checksum is wrong, which every AWS SDK refuses.
+    /// A malformed event: a well-framed `contentBlockDelta` whose payload is JSON cut off inside
+    /// a string, which botocore fails to parse (the stream's framing stays intact, as the other
+    /// protocols' malformed event leaves theirs).
     static let malformedEvent: ByteBuffer = {
-        var out = ByteBuffer(capacity: 64)
-        EventStream.appendMessage(headers: EventStream.encodedHeaders([":message-type": "event"]), into: &out) { $0.append(ascii: "{") }
-        return ByteBuffer(Array(out.bytes.dropLast()) + [0])
+        var out = ByteBuffer(capacity: 128)
+        EventStream.appendMessage(headers: BedrockConverseStream.headers("contentBlockDelta"), into: &out) {
+            $0.append(ascii: "{\"contentBlockIndex\":0,\"delta\":{\"text\":\"unterminated")
+        }
+        return out
     }()
 
     static func error(for problem: FieldProblem) -> APIError {
