@@ -36,13 +36,17 @@ struct PathPattern: Sendable, Equatable {
     func match(parts: ArraySlice<Substring>) -> [String: String]? {
         guard parts.count == segments.count else { return nil }
         var parameters: [String: String] = [:]
+        // Compared as UTF-8 bytes: `==` and `hasSuffix` on strings compare characters (and with
+        // Foundation imported, `hasSuffix` goes through CFString), which cost a request whose
+        // path has parameters (Bedrock's `/model/{model}/...`) a tenth of its time.
         for (part, segment) in zip(parts, segments) {
             switch segment {
             case .literal(let literal):
-                guard part == literal else { return nil }
+                guard part.utf8.elementsEqual(literal.utf8) else { return nil }
             case .parameter(let name, let suffix):
-                guard part.hasSuffix(suffix), part.count > suffix.count else { return nil }
-                parameters[name] = String(part.dropLast(suffix.count))
+                let n = suffix.utf8.count
+                guard part.utf8.count > n, part.utf8.suffix(n).elementsEqual(suffix.utf8) else { return nil }
+                parameters[name] = String(decoding: part.utf8.dropLast(n), as: UTF8.self)
             }
         }
         return parameters

@@ -33,10 +33,10 @@ public enum EventStream {
     }
 
     /// String headers (type 7) encoded in order, for `appendMessage`.
-    public static func encodedHeaders(_ headers: KeyValuePairs<String, String>) -> ByteBuffer {
+    public static func encodedHeaders(_ headers: KeyValuePairs<String, String>) -> EventStreamHeaders {
         var out = ByteBuffer(capacity: 64)
         for (name, value) in headers { appendHeader(name: name, string: value, to: &out) }
-        return out
+        return EventStreamHeaders(out)
     }
 
     /// Appends one string header: the name's length and bytes (at most 255), type 7, the
@@ -81,24 +81,31 @@ public enum EventStream {
         }
     }
 
-    /// Appends one message: `headers` (already encoded), the payload `payload` writes, and the
-    /// prelude and checksums, which are filled in once the payload's length is known.
-    public static func appendMessage(headers: ByteBuffer, into out: inout ByteBuffer, payload: (inout ByteBuffer) -> Void) {
+    /// Appends one message: `headers`, the payload `payload` writes, and the prelude and
+    /// checksums, filled in once the payload's length is known. The message CRC is not run over
+    /// the headers again: their CRC, computed once, is combined with the prelude's (zlib's
+    /// `crc32_combine_op`), so each event's checksums read only its 12-byte prelude and its payload.
+    public static func appendMessage(headers: EventStreamHeaders, into out: inout ByteBuffer, payload: (inout ByteBuffer) -> Void) {
         let start = out.count
-        out.reserveCapacity(start + preludeLength + headers.count + 256)
-        for _ in 0..<preludeLength { out.append(0) }
-        out.append(headers)
+        out.makeRoom(preludeLength + headers.bytes.count + 256)
+        out._count += preludeLength  // written below, once the lengths are known
+        out.append(headers.bytes)
+        let payloadStart = out.count
         payload(&out)
-        for _ in 0..<4 { out.append(0) }
+        out.makeRoom(4)
+        out._count += 4
         let total = out.count - start
-        out.makeRoom(0)  // unshared before the bytes are written in place
         let message = UnsafeMutableRawBufferPointer(start: out.base!.advanced(by: start), count: total)
         storeBigEndian(UInt32(total), at: 0, in: message)
-        storeBigEndian(UInt32(headers.count), at: 4, in: message)
+        storeBigEndian(UInt32(headers.bytes.count), at: 4, in: message)
         let preludeCRC = crc32(UnsafeRawBufferPointer(rebasing: message[0..<8]))
         storeBigEndian(preludeCRC, at: 8, in: message)
-        let messageCRC = crc32(UnsafeRawBufferPointer(rebasing: message[8..<(total - 4)]), seed: preludeCRC)
-        storeBigEndian(messageCRC, at: total - 4, in: message)
+        var crc = crc32(UnsafeRawBufferPointer(rebasing: message[8..<12]), seed: preludeCRC)
+        if !headers.bytes.isEmpty {
+            crc = UInt32(truncatingIfNeeded: crc32_combine_op(UInt(crc), UInt(headers.crc), headers.combineOperator))
+        }
+        crc = crc32(UnsafeRawBufferPointer(rebasing: message[(payloadStart - start)..<(total - 4)]), seed: crc)
+        storeBigEndian(crc, at: total - 4, in: message)
     }
 
     static func storeBigEndian(_ value: UInt32, at offset: Int, in bytes: UnsafeMutableRawBufferPointer) {
@@ -112,6 +119,21 @@ public enum EventStream {
         var value: UInt64 = 0
         for i in 0..<count { value = value << 8 | UInt64(bytes[offset + i]) }
         return value
+    }
+}
+
+/// A message's headers, encoded (`EventStream.appendHeader`), with their CRC32 and zlib's
+/// operator for combining a CRC with theirs, both worked out once: a stream's events of one
+/// kind share them.
+public struct EventStreamHeaders: Sendable {
+    public let bytes: ByteBuffer
+    let crc: UInt32
+    let combineOperator: UInt
+
+    public init(_ bytes: ByteBuffer) {
+        self.bytes = bytes
+        crc = bytes.withUnsafeReadableBytes { EventStream.crc32($0) }
+        combineOperator = crc32_combine_gen(Int(bytes.count))
     }
 }
 

@@ -100,7 +100,7 @@ struct BedrockConverseStream: EventSource {
     private static let messageStopHeaders = headers("messageStop")
     private static let metadataHeaders = headers("metadata")
 
-    static func headers(_ type: String) -> ByteBuffer {
+    static func headers(_ type: String) -> EventStreamHeaders {
         EventStream.encodedHeaders([":event-type": type, ":content-type": "application/json", ":message-type": "event"])
     }
 

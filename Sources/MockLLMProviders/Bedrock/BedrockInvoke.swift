@@ -99,7 +99,7 @@ extension Bedrock {
 /// sent as a `chunk` event whose payload is `{"bytes":"<base64 of the object>"}`. The object is
 /// written into a buffer kept for the stream's life, then encoded straight into the output.
 struct BedrockChunkStream<Inner: EventSource>: EventSource {
-    private static var chunkHeaders: ByteBuffer { BedrockChunkHeaders.chunk }
+    private static var chunkHeaders: EventStreamHeaders { BedrockChunkHeaders.chunk }
     private var inner: Inner
     private var scratch = ByteBuffer(capacity: 256)
 

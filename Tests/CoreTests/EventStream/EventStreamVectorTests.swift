@@ -90,7 +90,7 @@ struct EventStreamVectorTests {
         var headers = ByteBuffer()
         for header in expected.headers { EventStream.appendHeader(header, to: &headers) }
         var out = ByteBuffer()
-        EventStream.appendMessage(headers: headers, into: &out) { $0.append(contentsOf: expected.payload) }
+        EventStream.appendMessage(headers: EventStreamHeaders(headers), into: &out) { $0.append(contentsOf: expected.payload) }
         #expect(out.bytes == (try Self.encoded("positive", name)))
     }
 
