@@ -24,7 +24,9 @@ struct PathPattern: Sendable, Equatable {
 
     /// A path cut into the segments patterns compare (once per request, whatever the number of patterns).
     static func parts(of path: String) -> ArraySlice<Substring> {
-        path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        // Split on the UTF-8 bytes: `String.split` walks grapheme clusters. A `/` is one byte, so
+        // the UTF-8 indices are valid indices of the string.
+        path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { path[$0.startIndex..<$0.endIndex] }.dropFirst()
     }
 
     /// The parameters if `path` matches.
@@ -35,6 +37,10 @@ struct PathPattern: Sendable, Equatable {
     /// The parameters if the path cut into `parts` (`parts(of:)`) matches.
     func match(parts: ArraySlice<Substring>) -> [String: String]? {
         guard parts.count == segments.count else { return nil }
+        // The literal segments first: most patterns fail there, before a parameter is copied.
+        for (part, segment) in zip(parts, segments) {
+            if case .literal(let literal) = segment, !part.utf8.elementsEqual(literal.utf8) { return nil }
+        }
         var parameters: [String: String] = [:]
         // Compared as UTF-8 bytes: `==` and `hasSuffix` on strings compare characters (and with
         // Foundation imported, `hasSuffix` goes through CFString), which cost a request whose

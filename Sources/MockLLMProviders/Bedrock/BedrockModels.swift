@@ -35,8 +35,9 @@ extension Bedrock {
     /// The model id a path names: percent-decoded (`%3A` is `:`, SDKs escape it), and of an ARN
     /// (`arn:aws:bedrock:us-east-1::foundation-model/ID`, an inference profile's) the last part.
     static func modelID(fromPath raw: String) -> String {
-        let decoded = raw.contains("%") ? QueryParameters("m=" + raw.replacingOccurrences(of: "+", with: "%2B"))["m"] ?? raw : raw
-        guard decoded.hasPrefix("arn:"), let slash = decoded.lastIndex(of: "/") else { return decoded }
+        // Byte checks: `String.contains` and `hasPrefix` are character-wise (and Foundation's).
+        let decoded = raw.utf8.contains(UInt8(ascii: "%")) ? QueryParameters("m=" + raw.replacingOccurrences(of: "+", with: "%2B"))["m"] ?? raw : raw
+        guard decoded.utf8.starts(with: "arn:".utf8), let slash = decoded.lastIndex(of: "/") else { return decoded }
         return String(decoded[decoded.index(after: slash)...])
     }
 
