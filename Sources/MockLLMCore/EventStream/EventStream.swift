@@ -82,15 +82,15 @@ public enum EventStream {
     }
 
     /// Appends one message: `headers`, the payload `payload` writes, and the prelude and
-    /// checksums, filled in once the payload's length is known. The message CRC is not run over
-    /// the headers again: their CRC, computed once, is combined with the prelude's (zlib's
-    /// `crc32_combine_op`), so each event's checksums read only its 12-byte prelude and its payload.
+    /// checksums, filled in once the payload's length is known: two `crc32` calls, the prelude's
+    /// 8 bytes, then the rest from the prelude's CRC on. (zlib's `crc32_combine_op` would spare
+    /// reading the headers again, but it is versioned ZLIB_1.2.12, which no manylinux policy
+    /// allows: the wheel could not be built.)
     public static func appendMessage(headers: EventStreamHeaders, into out: inout ByteBuffer, payload: (inout ByteBuffer) -> Void) {
         let start = out.count
         out.makeRoom(preludeLength + headers.bytes.count + 256)
         out._count += preludeLength  // written below, once the lengths are known
         out.append(headers.bytes)
-        let payloadStart = out.count
         payload(&out)
         out.makeRoom(4)
         out._count += 4
@@ -100,11 +100,7 @@ public enum EventStream {
         storeBigEndian(UInt32(headers.bytes.count), at: 4, in: message)
         let preludeCRC = crc32(UnsafeRawBufferPointer(rebasing: message[0..<8]))
         storeBigEndian(preludeCRC, at: 8, in: message)
-        var crc = crc32(UnsafeRawBufferPointer(rebasing: message[8..<12]), seed: preludeCRC)
-        if !headers.bytes.isEmpty {
-            crc = UInt32(truncatingIfNeeded: crc32_combine_op(UInt(crc), UInt(headers.crc), headers.combineOperator))
-        }
-        crc = crc32(UnsafeRawBufferPointer(rebasing: message[(payloadStart - start)..<(total - 4)]), seed: crc)
+        let crc = crc32(UnsafeRawBufferPointer(rebasing: message[8..<(total - 4)]), seed: preludeCRC)
         storeBigEndian(crc, at: total - 4, in: message)
     }
 
@@ -122,18 +118,13 @@ public enum EventStream {
     }
 }
 
-/// A message's headers, encoded (`EventStream.appendHeader`), with their CRC32 and zlib's
-/// operator for combining a CRC with theirs, both worked out once: a stream's events of one
+/// A message's headers, encoded (`EventStream.appendHeader`) once: a stream's events of one
 /// kind share them.
 public struct EventStreamHeaders: Sendable {
     public let bytes: ByteBuffer
-    let crc: UInt32
-    let combineOperator: UInt
 
     public init(_ bytes: ByteBuffer) {
         self.bytes = bytes
-        crc = bytes.withUnsafeReadableBytes { EventStream.crc32($0) }
-        combineOperator = crc32_combine_gen(Int(bytes.count))
     }
 }
 
