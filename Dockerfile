@@ -14,12 +14,13 @@ ARG SWIFT_IMAGE=swift:6.3-bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
 
 FROM ${SWIFT_IMAGE} AS build
-# libuv1-dev (header, pkg-config file, the library linked) and libcurl4-openssl-dev (curl's header
-# only: libcurl is not linked) are all the server needs beyond the toolchain.
+# libuv1-dev (header, pkg-config file, the library linked), zlib1g-dev (crc32, for the AWS event
+# stream) and libcurl4-openssl-dev (curl's header only: libcurl is not linked) are all the server
+# needs beyond the toolchain.
 # Unpinned on purpose: Debian stable only takes security and bug fixes.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libuv1-dev libcurl4-openssl-dev pkg-config \
+    && apt-get install -y --no-install-recommends libuv1-dev libcurl4-openssl-dev zlib1g-dev pkg-config \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # The manifest and Package.resolved first: dependencies are fetched in their own layer, reused
@@ -28,6 +29,7 @@ COPY Package.swift Package.resolved ./
 RUN swift package resolve --force-resolved-versions
 COPY CLibUV CLibUV
 COPY CCurl CCurl
+COPY CZlib CZlib
 COPY Sources Sources
 # Not built, but the manifest names the test targets and SwiftPM refuses a package whose
 # target directories are missing.

@@ -34,8 +34,18 @@ let package = Package(
             path: "CCurl",
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]  // dlopen before glibc 2.34
         ),
-        // Bytes, JSON, HTTP/1.1 messages and latency histograms: no I/O.
-        .target(name: "MockLLMCore"),
+        // zlib, for its crc32: the AWS event stream's checksums (Bedrock's streams). zlib1g-dev on
+        // Debian; the wheel links libz.so.1 dynamically (manylinux allows it). No pkg-config:
+        // zlib.pc's `-L/usr/lib/<arch>` would come before scripts/wheel's folder holding only
+        // libuv.a, and `-luv` would find the shared libuv there. zlib.h and libz are on the
+        // default paths.
+        .systemLibrary(
+            name: "CZlib",
+            path: "CZlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+        // Bytes, JSON, HTTP/1.1 messages, the AWS event stream codec and latency histograms: no I/O.
+        .target(name: "MockLLMCore", dependencies: ["CZlib"]),
         // The libuv loop: timers, signals, wake-ups, threads, listeners, TCP streams; the only
         // importer of CLibUV.
         .target(name: "MockLLMLoop", dependencies: ["CLibUV", "MockLLMCore"]),

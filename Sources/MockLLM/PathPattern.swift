@@ -24,7 +24,9 @@ struct PathPattern: Sendable, Equatable {
 
     /// A path cut into the segments patterns compare (once per request, whatever the number of patterns).
     static func parts(of path: String) -> ArraySlice<Substring> {
-        path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        // Split on the UTF-8 bytes: `String.split` walks grapheme clusters. A `/` is one byte, so
+        // the UTF-8 indices are valid indices of the string.
+        path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { path[$0.startIndex..<$0.endIndex] }.dropFirst()
     }
 
     /// The parameters if `path` matches.
@@ -35,14 +37,22 @@ struct PathPattern: Sendable, Equatable {
     /// The parameters if the path cut into `parts` (`parts(of:)`) matches.
     func match(parts: ArraySlice<Substring>) -> [String: String]? {
         guard parts.count == segments.count else { return nil }
+        // The literal segments first: most patterns fail there, before a parameter is copied.
+        for (part, segment) in zip(parts, segments) {
+            if case .literal(let literal) = segment, !part.utf8.elementsEqual(literal.utf8) { return nil }
+        }
         var parameters: [String: String] = [:]
+        // Compared as UTF-8 bytes: `==` and `hasSuffix` on strings compare characters (and with
+        // Foundation imported, `hasSuffix` goes through CFString), which cost a request whose
+        // path has parameters (Bedrock's `/model/{model}/...`) a tenth of its time.
         for (part, segment) in zip(parts, segments) {
             switch segment {
             case .literal(let literal):
-                guard part == literal else { return nil }
+                guard part.utf8.elementsEqual(literal.utf8) else { return nil }
             case .parameter(let name, let suffix):
-                guard part.hasSuffix(suffix), part.count > suffix.count else { return nil }
-                parameters[name] = String(part.dropLast(suffix.count))
+                let n = suffix.utf8.count
+                guard part.utf8.count > n, part.utf8.suffix(n).elementsEqual(suffix.utf8) else { return nil }
+                parameters[name] = String(decoding: part.utf8.dropLast(n), as: UTF8.self)
             }
         }
         return parameters

@@ -3,7 +3,8 @@ import MockLLMProviders
 
 /// Maps a method and path to what answers it. Built once from the provider table plus the
 /// server's own endpoints. Exact paths are two dictionary lookups returning a prebuilt list;
-/// patterns (`/v1/models/{model}`) are tried in order.
+/// patterns (`/v1/models/{model}`) with the path's first segment (or a parameter first) are
+/// tried in order.
 ///
 /// Several providers may serve the same method and path (`GET /v1/models` is OpenAI's and
 /// Anthropic's); the router returns them all and the application picks one per request.
@@ -47,6 +48,11 @@ package struct Router: Sendable {
 
     private var exact: [LiteralPath] = []
     private var patterned: [Route] = []
+    /// Indices into `patterned` by a pattern's first segment when it is literal (`v1beta`,
+    /// `model`), and of those starting with a parameter: a path is tried only against the
+    /// patterns that can match it, still in table order.
+    private var patternsByFirstSegment: [String: [Int]] = [:]
+    private var patternsWithParameterFirst: [Int] = []
     let providers: [ServedProvider]
     /// Every way the providers' clients send an API key.
     let keySources: [APIKeySource]
@@ -84,6 +90,11 @@ package struct Router: Sendable {
                 exact[p].byMethod.append((route.method, [route]))
             }
         } else {
+            if case .literal(let first)? = route.pattern.segments.first {
+                patternsByFirstSegment[first, default: []].append(patterned.count)
+            } else {
+                patternsWithParameterFirst.append(patterned.count)
+            }
             patterned.append(route)
         }
     }
@@ -99,7 +110,19 @@ package struct Router: Sendable {
         var found: [Route] = []
         var parameters: [String: String] = [:]
         let parts = PathPattern.parts(of: path)
-        for route in patterned {
+        let byFirst = parts.first.flatMap { patternsByFirstSegment[String($0)] } ?? []
+        var (i, j) = (0, 0)
+        while i < byFirst.count || j < patternsWithParameterFirst.count {
+            // The two candidate lists merged in table order.
+            let index: Int
+            if j == patternsWithParameterFirst.count || (i < byFirst.count && byFirst[i] < patternsWithParameterFirst[j]) {
+                index = byFirst[i]
+                i += 1
+            } else {
+                index = patternsWithParameterFirst[j]
+                j += 1
+            }
+            let route = patterned[index]
             guard let values = route.pattern.match(parts: parts) else { continue }
             if route.method == lookup {
                 if found.isEmpty { parameters = values }

@@ -18,6 +18,8 @@ import MockLLMCore
 ///   `text`; the end a chunk whose `candidates[0]` has a `finishReason`; an error `{"error": ...}`.
 /// - ollama (a line): a token is `"done":false` with a non-empty `message.content`; the end
 ///   `"done":true`; an error `{"error": ...}`.
+/// - bedrock (an event stream message, `EventStreamScanner`): a token is a `contentBlockDelta`
+///   event; the end `messageStop`; an error a message of `:message-type` `exception`.
 extension BenchProvider {
     /// What an SSE event's `event:` name decides on its own (nil: the data decides).
     func meaning(ofEventNamed name: UnsafeRawBufferPointer) -> EventMeaning? {
@@ -28,7 +30,7 @@ extension BenchProvider {
             return name.equals("error") ? .error : []
         case .responses:
             return name.equals("error") || name.equals("response.failed") ? .error : nil
-        case .openai, .gemini, .vertex, .ollama, .azure:
+        case .openai, .gemini, .vertex, .ollama, .azure, .bedrock:
             return nil
         }
     }
@@ -45,7 +47,7 @@ extension BenchProvider {
             return Self.responsesEvent(data).union(named ?? [])
         case .gemini, .vertex:
             return Self.geminiChunk(data)
-        case .ollama:
+        case .ollama, .bedrock:
             return Self.ollamaLine(data)
         }
     }

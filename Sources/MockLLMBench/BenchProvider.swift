@@ -21,6 +21,9 @@ package enum BenchProvider: String, Sendable, CaseIterable {
     /// Azure OpenAI's deployment path (`/openai/deployments/{model}/chat/completions`): OpenAI's
     /// chunks, after a first one with empty `choices` and the prompt's content-filter results.
     case azure
+    /// Amazon Bedrock `ConverseStream`: an AWS event stream (binary messages), ending with
+    /// `messageStop` (then `metadata`).
+    case bedrock
 
     /// How the body is cut into events.
     enum Framing {
@@ -28,9 +31,18 @@ package enum BenchProvider: String, Sendable, CaseIterable {
         case sse
         /// Newline-delimited JSON (one event per line).
         case ndjson
+        /// AWS's event stream (`application/vnd.amazon.eventstream`: length-prefixed messages with
+        /// headers and checksums).
+        case eventStream
     }
 
-    var framing: Framing { self == .ollama ? .ndjson : .sse }
+    var framing: Framing {
+        switch self {
+        case .ollama: .ndjson
+        case .bedrock: .eventStream
+        case .openai, .anthropic, .responses, .gemini, .vertex, .vertexAnthropic, .azure: .sse
+        }
+    }
 
     var defaultModel: String {
         switch self {
@@ -39,6 +51,7 @@ package enum BenchProvider: String, Sendable, CaseIterable {
         case .gemini, .vertex: "gemini-2.5-flash"
         case .vertexAnthropic: "claude-3-haiku@20240307"
         case .ollama: "llama3.2"
+        case .bedrock: "anthropic.claude-3-haiku-20240307-v1:0"
         }
     }
 
@@ -54,6 +67,7 @@ package enum BenchProvider: String, Sendable, CaseIterable {
         case .vertex: "\(Self.vertexParent)/publishers/google/models/\(model):streamGenerateContent?alt=sse"
         case .vertexAnthropic: "\(Self.vertexParent)/publishers/anthropic/models/\(model):streamRawPredict"
         case .azure: "/openai/deployments/\(model)/chat/completions?api-version=\(Self.azureAPIVersion)"
+        case .bedrock: "/model/\(model)/converse-stream"
         }
     }
 
@@ -66,5 +80,11 @@ package enum BenchProvider: String, Sendable, CaseIterable {
     var modelInPath: Bool { [.gemini, .vertex, .vertexAnthropic, .azure].contains(self) }
 
     /// The request's `Accept`.
-    var accept: String { self == .ollama ? "application/x-ndjson" : "text/event-stream" }
+    var accept: String {
+        switch self {
+        case .ollama: "application/x-ndjson"
+        case .bedrock: "application/vnd.amazon.eventstream"
+        case .openai, .anthropic, .responses, .gemini, .vertex, .vertexAnthropic, .azure: "text/event-stream"
+        }
+    }
 }

@@ -12,6 +12,7 @@ import MockLLMCore
 ///   key, where one is needed, comes as the user's `--header 'x-goog-api-key: ...'`, or
 ///   `Authorization: Bearer ...` for Vertex AI)
 /// - vertex-anthropic: `{"anthropic_version":"vertex-2023-10-16","max_tokens":4096,"stream":true,"messages":[...]}`
+/// - bedrock: Converse's `{"messages":[{"role":"user","content":[{"text"}]}],"inferenceConfig":{"maxTokens":4096}}`
 ///   (the model is in the path)
 enum BenchRequest {
     static func build(options: BenchOptions, target: BenchTarget, path: String, model: String) throws(BenchUsageError) -> [UInt8] {
@@ -39,6 +40,10 @@ enum BenchRequest {
             body.append(ascii: "{\"contents\":[{\"role\":\"user\",\"parts\":[{\"text\":")
             body.append(jsonString: options.prompt)
             body.append(ascii: "}]}]}")
+        case .bedrock:
+            body.append(ascii: "{\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":")
+            body.append(jsonString: options.prompt)
+            body.append(ascii: "}]}],\"inferenceConfig\":{\"maxTokens\":4096}}")
         }
 
         var head = "POST \(path) HTTP/1.1\r\n"

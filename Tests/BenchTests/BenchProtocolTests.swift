@@ -21,6 +21,7 @@ struct BenchProtocolTests {
     /// Responses created, in_progress, item and part added, 3 deltas, text done, part done, item
     /// done, completed; Gemini 3 chunks (also on Vertex AI, like Anthropic's events) (the last with `finishReason`); Ollama 3 lines and the done line;
     /// Azure OpenAI's as OpenAI's after its content-filter chunk.
+    /// Bedrock messageStart, 3 deltas, contentBlockStop, messageStop, metadata.
     static func expected(_ provider: BenchProvider) -> Counts {
         switch provider {
         case .openai: Counts(events: 6, tokens: 3)
@@ -29,6 +30,7 @@ struct BenchProtocolTests {
         case .gemini, .vertex: Counts(events: 3, tokens: 3)
         case .ollama: Counts(events: 4, tokens: 3)
         case .azure: Counts(events: 7, tokens: 3)
+        case .bedrock: Counts(events: 7, tokens: 3)
         }
     }
 
@@ -54,14 +56,14 @@ struct BenchProtocolTests {
     func anErrorEventFailsTheStream(provider: BenchProvider) throws {
         let body = try BenchStreams.body(provider, reply: Self.reply, headers: ["x-mockllm-fault: error:2"])
         // Two events of the stream, then the error event, then the end of the body.
-        let tokens = [.gemini, .vertex, .ollama].contains(provider) ? 2 : provider == .openai ? 1 : 0
+        let tokens = [.gemini, .vertex, .ollama].contains(provider) ? 2 : [.openai, .bedrock].contains(provider) ? 1 : 0
         BenchStreams.expectSameCountsWhereverCut(body, provider, Counts(events: 3, tokens: tokens, failure: .errorEvent))
     }
 
     @Test(arguments: BenchProvider.allCases)
     func aTruncatedStreamIsMalformed(provider: BenchProvider) throws {
         let body = try BenchStreams.body(provider, reply: Self.reply, headers: ["x-mockllm-fault: truncate:2"])
-        let tokens = [.gemini, .vertex, .ollama].contains(provider) ? 2 : provider == .openai ? 1 : 0
+        let tokens = [.gemini, .vertex, .ollama].contains(provider) ? 2 : [.openai, .bedrock].contains(provider) ? 1 : 0
         BenchStreams.expectSameCountsWhereverCut(body, provider, Counts(events: 2, tokens: tokens, failure: .malformed))
     }
 

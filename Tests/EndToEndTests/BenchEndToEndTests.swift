@@ -28,7 +28,8 @@ struct BenchEndToEndTests {
     /// Events per stream besides its token events: OpenAI role, finish and `[DONE]`; Anthropic
     /// (also on Vertex AI) 3 opening and 3 closing events; Responses created, in_progress, item and part added, text
     /// done, part done, item done, completed; Gemini (also on Vertex AI) none (the last chunk carries text and
-    /// `finishReason`); Ollama the done line; Azure OpenAI's as OpenAI's plus its content-filter chunk.
+    /// `finishReason`); Ollama the done line; Azure OpenAI's as OpenAI's plus its content-filter chunk;
+    /// Bedrock messageStart, contentBlockStop, messageStop and metadata.
     static func framingEvents(_ provider: BenchProvider) -> Int {
         switch provider {
         case .openai: 3
@@ -37,6 +38,7 @@ struct BenchEndToEndTests {
         case .responses: 8
         case .gemini, .vertex: 0
         case .ollama: 1
+        case .bedrock: 4
         }
     }
 
@@ -79,8 +81,8 @@ struct BenchEndToEndTests {
         #expect(report.failures == [isError ? .errorEvent : .malformed: streams])
         #expect(report.exitCode == 1)
         // The events before the fault carry text in Gemini and Ollama (3), after OpenAI's role chunk
-        // (2), after Azure's content-filter and role chunks (1).
-        let tokens = [.gemini, .vertex, .ollama].contains(provider) ? 3 : provider == .openai ? 2 : provider == .azure ? 1 : 0
+        // (2), after Azure's content-filter and role chunks (1), and Bedrock's messageStart (2).
+        let tokens = [.gemini, .vertex, .ollama].contains(provider) ? 3 : [.openai, .bedrock].contains(provider) ? 2 : provider == .azure ? 1 : 0
         #expect(report.events == streams * (isError ? 4 : 3))
         #expect(report.tokens == streams * tokens)
         #expect(report.serverLateness != nil, "the stats are read whatever the protocol")

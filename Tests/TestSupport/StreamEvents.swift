@@ -26,4 +26,17 @@ extension Reply {
 
     /// A stream reply's events, their text only.
     package var streamTexts: [String] { streamEvents.map(\.text) }
+
+    /// A stream reply's events as bytes, each event whole (binary framings such as AWS's event
+    /// stream are not text).
+    package var streamEventBytes: [[UInt8]] {
+        guard case .stream(var source) = body else { return [] }
+        var events: [[UInt8]] = []
+        while source.nextDelay() != nil {
+            var out = ByteBuffer()
+            source.writeNext(into: &out)
+            events.append(out.bytes)
+        }
+        return events
+    }
 }

@@ -22,7 +22,7 @@ apt_install() {
 
 # What building the server needs beyond the Swift toolchain.
 ensure_build_deps() {
-    apt_install libuv1-dev libcurl4-openssl-dev pkg-config
+    apt_install libuv1-dev libcurl4-openssl-dev zlib1g-dev pkg-config
 }
 
 # A venv at $1 with the pinned requirements file $2 installed: python3 and its venv module are

@@ -8,8 +8,9 @@ enum AnthropicBlock {
     case toolUse(id: String, name: String, input: String)
 
     /// The plan's blocks in order (empty texts left out; at least one block), with an id for
-    /// every call that has none (`toolu_01` and 22 letters and digits, as the API's).
-    static func blocks(of plan: ChatPlan, random: inout SeededRandom) -> [AnthropicBlock] {
+    /// every call that has none (`toolu_01` and 22 letters and digits, as the API's; Bedrock's
+    /// Converse: `tooluse_` and 22).
+    static func blocks(of plan: ChatPlan, random: inout SeededRandom, idPrefix: String = "toolu_01") -> [AnthropicBlock] {
         guard !plan.blocks.isEmpty else { return [.text(plan.text)] }
         var blocks: [AnthropicBlock] = []
         for block in plan.blocks {
@@ -17,7 +18,7 @@ enum AnthropicBlock {
             case .text(let text):
                 if !text.isEmpty { blocks.append(.text(text)) }
             case .toolCall(let call):
-                let id = call.id ?? random.alphanumericString(prefix: "toolu_01", count: 22)
+                let id = call.id ?? random.alphanumericString(prefix: idPrefix, count: 22)
                 blocks.append(.toolUse(id: id, name: call.name, input: call.arguments))
             }
         }

@@ -143,7 +143,7 @@ extension AnthropicRequest {
         return [ChatMessage(role: "system", text: system)] + messages
     }
 
-    /// The request as the script's rules see it, sent to `provider`.
+    /// The request as the script's rules see it, sent to `provider` (Vertex AI's, Bedrock's for its `InvokeModel`).
     func matchInput(prompt: String, _ http: HTTPRequest, provider: String) -> MatchInput {
         MatchInput(
             prompt: prompt, model: model, messages: conversation, hasTools: hasTools, headers: http.headers, endpoint: http.path,

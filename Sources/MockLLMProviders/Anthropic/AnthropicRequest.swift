@@ -17,17 +17,36 @@ struct AnthropicRequest {
     /// `output_config.format`.
     var responseFormat: ResponseFormat?
 
+    /// A model named by a cloud's path rather than the body.
+    enum PathModel {
+        /// Vertex AI's `.../models/{model}:rawPredict`: the body may not name one.
+        case vertex(String)
+        /// Bedrock's `InvokeModel` path: the body has no `model` or `stream` (the path says both)
+        /// and must carry `anthropic_version`.
+        case bedrock(String)
+    }
+
     /// - Parameters:
     ///   - requireMaxTokens: false for `count_tokens`, which takes no `max_tokens`.
-    ///   - pathModel: the model a path names (Vertex AI's `.../models/{model}:rawPredict`), whose
-    ///     body may not name one; nil: the body's `model`, required.
-    init(_ body: RequestFields, requireMaxTokens: Bool = true, pathModel: String? = nil) throws(FieldProblem) {
-        if let pathModel {
+    ///   - pathModel: the model a cloud's path names; nil: the body's `model`, required.
+    init(_ body: RequestFields, requireMaxTokens: Bool = true, pathModel: PathModel? = nil) throws(FieldProblem) {
+        switch pathModel {
+        case .vertex(let pathModel):
             guard !body.contains("model") else {
                 throw .invalidValue(path: "model", message: "model: Extra inputs are not permitted", code: "")
             }
             model = pathModel
-        } else {
+        case .bedrock(let bedrockModel):
+            model = bedrockModel
+            for key: StaticString in ["model", "stream"] where body.contains(key) {
+                throw .invalidValue(path: "\(key)", message: "Malformed input request: #: extraneous key [\(key)] is not permitted, please reformat your input and try again.", code: "")
+            }
+            // Required; `bedrock-2023-05-31` is the documented value, and anthropic's SDKs send
+            // their own API version date in it (AnthropicBedrock 2.x), which Bedrock takes too.
+            guard let version = try body.string("anthropic_version", required: true), !version.isEmpty else {
+                throw .invalidValue(path: "anthropic_version", message: "Invalid API version: ", code: "")
+            }
+        case nil:
             model = try body.string("model", required: true)!
         }
         if !requireMaxTokens && !body.contains("max_tokens") {
@@ -55,7 +74,7 @@ struct AnthropicRequest {
         if let system = body.value("system") {
             self.system = try Self.text(of: system, path: "system", in: body)
         }
-        stream = try body.bool("stream") ?? false
+        if case .bedrock = pathModel { stream = false } else { stream = try body.bool("stream") ?? false }
         if let temperature = try body.number("temperature"), !(0...1).contains(temperature) {
             throw .invalidValue(
                 path: "temperature",

@@ -7,6 +7,8 @@ import MockLLMSimulation
 /// empty `input_json_delta` then one per chunk of its input), `content_block_stop`, with a
 /// `ping` after the first block's start; then `message_delta` (stop reason and the cumulative
 /// usage: input, cache and output tokens) and `message_stop`. No `[DONE]`: that is OpenAI's.
+/// Bedrock's `InvokeModelWithResponseStream` sends the same events' JSON without the SSE lines
+/// (`sse: false`), each wrapped in a `chunk` (`BedrockChunkStream`).
 struct AnthropicStream: EventSource {
     private enum Phase {
         case messageStart, blockStart(Int), ping, firstDelta(Int), delta(Int), blockStop(Int), messageDelta, messageStop, ended
@@ -28,9 +30,15 @@ struct AnthropicStream: EventSource {
     private var phase = Phase.messageStart
     private var pending: Event?
     private var schedule: StreamSchedule
+    /// Server-sent events (`event:` and `data:` lines); false: each event is its JSON alone.
+    private let sse: Bool
+    /// Members added to `message_stop` after its type (`,"amazon-bedrock-invocationMetrics":{...}`).
+    private let messageStopMembers: ByteBuffer
 
     init(id: ByteBuffer, model: String, blocks: [AnthropicBlock], chunking: Chunking, stopReason: String, stopSequence: String?,
-         usage: AnthropicUsage, schedule: StreamSchedule) {
+         usage: AnthropicUsage, schedule: StreamSchedule, sse: Bool = true, messageStopMembers: ByteBuffer = ByteBuffer()) {
+        self.sse = sse
+        self.messageStopMembers = messageStopMembers
         self.id = id
         self.model = model
         self.blocks = blocks.isEmpty ? [.text("")] : blocks
@@ -114,35 +122,46 @@ struct AnthropicStream: EventSource {
         pending = nil
         switch event {
         case .messageStart:
-            out.append(ascii: "event: message_start\ndata: {\"type\":\"message_start\",\"message\":")
+            open("message_start", into: &out)
+            out.append(ascii: "{\"type\":\"message_start\",\"message\":")
             AnthropicMessages.writeMessage(
                 id: id, model: model, content: [], stopReason: nil, stopSequence: nil,
                 usage: AnthropicUsage(inputTokens: usage.inputTokens, outputTokens: 1), into: &out)
-            out.append(ascii: "}\n\n")
+            out.append(ascii: "}")
+            close(into: &out)
         case .blockStart(let i):
-            out.append(ascii: "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":")
+            open("content_block_start", into: &out)
+            out.append(ascii: "{\"type\":\"content_block_start\",\"index\":")
             out.append(decimal: i)
             out.append(ascii: ",\"content_block\":")
             blocks[i].writeStart(into: &out)
-            out.append(ascii: "}\n\n")
+            out.append(ascii: "}")
+            close(into: &out)
         case .ping:
-            out.append(ascii: "event: ping\ndata: {\"type\": \"ping\"}\n\n")
+            open("ping", into: &out)
+            out.append(ascii: "{\"type\": \"ping\"}")
+            close(into: &out)
         case .textDelta(let i, let chunk):
             writeDeltaHead(i, into: &out)
             out.append(ascii: "{\"type\":\"text_delta\",\"text\":")
             out.append(jsonString: chunk)
-            out.append(ascii: "}}\n\n")
+            out.append(ascii: "}}")
+            close(into: &out)
         case .inputDelta(let i, let chunk):
             writeDeltaHead(i, into: &out)
             out.append(ascii: "{\"type\":\"input_json_delta\",\"partial_json\":")
             out.append(jsonString: chunk)
-            out.append(ascii: "}}\n\n")
+            out.append(ascii: "}}")
+            close(into: &out)
         case .blockStop(let i):
-            out.append(ascii: "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":")
+            open("content_block_stop", into: &out)
+            out.append(ascii: "{\"type\":\"content_block_stop\",\"index\":")
             out.append(decimal: i)
-            out.append(ascii: "}\n\n")
+            out.append(ascii: "}")
+            close(into: &out)
         case .messageDelta:
-            out.append(ascii: "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":")
+            open("message_delta", into: &out)
+            out.append(ascii: "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":")
             out.append(jsonString: stopReason)
             out.append(ascii: ",\"stop_sequence\":")
             out.append(jsonStringOrNull: stopSequence)
@@ -151,14 +170,34 @@ struct AnthropicStream: EventSource {
             out.append(decimal: usage.inputTokens)
             out.append(ascii: ",\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":0,\"output_tokens\":")
             out.append(decimal: usage.outputTokens)
-            out.append(ascii: "}}\n\n")
+            out.append(ascii: "}}")
+            close(into: &out)
         case .messageStop:
-            out.append(ascii: "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n")
+            open("message_stop", into: &out)
+            out.append(ascii: "{\"type\":\"message_stop\"")
+            out.append(messageStopMembers)
+            out.append(UInt8(ascii: "}"))
+            close(into: &out)
         }
     }
 
+    /// `event: NAME\ndata: ` before an event's JSON when the stream is server-sent events;
+    /// nothing when each event's JSON goes out on its own (Bedrock's `chunk` events).
+    private func open(_ name: StaticString, into out: inout ByteBuffer) {
+        guard sse else { return }
+        out.append(ascii: "event: ")
+        out.append(ascii: name)
+        out.append(ascii: "\ndata: ")
+    }
+
+    /// The blank line that ends a server-sent event.
+    private func close(into out: inout ByteBuffer) {
+        if sse { out.append(ascii: "\n\n") }
+    }
+
     private func writeDeltaHead(_ i: Int, into out: inout ByteBuffer) {
-        out.append(ascii: "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":")
+        open("content_block_delta", into: &out)
+        out.append(ascii: "{\"type\":\"content_block_delta\",\"index\":")
         out.append(decimal: i)
         out.append(ascii: ",\"delta\":")
     }

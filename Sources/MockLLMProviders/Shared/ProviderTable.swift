@@ -8,4 +8,5 @@ package let providerTable: [any Provider.Type] = [
     Vertex.self,
     VertexAnthropic.self,
     AzureOpenAI.self,
+    Bedrock.self,
 ]

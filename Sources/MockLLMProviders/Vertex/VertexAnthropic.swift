@@ -83,7 +83,7 @@ package enum VertexAnthropic: Provider {
         if path.model == countTokensModel && !stream { return try countTokens(http, &context) }
         var request = try decodeBody(http, requestID: requestID, wording: AnthropicErrors.self) { (fields) throws(FieldProblem) in
             try checkVersion(fields)
-            return try AnthropicRequest(fields, pathModel: path.model)
+            return try AnthropicRequest(fields, pathModel: .vertex(path.model))
         }
         request.stream = stream
         let error = path.strictModelsError(maxTokens: request.maxTokens, provider: metadata, script: context.script) {

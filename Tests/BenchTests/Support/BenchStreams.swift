@@ -40,7 +40,7 @@ enum BenchStreams {
                                       random: SeededRandom(seed: 3), pathParameters: parameters)
         let reply = Endpoint.answer(http, &context, by: endpoint.handler)
         guard reply.status == 200, case .stream = reply.body else { throw TestFailure("no stream: status \(reply.status)") }
-        return Array(reply.streamTexts.joined().utf8)
+        return reply.streamEventBytes.flatMap { $0 }
     }
 
     /// Scans `bytes` as a `StreamClient` does, in pieces cut at `cuts`, then ends the body.
