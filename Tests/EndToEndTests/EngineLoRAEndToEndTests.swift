@@ -1,0 +1,124 @@
+import Foundation
+@testable import MockLLM
+@testable import MockLLMCore
+@testable import MockLLMProviders
+@testable import MockLLMScript
+import TestSupport
+import Testing
+
+/// LoRA adapters on an engine in a real server: adapter models (`parent:`) share their base
+/// model's engine and its `max_loras` slots, `vllm:lora_requests_info` shows the adapters
+/// running and waiting, `/v1/models` lists them with `parent` and `root`. Counts and labels
+/// only, never wall-clock bounds.
+@Suite("LoRA adapters over real sockets")
+struct EngineLoRAEndToEndTests {
+    static func script(maxLoras: Int = 1) throws -> Script {
+        try ScriptLoader.parse(yaml: """
+            engines:
+              gpu:
+                max_num_seqs: 8
+                max_loras: \(maxLoras)
+                lora_load_ms: 5
+                step_time: {base_ms: 20, per_sequence_ms: 0, per_prefill_token_ms: 0, per_context_token_ms: 0}
+            models:
+              - {id: base, provider: openai, engine: gpu}
+              - {id: lora-a, parent: base, lora_path: /adapters/a}
+              - {id: lora-b, parent: base}
+            responses:
+              "hi": "one two three"
+            """, file: "lora.yml", providers: providerCatalog).script
+    }
+
+    static func chat(_ model: String, tokens: Int) -> String {
+        let body = #"{"model":"\#(model)","stream":true,"max_tokens":\#(tokens),"ignore_eos":true,"messages":[{"role":"user","content":"hi"}]}"#
+        return "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+    }
+
+    static func get(_ server: TestServer, _ path: String) throws -> (status: Int, text: String) {
+        let client = try server.client()
+        try client.send("GET \(path) HTTP/1.1\r\nHost: x\r\n\r\n")
+        let response = try client.readResponse()
+        return (response.status, response.text)
+    }
+
+    static func scrape(_ server: TestServer) throws -> [String: Double] {
+        try prometheusSamples(get(server, "/metrics").text)
+    }
+
+    static func lora(waiting: String, running: String, max: Int = 1) -> String {
+        #"vllm:lora_requests_info{max_lora="\#(max)",waiting_lora_adapters="\#(waiting)",running_lora_adapters="\#(running)"}"#
+    }
+
+    /// With one slot: a request for the other adapter waits, a base-model request behind it runs
+    /// at once, and once the first adapter's request has gone the second adapter runs. The
+    /// gauge's series say so, each valued with the time it was last set.
+    @Test func aSecondAdapterWaitsForTheSlot() throws {
+        try withServer(script: try Self.script()) { server in
+            let started = Date().timeIntervalSince1970
+            let a = try server.client()
+            try a.send(Self.chat("lora-a", tokens: 5000))
+            _ = try a.readHead()
+            let b = try server.client()
+            try b.send(Self.chat("lora-b", tokens: 3))
+            let s = try eventually("lora-b waits for lora-a's slot") { try Self.scrape(server) } until: {
+                $0[Self.lora(waiting: "lora-b", running: "lora-a")] != nil
+            }
+            let stamp = try #require(s[Self.lora(waiting: "lora-b", running: "lora-a")])
+            #expect(stamp >= started.rounded(.down) && stamp < started + 3600, "a timestamp: \(stamp)")
+            #expect(s[#"vllm:num_requests_waiting{model_name="base"}"#] == 1)
+            // The base model needs no slot: it runs past the waiting adapter request.
+            let plain = try server.client()
+            try plain.send(Self.chat("base", tokens: 2))
+            #expect(try plain.readResponse().status == 200)
+            a.reset()
+            #expect(try b.readResponse().status == 200)
+            try eventually("lora-b ran in the freed slot") { try Self.scrape(server) } until: {
+                $0[Self.lora(waiting: "", running: "lora-b")] != nil
+            }
+        }
+    }
+
+    /// Two slots: both adapters run at once, nothing waits.
+    @Test func twoSlotsRunTwoAdapters() throws {
+        try withServer(script: try Self.script(maxLoras: 2)) { server in
+            let a = try server.client()
+            try a.send(Self.chat("lora-a", tokens: 5000))
+            let b = try server.client()
+            try b.send(Self.chat("lora-b", tokens: 5000))
+            _ = try a.readHead()
+            _ = try b.readHead()
+            let s = try eventually("both adapters run") { try Self.scrape(server) } until: {
+                $0[#"vllm:num_requests_running{model_name="base"}"#] == 2
+            }
+            #expect(s[Self.lora(waiting: "", running: "lora-a,lora-b", max: 2)] != nil)
+            a.reset()
+            b.reset()
+        }
+    }
+
+    @Test func theModelListShowsAdaptersWithParentAndRoot() throws {
+        try withServer(script: try Self.script()) { server in
+            let (status, text) = try Self.get(server, "/v1/models")
+            #expect(status == 200)
+            #expect(text.contains(#"{"id":"lora-a","object":"model","created":1767225600,"owned_by":"openai","root":"/adapters/a","parent":"base"}"#))
+            #expect(text.contains(#""id":"lora-b","object":"model","created":1767225600,"owned_by":"openai","root":"lora-b","parent":"base"}"#))
+            #expect(text.contains(#""id":"base","object":"model","created":1767225600,"owned_by":"openai","root":"base","parent":null}"#))
+            #expect(!text.contains(#""id":"gpt-4o","object":"model","created":1715367049,"owned_by":"openai","root""#))
+        }
+    }
+
+    /// Without adapters (and without runtime loading) the engine has no LoRA gauge, as vLLM
+    /// without `--enable-lora`.
+    @Test func noAdaptersNoGauge() throws {
+        let script = try ScriptLoader.parse(yaml: """
+            engines: {gpu: {}}
+            models: [{id: base, engine: gpu}]
+            responses: {hi: hello}
+            """, file: "plain.yml", providers: providerCatalog).script
+        try withServer(script: script) { server in
+            let text = try Self.get(server, "/metrics").text
+            #expect(text.contains("vllm:num_requests_running"))
+            #expect(!text.contains("lora_requests_info"))
+        }
+    }
+}
