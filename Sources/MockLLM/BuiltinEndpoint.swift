@@ -39,7 +39,7 @@ struct BuiltinEndpoint: Sendable {
             BuiltinEndpoint(method: "GET", path: "/metrics") { _, app in
                 app.metrics.scrape(stats: app.statistics?().merged ?? LoopServer.Stats())
             },
-        ] + FaultsAdmin.endpoints + ScopeAdmin.endpoints + Dashboard.endpoints
+        ] + FaultsAdmin.endpoints + ScopeAdmin.endpoints + Dashboard.endpoints + LoRAAdmin.endpoints
     }
 }
 

@@ -30,9 +30,12 @@ final class EngineHosts: Sendable {
     /// `--allow-runtime-lora`: adapters can be loaded at run time, so every engine has LoRA on
     /// (its `vllm:lora_requests_info` gauge), as vLLM with `--enable-lora`.
     let allowRuntimeLoRA: Bool
+    /// The adapters loaded and unloaded at run time on these engines.
+    let adapters: RuntimeAdapters
 
     init(allowRuntimeLoRA: Bool = false) {
         self.allowRuntimeLoRA = allowRuntimeLoRA
+        adapters = RuntimeAdapters(allowed: allowRuntimeLoRA)
     }
 
     /// The hosts serving `script`'s engines, made when first asked for.

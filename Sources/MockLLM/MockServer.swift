@@ -34,7 +34,7 @@ package final class MockServer: @unchecked Sendable {
     private var finale: LoopWakeup!
     private let stoppedWorkers = Atomic<Int>(0)
     /// The script's serving engines, shared by every worker; stopped once they have.
-    private let engines = EngineHosts()
+    private let engines: EngineHosts
     /// Signals received so far: the first drains, the second stops at once.
     private var signalCount = 0
     /// Record mode: fixtures still being written are waited for when the server stops.
@@ -45,6 +45,7 @@ package final class MockServer: @unchecked Sendable {
         host = configuration.host
         drainMilliseconds = configuration.drainMilliseconds
         recording = configuration.recording != nil
+        engines = EngineHosts(allowRuntimeLoRA: configuration.allowRuntimeLoRA)
         let count = max(1, configuration.workers)
         let board = StatsBoard(workers: count)
         let admin = Admin(configuration: configuration, providers: ProviderCatalog(configuration.providers), logger: logger)

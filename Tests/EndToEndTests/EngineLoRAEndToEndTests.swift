@@ -121,4 +121,70 @@ struct EngineLoRAEndToEndTests {
             #expect(!text.contains("lora_requests_info"))
         }
     }
+
+    static func post(_ server: TestServer, _ path: String, _ body: String) throws -> (status: Int, text: String) {
+        let client = try server.client()
+        try client.send("POST \(path) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        let response = try client.readResponse()
+        return (response.status, response.text)
+    }
+
+    /// With runtime updating on, an adapter loaded at run time is listed and served on its base
+    /// model's engine; unloaded, it is gone (the model's 404). Errors in vLLM's shape.
+    @Test func adaptersLoadAndUnloadAtRunTime() throws {
+        let server = try TestServer(script: try Self.script()) { $0.allowRuntimeLoRA = true }
+        defer { #expect(server.stop() == 0) }
+        let loaded = try Self.post(server, "/v1/load_lora_adapter", #"{"lora_name":"lora-c","lora_path":"/adapters/c"}"#)
+        #expect(loaded.status == 200)
+        #expect(loaded.text == "Success: LoRA adapter 'lora-c' added successfully.")
+        #expect(try Self.get(server, "/v1/models").text.contains(#""id":"lora-c","object":"model","created":1767225600,"owned_by":"openai","root":"/adapters/c","parent":"base"}"#))
+        let client = try server.client()
+        try client.send(Self.chat("lora-c", tokens: 2))
+        #expect(try client.readResponse().status == 200)
+        let s = try eventually("lora-c ran on the engine") { try Self.scrape(server) } until: {
+            $0[Self.lora(waiting: "", running: "lora-c")] != nil
+        }
+        #expect(s[#"vllm:request_success_total{model_name="base",finished_reason="length"}"#] == 1)
+
+        let again = try Self.post(server, "/v1/load_lora_adapter", #"{"lora_name":"lora-c","lora_path":"/x"}"#)
+        #expect(again.status == 400)
+        #expect(again.text == #"{"object":"error","message":"The lora adapter 'lora-c' has already been loaded.","type":"InvalidUserInput","param":null,"code":400}"#)
+        let missing = try Self.post(server, "/v1/load_lora_adapter", #"{"lora_name":"x"}"#)
+        #expect(missing.status == 400)
+        #expect(missing.text.contains(#""message":"Both 'lora_name' and 'lora_path' must be provided.","type":"InvalidUserInput""#))
+        let noBase = try Self.post(server, "/v1/load_lora_adapter", #"{"lora_name":"y","lora_path":"/y","base_model_name":"gpt-4o"}"#)
+        #expect(noBase.status == 404 && noBase.text.contains(#""type":"NotFoundError""#))
+        let notJSON = try Self.post(server, "/v1/load_lora_adapter", "lora")
+        #expect(notJSON.status == 400 && notJSON.text.contains(#""type":"BadRequestError""#))
+
+        let unloaded = try Self.post(server, "/v1/unload_lora_adapter", #"{"lora_name":"lora-c"}"#)
+        #expect(unloaded.status == 200)
+        #expect(unloaded.text == "Success: LoRA adapter 'lora-c' removed successfully.")
+        #expect(!(try Self.get(server, "/v1/models").text.contains("lora-c")))
+        let gone = try Self.post(server, "/v1/unload_lora_adapter", #"{"lora_name":"lora-c"}"#)
+        #expect(gone.status == 404)
+        #expect(gone.text == #"{"object":"error","message":"The lora adapter 'lora-c' cannot be found.","type":"NotFoundError","param":null,"code":404}"#)
+        let nameless = try Self.post(server, "/v1/unload_lora_adapter", "{}")
+        #expect(nameless.status == 400 && nameless.text.contains("'lora_name' needs to be provided to unload a LoRA adapter."))
+        // A script's adapter can be unloaded too, as vLLM unloads a --lora-modules one.
+        #expect(try Self.post(server, "/v1/unload_lora_adapter", #"{"lora_name":"lora-a"}"#).status == 200)
+        #expect(!(try Self.get(server, "/v1/models").text.contains("lora-a")))
+    }
+
+    /// Without `--allow-runtime-lora` the endpoints are not there, as in vLLM.
+    @Test func withoutRuntimeUpdatingTheEndpointsAreMissing() throws {
+        try withServer(script: try Self.script()) { server in
+            let refused = try Self.post(server, "/v1/load_lora_adapter", #"{"lora_name":"c","lora_path":"/c"}"#)
+            #expect(refused.status == 404)
+            #expect(refused.text == #"{"detail":"Not Found"}"#)
+        }
+    }
+
+    @Test func theEnvironmentSwitchIsVLLMs() {
+        #expect(RuntimeAdapters.allowedByEnvironment("True"))
+        #expect(RuntimeAdapters.allowedByEnvironment("1"))
+        #expect(!RuntimeAdapters.allowedByEnvironment("0"))
+        #expect(!RuntimeAdapters.allowedByEnvironment("yes"))
+        #expect(!RuntimeAdapters.allowedByEnvironment(nil))
+    }
 }
