@@ -287,8 +287,9 @@ package enum Launcher {
         configuration.allowRuntimeLoRA = options.allowRuntimeLoRA
             || RuntimeAdapters.allowedByEnvironment(environment["VLLM_ALLOW_RUNTIME_LORA_UPDATING"])
         if let size = options.dataParallelSize {
-            guard (1...64).contains(size) else {
-                printError("mockllm: --data-parallel-size must be from 1 to 64, not \(size)")
+            // llm-d's simulator takes 1 to 8 ranks.
+            guard (1...8).contains(size) else {
+                printError("mockllm: --data-parallel-size must be from 1 to 8, not \(size)")
                 return 2
             }
             configuration.dataParallelSize = size
@@ -314,7 +315,8 @@ package enum Launcher {
             logger.info("recording misses to \(record.directory), forwarding them to \(targets)")
         }
         let loops = (workers == 1 ? "" : ", \(workers) workers") + (configuration.apiKey == nil ? "" : ", API key required")
-        logger.info("mockllm \(version) listening on \(server.baseURL) with \(script.origin) (\(script.summary)\(reloading)\(loops))")
+        let ranks = server.ports.count > 1 ? " (data-parallel ranks on ports \(server.ports.map(String.init).joined(separator: ", ")))" : ""
+        logger.info("mockllm \(version) listening on \(server.baseURL)\(ranks) with \(script.origin) (\(script.summary)\(reloading)\(loops))")
         logger.debug("file descriptor limit \(files.soft) (hard \(files.hard))")
         server.run()
         logger.info("stopped")

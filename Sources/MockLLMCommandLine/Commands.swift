@@ -144,7 +144,7 @@ struct Serve: ParsableCommand {
     @Flag(name: .customLong("allow-runtime-lora"), help: "Serve vLLM's POST /v1/load_lora_adapter and /v1/unload_lora_adapter, which add and remove LoRA adapters of a model on a serving engine at run time (env VLLM_ALLOW_RUNTIME_LORA_UPDATING=true, as vLLM).")
     var allowRuntimeLoRA = false
 
-    @Option(name: .customLong("data-parallel-size"), help: "Serve N data-parallel ranks on N consecutive ports (--port, --port+1, ...), each with its own serving engines, metrics and runtime LoRA adapters, as llm-d's inference simulator does (default 1).")
+    @Option(name: .customLong("data-parallel-size"), help: "Serve N data-parallel ranks on N consecutive ports (--port, --port+1, ...), each with its own serving engines, metrics and runtime LoRA adapters, as llm-d's inference simulator does (1 to 8; default 1).")
     var dataParallelSize: Int?
 
     @Option(name: .customLong("replay-timing"), help: "When a fixture's recorded stream events go out: recorded (at their recorded offsets), scaled:F (offsets x F) or script (the script's pacing; the default).")

@@ -187,4 +187,35 @@ struct EngineLoRAEndToEndTests {
         #expect(!RuntimeAdapters.allowedByEnvironment("yes"))
         #expect(!RuntimeAdapters.allowedByEnvironment(nil))
     }
+
+    /// `--data-parallel-size 2`: two ranks on consecutive ports, each its own engine and
+    /// metrics; a request on one is running there and nowhere else.
+    @Test func twoRanksOnTwoPortsHaveTheirOwnEngines() throws {
+        let server = try TestServer(script: try Self.script()) { $0.dataParallelSize = 2 }
+        defer { #expect(server.stop() == 0) }
+        let ports = server.server.ports
+        #expect(ports.count == 2 && ports[1] == ports[0] + 1)
+        func scrape(_ port: Int) throws -> [String: Double] {
+            let client = try RawClient(port: port, timeout: 5)
+            try client.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+            return try prometheusSamples(client.readResponse().text)
+        }
+        let running = #"vllm:num_requests_running{model_name="base"}"#
+        let long = try RawClient(port: ports[0], timeout: 5)
+        try long.send(Self.chat("base", tokens: 5000))
+        _ = try long.readHead()
+        try eventually("rank 0 runs it") { try scrape(ports[0]) } until: { $0[running] == 1 }
+        #expect(try scrape(ports[1])[running] == 0)
+        let short = try RawClient(port: ports[1], timeout: 5)
+        try short.send(Self.chat("lora-a", tokens: 3))
+        #expect(try short.readResponse().status == 200)
+        let second = try eventually("rank 1 counted its own request") { try scrape(ports[1]) } until: {
+            $0[#"vllm:request_success_total{model_name="base",finished_reason="length"}"#] == 1
+        }
+        #expect(second[Self.lora(waiting: "", running: "lora-a")] != nil)
+        let first = try scrape(ports[0])
+        #expect(first[running] == 1)
+        #expect(first[#"vllm:request_success_total{model_name="base",finished_reason="length"}"#] == 0)
+        long.reset()
+    }
 }
