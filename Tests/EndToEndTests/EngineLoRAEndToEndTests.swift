@@ -218,4 +218,31 @@ struct EngineLoRAEndToEndTests {
         #expect(first[#"vllm:request_success_total{model_name="base",finished_reason="length"}"#] == 0)
         long.reset()
     }
+
+    /// A reload of the script keeps the adapters loaded at run time (they are laid over each
+    /// new script), and on two ranks an adapter loaded on one is not on the other.
+    @Test func runtimeAdaptersOutliveAReloadAndStayOnTheirRank() throws {
+        let yaml = """
+            engines: {gpu: {max_loras: 2}}
+            models:
+              - {id: base, provider: openai, engine: gpu}
+            responses: {hi: before}
+            """
+        let file = try ScriptFile(yaml)
+        let loaded = try ScriptLoader.load(path: file.path, providers: providerCatalog)
+        let watched = ServerConfiguration.WatchedScript(path: file.path, fingerprint: loaded.fingerprint)
+        let server = try TestServer(script: loaded.script, watchedScript: watched) {
+            $0.allowRuntimeLoRA = true
+            $0.dataParallelSize = 2
+        }
+        defer { #expect(server.stop() == 0) }
+        #expect(try Self.post(server, "/v1/load_lora_adapter", #"{"lora_name":"lora-c","lora_path":"/c"}"#).status == 200)
+        try file.replace(yaml.replacingOccurrences(of: "before", with: "after"))
+        #expect(try Self.post(server, "/_mockllm/reload", "").status == 200)
+        #expect(try Self.get(server, "/v1/models").text.contains(#""id":"lora-c""#))
+        let other = try RawClient(port: server.server.ports[1], timeout: 5)
+        try other.send("GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
+        let listed = try other.readResponse().text
+        #expect(listed.contains(#""id":"base""#) && !listed.contains("lora-c"))
+    }
 }
