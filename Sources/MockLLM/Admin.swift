@@ -24,13 +24,15 @@ final class Admin: Sendable {
         self.logger = logger
     }
 
-    convenience init(configuration: ServerConfiguration, providers: ProviderCatalog, logger: Logger) {
+    /// - Parameter scripts: a data-parallel rank's (`--data-parallel-size`): the first rank's
+    ///   source, so one reload reaches every rank; nil: this server's own.
+    convenience init(configuration: ServerConfiguration, providers: ProviderCatalog, logger: Logger, scripts: ScriptSource? = nil) {
         let workers = max(1, configuration.workers)
         let path = configuration.watchedScript?.path ?? configuration.scriptPath
         self.init(
             journal: configuration.journalSize > 0 ? RequestJournal(capacity: configuration.journalSize, workers: workers) : nil,
             token: configuration.adminToken.map(AdminToken.init),
-            scripts: path.map { ScriptSource(path: $0, providers: providers, fingerprint: configuration.watchedScript?.fingerprint ?? 0) },
+            scripts: scripts ?? path.map { ScriptSource(path: $0, providers: providers, fingerprint: configuration.watchedScript?.fingerprint ?? 0) },
             logger: logger,
             scopes: ScopeRegistry(limit: configuration.testScopes,
                                   settings: ProviderSettings(storeCapacity: configuration.responseStoreSize)))

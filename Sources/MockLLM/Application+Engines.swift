@@ -40,7 +40,8 @@ extension Application {
         host.submit(EngineHost.Submission(
             request: EngineRequest(id: id, promptTokens: max(1, demand.promptTokens), outputTokens: outputTokens,
                                    prefixBlocks: profile.prefixCaching ? promptBlockHashes(demand.prompt, blockSize: profile.blockSize) : []),
-            client: client, arrival: EventLoop.hrtime, model: demand.model, finishReason: demand.finishReason))
+            client: client, arrival: EventLoop.hrtime, model: demand.model, finishReason: demand.finishReason,
+            adapter: demand.adapter))
         var deferred = Reply(status: reply.status, headers: reply.headers, body: .deferred(link), closeConnection: reply.closeConnection)
         deferred.trace = reply.trace
         return deferred

@@ -18,7 +18,24 @@ package final class Application: HTTPHandler {
         didSet {
             if script.providers != oldValue.providers { router = Self.router(serving: builtIn, script.providers, states: states) }
             if let engineRegistry { engines = engineRegistry.hosts(for: script) }
+            overlay = nil
         }
+    }
+    /// The script with the adapters loaded and unloaded at run time, and the generation of
+    /// `RuntimeAdapters` it was made for.
+    private var overlay: (generation: Int, script: Script)?
+    var runtimeAdapters: RuntimeAdapters? { engineRegistry?.adapters }
+
+    /// What requests are answered from: `script`, with the runtime adapters laid over it once any
+    /// has been loaded or unloaded (one atomic load per request otherwise).
+    var servedScript: Script {
+        guard let adapters = runtimeAdapters else { return script }
+        let generation = adapters.generation.load(ordering: .acquiring)
+        guard generation > 0 else { return script }
+        if let overlay, overlay.generation == generation { return overlay.script }
+        let made = adapters.overlay(on: script)
+        overlay = (generation, made)
+        return made
     }
     /// The server's engines (`engines:`), and the hosts of this script's, looked up once per
     /// script so a request takes no lock; set by the worker with `engineClient`, this loop's
@@ -149,10 +166,10 @@ package final class Application: HTTPHandler {
                     return journaled(refusal, request, provider: provider.metadata.name, pathModel: pathModel, test: scope?.id)
                 }
                 var context = ProviderContext(
-                    script: script, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)
+                    script: servedScript, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)
                 context.clientKey = router.keySources.clientKey(in: request)
                 if let scope {
-                    context.script = scope.effective(over: script)
+                    context.script = scope.effective(over: servedScript)
                     let (providers, settings) = (builtIn, scopes.settings)
                     context.states = scope.attachment { ProviderStates(for: providers, settings: settings) }
                     context.scope = scope

@@ -27,10 +27,10 @@ struct BuiltinEndpoint: Sendable {
         return [
             BuiltinEndpoint(method: "GET", path: "/health") { _, _ in Reply.json(200, health) },
             BuiltinEndpoint(method: "GET", path: "/models") { _, app in
-                Reply.json(200, Introspection.models(providers, app.script.models))
+                Reply.json(200, Introspection.models(providers, app.servedScript.models))
             },
             BuiltinEndpoint(method: "GET", path: "/providers") { _, app in
-                Reply.json(200, Introspection.providers(providers, app.script.models))
+                Reply.json(200, Introspection.providers(providers, app.servedScript.models))
             },
             BuiltinEndpoint(method: "GET", path: "/_mockllm/stats") { _, app in
                 let (stats, perWorker) = app.statistics?() ?? (LoopServer.Stats(), [LoopServer.Stats()])
@@ -39,7 +39,7 @@ struct BuiltinEndpoint: Sendable {
             BuiltinEndpoint(method: "GET", path: "/metrics") { _, app in
                 app.metrics.scrape(stats: app.statistics?().merged ?? LoopServer.Stats())
             },
-        ] + FaultsAdmin.endpoints + ScopeAdmin.endpoints + Dashboard.endpoints
+        ] + FaultsAdmin.endpoints + ScopeAdmin.endpoints + Dashboard.endpoints + LoRAAdmin.endpoints
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import MockLLMCore
 import MockLLMLoop
 import MockLLMSimulation
@@ -26,11 +27,14 @@ final class EngineHost: @unchecked Sendable {
         var arrival: UInt64
         var model: String
         var finishReason: String
+        /// The LoRA adapter it runs with, by name.
+        var adapter: String?
     }
 
     private enum Command: Sendable {
         case submit(Submission)
         case cancel(Int)
+        case unload(String)
         case stop
     }
 
@@ -65,16 +69,20 @@ final class EngineHost: @unchecked Sendable {
     /// never into a step that began before they arrived.
     private var held: [Submission] = []
     private var stopped = false
+    /// Adapters by name, numbered from 1 in the order first seen (vLLM's `lora_int_id`), and
+    /// their names by number less one.
+    private var adapterIDs: [String: Int] = [:]
+    private var adapterNames: [String] = []
 
     /// Request ids, unique across every engine and loop of the process.
     private static let ids = Atomic<Int>(0)
     static func nextID() -> Int { ids.add(1, ordering: .relaxed).newValue }
 
-    init(name: String, profile: EngineProfile, timeScale: Double, models: [String]) throws(UVError) {
+    init(name: String, profile: EngineProfile, timeScale: Double, models: [String], lora: Bool = false) throws(UVError) {
         self.name = name
         self.profile = profile
         self.timeScale = timeScale
-        metrics = EngineMetrics(engine: name, profile: profile, models: models)
+        metrics = EngineMetrics(engine: name, profile: profile, models: models, lora: lora)
         engine = Engine(profile: profile)
         loop = try EventLoop()
         wakeup = try LoopWakeup(loop: loop) { [unowned self] in self.readInbox() }
@@ -92,6 +100,12 @@ final class EngineHost: @unchecked Sendable {
 
     func cancel(id: Int) {
         inbox.withLock { $0.append(.cancel(id)) }
+        wakeup.send()
+    }
+
+    /// Frees the adapter's slot if no running request uses it (vLLM's runtime unload).
+    func unload(adapter: String) {
+        inbox.withLock { $0.append(.unload(adapter)) }
         wakeup.send()
     }
 
@@ -127,6 +141,8 @@ final class EngineHost: @unchecked Sendable {
                     let gone = held.remove(at: i)
                     aborted.append((gone.model, 0))
                 } else if engine.cancel(id: id), let gone = tracked.removeValue(forKey: id) { aborted.append((gone.model, gone.generated)) }
+            case .unload(let adapter):
+                if let id = adapterIDs[adapter] { engine.unload(adapter: id) }
             case .stop:
                 stopped = true
                 timer.close()
@@ -148,7 +164,17 @@ final class EngineHost: @unchecked Sendable {
     }
 
     private func submit(_ s: Submission, into batches: inout Batches) {
-        let admission = engine.submit(s.request)
+        var request = s.request
+        if let adapter = s.adapter {
+            if let id = adapterIDs[adapter] {
+                request.adapter = id
+            } else {
+                adapterNames.append(adapter)
+                request.adapter = adapterNames.count
+                adapterIDs[adapter] = request.adapter
+            }
+        }
+        let admission = engine.submit(request)
         if admission == .accepted {
             tracked[s.request.id] = Tracked(client: s.client, arrival: s.arrival, model: s.model, finishReason: s.finishReason,
                                             promptTokens: s.request.promptTokens)
@@ -186,7 +212,16 @@ final class EngineHost: @unchecked Sendable {
     private func publishGauges() {
         let (running, waiting, kv) = (engine.running, engine.waiting, engine.kvUsage)
         let (preemptions, queries, hits) = (engine.preemptions, engine.prefixCacheQueries, engine.prefixCacheHits)
+        // vLLM's LoRA gauge: the adapters with running and waiting requests, in the order first
+        // seen, its value the time of the update (`set_to_current_time`).
+        var lora: EngineMetrics.LoRAState?
+        if metrics.lora {
+            func names(_ counts: [Int: Int]) -> String { counts.keys.sorted().map { adapterNames[$0 - 1] }.joined(separator: ",") }
+            lora = EngineMetrics.LoRAState(waiting: names(engine.waitingAdapters), running: names(engine.runningAdapters))
+        }
+        let now = lora == nil ? 0 : Date().timeIntervalSince1970
         metrics.state.withLock { state in
+            if let lora { state.updateLoRA(lora, at: now) }
             state.running = running
             state.waiting = waiting
             state.kvUsage = kv

@@ -16,6 +16,7 @@ final class EngineHosts: Sendable {
         let profile: EngineProfile
         let timeScale: Double
         let models: [String]
+        let lora: Bool
     }
 
     private struct State {
@@ -26,6 +27,16 @@ final class EngineHosts: Sendable {
     }
 
     private let state = Mutex(State())
+    /// `--allow-runtime-lora`: adapters can be loaded at run time, so every engine has LoRA on
+    /// (its `vllm:lora_requests_info` gauge), as vLLM with `--enable-lora`.
+    let allowRuntimeLoRA: Bool
+    /// The adapters loaded and unloaded at run time on these engines.
+    let adapters: RuntimeAdapters
+
+    init(allowRuntimeLoRA: Bool = false) {
+        self.allowRuntimeLoRA = allowRuntimeLoRA
+        adapters = RuntimeAdapters(allowed: allowRuntimeLoRA)
+    }
 
     /// The hosts serving `script`'s engines, made when first asked for.
     func hosts(for script: Script) -> [String: EngineHost] {
@@ -34,11 +45,16 @@ final class EngineHosts: Sendable {
             guard !state.stopped else { return [:] }
             var hosts: [String: EngineHost] = [:]
             for (name, profile) in script.engines {
-                let models = script.models.models.filter { $0.engine == name }.map(\.id)
-                let key = Key(name: name, profile: profile, timeScale: script.timeScale, models: models)
+                // Adapters are labelled with their base model (vLLM's `model_name`), and runtime
+                // ones come and go without a new host: only base models make the key.
+                let onEngine = script.models.models.filter { $0.engine == name }
+                let models = onEngine.filter { $0.parent == nil }.map(\.id)
+                let lora = allowRuntimeLoRA || onEngine.contains { $0.parent != nil }
+                let key = Key(name: name, profile: profile, timeScale: script.timeScale, models: models, lora: lora)
                 if let host = state.hosts[key] {
                     hosts[name] = host
-                } else if let host = try? EngineHost(name: name, profile: profile, timeScale: script.timeScale, models: models) {
+                } else if let host = try? EngineHost(name: name, profile: profile, timeScale: script.timeScale, models: models,
+                                                     lora: lora) {
                     state.hosts[key] = host
                     hosts[name] = host
                 }

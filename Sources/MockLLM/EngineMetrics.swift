@@ -58,6 +58,20 @@ final class EngineMetrics: Sendable {
         var models: [String: PerModel] = [:]
         /// Write time minus step end, of every step's batch on the loops that wrote it.
         var lateness = Histogram(EngineMetrics.latenessBounds)
+        /// `vllm:lora_requests_info`'s series in the order first set, each with its last update
+        /// (seconds since the epoch). As prometheus_client keeps them, a label set once set stays.
+        var loraSeries: [LoRAState] = []
+        var loraUpdated: [LoRAState: Double] = [:]
+
+        mutating func updateLoRA(_ labels: LoRAState, at time: Double) {
+            if loraUpdated.updateValue(time, forKey: labels) == nil { loraSeries.append(labels) }
+        }
+    }
+
+    /// The adapter labels of `vllm:lora_requests_info`: names joined by commas.
+    struct LoRAState: Sendable, Hashable {
+        var waiting: String
+        var running: String
     }
 
     // vLLM's boundaries (loggers.py).
@@ -88,10 +102,13 @@ final class EngineMetrics: Sendable {
     /// The models of the registry that run on this engine, in registry order.
     let modelNames: [String]
     let state: Mutex<State>
+    /// LoRA is on (vLLM's `--enable-lora`): the engine has adapters, or may load some.
+    let lora: Bool
 
-    init(engine: String, profile: EngineProfile, models: [String]) {
+    init(engine: String, profile: EngineProfile, models: [String], lora: Bool = false) {
         self.engine = engine
         self.profile = profile
+        self.lora = lora
         modelNames = models
         var initial = State()
         // vLLM's maximum model length bounds its token histograms; here the KV cache does.
@@ -175,6 +192,18 @@ extension EngineMetrics {
                 out.append(contentsOf: ("vllm:cache_config_info{model_name=\"\(escaped(model))\",engine=\"\(escaped(metrics.engine))\","
                     + "block_size=\"\(p.blockSize)\",num_gpu_blocks=\"\(p.kvCacheBlocks)\","
                     + "enable_prefix_caching=\"\(p.prefixCaching ? "True" : "False")\",cache_dtype=\"auto\"} 1\n").utf8)
+            }
+        }
+        if snapshots.contains(where: { $0.0.lora }) {
+            // prometheus_client writes the labels in their declared order: max_lora,
+            // waiting_lora_adapters, running_lora_adapters (vllm/v1/metrics/loggers.py).
+            header("vllm:lora_requests_info", help: "Running stats on lora requests.", type: "gauge", into: &out)
+            for (metrics, state) in snapshots where metrics.lora {
+                for series in state.loraSeries {
+                    out.append(contentsOf: ("vllm:lora_requests_info{max_lora=\"\(metrics.profile.maxLoras)\","
+                        + "waiting_lora_adapters=\"\(escaped(series.waiting))\",running_lora_adapters=\"\(escaped(series.running))\"} "
+                        + "\(state.loraUpdated[series]!)\n").utf8)
+                }
             }
         }
         header("mockllm_engine_step_lateness_seconds",

@@ -40,6 +40,10 @@ package enum Launcher {
         package var responseStoreSize: Int?
         /// `--strict`; false: MOCKLLM_STRICT (1 or true), else off.
         package var strict = false
+        /// `--allow-runtime-lora`; false: VLLM_ALLOW_RUNTIME_LORA_UPDATING (1 or true), else off.
+        package var allowRuntimeLoRA = false
+        /// `--data-parallel-size`; nil: 1.
+        package var dataParallelSize: Int?
         /// `--replay-timing` (`recorded`, `scaled:F`, `script`), `--replay-ids` (`keep`, `regenerate`); nil: the defaults.
         package var replayTiming: String?
         package var replayIDs: String?
@@ -280,6 +284,16 @@ package enum Launcher {
         configuration.replay = settings.replay
         configuration.strict = options.strict || ["1", "true"].contains(environment["MOCKLLM_STRICT"]?.lowercased() ?? "")
         if let scopes = options.testScopes { configuration.testScopes = scopes }
+        configuration.allowRuntimeLoRA = options.allowRuntimeLoRA
+            || RuntimeAdapters.allowedByEnvironment(environment["VLLM_ALLOW_RUNTIME_LORA_UPDATING"])
+        if let size = options.dataParallelSize {
+            // llm-d's simulator takes 1 to 8 ranks.
+            guard (1...8).contains(size) else {
+                printError("mockllm: --data-parallel-size must be from 1 to 8, not \(size)")
+                return 2
+            }
+            configuration.dataParallelSize = size
+        }
         if let record = settings.record {
             var recording = RecordingConfiguration(upstreams: record.upstreams, client: record.client,
                                                    store: FixtureStore(directory: record.directory, settings: script.record))
@@ -301,7 +315,8 @@ package enum Launcher {
             logger.info("recording misses to \(record.directory), forwarding them to \(targets)")
         }
         let loops = (workers == 1 ? "" : ", \(workers) workers") + (configuration.apiKey == nil ? "" : ", API key required")
-        logger.info("mockllm \(version) listening on \(server.baseURL) with \(script.origin) (\(script.summary)\(reloading)\(loops))")
+        let ranks = server.ports.count > 1 ? " (data-parallel ranks on ports \(server.ports.map(String.init).joined(separator: ", ")))" : ""
+        logger.info("mockllm \(version) listening on \(server.baseURL)\(ranks) with \(script.origin) (\(script.summary)\(reloading)\(loops))")
         logger.debug("file descriptor limit \(files.soft) (hard \(files.hard))")
         server.run()
         logger.info("stopped")

@@ -21,8 +21,10 @@ package final class MockServer: @unchecked Sendable {
     // `reloader` and `signalCount` only on the first loop's thread; `threads` only by the thread
     // in `run()`.
 
-    /// The bound port.
+    /// The bound port (the first rank's).
     package let port: Int
+    /// Every data-parallel rank's port, the first's first (`--data-parallel-size`).
+    package let ports: [Int]
     package let host: String
     private let workers: [Worker]
     private var threads: [LoopThread] = []
@@ -33,8 +35,9 @@ package final class MockServer: @unchecked Sendable {
     /// Set once in `init`; closes the first loop's watchers once every worker has stopped.
     private var finale: LoopWakeup!
     private let stoppedWorkers = Atomic<Int>(0)
-    /// The script's serving engines, shared by every worker; stopped once they have.
-    private let engines = EngineHosts()
+    /// The script's serving engines of each data-parallel rank, shared by the rank's workers;
+    /// stopped once they have.
+    private let engines: [EngineHosts]
     /// Signals received so far: the first drains, the second stops at once.
     private var signalCount = 0
     /// Record mode: fixtures still being written are waited for when the server stops.
@@ -46,22 +49,41 @@ package final class MockServer: @unchecked Sendable {
         drainMilliseconds = configuration.drainMilliseconds
         recording = configuration.recording != nil
         let count = max(1, configuration.workers)
-        let board = StatsBoard(workers: count)
-        let admin = Admin(configuration: configuration, providers: ProviderCatalog(configuration.providers), logger: logger)
-        // Made once, for every worker: what one loop stores, another finds, across reloads too.
-        let states = ProviderStates(for: configuration.providers, settings: ProviderSettings(storeCapacity: configuration.responseStoreSize))
-        let first = try Worker(index: 0, configuration: configuration, port: configuration.port,
-                               reusePort: count > 1, board: board, admin: admin, states: states, engines: engines)
-        var workers = [first]
-        for index in 1..<count {
-            workers.append(try Worker(index: index, configuration: configuration, port: first.port,
-                                      reusePort: true, board: board, admin: admin, states: states, engines: engines))
+        // Data-parallel ranks (as llm-d's inference simulator serves them): each on its own port,
+        // with its own workers, engines, metrics, journal, scopes and provider state; they
+        // share the script (one reload reaches all) and nothing else.
+        var workers: [Worker] = []
+        var engines: [EngineHosts] = []
+        var ports: [Int] = []
+        var admin: Admin?
+        for rank in 0..<max(1, configuration.dataParallelSize) {
+            let rankEngines = EngineHosts(allowRuntimeLoRA: configuration.allowRuntimeLoRA)
+            let board = StatsBoard(workers: count)
+            let rankAdmin = Admin(configuration: configuration, providers: ProviderCatalog(configuration.providers), logger: logger,
+                                  scripts: admin?.scripts)
+            // Made once, for the rank's workers: what one loop stores, another finds, across reloads too.
+            let states = ProviderStates(for: configuration.providers, settings: ProviderSettings(storeCapacity: configuration.responseStoreSize))
+            // An ephemeral first port (0) puts the next ranks right after the one it got.
+            let port = rank == 0 ? configuration.port : ports[0] + rank
+            let first = try Worker(index: 0, rank: rank, configuration: configuration, port: port,
+                                   reusePort: count > 1, board: board, admin: rankAdmin, states: states, engines: rankEngines)
+            workers.append(first)
+            for index in 1..<count {
+                workers.append(try Worker(index: index, rank: rank, configuration: configuration, port: first.port,
+                                          reusePort: true, board: board, admin: rankAdmin, states: states, engines: rankEngines))
+            }
+            engines.append(rankEngines)
+            ports.append(first.port)
+            if admin == nil { admin = rankAdmin }
         }
         self.workers = workers
-        admin.scripts?.attach(workers)
-        port = first.port
+        self.engines = engines
+        self.ports = ports
+        admin?.scripts?.attach(workers)
+        port = ports[0]
+        let first = workers[0]
         let loop = first.loop
-        if let watched = configuration.watchedScript, let source = admin.scripts {
+        if let watched = configuration.watchedScript, let source = admin?.scripts {
             do {
                 reloader = try ScriptReloader(loop: loop, source: source, logger: logger)
             } catch {
@@ -99,7 +121,9 @@ package final class MockServer: @unchecked Sendable {
     package func run() {
         for worker in workers.dropFirst() {
             do {
-                threads.append(try LoopThread(name: "mockllm-w\(worker.index)") { worker.run() })
+                threads.append(try LoopThread(name: worker.rank == 0 ? "mockllm-w\(worker.index)" : "mockllm-r\(worker.rank)w\(worker.index)") {
+                    worker.run()
+                })
             } catch {
                 logger.error("cannot start worker \(worker.index): \(error.message); serving with \(threads.count + 1)")
                 worker.stop()
@@ -109,7 +133,7 @@ package final class MockServer: @unchecked Sendable {
         workers[0].run()
         for thread in threads { thread.join() }
         threads = []
-        engines.stopAll()
+        for rank in engines { rank.stopAll() }
         if recording { RecordingProxy.flushWrites() }
     }
 

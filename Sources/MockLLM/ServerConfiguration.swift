@@ -52,6 +52,11 @@ package struct ServerConfiguration: Sendable {
     package var replay = ReplayOptions()
     /// `--strict`: only fixtures, rules and `responses:` answer POSTs to provider endpoints.
     package var strict = false
+    /// `--allow-runtime-lora` (or `VLLM_ALLOW_RUNTIME_LORA_UPDATING`): vLLM's adapter
+    /// load/unload endpoints are served.
+    package var allowRuntimeLoRA = false
+    /// `--data-parallel-size`: ranks on consecutive ports from `port`, each with its own engines.
+    package var dataParallelSize = 1
     /// `--record DIR --upstream ...`: forward misses to the real APIs and record them; nil: off.
     package var recording: RecordingConfiguration?
 

@@ -12,6 +12,7 @@ final class Worker: @unchecked Sendable {
     // `run()` (after `init` handed it over); those two are thread-safe.
 
     let index: Int
+    let rank: Int
     let loop: EventLoop
     let application: Application
     let server: LoopServer
@@ -38,12 +39,16 @@ final class Worker: @unchecked Sendable {
     /// This loop's mailbox from the engines (`engines:`).
     private let engineClient: EngineClient
 
-    init(index: Int, configuration: ServerConfiguration, port: Int, reusePort: Bool, board: StatsBoard, admin: Admin,
+    /// - Parameters:
+    ///   - index: the worker's place among its rank's workers (its journal ring, its stats slot).
+    ///   - rank: its data-parallel rank (`--data-parallel-size`), 0 without.
+    init(index: Int, rank: Int = 0, configuration: ServerConfiguration, port: Int, reusePort: Bool, board: StatsBoard, admin: Admin,
          states: ProviderStates, engines: EngineHosts) throws(UVError) {
         self.index = index
+        self.rank = rank
         self.board = board
         loop = try EventLoop()
-        application = Application(script: configuration.script, seed: configuration.seed.map { $0 &+ UInt64(index) },
+        application = Application(script: configuration.script, seed: configuration.seed.map { $0 &+ UInt64(index) &+ UInt64(rank) << 32 },
                                   serving: configuration.providers, states: states)
         application.apiKey = configuration.apiKey.map(APIKeyCheck.init)
         application.admin = admin

@@ -141,6 +141,12 @@ struct Serve: ParsableCommand {
     @Flag(help: "Refuse (404 in the protocol's shape) every POST to a provider endpoint that no fixture, rule or 'responses' entry answers: no default reply, automatic tool calls or structured output (env MOCKLLM_STRICT=1).")
     var strict = false
 
+    @Flag(name: .customLong("allow-runtime-lora"), help: "Serve vLLM's POST /v1/load_lora_adapter and /v1/unload_lora_adapter, which add and remove LoRA adapters of a model on a serving engine at run time (env VLLM_ALLOW_RUNTIME_LORA_UPDATING=true, as vLLM).")
+    var allowRuntimeLoRA = false
+
+    @Option(name: .customLong("data-parallel-size"), help: "Serve N data-parallel ranks on N consecutive ports (--port, --port+1, ...), each with its own serving engines, metrics and runtime LoRA adapters, as llm-d's inference simulator does (1 to 8; default 1).")
+    var dataParallelSize: Int?
+
     @Option(name: .customLong("replay-timing"), help: "When a fixture's recorded stream events go out: recorded (at their recorded offsets), scaled:F (offsets x F) or script (the script's pacing; the default).")
     var replayTiming: String?
 
@@ -174,6 +180,8 @@ struct Serve: ParsableCommand {
         var options = Launcher.ServeOptions(host: host, port: port, responses: responses, seed: seed, reload: !noReload,
                                             workers: workers, drainTimeout: drainTimeout)
         options.strict = strict
+        options.allowRuntimeLoRA = allowRuntimeLoRA
+        options.dataParallelSize = dataParallelSize
         options.replayTiming = replayTiming
         options.replayIDs = replayIDs
         options.record = record

@@ -12,6 +12,8 @@ import Yams
 ///     profile: default            # a built-in profile, or a profile file relative to the script
 ///     max_num_seqs: 128           # any profile key overrides it
 ///     step_time: {base_ms: 7}
+///     max_loras: 2                # LoRA adapter slots (vLLM's --max-loras)
+///     lora_load_ms: 25            # a step that loads an adapter takes this much longer
 /// ```
 enum EnginesSection {
     static func read(_ node: Node, directory: String, reader: inout ScriptReader) -> [String: EngineProfile] {
@@ -40,7 +42,7 @@ enum EnginesSection {
 /// keys of an `engines:` entry, or a file of its own for `mockllm engine simulate --profile`.
 package enum EngineProfileReader {
     static let keys = ["max_num_seqs", "max_num_batched_tokens", "kv_cache_tokens", "block_size", "max_waiting",
-                       "preemption", "prefix_caching", "kv_admission", "prefill", "step_time"]
+                       "preemption", "prefix_caching", "kv_admission", "prefill", "step_time", "max_loras", "lora_load_ms"]
     static let costKeys = ["base_ms", "per_sequence_ms", "per_prefill_token_ms", "per_context_token_ms"]
     /// Optional: a prefill's context tokens priced apart (`EngineCostModel.perPrefillContextTokenMs`).
     static let prefillContextKey = "per_prefill_context_token_ms"
@@ -122,6 +124,14 @@ package enum EngineProfileReader {
         if let v = whole("max_num_batched_tokens", 1...100_000_000) { profile.maxNumBatchedTokens = v }
         if let v = whole("kv_cache_tokens", 1...1_000_000_000_000) { profile.kvCacheTokens = v }
         if let v = whole("block_size", 1...4096) { profile.blockSize = v }
+        if let v = whole("max_loras", 1...4096) { profile.maxLoras = v }
+        if let n = mapping["lora_load_ms"], let value = reader.number(n, name("lora_load_ms")) {
+            if value >= 0, value <= 1_000_000 {
+                profile.loraLoadMs = value
+            } else {
+                reader.error("\(name("lora_load_ms")) must be a number of milliseconds from 0 to 1000000, found \(value.plainDecimal)", at: n)
+            }
+        }
         if let n = mapping["max_waiting"] {
             if n.null != nil {
                 profile.maxWaiting = nil   // unbounded
@@ -203,6 +213,9 @@ package enum EngineProfileReader {
             "kv_admission: \(profile.kvAdmission.rawValue)",
             "prefill: \(profile.prefill.rawValue)",
         ]
+        // The LoRA keys only when set: most profiles serve no adapter.
+        if profile.maxLoras != 1 { lines.append("max_loras: \(profile.maxLoras)") }
+        if profile.loraLoadMs != 0 { lines.append("lora_load_ms: \(number(profile.loraLoadMs))") }
         lines += stepTimeLines(profile.cost, number: number)
         return lines.joined(separator: "\n") + "\n"
     }

@@ -16,6 +16,10 @@ package struct ModelInfo: Sendable, Equatable {
     package var pacing: PacingSpec?
     /// The `engines:` entry this model runs on (`engine:` in its `models:` entry), if any.
     package var engine: String?
+    /// A LoRA adapter's base model (`parent:`), which runs on the same engine; nil for a model.
+    package var parent: String?
+    /// An adapter's path (`lora_path:`, vLLM's `root` in `/v1/models`).
+    package var loraPath: String?
 
     /// - Parameter provider: "" in a provider's own list (`ProviderMetadata` fills in its name).
     package init(
@@ -68,6 +72,8 @@ package struct ModelRegistry: Sendable {
                 if let v = addition.maxOutputTokens { models[i].maxOutputTokens = v }
                 if let v = addition.pacing { models[i].pacing = v }
                 if let v = addition.engine { models[i].engine = v }
+                if let v = addition.parent { models[i].parent = v }
+                if let v = addition.loraPath { models[i].loraPath = v }
             } else {
                 models.append(ModelInfo(
                     id: addition.id, provider: addition.provider ?? defaultProvider, aliases: addition.aliases,
@@ -75,6 +81,8 @@ package struct ModelRegistry: Sendable {
                     maxOutputTokens: addition.maxOutputTokens ?? 16_384, created: ModelRegistry.scriptModelCreated))
                 models[models.count - 1].pacing = addition.pacing
                 models[models.count - 1].engine = addition.engine
+                models[models.count - 1].parent = addition.parent
+                models[models.count - 1].loraPath = addition.loraPath
             }
         }
         self.init(models, added: models.count - base.count)
@@ -103,6 +111,8 @@ package struct ModelAddition: Sendable, Equatable {
     package var maxOutputTokens: Int?
     package var pacing: PacingSpec?
     package var engine: String?
+    package var parent: String?
+    package var loraPath: String?
 
     package init(
         id: String, provider: String? = nil, aliases: [String] = [], displayName: String? = nil,

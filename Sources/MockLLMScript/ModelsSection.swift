@@ -14,9 +14,15 @@ import Yams
 ///     max_output_tokens: 4096
 ///   - id: gpt-4o                 # a provider's model: adds an alias
 ///     aliases: [fast]
+///   - id: llama                  # a model on a serving engine...
+///     engine: h100
+///   - id: sql-lora               # ...and a LoRA adapter of it (vLLM's --lora-modules)
+///     parent: llama
+///     lora_path: /adapters/sql   # `root` in /v1/models (default: the id)
 /// ```
 enum ModelsSection {
-    static let keys = ["id", "provider", "aliases", "display_name", "context_window", "max_output_tokens", "pacing", "engine"]
+    static let keys = ["id", "provider", "aliases", "display_name", "context_window", "max_output_tokens", "pacing", "engine",
+                       "parent", "lora_path"]
 
     /// - Parameter engines: the names of the script's `engines:` an entry's `engine:` may name.
     static func read(_ node: Node, providers: [String]?, engines: [String] = [], reader: inout ScriptReader) -> [ModelAddition] {
@@ -26,6 +32,7 @@ enum ModelsSection {
         }
         var additions: [ModelAddition] = []
         var claimed: [String: String] = [:]  // alias or id -> the model that claimed it in this section
+        var parents: [(index: Int, node: Node, what: String)] = []  // adapters, checked once every entry is read
         for (i, entry) in entries.enumerated() {
             let what = "models[\(i)]"
             guard let mapping = reader.mapping(entry, "'\(what)'") else { continue }
@@ -62,6 +69,19 @@ enum ModelsSection {
                     reader.error(message, at: node)
                 }
             }
+            if let node = mapping["parent"], let parent = reader.text(node, "'\(what).parent'") {
+                addition.parent = parent
+                if mapping["engine"] != nil {
+                    reader.error("'\(what)' is a LoRA adapter: it runs on its parent's engine, so it takes no 'engine'", at: mapping["engine"])
+                }
+                parents.append((additions.count, node, what))
+            }
+            if let node = mapping["lora_path"], let path = reader.text(node, "'\(what).lora_path'") {
+                if mapping["parent"] == nil {
+                    reader.error("'\(what).lora_path' is an adapter's path: '\(what)' needs a 'parent' (the base model)", at: node)
+                }
+                addition.loraPath = path
+            }
             if let node = mapping["max_output_tokens"] {
                 addition.maxOutputTokens = positive(node, "'\(what).max_output_tokens'", &reader)
             }
@@ -72,6 +92,28 @@ enum ModelsSection {
                 claimed[name] = id
             }
             additions.append(addition)
+        }
+        // An adapter's parent is a model of this section that runs on an engine (vLLM serves
+        // adapters only with the base model it runs); the adapter takes its engine and provider.
+        for (index, node, what) in parents {
+            let name = additions[index].parent!
+            guard let base = additions.first(where: { $0.id == name || $0.aliases.contains(name) }) else {
+                var message = "unknown parent '\(name)' in '\(what).parent': it must be a model of 'models' with an 'engine'"
+                if let suggestion = ScriptReader.closest(to: name, in: additions.map(\.id)) { message += "; did you mean '\(suggestion)'?" }
+                reader.error(message, at: node)
+                continue
+            }
+            guard base.parent == nil else {
+                reader.error("'\(what).parent' names '\(name)', itself an adapter: a parent must be a base model", at: node)
+                continue
+            }
+            guard let engine = base.engine else {
+                reader.error("'\(what).parent' names '\(name)', which has no 'engine': LoRA adapters need their base model on a serving engine", at: node)
+                continue
+            }
+            additions[index].parent = base.id
+            additions[index].engine = engine
+            if additions[index].provider == nil { additions[index].provider = base.provider }
         }
         return additions
     }

@@ -86,12 +86,19 @@ package final class Script: Sendable {
     }
 
     /// The same script, described as coming from `origin`.
-    package func describedAs(_ origin: String) -> Script {
+    package func describedAs(_ origin: String) -> Script { copy(origin: origin, models: models) }
+
+    /// The same script with other models (the LoRA adapters a server loaded at run time); rules,
+    /// faults, scenario and quota are shared with this one, counters included.
+    package func withModels(_ models: ModelRegistry) -> Script { copy(origin: origin, models: models) }
+
+    private func copy(origin: String, models: ModelRegistry) -> Script {
         Script(responses: responses, defaultReply: defaultReply, rules: rules, pacing: pacing, onMiss: onMiss,
                origin: origin, models: models, strictModels: strictModels, autoTools: autoTools, faults: faults, scenario: scenario, quota: quota,
                providers: providers, engines: engines, timeScale: timeScale, fixtures: fixtures?.fixtures ?? [], record: record,
                deployments: deployments)
     }
+
     /// The `responses:` entry for exactly this prompt.
     package func reply(exactly prompt: String) -> ScriptReply? {
         counted[prompt]

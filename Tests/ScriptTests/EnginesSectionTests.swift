@@ -126,6 +126,8 @@ struct EnginesSectionTests {
             ("step_time: {per_prefill_context_token_ms: -2}", "'engines.e.step_time.per_prefill_context_token_ms' must be a number of milliseconds from 0 to 1000000, found -2"),
             ("step_time: {memory_ms: 2000000}", "'engines.e.step_time.memory_ms' must be a number of milliseconds from 0 to 1000000, found 2000000"),
             ("step_time: 5", "'engines.e.step_time' must be a mapping, found '5'"),
+            ("max_loras: 0", "'engines.e.max_loras' must be a whole number from 1 to 4096, found 0"),
+            ("lora_load_ms: -3", "'engines.e.lora_load_ms' must be a number of milliseconds from 0 to 1000000, found -3"),
             ("profile: defualt", "profile 'defualt' is neither a built-in profile (default, llama-3-70b-4xh100-fp8-nim, llama-3-8b-1xh100-fp8-nim, llama-3-8b-1xa100-fp16-nim) nor a file (did you mean 'default'?)"),
         ]
         for (entry, message) in cases.dropLast(1) {
@@ -168,6 +170,51 @@ struct EnginesSectionTests {
         #expect(none.map(\.message) == ["unknown engine 'x' in 'models[0].engine': the script has no 'engines' section"])
     }
 
+    /// `parent:` makes a model a LoRA adapter of a base model with an engine: it runs on that
+    /// engine, with the base model's provider, `lora_path` as its root; slots and load time are
+    /// the engine's.
+    @Test func adaptersRunOnTheirParentsEngine() throws {
+        let script = try load("""
+            responses: {hi: hello}
+            engines:
+              gpu: {max_loras: 2, lora_load_ms: 40}
+            models:
+              - id: sql-lora
+                parent: base
+                lora_path: /adapters/sql
+              - id: base
+                engine: gpu
+              - {id: chat-lora, parent: base}
+            """).script
+        #expect(script.engines["gpu"]?.maxLoras == 2)
+        #expect(script.engines["gpu"]?.loraLoadMs == 40)
+        let sql = try #require(script.models.resolve("sql-lora"))
+        #expect(sql.parent == "base" && sql.engine == "gpu" && sql.loraPath == "/adapters/sql" && sql.provider == "openai")
+        let chat = try #require(script.models.resolve("chat-lora"))
+        #expect(chat.parent == "base" && chat.engine == "gpu" && chat.loraPath == nil)
+        #expect(script.models.resolve("base")?.parent == nil)
+    }
+
+    @Test func aBadParentIsRefusedWhereItIs() {
+        let cases: [(String, String, Int)] = [
+            ("  - {id: a, parent: bse}\n  - {id: base, engine: gpu}\n",
+             "unknown parent 'bse' in 'models[0].parent': it must be a model of 'models' with an 'engine'; did you mean 'base'?", 4),
+            ("  - {id: a, parent: base}\n  - {id: base}\n",
+             "'models[0].parent' names 'base', which has no 'engine': LoRA adapters need their base model on a serving engine", 4),
+            ("  - {id: base, engine: gpu}\n  - {id: a, parent: base}\n  - {id: b, parent: a}\n",
+             "'models[2].parent' names 'a', itself an adapter: a parent must be a base model", 6),
+            ("  - {id: base, engine: gpu}\n  - {id: a, parent: base, engine: gpu}\n",
+             "'models[1]' is a LoRA adapter: it runs on its parent's engine, so it takes no 'engine'", 5),
+            ("  - {id: base, engine: gpu}\n  - {id: a, lora_path: /x}\n",
+             "'models[1].lora_path' is an adapter's path: 'models[1]' needs a 'parent' (the base model)", 5),
+        ]
+        for (models, message, line) in cases {
+            let found = problems("responses: {hi: hello}\nengines: {gpu: {}}\nmodels:\n" + models)
+            #expect(found.map(\.message) == [message], "\(models)")
+            #expect(found.first?.line == line, "\(models)")
+        }
+    }
+
     @Test func timeScaleMustBePositive() {
         for value in ["0", "-1", "fast"] {
             let found = problems("responses: {hi: hello}\nsettings:\n  time_scale: \(value)\n")
@@ -182,6 +229,8 @@ struct EnginesSectionTests {
         profile.preemption = .wait
         profile.kvAdmission = .reserveOutput
         profile.prefill = .whole
+        profile.maxLoras = 3
+        profile.loraLoadMs = 12.5
         profile.cost = EngineCostModel(baseMs: 6.123456789, perSequenceMs: 0.0123, perPrefillTokenMs: 3.3e-2,
                                        perContextTokenMs: 1.234567890123e-05, perPrefillContextTokenMs: 4.5e-7)
         let text = EngineProfileReader.yaml(profile)

@@ -46,7 +46,9 @@ extension OpenAIChat {
         return Reply.json(200, out).adding(header: OpenAIErrors.requestIDHeader, context.requestID)
     }
 
-    /// `{"id":"gpt-4o","object":"model","created":1715367049,"owned_by":"openai"}`
+    /// `{"id":"gpt-4o","object":"model","created":1715367049,"owned_by":"openai"}`; a model on a
+    /// serving engine also has vLLM's `root` (its path: an adapter's `lora_path`, else its id)
+    /// and `parent` (an adapter's base model, else null), as a router listing adapters reads them.
     private static func write(_ model: ModelInfo, into out: inout ByteBuffer) {
         out.append(ascii: "{\"id\":")
         out.append(jsonString: model.id)
@@ -54,6 +56,12 @@ extension OpenAIChat {
         out.append(decimal: model.created)
         out.append(ascii: ",\"owned_by\":")
         out.append(jsonString: model.provider)
+        if model.engine != nil {
+            out.append(ascii: ",\"root\":")
+            out.append(jsonString: model.loraPath ?? model.id)
+            out.append(ascii: ",\"parent\":")
+            if let parent = model.parent { out.append(jsonString: parent) } else { out.append(ascii: "null") }
+        }
         out.append(UInt8(ascii: "}"))
     }
 }

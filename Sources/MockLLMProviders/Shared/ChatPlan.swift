@@ -117,7 +117,8 @@ struct ChatPlan: Sendable {
         var pacing = script.pacing(model: input.model, rule: answer.pacing)
         if let overrides { pacing = overrides.applied(to: pacing) }
         // Looked up only when the script has engines: a registry lookup hashes the model name.
-        let engine = script.engines.isEmpty ? nil : script.models.resolve(input.model)?.engine
+        let engineModel = script.engines.isEmpty ? nil : script.models.resolve(input.model)
+        let engine = engineModel?.engine
         if engine != nil { pacing = .engineTokens }
         var plan = ChatPlan(
             text: reply.text, blocks: reply.blocks, tokens: reply.tokenCount, finish: reply.blocks.isEmpty ? .endTurn : .toolUse, pacing: pacing,
@@ -133,7 +134,8 @@ struct ChatPlan: Sendable {
                 plan.finish = exact.length ? .maxTokens : .endTurn
             }
             context.engine = EngineDemand(
-                engine: engine, model: input.model, prompt: input.messages.map { $0.role + ": " + $0.text }.joined(separator: "\n"),
+                engine: engine, model: engineModel?.parent ?? input.model,
+                adapter: engineModel?.parent == nil ? nil : engineModel?.id, prompt: input.messages.map { $0.role + ": " + $0.text }.joined(separator: "\n"),
                 promptTokens: promptTokens, outputTokens: max(1, plan.tokens), finishReason: plan.finish == .maxTokens ? "length" : "stop")
         }
         if let quota = script.quota {

@@ -12,7 +12,11 @@ import MockLLMSimulation
 package struct EngineDemand: Sendable, Equatable {
     /// The `engines:` entry the model runs on.
     package var engine: String
+    /// The name vLLM's metrics label the request with (`model_name`): the served model's, the
+    /// base model's for an adapter.
     package var model: String
+    /// The LoRA adapter the request names (a `models:` entry with `parent:`), if any.
+    package var adapter: String?
     /// The prompt as text, whose successive blocks are hashed for prefix caching.
     package var prompt: String
     package var promptTokens: Int

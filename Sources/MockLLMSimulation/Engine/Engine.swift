@@ -11,6 +11,15 @@
 /// of it fits the budget left. A sequence whose prefill completes in a step gets its first
 /// token at the step's end, a decoding one its next token.
 ///
+///
+/// LoRA adapters (`EngineRequest.adapter`), as vLLM's scheduler and worker handle them: the
+/// requests of a step use at most `maxLoras` distinct adapters. Admission skips a waiting
+/// request whose adapter would be one too many (it keeps its place in the queue) and goes on
+/// to the requests behind it, as vLLM's `schedule` does (`skipped_waiting_requests`); any
+/// other reason not to admit still stops admission. An adapter takes one of `maxLoras` slots
+/// when a step first needs it, evicting the least recently used adapter no running request
+/// uses, and that step takes `loraLoadMs` longer (vLLM loads it before the forward pass).
+///
 /// Single-threaded and deterministic: the same submissions and cancellations between the
 /// same steps give the same steps. Time is the caller's: a step says how long it takes.
 /// A step costs O(sequences in it), plus the waiting requests admission looks at.
@@ -26,6 +35,7 @@ public struct Engine: Sendable {
         var generated = 0
         var computed = 0
         var prefix: [UInt64]
+        var adapter = 0
         /// Cached blocks it holds a reference to: the first `shared.count` blocks of its prompt.
         var shared: [UInt64] = []
         /// Blocks only it holds.
@@ -46,6 +56,14 @@ public struct Engine: Sendable {
     private var runningSlots: [Int] = []
     private var waitingQueue = RingQueue<Int>()
     private var pool: KVBlockPool
+    /// Adapters in a slot, each with the last step that used it (for LRU eviction).
+    private var adapterSlots: [Int: Int] = [:]
+    /// Running and waiting requests per adapter (adapters with none left out).
+    public private(set) var runningAdapters: [Int: Int] = [:]
+    public private(set) var waitingAdapters: [Int: Int] = [:]
+    /// Adapters loaded into a slot so far, and evicted from one.
+    public private(set) var adapterLoads = 0
+    public private(set) var adapterEvictions = 0
 
     /// Requests waiting for admission (cancelled ones excluded).
     public private(set) var waiting = 0
@@ -58,6 +76,14 @@ public struct Engine: Sendable {
     var evictionQueueLength: Int { pool.evictionOrderCount }
     /// Whether a step would do anything.
     public var isIdle: Bool { runningSlots.isEmpty && waiting == 0 }
+    /// The adapters in a slot, in ascending order.
+    public var loadedAdapters: [Int] { adapterSlots.keys.sorted() }
+
+    private static func count(_ adapter: Int, _ delta: Int, in counts: inout [Int: Int]) {
+        guard adapter > 0 else { return }
+        let n = counts[adapter, default: 0] + delta
+        counts[adapter] = n > 0 ? n : nil
+    }
 
     // Counters, named after vLLM's metrics (`vllm:num_preemptions`, `vllm:prefix_cache_queries`,
     // `vllm:prefix_cache_hits`, `vllm:prompt_tokens`, `vllm:generation_tokens`).
@@ -92,7 +118,8 @@ public struct Engine: Sendable {
         if let maxWaiting = profile.maxWaiting, waiting >= maxWaiting { return .refused }
         let sequence = Sequence(id: request.id, prompt: request.promptTokens, target: request.outputTokens,
                                 prefix: profile.prefixCaching
-                                    ? Array(request.prefixBlocks.prefix(request.promptTokens / profile.blockSize)) : [])
+                                    ? Array(request.prefixBlocks.prefix(request.promptTokens / profile.blockSize)) : [],
+                                adapter: request.adapter)
         let slot: Int
         if let reused = freeSlots.popLast() {
             slot = reused
@@ -104,6 +131,7 @@ public struct Engine: Sendable {
         slotOfID[request.id] = slot
         waitingQueue.append(slot)
         waiting += 1
+        Self.count(request.adapter, 1, in: &waitingAdapters)
         return .accepted
     }
 
@@ -116,12 +144,14 @@ public struct Engine: Sendable {
         case .running:
             freeBlocks(of: slot)
             runningSlots.remove(at: runningSlots.firstIndex(of: slot)!)
+            Self.count(slots[slot].adapter, -1, in: &runningAdapters)
             freeSlots.append(slot)
         case .waiting:
             // Left in the queue, skipped when it reaches the front; the slot is reused then.
             freeBlocks(of: slot)
             slots[slot].phase = .cancelled
             waiting -= 1
+            Self.count(slots[slot].adapter, -1, in: &waitingAdapters)
         case .cancelled:
             return false
         }
@@ -146,6 +176,8 @@ public struct Engine: Sendable {
         slots[slot].phase = .waiting
         waitingQueue.prepend(slot)
         waiting += 1
+        Self.count(slots[slot].adapter, -1, in: &runningAdapters)
+        Self.count(slots[slot].adapter, 1, in: &waitingAdapters)
         preemptions += 1
         step.preempted.append(slots[slot].id)
         return slot
@@ -174,17 +206,29 @@ public struct Engine: Sendable {
         // stalled a running one (vLLM admits none after a preemption). A step whose whole
         // batch was preempted admits again at once (the oldest preempted is first in line).
         if (step.preempted.isEmpty && stalled == 0) || plan.isEmpty {
+            // Requests passed over for their adapter, in queue order: back at the front after.
+            var skipped: [Int] = []
             while budget > 0, runningSlots.count < profile.maxNumSeqs, let slot = waitingQueue.first {
                 if slots[slot].phase == .cancelled {
                     _ = waitingQueue.popFirst()
                     freeSlots.append(slot)
                     continue
                 }
+                let adapter = slots[slot].adapter
+                if adapter > 0 && runningAdapters[adapter] == nil && runningAdapters.count >= profile.maxLoras {
+                    _ = waitingQueue.popFirst()
+                    skipped.append(slot)
+                    continue
+                }
                 guard admit(slot, budget: &budget, plan: &plan) else { break }
                 _ = waitingQueue.popFirst()
                 waiting -= 1
+                Self.count(adapter, -1, in: &waitingAdapters)
+                if adapter > 0 && adapterSlots[adapter] == nil { load(adapter, into: &step) }
+                Self.count(adapter, 1, in: &runningAdapters)
                 step.admitted.append(slots[slot].id)
             }
+            for slot in skipped.reversed() { waitingQueue.prepend(slot) }
         }
         // Not reached with a valid profile: an empty engine always admits the head of the
         // queue (`submit` refused what could never fit).
@@ -192,6 +236,31 @@ public struct Engine: Sendable {
         run(plan, into: &step)
         steps += 1
         return step
+    }
+
+    /// Puts `adapter` in a slot for this step, evicting the least recently used adapter that no
+    /// running request uses if every slot is taken (one always is: the running requests use
+    /// fewer than `maxLoras` adapters when a new one is admitted).
+    private mutating func load(_ adapter: Int, into step: inout EngineStep) {
+        if adapterSlots.count >= profile.maxLoras {
+            let victim = adapterSlots.filter { runningAdapters[$0.key] == nil }
+                .min { ($0.value, $0.key) < ($1.value, $1.key) }!.key
+            adapterSlots[victim] = nil
+            adapterEvictions += 1
+            step.evictedAdapters.append(victim)
+        }
+        adapterSlots[adapter] = steps
+        adapterLoads += 1
+        step.loadedAdapters.append(adapter)
+    }
+
+    /// Frees `adapter`'s slot (vLLM's runtime unload). False if it is not in a slot or a
+    /// running request still uses it (it stays until it is evicted).
+    @discardableResult
+    public mutating func unload(adapter: Int) -> Bool {
+        guard adapterSlots[adapter] != nil, runningAdapters[adapter] == nil else { return false }
+        adapterSlots[adapter] = nil
+        return true
     }
 
     /// Runs at once the next steps that would only decode, exactly as `nextStep()` would run
@@ -233,7 +302,8 @@ public struct Engine: Sendable {
         guard steps > 0 else { return (0, 0) }
         let running = runningSlots.count
         if running < profile.maxNumSeqs, let head = waitingQueue.first {
-            guard slots[head].phase != .cancelled,
+            // A head passed over for its adapter lets admission look further: not decode-only.
+            guard slots[head].phase != .cancelled, slots[head].adapter == 0,
                   admission(head, budget: profile.maxNumBatchedTokens - running, planIsEmpty: false) == nil
             else { return (0, 0) }
         }
@@ -373,6 +443,10 @@ public struct Engine: Sendable {
                 decodes += 1
             }
             step.scheduled.append(EngineScheduled(id: slots[slot].id, tokens: tokens, isPrefill: isPrefill))
+            if slots[slot].adapter > 0 {
+                step.adapters.insert(slots[slot].adapter)
+                adapterSlots[slots[slot].adapter] = steps   // used: the least recently used is evicted first
+            }
             slots[slot].computed = before + tokens
             if profile.prefixCaching && !slots[slot].registrationStopped { registerFullBlocks(slot) }
             guard slots[slot].computed == slots[slot].tokens else { continue }
@@ -391,6 +465,7 @@ public struct Engine: Sendable {
                 freeBlocks(of: slot)
                 slotOfID[slots[slot].id] = nil
                 slots[slot].phase = .cancelled
+                Self.count(slots[slot].adapter, -1, in: &runningAdapters)
                 freeSlots.append(slot)
                 finishedRequests += 1
                 finishedAny = true
@@ -405,6 +480,12 @@ public struct Engine: Sendable {
                                                                 contextTokens: contextTokens,
                                                                 prefillContextTokens: prefillContextTokens,
                                                                 decodes: decodes)
+        if !step.loadedAdapters.isEmpty {
+            let load = profile.loraLoadMs * Double(step.loadedAdapters.count) * 1_000_000
+            if load.isFinite, load > 0, load < 1.8e19 {
+                step.durationNanoseconds = step.durationNanoseconds &+ UInt64(load.rounded())
+            }
+        }
     }
 
     /// Caches the prompt blocks the sequence has now computed in full (vLLM's

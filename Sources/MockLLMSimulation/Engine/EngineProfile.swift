@@ -184,12 +184,22 @@ public struct EngineProfile: Sendable, Equatable, Hashable {
     /// How a prompt is prefilled (vLLM: chunked; TensorRT-LLM without chunked context: whole).
     public var prefill: EnginePrefill
     public var cost: EngineCostModel
+    /// LoRA adapter slots (vLLM's `--max-loras`, default 1): a step's batch holds requests of at
+    /// most this many distinct adapters; a request for another waits until a slot frees.
+    public var maxLoras: Int
+    /// Milliseconds a step takes longer for each adapter it loads into a slot (vLLM loads the
+    /// adapter's weights into the GPU slot before the step's forward pass, holding up the whole
+    /// batch). 0: loading is free.
+    public var loraLoadMs: Double
 
     public init(
         maxNumSeqs: Int = 256, maxNumBatchedTokens: Int = 8192, kvCacheTokens: Int, blockSize: Int = 16,
         maxWaiting: Int? = nil, preemption: EnginePreemption = .recompute, prefixCaching: Bool = true,
-        kvAdmission: EngineKVAdmission = .onDemand, prefill: EnginePrefill = .chunked, cost: EngineCostModel
+        kvAdmission: EngineKVAdmission = .onDemand, prefill: EnginePrefill = .chunked, cost: EngineCostModel,
+        maxLoras: Int = 1, loraLoadMs: Double = 0
     ) {
+        self.maxLoras = maxLoras
+        self.loraLoadMs = loraLoadMs
         self.maxNumSeqs = maxNumSeqs
         self.maxNumBatchedTokens = maxNumBatchedTokens
         self.kvCacheTokens = kvCacheTokens
@@ -218,6 +228,8 @@ public struct EngineProfile: Sendable, Equatable, Hashable {
             return "kv_cache_tokens must be >= block_size (\(blockSize)), not \(kvCacheTokens)"
         }
         if let maxWaiting, maxWaiting < 1 { return "max_waiting must be >= 1, not \(maxWaiting)" }
+        if maxLoras < 1 { return "max_loras must be >= 1, not \(maxLoras)" }
+        if !(loraLoadMs.isFinite && loraLoadMs >= 0) { return "lora_load_ms must be a finite number >= 0, not \(loraLoadMs)" }
         return cost.problem
     }
 }

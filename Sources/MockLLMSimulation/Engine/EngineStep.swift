@@ -9,14 +9,18 @@ public struct EngineRequest: Sendable, Equatable, Hashable {
     public var promptTokens: Int
     public var outputTokens: Int
     public var prefixBlocks: [UInt64]
+    /// The LoRA adapter it runs with (vLLM's `lora_int_id`): 0 for the base model alone, else
+    /// an id > 0 the caller gives each adapter (`EngineProfile.maxLoras`).
+    public var adapter: Int
 
     /// Fewer than one prompt or output token is taken as one: a step computes at least one
     /// token for a request and every request generates at least one.
-    public init(id: Int, promptTokens: Int, outputTokens: Int, prefixBlocks: [UInt64] = []) {
+    public init(id: Int, promptTokens: Int, outputTokens: Int, prefixBlocks: [UInt64] = [], adapter: Int = 0) {
         self.id = id
         self.promptTokens = max(promptTokens, 1)
         self.outputTokens = max(outputTokens, 1)
         self.prefixBlocks = prefixBlocks
+        self.adapter = max(adapter, 0)
     }
 }
 
@@ -90,6 +94,13 @@ public struct EngineStep: Sendable, Equatable {
     public var contextTokens: Int
     /// The part of `contextTokens` that prefill chunks attended (`EngineCostModel.perPrefillContextTokenMs`).
     public var prefillContextTokens = 0
+    /// LoRA adapters loaded into a free (or evicted) slot for this step, in order: each adds
+    /// `EngineProfile.loraLoadMs` to the step's duration.
+    public var loadedAdapters: [Int] = []
+    /// Adapters evicted from their slot to make room, in order.
+    public var evictedAdapters: [Int] = []
+    /// The distinct adapters of the sequences in the step (never more than `maxLoras`).
+    public var adapters: Set<Int> = []
 
     public var durationMilliseconds: Double { Double(durationNanoseconds) / 1_000_000 }
     /// Tokens computed in the step (decodes plus prefill chunks): never over the token budget.
