@@ -40,8 +40,9 @@ enum OpenAICompletions {
                 text: request.echo ? prompt + plan.text : plan.text,
                 finishReason: plan.finish == .maxTokens ? "length" : "stop")
         }
+        // A prompt's tokens as `/tokenize` counts them, no chat framing (vLLM's `prompt_tokens`).
         let usage = OpenAIUsage(
-            promptTokens: plans.reduce(0) { $0 + $1.promptTokens }, completionTokens: plans.reduce(0) { $0 + $1.tokens })
+            promptTokens: prompts.reduce(0) { $0 + TokenEstimator.count($1) }, completionTokens: plans.reduce(0) { $0 + $1.tokens })
         context.usage = TokenUsage(prompt: usage.promptTokens, completion: usage.completionTokens)
         // The first prompt's plan speaks for the reply: its headers, pacing and fault.
         var plan = plans[0]
