@@ -124,6 +124,7 @@ struct ChatPlan: Sendable {
             random: pacing.random(from: &context.random), promptTokens: promptTokens,
             rule: answer.source, miss: miss)
         (plan.streamFault, plan.faultName) = (streamFault?.fault, streamFault?.name)
+        context.model = input.model
         plan.cut(maxTokens: maxTokens, stopSequences: stopSequences)
         if let engine {
             if let exact = exactTokens, exact.tokens > 0 {
