@@ -40,7 +40,7 @@ enum EnginesSection {
 /// keys of an `engines:` entry, or a file of its own for `mockllm engine simulate --profile`.
 package enum EngineProfileReader {
     static let keys = ["max_num_seqs", "max_num_batched_tokens", "kv_cache_tokens", "block_size", "max_waiting",
-                       "preemption", "prefix_caching", "kv_admission", "prefill", "step_time"]
+                       "preemption", "prefix_caching", "kv_admission", "prefill", "scheduling_policy", "step_time"]
     static let costKeys = ["base_ms", "per_sequence_ms", "per_prefill_token_ms", "per_context_token_ms"]
     /// Optional: a prefill's context tokens priced apart (`EngineCostModel.perPrefillContextTokenMs`).
     static let prefillContextKey = "per_prefill_context_token_ms"
@@ -153,6 +153,13 @@ package enum EngineProfileReader {
                 reader.error("\(name("prefill")) must be chunked or whole, found '\(text)'", at: n)
             }
         }
+        if let n = mapping["scheduling_policy"], let text = reader.text(n, name("scheduling_policy")) {
+            if let policy = EngineSchedulingPolicy(rawValue: text) {
+                profile.schedulingPolicy = policy
+            } else {
+                reader.error("\(name("scheduling_policy")) must be fcfs or priority, found '\(text)'", at: n)
+            }
+        }
         if let n = mapping["step_time"], let cost = reader.mapping(n, name("step_time")) {
             let what = name("step_time")
             reader.checkKeys(cost, known: costKeys + [prefillContextKey, memoryKey], in: what)
@@ -203,6 +210,7 @@ package enum EngineProfileReader {
             "kv_admission: \(profile.kvAdmission.rawValue)",
             "prefill: \(profile.prefill.rawValue)",
         ]
+        if profile.schedulingPolicy != .fcfs { lines.append("scheduling_policy: \(profile.schedulingPolicy.rawValue)") }
         lines += stepTimeLines(profile.cost, number: number)
         return lines.joined(separator: "\n") + "\n"
     }

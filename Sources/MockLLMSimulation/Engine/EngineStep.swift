@@ -9,14 +9,18 @@ public struct EngineRequest: Sendable, Equatable, Hashable {
     public var promptTokens: Int
     public var outputTokens: Int
     public var prefixBlocks: [UInt64]
+    /// vLLM's `priority`: with the `priority` scheduling policy, lower values are admitted
+    /// first and preempted last (`EngineSchedulingPolicy`).
+    public var priority: Int
 
     /// Fewer than one prompt or output token is taken as one: a step computes at least one
     /// token for a request and every request generates at least one.
-    public init(id: Int, promptTokens: Int, outputTokens: Int, prefixBlocks: [UInt64] = []) {
+    public init(id: Int, promptTokens: Int, outputTokens: Int, prefixBlocks: [UInt64] = [], priority: Int = 0) {
         self.id = id
         self.promptTokens = max(promptTokens, 1)
         self.outputTokens = max(outputTokens, 1)
         self.prefixBlocks = prefixBlocks
+        self.priority = priority
     }
 }
 
