@@ -121,3 +121,71 @@ struct VLLMEndToEndTests {
         }
     }
 }
+
+/// `priority` on a model whose engine has `scheduling_policy: priority`, over real sockets.
+@Suite("vLLM's priority over real sockets")
+struct VLLMPriorityEndToEndTests {
+    func script(policy: String) throws -> Script {
+        try ScriptLoader.parse(yaml: """
+            engines:
+              one:
+                max_num_seqs: 1
+                max_num_batched_tokens: 8192
+                kv_cache_tokens: 100000
+                scheduling_policy: \(policy)
+                step_time: {base_ms: 20, per_sequence_ms: 0, per_prefill_token_ms: 0, per_context_token_ms: 0}
+            models:
+              - {id: first, provider: openai, engine: one}
+              - {id: low, provider: openai, engine: one}
+              - {id: high, provider: openai, engine: one}
+            responses:
+              "hi": "one two three four"
+            """, file: "priority.yml", providers: providerCatalog).script
+    }
+
+    func chat(_ model: String, priority: Int) -> String {
+        let body = #"{"model":"\#(model)","priority":\#(priority),"max_tokens":5,"ignore_eos":true,"messages":[{"role":"user","content":"hi"}]}"#
+        return "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+    }
+
+    func scrape(_ server: TestServer) throws -> [String: Double] {
+        let client = try server.client()
+        try client.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        return try prometheusSamples(client.readResponse().text)
+    }
+
+    @Test func aMoreUrgentRequestIsAdmittedBeforeAnEarlierOne() throws {
+        try withServer(script: try script(policy: "priority")) { server in
+            let waiting = #"vllm:num_requests_waiting{model_name="first"}"#
+            let first = try server.client()
+            try first.send(chat("first", priority: 0))
+            _ = try eventually("the first runs") { try scrape(server) } until: { $0[#"vllm:num_requests_running{model_name="first"}"#] == 1 }
+            let low = try server.client()
+            try low.send(chat("low", priority: 10))
+            _ = try eventually("the low one waits") { try scrape(server) } until: { $0[waiting] == 1 }
+            let high = try server.client()
+            try high.send(chat("high", priority: -10))
+            _ = try eventually("both wait") { try scrape(server) } until: { $0[waiting] == 2 }
+            for client in [first, low, high] { #expect(try client.readResponse().status == 200) }
+            // Queue times in the engine's own time: the urgent one waited for `first` only, the
+            // earlier one for `high` too.
+            let s = try scrape(server)
+            let lowQueue = try #require(s[#"vllm:request_queue_time_seconds_sum{model_name="low"}"#])
+            let highQueue = try #require(s[#"vllm:request_queue_time_seconds_sum{model_name="high"}"#])
+            #expect(highQueue < lowQueue, "high \(highQueue) s, low \(lowQueue) s")
+        }
+    }
+
+    @Test func aPriorityOnAFirstComeFirstServedEngineIsRefusedAsVLLMDoes() throws {
+        try withServer(script: try script(policy: "fcfs")) { server in
+            let client = try server.client()
+            try client.send(chat("first", priority: 3))
+            let response = try client.readResponse()
+            #expect(response.status == 400)
+            #expect(response.text.contains("Got priority 3 but Priority scheduling is not enabled."))
+            let zero = try server.client()
+            try zero.send(chat("first", priority: 0))
+            #expect(try zero.readResponse().status == 200)
+        }
+    }
+}

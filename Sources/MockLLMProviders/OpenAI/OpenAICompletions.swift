@@ -26,6 +26,7 @@ enum OpenAICompletions {
                                        promptTokens: { prompts.reduce(0) { $0 + TokenEstimator.count($1) } }, context: &context)
         request.model = admission.model
         let uuid = context.random.nextUUID()  // drawn first: a seed fixes the id whatever the pacing draws
+        context.priority = request.priority
         var plans: [ChatPlan] = []
         for prompt in request.prompts {
             let message = ChatMessage(role: "user", text: prompt)
@@ -103,6 +104,8 @@ struct OpenAICompletionsRequest {
     var maxTokens: Int?
     /// `ignore_eos` / `min_tokens` (`OpenAIChatRequest.exactTokens`).
     var exactTokens: (tokens: Int, length: Bool)?
+    /// vLLM's `priority` (see `OpenAIChatRequest.priority`).
+    var priority = 0
     var stop: [String]
     var echo: Bool
 
@@ -116,6 +119,7 @@ struct OpenAICompletionsRequest {
         var echo = false
         var ignoreEOS = false
         var minTokens: Int?
+        var priority = 0
         try body.node.forEachMember { (key, value) throws(FieldProblem) in
             switch key {
             case "model": model = try body.string(value, "model")
@@ -131,6 +135,7 @@ struct OpenAICompletionsRequest {
             // vLLM's, last: the keys every request sends are compared first.
             case "ignore_eos": ignoreEOS = try body.bool(value, "ignore_eos") ?? false
             case "min_tokens": minTokens = try body.integer(value, "min_tokens")
+            case "priority": priority = try body.integer(value, "priority") ?? 0
             default: break
             }
         }
@@ -147,6 +152,7 @@ struct OpenAICompletionsRequest {
         includeUsage = try OpenAIChatRequest.includeUsage(streamOptions, stream: stream)
         self.maxTokens = maxTokens
         exactTokens = OpenAIChatRequest.exactTokens(ignoreEOS: ignoreEOS, maxTokens: maxTokens, minTokens: minTokens)
+        self.priority = priority
         self.stop = stop
         self.echo = echo
     }
