@@ -143,8 +143,10 @@ struct VLLMPriorityEndToEndTests {
             """, file: "priority.yml", providers: providerCatalog).script
     }
 
+    /// `first` holds the engine's one sequence for 200 steps of 20 ms while the others queue.
     func chat(_ model: String, priority: Int) -> String {
-        let body = #"{"model":"\#(model)","priority":\#(priority),"max_tokens":5,"ignore_eos":true,"messages":[{"role":"user","content":"hi"}]}"#
+        let tokens = model == "first" ? 200 : 5
+        let body = #"{"model":"\#(model)","priority":\#(priority),"max_tokens":\#(tokens),"ignore_eos":true,"messages":[{"role":"user","content":"hi"}]}"#
         return "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
     }
 
