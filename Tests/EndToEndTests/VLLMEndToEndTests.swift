@@ -191,3 +191,31 @@ struct VLLMPriorityEndToEndTests {
         }
     }
 }
+
+@Suite("vLLM's model card")
+struct VLLMModelCardEndToEndTests {
+    @Test func anEngineModelIsListedWithVLLMsFieldsAndOthersKeepOpenAIs() throws {
+        let script = try ScriptLoader.parse(yaml: """
+            engines:
+              gpu: {kv_cache_tokens: 100000}
+            models:
+              - {id: meta-llama/Llama-3.1-8B-Instruct, provider: openai, engine: gpu, context_window: 131072}
+            responses: {}
+            """, file: "card.yml", providers: providerCatalog).script
+        try withServer(script: script) { server in
+            let client = try server.client()
+            try client.send("GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
+            let list = try #require(try client.readResponse().json()["data"] as? [[String: Any]])
+            let engine = try #require(list.first { $0["id"] as? String == "meta-llama/Llama-3.1-8B-Instruct" })
+            #expect(engine["owned_by"] as? String == "vllm")
+            #expect(engine["root"] as? String == "meta-llama/Llama-3.1-8B-Instruct")
+            #expect(engine["parent"] is NSNull)
+            #expect(engine["max_model_len"] as? Int == 131_072)
+            let permission = try #require((engine["permission"] as? [[String: Any]])?.first)
+            #expect(permission["object"] as? String == "model_permission")
+            #expect((permission["id"] as? String)?.hasPrefix("modelperm-") == true)
+            let openAI = try #require(list.first { $0["id"] as? String == "gpt-4o" })
+            #expect(Set(openAI.keys) == ["id", "object", "created", "owned_by"])
+        }
+    }
+}
