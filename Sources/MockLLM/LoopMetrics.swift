@@ -63,13 +63,16 @@ final class LoopMetrics {
     private var faultCounters: [String: Counter] = [:]
     /// Per model name, in the order first seen: a request finds its slot by comparing its model
     /// with the last one (a load test names one model), else by one dictionary lookup.
-    private var tallies: [ModelTally] = []
+    /// Touched on this loop's thread only, one access at a time, so the runtime's exclusivity
+    /// check (about 60 instructions an access, on every request) is off, as for the
+    /// connection's parser.
+    @exclusivity(unchecked) private var tallies: [ModelTally] = []
     private var tallyNames: [String] = []
     private var tallySlots: [String: Int] = [:]
-    private var lastModel = ""
-    private var lastSlot = -1
+    @exclusivity(unchecked) private var lastModel = ""
+    @exclusivity(unchecked) private var lastSlot = -1
     /// The tally slot of replies in flight whose trace the journal replaced with its own number.
-    private var journalSlots: [Int: Int] = [:]
+    @exclusivity(unchecked) private var journalSlots: [Int: Int] = [:]
 
     /// The `Reply.trace` of a reply in flight for the model of tally slot `slot`: below
     /// `streamTrace`, so the journal (positive traces) and the stream outcome both still work.
