@@ -39,7 +39,8 @@ extension Application {
         link.onCut = { [unowned client] in client.cancel(id, on: host) }
         host.submit(EngineHost.Submission(
             request: EngineRequest(id: id, promptTokens: max(1, demand.promptTokens), outputTokens: outputTokens,
-                                   prefixBlocks: profile.prefixCaching ? promptBlockHashes(demand.prompt, blockSize: profile.blockSize) : []),
+                                   prefixBlocks: profile.prefixCaching ? promptBlockHashes(demand.prompt, blockSize: profile.blockSize) : [],
+                                   priority: demand.priority),
             client: client, arrival: EventLoop.hrtime, model: demand.model, finishReason: demand.finishReason,
             adapter: demand.adapter))
         var deferred = Reply(status: reply.status, headers: reply.headers, body: .deferred(link), closeConnection: reply.closeConnection)

@@ -223,7 +223,7 @@ package final class Application: HTTPHandler {
                         metrics.count(status: $0, rule: rule, on: route, usage: $0 == 200 ? usage : nil)
                     }
                 }
-                metrics.requestAnswered(&reply, on: route, usage: context.usage)
+                metrics.requestAnswered(&reply, on: route, usage: context.usage, model: context.model)
                 return journaled(reply, request, provider: provider.metadata.name, pathModel: pathModel, test: scope?.id)
             }
         case .methodNotAllowed(let allowed):
@@ -242,7 +242,12 @@ package final class Application: HTTPHandler {
     private func journaled(_ reply: consuming Reply, _ request: HTTPRequest, provider: String?, pathModel: String? = nil,
                            test: String?) -> Reply {
         guard let journal else { return reply }
-        reply.trace = journal.record(request, reply: reply, provider: provider, pathModel: pathModel, test: test)
+        let previous = reply.trace
+        let trace = journal.record(request, reply: reply, provider: provider, pathModel: pathModel, test: test)
+        // A path the journal does not record keeps the metrics' trace, so its end is still heard.
+        guard trace != 0 else { return reply }
+        reply.trace = trace
+        metrics.journaled(previousTrace: previous, trace: trace)
         return reply
     }
 

@@ -37,9 +37,9 @@ struct BuiltinEndpoint: Sendable {
                 return Reply.json(200, StatsReport.json(stats, perWorker: perWorker))
             },
             BuiltinEndpoint(method: "GET", path: "/metrics") { _, app in
-                app.metrics.scrape(stats: app.statistics?().merged ?? LoopServer.Stats())
+                app.metrics.scrape(stats: app.statistics?().merged ?? LoopServer.Stats(), registry: app.script.models)
             },
-        ] + FaultsAdmin.endpoints + ScopeAdmin.endpoints + Dashboard.endpoints + LoRAAdmin.endpoints
+        ] + VLLMEndpoints.endpoints + FaultsAdmin.endpoints + ScopeAdmin.endpoints + Dashboard.endpoints + LoRAAdmin.endpoints
     }
 }
 

@@ -125,23 +125,73 @@ final class EngineMetrics: Sendable {
 }
 
 extension EngineMetrics {
-    /// The vLLM families of every engine, each family once with a sample per model.
-    static func exposition(of engines: [EngineMetrics], into out: inout [UInt8]) {
-        guard !engines.isEmpty else { return }
+    /// Whose names the families take: vLLM's (`vllm:`), or SGLang's (`sglang:`, its
+    /// `metrics/collector.py`: the same `model_name` label, its own names for the queue, the KV
+    /// usage and the prefix cache, and no family vLLM alone has).
+    enum Style: String, Sendable, CaseIterable {
+        case vllm, sglang
+
+        /// The family's name in this style, nil when this engine does not have it.
+        func name(_ vllm: String) -> String? {
+            switch self {
+            case .vllm: return vllm
+            case .sglang: return Self.sglangNames[vllm]
+            }
+        }
+
+        static let sglangNames = [
+            "vllm:num_requests_running": "sglang:num_running_reqs",
+            "vllm:num_requests_waiting": "sglang:num_queue_reqs",
+            "vllm:kv_cache_usage_perc": "sglang:token_usage",
+            "vllm:prompt_tokens_total": "sglang:prompt_tokens_total",
+            "vllm:generation_tokens_total": "sglang:generation_tokens_total",
+            "vllm:time_to_first_token_seconds": "sglang:time_to_first_token_seconds",
+            "vllm:inter_token_latency_seconds": "sglang:inter_token_latency_seconds",
+            "vllm:e2e_request_latency_seconds": "sglang:e2e_request_latency_seconds",
+        ]
+    }
+
+    /// The serving-engine families, each once: a sample per model of every engine, then one per
+    /// model without an engine (`plain`: running = its requests in flight, waiting 0, KV usage 0,
+    /// its tokens; no histogram samples). With neither, the families are still declared.
+    static func exposition(of engines: [EngineMetrics], plain: [(key: String, value: LoopMetrics.ModelTally)] = [], style: Style = .vllm,
+                           into out: inout [UInt8]) {
         let snapshots = engines.map { metrics in (metrics, metrics.state.withLock { $0 }) }
-        func samples(_ name: String, help: String, type: String, _ value: (EngineMetrics, State, String) -> String) {
+        func samples(_ vllmName: String, help: String, type: String, plain plainValue: ((LoopMetrics.ModelTally) -> String)? = nil,
+                     _ value: (EngineMetrics, State, String) -> String) {
+            guard let name = style.name(vllmName) else { return }
             header(name, help: help, type: type, into: &out)
             for (metrics, state) in snapshots {
                 for model in state.models.keys.sorted() {
                     out.append(contentsOf: "\(name){model_name=\"\(escaped(model))\"} \(value(metrics, state, model))\n".utf8)
                 }
             }
+            guard let plainValue else { return }
+            for (model, tally) in plain {
+                out.append(contentsOf: "\(name){model_name=\"\(escaped(model))\"} \(plainValue(tally))\n".utf8)
+            }
         }
-        samples("vllm:num_requests_running", help: "Number of requests in model execution batches.", type: "gauge") { _, s, _ in "\(s.running)" }
-        samples("vllm:num_requests_waiting", help: "Number of requests waiting to be processed.", type: "gauge") { _, s, _ in "\(s.waiting)" }
-        samples("vllm:kv_cache_usage_perc", help: "KV-cache usage. 1 means 100 percent usage.", type: "gauge") { _, s, _ in "\(s.kvUsage)" }
+        samples("vllm:num_requests_running", help: "Number of requests in model execution batches.", type: "gauge", plain: { "\($0.running)" }) {
+            _, s, _ in "\(s.running)"
+        }
+        samples("vllm:num_requests_waiting", help: "Number of requests waiting to be processed.", type: "gauge", plain: { _ in "0" }) { _, s, _ in
+            "\(s.waiting)"
+        }
+        samples("vllm:kv_cache_usage_perc", help: "KV-cache usage. 1 means 100 percent usage.", type: "gauge", plain: { _ in "0.0" }) { _, s, _ in
+            "\(s.kvUsage)"
+        }
         samples("vllm:gpu_cache_usage_perc", help: "GPU KV-cache usage. 1 means 100 percent usage.DEPRECATED: Use vllm:kv_cache_usage_perc instead.",
-                type: "gauge") { _, s, _ in "\(s.kvUsage)" }
+                type: "gauge", plain: { _ in "0.0" }) { _, s, _ in "\(s.kvUsage)" }
+        if style == .sglang {
+            header("sglang:cache_hit_rate", help: "The prefix cache hit rate.", type: "gauge", into: &out)
+            for (_, state) in snapshots {
+                let rate = state.prefixQueries == 0 ? 0 : Double(state.prefixHits) / Double(state.prefixQueries)
+                for model in state.models.keys.sorted() {
+                    out.append(contentsOf: "sglang:cache_hit_rate{model_name=\"\(escaped(model))\"} \(rate)\n".utf8)
+                }
+            }
+            for (model, _) in plain { out.append(contentsOf: "sglang:cache_hit_rate{model_name=\"\(escaped(model))\"} 0.0\n".utf8) }
+        }
         samples("vllm:num_preemptions_total", help: "Cumulative number of preemption from the engine.", type: "counter") { _, s, _ in "\(s.preemptions)" }
         samples("vllm:prefix_cache_queries_total", help: "Prefix cache queries, in terms of number of queried tokens.", type: "counter") { _, s, _ in
             "\(s.prefixQueries)"
@@ -149,18 +199,21 @@ extension EngineMetrics {
         samples("vllm:prefix_cache_hits_total", help: "Prefix cache hits, in terms of number of cached tokens.", type: "counter") { _, s, _ in
             "\(s.prefixHits)"
         }
-        samples("vllm:prompt_tokens_total", help: "Number of prefill tokens processed.", type: "counter") { _, s, m in
+        samples("vllm:prompt_tokens_total", help: "Number of prefill tokens processed.", type: "counter", plain: { "\($0.promptTokens)" }) { _, s, m in
             "\(s.models[m]!.promptTokensTotal)"
         }
-        samples("vllm:generation_tokens_total", help: "Number of generation tokens processed.", type: "counter") { _, s, m in
+        samples("vllm:generation_tokens_total", help: "Number of generation tokens processed.", type: "counter",
+                plain: { "\($0.generationTokens)" }) { _, s, m in
             "\(s.models[m]!.generationTokensTotal)"
         }
-        header("vllm:request_success_total", help: "Count of successfully processed requests.", type: "counter", into: &out)
-        for (_, state) in snapshots {
-            for model in state.models.keys.sorted() {
-                for reason in ["stop", "length", "abort"] {
-                    let n = state.models[model]!.success[reason] ?? 0
-                    out.append(contentsOf: "vllm:request_success_total{model_name=\"\(escaped(model))\",finished_reason=\"\(reason)\"} \(n)\n".utf8)
+        if let name = style.name("vllm:request_success_total") {
+            header(name, help: "Count of successfully processed requests.", type: "counter", into: &out)
+            for (_, state) in snapshots {
+                for model in state.models.keys.sorted() {
+                    for reason in ["stop", "length", "abort"] {
+                        let n = state.models[model]!.success[reason] ?? 0
+                        out.append(contentsOf: "\(name){model_name=\"\(escaped(model))\",finished_reason=\"\(reason)\"} \(n)\n".utf8)
+                    }
                 }
             }
         }
@@ -177,7 +230,8 @@ extension EngineMetrics {
             ("vllm:request_prompt_tokens", "Number of prefill tokens processed.", \.promptTokens),
             ("vllm:request_generation_tokens", "Number of generation tokens processed.", \.generationTokens),
         ]
-        for (name, help, path) in histograms {
+        for (vllmName, help, path) in histograms {
+            guard let name = style.name(vllmName) else { continue }
             header(name, help: help, type: "histogram", into: &out)
             for (_, state) in snapshots {
                 for model in state.models.keys.sorted() {
@@ -185,13 +239,16 @@ extension EngineMetrics {
                 }
             }
         }
-        header("vllm:cache_config_info", help: "Information of the LLMEngine CacheConfig", type: "gauge", into: &out)
-        for (metrics, state) in snapshots {
-            let p = metrics.profile
-            for model in state.models.keys.sorted() {
-                out.append(contentsOf: ("vllm:cache_config_info{model_name=\"\(escaped(model))\",engine=\"\(escaped(metrics.engine))\","
-                    + "block_size=\"\(p.blockSize)\",num_gpu_blocks=\"\(p.kvCacheBlocks)\","
-                    + "enable_prefix_caching=\"\(p.prefixCaching ? "True" : "False")\",cache_dtype=\"auto\"} 1\n").utf8)
+        guard !snapshots.isEmpty else { return }
+        if style == .vllm {
+            header("vllm:cache_config_info", help: "Information of the LLMEngine CacheConfig", type: "gauge", into: &out)
+            for (metrics, state) in snapshots {
+                let p = metrics.profile
+                for model in state.models.keys.sorted() {
+                    out.append(contentsOf: ("vllm:cache_config_info{model_name=\"\(escaped(model))\",engine=\"\(escaped(metrics.engine))\","
+                        + "block_size=\"\(p.blockSize)\",num_gpu_blocks=\"\(p.kvCacheBlocks)\","
+                        + "enable_prefix_caching=\"\(p.prefixCaching ? "True" : "False")\",cache_dtype=\"auto\"} 1\n").utf8)
+                }
             }
         }
         if snapshots.contains(where: { $0.0.lora }) {

@@ -36,6 +36,9 @@ package enum Launcher {
         package var adminToken: String?
         /// `--access-log`; false: MOCKLLM_ACCESS_LOG (1 or true), else none.
         package var accessLog = false
+        /// `--metrics-style`: `vllm` or `sglang`, the serving-engine families' names; nil:
+        /// MOCKLLM_METRICS_STYLE, else `vllm`.
+        package var metricsStyle: String?
         /// `--response-store-size`; nil: 1000.
         package var responseStoreSize: Int?
         /// `--strict`; false: MOCKLLM_STRICT (1 or true), else off.
@@ -209,6 +212,7 @@ package enum Launcher {
             throw UsageError(message: "--test-scopes must be between 1 and 1000000")
         }
         if let connections = options.maxConnections, connections < 1 { throw UsageError(message: "--max-connections must be at least 1") }
+        _ = try metricsStyle(options, environment: environment)
         var replay = ReplayOptions()
         if let text = options.replayTiming {
             guard let timing = ReplayTiming(text) else {
@@ -282,6 +286,8 @@ package enum Launcher {
         if let request = settings.requestSeconds { configuration.requestTimeoutMilliseconds = UInt64((request * 1000).rounded()) }
         if let size = options.responseStoreSize { configuration.responseStoreSize = size }
         configuration.replay = settings.replay
+        // Checked with the other settings above.
+        configuration.metricsStyle = (try? metricsStyle(options, environment: environment)) ?? .vllm
         configuration.strict = options.strict || ["1", "true"].contains(environment["MOCKLLM_STRICT"]?.lowercased() ?? "")
         if let scopes = options.testScopes { configuration.testScopes = scopes }
         configuration.allowRuntimeLoRA = options.allowRuntimeLoRA
@@ -321,6 +327,16 @@ package enum Launcher {
         server.run()
         logger.info("stopped")
         return 0
+    }
+
+    /// `--metrics-style`, else MOCKLLM_METRICS_STYLE, else vLLM's names.
+    static func metricsStyle(_ options: ServeOptions, environment: [String: String]) throws(UsageError) -> EngineMetrics.Style {
+        let (text, name) = options.metricsStyle.map { ($0, "--metrics-style") }
+            ?? environment["MOCKLLM_METRICS_STYLE"].map { ($0, "MOCKLLM_METRICS_STYLE") } ?? ("vllm", "")
+        guard let style = EngineMetrics.Style(rawValue: text) else {
+            throw UsageError(message: "\(name) must be vllm or sglang, got '\(text)'")
+        }
+        return style
     }
 
     /// The request journal and the admin endpoints: `--journal-size`, `--admin-token`, and the

@@ -36,6 +36,8 @@ package struct ServerConfiguration: Sendable {
     package var journalSize = RequestJournal.defaultCapacity
     /// Required on every `/_mockllm/` endpoint when set (Bearer or x-mockllm-admin-token).
     package var adminToken: String?
+    /// Whose names the serving-engine families on `/metrics` take (`--metrics-style`).
+    var metricsStyle = EngineMetrics.Style.vllm
     /// The file `script` came from, for `POST /_mockllm/reload` when it is not watched.
     package var scriptPath: String?
     /// `--access-log`: one line per provider request to this logger; nil: none.

@@ -82,6 +82,15 @@ final class ServerMetrics: Sendable {
         slots.withLock { $0[worker] = histograms }
     }
 
+    /// Every loop's per-model tallies as last published, added up.
+    func modelTallies() -> [String: LoopMetrics.ModelTally] {
+        slots.withLock { slots in
+            var merged = LoopMetrics.Histograms()
+            for slot in slots { merged.models.merge(slot.models) { a, b in var a = a; a.merge(b); return a } }
+            return merged.models
+        }
+    }
+
     /// The body of `GET /metrics`, from every loop's counters added up (`stats`) and every
     /// loop's latest histograms.
     func exposition(stats: LoopServer.Stats) -> ByteBuffer {

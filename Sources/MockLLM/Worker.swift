@@ -62,6 +62,7 @@ final class Worker: @unchecked Sendable {
         application.journal = admin.journal?.rings[index]
         application.metrics = LoopMetrics(shared: board.metrics, worker: index)
         application.metrics.engines = engines
+        application.metrics.style = configuration.metricsStyle
         engineClient = try EngineClient(loop: loop)
         application.engineClient = engineClient
         application.engineRegistry = engines

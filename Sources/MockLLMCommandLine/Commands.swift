@@ -126,6 +126,9 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("admin-token"), help: "Require this token on /_mockllm/ endpoints, as 'Authorization: Bearer TOKEN' or 'x-mockllm-admin-token: TOKEN' (env MOCKLLM_ADMIN_TOKEN; default: none).")
     var adminToken: String?
 
+    @Option(name: .customLong("metrics-style"), help: "Names of the serving-engine metrics on /metrics: vllm (vllm:num_requests_running...) or sglang (sglang:num_running_reqs...) (env MOCKLLM_METRICS_STYLE; default vllm).")
+    var metricsStyle: String?
+
     @Option(name: .customLong("response-store-size"), help: "Responses API responses kept for GET /v1/responses/{id} and previous_response_id, the most recent (default 1000; 0: none).")
     var responseStoreSize: Int?
 
@@ -199,6 +202,7 @@ struct Serve: ParsableCommand {
         options.journalSize = journalSize
         options.adminToken = adminToken
         options.accessLog = accessLog
+        options.metricsStyle = metricsStyle
         options.responseStoreSize = responseStoreSize
         options.testScopes = testScopes
         return options

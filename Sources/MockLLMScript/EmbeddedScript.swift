@@ -25,6 +25,17 @@ responses:
     deterministic and fast:
     tests pass every time.
 
+# One model served by a simulated vLLM engine, so `scripts/serve` shows a real vLLM twin:
+# continuous batching, a KV cache and a waiting queue, vLLM's metrics on /metrics moving with
+# load, /tokenize and vLLM's error shape (docs/LOAD-SIMULATION.md, docs/PROTOCOLS.md). Its
+# timing is the engine's (a Llama 3 8B on one H100 in FP8, fitted to measured NIM tables); the
+# other models keep the plain pacing above.
+engines:
+  h100:
+    profile: llama-3-8b-1xh100-fp8-nim
+models:
+  - {id: meta-llama/Llama-3.1-8B-Instruct, provider: openai, engine: h100, aliases: [llama-3.1-8b]}
+
 defaults:
   unknown_response: "I don't know the answer to that. This is a mock response."
 

@@ -42,7 +42,8 @@ enum EnginesSection {
 /// keys of an `engines:` entry, or a file of its own for `mockllm engine simulate --profile`.
 package enum EngineProfileReader {
     static let keys = ["max_num_seqs", "max_num_batched_tokens", "kv_cache_tokens", "block_size", "max_waiting",
-                       "preemption", "prefix_caching", "kv_admission", "prefill", "step_time", "max_loras", "lora_load_ms"]
+                       "preemption", "prefix_caching", "kv_admission", "prefill", "scheduling_policy", "step_time", "max_loras",
+                       "lora_load_ms"]
     static let costKeys = ["base_ms", "per_sequence_ms", "per_prefill_token_ms", "per_context_token_ms"]
     /// Optional: a prefill's context tokens priced apart (`EngineCostModel.perPrefillContextTokenMs`).
     static let prefillContextKey = "per_prefill_context_token_ms"
@@ -163,6 +164,13 @@ package enum EngineProfileReader {
                 reader.error("\(name("prefill")) must be chunked or whole, found '\(text)'", at: n)
             }
         }
+        if let n = mapping["scheduling_policy"], let text = reader.text(n, name("scheduling_policy")) {
+            if let policy = EngineSchedulingPolicy(rawValue: text) {
+                profile.schedulingPolicy = policy
+            } else {
+                reader.error("\(name("scheduling_policy")) must be fcfs or priority, found '\(text)'", at: n)
+            }
+        }
         if let n = mapping["step_time"], let cost = reader.mapping(n, name("step_time")) {
             let what = name("step_time")
             reader.checkKeys(cost, known: costKeys + [prefillContextKey, memoryKey], in: what)
@@ -213,6 +221,7 @@ package enum EngineProfileReader {
             "kv_admission: \(profile.kvAdmission.rawValue)",
             "prefill: \(profile.prefill.rawValue)",
         ]
+        if profile.schedulingPolicy != .fcfs { lines.append("scheduling_policy: \(profile.schedulingPolicy.rawValue)") }
         // The LoRA keys only when set: most profiles serve no adapter.
         if profile.maxLoras != 1 { lines.append("max_loras: \(profile.maxLoras)") }
         if profile.loraLoadMs != 0 { lines.append("lora_load_ms: \(number(profile.loraLoadMs))") }

@@ -100,9 +100,9 @@ struct EngineLoRAEndToEndTests {
         try withServer(script: try Self.script()) { server in
             let (status, text) = try Self.get(server, "/v1/models")
             #expect(status == 200)
-            #expect(text.contains(#"{"id":"lora-a","object":"model","created":1767225600,"owned_by":"openai","root":"/adapters/a","parent":"base"}"#))
-            #expect(text.contains(#""id":"lora-b","object":"model","created":1767225600,"owned_by":"openai","root":"lora-b","parent":"base"}"#))
-            #expect(text.contains(#""id":"base","object":"model","created":1767225600,"owned_by":"openai","root":"base","parent":null}"#))
+            #expect(text.contains(#"{"id":"lora-a","object":"model","created":1767225600,"owned_by":"vllm","root":"/adapters/a","parent":"base","max_model_len":"#))
+            #expect(text.contains(#""id":"lora-b","object":"model","created":1767225600,"owned_by":"vllm","root":"lora-b","parent":"base","max_model_len":"#))
+            #expect(text.contains(#""id":"base","object":"model","created":1767225600,"owned_by":"vllm","root":"base","parent":null,"max_model_len":"#))
             #expect(!text.contains(#""id":"gpt-4o","object":"model","created":1715367049,"owned_by":"openai","root""#))
         }
     }
@@ -137,7 +137,7 @@ struct EngineLoRAEndToEndTests {
         let loaded = try Self.post(server, "/v1/load_lora_adapter", #"{"lora_name":"lora-c","lora_path":"/adapters/c"}"#)
         #expect(loaded.status == 200)
         #expect(loaded.text == "Success: LoRA adapter 'lora-c' added successfully.")
-        #expect(try Self.get(server, "/v1/models").text.contains(#""id":"lora-c","object":"model","created":1767225600,"owned_by":"openai","root":"/adapters/c","parent":"base"}"#))
+        #expect(try Self.get(server, "/v1/models").text.contains(#""id":"lora-c","object":"model","created":1767225600,"owned_by":"vllm","root":"/adapters/c","parent":"base","max_model_len":"#))
         let client = try server.client()
         try client.send(Self.chat("lora-c", tokens: 2))
         #expect(try client.readResponse().status == 200)

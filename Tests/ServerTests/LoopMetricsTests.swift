@@ -81,8 +81,9 @@ struct LoopMetricsTests {
 
     @Test func streamsAreTracedAndTheirEndsFeedTheStreamMetrics() throws {
         let app = Application(script: Self.script, seed: 1)
-        #expect(chat(app, "openai", stream: true).trace == LoopMetrics.streamTrace)
-        #expect(chat(app, "openai").trace == 0, "only streams need their end reported")
+        // Traced with its model's tally slot (below `streamTrace`), which its end decrements.
+        #expect(chat(app, "openai", stream: true).trace == LoopMetrics.modelTrace(0))
+        #expect(chat(app, "openai").trace == 0, "only replies still in flight need their end reported")
         app.replyFinished(FinishedReply(trace: LoopMetrics.streamTrace, status: 200, firstByteNanoseconds: 1_000,
                                         durationNanoseconds: 300_000_000, events: 40, aborted: false,
                                         stream: true, firstPayloadNanoseconds: 20_000_000))
@@ -130,7 +131,13 @@ struct LoopMetricsTests {
             #expect(lines.filter { $0 == "# TYPE \(name) \(type)" }.count == 1, "\(name)")
             #expect(lines.filter { $0.hasPrefix("# HELP \(name) ") }.count == 1, "\(name)")
         }
-        #expect(lines.filter { $0.hasPrefix("# TYPE ") }.count == families.count)
+        #expect(lines.filter { $0.hasPrefix("# TYPE mockllm_") }.count == families.count)
+        // vLLM's families follow, each declared once even with no engine.
+        for (name, type) in [("vllm:num_requests_running", "gauge"), ("vllm:num_requests_waiting", "gauge"),
+                             ("vllm:kv_cache_usage_perc", "gauge"), ("vllm:prompt_tokens_total", "counter"),
+                             ("vllm:time_to_first_token_seconds", "histogram")] {
+            #expect(lines.filter { $0 == "# TYPE \(name) \(type)" }.count == 1, "\(name)")
+        }
         #expect(text.hasSuffix("\n"))
     }
 

@@ -64,6 +64,7 @@ package enum OpenAIChat: Provider {
             throw Door.refusal(.invalidRequest(noUserMessage, param: "messages"), requestID: context.requestID)
         }
         let uuid = context.random.nextUUID()  // drawn first: a seed fixes the id whatever the pacing draws
+        context.priority = request.priority
         var plan = try Door.plan(for: request.matchInput(prompt: prompt, http, provider: Door.metadata.name), maxTokens: request.maxTokens,
                                  stopSequences: request.stop, context: &context, exactTokens: request.exactTokens)
         plan.carry(admission)

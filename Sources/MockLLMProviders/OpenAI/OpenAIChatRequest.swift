@@ -15,6 +15,8 @@ struct OpenAIChatRequest {
     /// vLLM's extra parameters, as load tools send them: `ignore_eos` (generate `max_tokens`
     /// whatever the text) and `min_tokens`; an engine model's reply is then exactly that long.
     var exactTokens: (tokens: Int, length: Bool)?
+    /// vLLM's `priority` (0 unless sent), for a model on an engine with priority scheduling.
+    var priority = 0
     /// `stop`: up to 4 sequences that end the reply before them.
     var stop: [String]
     /// The request offers `tools` (or the legacy `functions`).
@@ -41,6 +43,7 @@ struct OpenAIChatRequest {
         var parallelToolCalls = true
         var ignoreEOS = false
         var minTokens: Int?
+        var priority = 0
         try body.node.forEachMember { (key, value) throws(FieldProblem) in
             switch key {
             case "model": model = try body.string(value, "model")
@@ -69,6 +72,7 @@ struct OpenAIChatRequest {
             // vLLM's, last: the keys every request sends are compared first.
             case "ignore_eos": ignoreEOS = try body.bool(value, "ignore_eos") ?? false
             case "min_tokens": minTokens = try body.integer(value, "min_tokens")
+            case "priority": priority = try body.integer(value, "priority") ?? 0
             default: break
             }
         }
@@ -97,6 +101,7 @@ struct OpenAIChatRequest {
         (toolOffer, legacyFunctions) = try Self.offer(tools: tools, functions: functions, toolChoice: toolChoice, functionCall: functionCall)
         toolOffer?.parallel = parallelToolCalls && !legacyFunctions  // the legacy shape carries one call
         self.responseFormat = responseFormat
+        self.priority = priority
     }
 
     /// `stream_options.include_usage`; `stream_options` is refused without `stream`.

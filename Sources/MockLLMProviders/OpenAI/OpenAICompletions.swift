@@ -26,6 +26,7 @@ enum OpenAICompletions {
                                        promptTokens: { prompts.reduce(0) { $0 + TokenEstimator.count($1) } }, context: &context)
         request.model = admission.model
         let uuid = context.random.nextUUID()  // drawn first: a seed fixes the id whatever the pacing draws
+        context.priority = request.priority
         var plans: [ChatPlan] = []
         for prompt in request.prompts {
             let message = ChatMessage(role: "user", text: prompt)
@@ -40,8 +41,9 @@ enum OpenAICompletions {
                 text: request.echo ? prompt + plan.text : plan.text,
                 finishReason: plan.finish == .maxTokens ? "length" : "stop")
         }
+        // A prompt's tokens as `/tokenize` counts them, no chat framing (vLLM's `prompt_tokens`).
         let usage = OpenAIUsage(
-            promptTokens: plans.reduce(0) { $0 + $1.promptTokens }, completionTokens: plans.reduce(0) { $0 + $1.tokens })
+            promptTokens: prompts.reduce(0) { $0 + TokenEstimator.count($1) }, completionTokens: plans.reduce(0) { $0 + $1.tokens })
         context.usage = TokenUsage(prompt: usage.promptTokens, completion: usage.completionTokens)
         // The first prompt's plan speaks for the reply: its headers, pacing and fault.
         var plan = plans[0]
@@ -102,6 +104,8 @@ struct OpenAICompletionsRequest {
     var maxTokens: Int?
     /// `ignore_eos` / `min_tokens` (`OpenAIChatRequest.exactTokens`).
     var exactTokens: (tokens: Int, length: Bool)?
+    /// vLLM's `priority` (see `OpenAIChatRequest.priority`).
+    var priority = 0
     var stop: [String]
     var echo: Bool
 
@@ -115,6 +119,7 @@ struct OpenAICompletionsRequest {
         var echo = false
         var ignoreEOS = false
         var minTokens: Int?
+        var priority = 0
         try body.node.forEachMember { (key, value) throws(FieldProblem) in
             switch key {
             case "model": model = try body.string(value, "model")
@@ -130,6 +135,7 @@ struct OpenAICompletionsRequest {
             // vLLM's, last: the keys every request sends are compared first.
             case "ignore_eos": ignoreEOS = try body.bool(value, "ignore_eos") ?? false
             case "min_tokens": minTokens = try body.integer(value, "min_tokens")
+            case "priority": priority = try body.integer(value, "priority") ?? 0
             default: break
             }
         }
@@ -146,6 +152,7 @@ struct OpenAICompletionsRequest {
         includeUsage = try OpenAIChatRequest.includeUsage(streamOptions, stream: stream)
         self.maxTokens = maxTokens
         exactTokens = OpenAIChatRequest.exactTokens(ignoreEOS: ignoreEOS, maxTokens: maxTokens, minTokens: minTokens)
+        self.priority = priority
         self.stop = stop
         self.echo = echo
     }

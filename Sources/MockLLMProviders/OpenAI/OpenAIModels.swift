@@ -1,5 +1,6 @@
 import MockLLMCore
 import MockLLMScript
+import MockLLMSimulation
 
 /// OpenAI's model listing: `GET /v1/models` (every model of the registry, built-in and from
 /// the script) and `GET /v1/models/{model}` (a name or an alias).
@@ -47,21 +48,35 @@ extension OpenAIChat {
     }
 
     /// `{"id":"gpt-4o","object":"model","created":1715367049,"owned_by":"openai"}`; a model on a
-    /// serving engine also has vLLM's `root` (its path: an adapter's `lora_path`, else its id)
-    /// and `parent` (an adapter's base model, else null), as a router listing adapters reads them.
+    /// serving engine (`engine:`) is a vLLM twin's, in vLLM's `ModelCard` shape: `owned_by`
+    /// `vllm`, `root` (the served path: an adapter's `lora_path`, else its id), `parent` (an
+    /// adapter's base model, else null: what a router listing adapters reads), `max_model_len`
+    /// and one `permission`. The extra fields are vLLM's only: OpenAI's models keep OpenAI's
+    /// exact shape (the openai SDK would accept either: its models allow extras).
     private static func write(_ model: ModelInfo, into out: inout ByteBuffer) {
         out.append(ascii: "{\"id\":")
         out.append(jsonString: model.id)
         out.append(ascii: ",\"object\":\"model\",\"created\":")
         out.append(decimal: model.created)
         out.append(ascii: ",\"owned_by\":")
-        out.append(jsonString: model.provider)
-        if model.engine != nil {
-            out.append(ascii: ",\"root\":")
-            out.append(jsonString: model.loraPath ?? model.id)
-            out.append(ascii: ",\"parent\":")
-            if let parent = model.parent { out.append(jsonString: parent) } else { out.append(ascii: "null") }
+        guard model.engine != nil else {
+            out.append(jsonString: model.provider)
+            out.append(UInt8(ascii: "}"))
+            return
         }
-        out.append(UInt8(ascii: "}"))
+        out.append(ascii: "\"vllm\",\"root\":")
+        out.append(jsonString: model.loraPath ?? model.id)
+        out.append(ascii: ",\"parent\":")
+        if let parent = model.parent { out.append(jsonString: parent) } else { out.append(ascii: "null") }
+        out.append(ascii: ",\"max_model_len\":")
+        out.append(decimal: model.contextWindow)
+        // vLLM's `ModelPermission` defaults; the id is derived from the model's so listings are stable.
+        out.append(ascii: ",\"permission\":[{\"id\":\"modelperm-")
+        out.append(hex: Int(truncatingIfNeeded: EmbeddingVector.hash(text: model.id) & 0xFFFF_FFFF_FFFF))
+        out.append(ascii: "\",\"object\":\"model_permission\",\"created\":")
+        out.append(decimal: model.created)
+        out.append(ascii: ",\"allow_create_engine\":false,\"allow_sampling\":true,\"allow_logprobs\":true,")
+        out.append(ascii: "\"allow_search_indices\":false,\"allow_view\":true,\"allow_fine_tuning\":false,\"organization\":\"*\",")
+        out.append(ascii: "\"group\":null,\"is_blocking\":false}]}")
     }
 }

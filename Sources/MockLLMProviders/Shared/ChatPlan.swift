@@ -119,12 +119,19 @@ struct ChatPlan: Sendable {
         // Looked up only when the script has engines: a registry lookup hashes the model name.
         let engineModel = script.engines.isEmpty ? nil : script.models.resolve(input.model)
         let engine = engineModel?.engine
-        if engine != nil { pacing = .engineTokens }
+        if let engine {
+            pacing = .engineTokens
+            if context.priority != 0 && script.engines[engine]?.schedulingPolicy != .priority {
+                // vLLM's words (`Processor._validate_params`), a 400.
+                throw .invalidOverride("Got priority \(context.priority) but Priority scheduling is not enabled.")
+            }
+        }
         var plan = ChatPlan(
             text: reply.text, blocks: reply.blocks, tokens: reply.tokenCount, finish: reply.blocks.isEmpty ? .endTurn : .toolUse, pacing: pacing,
             random: pacing.random(from: &context.random), promptTokens: promptTokens,
             rule: answer.source, miss: miss)
         (plan.streamFault, plan.faultName) = (streamFault?.fault, streamFault?.name)
+        context.model = input.model
         plan.cut(maxTokens: maxTokens, stopSequences: stopSequences)
         if let engine {
             if let exact = exactTokens, exact.tokens > 0 {
@@ -136,7 +143,8 @@ struct ChatPlan: Sendable {
             context.engine = EngineDemand(
                 engine: engine, model: engineModel?.parent ?? input.model,
                 adapter: engineModel?.parent == nil ? nil : engineModel?.id, prompt: input.messages.map { $0.role + ": " + $0.text }.joined(separator: "\n"),
-                promptTokens: promptTokens, outputTokens: max(1, plan.tokens), finishReason: plan.finish == .maxTokens ? "length" : "stop")
+                promptTokens: promptTokens, outputTokens: max(1, plan.tokens), finishReason: plan.finish == .maxTokens ? "length" : "stop",
+                priority: context.priority)
         }
         if let quota = script.quota {
             plan.quota = context.scope?.charge(quota, key: clientKey, completionTokens: plan.tokens, now: context.monotonic)

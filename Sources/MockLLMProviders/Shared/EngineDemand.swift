@@ -24,6 +24,8 @@ package struct EngineDemand: Sendable, Equatable {
     package var outputTokens: Int
     /// vLLM's `finished_reason`: `length` when cut at a token limit, else `stop`.
     package var finishReason: String
+    /// vLLM's `priority`: its place in a `priority` engine's waiting queue.
+    package var priority = 0
 }
 
 extension Pacing {

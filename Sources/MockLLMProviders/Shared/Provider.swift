@@ -206,6 +206,12 @@ package struct ProviderContext: Sendable {
     package var usage: TokenUsage?
     /// Set by the plan of a reply from a model that runs on a serving engine (`engines:`).
     package var engine: EngineDemand?
+    /// Set by the plan of a reply: the model the request names, for the per-model vLLM metrics
+    /// every mockllm serves (`vllm:num_requests_running` per `model_name`).
+    package var model: String?
+    /// Set by the handler: vLLM's `priority` (lower first), for a model on an engine with the
+    /// `priority` scheduling policy.
+    package var priority = 0
 
     package init(
         script: Script, now: Int, random: SeededRandom, pathParameters: [String: String] = [:], requestID: String = "req_test"

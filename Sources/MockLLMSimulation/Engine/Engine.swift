@@ -6,7 +6,9 @@
 /// none is free preempts the most recently admitted running request (or stalls, `.wait`).
 /// Then, if nothing was preempted, waiting requests are admitted first come, first served
 /// while the budget, `maxNumSeqs` and the free KV blocks allow; the first that does not fit
-/// stops admission (no request overtakes the head of the queue). With `prefill: .whole`
+/// stops admission (no request overtakes the head of the queue). Under the `priority`
+/// scheduling policy the queue is ordered by (`priority`, arrival) and the preempted request
+/// is the running one with the highest (`priority`, arrival) (`EngineSchedulingPolicy`). With `prefill: .whole`
 /// (TensorRT-LLM without chunked context) a prompt is never cut: it joins a step only if all
 /// of it fits the budget left. A sequence whose prefill completes in a step gets its first
 /// token at the step's end, a decoding one its next token.
@@ -45,6 +47,8 @@ public struct Engine: Sendable {
         var registrationStopped = false
         var phase = Phase.waiting
         var countedPrompt = false
+        /// Its place under the priority policy: its `priority`, then its submission order.
+        var key: WaitingQueue.Key
 
         var tokens: Int { prompt + generated }
         var heldBlocks: Int { shared.count + privateBlocks }
@@ -54,7 +58,9 @@ public struct Engine: Sendable {
     private var freeSlots: [Int] = []
     private var slotOfID: [Int: Int] = [:]
     private var runningSlots: [Int] = []
-    private var waitingQueue = RingQueue<Int>()
+    private var waitingQueue: WaitingQueue
+    /// Submissions so far: each request's arrival order.
+    private var arrivals: UInt64 = 0
     private var pool: KVBlockPool
     /// Adapters in a slot, each with the last step that used it (for LRU eviction).
     private var adapterSlots: [Int: Int] = [:]
@@ -102,6 +108,7 @@ public struct Engine: Sendable {
         if let problem = profile.problem { preconditionFailure("Engine: \(problem)") }
         self.profile = profile
         pool = KVBlockPool(blocks: profile.kvCacheBlocks)
+        waitingQueue = WaitingQueue(policy: profile.schedulingPolicy)
     }
 
     private func blocks(_ tokens: Int) -> Int { (tokens + profile.blockSize - 1) / profile.blockSize }
@@ -119,7 +126,9 @@ public struct Engine: Sendable {
         let sequence = Sequence(id: request.id, prompt: request.promptTokens, target: request.outputTokens,
                                 prefix: profile.prefixCaching
                                     ? Array(request.prefixBlocks.prefix(request.promptTokens / profile.blockSize)) : [],
-                                adapter: request.adapter)
+                                adapter: request.adapter,
+                                key: WaitingQueue.Key(priority: request.priority, arrival: arrivals))
+        arrivals += 1
         let slot: Int
         if let reused = freeSlots.popLast() {
             slot = reused
@@ -129,7 +138,7 @@ public struct Engine: Sendable {
             slots.append(sequence)
         }
         slotOfID[request.id] = slot
-        waitingQueue.append(slot)
+        waitingQueue.append(slot, key: sequence.key)
         waiting += 1
         Self.count(request.adapter, 1, in: &waitingAdapters)
         return .accepted
@@ -167,20 +176,29 @@ public struct Engine: Sendable {
         slots[slot].privateBlocks = 0
     }
 
-    /// Preempts the most recently admitted running request: its KV freed, its computed
-    /// tokens forgotten, back to the front of the waiting queue.
-    private mutating func preemptNewest(into step: inout EngineStep) -> Int {
-        let slot = runningSlots.removeLast()
+    /// Preempts a running request: its KV freed, its computed tokens forgotten, back to the
+    /// front of the waiting queue (FCFS) or its place in it (priority). The victim is the most
+    /// recently admitted (FCFS), or the one with the highest (`priority`, arrival), as vLLM's
+    /// `max(self.running, key=lambda r: (r.priority, r.arrival_time))`. Returns its slot and
+    /// the index it had in `runningSlots`.
+    private mutating func preemptVictim(into step: inout EngineStep) -> (slot: Int, index: Int) {
+        var index = runningSlots.count - 1
+        if profile.schedulingPolicy == .priority {
+            for (i, candidate) in runningSlots.enumerated() where slots[runningSlots[index]].key < slots[candidate].key {
+                index = i
+            }
+        }
+        let slot = runningSlots.remove(at: index)
         freeBlocks(of: slot)
         slots[slot].computed = 0
         slots[slot].phase = .waiting
-        waitingQueue.prepend(slot)
+        waitingQueue.prepend(slot, key: slots[slot].key)
         waiting += 1
         Self.count(slots[slot].adapter, -1, in: &runningAdapters)
         Self.count(slots[slot].adapter, 1, in: &waitingAdapters)
         preemptions += 1
         step.preempted.append(slots[slot].id)
-        return slot
+        return (slot, index)
     }
 
     /// Plans and runs one step; nil when there is nothing to run.
@@ -197,7 +215,7 @@ public struct Engine: Sendable {
         while plan.isEmpty && stalled > 0 {
             // Every running sequence stalled (`.wait`): none can finish to free a block, so the
             // newest is preempted as vLLM would, or the engine would never move again.
-            _ = preemptNewest(into: &step)
+            _ = preemptVictim(into: &step)
             stalled = scheduleRunning(budget: &budget, plan: &plan, step: &step)
         }
         step.stalled = stalled
@@ -228,7 +246,7 @@ public struct Engine: Sendable {
                 Self.count(adapter, 1, in: &runningAdapters)
                 step.admitted.append(slots[slot].id)
             }
-            for slot in skipped.reversed() { waitingQueue.prepend(slot) }
+            for slot in skipped.reversed() { waitingQueue.prepend(slot, key: slots[slot].key) }
         }
         // Not reached with a valid profile: an empty engine always admits the head of the
         // queue (`submit` refused what could never fit).
@@ -346,12 +364,28 @@ public struct Engine: Sendable {
             }
             var preemptedItself = false
             while needed > pool.freeBlocks {
-                if preemptNewest(into: &step) == slot {
+                let victim = preemptVictim(into: &step)
+                if victim.slot == slot {
                     preemptedItself = true
                     break
                 }
+                if victim.index < index {
+                    // Already planned in this step (the priority policy's victim may be): its
+                    // tokens go back to the budget, as vLLM gives back a preempted request's.
+                    index -= 1
+                    if let planned = plan.firstIndex(where: { $0.slot == victim.slot }) {
+                        budget += plan.remove(at: planned).tokens
+                    }
+                }
             }
-            if preemptedItself { break }
+            if preemptedItself {
+                // FCFS's victim is the last running request: none is left after it. The priority
+                // policy's may be any: vLLM ends the pass there and schedules the rest in the next
+                // step, leaving this one empty; they are scheduled in this one instead (the
+                // engine never runs an empty step), which only brings their tokens a step earlier.
+                if profile.schedulingPolicy == .priority { continue }
+                break
+            }
             pool.allocate(needed)
             slots[slot].privateBlocks += needed
             plan.append((slot, tokens))

@@ -160,6 +160,18 @@ public enum EnginePrefill: String, Sendable, Equatable, Hashable, CaseIterable {
     case whole
 }
 
+/// The order in which waiting requests are admitted (vLLM's `--scheduling-policy`).
+public enum EngineSchedulingPolicy: String, Sendable, Equatable, Hashable, CaseIterable {
+    /// First come, first served (vLLM's default); a request's `priority` must be 0.
+    case fcfs
+    /// vLLM's priority scheduler (`PriorityRequestQueue`): the waiting queue is ordered by
+    /// (`priority`, arrival), lower values first, a preempted request going back to its place
+    /// in that order; and the running request preempted when KV blocks run out is the one with
+    /// the highest (`priority`, arrival), not the newest. A new request never preempts a running
+    /// one: priority only decides who is admitted next and who gives up its blocks.
+    case priority
+}
+
 /// A serving engine's scheduler settings and its cost model: vLLM's names and defaults
 /// (`--max-num-seqs`, `--max-num-batched-tokens`, `--block-size`, prefix caching on, as in vLLM
 /// v1); `kvCacheTokens` is what vLLM logs as "GPU KV cache size: N tokens".
@@ -183,6 +195,8 @@ public struct EngineProfile: Sendable, Equatable, Hashable {
     public var kvAdmission: EngineKVAdmission
     /// How a prompt is prefilled (vLLM: chunked; TensorRT-LLM without chunked context: whole).
     public var prefill: EnginePrefill
+    /// The waiting queue's order and the preemption victim (vLLM: `fcfs` by default).
+    public var schedulingPolicy: EngineSchedulingPolicy
     public var cost: EngineCostModel
     /// LoRA adapter slots (vLLM's `--max-loras`, default 1): a step's batch holds requests of at
     /// most this many distinct adapters; a request for another waits until a slot frees.
@@ -195,7 +209,8 @@ public struct EngineProfile: Sendable, Equatable, Hashable {
     public init(
         maxNumSeqs: Int = 256, maxNumBatchedTokens: Int = 8192, kvCacheTokens: Int, blockSize: Int = 16,
         maxWaiting: Int? = nil, preemption: EnginePreemption = .recompute, prefixCaching: Bool = true,
-        kvAdmission: EngineKVAdmission = .onDemand, prefill: EnginePrefill = .chunked, cost: EngineCostModel,
+        kvAdmission: EngineKVAdmission = .onDemand, prefill: EnginePrefill = .chunked,
+        schedulingPolicy: EngineSchedulingPolicy = .fcfs, cost: EngineCostModel,
         maxLoras: Int = 1, loraLoadMs: Double = 0
     ) {
         self.maxLoras = maxLoras
@@ -209,6 +224,7 @@ public struct EngineProfile: Sendable, Equatable, Hashable {
         self.prefixCaching = prefixCaching
         self.kvAdmission = kvAdmission
         self.prefill = prefill
+        self.schedulingPolicy = schedulingPolicy
         self.cost = cost
     }
 

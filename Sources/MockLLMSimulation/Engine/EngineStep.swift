@@ -12,15 +12,19 @@ public struct EngineRequest: Sendable, Equatable, Hashable {
     /// The LoRA adapter it runs with (vLLM's `lora_int_id`): 0 for the base model alone, else
     /// an id > 0 the caller gives each adapter (`EngineProfile.maxLoras`).
     public var adapter: Int
+    /// vLLM's `priority`: with the `priority` scheduling policy, lower values are admitted
+    /// first and preempted last (`EngineSchedulingPolicy`).
+    public var priority: Int
 
     /// Fewer than one prompt or output token is taken as one: a step computes at least one
     /// token for a request and every request generates at least one.
-    public init(id: Int, promptTokens: Int, outputTokens: Int, prefixBlocks: [UInt64] = [], adapter: Int = 0) {
+    public init(id: Int, promptTokens: Int, outputTokens: Int, prefixBlocks: [UInt64] = [], adapter: Int = 0, priority: Int = 0) {
         self.id = id
         self.promptTokens = max(promptTokens, 1)
         self.outputTokens = max(outputTokens, 1)
         self.prefixBlocks = prefixBlocks
         self.adapter = max(adapter, 0)
+        self.priority = priority
     }
 }
 
