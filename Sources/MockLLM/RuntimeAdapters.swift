@@ -134,16 +134,8 @@ enum LoRAAdmin {
         error(400, "BadRequestError", "The body must be a JSON object with 'lora_name' (and 'lora_path' to load).")
     }
 
-    /// vLLM's `ErrorResponse`: `{"object":"error","message":..,"type":..,"param":null,"code":status}`.
+    /// vLLM's `ErrorResponse` (`VLLMEndpoints.error`).
     static func error(_ status: Int, _ type: String, _ message: String) -> Reply {
-        var out = ByteBuffer()
-        out.append(ascii: "{\"object\":\"error\",\"message\":")
-        out.append(jsonString: message)
-        out.append(ascii: ",\"type\":")
-        out.append(jsonString: type)
-        out.append(ascii: ",\"param\":null,\"code\":")
-        out.append(decimal: status)
-        out.append(UInt8(ascii: "}"))
-        return Reply.json(status, out)
+        VLLMEndpoints.error(status, type, message)
     }
 }
