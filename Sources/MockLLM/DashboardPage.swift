@@ -230,13 +230,17 @@ function digest(samples) {
     else if (s.name === "mockllm_streams_open") gauges.streams = s.value;
     else if (s.name === "mockllm_connections_open") gauges.conns = s.value;
     else if (histNames[s.name]) hists[histNames[s.name]].push([s.labels.le === "+Inf" ? Infinity : Number(s.labels.le), s.value]);
-    else if (s.name.startsWith("vllm:")) {
+    else if (s.name.startsWith("vllm:") || s.name.startsWith("sglang:")) {
+      // vLLM's names or SGLang's (--metrics-style). Every model has the gauges (a model without
+      // an engine: its requests in flight); only an engine's has samples in the TTFT histogram.
       const model = s.labels.model_name;
       if (!model) continue;
       const e = gauges.engines[model] || (gauges.engines[model] = {});
-      if (s.name === "vllm:num_requests_running") e.running = s.value;
-      else if (s.name === "vllm:num_requests_waiting") e.waiting = s.value;
-      else if (s.name === "vllm:kv_cache_usage_perc") e.kv = s.value;
+      const n = s.name.slice(s.name.indexOf(":") + 1);
+      if (n === "num_requests_running" || n === "num_running_reqs") e.running = s.value;
+      else if (n === "num_requests_waiting" || n === "num_queue_reqs") e.waiting = s.value;
+      else if (n === "kv_cache_usage_perc" || n === "token_usage") e.kv = s.value;
+      else if (n === "time_to_first_token_seconds_count") e.engine = true;
     }
   }
   return { counters, gauges, hists };
@@ -500,7 +504,7 @@ function drawScopes(report) {
 
 function drawEngines() {
   const s = state.samples, latest = s[s.length - 1];
-  const models = Object.keys(latest.gauges.engines).sort();
+  const models = Object.keys(latest.gauges.engines).filter((m) => latest.gauges.engines[m].engine).sort();
   if (!models.length) {
     $("engines").innerHTML = empty("No engine models. An <code>engines:</code> section in the script makes latency follow load " +
       "(docs/LOAD-SIMULATION.md); its batch, queue and KV cache show here.");

@@ -313,6 +313,10 @@ def run(binary: str, chromium: str, shots: Path) -> None:
         wait_for("an inter-token histogram", lambda: browser.eval("document.querySelectorAll('#hist-itl rect').length") > 0)
         wait_for("the engine's gauges", lambda: browser.eval(
             "(() => { const e = document.getElementById('e0-running'); return e && Number(e.textContent) > 0; })()"))
+        # vLLM's gauges are on /metrics for every model (a model without an engine: its requests in
+        # flight); the section shows the engine's model alone.
+        shown = browser.eval("[...document.querySelectorAll('#engines .engine h3')].map(h => h.textContent)")
+        check(shown == ["engine-gpt"], f"the engines section shows the engine model alone ({shown})")
         wait_for("a few seconds of history", lambda: browser.eval("Number(document.body.dataset.polls)") >= 8, every_s=0.5)
         shots.mkdir(parents=True, exist_ok=True)
         browser.screenshot(shots / "dashboard.png")
