@@ -163,15 +163,8 @@ struct FixturesEndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         for (name, text) in files { try text.write(toFile: directory + "/" + name, atomically: true, encoding: .utf8) }
         let loaded = try ScriptLoader.load(path: directory, providers: providerCatalog)
-        let server = try TestServer(script: loaded.script, watchedScript: .init(path: directory, fingerprint: loaded.fingerprint), tune: tune)
-        do {
-            let result = try body(server, directory)
-            let leftover = server.stop()
-            guard leftover == 0 else { throw TestFailure("\(leftover) libuv handle(s) still open after stop") }
-            return result
-        } catch {
-            server.stop()
-            throw error
+        return try withServer(script: loaded.script, watchedScript: .init(path: directory, fingerprint: loaded.fingerprint), tune: tune) {
+            try body($0, directory)
         }
     }
 

@@ -5,12 +5,13 @@ import Testing
 /// points the engine itself produced.
 @Suite("Engine fit")
 struct EngineFitTests {
-    /// Benchmark points at 1, 4 and 12 users of each (input, output) shape, "measured" by
+    /// Benchmark points at `concurrencies` users of each (input, output) shape, "measured" by
     /// simulating `truth`: what a fit must recover.
-    static func measured(by truth: EngineProfile, shapes: [(Int, Int)], options: EngineFitOptions) -> [EngineBenchmarkPoint] {
+    static func measured(by truth: EngineProfile, shapes: [(Int, Int)], concurrencies: [Int] = [1, 4, 12],
+                         options: EngineFitOptions) -> [EngineBenchmarkPoint] {
         var points: [EngineBenchmarkPoint] = []
         for (input, output) in shapes {
-            for concurrency in [1, 4, 12] {
+            for concurrency in concurrencies {
                 points.append(EngineBenchmarkPoint(
                     concurrency: concurrency, inputTokens: input, outputTokens: output, ttftMs: 1, itlMs: 1, requestThroughput: 1))
             }
@@ -106,18 +107,7 @@ struct EngineFitTests {
         options.maxEvaluations = 60
         options.restarts = 0
         options.prefill = .whole
-        var points: [EngineBenchmarkPoint] = []
-        for (input, output) in [(64, 16), (512, 8)] {
-            for concurrency in [1, 6] {
-                points.append(EngineBenchmarkPoint(
-                    concurrency: concurrency, inputTokens: input, outputTokens: output, ttftMs: 1, itlMs: 1, requestThroughput: 1))
-            }
-        }
-        for (i, m) in EngineFit.simulate(truth, points, options: options).enumerated() {
-            points[i].ttftMs = m.ttftMs
-            points[i].itlMs = m.itlMs
-            points[i].requestThroughput = m.requestThroughput
-        }
+        let points = Self.measured(by: truth, shapes: [(64, 16), (512, 8)], concurrencies: [1, 6], options: options)
         let result = EngineFit.fit(points, options: options)
         #expect(result.profile.prefill == .whole && result.profile.maxNumBatchedTokens >= 512)
         #expect(result.loss.isFinite && result.points.allSatisfy { $0.predicted.ttftMs.isFinite })

@@ -65,10 +65,10 @@ package final class TestServer: Sendable {
 package func withServer<T>(
     script: Script = Script(), seed: UInt64? = 42, limits: RequestParser.Limits = RequestParser.Limits(),
     watchedScript: ServerConfiguration.WatchedScript? = nil, logger: Logger = TestServer.quietLogger,
-    workers: Int = 1, _ body: (TestServer) throws -> T
+    workers: Int = 1, tune: (inout ServerConfiguration) -> Void = { _ in }, _ body: (TestServer) throws -> T
 ) throws -> T {
     let server = try TestServer(script: script, seed: seed, limits: limits, watchedScript: watchedScript, logger: logger,
-                                workers: workers)
+                                workers: workers, tune: tune)
     do {
         let result = try body(server)
         let leftover = server.stop()
