@@ -47,8 +47,8 @@ struct PathPattern: Sendable, Equatable {
         // path has parameters (Bedrock's `/model/{model}/...`) a tenth of its time.
         for (part, segment) in zip(parts, segments) {
             switch segment {
-            case .literal(let literal):
-                guard part.utf8.elementsEqual(literal.utf8) else { return nil }
+            case .literal:
+                continue  // compared in the loop above
             case .parameter(let name, let suffix):
                 let n = suffix.utf8.count
                 guard part.utf8.count > n, part.utf8.suffix(n).elementsEqual(suffix.utf8) else { return nil }
