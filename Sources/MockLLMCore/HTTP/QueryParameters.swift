@@ -19,10 +19,16 @@ public struct QueryParameters: Sendable {
     }
 
     static func decode(_ text: Substring) -> String {
+        percentDecoded(text, plusIsSpace: true)
+    }
+
+    /// `text` with its `%XX` escapes decoded; `plusIsSpace`: a `+` is a space, as in a query
+    /// (in a path segment it is itself).
+    public static func percentDecoded(_ text: Substring, plusIsSpace: Bool) -> String {
         var bytes: [UInt8] = []
         var utf8 = text.utf8.makeIterator()
         while let b = utf8.next() {
-            if b == UInt8(ascii: "+") {
+            if plusIsSpace && b == UInt8(ascii: "+") {
                 bytes.append(0x20)
             } else if b == UInt8(ascii: "%"), let h = utf8.next(), let l = utf8.next(),
                       let hi = hexValue(h), let lo = hexValue(l) {

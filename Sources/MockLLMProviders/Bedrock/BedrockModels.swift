@@ -36,7 +36,7 @@ extension Bedrock {
     /// (`arn:aws:bedrock:us-east-1::foundation-model/ID`, an inference profile's) the last part.
     static func modelID(fromPath raw: String) -> String {
         // Byte checks: `String.contains` and `hasPrefix` are character-wise (and Foundation's).
-        let decoded = raw.utf8.contains(UInt8(ascii: "%")) ? QueryParameters("m=" + raw.replacingOccurrences(of: "+", with: "%2B"))["m"] ?? raw : raw
+        let decoded = raw.utf8.contains(UInt8(ascii: "%")) ? QueryParameters.percentDecoded(Substring(raw), plusIsSpace: false) : raw
         guard decoded.utf8.starts(with: "arn:".utf8), let slash = decoded.lastIndex(of: "/") else { return decoded }
         return String(decoded[decoded.index(after: slash)...])
     }
