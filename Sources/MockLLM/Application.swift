@@ -313,7 +313,7 @@ package final class Application: HTTPHandler {
         if let fault = reply.headers["x-mockllm-fault"] { metadata["fault"] = "\(fault)" }
         switch reply.body {
         case .stream, .pushed: metadata["stream"] = "true"
-        case .bytes, .deferred: break
+        case .bytes, .deferred, .webSocket: break
         }
         log.info("\(request.method) \(APIKeyCheck.loggable(request)) \(reply.status)", metadata: metadata)
     }

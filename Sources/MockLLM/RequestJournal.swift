@@ -136,7 +136,7 @@ final class JournalRing: Sendable {
         let time = Self.wallClockMilliseconds()
         let stream = switch reply.body {
         case .stream, .pushed: true
-        case .bytes, .deferred: false
+        case .bytes, .deferred, .webSocket: false
         }
         let headers = reply.headers, status = reply.status
         // A whole reply's bytes are shared, not copied (one reference): the journal shows what

@@ -114,6 +114,11 @@ extension Connection {
             link.attach(self)
             // Supplied already: written from the loop's schedule, after what is being built now.
             if link.supplied != nil { schedule(at: EventLoop.hrtime) }
+        case .webSocket:
+            // SCAFFOLD (branch ws-base only, replaced by the WebSocket connection mode).
+            appendResponse(status: 501, headers: HTTPFields(), body: ByteBuffer(), version: version, keepAlive: false,
+                           headOnly: headOnly, into: &out)
+            state.replied(keepAlive: false)
         }
     }
 
