@@ -182,8 +182,13 @@ final class OpenAIRealtimeSession: WebSocketSession {
         switch type {
         case "session.update":
             let session = try fields.object("session", required: true)!
+            let format = config.inputFormat
             try config.update(from: session, beta: beta)
-            vad = VoiceActivity(format: config.inputFormat)
+            // Another input format starts the detector again (the buffer's bytes were in the old one).
+            if config.inputFormat != format {
+                vad = VoiceActivity(format: config.inputFormat)
+                bufferBytes = 0
+            }
             configureDetector()
             send("session.updated", into: &out) { body in
                 body.append(ascii: ",\"session\":")
