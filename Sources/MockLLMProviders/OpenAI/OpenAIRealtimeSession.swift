@@ -590,21 +590,20 @@ final class OpenAIRealtimeSession: WebSocketSession {
             item.status = "in_progress"
             r.output.append(item)
             outputItemAdded(item, r, into: &out)
-            send("response.function_call_arguments.delta", into: &out) { body in
+            func writeCallRef(_ body: inout ByteBuffer) {
                 writeResponseRef(r, outputIndex: r.output.count - 1, into: &body)
                 body.append(ascii: ",\"item_id\":")
                 body.append(jsonString: item.id)
                 body.append(ascii: ",\"call_id\":")
                 body.append(jsonString: callID)
+            }
+            send("response.function_call_arguments.delta", into: &out) { body in
+                writeCallRef(&body)
                 body.append(ascii: ",\"delta\":")
                 body.append(jsonString: call.arguments)
             }
             send("response.function_call_arguments.done", into: &out) { body in
-                writeResponseRef(r, outputIndex: r.output.count - 1, into: &body)
-                body.append(ascii: ",\"item_id\":")
-                body.append(jsonString: item.id)
-                body.append(ascii: ",\"call_id\":")
-                body.append(jsonString: callID)
+                writeCallRef(&body)
                 body.append(ascii: ",\"name\":")
                 body.append(jsonString: call.name)
                 body.append(ascii: ",\"arguments\":")
