@@ -672,11 +672,24 @@ final class OpenAIRealtimeSession: WebSocketSession {
         send("response.done", into: &out) { body in
             writeResponse(r, status: status, reason: reason, error: error, into: &body)
         }
+        // The script's quota where it counts this client; else generous limits, the tokens going
+        // down with what the session used.
+        let quota = r.plan.chat.quota
+        let reset = quota.map { Double($0.resetNanoseconds) / 1e9 } ?? 60
         send("rate_limits.updated", into: &out) { body in
-            body.append(ascii: ",\"rate_limits\":[{\"name\":\"requests\",\"limit\":10000,\"remaining\":9999,\"reset_seconds\":0.006},")
-            body.append(ascii: "{\"name\":\"tokens\",\"limit\":2000000,\"remaining\":")
-            body.append(decimal: max(0, 2_000_000 - tokensUsed))
-            body.append(ascii: ",\"reset_seconds\":0.5}]")
+            body.append(ascii: ",\"rate_limits\":[{\"name\":\"requests\",\"limit\":")
+            body.append(decimal: quota?.requestLimit ?? 10_000)
+            body.append(ascii: ",\"remaining\":")
+            body.append(decimal: quota.map { $0.requestLimit == nil ? 10_000 : $0.requestsRemaining } ?? 9_999)
+            body.append(ascii: ",\"reset_seconds\":")
+            body.append(json: .number(reset))
+            body.append(ascii: "},{\"name\":\"tokens\",\"limit\":")
+            body.append(decimal: quota?.tokenLimit ?? 2_000_000)
+            body.append(ascii: ",\"remaining\":")
+            if let quota, quota.tokenLimit != nil { body.append(decimal: quota.tokensRemaining) } else { body.append(decimal: max(0, 2_000_000 - tokensUsed)) }
+            body.append(ascii: ",\"reset_seconds\":")
+            body.append(json: .number(reset))
+            body.append(ascii: "}]")
         }
     }
 

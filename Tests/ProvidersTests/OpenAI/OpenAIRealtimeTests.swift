@@ -332,6 +332,21 @@ struct OpenAIRealtimeTests: ScriptLoading {
         #expect(client.closed?.code == 1011)
     }
 
+    @Test func rateLimitsFollowTheScriptsQuota() throws {
+        let client = Client(try script("""
+            quotas: {requests_per_minute: 5, tokens_per_minute: 1000}
+            rules: [{reply: "Fine."}]
+            """))
+        client.send(#"{"type":"response.create","response":{"output_modalities":["text"]}}"#)
+        client.run()
+        let limits = try #require(client.drain().last { $0["type"] as? String == "rate_limits.updated" }?["rate_limits"] as? [[String: Any]])
+        #expect(limits.first?["name"] as? String == "requests")
+        #expect(limits.first?["limit"] as? Int == 5)
+        #expect(limits.first?["remaining"] as? Int == 4)
+        #expect(limits.last?["limit"] as? Int == 1_000)
+        #expect((limits.last?["remaining"] as? Int ?? 1_000) < 1_000)
+    }
+
     @Test func betaSessionsUseTheBetaNames() throws {
         let client = Client(try script("rules: [{reply: Hi}]"), beta: true)
         let session = client.events.first?["session"] as? [String: Any]
