@@ -251,3 +251,24 @@ def test_the_api_key_is_checked_at_the_handshake(start_server) -> None:  # type:
     right = openai.OpenAI(base_url=f"{server.url}/v1", api_key="sekret", max_retries=0)
     with right.realtime.connect(model=MODEL) as connection:
         assert connection.recv().type == "session.created"
+
+
+def test_the_beta_client_gets_the_beta_names(realtime_server) -> None:  # type: ignore[no-untyped-def]
+    """`client.beta.realtime` sends `OpenAI-Beta: realtime=v1`: the beta's session shape and names.
+    It always connects with wss unless given `websocket_base_url`."""
+    url = realtime_server.url
+    client = openai.OpenAI(base_url=f"{url}/v1", websocket_base_url=f"{url.replace('http', 'ws', 1)}/v1", api_key="test", max_retries=0)
+    with client.beta.realtime.connect(model=MODEL) as connection:
+        created = connection.recv()
+        assert created.type == "session.created"
+        assert created.session.modalities == ["text", "audio"]
+        assert created.session.input_audio_format == "pcm16"
+        connection.session.update(session={"modalities": ["text"], "instructions": "Be brief."})
+        assert until(connection, "session.updated")[-1].session.modalities == ["text"]
+        say(connection, "Hello there")
+        connection.response.create()
+        events = until(connection, "response.done")
+        assert "conversation.item.created" in [e.type for e in events]
+        assert "".join(d.delta for d in of(events, "response.text.delta")) == "Hi! How can I help?"
+        assert of(events, "response.text.done")[0].text == "Hi! How can I help?"
+        assert events[-1].response.status == "completed"
