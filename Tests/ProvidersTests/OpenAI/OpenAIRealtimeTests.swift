@@ -276,6 +276,19 @@ struct OpenAIRealtimeTests: ScriptLoading {
         (#"{"type":"session.update","session":{"type":"realtime","audio":{"output":{"format":{"type":"audio/mp3"}}}}}"#, "invalid_value", "session.audio.output.format.type"),
         (#"{"type":"conversation.item.delete","item_id":"nope"}"#, "item_not_found", "item_id"),
         (#"{"type":"conversation.item.create","item":{"type":"message","role":"robot","content":[]}}"#, "invalid_value", "item.role"),
+        (#"{"type":"conversation.item.create","item":{"type":"message","role":"user","content":"hi"}}"#, "invalid_type", "item.content"),
+        (#"{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_audio","audio":"abc"}]}}"#,
+         "invalid_value", "item.content[0].audio"),
+        (#"{"type":"conversation.item.create","item":{"type":"function_call_output","output":"x"}}"#, "missing_required_parameter", "item.call_id"),
+        (#"{"type":"conversation.item.truncate","item_id":"x"}"#, "missing_required_parameter", "audio_end_ms"),
+        (#"{"type":"session.update","session":"x"}"#, "invalid_type", "session"),
+        (#"{"type":"session.update","session":{"type":"realtime","output_modalities":["text","audio"]}}"#, "invalid_value", "session.output_modalities"),
+        (#"{"type":"session.update","session":{"type":"realtime","audio":{"input":{"turn_detection":{"type":"server_vad","threshold":3}}}}}"#,
+         "invalid_value", "session.audio.input.turn_detection.threshold"),
+        (#"{"type":"session.update","session":{"type":"realtime","tools":[{"type":"function"}]}}"#, "missing_required_parameter", "tools[0].name"),
+        (#"{"type":"input_audio_buffer.append","audio":null}"#, "invalid_type", "audio"),
+        (#"{"type":"response.create","response":{"conversation":"elsewhere"}}"#, "invalid_value", "response.conversation"),
+        (#"[1,2]"#, "invalid_json", nil),
     ] as [(String, String, String?)])
     func clientMistakesAreErrorEvents(event: String, code: String, param: String?) throws {
         let client = Client(try script("rules: []"))
