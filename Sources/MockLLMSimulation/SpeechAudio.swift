@@ -99,8 +99,12 @@ public struct SpeechAudio: Sendable {
     /// One sample, linear 16-bit.
     public func sample(at index: Int) -> Int16 {
         guard index >= 0, index < sampleCount else { return 0 }
-        let word = index / samplesPerWord
-        let offset = index % samplesPerWord
+        return sample(word: index / samplesPerWord, offset: index % samplesPerWord)
+    }
+
+    /// Sample `offset` of word `word`'s share of time.
+    @inline(__always)
+    private func sample(word: Int, offset: Int) -> Int16 {
         let voiced = samplesPerWord * SpeechAudio.voicedShare / 1000
         guard offset < voiced else { return 0 }
         let phase = steps[word] &* UInt32(truncatingIfNeeded: offset)
@@ -115,9 +119,14 @@ public struct SpeechAudio: Sendable {
 
     /// Appends the encoded bytes of `samples` (a range within `sampleCount`) to `out`.
     public func append(samples range: Range<Int>, to out: inout ByteBuffer) {
+        let range = range.clamped(to: 0..<sampleCount)
         out.reserveCapacity(out.count + range.count * format.bytesPerSample)
-        for index in range {
-            let value = sample(at: index)
+        guard !range.isEmpty else { return }
+        // Walked word by word: no division per sample.
+        var word = range.lowerBound / samplesPerWord
+        var offset = range.lowerBound % samplesPerWord
+        for _ in range {
+            let value = sample(word: word, offset: offset)
             switch format {
             case .pcm16:
                 let bits = UInt16(bitPattern: value)
@@ -128,15 +137,25 @@ public struct SpeechAudio: Sendable {
             case .alaw:
                 out.append(G711.alaw(value))
             }
+            offset += 1
+            if offset == samplesPerWord {
+                offset = 0
+                word += 1
+            }
         }
     }
 
-    /// `samples` encoded, as base64 text (the realtime protocols' audio fields).
-    public func base64(samples range: Range<Int>) -> ByteBuffer {
+    /// Appends `samples` encoded, as base64 text (the realtime protocols' audio fields), to `out`.
+    public func appendBase64(samples range: Range<Int>, to out: inout ByteBuffer) {
         var raw = ByteBuffer()
         append(samples: range, to: &raw)
-        var out = ByteBuffer()
         raw.withUnsafeReadableBytes { out.append(base64Of: $0) }
+    }
+
+    /// `samples` encoded, as base64 text.
+    public func base64(samples range: Range<Int>) -> ByteBuffer {
+        var out = ByteBuffer()
+        appendBase64(samples: range, to: &out)
         return out
     }
 }

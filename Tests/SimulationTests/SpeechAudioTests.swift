@@ -47,6 +47,16 @@ struct SpeechAudioTests {
         a.append(samples: 100..<101, to: &raw)
         let value = UInt16(bitPattern: a.sample(at: 100))
         #expect(raw.bytes == [UInt8(value & 0xFF), UInt8(value >> 8)])
+        // A range across a word boundary, walked word by word, is the samples one by one.
+        let across = a.samplesPerWord - 50..<a.samplesPerWord + 50
+        var walked = ByteBuffer()
+        a.append(samples: across, to: &walked)
+        let one = across.flatMap { i -> [UInt8] in
+            let bits = UInt16(bitPattern: a.sample(at: i))
+            return [UInt8(bits & 0xFF), UInt8(bits >> 8)]
+        }
+        #expect(walked.bytes == one)
+        #expect(one.contains { $0 != 0 })
     }
 
     @Test func g711RoundTripsWithinItsQuantization() {

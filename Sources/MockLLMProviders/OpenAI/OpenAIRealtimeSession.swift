@@ -572,7 +572,7 @@ final class OpenAIRealtimeSession: WebSocketSession {
             send(beta ? "response.audio.delta" : "response.output_audio.delta", into: &out) { body in
                 writeContentRef(r, id, into: &body)
                 body.append(ascii: ",\"delta\":\"")
-                body.append(audio.base64(samples: samples))
+                audio.appendBase64(samples: samples, to: &body)
                 body.append(ascii: "\"")
             }
             guard !piece.isEmpty else { return }
