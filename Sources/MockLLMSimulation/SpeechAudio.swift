@@ -112,8 +112,9 @@ public struct SpeechAudio: Sendable {
         let p = Int32(phase >> 16)
         let triangle = p < 32_768 ? p * 2 - 32_768 : (65_535 - p) * 2 - 32_768
         let fade = max(1, format.sampleRate / 100)
-        let edge = Int32(min(min(offset, voiced - 1 - offset), fade))
-        let level = SpeechAudio.amplitude * edge / Int32(fade)
+        let edge = min(offset, voiced - 1 - offset)
+        // Full level between the fades: no division for most samples.
+        let level = edge >= fade ? SpeechAudio.amplitude : SpeechAudio.amplitude * Int32(edge) / Int32(fade)
         return Int16(triangle * level / 32_768)
     }
 
