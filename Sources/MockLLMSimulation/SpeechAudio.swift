@@ -121,28 +121,36 @@ public struct SpeechAudio: Sendable {
     /// Appends the encoded bytes of `samples` (a range within `sampleCount`) to `out`.
     public func append(samples range: Range<Int>, to out: inout ByteBuffer) {
         let range = range.clamped(to: 0..<sampleCount)
-        out.reserveCapacity(out.count + range.count * format.bytesPerSample)
         guard !range.isEmpty else { return }
-        // Walked word by word: no division per sample.
-        var word = range.lowerBound / samplesPerWord
-        var offset = range.lowerBound % samplesPerWord
-        for _ in range {
-            let value = sample(word: word, offset: offset)
-            switch format {
-            case .pcm16:
-                let bits = UInt16(bitPattern: value)
-                out.append(UInt8(truncatingIfNeeded: bits))
-                out.append(UInt8(truncatingIfNeeded: bits >> 8))
-            case .mulaw:
-                out.append(G711.mulaw(value))
-            case .alaw:
-                out.append(G711.alaw(value))
+        let size = range.count * format.bytesPerSample
+        // Rendered into scratch memory, then copied once: no capacity check per byte.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { scratch in
+            // Walked word by word: no division per sample.
+            var word = range.lowerBound / samplesPerWord
+            var offset = range.lowerBound % samplesPerWord
+            var at = 0
+            for _ in range {
+                let value = sample(word: word, offset: offset)
+                switch format {
+                case .pcm16:
+                    let bits = UInt16(bitPattern: value)
+                    scratch[at] = UInt8(truncatingIfNeeded: bits)
+                    scratch[at + 1] = UInt8(truncatingIfNeeded: bits >> 8)
+                    at += 2
+                case .mulaw:
+                    scratch[at] = G711.mulaw(value)
+                    at += 1
+                case .alaw:
+                    scratch[at] = G711.alaw(value)
+                    at += 1
+                }
+                offset += 1
+                if offset == samplesPerWord {
+                    offset = 0
+                    word += 1
+                }
             }
-            offset += 1
-            if offset == samplesPerWord {
-                offset = 0
-                word += 1
-            }
+            out.append(bytes: UnsafeBufferPointer(scratch))
         }
     }
 
@@ -150,7 +158,26 @@ public struct SpeechAudio: Sendable {
     public func appendBase64(samples range: Range<Int>, to out: inout ByteBuffer) {
         var raw = ByteBuffer()
         append(samples: range, to: &raw)
-        raw.withUnsafeReadableBytes { out.append(base64Of: $0) }
+        // Encoded into scratch memory and copied once (an audio delta is thousands of characters).
+        raw.withUnsafeReadableBytes { bytes in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: (bytes.count + 2) / 3 * 4) { text in
+                let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+                let table = UnsafeRawBufferPointer(start: alphabet.utf8Start, count: 64)
+                var i = 0
+                var at = 0
+                while i < bytes.count {
+                    let rest = min(3, bytes.count - i)
+                    let n = UInt32(bytes[i]) << 16 | (rest > 1 ? UInt32(bytes[i + 1]) << 8 : 0) | (rest > 2 ? UInt32(bytes[i + 2]) : 0)
+                    text[at] = table[Int(n >> 18 & 63)]
+                    text[at + 1] = table[Int(n >> 12 & 63)]
+                    text[at + 2] = rest > 1 ? table[Int(n >> 6 & 63)] : UInt8(ascii: "=")
+                    text[at + 3] = rest > 2 ? table[Int(n & 63)] : UInt8(ascii: "=")
+                    i += 3
+                    at += 4
+                }
+                out.append(bytes: UnsafeBufferPointer(text))
+            }
+        }
     }
 
     /// `samples` encoded, as base64 text.
