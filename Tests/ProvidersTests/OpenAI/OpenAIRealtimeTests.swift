@@ -303,6 +303,55 @@ struct OpenAIRealtimeTests: ScriptLoading {
         #expect(!(error["message"] as? String ?? "").isEmpty)
     }
 
+    /// Valid events cut and spliced at random, thousands of them with the clock moving between:
+    /// every one is answered or refused with an error event, none stops the session.
+    @Test func mangledEventsNeverBreakTheSession() throws {
+        let client = Client(try script("""
+            pacing: {ttft_ms: 5, itl_ms: 1, chunking: word}
+            rules:
+              - match: {tools: true}
+                reply: {text: "Calling.", tool_calls: [{name: f, arguments: {a: 1}}]}
+              - reply: "A reply of some words."
+            """))
+        let speech = Self.speech("a few words", silenceMilliseconds: 600)
+        var raw = ByteBuffer()
+        speech.prefix(9_600).withUnsafeBytes { raw.append(base64Of: $0) }
+        let valid = [
+            #"{"type":"session.update","session":{"type":"realtime","output_modalities":["text"],"tools":[{"type":"function","name":"f"}]}}"#,
+            #"{"type":"session.update","session":{"type":"realtime","audio":{"input":{"format":{"type":"audio/pcmu"},"turn_detection":null}}}}"#,
+            #"{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"hi"}]}}"#,
+            #"{"type":"conversation.item.create","item":{"type":"function_call_output","call_id":"c1","output":"{}"}}"#,
+            #"{"type":"input_audio_buffer.append","audio":"\#(raw.description)"}"#,
+            #"{"type":"input_audio_buffer.commit"}"#, #"{"type":"input_audio_buffer.clear"}"#,
+            #"{"type":"response.create","response":{"output_modalities":["audio"]}}"#, #"{"type":"response.cancel"}"#,
+            #"{"type":"conversation.item.truncate","item_id":"item_x","content_index":0,"audio_end_ms":10}"#,
+            #"{"type":"conversation.item.delete","item_id":"item_x"}"#,
+        ]
+        var random = SeededRandom(seed: 11)
+        for round in 0..<3_000 {
+            var bytes = Array(valid[Int(random.next() % UInt64(valid.count))].utf8)
+            switch random.next() % 4 {
+            case 0: break
+            case 1: bytes.removeSubrange(Int(random.next() % UInt64(bytes.count))..<bytes.count)
+            case 2: bytes[Int(random.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: random.next() % 128)
+            default:
+                let other = Array(valid[Int(random.next() % UInt64(valid.count))].utf8)
+                bytes = Array(bytes.prefix(Int(random.next() % UInt64(bytes.count)))) + other.suffix(Int(random.next() % UInt64(other.count)))
+            }
+            client.send(String(decoding: bytes, as: UTF8.self))
+            if round % 7 == 0 { client.run(until: client.now + 20 * Self.ms) }
+            #expect(client.closed == nil)
+            if client.events.count > 10_000 { _ = client.drain() }
+        }
+        // Still answering.
+        client.send(#"{"type":"response.cancel"}"#)
+        client.send(#"{"type":"session.update","session":{"type":"realtime","output_modalities":["text"],"tools":[]}}"#)
+        client.send(#"{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"last"}]}}"#)
+        client.send(#"{"type":"response.create"}"#)
+        client.run()
+        #expect(client.types.contains("response.done"))
+    }
+
     @Test func binaryMessagesAreRefused() throws {
         let client = Client(try script("rules: []"))
         var out: [WebSocketOutput] = []
