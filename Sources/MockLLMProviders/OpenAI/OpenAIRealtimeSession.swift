@@ -363,6 +363,12 @@ final class OpenAIRealtimeSession: WebSocketSession {
     /// `conversation.item.create`: a message (user text or audio, assistant text, system text),
     /// a function call or a function call's output.
     private func createItem(_ fields: RequestFields, after previous: String?, into out: inout [WebSocketOutput]) throws(FieldProblem) {
+        added(try item(from: fields, before: items), previous: previous, into: &out)
+    }
+
+    /// An item as a client sends it; a spoken one without a transcript is transcribed as if it
+    /// followed `earlier`.
+    private func item(from fields: RequestFields, before earlier: [Item]) throws(FieldProblem) -> Item {
         let type = try fields.string("type", required: true)!
         let id = try fields.string("id") ?? newID("item_")
         var item: Item
@@ -406,7 +412,7 @@ final class OpenAIRealtimeSession: WebSocketSession {
             if content == "input_audio" {
                 let ms = audioMilliseconds ?? 0
                 item.audioMilliseconds = ms
-                item.text = transcript ?? turn(messagesFrom: items).transcript(ofAudio: ms, script: context.script, scope: context.scope)
+                item.text = transcript ?? turn(messagesFrom: earlier).transcript(ofAudio: ms, script: context.script, scope: context.scope)
             } else {
                 item.text = texts.joined(separator: "\n")
             }
@@ -422,7 +428,7 @@ final class OpenAIRealtimeSession: WebSocketSession {
                                 message: "Invalid value: '\(type)'. Supported values are: 'message', 'function_call', and 'function_call_output'.",
                                 code: "invalid_value")
         }
-        added(item, previous: previous, into: &out)
+        return item
     }
 
     /// `conversation.item.truncate`: the assistant audio the user heard ends at `audio_end_ms`;
@@ -501,6 +507,26 @@ final class OpenAIRealtimeSession: WebSocketSession {
                 inConversation = conversation == "auto"
             }
             metadata = params.value("metadata").map { $0.materialize() }
+            if let input = try params.array("input") {
+                // An out-of-band response's own context: items, or references to the conversation's.
+                var context: [Item] = []
+                for (i, node) in input.enumerated() {
+                    let fields = RequestFields(node, path: params.childPath("input"), index: i)
+                    guard node.isObject else { throw .wrongType(path: fields.path, expected: "an object", found: node.kindDescription) }
+                    if try fields.string("type") == "item_reference" {
+                        let id = try fields.string("id", required: true)!
+                        guard let item = items.first(where: { $0.id == id }) else {
+                            throw .invalidValue(path: fields.childPath("id"), message: "Item with item_id '\(id)' not found.", code: "item_not_found")
+                        }
+                        context.append(item)
+                    } else {
+                        context.append(try item(from: fields, before: context))
+                    }
+                }
+                let base = liveTurn
+                liveTurn = turn(messagesFrom: context)
+                (liveTurn.instructions, liveTurn.tools, liveTurn.maxTokens) = (base.instructions, base.tools, base.maxTokens)
+            }
         }
         let speaks = modalities.contains("audio")
         liveTurn.speech = speaks ? config.outputFormat : nil

@@ -394,6 +394,33 @@ struct OpenAIRealtimeTests: ScriptLoading {
         #expect(client.closed?.code == 1011)
     }
 
+    @Test func anOutOfBandResponseHasItsOwnInputAndStaysOutOfTheConversation() throws {
+        let client = Client(try script("""
+            rules:
+              - match: {prompt: "Summarize", turn: 2}
+                reply: "Summary."
+              - reply: "In band."
+            """))
+        client.send(#"{"type":"session.update","session":{"type":"realtime","output_modalities":["text"]}}"#)
+        client.send(#"{"type":"conversation.item.create","item":{"id":"item_first","type":"message","role":"user","content":[{"type":"input_text","text":"A question"}]}}"#)
+        _ = client.drain()
+        client.send(#"""
+            {"type":"response.create","response":{"conversation":"none","metadata":{"topic":"summary"},"input":[
+              {"type":"item_reference","id":"item_first"},
+              {"type":"message","role":"user","content":[{"type":"input_text","text":"Summarize"}]}]}}
+            """#)
+        client.run()
+        let events = client.drain()
+        #expect(!Self.types(events).contains("conversation.item.added"))
+        let done = try #require(events.first { $0["type"] as? String == "response.done" }?["response"] as? [String: Any])
+        #expect(done["conversation_id"] is NSNull)
+        #expect((done["metadata"] as? [String: Any])?["topic"] as? String == "summary")
+        let text = events.filter { $0["type"] as? String == "response.output_text.delta" }.compactMap { $0["delta"] as? String }.joined()
+        #expect(text == "Summary.")
+        client.send(#"{"type":"response.create","response":{"input":[{"type":"item_reference","id":"item_nope"}]}}"#)
+        #expect((client.drain().last?["error"] as? [String: Any])?["code"] as? String == "item_not_found")
+    }
+
     @Test func rateLimitsFollowTheScriptsQuota() throws {
         let client = Client(try script("""
             quotas: {requests_per_minute: 5, tokens_per_minute: 1000}
