@@ -218,7 +218,14 @@ struct OpenAIRealtimeConfig: Sendable {
         }
         if let n = try milliseconds("prefix_padding_ms") { result.prefixPaddingMilliseconds = n }
         if let n = try milliseconds("silence_duration_ms") { result.silenceMilliseconds = n }
-        result.idleTimeoutMilliseconds = try detection.integer("idle_timeout_ms")
+        if let idle = try detection.integer("idle_timeout_ms") {
+            guard idle >= 1, idle <= 3_600_000 else {
+                throw .invalidValue(path: detection.childPath("idle_timeout_ms"),
+                                    message: "Invalid '\(detection.childPath("idle_timeout_ms"))': expected a positive number of milliseconds.",
+                                    code: "invalid_value")
+            }
+            result.idleTimeoutMilliseconds = idle
+        }
         if let b = try detection.bool("create_response") { result.createResponse = b }
         if let b = try detection.bool("interrupt_response") { result.interruptResponse = b }
         if let e = try detection.string("eagerness") {

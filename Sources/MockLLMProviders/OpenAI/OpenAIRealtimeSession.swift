@@ -71,6 +71,10 @@ final class OpenAIRealtimeSession: WebSocketSession {
     private var eventCount: UInt64 = 0
     private var tokensUsed = 0
     private var closed = false
+    /// `idle_timeout_ms`: when, with no speech, the server commits and answers on its own.
+    private var idleDeadline: UInt64?
+    /// The input audio position (ms) when the idle wait began.
+    private var idleFrom = 0
 
     /// Output audio goes out in chunks of this length.
     static let chunkMilliseconds = 100
@@ -120,14 +124,14 @@ final class OpenAIRealtimeSession: WebSocketSession {
     }
 
     var nextDeadline: UInt64? {
-        guard let response, !response.stalled, response.next < response.plan.steps.count else {
-            // A response with no steps left ends at once (in the same call that started it).
-            return nil
-        }
+        guard let response else { return idleDeadline }
+        // A response with no steps left ends at once (in the same call that started it).
+        guard !response.stalled, response.next < response.plan.steps.count else { return nil }
         return response.start &+ response.plan.steps[response.next].at
     }
 
     func due(now: UInt64, into out: inout [WebSocketOutput]) {
+        if response == nil, let idle = idleDeadline, idle <= now, !closed { return idleTimeout(now: now, into: &out) }
         guard !closed, var r = response, !r.stalled else { return }
         while r.next < r.plan.steps.count, r.start &+ r.plan.steps[r.next].at <= now {
             if let fault = r.fault, r.next >= fault.after {
@@ -282,6 +286,7 @@ final class OpenAIRealtimeSession: WebSocketSession {
         guard let detection = config.turnDetection else { return }
         switch event {
         case .started(let ms):
+            idleDeadline = nil
             let id = newID("item_")
             pendingItemID = id
             send("input_audio_buffer.speech_started", into: &out) { body in
@@ -305,6 +310,24 @@ final class OpenAIRealtimeSession: WebSocketSession {
             commitAudio(into: &out)
             if detection.createResponse && response == nil { try? startResponse(nil, now: now, into: &out) }
         }
+    }
+
+    /// `idle_timeout_ms` passed without speech: `input_audio_buffer.timeout_triggered`, the buffer
+    /// committed (however short: the turn is the user's silence) and a response.
+    private func idleTimeout(now: UInt64, into out: inout [WebSocketOutput]) {
+        idleDeadline = nil
+        let id = newID("item_")
+        pendingItemID = id
+        send("input_audio_buffer.timeout_triggered", into: &out) { body in
+            body.append(ascii: ",\"audio_start_ms\":")
+            body.append(decimal: idleFrom)
+            body.append(ascii: ",\"audio_end_ms\":")
+            body.append(decimal: vad.milliseconds(atSample: vad.samples))
+            body.append(ascii: ",\"item_id\":")
+            body.append(jsonString: id)
+        }
+        commitAudio(into: &out)
+        try? startResponse(nil, now: now, into: &out)
     }
 
     /// The buffer becomes a user audio item, with the script's transcript.
@@ -528,6 +551,7 @@ final class OpenAIRealtimeSession: WebSocketSession {
                 (liveTurn.instructions, liveTurn.tools, liveTurn.maxTokens) = (base.instructions, base.tools, base.maxTokens)
             }
         }
+        idleDeadline = nil
         let speaks = modalities.contains("audio")
         liveTurn.speech = speaks ? config.outputFormat : nil
         context.monotonic = now
@@ -693,6 +717,12 @@ final class OpenAIRealtimeSession: WebSocketSession {
         guard var r = response else { return }
         closeMessage(&r, status: status == "completed" ? "completed" : "incomplete", into: &out)
         response = nil
+        // The idle wait starts once the reply's audio has played: its last chunk's start plus one.
+        if let idle = config.turnDetection?.idleTimeoutMilliseconds, status == "completed" {
+            let played = r.start &+ r.plan.duration &+ (r.plan.audio == nil ? 0 : UInt64(Self.chunkMilliseconds) * 1_000_000)
+            idleDeadline = played &+ UInt64(idle) * 1_000_000
+            idleFrom = vad.milliseconds(atSample: vad.samples)
+        }
         let usage = r.plan.chat.tokens
         tokensUsed += r.plan.chat.promptTokens + usage
         send("response.done", into: &out) { body in

@@ -178,6 +178,34 @@ struct OpenAIRealtimeTests: ScriptLoading {
         #expect(Self.types(events).last == "rate_limits.updated")
     }
 
+    @Test func anIdleTimeoutCommitsAndAnswersAfterTheReplyHasPlayed() throws {
+        let client = Client(try script("""
+            pacing: {ttft_ms: 100}
+            rules:
+              - match: {turn: 1}
+                reply: "Hello there."
+              - match: {audio_ms: {max: 10000}}
+                transcript: "..."
+                reply: "Are you still there?"
+            """))
+        client.send(#"{"type":"session.update","session":{"type":"realtime","audio":{"input":{"turn_detection":{"type":"server_vad","idle_timeout_ms":5000}}}}}"#)
+        client.send(#"{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"Hi"}]}}"#)
+        let start = client.now
+        client.send(#"{"type":"response.create"}"#)
+        client.run(until: start + 1_000 * Self.ms)  // 2 words: 0.8 s of audio, from 0.1 s
+        #expect(Self.types(client.drain()).contains("response.done"))
+        // Played until 0.1 + 0.7 + 0.1 s; 5 s later the server speaks up.
+        #expect(client.session.nextDeadline == start + 5_900 * Self.ms)
+        client.appendAudio([UInt8](repeating: 0, count: 48_000))  // 1 s of silence: no speech
+        client.run(until: start + 8_000 * Self.ms)  // the answer: 4 words, 1.6 s from 6 s
+        let events = client.drain()
+        let triggered = try #require(events.first)
+        #expect(triggered["type"] as? String == "input_audio_buffer.timeout_triggered")
+        #expect(triggered["audio_end_ms"] as? Int == 1_000)
+        let text = events.filter { $0["type"] as? String == "response.output_audio_transcript.delta" }.compactMap { $0["delta"] as? String }
+        #expect(text.joined() == "Are you still there?")
+    }
+
     @Test func withoutTurnDetectionTheClientCommits() throws {
         let client = Client(try script("rules: [{match: {audio_ms: 100}, reply: heard}]"))
         client.send(#"{"type":"session.update","session":{"type":"realtime","audio":{"input":{"turn_detection":null}}}}"#)
