@@ -768,18 +768,25 @@ final class OpenAIRealtimeSession: WebSocketSession {
 
     private func error(_ api: APIError, eventID: String?, into out: inout [WebSocketOutput]) {
         send("error", into: &out) { body in
-            body.append(ascii: ",\"error\":{\"type\":")
-            body.append(jsonString: api.typeOverride ?? OpenAIErrors.typeName(for: api.kind))
-            body.append(ascii: ",\"code\":")
-            body.append(jsonStringOrNull: api.code)
-            body.append(ascii: ",\"message\":")
-            body.append(jsonString: api.message)
+            body.append(ascii: ",\"error\":")
+            writeErrorMembers(api, into: &body)
             body.append(ascii: ",\"param\":")
             body.append(jsonStringOrNull: api.param)
             body.append(ascii: ",\"event_id\":")
             body.append(jsonStringOrNull: eventID)
             body.append(ascii: "}")
         }
+    }
+
+    /// `{"type":...,"code":...,"message":...` (left open): an error as the error event and a failed
+    /// response's `status_details` both carry it.
+    private func writeErrorMembers(_ api: APIError, into body: inout ByteBuffer) {
+        body.append(ascii: "{\"type\":")
+        body.append(jsonString: api.typeOverride ?? OpenAIErrors.typeName(for: api.kind))
+        body.append(ascii: ",\"code\":")
+        body.append(jsonStringOrNull: api.code)
+        body.append(ascii: ",\"message\":")
+        body.append(jsonString: api.message)
     }
 
     private func itemNotFound(_ id: String, eventID: String?, into out: inout [WebSocketOutput]) {
@@ -864,12 +871,8 @@ final class OpenAIRealtimeSession: WebSocketSession {
             body.append(ascii: ",\"reason\":")
             body.append(jsonStringOrNull: reason)
             if let error {
-                body.append(ascii: ",\"error\":{\"type\":")
-                body.append(jsonString: error.typeOverride ?? OpenAIErrors.typeName(for: error.kind))
-                body.append(ascii: ",\"code\":")
-                body.append(jsonStringOrNull: error.code)
-                body.append(ascii: ",\"message\":")
-                body.append(jsonString: error.message)
+                body.append(ascii: ",\"error\":")
+                writeErrorMembers(error, into: &body)
                 body.append(ascii: "}")
             }
             body.append(ascii: "}")
