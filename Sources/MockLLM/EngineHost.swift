@@ -38,6 +38,7 @@ final class EngineHost: @unchecked Sendable {
         case cancel(Int)
         case unload(String)
         case retirePublisher(DoneSignal)
+        case resetPrefixCache(DoneSignal)
         case stop
     }
 
@@ -150,6 +151,16 @@ final class EngineHost: @unchecked Sendable {
         done.wait()
     }
 
+    /// Forgets the cached prefix blocks (vLLM's `reset_prefix_cache`), publishing
+    /// `AllBlocksCleared`; false when a request holds blocks. Waits for the engine's thread,
+    /// which answers between steps: not for a request's path.
+    func resetPrefixCache() -> Bool {
+        let done = DoneSignal()
+        inbox.withLock { $0.append(.resetPrefixCache(done)) }
+        wakeup.send()
+        return done.wait()
+    }
+
     /// Stops the engine's loop (requests in it are dropped: their connections are closed by
     /// then) and joins its thread.
     func stop() {
@@ -166,7 +177,12 @@ final class EngineHost: @unchecked Sendable {
             defer { inbox.removeAll(keepingCapacity: true) }
             return inbox
         }
-        guard !stopped else { return }
+        guard !stopped else {
+            // Nobody waits forever on a stopped engine.
+            for case .resetPrefixCache(let done) in commands { done.signal(false) }
+            for case .retirePublisher(let done) in commands { done.signal() }
+            return
+        }
         var batches = Batches()
         var aborted: [(String, Int)] = []
         for command in commands {
@@ -188,6 +204,12 @@ final class EngineHost: @unchecked Sendable {
                 publisher?.close()
                 engine.recordsCacheEvents = false
                 done.signal()
+            case .resetPrefixCache(let done):
+                let reset = engine.resetPrefixCache()
+                if reset, let publisher, !publisher.closed {
+                    publisher.publish(encodeKVEventBatch(timestamp: Date().timeIntervalSince1970, events: [.allCleared], rank: rank))
+                }
+                done.signal(reset)
             case .stop:
                 publisher?.close()
                 stopped = true
@@ -385,20 +407,25 @@ private struct Batches {
 
 /// A one-shot signal another thread waits for (not on a request's path).
 final class DoneSignal: Sendable {
-    private let done = Mutex(false)
+    /// nil until signalled, then the answer.
+    private let answer = Mutex<Bool?>(nil)
     private let condition = NSCondition()
 
-    func signal() {
+    func signal(_ value: Bool = true) {
         condition.lock()
-        done.withLock { $0 = true }
+        answer.withLock { $0 = value }
         condition.broadcast()
         condition.unlock()
     }
 
-    func wait() {
+    @discardableResult
+    func wait() -> Bool {
         condition.lock()
-        while !done.withLock({ $0 }) { condition.wait() }
-        condition.unlock()
+        defer { condition.unlock() }
+        while true {
+            if let value = answer.withLock({ $0 }) { return value }
+            condition.wait()
+        }
     }
 }
 
