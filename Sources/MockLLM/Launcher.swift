@@ -338,10 +338,11 @@ package enum Launcher {
         }
         let loops = (workers == 1 ? "" : ", \(workers) workers") + (configuration.apiKey == nil ? "" : ", API key required")
         let ranks = server.ports.count > 1 ? " (data-parallel ranks on ports \(server.ports.map(String.init).joined(separator: ", ")))" : ""
-        logger.info("mockllm \(version) listening on \(server.baseURL)\(ranks) with \(script.origin) (\(script.summary)\(reloading)\(loops))")
+        // Before the listening line: whoever waits for that line finds the endpoints above it.
         for (rank, engine, endpoints) in server.kvEventEndpoints {
             logger.info("KV-cache events of engine \(engine)\(server.ports.count > 1 ? " (rank \(rank))" : "") on tcp://\(endpoints.joined(separator: ", replay on tcp://"))")
         }
+        logger.info("mockllm \(version) listening on \(server.baseURL)\(ranks) with \(script.origin) (\(script.summary)\(reloading)\(loops))")
         logger.debug("file descriptor limit \(files.soft) (hard \(files.hard))")
         server.run()
         logger.info("stopped")
