@@ -259,3 +259,208 @@ def test_evictions_are_block_removed_and_replay_serves_missed_batches(start_serv
     finally:
         sub.close(0)
         ctx.term()
+
+
+# ---- a KV-aware router over two data-parallel ranks
+
+class Router:
+    """What a KV-aware router keeps: per rank, the blocks its engine announced, indexed by
+    (parent hash, token ids) so a prompt's blocks are found from its token ids alone. A request
+    goes to the rank holding the longest cached prefix (the lower rank on a tie)."""
+
+    def __init__(self, ctx: zmq.Context, subs: dict[int, zmq.Socket]) -> None:
+        self.subs = subs
+        self.lock = threading.Lock()
+        self.index: dict[int, dict[tuple, int]] = {rank: {} for rank in subs}
+        self.parents: dict[int, dict[int, tuple]] = {rank: {} for rank in subs}
+        self.ranks_seen: set[int] = set()
+        self.running = True
+        self.thread = threading.Thread(target=self._listen, daemon=True)
+        self.thread.start()
+
+    def _listen(self) -> None:
+        poller = zmq.Poller()
+        for sub in self.subs.values():
+            poller.register(sub, zmq.POLLIN)
+        while self.running:
+            for sub, _ in poller.poll(50):
+                _, _, payload = sub.recv_multipart()
+                _, events, rank = msgpack.unpackb(payload)
+                with self.lock:
+                    self.ranks_seen.add(rank)
+                    self._apply(rank, events)
+
+    def _apply(self, rank: int, events: list) -> None:
+        index, parents = self.index[rank], self.parents[rank]
+        for e in events:
+            if e["type"] == "BlockStored":
+                parent, size = e["parent_block_hash"], e["block_size"]
+                for i, h in enumerate(e["block_hashes"]):
+                    key = (parent, tuple(e["token_ids"][i * size:(i + 1) * size]))
+                    index[key], parents[h] = h, key
+                    parent = h
+            elif e["type"] == "BlockRemoved":
+                for h in e["block_hashes"]:
+                    key = parents.pop(h, None)
+                    if key is not None:
+                        index.pop(key, None)
+            elif e["type"] == "AllBlocksCleared":
+                index.clear()
+                parents.clear()
+
+    def cached_blocks(self, rank: int, ids: list[int]) -> int:
+        with self.lock:
+            parent, n = None, 0
+            for start in range(0, len(ids) - BLOCK + 1, BLOCK):
+                h = self.index[rank].get((parent, tuple(ids[start:start + BLOCK])))
+                if h is None:
+                    break
+                parent, n = h, n + 1
+            return n
+
+    def route(self, ids: list[int]) -> int:
+        return max(sorted(self.subs), key=lambda rank: self.cached_blocks(rank, ids))
+
+    def stop(self) -> None:
+        self.running = False
+        self.thread.join(5)
+
+
+def prefix_hits(url: str) -> float:
+    text = httpx.get(f"{url}/metrics", timeout=10.0).text
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "vllm:prefix_cache_hits_total" and sample.labels.get("model_name") == "llama":
+                return sample.value
+    raise AssertionError("no vllm:prefix_cache_hits_total for llama")
+
+
+def ttft(url: str, messages: list[dict]) -> float:
+    client = make_client(url)
+    start = time.monotonic()
+    stream = client.chat.completions.create(model="llama", messages=messages, stream=True, max_tokens=4)
+    first = None
+    for chunk in stream:
+        if first is None and chunk.choices and chunk.choices[0].delta.content:
+            first = time.monotonic() - start
+    assert first is not None
+    return first
+
+
+def test_a_kv_aware_router_sends_a_shared_prefix_to_the_rank_that_holds_it(start_server):
+    # Prefill costs 1 ms a token: a cold 600-token prompt takes 0.6 s before its first token,
+    # a cached one the last block's few milliseconds.
+    server = start_server(SCRIPT.format(kv=100_000, prefill_ms=1.0),
+                          extra_args=["--data-parallel-size", "2", "--kv-events-config",
+                                      '{"enable_kv_cache_events":true,"endpoint":"tcp://*:0","topic":"kv-events"}'])
+    ports = endpoints(server)
+    assert sorted(ports) == [0, 1]
+    base = int(server.url.rsplit(":", 1)[1])
+    urls = {0: server.url, 1: f"http://127.0.0.1:{base + 1}"}
+    ctx = zmq.Context()
+    subs = {rank: subscriber(ctx, ports[rank][0]) for rank in (0, 1)}
+    router = None
+    try:
+        with httpx.Client(timeout=30.0) as http:
+            for rank in (0, 1):
+                connected(subs[rank], http, urls[rank])
+            router = Router(ctx, subs)
+            document = long_prompt(300, "doc")
+            system = {"role": "system", "content": "Answer from this document. " + document}
+
+            # The first question warms rank 0 (nothing is cached anywhere: the tie goes to rank 0).
+            first = [system, {"role": "user", "content": "What is the first point?"}]
+            ids = tokens_of(http, urls[0], first)
+            assert router.route(ids) == 0
+            chat(http, urls[0], "llama", first)
+            shared = tokens_of(http, urls[0], [system])
+            # The system message and the user turn's opening are shared: at least these blocks.
+            prefix_blocks = (len(shared) - 3) // BLOCK
+            assert prefix_blocks >= 30
+            deadline = time.monotonic() + DEADLINE_S
+            while router.cached_blocks(0, ids) < prefix_blocks and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert router.cached_blocks(0, ids) >= prefix_blocks and router.cached_blocks(1, ids) == 0
+
+            # A second question on the same document: routed to rank 0, which holds its prefix.
+            second = [system, {"role": "user", "content": "And what is the second point, briefly?"}]
+            ids2 = tokens_of(http, urls[0], second)
+            assert router.route(ids2) == 0 and router.cached_blocks(0, ids2) >= prefix_blocks
+            hits_before = prefix_hits(urls[0])
+            routed = ttft(urls[0], second)
+            hits_routed = prefix_hits(urls[0]) - hits_before
+            other = ttft(urls[1], second)
+            hits_other = prefix_hits(urls[1])
+            print(f"TTFT on the rank holding the prefix {routed * 1000:.0f} ms, on the other {other * 1000:.0f} ms; "
+                  f"prefix-cache hits {hits_routed:.0f} and {hits_other:.0f} tokens")
+            assert hits_routed >= prefix_blocks * BLOCK, "the routed request reused the cached prefix"
+            assert hits_other == 0, "the other rank computed it all"
+            assert routed < other, f"TTFT {routed:.3f} s on the routed rank, {other:.3f} s on the other"
+            assert router.ranks_seen == {0, 1}, "each rank's batches carry its data_parallel_rank"
+            # Now both hold it: the tie goes to the lower rank again.
+            deadline = time.monotonic() + DEADLINE_S
+            while router.cached_blocks(1, ids2) < prefix_blocks and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert router.cached_blocks(1, ids2) >= prefix_blocks
+    finally:
+        if router:
+            router.stop()
+        for sub in subs.values():
+            sub.close(0)
+        ctx.term()
+
+
+def free_port_pair() -> int:
+    """A port P with P and P + 1 free at the time of asking."""
+    for _ in range(50):
+        with socket.socket() as a:
+            a.bind(("127.0.0.1", 0))
+            port = a.getsockname()[1]
+            if port >= 65535:
+                continue
+            with socket.socket() as b:
+                try:
+                    b.bind(("127.0.0.1", port + 1))
+                except OSError:
+                    continue
+        return port
+    raise AssertionError("no free pair of ports")
+
+
+def test_each_rank_publishes_on_the_endpoint_port_plus_its_rank(start_server):
+    port = free_port_pair()
+    server = start_server(SCRIPT.format(kv=100_000, prefill_ms=0),
+                          extra_args=["--data-parallel-size", "2", "--kv-events-config",
+                                      f'{{"enable_kv_cache_events":true,"endpoint":"tcp://*:{port}"}}'])
+    assert endpoints(server) == {0: (port, None), 1: (port + 1, None)}
+    base = int(server.url.rsplit(":", 1)[1])
+    ctx = zmq.Context()
+    try:
+        with httpx.Client(timeout=10.0) as http:
+            for rank in (0, 1):
+                sub = subscriber(ctx, port + rank, topic=b"")
+                connected(sub, http, f"http://127.0.0.1:{base + rank}")
+                chat(http, f"http://127.0.0.1:{base + rank}", "llama", [{"role": "user", "content": long_prompt(40, "r")}])
+                topic, _, (_, events, data_parallel_rank) = receive(sub)
+                assert topic == b"" and data_parallel_rank == rank
+                assert events[0]["type"] == "BlockStored"
+                sub.close(0)
+    finally:
+        ctx.term()
+
+
+def test_a_bad_config_or_a_taken_port_stops_the_server(binary, tmp_path):
+    import subprocess
+    script = tmp_path / "kv.yml"
+    script.write_text(SCRIPT.format(kv=100_000, prefill_ms=0))
+    bad = subprocess.run([str(binary), "serve", "--port", "0", "--responses", str(script), "--kv-events-config",
+                          '{"enable_kv_cache_events":true,"endpoint":"ipc:///tmp/kv"}'], capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 2 and "only tcp:// endpoints" in bad.stderr
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = subprocess.run([str(binary), "serve", "--port", "0", "--responses", str(script), "--kv-events-config",
+                               f'{{"enable_kv_cache_events":true,"endpoint":"tcp://*:{port}"}}'],
+                              capture_output=True, text=True, timeout=30)
+    assert busy.returncode == 1 and "cannot publish KV-cache events" in busy.stderr, busy.stderr
