@@ -348,9 +348,9 @@ def ttft(url: str, messages: list[dict]) -> float:
 
 
 def test_a_kv_aware_router_sends_a_shared_prefix_to_the_rank_that_holds_it(start_server):
-    # Prefill costs 1 ms a token: a cold 600-token prompt takes 0.6 s before its first token,
-    # a cached one the last block's few milliseconds.
-    server = start_server(SCRIPT.format(kv=100_000, prefill_ms=1.0),
+    # Prefill costs 2 ms a token: a cold 620-token prompt takes 1.2 s before its first token,
+    # a cached one its last few blocks' tens of milliseconds.
+    server = start_server(SCRIPT.format(kv=100_000, prefill_ms=2.0),
                           extra_args=["--data-parallel-size", "2", "--kv-events-config",
                                       '{"enable_kv_cache_events":true,"endpoint":"tcp://*:0","topic":"kv-events"}'])
     ports = endpoints(server)
