@@ -22,6 +22,7 @@ import msgpack
 import zmq
 from prometheus_client.parser import text_string_to_metric_families
 
+from chat_helpers import seconds_to_first_content
 from conftest import make_client
 
 BLOCK = 16
@@ -336,15 +337,8 @@ def prefix_hits(url: str) -> float:
 
 
 def ttft(url: str, messages: list[dict]) -> float:
-    client = make_client(url)
-    start = time.monotonic()
-    stream = client.chat.completions.create(model="llama", messages=messages, stream=True, max_tokens=4)
-    first = None
-    for chunk in stream:
-        if first is None and chunk.choices and chunk.choices[0].delta.content:
-            first = time.monotonic() - start
-    assert first is not None
-    return first
+    with make_client(url) as client:
+        return seconds_to_first_content(client, model="llama", messages=messages, max_tokens=4)
 
 
 def test_a_kv_aware_router_sends_a_shared_prefix_to_the_rank_that_holds_it(start_server):
