@@ -1,6 +1,7 @@
 import Foundation
 import MockLLMCore
 import MockLLMLoop
+import MockLLMScript
 import MockLLMSimulation
 import Synchronization
 

@@ -18,6 +18,8 @@ final class EngineHosts: Sendable {
         let timeScale: Double
         let models: [String]
         let lora: Bool
+        /// Where it publishes KV-cache events (its `kv_events:`, else `--kv-events-config`).
+        let events: KVEventsConfig?
     }
 
     private struct State {
@@ -36,7 +38,8 @@ final class EngineHosts: Sendable {
     /// The adapters loaded and unloaded at run time on these engines.
     let adapters: RuntimeAdapters
 
-    /// `--kv-events-config`, and this rank (the port offset of its endpoints).
+    /// `--kv-events-config` (an engine's `kv_events:` in the script comes first), and this rank
+    /// (the port offset of its endpoints).
     let kvEvents: KVEventsConfig?
     let rank: Int
 
@@ -71,19 +74,21 @@ final class EngineHosts: Sendable {
                 let onEngine = script.models.models.filter { $0.engine == name }
                 let models = onEngine.filter { $0.parent == nil }.map(\.id)
                 let lora = allowRuntimeLoRA || onEngine.contains { $0.parent != nil }
-                let key = Key(name: name, profile: profile, timeScale: script.timeScale, models: models, lora: lora)
+                // The entry's own `kv_events:` over the flag's.
+                let events = (script.engineEvents[name] ?? kvEvents).flatMap { $0.publishes ? $0 : nil }
+                let key = Key(name: name, profile: profile, timeScale: script.timeScale, models: models, lora: lora, events: events)
                 if let host = state.hosts[key] {
                     hosts[name] = host
                 } else {
                     // The engine it replaces gives up its KV-event endpoint for it.
-                    if kvEvents != nil { state.current[name]?.retirePublisher() }
+                    state.current[name]?.retirePublisher()
                     let host: EngineHost?
                     do throws(UVError) {
                         host = try EngineHost(name: name, profile: profile, timeScale: script.timeScale, models: models, lora: lora,
-                                              kvEvents: kvEvents, rank: rank)
+                                              kvEvents: events, rank: rank)
                     } catch {
-                        if let kvEvents, profile.prefixCaching {
-                            state.eventProblems.append("engine \(name) cannot publish KV-cache events on \(kvEvents.endpoint) (rank \(rank)): \(error.message)")
+                        if let events, profile.prefixCaching {
+                            state.eventProblems.append("engine \(name) cannot publish KV-cache events on \(events.endpoint) (rank \(rank)): \(error.message)")
                         }
                         // Served without events rather than not at all.
                         host = try? EngineHost(name: name, profile: profile, timeScale: script.timeScale, models: models, lora: lora)

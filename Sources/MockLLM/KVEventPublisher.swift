@@ -1,5 +1,6 @@
 import MockLLMCore
 import MockLLMLoop
+import MockLLMScript
 
 /// vLLM's `ZmqEventPublisher` (`vllm/distributed/kv_events.py`), on an engine's own loop: a
 /// ZeroMQ PUB socket spoken directly (ZMTP 3.1, NULL mechanism: `ZMTP`) on the loop's TCP, so

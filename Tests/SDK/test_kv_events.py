@@ -458,3 +458,39 @@ def test_a_bad_config_or_a_taken_port_stops_the_server(binary, tmp_path):
                                f'{{"enable_kv_cache_events":true,"endpoint":"tcp://*:{port}"}}'],
                               capture_output=True, text=True, timeout=30)
     assert busy.returncode == 1 and "cannot publish KV-cache events" in busy.stderr, busy.stderr
+
+
+def test_engines_of_one_script_publish_on_their_own_endpoints(start_server):
+    # vLLM serves one model per server; a script with two engines gives each its own endpoint.
+    server = start_server("""
+engines:
+  small:
+    block_size: 16
+    kv_events: {endpoint: "tcp://127.0.0.1:0", topic: small}
+  large:
+    block_size: 32
+    kv_events: {endpoint: "tcp://127.0.0.1:0", topic: large}
+models:
+  - {id: small-model, provider: openai, engine: small}
+  - {id: large-model, provider: openai, engine: large}
+responses:
+  "hello": "Hello there, friend."
+""")
+    found = {m.group(1): int(m.group(2)) for m in re.finditer(r"KV-cache events of engine (\w+) on tcp://[^:]+:(\d+)", server.output)}
+    assert sorted(found) == ["large", "small"] and found["large"] != found["small"]
+    ctx = zmq.Context()
+    try:
+        with httpx.Client(timeout=10.0) as http:
+            for engine, size in (("small", 16), ("large", 32)):
+                sub = subscriber(ctx, found[engine], topic=engine.encode())
+                connected(sub, http, server.url)
+                reply = http.post(f"{server.url}/v1/chat/completions", json={
+                    "model": f"{engine}-model", "messages": [{"role": "user", "content": long_prompt(60, engine)}]})
+                assert reply.status_code == 200, reply.text
+                topic, _, (_, events, _) = receive(sub)
+                assert topic == engine.encode()
+                stored = [e for e in events if e["type"] == "BlockStored"]
+                assert stored and stored[0]["block_size"] == size
+                sub.close(0)
+    finally:
+        ctx.term()

@@ -1,4 +1,5 @@
 @testable import MockLLM
+@testable import MockLLMScript
 import Testing
 
 /// `--kv-events-config` as vLLM reads it, endpoints offset per rank, and a batch's msgpack.
