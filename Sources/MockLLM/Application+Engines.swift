@@ -33,8 +33,10 @@ extension Application {
         let profile = host.profile
         // The prompt's token ids, hashed in blocks as vLLM hashes them (the adapter's name among
         // the keys), and carried to the engine when it publishes them in its KV-cache events.
-        let tokens = profile.prefixCaching
-            ? Tokenizer.encodeChat(demand.messages.map { ($0.role, $0.text) }, addGenerationPrompt: true, remembering: false) : []
+        let tokens = !profile.prefixCaching ? []
+            : demand.chatTemplate
+            ? Tokenizer.encodeChat(demand.messages.map { ($0.role, $0.text) }, addGenerationPrompt: true, remembering: false)
+            : Tokenizer.encode(demand.messages.map(\.text).joined(), remembering: false)
         let ticket = EngineTicket(
             id: id, link: link, events: events, reply: kept, answered: answered,
             refusal: provider.errorReply(provider.overloadRefusal(retryAfter: 1), requestID: requestID),

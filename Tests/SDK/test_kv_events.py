@@ -193,6 +193,17 @@ def test_block_stored_as_vllm_writes_it_with_tokenize_ids(start_server):
             assert lora_events[0]["lora_name"] == "sql-lora" and lora_events[0]["lora_id"] == 1
             assert lora_events[0]["extra_keys"][0] == ["sql-lora"]
 
+            # A legacy completion's prompt is tokenized as it is, as /tokenize with "prompt" does.
+            prompt = long_prompt(50, "c")
+            raw = http.post(f"{server.url}/tokenize", json={"model": "llama", "prompt": prompt}).json()["tokens"]
+            reply = http.post(f"{server.url}/v1/completions", json={"model": "llama", "prompt": prompt, "max_tokens": 2})
+            assert reply.status_code == 200, reply.text
+            completion_events = []
+            while sum(len(e["block_hashes"]) for e in completion_events) < len(raw) // BLOCK:
+                _, _, (_, more, _) = receive(sub)
+                completion_events += [e for e in more if e["type"] == "BlockStored"]
+            assert [t for e in completion_events for t in e["token_ids"]] == raw[:len(raw) // BLOCK * BLOCK]
+
             # A reset clears everything: AllBlocksCleared alone.
             assert http.post(f"{server.url}/reset_prefix_cache").status_code == 200
             _, _, (_, cleared, _) = receive(sub)

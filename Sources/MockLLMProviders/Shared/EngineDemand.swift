@@ -20,6 +20,9 @@ package struct EngineDemand: Sendable, Equatable {
     /// The prompt's messages: their token ids (the ChatML template's, as `/tokenize` gives them)
     /// are hashed in blocks for prefix caching.
     package var messages: [ChatMessage]
+    /// Whether the messages are a chat, tokenized with its template; false for a legacy
+    /// completion's prompt, tokenized as it is (as `/tokenize` with `prompt` does).
+    package var chatTemplate = true
     package var promptTokens: Int
     /// Tokens of the reply (a stream counts its events with a delay instead).
     package var outputTokens: Int
