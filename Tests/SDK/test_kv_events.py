@@ -356,7 +356,7 @@ def test_a_kv_aware_router_sends_a_shared_prefix_to_the_rank_that_holds_it(start
     # Prefill costs 2 ms a token: a cold 620-token prompt takes 1.2 s before its first token,
     # a cached one its last few blocks' tens of milliseconds.
     server = start_server(SCRIPT.format(kv=100_000, prefill_ms=2.0),
-                          extra_args=["--data-parallel-size", "2", "--kv-events-config",
+                          extra_args=["--port", str(free_port_pair()), "--data-parallel-size", "2", "--kv-events-config",
                                       '{"enable_kv_cache_events":true,"endpoint":"tcp://*:0","topic":"kv-events"}'])
     ports = endpoints(server)
     assert sorted(ports) == [0, 1]
@@ -416,7 +416,8 @@ def test_a_kv_aware_router_sends_a_shared_prefix_to_the_rank_that_holds_it(start
 
 
 def free_port_pair() -> int:
-    """A port P with P and P + 1 free at the time of asking."""
+    """A port P with P and P + 1 free at the time of asking. The data-parallel tests give it as
+    --port: an ephemeral first port says nothing of the next one, which rank 1 needs."""
     for _ in range(50):
         with socket.socket() as a:
             a.bind(("127.0.0.1", 0))
@@ -435,7 +436,7 @@ def free_port_pair() -> int:
 def test_each_rank_publishes_on_the_endpoint_port_plus_its_rank(start_server):
     port = free_port_pair()
     server = start_server(SCRIPT.format(kv=100_000, prefill_ms=0),
-                          extra_args=["--data-parallel-size", "2", "--kv-events-config",
+                          extra_args=["--port", str(free_port_pair()), "--data-parallel-size", "2", "--kv-events-config",
                                       f'{{"enable_kv_cache_events":true,"endpoint":"tcp://*:{port}"}}'])
     assert endpoints(server) == {0: (port, None), 1: (port + 1, None)}
     base = int(server.url.rsplit(":", 1)[1])
