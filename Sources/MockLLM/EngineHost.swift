@@ -178,15 +178,10 @@ final class EngineHost: @unchecked Sendable {
             defer { inbox.removeAll(keepingCapacity: true) }
             return inbox
         }
-        guard !stopped else {
-            // Nobody waits forever on a stopped engine.
-            for case .resetPrefixCache(let done) in commands { done.signal(false) }
-            for case .retirePublisher(let done) in commands { done.signal() }
-            return
-        }
+        guard !stopped else { return Self.release(commands[...]) }
         var batches = Batches()
         var aborted: [(String, Int)] = []
-        for command in commands {
+        for (index, command) in commands.enumerated() {
             switch command {
             case .submit(let s):
                 if current != nil && s.arrival > stepEnd {
@@ -216,7 +211,7 @@ final class EngineHost: @unchecked Sendable {
                 stopped = true
                 timer.close()
                 wakeup.close()
-                return
+                return Self.release(commands[(index + 1)...])
             }
         }
         batches.deliver(stepEnd: 0, metrics: metrics)
@@ -229,6 +224,17 @@ final class EngineHost: @unchecked Sendable {
             startStep(at: EventLoop.hrtime)
         } else {
             publishGauges()
+        }
+    }
+
+    /// Answers the commands a stopped engine will not carry out, so that nobody waits forever.
+    private static func release(_ commands: ArraySlice<Command>) {
+        for command in commands {
+            switch command {
+            case .resetPrefixCache(let done): done.signal(false)
+            case .retirePublisher(let done): done.signal()
+            default: break
+            }
         }
     }
 
