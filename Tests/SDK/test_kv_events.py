@@ -15,10 +15,11 @@ import re
 import socket
 import threading
 import time
-from typing import Optional
+from typing import Any, Optional, Union
 
 import httpx
 import msgpack
+import msgspec
 import zmq
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -83,6 +84,50 @@ def chain(tokens: list[int], extra: Optional[str] = None) -> list[int]:
     return hashes
 
 
+# ---- vLLM v0.26's event types (vllm/distributed/kv_events.py), as a consumer written against
+# ---- them declares them: the batch positional, each event a map tagged with its class name.
+
+class EventBatch(msgspec.Struct, array_like=True, omit_defaults=True, gc=False):
+    ts: float
+    events: list[Any]
+    data_parallel_rank: Optional[int] = None
+
+
+class KVCacheEvent(msgspec.Struct, omit_defaults=True, gc=False, tag=True, forbid_unknown_fields=True):
+    pass
+
+
+class BlockStored(KVCacheEvent):
+    block_hashes: list[int]
+    parent_block_hash: Optional[int]
+    token_ids: list[int]
+    block_size: int
+    lora_id: Optional[int]
+    medium: Optional[str]
+    lora_name: Optional[str]
+    extra_keys: Optional[list[Optional[tuple[Any, ...]]]] = None
+    group_idx: Optional[int] = None
+    kv_cache_spec_kind: Optional[str] = None
+    kv_cache_spec_sliding_window: Optional[int] = None
+
+
+class BlockRemoved(KVCacheEvent):
+    block_hashes: list[int]
+    medium: Optional[str]
+    group_idx: Optional[int] = None
+
+
+class AllBlocksCleared(KVCacheEvent):
+    pass
+
+
+class KVEventBatch(EventBatch):
+    events: list[Union[BlockStored, BlockRemoved, AllBlocksCleared]]
+
+
+VLLM_DECODER = msgspec.msgpack.Decoder(KVEventBatch)
+
+
 # ---- helpers
 
 def endpoints(server) -> dict[int, tuple[int, Optional[int]]]:
@@ -117,9 +162,16 @@ def connected(sub: zmq.Socket, http: httpx.Client, url: str) -> None:
 
 
 def receive(sub: zmq.Socket) -> tuple[bytes, int, list]:
+    """One message: its topic, sequence number and payload as msgpack decodes it, after checking
+    that vLLM's own types decode the payload to the same values."""
     topic, seq, payload = sub.recv_multipart()
     assert len(seq) == 8
-    return topic, int.from_bytes(seq, "big"), msgpack.unpackb(payload)
+    plain = msgpack.unpackb(payload)
+    typed = VLLM_DECODER.decode(payload)
+    assert typed.ts == plain[0] and typed.data_parallel_rank == plain[2]
+    # The same values (tuples, which vLLM's types give extra keys, compared as lists).
+    assert msgspec.json.decode(msgspec.json.encode(typed.events)) == plain[1]
+    return topic, int.from_bytes(seq, "big"), plain
 
 
 def tokens_of(http: httpx.Client, url: str, messages: list[dict]) -> list[int]:
