@@ -4,7 +4,7 @@ public enum WebSocketHandshake {
     public static let magic = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
     /// Why a request is not an opening handshake.
-    public enum Refusal: Equatable, Sendable {
+    public enum Refusal: Error, Equatable, Sendable {
         /// Not a GET, or no `Upgrade: websocket` / `Connection: upgrade` (a plain request to a
         /// WebSocket path): 426 Upgrade Required, as servers answer.
         case notUpgrade
