@@ -1,5 +1,6 @@
 import MockLLMCore
 import MockLLMScript
+import MockLLMSimulation
 
 /// Gemini's Live API (`BidiGenerateContent`): a WebSocket at
 /// `/ws/google.ai.generativelanguage.{v1alpha,v1beta,v1}.GenerativeService.BidiGenerateContent`,
@@ -13,6 +14,13 @@ import MockLLMScript
 /// is a close frame: the code Google's front end maps the error's status to and the message as
 /// the reason (`closeCode(for:)`).
 enum GeminiLive {
+    /// The model's voice: 16-bit PCM at 24 kHz (the API takes 16 kHz in and sends 24 kHz out).
+    static let outputFormat = AudioFormat.pcm16(sampleRate: 24_000)
+    /// Audio goes out in chunks of this many milliseconds.
+    static let chunkMilliseconds = 100
+    /// How the API counts audio: 32 tokens a second (the Gemini API's token guide).
+    static let audioTokensPerSecond: UInt64 = 32
+
     /// The API versions google-genai's `api_version` names.
     static let versions = ["v1alpha", "v1beta", "v1"]
 

@@ -1,5 +1,6 @@
 import MockLLMCore
 import MockLLMScript
+import MockLLMSimulation
 
 /// The JSON of the Live API's server messages (`BidiGenerateContentServerMessage`), written
 /// straight into bytes. The API sends each as a binary WebSocket frame holding JSON with the
@@ -22,13 +23,15 @@ enum GeminiLiveServerMessage {
     }
 
     /// `{"serverContent": {"modelTurn": {"parts": [{"inlineData": {"mimeType": "audio/pcm;rate=24000","data": "..."}}]}}}`:
-    /// `pcm` in base64.
-    static func modelAudio(_ pcm: UnsafeRawBufferPointer, rate: Int) -> ByteBuffer {
-        var out = ByteBuffer(capacity: 120 + pcm.count * 4 / 3)
+    /// `samples` of `audio`, rendered now, in base64.
+    static func modelAudio(_ audio: SpeechAudio, samples: Range<Int>) -> ByteBuffer {
+        var raw = ByteBuffer(capacity: samples.count * audio.format.bytesPerSample)
+        audio.append(samples: samples, to: &raw)
+        var out = ByteBuffer(capacity: 120 + raw.count * 4 / 3)
         out.append(ascii: "{\"serverContent\": {\"modelTurn\": {\"parts\": [{\"inlineData\": {\"mimeType\": \"audio/pcm;rate=")
-        out.append(decimal: rate)
+        out.append(decimal: audio.format.sampleRate)
         out.append(ascii: "\",\"data\": \"")
-        out.append(base64Of: pcm)
+        raw.withUnsafeReadableBytes { out.append(base64Of: $0) }
         out.append(ascii: "\"}}]}}}")
         return out
     }

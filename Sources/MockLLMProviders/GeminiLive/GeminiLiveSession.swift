@@ -21,7 +21,9 @@ final class GeminiLiveSession: WebSocketSession {
     private let keyRefusal: APIError?
 
     private var setup: GeminiLiveSetup?
-    /// The conversation: the system instruction first (when there is one), then every turn.
+    /// The system instruction's text.
+    private var instructions = ""
+    /// The conversation: every turn, as `LiveTurn` takes it (no system message).
     private var conversation: [ChatMessage] = []
     private var closed = false
 
@@ -48,28 +50,29 @@ final class GeminiLiveSession: WebSocketSession {
         var audioSeconds: Double { Double(audioBytes) / Double(2 * audioRate) }
     }
 
-    /// A model turn: its events in time order and the next one to send.
+    /// A model turn: the plan's steps from `start`, the next one to send, then `tail` at the
+    /// plan's end.
     struct Turn {
-        var events: [Timed] = []
+        var plan: LivePlan
+        var start: UInt64
         var next = 0
-        /// The text sent so far: what the conversation keeps when the turn is interrupted.
+        /// What follows the steps: the end of the turn, the tool call, or a scripted fault.
+        var tail: [Event]
+        /// Steps sent before a scripted fault cuts the turn (all: no fault).
+        var cutAfter: Int
+        /// The text (or transcript) sent so far: what the conversation keeps when interrupted.
         var spoken = ""
-        var promptTokens: Int
-        var audio: Bool
 
-        var nextDeadline: UInt64? { next < events.count ? events[next].at : nil }
-    }
-
-    struct Timed {
-        var at: UInt64
-        var event: Event
+        var nextDeadline: UInt64? {
+            if next < min(plan.steps.count, cutAfter) { return start &+ plan.steps[next].at }
+            return tail.isEmpty ? nil : start &+ plan.duration
+        }
     }
 
     enum Event {
-        case text(Substring)
         case toolCall([ToolCall])
         case generationComplete
-        case turnComplete(responseTokens: Int)
+        case turnComplete
         /// A scripted stream fault: the turn ends here with `output` (a close frame, a frame of
         /// invalid JSON) or, for `nil`, with nothing more (a stall).
         case fault(WebSocketOutput?)
@@ -151,12 +154,12 @@ final class GeminiLiveSession: WebSocketSession {
         case .unknownModel: return close(GeminiLive.modelNotFound(new.model, version: version), into: &out)
         case .tooManyTokens(let limit): return close(Gemini.maxOutputTokensError(new.request.maxOutputTokens ?? 0, limit: limit), into: &out)
         }
-        conversation = new.request.messages
+        instructions = new.request.messages.first { $0.role == "system" }?.text ?? ""
         if let handle = new.resumeHandle {
             guard let entry = store?.entry(handle), entry.model == new.model else { return close(GeminiLive.sessionNotFound, into: &out) }
             // A resumed session keeps its conversation; a new system instruction replaces the old.
-            conversation = new.request.messages + entry.conversation.filter { $0.role != "system" }
-            if new.request.messages.isEmpty { conversation = entry.conversation }
+            conversation = entry.conversation
+            if instructions.isEmpty { instructions = entry.instructions }
         }
         setup = new
         out.append(.binary(GeminiLiveServerMessage.setupComplete()))
@@ -205,9 +208,17 @@ final class GeminiLiveSession: WebSocketSession {
     private func endActivity(now: UInt64, into out: inout [WebSocketOutput]) {
         let heard = self.heard
         self.heard = Heard()
-        guard !heard.isEmpty else { return }
-        conversation.append(ChatMessage(role: "user", text: heard.text.joined(separator: "\n")))
-        answer(now: now, into: &out)
+        guard !heard.isEmpty, let setup else { return }
+        guard heard.audioBytes > 0 else {
+            conversation.append(ChatMessage(role: "user", text: heard.text.joined(separator: "\n")))
+            return answer(now: now, into: &out)
+        }
+        // Spoken: the script says what the audio said (a rule's `transcript:`), typed text after it.
+        let milliseconds = AudioFormat.pcm16(sampleRate: heard.audioRate).milliseconds(ofBytes: heard.audioBytes)
+        let transcript = liveTurn(setup).transcript(ofAudio: milliseconds, script: context.script, scope: context.scope)
+        if setup.inputTranscription { out.append(.binary(GeminiLiveServerMessage.transcription(Substring(transcript), input: true))) }
+        conversation.append(ChatMessage(role: "user", text: ([transcript] + heard.text).joined(separator: "\n")))
+        answer(now: now, audioMilliseconds: milliseconds, into: &out)
     }
 
     private func respond(_ results: [ChatMessage.ToolResult], now: UInt64, into out: inout [WebSocketOutput]) {
@@ -233,60 +244,50 @@ final class GeminiLiveSession: WebSocketSession {
             out.append(.binary(GeminiLiveServerMessage.toolCallCancellation(pendingCalls.map { $0.id ?? "" })))
             pendingCalls = []
         }
-        guard let current = turn, current.next < current.events.count else { return }
+        guard let current = turn else { return }
         turn = nil
         out.append(.binary(GeminiLiveServerMessage.interrupted()))
-        finish(current, responseTokens: TokenEstimator.count(current.spoken), into: &out)
+        finish(current, interrupted: true, into: &out)
     }
 
     // MARK: Model turns
 
+    /// The conversation as the shared live turn: what the script answers.
+    private func liveTurn(_ setup: GeminiLiveSetup, audioMilliseconds: Int? = nil) -> LiveTurn {
+        LiveTurn(model: setup.model, instructions: instructions, messages: conversation, audioMilliseconds: audioMilliseconds,
+                 tools: setup.request.toolOffer, headers: request.headers, endpoint: request.path, provider: Gemini.metadata.name,
+                 speech: setup.audio ? GeminiLive.outputFormat : nil, maxTokens: setup.request.maxOutputTokens)
+    }
+
     /// Plans the model's answer to the conversation and schedules it from `now`.
-    private func answer(now: UInt64, into out: inout [WebSocketOutput]) {
+    private func answer(now: UInt64, audioMilliseconds: Int? = nil, into out: inout [WebSocketOutput]) {
         guard let setup else { return }
-        let prompt = conversation.lastUserText ?? ""
-        let input = MatchInput(
-            prompt: prompt, model: setup.model, messages: conversation, hasTools: setup.request.hasTools, headers: request.headers,
-            endpoint: request.path, provider: Gemini.metadata.name, tools: setup.request.toolOffer)
         context.monotonic = now
-        let plan: ChatPlan
+        let plan: LivePlan
         do {
-            plan = try ChatPlan.make(for: input, maxTokens: setup.request.maxOutputTokens, stopSequences: setup.request.stopSequences,
-                                     context: &context)
+            plan = try liveTurn(setup, audioMilliseconds: audioMilliseconds).plan(context: &context, chunkMilliseconds: GeminiLive.chunkMilliseconds)
         } catch {
             let quota = { Gemini.quotaRefusal($0, now: self.context.now) }
             return close(error.apiError(quotaRefusal: quota, contextLength: Gemini.contextLengthError), into: &out)
         }
-        var turn = Turn(promptTokens: plan.promptTokens, audio: setup.audio)
-        var pacing = plan.schedule
-        var at = now
-        var chunks = TextChunks(plan.text, chunking: plan.pacing.chunking)
-        var sent = 0
-        let fault = plan.streamFault
-        while let chunk = chunks.next() {
-            at &+= pacing.delay(before: chunk)
-            if let fault, let cut = fault.cut, sent == fault.after {
-                turn.events.append(Timed(at: at, event: .fault(Self.output(for: cut))))
-                return start(turn, now: now, into: &out)
-            }
-            turn.events.append(Timed(at: at, event: .text(chunk)))
-            sent += 1
-        }
-        if let fault, let cut = fault.cut {
-            turn.events.append(Timed(at: at, event: .fault(Self.output(for: cut))))
-            return start(turn, now: now, into: &out)
-        }
-        var calls = plan.toolCalls
-        if !calls.isEmpty {
+        var tail: [Event]
+        var cutAfter = plan.steps.count
+        if let fault = plan.chat.streamFault, let cut = fault.cut {
+            cutAfter = min(fault.after, plan.steps.count)
+            tail = [.fault(Self.output(for: cut))]
+        } else if !plan.toolCalls.isEmpty {
+            var calls = plan.toolCalls
             for i in calls.indices where calls[i].id == nil {
                 calls[i].id = "function-call-" + String(context.random.next() >> 1)
             }
-            turn.events.append(Timed(at: at, event: .toolCall(calls)))
+            tail = [.toolCall(calls)]
         } else {
-            turn.events.append(Timed(at: at, event: .generationComplete))
-            turn.events.append(Timed(at: at, event: .turnComplete(responseTokens: plan.tokens)))
+            tail = [.generationComplete, .turnComplete]
         }
-        start(turn, now: now, into: &out)
+        var turn = Turn(plan: plan, start: now, tail: tail, cutAfter: cutAfter)
+        if cutAfter < plan.steps.count { turn.plan.steps.removeSubrange(cutAfter...) }
+        self.turn = turn
+        if let at = turn.nextDeadline, at <= now { due(now: now, into: &out) }
     }
 
     /// What a stream fault's cut becomes on a WebSocket: a close frame for an error, a cut
@@ -302,50 +303,67 @@ final class GeminiLiveSession: WebSocketSession {
         }
     }
 
-    private func start(_ new: Turn, now: UInt64, into out: inout [WebSocketOutput]) {
-        turn = new
-        if let at = new.nextDeadline, at <= now { due(now: now, into: &out) }
-    }
-
-    /// Sends the turn's next event.
+    /// Sends the turn's next step, or its tail once the steps are done.
     private func emit(now: UInt64, into out: inout [WebSocketOutput]) {
         guard var current = turn else { return }
-        let event = current.events[current.next].event
-        current.next += 1
-        turn = current
-        switch event {
-        case .text(let text):
-            turn?.spoken += text
-            out.append(.binary(GeminiLiveServerMessage.modelText(text)))
-        case .toolCall(let calls):
-            turn = nil
-            pendingCalls = calls
-            conversation.append(ChatMessage(role: "assistant", text: current.spoken, toolCalls: calls.map { ($0.id ?? $0.name, $0.name) }))
-            out.append(.binary(GeminiLiveServerMessage.toolCall(calls)))
-        case .generationComplete:
-            out.append(.binary(GeminiLiveServerMessage.generationComplete()))
-        case .turnComplete(let tokens):
-            turn = nil
-            finish(current, responseTokens: tokens, into: &out)
-        case .fault(let output):
-            turn = nil
-            if let output {
-                out.append(output)
-                if case .close = output { closed = true }
+        if current.next < current.plan.steps.count {
+            let step = current.plan.steps[current.next].step
+            current.next += 1
+            switch step {
+            case .text(let text):
+                current.spoken += text
+                out.append(.binary(GeminiLiveServerMessage.modelText(text)))
+            case .audio(let samples, let transcript):
+                current.spoken += transcript
+                if let audio = current.plan.audio { out.append(.binary(GeminiLiveServerMessage.modelAudio(audio, samples: samples))) }
+                if setup?.outputTranscription == true, !transcript.isEmpty {
+                    out.append(.binary(GeminiLiveServerMessage.transcription(transcript, input: false)))
+                }
+            case .toolCall:
+                break  // sent together as the tail's one `toolCall`
+            }
+            turn = current
+            return
+        }
+        turn = nil
+        for event in current.tail {
+            switch event {
+            case .toolCall(let calls):
+                pendingCalls = calls
+                conversation.append(ChatMessage(role: "assistant", text: current.spoken, toolCalls: calls.map { ($0.id ?? $0.name, $0.name) }))
+                out.append(.binary(GeminiLiveServerMessage.toolCall(calls)))
+            case .generationComplete:
+                out.append(.binary(GeminiLiveServerMessage.generationComplete()))
+            case .turnComplete:
+                finish(current, interrupted: false, into: &out)
+            case .fault(let output):
+                if let output {
+                    out.append(output)
+                    if case .close = output { closed = true }
+                }
             }
         }
     }
 
     /// The turn is over: the conversation keeps what was said, the client gets `turnComplete`
     /// with the usage and, when it asked for them, a resumption handle.
-    private func finish(_ turn: Turn, responseTokens: Int, into out: inout [WebSocketOutput]) {
+    private func finish(_ turn: Turn, interrupted: Bool, into out: inout [WebSocketOutput]) {
         if !turn.spoken.isEmpty { conversation.append(ChatMessage(role: "assistant", text: turn.spoken)) }
-        let usage = GeminiLiveServerMessage.Usage(promptTokens: turn.promptTokens, responseTokens: responseTokens, audio: turn.audio)
+        let responseTokens: Int
+        if let audio = turn.plan.audio {
+            // Audio is counted by its length (Google's 32 tokens a second), up to where it was cut.
+            let sent = interrupted ? (turn.next > 0 ? turn.plan.steps[turn.next - 1].at : 0) : audio.duration
+            responseTokens = Int((sent * GeminiLive.audioTokensPerSecond + 999_999_999) / 1_000_000_000)
+        } else {
+            responseTokens = interrupted ? TokenEstimator.count(turn.spoken) : turn.plan.chat.tokens
+        }
+        let usage = GeminiLiveServerMessage.Usage(promptTokens: turn.plan.chat.promptTokens, responseTokens: responseTokens,
+                                                  audio: turn.plan.audio != nil)
         out.append(.binary(GeminiLiveServerMessage.turnComplete(usage)))
         guard let setup, setup.resumption else { return }
         if let store {
             let handle = context.random.alphanumericString(prefix: "", count: 32)
-            store.save(handle, GeminiLiveSessionStore.Entry(model: setup.model, conversation: conversation))
+            store.save(handle, GeminiLiveSessionStore.Entry(model: setup.model, instructions: instructions, conversation: conversation))
             out.append(.binary(GeminiLiveServerMessage.resumptionUpdate(handle: handle)))
         } else {
             out.append(.binary(GeminiLiveServerMessage.resumptionUpdate(handle: nil)))

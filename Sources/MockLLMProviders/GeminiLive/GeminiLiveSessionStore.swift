@@ -11,10 +11,10 @@ import Synchronization
 package final class GeminiLiveSessionStore: ProviderState {
     package let capacity: Int
 
-    /// What a handle resumes: the model and the conversation so far (the system instruction
-    /// first, when there was one).
+    /// What a handle resumes: the model, the system instruction and the conversation so far.
     struct Entry: Sendable {
         var model: String
+        var instructions: String
         var conversation: [ChatMessage]
     }
 

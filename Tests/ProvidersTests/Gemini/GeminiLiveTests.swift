@@ -17,6 +17,10 @@ struct GeminiLiveTests {
           - name: weather
             match: {prompt: {contains: weather}}
             reply: {tool_calls: [{name: get_weather, arguments: {city: Paris}}]}
+          - name: spoken
+            match: {audio_ms: {min: 100}}
+            transcript: good morning
+            reply: Good morning to you
         responses:
           hello: Hi there
           long: one two three four five six
@@ -255,6 +259,26 @@ struct GeminiLiveTests {
         let all = send(live, #"{"clientContent":{"turns":[{"parts":[{"text":"long"}]}],"turnComplete":true}}"#) + run(live)
         #expect(all.count == 2)
         #expect(all.last == "close 1011 Internal error encountered.")
+    }
+
+    @Test func anAudioTurnIsTranscribedAndAnsweredWithSpeechAndItsTranscript() throws {
+        let live = session()
+        send(live, #"{"setup":{"model":"m","generationConfig":{"responseModalities":["AUDIO"]},"inputAudioTranscription":{},"outputAudioTranscription":{}}}"#)
+        // 200 ms of 16 kHz PCM16: 6,400 bytes of zeros, in base64.
+        let audio = String(repeating: "AAAA", count: 6_400 / 3) + "AA=="
+        #expect(send(live, #"{"realtimeInput":{"audio":{"data":"\#(audio)","mimeType":"audio/pcm;rate=16000"}}}"#).isEmpty)
+        let heard = send(live, #"{"realtimeInput":{"audioStreamEnd":true}}"#)
+        #expect(heard.first == #"{"serverContent": {"inputTranscription": {"text": "good morning"}}}"#)
+        let reply = heard.dropFirst() + run(live)
+        let chunks = reply.filter { $0.contains("inlineData") }
+        #expect(chunks.count >= 2)
+        #expect(chunks.allSatisfy { $0.hasPrefix(#"{"serverContent": {"modelTurn": {"parts": [{"inlineData": {"mimeType": "audio/pcm;rate=24000","data": ""#) })
+        let said = reply.compactMap { message -> String? in
+            guard let range = message.range(of: #""outputTranscription": {"text": ""#) else { return nil }
+            return String(message[range.upperBound...].prefix { $0 != "\"" })
+        }.joined()
+        #expect(said == "Good morning to you")
+        #expect(reply.last?.contains(#""responseTokensDetails": [{"modality": "AUDIO","tokenCount": "#) == true)
     }
 
     @Test(arguments: [("AAAA", 3), ("AAA=", 2), ("AA==", 1), ("AAAAAA", 4), ("", 0)])
