@@ -247,10 +247,15 @@ package final class Application: HTTPHandler {
                            test: String?) -> Reply {
         guard let journal else { return reply }
         let previous = reply.trace
-        let trace = journal.record(request, reply: reply, provider: provider, pathModel: pathModel, test: test)
+        var transcript: WebSocketTranscript?
+        if case .webSocket = reply.body { transcript = WebSocketTranscript() }
+        let trace = journal.record(request, reply: reply, provider: provider, pathModel: pathModel, test: test, webSocket: transcript)
         // A path the journal does not record keeps the metrics' trace, so its end is still heard.
         guard trace != 0 else { return reply }
         reply.trace = trace
+        if let transcript, case .webSocket(let session) = reply.body {
+            reply.body = .webSocket(JournaledWebSocketSession(session, transcript: transcript))
+        }
         metrics.journaled(previousTrace: previous, trace: trace)
         return reply
     }

@@ -45,3 +45,5 @@ public protocol WebSocketSession: AnyObject {
     /// is sent or asked after it.
     func ended(code: UInt16, now: UInt64)
 }
+
+extension WebSocketMessage: Equatable {}
