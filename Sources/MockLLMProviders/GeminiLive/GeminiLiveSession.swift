@@ -17,7 +17,8 @@ final class GeminiLiveSession: WebSocketSession {
     /// The handshake's headers (`x-mockllm-*` pacing and fault overrides) and path.
     private let request: HTTPRequest
     private let version: String
-    /// With `--api-key`: the refusal of a handshake without the key, sent as the close frame.
+    /// With `--api-key`: the refusal of a handshake without the key, sent as the close frame
+    /// in answer to the first message.
     private let keyRefusal: APIError?
 
     private var setup: GeminiLiveSetup?
@@ -87,12 +88,15 @@ final class GeminiLiveSession: WebSocketSession {
 
     // MARK: WebSocketSession
 
-    func opened(now: UInt64, into out: inout [WebSocketOutput]) {
-        if let keyRefusal { close(keyRefusal, into: &out) }
-    }
+    /// The client speaks first (`setup`).
+    func opened(now: UInt64, into out: inout [WebSocketOutput]) {}
 
     func received(_ message: WebSocketMessage, now: UInt64, into out: inout [WebSocketOutput]) {
         guard !closed else { return }
+        // A refused key closes the session when the client first speaks, as the API does it
+        // ("closed during setup"): a client that sends its setup right after the upgrade sees
+        // the close on its first read.
+        if let keyRefusal { return close(keyRefusal, into: &out) }
         let bytes: [UInt8] = switch message {
         case .text(let buffer), .binary(let buffer): buffer.bytes
         }

@@ -219,8 +219,10 @@ struct GeminiLiveTests {
         let live = session(keyRefused: true)
         var out: [WebSocketOutput] = []
         live.opened(now: 0, into: &out)
-        #expect(Self.texts(out) == ["close 1007 API key not valid. Please pass a valid API key."])
+        #expect(out.isEmpty)
+        #expect(send(live, Self.setupText) == ["close 1007 API key not valid. Please pass a valid API key."])
         #expect(send(live, Self.setupText).isEmpty)
+        #expect(send(session(keyRefused: false), Self.setupText).first?.hasPrefix("close 1008 Method doesn't allow unregistered callers") == true)
     }
 
     @Test func badMessagesCloseWith1007AndGooglesWords() {
