@@ -1,5 +1,4 @@
 import MockLLMScript
-import Synchronization
 
 /// The Live API's resumable sessions: what a `sessionResumptionUpdate`'s `newHandle` names, so
 /// that a client reconnecting with `setup.sessionResumption.handle` continues the conversation.
@@ -9,7 +8,7 @@ import Synchronization
 /// response store (`--response-store-size`: the most recent handles are kept). Touched once per
 /// turn, never per audio chunk.
 package final class GeminiLiveSessionStore: ProviderState {
-    package let capacity: Int
+    private let entries: BoundedStore<Entry>
 
     /// What a handle resumes: the model, the system instruction and the conversation so far.
     struct Entry: Sendable {
@@ -18,16 +17,8 @@ package final class GeminiLiveSessionStore: ProviderState {
         var conversation: [ChatMessage]
     }
 
-    private struct State {
-        var entries: [String: Entry] = [:]
-        var order: [String] = []
-        var head = 0
-    }
-
-    private let state = Mutex(State())
-
     package init(capacity: Int = ProviderSettings.defaultStoreCapacity) {
-        self.capacity = max(0, capacity)
+        entries = BoundedStore(capacity: capacity)
     }
 
     package convenience init(settings: ProviderSettings) {
@@ -35,24 +26,9 @@ package final class GeminiLiveSessionStore: ProviderState {
     }
 
     /// Handles kept now.
-    package var count: Int { state.withLock { $0.entries.count } }
+    package var count: Int { entries.count }
 
-    func save(_ handle: String, _ entry: Entry) {
-        guard capacity > 0 else { return }
-        state.withLock { state in
-            if state.entries.updateValue(entry, forKey: handle) == nil { state.order.append(handle) }
-            while state.entries.count > capacity, state.head < state.order.count {
-                state.entries[state.order[state.head]] = nil
-                state.head += 1
-            }
-            if state.head > capacity {
-                state.order.removeFirst(state.head)
-                state.head = 0
-            }
-        }
-    }
+    func save(_ handle: String, _ entry: Entry) { entries.save(handle, entry) }
 
-    func entry(_ handle: String) -> Entry? {
-        state.withLock { $0.entries[handle] }
-    }
+    func entry(_ handle: String) -> Entry? { entries.value(handle) }
 }
