@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import shutil
 import ssl
+import struct
 import subprocess
 from pathlib import Path
 from typing import AsyncIterator
@@ -109,6 +110,13 @@ def live_client(url: str, certificate: tuple[Path, Path], api_key: str = "test",
     return genai.Client(api_key=api_key, http_options=options)
 
 
+def speech(milliseconds: int, rate: int = 16000) -> bytes:
+    """PCM16 of a loud 200 Hz square wave: what the server's voice detection hears as speech."""
+    period = rate // 200
+    return b"".join(struct.pack("<h", 8000 if (i // (period // 2)) % 2 == 0 else -8000)
+                    for i in range(milliseconds * rate // 1000))
+
+
 def user(text: str) -> types.Content:
     return types.Content(role="user", parts=[types.Part(text=text)])
 
@@ -159,10 +167,11 @@ def test_an_audio_session_hears_audio_and_answers_with_speech_and_transcripts(li
                 output_audio_transcription=types.AudioTranscriptionConfig(),
             )
             async with client.aio.live.connect(model=MODEL, config=config) as session:
-                # 300 ms of 16 kHz PCM16 in three chunks, then the end of the stream.
+                # 300 ms of speech in three chunks, then 600 ms of silence: the server hears the
+                # speech end (its default: 500 ms of silence) and answers.
                 for _ in range(3):
-                    await session.send_realtime_input(audio=types.Blob(data=bytes(3200), mime_type="audio/pcm;rate=16000"))
-                await session.send_realtime_input(audio_stream_end=True)
+                    await session.send_realtime_input(audio=types.Blob(data=speech(100), mime_type="audio/pcm;rate=16000"))
+                await session.send_realtime_input(audio=types.Blob(data=bytes(19200), mime_type="audio/pcm;rate=16000"))
                 return await one_turn(session)
 
     messages = run(main())
@@ -180,6 +189,24 @@ def test_an_audio_session_hears_audio_and_answers_with_speech_and_transcripts(li
     assert len(audio) == 4 * 2400 * 2
     assert messages[-1].server_content.turn_complete is True
     assert messages[-1].usage_metadata.response_tokens_details[0].modality == types.MediaModality.AUDIO
+
+
+def test_manual_activity_signals_bound_the_users_turn(live_server, certificate):
+    async def main():
+        async with tls_front(live_server.url, certificate) as url:
+            client = live_client(url, certificate)
+            config = types.LiveConnectConfig(
+                response_modalities=["TEXT"],
+                realtime_input_config=types.RealtimeInputConfig(automatic_activity_detection=types.AutomaticActivityDetection(disabled=True)),
+            )
+            async with client.aio.live.connect(model=MODEL, config=config) as session:
+                await session.send_realtime_input(activity_start=types.ActivityStart())
+                await session.send_realtime_input(audio=types.Blob(data=bytes(6400), mime_type="audio/pcm;rate=16000"))
+                await session.send_realtime_input(activity_end=types.ActivityEnd())
+                return await one_turn(session)
+
+    # 200 ms of audio between the signals: the `spoken` rule (audio_ms >= 100) answers, in text.
+    assert text_of(run(main())) == "Good morning to you"
 
 
 def test_a_tool_call_round_trip_continues_the_turn(live_server, certificate):

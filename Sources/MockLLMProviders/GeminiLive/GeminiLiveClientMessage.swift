@@ -98,11 +98,11 @@ enum GeminiLiveClientMessage {
 }
 
 /// A `realtimeInput` message: audio (`audio`, or the older `mediaChunks`), typed `text`, or an
-/// activity signal. Only the audio's length is kept: the mock hears no words in it.
+/// activity signal.
 struct GeminiLiveRealtimeInput {
-    /// Bytes of PCM16 audio this message carries, and their sample rate (the `rate=` of
+    /// PCM16 audio this message carries, decoded, and its sample rate (the `rate=` of
     /// `audio/pcm;rate=16000`; 16 kHz when not given, the API's input rate).
-    var audioBytes = 0
+    var audio: [UInt8] = []
     var audioRate = 16_000
     var text: String?
     var activityStart = false
@@ -124,47 +124,31 @@ struct GeminiLiveRealtimeInput {
         audioStreamEnd = try fields.bool(fields.googleKey("audioStreamEnd", "audio_stream_end")) ?? false
     }
 
-    /// A `Blob`: `mimeType` and base64 `data`. Audio (`audio/pcm`) counts; images and video
+    /// A `Blob`: `mimeType` and base64 `data`. Audio (`audio/pcm`) is heard; images and video
     /// frames are accepted and not looked at.
     private mutating func add(blob: RequestFields) throws(FieldProblem) {
         let mimeType = try blob.string(blob.googleKey("mimeType", "mime_type")) ?? ""
         let data = try blob.string("data") ?? ""
         guard mimeType.hasPrefix("audio/") else { return }
-        guard let length = Self.base64DecodedLength(data) else {
+        guard let bytes = Self.decodeBytes(data) else {
             let path = GeminiErrors.protoPath(blob.childPath("data"))
             throw .invalidValue(path: path, message: "Invalid value at '\(path)' (TYPE_BYTES), Base64 decoding failed for \"\(data.prefix(20))\"",
                                 code: "")
         }
-        audioBytes += length
+        audio += bytes
         if let range = mimeType.range(of: "rate="), let rate = Int(mimeType[range.upperBound...].prefix { $0.isNumber }), rate > 0 {
             audioRate = rate
         }
     }
 
-    /// How many bytes base64 `text` decodes to (standard or URL-safe alphabet, padding optional),
-    /// or nil when it is not base64.
-    static func base64DecodedLength(_ text: String) -> Int? {
-        var count = 0
-        var padding = 0
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "-"), UInt8(ascii: "_"):
-                guard padding == 0 else { return nil }
-                count += 1
-            case UInt8(ascii: "="):
-                padding += 1
-                guard padding <= 2 else { return nil }
-            default:
-                return nil
-            }
+    /// A proto `bytes` field's JSON text: Google's parser takes standard base64 and the URL-safe
+    /// alphabet (what google-genai sends: `base64.urlsafe_b64encode`), padded or not.
+    static func decodeBytes(_ text: String) -> [UInt8]? {
+        var standard = Array(text.utf8)
+        for i in standard.indices {
+            if standard[i] == UInt8(ascii: "-") { standard[i] = UInt8(ascii: "+") } else if standard[i] == UInt8(ascii: "_") { standard[i] = UInt8(ascii: "/") }
         }
-        if padding > 0 && (count + padding) % 4 != 0 { return nil }
-        switch count % 4 {
-        case 0: return count / 4 * 3
-        case 2: return count / 4 * 3 + 1
-        case 3: return count / 4 * 3 + 2
-        default: return nil
-        }
+        while standard.count % 4 != 0 { standard.append(UInt8(ascii: "=")) }
+        return Base64.decode(standard)
     }
 }

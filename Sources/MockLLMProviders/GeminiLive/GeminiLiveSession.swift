@@ -28,27 +28,25 @@ final class GeminiLiveSession: WebSocketSession {
     private var conversation: [ChatMessage] = []
     private var closed = false
 
-    /// The user's input since the last model turn: audio bytes and typed text, and whether an
-    /// activity (`activityStart`, or audio under automatic detection) is open.
+    /// The user's input since the last model turn.
     private var heard = Heard()
-    /// With automatic activity detection, when the last audio arrived: the turn ends a silence
-    /// later.
-    private var lastAudio: UInt64?
+    /// With automatic activity detection: what hears the user's speech in the input audio.
+    private var voice: VoiceActivity?
     /// The model's turn in progress.
     private var turn: Turn?
     /// Calls the model made that wait for their `toolResponse`.
     private var pendingCalls: [ToolCall] = []
 
+    /// What the user has said since the last model turn.
     struct Heard {
+        var text: [String] = []
+        /// An activity is open: `activityStart` came, or speech was heard.
+        var active = false
+        /// Automatic detection: where the speech started in the input audio (ms).
+        var speechStart: Int?
+        /// Manual activity: the audio's bytes and sample rate.
         var audioBytes = 0
         var audioRate = 16_000
-        var text: [String] = []
-        var active = false
-
-        var isEmpty: Bool { audioBytes == 0 && text.isEmpty }
-
-        /// Seconds of PCM16 mono audio heard.
-        var audioSeconds: Double { Double(audioBytes) / Double(2 * audioRate) }
     }
 
     /// A model turn: the plan's steps from `start`, the next one to send, then `tail` at the
@@ -124,22 +122,11 @@ final class GeminiLiveSession: WebSocketSession {
         }
     }
 
-    var nextDeadline: UInt64? {
-        guard !closed else { return nil }
-        let silence = lastAudio.map { $0 &+ (setup?.silenceDuration ?? 0) }
-        switch (turn?.nextDeadline, silence) {
-        case (let a?, let b?): return min(a, b)
-        case (let a, let b): return a ?? b
-        }
-    }
+    var nextDeadline: UInt64? { closed ? nil : turn?.nextDeadline }
 
     func due(now: UInt64, into out: inout [WebSocketOutput]) {
         while !closed, let at = turn?.nextDeadline, at <= now {
             emit(now: now, into: &out)
-        }
-        if !closed, let last = lastAudio, let setup, last &+ setup.silenceDuration <= now {
-            lastAudio = nil
-            endActivity(now: now, into: &out)
         }
     }
 
@@ -183,42 +170,66 @@ final class GeminiLiveSession: WebSocketSession {
             heard = Heard()
             heard.active = true
         }
-        if input.audioBytes > 0 {
+        if !input.audio.isEmpty {
             if setup.automaticActivityDetection {
-                if !heard.active {
-                    interrupt(now: now, into: &out)
-                    heard.active = true
-                }
-                lastAudio = now
-            }
-            if heard.active {
-                heard.audioBytes += input.audioBytes
+                hear(input, setup: setup, now: now, into: &out)
+            } else if heard.active {
+                heard.audioBytes += input.audio.count
                 heard.audioRate = input.audioRate
             }
         }
         if let text = input.text, !text.isEmpty {
             interrupt(now: now, into: &out)
             heard.text.append(text)
-            // Typed text is a turn of its own, unless the client holds an activity open.
-            if setup.automaticActivityDetection || !heard.active { endActivity(now: now, into: &out) }
+            // Typed text is a turn of its own, unless the user is speaking or holds an activity open.
+            if !heard.active { endActivity(audioMilliseconds: nil, now: now, into: &out) }
         }
-        if input.activityEnd || (input.audioStreamEnd && setup.automaticActivityDetection && heard.active) {
-            lastAudio = nil
-            endActivity(now: now, into: &out)
+        if input.activityEnd {
+            let milliseconds = heard.audioBytes > 0 ? AudioFormat.pcm16(sampleRate: heard.audioRate).milliseconds(ofBytes: heard.audioBytes) : nil
+            endActivity(audioMilliseconds: milliseconds, now: now, into: &out)
+        }
+        if input.audioStreamEnd, setup.automaticActivityDetection, let start = heard.speechStart, var voice {
+            // The stream paused mid-speech: the speech ends where the audio did.
+            voice.reset()
+            self.voice = voice
+            endActivity(audioMilliseconds: voice.milliseconds(atSample: voice.samples) - start, now: now, into: &out)
+        }
+    }
+
+    /// Automatic activity detection: the audio's speech starts an activity (interrupting the
+    /// model) and its end, `silenceMilliseconds` of silence later, ends the user's turn.
+    private func hear(_ input: GeminiLiveRealtimeInput, setup: GeminiLiveSetup, now: UInt64, into out: inout [WebSocketOutput]) {
+        var detector = voice ?? VoiceActivity(format: .pcm16(sampleRate: input.audioRate), silenceMilliseconds: setup.silenceMilliseconds)
+        if detector.format.sampleRate != input.audioRate {
+            detector = VoiceActivity(format: .pcm16(sampleRate: input.audioRate), silenceMilliseconds: setup.silenceMilliseconds)
+        }
+        var events: [VoiceActivity.Event] = []
+        detector.feed(input.audio, into: &events)
+        voice = detector
+        for event in events {
+            switch event {
+            case .started(let milliseconds):
+                interrupt(now: now, into: &out)
+                heard.active = true
+                heard.speechStart = milliseconds
+            case .stopped(let milliseconds):
+                endActivity(audioMilliseconds: milliseconds - (heard.speechStart ?? milliseconds), now: now, into: &out)
+            }
         }
     }
 
     /// The user has finished speaking or typing: what was heard becomes a user turn, answered.
-    private func endActivity(now: UInt64, into out: inout [WebSocketOutput]) {
+    /// `audioMilliseconds`: how long the user spoke; nil when nothing was said aloud.
+    private func endActivity(audioMilliseconds: Int?, now: UInt64, into out: inout [WebSocketOutput]) {
         let heard = self.heard
         self.heard = Heard()
-        guard !heard.isEmpty, let setup else { return }
-        guard heard.audioBytes > 0 else {
+        guard let setup else { return }
+        guard let milliseconds = audioMilliseconds else {
+            guard !heard.text.isEmpty else { return }
             conversation.append(ChatMessage(role: "user", text: heard.text.joined(separator: "\n")))
             return answer(now: now, into: &out)
         }
         // Spoken: the script says what the audio said (a rule's `transcript:`), typed text after it.
-        let milliseconds = AudioFormat.pcm16(sampleRate: heard.audioRate).milliseconds(ofBytes: heard.audioBytes)
         let transcript = liveTurn(setup).transcript(ofAudio: milliseconds, script: context.script, scope: context.scope)
         if setup.inputTranscription { out.append(.binary(GeminiLiveServerMessage.transcription(Substring(transcript), input: true))) }
         conversation.append(ChatMessage(role: "user", text: ([transcript] + heard.text).joined(separator: "\n")))

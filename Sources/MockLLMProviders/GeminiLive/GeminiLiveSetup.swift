@@ -14,13 +14,13 @@ struct GeminiLiveSetup {
     /// The system instruction as a system message (none: empty), the tools offered and the
     /// generation limits, read as `generateContent` reads them.
     var request: GeminiRequest
-    /// `realtimeInputConfig.automaticActivityDetection.disabled`: false, the server decides when
-    /// the user has spoken (here: `audioStreamEnd`, or `silenceDuration` with no audio); true,
-    /// the client sends `activityStart` / `activityEnd`.
+    /// `realtimeInputConfig.automaticActivityDetection.disabled`: false, the server hears when
+    /// the user speaks (`VoiceActivity` on the audio's samples); true, the client sends
+    /// `activityStart` / `activityEnd`.
     var automaticActivityDetection = true
-    /// `automaticActivityDetection.silenceDurationMs` as nanoseconds: how long a pause in the
-    /// audio ends the user's turn.
-    var silenceDuration: UInt64 = 800_000_000
+    /// `automaticActivityDetection.silenceDurationMs`: how much silence in the audio after
+    /// speech ends the user's turn.
+    var silenceMilliseconds = 500
     /// `realtimeInputConfig.activityHandling`: `NO_INTERRUPTION` lets the model finish while the
     /// user speaks; otherwise (`START_OF_ACTIVITY_INTERRUPTS`, the default) new input interrupts it.
     var interruptible = true
@@ -73,7 +73,7 @@ struct GeminiLiveSetup {
         if let detection = try config.object(config.googleKey("automaticActivityDetection", "automatic_activity_detection")) {
             automaticActivityDetection = !(try detection.bool("disabled") ?? false)
             if let ms = try detection.integer(detection.googleKey("silenceDurationMs", "silence_duration_ms")), ms > 0 {
-                silenceDuration = UInt64(ms) * 1_000_000
+                silenceMilliseconds = ms
             }
         }
         switch try config.string(config.googleKey("activityHandling", "activity_handling")) ?? "ACTIVITY_HANDLING_UNSPECIFIED" {

@@ -74,6 +74,25 @@ struct GeminiLiveTests {
         }
     }
 
+    /// 16 kHz PCM16 in base64: `speech` ms of a loud square wave (what voice detection hears),
+    /// then `silence` ms of zeros.
+    static func audio(speech: Int, silence: Int = 0) -> String {
+        var pcm = ByteBuffer()
+        for i in 0..<(speech * 16) {
+            let sample = UInt16(bitPattern: (i / 20) % 2 == 0 ? 8_000 : -8_000)
+            pcm.append(UInt8(truncatingIfNeeded: sample))
+            pcm.append(UInt8(truncatingIfNeeded: sample >> 8))
+        }
+        for _ in 0..<(silence * 16 * 2) { pcm.append(0) }
+        var out = ByteBuffer()
+        pcm.withUnsafeReadableBytes { out.append(base64Of: $0) }
+        return out.description
+    }
+
+    static func audioMessage(speech: Int, silence: Int = 0) -> String {
+        #"{"realtimeInput":{"audio":{"data":"\#(audio(speech: speech, silence: silence))","mimeType":"audio/pcm;rate=16000"}}}"#
+    }
+
     static let setupText = #"{"setup":{"model":"models/gemini-live-2.5-flash-preview","generationConfig":{"responseModalities":["TEXT"]}}}"#
 
     @Test func setupIsAnsweredWithSetupComplete() {
@@ -182,19 +201,33 @@ struct GeminiLiveTests {
         #expect(send(live, #"{"realtimeInput":{"activityStart":{}}}"#) == ["close 1007 Request contains an invalid argument."])
     }
 
-    @Test func automaticDetectionEndsTheTurnAfterSilenceOrAudioStreamEnd() throws {
+    @Test func automaticDetectionEndsTheTurnAfterSilenceInTheAudio() {
         let live = session()
         send(live, #"{"setup":{"model":"m","realtimeInputConfig":{"automaticActivityDetection":{"silenceDurationMs":300}}}}"#)
-        send(live, #"{"realtimeInput":{"audio":{"data":"AAAAAA==","mimeType":"audio/pcm;rate=16000"}}}"#, now: 1_000)
-        #expect(live.nextDeadline == 1_000 + 300_000_000)
-        let reply = run(live)
+        // Silence alone is not speech; speech then 200 ms of silence is not the end yet.
+        #expect(send(live, Self.audioMessage(speech: 0, silence: 500)).isEmpty)
+        #expect(send(live, Self.audioMessage(speech: 200, silence: 200)).isEmpty)
+        #expect(live.nextDeadline == nil)
+        let reply = send(live, Self.audioMessage(speech: 0, silence: 200)) + run(live)
         #expect(reply.last?.contains("turnComplete") == true)
+    }
 
-        let other = session()
-        send(other, Self.setupText)
-        send(other, #"{"realtimeInput":{"mediaChunks":[{"data":"AAAAAA==","mimeType":"audio/pcm"}]}}"#)
-        let ended = send(other, #"{"realtimeInput":{"audioStreamEnd":true}}"#) + run(other)
+    @Test func audioStreamEndEndsTheSpeechInProgress() {
+        let live = session()
+        send(live, Self.setupText)
+        #expect(send(live, #"{"realtimeInput":{"mediaChunks":[{"data":"\#(Self.audio(speech: 150))","mimeType":"audio/pcm"}]}}"#).isEmpty)
+        let ended = send(live, #"{"realtimeInput":{"audioStreamEnd":true}}"#) + run(live)
         #expect(ended.last?.contains("turnComplete") == true)
+    }
+
+    @Test func speechWhileTheModelAnswersInterruptsIt() throws {
+        let live = session()
+        send(live, Self.setupText)
+        send(live, #"{"clientContent":{"turns":[{"parts":[{"text":"long"}]}],"turnComplete":true}}"#)
+        let first = try #require(live.nextDeadline)
+        var out: [WebSocketOutput] = []
+        live.due(now: first, into: &out)
+        #expect(send(live, Self.audioMessage(speech: 100), now: first + 1).first == #"{"serverContent": {"interrupted": true}}"#)
     }
 
     @Test func resumptionHandlesResumeTheConversation() throws {
@@ -266,9 +299,7 @@ struct GeminiLiveTests {
     @Test func anAudioTurnIsTranscribedAndAnsweredWithSpeechAndItsTranscript() throws {
         let live = session()
         send(live, #"{"setup":{"model":"m","generationConfig":{"responseModalities":["AUDIO"]},"inputAudioTranscription":{},"outputAudioTranscription":{}}}"#)
-        // 200 ms of 16 kHz PCM16: 6,400 bytes of zeros, in base64.
-        let audio = String(repeating: "AAAA", count: 6_400 / 3) + "AA=="
-        #expect(send(live, #"{"realtimeInput":{"audio":{"data":"\#(audio)","mimeType":"audio/pcm;rate=16000"}}}"#).isEmpty)
+        #expect(send(live, Self.audioMessage(speech: 200)).isEmpty)
         let heard = send(live, #"{"realtimeInput":{"audioStreamEnd":true}}"#)
         #expect(heard.first == #"{"serverContent": {"inputTranscription": {"text": "good morning"}}}"#)
         let reply = heard.dropFirst() + run(live)
@@ -283,9 +314,9 @@ struct GeminiLiveTests {
         #expect(reply.last?.contains(#""responseTokensDetails": [{"modality": "AUDIO","tokenCount": "#) == true)
     }
 
-    @Test(arguments: [("AAAA", 3), ("AAA=", 2), ("AA==", 1), ("AAAAAA", 4), ("", 0)])
-    func base64LengthsAreCountedWithoutDecoding(text: String, bytes: Int) {
-        #expect(GeminiLiveRealtimeInput.base64DecodedLength(text) == bytes)
+    @Test(arguments: [("+/8=", [0xFB, 0xFF] as [UInt8]), ("-_8=", [0xFB, 0xFF]), ("-_8", [0xFB, 0xFF]), ("AAAA", [0, 0, 0])])
+    func audioIsReadInEitherBase64Alphabet(text: String, bytes: [UInt8]) {
+        #expect(GeminiLiveRealtimeInput.decodeBytes(text) == bytes)
     }
 
     @Test func notBase64AudioClosesTheSession() {
