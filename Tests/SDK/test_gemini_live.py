@@ -23,6 +23,8 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
+from test_vertex import LOCATION, PROJECT, StaticToken
+
 MODEL = "gemini-live-2.5-flash-preview"
 LONG = " ".join(f"word{i}" for i in range(60))
 SCRIPT = f"""rules:
@@ -117,6 +119,13 @@ def speech(milliseconds: int, rate: int = 16000) -> bytes:
                     for i in range(milliseconds * rate // 1000))
 
 
+def vertex_live_client(url: str, certificate: tuple[Path, Path]) -> genai.Client:
+    trust = ssl.create_default_context(cafile=str(certificate[0]))
+    options = types.HttpOptions(base_url=url, async_client_args={"ssl": trust})
+    return genai.Client(vertexai=True, project=PROJECT, location=LOCATION, credentials=StaticToken("ya29.mock-token"),
+                        http_options=options)
+
+
 def user(text: str) -> types.Content:
     return types.Content(role="user", parts=[types.Part(text=text)])
 
@@ -155,6 +164,21 @@ def test_a_text_session_answers_each_turn_from_the_script(live_server, certifica
     assert last.server_content.turn_complete is True
     assert last.usage_metadata.response_token_count == 2
     assert last.usage_metadata.total_token_count == last.usage_metadata.prompt_token_count + 2
+
+
+def test_a_vertex_ai_session_is_served_at_its_own_path(live_server, certificate):
+    async def main():
+        async with tls_front(live_server.url, certificate) as url:
+            client = vertex_live_client(url, certificate)
+            config = types.LiveConnectConfig(response_modalities=["TEXT"])
+            async with client.aio.live.connect(model="gemini-2.5-flash", config=config) as session:
+                await session.send_client_content(turns=user("hello"), turn_complete=True)
+                return await one_turn(session)
+
+    messages = run(main())
+    assert text_of(messages) == "Hi there"
+    # Vertex AI's name for the reply's tokens, read by google-genai's Vertex converter.
+    assert messages[-1].usage_metadata.response_token_count == 2
 
 
 def test_an_audio_session_hears_audio_and_answers_with_speech_and_transcripts(live_server, certificate):

@@ -5,8 +5,8 @@ import MockLLMSimulation
 /// Gemini's Live API (`BidiGenerateContent`): a WebSocket at
 /// `/ws/google.ai.generativelanguage.{v1alpha,v1beta,v1}.GenerativeService.BidiGenerateContent`,
 /// the URL google-genai's `client.aio.live.connect` opens with the key in `x-goog-api-key`
-/// (browsers put it in `?key=`). Served by the `gemini` provider: its key sources, models and
-/// error envelope.
+/// (browsers put it in `?key=`), served by the `gemini` provider (its key sources, models and
+/// error envelope); and Vertex AI's `LlmBidiService` path, served by `vertex` in its words.
 ///
 /// The opening handshake is answered with the 101 and a `GeminiLiveSession`; a request that is
 /// not a handshake gets Google's error envelope with the handshake's status. Everything after
@@ -24,19 +24,56 @@ enum GeminiLive {
     /// The API versions google-genai's `api_version` names.
     static let versions = ["v1alpha", "v1beta", "v1"]
 
+    /// The Gemini API's routes: `/ws/google.ai.generativelanguage.{version}.GenerativeService.BidiGenerateContent`.
     static var endpoints: [Endpoint] {
         versions.map { version in
             Endpoint(method: "GET", path: "/ws/google.ai.generativelanguage.\(version).GenerativeService.BidiGenerateContent",
                      handlerName: "bidi_generate_content", handler: { http, context throws(Refusal) in
-                         try connect(http, &context, version: version)
+                         try connect(http, &context, service: .gemini(version: version))
                      }, answersKeyRefusal: true)
         }
     }
 
-    static func connect(_ http: HTTPRequest, _ context: inout ProviderContext, version: String) throws(Refusal) -> Reply {
-        let keyRefusal = context.keyRefused.map { Gemini.keyRefusal(given: $0) }
+    /// Vertex AI's routes (google-genai with `vertexai=True`):
+    /// `/ws/google.cloud.aiplatform.{v1,v1beta1}.LlmBidiService/BidiGenerateContent`.
+    static var vertexEndpoints: [Endpoint] {
+        ["v1", "v1beta1"].map { version in
+            Endpoint(method: "GET", path: "/ws/google.cloud.aiplatform.\(version).LlmBidiService/BidiGenerateContent",
+                     handlerName: "bidi_generate_content", handler: { http, context throws(Refusal) in
+                         try connect(http, &context, service: .vertex)
+                     }, answersKeyRefusal: true)
+        }
+    }
+
+    /// Who answers a session: the Gemini API or Vertex AI, each in its own words.
+    struct Service: Sendable {
+        /// The provider rules see (`provider:`) and whose key refusal a session gets.
+        var provider: String
+        /// The provider whose registry models the session serves (`strict_models`).
+        var modelOwner: String
+        /// The refusal of a model it does not serve; given the model as the setup names it.
+        var modelNotFound: @Sendable (_ model: String, _ resource: String) -> APIError
+        var keyRefusal: @Sendable (_ given: Bool) -> APIError
+        var errorReply: @Sendable (_ error: APIError, _ requestID: String) -> Reply
+        /// Vertex AI's names in `usageMetadata` (`candidatesTokenCount`).
+        var vertexUsage = false
+
+        static func gemini(version: String) -> Service {
+            Service(provider: Gemini.metadata.name, modelOwner: Gemini.metadata.name,
+                    modelNotFound: { model, _ in GeminiLive.modelNotFound(model, version: version) },
+                    keyRefusal: Gemini.keyRefusal, errorReply: Gemini.errorReply)
+        }
+
+        /// Vertex AI names the model as a resource (`projects/P/locations/L/publishers/google/models/M`).
+        static let vertex = Service(provider: Vertex.metadata.name, modelOwner: Gemini.metadata.name,
+                                    modelNotFound: { _, resource in VertexErrors.modelNotFound(resource) },
+                                    keyRefusal: Vertex.keyRefusal, errorReply: Vertex.errorReply, vertexUsage: true)
+    }
+
+    static func connect(_ http: HTTPRequest, _ context: inout ProviderContext, service: Service) throws(Refusal) -> Reply {
+        let keyRefusal = context.keyRefused.map(service.keyRefusal)
         let session = { [context] in
-            GeminiLiveSession(context: context, request: http, version: version, keyRefusal: keyRefusal) as any WebSocketSession
+            GeminiLiveSession(context: context, request: http, service: service, keyRefusal: keyRefusal) as any WebSocketSession
         }
         switch WebSocketHandshake.reply(to: http, session: session) {
         case .success(let reply):
@@ -44,7 +81,7 @@ enum GeminiLive {
         case .failure(let refusal):
             var error = APIError(status: refusal.status, kind: .invalidRequest, message: refusal.message)
             if refusal == .version { error.headers.append(name: "sec-websocket-version", value: "13") }
-            throw Gemini.refusal(error, requestID: context.requestID)
+            throw Refusal(service.errorReply(error, context.requestID))
         }
     }
 

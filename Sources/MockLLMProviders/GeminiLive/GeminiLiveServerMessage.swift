@@ -67,19 +67,20 @@ enum GeminiLiveServerMessage {
     }
 
     /// `{"serverContent": {"turnComplete": true},"usageMetadata": {...}}`: the API reports a
-    /// turn's usage with its end.
-    static func turnComplete(_ usage: Usage) -> ByteBuffer {
+    /// turn's usage with its end. Vertex AI names the reply's tokens `candidatesTokenCount` and
+    /// `candidatesTokensDetails` where the Gemini API says `responseTokenCount`.
+    static func turnComplete(_ usage: Usage, vertex: Bool = false) -> ByteBuffer {
         var out = ByteBuffer(capacity: 260)
         out.append(ascii: "{\"serverContent\": {\"turnComplete\": true},\"usageMetadata\": {\"promptTokenCount\": ")
         out.append(decimal: usage.promptTokens)
-        out.append(ascii: ",\"responseTokenCount\": ")
+        out.append(ascii: vertex ? ",\"candidatesTokenCount\": " : ",\"responseTokenCount\": ")
         out.append(decimal: usage.responseTokens)
         out.append(ascii: ",\"totalTokenCount\": ")
         out.append(decimal: usage.promptTokens + usage.responseTokens)
         out.append(ascii: ",\"promptTokensDetails\": [{\"modality\": \"TEXT\",\"tokenCount\": ")
         out.append(decimal: usage.promptTokens)
-        out.append(ascii: usage.audio ? "}],\"responseTokensDetails\": [{\"modality\": \"AUDIO\",\"tokenCount\": "
-            : "}],\"responseTokensDetails\": [{\"modality\": \"TEXT\",\"tokenCount\": ")
+        out.append(ascii: vertex ? "}],\"candidatesTokensDetails\": [{\"modality\": " : "}],\"responseTokensDetails\": [{\"modality\": ")
+        out.append(ascii: usage.audio ? "\"AUDIO\",\"tokenCount\": " : "\"TEXT\",\"tokenCount\": ")
         out.append(decimal: usage.responseTokens)
         out.append(ascii: "}]}}")
         return out

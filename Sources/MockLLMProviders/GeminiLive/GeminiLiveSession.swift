@@ -16,7 +16,7 @@ final class GeminiLiveSession: WebSocketSession {
     private var context: ProviderContext
     /// The handshake's headers (`x-mockllm-*` pacing and fault overrides) and path.
     private let request: HTTPRequest
-    private let version: String
+    private let service: GeminiLive.Service
     /// With `--api-key`: the refusal of a handshake without the key, sent as the close frame
     /// in answer to the first message.
     private let keyRefusal: APIError?
@@ -77,10 +77,10 @@ final class GeminiLiveSession: WebSocketSession {
         case fault(WebSocketOutput?)
     }
 
-    init(context: ProviderContext, request: HTTPRequest, version: String, keyRefusal: APIError?) {
+    init(context: ProviderContext, request: HTTPRequest, service: GeminiLive.Service, keyRefusal: APIError?) {
         self.context = context
         self.request = request
-        self.version = version
+        self.service = service
         self.keyRefusal = keyRefusal
     }
 
@@ -140,9 +140,9 @@ final class GeminiLiveSession: WebSocketSession {
     private func start(_ new: GeminiLiveSetup, into out: inout [WebSocketOutput]) {
         // The setup comes once, first.
         guard setup == nil else { return close(GeminiLive.invalidArgument, into: &out) }
-        switch ModelCheck.check(model: new.model, maxTokens: new.request.maxOutputTokens, provider: Gemini.metadata.name, script: context.script) {
+        switch ModelCheck.check(model: new.model, maxTokens: new.request.maxOutputTokens, provider: service.modelOwner, script: context.script) {
         case .accepted: break
-        case .unknownModel: return close(GeminiLive.modelNotFound(new.model, version: version), into: &out)
+        case .unknownModel: return close(service.modelNotFound(new.model, new.resource), into: &out)
         case .tooManyTokens(let limit): return close(Gemini.maxOutputTokensError(new.request.maxOutputTokens ?? 0, limit: limit), into: &out)
         }
         instructions = new.request.messages.first { $0.role == "system" }?.text ?? ""
@@ -270,7 +270,7 @@ final class GeminiLiveSession: WebSocketSession {
     /// The conversation as the shared live turn: what the script answers.
     private func liveTurn(_ setup: GeminiLiveSetup, audioMilliseconds: Int? = nil) -> LiveTurn {
         LiveTurn(model: setup.model, instructions: instructions, messages: conversation, audioMilliseconds: audioMilliseconds,
-                 tools: setup.request.toolOffer, headers: request.headers, endpoint: request.path, provider: Gemini.metadata.name,
+                 tools: setup.request.toolOffer, headers: request.headers, endpoint: request.path, provider: service.provider,
                  speech: setup.audio ? GeminiLive.outputFormat : nil, maxTokens: setup.request.maxOutputTokens)
     }
 
@@ -374,7 +374,7 @@ final class GeminiLiveSession: WebSocketSession {
         }
         let usage = GeminiLiveServerMessage.Usage(promptTokens: turn.plan.chat.promptTokens, responseTokens: responseTokens,
                                                   audio: turn.plan.audio != nil)
-        out.append(.binary(GeminiLiveServerMessage.turnComplete(usage)))
+        out.append(.binary(GeminiLiveServerMessage.turnComplete(usage, vertex: service.vertexUsage)))
         guard let setup, setup.resumption else { return }
         if let store {
             let handle = context.random.alphanumericString(prefix: "", count: 32)

@@ -7,8 +7,10 @@ import MockLLMScript
 /// mock does not use (`speechConfig`, `contextWindowCompression`, `proactivity`, ...) are accepted
 /// and ignored.
 struct GeminiLiveSetup {
-    /// The model, without its `models/` prefix.
+    /// The model, without its `models/` prefix (Vertex AI: without the resource path before it).
     var model: String
+    /// The model as the setup names it (`models/M`, `projects/P/locations/L/publishers/google/models/M`).
+    var resource: String
     /// `responseModalities: ["AUDIO"]`: the model speaks (PCM16 at 24 kHz) instead of writing.
     var audio = false
     /// The system instruction as a system message (none: empty), the tools offered and the
@@ -36,7 +38,8 @@ struct GeminiLiveSetup {
 
     init(_ fields: RequestFields) throws(FieldProblem) {
         guard let model = try fields.string("model"), !model.isEmpty else { throw .missing(path: "setup.model") }
-        self.model = model.hasPrefix("models/") ? String(model.dropFirst("models/".count)) : model
+        resource = model
+        self.model = model.range(of: "models/", options: .backwards).map { String(model[$0.upperBound...]) } ?? model
         request = GeminiRequest(messages: [])
         if let system = try fields.object(fields.googleKey("systemInstruction", "system_instruction")) {
             let parts = try GeminiRequest.parts(of: system, request: GeminiLiveClientMessage.messageName, requireParts: false)

@@ -41,7 +41,7 @@ struct GeminiLiveTests {
         var context = ProviderContext(script: script ?? self.script, now: 1_700_000_000, random: SeededRandom(seed: 5), requestID: "req_abc")
         context.states = ProviderStates([store])
         let request = HTTPRequest(method: "GET", target: Self.path, headers: headers)
-        return GeminiLiveSession(context: context, request: request, version: "v1beta", keyRefusal: keyRefused.map { Gemini.keyRefusal(given: $0) })
+        return GeminiLiveSession(context: context, request: request, service: .gemini(version: "v1beta"), keyRefusal: keyRefused.map { Gemini.keyRefusal(given: $0) })
     }
 
     /// Sends `json` at `now`; the messages it produced, as text (close frames as `close CODE REASON`).
@@ -276,6 +276,17 @@ struct GeminiLiveTests {
         #expect(reason.hasPrefix("models/nope is not found for API version v1beta, or is not supported for bidiGenerateContent."))
     }
 
+    @Test func vertexAINamesTheModelAsAResourceAndRefusesItInItsWords() throws {
+        let resource = "projects/p/locations/us-central1/publishers/google/models/nope"
+        var context = ProviderContext(script: Script(models: .builtIn, strictModels: true), now: 0, random: SeededRandom(seed: 1))
+        context.states = ProviderStates([GeminiLiveSessionStore()])
+        let vertex = GeminiLiveSession(context: context, request: HTTPRequest(method: "GET", target: "/ws/x"), service: .vertex, keyRefusal: nil)
+        let closed = send(vertex, #"{"setup":{"model":"\#(resource)"}}"#)
+        #expect(closed.first?.hasPrefix("close 1008 Publisher Model `\(resource)` was not found") == true)
+        let served = GeminiLiveSession(context: context, request: HTTPRequest(method: "GET", target: "/ws/x"), service: .vertex, keyRefusal: nil)
+        #expect(send(served, #"{"setup":{"model":"projects/p/locations/l/publishers/google/models/gemini-2.5-flash"}}"#) == [#"{"setupComplete": {}}"#])
+    }
+
     @Test func aScriptedErrorClosesWithTheCodeForItsStatus() throws {
         let failing = try ScriptLoader.parse(yaml: """
             rules:
@@ -328,7 +339,7 @@ struct GeminiLiveTests {
     @Test func aRequestThatIsNotAHandshakeGetsGooglesEnvelope() {
         let http = HTTPRequest(method: "GET", target: Self.path)
         var context = ProviderContext(script: script, now: 0, random: SeededRandom(seed: 1), requestID: "req_abc")
-        let reply = Endpoint.answer(http, &context) { http, context throws(Refusal) in try GeminiLive.connect(http, &context, version: "v1beta") }
+        let reply = Endpoint.answer(http, &context) { http, context throws(Refusal) in try GeminiLive.connect(http, &context, service: .gemini(version: "v1beta")) }
         #expect(reply.status == 426)
         #expect(reply.bodyBytes.description.hasPrefix(#"{"error": {"code": 426,"message": "this endpoint speaks WebSocket"#))
     }
