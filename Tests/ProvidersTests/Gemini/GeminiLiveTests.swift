@@ -93,6 +93,16 @@ struct GeminiLiveTests {
         #"{"realtimeInput":{"audio":{"data":"\#(audio(speech: speech, silence: silence))","mimeType":"audio/pcm;rate=16000"}}}"#
     }
 
+    /// Asks for the long reply and sends its first chunk; the time it was due.
+    func speakLongReply(_ live: GeminiLiveSession) throws -> UInt64 {
+        send(live, #"{"clientContent":{"turns":[{"parts":[{"text":"long"}]}],"turnComplete":true}}"#)
+        let first = try #require(live.nextDeadline)
+        var out: [WebSocketOutput] = []
+        live.due(now: first, into: &out)
+        #expect(!out.isEmpty)
+        return first
+    }
+
     static let setupText = #"{"setup":{"model":"models/gemini-live-2.5-flash-preview","generationConfig":{"responseModalities":["TEXT"]}}}"#
 
     @Test func setupIsAnsweredWithSetupComplete() {
@@ -121,11 +131,7 @@ struct GeminiLiveTests {
     @Test func theTurnsTextIsDueOverTimeNotAllAtOnce() throws {
         let live = session()
         send(live, Self.setupText)
-        send(live, #"{"clientContent":{"turns":[{"parts":[{"text":"long"}]}],"turnComplete":true}}"#, now: 1_000)
-        let first = try #require(live.nextDeadline)
-        var out: [WebSocketOutput] = []
-        live.due(now: first, into: &out)
-        #expect(out.count >= 1)
+        let first = try speakLongReply(live)
         let second = try #require(live.nextDeadline)
         #expect(second > first)
     }
@@ -161,10 +167,7 @@ struct GeminiLiveTests {
     @Test func newUserInputInterruptsTheModelAndDropsTheRest() throws {
         let live = session()
         send(live, Self.setupText)
-        send(live, #"{"clientContent":{"turns":[{"parts":[{"text":"long"}]}],"turnComplete":true}}"#)
-        let first = try #require(live.nextDeadline)
-        var out: [WebSocketOutput] = []
-        live.due(now: first, into: &out)
+        let first = try speakLongReply(live)
         let interrupted = send(live, #"{"realtimeInput":{"text":"hello"}}"#, now: first + 1)
         #expect(interrupted.first == #"{"serverContent": {"interrupted": true}}"#)
         #expect(interrupted.dropFirst().first?.hasPrefix(#"{"serverContent": {"turnComplete": true}"#) == true)
@@ -177,10 +180,7 @@ struct GeminiLiveTests {
     @Test func noInterruptionLetsTheModelFinish() throws {
         let live = session()
         send(live, #"{"setup":{"model":"m","realtimeInputConfig":{"activityHandling":"NO_INTERRUPTION"}}}"#)
-        send(live, #"{"clientContent":{"turns":[{"parts":[{"text":"long"}]}],"turnComplete":true}}"#)
-        let first = try #require(live.nextDeadline)
-        var out: [WebSocketOutput] = []
-        live.due(now: first, into: &out)
+        let first = try speakLongReply(live)
         let reply = send(live, #"{"realtimeInput":{"text":"hello"}}"#, now: first + 1)
         #expect(!reply.contains { $0.contains("interrupted") })
     }
@@ -223,10 +223,7 @@ struct GeminiLiveTests {
     @Test func speechWhileTheModelAnswersInterruptsIt() throws {
         let live = session()
         send(live, Self.setupText)
-        send(live, #"{"clientContent":{"turns":[{"parts":[{"text":"long"}]}],"turnComplete":true}}"#)
-        let first = try #require(live.nextDeadline)
-        var out: [WebSocketOutput] = []
-        live.due(now: first, into: &out)
+        let first = try speakLongReply(live)
         #expect(send(live, Self.audioMessage(speech: 100), now: first + 1).first == #"{"serverContent": {"interrupted": true}}"#)
     }
 
