@@ -59,6 +59,8 @@ final class GeminiLiveSession: WebSocketSession {
         var tail: [Event]
         /// Steps sent before a scripted fault cuts the turn (all: no fault).
         var cutAfter: Int
+        /// A scripted `malformed` fault: the step before which a frame of invalid JSON goes out.
+        var malformedAt: Int?
         /// The text (or transcript) sent so far: what the conversation keeps when interrupted.
         var spoken = ""
 
@@ -278,7 +280,7 @@ final class GeminiLiveSession: WebSocketSession {
     private func answer(now: UInt64, audioMilliseconds: Int? = nil, into out: inout [WebSocketOutput]) {
         guard let setup else { return }
         context.monotonic = now
-        let plan: LivePlan
+        var plan: LivePlan
         do {
             plan = try liveTurn(setup, audioMilliseconds: audioMilliseconds).plan(context: &context, chunkMilliseconds: GeminiLive.chunkMilliseconds)
         } catch {
@@ -287,7 +289,13 @@ final class GeminiLiveSession: WebSocketSession {
         }
         var tail: [Event]
         var cutAfter = plan.steps.count
-        if let fault = plan.chat.streamFault, let cut = fault.cut {
+        var malformedAt: Int?
+        let fault = plan.chat.streamFault
+        if let fault, case .stall(let pause?)? = fault.cut {
+            // `stall_ms`: a pause after `after` steps, then the rest.
+            for i in plan.steps.indices.dropFirst(min(fault.after, plan.steps.count)) { plan.steps[i].at &+= pause }
+        }
+        if let fault, let cut = fault.cut, !Self.continues(after: cut) {
             cutAfter = min(fault.after, plan.steps.count)
             tail = [.fault(Self.output(for: cut))]
         } else if !plan.toolCalls.isEmpty {
@@ -299,7 +307,8 @@ final class GeminiLiveSession: WebSocketSession {
         } else {
             tail = [.generationComplete, .turnComplete]
         }
-        var turn = Turn(plan: plan, start: now, tail: tail, cutAfter: cutAfter)
+        if let fault, case .malformed? = fault.cut { malformedAt = min(fault.after, plan.steps.count) }
+        var turn = Turn(plan: plan, start: now, tail: tail, cutAfter: cutAfter, malformedAt: malformedAt)
         if cutAfter < plan.steps.count { turn.plan.steps.removeSubrange(cutAfter...) }
         self.turn = turn
         if let at = turn.nextDeadline, at <= now { due(now: now, into: &out) }
@@ -307,20 +316,40 @@ final class GeminiLiveSession: WebSocketSession {
 
     /// What a stream fault's cut becomes on a WebSocket: a close frame for an error, a cut
     /// connection or a reset (a session cannot drop its socket: 1011, as the API closes on an
-    /// internal error); a frame of invalid JSON; nothing more for a stall or a truncation.
+    /// internal error); nothing more for a stall or a truncation. (`malformed` is a frame of its
+    /// own: `malformedFrame`.)
     private static func output(for cut: StreamFault.Cut) -> WebSocketOutput? {
         switch cut {
         case .error(_, let message): .close(code: 1011, reason: GeminiLive.closeReason(message))
         case .disconnect, .reset: .close(code: 1011, reason: "Internal error encountered.")
-        case .malformed:
-            { var out = ByteBuffer(); out.append(ascii: "{\"serverContent\": {\"modelTurn\": "); return .binary(out) }()
-        case .stall, .truncate: nil
+        case .stall, .truncate, .malformed: nil
         }
+    }
+
+    /// Whether the turn goes on after the fault: a bad frame (`malformed`) or a pause
+    /// (`stall_ms`) is followed by the rest.
+    private static func continues(after cut: StreamFault.Cut) -> Bool {
+        switch cut {
+        case .malformed, .stall(_?): true
+        default: false
+        }
+    }
+
+    /// A `malformed` fault's frame: a server message cut off, not JSON.
+    private static var malformedFrame: WebSocketOutput {
+        var out = ByteBuffer()
+        out.append(ascii: "{\"serverContent\": {\"modelTurn\": ")
+        return .binary(out)
     }
 
     /// Sends the turn's next step, or its tail once the steps are done.
     private func emit(now: UInt64, into out: inout [WebSocketOutput]) {
         guard var current = turn else { return }
+        if current.malformedAt == current.next {
+            current.malformedAt = nil
+            turn = current
+            return out.append(Self.malformedFrame)
+        }
         if current.next < current.plan.steps.count {
             let step = current.plan.steps[current.next].step
             current.next += 1

@@ -157,6 +157,42 @@ struct GeminiLiveTests {
         #expect(after.last?.contains(#""turnComplete": true"#) == true)
     }
 
+    @Test func newInputWhileACallWaitsCancelsIt() throws {
+        let live = session()
+        send(live, #"{"setup":{"model":"m","tools":[{"functionDeclarations":[{"name":"get_weather"}]}]}}"#)
+        let call = try #require((send(live, #"{"clientContent":{"turns":[{"parts":[{"text":"weather?"}]}],"turnComplete":true}}"#) + run(live)).last)
+        let id = try #require(call.split(separator: "\"").first { $0.hasPrefix("function-call-") })
+        let next = send(live, #"{"realtimeInput":{"text":"hello"}}"#) + run(live)
+        #expect(next.first == #"{"toolCallCancellation": {"ids": ["\#(id)"]}}"#)
+        #expect(next.last?.contains("turnComplete") == true)
+        // The cancelled call's response is no longer expected.
+        #expect(send(live, #"{"toolResponse":{"functionResponses":[{"id":"\#(id)","response":{}}]}}"#)
+            == ["close 1007 Request contains an invalid argument."])
+    }
+
+    @Test func aMalformedFaultSendsAFrameOfInvalidJSONThenTheRest() {
+        let malformed = session(headers: HTTPFields([.init(name: "x-mockllm-fault", value: "malformed:1")]))
+        send(malformed, Self.setupText)
+        let sent = send(malformed, #"{"clientContent":{"turns":[{"parts":[{"text":"long"}]}],"turnComplete":true}}"#) + run(malformed)
+        #expect(sent[1] == #"{"serverContent": {"modelTurn": "#)
+        #expect(sent.filter { $0.contains("modelTurn\": {") }.count == 6)
+        #expect(sent.last?.contains("turnComplete") == true)
+    }
+
+    @Test func aStallForeverStopsTheTurnAndAStallOfMillisecondsPausesIt() throws {
+        let stalled = session(headers: HTTPFields([.init(name: "x-mockllm-fault", value: "stall")]))
+        send(stalled, Self.setupText)
+        let sent = send(stalled, #"{"clientContent":{"turns":[{"parts":[{"text":"long"}]}],"turnComplete":true}}"#) + run(stalled)
+        #expect(sent.count == 1)
+        #expect(stalled.nextDeadline == nil)
+
+        let paused = session(headers: HTTPFields([.init(name: "x-mockllm-fault", value: "stall:5000")]))
+        send(paused, Self.setupText)
+        let first = try speakLongReply(paused)
+        #expect(try #require(paused.nextDeadline) >= first + 5_000_000_000)
+        #expect(run(paused).last?.contains("turnComplete") == true)
+    }
+
     @Test func aResponseToNoPendingCallClosesWithInvalidArgument() {
         let live = session()
         send(live, Self.setupText)
