@@ -36,6 +36,9 @@ final class GeminiLiveSession: WebSocketSession {
     private var turn: Turn?
     /// Calls the model made that wait for their `toolResponse`.
     private var pendingCalls: [ToolCall] = []
+    /// User turns that came while the model could not be interrupted (`NO_INTERRUPTION`), each
+    /// answered in turn once the model is done: how long each was spoken (nil: typed).
+    private var waitingTurns: [Int?] = []
 
     /// What the user has said since the last model turn.
     struct Heard {
@@ -114,7 +117,7 @@ final class GeminiLiveSession: WebSocketSession {
         case .setup:
             break
         case .clientContent(let turns, let complete):
-            if !turns.isEmpty { interrupt(now: now, into: &out) }
+            if !turns.isEmpty || complete { interrupt(now: now, into: &out) }
             conversation.append(contentsOf: turns)
             if complete { answer(now: now, into: &out) }
         case .realtimeInput(let input):
@@ -279,6 +282,8 @@ final class GeminiLiveSession: WebSocketSession {
     /// Plans the model's answer to the conversation and schedules it from `now`.
     private func answer(now: UInt64, audioMilliseconds: Int? = nil, into out: inout [WebSocketOutput]) {
         guard let setup else { return }
+        // The model is still answering (it could not be interrupted): this turn waits its turn.
+        if turn != nil || !pendingCalls.isEmpty { return waitingTurns.append(audioMilliseconds) }
         context.monotonic = now
         var plan: LivePlan
         do {
@@ -380,6 +385,7 @@ final class GeminiLiveSession: WebSocketSession {
                 out.append(.binary(GeminiLiveServerMessage.generationComplete()))
             case .turnComplete:
                 finish(current, interrupted: false, into: &out)
+                if !waitingTurns.isEmpty { answer(now: now, audioMilliseconds: waitingTurns.removeFirst(), into: &out) }
             case .fault(let output):
                 if let output {
                     out.append(output)

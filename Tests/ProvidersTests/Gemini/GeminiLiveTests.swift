@@ -217,8 +217,13 @@ struct GeminiLiveTests {
         let live = session()
         send(live, #"{"setup":{"model":"m","realtimeInputConfig":{"activityHandling":"NO_INTERRUPTION"}}}"#)
         let first = try speakLongReply(live)
-        let reply = send(live, #"{"realtimeInput":{"text":"hello"}}"#, now: first + 1)
+        let reply = send(live, #"{"realtimeInput":{"text":"hello"}}"#, now: first + 1) + run(live)
         #expect(!reply.contains { $0.contains("interrupted") })
+        // The long reply ends, then the waiting turn is answered.
+        let ends = reply.indices.filter { reply[$0].contains("turnComplete") }
+        #expect(ends.count == 2)
+        #expect(reply[..<ends[0]].contains { $0.contains("six") })
+        #expect(reply[ends[0]...].contains { $0.contains("Hi") })
     }
 
     @Test func manualActivityEndsTheTurnAtActivityEnd() {
