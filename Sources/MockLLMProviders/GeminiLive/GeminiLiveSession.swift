@@ -6,12 +6,12 @@ import MockLLMSimulation
 /// text, audio and activity signals, `toolResponse`) answered by the script as timed
 /// `serverContent`, `toolCall` and `sessionResumptionUpdate` messages.
 ///
-/// Pure, as `WebSocketSession` asks: given `now`, it appends what is due. A model turn is a list
-/// of timed events worked out when the turn starts (text pieces at the pacing's times, then
-/// `generationComplete` and `turnComplete` with the turn's `usageMetadata`, or a `toolCall` that
-/// waits for its `toolResponse`); new user input while it runs interrupts it
-/// (`interrupted: true`, `turnComplete`, the rest dropped), unless the setup's
-/// `activityHandling` is `NO_INTERRUPTION`.
+/// Pure, as `WebSocketSession` asks: given `now`, it appends what is due. A model turn is the
+/// shared `LivePlan` worked out when the turn starts (text pieces at the pacing's times, or
+/// speech chunks rendered when due with their transcript), then `generationComplete` and
+/// `turnComplete` with the turn's `usageMetadata`, or a `toolCall` that waits for its
+/// `toolResponse`. New user input while it runs interrupts it (`interrupted: true`,
+/// `turnComplete`, the rest dropped), unless the setup's `activityHandling` is `NO_INTERRUPTION`.
 final class GeminiLiveSession: WebSocketSession {
     private var context: ProviderContext
     /// The handshake's headers (`x-mockllm-*` pacing and fault overrides) and path.
@@ -77,8 +77,8 @@ final class GeminiLiveSession: WebSocketSession {
         case toolCall([ToolCall])
         case generationComplete
         case turnComplete
-        /// A scripted stream fault: the turn ends here with `output` (a close frame, a frame of
-        /// invalid JSON) or, for `nil`, with nothing more (a stall).
+        /// A scripted stream fault: the turn ends here with `output` (a close frame) or, for
+        /// `nil`, with nothing more (`stall: forever`, `truncate`).
         case fault(WebSocketOutput?)
     }
 
