@@ -337,6 +337,19 @@ struct GeminiLiveTests {
             == ["close 1011 You exceeded your current quota."])
     }
 
+    @Test func aTurnOverTheQuotaClosesWith1011AndGooglesWords() throws {
+        let limited = try ScriptLoader.parse(yaml: """
+            responses: {hello: Hi there}
+            quotas: {requests_per_minute: 1}
+            """, file: "q.yml", providers: providerCatalog).script
+        let live = session(script: limited)
+        send(live, Self.setupText)
+        let first = send(live, #"{"clientContent":{"turns":[{"parts":[{"text":"hello"}]}],"turnComplete":true}}"#, now: 1) + run(live)
+        #expect(first.last?.contains("turnComplete") == true)
+        let second = send(live, #"{"clientContent":{"turns":[{"parts":[{"text":"hello"}]}],"turnComplete":true}}"#, now: 2)
+        #expect(second == ["close 1011 " + GeminiLive.closeReason(GeminiErrors.quotaMessage)])
+    }
+
     @Test func aDisconnectFaultClosesWith1011MidTurn() {
         let live = session(headers: HTTPFields([.init(name: "x-mockllm-fault", value: "disconnect:1")]))
         send(live, Self.setupText)
