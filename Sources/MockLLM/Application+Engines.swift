@@ -26,7 +26,7 @@ extension Application {
             kept.body = .bytes(ByteBuffer(), delay: 0)
         case .bytes(let body, _):
             kept.body = .bytes(body, delay: 0)
-        case .pushed, .deferred:
+        case .pushed, .deferred, .webSocket:
             answered(reply.status)
             return reply
         }

@@ -159,8 +159,11 @@ package final class Application: HTTPHandler {
             case .builtin(let builtin):
                 return admin?.refusal(for: request, to: builtin) ?? builtin.reply(request, self)
             case .endpoint(let endpoint, let provider, let states):
-                if let apiKey, !apiKey.allows(request, sources: router.keySources) {
-                    let given = APIKeyCheck.presented(in: request, sources: router.keySources)
+                // With `--api-key`, a request without it: whether it sent another key or none.
+                let keyRefused = apiKey.flatMap { key in
+                    key.allows(request, sources: router.keySources) ? nil : APIKeyCheck.presented(in: request, sources: router.keySources)
+                }
+                if let given = keyRefused, !endpoint.answersKeyRefusal {
                     var refusal = provider.errorReply(provider.keyRefusal(given: given), requestID: requestID)
                     metrics.requestAnswered(&refusal, on: route)
                     return journaled(refusal, request, provider: provider.metadata.name, pathModel: pathModel, test: scope?.id)
@@ -168,6 +171,7 @@ package final class Application: HTTPHandler {
                 var context = ProviderContext(
                     script: servedScript, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)
                 context.clientKey = router.keySources.clientKey(in: request)
+                context.keyRefused = keyRefused
                 if let scope {
                     context.script = scope.effective(over: servedScript)
                     let (providers, settings) = (builtIn, scopes.settings)
@@ -243,10 +247,15 @@ package final class Application: HTTPHandler {
                            test: String?) -> Reply {
         guard let journal else { return reply }
         let previous = reply.trace
-        let trace = journal.record(request, reply: reply, provider: provider, pathModel: pathModel, test: test)
+        var transcript: WebSocketTranscript?
+        if case .webSocket = reply.body { transcript = WebSocketTranscript() }
+        let trace = journal.record(request, reply: reply, provider: provider, pathModel: pathModel, test: test, webSocket: transcript)
         // A path the journal does not record keeps the metrics' trace, so its end is still heard.
         guard trace != 0 else { return reply }
         reply.trace = trace
+        if let transcript, case .webSocket(let session) = reply.body {
+            reply.body = .webSocket(JournaledWebSocketSession(session, transcript: transcript))
+        }
         metrics.journaled(previousTrace: previous, trace: trace)
         return reply
     }
@@ -313,7 +322,7 @@ package final class Application: HTTPHandler {
         if let fault = reply.headers["x-mockllm-fault"] { metadata["fault"] = "\(fault)" }
         switch reply.body {
         case .stream, .pushed: metadata["stream"] = "true"
-        case .bytes, .deferred: break
+        case .bytes, .deferred, .webSocket: break
         }
         log.info("\(request.method) \(APIKeyCheck.loggable(request)) \(reply.status)", metadata: metadata)
     }

@@ -111,6 +111,57 @@ enum JournalReport {
         } else {
             out.append(ascii: "null")
         }
+        out.append(ascii: ",\"websocket\":")
+        if let transcript = entry.webSocket { append(transcript.snapshot, to: &out) } else { out.append(ascii: "null") }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// A WebSocket session's transcript: `{"messages":[{"ms":0.120,"dir":"in","type":"text",
+    /// "bytes":42,"data":{...}},...],"messages_in":N,"messages_out":M,"listed":K,
+    /// "server_close":{"code":1000,"reason":"..."}|null,"close_code":1000|null}`. A text
+    /// message's data is its JSON when it is JSON, else its text; a binary message's is null,
+    /// as is any message's past the transcript's byte budget.
+    static func append(_ transcript: WebSocketTranscript.State, to out: inout ByteBuffer) {
+        out.append(ascii: "{\"messages\":[")
+        for (i, event) in transcript.events.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(ascii: "{\"ms\":")
+            appendMilliseconds(event.offset, to: &out)
+            out.append(ascii: ",\"dir\":")
+            out.append(jsonString: event.direction.rawValue)
+            out.append(ascii: event.binary ? ",\"type\":\"binary\",\"bytes\":" : ",\"type\":\"text\",\"bytes\":")
+            out.append(decimal: event.size)
+            out.append(ascii: ",\"data\":")
+            if let data = event.data, !event.binary {
+                let bytes = data.bytes
+                if (try? JSONDocument.parse(bytes)) != nil {
+                    out.append(contentsOf: bytes)
+                } else {
+                    out.append(jsonString: String(decoding: bytes, as: UTF8.self))
+                }
+            } else {
+                out.append(ascii: "null")
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(ascii: "],\"messages_in\":")
+        out.append(decimal: transcript.received)
+        out.append(ascii: ",\"messages_out\":")
+        out.append(decimal: transcript.sent)
+        out.append(ascii: ",\"listed\":")
+        out.append(decimal: transcript.events.count)
+        out.append(ascii: ",\"server_close\":")
+        if let close = transcript.serverClose {
+            out.append(ascii: "{\"code\":")
+            out.append(decimal: Int(close.code))
+            out.append(ascii: ",\"reason\":")
+            out.append(jsonString: close.reason)
+            out.append(UInt8(ascii: "}"))
+        } else {
+            out.append(ascii: "null")
+        }
+        out.append(ascii: ",\"close_code\":")
+        if let code = transcript.closeCode { out.append(decimal: Int(code)) } else { out.append(ascii: "null") }
         out.append(UInt8(ascii: "}"))
     }
 

@@ -113,7 +113,7 @@ final class LoopMetrics {
         }
         let inFlight: Bool
         switch reply.body {
-        case .stream, .pushed, .deferred: inFlight = true
+        case .stream, .pushed, .deferred, .webSocket: inFlight = true
         case .bytes(_, let delay): inFlight = delay > 0
         }
         guard inFlight, reply.trace == 0 || reply.trace == Self.streamTrace else { return }
@@ -154,7 +154,7 @@ final class LoopMetrics {
     func traceStreams(_ reply: inout Reply) {
         switch reply.body {
         case .stream, .pushed: if reply.trace == 0 { reply.trace = Self.streamTrace }
-        case .bytes, .deferred: break
+        case .bytes, .deferred, .webSocket: break
         }
     }
 

@@ -130,13 +130,15 @@ final class JournalRing: Sendable {
     /// so that `finish` can add how the reply went.
     /// `pathModel`: the model named by the path (Gemini's `models/{model}:generateContent`).
     /// `test`: the request's test scope, if it has one.
-    func record(_ request: HTTPRequest, reply: Reply, provider: String?, pathModel: String? = nil, test: String? = nil) -> Int {
+    /// `webSocket`: the transcript of an upgrading reply's session.
+    func record(_ request: HTTPRequest, reply: Reply, provider: String?, pathModel: String? = nil, test: String? = nil,
+                webSocket: WebSocketTranscript? = nil) -> Int {
         if RequestJournal.isServerPath(request.path) { return 0 }
         let sequence = counter.next()
         let time = Self.wallClockMilliseconds()
         let stream = switch reply.body {
         case .stream, .pushed: true
-        case .bytes, .deferred: false
+        case .bytes, .deferred, .webSocket: false
         }
         let headers = reply.headers, status = reply.status
         // A whole reply's bytes are shared, not copied (one reference): the journal shows what
@@ -149,7 +151,7 @@ final class JournalRing: Sendable {
             let entry = JournalEntry(
                 sequence: sequence, unixMilliseconds: time, method: request.method, path: request.path, provider: provider, pathModel: pathModel,
                 headers: request.headers, body: body, bodySize: request.body.count, replyHeaders: headers, replyBody: replyBody, status: status,
-                stream: stream, test: test)
+                stream: stream, test: test, webSocket: webSocket)
             if ring.slots.count < capacity {
                 ring.slots.append(entry)
             } else {
@@ -254,6 +256,8 @@ struct JournalEntry: Sendable {
     var test: String?
     /// How the reply went; nil while it is in progress.
     var outcome: FinishedReply?
+    /// A WebSocket session's messages (its reply was a 101); nil for every other reply.
+    var webSocket: WebSocketTranscript? = nil
 
     /// The script's answer as the reply's `x-mockllm-rule` header names it (`rule flaky`,
     /// `responses`, `default`, ...); nil for replies the script did not answer.

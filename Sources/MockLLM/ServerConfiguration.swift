@@ -1,5 +1,6 @@
 import Logging
 import MockLLMCore
+import MockLLMHTTPServer
 import MockLLMProviders
 import MockLLMScript
 
@@ -24,6 +25,8 @@ package struct ServerConfiguration: Sendable {
     package var requestTimeoutMilliseconds: UInt64 = 30_000
     /// A stream whose schedule runs longer than this is cut by closing its connection.
     package var maxStreamMilliseconds: UInt64 = 3_600_000
+    /// WebSocket sessions' message limit, ping interval, idle and close timeouts.
+    package var webSocket = LoopServer.WebSocketOptions()
     /// Connections served at once, over all workers; beyond it a request gets a quick 503.
     package var maxConnections = Int.max
     /// Provider endpoints require this key (Bearer or x-api-key); nil: no key needed.

@@ -20,6 +20,10 @@ final class ServerMetrics: Sendable {
         static let streamsOpen = "mockllm_streams_open"
         static let streams = "mockllm_streams_total"
         static let streamEvents = "mockllm_stream_events_total"
+        static let webSocketsOpen = "mockllm_websocket_sessions_open"
+        static let webSocketsOpened = "mockllm_websocket_sessions_total"
+        static let webSocketMessagesIn = "mockllm_websocket_messages_received_total"
+        static let webSocketMessagesOut = "mockllm_websocket_messages_sent_total"
         static let tokens = "mockllm_tokens_total"
         static let timeToFirstToken = "mockllm_time_to_first_token_seconds"
         static let streamDuration = "mockllm_stream_duration_seconds"
@@ -122,6 +126,17 @@ final class ServerMetrics: Sendable {
         PrometheusText.appendSingle(
             Name.backpressure, help: "Times a stream paused because its client read slower than it was written.",
             type: "counter", value: stats.streamsPaused, into: &out)
+        PrometheusText.appendSingle(
+            Name.webSocketsOpen, help: "WebSocket sessions open.", type: "gauge", value: stats.openWebSockets, into: &out)
+        PrometheusText.appendSingle(
+            Name.webSocketsOpened, help: "WebSocket sessions opened (101 written).", type: "counter", value: stats.webSocketsOpened,
+            into: &out)
+        PrometheusText.appendSingle(
+            Name.webSocketMessagesIn, help: "WebSocket messages read from clients.", type: "counter", value: stats.webSocketMessagesIn,
+            into: &out)
+        PrometheusText.appendSingle(
+            Name.webSocketMessagesOut, help: "WebSocket messages sent to clients.", type: "counter", value: stats.webSocketMessagesOut,
+            into: &out)
         PrometheusText.appendHistogram(
             Name.timeToFirstToken, help: "Time from a stream's request to its first token event written.",
             histograms.timeToFirstToken, bounds: PrometheusText.latencyBounds, into: &out)

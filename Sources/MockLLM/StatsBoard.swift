@@ -61,6 +61,13 @@ enum StatsReport {
         field("open", max(0, stats.streamsStarted - stats.streamsCompleted - stats.streamsAborted))
         field("backpressure_pauses", stats.streamsPaused)
         out.append(UInt8(ascii: "}"))
+        out.append(ascii: ",\"websockets\":{")
+        field("opened", stats.webSocketsOpened, first: true)
+        field("closed", stats.webSocketsClosed)
+        field("open", stats.openWebSockets)
+        field("messages_in", stats.webSocketMessagesIn)
+        field("messages_out", stats.webSocketMessagesOut)
+        out.append(UInt8(ascii: "}"))
         field("events", stats.events)
         let h = stats.lateness
         out.append(ascii: ",\"lateness_ns\":{")

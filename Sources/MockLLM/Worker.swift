@@ -72,6 +72,7 @@ final class Worker: @unchecked Sendable {
         options.idleTimeoutMilliseconds = configuration.idleTimeoutMilliseconds
         options.requestTimeoutMilliseconds = configuration.requestTimeoutMilliseconds
         options.maxStreamMilliseconds = configuration.maxStreamMilliseconds
+        options.webSocket = configuration.webSocket
         let workers = max(1, configuration.workers)
         options.maxConnections = configuration.maxConnections == .max
             ? .max : max(1, (configuration.maxConnections + workers - 1) / workers)

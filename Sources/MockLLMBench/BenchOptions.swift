@@ -1,3 +1,5 @@
+import MockLLMCore
+
 /// What `mockllm bench` runs: the target, the request, the shape of the load and its limits.
 /// Times are in seconds, pacing in milliseconds, as on the command line.
 package struct BenchOptions: Sendable {
@@ -55,7 +57,8 @@ package struct BenchOptions: Sendable {
         let path = try endpoint(target: target, model: model)
         let request = try BenchRequest.build(options: self, target: target, path: path, model: model)
         return BenchPlan(
-            target: target, path: path, request: request, provider: provider,
+            target: target, path: path, request: request,
+            messages: provider == .realtime ? BenchRequest.realtimeEvents(prompt: prompt) : [], provider: provider,
             model: model, concurrency: concurrency, rate: rate,
             duration: duration.map(Self.nanoseconds) ?? (requests == nil ? 10_000_000_000 : nil), requests: requests,
             rampUp: Self.nanoseconds(rampUp), drain: Self.nanoseconds(drain), timeout: Self.nanoseconds(timeout),
@@ -105,6 +108,8 @@ struct BenchPlan: Sendable {
     var target: BenchTarget
     var path: String
     var request: [UInt8]
+    /// WebSocket messages a session sends once upgraded (Realtime), in order.
+    var messages: [ByteBuffer]
     var provider: BenchProvider
     var model: String
     var concurrency: Int

@@ -30,7 +30,7 @@ extension BenchProvider {
             return name.equals("error") ? .error : []
         case .responses:
             return name.equals("error") || name.equals("response.failed") ? .error : nil
-        case .openai, .gemini, .vertex, .ollama, .azure, .bedrock:
+        case .openai, .gemini, .vertex, .ollama, .azure, .bedrock, .realtime:
             return nil
         }
     }
@@ -49,6 +49,8 @@ extension BenchProvider {
             return Self.geminiChunk(data)
         case .ollama, .bedrock:
             return Self.ollamaLine(data)
+        case .realtime:
+            return Self.realtimeEvent(data)
         }
     }
 
@@ -180,6 +182,34 @@ extension BenchProvider {
         if isError { return .error }
         if done == true { return .end }
         return done == false && hasText ? .token : []
+    }
+
+    /// An OpenAI Realtime server event (one WebSocket text message): a token is
+    /// `response.output_audio.delta` with a non-empty `delta`; the end `response.done` (an error
+    /// too when its `response.status` is `failed`); an error `error`.
+    static func realtimeEvent(_ data: UnsafeRawBufferPointer) -> EventMeaning {
+        var type: UnsafeRawBufferPointer?
+        var hasDelta = false
+        var failed = false
+        var walk = JSONWalk(data)
+        walk.members { walk, key in
+            if key.equals("type") {
+                type = walk.string()
+            } else if key.equals("delta") {
+                hasDelta = walk.nonEmptyString()
+            } else if key.equals("response") {
+                walk.members { walk, key in
+                    if key.equals("status"), let status = walk.string() { failed = status.equals("failed") } else { walk.skipValue() }
+                }
+            } else {
+                walk.skipValue()
+            }
+        }
+        guard walk.finish() else { return .malformed }
+        guard let type else { return [] }
+        if type.equals("response.output_audio.delta") { return hasDelta ? .token : [] }
+        if type.equals("response.done") { return failed ? [.end, .error] : .end }
+        return type.equals("error") ? .error : []
     }
 
     /// A malformed event: an error it announced still counts as one; text or an end does not.

@@ -24,6 +24,11 @@ package enum BenchProvider: String, Sendable, CaseIterable {
     /// Amazon Bedrock `ConverseStream`: an AWS event stream (binary messages), ending with
     /// `messageStop` (then `metadata`).
     case bedrock
+    /// OpenAI Realtime over WebSocket (`GET /v1/realtime?model=...`, upgraded): one session
+    /// per stream, GA events (`session.update` for audio output, `conversation.item.create`,
+    /// `response.create`), `response.output_audio.delta` events counted as tokens, ending with
+    /// `response.done` (`RealtimeClient`).
+    case realtime
 
     /// How the body is cut into events.
     enum Framing {
@@ -34,12 +39,15 @@ package enum BenchProvider: String, Sendable, CaseIterable {
         /// AWS's event stream (`application/vnd.amazon.eventstream`: length-prefixed messages with
         /// headers and checksums).
         case eventStream
+        /// WebSocket messages, each one JSON event (`RealtimeClient`, not a `BodyScanner`).
+        case webSocket
     }
 
     var framing: Framing {
         switch self {
         case .ollama: .ndjson
         case .bedrock: .eventStream
+        case .realtime: .webSocket
         case .openai, .anthropic, .responses, .gemini, .vertex, .vertexAnthropic, .azure: .sse
         }
     }
@@ -52,6 +60,7 @@ package enum BenchProvider: String, Sendable, CaseIterable {
         case .vertexAnthropic: "claude-3-haiku@20240307"
         case .ollama: "llama3.2"
         case .bedrock: "anthropic.claude-3-haiku-20240307-v1:0"
+        case .realtime: "gpt-realtime"
         }
     }
 
@@ -68,6 +77,7 @@ package enum BenchProvider: String, Sendable, CaseIterable {
         case .vertexAnthropic: "\(Self.vertexParent)/publishers/anthropic/models/\(model):streamRawPredict"
         case .azure: "/openai/deployments/\(model)/chat/completions?api-version=\(Self.azureAPIVersion)"
         case .bedrock: "/model/\(model)/converse-stream"
+        case .realtime: "/v1/realtime?model=\(model)"
         }
     }
 
@@ -76,14 +86,15 @@ package enum BenchProvider: String, Sendable, CaseIterable {
     /// The `api-version` of Azure's default path (its latest GA inference version).
     static let azureAPIVersion = "2024-10-21"
 
-    /// Whether the model is a segment of the default path.
-    var modelInPath: Bool { [.gemini, .vertex, .vertexAnthropic, .azure].contains(self) }
+    /// Whether the model is a segment (or, for Realtime, the query) of the default path.
+    var modelInPath: Bool { [.gemini, .vertex, .vertexAnthropic, .azure, .realtime].contains(self) }
 
     /// The request's `Accept`.
     var accept: String {
         switch self {
         case .ollama: "application/x-ndjson"
         case .bedrock: "application/vnd.amazon.eventstream"
+        case .realtime: "application/json"
         case .openai, .anthropic, .responses, .gemini, .vertex, .vertexAnthropic, .azure: "text/event-stream"
         }
     }

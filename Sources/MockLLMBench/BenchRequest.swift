@@ -14,11 +14,15 @@ import MockLLMCore
 /// - vertex-anthropic: `{"anthropic_version":"vertex-2023-10-16","max_tokens":4096,"stream":true,"messages":[...]}`
 /// - bedrock: Converse's `{"messages":[{"role":"user","content":[{"text"}]}],"inferenceConfig":{"maxTokens":4096}}`
 ///   (the model is in the path)
+/// - realtime: the WebSocket opening handshake (`GET`, `Upgrade: websocket`); the session's
+///   events are `realtimeEvents`
 enum BenchRequest {
     static func build(options: BenchOptions, target: BenchTarget, path: String, model: String) throws(BenchUsageError) -> [UInt8] {
         let provider = options.provider
         var body = ByteBuffer()
         switch provider {
+        case .realtime:
+            return try handshake(options: options, target: target, path: path)
         case .openai, .anthropic, .ollama, .azure:
             body.append(ascii: "{\"model\":")
             body.append(jsonString: model)
@@ -60,6 +64,37 @@ enum BenchRequest {
         var request = ByteBuffer(head)
         request.append(body)
         return request.bytes
+    }
+
+    /// The opening handshake of a Realtime session: one key for the whole run (the server only
+    /// checks its form; each session's accept value is checked against it).
+    static func handshake(options: BenchOptions, target: BenchTarget, path: String) throws(BenchUsageError) -> [UInt8] {
+        var head = "GET \(path) HTTP/1.1\r\nHost: \(target.authority)\r\n"
+        head += "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: \(webSocketKey)\r\n"
+        if let ms = options.ttftMilliseconds { head += "x-mockllm-ttft-ms: \(decimal(ms))\r\n" }
+        if let ms = options.itlMilliseconds { head += "x-mockllm-itl-ms: \(decimal(ms))\r\n" }
+        for header in options.headers {
+            head += try checked(header) + "\r\n"
+        }
+        head += "\r\n"
+        return Array(head.utf8)
+    }
+
+    /// 16 bytes in base64, as RFC 6455 4.1 asks of a key.
+    static let webSocketKey = "bW9ja2xsbS1iZW5jaGtleQ=="
+
+    /// What a Realtime session sends once upgraded (OpenAI Realtime's GA client events): audio
+    /// output, the prompt as a user message, and a response.
+    static func realtimeEvents(prompt: String) -> [ByteBuffer] {
+        var update = ByteBuffer()
+        update.append(ascii: "{\"type\":\"session.update\",\"session\":{\"type\":\"realtime\",\"output_modalities\":[\"audio\"],")
+        update.append(ascii: "\"audio\":{\"output\":{\"format\":{\"type\":\"audio/pcm\",\"rate\":24000}}}}}")
+        var item = ByteBuffer()
+        item.append(ascii: "{\"type\":\"conversation.item.create\",\"item\":{\"type\":\"message\",\"role\":\"user\",")
+        item.append(ascii: "\"content\":[{\"type\":\"input_text\",\"text\":")
+        item.append(jsonString: prompt)
+        item.append(ascii: "}]}}")
+        return [update, item, ByteBuffer("{\"type\":\"response.create\"}")]
     }
 
     /// `Name: value` with a token name and no control characters.

@@ -25,12 +25,12 @@ final class BenchRunner {
     let address: ResolvedAddress
     // Touched on every read, only from the loop thread, never across a call that could reach it again.
     @exclusivity(unchecked) var metrics: BenchMetrics
-    var clients: [StreamClient] = []
+    var clients: [any BenchSlot] = []
     var phase = Phase.probing
     /// Free slots (rate mode), most recently freed last.
-    var idle: [StreamClient] = []
+    var idle: [any BenchSlot] = []
     /// Slots waiting to (re)start, in order of their time: the ramp-up, then connect back-off.
-    var waiting = TimedQueue<StreamClient>()
+    var waiting = TimedQueue<any BenchSlot>()
     var inFlight = 0
     var stopping = false
     var firstStart: UInt64 = 0
@@ -69,7 +69,9 @@ final class BenchRunner {
     func run(handleSignals: Bool, progress: TerminalProgress? = nil, watchServer: Bool = false) -> BenchReport {
         self.progress = progress
         watchesServer = watchServer || progress != nil
-        clients = (0..<plan.concurrency).map { _ in StreamClient(runner: self) }
+        clients = (0..<plan.concurrency).map { _ in
+            plan.provider == .realtime ? RealtimeClient(runner: self) as any BenchSlot : StreamClient(runner: self)
+        }
         let ticker = LoopTimer(loop: loop) { [unowned self] in self.tick() }
         self.ticker = ticker
         ticker.start(after: 1, repeat: 1)
@@ -87,7 +89,7 @@ final class BenchRunner {
         !stopping && phase != .finishing && phase != .done && (plan.requests.map { metrics.started < $0 } ?? true)
     }
 
-    func startStream(on client: StreamClient, at now: UInt64) {
+    func startStream(on client: any BenchSlot, at now: UInt64) {
         guard mayStart else { return }
         metrics.started += 1
         inFlight += 1
@@ -104,7 +106,7 @@ final class BenchRunner {
         stats?.fetch { [unowned self] in self.beginLoad() }
     }
 
-    func streamEnded(_ client: StreamClient, _ outcome: StreamOutcome, at now: UInt64) {
+    func streamEnded(_ client: any BenchSlot, _ outcome: StreamOutcome, at now: UInt64) {
         inFlight -= 1
         lastEnd = now
         switch outcome {
@@ -125,7 +127,7 @@ final class BenchRunner {
     }
 
     /// A slot whose stream ended (or whose wait is over) starts again, or waits its turn.
-    func reuse(_ client: StreamClient, at now: UInt64) {
+    func reuse(_ client: any BenchSlot, at now: UInt64) {
         if plan.rate == nil {
             startStream(on: client, at: now)
         } else if metrics.started < dueStarts(at: now) {

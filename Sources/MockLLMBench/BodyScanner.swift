@@ -11,6 +11,7 @@ struct BodyScanner {
         case .sse: sse = SSEScanner(provider: provider)
         case .ndjson: ndjson = NDJSONScanner(provider: provider)
         case .eventStream: eventStream = EventStreamScanner()
+        case .webSocket: break  // RealtimeClient reads its frames
         }
     }
 

@@ -8,10 +8,8 @@ import MockLLMLoop
 /// that read is stamped with it. TTFT runs from the request written to the first token event;
 /// each later token event records the interval since the previous read that carried one (and
 /// 0 for each further token event in the same read).
-final class StreamClient: TCPClientConnectionDelegate {
-    enum Phase {
-        case idle, connecting, active
-    }
+final class StreamClient: BenchSlot, TCPClientConnectionDelegate {
+    typealias Phase = BenchSlotPhase
 
     unowned let runner: BenchRunner
     private var connection: TCPClientConnection?

@@ -47,12 +47,13 @@ struct Bench: ParsableCommand {
         gemini (/v1beta/models/MODEL:streamGenerateContent?alt=sse), ollama (/api/chat), \
         vertex (/v1/projects/mockllm/locations/us-central1/publishers/google/models/MODEL:streamGenerateContent?alt=sse), \
         vertex-anthropic (.../publishers/anthropic/models/MODEL:streamRawPredict), \
-        azure (/openai/deployments/MODEL/chat/completions?api-version=2024-10-21) \
-        or bedrock (/model/MODEL/converse-stream, an AWS event stream).
+        azure (/openai/deployments/MODEL/chat/completions?api-version=2024-10-21), \
+        bedrock (/model/MODEL/converse-stream, an AWS event stream) \
+        or realtime (GET /v1/realtime?model=MODEL upgraded to WebSocket: one OpenAI Realtime session per stream).
         """)
     var provider: BenchProvider = .openai
 
-    @Option(help: "Model to ask for (default gpt-4o-mini; claude-3-haiku, gemini-2.5-flash, llama3.2, claude-3-haiku@20240307, anthropic.claude-3-haiku-20240307-v1:0 for anthropic, gemini and vertex, ollama, vertex-anthropic, bedrock).")
+    @Option(help: "Model to ask for (default gpt-4o-mini; claude-3-haiku, gemini-2.5-flash, llama3.2, claude-3-haiku@20240307, anthropic.claude-3-haiku-20240307-v1:0, gpt-realtime for anthropic, gemini and vertex, ollama, vertex-anthropic, bedrock, realtime).")
     var model: String?
 
     @Option(help: "The user message.")

@@ -114,6 +114,8 @@ extension Connection {
             link.attach(self)
             // Supplied already: written from the loop's schedule, after what is being built now.
             if link.supplied != nil { schedule(at: EventLoop.hrtime) }
+        case .webSocket(let session):
+            beginWebSocket(session, status: reply.status, headers: reply.headers, version: version, trace: reply.trace, out: &out)
         }
     }
 
@@ -351,6 +353,8 @@ extension Connection {
         case .pumpStream(let run):
             out = server.takeOutput()
             pump(run, out: &out)
+        case .pumpWebSocket:
+            return pumpWebSocket(due: deadline)
         default:
             return
         }

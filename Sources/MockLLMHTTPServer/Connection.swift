@@ -26,6 +26,8 @@ final class Connection: TCPStreamDelegate, DeadlineHeapElement, ReplyLinkTarget 
     // runtime per access and about 60 instructions, is off. Several accesses a request.
     @exclusivity(unchecked) var parser: RequestParser
     @exclusivity(unchecked) var state: StateMachine
+    /// The WebSocket session once the connection is upgraded (`Connection+WebSocket.swift`).
+    var webSocket: WebSocketRun?
 
     init(server: LoopServer, overLimit: Bool) {
         self.server = server
@@ -59,6 +61,8 @@ final class Connection: TCPStreamDelegate, DeadlineHeapElement, ReplyLinkTarget 
             parser.lend(bytes)
             defer { parser.keepUnconsumed() }
             perform(state.inputHeld(bufferedBytes: parser.bufferedBytes(), limit: server.options.maxBufferedPipelineBytes))
+        case .readFrames:
+            webSocketDidRead(bytes)
         default:
             return
         }
@@ -93,6 +97,7 @@ final class Connection: TCPStreamDelegate, DeadlineHeapElement, ReplyLinkTarget 
         let options = server.options
         let action = state.timeoutCheck(now: now, idleTimeout: options.idleTimeoutMilliseconds,
                                         requestTimeout: options.requestTimeoutMilliseconds, queued: socket.writeQueueSize)
+        if case .checkWebSocket = action { return checkWebSocket(now: now) }
         guard case .answerRequestTimeout = action else { return perform(action) }
         let reply = server.handler.reply(to: HTTPParseError(408, "the request did not arrive within \(options.requestTimeoutMilliseconds) ms"))
         var out = server.takeOutput()
@@ -137,7 +142,7 @@ final class Connection: TCPStreamDelegate, DeadlineHeapElement, ReplyLinkTarget 
     func perform(_ action: StateMachine.Action) {
         switch action {
         case .none, .parseRequests, .holdInput, .answerRequest, .refuseOverLimit, .answerRequestTimeout,
-             .sendDelayedReply, .pumpStream:
+             .sendDelayedReply, .pumpStream, .readFrames, .pumpWebSocket, .checkWebSocket:
             break  // what to write: handled where the event is reported
         case .pauseReading, .stopReading:
             socket.stopReading()
@@ -145,6 +150,10 @@ final class Connection: TCPStreamDelegate, DeadlineHeapElement, ReplyLinkTarget 
             if (try? socket.startReading()) == nil { close() }
         case .resumeStream(let run):
             resumeAfterBackpressure(run)
+        case .resumeWebSocket:
+            resumeWebSocket()
+        case .drainWebSocket:
+            drainWebSocket()
         case .shutdownAndLinger(let resume):
             do throws(UVError) {
                 try socket.shutdownWrite()
@@ -174,6 +183,8 @@ final class Connection: TCPStreamDelegate, DeadlineHeapElement, ReplyLinkTarget 
         case .delayed(let reply):
             report(reply, aborted: true)
             reply.link?.cut()
+        case .webSocket:
+            if let run = webSocket { endSession(run, code: WebSocketFrame.CloseCode.abnormal) }
         case nil:
             break
         }

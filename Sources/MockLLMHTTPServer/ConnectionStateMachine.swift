@@ -24,6 +24,10 @@ struct ConnectionStateMachine<Delayed, Stream> {
         /// peer closes or the linger time passes. Closing at once could make the kernel answer
         /// unread request bytes with a reset that destroys the response before it is read.
         case lingering
+        /// Upgraded to WebSocket (a 101 was written): bytes read are frames, the session's
+        /// deadlines drive what is sent; `paused` while its client reads slower than it is
+        /// written. The connection holds the session; the close handshake moves to `flushing`.
+        case webSocket(paused: Bool)
         /// Closed: the socket is closing; nothing more happens.
         case closed
     }
@@ -32,6 +36,8 @@ struct ConnectionStateMachine<Delayed, Stream> {
     enum Cut {
         case delayed(Delayed)
         case stream(Stream)
+        /// A WebSocket session still open (its `ended` not yet told).
+        case webSocket
     }
 
     enum Action {
@@ -58,6 +64,16 @@ struct ConnectionStateMachine<Delayed, Stream> {
         /// The client has read enough of a paused stream: it goes on from now, the rest of its
         /// schedule moved by the pause.
         case resumeStream(Stream)
+        /// WebSocket: read the bytes as frames.
+        case readFrames
+        /// WebSocket: the session's deadline has come; ask it for what is due.
+        case pumpWebSocket
+        /// WebSocket: the client has read enough of what was queued; the session goes on.
+        case resumeWebSocket
+        /// WebSocket: the server is draining; start the close handshake with 1001.
+        case drainWebSocket
+        /// WebSocket: the periodic sweep; check pings, the idle time and the close handshake.
+        case checkWebSocket
         /// Shut down the write side, read on (resuming reading if it was paused) and start the
         /// linger timer.
         case shutdownAndLinger(resumeReading: Bool)
@@ -105,6 +121,9 @@ struct ConnectionStateMachine<Delayed, Stream> {
         case .delayed, .streaming:
             lastActivity = now
             return .holdInput
+        case .webSocket:
+            lastActivity = now
+            return .readFrames
         case .flushing, .lingering, .closed:
             return .none  // nothing after a final response is processed
         }
@@ -164,6 +183,7 @@ struct ConnectionStateMachine<Delayed, Stream> {
         switch state {
         case .delayed(let reply): .sendDelayedReply(reply)
         case .streaming(let stream, paused: false): .pumpStream(stream)
+        case .webSocket(paused: false): .pumpWebSocket
         default: .none
         }
     }
@@ -186,6 +206,22 @@ struct ConnectionStateMachine<Delayed, Stream> {
     /// The write queue is over the high-water mark: the stream waits for the client to read.
     mutating func streamBlocked() {
         if case .streaming(let stream, paused: false) = state { state = .streaming(stream, paused: true) }
+    }
+
+    /// The 101 was written: the connection speaks WebSocket from now on.
+    mutating func webSocketStarted() {
+        state = .webSocket(paused: false)
+    }
+
+    /// The write queue is over the high-water mark: the session waits for the client to read.
+    mutating func webSocketBlocked() {
+        if case .webSocket(paused: false) = state { state = .webSocket(paused: true) }
+    }
+
+    /// The close handshake is done (or the connection failed): once what is queued is written,
+    /// the server shuts down its side first (RFC 6455 7.1.1) and lingers.
+    mutating func webSocketEnded() {
+        if case .webSocket = state { state = .flushing(peerClosed: false) }
     }
 
     /// The delayed reply was written, or the stream ended, at loop time `now`. `keepAlive`: it
@@ -215,6 +251,9 @@ struct ConnectionStateMachine<Delayed, Stream> {
         case .streaming(let stream, paused: true) where queued <= resumeAt:
             state = .streaming(stream, paused: false)
             return .resumeStream(stream)
+        case .webSocket(paused: true) where queued <= resumeAt:
+            state = .webSocket(paused: false)
+            return .resumeWebSocket
         default:
             return .none
         }
@@ -238,7 +277,7 @@ struct ConnectionStateMachine<Delayed, Stream> {
             if queued == 0 { return close() }
             state = .flushing(peerClosed: true)
             return .stopReading
-        case .idle, .flushing, .delayed, .streaming, .lingering:
+        case .idle, .flushing, .delayed, .streaming, .lingering, .webSocket:
             return close()  // gone mid-reply (its schedule goes with it), an error, or lingering is over
         }
     }
@@ -252,6 +291,9 @@ struct ConnectionStateMachine<Delayed, Stream> {
         case .delayed, .streaming:
             draining = true
             return .none
+        case .webSocket:
+            draining = true
+            return .drainWebSocket
         case .idle, .flushing, .lingering:
             draining = true
             if queued == 0 { return close() }
@@ -264,6 +306,7 @@ struct ConnectionStateMachine<Delayed, Stream> {
     /// `requestTimeout` ms gets a 408; a connection idle for `idleTimeout` ms with nothing
     /// queued closes.
     mutating func timeoutCheck(now: UInt64, idleTimeout: UInt64, requestTimeout: UInt64, queued: Int) -> Action {
+        if case .webSocket = state { return .checkWebSocket }
         guard case .idle = state else { return .none }
         if requestStarted != 0 {
             guard now &- requestStarted >= requestTimeout else { return .none }
@@ -296,6 +339,7 @@ struct ConnectionStateMachine<Delayed, Stream> {
         switch state {
         case .delayed(let reply): return .delayed(reply)
         case .streaming(let stream, _): return .stream(stream)
+        case .webSocket: return .webSocket
         case .idle, .flushing, .lingering, .closed: return nil
         }
     }

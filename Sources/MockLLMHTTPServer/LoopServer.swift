@@ -32,6 +32,24 @@ package final class LoopServer {
         package var maxConnections = Int.max
         /// A stream whose schedule runs longer than this is cut (the connection closes).
         package var maxStreamMilliseconds: UInt64 = 3_600_000
+        /// WebSocket sessions' limits and timeouts.
+        package var webSocket = WebSocketOptions()
+
+        package init() {}
+    }
+
+    /// WebSocket sessions' limits and timeouts (docs/PROTOCOLS.md, "WebSocket").
+    package struct WebSocketOptions: Sendable {
+        /// The longest message a client may send (all its fragments; longer: closed with 1009).
+        package var maxMessageBytes = 16 << 20
+        /// After this long with nothing read from a client, the server pings it (0: never).
+        package var pingMilliseconds: UInt64 = 30_000
+        /// After this long with nothing read from a client (not even the pong to a ping), the
+        /// server closes the session with 1001.
+        package var idleTimeoutMilliseconds: UInt64 = 120_000
+        /// How long the server waits for the client's close frame after sending its own before
+        /// it closes the connection.
+        package var closeTimeoutMilliseconds: UInt64 = 5_000
 
         package init() {}
     }
@@ -55,6 +73,14 @@ package final class LoopServer {
         /// The time between consecutive events of a stream as written, from its first payload
         /// event on (`EventSource.firstPayloadEvent`; events written together: 0).
         package var payloadIntervals = LatencyHistogram()
+        /// WebSocket sessions opened (101 written) and ended; messages read and written.
+        package var webSocketsOpened = 0
+        package var webSocketsClosed = 0
+        package var webSocketMessagesIn = 0
+        package var webSocketMessagesOut = 0
+
+        /// WebSocket sessions open now.
+        package var openWebSockets: Int { max(0, webSocketsOpened - webSocketsClosed) }
 
         package init() {}
 
@@ -86,6 +112,10 @@ package final class LoopServer {
             lateness.merge(other.lateness)
             streamEvents += other.streamEvents
             payloadIntervals.merge(other.payloadIntervals)
+            webSocketsOpened += other.webSocketsOpened
+            webSocketsClosed += other.webSocketsClosed
+            webSocketMessagesIn += other.webSocketMessagesIn
+            webSocketMessagesOut += other.webSocketMessagesOut
         }
     }
 
@@ -123,7 +153,11 @@ package final class LoopServer {
         eventScratch.reserveCapacity(4 * 1024)
         let timer = LoopTimer(loop: loop) { [unowned self] in self.sweepTimeouts() }
         timer.unref()
-        let period = max(10, min(1000, min(options.idleTimeoutMilliseconds, options.requestTimeoutMilliseconds) / 4))
+        let webSocket = options.webSocket
+        var shortest = min(options.idleTimeoutMilliseconds, options.requestTimeoutMilliseconds, webSocket.idleTimeoutMilliseconds,
+                           webSocket.closeTimeoutMilliseconds)
+        if webSocket.pingMilliseconds > 0 { shortest = min(shortest, webSocket.pingMilliseconds) }
+        let period = max(10, min(1000, shortest / 4))
         timer.start(after: period, repeat: period)
         sweeper = timer
     }

@@ -31,10 +31,11 @@ struct BenchProtocolTests {
         case .ollama: Counts(events: 4, tokens: 3)
         case .azure: Counts(events: 7, tokens: 3)
         case .bedrock: Counts(events: 7, tokens: 3)
+        case .realtime: Counts(events: 0, tokens: 0)  // a WebSocket session: RealtimeBenchTests
         }
     }
 
-    @Test(arguments: BenchProvider.allCases)
+    @Test(arguments: BenchProvider.allCases.filter { $0 != .realtime })
     func countsEveryEventOfTheServersStreamWhereverItIsCut(provider: BenchProvider) throws {
         let body = try BenchStreams.body(provider, reply: Self.reply)
         BenchStreams.expectSameCountsWhereverCut(body, provider, Self.expected(provider))
@@ -52,7 +53,7 @@ struct BenchProtocolTests {
         #expect(body.hasSuffix("}\r\n\r\n"))
     }
 
-    @Test(arguments: BenchProvider.allCases)
+    @Test(arguments: BenchProvider.allCases.filter { $0 != .realtime })
     func anErrorEventFailsTheStream(provider: BenchProvider) throws {
         let body = try BenchStreams.body(provider, reply: Self.reply, headers: ["x-mockllm-fault: error:2"])
         // Two events of the stream, then the error event, then the end of the body.
@@ -60,14 +61,14 @@ struct BenchProtocolTests {
         BenchStreams.expectSameCountsWhereverCut(body, provider, Counts(events: 3, tokens: tokens, failure: .errorEvent))
     }
 
-    @Test(arguments: BenchProvider.allCases)
+    @Test(arguments: BenchProvider.allCases.filter { $0 != .realtime })
     func aTruncatedStreamIsMalformed(provider: BenchProvider) throws {
         let body = try BenchStreams.body(provider, reply: Self.reply, headers: ["x-mockllm-fault: truncate:2"])
         let tokens = [.gemini, .vertex, .ollama].contains(provider) ? 2 : [.openai, .bedrock].contains(provider) ? 1 : 0
         BenchStreams.expectSameCountsWhereverCut(body, provider, Counts(events: 2, tokens: tokens, failure: .malformed))
     }
 
-    @Test(arguments: BenchProvider.allCases)
+    @Test(arguments: BenchProvider.allCases.filter { $0 != .realtime })
     func anEventThatIsNotJSONIsMalformed(provider: BenchProvider) throws {
         let body = try BenchStreams.body(provider, reply: Self.reply, headers: ["x-mockllm-fault: malformed:2"])
         // The broken event comes on top of the whole stream, and carries no token.

@@ -39,10 +39,11 @@ struct BenchEndToEndTests {
         case .gemini, .vertex: 0
         case .ollama: 1
         case .bedrock: 4
+        case .realtime: 0  // a WebSocket session: RealtimeBenchEndToEndTests
         }
     }
 
-    @Test(arguments: BenchProvider.allCases)
+    @Test(arguments: BenchProvider.allCases.filter { $0 != .realtime })
     func everyStreamCompletesWithEveryTokenTimed(provider: BenchProvider) throws {
         let tokens = Self.reply.count, streams = 50
         let report = try withServer(script: Self.script) { server in
@@ -67,7 +68,7 @@ struct BenchEndToEndTests {
 
     /// A fault asked for by header: each stream ends after 3 events of its own, with the
     /// protocol's error event (`error:3`) or without its end (`truncate:3`), and fails as such.
-    @Test(arguments: BenchProvider.allCases, ["error:3", "truncate:3"])
+    @Test(arguments: BenchProvider.allCases.filter { $0 != .realtime }, ["error:3", "truncate:3"])
     func aFaultyStreamIsCountedAsTheFailureItIs(provider: BenchProvider, fault: String) throws {
         let streams = 6
         let report = try withServer(script: Self.script) { server in

@@ -317,3 +317,62 @@ struct ConnectionStateMachineTests {
         #expect(m.state == .closed)
     }
 }
+
+/// The WebSocket mode's transitions: frames are read, deadlines pump the session, backpressure
+/// pauses it, draining asks for a 1001, the sweep checks its clocks, and the end of the close
+/// handshake leads to the usual flush and linger.
+@Suite("Connection state machine: WebSocket")
+struct ConnectionStateMachineWebSocketTests {
+    private static func upgraded() -> Machine {
+        var m = Machine(now: 0)
+        #expect(m.requestParsed() == .answerRequest)
+        m.webSocketStarted()
+        #expect(m.state == .webSocket(paused: false))
+        return m
+    }
+
+    @Test func bytesAreFramesAndDeadlinesPumpTheSession() {
+        var m = Self.upgraded()
+        #expect(m.bytesRead(now: 5) == .readFrames)
+        #expect(m.lastActivity == 5)
+        #expect(m.deadlineDue() == .pumpWebSocket)
+        #expect(m.woken() == .pumpWebSocket)
+    }
+
+    @Test func aBackedUpSocketPausesTheSessionUntilTheClientReads() {
+        var m = Self.upgraded()
+        m.webSocketBlocked()
+        #expect(m.state == .webSocket(paused: true))
+        #expect(m.deadlineDue() == .none)
+        #expect(m.writeCompleted(failed: false, queued: resumeAt + 1, resumeAt: resumeAt) == .none)
+        #expect(m.writeCompleted(failed: false, queued: resumeAt, resumeAt: resumeAt) == .resumeWebSocket)
+        #expect(m.state == .webSocket(paused: false))
+    }
+
+    @Test func drainingAsksForTheCloseHandshake() {
+        var m = Self.upgraded()
+        #expect(m.drain(queued: 0) == .drainWebSocket)
+        #expect(m.draining)
+    }
+
+    @Test func theSweepChecksTheSessionsClocksNotTheHTTPTimeouts() {
+        var m = Self.upgraded()
+        #expect(m.timeoutCheck(now: 1_000_000, idleTimeout: 1, requestTimeout: 1, queued: 0) == .checkWebSocket)
+    }
+
+    @Test func theEndOfTheCloseHandshakeFlushesThenLingers() {
+        var m = Self.upgraded()
+        m.webSocketEnded()
+        #expect(m.state == .flushing(peerClosed: false))
+        #expect(m.bytesRead(now: 1) == .none)
+        #expect(m.wrote(queued: 0) == .shutdownAndLinger(resumeReading: false))
+    }
+
+    @Test func aPeerThatGoesAwayCutsTheSession() {
+        var m = Self.upgraded()
+        #expect(m.peerClosed(cleanly: true, queued: 0) == .close(cutting: .webSocket))
+        var n = Self.upgraded()
+        #expect(n.close() == .close(cutting: .webSocket))
+        #expect(n.close() == .none)
+    }
+}

@@ -117,6 +117,14 @@ package final class RawClient {
         }
     }
 
+    /// What is buffered, or else the next bytes received (empty at EOF), taken out of the
+    /// buffer: for readers of another protocol after a 101.
+    package func takeSome() throws -> [UInt8] {
+        if buffer.isEmpty, try !fill() { return [] }
+        defer { buffer.removeAll() }
+        return buffer
+    }
+
     /// Bytes received but not consumed by `readResponse`.
     package var unread: [UInt8] { buffer }
 

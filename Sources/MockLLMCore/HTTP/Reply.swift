@@ -16,6 +16,9 @@ public struct Reply {
         /// with `link.supply(_:)` (any body but another `.deferred`), and nothing is written
         /// before.
         case deferred(ReplyLink)
+        /// A `101 Switching Protocols` (`WebSocketHandshake.reply`): after the head the
+        /// connection speaks WebSocket frames, driven by the session until either side closes.
+        case webSocket(any WebSocketSession)
     }
 
     /// The `nextDelay()` of a `.pushed` stream's source whose next event is not known yet.

@@ -94,6 +94,22 @@ public struct RequestParser {
         start = 0
     }
 
+    /// Hands over the bytes received after the last complete request and forgets them: once a
+    /// request upgrades the connection (WebSocket), what follows it is another protocol's.
+    public mutating func takeUnconsumed() -> [UInt8] {
+        let rest: [UInt8]
+        if let bytes = lent {
+            rest = Array(bytes[start...])
+            lent = nil
+        } else {
+            rest = Array(buffer[start...])
+        }
+        buffer = []
+        start = 0
+        scanned = 0
+        return rest
+    }
+
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
         keepUnconsumed()
         if start > 0 {

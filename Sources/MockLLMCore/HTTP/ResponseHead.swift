@@ -26,7 +26,7 @@ public struct ResponseHead: Sendable, Equatable {
     }
 
     /// Parses a complete head (status line, fields, blank line; CRLF or bare LF line ends).
-    init(parsing bytes: UnsafeBufferPointer<UInt8>) throws(ResponseReadError) {
+    public init(parsing bytes: UnsafeBufferPointer<UInt8>) throws(ResponseReadError) {
         var lines = HeadLines(bytes: bytes)
         guard let statusLine = lines.next() else { throw ResponseReadError("empty response head") }
         // HTTP/1.x SP 3DIGIT [SP reason]
