@@ -1,6 +1,7 @@
 import MockLLMCore
 import MockLLMLoop
 import MockLLMProviders
+import MockLLMScript
 import MockLLMSimulation
 
 extension Application {
@@ -30,6 +31,12 @@ extension Application {
             return reply
         }
         let profile = host.profile
+        // The prompt's token ids, hashed in blocks as vLLM hashes them (the adapter's name among
+        // the keys), and carried to the engine when it publishes them in its KV-cache events.
+        let tokens = !profile.prefixCaching ? []
+            : demand.chatTemplate
+            ? Tokenizer.encodeChat(demand.messages.map { ($0.role, $0.text) }, addGenerationPrompt: true, remembering: false)
+            : Tokenizer.encode(demand.messages.map(\.text).joined(), remembering: false)
         let ticket = EngineTicket(
             id: id, link: link, events: events, reply: kept, answered: answered,
             refusal: provider.errorReply(provider.overloadRefusal(retryAfter: 1), requestID: requestID),
@@ -39,10 +46,10 @@ extension Application {
         link.onCut = { [unowned client] in client.cancel(id, on: host) }
         host.submit(EngineHost.Submission(
             request: EngineRequest(id: id, promptTokens: max(1, demand.promptTokens), outputTokens: outputTokens,
-                                   prefixBlocks: profile.prefixCaching ? promptBlockHashes(demand.prompt, blockSize: profile.blockSize) : [],
+                                   prefixBlocks: BlockHashes.chain(tokens, blockSize: profile.blockSize, extraKey: demand.adapter),
                                    priority: demand.priority),
             client: client, arrival: EventLoop.hrtime, model: demand.model, finishReason: demand.finishReason,
-            adapter: demand.adapter))
+            adapter: demand.adapter, tokens: host.publishesEvents ? tokens : []))
         var deferred = Reply(status: reply.status, headers: reply.headers, body: .deferred(link), closeConnection: reply.closeConnection)
         deferred.trace = reply.trace
         return deferred

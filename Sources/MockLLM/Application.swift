@@ -159,8 +159,11 @@ package final class Application: HTTPHandler {
             case .builtin(let builtin):
                 return admin?.refusal(for: request, to: builtin) ?? builtin.reply(request, self)
             case .endpoint(let endpoint, let provider, let states):
-                if let apiKey, !apiKey.allows(request, sources: router.keySources) {
-                    let given = APIKeyCheck.presented(in: request, sources: router.keySources)
+                // With `--api-key`, a request without it: whether it sent another key or none.
+                let keyRefused = apiKey.flatMap { key in
+                    key.allows(request, sources: router.keySources) ? nil : APIKeyCheck.presented(in: request, sources: router.keySources)
+                }
+                if let given = keyRefused, !endpoint.answersKeyRefusal {
                     var refusal = provider.errorReply(provider.keyRefusal(given: given), requestID: requestID)
                     metrics.requestAnswered(&refusal, on: route)
                     return journaled(refusal, request, provider: provider.metadata.name, pathModel: pathModel, test: scope?.id)
@@ -168,6 +171,7 @@ package final class Application: HTTPHandler {
                 var context = ProviderContext(
                     script: servedScript, now: time(nil), random: random, pathParameters: parameters, requestID: requestID)
                 context.clientKey = router.keySources.clientKey(in: request)
+                context.keyRefused = keyRefused
                 if let scope {
                     context.script = scope.effective(over: servedScript)
                     let (providers, settings) = (builtIn, scopes.settings)

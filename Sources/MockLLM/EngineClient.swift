@@ -193,28 +193,3 @@ struct EngineStreamSource: EventSource {
     var ending: StreamEnding { events.ending }
     var firstPayloadEvent: Int { events.firstPayloadEvent }
 }
-
-/// Hashes of a prompt's successive full blocks of `blockSize` estimated tokens, each chained to
-/// the one before (vLLM's block hash covers the parent block's hash and the block's tokens), so
-/// prompts that share a beginning share their first hashes.
-func promptBlockHashes(_ prompt: String, blockSize: Int) -> [UInt64] {
-    guard blockSize > 0 else { return [] }
-    var hashes: [UInt64] = []
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a 64
-    var start = 0
-    var pieces = 0
-    let utf8 = Array(prompt.utf8)
-    TokenEstimator.forEachPiece(in: prompt) { end in
-        pieces += 1
-        if pieces == blockSize {
-            for byte in utf8[start..<end] {
-                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
-            }
-            hashes.append(hash)
-            start = end
-            pieces = 0
-        }
-        return true
-    }
-    return hashes
-}

@@ -1,6 +1,7 @@
 import Foundation
 import MockLLMCore
 import MockLLMLoop
+import MockLLMScript
 import MockLLMSimulation
 import Synchronization
 
@@ -29,12 +30,16 @@ final class EngineHost: @unchecked Sendable {
         var finishReason: String
         /// The LoRA adapter it runs with, by name.
         var adapter: String?
+        /// Its prompt's token ids, for the KV-cache events (empty when the engine publishes none).
+        var tokens: [Int] = []
     }
 
     private enum Command: Sendable {
         case submit(Submission)
         case cancel(Int)
         case unload(String)
+        case retirePublisher(DoneSignal)
+        case resetPrefixCache(DoneSignal)
         case stop
     }
 
@@ -49,6 +54,9 @@ final class EngineHost: @unchecked Sendable {
         var firstToken: UInt64 = 0
         var lastToken: UInt64 = 0
         var generated = 0
+        /// For the KV-cache events: the prompt's token ids and the adapter (id, name).
+        var tokens: [Int] = []
+        var adapter: (id: Int, name: String)?
     }
 
     let name: String
@@ -78,13 +86,38 @@ final class EngineHost: @unchecked Sendable {
     private static let ids = Atomic<Int>(0)
     static func nextID() -> Int { ids.add(1, ordering: .relaxed).newValue }
 
-    init(name: String, profile: EngineProfile, timeScale: Double, models: [String], lora: Bool = false) throws(UVError) {
+    /// Publishes vLLM's KV-cache events (`--kv-events-config`), on this engine's loop.
+    private var publisher: KVEventPublisher?
+    private let rank: Int
+    /// Whether requests must bring their prompt's token ids (the KV-cache events carry them).
+    let publishesEvents: Bool
+    /// The KV-cache event endpoints bound, `tcp://HOST:PORT` (the replay one second, if any).
+    let eventEndpoints: [String]
+
+    /// `kvEvents`: publish KV-cache events on that endpoint (its port offset by `rank`, as
+    /// vLLM's data-parallel ranks offset it); throws when it cannot be bound.
+    init(name: String, profile: EngineProfile, timeScale: Double, models: [String], lora: Bool = false,
+         kvEvents: KVEventsConfig? = nil, rank: Int = 0) throws(UVError) {
         self.name = name
         self.profile = profile
         self.timeScale = timeScale
+        self.rank = rank
         metrics = EngineMetrics(engine: name, profile: profile, models: models, lora: lora)
         engine = Engine(profile: profile)
         loop = try EventLoop()
+        if let kvEvents, kvEvents.publishes, profile.prefixCaching,
+           case .success(let endpoint) = KVEndpoint.parse(kvEvents.endpoint, rank: rank) {
+            let replay = kvEvents.replayEndpoint.flatMap { try? KVEndpoint.parse($0, rank: rank).get() }
+            let publisher = try KVEventPublisher(loop: loop, endpoint: endpoint, replay: replay, topic: kvEvents.topic,
+                                                 bufferSteps: kvEvents.bufferSteps, hwm: kvEvents.hwm)
+            self.publisher = publisher
+            engine.recordsCacheEvents = true
+            eventEndpoints = [SocketAddress.display(host: endpoint.host, port: publisher.port)]
+                + (replay.map { [SocketAddress.display(host: $0.host, port: publisher.replayPort ?? $0.port)] } ?? [])
+        } else {
+            eventEndpoints = []
+        }
+        publishesEvents = publisher != nil
         wakeup = try LoopWakeup(loop: loop) { [unowned self] in self.readInbox() }
         timer = PreciseTimer(loop: loop) { [unowned self] in self.stepEnded() }
         let loop = self.loop
@@ -109,6 +142,26 @@ final class EngineHost: @unchecked Sendable {
         wakeup.send()
     }
 
+    /// Closes the KV-cache event sockets and waits until they are closed, so that the engine
+    /// replacing this one (a reload changed it) can bind the same endpoint.
+    func retirePublisher() {
+        guard publishesEvents else { return }
+        let done = DoneSignal()
+        inbox.withLock { $0.append(.retirePublisher(done)) }
+        wakeup.send()
+        done.wait()
+    }
+
+    /// Forgets the cached prefix blocks (vLLM's `reset_prefix_cache`), publishing
+    /// `AllBlocksCleared`; false when a request holds blocks. Waits for the engine's thread,
+    /// which answers between steps: not for a request's path.
+    func resetPrefixCache() -> Bool {
+        let done = DoneSignal()
+        inbox.withLock { $0.append(.resetPrefixCache(done)) }
+        wakeup.send()
+        return done.wait()
+    }
+
     /// Stops the engine's loop (requests in it are dropped: their connections are closed by
     /// then) and joins its thread.
     func stop() {
@@ -125,10 +178,10 @@ final class EngineHost: @unchecked Sendable {
             defer { inbox.removeAll(keepingCapacity: true) }
             return inbox
         }
-        guard !stopped else { return }
+        guard !stopped else { return Self.release(commands[...]) }
         var batches = Batches()
         var aborted: [(String, Int)] = []
-        for command in commands {
+        for (index, command) in commands.enumerated() {
             switch command {
             case .submit(let s):
                 if current != nil && s.arrival > stepEnd {
@@ -143,11 +196,22 @@ final class EngineHost: @unchecked Sendable {
                 } else if engine.cancel(id: id), let gone = tracked.removeValue(forKey: id) { aborted.append((gone.model, gone.generated)) }
             case .unload(let adapter):
                 if let id = adapterIDs[adapter] { engine.unload(adapter: id) }
+            case .retirePublisher(let done):
+                publisher?.close()
+                engine.recordsCacheEvents = false
+                done.signal()
+            case .resetPrefixCache(let done):
+                let reset = engine.resetPrefixCache()
+                if reset, let publisher, !publisher.closed {
+                    publisher.publish(encodeKVEventBatch(timestamp: Date().timeIntervalSince1970, events: [.allCleared], rank: rank))
+                }
+                done.signal(reset)
             case .stop:
+                publisher?.close()
                 stopped = true
                 timer.close()
                 wakeup.close()
-                return
+                return Self.release(commands[(index + 1)...])
             }
         }
         batches.deliver(stepEnd: 0, metrics: metrics)
@@ -160,6 +224,17 @@ final class EngineHost: @unchecked Sendable {
             startStep(at: EventLoop.hrtime)
         } else {
             publishGauges()
+        }
+    }
+
+    /// Answers the commands a stopped engine will not carry out, so that nobody waits forever.
+    private static func release(_ commands: ArraySlice<Command>) {
+        for command in commands {
+            switch command {
+            case .resetPrefixCache(let done): done.signal(false)
+            case .retirePublisher(let done): done.signal()
+            default: break
+            }
         }
     }
 
@@ -177,7 +252,8 @@ final class EngineHost: @unchecked Sendable {
         let admission = engine.submit(request)
         if admission == .accepted {
             tracked[s.request.id] = Tracked(client: s.client, arrival: s.arrival, model: s.model, finishReason: s.finishReason,
-                                            promptTokens: s.request.promptTokens)
+                                            promptTokens: s.request.promptTokens, tokens: s.tokens,
+                                            adapter: s.adapter.map { (request.adapter, $0) })
         }
         batches.add(admission: (s.request.id, admission), for: s.client)
     }
@@ -201,12 +277,28 @@ final class EngineHost: @unchecked Sendable {
             return
         }
         for id in step.admitted where tracked[id]?.scheduled == 0 { tracked[id]?.scheduled = start }
+        if let publisher, !publisher.closed, !step.removedBlocks.isEmpty || !step.storedBlocks.isEmpty { publishEvents(of: step, to: publisher) }
         let scaled = Double(step.durationNanoseconds) * timeScale
         let duration = scaled >= Double(UInt64.max / 4) ? UInt64.max / 4 : UInt64(scaled)
         current = step
         stepEnd = start &+ max(duration, 1)
         publishGauges()
         timer.arm(at: stepEnd)
+    }
+
+    /// vLLM publishes a step's KV-cache events as one batch once the step is scheduled: the
+    /// evictions (a `BlockRemoved` each, as vLLM's block pool writes them), then the blocks cached.
+    private func publishEvents(of step: EngineStep, to publisher: KVEventPublisher) {
+        var events: [KVCacheEvent] = step.removedBlocks.map { .removed(hashes: [$0]) }
+        let size = profile.blockSize
+        for stored in step.storedBlocks {
+            guard let t = tracked[stored.id] else { continue }
+            let start = stored.firstBlock * size
+            let end = min((stored.firstBlock + stored.hashes.count) * size, t.tokens.count)
+            events.append(.stored(hashes: stored.hashes, parent: stored.parent, tokens: start < end ? Array(t.tokens[start..<end]) : [],
+                                  blockSize: size, lora: t.adapter))
+        }
+        publisher.publish(encodeKVEventBatch(timestamp: Date().timeIntervalSince1970, events: events, rank: rank))
     }
 
     private func publishGauges() {
@@ -316,6 +408,30 @@ private struct Batches {
             batch.stepEnd = stepEnd
             batch.metrics = metrics
             client.deliver(batch)
+        }
+    }
+}
+
+/// A one-shot signal another thread waits for (not on a request's path).
+final class DoneSignal: Sendable {
+    /// nil until signalled, then the answer.
+    private let answer = Mutex<Bool?>(nil)
+    private let condition = NSCondition()
+
+    func signal(_ value: Bool = true) {
+        condition.lock()
+        answer.withLock { $0 = value }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    @discardableResult
+    func wait() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            if let value = answer.withLock({ $0 }) { return value }
+            condition.wait()
         }
     }
 }

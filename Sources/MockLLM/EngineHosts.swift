@@ -1,3 +1,4 @@
+import MockLLMLoop
 import MockLLMScript
 import MockLLMSimulation
 import Synchronization
@@ -17,6 +18,8 @@ final class EngineHosts: Sendable {
         let timeScale: Double
         let models: [String]
         let lora: Bool
+        /// Where it publishes KV-cache events (its `kv_events:`, else `--kv-events-config`).
+        let events: KVEventsConfig?
     }
 
     private struct State {
@@ -24,6 +27,8 @@ final class EngineHosts: Sendable {
         /// The hosts of the last script asked for, by name.
         var current: [String: EngineHost] = [:]
         var stopped = false
+        /// Engines whose KV-cache event endpoint could not be bound, with why.
+        var eventProblems: [String] = []
     }
 
     private let state = Mutex(State())
@@ -33,9 +38,28 @@ final class EngineHosts: Sendable {
     /// The adapters loaded and unloaded at run time on these engines.
     let adapters: RuntimeAdapters
 
-    init(allowRuntimeLoRA: Bool = false) {
+    /// `--kv-events-config` (an engine's `kv_events:` in the script comes first), and this rank
+    /// (the port offset of its endpoints).
+    let kvEvents: KVEventsConfig?
+    let rank: Int
+
+    init(allowRuntimeLoRA: Bool = false, kvEvents: KVEventsConfig? = nil, rank: Int = 0) {
         self.allowRuntimeLoRA = allowRuntimeLoRA
         adapters = RuntimeAdapters(allowed: allowRuntimeLoRA)
+        self.kvEvents = kvEvents?.publishes == true ? kvEvents : nil
+        self.rank = rank
+    }
+
+    /// Engines that could not publish KV-cache events (their endpoint could not be bound).
+    var eventProblems: [String] { state.withLock { $0.eventProblems } }
+
+    /// The KV-cache event endpoints of the current engines, by engine name.
+    var eventEndpoints: [(engine: String, endpoints: [String])] {
+        state.withLock { state in
+            state.current.keys.sorted().compactMap { name in
+                state.current[name].flatMap { $0.eventEndpoints.isEmpty ? nil : (name, $0.eventEndpoints) }
+            }
+        }
     }
 
     /// The hosts serving `script`'s engines, made when first asked for.
@@ -50,13 +74,29 @@ final class EngineHosts: Sendable {
                 let onEngine = script.models.models.filter { $0.engine == name }
                 let models = onEngine.filter { $0.parent == nil }.map(\.id)
                 let lora = allowRuntimeLoRA || onEngine.contains { $0.parent != nil }
-                let key = Key(name: name, profile: profile, timeScale: script.timeScale, models: models, lora: lora)
+                // The entry's own `kv_events:` over the flag's.
+                let events = (script.engineEvents[name] ?? kvEvents).flatMap { $0.publishes ? $0 : nil }
+                let key = Key(name: name, profile: profile, timeScale: script.timeScale, models: models, lora: lora, events: events)
                 if let host = state.hosts[key] {
                     hosts[name] = host
-                } else if let host = try? EngineHost(name: name, profile: profile, timeScale: script.timeScale, models: models,
-                                                     lora: lora) {
-                    state.hosts[key] = host
-                    hosts[name] = host
+                } else {
+                    // The engine it replaces gives up its KV-event endpoint for it.
+                    state.current[name]?.retirePublisher()
+                    let host: EngineHost?
+                    do throws(UVError) {
+                        host = try EngineHost(name: name, profile: profile, timeScale: script.timeScale, models: models, lora: lora,
+                                              kvEvents: events, rank: rank)
+                    } catch {
+                        if let events, profile.prefixCaching {
+                            state.eventProblems.append("engine \(name) cannot publish KV-cache events on \(events.endpoint) (rank \(rank)): \(error.message)")
+                        }
+                        // Served without events rather than not at all.
+                        host = try? EngineHost(name: name, profile: profile, timeScale: script.timeScale, models: models, lora: lora)
+                    }
+                    if let host {
+                        state.hosts[key] = host
+                        hosts[name] = host
+                    }
                 }
             }
             state.current = hosts

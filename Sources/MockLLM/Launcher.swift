@@ -47,6 +47,8 @@ package enum Launcher {
         package var allowRuntimeLoRA = false
         /// `--data-parallel-size`; nil: 1.
         package var dataParallelSize: Int?
+        /// `--kv-events-config` (vLLM's JSON); nil: no KV-cache events.
+        package var kvEventsConfig: String?
         /// `--replay-timing` (`recorded`, `scaled:F`, `script`), `--replay-ids` (`keep`, `regenerate`); nil: the defaults.
         package var replayTiming: String?
         package var replayIDs: String?
@@ -300,6 +302,14 @@ package enum Launcher {
             }
             configuration.dataParallelSize = size
         }
+        if let text = options.kvEventsConfig {
+            switch KVEventsConfig.parse(text) {
+            case .success(let config): configuration.kvEvents = config
+            case .failure(let problem):
+                printError("mockllm: \(problem.message)")
+                return 2
+            }
+        }
         if let record = settings.record {
             var recording = RecordingConfiguration(upstreams: record.upstreams, client: record.client,
                                                    store: FixtureStore(directory: record.directory, settings: script.record))
@@ -315,6 +325,12 @@ package enum Launcher {
             printError("mockllm: cannot listen on \(SocketAddress.display(host: host, port: port)): \(reason)")
             return 1
         }
+        if let problem = server.kvEventProblems.first {
+            printError("mockllm: \(problem)")
+            server.stop()
+            server.run()   // returns at once: closes what was opened
+            return 1
+        }
         let reloading = watched == nil ? "" : ", reloading on change"
         if let record = settings.record {
             let targets = record.upstreams.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
@@ -322,6 +338,10 @@ package enum Launcher {
         }
         let loops = (workers == 1 ? "" : ", \(workers) workers") + (configuration.apiKey == nil ? "" : ", API key required")
         let ranks = server.ports.count > 1 ? " (data-parallel ranks on ports \(server.ports.map(String.init).joined(separator: ", ")))" : ""
+        // Before the listening line: whoever waits for that line finds the endpoints above it.
+        for (rank, engine, endpoints) in server.kvEventEndpoints {
+            logger.info("KV-cache events of engine \(engine)\(server.ports.count > 1 ? " (rank \(rank))" : "") on tcp://\(endpoints.joined(separator: ", replay on tcp://"))")
+        }
         logger.info("mockllm \(version) listening on \(server.baseURL)\(ranks) with \(script.origin) (\(script.summary)\(reloading)\(loops))")
         logger.debug("file descriptor limit \(files.soft) (hard \(files.hard))")
         server.run()

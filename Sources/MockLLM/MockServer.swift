@@ -57,7 +57,7 @@ package final class MockServer: @unchecked Sendable {
         var ports: [Int] = []
         var admin: Admin?
         for rank in 0..<max(1, configuration.dataParallelSize) {
-            let rankEngines = EngineHosts(allowRuntimeLoRA: configuration.allowRuntimeLoRA)
+            let rankEngines = EngineHosts(allowRuntimeLoRA: configuration.allowRuntimeLoRA, kvEvents: configuration.kvEvents, rank: rank)
             let board = StatsBoard(workers: count)
             let rankAdmin = Admin(configuration: configuration, providers: ProviderCatalog(configuration.providers), logger: logger,
                                   scripts: admin?.scripts)
@@ -146,6 +146,14 @@ package final class MockServer: @unchecked Sendable {
     package var baseURL: String {
         let shownHost = host == "0.0.0.0" || host == "::" ? "127.0.0.1" : host
         return "http://\(SocketAddress.display(host: shownHost, port: port))"
+    }
+
+    /// Engines that cannot publish the KV-cache events asked for (their endpoint could not be bound).
+    package var kvEventProblems: [String] { engines.flatMap(\.eventProblems) }
+
+    /// Where each rank's engines publish KV-cache events.
+    package var kvEventEndpoints: [(rank: Int, engine: String, endpoints: [String])] {
+        engines.flatMap { rank in rank.eventEndpoints.map { (rank.rank, $0.engine, $0.endpoints) } }
     }
 
     /// Open handles left on the loops; 0 after `run()` returns.

@@ -62,6 +62,8 @@ package struct ServerConfiguration: Sendable {
     package var allowRuntimeLoRA = false
     /// `--data-parallel-size`: ranks on consecutive ports from `port`, each with its own engines.
     package var dataParallelSize = 1
+    /// `--kv-events-config`: the engines publish vLLM's KV-cache events; nil: they do not.
+    package var kvEvents: KVEventsConfig?
     /// `--record DIR --upstream ...`: forward misses to the real APIs and record them; nil: off.
     package var recording: RecordingConfiguration?
 

@@ -14,7 +14,21 @@ enum VLLMEndpoints {
         BuiltinEndpoint(method: "GET", path: "/version") { _, _ in Reply.json(200, version) },
         BuiltinEndpoint(method: "GET", path: "/ping") { _, _ in ping },
         BuiltinEndpoint(method: "POST", path: "/ping") { _, _ in ping },
+        BuiltinEndpoint(method: "POST", path: "/reset_prefix_cache") { _, app in resetPrefixCache(app) },
     ]
+
+    /// `POST /reset_prefix_cache` (vLLM's `vllm/entrypoints/serve/cache/api_router.py`): every
+    /// engine of this rank forgets its cached prefix blocks and, publishing KV-cache events,
+    /// sends `AllBlocksCleared`; an empty 200. While a request holds blocks an engine refuses, as
+    /// vLLM's does, and the answer is vLLM's 409 `{"detail":"Prefix cache reset failed."}`.
+    /// vLLM serves it only with `VLLM_SERVER_DEV_MODE=1`; mockllm always does.
+    static func resetPrefixCache(_ app: Application) -> Reply {
+        var reset = true
+        for host in app.engines.values where host.profile.prefixCaching {
+            if !host.resetPrefixCache() { reset = false }
+        }
+        return reset ? ping : Reply.json(409, ByteBuffer(#"{"detail":"Prefix cache reset failed."}"#))
+    }
 
     static let version: ByteBuffer = {
         var out = ByteBuffer()

@@ -150,6 +150,9 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("data-parallel-size"), help: "Serve N data-parallel ranks on N consecutive ports (--port, --port+1, ...), each with its own serving engines, metrics and runtime LoRA adapters, as llm-d's inference simulator does (1 to 8; default 1).")
     var dataParallelSize: Int?
 
+    @Option(name: .customLong("kv-events-config"), help: "Publish vLLM's KV-cache events (BlockStored, BlockRemoved, AllBlocksCleared; msgpack over a ZeroMQ PUB socket) from every serving engine with prefix caching, configured as vLLM's flag is, e.g. '{\"enable_kv_cache_events\":true,\"endpoint\":\"tcp://*:5557\",\"topic\":\"kv-events\"}'; each data-parallel rank adds its rank to the port.")
+    var kvEventsConfig: String?
+
     @Option(name: .customLong("replay-timing"), help: "When a fixture's recorded stream events go out: recorded (at their recorded offsets), scaled:F (offsets x F) or script (the script's pacing; the default).")
     var replayTiming: String?
 
@@ -185,6 +188,7 @@ struct Serve: ParsableCommand {
         options.strict = strict
         options.allowRuntimeLoRA = allowRuntimeLoRA
         options.dataParallelSize = dataParallelSize
+        options.kvEventsConfig = kvEventsConfig
         options.replayTiming = replayTiming
         options.replayIDs = replayIDs
         options.record = record

@@ -14,16 +14,24 @@ import Yams
 ///     step_time: {base_ms: 7}
 ///     max_loras: 2                # LoRA adapter slots (vLLM's --max-loras)
 ///     lora_load_ms: 25            # a step that loads an adapter takes this much longer
+///     kv_events: {endpoint: "tcp://*:5557", topic: kv-events}   # vLLM's KV-cache events
 /// ```
 enum EnginesSection {
-    static func read(_ node: Node, directory: String, reader: inout ScriptReader) -> [String: EngineProfile] {
-        guard let mapping = reader.mapping(node, "'engines'") else { return [:] }
+    /// The profiles by name, and the `kv_events:` of the entries that have one.
+    static func read(_ node: Node, directory: String, reader: inout ScriptReader)
+        -> (profiles: [String: EngineProfile], events: [String: KVEventsConfig])
+    {
+        guard let mapping = reader.mapping(node, "'engines'") else { return ([:], [:]) }
         var engines: [String: EngineProfile] = [:]
+        var events: [String: KVEventsConfig] = [:]
         for (key, value) in mapping {
             guard let name = reader.text(key, "an engine's name in 'engines'") else { continue }
             let what = "'engines.\(name)'"
             guard let entry = reader.mapping(value, what) else { continue }
-            reader.checkKeys(entry, known: ["profile"] + EngineProfileReader.keys, in: what)
+            reader.checkKeys(entry, known: ["profile", "kv_events"] + EngineProfileReader.keys, in: what)
+            if let node = entry["kv_events"], let config = kvEvents(node, what: ScriptReader.path(what, "kv_events"), reader: &reader) {
+                events[name] = config
+            }
             var profile = BuiltinEngineProfiles.base
             if let node = entry["profile"], let reference = reader.text(node, ScriptReader.path(what, "profile")) {
                 guard let base = EngineProfileReader.resolve(reference, directory: directory, at: node, reader: &reader) else {
@@ -34,7 +42,36 @@ enum EnginesSection {
             guard let read = EngineProfileReader.apply(entry, to: profile, what: what, at: value, reader: &reader) else { continue }
             engines[name] = read
         }
-        return engines
+        return (engines, events)
+    }
+
+    /// An entry's `kv_events:`: vLLM's `--kv-events-config` fields as a mapping, events enabled
+    /// unless `enable_kv_cache_events: false` says otherwise.
+    static func kvEvents(_ node: Node, what: String, reader: inout ScriptReader) -> KVEventsConfig? {
+        guard let mapping = reader.mapping(node, what) else { return nil }
+        var config = KVEventsConfig()
+        config.enabled = true
+        for (key, value) in mapping {
+            guard let field = reader.text(key, "a key of \(what)") else { continue }
+            let read: KVEventsConfig.Value
+            if value.null != nil {
+                read = .null
+            } else if case .scalar(let scalar) = value {
+                switch field {
+                case "enable_kv_cache_events": read = value.bool.map { .bool($0) } ?? .other(reader.describe(value))
+                case "buffer_steps", "hwm", "max_queue_size": read = value.int.map { .integer($0) } ?? .other(reader.describe(value))
+                default: read = .string(scalar.string)
+                }
+            } else {
+                read = .other(reader.describe(value))
+            }
+            if let problem = config.set(field, read, context: what) { reader.error(problem.message, at: value) }
+        }
+        if let problem = config.finish(context: what) {
+            reader.error(problem.message, at: node)
+            return nil
+        }
+        return config
     }
 }
 

@@ -43,6 +43,9 @@ package final class Script: Sendable {
     package let countsWindows: Bool
     /// `engines:`: serving-engine profiles by name, which a model runs on (`ModelInfo.engine`).
     package let engines: [String: EngineProfile]
+    /// An `engines:` entry's `kv_events:`: where it publishes vLLM's KV-cache events (over
+    /// `--kv-events-config`), by engine name.
+    package let engineEvents: [String: KVEventsConfig]
     /// `settings.time_scale`: every engine and pacing duration is multiplied by it (default 1).
     package let timeScale: Double
     /// The rules whose reply is `recorded:`, indexed; nil when there are none, so a request
@@ -59,7 +62,8 @@ package final class Script: Sendable {
         pacing: Pacing = .immediate, onMiss: MissPolicy = .default, origin: String = "inline",
         models: ModelRegistry = ModelRegistry([]), strictModels: Bool = false, autoTools: Bool = false,
         faults: [Fault] = [], scenario: ScenarioSwitch = ScenarioSwitch(nil), quota: Quota? = nil,
-        providers: [DeclaredProvider] = [], engines: [String: EngineProfile] = [:], timeScale: Double = 1,
+        providers: [DeclaredProvider] = [], engines: [String: EngineProfile] = [:],
+        engineEvents: [String: KVEventsConfig] = [:], timeScale: Double = 1,
         fixtures: [Fixture] = [], record: RecordSettings = .default, deployments: [String: Deployment] = [:]
     ) {
         self.deployments = deployments
@@ -67,6 +71,7 @@ package final class Script: Sendable {
         self.fixtures = fixtures.isEmpty ? nil : FixtureSet(fixtures, settings: record)
         self.record = record
         self.engines = engines
+        self.engineEvents = engineEvents
         self.timeScale = timeScale
         self.quota = quota
         self.providers = providers
@@ -95,7 +100,8 @@ package final class Script: Sendable {
     private func copy(origin: String, models: ModelRegistry) -> Script {
         Script(responses: responses, defaultReply: defaultReply, rules: rules, pacing: pacing, onMiss: onMiss,
                origin: origin, models: models, strictModels: strictModels, autoTools: autoTools, faults: faults, scenario: scenario, quota: quota,
-               providers: providers, engines: engines, timeScale: timeScale, fixtures: fixtures?.fixtures ?? [], record: record,
+               providers: providers, engines: engines, engineEvents: engineEvents, timeScale: timeScale,
+               fixtures: fixtures?.fixtures ?? [], record: record,
                deployments: deployments)
     }
 

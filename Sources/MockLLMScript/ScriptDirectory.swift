@@ -114,7 +114,7 @@ extension ScriptLoader {
         let script = Script(
             responses: responses, defaultReply: base.defaultReply, rules: scripts.flatMap(\.rules), pacing: base.pacing,
             onMiss: base.onMiss, origin: directory, models: base.models, strictModels: base.strictModels, autoTools: base.autoTools,
-            faults: base.faults, scenario: base.scenario, quota: base.quota, providers: base.providers, engines: base.engines,
+            faults: base.faults, scenario: base.scenario, quota: base.quota, providers: base.providers, engines: base.engines, engineEvents: base.engineEvents,
             timeScale: base.timeScale, fixtures: scripts.flatMap { $0.fixtures?.fixtures ?? [] }, record: base.record,
             deployments: base.deployments)
         var hasher = Hasher()

@@ -122,7 +122,8 @@ package enum ScriptLoader {
         if let node = top["settings"], let mapping = reader.mapping(node, "'settings'") {
             settings = readSettings(mapping, reader: &reader)
         }
-        let engines = top["engines"].map { EnginesSection.read($0, directory: directory(of: file), reader: &reader) } ?? [:]
+        let (engines, engineEvents) = top["engines"].map { EnginesSection.read($0, directory: directory(of: file), reader: &reader) }
+            ?? ([:], [:])
         var additions = declared.flatMap { provider in provider.models.map { ModelAddition(id: $0, provider: provider.name) } }
         if let node = top["models"] {
             additions += ModelsSection.read(node, providers: providers, engines: Array(engines.keys), reader: &reader)
@@ -141,7 +142,7 @@ package enum ScriptLoader {
                       strictModels: settings.strictModels,
                       autoTools: settings.autoTools, faults: faults, scenario: ScenarioSwitch(settings.scenario),
                       quota: top["quotas"].flatMap { QuotasSection.read($0, reader: &reader) }, providers: declared,
-                      engines: engines, timeScale: settings.timeScale, fixtures: fixtures, record: settings.record,
+                      engines: engines, engineEvents: engineEvents, timeScale: settings.timeScale, fixtures: fixtures, record: settings.record,
                       deployments: top["deployments"].map { DeploymentsSection.read($0, reader: &reader) } ?? [:])
     }
 

@@ -36,13 +36,15 @@ public enum Tokenizer {
 
     private static let remembered = Mutex<[Int: String]>([:])
 
-    /// The ids of `text`, one per `TokenEstimator` piece.
-    public static func encode(_ text: String) -> [Int] {
+    /// The ids of `text`, one per `TokenEstimator` piece. `remembering: false` leaves hashed
+    /// pieces out of the table `decode` reads, and so takes no lock: for a request's path
+    /// (the engine's prefix blocks), where nothing decodes them.
+    public static func encode(_ text: String, remembering: Bool = true) -> [Int] {
         var ids: [Int] = []
         var start = 0
         let utf8 = Array(text.utf8)
         TokenEstimator.forEachPiece(in: text) { end in
-            ids.append(id(of: utf8[start..<end]))
+            ids.append(id(of: utf8[start..<end], remembering: remembering))
             start = end
             return true
         }
@@ -73,29 +75,30 @@ public enum Tokenizer {
     /// then `<|im_start|>assistant\n` when a generation prompt is wanted. Its length is exactly
     /// `ChatMessage`'s estimate (3 + 4 per message + content), the `usage.prompt_tokens` a chat
     /// completion reports.
-    public static func encodeChat(_ messages: [(role: String, content: String)], addGenerationPrompt: Bool) -> [Int] {
+    public static func encodeChat(_ messages: [(role: String, content: String)], addGenerationPrompt: Bool,
+                                  remembering: Bool = true) -> [Int] {
         var ids: [Int] = []
         for message in messages {
             ids.append(imStart)
-            ids.append(roleToken(message.role))
+            ids.append(roleToken(message.role, remembering: remembering))
             ids.append(newline)
-            ids += encode(message.content)
+            ids += encode(message.content, remembering: remembering)
             ids.append(imEnd)
         }
         if addGenerationPrompt {
-            ids += [imStart, roleToken("assistant"), newline]
+            ids += [imStart, roleToken("assistant", remembering: remembering), newline]
         }
         return ids
     }
 
     /// A role is one token, whatever its name, so the template's length never depends on it.
-    private static func roleToken(_ role: String) -> Int {
-        id(of: Array(role.utf8)[...])
+    private static func roleToken(_ role: String, remembering: Bool) -> Int {
+        id(of: Array(role.utf8)[...], remembering: remembering)
     }
 
     private static let newline = id(of: [0x0A][...])
 
-    static func id(of piece: ArraySlice<UInt8>) -> Int {
+    static func id(of piece: ArraySlice<UInt8>, remembering: Bool = true) -> Int {
         if let letters = letterValue(piece) { return letters }
         if piece.count <= 6 {
             var value = 0
@@ -105,6 +108,7 @@ public enum Tokenizer {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in piece { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         let id = hashedBase + Int(hash & 0xFFFF_FFFF_FFFF)
+        guard remembering else { return id }
         remembered.withLock { table in
             if table.count < rememberedLimit, table[id] == nil { table[id] = String(decoding: piece, as: UTF8.self) }
         }

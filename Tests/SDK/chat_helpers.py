@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import openai
@@ -29,6 +30,17 @@ def stream(client: openai.OpenAI, prompt: Any, **kwargs: Any) -> list[ChatComple
     kwargs.setdefault("model", MODEL)
     with client.chat.completions.create(messages=user(prompt), stream=True, **kwargs) as chunks:
         return list(chunks)
+
+
+def seconds_to_first_content(client: openai.OpenAI, **request: Any) -> float:
+    """Seconds from sending a chat stream to its first content delta, as the client sees them."""
+    sent = time.monotonic()
+    first = None
+    for chunk in client.chat.completions.create(stream=True, **request):
+        if first is None and chunk.choices and chunk.choices[0].delta.content:
+            first = time.monotonic() - sent
+    assert first is not None, "the stream carried no content"
+    return first
 
 
 def streamed_text(chunks: list[ChatCompletionChunk]) -> str:

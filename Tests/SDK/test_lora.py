@@ -15,6 +15,7 @@ import time
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from chat_helpers import seconds_to_first_content
 from conftest import make_client
 
 LOAD_MS = 200
@@ -69,16 +70,8 @@ def poll(url: str, what: str, until) -> dict:
 
 def first_token_after(client, model: str) -> float:
     """Seconds from sending a stream to its first content token, as the client sees them."""
-    sent = time.monotonic()
-    stream = client.chat.completions.create(
-        model=model, messages=[{"role": "user", "content": "hello"}], stream=True,
-        max_tokens=3, extra_body={"ignore_eos": True})
-    first = None
-    for chunk in stream:
-        if first is None and chunk.choices and chunk.choices[0].delta.content:
-            first = time.monotonic() - sent
-    assert first is not None
-    return first
+    return seconds_to_first_content(client, model=model, messages=[{"role": "user", "content": "hello"}],
+                                    max_tokens=3, extra_body={"ignore_eos": True})
 
 
 def test_alternating_adapters_swap_the_slot_every_time(start_server) -> None:

@@ -267,4 +267,34 @@ struct EnginesSectionTests {
         #expect(ScriptLoader.directory(of: "") == cwd)
         #expect(ScriptLoader.directory(of: "<embedded>") == cwd)
     }
+
+    @Test func anEntrysKVEventsAreVLLMsFieldsEnabledByTheirPresence() throws {
+        let script = try load("""
+            responses: {hi: hello}
+            engines:
+              a: {kv_events: {endpoint: "tcp://*:5560", topic: kv-a, replay_endpoint: "tcp://*:5570", buffer_steps: 50}}
+              b: {kv_events: {enable_kv_cache_events: false}}
+              c: {max_num_seqs: 4}
+            """).script
+        let a = try #require(script.engineEvents["a"])
+        #expect(a.publishes && a.publisher == "zmq" && a.endpoint == "tcp://*:5560" && a.topic == "kv-a")
+        #expect(a.replayEndpoint == "tcp://*:5570" && a.bufferSteps == 50 && a.hwm == 100_000)
+        #expect(script.engineEvents["b"]?.publishes == false)
+        #expect(script.engineEvents["c"] == nil)
+    }
+
+    @Test func badKVEventsAreLocatedErrors() {
+        let found = problems("""
+            responses: {hi: hello}
+            engines:
+              a: {kv_events: {endpoint: "ipc:///tmp/kv", hwm: -1, port: 3}}
+              b: {kv_events: [1]}
+            """)
+        let messages = found.map(\.message)
+        #expect(messages.contains { $0.contains("'engines.a.kv_events': hwm must be a positive integer") })
+        #expect(messages.contains { $0.contains("unknown field port") })
+        #expect(messages.contains { $0.contains("only tcp:// endpoints") })
+        #expect(messages.contains { $0.contains("'engines.b.kv_events'") })
+        #expect(found.allSatisfy { $0.severity == .error && $0.line > 0 })
+    }
 }

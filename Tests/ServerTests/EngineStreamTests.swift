@@ -70,15 +70,4 @@ struct EngineStreamTests {
             #expect(count == n)
         }
     }
-
-    @Test func promptsThatBeginAlikeShareTheirFirstBlockHashes() {
-        let shared = String(repeating: "system prompt words ", count: 20)
-        let a = promptBlockHashes(shared + "first question", blockSize: 16)
-        let b = promptBlockHashes(shared + "another question entirely different", blockSize: 16)
-        #expect(a.count == 3 && b.count >= 3)
-        #expect(Array(a.prefix(3)) == Array(b.prefix(3)))
-        let c = promptBlockHashes("different start " + shared, blockSize: 16)
-        #expect(c.first != a.first, "a block's hash covers everything before it")
-        #expect(promptBlockHashes("short", blockSize: 16).isEmpty, "only full blocks")
-    }
 }

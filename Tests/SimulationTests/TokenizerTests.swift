@@ -67,4 +67,17 @@ struct TokenizerTests {
         let ids = Tokenizer.encode("Hi, 2026!")
         #expect(ids.map { Tokenizer.tokenString($0) } == ["Hi", ",", " 202", "6", "!"])
     }
+
+    /// The engine's path tokenizes without touching the table `decode` reads (no lock): same ids.
+    @Test func encodingWithoutRememberingGivesTheSameIds() {
+        // Eight Greek letters, new to this process: one piece of 16 bytes, hashed.
+        let word = String((0..<8).map { _ in Character(UnicodeScalar(0x3B1 + Int.random(in: 0..<24))!) })
+        let quiet = Tokenizer.encode(word, remembering: false)
+        #expect(quiet.count == 1 && quiet[0] >= Tokenizer.hashedBase)
+        #expect(Tokenizer.decode(quiet) == .failure(Tokenizer.UnknownToken(id: quiet[0])), "not remembered")
+        #expect(Tokenizer.encode(word) == quiet)
+        #expect(Tokenizer.decode(quiet) == .success(word))
+        let chat = [(role: "user", content: "hello" + word)]
+        #expect(Tokenizer.encodeChat(chat, addGenerationPrompt: true, remembering: false) == Tokenizer.encodeChat(chat, addGenerationPrompt: true))
+    }
 }

@@ -6,7 +6,8 @@ import MockLLMScript
 /// `:streamGenerateContent` (`?alt=sse` events, else a streamed JSON array), `:countTokens`,
 /// `:embedContent` and `:batchEmbedContents`, and the model listing `GET models` /
 /// `GET models/{model}`. The listing paths under `/v1/` are OpenAI's and Anthropic's too: a
-/// request with `x-goog-api-key` (or `?key=`) is Gemini's.
+/// request with `x-goog-api-key` (or `?key=`) is Gemini's. The Live API's WebSocket is
+/// `GeminiLive`'s.
 package enum Gemini: Provider {
     package static let metadata = ProviderMetadata(
         name: "gemini",
@@ -25,7 +26,7 @@ package enum Gemini: Provider {
                 Endpoint(method: "GET", path: "/\(version)/models", handlerName: "list_models", handler: listModels),
                 Endpoint(method: "GET", path: "/\(version)/models/{model}", handlerName: "get_model", handler: getModel),
             ]
-        },
+        } + GeminiLive.endpoints,
         capabilities: Capabilities(streaming: true, functionCalling: true, vision: true),
         models: defaultModels)
 
@@ -49,6 +50,9 @@ package enum Gemini: Provider {
     package static func contextLengthError(tokens: Int, limit: Int) -> APIError {
         .invalidRequest("The input token count (\(tokens)) exceeds the maximum number of tokens allowed (\(limit)).")
     }
+
+    /// The Live API's resumable sessions.
+    package static var stateTypes: [any ProviderState.Type] { [GeminiLiveSessionStore.self] }
 
     /// Google's API sends no rate-limit headers.
     package static func appendRateLimitHeaders(_ standing: Quota.Standing, now: Int, to headers: inout HTTPFields) {}

@@ -21,6 +21,12 @@ struct GeminiRequest {
     /// `responseMimeType: application/json` alone.
     var responseFormat: ResponseFormat?
 
+    /// A request with only `messages`, for what reads its other fields itself (a Live
+    /// session's `setup`).
+    init(messages: [ChatMessage]) {
+        self.messages = messages
+    }
+
     /// - Parameter request: the request message's name in Google's messages
     ///   (`GenerateContentRequest`, `CountTokensRequest`).
     init(_ body: RequestFields, request: String = "GenerateContentRequest") throws(FieldProblem) {

@@ -36,6 +36,8 @@ enum OpenAICompletions {
             plans.append(try Door.plan(for: input, maxTokens: request.maxTokens, stopSequences: request.stop, context: &context,
                                              exactTokens: request.exactTokens))
         }
+        // A prompt is tokenized as it is, with no chat template (vLLM's completions).
+        context.engine?.chatTemplate = false
         let choices = zip(request.prompts, plans).map { prompt, plan in
             OpenAICompletionsStream.Choice(
                 text: request.echo ? prompt + plan.text : plan.text,

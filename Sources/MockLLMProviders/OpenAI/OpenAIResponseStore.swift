@@ -1,5 +1,4 @@
 import MockLLMCore
-import Synchronization
 
 /// The Responses API's stored responses (`store: true`, the default): what `GET` and `DELETE
 /// /v1/responses/{id}`, `GET .../input_items` and `previous_response_id` find.
@@ -9,8 +8,7 @@ import Synchronization
 /// Bounded: the most recent `capacity` responses are kept (`--response-store-size`) and the
 /// oldest is forgotten first; a capacity of 0 keeps none.
 package final class OpenAIResponseStore: ProviderState {
-    package let capacity: Int
-    private let state = Mutex(State())
+    private let entries: BoundedStore<Entry>
 
     /// What is kept of one response.
     struct Entry: Sendable {
@@ -23,48 +21,25 @@ package final class OpenAIResponseStore: ProviderState {
         var conversation: [OpenAIResponseItem]
     }
 
-    private struct State {
-        var entries: [String: Entry] = [:]
-        /// Ids in the order they were saved; `head` is the oldest still counted. Ids deleted
-        /// since stay until eviction passes them.
-        var order: [String] = []
-        var head = 0
-    }
-
     package init(capacity: Int = ProviderSettings.defaultStoreCapacity) {
-        self.capacity = max(0, capacity)
+        entries = BoundedStore(capacity: capacity)
     }
 
     package convenience init(settings: ProviderSettings) {
         self.init(capacity: settings.storeCapacity)
     }
 
+    package var capacity: Int { entries.capacity }
+
     /// Responses kept now.
-    package var count: Int { state.withLock { $0.entries.count } }
+    package var count: Int { entries.count }
 
-    func save(_ id: String, _ entry: Entry) {
-        guard capacity > 0 else { return }
-        state.withLock { state in
-            if state.entries.updateValue(entry, forKey: id) == nil { state.order.append(id) }
-            while state.entries.count > capacity, state.head < state.order.count {
-                state.entries[state.order[state.head]] = nil
-                state.head += 1
-            }
-            if state.head > capacity {  // drop the passed ids now and then, not on every save
-                state.order.removeFirst(state.head)
-                state.head = 0
-            }
-        }
-    }
+    func save(_ id: String, _ entry: Entry) { entries.save(id, entry) }
 
-    func entry(_ id: String) -> Entry? {
-        state.withLock { $0.entries[id] }
-    }
+    func entry(_ id: String) -> Entry? { entries.value(id) }
 
     /// Forgets a response; false when it was not kept.
-    func remove(_ id: String) -> Bool {
-        state.withLock { $0.entries.removeValue(forKey: id) != nil }
-    }
+    func remove(_ id: String) -> Bool { entries.remove(id) }
 }
 
 extension ProviderContext {

@@ -145,7 +145,7 @@ struct ChatPlan: Sendable {
             }
             context.engine = EngineDemand(
                 engine: engine, model: engineModel?.parent ?? input.model,
-                adapter: engineModel?.parent == nil ? nil : engineModel?.id, prompt: input.messages.map { $0.role + ": " + $0.text }.joined(separator: "\n"),
+                adapter: engineModel?.parent == nil ? nil : engineModel?.id, messages: input.messages,
                 promptTokens: promptTokens, outputTokens: max(1, plan.tokens), finishReason: plan.finish == .maxTokens ? "length" : "stop",
                 priority: context.priority)
         }

@@ -17,8 +17,12 @@ package struct EngineDemand: Sendable, Equatable {
     package var model: String
     /// The LoRA adapter the request names (a `models:` entry with `parent:`), if any.
     package var adapter: String?
-    /// The prompt as text, whose successive blocks are hashed for prefix caching.
-    package var prompt: String
+    /// The prompt's messages: their token ids (the ChatML template's, as `/tokenize` gives them)
+    /// are hashed in blocks for prefix caching.
+    package var messages: [ChatMessage]
+    /// Whether the messages are a chat, tokenized with its template; false for a legacy
+    /// completion's prompt, tokenized as it is (as `/tokenize` with `prompt` does).
+    package var chatTemplate = true
     package var promptTokens: Int
     /// Tokens of the reply (a stream counts its events with a delay instead).
     package var outputTokens: Int

@@ -170,12 +170,17 @@ package struct Endpoint: Sendable {
     /// The handler's name as `/providers` lists it (the original listed Python method names).
     package var handlerName: String
     package var handler: Handler
+    /// With `--api-key`, a request without the key is still handed to the handler, with
+    /// `context.keyRefused` set, instead of refused before it: a WebSocket API (Gemini Live)
+    /// accepts the upgrade and refuses the key in a close frame.
+    package var answersKeyRefusal: Bool
 
-    package init(method: String, path: String, handlerName: String, handler: @escaping Handler) {
+    package init(method: String, path: String, handlerName: String, handler: @escaping Handler, answersKeyRefusal: Bool = false) {
         self.method = method
         self.path = path
         self.handlerName = handlerName
         self.handler = handler
+        self.answersKeyRefusal = answersKeyRefusal
     }
 }
 
@@ -212,6 +217,9 @@ package struct ProviderContext: Sendable {
     /// Set by the handler: vLLM's `priority` (lower first), for a model on an engine with the
     /// `priority` scheduling policy.
     package var priority = 0
+    /// Set by the server for an endpoint that `answersKeyRefusal`, when `--api-key` refuses the
+    /// request: whether it sent a key at all (a wrong key and none are refused differently).
+    package var keyRefused: Bool?
 
     package init(
         script: Script, now: Int, random: SeededRandom, pathParameters: [String: String] = [:], requestID: String = "req_test"

@@ -10,7 +10,8 @@ import MockLLMScript
 /// The request and the reply are Gemini's messages (`generateReply`, `GeminiStream`) in Vertex
 /// AI's dialect: `createTime`, `trafficType`, the usage in a stream's last chunk only. Any
 /// project and location are served; the models are Gemini's (`gemini-2.0-flash-001` is an
-/// alias). Refusals are Google's envelope in Vertex AI's words (`VertexErrors`).
+/// alias). Refusals are Google's envelope in Vertex AI's words (`VertexErrors`). The Live API's
+/// WebSocket under Vertex AI's path is `GeminiLive`'s.
 package enum Vertex: Provider {
     package static let metadata = ProviderMetadata(
         name: "vertex",
@@ -27,9 +28,12 @@ package enum Vertex: Provider {
                              handlerName: "count_tokens", handler: countTokens),
                 ]
             }
-        },
+        } + GeminiLive.vertexEndpoints,
         capabilities: Capabilities(streaming: true, functionCalling: true, vision: true),
         servesModelsOf: Gemini.metadata.name)
+
+    /// The Live API's resumable sessions (shared with the Gemini API's: one store per server).
+    package static var stateTypes: [any ProviderState.Type] { [GeminiLiveSessionStore.self] }
 
     /// An OAuth access token as `Authorization: Bearer` (google-genai with credentials); in
     /// express mode an API key as `x-goog-api-key` (google-genai) or `?key=` (REST examples).

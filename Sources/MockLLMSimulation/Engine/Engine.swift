@@ -104,6 +104,13 @@ public struct Engine: Sendable {
     public private(set) var steps = 0
     public private(set) var finishedRequests = 0
 
+    /// Whether steps report the blocks that enter and leave the prefix cache
+    /// (`EngineStep.storedBlocks`, `removedBlocks`), for vLLM's KV-cache events.
+    public var recordsCacheEvents: Bool {
+        get { pool.recordsEvictions }
+        set { pool.recordsEvictions = newValue }
+    }
+
     public init(profile: EngineProfile) {
         if let problem = profile.problem { preconditionFailure("Engine: \(problem)") }
         self.profile = profile
@@ -251,6 +258,7 @@ public struct Engine: Sendable {
         // Not reached with a valid profile: an empty engine always admits the head of the
         // queue (`submit` refused what could never fit).
         precondition(!plan.isEmpty || isIdle, "Engine: a step with nothing to run")
+        if recordsCacheEvents { step.removedBlocks = pool.takeEvicted() }
         run(plan, into: &step)
         steps += 1
         return step
@@ -482,7 +490,7 @@ public struct Engine: Sendable {
                 adapterSlots[slots[slot].adapter] = steps   // used: the least recently used is evicted first
             }
             slots[slot].computed = before + tokens
-            if profile.prefixCaching && !slots[slot].registrationStopped { registerFullBlocks(slot) }
+            if profile.prefixCaching && !slots[slot].registrationStopped { registerFullBlocks(slot, into: &step) }
             guard slots[slot].computed == slots[slot].tokens else { continue }
             // Its last computed position gives the next token.
             if !slots[slot].countedPrompt {
@@ -525,16 +533,29 @@ public struct Engine: Sendable {
     /// Caches the prompt blocks the sequence has now computed in full (vLLM's
     /// `cache_full_blocks`): each becomes shared under its hash, unless that hash is cached
     /// already (computed by another request meanwhile), which stops caching for this one.
-    private mutating func registerFullBlocks(_ slot: Int) {
+    private mutating func registerFullBlocks(_ slot: Int, into step: inout EngineStep) {
         let full = min(slots[slot].computed / profile.blockSize, slots[slot].prefix.count)
+        let first = slots[slot].shared.count
         while slots[slot].shared.count < full {
             let hash = slots[slot].prefix[slots[slot].shared.count]
             guard pool.register(hash) else {
                 slots[slot].registrationStopped = true
-                return
+                break
             }
             slots[slot].shared.append(hash)
             slots[slot].privateBlocks -= 1
         }
+        let stored = slots[slot].shared.count
+        if recordsCacheEvents && stored > first {
+            step.storedBlocks.append(EngineStoredBlocks(
+                id: slots[slot].id, firstBlock: first, hashes: Array(slots[slot].shared[first..<stored]),
+                parent: first == 0 ? nil : slots[slot].shared[first - 1]))
+        }
+    }
+
+    /// Forgets every cached prefix block (vLLM's `reset_prefix_cache`, then its
+    /// `AllBlocksCleared` event); false, changing nothing, while any request holds a block.
+    public mutating func resetPrefixCache() -> Bool {
+        pool.reset()
     }
 }

@@ -61,6 +61,25 @@ public struct EngineTokenOutput: Sendable, Equatable, Hashable {
     }
 }
 
+/// Full prompt blocks of one request that entered the prefix cache in one step.
+public struct EngineStoredBlocks: Sendable, Equatable, Hashable {
+    public var id: Int
+    /// The index of the first block in the request's prompt (its tokens start at
+    /// `firstBlock * blockSize`).
+    public var firstBlock: Int
+    /// Their hashes, in order.
+    public var hashes: [UInt64]
+    /// The hash of the block before the first; nil for a prompt's first block.
+    public var parent: UInt64?
+
+    public init(id: Int, firstBlock: Int, hashes: [UInt64], parent: UInt64?) {
+        self.id = id
+        self.firstBlock = firstBlock
+        self.hashes = hashes
+        self.parent = parent
+    }
+}
+
 /// One sequence's share of a step.
 public struct EngineScheduled: Sendable, Equatable, Hashable {
     public var id: Int
@@ -105,6 +124,12 @@ public struct EngineStep: Sendable, Equatable {
     public var evictedAdapters: [Int] = []
     /// The distinct adapters of the sequences in the step (never more than `maxLoras`).
     public var adapters: Set<Int> = []
+    /// With `Engine.recordsCacheEvents`: hashes of the cached blocks evicted while planning the
+    /// step, in order (vLLM's `BlockRemoved`), then the blocks that entered the prefix cache
+    /// when the step computed them (vLLM's `BlockStored`). Evictions come first: a block is
+    /// evicted while the step is planned, and cached once computed.
+    public var removedBlocks: [UInt64] = []
+    public var storedBlocks: [EngineStoredBlocks] = []
 
     public var durationMilliseconds: Double { Double(durationNanoseconds) / 1_000_000 }
     /// Tokens computed in the step (decodes plus prefill chunks): never over the token budget.

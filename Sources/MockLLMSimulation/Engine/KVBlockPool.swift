@@ -27,6 +27,10 @@ struct KVBlockPool: Sendable {
     /// (the block was taken again or evicted) are skipped, so both operations stay O(1).
     private var evictionOrder = RingQueue<(hash: UInt64, stamp: UInt64)>()
     private var nextStamp: UInt64 = 0
+    /// Whether evicted hashes are kept in `evicted` (for KV-cache events).
+    var recordsEvictions = false
+    /// The hashes evicted since `takeEvicted()` last ran, in order.
+    private var evicted: [UInt64] = []
 
     init(blocks: Int) {
         totalBlocks = blocks
@@ -67,6 +71,7 @@ struct KVBlockPool: Sendable {
             cached[hash] = nil
             cachedFree -= 1
             rest -= 1
+            if recordsEvictions { evicted.append(hash) }
         }
         precondition(rest == 0, "KVBlockPool: free cached blocks out of step with the eviction order")
     }
@@ -108,6 +113,24 @@ struct KVBlockPool: Sendable {
             if let entry = cached[hash], entry.references == 0, entry.stamp == stamp { live.append((hash, stamp)) }
         }
         evictionOrder = live
+    }
+
+    /// The hashes evicted since the last call, in order (vLLM's `BlockRemoved` events).
+    mutating func takeEvicted() -> [UInt64] {
+        defer { evicted.removeAll(keepingCapacity: true) }
+        return evicted
+    }
+
+    /// Forgets every cached hash (vLLM's `reset_prefix_cache`); false, changing nothing, while
+    /// a request holds any block, as vLLM refuses a reset then.
+    mutating func reset() -> Bool {
+        guard usedBlocks == 0 else { return false }
+        cached.removeAll()
+        evictionOrder = RingQueue()
+        evicted.removeAll()
+        plainFree = totalBlocks
+        cachedFree = 0
+        return true
     }
 
     /// Entries in the eviction order, stale ones included (for tests: it stays bounded).
