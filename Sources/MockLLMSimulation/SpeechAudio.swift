@@ -99,8 +99,12 @@ public struct SpeechAudio: Sendable {
     /// One sample, linear 16-bit.
     public func sample(at index: Int) -> Int16 {
         guard index >= 0, index < sampleCount else { return 0 }
-        let word = index / samplesPerWord
-        let offset = index % samplesPerWord
+        return sample(word: index / samplesPerWord, offset: index % samplesPerWord)
+    }
+
+    /// Sample `offset` of word `word`'s share of time.
+    @inline(__always)
+    private func sample(word: Int, offset: Int) -> Int16 {
         let voiced = samplesPerWord * SpeechAudio.voicedShare / 1000
         guard offset < voiced else { return 0 }
         let phase = steps[word] &* UInt32(truncatingIfNeeded: offset)
@@ -108,35 +112,78 @@ public struct SpeechAudio: Sendable {
         let p = Int32(phase >> 16)
         let triangle = p < 32_768 ? p * 2 - 32_768 : (65_535 - p) * 2 - 32_768
         let fade = max(1, format.sampleRate / 100)
-        let edge = Int32(min(min(offset, voiced - 1 - offset), fade))
-        let level = SpeechAudio.amplitude * edge / Int32(fade)
+        let edge = min(offset, voiced - 1 - offset)
+        // Full level between the fades: no division for most samples.
+        let level = edge >= fade ? SpeechAudio.amplitude : SpeechAudio.amplitude * Int32(edge) / Int32(fade)
         return Int16(triangle * level / 32_768)
     }
 
     /// Appends the encoded bytes of `samples` (a range within `sampleCount`) to `out`.
     public func append(samples range: Range<Int>, to out: inout ByteBuffer) {
-        out.reserveCapacity(out.count + range.count * format.bytesPerSample)
-        for index in range {
-            let value = sample(at: index)
-            switch format {
-            case .pcm16:
-                let bits = UInt16(bitPattern: value)
-                out.append(UInt8(truncatingIfNeeded: bits))
-                out.append(UInt8(truncatingIfNeeded: bits >> 8))
-            case .mulaw:
-                out.append(G711.mulaw(value))
-            case .alaw:
-                out.append(G711.alaw(value))
+        let range = range.clamped(to: 0..<sampleCount)
+        guard !range.isEmpty else { return }
+        let size = range.count * format.bytesPerSample
+        // Rendered into scratch memory, then copied once: no capacity check per byte.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: size) { scratch in
+            // Walked word by word: no division per sample.
+            var word = range.lowerBound / samplesPerWord
+            var offset = range.lowerBound % samplesPerWord
+            var at = 0
+            for _ in range {
+                let value = sample(word: word, offset: offset)
+                switch format {
+                case .pcm16:
+                    let bits = UInt16(bitPattern: value)
+                    scratch[at] = UInt8(truncatingIfNeeded: bits)
+                    scratch[at + 1] = UInt8(truncatingIfNeeded: bits >> 8)
+                    at += 2
+                case .mulaw:
+                    scratch[at] = G711.mulaw(value)
+                    at += 1
+                case .alaw:
+                    scratch[at] = G711.alaw(value)
+                    at += 1
+                }
+                offset += 1
+                if offset == samplesPerWord {
+                    offset = 0
+                    word += 1
+                }
+            }
+            out.append(bytes: UnsafeBufferPointer(scratch))
+        }
+    }
+
+    /// Appends `samples` encoded, as base64 text (the realtime protocols' audio fields), to `out`.
+    public func appendBase64(samples range: Range<Int>, to out: inout ByteBuffer) {
+        var raw = ByteBuffer()
+        append(samples: range, to: &raw)
+        // Encoded into scratch memory and copied once (an audio delta is thousands of characters).
+        raw.withUnsafeReadableBytes { bytes in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: (bytes.count + 2) / 3 * 4) { text in
+                let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+                let table = UnsafeRawBufferPointer(start: alphabet.utf8Start, count: 64)
+                var i = 0
+                var at = 0
+                while i < bytes.count {
+                    let rest = min(3, bytes.count - i)
+                    let n = UInt32(bytes[i]) << 16 | (rest > 1 ? UInt32(bytes[i + 1]) << 8 : 0) | (rest > 2 ? UInt32(bytes[i + 2]) : 0)
+                    text[at] = table[Int(n >> 18 & 63)]
+                    text[at + 1] = table[Int(n >> 12 & 63)]
+                    text[at + 2] = rest > 1 ? table[Int(n >> 6 & 63)] : UInt8(ascii: "=")
+                    text[at + 3] = rest > 2 ? table[Int(n & 63)] : UInt8(ascii: "=")
+                    i += 3
+                    at += 4
+                }
+                out.append(bytes: UnsafeBufferPointer(text))
             }
         }
     }
 
-    /// `samples` encoded, as base64 text (the realtime protocols' audio fields).
+    /// `samples` encoded, as base64 text.
     public func base64(samples range: Range<Int>) -> ByteBuffer {
-        var raw = ByteBuffer()
-        append(samples: range, to: &raw)
         var out = ByteBuffer()
-        raw.withUnsafeReadableBytes { out.append(base64Of: $0) }
+        appendBase64(samples: range, to: &out)
         return out
     }
 }

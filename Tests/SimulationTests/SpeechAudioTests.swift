@@ -47,6 +47,28 @@ struct SpeechAudioTests {
         a.append(samples: 100..<101, to: &raw)
         let value = UInt16(bitPattern: a.sample(at: 100))
         #expect(raw.bytes == [UInt8(value & 0xFF), UInt8(value >> 8)])
+        // A range across a word boundary, walked word by word, is the samples one by one.
+        let across = a.samplesPerWord - 50..<a.samplesPerWord + 50
+        var walked = ByteBuffer()
+        a.append(samples: across, to: &walked)
+        let one = across.flatMap { i -> [UInt8] in
+            let bits = UInt16(bitPattern: a.sample(at: i))
+            return [UInt8(bits & 0xFF), UInt8(bits >> 8)]
+        }
+        #expect(walked.bytes == one)
+        // Its base64 is the standard one, padding included (odd lengths in G.711).
+        for format in [AudioFormat.pcm16(sampleRate: 24_000), .mulaw] {
+            let audio = SpeechAudio(text: "pad me", wordsPerMinute: 150, format: format)
+            for count in [1, 2, 3, 4, 5, 1_000] {
+                var raw = ByteBuffer()
+                audio.append(samples: 300..<300 + count, to: &raw)
+                var expected = ByteBuffer()
+                raw.withUnsafeReadableBytes { expected.append(base64Of: $0) }
+                #expect(audio.base64(samples: 300..<300 + count) == expected)
+                #expect(Base64.decode(audio.base64(samples: 300..<300 + count).bytes) == raw.bytes)
+            }
+        }
+        #expect(one.contains { $0 != 0 })
     }
 
     @Test func g711RoundTripsWithinItsQuantization() {

@@ -102,3 +102,11 @@ struct LivePlan: Sendable {
         return pieces
     }
 }
+
+extension ChatPlan {
+    /// A reply with nothing in it: what a live turn the script refused is given as its plan.
+    static var nothing: ChatPlan {
+        ChatPlan(text: "", blocks: [], tokens: 0, finish: .endTurn, pacing: .immediate, random: SeededRandom(seed: 0), promptTokens: 0,
+                 rule: "", miss: nil)
+    }
+}
