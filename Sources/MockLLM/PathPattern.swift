@@ -1,20 +1,29 @@
 /// A route path: literal segments and `{name}` parameters, which may carry a literal suffix
 /// within their segment (`/v1beta/models/{model}:generateContent`).
 ///
-/// A request's path is matched as UTF-8 bytes, segment by segment, without cutting it into
-/// strings first: `String` comparisons and `split` walk characters and validate indices, which
-/// cost a request whose path has parameters (Bedrock's `/model/{model}/...`) more than the rest
-/// of its routing.
-struct PathPattern: Sendable, Equatable {
+/// A request's path is matched as UTF-8 bytes, segment by segment, against one flat copy of the
+/// pattern's literal bytes, without cutting the path into strings first: `String` comparisons
+/// and `split` walk characters and validate indices, and reading a pattern's segments as
+/// strings and arrays retains each of them, which cost a request whose path has parameters
+/// (Bedrock's `/model/{model}/...`) more than the rest of its routing. A class, so that the
+/// router hands out one reference to it.
+final class PathPattern: Sendable {
     enum Segment: Sendable, Equatable {
         case literal(String)
         case parameter(name: String, suffix: String)
     }
 
+    /// Where a segment's bytes (a literal's, or a parameter's suffix) lie in `bytes`.
+    private struct Span {
+        var start: Int
+        var count: Int
+        var parameter: Bool
+    }
+
     let text: String
     let segments: [Segment]
-    /// `segments` as bytes: a literal's, or a parameter's suffix.
-    private let bytes: [[UInt8]]
+    private let bytes: [UInt8]
+    private let spans: [Span]
 
     init(_ text: String) {
         self.text = text
@@ -23,12 +32,18 @@ struct PathPattern: Sendable, Equatable {
             let name = String(part[part.index(after: part.startIndex)..<close])
             return .parameter(name: name, suffix: String(part[part.index(after: close)...]))
         }
-        bytes = segments.map { segment in
-            switch segment {
-            case .literal(let literal): Array(literal.utf8)
-            case .parameter(_, let suffix): Array(suffix.utf8)
+        var bytes: [UInt8] = []
+        var spans: [Span] = []
+        for segment in segments {
+            let (literal, parameter) = switch segment {
+            case .literal(let literal): (literal, false)
+            case .parameter(_, let suffix): (suffix, true)
             }
+            spans.append(Span(start: bytes.count, count: literal.utf8.count, parameter: parameter))
+            bytes += literal.utf8
         }
+        self.bytes = bytes
+        self.spans = spans
     }
 
     var isLiteral: Bool {
@@ -54,11 +69,16 @@ struct PathPattern: Sendable, Equatable {
     /// Whether `path`, whose `segmentCount(of:)` is `segments.count`, matches: its literal
     /// segments and parameters' suffixes compared, nothing copied.
     func matches(_ path: UnsafeBufferPointer<UInt8>) -> Bool {
-        forEachSegment(of: path) { i, part in
-            let expected = bytes[i]
-            switch segments[i] {
-            case .literal: return part.count == expected.count && Self.equal(part, expected, from: 0)
-            case .parameter: return part.count > expected.count && Self.equal(part, expected, from: part.count - expected.count)
+        bytes.withUnsafeBufferPointer { expected in
+            spans.withUnsafeBufferPointer { spans in
+                Self.forEachSegment(of: path, count: spans.count) { i, start, end in
+                    let span = spans[i]
+                    let n = end - start
+                    if span.parameter {
+                        return n > span.count && Self.equal(path, from: end - span.count, expected, span)
+                    }
+                    return n == span.count && Self.equal(path, from: start, expected, span)
+                }
             }
         }
     }
@@ -66,36 +86,31 @@ struct PathPattern: Sendable, Equatable {
     /// The parameters of a path that `matches`.
     func parameters(_ path: UnsafeBufferPointer<UInt8>) -> [String: String] {
         var parameters: [String: String] = [:]
-        _ = forEachSegment(of: path) { i, part in
+        _ = Self.forEachSegment(of: path, count: segments.count) { i, start, end in
             if case .parameter(let name, _) = segments[i] {
-                parameters[name] = String(decoding: UnsafeBufferPointer(rebasing: part.dropLast(bytes[i].count)), as: UTF8.self)
+                parameters[name] = String(decoding: UnsafeBufferPointer(rebasing: path[start..<(end - spans[i].count)]), as: UTF8.self)
             }
             return true
         }
         return parameters
     }
 
-    /// Calls `body` with the index and bytes of each segment of `path` (what follows each `/`,
-    /// up to the next) while it returns true; whether it did for every segment. The caller has
-    /// checked the count.
-    private func forEachSegment(of path: UnsafeBufferPointer<UInt8>, _ body: (Int, Slice<UnsafeBufferPointer<UInt8>>) -> Bool) -> Bool {
-        guard var start = path.firstIndex(of: UInt8(ascii: "/")).map({ $0 + 1 }) else { return segments.isEmpty }
-        for i in segments.indices {
+    /// Calls `body` with the index and the bounds of each of the `count` segments of `path` (what
+    /// follows each `/`, up to the next) while it returns true; whether it did for every one.
+    private static func forEachSegment(of path: UnsafeBufferPointer<UInt8>, count: Int, _ body: (Int, Int, Int) -> Bool) -> Bool {
+        guard var start = path.firstIndex(of: UInt8(ascii: "/")).map({ $0 + 1 }) else { return count == 0 }
+        for i in 0..<count {
             var end = start
             while end < path.count && path[end] != UInt8(ascii: "/") { end += 1 }
-            guard body(i, path[start..<end]) else { return false }
+            guard body(i, start, end) else { return false }
             start = end + 1
         }
         return true
     }
 
-    /// Whether `part`, from its `offset`th byte on, starts with `expected`.
-    private static func equal(_ part: Slice<UnsafeBufferPointer<UInt8>>, _ expected: [UInt8], from offset: Int) -> Bool {
-        var i = part.startIndex + offset
-        for byte in expected {
-            guard part[i] == byte else { return false }
-            i += 1
-        }
+    /// Whether `path` from `offset` holds the bytes of `span`.
+    private static func equal(_ path: UnsafeBufferPointer<UInt8>, from offset: Int, _ expected: UnsafeBufferPointer<UInt8>, _ span: Span) -> Bool {
+        for k in 0..<span.count where path[offset + k] != expected[span.start + k] { return false }
         return true
     }
 }
