@@ -106,6 +106,8 @@ struct BedrockConverseStream: EventSource {
     }
 
     private let blocks: [AnthropicBlock]
+    /// Whether each block is a tool use, read per delta without copying the block.
+    private let isTool: [Bool]
     private let chunking: Chunking
     private let stopReason: String
     private let plan: ChatPlan
@@ -118,6 +120,7 @@ struct BedrockConverseStream: EventSource {
     init(blocks: [AnthropicBlock], chunking: Chunking, stopReason: String, plan: ChatPlan, schedule: StreamSchedule,
          padding: BedrockPadding) {
         self.blocks = blocks.isEmpty ? [.text("")] : blocks
+        isTool = self.blocks.map { if case .toolUse = $0 { true } else { false } }
         self.chunking = chunking
         self.stopReason = stopReason
         self.plan = plan
@@ -193,7 +196,7 @@ struct BedrockConverseStream: EventSource {
                 out.append(ascii: "}}}")
             }
         case .delta(let i, let chunk):
-            let isTool = if case .toolUse = blocks[i] { true } else { false }
+            let isTool = isTool[i]
             EventStream.appendMessage(headers: Self.deltaHeaders, into: &out) { out in
                 out.append(ascii: "{\"contentBlockIndex\":")
                 out.append(decimal: i)
