@@ -71,14 +71,20 @@ final class PathPattern: Sendable {
     func matches(_ path: UnsafeBufferPointer<UInt8>) -> Bool {
         bytes.withUnsafeBufferPointer { expected in
             spans.withUnsafeBufferPointer { spans in
-                Self.forEachSegment(of: path, count: spans.count) { i, start, end in
-                    let span = spans[i]
+                // A plain loop: the first segment rejects most patterns, in a few instructions.
+                guard var start = path.firstIndex(of: UInt8(ascii: "/")).map({ $0 + 1 }) else { return spans.isEmpty }
+                for span in spans {
+                    var end = start
+                    while end < path.count && path[end] != UInt8(ascii: "/") { end += 1 }
                     let n = end - start
                     if span.parameter {
-                        return n > span.count && Self.equal(path, from: end - span.count, expected, span)
+                        guard n > span.count, Self.equal(path, from: end - span.count, expected, span) else { return false }
+                    } else {
+                        guard n == span.count, Self.equal(path, from: start, expected, span) else { return false }
                     }
-                    return n == span.count && Self.equal(path, from: start, expected, span)
+                    start = end + 1
                 }
+                return true
             }
         }
     }

@@ -87,9 +87,9 @@ public enum EventStream {
     /// they were encoded (`EventStreamHeaders.crc(continuing:)`: the headers are the same bytes
     /// in every message of a kind, and are not read again), then `crc32` of the payload.
     /// (zlib's `crc32_combine_op` does the same fold, but it is versioned ZLIB_1.2.12, which no
-    /// manylinux policy allows: the wheel could not be built with it.) Inlinable, so that a
-    /// provider's payload closure is inlined into it rather than called.
-    @inlinable
+    /// manylinux policy allows: the wheel could not be built with it.) Not inlinable: inlined
+    /// into each provider it cost more (callgrind: its helpers were outlined, the payload
+    /// closures still called).
     public static func appendMessage(headers: EventStreamHeaders, into out: inout ByteBuffer, payload: (inout ByteBuffer) -> Void) {
         let start = out.count
         out.makeRoom(preludeLength + headers.bytes.count + 256)
@@ -111,7 +111,6 @@ public enum EventStream {
         storeBigEndian(crc, at: total - 4, in: message)
     }
 
-    @usableFromInline
     static func storeBigEndian(_ value: UInt32, at offset: Int, in bytes: UnsafeMutableRawBufferPointer) {
         bytes[offset] = UInt8(truncatingIfNeeded: value >> 24)
         bytes[offset + 1] = UInt8(truncatingIfNeeded: value >> 16)
