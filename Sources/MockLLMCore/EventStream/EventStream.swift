@@ -152,9 +152,8 @@ public typealias EventStreamHeaders = EventStreamFixedBytes
 /// pre- and post-inversion of zlib's convention cancel out of the difference). A linear map of
 /// 32 bits is the XOR of its values on each 4 bits of the input, so eight tables of 16 values
 /// (512 bytes), made from zlib's own `crc32` of the bytes, give `M(seed)` with eight lookups
-/// instead of reading the bytes again for every message. A class: a message's writer holds
-/// one reference to it, not a copy of its buffer and tables (two retains).
-public final class EventStreamFixedBytes: Sendable {
+/// instead of reading the bytes again for every message.
+public struct EventStreamFixedBytes: Sendable {
     public let bytes: ByteBuffer
     /// zlib's `crc32` of `bytes` from 0.
     public let crc: UInt32
@@ -185,9 +184,9 @@ public final class EventStreamFixedBytes: Sendable {
     @inlinable
     public func crc(continuing seed: UInt32) -> UInt32 {
         seedTables.withUnsafeBufferPointer { t in
-            let s = Int(seed)
-            return crc ^ t[s & 0xF] ^ t[16 + (s >> 4 & 0xF)] ^ t[32 + (s >> 8 & 0xF)] ^ t[48 + (s >> 12 & 0xF)]
-                ^ t[64 + (s >> 16 & 0xF)] ^ t[80 + (s >> 20 & 0xF)] ^ t[96 + (s >> 24 & 0xF)] ^ t[112 + (s >> 28 & 0xF)]
+            var m = crc
+            for k in 0..<8 { m ^= t[16 * k + Int(seed >> UInt32(4 * k) & 0xF)] }
+            return m
         }
     }
 }
