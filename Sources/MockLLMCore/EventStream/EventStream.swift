@@ -91,20 +91,11 @@ public enum EventStream {
     /// into each provider it cost more (callgrind: its helpers were outlined, the payload
     /// closures still called).
     public static func appendMessage(headers: EventStreamHeaders, into out: inout ByteBuffer, payload: (inout ByteBuffer) -> Void) {
-        appendMessage(headers: headers, into: &out) { out, _ in payload(&out) }
-    }
-
-    /// `appendMessage(headers:into:payload:)` for a payload that holds fixed bytes (Bedrock's
-    /// padding): written with `EventStreamPayloadFold.append(_:to:)`, their part in the CRC is
-    /// folded in as the headers' is, not read.
-    public static func appendMessage(headers: EventStreamHeaders, into out: inout ByteBuffer,
-                                     folding payload: (inout ByteBuffer, inout EventStreamPayloadFold) -> Void) {
         let start = out.count
         out.makeRoom(preludeLength + headers.bytes.count + 256)
         out._count += preludeLength  // written below, once the lengths are known
         out.append(headers.bytes)
-        var fold = EventStreamPayloadFold()
-        payload(&out, &fold)
+        payload(&out)
         out.makeRoom(4)
         out._count += 4
         let total = out.count - start
@@ -114,14 +105,9 @@ public enum EventStream {
         let preludeCRC = crc32(UnsafeRawBufferPointer(rebasing: message[0..<8]))
         storeBigEndian(preludeCRC, at: 8, in: message)
         let throughPrelude = crc32(UnsafeRawBufferPointer(rebasing: message[8..<preludeLength]), seed: preludeCRC)
-        var from = preludeLength + headers.bytes.count
-        var crc = headers.crc(continuing: throughPrelude)
-        if let fixed = fold.fixed {
-            let at = fold.offset - start
-            crc = fixed.crc(continuing: crc32(UnsafeRawBufferPointer(rebasing: message[from..<at]), seed: crc))
-            from = at + fixed.bytes.count
-        }
-        crc = crc32(UnsafeRawBufferPointer(rebasing: message[from..<(total - 4)]), seed: crc)
+        let payloadStart = preludeLength + headers.bytes.count
+        let crc = crc32(UnsafeRawBufferPointer(rebasing: message[payloadStart..<(total - 4)]),
+                        seed: headers.crc(continuing: throughPrelude))
         storeBigEndian(crc, at: total - 4, in: message)
     }
 
@@ -141,70 +127,47 @@ public enum EventStream {
 
 /// A message's headers, encoded (`EventStream.appendHeader`) once: a stream's events of one
 /// kind share them, and so does the part they play in each message's CRC.
-public typealias EventStreamHeaders = EventStreamFixedBytes
-
-/// Bytes that recur in a stream's messages (a kind's headers, Bedrock's padding), with the part
-/// they play in a message's CRC worked out once.
 ///
 /// zlib's CRC32 of some bytes continued from a running CRC `seed` is
 /// `crc32(bytes, seed) == M(seed) ^ crc32(bytes, 0)`, where `M` is linear over GF(2) and depends
 /// only on the bytes (it multiplies by x^(8n) modulo the polynomial, n the byte count: the
 /// pre- and post-inversion of zlib's convention cancel out of the difference). A linear map of
-/// 32 bits is the XOR of its values on each 4 bits of the input, so eight tables of 16 values
-/// (512 bytes), made from zlib's own `crc32` of the bytes, give `M(seed)` with eight lookups
-/// instead of reading the bytes again for every message.
-public struct EventStreamFixedBytes: Sendable {
+/// 32 bits is the XOR of its values on each byte of the input, so four tables of 256 values,
+/// made from zlib's own `crc32` of the headers once per kind, give `M(seed)` with four lookups
+/// instead of reading the headers again for every message.
+public struct EventStreamHeaders: Sendable {
     public let bytes: ByteBuffer
     /// zlib's `crc32` of `bytes` from 0.
     public let crc: UInt32
-    /// `M` on each 4 bits of a seed: entry `16 * k + v` is `M(v << (4 * k))`.
+    /// `M` on each byte of a seed: entry `256 * k + v` is `M(v << (8 * k))`.
     @usableFromInline let seedTables: [UInt32]
 
     public init(_ bytes: ByteBuffer) {
         self.bytes = bytes
         let crc = bytes.withUnsafeReadableBytes { EventStream.crc32($0) }
         self.crc = crc
-        // M on each of the 32 bits of a seed, from zlib's crc32; then each nibble's 16 values
-        // as XORs of its bits' images (M is linear).
-        let bitImages = bytes.withUnsafeReadableBytes { fixed in
-            (0..<32).map { EventStream.crc32(fixed, seed: 1 << UInt32($0)) ^ crc }
+        // M on each of the 32 bits of a seed, from zlib's crc32; then each byte's 256 values as
+        // XORs of its bits' images (M is linear).
+        let bitImages = bytes.withUnsafeReadableBytes { headers in
+            (0..<32).map { EventStream.crc32(headers, seed: 1 << UInt32($0)) ^ crc }
         }
-        var tables = [UInt32](repeating: 0, count: 8 * 16)
-        for k in 0..<8 {
-            for v in 1..<16 {
+        var tables = [UInt32](repeating: 0, count: 4 * 256)
+        for k in 0..<4 {
+            for v in 1..<256 {
                 let lowest = v.trailingZeroBitCount
-                tables[16 * k + v] = tables[16 * k + (v & (v - 1))] ^ bitImages[4 * k + lowest]
+                tables[256 * k + v] = tables[256 * k + (v & (v - 1))] ^ bitImages[8 * k + lowest]
             }
         }
         seedTables = tables
     }
 
-    /// zlib's `crc32` of the bytes continued from `seed`, the CRC of the bytes before them,
-    /// without reading them: `crc32(bytes, seed: seed)`.
+    /// zlib's `crc32` of the headers continued from `seed`, the CRC of the bytes before them,
+    /// without reading the headers: `crc32(bytes, seed: seed)`.
     @inlinable
     public func crc(continuing seed: UInt32) -> UInt32 {
         seedTables.withUnsafeBufferPointer { t in
-            var m = crc
-            for k in 0..<8 { m ^= t[16 * k + Int(seed >> UInt32(4 * k) & 0xF)] }
-            return m
+            t[Int(seed & 0xFF)] ^ t[256 + Int(seed >> 8 & 0xFF)] ^ t[512 + Int(seed >> 16 & 0xFF)] ^ t[768 + Int(seed >> 24)] ^ crc
         }
-    }
-}
-
-/// Where a payload written for `EventStream.appendMessage(headers:into:folding:)` holds fixed
-/// bytes (one run of them per message), for their CRC to be folded in rather than read.
-public struct EventStreamPayloadFold {
-    @usableFromInline var offset = -1
-    @usableFromInline var fixed: EventStreamFixedBytes?
-
-    @usableFromInline init() {}
-
-    /// Appends `fixed`'s bytes to `out`, the message's buffer.
-    public mutating func append(_ fixed: EventStreamFixedBytes, to out: inout ByteBuffer) {
-        precondition(self.fixed == nil, "one run of fixed bytes per payload")
-        offset = out.count
-        self.fixed = fixed
-        out.append(fixed.bytes)
     }
 }
 

@@ -177,18 +177,18 @@ struct BedrockConverseStream: EventSource {
         pending = nil
         switch event {
         case .messageStart:
-            EventStream.appendMessage(headers: Self.messageStartHeaders, into: &out) { out, fold in
+            EventStream.appendMessage(headers: Self.messageStartHeaders, into: &out) { out in
                 out.append(UInt8(ascii: "{"))
-                padding.append(to: &out, &fold)
+                padding.append(to: &out)
                 out.append(ascii: ",\"role\":\"assistant\"}")
             }
         case .blockStart(let i):
             guard case .toolUse(let id, let name, _) = blocks[i] else { return }
-            EventStream.appendMessage(headers: Self.blockStartHeaders, into: &out) { out, fold in
+            EventStream.appendMessage(headers: Self.blockStartHeaders, into: &out) { out in
                 out.append(ascii: "{\"contentBlockIndex\":")
                 out.append(decimal: i)
                 out.append(UInt8(ascii: ","))
-                padding.append(to: &out, &fold)
+                padding.append(to: &out)
                 out.append(ascii: ",\"start\":{\"toolUse\":{\"toolUseId\":")
                 out.append(jsonString: id)
                 out.append(ascii: ",\"name\":")
@@ -197,37 +197,37 @@ struct BedrockConverseStream: EventSource {
             }
         case .delta(let i, let chunk):
             let isTool = isTool[i]
-            EventStream.appendMessage(headers: Self.deltaHeaders, into: &out) { out, fold in
+            EventStream.appendMessage(headers: Self.deltaHeaders, into: &out) { out in
                 out.append(ascii: "{\"contentBlockIndex\":")
                 out.append(decimal: i)
                 out.append(ascii: isTool ? ",\"delta\":{\"toolUse\":{\"input\":" : ",\"delta\":{\"text\":")
                 out.append(jsonString: chunk)
                 out.append(ascii: isTool ? "}}," : "},")
-                padding.append(to: &out, &fold)
+                padding.append(to: &out)
                 out.append(UInt8(ascii: "}"))
             }
         case .blockStop(let i):
-            EventStream.appendMessage(headers: Self.blockStopHeaders, into: &out) { out, fold in
+            EventStream.appendMessage(headers: Self.blockStopHeaders, into: &out) { out in
                 out.append(ascii: "{\"contentBlockIndex\":")
                 out.append(decimal: i)
                 out.append(UInt8(ascii: ","))
-                padding.append(to: &out, &fold)
+                padding.append(to: &out)
                 out.append(UInt8(ascii: "}"))
             }
         case .messageStop:
-            EventStream.appendMessage(headers: Self.messageStopHeaders, into: &out) { out, fold in
+            EventStream.appendMessage(headers: Self.messageStopHeaders, into: &out) { out in
                 out.append(UInt8(ascii: "{"))
-                padding.append(to: &out, &fold)
+                padding.append(to: &out)
                 out.append(ascii: ",\"stopReason\":")
                 out.append(jsonString: stopReason)
                 out.append(UInt8(ascii: "}"))
             }
         case .metadata:
-            EventStream.appendMessage(headers: Self.metadataHeaders, into: &out) { out, fold in
+            EventStream.appendMessage(headers: Self.metadataHeaders, into: &out) { out in
                 out.append(ascii: "{\"metrics\":{\"latencyMs\":")
                 out.append(decimal: Bedrock.latencyMilliseconds(plan))
                 out.append(ascii: "},")
-                padding.append(to: &out, &fold)
+                padding.append(to: &out)
                 out.append(UInt8(ascii: ","))
                 Bedrock.writeUsage(plan, into: &out)
                 out.append(UInt8(ascii: "}"))

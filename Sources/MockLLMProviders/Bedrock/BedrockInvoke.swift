@@ -119,11 +119,11 @@ struct BedrockChunkStream<Inner: EventSource>: EventSource {
         scratch.removeAll()
         inner.writeNext(into: &scratch)
         let object = scratch
-        EventStream.appendMessage(headers: Self.chunkHeaders, into: &out) { out, fold in
+        EventStream.appendMessage(headers: Self.chunkHeaders, into: &out) { out in
             out.append(ascii: "{\"bytes\":\"")
             object.withUnsafeReadableBytes { out.append(base64Of: $0) }
             out.append(ascii: "\",")
-            padding.append(to: &out, &fold)
+            padding.append(to: &out)
             out.append(UInt8(ascii: "}"))
         }
     }

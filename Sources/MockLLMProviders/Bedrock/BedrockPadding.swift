@@ -11,21 +11,8 @@ import MockLLMSimulation
 ///
 /// The length here is uniform in 1...62; captured streams show lengths from 2 to 57, and AWS
 /// documents neither the field nor its distribution.
-///
-/// Each of the 62 members is fixed bytes (`EventStreamFixedBytes`, built on first use): the
-/// message's CRC folds it in instead of reading it, so padding costs the stream little more than
-/// its bytes on the wire.
 struct BedrockPadding {
     static let alphabet: StaticString = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-
-    /// `"p":"a"`, `"p":"ab"`, ... `"p":"abc...789"`.
-    static let members: [EventStreamFixedBytes] = (1...alphabet.utf8CodeUnitCount).map { length in
-        var out = ByteBuffer(capacity: length + 7)
-        out.append(ascii: "\"p\":\"")
-        out.append(bytes: UnsafeRawBufferPointer(start: alphabet.utf8Start, count: length))
-        out.append(UInt8(ascii: "\""))
-        return EventStreamFixedBytes(out)
-    }
 
     private var random: SeededRandom
 
@@ -34,8 +21,11 @@ struct BedrockPadding {
         self.random = SeededRandom(seed: random.next())
     }
 
-    /// Appends `"p":"<padding>"` (no comma on either side), for the message's CRC to fold in.
-    mutating func append(to out: inout ByteBuffer, _ fold: inout EventStreamPayloadFold) {
-        fold.append(Self.members[Int(random.next() % UInt64(Self.members.count))], to: &out)
+    /// Appends `"p":"<padding>"` (no comma on either side).
+    mutating func append(to out: inout ByteBuffer) {
+        let length = Int(random.next() % UInt64(Self.alphabet.utf8CodeUnitCount)) + 1
+        out.append(ascii: "\"p\":\"")
+        out.append(bytes: UnsafeRawBufferPointer(start: Self.alphabet.utf8Start, count: length))
+        out.append(UInt8(ascii: "\""))
     }
 }
