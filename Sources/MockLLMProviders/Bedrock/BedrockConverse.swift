@@ -108,6 +108,9 @@ struct BedrockConverseStream: EventSource {
     private let blocks: [AnthropicBlock]
     /// Whether each block is a tool use, read per delta without copying the block.
     private let isTool: [Bool]
+    /// Each block's deltas up to their text: `{"contentBlockIndex":N,"delta":{"text":` (a tool
+    /// use's `..."delta":{"toolUse":{"input":`), one append per event instead of three.
+    private let deltaPrefixes: [ByteBuffer]
     private let chunking: Chunking
     private let stopReason: String
     private let plan: ChatPlan
@@ -121,6 +124,13 @@ struct BedrockConverseStream: EventSource {
          padding: BedrockPadding) {
         self.blocks = blocks.isEmpty ? [.text("")] : blocks
         isTool = self.blocks.map { if case .toolUse = $0 { true } else { false } }
+        deltaPrefixes = isTool.enumerated().map { i, tool in
+            var prefix = ByteBuffer(capacity: 48)
+            prefix.append(ascii: "{\"contentBlockIndex\":")
+            prefix.append(decimal: i)
+            prefix.append(ascii: tool ? ",\"delta\":{\"toolUse\":{\"input\":" : ",\"delta\":{\"text\":")
+            return prefix
+        }
         self.chunking = chunking
         self.stopReason = stopReason
         self.plan = plan
@@ -179,8 +189,7 @@ struct BedrockConverseStream: EventSource {
         case .messageStart:
             EventStream.appendMessage(headers: Self.messageStartHeaders, into: &out) { out in
                 out.append(UInt8(ascii: "{"))
-                padding.append(to: &out)
-                out.append(ascii: ",\"role\":\"assistant\"}")
+                padding.append(to: &out, closing: "\",\"role\":\"assistant\"}")
             }
         case .blockStart(let i):
             guard case .toolUse(let id, let name, _) = blocks[i] else { return }
@@ -188,8 +197,7 @@ struct BedrockConverseStream: EventSource {
                 out.append(ascii: "{\"contentBlockIndex\":")
                 out.append(decimal: i)
                 out.append(UInt8(ascii: ","))
-                padding.append(to: &out)
-                out.append(ascii: ",\"start\":{\"toolUse\":{\"toolUseId\":")
+                padding.append(to: &out, closing: "\",\"start\":{\"toolUse\":{\"toolUseId\":")
                 out.append(jsonString: id)
                 out.append(ascii: ",\"name\":")
                 out.append(jsonString: name)
@@ -198,27 +206,22 @@ struct BedrockConverseStream: EventSource {
         case .delta(let i, let chunk):
             let isTool = isTool[i]
             EventStream.appendMessage(headers: Self.deltaHeaders, into: &out) { out in
-                out.append(ascii: "{\"contentBlockIndex\":")
-                out.append(decimal: i)
-                out.append(ascii: isTool ? ",\"delta\":{\"toolUse\":{\"input\":" : ",\"delta\":{\"text\":")
+                out.append(deltaPrefixes[i])
                 out.append(jsonString: chunk)
                 out.append(ascii: isTool ? "}}," : "},")
-                padding.append(to: &out)
-                out.append(UInt8(ascii: "}"))
+                padding.append(to: &out, closing: "\"}")
             }
         case .blockStop(let i):
             EventStream.appendMessage(headers: Self.blockStopHeaders, into: &out) { out in
                 out.append(ascii: "{\"contentBlockIndex\":")
                 out.append(decimal: i)
                 out.append(UInt8(ascii: ","))
-                padding.append(to: &out)
-                out.append(UInt8(ascii: "}"))
+                padding.append(to: &out, closing: "\"}")
             }
         case .messageStop:
             EventStream.appendMessage(headers: Self.messageStopHeaders, into: &out) { out in
                 out.append(UInt8(ascii: "{"))
-                padding.append(to: &out)
-                out.append(ascii: ",\"stopReason\":")
+                padding.append(to: &out, closing: "\",\"stopReason\":")
                 out.append(jsonString: stopReason)
                 out.append(UInt8(ascii: "}"))
             }
@@ -227,8 +230,7 @@ struct BedrockConverseStream: EventSource {
                 out.append(ascii: "{\"metrics\":{\"latencyMs\":")
                 out.append(decimal: Bedrock.latencyMilliseconds(plan))
                 out.append(ascii: "},")
-                padding.append(to: &out)
-                out.append(UInt8(ascii: ","))
+                padding.append(to: &out, closing: "\",")
                 Bedrock.writeUsage(plan, into: &out)
                 out.append(UInt8(ascii: "}"))
             }

@@ -123,8 +123,7 @@ struct BedrockChunkStream<Inner: EventSource>: EventSource {
             out.append(ascii: "{\"bytes\":\"")
             object.withUnsafeReadableBytes { out.append(base64Of: $0) }
             out.append(ascii: "\",")
-            padding.append(to: &out)
-            out.append(UInt8(ascii: "}"))
+            padding.append(to: &out, closing: "\"}")
         }
     }
 }

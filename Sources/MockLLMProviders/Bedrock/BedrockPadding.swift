@@ -13,6 +13,8 @@ import MockLLMSimulation
 /// documents neither the field nor its distribution.
 struct BedrockPadding {
     static let alphabet: StaticString = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    /// The member's name and opening quote, then the alphabet: a padding is a prefix of it.
+    static let member: StaticString = "\"p\":\"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
     private var random: SeededRandom
 
@@ -21,11 +23,11 @@ struct BedrockPadding {
         self.random = SeededRandom(seed: random.next())
     }
 
-    /// Appends `"p":"<padding>"` (no comma on either side).
-    mutating func append(to out: inout ByteBuffer) {
+    /// Appends `"p":"<padding>`, then `closing`, which starts with the value's closing quote
+    /// (`"}`, `","role":"assistant"}`): two appends, as an event's bytes are written per append.
+    mutating func append(to out: inout ByteBuffer, closing: StaticString) {
         let length = Int(random.next() % UInt64(Self.alphabet.utf8CodeUnitCount)) + 1
-        out.append(ascii: "\"p\":\"")
-        out.append(bytes: UnsafeRawBufferPointer(start: Self.alphabet.utf8Start, count: length))
-        out.append(UInt8(ascii: "\""))
+        out.append(bytes: UnsafeRawBufferPointer(start: Self.member.utf8Start, count: 5 + length))
+        out.append(ascii: closing)
     }
 }
