@@ -53,6 +53,9 @@ package struct Router: Sendable {
     /// The patterns by their number of segments, each list in table order: a path is tried only
     /// against the patterns that can match it.
     private var patternsBySegmentCount: [[Route]] = []
+    /// Beside each of those, the byte length of the pattern's first segment when it is literal
+    /// (-1 when it is a parameter): most patterns are passed over on it, without reading the route.
+    private var firstLengthsBySegmentCount: [[Int]] = []
     let providers: [ServedProvider]
     /// Every way the providers' clients send an API key.
     let keySources: [APIKeySource]
@@ -96,8 +99,11 @@ package struct Router: Sendable {
             let count = route.pattern.segments.count
             if patternsBySegmentCount.count <= count {
                 patternsBySegmentCount += Array(repeating: [], count: count + 1 - patternsBySegmentCount.count)
+                firstLengthsBySegmentCount += Array(repeating: [], count: count + 1 - firstLengthsBySegmentCount.count)
             }
             patternsBySegmentCount[count].append(route)
+            let firstLength = if case .literal(let first)? = route.pattern.segments.first { first.utf8.count } else { -1 }
+            firstLengthsBySegmentCount[count].append(firstLength)
         }
     }
 
@@ -118,7 +124,12 @@ package struct Router: Sendable {
         path.withUTF8 { bytes in
             let count = PathPattern.segmentCount(of: bytes)
             guard count < patternsBySegmentCount.count else { return }
-            for route in patternsBySegmentCount[count] {
+            let first = bytes.firstIndex(of: UInt8(ascii: "/")).map { slash in
+                (bytes[(slash + 1)...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.count) - slash - 1
+            } ?? -2
+            let routes = patternsBySegmentCount[count]
+            for (k, firstLength) in firstLengthsBySegmentCount[count].enumerated() where firstLength == first || firstLength < 0 {
+                let route = routes[k]
                 guard route.pattern.matches(bytes) else { continue }
                 if route.method == lookup {
                     if found.isEmpty { parameters = route.pattern.parameters(bytes) }
