@@ -1,13 +1,29 @@
 /// A route path: literal segments and `{name}` parameters, which may carry a literal suffix
 /// within their segment (`/v1beta/models/{model}:generateContent`).
-struct PathPattern: Sendable, Equatable {
+///
+/// A request's path is matched as UTF-8 bytes, segment by segment, against one flat copy of the
+/// pattern's literal bytes, without cutting the path into strings first: `String` comparisons
+/// and `split` walk characters and validate indices, and reading a pattern's segments as
+/// strings and arrays retains each of them, which cost a request whose path has parameters
+/// (Bedrock's `/model/{model}/...`) more than the rest of its routing. A class, so that the
+/// router hands out one reference to it.
+final class PathPattern: Sendable {
     enum Segment: Sendable, Equatable {
         case literal(String)
         case parameter(name: String, suffix: String)
     }
 
+    /// Where a segment's bytes (a literal's, or a parameter's suffix) lie in `bytes`.
+    private struct Span {
+        var start: Int
+        var count: Int
+        var parameter: Bool
+    }
+
     let text: String
     let segments: [Segment]
+    private let bytes: [UInt8]
+    private let spans: [Span]
 
     init(_ text: String) {
         self.text = text
@@ -16,45 +32,91 @@ struct PathPattern: Sendable, Equatable {
             let name = String(part[part.index(after: part.startIndex)..<close])
             return .parameter(name: name, suffix: String(part[part.index(after: close)...]))
         }
+        var bytes: [UInt8] = []
+        var spans: [Span] = []
+        for segment in segments {
+            let (literal, parameter) = switch segment {
+            case .literal(let literal): (literal, false)
+            case .parameter(_, let suffix): (suffix, true)
+            }
+            spans.append(Span(start: bytes.count, count: literal.utf8.count, parameter: parameter))
+            bytes += literal.utf8
+        }
+        self.bytes = bytes
+        self.spans = spans
     }
 
     var isLiteral: Bool {
         !segments.contains { if case .parameter = $0 { true } else { false } }
     }
 
-    /// A path cut into the segments patterns compare (once per request, whatever the number of patterns).
-    static func parts(of path: String) -> ArraySlice<Substring> {
-        // Split on the UTF-8 bytes: `String.split` walks grapheme clusters. A `/` is one byte, so
-        // the UTF-8 indices are valid indices of the string.
-        path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false).map { path[$0.startIndex..<$0.endIndex] }.dropFirst()
+    /// The number of segments of a path (`/a/b` has 2), as `segments.count` counts them: what
+    /// follows each `/`.
+    static func segmentCount(of path: UnsafeBufferPointer<UInt8>) -> Int {
+        var slashes = 0
+        for byte in path where byte == UInt8(ascii: "/") { slashes += 1 }
+        return slashes
     }
 
     /// The parameters if `path` matches.
     func match(_ path: String) -> [String: String]? {
-        match(parts: Self.parts(of: path))
+        var path = path
+        return path.withUTF8 { bytes in
+            Self.segmentCount(of: bytes) == segments.count && matches(bytes) ? parameters(bytes) : nil
+        }
     }
 
-    /// The parameters if the path cut into `parts` (`parts(of:)`) matches.
-    func match(parts: ArraySlice<Substring>) -> [String: String]? {
-        guard parts.count == segments.count else { return nil }
-        // The literal segments first: most patterns fail there, before a parameter is copied.
-        for (part, segment) in zip(parts, segments) {
-            if case .literal(let literal) = segment, !part.utf8.elementsEqual(literal.utf8) { return nil }
-        }
-        var parameters: [String: String] = [:]
-        // Compared as UTF-8 bytes: `==` and `hasSuffix` on strings compare characters (and with
-        // Foundation imported, `hasSuffix` goes through CFString), which cost a request whose
-        // path has parameters (Bedrock's `/model/{model}/...`) a tenth of its time.
-        for (part, segment) in zip(parts, segments) {
-            switch segment {
-            case .literal:
-                continue  // compared in the loop above
-            case .parameter(let name, let suffix):
-                let n = suffix.utf8.count
-                guard part.utf8.count > n, part.utf8.suffix(n).elementsEqual(suffix.utf8) else { return nil }
-                parameters[name] = String(decoding: part.utf8.dropLast(n), as: UTF8.self)
+    /// Whether `path`, whose `segmentCount(of:)` is `segments.count`, matches: its literal
+    /// segments and parameters' suffixes compared, nothing copied.
+    func matches(_ path: UnsafeBufferPointer<UInt8>) -> Bool {
+        bytes.withUnsafeBufferPointer { expected in
+            spans.withUnsafeBufferPointer { spans in
+                // A plain loop: the first segment rejects most patterns, in a few instructions.
+                guard var start = path.firstIndex(of: UInt8(ascii: "/")).map({ $0 + 1 }) else { return spans.isEmpty }
+                for span in spans {
+                    var end = start
+                    while end < path.count && path[end] != UInt8(ascii: "/") { end += 1 }
+                    let n = end - start
+                    if span.parameter {
+                        guard n > span.count, Self.equal(path, from: end - span.count, expected, span) else { return false }
+                    } else {
+                        guard n == span.count, Self.equal(path, from: start, expected, span) else { return false }
+                    }
+                    start = end + 1
+                }
+                return true
             }
         }
+    }
+
+    /// The parameters of a path that `matches`.
+    func parameters(_ path: UnsafeBufferPointer<UInt8>) -> [String: String] {
+        var parameters: [String: String] = [:]
+        _ = Self.forEachSegment(of: path, count: segments.count) { i, start, end in
+            if case .parameter(let name, _) = segments[i] {
+                parameters[name] = String(decoding: UnsafeBufferPointer(rebasing: path[start..<(end - spans[i].count)]), as: UTF8.self)
+            }
+            return true
+        }
         return parameters
+    }
+
+    /// Calls `body` with the index and the bounds of each of the `count` segments of `path` (what
+    /// follows each `/`, up to the next) while it returns true; whether it did for every one.
+    private static func forEachSegment(of path: UnsafeBufferPointer<UInt8>, count: Int, _ body: (Int, Int, Int) -> Bool) -> Bool {
+        guard var start = path.firstIndex(of: UInt8(ascii: "/")).map({ $0 + 1 }) else { return count == 0 }
+        for i in 0..<count {
+            var end = start
+            while end < path.count && path[end] != UInt8(ascii: "/") { end += 1 }
+            guard body(i, start, end) else { return false }
+            start = end + 1
+        }
+        return true
+    }
+
+    /// Whether `path` from `offset` holds the bytes of `span`.
+    private static func equal(_ path: UnsafeBufferPointer<UInt8>, from offset: Int, _ expected: UnsafeBufferPointer<UInt8>, _ span: Span) -> Bool {
+        for k in 0..<span.count where path[offset + k] != expected[span.start + k] { return false }
+        return true
     }
 }

@@ -2,9 +2,9 @@ import MockLLMCore
 import MockLLMProviders
 
 /// Maps a method and path to what answers it. Built once from the provider table plus the
-/// server's own endpoints. Exact paths are two dictionary lookups returning a prebuilt list;
-/// patterns (`/v1/models/{model}`) with the path's first segment (or a parameter first) are
-/// tried in order.
+/// server's own endpoints. Exact paths are compared with those of the same length, then a
+/// method's prebuilt list; patterns (`/v1/models/{model}`) with as many segments as the path
+/// are tried in table order, on the path's bytes.
 ///
 /// Several providers may serve the same method and path (`GET /v1/models` is OpenAI's and
 /// Anthropic's); the router returns them all and the application picks one per request.
@@ -47,12 +47,15 @@ package struct Router: Sendable {
     }
 
     private var exact: [LiteralPath] = []
-    private var patterned: [Route] = []
-    /// Indices into `patterned` by a pattern's first segment when it is literal (`v1beta`,
-    /// `model`), and of those starting with a parameter: a path is tried only against the
-    /// patterns that can match it, still in table order.
-    private var patternsByFirstSegment: [String: [Int]] = [:]
-    private var patternsWithParameterFirst: [Int] = []
+    /// Indices into `exact` by the path's length in bytes: a path is compared only with those
+    /// it could equal (a path the parser shares is the same string, and compares at once).
+    private var exactByLength: [[Int]] = []
+    /// The patterns by their number of segments, each list in table order: a path is tried only
+    /// against the patterns that can match it.
+    private var patternsBySegmentCount: [[Route]] = []
+    /// Beside each of those, the byte length of the pattern's first segment when it is literal
+    /// (-1 when it is a parameter): most patterns are passed over on it, without reading the route.
+    private var firstLengthsBySegmentCount: [[Int]] = []
     let providers: [ServedProvider]
     /// Every way the providers' clients send an API key.
     let keySources: [APIKeySource]
@@ -81,6 +84,9 @@ package struct Router: Sendable {
         if route.pattern.isLiteral {
             let path = route.pattern.text
             guard let p = exact.firstIndex(where: { $0.path == path }) else {
+                let length = path.utf8.count
+                if exactByLength.count <= length { exactByLength += Array(repeating: [], count: length + 1 - exactByLength.count) }
+                exactByLength[length].append(exact.count)
                 exact.append(LiteralPath(path: path, byMethod: [(route.method, [route])]))
                 return
             }
@@ -90,45 +96,47 @@ package struct Router: Sendable {
                 exact[p].byMethod.append((route.method, [route]))
             }
         } else {
-            if case .literal(let first)? = route.pattern.segments.first {
-                patternsByFirstSegment[first, default: []].append(patterned.count)
-            } else {
-                patternsWithParameterFirst.append(patterned.count)
+            let count = route.pattern.segments.count
+            if patternsBySegmentCount.count <= count {
+                patternsBySegmentCount += Array(repeating: [], count: count + 1 - patternsBySegmentCount.count)
+                firstLengthsBySegmentCount += Array(repeating: [], count: count + 1 - firstLengthsBySegmentCount.count)
             }
-            patterned.append(route)
+            patternsBySegmentCount[count].append(route)
+            let firstLength = if case .literal(let first)? = route.pattern.segments.first { first.utf8.count } else { -1 }
+            firstLengthsBySegmentCount[count].append(firstLength)
         }
     }
 
     func match(method: String, path: String) -> Match {
         let lookup = method == "HEAD" ? "GET" : method
         var allowed: [String] = []
-        for literal in exact where literal.path == path {
-            for entry in literal.byMethod where entry.method == lookup { return .routes(entry.routes, parameters: [:]) }
-            allowed = literal.byMethod.map(\.method).sorted()
-            break
+        let length = path.utf8.count
+        if length < exactByLength.count {
+            for p in exactByLength[length] where exact[p].path == path {
+                for entry in exact[p].byMethod where entry.method == lookup { return .routes(entry.routes, parameters: [:]) }
+                allowed = exact[p].byMethod.map(\.method).sorted()
+                break
+            }
         }
         var found: [Route] = []
         var parameters: [String: String] = [:]
-        let parts = PathPattern.parts(of: path)
-        let byFirst = parts.first.flatMap { patternsByFirstSegment[String($0)] } ?? []
-        var (i, j) = (0, 0)
-        while i < byFirst.count || j < patternsWithParameterFirst.count {
-            // The two candidate lists merged in table order.
-            let index: Int
-            if j == patternsWithParameterFirst.count || (i < byFirst.count && byFirst[i] < patternsWithParameterFirst[j]) {
-                index = byFirst[i]
-                i += 1
-            } else {
-                index = patternsWithParameterFirst[j]
-                j += 1
-            }
-            let route = patterned[index]
-            guard let values = route.pattern.match(parts: parts) else { continue }
-            if route.method == lookup {
-                if found.isEmpty { parameters = values }
-                found.append(route)
-            } else if !allowed.contains(route.method) {
-                allowed.append(route.method)
+        var path = path
+        path.withUTF8 { bytes in
+            let count = PathPattern.segmentCount(of: bytes)
+            guard count < patternsBySegmentCount.count else { return }
+            let first = bytes.firstIndex(of: UInt8(ascii: "/")).map { slash in
+                (bytes[(slash + 1)...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.count) - slash - 1
+            } ?? -2
+            let routes = patternsBySegmentCount[count]
+            for (k, firstLength) in firstLengthsBySegmentCount[count].enumerated() where firstLength == first || firstLength < 0 {
+                let route = routes[k]
+                guard route.pattern.matches(bytes) else { continue }
+                if route.method == lookup {
+                    if found.isEmpty { parameters = route.pattern.parameters(bytes) }
+                    found.append(route)
+                } else if !allowed.contains(route.method) {
+                    allowed.append(route.method)
+                }
             }
         }
         if !found.isEmpty { return .routes(found, parameters: parameters) }

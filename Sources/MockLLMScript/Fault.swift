@@ -93,7 +93,8 @@ package final class Fault: Sendable {
 }
 
 /// What a stream fault does: after `after` events, stall, close, reset, end early, send a
-/// malformed event or an error event; and/or delay the first token.
+/// malformed event or an error event, or end as a content filter stops the output; and/or delay
+/// the first token.
 package struct StreamFault: Sendable, Equatable {
     package enum Cut: Sendable, Equatable {
         /// Wait this long (nil: forever, until the client gives up or the stream time limit).
@@ -109,6 +110,14 @@ package struct StreamFault: Sendable, Equatable {
         /// The protocol's mid-stream error event, then the end of the body.
         /// `type` nil: the provider's own type for a server error.
         case error(type: String?, message: String)
+        /// The output filtered as a content filter stops it: OpenAI's chat stream (and Azure's,
+        /// with `content_filter_results` flagging `category`) ends with `finish_reason:
+        /// content_filter`; other protocols send their mid-stream error event of type
+        /// `content_filter`.
+        case contentFilter(category: String)
+
+        /// The output categories Azure's content filter can stop a completion for.
+        package static let filterCategories = ["hate", "sexual", "violence", "self_harm", "protected_material_text", "protected_material_code"]
     }
 
     /// Events written before the cut (the first is OpenAI's role chunk, Anthropic's `message_start`).

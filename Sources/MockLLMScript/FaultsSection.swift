@@ -6,7 +6,7 @@ import Yams
 package enum FaultsSection {
     static let keys = ["error", "status", "context_length", "stream", "slow_first_token_ms", "sequence", "when", "per"]
     static let globalKeys = keys + ["name", "match", "scenario"]
-    static let streamKeys = ["after", "stall_ms", "stall", "disconnect", "truncate", "malformed", "error"]
+    static let streamKeys = ["after", "stall_ms", "stall", "disconnect", "truncate", "malformed", "error", "content_filter"]
 
     static func read(_ node: Node, providers: [String]?, reader: inout ScriptReader) -> [Fault] {
         guard case .sequence(let entries) = node else {
@@ -92,7 +92,7 @@ package enum FaultsSection {
     }
 
     /// `{after: K, <one of> stall_ms: N | stall: forever | disconnect: fin|rst | truncate: true |
-    /// malformed: true | error: {type, message}}`.
+    /// malformed: true | error: {type, message} | content_filter: CATEGORY}`.
     private static func streamCut(_ node: Node, _ what: String, _ reader: inout ScriptReader) -> (Int, StreamFault.Cut)? {
         guard let mapping = reader.mapping(node, what) else { return nil }
         reader.checkKeys(mapping, known: streamKeys, in: what)
@@ -104,9 +104,9 @@ package enum FaultsSection {
             }
             after = Int(value)
         }
-        let given = ["stall_ms", "stall", "disconnect", "truncate", "malformed", "error"].filter { mapping[$0] != nil }
+        let given = streamKeys.dropFirst().filter { mapping[$0] != nil }
         guard given.count == 1, let key = given.first, let value = mapping[key] else {
-            reader.error("\(what) needs exactly one of stall_ms, stall, disconnect, truncate, malformed or error", at: node)
+            reader.error("\(what) needs exactly one of stall_ms, stall, disconnect, truncate, malformed, error or content_filter", at: node)
             return nil
         }
         let at = ScriptReader.path(what, key)
@@ -134,6 +134,13 @@ package enum FaultsSection {
                 return nil
             }
             return (after, key == "truncate" ? .truncate : .malformed)
+        case "content_filter":
+            let categories = StreamFault.Cut.filterCategories
+            guard let category = value.string, categories.contains(category) else {
+                reader.error("\(at) must be one of \(categories.joined(separator: ", "))", at: value)
+                return nil
+            }
+            return (after, .contentFilter(category: category))
         default:
             guard let error = reader.mapping(value, at) else { return nil }
             reader.checkKeys(error, known: ["type", "message"], in: at)

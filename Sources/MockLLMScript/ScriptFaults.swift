@@ -45,7 +45,7 @@ package struct FaultHeaderError: Error, Sendable {
 /// `x-mockllm-fault: <fault>[:<number>]`: `429` (any 4xx/5xx status), `context_length`,
 /// `stall` (forever) or `stall:<ms>` (after the first event), `disconnect:<events>`,
 /// `reset:<events>`, `truncate:<events>`, `malformed:<events>`, `error:<events>`,
-/// `slow_first_token:<ms>`.
+/// `content_filter:<events>` (the output filtered for `hate`), `slow_first_token:<ms>`.
 package enum FaultHeader {
     package static func parse(_ value: String) throws(FaultHeaderError) -> Fault.Action {
         let parts = value.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -69,10 +69,11 @@ package enum FaultHeader {
         case "truncate": return .stream(StreamFault(after: events, cut: .truncate))
         case "malformed": return .stream(StreamFault(after: events, cut: .malformed))
         case "error": return .stream(StreamFault(after: events, cut: .error(type: nil, message: "The server had an error while processing your request.")))
+        case "content_filter": return .stream(StreamFault(after: events, cut: .contentFilter(category: "hate")))
         case "slow_first_token": return .stream(StreamFault(firstTokenDelay: UInt64(number ?? 1000) * 1_000_000))
         default:
             throw FaultHeaderError(message: "x-mockllm-fault: unknown fault '\(name)' (known: a status such as 429, context_length, "
-                + "stall, disconnect, reset, truncate, malformed, error, slow_first_token)")
+                + "stall, disconnect, reset, truncate, malformed, error, content_filter, slow_first_token)")
         }
     }
 }

@@ -47,7 +47,9 @@ struct BedrockEndToEndTests {
             #expect(events.count == response.chunks.count)
             #expect(events.map(\.type) == ["messageStart"] + Array(repeating: "contentBlockDelta", count: 4)
                 + ["contentBlockStop", "messageStop", "metadata"])
-            #expect(events[1].payload == #"{"contentBlockIndex":0,"delta":{"text":"p"}}"#)
+            // With Bedrock's padding after the delta, a prefix of its alphabet.
+            #expect(events[1].payload.wholeMatch(of: #/\{"contentBlockIndex":0,"delta":\{"text":"p"\},"p":"[a-zA-Z0-9]+"\}/#) != nil,
+                    "\(events[1].payload)")
         }
     }
 

@@ -2,7 +2,8 @@
 at the server (`azure_endpoint`, `azure_deployment`, `api_version`), so they send Azure's paths
 (`/openai/deployments/{deployment}/...?api-version=`) and its `api-key` header; and the plain
 `openai.OpenAI` on the newer `/openai/v1` paths. Create, stream (with Azure's content-filter
-chunk first), tools, parse, embeddings, a content-filter refusal, a deployment's 429 that the SDK
+chunk first), tools, parse, embeddings, a content-filter refusal, a completion filtered part way
+through its stream, a deployment's 429 that the SDK
 waits out before retrying (seen in the journal), and `--api-key`."""
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ rules:
   - name: filtered
     match: {prompt: {contains: forbidden}}
     error: {status: 400, code: content_filter, type: violence}
+  - name: filtered-mid-stream
+    match: {prompt: {contains: "a dark story"}}
+    reply: "It was a dark and stormy night."
+    # The preamble, the role chunk and four of text, then the output is filtered.
+    fault: {stream: {after: 6, content_filter: violence}}
 deployments:
   prod-chat: {model: gpt-4o}
   embedder: text-embedding-3-small
@@ -107,6 +113,31 @@ def test_stream_starts_with_the_prompt_filter_chunk(azure_server):
     assert "".join(c.choices[0].delta.content or "" for c in chunks[1:] if c.choices) == "pong"
     assert chunks[-1].choices[0].finish_reason == "stop"
     assert all(c.model == "gpt-4o" for c in chunks[1:])
+
+
+def test_a_stream_filtered_part_way_ends_with_content_filter(azure_server):
+    with azure(azure_server.url) as client:
+        chunks = list(client.chat.completions.create(model="x", messages=user("Tell me a dark story"), stream=True))
+    assert chunks[0].choices == []
+    text = "".join(c.choices[0].delta.content or "" for c in chunks[1:] if c.choices)
+    assert text == "It w"
+    last = chunks[-1].choices[0]
+    assert last.finish_reason == "content_filter"
+    verdicts = last.model_extra["content_filter_results"]
+    assert verdicts["violence"] == {"filtered": True, "severity": "high"}
+    assert verdicts["hate"] == {"filtered": False, "severity": "safe"}
+
+
+def test_the_async_client_sees_the_same_filtered_stream(azure_server):
+    async def run():
+        async with openai.AsyncAzureOpenAI(azure_endpoint=azure_server.url, api_key=KEY, api_version=API_VERSION,
+                                           azure_deployment="prod-chat") as client:
+            stream = await client.chat.completions.create(model="x", messages=user("a dark story, please"), stream=True)
+            return [chunk async for chunk in stream]
+
+    chunks = asyncio.run(run())
+    assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "content_filter"
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "It w"
 
 
 def test_tools_come_back_as_tool_calls(azure_server):

@@ -186,9 +186,9 @@ struct FaultsTests: ScriptLoading {
         (head + "  - slow_first_token_ms: -5", 3, "'faults[0].slow_first_token_ms' must be milliseconds, 0 or more"),
         (head + "  - stream: truncate", 3, "'faults[0].stream' must be a mapping, found 'truncate'"),
         (head + "  - stream: {after: 2}", 3,
-         "'faults[0].stream' needs exactly one of stall_ms, stall, disconnect, truncate, malformed or error"),
+         "'faults[0].stream' needs exactly one of stall_ms, stall, disconnect, truncate, malformed, error or content_filter"),
         (head + "  - stream: {truncate: true, malformed: true}", 3,
-         "'faults[0].stream' needs exactly one of stall_ms, stall, disconnect, truncate, malformed or error"),
+         "'faults[0].stream' needs exactly one of stall_ms, stall, disconnect, truncate, malformed, error or content_filter"),
         (head + "  - stream:\n      after: -1\n      truncate: true", 4, "'faults[0].stream.after' must be a whole number of events, 0 or more"),
         (head + "  - stream: {after: 1.5, truncate: true}", 3, "'faults[0].stream.after' must be a whole number of events, 0 or more"),
         (head + "  - stream: {after: two, truncate: true}", 3, "'faults[0].stream.after' must be a whole number of events, 0 or more"),
@@ -481,6 +481,7 @@ struct FaultsTests: ScriptLoading {
         ("truncate:2", "stream after 2 truncate first+0ms"),
         ("malformed:4", "stream after 4 malformed first+0ms"),
         ("error:2", #"stream after 2 error(type: nil, message: "The server had an error while processing your request.") first+0ms"#),
+        ("content_filter:3", #"stream after 3 contentFilter(category: "hate") first+0ms"#),
         ("slow_first_token:300", "stream after 0 - first+300ms"),
         ("slow_first_token", "stream after 0 - first+1000ms"),
     ])
@@ -489,9 +490,9 @@ struct FaultsTests: ScriptLoading {
     }
 
     @Test(arguments: [
-        ("bogus", "x-mockllm-fault: unknown fault 'bogus' (known: a status such as 429, context_length, stall, disconnect, reset, truncate, malformed, error, slow_first_token)"),
-        ("", "x-mockllm-fault: unknown fault '' (known: a status such as 429, context_length, stall, disconnect, reset, truncate, malformed, error, slow_first_token)"),
-        ("Disconnect:2", "x-mockllm-fault: unknown fault 'Disconnect' (known: a status such as 429, context_length, stall, disconnect, reset, truncate, malformed, error, slow_first_token)"),
+        ("bogus", "x-mockllm-fault: unknown fault 'bogus' (known: a status such as 429, context_length, stall, disconnect, reset, truncate, malformed, error, content_filter, slow_first_token)"),
+        ("", "x-mockllm-fault: unknown fault '' (known: a status such as 429, context_length, stall, disconnect, reset, truncate, malformed, error, content_filter, slow_first_token)"),
+        ("Disconnect:2", "x-mockllm-fault: unknown fault 'Disconnect' (known: a status such as 429, context_length, stall, disconnect, reset, truncate, malformed, error, content_filter, slow_first_token)"),
         ("200", "x-mockllm-fault: 200 is not an HTTP error status (400-599)"),
         ("700", "x-mockllm-fault: 700 is not an HTTP error status (400-599)"),
         ("disconnect:x", "x-mockllm-fault: 'x' is not a whole number, 0 or more"),

@@ -82,10 +82,14 @@ public enum EventStream {
     }
 
     /// Appends one message: `headers`, the payload `payload` writes, and the prelude and
-    /// checksums, filled in once the payload's length is known: two `crc32` calls, the prelude's
-    /// 8 bytes, then the rest from the prelude's CRC on. (zlib's `crc32_combine_op` would spare
-    /// reading the headers again, but it is versioned ZLIB_1.2.12, which no manylinux policy
-    /// allows: the wheel could not be built.)
+    /// checksums, filled in once the payload's length is known. The message's CRC is zlib's
+    /// `crc32` of the prelude, then the headers' part folded in from what was worked out when
+    /// they were encoded (`EventStreamHeaders.crc(continuing:)`: the headers are the same bytes
+    /// in every message of a kind, and are not read again), then `crc32` of the payload.
+    /// (zlib's `crc32_combine_op` does the same fold, but it is versioned ZLIB_1.2.12, which no
+    /// manylinux policy allows: the wheel could not be built with it.) Not inlinable: inlined
+    /// into each provider it cost more (callgrind: its helpers were outlined, the payload
+    /// closures still called).
     public static func appendMessage(headers: EventStreamHeaders, into out: inout ByteBuffer, payload: (inout ByteBuffer) -> Void) {
         let start = out.count
         out.makeRoom(preludeLength + headers.bytes.count + 256)
@@ -100,7 +104,10 @@ public enum EventStream {
         storeBigEndian(UInt32(headers.bytes.count), at: 4, in: message)
         let preludeCRC = crc32(UnsafeRawBufferPointer(rebasing: message[0..<8]))
         storeBigEndian(preludeCRC, at: 8, in: message)
-        let crc = crc32(UnsafeRawBufferPointer(rebasing: message[8..<(total - 4)]), seed: preludeCRC)
+        let throughPrelude = crc32(UnsafeRawBufferPointer(rebasing: message[8..<preludeLength]), seed: preludeCRC)
+        let payloadStart = preludeLength + headers.bytes.count
+        let crc = crc32(UnsafeRawBufferPointer(rebasing: message[payloadStart..<(total - 4)]),
+                        seed: headers.crc(continuing: throughPrelude))
         storeBigEndian(crc, at: total - 4, in: message)
     }
 
@@ -119,12 +126,48 @@ public enum EventStream {
 }
 
 /// A message's headers, encoded (`EventStream.appendHeader`) once: a stream's events of one
-/// kind share them.
+/// kind share them, and so does the part they play in each message's CRC.
+///
+/// zlib's CRC32 of some bytes continued from a running CRC `seed` is
+/// `crc32(bytes, seed) == M(seed) ^ crc32(bytes, 0)`, where `M` is linear over GF(2) and depends
+/// only on the bytes (it multiplies by x^(8n) modulo the polynomial, n the byte count: the
+/// pre- and post-inversion of zlib's convention cancel out of the difference). A linear map of
+/// 32 bits is the XOR of its values on each byte of the input, so four tables of 256 values,
+/// made from zlib's own `crc32` of the headers once per kind, give `M(seed)` with four lookups
+/// instead of reading the headers again for every message.
 public struct EventStreamHeaders: Sendable {
     public let bytes: ByteBuffer
+    /// zlib's `crc32` of `bytes` from 0.
+    public let crc: UInt32
+    /// `M` on each byte of a seed: entry `256 * k + v` is `M(v << (8 * k))`.
+    @usableFromInline let seedTables: [UInt32]
 
     public init(_ bytes: ByteBuffer) {
         self.bytes = bytes
+        let crc = bytes.withUnsafeReadableBytes { EventStream.crc32($0) }
+        self.crc = crc
+        // M on each of the 32 bits of a seed, from zlib's crc32; then each byte's 256 values as
+        // XORs of its bits' images (M is linear).
+        let bitImages = bytes.withUnsafeReadableBytes { headers in
+            (0..<32).map { EventStream.crc32(headers, seed: 1 << UInt32($0)) ^ crc }
+        }
+        var tables = [UInt32](repeating: 0, count: 4 * 256)
+        for k in 0..<4 {
+            for v in 1..<256 {
+                let lowest = v.trailingZeroBitCount
+                tables[256 * k + v] = tables[256 * k + (v & (v - 1))] ^ bitImages[8 * k + lowest]
+            }
+        }
+        seedTables = tables
+    }
+
+    /// zlib's `crc32` of the headers continued from `seed`, the CRC of the bytes before them,
+    /// without reading the headers: `crc32(bytes, seed: seed)`.
+    @inlinable
+    public func crc(continuing seed: UInt32) -> UInt32 {
+        seedTables.withUnsafeBufferPointer { t in
+            t[Int(seed & 0xFF)] ^ t[256 + Int(seed >> 8 & 0xFF)] ^ t[512 + Int(seed >> 16 & 0xFF)] ^ t[768 + Int(seed >> 24)] ^ crc
+        }
     }
 }
 

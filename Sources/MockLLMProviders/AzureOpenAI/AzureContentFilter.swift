@@ -7,6 +7,10 @@ import MockLLMScript
 /// with empty `choices` and the prompt's verdicts, then every chunk with text carries its
 /// choice's, and the role and finish chunks an empty object.
 ///
+/// The output is filtered mid-stream with a stream fault, `stream: {after: K, content_filter:
+/// violence}`: after K events, the finish chunk with `finish_reason: content_filter` and the
+/// choice's `content_filter_results` flagging the category (`filteredChoice(category:)`).
+///
 /// A rule asks for a refusal with its error's code: `error: {status: 400, code: content_filter,
 /// type: violence}` is Azure's 400 for a filtered prompt, the category named by `type` (hate,
 /// sexual, violence, self_harm, jailbreak; hate when it names none) filtered at high severity.
@@ -54,6 +58,12 @@ enum AzureContentFilter {
         emptyChoice: Array("\"content_filter_results\":{},".utf8),
         streamPreamble: Array("data: {\"choices\":[],\"created\":0,\"id\":\"\",\"model\":\"\",\"object\":\"\",".utf8)
             + promptResults + Array("}\n\n".utf8))
+
+    /// `"content_filter_results":{...},` with `category` filtered (a harm category at high
+    /// severity, a protected-material check detected), the rest safe.
+    static func filteredChoice(category: String) -> [UInt8] {
+        Array("\"content_filter_results\":".utf8) + results(filtered: category, prompt: false, protectedMaterial: true) + Array(",".utf8)
+    }
 
     /// The body of a content-filter refusal: OpenAI's envelope with `param: prompt`, `status`
     /// and Azure's `innererror` (`ResponsibleAIPolicyViolation` and the verdicts).

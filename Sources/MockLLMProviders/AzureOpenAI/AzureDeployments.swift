@@ -45,4 +45,7 @@ extension AzureOpenAI: OpenAIFrontDoor {
 
     /// Azure's content-filter results, every category safe.
     static var annotations: OpenAIAnnotations { AzureContentFilter.annotations }
+
+    /// The choice's content-filter results with `category` filtered at high severity.
+    static func filteredChoice(category: String) -> [UInt8] { AzureContentFilter.filteredChoice(category: category) }
 }

@@ -30,7 +30,7 @@ extension Bedrock {
         context.usage = TokenUsage(prompt: plan.promptTokens, completion: plan.tokens)
         if stream {
             let events = BedrockConverseStream(blocks: blocks, chunking: plan.pacing.chunking, stopReason: stopReason(plan.finish),
-                                               plan: plan, schedule: plan.schedule)
+                                               plan: plan, schedule: plan.schedule, padding: BedrockPadding(random: &context.random))
             return plan.streamReply(events, headers: streamHeaders(plan, requestID: requestID),
                                     errorEvent: BedrockErrors.streamErrorEvent, malformedEvent: BedrockErrors.malformedEvent)
         }
@@ -87,7 +87,8 @@ extension Bedrock {
 /// per content block a `contentBlockStart` for a tool use (its id and name; a text block has
 /// none, as Bedrock sends none), `contentBlockDelta`s (`{"text":...}` per text chunk,
 /// `{"toolUse":{"input":...}}` per chunk of a call's input), `contentBlockStop`; then
-/// `messageStop` (`stopReason`) and `metadata` (`usage`, `metrics.latencyMs`).
+/// `messageStop` (`stopReason`) and `metadata` (`usage`, `metrics.latencyMs`). Every payload
+/// carries Bedrock's `p` padding (`BedrockPadding`), its members in name order as Bedrock's are.
 struct BedrockConverseStream: EventSource {
     private enum Event { case messageStart, blockStart(Int), delta(Int, Substring), blockStop(Int), messageStop, metadata }
     private enum Phase { case messageStart, block(Int), deltas(Int), blockStop(Int), messageStop, metadata, ended }
@@ -105,6 +106,11 @@ struct BedrockConverseStream: EventSource {
     }
 
     private let blocks: [AnthropicBlock]
+    /// Whether each block is a tool use, read per delta without copying the block.
+    private let isTool: [Bool]
+    /// Each block's deltas up to their text: `{"contentBlockIndex":N,"delta":{"text":` (a tool
+    /// use's `..."delta":{"toolUse":{"input":`), one append per event instead of three.
+    private let deltaPrefixes: [ByteBuffer]
     private let chunking: Chunking
     private let stopReason: String
     private let plan: ChatPlan
@@ -112,13 +118,24 @@ struct BedrockConverseStream: EventSource {
     private var chunks = TextChunks("")
     private var phase = Phase.messageStart
     private var pending: Event?
+    private var padding: BedrockPadding
 
-    init(blocks: [AnthropicBlock], chunking: Chunking, stopReason: String, plan: ChatPlan, schedule: StreamSchedule) {
+    init(blocks: [AnthropicBlock], chunking: Chunking, stopReason: String, plan: ChatPlan, schedule: StreamSchedule,
+         padding: BedrockPadding) {
         self.blocks = blocks.isEmpty ? [.text("")] : blocks
+        isTool = self.blocks.map { if case .toolUse = $0 { true } else { false } }
+        deltaPrefixes = isTool.enumerated().map { i, tool in
+            var prefix = ByteBuffer(capacity: 48)
+            prefix.append(ascii: "{\"contentBlockIndex\":")
+            prefix.append(decimal: i)
+            prefix.append(ascii: tool ? ",\"delta\":{\"toolUse\":{\"input\":" : ",\"delta\":{\"text\":")
+            return prefix
+        }
         self.chunking = chunking
         self.stopReason = stopReason
         self.plan = plan
         self.schedule = schedule
+        self.padding = padding
     }
 
     /// The first text delta or tool use start, right after `messageStart`.
@@ -170,43 +187,51 @@ struct BedrockConverseStream: EventSource {
         pending = nil
         switch event {
         case .messageStart:
-            EventStream.appendMessage(headers: Self.messageStartHeaders, into: &out) { $0.append(ascii: "{\"role\":\"assistant\"}") }
+            EventStream.appendMessage(headers: Self.messageStartHeaders, into: &out) { out in
+                out.append(UInt8(ascii: "{"))
+                padding.append(to: &out, closing: "\",\"role\":\"assistant\"}")
+            }
         case .blockStart(let i):
             guard case .toolUse(let id, let name, _) = blocks[i] else { return }
             EventStream.appendMessage(headers: Self.blockStartHeaders, into: &out) { out in
                 out.append(ascii: "{\"contentBlockIndex\":")
                 out.append(decimal: i)
-                out.append(ascii: ",\"start\":{\"toolUse\":{\"toolUseId\":")
+                out.append(UInt8(ascii: ","))
+                padding.append(to: &out, closing: "\",\"start\":{\"toolUse\":{\"toolUseId\":")
                 out.append(jsonString: id)
                 out.append(ascii: ",\"name\":")
                 out.append(jsonString: name)
                 out.append(ascii: "}}}")
             }
         case .delta(let i, let chunk):
-            let isTool = if case .toolUse = blocks[i] { true } else { false }
+            let isTool = isTool[i]
             EventStream.appendMessage(headers: Self.deltaHeaders, into: &out) { out in
-                out.append(ascii: "{\"contentBlockIndex\":")
-                out.append(decimal: i)
-                out.append(ascii: isTool ? ",\"delta\":{\"toolUse\":{\"input\":" : ",\"delta\":{\"text\":")
+                out.append(deltaPrefixes[i])
                 out.append(jsonString: chunk)
-                out.append(ascii: isTool ? "}}}" : "}}")
+                out.append(ascii: isTool ? "}}," : "},")
+                padding.append(to: &out, closing: "\"}")
             }
         case .blockStop(let i):
             EventStream.appendMessage(headers: Self.blockStopHeaders, into: &out) { out in
                 out.append(ascii: "{\"contentBlockIndex\":")
                 out.append(decimal: i)
-                out.append(UInt8(ascii: "}"))
+                out.append(UInt8(ascii: ","))
+                padding.append(to: &out, closing: "\"}")
             }
         case .messageStop:
             EventStream.appendMessage(headers: Self.messageStopHeaders, into: &out) { out in
-                out.append(ascii: "{\"stopReason\":")
+                out.append(UInt8(ascii: "{"))
+                padding.append(to: &out, closing: "\",\"stopReason\":")
                 out.append(jsonString: stopReason)
                 out.append(UInt8(ascii: "}"))
             }
         case .metadata:
             EventStream.appendMessage(headers: Self.metadataHeaders, into: &out) { out in
-                out.append(UInt8(ascii: "{"))
-                Bedrock.writeUsageAndMetrics(plan, into: &out)
+                out.append(ascii: "{\"metrics\":{\"latencyMs\":")
+                out.append(decimal: Bedrock.latencyMilliseconds(plan))
+                out.append(ascii: "},")
+                padding.append(to: &out, closing: "\",")
+                Bedrock.writeUsage(plan, into: &out)
                 out.append(UInt8(ascii: "}"))
             }
         }

@@ -37,7 +37,7 @@ extension Bedrock {
                 text: plan.text, chunking: plan.pacing.chunking, schedule: plan.schedule, start: family == .nova ? start : nil,
                 event: { chunk, index, out in writer.writeChunk(chunk, index: index, into: &out) },
                 end: { out in writer.writeEnd(into: &out) })
-            return invokeStreamReply(frames, plan: plan, requestID: context.requestID)
+            return invokeStreamReply(frames, plan: plan, requestID: context.requestID, padding: BedrockPadding(random: &context.random))
         }
         var out = ByteBuffer(capacity: 160 + plan.text.utf8.count * 2)
         writer.writeBody(into: &out)
@@ -69,7 +69,7 @@ extension Bedrock {
             let events = AnthropicStream(
                 id: id, model: model, blocks: blocks, chunking: plan.pacing.chunking, stopReason: stopReason, stopSequence: stopSequence,
                 usage: usage, schedule: plan.schedule, sse: false, messageStopMembers: metrics)
-            return invokeStreamReply(events, plan: plan, requestID: requestID)
+            return invokeStreamReply(events, plan: plan, requestID: requestID, padding: BedrockPadding(random: &context.random))
         }
         var out = ByteBuffer(capacity: 320 + model.utf8.count + plan.text.utf8.count * 2)
         AnthropicMessages.writeMessage(id: id, model: model, content: blocks, stopReason: stopReason, stopSequence: stopSequence,
@@ -87,23 +87,28 @@ extension Bedrock {
     }
 
     /// `InvokeModelWithResponseStream`'s reply: each of `events`' JSON objects as a `chunk`.
-    private static func invokeStreamReply(_ events: some EventSource, plan: ChatPlan, requestID: String) -> Reply {
+    private static func invokeStreamReply(_ events: some EventSource, plan: ChatPlan, requestID: String, padding: BedrockPadding) -> Reply {
         var headers = streamHeaders(plan, requestID: requestID)
         headers.append(name: "x-amzn-bedrock-content-type", value: "application/json")
-        return plan.streamReply(BedrockChunkStream(events), headers: headers,
+        return plan.streamReply(BedrockChunkStream(events, padding: padding), headers: headers,
                                 errorEvent: BedrockErrors.streamErrorEvent, malformedEvent: BedrockErrors.malformedEvent)
     }
 }
 
 /// An `InvokeModelWithResponseStream` stream: each event of `inner` (a JSON object, unframed)
-/// sent as a `chunk` event whose payload is `{"bytes":"<base64 of the object>"}`. The object is
-/// written into a buffer kept for the stream's life, then encoded straight into the output.
+/// sent as a `chunk` event whose payload is `{"bytes":"<base64 of the object>","p":"..."}`
+/// (Bedrock's padding, `BedrockPadding`). The object is written into a buffer kept for the
+/// stream's life, then encoded straight into the output.
 struct BedrockChunkStream<Inner: EventSource>: EventSource {
     private static var chunkHeaders: EventStreamHeaders { BedrockChunkHeaders.chunk }
     private var inner: Inner
     private var scratch = ByteBuffer(capacity: 256)
+    private var padding: BedrockPadding
 
-    init(_ inner: Inner) { self.inner = inner }
+    init(_ inner: Inner, padding: BedrockPadding) {
+        self.inner = inner
+        self.padding = padding
+    }
 
     var firstPayloadEvent: Int { inner.firstPayloadEvent }
     var ending: StreamEnding { inner.ending }
@@ -117,7 +122,8 @@ struct BedrockChunkStream<Inner: EventSource>: EventSource {
         EventStream.appendMessage(headers: Self.chunkHeaders, into: &out) { out in
             out.append(ascii: "{\"bytes\":\"")
             object.withUnsafeReadableBytes { out.append(base64Of: $0) }
-            out.append(ascii: "\"}")
+            out.append(ascii: "\",")
+            padding.append(to: &out, closing: "\"}")
         }
     }
 }

@@ -35,9 +35,13 @@ extension Bedrock {
     /// The model id a path names: percent-decoded (`%3A` is `:`, SDKs escape it), and of an ARN
     /// (`arn:aws:bedrock:us-east-1::foundation-model/ID`, an inference profile's) the last part.
     static func modelID(fromPath raw: String) -> String {
-        // Byte checks: `String.contains` and `hasPrefix` are character-wise (and Foundation's).
-        let decoded = raw.utf8.contains(UInt8(ascii: "%")) ? QueryParameters.percentDecoded(Substring(raw), plusIsSpace: false) : raw
-        guard decoded.utf8.starts(with: "arn:".utf8), let slash = decoded.lastIndex(of: "/") else { return decoded }
+        // On the bytes: `String.contains` and `hasPrefix` are character-wise (and Foundation's),
+        // and even `utf8.contains` walks the view an index at a time.
+        var raw = raw
+        let escaped = raw.withUTF8 { $0.contains(UInt8(ascii: "%")) }
+        var decoded = escaped ? QueryParameters.percentDecoded(Substring(raw), plusIsSpace: false) : raw
+        let arn = decoded.withUTF8 { $0.starts(with: "arn:".utf8) }
+        guard arn, let slash = decoded.lastIndex(of: "/") else { return decoded }
         return String(decoded[decoded.index(after: slash)...])
     }
 

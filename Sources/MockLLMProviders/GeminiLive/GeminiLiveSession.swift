@@ -327,6 +327,7 @@ final class GeminiLiveSession: WebSocketSession {
         switch cut {
         case .error(_, let message): .close(code: 1011, reason: GeminiLive.closeReason(message))
         case .disconnect, .reset: .close(code: 1011, reason: "Internal error encountered.")
+        case .contentFilter(let category): .close(code: 1011, reason: GeminiLive.closeReason(ChatPlan.contentFilterMessage(category)))
         case .stall, .truncate, .malformed: nil
         }
     }

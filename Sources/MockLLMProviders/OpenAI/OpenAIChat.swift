@@ -72,8 +72,10 @@ package enum OpenAIChat: Provider {
         context.usage = TokenUsage(prompt: completion.usage.promptTokens, completion: completion.usage.completionTokens)
         let headers = plan.replyHeaders(stream: request.stream, requestIDHeader: OpenAIErrors.requestIDHeader, requestID: context.requestID)
         if request.stream {
-            return plan.streamReply(completion.stream(id: uuid, created: context.now, plan, request, annotations: Door.annotations),
-                                    headers: headers, errorEvent: OpenAIErrors.streamErrorEvent, malformedEvent: OpenAIErrors.malformedEvent)
+            let filter = plan.contentFilterCut.map { OpenAIContentFilterCut(after: $0.after, choice: Door.filteredChoice(category: $0.category)) }
+            let events = completion.stream(id: uuid, created: context.now, plan, request, annotations: Door.annotations, contentFilter: filter)
+            return plan.streamReply(events, headers: headers, errorEvent: OpenAIErrors.streamErrorEvent, malformedEvent: OpenAIErrors.malformedEvent,
+                                    filtersContent: true)
         }
         let body = completion.json(id: uuid, created: context.now, plan, request, annotations: Door.annotations)
         return Reply(status: 200, headers: headers, body: .bytes(body, delay: plan.bodyDelay))

@@ -34,7 +34,7 @@ struct OpenAIChatCompletion {
 
     /// The `chat.completion.chunk` events, with the id `mock-<uuid>`, annotated by the front door.
     func stream(id uuid: RandomUUID, created: Int, _ plan: ChatPlan, _ request: OpenAIChatRequest,
-                annotations: OpenAIAnnotations = .none) -> OpenAIChatStream {
+                annotations: OpenAIAnnotations = .none, contentFilter: OpenAIContentFilterCut? = nil) -> OpenAIChatStream {
         var id = ByteBuffer(capacity: 41)
         id.append(ascii: "mock-")
         uuid.append(to: &id)
@@ -42,7 +42,7 @@ struct OpenAIChatCompletion {
             id: id, created: created, model: request.model, text: plan.text, calls: calls,
             legacyFunctions: request.legacyFunctions, chunking: plan.pacing.chunking,
             finishReason: finishReason, usage: usage, includeUsage: request.includeUsage, schedule: plan.schedule,
-            annotations: annotations)
+            annotations: annotations, contentFilter: contentFilter)
     }
 
     /// The `chat.completion` object: `{"id":"mock-<uuid>","object":"chat.completion","created":..,`

@@ -12,6 +12,11 @@ import MockLLMSimulation
 /// empty arguments, then deltas carrying only the index and a piece of the arguments (cut by
 /// the pacing's chunking); calls one after another. Legacy `function_call` deltas carry no
 /// index or id.
+///
+/// A content filter (`OpenAIContentFilterCut`) stops the text or the calls after a number of
+/// events: the next event is the finish event with `finish_reason: content_filter` (Azure's
+/// with its `content_filter_results` flagging the category), then the usage event and `[DONE]`
+/// as usual.
 struct OpenAIChatStream: EventSource {
     private enum Phase {
         case preamble, role, content, toolHeader(Int), toolArguments(Int), finish, usage, done, ended
@@ -32,6 +37,10 @@ struct OpenAIChatStream: EventSource {
     private let finishReason: String
     private var schedule: StreamSchedule
     private let annotations: OpenAIAnnotations
+    private let contentFilter: OpenAIContentFilterCut?
+    /// Events started so far, and whether the content filter stopped the stream.
+    private var events = 0
+    private var filtered = false
     /// After the role event (and the front door's preamble), unless the reply has neither text nor calls.
     let firstPayloadEvent: Int
 
@@ -40,7 +49,7 @@ struct OpenAIChatStream: EventSource {
     ///   - calls: the tool calls, each with its id.
     init(id: ByteBuffer, created: Int, model: String, text: String, calls: [ToolCall] = [], legacyFunctions: Bool = false,
          chunking: Chunking, finishReason: String, usage: OpenAIUsage, includeUsage: Bool, schedule: StreamSchedule,
-         annotations: OpenAIAnnotations = .none) {
+         annotations: OpenAIAnnotations = .none, contentFilter: OpenAIContentFilterCut? = nil) {
         framing = OpenAIChunkFraming(id: id, object: "chat.completion.chunk", created: created, model: model, usage: usage, includeUsage: includeUsage)
         chunks = TextChunks(text, chunking: chunking)
         self.chunking = chunking
@@ -49,12 +58,28 @@ struct OpenAIChatStream: EventSource {
         self.finishReason = finishReason
         self.schedule = schedule
         self.annotations = annotations
+        self.contentFilter = contentFilter
         let preamble = annotations.streamPreamble.isEmpty ? 0 : 1
         firstPayloadEvent = text.isEmpty && calls.isEmpty ? .max : 1 + preamble
         if preamble > 0 { phase = .preamble }
     }
 
     mutating func nextDelay() -> UInt64? {
+        if let contentFilter, !filtered, events >= contentFilter.after {
+            switch phase {
+            case .content, .toolHeader, .toolArguments, .finish:
+                phase = .finish
+                filtered = true
+            default:
+                break
+            }
+        }
+        let delay = nextPhaseDelay()
+        if delay != nil { events += 1 }
+        return delay
+    }
+
+    private mutating func nextPhaseDelay() -> UInt64? {
         switch phase {
         case .preamble:
             pending = .preamble
@@ -70,7 +95,7 @@ struct OpenAIChatStream: EventSource {
                 return schedule.delay(before: chunk)
             }
             phase = calls.isEmpty ? .finish : .toolHeader(0)
-            return nextDelay()
+            return nextPhaseDelay()
         case .toolHeader(let i):
             pending = .toolHeader(i)
             argumentChunks = TextChunks(calls[i].arguments, chunking: chunking)
@@ -82,7 +107,7 @@ struct OpenAIChatStream: EventSource {
                 return schedule.delay(before: chunk)
             }
             phase = i + 1 < calls.count ? .toolHeader(i + 1) : .finish
-            return nextDelay()
+            return nextPhaseDelay()
         case .finish:
             pending = .finish
             phase = framing.includeUsage ? .usage : .done
@@ -147,10 +172,17 @@ struct OpenAIChatStream: EventSource {
             out.append(ascii: ",\"index\":0,\"finish_reason\":null}]")
             framing.close(&out)
         case .finish:
-            openChoice(&out, text: false)
-            out.append(ascii: "\"delta\":{},\"index\":0,\"finish_reason\":")
-            out.append(jsonString: finishReason)
-            out.append(ascii: "}]")
+            framing.open(&out)
+            out.append(UInt8(ascii: "{"))
+            if filtered, let contentFilter {
+                out.append(contentsOf: contentFilter.choice)
+                out.append(ascii: "\"delta\":{},\"index\":0,\"finish_reason\":\"content_filter\"}]")
+            } else {
+                out.append(contentsOf: annotations.emptyChoice)
+                out.append(ascii: "\"delta\":{},\"index\":0,\"finish_reason\":")
+                out.append(jsonString: finishReason)
+                out.append(ascii: "}]")
+            }
             framing.close(&out)
         case .usage:
             framing.writeUsage(into: &out)
@@ -166,6 +198,14 @@ struct OpenAIChatStream: EventSource {
         out.append(UInt8(ascii: "{"))
         out.append(contentsOf: text ? annotations.choice : annotations.emptyChoice)
     }
+}
+
+/// A content filter stopping a chat stream: after `after` events (the front door's preamble and
+/// the role event count), the finish event with `finish_reason: content_filter`, its choice
+/// starting with `choice` (the front door's `filteredChoice(category:)`).
+struct OpenAIContentFilterCut {
+    var after: Int
+    var choice: [UInt8]
 }
 
 /// `{"prompt_tokens":N,"completion_tokens":N,"total_tokens":N}`

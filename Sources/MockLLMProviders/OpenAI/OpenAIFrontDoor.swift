@@ -19,6 +19,10 @@ protocol OpenAIFrontDoor: Provider {
 
     /// What this door's replies add to OpenAI's objects; `.none` for OpenAI itself.
     static var annotations: OpenAIAnnotations { get }
+
+    /// What starts the choice of a stream's finish event when a content filter stopped the
+    /// output for `category` (members each followed by a comma, as `OpenAIAnnotations`'s).
+    static func filteredChoice(category: String) -> [UInt8]
 }
 
 /// What a request served behind an `OpenAIFrontDoor` asks for.
@@ -85,4 +89,7 @@ extension OpenAIChat: OpenAIFrontDoor {
     }
 
     static var annotations: OpenAIAnnotations { .none }
+
+    /// OpenAI's filtered chunk says only `finish_reason: content_filter`.
+    static func filteredChoice(category: String) -> [UInt8] { [] }
 }

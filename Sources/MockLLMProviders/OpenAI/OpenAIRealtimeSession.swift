@@ -150,6 +150,10 @@ final class OpenAIRealtimeSession: WebSocketSession {
                 case .truncate?:
                     response = nil  // ends without its last events
                     return
+                case .contentFilter?:
+                    // As the Realtime API ends a filtered response: incomplete, for content_filter.
+                    response = r
+                    return finish(status: "incomplete", reason: "content_filter", error: nil, into: &out)
                 case .malformed?:
                     var bad = ByteBuffer()
                     bad.append(ascii: "{\"type\":\"response.output_text.delta\",\"delta\":")

@@ -38,10 +38,27 @@ extension ChatPlan {
 
     /// The 200 reply streaming `stream`, wrapped in the plan's stream fault when it has one that
     /// cuts (`errorEvent` and `malformedEvent`: the provider's own bytes for those faults).
+    /// - Parameter filtersContent: `stream` ends itself as the content filter stops it (OpenAI's
+    ///   chat stream); otherwise a `content_filter` cut is the protocol's error event of that type.
     func streamReply(_ stream: some EventSource, headers: HTTPFields,
-                     errorEvent: (StreamFault) -> ByteBuffer, malformedEvent: ByteBuffer) -> Reply {
-        guard let fault = streamFault, fault.cut != nil else { return Reply(status: 200, headers: headers, body: .stream(stream)) }
+                     errorEvent: (StreamFault) -> ByteBuffer, malformedEvent: ByteBuffer, filtersContent: Bool = false) -> Reply {
+        guard var fault = streamFault, let cut = fault.cut else { return Reply(status: 200, headers: headers, body: .stream(stream)) }
+        if case .contentFilter(let category) = cut {
+            if filtersContent { return Reply(status: 200, headers: headers, body: .stream(stream)) }
+            fault.cut = .error(type: "content_filter", message: Self.contentFilterMessage(category))
+        }
         let faulty = FaultyStream(stream, fault: fault, errorEvent: errorEvent(fault), malformedEvent: malformedEvent)
         return Reply(status: 200, headers: headers, body: .stream(faulty))
+    }
+
+    /// The output category a `content_filter` stream fault stops the stream for, if it has one.
+    var contentFilterCut: (after: Int, category: String)? {
+        guard let fault = streamFault, case .contentFilter(let category)? = fault.cut else { return nil }
+        return (fault.after, category)
+    }
+
+    /// The error event's message where a protocol has no filtered ending of its own.
+    static func contentFilterMessage(_ category: String) -> String {
+        "The response was filtered due to the output triggering the content management policy (\(category))."
     }
 }

@@ -46,7 +46,7 @@ struct FaultyStream<Inner: EventSource>: EventSource {
             case .malformed:
                 special = malformedEvent
                 return 0
-            case .error:
+            case .error, .contentFilter:  // streamReply turns a content filter it leaves to this wrapper into an error
                 special = errorEvent
                 endAfterSpecial = true
                 return 0

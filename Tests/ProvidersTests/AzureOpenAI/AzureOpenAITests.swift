@@ -205,6 +205,58 @@ struct AzureOpenAITests {
         #expect(verdicts?["hate"]?["filtered"] as? Bool == false)
     }
 
+    @Test func aContentFilterFaultStopsTheStreamAsAzureDoes() throws {
+        let script = try script("""
+            rules:
+              - match: {prompt: {contains: story}}
+                reply: "Once upon a time."
+                fault: {stream: {after: 4, content_filter: violence}}
+            responses: {}
+            """)
+        let reply = call(script, #"{"model":"m","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"a story"}]}"#)
+        #expect(reply.status == 200)
+        let events = reply.streamTexts
+        // The preamble, the role chunk, two chunks of text, then the filtered finish, usage and [DONE].
+        #expect(events.count == 7)
+        #expect(events[2].contains(#""content":"O"}"#) && events[3].contains(#""content":"n"}"#))
+        let finish = try #require(try JSONSerialization.jsonObject(with: Data(events[4].dropFirst(6).utf8)) as? [String: Any])
+        let choice = try #require((finish["choices"] as? [[String: Any]])?.first)
+        #expect(choice["finish_reason"] as? String == "content_filter")
+        #expect((choice["delta"] as? [String: Any])?.isEmpty == true)
+        let verdicts = try #require(choice["content_filter_results"] as? [String: [String: Any]])
+        #expect(verdicts["violence"]?["filtered"] as? Bool == true)
+        #expect(verdicts["violence"]?["severity"] as? String == "high")
+        #expect(verdicts.filter { $0.key != "violence" }.values.allSatisfy { $0["filtered"] as? Bool == false })
+        #expect(events[5].contains(#""choices":[]"#) && events[5].contains(#""usage""#))
+        #expect(events[6] == "data: [DONE]\n\n")
+        #expect(reply.headers["x-mockllm-fault"] != nil)
+    }
+
+    @Test func aFilteredProtectedMaterialIsDetected() throws {
+        let script = try script("""
+            faults:
+              - stream: {after: 2, content_filter: protected_material_text}
+            responses: {ping: pong}
+            """)
+        let events = call(script, #"{"model":"m","stream":true,"messages":[{"role":"user","content":"ping"}]}"#).streamTexts
+        #expect(events[2].contains(#""protected_material_text":{"filtered":true,"detected":true}"#))
+        #expect(events[2].contains(#""finish_reason":"content_filter""#))
+        #expect(events.last == "data: [DONE]\n\n")
+    }
+
+    @Test func aContentFilterFaultIsCheckedByTheLoader() {
+        let bad = diagnostics("""
+            faults:
+              - stream: {after: 2, content_filter: rudeness}
+            """)
+        #expect(bad.contains { $0.message.contains("content_filter' must be one of hate, sexual, violence, self_harm") })
+        let two = diagnostics("""
+            faults:
+              - stream: {after: 2, content_filter: hate, truncate: true}
+            """)
+        #expect(two.contains { $0.message.contains("needs exactly one of") })
+    }
+
     // MARK: limits
 
     @Test func aDeploymentReservesMaxTokensAgainstItsTokensPerMinute() throws {

@@ -55,6 +55,27 @@ struct BedrockTests {
         return out
     }
 
+    static let paddingAlphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+    /// An event's payload without its `p` padding member, which must be there once, a prefix
+    /// of Bedrock's alphabet 1 to 62 long; and that padding.
+    func unpadded(_ payload: String) -> (payload: String, padding: String) {
+        let found = payload.matches(of: #/"p":"([A-Za-z0-9]*)"/#)
+        #expect(found.count == 1, "one p in \(payload)")
+        guard let match = found.first else { return (payload, "") }
+        let padding = String(match.output.1)
+        #expect(!padding.isEmpty && Self.paddingAlphabet.hasPrefix(padding), "padding \(padding)")
+        var rest = payload
+        rest.removeSubrange(match.range)
+        rest = rest.replacingOccurrences(of: ",,", with: ",").replacingOccurrences(of: "{,", with: "{").replacingOccurrences(of: ",}", with: "}")
+        return (rest, padding)
+    }
+
+    /// `messages` with each payload `unpadded`.
+    func unpaddedMessages(_ reply: Reply) -> [(type: String, payload: String)] {
+        messages(reply).map { ($0.type, unpadded($0.payload).payload) }
+    }
+
     static let hello = #"{"messages":[{"role":"user","content":[{"text":"hello"}]}]}"#
 
     @Test func converseAnswersInConversesShape() {
@@ -68,7 +89,7 @@ struct BedrockTests {
     @Test func converseStreamSendsBedrocksEventsInOrder() {
         let reply = call(Bedrock.converseStream, #"{"messages":[{"role":"user","content":[{"text":"weather?"}]}]}"#)
         #expect(reply.headers["content-type"] == "application/vnd.amazon.eventstream")
-        let events = messages(reply)
+        let events = unpaddedMessages(reply)
         #expect(events.first! == ("messageStart", #"{"role":"assistant"}"#))
         #expect(events.contains { $0 == ("contentBlockStart", #"{"contentBlockIndex":1,"start":{"toolUse":{"toolUseId":"tooluse_fixed","name":"get_weather"}}}"#) })
         let text = events.filter { $0.type == "contentBlockDelta" && $0.payload.contains(#""text""#) }.count
@@ -81,10 +102,38 @@ struct BedrockTests {
         #expect(events[events.count - 2].payload == #"{"stopReason":"tool_use"}"#)
     }
 
+    /// Bedrock's padding: in every event, where its name sorts among the members (as captured
+    /// streams have it), of lengths that vary from event to event.
+    @Test func everyStreamEventCarriesPaddingInNameOrder() throws {
+        let converse = messages(call(Bedrock.converseStream, #"{"messages":[{"role":"user","content":[{"text":"weather?"}]}]}"#))
+        let shapes: [String: Regex<Substring>] = [
+            "messageStart": #/\{"p":"[A-Za-z0-9]+","role":"assistant"\}/#,
+            "contentBlockStart": #/\{"contentBlockIndex":\d+,"p":"[A-Za-z0-9]+","start":\{.*\}\}/#,
+            "contentBlockDelta": #/\{"contentBlockIndex":\d+,"delta":\{.*\},"p":"[A-Za-z0-9]+"\}/#,
+            "contentBlockStop": #/\{"contentBlockIndex":\d+,"p":"[A-Za-z0-9]+"\}/#,
+            "messageStop": #/\{"p":"[A-Za-z0-9]+","stopReason":"tool_use"\}/#,
+            "metadata": #/\{"metrics":\{"latencyMs":\d+\},"p":"[A-Za-z0-9]+","usage":\{"inputTokens":\d+,"outputTokens":\d+,"totalTokens":\d+\}\}/#,
+        ]
+        for event in converse {
+            let shape = try #require(shapes[event.type], "\(event.type)")
+            #expect(event.payload.wholeMatch(of: shape) != nil, "\(event.payload)")
+        }
+        #expect(Set(converse.map(\.type)) == Set(shapes.keys))
+        let lengths = converse.map { unpadded($0.payload).padding.count }
+        #expect(Set(lengths).count > 3, "lengths \(lengths)")
+        let invoke = messages(call(Bedrock.invokeStream, #"{"anthropic_version":"bedrock-2023-05-31","max_tokens":50,"messages":[{"role":"user","content":"hello"}]}"#))
+        for event in invoke {
+            #expect(event.payload.wholeMatch(of: #/\{"bytes":"[A-Za-z0-9+\/=]+","p":"[A-Za-z0-9]+"\}/#) != nil, "\(event.payload)")
+        }
+        let llama = messages(call(Bedrock.invokeStream, model: "meta.llama3-8b-instruct-v1:0", #"{"prompt":"hello"}"#))
+        #expect(!llama.isEmpty && llama.allSatisfy { unpadded($0.payload).payload.hasPrefix(#"{"bytes":""#) })
+    }
+
     @Test func invokeStreamWrapsAnthropicEventsInChunks() throws {
         let body = #"{"anthropic_version":"bedrock-2023-05-31","max_tokens":50,"messages":[{"role":"user","content":"hello"}]}"#
-        let events = messages(call(Bedrock.invokeStream, body))
+        let events = unpaddedMessages(call(Bedrock.invokeStream, body))
         #expect(events.allSatisfy { $0.type == "chunk" })
+        #expect(events.allSatisfy { $0.payload.hasPrefix(#"{"bytes":""#) && $0.payload.hasSuffix(#""}"#) })
         let objects = try events.map { event -> [String: Any] in
             let chunk = try #require(try JSONSerialization.jsonObject(with: Data(event.payload.utf8)) as? [String: Any])
             let encoded = try #require(chunk["bytes"] as? String)

@@ -196,6 +196,23 @@ struct FaultyStreamTests {
         }
     }
 
+    @Test(arguments: 1...5)
+    func aContentFilterEndsOpenAIsStreamWithItsFinishReasonAndAnthropicsWithAnError(k: Int) {
+        let whole = normal(.openai).map(\.1)
+        let filtered = run(call(.openai, ["x-mockllm-fault": "content_filter:\(k)"])).events.map(\.1)
+        // The events before the cut, the finish event filtered, then [DONE].
+        #expect(filtered.count == min(k, 5) + 2)
+        #expect(Array(filtered.prefix(min(k, 5))) == Array(whole.prefix(min(k, 5))))
+        #expect(filtered[filtered.count - 2].contains(#""delta":{},"index":0,"finish_reason":"content_filter"}]"#))
+        #expect(!filtered[filtered.count - 2].contains("content_filter_results"), "OpenAI's chunk carries no verdicts")
+        #expect(filtered.last == "data: [DONE]\n\n")
+        let anthropic = normal(.anthropic).map(\.1)
+        let cut = run(call(.anthropic, ["x-mockllm-fault": "content_filter:\(k)"])).events.map(\.1)
+        #expect(Array(cut.dropLast()) == Array(anthropic.prefix(k)))
+        #expect(cut.last?.hasPrefix("event: error\n") == true)
+        #expect(cut.last?.contains(#""type":"content_filter""#) == true)
+    }
+
     @Test func aScriptedErrorEventCarriesItsTypeAndMessageEscaped() throws {
         let script = try ScriptLoader.parse(yaml: """
             responses: {ping: pong}
