@@ -12,9 +12,10 @@ import Yams
 ///   prefill_ms_per_1k_tokens: 40    # added to the first token's wait per 1,000 prompt tokens
 ///   chunking: word                  # character (default) | word | token | {characters: 4}
 ///   seed: 42                        # same seed, same schedule
+///   speech_wpm: 150                 # realtime audio: the voice's words per minute
 /// ```
 package enum PacingSection {
-    static let keys = ["ttft_ms", "itl_ms", "tokens_per_second", "jitter", "prefill_ms_per_1k_tokens", "chunking", "seed"]
+    static let keys = ["ttft_ms", "itl_ms", "tokens_per_second", "jitter", "prefill_ms_per_1k_tokens", "chunking", "seed", "speech_wpm"]
 
     static func read(_ node: Node, _ what: String, reader: inout ScriptReader) -> PacingSpec? {
         guard let mapping = reader.mapping(node, what) else { return nil }
@@ -27,6 +28,11 @@ package enum PacingSection {
         }
         if mapping["itl_ms"] != nil && mapping["tokens_per_second"] != nil {
             reader.error("\(what) sets both itl_ms and tokens_per_second; choose one", at: node)
+        }
+        if let n = mapping["speech_wpm"], let rate = reader.number(n, ScriptReader.path(what, "speech_wpm")) {
+            if rate > 0, rate <= 10_000 { spec.speechWordsPerMinute = rate } else {
+                reader.error("\(ScriptReader.path(what, "speech_wpm")) must be more than 0 and at most 10000 words per minute", at: n)
+            }
         }
         if let n = mapping["prefill_ms_per_1k_tokens"] {
             spec.prefillPerThousandTokens = milliseconds(n, ScriptReader.path(what, "prefill_ms_per_1k_tokens"), &reader)

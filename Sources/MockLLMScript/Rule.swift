@@ -16,6 +16,9 @@ package struct Rule: Sendable {
     package let times: Int?
     /// `fault:`: what goes wrong with this rule's replies, and when.
     package let fault: Fault?
+    /// `transcript:`: what the user's audio is taken to say when this rule answers a realtime
+    /// turn (the input transcription, and the user's text for later turns).
+    package let transcript: String?
     /// How many times the rule has answered, across loops (sequences and `{{count}}` use it).
     let counter: RuleCounter
     /// How many requests the rule's conditions have taken so far (the admin API's use counter).
@@ -25,9 +28,10 @@ package struct Rule: Sendable {
 
     package init(
         name: String, line: Int = 0, conditions: [Condition], reply: RuleReply, pacing: PacingSpec? = nil, times: Int? = nil,
-        fault: Fault? = nil
+        fault: Fault? = nil, transcript: String? = nil
     ) {
         self.fault = fault
+        self.transcript = transcript
         self.name = name
         self.line = line
         self.conditions = conditions
@@ -60,6 +64,9 @@ package enum Condition: Sendable {
     /// The conversation ends with tool results: any (`true`), none (`false`), or one from the
     /// named tool whose text matches.
     case toolResult(ToolResultMatch)
+    /// The length of the user's audio in a realtime turn, in milliseconds (a turn of text
+    /// has none and does not match).
+    case audio(ClosedRange<Int>)
 }
 
 /// `match.tool_result`.

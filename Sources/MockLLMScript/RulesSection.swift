@@ -5,8 +5,8 @@ import Yams
 /// always) and exactly one of `reply:`, `replies:` (a sequence) or `error:`; optional `name:`
 /// and `pacing:`. docs/CONFIG.md has the reference.
 enum RulesSection {
-    static let ruleKeys = ["name", "match", "reply", "replies", "sequence", "error", "pacing", "times", "fault"]
-    static let matchKeys = ["prompt", "model", "system", "tools", "turn", "headers", "endpoint", "provider", "tool_result"]
+    static let ruleKeys = ["name", "match", "reply", "replies", "sequence", "error", "pacing", "times", "fault", "transcript"]
+    static let matchKeys = ["prompt", "model", "system", "tools", "turn", "headers", "endpoint", "provider", "tool_result", "audio_ms"]
     static let textMatchKeys = ["exact", "contains", "prefix", "regex", "ignore_case"]
 
     /// The rules, in order; those whose reply is `recorded:` go to `fixtures` instead.
@@ -40,9 +40,10 @@ enum RulesSection {
             let fault = mapping["fault"].flatMap {
                 FaultsSection.fault($0, "'\(what).fault'", name: name, global: false, providers: providers, reader: &reader)
             }
+            let transcript = mapping["transcript"].flatMap { reader.text($0, "'\(what).transcript'") }
             guard let reply else { continue }
             rules.append(Rule(name: name, line: entry.mark?.line ?? 0, conditions: conditions, reply: reply, pacing: pacing,
-                              times: times, fault: fault))
+                              times: times, fault: fault, transcript: transcript))
         }
         return rules
     }
@@ -86,6 +87,8 @@ enum RulesSection {
                 }
             case "tool_result":
                 if let m = toolResultMatch(value, at, &reader) { conditions.append(.toolResult(m)) }
+            case "audio_ms":
+                if let range = audioRange(value, at, &reader) { conditions.append(.audio(range)) }
             case "provider":
                 if let name = reader.text(value, at) {
                     if let providers, !providers.contains(name) {
@@ -159,6 +162,33 @@ enum RulesSection {
             return nil
         }
         return Int(value)
+    }
+
+    /// `audio_ms: {min, max}` (either may be left out) or one number (at least that long).
+    private static func audioRange(_ node: Node, _ what: String, _ reader: inout ScriptReader) -> ClosedRange<Int>? {
+        func whole(_ n: Node, _ label: String) -> Int? {
+            guard let v = reader.number(n, label) else { return nil }
+            guard v >= 0, v == v.rounded(), v < 1e12 else {
+                reader.error("\(label) must be a whole number of milliseconds, 0 or more", at: n)
+                return nil
+            }
+            return Int(v)
+        }
+        if case .mapping(let mapping) = node {
+            reader.checkKeys(mapping, known: ["min", "max"], in: what)
+            if mapping["min"] == nil && mapping["max"] == nil {
+                reader.error("\(what) needs a min, a max, or both", at: node)
+                return nil
+            }
+            let low = mapping["min"].flatMap { whole($0, ScriptReader.path(what, "min")) } ?? 0
+            let high = mapping["max"].flatMap { whole($0, ScriptReader.path(what, "max")) } ?? Int.max
+            guard low <= high else {
+                reader.error("\(what) has min greater than max", at: node)
+                return nil
+            }
+            return low...high
+        }
+        return whole(node, what).map { $0...Int.max }
     }
 
     private static func turns(_ node: Node, _ what: String, _ reader: inout ScriptReader) -> ClosedRange<Int>? {

@@ -17,6 +17,8 @@ package struct MatchInput: Sendable {
     package var tools: ToolOffer?
     /// What the request asks the reply's text to be.
     package var responseFormat: ResponseFormat?
+    /// A realtime turn the user spoke: the length of its audio in milliseconds (nil: typed).
+    package var audioMilliseconds: Int?
 
     package init(prompt: String, model: String, messages: [ChatMessage] = [], hasTools: Bool = false,
                 headers: RequestHeaders = RequestHeaders(), endpoint: String = "", provider: String = "",
@@ -37,6 +39,15 @@ package struct MatchInput: Sendable {
 
     /// User messages in the conversation (at least 1).
     package var turn: Int { max(1, messages.userTurns) }
+
+    /// What a realtime user's audio is taken to say when the answering rule gives no
+    /// `transcript:`: its length, plainly (`[audio: 1.25 s]`). It is also the prompt rules see for
+    /// an audio turn, so `prompt:` can match it.
+    package static func audioDescription(milliseconds: Int) -> String {
+        let tenths = (milliseconds + 5) / 10
+        let fraction = tenths % 100
+        return "[audio: \(tenths / 100).\(fraction < 10 ? "0" : "")\(fraction) s]"
+    }
 }
 
 /// The script's answer to one request.
@@ -53,6 +64,8 @@ package struct ScriptAnswer: Sendable {
     package var pacing: PacingSpec?
     /// The answering rule's fault, if it has one.
     package var fault: Fault?
+    /// The answering rule's `transcript:` (what the user's audio said), if it has one.
+    package var transcript: String?
     /// When nothing matched: the closest rule and why it missed.
     package var miss: String?
 }
@@ -118,6 +131,19 @@ extension Script {
         return ScriptAnswer(outcome: .reply(defaultScriptReply), source: "default", miss: miss)
     }
 
+    /// What the user's audio in a realtime turn says: the `transcript:` of the first rule whose
+    /// conditions hold for `input` (a turn whose prompt is `MatchInput.audioDescription`, with
+    /// `audioMilliseconds` set), else the description itself. It only looks: no rule's count
+    /// moves, so the rule that then answers the turn (seeing the transcript as the prompt) counts
+    /// once. A rule that has used up its `times:` is passed over, as when answering.
+    package func transcript(for input: MatchInput, scope: TestScope? = nil) -> String {
+        for rule in rules where evaluate(rule.conditions, input).failure == nil {
+            if let times = rule.times, scope == nil, rule.matched >= times { continue }
+            return rule.transcript ?? input.prompt
+        }
+        return input.prompt
+    }
+
     private func answer(from rule: Rule, count: Int, _ input: MatchInput, captures: [String]) -> ScriptAnswer {
         let values = Template.Values(prompt: input.prompt, model: input.model, count: count, turn: input.turn, captures: captures)
         let outcome: ScriptAnswer.Outcome
@@ -130,7 +156,7 @@ extension Script {
         case .error(let error):
             outcome = .error(error)
         }
-        return ScriptAnswer(outcome: outcome, source: rule.source, pacing: rule.pacing, fault: rule.fault)
+        return ScriptAnswer(outcome: outcome, source: rule.source, pacing: rule.pacing, fault: rule.fault, transcript: rule.transcript)
     }
 
     /// A rule's `tool_calls: auto` filled in: its text, then the invented calls (or, once the
@@ -179,6 +205,14 @@ extension Script {
                 if input.provider != name { reason = "provider \(input.provider) is not \(name)" }
             case .toolResult(let wanted):
                 reason = Self.check(wanted, input.messages.lastToolResults)
+            case .audio(let range):
+                if let ms = input.audioMilliseconds {
+                    if !range.contains(ms) {
+                        reason = "the audio's \(ms) ms is not in \(range.lowerBound)...\(range.upperBound == Int.max ? "" : String(range.upperBound)) ms"
+                    }
+                } else {
+                    reason = "the turn is not audio"
+                }
             }
             if let reason {
                 if failure == nil { failure = reason }

@@ -46,11 +46,19 @@ public struct Pacing: Sendable, Equatable {
     public var chunking: Chunking
     /// Fixes the jitter: every stream with this pacing gets the same schedule.
     public var seed: UInt64?
+    /// How fast a realtime voice speaks (`speech_wpm`): a reply's audio lasts its words at this
+    /// rate (`SpeechAudio`).
+    public var speechWordsPerMinute: Double
 
-    public init(model: Model, chunking: Chunking = .character, seed: UInt64? = nil) {
+    /// A talker's usual rate, 150 words a minute.
+    public static let defaultSpeechWordsPerMinute: Double = 150
+
+    public init(model: Model, chunking: Chunking = .character, seed: UInt64? = nil,
+                speechWordsPerMinute: Double = Pacing.defaultSpeechWordsPerMinute) {
         self.model = model
         self.chunking = chunking
         self.seed = seed
+        self.speechWordsPerMinute = speechWordsPerMinute
     }
 
     public static let immediate = Pacing(model: .immediate)

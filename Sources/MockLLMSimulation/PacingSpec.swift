@@ -8,6 +8,8 @@ public struct PacingSpec: Sendable, Equatable {
     public var prefillPerThousandTokens: UInt64?
     public var chunking: Chunking?
     public var seed: UInt64?
+    /// `speech_wpm`: a realtime voice's speaking rate.
+    public var speechWordsPerMinute: Double?
 
     public init(
         timeToFirstToken: UInt64? = nil, interChunk: UInt64? = nil, tokensPerSecond: Double? = nil,
@@ -35,6 +37,7 @@ public struct PacingSpec: Sendable, Equatable {
         var pacing = base
         if let chunking { pacing.chunking = chunking }
         if let seed { pacing.seed = seed }
+        if let speechWordsPerMinute { pacing.speechWordsPerMinute = speechWordsPerMinute }
         guard setsTiming else { return pacing }
         var profile: Pacing.Profile
         if case .profile(let existing) = base.model { profile = existing } else { profile = Pacing.Profile() }

@@ -47,6 +47,7 @@ struct RulesTests: ScriptLoading {
         case .endpoint(let path): "endpoint \(path)"
         case .provider(let name): "provider \(name)"
         case .toolResult(let m): "tool_result \(m)"
+        case .audio(let r): "audio_ms \(r.lowerBound)...\(r.upperBound == Int.max ? "" : String(r.upperBound))"
         }
     }
 

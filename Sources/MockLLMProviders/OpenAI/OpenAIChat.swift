@@ -16,7 +16,7 @@ package enum OpenAIChat: Provider {
             Endpoint(method: "GET", path: "/v1/models/{model}", handlerName: "retrieve_model", handler: retrieveModel),
             Endpoint(method: "POST", path: "/v1/embeddings", handlerName: "create_embeddings", handler: embeddings),
             Endpoint(method: "POST", path: "/v1/completions", handlerName: "handle_completion", handler: OpenAICompletions.completion),
-        ] + OpenAIResponses.endpoints,
+        ] + OpenAIResponses.endpoints + OpenAIRealtime.endpoints,
         capabilities: Capabilities(streaming: true, functionCalling: true, vision: true),
         models: defaultModels)
 

@@ -22,6 +22,11 @@ extension OpenAIChat {
                   contextWindow: 1_047_576, maxOutputTokens: 32_768, created: 1_744_316_542),
         ModelInfo(id: "gpt-4.1-mini", displayName: "GPT-4.1 mini",
                   contextWindow: 1_047_576, maxOutputTokens: 32_768, created: 1_744_318_173),
+        // The Realtime API's (GET /v1/realtime?model=...).
+        ModelInfo(id: "gpt-realtime", aliases: ["gpt-realtime-2025-08-28"], displayName: "gpt-realtime",
+                  contextWindow: 32_000, maxOutputTokens: 4_096, created: 1_756_271_701),
+        ModelInfo(id: "gpt-realtime-mini", aliases: ["gpt-realtime-mini-2025-10-06"], displayName: "gpt-realtime-mini",
+                  contextWindow: 32_000, maxOutputTokens: 4_096, created: 1_759_517_133),
     ]
 
     static func listModels(_ http: HTTPRequest, _ context: inout ProviderContext) -> Reply {

@@ -32,6 +32,8 @@ struct ChatPlan: Sendable {
     /// A scripted stream fault, and the name of the fault it comes from (`x-mockllm-fault`).
     var streamFault: StreamFault?
     var faultName: String?
+    /// The answering rule's `transcript:` (realtime turns the user spoke).
+    var transcript: String?
 
     /// The tool calls, in order.
     var toolCalls: [ToolCall] {
@@ -131,6 +133,7 @@ struct ChatPlan: Sendable {
             random: pacing.random(from: &context.random), promptTokens: promptTokens,
             rule: answer.source, miss: miss)
         (plan.streamFault, plan.faultName) = (streamFault?.fault, streamFault?.name)
+        plan.transcript = answer.transcript
         context.model = input.model
         plan.cut(maxTokens: maxTokens, stopSequences: stopSequences)
         if let engine {

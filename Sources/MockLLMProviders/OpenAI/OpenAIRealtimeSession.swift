@@ -1,0 +1,852 @@
+import MockLLMCore
+import MockLLMScript
+import MockLLMSimulation
+
+/// One OpenAI Realtime session (`GET /v1/realtime`, after the WebSocket handshake): JSON client
+/// events in, server events out, as the API sends them (docs/PROTOCOLS.md, "OpenAI Realtime").
+///
+/// Pure: the connection gives every call `now`; responses are `LivePlan`s whose steps fall due
+/// at the response's start plus their offsets, and `nextDeadline` tells the connection when.
+/// The conversation, the input audio buffer (its length and the voice-activity detector, never
+/// the audio) and at most one response in progress are all the state it keeps.
+final class OpenAIRealtimeSession: WebSocketSession {
+    /// A conversation item.
+    struct Item {
+        enum Kind {
+            /// `role`: user, assistant or system; `content`: input_text, input_audio, output_text
+            /// or output_audio.
+            case message(role: String, content: String)
+            case functionCall(callID: String, name: String, arguments: String)
+            case functionCallOutput(callID: String, output: String)
+        }
+
+        var id: String
+        var kind: Kind
+        /// A message's text: typed, or its audio's transcript.
+        var text = ""
+        /// The user's audio length (ms), for an input_audio message.
+        var audioMilliseconds: Int?
+        /// An assistant audio message's audio, for `conversation.item.truncate`.
+        var speech: SpeechAudio?
+        var status = "completed"
+    }
+
+    /// The response being given.
+    struct Response {
+        var id: String
+        var plan: LivePlan
+        /// When its steps are counted from.
+        var start: UInt64
+        var next = 0
+        var inConversation: Bool
+        var modalities: [String]
+        var maxTokens: Int?
+        var metadata: JSONValue?
+        /// The response's output items so far.
+        var output: [Item] = []
+        /// The assistant message of `output` still receiving content, if any.
+        var openMessage: Int?
+        var transcript = ""
+        /// What is left of a scripted fault.
+        var fault: StreamFault?
+        /// Stalled for good by a fault: it ends only when cancelled or interrupted.
+        var stalled = false
+    }
+
+    let beta: Bool
+    private var config: OpenAIRealtimeConfig
+    private var context: ProviderContext
+    private let headers: RequestHeaders
+    private let endpoint: String
+    private let sessionID: String
+    /// `event_` and part of the session id: event ids are it plus a counter.
+    private let eventPrefix: String
+    private var items: [Item] = []
+    private var response: Response?
+    /// Bytes in the input audio buffer since the last commit or clear.
+    private var bufferBytes = 0
+    private var vad: VoiceActivity
+    /// The item id the next committed audio gets (announced at speech start).
+    private var pendingItemID: String?
+    private var eventCount: UInt64 = 0
+    private var tokensUsed = 0
+    private var closed = false
+
+    /// Output audio goes out in chunks of this length.
+    static let chunkMilliseconds = 100
+
+    init(model: String, beta: Bool, context: ProviderContext, headers: RequestHeaders, endpoint: String) {
+        self.beta = beta
+        self.context = context
+        self.headers = headers
+        self.endpoint = endpoint
+        config = OpenAIRealtimeConfig(model: model)
+        if beta { config.outputModalities = ["text", "audio"] }
+        sessionID = self.context.random.alphanumericString(prefix: "sess_", count: 24)
+        eventPrefix = "event_" + sessionID.dropFirst(5).prefix(12)
+        vad = VoiceActivity(format: config.inputFormat)
+        configureDetector()
+    }
+
+    // MARK: - WebSocketSession
+
+    func opened(now: UInt64, into out: inout [WebSocketOutput]) {
+        send("session.created", into: &out) { body in
+            body.append(ascii: ",\"session\":")
+            config.write(id: sessionID, beta: beta, into: &body)
+        }
+    }
+
+    func received(_ message: WebSocketMessage, now: UInt64, into out: inout [WebSocketOutput]) {
+        guard !closed else { return }
+        guard case .text(let text) = message else {
+            return error(.invalidRequest("Binary messages are not supported: send each client event as JSON in a text message.",
+                                         code: "invalid_event"), eventID: nil, into: &out)
+        }
+        let fields: RequestFields
+        do {
+            fields = try RequestFields.parseBody(text.bytes)
+        } catch {
+            let api = OpenAIErrors.error(for: error)
+            return self.error(APIError.invalidRequest(api.message, code: "invalid_json"), eventID: nil, into: &out)
+        }
+        let eventID = try? fields.string("event_id")
+        do {
+            guard let type = try fields.string("type", required: true) else { return }
+            try handle(type, fields, now: now, eventID: eventID, into: &out)
+        } catch {
+            self.error(OpenAIErrors.error(for: error), eventID: eventID, into: &out)
+        }
+    }
+
+    var nextDeadline: UInt64? {
+        guard let response, !response.stalled, response.next < response.plan.steps.count else {
+            // A response with no steps left ends at once (in the same call that started it).
+            return nil
+        }
+        return response.start &+ response.plan.steps[response.next].at
+    }
+
+    func due(now: UInt64, into out: inout [WebSocketOutput]) {
+        guard !closed, var r = response, !r.stalled else { return }
+        while r.next < r.plan.steps.count, r.start &+ r.plan.steps[r.next].at <= now {
+            if let fault = r.fault, r.next >= fault.after {
+                r.fault = nil
+                switch fault.cut {
+                case .error(let type, let message)?:
+                    response = r
+                    var api = APIError(status: 500, kind: .server, message: message)
+                    api.typeOverride = type
+                    return finish(status: "failed", reason: nil, error: api, into: &out)
+                case .disconnect?, .reset?:
+                    response = nil
+                    closed = true
+                    out.append(.close(code: 1011, reason: "scripted fault"))
+                    return
+                case .truncate?:
+                    response = nil  // ends without its last events
+                    return
+                case .malformed?:
+                    var bad = ByteBuffer()
+                    bad.append(ascii: "{\"type\":\"response.output_text.delta\",\"delta\":")
+                    out.append(.text(bad))
+                case .stall(let ns)?:
+                    guard let ns else {
+                        r.stalled = true
+                        response = r
+                        return
+                    }
+                    r.start &+= ns
+                    response = r
+                    continue
+                case nil:
+                    break
+                }
+            }
+            let step = r.plan.steps[r.next].step
+            r.next += 1
+            emit(step, &r, into: &out)
+        }
+        response = r
+        if r.next >= r.plan.steps.count { finish(status: "completed", reason: nil, error: nil, into: &out) }
+    }
+
+    func ended(code: UInt16, now: UInt64) {
+        closed = true
+        response = nil
+    }
+
+    // MARK: - Client events
+
+    private func handle(_ type: String, _ fields: RequestFields, now: UInt64, eventID: String?, into out: inout [WebSocketOutput]) throws(FieldProblem) {
+        switch type {
+        case "session.update":
+            let session = try fields.object("session", required: true)!
+            try config.update(from: session, beta: beta)
+            vad = VoiceActivity(format: config.inputFormat)
+            configureDetector()
+            send("session.updated", into: &out) { body in
+                body.append(ascii: ",\"session\":")
+                config.write(id: sessionID, beta: beta, into: &body)
+            }
+        case "input_audio_buffer.append":
+            let audio = try fields.string("audio", required: true)!
+            guard let bytes = Base64.decode(audio.utf8) else {
+                throw .invalidValue(path: "audio", message: "Invalid 'audio': expected base64-encoded audio bytes.", code: "invalid_value")
+            }
+            bufferBytes += bytes.count
+            guard config.turnDetection != nil else { return }
+            var events: [VoiceActivity.Event] = []
+            vad.feed(bytes, into: &events)
+            for event in events { voiceActivity(event, now: now, into: &out) }
+        case "input_audio_buffer.commit":
+            let ms = config.inputFormat.milliseconds(ofBytes: bufferBytes)
+            guard ms >= 100 else {
+                return error(.invalidRequest(
+                    "Error committing input audio buffer: buffer too small. Expected at least 100ms of audio, but buffer only has \(ms).00ms of audio.",
+                    code: "input_audio_buffer_commit_empty"), eventID: eventID, into: &out)
+            }
+            commitAudio(into: &out)
+        case "input_audio_buffer.clear":
+            bufferBytes = 0
+            vad.reset()
+            pendingItemID = nil
+            send("input_audio_buffer.cleared", into: &out) { _ in }
+        case "conversation.item.create":
+            let item = try fields.object("item", required: true)!
+            let previous = try fields.string("previous_item_id")
+            if let previous, previous != "root", !items.contains(where: { $0.id == previous }) {
+                return error(.invalidRequest("Error adding item: the previous item with id '\(previous)' does not exist.",
+                                             param: "previous_item_id", code: "item_not_found"), eventID: eventID, into: &out)
+            }
+            try createItem(item, after: previous, into: &out)
+        case "conversation.item.delete":
+            let id = try fields.string("item_id", required: true)!
+            guard let index = items.firstIndex(where: { $0.id == id }) else { return itemNotFound(id, eventID: eventID, into: &out) }
+            items.remove(at: index)
+            send("conversation.item.deleted", into: &out) { body in
+                body.append(ascii: ",\"item_id\":")
+                body.append(jsonString: id)
+            }
+        case "conversation.item.retrieve":
+            let id = try fields.string("item_id", required: true)!
+            guard let item = items.first(where: { $0.id == id }) else { return itemNotFound(id, eventID: eventID, into: &out) }
+            send("conversation.item.retrieved", into: &out) { body in
+                body.append(ascii: ",\"item\":")
+                write(item, into: &body)
+            }
+        case "conversation.item.truncate":
+            try truncate(fields, eventID: eventID, into: &out)
+        case "response.create":
+            guard response == nil else {
+                let id = response!.id
+                return error(.invalidRequest(
+                    "Conversation already has an active response in progress: \(id). Wait until the response is finished before creating a new one.",
+                    code: "conversation_already_has_active_response"), eventID: eventID, into: &out)
+            }
+            try startResponse(try fields.object("response"), now: now, into: &out)
+        case "response.cancel":
+            let id = try fields.string("response_id")
+            guard let active = response, id == nil || id == active.id else {
+                return error(.invalidRequest("Cancellation failed: no active response found.", code: "response_cancel_not_active"),
+                             eventID: eventID, into: &out)
+            }
+            finish(status: "cancelled", reason: "client_cancelled", error: nil, into: &out)
+        case "output_audio_buffer.clear":
+            error(.invalidRequest("output_audio_buffer.clear is only supported for WebRTC connections.", code: "invalid_event"),
+                  eventID: eventID, into: &out)
+        default:
+            throw .invalidValue(
+                path: "type",
+                message: "Invalid value: '\(type)'. Supported values are: 'session.update', 'input_audio_buffer.append', "
+                    + "'input_audio_buffer.commit', 'input_audio_buffer.clear', 'conversation.item.create', 'conversation.item.truncate', "
+                    + "'conversation.item.delete', 'conversation.item.retrieve', 'response.create', 'response.cancel', and 'output_audio_buffer.clear'.",
+                code: "invalid_value")
+        }
+    }
+
+    private func configureDetector() {
+        guard let detection = config.turnDetection else { return }
+        vad.threshold = detection.threshold
+        vad.silenceMilliseconds = detection.effectiveSilence
+    }
+
+    /// Server VAD: speech started (an interruption when a response is playing) or stopped (a
+    /// commit, and a response when the detection creates them).
+    private func voiceActivity(_ event: VoiceActivity.Event, now: UInt64, into out: inout [WebSocketOutput]) {
+        guard let detection = config.turnDetection else { return }
+        switch event {
+        case .started(let ms):
+            let id = newID("item_")
+            pendingItemID = id
+            send("input_audio_buffer.speech_started", into: &out) { body in
+                body.append(ascii: ",\"audio_start_ms\":")
+                body.append(decimal: max(0, ms - detection.prefixPaddingMilliseconds))
+                body.append(ascii: ",\"item_id\":")
+                body.append(jsonString: id)
+            }
+            if response != nil && detection.interruptResponse {
+                finish(status: "cancelled", reason: "turn_detected", error: nil, into: &out)
+            }
+        case .stopped(let ms):
+            let id = pendingItemID ?? newID("item_")
+            pendingItemID = id
+            send("input_audio_buffer.speech_stopped", into: &out) { body in
+                body.append(ascii: ",\"audio_end_ms\":")
+                body.append(decimal: ms)
+                body.append(ascii: ",\"item_id\":")
+                body.append(jsonString: id)
+            }
+            commitAudio(into: &out)
+            if detection.createResponse && response == nil { try? startResponse(nil, now: now, into: &out) }
+        }
+    }
+
+    /// The buffer becomes a user audio item, with the script's transcript.
+    private func commitAudio(into out: inout [WebSocketOutput]) {
+        let ms = config.inputFormat.milliseconds(ofBytes: bufferBytes)
+        bufferBytes = 0
+        vad.reset()
+        let id = pendingItemID ?? newID("item_")
+        pendingItemID = nil
+        let previous = items.last?.id
+        var item = Item(id: id, kind: .message(role: "user", content: "input_audio"), audioMilliseconds: ms)
+        item.text = turn(messagesFrom: items).transcript(ofAudio: ms, script: context.script, scope: context.scope)
+        send("input_audio_buffer.committed", into: &out) { body in
+            body.append(ascii: ",\"previous_item_id\":")
+            body.append(jsonStringOrNull: previous)
+            body.append(ascii: ",\"item_id\":")
+            body.append(jsonString: id)
+        }
+        added(item, previous: previous, into: &out)
+    }
+
+    /// Adds `item` to the conversation (after `previous`, or at the end): added and done events,
+    /// and the input transcription of user audio.
+    private func added(_ item: Item, previous: String?, into out: inout [WebSocketOutput]) {
+        if let previous, let index = items.firstIndex(where: { $0.id == previous }) {
+            items.insert(item, at: index + 1)
+        } else if previous == "root" {
+            items.insert(item, at: 0)
+        } else {
+            items.append(item)
+        }
+        let after = previous == "root" ? nil : previous ?? items.dropLast().last?.id
+        itemEvent(beta ? "conversation.item.created" : "conversation.item.added", item, previous: after, into: &out)
+        if !beta { itemEvent("conversation.item.done", item, previous: after, into: &out) }
+        guard let ms = item.audioMilliseconds, config.transcriptionModel != nil else { return }
+        send("conversation.item.input_audio_transcription.completed", into: &out) { body in
+            body.append(ascii: ",\"item_id\":")
+            body.append(jsonString: item.id)
+            body.append(ascii: ",\"content_index\":0,\"transcript\":")
+            body.append(jsonString: item.text)
+            body.append(ascii: ",\"usage\":{\"type\":\"duration\",\"seconds\":")
+            body.append(json: .number(Double(ms) / 1000))
+            body.append(ascii: "}")
+        }
+    }
+
+    private func itemEvent(_ type: StaticString, _ item: Item, previous: String?, into out: inout [WebSocketOutput]) {
+        send(type, into: &out) { body in
+            body.append(ascii: ",\"previous_item_id\":")
+            body.append(jsonStringOrNull: previous)
+            body.append(ascii: ",\"item\":")
+            write(item, into: &body)
+        }
+    }
+
+    /// `conversation.item.create`: a message (user text or audio, assistant text, system text),
+    /// a function call or a function call's output.
+    private func createItem(_ fields: RequestFields, after previous: String?, into out: inout [WebSocketOutput]) throws(FieldProblem) {
+        let type = try fields.string("type", required: true)!
+        let id = try fields.string("id") ?? newID("item_")
+        var item: Item
+        switch type {
+        case "message":
+            let role = try fields.string("role", required: true)!
+            guard ["user", "assistant", "system"].contains(role) else {
+                throw .invalidValue(path: fields.childPath("role"), message: "Invalid value: '\(role)'. Supported values are: 'user', 'assistant', and 'system'.",
+                                    code: "invalid_value")
+            }
+            let parts = try fields.array("content", required: true)!
+            var texts: [String] = []
+            var content = role == "user" || role == "system" ? "input_text" : "output_text"
+            var audioMilliseconds: Int?
+            var transcript: String?
+            for (i, node) in parts.enumerated() {
+                let part = RequestFields(node, path: fields.childPath("content"), index: i)
+                guard node.isObject else { throw .wrongType(path: part.path, expected: "an object", found: node.kindDescription) }
+                let partType = try part.string("type", required: true)!
+                switch (role, partType) {
+                case ("user", "input_text"), ("system", "input_text"), ("assistant", "output_text"), ("assistant", "text"):
+                    texts.append(try part.string("text", required: true)!)
+                case ("user", "input_audio"):
+                    content = "input_audio"
+                    if let audio = try part.string("audio") {
+                        guard let bytes = Base64.decode(audio.utf8) else {
+                            throw .invalidValue(path: part.childPath("audio"), message: "Invalid '\(part.childPath("audio"))': expected base64-encoded audio bytes.",
+                                                code: "invalid_value")
+                        }
+                        audioMilliseconds = (audioMilliseconds ?? 0) + config.inputFormat.milliseconds(ofBytes: bytes.count)
+                    }
+                    if let t = try part.string("transcript") { transcript = t }
+                case ("user", "input_image"):
+                    continue
+                default:
+                    throw .invalidValue(path: part.childPath("type"), message: "Invalid value: '\(partType)' for a \(role) message's content.",
+                                        code: "invalid_value")
+                }
+            }
+            item = Item(id: id, kind: .message(role: role, content: content))
+            if content == "input_audio" {
+                let ms = audioMilliseconds ?? 0
+                item.audioMilliseconds = ms
+                item.text = transcript ?? turn(messagesFrom: items).transcript(ofAudio: ms, script: context.script, scope: context.scope)
+            } else {
+                item.text = texts.joined(separator: "\n")
+            }
+        case "function_call":
+            let name = try fields.string("name", required: true)!
+            let callID = try fields.string("call_id") ?? newID("call_")
+            item = Item(id: id, kind: .functionCall(callID: callID, name: name, arguments: try fields.string("arguments") ?? "{}"))
+        case "function_call_output":
+            let callID = try fields.string("call_id", required: true)!
+            item = Item(id: id, kind: .functionCallOutput(callID: callID, output: try fields.string("output", required: true)!))
+        default:
+            throw .invalidValue(path: fields.childPath("type"),
+                                message: "Invalid value: '\(type)'. Supported values are: 'message', 'function_call', and 'function_call_output'.",
+                                code: "invalid_value")
+        }
+        added(item, previous: previous, into: &out)
+    }
+
+    /// `conversation.item.truncate`: the assistant audio the user heard ends at `audio_end_ms`;
+    /// the item keeps the transcript of the words started by then.
+    private func truncate(_ fields: RequestFields, eventID: String?, into out: inout [WebSocketOutput]) throws(FieldProblem) {
+        let id = try fields.string("item_id", required: true)!
+        let contentIndex = try fields.integer("content_index") ?? 0
+        guard let end = try fields.integer("audio_end_ms") else { throw .missing(path: "audio_end_ms") }
+        guard let index = items.firstIndex(where: { $0.id == id }) else { return itemNotFound(id, eventID: eventID, into: &out) }
+        guard let speech = items[index].speech, contentIndex == 0 else {
+            return error(.invalidRequest("Only assistant messages with audio can be truncated.", param: "item_id", code: "invalid_value"),
+                         eventID: eventID, into: &out)
+        }
+        let played = Int(speech.duration / 1_000_000)
+        guard end >= 0, end <= played else {
+            return error(.invalidRequest("Audio content of \(played)ms is already shorter than \(end)ms", param: "audio_end_ms",
+                                         code: "invalid_value"), eventID: eventID, into: &out)
+        }
+        let text = items[index].text
+        let pieces = LivePlan.wordPieces(of: text)
+        let heard = pieces.indices.last { speech.start(ofWord: $0) < UInt64(end) * 1_000_000 }
+        items[index].text = heard.map { String(text[text.startIndex..<pieces[$0].upperBound]) } ?? ""
+        send("conversation.item.truncated", into: &out) { body in
+            body.append(ascii: ",\"item_id\":")
+            body.append(jsonString: id)
+            body.append(ascii: ",\"content_index\":0,\"audio_end_ms\":")
+            body.append(decimal: end)
+        }
+    }
+
+    // MARK: - Responses
+
+    /// The conversation as a live turn.
+    private func turn(messagesFrom items: [Item]) -> LiveTurn {
+        var messages: [ChatMessage] = []
+        for item in items {
+            switch item.kind {
+            case .message(let role, _):
+                messages.append(ChatMessage(role: role, text: item.text))
+            case .functionCall(let callID, let name, _):
+                if let last = messages.last, last.role == "assistant" {
+                    messages[messages.count - 1].toolCalls.append((callID, name))
+                } else {
+                    messages.append(ChatMessage(role: "assistant", text: "", toolCalls: [(callID, name)]))
+                }
+            case .functionCallOutput(let callID, let output):
+                messages.append(ChatMessage(role: "tool", text: output, toolResults: [ChatMessage.ToolResult(callID: callID, text: output)]))
+            }
+        }
+        let lastUser = items.last { if case .message("user", _) = $0.kind { true } else { false } }
+        return LiveTurn(model: config.model, instructions: config.instructions, messages: messages,
+                        audioMilliseconds: lastUser?.audioMilliseconds, tools: config.toolOffer, headers: headers,
+                        endpoint: endpoint, provider: OpenAIChat.metadata.name, maxTokens: config.maxOutputTokens)
+    }
+
+    /// `response.create` (its `response` object, or nil), or a turn server VAD detected.
+    private func startResponse(_ params: RequestFields?, now: UInt64, into out: inout [WebSocketOutput]) throws(FieldProblem) {
+        var liveTurn = turn(messagesFrom: items)
+        var modalities = config.outputModalities
+        var inConversation = true
+        var metadata: JSONValue?
+        if let params {
+            var overrides = config
+            try overrides.update(from: params, beta: beta)
+            if let list = try params.array(beta ? "modalities" : "output_modalities") {
+                modalities = try OpenAIRealtimeConfig.modalities(list, params.childPath(beta ? "modalities" : "output_modalities"), allowBoth: beta)
+            }
+            liveTurn.instructions = overrides.instructions
+            liveTurn.tools = overrides.toolOffer
+            liveTurn.maxTokens = overrides.maxOutputTokens
+            if let conversation = try params.string("conversation") {
+                guard conversation == "auto" || conversation == "none" else {
+                    throw .invalidValue(path: params.childPath("conversation"),
+                                        message: "Invalid value: '\(conversation)'. Supported values are: 'auto' and 'none'.", code: "invalid_value")
+                }
+                inConversation = conversation == "auto"
+            }
+            metadata = params.value("metadata").map { $0.materialize() }
+        }
+        let speaks = modalities.contains("audio")
+        liveTurn.speech = speaks ? config.outputFormat : nil
+        context.monotonic = now
+        var r: Response
+        do {
+            let plan = try liveTurn.plan(context: &context, chunkMilliseconds: Self.chunkMilliseconds)
+            r = Response(id: newID("resp_"), plan: plan, start: now, inConversation: inConversation, modalities: modalities,
+                         maxTokens: liveTurn.maxTokens, metadata: metadata)
+            r.fault = plan.chat.streamFault
+        } catch {
+            let api = error.apiError(quotaRefusal: { OpenAIChat.quotaRefusal($0, now: context.now) },
+                                     contextLength: OpenAIChat.contextLengthError(tokens:limit:))
+            let failed = Response(
+                id: newID("resp_"), plan: LivePlan(ChatPlan.nothing, speech: nil, chunkMilliseconds: Self.chunkMilliseconds), start: now,
+                inConversation: inConversation, modalities: modalities, maxTokens: liveTurn.maxTokens, metadata: metadata)
+            response = failed
+            send("response.created", into: &out) { body in writeResponse(failed, status: "in_progress", into: &body) }
+            return finish(status: "failed", reason: nil, error: api, into: &out)
+        }
+        response = r
+        send("response.created", into: &out) { body in writeResponse(r, status: "in_progress", into: &body) }
+        if !r.plan.text.isEmpty || r.plan.toolCalls.isEmpty { openMessage(&r, into: &out) }
+        response = r
+        if r.plan.steps.isEmpty || r.plan.steps[0].at == 0 { due(now: now, into: &out) }
+    }
+
+    private func openMessage(_ r: inout Response, into out: inout [WebSocketOutput]) {
+        let spoken = r.plan.audio != nil
+        var item = Item(id: newID("item_"), kind: .message(role: "assistant", content: spoken ? "output_audio" : "output_text"))
+        item.status = "in_progress"
+        item.speech = r.plan.audio
+        r.output.append(item)
+        r.openMessage = r.output.count - 1
+        outputItemAdded(item, r, into: &out)
+        send("response.content_part.added", into: &out) { body in
+            writeContentRef(r, item.id, into: &body)
+            body.append(ascii: spoken ? ",\"part\":{\"type\":\"audio\",\"transcript\":\"\"}" : ",\"part\":{\"type\":\"text\",\"text\":\"\"}")
+        }
+    }
+
+    private func outputItemAdded(_ item: Item, _ r: Response, into out: inout [WebSocketOutput]) {
+        send("response.output_item.added", into: &out) { body in
+            writeResponseRef(r, outputIndex: r.output.count - 1, into: &body)
+            body.append(ascii: ",\"item\":")
+            write(item, into: &body)
+        }
+        if r.inConversation {
+            let previous = items.last?.id
+            items.append(item)
+            itemEvent(beta ? "conversation.item.created" : "conversation.item.added", item, previous: previous, into: &out)
+        }
+    }
+
+    private func emit(_ step: LivePlan.Step, _ r: inout Response, into out: inout [WebSocketOutput]) {
+        switch step {
+        case .text(let piece):
+            guard let index = r.openMessage else { return }
+            r.output[index].text += piece
+            let id = r.output[index].id
+            send(beta ? "response.text.delta" : "response.output_text.delta", into: &out) { body in
+                writeContentRef(r, id, into: &body)
+                body.append(ascii: ",\"delta\":")
+                body.append(jsonString: piece)
+            }
+        case .audio(let samples, let piece):
+            guard let index = r.openMessage, let audio = r.plan.audio else { return }
+            let id = r.output[index].id
+            send(beta ? "response.audio.delta" : "response.output_audio.delta", into: &out) { body in
+                writeContentRef(r, id, into: &body)
+                body.append(ascii: ",\"delta\":\"")
+                body.append(audio.base64(samples: samples))
+                body.append(ascii: "\"")
+            }
+            guard !piece.isEmpty else { return }
+            r.output[index].text += piece
+            send(beta ? "response.audio_transcript.delta" : "response.output_audio_transcript.delta", into: &out) { body in
+                writeContentRef(r, id, into: &body)
+                body.append(ascii: ",\"delta\":")
+                body.append(jsonString: piece)
+            }
+        case .toolCall(let index):
+            closeMessage(&r, status: "completed", into: &out)
+            let call = r.plan.toolCalls[index]
+            let callID = call.id ?? newID("call_")
+            var item = Item(id: newID("item_"), kind: .functionCall(callID: callID, name: call.name, arguments: ""))
+            item.status = "in_progress"
+            r.output.append(item)
+            outputItemAdded(item, r, into: &out)
+            send("response.function_call_arguments.delta", into: &out) { body in
+                writeResponseRef(r, outputIndex: r.output.count - 1, into: &body)
+                body.append(ascii: ",\"item_id\":")
+                body.append(jsonString: item.id)
+                body.append(ascii: ",\"call_id\":")
+                body.append(jsonString: callID)
+                body.append(ascii: ",\"delta\":")
+                body.append(jsonString: call.arguments)
+            }
+            send("response.function_call_arguments.done", into: &out) { body in
+                writeResponseRef(r, outputIndex: r.output.count - 1, into: &body)
+                body.append(ascii: ",\"item_id\":")
+                body.append(jsonString: item.id)
+                body.append(ascii: ",\"call_id\":")
+                body.append(jsonString: callID)
+                body.append(ascii: ",\"name\":")
+                body.append(jsonString: call.name)
+                body.append(ascii: ",\"arguments\":")
+                body.append(jsonString: call.arguments)
+            }
+            item.kind = .functionCall(callID: callID, name: call.name, arguments: call.arguments)
+            item.status = "completed"
+            r.output[r.output.count - 1] = item
+            itemDone(item, outputIndex: r.output.count - 1, r, into: &out)
+        }
+    }
+
+    /// The open assistant message's closing events.
+    private func closeMessage(_ r: inout Response, status: String, into out: inout [WebSocketOutput]) {
+        guard let index = r.openMessage else { return }
+        r.openMessage = nil
+        r.output[index].status = status
+        let item = r.output[index]
+        if status == "completed" {
+            let spoken = item.speech != nil
+            if spoken {
+                send(beta ? "response.audio.done" : "response.output_audio.done", into: &out) { body in writeContentRef(r, item.id, into: &body) }
+                send(beta ? "response.audio_transcript.done" : "response.output_audio_transcript.done", into: &out) { body in
+                    writeContentRef(r, item.id, into: &body)
+                    body.append(ascii: ",\"transcript\":")
+                    body.append(jsonString: item.text)
+                }
+            } else {
+                send(beta ? "response.text.done" : "response.output_text.done", into: &out) { body in
+                    writeContentRef(r, item.id, into: &body)
+                    body.append(ascii: ",\"text\":")
+                    body.append(jsonString: item.text)
+                }
+            }
+            send("response.content_part.done", into: &out) { body in
+                writeContentRef(r, item.id, into: &body)
+                body.append(ascii: spoken ? ",\"part\":{\"type\":\"audio\",\"transcript\":" : ",\"part\":{\"type\":\"text\",\"text\":")
+                body.append(jsonString: item.text)
+                body.append(ascii: "}")
+            }
+        }
+        itemDone(item, outputIndex: index, r, into: &out)
+    }
+
+    private func itemDone(_ item: Item, outputIndex: Int, _ r: Response, into out: inout [WebSocketOutput]) {
+        send("response.output_item.done", into: &out) { body in
+            writeResponseRef(r, outputIndex: outputIndex, into: &body)
+            body.append(ascii: ",\"item\":")
+            write(item, into: &body)
+        }
+        guard r.inConversation, let index = items.firstIndex(where: { $0.id == item.id }) else { return }
+        items[index] = item
+        if !beta {
+            let previous = index > 0 ? items[index - 1].id : nil
+            itemEvent("conversation.item.done", item, previous: previous, into: &out)
+        }
+    }
+
+    /// Ends the response: its items closed, `response.done`, then `rate_limits.updated`.
+    private func finish(status: String, reason: String?, error: APIError?, into out: inout [WebSocketOutput]) {
+        guard var r = response else { return }
+        closeMessage(&r, status: status == "completed" ? "completed" : "incomplete", into: &out)
+        response = nil
+        let usage = r.plan.chat.tokens
+        tokensUsed += r.plan.chat.promptTokens + usage
+        send("response.done", into: &out) { body in
+            writeResponse(r, status: status, reason: reason, error: error, into: &body)
+        }
+        send("rate_limits.updated", into: &out) { body in
+            body.append(ascii: ",\"rate_limits\":[{\"name\":\"requests\",\"limit\":10000,\"remaining\":9999,\"reset_seconds\":0.006},")
+            body.append(ascii: "{\"name\":\"tokens\",\"limit\":2000000,\"remaining\":")
+            body.append(decimal: max(0, 2_000_000 - tokensUsed))
+            body.append(ascii: ",\"reset_seconds\":0.5}]")
+        }
+    }
+
+    // MARK: - Writing events
+
+    /// One server event: `{"type":...,"event_id":...` then `body`'s members, then `}`.
+    private func send(_ type: StaticString, into out: inout [WebSocketOutput], _ body: (inout ByteBuffer) -> Void) {
+        var event = ByteBuffer()
+        event.append(ascii: "{\"type\":\"")
+        event.append(ascii: type)
+        event.append(ascii: "\",\"event_id\":\"")
+        eventCount += 1
+        event.append(utf8: eventPrefix)
+        event.append(utf8: String(eventCount, radix: 16))
+        event.append(ascii: "\"")
+        body(&event)
+        event.append(ascii: "}")
+        out.append(.text(event))
+    }
+
+    private func error(_ api: APIError, eventID: String?, into out: inout [WebSocketOutput]) {
+        send("error", into: &out) { body in
+            body.append(ascii: ",\"error\":{\"type\":")
+            body.append(jsonString: api.typeOverride ?? OpenAIErrors.typeName(for: api.kind))
+            body.append(ascii: ",\"code\":")
+            body.append(jsonStringOrNull: api.code)
+            body.append(ascii: ",\"message\":")
+            body.append(jsonString: api.message)
+            body.append(ascii: ",\"param\":")
+            body.append(jsonStringOrNull: api.param)
+            body.append(ascii: ",\"event_id\":")
+            body.append(jsonStringOrNull: eventID)
+            body.append(ascii: "}")
+        }
+    }
+
+    private func itemNotFound(_ id: String, eventID: String?, into out: inout [WebSocketOutput]) {
+        error(.invalidRequest("Item with item_id '\(id)' not found.", param: "item_id", code: "item_not_found"), eventID: eventID, into: &out)
+    }
+
+    private func newID(_ prefix: String) -> String {
+        context.random.alphanumericString(prefix: prefix, count: 20)
+    }
+
+    private func writeResponseRef(_ r: Response, outputIndex: Int, into body: inout ByteBuffer) {
+        body.append(ascii: ",\"response_id\":")
+        body.append(jsonString: r.id)
+        body.append(ascii: ",\"output_index\":")
+        body.append(decimal: outputIndex)
+    }
+
+    private func writeContentRef(_ r: Response, _ itemID: String, into body: inout ByteBuffer) {
+        writeResponseRef(r, outputIndex: r.openMessage ?? max(0, r.output.count - 1), into: &body)
+        body.append(ascii: ",\"item_id\":")
+        body.append(jsonString: itemID)
+        body.append(ascii: ",\"content_index\":0")
+    }
+
+    private func write(_ item: Item, into body: inout ByteBuffer) {
+        body.append(ascii: "{\"id\":")
+        body.append(jsonString: item.id)
+        body.append(ascii: ",\"object\":\"realtime.item\"")
+        switch item.kind {
+        case .message(let role, let content):
+            body.append(ascii: ",\"type\":\"message\",\"status\":")
+            body.append(jsonString: item.status)
+            body.append(ascii: ",\"role\":")
+            body.append(jsonString: role)
+            body.append(ascii: ",\"content\":[{\"type\":")
+            let name = beta ? (content == "output_audio" ? "audio" : content == "output_text" ? "text" : content) : content
+            body.append(jsonString: name)
+            switch content {
+            case "input_audio":
+                body.append(ascii: ",\"transcript\":")
+                body.append(jsonString: item.text)
+            case "output_audio":
+                body.append(ascii: ",\"transcript\":")
+                body.append(jsonString: item.text)
+            default:
+                body.append(ascii: ",\"text\":")
+                body.append(jsonString: item.text)
+            }
+            body.append(ascii: "}]")
+        case .functionCall(let callID, let name, let arguments):
+            body.append(ascii: ",\"type\":\"function_call\",\"status\":")
+            body.append(jsonString: item.status)
+            body.append(ascii: ",\"call_id\":")
+            body.append(jsonString: callID)
+            body.append(ascii: ",\"name\":")
+            body.append(jsonString: name)
+            body.append(ascii: ",\"arguments\":")
+            body.append(jsonString: arguments)
+        case .functionCallOutput(let callID, let output):
+            body.append(ascii: ",\"type\":\"function_call_output\",\"status\":")
+            body.append(jsonString: item.status)
+            body.append(ascii: ",\"call_id\":")
+            body.append(jsonString: callID)
+            body.append(ascii: ",\"output\":")
+            body.append(jsonString: output)
+        }
+        body.append(ascii: "}")
+    }
+
+    /// `,"response":{...}` as `response.created` and `response.done` carry it.
+    private func writeResponse(_ r: Response, status: String, reason: String? = nil, error: APIError? = nil, into body: inout ByteBuffer) {
+        body.append(ascii: ",\"response\":{\"id\":")
+        body.append(jsonString: r.id)
+        body.append(ascii: ",\"object\":\"realtime.response\",\"status\":")
+        body.append(jsonString: status)
+        body.append(ascii: ",\"status_details\":")
+        if status == "in_progress" || status == "completed" {
+            body.append(ascii: "null")
+        } else {
+            body.append(ascii: "{\"type\":")
+            body.append(jsonString: status)
+            body.append(ascii: ",\"reason\":")
+            body.append(jsonStringOrNull: reason)
+            if let error {
+                body.append(ascii: ",\"error\":{\"type\":")
+                body.append(jsonString: error.typeOverride ?? OpenAIErrors.typeName(for: error.kind))
+                body.append(ascii: ",\"code\":")
+                body.append(jsonStringOrNull: error.code)
+                body.append(ascii: ",\"message\":")
+                body.append(jsonString: error.message)
+                body.append(ascii: "}")
+            }
+            body.append(ascii: "}")
+        }
+        body.append(ascii: ",\"conversation_id\":")
+        if r.inConversation { body.append(jsonString: "conv_" + sessionID.dropFirst(5)) } else { body.append(ascii: "null") }
+        body.append(ascii: beta ? ",\"modalities\":" : ",\"output_modalities\":")
+        body.append(jsonStrings: r.modalities)
+        body.append(ascii: beta ? ",\"max_output_tokens\":" : ",\"max_output_tokens\":")
+        config.writeMaxTokens(r.maxTokens, into: &body)
+        if !beta {
+            body.append(ascii: ",\"audio\":{\"output\":{\"format\":")
+            OpenAIRealtimeConfig.write(config.outputFormat, into: &body)
+            body.append(ascii: ",\"voice\":")
+            body.append(jsonString: config.voice)
+            body.append(ascii: "}}")
+        }
+        body.append(ascii: ",\"metadata\":")
+        body.append(json: r.metadata ?? .null)
+        body.append(ascii: ",\"output\":[")
+        if status != "in_progress" {
+            for (i, item) in r.output.enumerated() {
+                if i > 0 { body.append(UInt8(ascii: ",")) }
+                write(item, into: &body)
+            }
+        }
+        body.append(ascii: "],\"usage\":")
+        if status == "in_progress" {
+            body.append(ascii: "null")
+        } else {
+            let input = r.plan.chat.promptTokens
+            let audioIn = (items.last { $0.audioMilliseconds != nil }?.audioMilliseconds ?? 0) / 100
+            let text = r.plan.chat.tokens
+            let audioOut = r.plan.audio.map { Int($0.duration / 50_000_000) } ?? 0
+            body.append(ascii: "{\"total_tokens\":")
+            body.append(decimal: input + audioIn + text + audioOut)
+            body.append(ascii: ",\"input_tokens\":")
+            body.append(decimal: input + audioIn)
+            body.append(ascii: ",\"output_tokens\":")
+            body.append(decimal: text + audioOut)
+            body.append(ascii: ",\"input_token_details\":{\"text_tokens\":")
+            body.append(decimal: input)
+            body.append(ascii: ",\"audio_tokens\":")
+            body.append(decimal: audioIn)
+            body.append(ascii: ",\"image_tokens\":0,\"cached_tokens\":0},\"output_token_details\":{\"text_tokens\":")
+            body.append(decimal: text)
+            body.append(ascii: ",\"audio_tokens\":")
+            body.append(decimal: audioOut)
+            body.append(ascii: "}}")
+        }
+        body.append(ascii: "}")
+    }
+}
