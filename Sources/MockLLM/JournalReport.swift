@@ -102,12 +102,7 @@ enum JournalReport {
         }
         out.append(ascii: ",\"reply_body\":")
         if let reply = entry.replyBody, !reply.isEmpty {
-            let bytes = reply.bytes
-            if (try? JSONDocument.parse(bytes)) != nil {
-                out.append(contentsOf: bytes)  // valid JSON as the parser accepted it, as above
-            } else {
-                out.append(jsonString: String(decoding: bytes, as: UTF8.self))
-            }
+            appendJSONOrText(reply.bytes, to: &out)
         } else {
             out.append(ascii: "null")
         }
@@ -133,12 +128,7 @@ enum JournalReport {
             out.append(decimal: event.size)
             out.append(ascii: ",\"data\":")
             if let data = event.data, !event.binary {
-                let bytes = data.bytes
-                if (try? JSONDocument.parse(bytes)) != nil {
-                    out.append(contentsOf: bytes)
-                } else {
-                    out.append(jsonString: String(decoding: bytes, as: UTF8.self))
-                }
+                appendJSONOrText(data.bytes, to: &out)
             } else {
                 out.append(ascii: "null")
             }
@@ -163,6 +153,16 @@ enum JournalReport {
         out.append(ascii: ",\"close_code\":")
         if let code = transcript.closeCode { out.append(decimal: Int(code)) } else { out.append(ascii: "null") }
         out.append(UInt8(ascii: "}"))
+    }
+
+    /// `bytes` as JSON when they are JSON (as the strict parser accepted them, numbers exactly as
+    /// sent), else as a JSON string of their text.
+    static func appendJSONOrText(_ bytes: [UInt8], to out: inout ByteBuffer) {
+        if (try? JSONDocument.parse(bytes)) != nil {
+            out.append(contentsOf: bytes)
+        } else {
+            out.append(jsonString: String(decoding: bytes, as: UTF8.self))
+        }
     }
 
     /// Nanoseconds as milliseconds with three decimals (`12.345`).

@@ -27,6 +27,9 @@ package enum Launcher {
         package var requestTimeout: Double?
         /// `--max-stream-duration` seconds; nil: 3600.
         package var maxStreamDuration: Double?
+        /// `--ws-ping-interval` / `--ws-idle-timeout` seconds; nil: the defaults (30 and 120).
+        package var webSocketPingInterval: Double?
+        package var webSocketIdleTimeout: Double?
         /// `--max-connections`; nil: the open-file limit less 64 descriptors kept for the rest.
         package var maxConnections: Int?
         /// `--api-key`; nil: MOCKLLM_API_KEY, else none.
@@ -101,6 +104,8 @@ package enum Launcher {
         var idleSeconds: Double?
         var requestSeconds: Double?
         var maxStreamSeconds: Double?
+        var webSocketPingSeconds: Double?
+        var webSocketIdleSeconds: Double?
         var replay = ReplayOptions()
         /// `--record`: the directory, the upstreams by provider, the client's settings.
         var record: Record?
@@ -234,7 +239,9 @@ package enum Launcher {
             drainSeconds: try seconds(options.drainTimeout, "--drain-timeout", "MOCKLLM_DRAIN_TIMEOUT") ?? 10,
             idleSeconds: try seconds(options.idleTimeout, "--idle-timeout", minimum: 0.01),
             requestSeconds: try seconds(options.requestTimeout, "--request-timeout", minimum: 0.01),
-            maxStreamSeconds: try seconds(options.maxStreamDuration, "--max-stream-duration"), replay: replay, record: record)
+            maxStreamSeconds: try seconds(options.maxStreamDuration, "--max-stream-duration"),
+            webSocketPingSeconds: try seconds(options.webSocketPingInterval, "--ws-ping-interval"),
+            webSocketIdleSeconds: try seconds(options.webSocketIdleTimeout, "--ws-idle-timeout", minimum: 0.01), replay: replay, record: record)
     }
 
     /// Starts the server and blocks until it stops; returns the process exit status.
@@ -281,6 +288,8 @@ package enum Launcher {
         if let idle = settings.idleSeconds { configuration.idleTimeoutMilliseconds = UInt64((idle * 1000).rounded()) }
         configuration.maxConnections = options.maxConnections ?? (files.soft == Int.max ? Int.max : max(64, files.soft - 64))
         if let seconds = settings.maxStreamSeconds { configuration.maxStreamMilliseconds = UInt64((seconds * 1000).rounded()) }
+        if let seconds = settings.webSocketPingSeconds { configuration.webSocket.pingMilliseconds = UInt64((seconds * 1000).rounded()) }
+        if let seconds = settings.webSocketIdleSeconds { configuration.webSocket.idleTimeoutMilliseconds = UInt64((seconds * 1000).rounded()) }
         if let key = options.apiKey ?? environment["MOCKLLM_API_KEY"], !key.isEmpty { configuration.apiKey = key }
         if options.accessLog || ["1", "true"].contains(environment["MOCKLLM_ACCESS_LOG"]?.lowercased() ?? "") {
             configuration.accessLog = logger

@@ -30,9 +30,7 @@ final class RealtimeClient: BenchSlot, TCPClientConnectionDelegate {
     private var parser = WebSocketFrameParser(role: .client)
     private var tally = StreamTally()
     private var writtenAt: UInt64 = 0
-    private var lastTokenAt: UInt64 = 0
-    private var timedTokens = 0
-    private var countedEvents = 0
+    private var timing = TokenTiming()
     /// When `response.done` came: the session's end as measured.
     private var doneAt: UInt64 = 0
     private var maskState: UInt32
@@ -49,8 +47,7 @@ final class RealtimeClient: BenchSlot, TCPClientConnectionDelegate {
         head.removeAll(keepingCapacity: true)
         parser = WebSocketFrameParser(role: .client)
         tally = StreamTally()
-        timedTokens = 0
-        countedEvents = 0
+        timing.reset()
         step = .handshake
         phase = .connecting
         let fresh = TCPClientConnection(loop: runner.loop, readBuffer: runner.readBuffer, delegate: self)
@@ -183,19 +180,7 @@ final class RealtimeClient: BenchSlot, TCPClientConnectionDelegate {
     // MARK: Measuring
 
     private func timeTokens(at now: UInt64) {
-        runner.metrics.events += tally.events - countedEvents
-        countedEvents = tally.events
-        let new = tally.tokenEvents - timedTokens
-        guard new > 0 else { return }
-        runner.metrics.tokens += new
-        if timedTokens == 0 {
-            runner.metrics.recordTTFT(now &- writtenAt)
-        } else {
-            runner.metrics.recordITL(now &- lastTokenAt)
-        }
-        runner.metrics.recordITL(0, count: new - 1)
-        timedTokens = tally.tokenEvents
-        lastTokenAt = now
+        timing.record(tally, at: now, writtenAt: writtenAt, into: &runner.metrics)
     }
 
     /// The close handshake is done: the session counts as it ended at `response.done`.

@@ -19,11 +19,8 @@ final class StreamClient: BenchSlot, TCPClientConnectionDelegate {
     /// When the runner started the stream (for `--timeout`).
     private(set) var startedAt: UInt64 = 0
     private var writtenAt: UInt64 = 0
-    private var lastTokenAt: UInt64 = 0
-    /// Token events already timed, and events already counted (counted as they arrive, so
-    /// that the progress line and the chart see a long stream's events while it runs).
-    private var timedTokens = 0
-    private var countedEvents = 0
+    /// The stream's events counted and its token events timed so far.
+    private var timing = TokenTiming()
     private var status = 0
     private var receivedAny = false
     private var onReusedConnection = false
@@ -44,8 +41,7 @@ final class StreamClient: BenchSlot, TCPClientConnectionDelegate {
     private func send() {
         reader = ResponseReader()
         scanner.reset()
-        timedTokens = 0
-        countedEvents = 0
+        timing.reset()
         status = 0
         receivedAny = false
         if let connection, connection.isConnected {
@@ -138,22 +134,7 @@ final class StreamClient: BenchSlot, TCPClientConnectionDelegate {
 
     /// Counts the events of the read just scanned and times its token events (called once per read).
     private func timeTokens(at now: UInt64) {
-        let events = scanner.tally.events
-        runner.metrics.events += events - countedEvents
-        countedEvents = events
-        let tokens = scanner.tally.tokenEvents
-        let new = tokens - timedTokens
-        guard new > 0 else { return }
-        runner.metrics.tokens += new
-        if timedTokens == 0 {
-            runner.metrics.recordTTFT(now &- writtenAt)
-            runner.metrics.recordITL(0, count: new - 1)
-        } else {
-            runner.metrics.recordITL(now &- lastTokenAt)
-            runner.metrics.recordITL(0, count: new - 1)
-        }
-        timedTokens = tokens
-        lastTokenAt = now
+        timing.record(scanner.tally, at: now, writtenAt: writtenAt, into: &runner.metrics)
     }
 
     private func complete(at now: UInt64) {

@@ -114,6 +114,12 @@ struct Serve: ParsableCommand {
     @Option(name: .customLong("max-stream-duration"), help: "Seconds a stream may last; a longer one is cut by closing its connection (default 3600).")
     var maxStreamDuration: Double?
 
+    @Option(name: .customLong("ws-ping-interval"), help: "Seconds a WebSocket client may stay silent before the server pings it (default 30; 0: never).")
+    var webSocketPingInterval: Double?
+
+    @Option(name: .customLong("ws-idle-timeout"), help: "Seconds a WebSocket client may stay silent, pongs included, before the server closes the session with 1001 (default 120).")
+    var webSocketIdleTimeout: Double?
+
     @Option(name: .customLong("max-connections"), help: "Connections served at once; beyond them a request gets a quick 503 and the connection closes (default: the open-file limit less 64).")
     var maxConnections: Int?
 
@@ -203,6 +209,8 @@ struct Serve: ParsableCommand {
         options.apiKey = apiKey
         options.maxConnections = maxConnections
         options.maxStreamDuration = maxStreamDuration
+        options.webSocketPingInterval = webSocketPingInterval
+        options.webSocketIdleTimeout = webSocketIdleTimeout
         options.journalSize = journalSize
         options.adminToken = adminToken
         options.accessLog = accessLog

@@ -208,4 +208,59 @@ struct WebSocketEndToEndTests {
         #expect(metrics.contains("mockllm_websocket_messages_received_total 1"))
         #expect(metrics.contains("mockllm_websocket_sessions_open 0"))
     }
+
+    /// Autobahn's framing, ping and fragmentation cases that a client library would not send
+    /// (its 1.x, 2.x and 5.x): payloads at the length-encoding edges echoed, a ping of 125 bytes
+    /// answered with the same bytes, a text message in one-byte fragments with pings between.
+    @Test func lengthEdgesPingsAndManyFragments() throws {
+        let server = try Self.server()
+        defer { #expect(server.stop() == 0) }
+        let ws = try Self.connect(server, id: "edges")
+        _ = try ws.nextText()
+        for count in [0, 125, 126, 127, 65535, 65536, 1 << 20] {
+            let payload = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            try ws.send(.binary, payload)
+            guard case .message(.binary(let echoed))? = try ws.next() else { Issue.record("no echo of \(count) bytes"); return }
+            #expect(echoed.bytes == payload, "\(count) bytes")
+        }
+        let ping = [UInt8](repeating: 0x2A, count: 125)
+        try ws.send(.ping, ping)
+        guard case .pong(let pong)? = try ws.next() else { Issue.record("no pong"); return }
+        #expect(pong.bytes == ping)
+        let text = Array("echo:fragmented κόσμε".utf8)
+        var frames: [UInt8] = []
+        for (i, byte) in text.enumerated() {
+            if i % 5 == 0 { frames += ws.frame(.ping, [UInt8(i)]) }  // each before a fragment: all before the end
+            frames += ws.frame(i == 0 ? .text : .continuation, [byte], fin: i == text.count - 1)
+        }
+        try ws.raw.send(frames)
+        var pongs = 0
+        while let event = try ws.next() {
+            if case .pong = event { pongs += 1; continue }
+            guard case .message(.text(let echoed)) = event else { Issue.record("unexpected \(event)"); return }
+            #expect(echoed.description == "fragmented κόσμε")
+            break
+        }
+        #expect(pongs == (text.count + 4) / 5)
+    }
+
+    /// Autobahn's 7.x: a close with the longest reason is echoed whole; an empty close is
+    /// answered with an empty close and ends the session with 1005.
+    @Test func closeFramesWithTheLongestReasonAndWithNone() throws {
+        let server = try Self.server()
+        defer { #expect(server.stop() == 0) }
+        let long = try Self.connect(server, id: "long-reason")
+        _ = try long.nextText()
+        let reason = String(repeating: "r", count: 123)
+        try long.sendClose(code: 3000, reason: reason)
+        let echoed = try #require(try long.nextClose())
+        #expect(echoed.code == 3000 && echoed.reason == reason)
+        let empty = try Self.connect(server, id: "no-code")
+        _ = try empty.nextText()
+        try empty.send(.close, [])
+        let answer = try #require(try empty.nextClose())
+        #expect(answer.code == nil)
+        #expect(empty.raw.waitForClose())
+        try eventually("the session ended with 1005") { WebSocketEcho.ending("no-code") == 1005 }
+    }
 }

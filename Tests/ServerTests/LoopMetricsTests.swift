@@ -124,7 +124,9 @@ struct LoopMetricsTests {
             ("mockllm_tokens_total", "counter"), ("mockllm_time_to_first_token_seconds", "histogram"),
             ("mockllm_stream_duration_seconds", "histogram"), ("mockllm_inter_token_seconds", "histogram"),
             ("mockllm_emission_lateness_seconds", "histogram"), ("mockllm_faults_injected_total", "counter"),
-            ("mockllm_backpressure_pauses_total", "counter"),
+            ("mockllm_backpressure_pauses_total", "counter"), ("mockllm_websocket_sessions_open", "gauge"),
+            ("mockllm_websocket_sessions_total", "counter"), ("mockllm_websocket_messages_received_total", "counter"),
+            ("mockllm_websocket_messages_sent_total", "counter"),
         ]
         let lines = text.split(separator: "\n").map(String.init)
         for (name, type) in families {

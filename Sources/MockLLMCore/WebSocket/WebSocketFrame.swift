@@ -68,11 +68,27 @@ public enum WebSocketFrame {
             for shift in stride(from: 56, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: UInt64(count) >> UInt64(shift))) }
         }
         guard let maskKey else { return out.append(bytes: payload) }
-        let key = [UInt8(maskKey >> 24), UInt8(truncatingIfNeeded: maskKey >> 16), UInt8(truncatingIfNeeded: maskKey >> 8),
-                   UInt8(truncatingIfNeeded: maskKey)]
-        out.append(contentsOf: key)
-        out.reserveCapacity(out.count + count)
-        for i in 0..<count { out.append(payload[i] ^ key[i & 3]) }
+        let key = (UInt8(maskKey >> 24), UInt8(truncatingIfNeeded: maskKey >> 16), UInt8(truncatingIfNeeded: maskKey >> 8),
+                   UInt8(truncatingIfNeeded: maskKey))
+        out.append(key.0)
+        out.append(key.1)
+        out.append(key.2)
+        out.append(key.3)
+        let start = out.count
+        out.append(bytes: payload)
+        if count > 0 { mask(out.base.unsafelyUnwrapped + start, count: count, key: key, offset: 0) }
+    }
+
+    /// XORs `count` bytes at `bytes` with the masking key (5.3), starting at byte `offset` of
+    /// the key: masking and unmasking are the same operation.
+    static func mask(_ bytes: UnsafeMutableRawPointer, count: Int, key: (UInt8, UInt8, UInt8, UInt8), offset: Int) {
+        var key = key
+        withUnsafeBytes(of: &key) { k in
+            for i in 0..<count {
+                let byte = bytes.load(fromByteOffset: i, as: UInt8.self) ^ k[(offset &+ i) & 3]
+                bytes.storeBytes(of: byte, toByteOffset: i, as: UInt8.self)
+            }
+        }
     }
 
     /// Appends a frame of `payload`.

@@ -159,7 +159,8 @@ public struct WebSocketFrameParser {
             guard length <= UInt64(maxMessageBytes - message.count) else {
                 return WebSocketFailure(code: WebSocketFrame.CloseCode.tooBig, reason: "a message over \(maxMessageBytes) bytes")
             }
-            message.reserveCapacity(message.count + Int(length))
+            // Room for what has come, not for what the header claims: a claim costs nothing to send.
+            message.reserveCapacity(message.count + Int(min(length, 64 * 1024)))
         }
         header.removeAll(keepingCapacity: true)
         headerLength = 2
@@ -168,18 +169,14 @@ public struct WebSocketFrameParser {
     }
 
     /// Appends `piece` to `out`, unmasked with `key` from `offset`; the offset to go on from.
+    /// Copied at once, then unmasked in place: a client's audio arrives in large masked frames.
     private static func unmask(_ piece: UnsafeRawBufferPointer, key: (UInt8, UInt8, UInt8, UInt8)?, offset: Int, into out: inout ByteBuffer) -> Int {
-        guard let key else {
-            out.append(bytes: piece)
-            return 0
-        }
-        let bytes = [key.0, key.1, key.2, key.3]
-        var offset = offset
-        for byte in piece {
-            out.append(byte ^ bytes[offset & 3])
-            offset &+= 1
-        }
-        return offset & 3
+        let start = out.count
+        out.append(bytes: piece)
+        guard let key else { return 0 }
+        guard !piece.isEmpty else { return offset }
+        WebSocketFrame.mask(out.base.unsafelyUnwrapped + start, count: piece.count, key: key, offset: offset)
+        return (offset &+ piece.count) & 3
     }
 
     /// A frame's payload is complete: a control frame or a final fragment comes out.
