@@ -28,6 +28,10 @@ FAMILIES = {
     "mockllm_emission_lateness_seconds": "histogram",
     "mockllm_faults_injected": "counter",
     "mockllm_backpressure_pauses": "counter",
+    "mockllm_websocket_sessions_open": "gauge",
+    "mockllm_websocket_sessions": "counter",
+    "mockllm_websocket_messages_received": "counter",
+    "mockllm_websocket_messages_sent": "counter",
 }
 
 
