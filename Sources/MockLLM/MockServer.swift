@@ -63,8 +63,9 @@ package final class MockServer: @unchecked Sendable {
                                   scripts: admin?.scripts)
             // Made once, for the rank's workers: what one loop stores, another finds, across reloads too.
             let states = ProviderStates(for: configuration.providers, settings: ProviderSettings(storeCapacity: configuration.responseStoreSize))
-            // An ephemeral first port (0) puts the next ranks right after the one it got.
-            let port = rank == 0 ? configuration.port : ports[0] + rank
+            // Port 0: every rank takes an ephemeral port of its own. The one after rank 0's may
+            // be anyone's, so putting rank 1 there could fail with the address in use.
+            let port = rank == 0 || configuration.port == 0 ? configuration.port : ports[0] + rank
             let first = try Worker(index: 0, rank: rank, configuration: configuration, port: port,
                                    reusePort: count > 1, board: board, admin: rankAdmin, states: states, engines: rankEngines)
             workers.append(first)

@@ -188,13 +188,13 @@ struct EngineLoRAEndToEndTests {
         #expect(!RuntimeAdapters.allowedByEnvironment(nil))
     }
 
-    /// `--data-parallel-size 2`: two ranks on consecutive ports, each its own engine and
-    /// metrics; a request on one is running there and nowhere else.
+    /// `--data-parallel-size 2`: two ranks on two ports (with port 0, an ephemeral one each), each
+    /// its own engine and metrics; a request on one is running there and nowhere else.
     @Test func twoRanksOnTwoPortsHaveTheirOwnEngines() throws {
         let server = try TestServer(script: try Self.script()) { $0.dataParallelSize = 2 }
         defer { #expect(server.stop() == 0) }
         let ports = server.server.ports
-        #expect(ports.count == 2 && ports[1] == ports[0] + 1)
+        #expect(ports.count == 2 && ports[0] != ports[1])
         func scrape(_ port: Int) throws -> [String: Double] {
             let client = try RawClient(port: port, timeout: 5)
             try client.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
