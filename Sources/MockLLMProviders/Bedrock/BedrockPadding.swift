@@ -16,6 +16,11 @@ struct BedrockPadding {
     /// The member's name and opening quote, then the alphabet: a padding is a prefix of it.
     static let member: StaticString = "\"p\":\"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
+    /// The same after a delta's text: the delta's closing brace (two for a tool use's), then
+    /// the member.
+    static let afterText: StaticString = "},\"p\":\"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    static let afterToolInput: StaticString = "}},\"p\":\"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
     private var random: SeededRandom
 
     /// A padding of its own, seeded from the request's random source.
@@ -26,8 +31,22 @@ struct BedrockPadding {
     /// Appends `"p":"<padding>`, then `closing`, which starts with the value's closing quote
     /// (`"}`, `","role":"assistant"}`): two appends, as an event's bytes are written per append.
     mutating func append(to out: inout ByteBuffer, closing: StaticString) {
+        append(to: &out, after: Self.member, closing: closing)
+    }
+
+    /// Appends the padding alone (its member's `"p":"` already written, in the event's lead),
+    /// then `closing`.
+    mutating func appendValue(to out: inout ByteBuffer, closing: StaticString) {
+        append(to: &out, after: Self.alphabet, closing: closing)
+    }
+
+    /// Appends `padded`'s bytes up to the alphabet, then the padding, then `closing`: `padded`
+    /// ends with the alphabet.
+    @inline(__always)
+    mutating func append(to out: inout ByteBuffer, after padded: StaticString, closing: StaticString) {
         let length = Int(random.next() % UInt64(Self.alphabet.utf8CodeUnitCount)) + 1
-        out.append(bytes: UnsafeRawBufferPointer(start: Self.member.utf8Start, count: 5 + length))
+        let lead = padded.utf8CodeUnitCount - Self.alphabet.utf8CodeUnitCount
+        out.append(bytes: UnsafeRawBufferPointer(start: padded.utf8Start, count: lead + length))
         out.append(ascii: closing)
     }
 }
