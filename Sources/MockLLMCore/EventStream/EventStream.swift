@@ -129,9 +129,16 @@ public enum EventStream {
     /// the headers and the payload's fixed start four more (`EventStreamLead.crc(afterPrelude:)`),
     /// and zlib's `crc32` reads only the bytes written after the lead.
     public static func finishMessage(_ lead: EventStreamLead, startedAt start: Int, in out: inout ByteBuffer) {
+        finishMessage(lead, startedAt: start, in: &out, tail: EventStreamTail(count: 0, crc: 0))
+    }
+
+    /// `finishMessage`, the payload's last bytes being fixed ones whose CRC is known (`tail`):
+    /// zlib's `crc32` reads the bytes between the lead and the tail, and the tail is folded in
+    /// (`EventStreamTail`).
+    public static func finishMessage(_ lead: EventStreamLead, startedAt start: Int, in out: inout ByteBuffer, tail: EventStreamTail) {
         out.makeRoom(4)
         let variableStart = start + preludeLength + lead.count
-        let variableCount = out.count - variableStart
+        let variableCount = out.count - tail.count - variableStart
         out._count += 4
         let message = out.base.unsafelyUnwrapped + start
         let total = UInt32(truncatingIfNeeded: out.count - start)
@@ -144,6 +151,7 @@ public enum EventStream {
             crc = UInt32(truncatingIfNeeded: CZlib.crc32(UInt(crc), (message + preludeLength + lead.count).assumingMemoryBound(to: UInt8.self),
                                                          UInt32(variableCount)))
         }
+        if tail.count > 0 { crc = tail.fold(crc) }
         message.storeBytes(of: crc.bigEndian, toByteOffset: Int(total) - 4, as: UInt32.self)
     }
 
@@ -261,6 +269,55 @@ public struct EventStreamLead: @unchecked Sendable {
         }
         let zero = prelude(0)
         fillTables(tables) { bit in prelude(1 << bit) ^ zero }
+        return UnsafePointer(tables)
+    }()
+}
+
+/// Fixed bytes that end a message's payload, by their length and zlib's `crc32` of them from 0:
+/// the running CRC continued over them is `M(crc) ^ tail.crc` (`EventStreamLead`'s fold), `M`
+/// multiplying by `x^(8 * count)` modulo the polynomial. `M` for `count` is made of those for
+/// the powers of two in `count` (1, 2, 4, ... 128 bytes: eight sets of four tables of 256, made
+/// once from zlib's `crc32` over zeros), four lookups each.
+public struct EventStreamTail: Sendable {
+    /// At most 255 bytes.
+    public let count: Int
+    public let crc: UInt32
+
+    public init(count: Int, crc: UInt32) {
+        precondition(count < 256, "an event stream tail is shorter than 256 bytes")
+        self.count = count
+        self.crc = crc
+    }
+
+    /// The tail of `bytes`.
+    public init(_ bytes: UnsafeRawBufferPointer) {
+        self.init(count: bytes.count, crc: EventStream.crc32(bytes))
+    }
+
+    /// zlib's `crc32` continued from `crc` over the tail's bytes, without reading them.
+    @inlinable
+    public func fold(_ crc: UInt32) -> UInt32 {
+        var crc = crc
+        var n = count
+        let tables = Self.shiftTables
+        while n != 0 {
+            crc = EventStreamLead.fold(crc, tables + 4 * 256 * n.trailingZeroBitCount)
+            n &= n - 1
+        }
+        return crc ^ self.crc
+    }
+
+    /// `M` for 1, 2, 4, ... 128 bytes, four tables of 256 each: `M(s) = crc32(zeros, seed: s) ^ crc32(zeros)`.
+    @usableFromInline nonisolated(unsafe) static let shiftTables: UnsafePointer<UInt32> = {
+        let tables = UnsafeMutablePointer<UInt32>.allocate(capacity: 8 * 4 * 256)
+        let zeros = [UInt8](repeating: 0, count: 128)
+        zeros.withUnsafeBytes { zeros in
+            for j in 0..<8 {
+                let bytes = UnsafeRawBufferPointer(rebasing: zeros[0..<(1 << j)])
+                let zero = EventStream.crc32(bytes)
+                EventStreamLead.fillTables(tables + 4 * 256 * j) { bit in EventStream.crc32(bytes, seed: 1 << bit) ^ zero }
+            }
+        }
         return UnsafePointer(tables)
     }()
 }

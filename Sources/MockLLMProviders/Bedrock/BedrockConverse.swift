@@ -126,6 +126,15 @@ struct BedrockConverseStream: EventSource {
         let lead: EventStreamLead
         let isTool: Bool
         let indexed: Bool
+        /// Their end after the text or input (`BedrockPadding.afterText`, `.afterToolInput`).
+        let tail: BedrockPadding.Tail
+
+        init(lead: EventStreamLead, isTool: Bool, indexed: Bool) {
+            self.lead = lead
+            self.isTool = isTool
+            self.indexed = indexed
+            tail = isTool ? BedrockPadding.afterToolInput : BedrockPadding.afterText
+        }
     }
 
     private let blocks: [AnthropicBlock]
@@ -210,8 +219,8 @@ struct BedrockConverseStream: EventSource {
                 out.append(ascii: deltas.isTool ? ",\"delta\":{\"toolUse\":{\"input\":" : ",\"delta\":{\"text\":")
             }
             out.append(jsonString: chunk)
-            padding.append(to: &out, after: deltas.isTool ? BedrockPadding.afterToolInput : BedrockPadding.afterText, closing: "\"}")
-            EventStream.finishMessage(deltas.lead, startedAt: start, in: &out)
+            let tail = padding.append(deltas.tail, to: &out)
+            EventStream.finishMessage(deltas.lead, startedAt: start, in: &out, tail: tail)
         case .messageStart:
             EventStream.appendMessage(Self.messageStartLead, into: &out) { out in
                 padding.appendValue(to: &out, closing: "\",\"role\":\"assistant\"}")

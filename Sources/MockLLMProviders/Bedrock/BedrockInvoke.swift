@@ -121,9 +121,8 @@ struct BedrockChunkStream<Inner: EventSource>: EventSource {
         let lead = Self.lead
         let start = EventStream.startMessage(lead, into: &out)
         scratch.withUnsafeReadableBytes { out.append(base64Of: $0) }
-        out.append(ascii: "\",")
-        padding.append(to: &out, closing: "\"}")
-        EventStream.finishMessage(lead, startedAt: start, in: &out)
+        let tail = padding.append(BedrockPadding.afterChunk, to: &out)
+        EventStream.finishMessage(lead, startedAt: start, in: &out, tail: tail)
     }
 }
 

@@ -16,10 +16,32 @@ struct BedrockPadding {
     /// The member's name and opening quote, then the alphabet: a padding is a prefix of it.
     static let member: StaticString = "\"p\":\"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
-    /// The same after a delta's text: the delta's closing brace (two for a tool use's), then
-    /// the member.
-    static let afterText: StaticString = "},\"p\":\"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-    static let afterToolInput: StaticString = "}},\"p\":\"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    /// The ends of the events sent most, from the last byte that varies: a delta's closing
+    /// brace (two for a tool use's) or a chunk's closing quote, the member, the padding and `"}`.
+    /// Their checksums are folded in rather than read (`EventStreamTail`).
+    static let afterText = Tail("},\"p\":\"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+    static let afterToolInput = Tail("}},\"p\":\"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+    static let afterChunk = Tail("\",\"p\":\"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+    /// An event's end: `padded` (its start, then the alphabet) up to the padding's length, then
+    /// `"}`; zlib's `crc32` of each of the 62 such ends, worked out once (storage never freed).
+    struct Tail: @unchecked Sendable {
+        let padded: StaticString
+        let crcs: UnsafePointer<UInt32>
+
+        init(_ padded: StaticString) {
+            self.padded = padded
+            let start = padded.utf8CodeUnitCount - alphabet.utf8CodeUnitCount
+            let crcs = UnsafeMutablePointer<UInt32>.allocate(capacity: alphabet.utf8CodeUnitCount)
+            for length in 1...alphabet.utf8CodeUnitCount {
+                var bytes = ByteBuffer(capacity: start + length + 2)
+                bytes.append(bytes: UnsafeRawBufferPointer(start: padded.utf8Start, count: start + length))
+                bytes.append(ascii: "\"}")
+                crcs[length - 1] = bytes.withUnsafeReadableBytes { EventStream.crc32($0) }
+            }
+            self.crcs = UnsafePointer(crcs)
+        }
+    }
 
     private var random: SeededRandom
 
@@ -32,6 +54,16 @@ struct BedrockPadding {
     /// (`"}`, `","role":"assistant"}`): two appends, as an event's bytes are written per append.
     mutating func append(to out: inout ByteBuffer, closing: StaticString) {
         append(to: &out, after: Self.member, closing: closing)
+    }
+
+    /// Appends `tail`'s start, the padding and `"}`, and returns that end, for
+    /// `EventStream.finishMessage` to fold into the checksum.
+    mutating func append(_ tail: Tail, to out: inout ByteBuffer) -> EventStreamTail {
+        let length = Int(random.next() % UInt64(Self.alphabet.utf8CodeUnitCount)) + 1
+        let count = tail.padded.utf8CodeUnitCount - Self.alphabet.utf8CodeUnitCount + length
+        out.append(bytes: UnsafeRawBufferPointer(start: tail.padded.utf8Start, count: count))
+        out.append(ascii: "\"}")
+        return EventStreamTail(count: count + 2, crc: tail.crcs[length - 1])
     }
 
     /// Appends the padding alone (its member's `"p":"` already written, in the event's lead),

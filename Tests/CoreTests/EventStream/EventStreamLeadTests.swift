@@ -56,6 +56,17 @@ struct EventStreamLeadTests {
         }
     }
 
+    @Test func aTailFoldsInAsZlibContinuingOverIt() {
+        var numbers = Numbers(state: 13)
+        for length in 0..<256 {
+            let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: numbers.next()) }
+            let tail = bytes.withUnsafeBytes { EventStreamTail($0) }
+            for seed in [0, 0xFFFF_FFFF, 1, UInt32(truncatingIfNeeded: numbers.next()), UInt32(truncatingIfNeeded: numbers.next())] {
+                #expect(tail.fold(seed) == Self.crc32(bytes, seed: seed), "length \(length), seed \(seed)")
+            }
+        }
+    }
+
     @Test func aMessageOfALeadIsTheMessageOfItsBytesAndChecksOutWithTheDecoder() {
         let headers = EventStream.encodedHeaders([":event-type": "contentBlockDelta", ":content-type": "application/json", ":message-type": "event"])
         let lead = EventStreamLead(headers: headers, payloadStart: "{\"contentBlockIndex\":0,\"delta\":{\"text\":")
@@ -66,6 +77,14 @@ struct EventStreamLeadTests {
             let start = EventStream.startMessage(lead, into: &out)
             out.append(contentsOf: rest)
             EventStream.finishMessage(lead, startedAt: start, in: &out)
+            // The same with the payload's last bytes (up to 255) as a tail folded in.
+            var folded = ByteBuffer()
+            folded.append(ascii: "before")
+            let foldedStart = EventStream.startMessage(lead, into: &folded)
+            folded.append(contentsOf: rest)
+            let tail = rest.suffix(min(255, payloadLength / 2)).withUnsafeBytes { EventStreamTail($0) }
+            EventStream.finishMessage(lead, startedAt: foldedStart, in: &folded, tail: tail)
+            #expect(folded == out, "payload \(payloadLength), tail \(tail.count)")
             // Byte for byte what the plain encoder, reading every byte with zlib, writes.
             var plain = ByteBuffer()
             plain.append(ascii: "before")
