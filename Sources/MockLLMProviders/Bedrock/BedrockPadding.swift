@@ -24,21 +24,30 @@ struct BedrockPadding {
     static let afterChunk = Tail("\",\"p\":\"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
     /// An event's end: `padded` (its start, then the alphabet) up to the padding's length, then
-    /// `"}`; zlib's `crc32` of each of the 62 such ends, worked out once (storage never freed).
+    /// `"}`: each of the 62 such ends written out, to be sent with one copy, and zlib's `crc32`
+    /// of each; made once (storage never freed).
     struct Tail: @unchecked Sendable {
-        let padded: StaticString
+        /// End `k` (padding length `k + 1`) starts at `stride * k`.
+        let ends: UnsafeRawPointer
+        let stride: Int
+        /// The bytes before the padding.
+        let start: Int
         let crcs: UnsafePointer<UInt32>
 
         init(_ padded: StaticString) {
-            self.padded = padded
-            let start = padded.utf8CodeUnitCount - alphabet.utf8CodeUnitCount
-            let crcs = UnsafeMutablePointer<UInt32>.allocate(capacity: alphabet.utf8CodeUnitCount)
-            for length in 1...alphabet.utf8CodeUnitCount {
-                var bytes = ByteBuffer(capacity: start + length + 2)
-                bytes.append(bytes: UnsafeRawBufferPointer(start: padded.utf8Start, count: start + length))
-                bytes.append(ascii: "\"}")
-                crcs[length - 1] = bytes.withUnsafeReadableBytes { EventStream.crc32($0) }
+            let letters = alphabet.utf8CodeUnitCount
+            start = padded.utf8CodeUnitCount - letters
+            stride = padded.utf8CodeUnitCount + 2
+            let ends = UnsafeMutableRawPointer.allocate(byteCount: stride * letters, alignment: 16)
+            let crcs = UnsafeMutablePointer<UInt32>.allocate(capacity: letters)
+            for length in 1...letters {
+                let end = ends + stride * (length - 1)
+                end.copyMemory(from: padded.utf8Start, byteCount: start + length)
+                end.storeBytes(of: UInt8(ascii: "\""), toByteOffset: start + length, as: UInt8.self)
+                end.storeBytes(of: UInt8(ascii: "}"), toByteOffset: start + length + 1, as: UInt8.self)
+                crcs[length - 1] = EventStream.crc32(UnsafeRawBufferPointer(start: end, count: start + length + 2))
             }
+            self.ends = UnsafeRawPointer(ends)
             self.crcs = UnsafePointer(crcs)
         }
     }
@@ -59,11 +68,10 @@ struct BedrockPadding {
     /// Appends `tail`'s start, the padding and `"}`, and returns that end, for
     /// `EventStream.finishMessage` to fold into the checksum.
     mutating func append(_ tail: Tail, to out: inout ByteBuffer) -> EventStreamTail {
-        let length = Int(random.next() % UInt64(Self.alphabet.utf8CodeUnitCount)) + 1
-        let count = tail.padded.utf8CodeUnitCount - Self.alphabet.utf8CodeUnitCount + length
-        out.append(bytes: UnsafeRawBufferPointer(start: tail.padded.utf8Start, count: count))
-        out.append(ascii: "\"}")
-        return EventStreamTail(count: count + 2, crc: tail.crcs[length - 1])
+        let k = Int(random.next() % UInt64(Self.alphabet.utf8CodeUnitCount))
+        let count = tail.start + k + 3
+        out.append(bytes: UnsafeRawBufferPointer(start: tail.ends + tail.stride * k, count: count))
+        return EventStreamTail(count: count, crc: tail.crcs[k])
     }
 
     /// Appends the padding alone (its member's `"p":"` already written, in the event's lead),
