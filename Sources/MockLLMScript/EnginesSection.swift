@@ -14,6 +14,7 @@ import Yams
 ///     step_time: {base_ms: 7}
 ///     max_loras: 2                # LoRA adapter slots (vLLM's --max-loras)
 ///     lora_load_ms: 25            # a step that loads an adapter takes this much longer
+///     front_end_ms: 0.4           # the API server's own work per request, one at a time
 ///     kv_events: {endpoint: "tcp://*:5557", topic: kv-events}   # vLLM's KV-cache events
 /// ```
 enum EnginesSection {
@@ -80,7 +81,7 @@ enum EnginesSection {
 package enum EngineProfileReader {
     static let keys = ["max_num_seqs", "max_num_batched_tokens", "kv_cache_tokens", "block_size", "max_waiting",
                        "preemption", "prefix_caching", "kv_admission", "prefill", "scheduling_policy", "step_time", "max_loras",
-                       "lora_load_ms"]
+                       "lora_load_ms", "front_end_ms"]
     static let costKeys = ["base_ms", "per_sequence_ms", "per_prefill_token_ms", "per_context_token_ms"]
     /// Optional: a prefill's context tokens priced apart (`EngineCostModel.perPrefillContextTokenMs`).
     static let prefillContextKey = "per_prefill_context_token_ms"
@@ -168,6 +169,13 @@ package enum EngineProfileReader {
                 profile.loraLoadMs = value
             } else {
                 reader.error("\(name("lora_load_ms")) must be a number of milliseconds from 0 to 1000000, found \(value.plainDecimal)", at: n)
+            }
+        }
+        if let n = mapping["front_end_ms"], let value = reader.number(n, name("front_end_ms")) {
+            if value >= 0, value <= 60_000 {
+                profile.frontEndMs = value
+            } else {
+                reader.error("\(name("front_end_ms")) must be a number of milliseconds from 0 to 60000, found \(value.plainDecimal)", at: n)
             }
         }
         if let n = mapping["max_waiting"] {
@@ -262,6 +270,7 @@ package enum EngineProfileReader {
         // The LoRA keys only when set: most profiles serve no adapter.
         if profile.maxLoras != 1 { lines.append("max_loras: \(profile.maxLoras)") }
         if profile.loraLoadMs != 0 { lines.append("lora_load_ms: \(number(profile.loraLoadMs))") }
+        if profile.frontEndMs != 0 { lines.append("front_end_ms: \(number(profile.frontEndMs))") }
         lines += stepTimeLines(profile.cost, number: number)
         return lines.joined(separator: "\n") + "\n"
     }

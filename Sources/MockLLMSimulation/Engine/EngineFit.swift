@@ -81,12 +81,17 @@ public enum EngineFit {
             x0[0] = log(max(start.baseMs * (1 - Self.memoryShare), floors[0] * 10))
         }
 
+        // The front end's time per request (`EngineProfile.frontEndMs`), which spreads a wave
+        // of prompts over the steps, from a start of 0.2 ms.
+        let frontEndIndex = x0.count
+        if options.fitFrontEnd { x0.append(log(0.2 + floors[0])) }
+
         func profile(_ x: [Double]) -> EngineProfile {
             let c = (0..<4).map { max(exp(x[$0]), floors[$0]) - floors[$0] }
             let kv = fitKV ? Int(exp(min(x[4], 40)).rounded()) : fixedKV
             let budget = options.fitBatchedTokens
                 ? Int(min(max(exp(x[budgetIndex]), minimumBudget), 1_048_576).rounded()) : options.maxNumBatchedTokens
-            return EngineProfile(
+            var fitted = EngineProfile(
                 maxNumSeqs: options.maxNumSeqs, maxNumBatchedTokens: budget,
                 kvCacheTokens: max(kv, options.blockSize), blockSize: options.blockSize,
                 preemption: options.preemption, prefixCaching: false, kvAdmission: options.kvAdmission,
@@ -96,6 +101,8 @@ public enum EngineFit {
                     perPrefillContextTokenMs: options.fitPrefillContext
                         ? max(exp(x[prefillContextIndex]), floors[3]) - floors[3] : nil,
                     memoryMs: options.roofline ? max(exp(x[memoryIndex]), floors[0]) - floors[0] : nil))
+            fitted.frontEndMs = options.fitFrontEnd ? max(exp(x[frontEndIndex]), floors[0]) - floors[0] : options.frontEndMs
+            return fitted
         }
         func loss(_ x: [Double]) -> Double {
             let candidate = profile(x)
@@ -131,6 +138,7 @@ public enum EngineFit {
                 x[0] = log(base + floors[0])
                 x.append(log(memory + floors[0]))
             }
+            if options.fitFrontEnd { x.append(log(max(known.frontEndMs, 0.2) + floors[0])) }
             starts.append(x)
         }
         var evaluations = 0
@@ -162,7 +170,7 @@ public enum EngineFit {
         let results = zip(points, predictions).map { EngineFitPointResult(measured: $0, predicted: $1) }
         return EngineFitResult(
             profile: fitted, points: results, loss: best.value, kvCacheFitted: fitKV,
-            batchedTokensFitted: options.fitBatchedTokens, evaluations: evaluations)
+            batchedTokensFitted: options.fitBatchedTokens, frontEndFitted: options.fitFrontEnd, evaluations: evaluations)
     }
 
     /// The share of a sum's `baseMs` a roofline fit starts its `memoryMs` from: a decode step
@@ -327,6 +335,9 @@ public struct EngineFitOptions: Sendable, Equatable {
     /// the step the longer of the two) instead of the contract's sum. `engine fit` fits both
     /// and keeps the lower loss on the points it is given.
     public var roofline = false
+    /// Fit the front end's time per request (`EngineProfile.frontEndMs`), or keep `frontEndMs`.
+    public var fitFrontEnd = true
+    public var frontEndMs = 0.0
     /// The KV cache's capacity when known (e.g. from vLLM's log "GPU KV cache size: N tokens");
     /// nil: fitted when the data show it, else twice what the points need.
     public var kvCacheTokens: Int?
@@ -392,5 +403,7 @@ public struct EngineFitResult: Sendable {
     public var kvCacheFitted: Bool
     /// Whether `max_num_batched_tokens` was fitted or fixed.
     public var batchedTokensFitted: Bool
+    /// Whether `front_end_ms` was fitted or fixed.
+    public var frontEndFitted: Bool = true
     public var evaluations: Int
 }

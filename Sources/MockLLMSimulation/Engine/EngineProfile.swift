@@ -205,6 +205,13 @@ public struct EngineProfile: Sendable, Equatable, Hashable {
     /// adapter's weights into the GPU slot before the step's forward pass, holding up the whole
     /// batch). 0: loading is free.
     public var loraLoadMs: Double
+    /// Milliseconds of the server's own work on each request before its engine sees it (HTTP,
+    /// the chat template, tokenizing), done one request at a time: the API server in front of
+    /// the engine (vLLM's, NIM's, Triton's) is one process on one thread, so requests that
+    /// arrive together reach the engine `frontEndMs` apart, and a wave of N prompts is spread
+    /// over N × `frontEndMs`. 0 (the default): requests reach the engine as they arrive.
+    /// docs/LOAD-SIMULATION.md, "The front end".
+    public var frontEndMs: Double = 0
 
     public init(
         maxNumSeqs: Int = 256, maxNumBatchedTokens: Int = 8192, kvCacheTokens: Int, blockSize: Int = 16,
@@ -246,6 +253,7 @@ public struct EngineProfile: Sendable, Equatable, Hashable {
         if let maxWaiting, maxWaiting < 1 { return "max_waiting must be >= 1, not \(maxWaiting)" }
         if maxLoras < 1 { return "max_loras must be >= 1, not \(maxLoras)" }
         if !(loraLoadMs.isFinite && loraLoadMs >= 0) { return "lora_load_ms must be a finite number >= 0, not \(loraLoadMs)" }
+        if !(frontEndMs.isFinite && frontEndMs >= 0) { return "front_end_ms must be a finite number >= 0, not \(frontEndMs)" }
         return cost.problem
     }
 }
