@@ -87,6 +87,9 @@ package enum EngineProfileReader {
     static let prefillContextKey = "per_prefill_context_token_ms"
     /// Optional: the memory-bound floor that makes the step a roofline (`EngineCostModel.memoryMs`).
     static let memoryKey = "memory_ms"
+    /// Optional: the longest decoding sequence's context priced once per step
+    /// (`EngineCostModel.perLongestContextTokenMs`).
+    static let longestContextKey = "per_longest_context_token_ms"
 
     /// A profile file (or a built-in profile's name): keys it leaves out are the built-in
     /// `default` profile's. Problems are located in the file.
@@ -218,7 +221,7 @@ package enum EngineProfileReader {
         }
         if let n = mapping["step_time"], let cost = reader.mapping(n, name("step_time")) {
             let what = name("step_time")
-            reader.checkKeys(cost, known: costKeys + [prefillContextKey, memoryKey], in: what)
+            reader.checkKeys(cost, known: costKeys + [prefillContextKey, memoryKey, longestContextKey], in: what)
             var coefficients = profile.cost.coefficients
             for (i, key) in costKeys.enumerated() {
                 guard let c = cost[key], let value = reader.number(c, ScriptReader.path(what, key)) else { continue }
@@ -240,7 +243,8 @@ package enum EngineProfileReader {
             profile.cost = EngineCostModel(baseMs: coefficients[0], perSequenceMs: coefficients[1],
                                            perPrefillTokenMs: coefficients[2], perContextTokenMs: coefficients[3],
                                            perPrefillContextTokenMs: optional(prefillContextKey, profile.cost.perPrefillContextTokenMs),
-                                           memoryMs: optional(memoryKey, profile.cost.memoryMs))
+                                           memoryMs: optional(memoryKey, profile.cost.memoryMs),
+                                           perLongestContextTokenMs: optional(longestContextKey, profile.cost.perLongestContextTokenMs))
         }
         guard reader.diagnostics.count(where: { $0.severity == .error }) == errors else { return nil }
         if let problem = profile.problem {
@@ -286,6 +290,7 @@ package enum EngineProfileReader {
         ]
         if let value = cost.perPrefillContextTokenMs { lines.append("  \(prefillContextKey): \(number(value))") }
         if let value = cost.memoryMs { lines.append("  \(memoryKey): \(number(value))") }
+        if let value = cost.perLongestContextTokenMs { lines.append("  \(longestContextKey): \(number(value))") }
         return lines
     }
 

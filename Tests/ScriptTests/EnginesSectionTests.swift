@@ -235,10 +235,11 @@ struct EnginesSectionTests {
         profile.loraLoadMs = 12.5
         profile.frontEndMs = 0.875
         profile.cost = EngineCostModel(baseMs: 6.123456789, perSequenceMs: 0.0123, perPrefillTokenMs: 3.3e-2,
-                                       perContextTokenMs: 1.234567890123e-05, perPrefillContextTokenMs: 4.5e-7)
+                                       perContextTokenMs: 1.234567890123e-05, perPrefillContextTokenMs: 4.5e-7,
+                                       perLongestContextTokenMs: 0.000321)
         let text = EngineProfileReader.yaml(profile)
         #expect(!text.contains("e-") && !text.contains("memory_ms"))
-        #expect(text.contains("\nfront_end_ms: 0.875\n"))
+        #expect(text.contains("\nfront_end_ms: 0.875\n") && text.contains("\n  per_longest_context_token_ms: 0.000321\n"))
         try withDirectory(["p.yml": text]) { directory in
             let read = try EngineProfileReader.load("p.yml", directory: directory)
             #expect(read == profile)

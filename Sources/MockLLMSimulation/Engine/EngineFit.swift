@@ -81,6 +81,12 @@ public enum EngineFit {
             x0[0] = log(max(start.baseMs * (1 - Self.memoryShare), floors[0] * 10))
         }
 
+        // The longest decode's context (`perLongestContextTokenMs`), from the rise of ITL with
+        // the context at each shape's lowest load beyond what the total context's price gives.
+        let longestIndex = x0.count
+        if options.fitLongestContext {
+            x0.append(log(max(initialLongestContext(points) - start.perContextTokenMs, 0) + floors[3] * 10))
+        }
         // The front end's time per request (`EngineProfile.frontEndMs`), which spreads a wave
         // of prompts over the steps, from a start of 0.2 ms.
         let frontEndIndex = x0.count
@@ -100,7 +106,9 @@ public enum EngineFit {
                     baseMs: c[0], perSequenceMs: c[1], perPrefillTokenMs: c[2], perContextTokenMs: c[3],
                     perPrefillContextTokenMs: options.fitPrefillContext
                         ? max(exp(x[prefillContextIndex]), floors[3]) - floors[3] : nil,
-                    memoryMs: options.roofline ? max(exp(x[memoryIndex]), floors[0]) - floors[0] : nil))
+                    memoryMs: options.roofline ? max(exp(x[memoryIndex]), floors[0]) - floors[0] : nil,
+                    perLongestContextTokenMs: options.fitLongestContext
+                        ? max(exp(x[longestIndex]), floors[3]) - floors[3] : nil))
             fitted.frontEndMs = options.fitFrontEnd ? max(exp(x[frontEndIndex]), floors[0]) - floors[0] : options.frontEndMs
             return fitted
         }
@@ -138,6 +146,7 @@ public enum EngineFit {
                 x[0] = log(base + floors[0])
                 x.append(log(memory + floors[0]))
             }
+            if options.fitLongestContext { x.append(log((known.cost.perLongestContextTokenMs ?? 0) + floors[3] * 10)) }
             if options.fitFrontEnd { x.append(log(max(known.frontEndMs, 0.2) + floors[0])) }
             starts.append(x)
         }
@@ -202,6 +211,22 @@ public enum EngineFit {
                 ttftMs: result.ttftMs.mean, itlMs: result.itlMs.mean,
                 requestThroughput: Double(p.concurrency) / (result.latencyMs.mean / 1000))
         }
+    }
+
+    /// How fast ITL grows with the context at each shape's lowest concurrency: the
+    /// least-squares slope of ITL against the average context I + O/2 (0 with one context).
+    static func initialLongestContext(_ points: [EngineBenchmarkPoint]) -> Double {
+        let lowest = Dictionary(grouping: points, by: \.shape).values.map { $0.min { $0.concurrency < $1.concurrency }! }
+        let n = Double(lowest.count)
+        let context = { (p: EngineBenchmarkPoint) in Double(p.inputTokens) + Double(p.outputTokens) / 2 }
+        let mx = lowest.reduce(0) { $0 + context($1) } / n
+        let my = lowest.reduce(0) { $0 + $1.itlMs } / n
+        var sxy = 0.0, sxx = 0.0
+        for p in lowest {
+            sxy += (context(p) - mx) * (p.itlMs - my)
+            sxx += (context(p) - mx) * (context(p) - mx)
+        }
+        return sxx > 0 ? max(sxy / sxx, 0) : 0
     }
 
     /// The prompt cost per token when TTFT at the lowest concurrency of each shape is linear in
@@ -335,6 +360,8 @@ public struct EngineFitOptions: Sendable, Equatable {
     /// the step the longer of the two) instead of the contract's sum. `engine fit` fits both
     /// and keeps the lower loss on the points it is given.
     public var roofline = false
+    /// Fit `per_longest_context_token_ms` (`EngineCostModel.perLongestContextTokenMs`).
+    public var fitLongestContext = true
     /// Fit the front end's time per request (`EngineProfile.frontEndMs`), or keep `frontEndMs`.
     public var fitFrontEnd = true
     public var frontEndMs = 0.0

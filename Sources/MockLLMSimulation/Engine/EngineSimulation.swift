@@ -137,7 +137,8 @@ public struct EngineSimulation: Sendable {
         let shareOfPrefills = running * inputTokens / max(outputTokens, 1)
         let decode = profile.cost.stepMilliseconds(
             sequences: running, prefillTokens: shareOfPrefills,
-            contextTokens: running * (inputTokens + outputTokens / 2), decodes: running)
+            contextTokens: running * (inputTokens + outputTokens / 2), decodes: running,
+            longestContext: inputTokens + outputTokens / 2)
         var latency = prefill + Double(outputTokens - 1) * decode
         // Users beyond max_num_seqs wait in the queue: the time around the loop grows with them.
         if concurrency > running { latency *= Double(concurrency) / Double(running) }

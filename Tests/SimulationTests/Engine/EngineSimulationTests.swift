@@ -73,6 +73,24 @@ struct EngineSimulationTests {
         #expect(try simulation.run() != spread)
     }
 
+    @Test func theLongestDecodesContextIsPricedOncePerStep() throws {
+        var p = profile
+        p.cost.perLongestContextTokenMs = 0.001
+        // A decode step of 3 sequences at contexts 100, 250 and 400: the longest, 400, once.
+        let plain = profile.cost.stepMilliseconds(sequences: 3, prefillTokens: 0, contextTokens: 750, decodes: 3)
+        let priced = p.cost.stepMilliseconds(sequences: 3, prefillTokens: 0, contextTokens: 750, decodes: 3, longestContext: 400)
+        #expect(abs(priced - plain - 0.4) < 1e-12)
+        // One user: each decode step pays for its own context twice over (total and longest).
+        let one = try EngineSimulation(profile: p, concurrency: 1, inputTokens: 100, outputTokens: 11, requests: 20).run()
+        let decodes = (101...110).map {
+            p.cost.stepMilliseconds(sequences: 1, prefillTokens: 0, contextTokens: $0, decodes: 1, longestContext: $0)
+        }
+        #expect(abs(one.itlMs.mean - decodes.reduce(0, +) / 10) < 1e-5)
+        #expect(p.cost.problem == nil)
+        p.cost.perLongestContextTokenMs = -1
+        #expect(p.cost.problem == "per_longest_context_token_ms must be a finite number >= 0, not -1.0")
+    }
+
     @Test func theFrontEndTakesRequestsOneAtATime() {
         var frontEnd = EngineFrontEnd(milliseconds: 2, timeScale: 0.5)   // 1 ms each
         #expect(frontEnd.nanoseconds == 1_000_000)
@@ -164,6 +182,10 @@ struct EngineSimulationTests {
         p.prefill = prefill
         // A roofline step prices a decode-only stretch by its decodes too.
         if roofline { p.cost.memoryMs = p.cost.baseMs * 0.8 }
+        // The longest decode's context grows by one a step in a decode-only stretch; a front
+        // end hands requests over between steps.
+        p.cost.perLongestContextTokenMs = 0.0004
+        p.frontEndMs = staggered ? 0.7 : 0
         for (users, input, output) in [(1, 100, 40), (12, 300, 200), (40, 450, 60)] {
             var simulation = EngineSimulation(profile: p, concurrency: users, inputTokens: input, outputTokens: output,
                                               requests: 3 * users)
