@@ -119,7 +119,7 @@ package enum Launcher {
     }
 
     /// The protocols whose misses `--upstream` can send somewhere.
-    package static let upstreamProviders = ["openai", "anthropic", "gemini", "ollama", "vertex", "vertex-anthropic"]
+    package static let upstreamProviders = ["openai", "anthropic", "gemini", "ollama", "vertex", "vertex-anthropic", "azure", "bedrock"]
 
     /// `--record`, `--upstream`, `--upstream-ca` and the upstream timeouts, from the flags, else
     /// the environment; nil when not recording.
@@ -323,6 +323,7 @@ package enum Launcher {
             var recording = RecordingConfiguration(upstreams: record.upstreams, client: record.client,
                                                    store: FixtureStore(directory: record.directory, settings: script.record))
             recording.recordErrors = record.recordErrors
+            recording.aws = AWSEnvironment(environment)
             configuration.recording = recording
         }
         configureAdmin(&configuration, options, environment)
