@@ -256,3 +256,47 @@ def test_bedrock_recorded_with_a_verified_signature_then_replayed(binary, start_
         assert observe_bedrock(replay.url) == recorded
     finally:
         assert replay.stop() == 0
+
+
+AZURE_KEY = "azure-sdk-record-SECRET-8888"
+
+
+def observe_azure(url: str) -> dict[str, object]:
+    """What openai.AzureOpenAI sees of a chat completion (with a tool call), a stream and an embedding."""
+    client = openai.AzureOpenAI(azure_endpoint=url, azure_deployment="gpt-4o-mini", api_version="2024-10-21", api_key=AZURE_KEY,
+                                max_retries=0, timeout=30.0, default_headers={"x-mockllm-test": "sdk_record_azure"})
+    seen: dict[str, object] = {}
+    chat = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "weather in Paris?"}],
+                                          tools=[OPENAI_TOOL])
+    seen["chat"] = chat.model_dump()
+    chunks = list(client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hello"}], stream=True))
+    seen["stream"] = [c.model_dump() for c in chunks]
+    return seen
+
+
+def test_azure_recorded_with_its_api_key_forwarded_then_replayed(binary, start_server, tmp_path):
+    upstream = start_server(UPSTREAM_SCRIPT, name="azure-upstream")
+    certificates = tmp_path / "certificates"
+    certificates.mkdir()
+    relay = Relay(certificates, upstream.url)
+    fixtures = tmp_path / "fixtures"
+    recorder = MockServer(binary, None, "azure-recorder",
+                          ["--record", str(fixtures), "--upstream-ca", str(relay.ca), "--upstream", f"azure={relay.url}"])
+    try:
+        recorded = observe_azure(recorder.url)
+        assert recorded["chat"]["choices"][0]["message"]["tool_calls"][0]["function"]["name"] == "get_weather"
+        assert "".join(c["choices"][0]["delta"]["content"] or "" for c in recorded["stream"] if c["choices"]) \
+            == "Hello there, recorded through mockllm."
+        fixture_file = fixtures / "sdk_record_azure.yml"
+        wait_for("every exchange written", lambda: fixture_file.exists() and fixture_file.read_text().count("\n- name: ") == 2)
+        text = fixture_file.read_text()
+        assert text.count("x-upstream-saw-credentials: api-key") == 2  # forwarded as it came
+        assert "api-version=2024-10-21" in text and AZURE_KEY not in text
+        relay.stop()
+        upstream.stop()
+        wait_for("the recorder replays", lambda: "reloaded" in recorder.output and "2 fixtures" in recorder.output)
+        assert observe_azure(recorder.url) == recorded
+    finally:
+        if relay.process.poll() is None:
+            relay.stop()
+        assert recorder.stop() == 0
