@@ -1,3 +1,4 @@
+import MockLLMCore
 import MockLLMSimulation
 
 /// AWS credentials: an access key, its secret and, for temporary ones, the session token.
@@ -112,22 +113,9 @@ package enum AWSSigV4 {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// `YYYYMMDDTHHMMSSZ` for seconds since the epoch (UTC).
+    /// `YYYYMMDDTHHMMSSZ` for seconds since the epoch (UTC): RFC 3339's basic format.
     package static func amzDate(epochSeconds: Int) -> String {
-        let days = epochSeconds >= 0 ? epochSeconds / 86_400 : (epochSeconds - 86_399) / 86_400
-        let seconds = epochSeconds - days * 86_400
-        // Howard Hinnant's civil_from_days.
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(year)\(two(month))\(two(day))T\(two(seconds / 3600))\(two(seconds / 60 % 60))\(two(seconds % 60))Z"
+        RFC3339.format(unixSeconds: epochSeconds).filter { $0 != "-" && $0 != ":" }
     }
 
     /// Value whitespace as SigV4 wants it: trimmed, runs of spaces made one.
