@@ -129,8 +129,8 @@ package struct RecordedEvent: Sendable, Equatable {
         var encoded = ByteBuffer(capacity: 96)
         for header in headers { EventStream.appendHeader(header, to: &encoded) }
         var out = ByteBuffer(capacity: payload.count + encoded.count + 16)
-        EventStream.appendMessage(headers: EventStreamHeaders(encoded), into: &out) { $0.append(contentsOf: payload) }
-        return out.withUnsafeReadableBytes { Array($0) }
+        EventStream.appendMessage(headerBytes: encoded, payload: payload, into: &out)
+        return out.bytes
     }
 
     /// `event: NAME` (`:message-type` event) or `exception: NAME` (`:message-type` exception),
