@@ -107,25 +107,33 @@ package struct RecordedReply: Sendable, Equatable {
 /// message of an AWS event stream (Bedrock's).
 package struct RecordedEvent: Sendable, Equatable {
     /// Milliseconds after the request was sent.
-    package var atMs: Double
+    package let atMs: Double
     /// The event's bytes as sent; of an event stream message, its payload.
-    package var data: [UInt8]
+    package let data: [UInt8]
     /// An event stream message's string headers in order (`:event-type`, `:content-type`,
     /// `:message-type`): replayed as one message of these headers and `data`, framed with fresh
     /// checksums. nil: `data` goes out as it is.
-    package var eventStreamHeaders: [EventStreamHeader]?
+    package let eventStreamHeaders: [EventStreamHeader]?
+    /// The event stream message, framed once when the fixture is read: a replay that keeps the
+    /// recorded ids sends these bytes as an SSE replay sends `data`.
+    private let framed: [UInt8]?
 
     package init(atMs: Double, data: [UInt8], eventStreamHeaders: [EventStreamHeader]? = nil) {
         self.atMs = atMs
         self.data = data
         self.eventStreamHeaders = eventStreamHeaders
+        framed = eventStreamHeaders.map { Self.frame($0, data) }
     }
 
     /// The event's bytes on the wire: `data`, or the event stream message of `data` (`payload`
     /// when given: the ids of `--replay-ids regenerate` rewritten in it).
     package func wireBytes(payload: [UInt8]? = nil) -> [UInt8] {
-        let payload = payload ?? data
-        guard let headers = eventStreamHeaders else { return payload }
+        guard let headers = eventStreamHeaders else { return payload ?? data }
+        guard let payload else { return framed ?? Self.frame(headers, data) }
+        return Self.frame(headers, payload)
+    }
+
+    private static func frame(_ headers: [EventStreamHeader], _ payload: [UInt8]) -> [UInt8] {
         var encoded = ByteBuffer(capacity: 96)
         for header in headers { EventStream.appendHeader(header, to: &encoded) }
         var out = ByteBuffer(capacity: payload.count + encoded.count + 16)
