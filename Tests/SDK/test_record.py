@@ -207,6 +207,12 @@ def observe_bedrock(url: str) -> dict[str, object]:
         for event in broken:
             before.append(event)
     seen["mid_stream_exception"] = (len(before), raised.value.response["Error"])
+    # anthropic.AnthropicBedrock signs with botocore too: InvokeModel with the Messages body.
+    ab = anthropic.AnthropicBedrock(aws_access_key="AKIDSDKCLIENT", aws_secret_key="sdk-client-secret",
+                                    aws_session_token=CLIENT_SESSION_TOKEN, aws_region="us-east-1", base_url=url, max_retries=0,
+                                    default_headers={"x-mockllm-test": "sdk_record_bedrock"})
+    seen["anthropic_bedrock"] = ab.messages.create(model=CLAUDE, max_tokens=100,
+                                                   messages=[{"role": "user", "content": "hello"}]).model_dump()
     return seen
 
 
@@ -234,17 +240,17 @@ def test_bedrock_recorded_with_a_verified_signature_then_replayed(binary, start_
         assert recorded["invoke_stream"][0]["type"] == "message_start" and recorded["invoke_stream"][-1]["type"] == "message_stop"
         assert recorded["mid_stream_exception"] == (3, {"Code": "throttlingException", "Message": "Slow down mid-stream."})
         fixture_file = fixtures / "sdk_record_bedrock.yml"
-        wait_for("every exchange written", lambda: fixture_file.exists() and fixture_file.read_text().count("\n- name: ") == 4)
+        assert recorded["anthropic_bedrock"]["content"][0]["text"] == "Hello there, recorded through mockllm."
+        wait_for("every exchange written", lambda: fixture_file.exists() and fixture_file.read_text().count("\n- name: ") == 5)
         text = fixture_file.read_text()
-        assert "x-upstream-sigv4: verified" in text  # every exchange's signature checked upstream
-        assert text.count("x-upstream-sigv4: verified") == 4
+        assert text.count("x-upstream-sigv4: verified") == 5  # every exchange's signature checked upstream
         assert "exception: throttlingException" in text and "event: chunk" in text
         for secret in (RECORDER_AWS["AWS_SECRET_ACCESS_KEY"], RECORDER_AWS["AWS_SESSION_TOKEN"], CLIENT_SESSION_TOKEN, "AKIDSDK"):
             assert secret not in text
 
         relay.stop()
         upstream.stop()
-        wait_for("the recorder replays", lambda: "reloaded" in recorder.output and "4 fixtures" in recorder.output)
+        wait_for("the recorder replays", lambda: "reloaded" in recorder.output and "5 fixtures" in recorder.output)
         assert observe_bedrock(recorder.url) == recorded
     finally:
         if relay.process.poll() is None:
