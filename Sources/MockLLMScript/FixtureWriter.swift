@@ -104,6 +104,8 @@ package enum FixtureWriter {
                 if let headers = event.eventStreamHeaders {
                     if let short = RecordedEvent.EventStreamKind.short(headers) {
                         out.line(4, short.kind.rawValue + ": " + YAMLText.scalar(short.name))
+                    } else if headers.isEmpty {
+                        out.line(4, "headers: {}")
                     } else {
                         out.line(4, "headers:")
                         for header in headers {

@@ -230,11 +230,12 @@ struct FixtureTests: ScriptLoading {
             Self.eventStreamMessage(event.headers("messageStart"), #"{"p":"abcd","role":"assistant"}"#),
             Self.eventStreamMessage(event.headers("chunk"), #"{"bytes":"eyJ0eXBlIjoibWVzc2FnZV9zdGFydCJ9","p":"ab"}"#),
             Self.eventStreamMessage(odd, "{}"),
+            Self.eventStreamMessage([], ""),
             Self.eventStreamMessage(exception.headers("throttlingException"), #"{"message":"Too many requests"}"#),
         ]
         let stream = messages.flatMap { $0 }
         // Pieces cut inside a prelude, inside a payload, and two messages in one piece.
-        let cuts = [5, messages[0].count + 20, messages[0].count + messages[1].count + messages[2].count + 3, stream.count]
+        let cuts = [5, messages[0].count + 20, messages[0].count + messages[1].count + messages[2].count + 3, stream.count - 20, stream.count]
         var pieces: [(atMs: Double, bytes: [UInt8])] = []
         var start = 0
         for (i, end) in cuts.enumerated() {
@@ -242,7 +243,7 @@ struct FixtureTests: ScriptLoading {
             start = end
         }
         let events = FixtureWriter.events(from: pieces, contentType: "application/vnd.amazon.eventstream")
-        #expect(events.map(\.atMs) == [20, 30, 30, 40])
+        #expect(events.map(\.atMs) == [20, 30, 30, 40, 50])
         #expect(events.map { $0.wireBytes() } == messages)
         #expect(String(decoding: events[1].data, as: UTF8.self) == #"{"bytes":"eyJ0eXBlIjoibWVzc2FnZV9zdGFydCJ9","p":"ab"}"#)
 
