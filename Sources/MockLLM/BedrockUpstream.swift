@@ -72,6 +72,23 @@ enum BedrockUpstream {
         return .success(headers)
     }
 
+    /// One line for the server's start: how Bedrock's requests will be authenticated (the access
+    /// key's id, never the secret), or that a signed one will be refused.
+    static func describe(_ environment: AWSEnvironment, upstream: String) -> String {
+        let (authority, _) = splitURL(upstream)
+        if let credentials = environment.credentials {
+            let region = region(ofHost: authority).map { "\($0) (the host's)" }
+                ?? environment.region.map { "\($0) (AWS_REGION)" } ?? "the one each client signed for"
+            let token = credentials.sessionToken == nil ? "" : " with its session token"
+            return "bedrock: requests signed again with access key \(credentials.accessKeyID)\(token), region \(region)"
+        }
+        if environment.bearerToken != nil {
+            return "bedrock: requests sent with the API key in AWS_BEARER_TOKEN_BEDROCK (a client's own API key as it comes)"
+        }
+        return "bedrock: no AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, nor AWS_BEARER_TOKEN_BEDROCK: a request the "
+            + "client signed with SigV4 will be refused with a 502 (a client's Bedrock API key is forwarded)"
+    }
+
     /// The region of a Bedrock runtime host: the label after `bedrock-runtime` (or
     /// `bedrock-runtime-fips`): `bedrock-runtime.us-east-1.amazonaws.com`,
     /// `vpce-0abc.bedrock-runtime.eu-west-3.vpce.amazonaws.com`.

@@ -345,6 +345,10 @@ package enum Launcher {
         if let record = settings.record {
             let targets = record.upstreams.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
             logger.info("recording misses to \(record.directory), forwarding them to \(targets)")
+            if let bedrock = record.upstreams["bedrock"], let aws = configuration.recording?.aws {
+                logger.log(level: aws.credentials == nil && aws.bearerToken == nil ? .warning : .info,
+                           "\(BedrockUpstream.describe(aws, upstream: bedrock))")
+            }
         }
         let loops = (workers == 1 ? "" : ", \(workers) workers") + (configuration.apiKey == nil ? "" : ", API key required")
         let ranks = server.ports.count > 1 ? " (data-parallel ranks on ports \(server.ports.map(String.init).joined(separator: ", ")))" : ""

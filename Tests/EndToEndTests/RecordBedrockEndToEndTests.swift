@@ -55,10 +55,16 @@ struct RecordBedrockEndToEndTests {
 
     static func startRecorder(_ upstream: RecordEndToEndTests.Upstream, directory: String,
                               environment: [String: String]) throws -> (process: Process, port: Int) {
-        let (recorder, port, _) = try CLITests().startServer(
+        try startRecorderSaying(upstream, directory: directory, environment: environment).recorder
+    }
+
+    /// The recorder and what it logged up to its listening line.
+    static func startRecorderSaying(_ upstream: RecordEndToEndTests.Upstream, directory: String,
+                                    environment: [String: String]) throws -> (recorder: (process: Process, port: Int), log: String) {
+        let (recorder, port, log) = try CLITests().startServer(
             ["serve", "--port", "0", "--record", directory, "--upstream-ca", upstream.caFile,
              "--upstream", "bedrock=\(upstream.url)", "--upstream", "azure=\(upstream.url)"], environment: environment)
-        return (recorder, port)
+        return ((recorder, port), log)
     }
 
     /// An event stream's messages: each one's string headers and payload.
@@ -153,8 +159,11 @@ struct RecordBedrockEndToEndTests {
         let upstream = try RecordEndToEndTests.Upstream(environment: Self.upstreamEnvironment)
         defer { upstream.stop() }
         let directory = RecordEndToEndTests.temporaryDirectory()
-        let (recorder, port) = try Self.startRecorder(upstream, directory: directory, environment: Self.recorderEnvironment(false))
+        let ((recorder, port), log) = try Self.startRecorderSaying(upstream, directory: directory,
+                                                                   environment: Self.recorderEnvironment(false))
         defer { recorder.terminate(); recorder.waitUntilExit() }
+        // Said at the start, before any request.
+        #expect(log.contains("bedrock: no AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, nor AWS_BEARER_TOKEN_BEDROCK"), "\(log)")
 
         let refused = try RecordEndToEndTests.send(Self.cases[0], port: port)
         #expect(refused.status == 502, "\(refused.text)")
@@ -177,8 +186,12 @@ struct RecordBedrockEndToEndTests {
         #expect(mismatch.header("x-amzn-errortype")?.hasPrefix("InvalidSignatureException:") == true)
         #expect(mismatch.text.contains("%253A0/invoke"), "the upstream's canonical request encodes the path twice: \(mismatch.text)")
 
-        let (signing, signingPort) = try Self.startRecorder(upstream, directory: directory, environment: Self.recorderEnvironment(true))
+        let ((signing, signingPort), signingLog) = try Self.startRecorderSaying(upstream, directory: directory,
+                                                                                environment: Self.recorderEnvironment(true))
         defer { signing.terminate(); signing.waitUntilExit() }
+        #expect(signingLog.contains("bedrock: requests signed again with access key \(Self.accessKey) with its session token, "
+                                    + "region \(Self.region) (AWS_REGION)"), "\(signingLog)")
+        #expect(!signingLog.contains(Self.secretKey) && !signingLog.contains(Self.sessionToken))
         let client = try RawClient(port: signingPort, timeout: 10)
         try client.send(RecordEndToEndTests.requestText(Self.cases[1], extra: [("x-upstream-fault", "cut")]))
         #expect(try client.readHead().status == 200)
