@@ -111,6 +111,25 @@ public enum EventStream {
         storeBigEndian(crc, at: total - 4, in: message)
     }
 
+    /// Appends one message whose headers no other message shares (a replayed fixture's): the
+    /// prelude, `headerBytes`, `payload` and the checksums, zlib's `crc32` run over the whole
+    /// message once, with no per-kind tables to build (`appendMessage(headers:into:payload:)`
+    /// is for a stream's many messages of one kind).
+    public static func appendMessage(headerBytes: ByteBuffer, payload: [UInt8], into out: inout ByteBuffer) {
+        let start = out.count
+        let total = preludeLength + headerBytes.count + payload.count + 4
+        out.makeRoom(total)
+        out._count += preludeLength
+        out.append(headerBytes)
+        out.append(contentsOf: payload)
+        out._count += 4
+        let message = UnsafeMutableRawBufferPointer(start: out.base!.advanced(by: start), count: total)
+        storeBigEndian(UInt32(total), at: 0, in: message)
+        storeBigEndian(UInt32(headerBytes.count), at: 4, in: message)
+        storeBigEndian(crc32(UnsafeRawBufferPointer(rebasing: message[0..<8])), at: 8, in: message)
+        storeBigEndian(crc32(UnsafeRawBufferPointer(rebasing: message[0..<(total - 4)])), at: total - 4, in: message)
+    }
+
     static func storeBigEndian(_ value: UInt32, at offset: Int, in bytes: UnsafeMutableRawBufferPointer) {
         bytes[offset] = UInt8(truncatingIfNeeded: value >> 24)
         bytes[offset + 1] = UInt8(truncatingIfNeeded: value >> 16)

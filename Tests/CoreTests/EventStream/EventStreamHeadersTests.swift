@@ -34,6 +34,18 @@ struct EventStreamHeadersTests {
         }
     }
 
+    /// A one-off message (a replayed fixture's) is the same bytes as one of a kind's shared headers.
+    @Test func aOneOffMessageIsTheSameBytes() {
+        let headers = EventStream.encodedHeaders([":event-type": "chunk", ":content-type": "application/json", ":message-type": "event"])
+        for payloadLength in [0, 1, 45, 300] {
+            let payload = (0..<payloadLength).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+            var shared = ByteBuffer(), oneOff = ByteBuffer([7])
+            EventStream.appendMessage(headers: headers, into: &shared) { $0.append(contentsOf: payload) }
+            EventStream.appendMessage(headerBytes: headers.bytes, payload: payload, into: &oneOff)
+            #expect(oneOff.bytes == [7] + shared.bytes, "payload \(payloadLength)")
+        }
+    }
+
     @Test func aMessageOfEncodedHeadersChecksOutWithTheDecoder() {
         let headers = EventStream.encodedHeaders([":event-type": "contentBlockDelta", ":content-type": "application/json", ":message-type": "event"])
         for payloadLength in [0, 1, 45, 300] {
