@@ -40,16 +40,11 @@ package enum BuiltinEngineProfiles {
             // time, kv_cache_tokens and max_num_batched_tokens (the data saturate the cache), kv_admission
             // reserve_output and prefill whole (the lowest loss); max_num_seqs 256, blocks of 16 and recompute
             // are fixed. Prefix caching off: the benchmark's prompts share no prefix, so the data cannot tell.
-            profile: {
-                var profile = EngineProfile(
-                    maxNumSeqs: 256, maxNumBatchedTokens: 40_115, kvCacheTokens: 961_352, blockSize: 16,
-                    maxWaiting: nil, preemption: .recompute, prefixCaching: false, kvAdmission: .reserveOutput, prefill: .whole,
-                    cost: EngineCostModel(baseMs: 14.1953, perSequenceMs: 0.0760498, perPrefillTokenMs: 0.0434736,
-                                          perContextTokenMs: 0.00000947659, perPrefillContextTokenMs: 0.00000260827,
-                                          perLongestContextTokenMs: 0.000835595))
-                profile.frontEndMs = 0.548346
-                return profile
-            }()),
+            profile: fittedNIM(
+                maxNumBatchedTokens: 40_115, kvCacheTokens: 961_352, frontEndMs: 0.548346,
+                cost: EngineCostModel(baseMs: 14.1953, perSequenceMs: 0.0760498, perPrefillTokenMs: 0.0434736,
+                                      perContextTokenMs: 0.00000947659, perPrefillContextTokenMs: 0.00000260827,
+                                      perLongestContextTokenMs: 0.000835595))),
         BuiltinEngineProfile(
             name: "llama-3-8b-1xh100-fp8-nim",
             summary: "Llama 3 8B Instruct, FP8, on 1 x H100 80GB behind NVIDIA NIM (TensorRT-LLM), fitted to GenAI-Perf measurements",
@@ -62,16 +57,11 @@ package enum BuiltinEngineProfiles {
             // time, kv_cache_tokens and max_num_batched_tokens (the data saturate the cache), kv_admission
             // reserve_output and prefill whole (the lowest loss); max_num_seqs 256, blocks of 16 and recompute
             // are fixed. Prefix caching off: the benchmark's prompts share no prefix, so the data cannot tell.
-            profile: {
-                var profile = EngineProfile(
-                    maxNumSeqs: 256, maxNumBatchedTokens: 42_908, kvCacheTokens: 922_373, blockSize: 16,
-                    maxWaiting: nil, preemption: .recompute, prefixCaching: false, kvAdmission: .reserveOutput, prefill: .whole,
-                    cost: EngineCostModel(baseMs: 4.81212, perSequenceMs: 0.0323773, perPrefillTokenMs: 0.0144463,
-                                          perContextTokenMs: 0.0000702697, perPrefillContextTokenMs: 0.0000000648883,
-                                          perLongestContextTokenMs: 0.000373893))
-                profile.frontEndMs = 2.14507
-                return profile
-            }()),
+            profile: fittedNIM(
+                maxNumBatchedTokens: 42_908, kvCacheTokens: 922_373, frontEndMs: 2.14507,
+                cost: EngineCostModel(baseMs: 4.81212, perSequenceMs: 0.0323773, perPrefillTokenMs: 0.0144463,
+                                      perContextTokenMs: 0.0000702697, perPrefillContextTokenMs: 0.0000000648883,
+                                      perLongestContextTokenMs: 0.000373893))),
         BuiltinEngineProfile(
             name: "llama-3-8b-1xa100-fp16-nim",
             summary: "Llama 3 8B Instruct, FP16, on 1 x A100-SXM4-80GB behind NVIDIA NIM (TensorRT-LLM), fitted to GenAI-Perf measurements",
@@ -84,17 +74,25 @@ package enum BuiltinEngineProfiles {
             // time, kv_cache_tokens and max_num_batched_tokens (the data saturate the cache), kv_admission
             // reserve_output and prefill whole (the lowest loss); max_num_seqs 256, blocks of 16 and recompute
             // are fixed. Prefix caching off: the benchmark's prompts share no prefix, so the data cannot tell.
-            profile: {
-                var profile = EngineProfile(
-                    maxNumSeqs: 256, maxNumBatchedTokens: 38_069, kvCacheTokens: 427_707, blockSize: 16,
-                    maxWaiting: nil, preemption: .recompute, prefixCaching: false, kvAdmission: .reserveOutput, prefill: .whole,
-                    cost: EngineCostModel(baseMs: 11.5238, perSequenceMs: 0.0848916, perPrefillTokenMs: 0.0608958,
-                                          perContextTokenMs: 0.000119844, perPrefillContextTokenMs: 0.00000687115,
-                                          perLongestContextTokenMs: 0.000444954))
-                profile.frontEndMs = 0.605958
-                return profile
-            }()),
+            profile: fittedNIM(
+                maxNumBatchedTokens: 38_069, kvCacheTokens: 427_707, frontEndMs: 0.605958,
+                cost: EngineCostModel(baseMs: 11.5238, perSequenceMs: 0.0848916, perPrefillTokenMs: 0.0608958,
+                                      perContextTokenMs: 0.000119844, perPrefillContextTokenMs: 0.00000687115,
+                                      perLongestContextTokenMs: 0.000444954))),
     ]
+
+    /// A profile fitted to one of NIM's tables: 256 sequences, blocks of 16, recompute, no prefix
+    /// caching (the benchmark's prompts share none), and the modes every fit chose,
+    /// `reserve_output` with whole prompts (TensorRT-LLM's).
+    private static func fittedNIM(maxNumBatchedTokens: Int, kvCacheTokens: Int, frontEndMs: Double,
+                                  cost: EngineCostModel) -> EngineProfile {
+        var profile = EngineProfile(
+            maxNumSeqs: 256, maxNumBatchedTokens: maxNumBatchedTokens, kvCacheTokens: kvCacheTokens, blockSize: 16,
+            maxWaiting: nil, preemption: .recompute, prefixCaching: false, kvAdmission: .reserveOutput, prefill: .whole,
+            cost: cost)
+        profile.frontEndMs = frontEndMs
+        return profile
+    }
 
     package static var names: [String] { table.map(\.name) }
 

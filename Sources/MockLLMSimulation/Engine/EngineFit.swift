@@ -216,30 +216,27 @@ public enum EngineFit {
     /// How fast ITL grows with the context at each shape's lowest concurrency: the
     /// least-squares slope of ITL against the average context I + O/2 (0 with one context).
     static func initialLongestContext(_ points: [EngineBenchmarkPoint]) -> Double {
-        let lowest = Dictionary(grouping: points, by: \.shape).values.map { $0.min { $0.concurrency < $1.concurrency }! }
-        let n = Double(lowest.count)
-        let context = { (p: EngineBenchmarkPoint) in Double(p.inputTokens) + Double(p.outputTokens) / 2 }
-        let mx = lowest.reduce(0) { $0 + context($1) } / n
-        let my = lowest.reduce(0) { $0 + $1.itlMs } / n
-        var sxy = 0.0, sxx = 0.0
-        for p in lowest {
-            sxy += (context(p) - mx) * (p.itlMs - my)
-            sxx += (context(p) - mx) * (context(p) - mx)
-        }
-        return sxx > 0 ? max(sxy / sxx, 0) : 0
+        lowLoadSlope(points, x: { Double($0.inputTokens) + Double($0.outputTokens) / 2 }, y: \.itlMs)
     }
 
     /// The prompt cost per token when TTFT at the lowest concurrency of each shape is linear in
     /// the prompt's length: the least-squares slope over the shapes (0 with one prompt length).
     static func initialPrefillPerToken(_ points: [EngineBenchmarkPoint]) -> Double {
+        lowLoadSlope(points, x: { Double($0.inputTokens) }, y: \.ttftMs)
+    }
+
+    /// The least-squares slope of `y` against `x` over each shape's lowest-concurrency point,
+    /// at least 0 (0 when `x` does not vary).
+    static func lowLoadSlope(_ points: [EngineBenchmarkPoint], x: (EngineBenchmarkPoint) -> Double,
+                             y: (EngineBenchmarkPoint) -> Double) -> Double {
         let lowest = Dictionary(grouping: points, by: \.shape).values.map { $0.min { $0.concurrency < $1.concurrency }! }
         let n = Double(lowest.count)
-        let mx = lowest.reduce(0) { $0 + Double($1.inputTokens) } / n
-        let my = lowest.reduce(0) { $0 + $1.ttftMs } / n
+        let mx = lowest.reduce(0) { $0 + x($1) } / n
+        let my = lowest.reduce(0) { $0 + y($1) } / n
         var sxy = 0.0, sxx = 0.0
         for p in lowest {
-            sxy += (Double(p.inputTokens) - mx) * (p.ttftMs - my)
-            sxx += (Double(p.inputTokens) - mx) * (Double(p.inputTokens) - mx)
+            sxy += (x(p) - mx) * (y(p) - my)
+            sxx += (x(p) - mx) * (x(p) - mx)
         }
         return sxx > 0 ? max(sxy / sxx, 0) : 0
     }
