@@ -26,6 +26,9 @@ final class EngineHost: @unchecked Sendable {
         var client: EngineClient
         /// Monotonic nanoseconds when the loop handled the request (vLLM's arrival time).
         var arrival: UInt64
+        /// When the front end hands it to the engine (`EngineProfile.frontEndMs`): set by the
+        /// engine's thread, `arrival` when the profile has no front end.
+        var ready: UInt64 = 0
         var model: String
         var finishReason: String
         /// The LoRA adapter it runs with, by name.
@@ -72,10 +75,13 @@ final class EngineHost: @unchecked Sendable {
     private var current: EngineStep?
     private var stepEnd: UInt64 = 0
     private var tracked: [Int: Tracked] = [:]
-    /// Requests that arrived after the nominal start of the step that follows the current one
-    /// (the thread was late): submitted when a step starting after their arrival is planned,
-    /// never into a step that began before they arrived.
+    /// Requests that reach the engine after the nominal start of the step that follows the
+    /// current one (the thread was late, or the front end still has them): submitted when a
+    /// step starting after their `ready` is planned, never into a step that began before.
     private var held: [Submission] = []
+    /// The API server's front end (`EngineProfile.frontEndMs`, scaled): requests pass it one
+    /// at a time before the engine sees them.
+    private var frontEnd: EngineFrontEnd
     private var stopped = false
     /// Adapters by name, numbered from 1 in the order first seen (vLLM's `lora_int_id`), and
     /// their names by number less one.
@@ -104,6 +110,7 @@ final class EngineHost: @unchecked Sendable {
         self.rank = rank
         metrics = EngineMetrics(engine: name, profile: profile, models: models, lora: lora)
         engine = Engine(profile: profile)
+        frontEnd = EngineFrontEnd(milliseconds: profile.frontEndMs, timeScale: timeScale)
         loop = try EventLoop()
         if let kvEvents, kvEvents.publishes, profile.prefixCaching,
            case .success(let endpoint) = KVEndpoint.parse(kvEvents.endpoint, rank: rank) {
@@ -183,8 +190,9 @@ final class EngineHost: @unchecked Sendable {
         var aborted: [(String, Int)] = []
         for (index, command) in commands.enumerated() {
             switch command {
-            case .submit(let s):
-                if current != nil && s.arrival > stepEnd {
+            case .submit(var s):
+                s.ready = frontEnd.handOver(arrival: s.arrival)
+                if current != nil ? s.ready > stepEnd : s.ready > s.arrival {
                     held.append(s)
                 } else {
                     submit(s, into: &batches)
@@ -263,7 +271,7 @@ final class EngineHost: @unchecked Sendable {
         if !held.isEmpty {
             var batches = Batches()
             held.removeAll { s in
-                guard s.arrival <= start else { return false }
+                guard s.ready <= start else { return false }
                 submit(s, into: &batches)
                 return true
             }
@@ -271,8 +279,8 @@ final class EngineHost: @unchecked Sendable {
         }
         guard let step = engine.nextStep() else {
             current = nil
-            // Idle, with requests that arrived after `start`: they start a step now.
-            if !held.isEmpty { return startStep(at: max(EventLoop.hrtime, held.map(\.arrival).max() ?? 0)) }
+            // Idle, with requests ready after `start`: the first of them starts the next step.
+            if let first = held.lazy.map(\.ready).min() { return startStep(at: max(EventLoop.hrtime, first)) }
             publishGauges()
             return
         }

@@ -44,12 +44,12 @@ package final class FixtureStore: Sendable {
             var text = FileManager.default.contents(atPath: path).flatMap { String(data: $0, encoding: .utf8) } ?? ""
             if text.isEmpty { text = FixtureWriter.fileHeader }
             if !text.hasSuffix("\n") { text += "\n" }
-            let count = text.split(separator: "\n").filter { $0.hasPrefix("- name: ") }.count
+            let count = text.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("- name: ") }.count
             let stem = String(fileName.dropLast(4))
             let name = "\(stem)-\(count + 1)"
             // An appended rule lands in the file's `rules:` only if that is its last top-level key
             // (in block style), which the header asks editors to keep.
-            let topLevel = text.split(separator: "\n").last { line in
+            let topLevel = text.split(whereSeparator: \.isNewline).last { line in
                 guard let first = line.first else { return false }
                 return first != " " && first != "-" && first != "#" && first != "\t"
             }

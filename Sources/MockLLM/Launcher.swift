@@ -119,7 +119,7 @@ package enum Launcher {
     }
 
     /// The protocols whose misses `--upstream` can send somewhere.
-    package static let upstreamProviders = ["openai", "anthropic", "gemini", "ollama", "vertex", "vertex-anthropic"]
+    package static let upstreamProviders = ["openai", "anthropic", "gemini", "ollama", "vertex", "vertex-anthropic", "azure", "bedrock"]
 
     /// `--record`, `--upstream`, `--upstream-ca` and the upstream timeouts, from the flags, else
     /// the environment; nil when not recording.
@@ -323,6 +323,7 @@ package enum Launcher {
             var recording = RecordingConfiguration(upstreams: record.upstreams, client: record.client,
                                                    store: FixtureStore(directory: record.directory, settings: script.record))
             recording.recordErrors = record.recordErrors
+            recording.aws = AWSEnvironment(environment)
             configuration.recording = recording
         }
         configureAdmin(&configuration, options, environment)
@@ -344,6 +345,10 @@ package enum Launcher {
         if let record = settings.record {
             let targets = record.upstreams.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
             logger.info("recording misses to \(record.directory), forwarding them to \(targets)")
+            if let bedrock = record.upstreams["bedrock"], let aws = configuration.recording?.aws {
+                logger.log(level: aws.credentials == nil && aws.bearerToken == nil ? .warning : .info,
+                           "\(BedrockUpstream.describe(aws, upstream: bedrock))")
+            }
         }
         let loops = (workers == 1 ? "" : ", \(workers) workers") + (configuration.apiKey == nil ? "" : ", API key required")
         let ranks = server.ports.count > 1 ? " (data-parallel ranks on ports \(server.ports.map(String.init).joined(separator: ", ")))" : ""

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Logging
 import MockLLMCore
 import MockLLMLoop
@@ -9,8 +10,10 @@ import MockLLMUpstream
 /// Record mode (`--record DIR --upstream PROVIDER=URL`), shared by every worker: where each
 /// protocol's misses go, how the upstream client is set up, and where exchanges are written.
 package struct RecordingConfiguration: Sendable {
-    /// Base URLs by provider name (`openai`, `anthropic`, `gemini`, `ollama`), without a trailing `/`.
+    /// Base URLs by provider name (`openai`, `anthropic`, `gemini`, `ollama`, `bedrock`, ...), without a trailing `/`.
     package var upstreams: [String: String]
+    /// mockllm's own AWS credentials, API key and region: Bedrock's requests are signed again with them.
+    package var aws = AWSEnvironment()
     package var client: UpstreamConfiguration
     package var store: FixtureStore
     /// Record answers whose status is not 2xx too (`--record-errors`); by default a 429 or a 500
@@ -95,6 +98,13 @@ final class RecordingProxy {
         }
         var headers: [(name: String, value: String)] = []
         for field in request.headers where Self.forwarded(field.name) { headers.append((field.name, field.value)) }
+        if provider.name == Bedrock.metadata.name {
+            switch BedrockUpstream.headers(for: request, forwarded: headers, base: base, environment: configuration.aws,
+                                           epochSeconds: Int(Date().timeIntervalSince1970)) {
+            case .success(let signed): headers = signed
+            case .failure(let refusal): return exchange.errorReply(status: 502, text: "mockllm --record: " + refusal.message)
+            }
+        }
         let transfer = client.send(UpstreamRequest(method: request.method, url: base + request.target, headers: headers, body: request.body),
                                    to: exchange)
         exchange.returned = true
@@ -192,11 +202,11 @@ final class ProxyExchange: UpstreamHandler {
         transfer = nil
     }
 
-    /// A stream: server-sent events, NDJSON, or a chunked body without a length (Gemini's
-    /// streamed JSON array).
+    /// A stream: server-sent events, NDJSON, an AWS event stream (Bedrock's), or a chunked body
+    /// without a length (Gemini's streamed JSON array).
     static func isStream(_ head: UpstreamHead) -> Bool {
         let type = (head.value(of: "content-type") ?? "").lowercased()
-        if type.hasPrefix("text/event-stream") || type.contains("ndjson") { return true }
+        if type.hasPrefix("text/event-stream") || type.contains("ndjson") || type.hasPrefix(FixtureWriter.eventStreamType) { return true }
         return head.value(of: "content-length") == nil && (head.value(of: "transfer-encoding") ?? "").lowercased().contains("chunked")
     }
 
@@ -269,12 +279,15 @@ final class ProxyExchange: UpstreamHandler {
         }
     }
 
-    /// The in-stream error event of the protocols that have one (OpenAI chat, Responses and
-    /// Anthropic); empty for the others, whose streams just end.
+    /// The in-stream error event of the protocols that have one (OpenAI chat, Responses, Azure
+    /// OpenAI, Anthropic, and Bedrock's exception message); empty for the others, whose streams
+    /// just end.
     static func streamError(provider: String, message: String) -> ByteBuffer {
         var out = ByteBuffer()
         switch provider {
-        case "openai":
+        case Bedrock.metadata.name:
+            out = Bedrock.streamException(type: "internalServerException", message: message)
+        case "openai", "azure":
             out.append(utf8: "data: {\"error\":{\"message\":")
             out.append(jsonString: message)
             out.append(utf8: ",\"type\":\"server_error\",\"code\":\"upstream_error\"}}\n\n")
@@ -317,6 +330,11 @@ final class ProxyExchange: UpstreamHandler {
         }
         let status: Int
         if case .timeout = failure.kind { status = 504 } else { status = 502 }
+        return errorReply(status: status, text: text)
+    }
+
+    /// The protocol's error with `status` and `text`, counted as the proxy's failure.
+    func errorReply(status: Int, text: String) -> Reply {
         var error = APIError(status: status, kind: .server, message: text, code: "upstream_error")
         error.headers.append(name: "x-mockllm-rule", value: "proxy \(provider.name) failed")
         count(status, "proxy \(provider.name) failed")

@@ -168,7 +168,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Record mode: forward each request no fixture, rule or 'responses' entry answers to its protocol's --upstream and write the exchange to this directory, DIR/<x-mockllm-test>.yml or DIR/recorded.yml; without --responses the script is the fixtures in DIR (env MOCKLLM_RECORD).")
     var record: String?
 
-    @Option(name: .customLong("upstream"), help: "With --record: where a protocol's misses go, PROVIDER=URL with PROVIDER openai, anthropic, gemini, ollama, vertex or vertex-anthropic, e.g. openai=https://api.openai.com (repeatable; env MOCKLLM_UPSTREAM, comma-separated).")
+    @Option(name: .customLong("upstream"), help: "With --record: where a protocol's misses go, PROVIDER=URL with PROVIDER openai, anthropic, gemini, ollama, vertex, vertex-anthropic, azure or bedrock, e.g. openai=https://api.openai.com (repeatable; env MOCKLLM_UPSTREAM, comma-separated).")
     var upstreams: [String] = []
 
     @Option(name: .customLong("upstream-ca"), help: "PEM file of the certificate authorities to trust for the upstreams instead of the system store (env MOCKLLM_UPSTREAM_CA).")

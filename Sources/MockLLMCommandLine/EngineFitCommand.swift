@@ -14,7 +14,7 @@ struct EngineFitCommand: ParsableCommand {
             ttft_ms, itl_ms and request_throughput (means; other columns are ignored; lines starting with # \
             are comments), or the profile_export_aiperf.json (or GenAI-Perf's profile_export_genai_perf.json) \
             of one run. Fits the step-time coefficients (a prefill's attention priced apart), the step's token budget, \
-            the KV admission and prefill modes, the step's cost model (a sum or a roofline) and, when some point is saturated by it, the KV cache's capacity; prints them and, per point, measured and predicted TTFT, ITL and request \
+            the KV admission and prefill modes, the front end's time per request, the step's cost model (a sum or a roofline) and, when some point is saturated by it, the KV cache's capacity; prints them and, per point, measured and predicted TTFT, ITL and request \
             throughput with the relative error; writes the profile YAML to --output (else prints it). \
             Exit status: 0, 1 when the fit fails, 2 for bad arguments or bad data (naming the file and line).
             """)
@@ -49,6 +49,9 @@ struct EngineFitCommand: ParsableCommand {
     @Option(help: "The step's cost model: sum (the four terms added), roofline (the longer of a memory-bound and a compute-bound term, step_time.memory_ms) or auto (fit both, keep the better on the points fitted).")
     var stepTime: String = "auto"
 
+    @Option(help: "The API server's own time per request in milliseconds (front_end_ms), fixed; default: fitted (it spreads a wave of prompts over the steps). 0 turns the front end off.")
+    var frontEndMs: Double?
+
     @Flag(inversion: .prefixedNo, help: "Write prefix_caching: true (benchmark prompts share no prefix, so the data cannot tell).")
     var prefixCaching = true
 
@@ -70,6 +73,9 @@ struct EngineFitCommand: ParsableCommand {
         }
         if !["sum", "roofline", "auto"].contains(stepTime) {
             throw ValidationError("--step-time must be sum, roofline or auto, not '\(stepTime)'")
+        }
+        if let frontEndMs, !(frontEndMs >= 0 && frontEndMs <= 60_000) {
+            throw ValidationError("--front-end-ms must be from 0 to 60000")
         }
         if let shapes { _ = try Self.parseShapes(shapes) }
     }
@@ -172,6 +178,10 @@ struct EngineFitCommand: ParsableCommand {
             options.maxNumBatchedTokens = maxNumBatchedTokens
             options.fitBatchedTokens = false
         }
+        if let frontEndMs {
+            options.frontEndMs = frontEndMs
+            options.fitFrontEnd = false
+        }
         options.preemption = EnginePreemption(rawValue: preemption)!
         let started = Date()
         let admissions = EngineKVAdmission(rawValue: kvAdmission).map { [$0] } ?? EngineKVAdmission.allCases
@@ -249,6 +259,7 @@ enum EngineFitReport {
         lines += EngineProfileReader.stepTimeLines(p.cost, number: { decimal($0) })
         lines.append("kv_cache_tokens: \(p.kvCacheTokens) (\(kvNote(result)))")
         lines.append("max_num_batched_tokens: \(p.maxNumBatchedTokens) (\(result.batchedTokensFitted ? "fitted" : "fixed"))")
+        lines.append("front_end_ms: \(decimal(p.frontEndMs)) (\(result.frontEndFitted ? "fitted" : "fixed"))")
         lines.append("max_num_seqs: \(p.maxNumSeqs), block_size: \(p.blockSize), preemption: \(p.preemption.rawValue) (fixed)")
         lines.append("kv_admission: \(p.kvAdmission.rawValue), prefill: \(p.prefill.rawValue), "
             + "step time: \(p.cost.memoryMs == nil ? "sum" : "roofline")")

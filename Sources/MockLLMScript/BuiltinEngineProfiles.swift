@@ -32,58 +32,67 @@ package enum BuiltinEngineProfiles {
             name: "llama-3-70b-4xh100-fp8-nim",
             summary: "Llama 3 70B Instruct, FP8, on 4 x H100 80GB (tensor parallel) behind NVIDIA NIM (TensorRT-LLM), fitted to GenAI-Perf measurements",
             // Fitted by `mockllm engine fit` to all 60 points of
-            // Tests/Engine/data/llama-3-70b-instruct-4xh100-fp8-nim-trtllm.csv (GenAI-Perf, users started
-            // together, shapes 200/200, 200/1000, 200/2000, 2000/200, 2000/2000 and 7000/1000 tokens at 1 to 250
-            // users; source and provenance in Tests/Engine/data/README.md): 48 of 60 points within 25 % on TTFT,
-            // ITL and request throughput; mean |error| TTFT 17%, ITL 8%, throughput 7% (22.9 s, four mode
-            // pairs). kv_cache_tokens and max_num_batched_tokens are fitted (the data saturate the cache);
-            // max_num_seqs 256, blocks of 16 and recompute are fixed; the prefill's attention is priced apart,
-            // and kv_admission on_demand with prefill whole (TensorRT-LLM without chunked context) were chosen
-            // by the fit (the lowest loss of the four pairs; reserve_output with chunked prefill, the previous
-            // choice, fitted 45 of 60).
-            // Prefix caching off: the benchmark's prompts share no prefix, so the data cannot
-            // tell.
-            profile: EngineProfile(
-                maxNumSeqs: 256, maxNumBatchedTokens: 84_084, kvCacheTokens: 928_962, blockSize: 16,
-                maxWaiting: nil, preemption: .recompute, prefixCaching: false, kvAdmission: .onDemand, prefill: .whole,
-                cost: EngineCostModel(baseMs: 15.8665, perSequenceMs: 0.0540309, perPrefillTokenMs: 0.0400875,
-                                      perContextTokenMs: 0.0000262699, perPrefillContextTokenMs: 0.0000000236502))),
+            // Tests/Engine/data/llama-3-70b-instruct-4xh100-fp8-nim-trtllm.csv (GenAI-Perf, users started together, shapes
+            // 200/200, 200/1000, 200/2000, 2000/200, 2000/2000 and 7000/1000 tokens at 1 to 250 users; source and
+            // provenance in Tests/Engine/data/README.md): 58 of 60 points within 25 % on TTFT, ITL and request
+            // throughput; mean |error| TTFT 11%, ITL 5%, throughput 5% (40.4 s, eight mode combinations). Fitted: the cost
+            // model with the prefill's attention and the longest decode's context priced apart, the front end's
+            // time, kv_cache_tokens and max_num_batched_tokens (the data saturate the cache), kv_admission
+            // reserve_output and prefill whole (the lowest loss); max_num_seqs 256, blocks of 16 and recompute
+            // are fixed. Prefix caching off: the benchmark's prompts share no prefix, so the data cannot tell.
+            profile: fittedNIM(
+                maxNumBatchedTokens: 40_115, kvCacheTokens: 961_352, frontEndMs: 0.548346,
+                cost: EngineCostModel(baseMs: 14.1953, perSequenceMs: 0.0760498, perPrefillTokenMs: 0.0434736,
+                                      perContextTokenMs: 0.00000947659, perPrefillContextTokenMs: 0.00000260827,
+                                      perLongestContextTokenMs: 0.000835595))),
         BuiltinEngineProfile(
             name: "llama-3-8b-1xh100-fp8-nim",
             summary: "Llama 3 8B Instruct, FP8, on 1 x H100 80GB behind NVIDIA NIM (TensorRT-LLM), fitted to GenAI-Perf measurements",
             // Fitted by `mockllm engine fit` to all 60 points of
-            // Tests/Engine/data/llama-3-8b-instruct-1xh100-fp8-nim-trtllm.csv (GenAI-Perf, users started together,
-            // shapes 200/200, 200/1000, 200/2000, 2000/200, 2000/2000 and 7000/1000 tokens at 1 to 250 users;
-            // source and provenance in Tests/Engine/data/README.md): 34 of 60 points within 25 % on TTFT, ITL and
-            // request throughput; mean |error| TTFT 27%, ITL 8%, throughput 7% (331.7 s, 321 evaluations per
-            // mode). kv_cache_tokens and max_num_batched_tokens are fitted (the data saturate the cache), the
-            // prefill's attention priced apart, kv_admission reserve_output chosen by the fit (the better of the
-            // two modes; TensorRT-LLM's default); max_num_seqs 256, blocks of 16 and recompute are fixed. Prefix
-            // caching off: the benchmark's prompts share no prefix, so the data cannot tell.
-            profile: EngineProfile(
-                maxNumSeqs: 256, maxNumBatchedTokens: 132_493, kvCacheTokens: 927_393, blockSize: 16,
-                maxWaiting: nil, preemption: .recompute, prefixCaching: false, kvAdmission: .reserveOutput,
-                cost: EngineCostModel(baseMs: 5.82429, perSequenceMs: 0.0233488, perPrefillTokenMs: 0.00954738,
-                                      perContextTokenMs: 0.0000817993, perPrefillContextTokenMs: 0.00000000225096))),
+            // Tests/Engine/data/llama-3-8b-instruct-1xh100-fp8-nim-trtllm.csv (GenAI-Perf, users started together, shapes
+            // 200/200, 200/1000, 200/2000, 2000/200, 2000/2000 and 7000/1000 tokens at 1 to 250 users; source and
+            // provenance in Tests/Engine/data/README.md): 57 of 60 points within 25 % on TTFT, ITL and request
+            // throughput; mean |error| TTFT 13%, ITL 3%, throughput 3% (40.0 s, eight mode combinations). Fitted: the cost
+            // model with the prefill's attention and the longest decode's context priced apart, the front end's
+            // time, kv_cache_tokens and max_num_batched_tokens (the data saturate the cache), kv_admission
+            // reserve_output and prefill whole (the lowest loss); max_num_seqs 256, blocks of 16 and recompute
+            // are fixed. Prefix caching off: the benchmark's prompts share no prefix, so the data cannot tell.
+            profile: fittedNIM(
+                maxNumBatchedTokens: 42_908, kvCacheTokens: 922_373, frontEndMs: 2.14507,
+                cost: EngineCostModel(baseMs: 4.81212, perSequenceMs: 0.0323773, perPrefillTokenMs: 0.0144463,
+                                      perContextTokenMs: 0.0000702697, perPrefillContextTokenMs: 0.0000000648883,
+                                      perLongestContextTokenMs: 0.000373893))),
         BuiltinEngineProfile(
             name: "llama-3-8b-1xa100-fp16-nim",
             summary: "Llama 3 8B Instruct, FP16, on 1 x A100-SXM4-80GB behind NVIDIA NIM (TensorRT-LLM), fitted to GenAI-Perf measurements",
             // Fitted by `mockllm engine fit` to all 60 points of
-            // Tests/Engine/data/llama-3-8b-instruct-1xa100-fp16-nim-trtllm.csv (GenAI-Perf, users started
-            // together, shapes 200/200, 200/1000, 200/2000, 2000/200, 2000/2000 and 7000/1000 tokens at 1 to 250
-            // users; source and provenance in Tests/Engine/data/README.md): 51 of 60 points within 25 % on TTFT,
-            // ITL and request throughput; mean |error| TTFT 16%, ITL 5%, throughput 6%. kv_cache_tokens and
-            // max_num_batched_tokens are fitted (the data saturate the cache); max_num_seqs 256, blocks of 16 and
-            // recompute are fixed; the prefill's attention is priced apart and kv_admission reserve_output
-            // was chosen by the fit (the better of the two modes).
-            // Prefix caching off: the benchmark's prompts share no prefix, so the data cannot
-            // tell.
-            profile: EngineProfile(
-                maxNumSeqs: 256, maxNumBatchedTokens: 82_567, kvCacheTokens: 432_018, blockSize: 16,
-                maxWaiting: nil, preemption: .recompute, prefixCaching: false, kvAdmission: .reserveOutput,
-                cost: EngineCostModel(baseMs: 12.0219, perSequenceMs: 0.0719314, perPrefillTokenMs: 0.058093,
-                                      perContextTokenMs: 0.000154026, perPrefillContextTokenMs: 0.00000000849458))),
+            // Tests/Engine/data/llama-3-8b-instruct-1xa100-fp16-nim-trtllm.csv (GenAI-Perf, users started together, shapes
+            // 200/200, 200/1000, 200/2000, 2000/200, 2000/2000 and 7000/1000 tokens at 1 to 250 users; source and
+            // provenance in Tests/Engine/data/README.md): 56 of 60 points within 25 % on TTFT, ITL and request
+            // throughput; mean |error| TTFT 12%, ITL 4%, throughput 6% (64.6 s, eight mode combinations). Fitted: the cost
+            // model with the prefill's attention and the longest decode's context priced apart, the front end's
+            // time, kv_cache_tokens and max_num_batched_tokens (the data saturate the cache), kv_admission
+            // reserve_output and prefill whole (the lowest loss); max_num_seqs 256, blocks of 16 and recompute
+            // are fixed. Prefix caching off: the benchmark's prompts share no prefix, so the data cannot tell.
+            profile: fittedNIM(
+                maxNumBatchedTokens: 38_069, kvCacheTokens: 427_707, frontEndMs: 0.605958,
+                cost: EngineCostModel(baseMs: 11.5238, perSequenceMs: 0.0848916, perPrefillTokenMs: 0.0608958,
+                                      perContextTokenMs: 0.000119844, perPrefillContextTokenMs: 0.00000687115,
+                                      perLongestContextTokenMs: 0.000444954))),
     ]
+
+    /// A profile fitted to one of NIM's tables: 256 sequences, blocks of 16, recompute, no prefix
+    /// caching (the benchmark's prompts share none), and the modes every fit chose,
+    /// `reserve_output` with whole prompts (TensorRT-LLM's).
+    private static func fittedNIM(maxNumBatchedTokens: Int, kvCacheTokens: Int, frontEndMs: Double,
+                                  cost: EngineCostModel) -> EngineProfile {
+        var profile = EngineProfile(
+            maxNumSeqs: 256, maxNumBatchedTokens: maxNumBatchedTokens, kvCacheTokens: kvCacheTokens, blockSize: 16,
+            maxWaiting: nil, preemption: .recompute, prefixCaching: false, kvAdmission: .reserveOutput, prefill: .whole,
+            cost: cost)
+        profile.frontEndMs = frontEndMs
+        return profile
+    }
 
     package static var names: [String] { table.map(\.name) }
 

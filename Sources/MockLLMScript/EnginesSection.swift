@@ -14,6 +14,7 @@ import Yams
 ///     step_time: {base_ms: 7}
 ///     max_loras: 2                # LoRA adapter slots (vLLM's --max-loras)
 ///     lora_load_ms: 25            # a step that loads an adapter takes this much longer
+///     front_end_ms: 0.4           # the API server's own work per request, one at a time
 ///     kv_events: {endpoint: "tcp://*:5557", topic: kv-events}   # vLLM's KV-cache events
 /// ```
 enum EnginesSection {
@@ -80,12 +81,15 @@ enum EnginesSection {
 package enum EngineProfileReader {
     static let keys = ["max_num_seqs", "max_num_batched_tokens", "kv_cache_tokens", "block_size", "max_waiting",
                        "preemption", "prefix_caching", "kv_admission", "prefill", "scheduling_policy", "step_time", "max_loras",
-                       "lora_load_ms"]
+                       "lora_load_ms", "front_end_ms"]
     static let costKeys = ["base_ms", "per_sequence_ms", "per_prefill_token_ms", "per_context_token_ms"]
     /// Optional: a prefill's context tokens priced apart (`EngineCostModel.perPrefillContextTokenMs`).
     static let prefillContextKey = "per_prefill_context_token_ms"
     /// Optional: the memory-bound floor that makes the step a roofline (`EngineCostModel.memoryMs`).
     static let memoryKey = "memory_ms"
+    /// Optional: the longest decoding sequence's context priced once per step
+    /// (`EngineCostModel.perLongestContextTokenMs`).
+    static let longestContextKey = "per_longest_context_token_ms"
 
     /// A profile file (or a built-in profile's name): keys it leaves out are the built-in
     /// `default` profile's. Problems are located in the file.
@@ -170,6 +174,13 @@ package enum EngineProfileReader {
                 reader.error("\(name("lora_load_ms")) must be a number of milliseconds from 0 to 1000000, found \(value.plainDecimal)", at: n)
             }
         }
+        if let n = mapping["front_end_ms"], let value = reader.number(n, name("front_end_ms")) {
+            if value >= 0, value <= 60_000 {
+                profile.frontEndMs = value
+            } else {
+                reader.error("\(name("front_end_ms")) must be a number of milliseconds from 0 to 60000, found \(value.plainDecimal)", at: n)
+            }
+        }
         if let n = mapping["max_waiting"] {
             if n.null != nil {
                 profile.maxWaiting = nil   // unbounded
@@ -210,7 +221,7 @@ package enum EngineProfileReader {
         }
         if let n = mapping["step_time"], let cost = reader.mapping(n, name("step_time")) {
             let what = name("step_time")
-            reader.checkKeys(cost, known: costKeys + [prefillContextKey, memoryKey], in: what)
+            reader.checkKeys(cost, known: costKeys + [prefillContextKey, memoryKey, longestContextKey], in: what)
             var coefficients = profile.cost.coefficients
             for (i, key) in costKeys.enumerated() {
                 guard let c = cost[key], let value = reader.number(c, ScriptReader.path(what, key)) else { continue }
@@ -232,7 +243,8 @@ package enum EngineProfileReader {
             profile.cost = EngineCostModel(baseMs: coefficients[0], perSequenceMs: coefficients[1],
                                            perPrefillTokenMs: coefficients[2], perContextTokenMs: coefficients[3],
                                            perPrefillContextTokenMs: optional(prefillContextKey, profile.cost.perPrefillContextTokenMs),
-                                           memoryMs: optional(memoryKey, profile.cost.memoryMs))
+                                           memoryMs: optional(memoryKey, profile.cost.memoryMs),
+                                           perLongestContextTokenMs: optional(longestContextKey, profile.cost.perLongestContextTokenMs))
         }
         guard reader.diagnostics.count(where: { $0.severity == .error }) == errors else { return nil }
         if let problem = profile.problem {
@@ -262,6 +274,7 @@ package enum EngineProfileReader {
         // The LoRA keys only when set: most profiles serve no adapter.
         if profile.maxLoras != 1 { lines.append("max_loras: \(profile.maxLoras)") }
         if profile.loraLoadMs != 0 { lines.append("lora_load_ms: \(number(profile.loraLoadMs))") }
+        if profile.frontEndMs != 0 { lines.append("front_end_ms: \(number(profile.frontEndMs))") }
         lines += stepTimeLines(profile.cost, number: number)
         return lines.joined(separator: "\n") + "\n"
     }
@@ -277,6 +290,7 @@ package enum EngineProfileReader {
         ]
         if let value = cost.perPrefillContextTokenMs { lines.append("  \(prefillContextKey): \(number(value))") }
         if let value = cost.memoryMs { lines.append("  \(memoryKey): \(number(value))") }
+        if let value = cost.perLongestContextTokenMs { lines.append("  \(longestContextKey): \(number(value))") }
         return lines
     }
 

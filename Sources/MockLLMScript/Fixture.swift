@@ -103,15 +103,65 @@ package struct RecordedReply: Sendable, Equatable {
     }
 }
 
-/// One event of a recorded stream: a server-sent event, an NDJSON line or a raw chunk.
+/// One event of a recorded stream: a server-sent event, an NDJSON line, a raw chunk, or a
+/// message of an AWS event stream (Bedrock's).
 package struct RecordedEvent: Sendable, Equatable {
     /// Milliseconds after the request was sent.
-    package var atMs: Double
-    package var data: [UInt8]
+    package let atMs: Double
+    /// The event's bytes as sent; of an event stream message, its payload.
+    package let data: [UInt8]
+    /// An event stream message's string headers in order (`:event-type`, `:content-type`,
+    /// `:message-type`): replayed as one message of these headers and `data`, framed with fresh
+    /// checksums. nil: `data` goes out as it is.
+    package let eventStreamHeaders: [EventStreamHeader]?
+    /// The event stream message, framed once when the fixture is read: a replay that keeps the
+    /// recorded ids sends these bytes as an SSE replay sends `data`.
+    private let framed: [UInt8]?
 
-    package init(atMs: Double, data: [UInt8]) {
+    package init(atMs: Double, data: [UInt8], eventStreamHeaders: [EventStreamHeader]? = nil) {
         self.atMs = atMs
         self.data = data
+        self.eventStreamHeaders = eventStreamHeaders
+        framed = eventStreamHeaders.map { Self.frame($0, data) }
+    }
+
+    /// The event's bytes on the wire: `data`, or the event stream message of `data` (`payload`
+    /// when given: the ids of `--replay-ids regenerate` rewritten in it).
+    package func wireBytes(payload: [UInt8]? = nil) -> [UInt8] {
+        guard let headers = eventStreamHeaders else { return payload ?? data }
+        guard let payload else { return framed ?? Self.frame(headers, data) }
+        return Self.frame(headers, payload)
+    }
+
+    private static func frame(_ headers: [EventStreamHeader], _ payload: [UInt8]) -> [UInt8] {
+        var encoded = ByteBuffer(capacity: 96)
+        for header in headers { EventStream.appendHeader(header, to: &encoded) }
+        var out = ByteBuffer(capacity: payload.count + encoded.count + 16)
+        EventStream.appendMessage(headers: encoded, into: &out) { $0.append(contentsOf: payload) }
+        return out.bytes
+    }
+
+    /// `event: NAME` (`:message-type` event) or `exception: NAME` (`:message-type` exception),
+    /// with `:content-type` application/json: how a fixture writes a Bedrock message in short.
+    package enum EventStreamKind: String, Sendable, CaseIterable {
+        case event, exception
+
+        /// The message's headers, as Bedrock sends them.
+        package func headers(_ name: String) -> [EventStreamHeader] {
+            [EventStreamHeader(name: ":\(rawValue)-type", value: .string(name)),
+             EventStreamHeader(name: ":content-type", value: .string("application/json")),
+             EventStreamHeader(name: ":message-type", value: .string(rawValue))]
+        }
+
+        /// The kind and name that `headers` are in short, if they are exactly one's (in any order).
+        package static func short(_ headers: [EventStreamHeader]) -> (kind: EventStreamKind, name: String)? {
+            for kind in allCases {
+                guard case .string(let name)? = headers.first(where: { $0.name == ":\(kind.rawValue)-type" })?.value else { continue }
+                let expected = kind.headers(name)
+                if headers.count == expected.count, expected.allSatisfy(headers.contains) { return (kind, name) }
+            }
+            return nil
+        }
     }
 }
 
@@ -146,6 +196,8 @@ package struct RecordSettings: Sendable {
         "generationConfig.seed", "generationConfig.presencePenalty", "generationConfig.frequencyPenalty",
         // Ollama
         "options", "keep_alive",
+        // Bedrock Converse (InvokeModel's bodies are the families' own: Anthropic's above)
+        "inferenceConfig.temperature", "inferenceConfig.topP", "inferenceConfig.maxTokens",
     ].map { $0.split(separator: ".").map(String.init) }
 
     package static let `default` = RecordSettings()

@@ -104,7 +104,7 @@ enum FixtureSection {
         for (i, item) in items.enumerated() {
             let at = ScriptReader.path(what, "events[\(i)]")
             guard let event = reader.mapping(item, at) else { continue }
-            reader.checkKeys(event, known: ["at_ms", "data"], in: at)
+            reader.checkKeys(event, known: ["at_ms", "data"] + RecordedEvent.EventStreamKind.allCases.map(\.rawValue) + ["headers"], in: at)
             var ms = previous
             if let node = event["at_ms"], let value = milliseconds(node, ScriptReader.path(at, "at_ms"), &reader) {
                 if value < previous { reader.error("\(ScriptReader.path(at, "at_ms")) is \(value.plainDecimal), before the event above (\(previous.plainDecimal))", at: node) }
@@ -115,9 +115,40 @@ enum FixtureSection {
                 reader.error("\(at) needs data", at: item)
                 continue
             }
-            if let data = bytes(dataNode, ScriptReader.path(at, "data"), &reader) { events.append(RecordedEvent(atMs: ms, data: data)) }
+            guard let data = bytes(dataNode, ScriptReader.path(at, "data"), &reader) else { continue }
+            events.append(RecordedEvent(atMs: ms, data: data, eventStreamHeaders: eventStreamHeaders(event, at, &reader)))
         }
         return RecordedReply(status: status, headers: headers, body: .events(events))
+    }
+
+    /// An event stream message's headers: `event: NAME`, `exception: NAME`, or `headers: {name:
+    /// value}` (string headers, in order); nil for an event of bytes.
+    private static func eventStreamHeaders(_ event: Node.Mapping, _ at: String, _ reader: inout ScriptReader) -> [EventStreamHeader]? {
+        let given = (RecordedEvent.EventStreamKind.allCases.map(\.rawValue) + ["headers"]).filter { event[$0] != nil }
+        guard let key = given.first else { return nil }
+        if given.count > 1 {
+            reader.error("\(at) has \(given.joined(separator: " and ")): an event stream message is one of event, exception or headers",
+                         at: event[given[1]])
+            return nil
+        }
+        let node = event[key]!
+        if let kind = RecordedEvent.EventStreamKind(rawValue: key) {
+            guard let name = reader.text(node, ScriptReader.path(at, key)) else { return nil }
+            return kind.headers(name)
+        }
+        guard let mapping = reader.mapping(node, ScriptReader.path(at, "headers")) else { return nil }
+        var headers: [EventStreamHeader] = []
+        for (k, v) in mapping {
+            guard let name = reader.text(k, "a header name in \(ScriptReader.path(at, "headers"))"),
+                  let value = reader.text(v, ScriptReader.path(at, "headers.\(name)")) else { continue }
+            guard !name.isEmpty, name.utf8.count <= 255, value.utf8.count <= 65_535 else {
+                reader.error("\(ScriptReader.path(at, "headers.\(name)")): an event stream header's name is 1 to 255 bytes, its value at most 65535",
+                             at: k)
+                continue
+            }
+            headers.append(EventStreamHeader(name: name, value: .string(value)))
+        }
+        return headers
     }
 
     private static func milliseconds(_ node: Node, _ what: String, _ reader: inout ScriptReader) -> Double? {

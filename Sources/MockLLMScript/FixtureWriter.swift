@@ -101,6 +101,19 @@ package enum FixtureWriter {
             if events.isEmpty { out.line(2, "events: []") } else { out.line(2, "events:") }
             for event in events {
                 out.line(3, "- at_ms: " + milliseconds(event.atMs))
+                if let headers = event.eventStreamHeaders {
+                    if let short = RecordedEvent.EventStreamKind.short(headers) {
+                        out.line(4, short.kind.rawValue + ": " + YAMLText.scalar(short.name))
+                    } else if headers.isEmpty {
+                        out.line(4, "headers: {}")
+                    } else {
+                        out.line(4, "headers:")
+                        for header in headers {
+                            guard case .string(let value) = header.value else { continue }
+                            out.line(5, YAMLText.key(header.name) + ": " + YAMLText.scalar(value))
+                        }
+                    }
+                }
                 out.text(4, key: "data", event.data)
             }
         }
@@ -118,12 +131,20 @@ package enum FixtureWriter {
         return kept
     }
 
+    /// AWS's event stream (Bedrock's streams).
+    package static let eventStreamType = "application/vnd.amazon.eventstream"
+
     /// A stream's bytes as received (each piece with its arrival, ms after the request) cut into
-    /// events: server-sent events at their blank line, NDJSON at each line, anything else (Gemini's
-    /// streamed JSON array) as the pieces arrived. An event arrives with the piece that completes it.
+    /// events: server-sent events at their blank line, NDJSON at each line, an AWS event stream's
+    /// messages (their string headers and payload, checked and decoded: replayed framed afresh),
+    /// anything else (Gemini's streamed JSON array) as the pieces arrived. An event arrives with
+    /// the piece that completes it.
     package static func events(from pieces: [(atMs: Double, bytes: [UInt8])], contentType: String) -> [RecordedEvent] {
         let type = contentType.lowercased()
         let separator: [UInt8]
+        if type.hasPrefix(eventStreamType), let messages = eventStreamMessages(pieces) {
+            return messages
+        }
         if type.hasPrefix("text/event-stream") {
             separator = Array("\n\n".utf8)
         } else if type.contains("ndjson") || type.contains("jsonl") {
@@ -144,6 +165,26 @@ package enum FixtureWriter {
         }
         if !pending.isEmpty { events.append(RecordedEvent(atMs: last, data: pending)) }
         return events
+    }
+
+    /// The messages of an event stream, each with the arrival of the piece that completed it;
+    /// nil if the bytes are not a whole event stream (a bad checksum, a message cut off, a header
+    /// that is not a string): then the pieces are recorded as they came.
+    static func eventStreamMessages(_ pieces: [(atMs: Double, bytes: [UInt8])]) -> [RecordedEvent]? {
+        var decoder = EventStreamDecoder()
+        var events: [RecordedEvent] = []
+        var allStrings = true
+        for piece in pieces {
+            let failure = piece.bytes.withUnsafeBytes { bytes in
+                decoder.feed(bytes) { frame in
+                    let headers = frame.headers
+                    if !headers.allSatisfy({ if case .string = $0.value { true } else { false } }) { allStrings = false }
+                    events.append(RecordedEvent(atMs: piece.atMs, data: Array(frame.payload), eventStreamHeaders: headers))
+                }
+            }
+            if failure != nil || !allStrings { return nil }
+        }
+        return decoder.hasPartialMessage ? nil : events
     }
 
     /// The index just past the first separator (`\r\n\r\n` counts as a blank line too).

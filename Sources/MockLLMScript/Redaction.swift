@@ -6,7 +6,7 @@ package enum Redaction {
     /// Request and response headers that carry credentials, always dropped from fixtures and
     /// masked in the journal.
     package static let builtInHeaders: Set<String> = [
-        "authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "cookie", "set-cookie",
+        "authorization", "proxy-authorization", "x-api-key", "api-key", "x-goog-api-key", "x-amz-security-token", "cookie", "set-cookie",
     ]
     /// Query parameters that carry a key (Gemini's `?key=`).
     package static let builtInQueryParameters: Set<String> = ["key", "api_key", "api-key"]

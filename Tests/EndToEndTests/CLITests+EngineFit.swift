@@ -83,6 +83,25 @@ extension CLITests {
         #expect(sum.status == 0 && sum.stdout.contains("step time: sum") && !sum.stdout.contains("memory_ms"), "\(sum.stdout)")
     }
 
+    /// The front end's time is fitted by default and written; `--front-end-ms` fixes it.
+    @Test func engineFitFitsTheFrontEndUnlessItIsGiven() throws {
+        let table = try temporaryFile(Self.smallTable, name: "table.csv")
+        let fitted = try run(["engine", "fit", table.path, "--step-time", "sum", "--prefill", "chunked",
+                              "--kv-admission", "on_demand"])
+        #expect(fitted.status == 0 && fitted.stdout.contains("(fitted)\n") && fitted.stdout.contains("front_end_ms: "),
+                "\(fitted.stdout)")
+        let fixed = try run(["engine", "fit", table.path, "--step-time", "sum", "--prefill", "chunked",
+                             "--kv-admission", "on_demand", "--front-end-ms", "1.5"])
+        #expect(fixed.status == 0 && fixed.stdout.contains("front_end_ms: 1.5 (fixed)") && fixed.stdout.contains("\nfront_end_ms: 1.5\n"),
+                "\(fixed.stdout)")
+        let off = try run(["engine", "fit", table.path, "--step-time", "sum", "--prefill", "chunked",
+                           "--kv-admission", "on_demand", "--front-end-ms", "0"])
+        #expect(off.status == 0 && off.stdout.contains("front_end_ms: 0 (fixed)") && !off.stdout.contains("\nfront_end_ms: 0\n"),
+                "\(off.stdout)")
+        let bad = try run(["engine", "fit", table.path, "--front-end-ms=-1"])
+        #expect(bad.status != 0 && bad.stderr.contains("--front-end-ms must be from 0 to 60000"), "\(bad.stderr)")
+    }
+
     @Test func engineFitRefusesBadDataNamingTheFileAndLine() throws {
         let header = "concurrency,input_tokens,output_tokens,ttft_ms,itl_ms,request_throughput\n"
         let cases: [(String, String)] = [

@@ -13,7 +13,7 @@ import Testing
 struct EngineEndToEndTests {
 
     /// One engine, `seqs` at a time, steps of `stepMs` ms; models of every protocol on it.
-    func engineScript(seqs: Int, maxWaiting: Int? = nil, stepMs: Double = 5) throws -> Script {
+    func engineScript(seqs: Int, maxWaiting: Int? = nil, stepMs: Double = 5, frontEndMs: Double = 0) throws -> Script {
         try ScriptLoader.parse(yaml: """
             engines:
               test:
@@ -24,6 +24,7 @@ struct EngineEndToEndTests {
             \(maxWaiting.map { "    max_waiting: \($0)" } ?? "")
                 preemption: recompute
                 prefix_caching: true
+                front_end_ms: \(frontEndMs)
                 step_time: {base_ms: \(stepMs), per_sequence_ms: 0, per_prefill_token_ms: 0, per_context_token_ms: 0}
             models:
               - {id: engine-gpt, provider: openai, engine: test}
@@ -138,6 +139,29 @@ struct EngineEndToEndTests {
             try eventually("the engine is empty once the clients have gone") { try scrape(server) } until: {
                 $0[Self.running] == 0 && $0[Self.waiting] == 0
             }
+        }
+    }
+
+    @Test func theFrontEndHandsRequestsOverOneAtATime() throws {
+        // 40 ms of front end a request, 5 ms steps: four requests sent together reach the engine
+        // at least 40 ms after they arrive, one after the other.
+        try withServer(script: try engineScript(seqs: 4, frontEndMs: 40)) { server in
+            var clients: [RawClient] = []
+            for _ in 0..<4 {
+                let client = try server.client()
+                try client.send(openAI(stream: false, tokens: 3))
+                clients.append(client)
+            }
+            for client in clients { #expect(try client.readResponse().status == 200) }
+            let s = try eventually("the four requests are counted") { try scrape(server) } until: {
+                $0[#"vllm:time_to_first_token_seconds_count{model_name="engine-gpt"}"#] ?? 0 >= 4
+            }
+            // No first token sooner than the front end's 40 ms and a step (lower bounds only:
+            // a busy machine can only make them later).
+            #expect(s[#"vllm:time_to_first_token_seconds_bucket{model_name="engine-gpt",le="0.04"}"#] == 0)
+            #expect((s[#"vllm:time_to_first_token_seconds_sum{model_name="engine-gpt"}"#] ?? 0) >= 4 * 0.045)
+            // vLLM's queue time runs from the arrival: the front end's time is in it.
+            #expect((s[#"vllm:request_queue_time_seconds_sum{model_name="engine-gpt"}"#] ?? 0) >= 4 * 0.04)
         }
     }
 

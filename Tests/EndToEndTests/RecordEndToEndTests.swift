@@ -23,7 +23,8 @@ struct RecordEndToEndTests {
         var otherCAFile: String { directory + "/other-ca.pem" }
         var url: String { "https://127.0.0.1:\(tlsPort)" }
 
-        init() throws {
+        /// - Parameter environment: added to upstream.py's (`UPSTREAM_AWS_*`: the credentials it checks SigV4 with).
+        init(environment: [String: String] = [:]) throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("mockllm-record-up-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             let script = directory + "/upstream.yml"
@@ -45,6 +46,7 @@ struct RecordEndToEndTests {
             relay.standardInput = input
             relay.standardOutput = output
             relay.standardError = FileHandle.nullDevice
+            relay.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             try relay.run()
             self.relay = relay
             relayInput = input

@@ -165,3 +165,144 @@ def test_every_client_recorded_then_replayed_with_the_upstream_stopped(binary, s
             assert observe(replay.url) == recorded, timing
         finally:
             assert replay.stop() == 0
+
+
+# Bedrock through the recorder: boto3 signs for mockllm's host with its own credentials; the
+# recorder signs again with those of its environment, which the relay (upstream.py) checks as AWS
+# does before relaying. A mid-stream exception is recorded as one of the stream's events.
+BEDROCK_UPSTREAM_SCRIPT = UPSTREAM_SCRIPT.replace("pacing:", """faults:
+  - {name: mid-error, match: {prompt: break}, stream: {after: 3, error: {type: ThrottlingException, message: "Slow down mid-stream."}}}
+pacing:""")
+RECORDER_AWS = {"AWS_ACCESS_KEY_ID": "AKIDSDKRECORDER", "AWS_SECRET_ACCESS_KEY": "sdk/recorder+SECRET-5555",
+                "AWS_SESSION_TOKEN": "sdk-recorder-session-SECRET-6666", "AWS_REGION": "eu-west-3"}
+CLIENT_SESSION_TOKEN = "sdk-client-session-SECRET-7777"
+CLAUDE = "anthropic.claude-3-haiku-20240307-v1:0"
+WEATHER_TOOL = {"toolSpec": {"name": "get_weather", "inputSchema": {"json": {
+    "type": "object", "properties": {"city": {"type": "string"}}}}}}
+
+
+def observe_bedrock(url: str) -> dict[str, object]:
+    """What boto3's bedrock-runtime client sees of Converse, ConverseStream and InvokeModel's stream."""
+    import boto3
+    import botocore.config
+    import botocore.exceptions
+
+    client = boto3.client("bedrock-runtime", endpoint_url=url, region_name="us-east-1", aws_access_key_id="AKIDSDKCLIENT",
+                          aws_secret_access_key="sdk-client-secret", aws_session_token=CLIENT_SESSION_TOKEN,
+                          config=botocore.config.Config(retries={"total_max_attempts": 1, "mode": "standard"}))
+    client.meta.events.register("before-sign.bedrock-runtime.*",
+                                lambda request, **_: request.headers.add_header("x-mockllm-test", "sdk_record_bedrock"))
+    seen: dict[str, object] = {}
+    reply = client.converse(modelId=CLAUDE, messages=[{"role": "user", "content": [{"text": "hello"}]}])
+    seen["converse"] = (reply["output"], reply["stopReason"], reply["usage"])
+    events = list(client.converse_stream(modelId=CLAUDE, messages=[{"role": "user", "content": [{"text": "weather in Paris?"}]}],
+                                         toolConfig={"tools": [WEATHER_TOOL]})["stream"])
+    seen["converse_stream"] = [e for e in events if "metadata" not in e] + [events[-1]["metadata"]["usage"]]
+    body = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 100, "messages": [{"role": "user", "content": "hello"}]}
+    chunks = client.invoke_model_with_response_stream(modelId=CLAUDE, body=json.dumps(body))["body"]
+    seen["invoke_stream"] = [json.loads(event["chunk"]["bytes"]) for event in chunks]
+    broken = client.converse_stream(modelId=CLAUDE, messages=[{"role": "user", "content": [{"text": "break"}]}])["stream"]
+    before = []
+    with pytest.raises(botocore.exceptions.EventStreamError) as raised:
+        for event in broken:
+            before.append(event)
+    seen["mid_stream_exception"] = (len(before), raised.value.response["Error"])
+    # anthropic.AnthropicBedrock signs with botocore too: InvokeModel with the Messages body.
+    ab = anthropic.AnthropicBedrock(aws_access_key="AKIDSDKCLIENT", aws_secret_key="sdk-client-secret",
+                                    aws_session_token=CLIENT_SESSION_TOKEN, aws_region="us-east-1", base_url=url, max_retries=0,
+                                    default_headers={"x-mockllm-test": "sdk_record_bedrock"})
+    seen["anthropic_bedrock"] = ab.messages.create(model=CLAUDE, max_tokens=100,
+                                                   messages=[{"role": "user", "content": "hello"}]).model_dump()
+    return seen
+
+
+def test_bedrock_recorded_with_a_verified_signature_then_replayed(binary, start_server, tmp_path, monkeypatch):
+    upstream = start_server(BEDROCK_UPSTREAM_SCRIPT, name="bedrock-upstream")
+    certificates = tmp_path / "certificates"
+    certificates.mkdir()
+    # The relay checks SigV4 against the recorder's credentials (it inherits these).
+    monkeypatch.setenv("UPSTREAM_AWS_ACCESS_KEY_ID", RECORDER_AWS["AWS_ACCESS_KEY_ID"])
+    monkeypatch.setenv("UPSTREAM_AWS_SECRET_ACCESS_KEY", RECORDER_AWS["AWS_SECRET_ACCESS_KEY"])
+    monkeypatch.setenv("UPSTREAM_AWS_SESSION_TOKEN", RECORDER_AWS["AWS_SESSION_TOKEN"])
+    monkeypatch.setenv("UPSTREAM_AWS_REGION", RECORDER_AWS["AWS_REGION"])
+    relay = Relay(certificates, upstream.url)
+    for name, value in RECORDER_AWS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_BEARER_TOKEN_BEDROCK", raising=False)
+    fixtures = tmp_path / "fixtures"
+    recorder = MockServer(binary, None, "bedrock-recorder",
+                          ["--record", str(fixtures), "--upstream-ca", str(relay.ca), "--upstream", f"bedrock={relay.url}"])
+    try:
+        recorded = observe_bedrock(recorder.url)
+        assert recorded["converse"][0]["message"]["content"] == [{"text": "Hello there, recorded through mockllm."}]
+        tool = next(e["contentBlockStart"]["start"]["toolUse"] for e in recorded["converse_stream"] if "contentBlockStart" in e)
+        assert tool["name"] == "get_weather"
+        assert recorded["invoke_stream"][0]["type"] == "message_start" and recorded["invoke_stream"][-1]["type"] == "message_stop"
+        assert recorded["mid_stream_exception"] == (3, {"Code": "throttlingException", "Message": "Slow down mid-stream."})
+        fixture_file = fixtures / "sdk_record_bedrock.yml"
+        assert recorded["anthropic_bedrock"]["content"][0]["text"] == "Hello there, recorded through mockllm."
+        wait_for("every exchange written", lambda: fixture_file.exists() and fixture_file.read_text().count("\n- name: ") == 5)
+        text = fixture_file.read_text()
+        assert text.count("x-upstream-sigv4: verified") == 5  # every exchange's signature checked upstream
+        assert "exception: throttlingException" in text and "event: chunk" in text
+        for secret in (RECORDER_AWS["AWS_SECRET_ACCESS_KEY"], RECORDER_AWS["AWS_SESSION_TOKEN"], CLIENT_SESSION_TOKEN, "AKIDSDK"):
+            assert secret not in text
+
+        relay.stop()
+        upstream.stop()
+        wait_for("the recorder replays", lambda: "reloaded" in recorder.output and "5 fixtures" in recorder.output)
+        assert observe_bedrock(recorder.url) == recorded
+    finally:
+        if relay.process.poll() is None:
+            relay.stop()
+        assert recorder.stop() == 0
+
+    replay = MockServer(binary, fixtures, "bedrock-replay", ["--strict", "--replay-timing", "scaled:0.5"])
+    try:
+        assert observe_bedrock(replay.url) == recorded
+    finally:
+        assert replay.stop() == 0
+
+
+AZURE_KEY = "azure-sdk-record-SECRET-8888"
+
+
+def observe_azure(url: str) -> dict[str, object]:
+    """What openai.AzureOpenAI sees of a chat completion (with a tool call), a stream and an embedding."""
+    client = openai.AzureOpenAI(azure_endpoint=url, azure_deployment="gpt-4o-mini", api_version="2024-10-21", api_key=AZURE_KEY,
+                                max_retries=0, timeout=30.0, default_headers={"x-mockllm-test": "sdk_record_azure"})
+    seen: dict[str, object] = {}
+    chat = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "weather in Paris?"}],
+                                          tools=[OPENAI_TOOL])
+    seen["chat"] = chat.model_dump()
+    chunks = list(client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hello"}], stream=True))
+    seen["stream"] = [c.model_dump() for c in chunks]
+    return seen
+
+
+def test_azure_recorded_with_its_api_key_forwarded_then_replayed(binary, start_server, tmp_path):
+    upstream = start_server(UPSTREAM_SCRIPT, name="azure-upstream")
+    certificates = tmp_path / "certificates"
+    certificates.mkdir()
+    relay = Relay(certificates, upstream.url)
+    fixtures = tmp_path / "fixtures"
+    recorder = MockServer(binary, None, "azure-recorder",
+                          ["--record", str(fixtures), "--upstream-ca", str(relay.ca), "--upstream", f"azure={relay.url}"])
+    try:
+        recorded = observe_azure(recorder.url)
+        assert recorded["chat"]["choices"][0]["message"]["tool_calls"][0]["function"]["name"] == "get_weather"
+        assert "".join(c["choices"][0]["delta"]["content"] or "" for c in recorded["stream"] if c["choices"]) \
+            == "Hello there, recorded through mockllm."
+        fixture_file = fixtures / "sdk_record_azure.yml"
+        wait_for("every exchange written", lambda: fixture_file.exists() and fixture_file.read_text().count("\n- name: ") == 2)
+        text = fixture_file.read_text()
+        assert text.count("x-upstream-saw-credentials: api-key") == 2  # forwarded as it came
+        assert "api-version=2024-10-21" in text and AZURE_KEY not in text
+        relay.stop()
+        upstream.stop()
+        wait_for("the recorder replays", lambda: "reloaded" in recorder.output and "2 fixtures" in recorder.output)
+        assert observe_azure(recorder.url) == recorded
+    finally:
+        if relay.process.poll() is None:
+            relay.stop()
+        assert recorder.stop() == 0

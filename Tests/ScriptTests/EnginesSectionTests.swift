@@ -128,6 +128,8 @@ struct EnginesSectionTests {
             ("step_time: 5", "'engines.e.step_time' must be a mapping, found '5'"),
             ("max_loras: 0", "'engines.e.max_loras' must be a whole number from 1 to 4096, found 0"),
             ("lora_load_ms: -3", "'engines.e.lora_load_ms' must be a number of milliseconds from 0 to 1000000, found -3"),
+            ("front_end_ms: 70000", "'engines.e.front_end_ms' must be a number of milliseconds from 0 to 60000, found 70000"),
+            ("front_end_ms: fast", "'engines.e.front_end_ms' must be a number, found 'fast'"),
             ("profile: defualt", "profile 'defualt' is neither a built-in profile (default, llama-3-70b-4xh100-fp8-nim, llama-3-8b-1xh100-fp8-nim, llama-3-8b-1xa100-fp16-nim) nor a file (did you mean 'default'?)"),
         ]
         for (entry, message) in cases.dropLast(1) {
@@ -231,10 +233,13 @@ struct EnginesSectionTests {
         profile.prefill = .whole
         profile.maxLoras = 3
         profile.loraLoadMs = 12.5
+        profile.frontEndMs = 0.875
         profile.cost = EngineCostModel(baseMs: 6.123456789, perSequenceMs: 0.0123, perPrefillTokenMs: 3.3e-2,
-                                       perContextTokenMs: 1.234567890123e-05, perPrefillContextTokenMs: 4.5e-7)
+                                       perContextTokenMs: 1.234567890123e-05, perPrefillContextTokenMs: 4.5e-7,
+                                       perLongestContextTokenMs: 0.000321)
         let text = EngineProfileReader.yaml(profile)
         #expect(!text.contains("e-") && !text.contains("memory_ms"))
+        #expect(text.contains("\nfront_end_ms: 0.875\n") && text.contains("\n  per_longest_context_token_ms: 0.000321\n"))
         try withDirectory(["p.yml": text]) { directory in
             let read = try EngineProfileReader.load("p.yml", directory: directory)
             #expect(read == profile)

@@ -214,6 +214,57 @@ struct FixtureTests: ScriptLoading {
         #expect(raw.count == 2 && raw[1].atMs == 2)
     }
 
+    /// One message of an AWS event stream, as Bedrock frames it.
+    static func eventStreamMessage(_ headers: [EventStreamHeader], _ payload: String) -> [UInt8] {
+        RecordedEvent(atMs: 0, data: Array(payload.utf8), eventStreamHeaders: headers).wireBytes()
+    }
+
+    /// Bedrock's streams: cut into messages wherever the pieces end, each kept as its headers and
+    /// payload (an invoke stream's base64 chunk as it came), written in short as `event:` or
+    /// `exception:`, read back, and framed again byte for byte the same, with fresh checksums.
+    @Test func eventStreamMessagesAreRecordedAndFramedAgain() throws {
+        let event = RecordedEvent.EventStreamKind.event, exception = RecordedEvent.EventStreamKind.exception
+        let odd = [EventStreamHeader(name: ":event-type", value: .string("chunk")), EventStreamHeader(name: ":message-type", value: .string("event")),
+                   EventStreamHeader(name: "x-extra", value: .string("1"))]
+        let messages = [
+            Self.eventStreamMessage(event.headers("messageStart"), #"{"p":"abcd","role":"assistant"}"#),
+            Self.eventStreamMessage(event.headers("chunk"), #"{"bytes":"eyJ0eXBlIjoibWVzc2FnZV9zdGFydCJ9","p":"ab"}"#),
+            Self.eventStreamMessage(odd, "{}"),
+            Self.eventStreamMessage([], ""),
+            Self.eventStreamMessage(exception.headers("throttlingException"), #"{"message":"Too many requests"}"#),
+        ]
+        let stream = messages.flatMap { $0 }
+        // Pieces cut inside a prelude, inside a payload, and two messages in one piece.
+        let cuts = [5, messages[0].count + 20, messages[0].count + messages[1].count + messages[2].count + 3, stream.count - 20, stream.count]
+        var pieces: [(atMs: Double, bytes: [UInt8])] = []
+        var start = 0
+        for (i, end) in cuts.enumerated() {
+            pieces.append((Double(10 * (i + 1)), Array(stream[start..<end])))
+            start = end
+        }
+        let events = FixtureWriter.events(from: pieces, contentType: "application/vnd.amazon.eventstream")
+        #expect(events.map(\.atMs) == [20, 30, 30, 40, 50])
+        #expect(events.map { $0.wireBytes() } == messages)
+        #expect(String(decoding: events[1].data, as: UTF8.self) == #"{"bytes":"eyJ0eXBlIjoibWVzc2FnZV9zdGFydCJ9","p":"ab"}"#)
+
+        var recorded = exchange(body: #"{"messages":[{"role":"user","content":[{"text":"hi"}]}]}"#,
+                                target: "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream", response: .events(events))
+        recorded.responseHeaders = HTTPFields([.init(name: "content-type", value: "application/vnd.amazon.eventstream")])
+        let rule = FixtureWriter.rule(for: recorded, name: "bedrock")
+        #expect(rule.contains("event: messageStart") && rule.contains("exception: throttlingException") && rule.contains("x-extra: \"1\""), "\(rule)")
+        let fixture = try #require(try loaded(rule).fixtures?.fixtures.first)
+        #expect(fixture.reply.body == .events(events), "\(rule)")
+        #expect(fixture.path == "/model/anthropic.claude-3-haiku-20240307-v1%3A0/converse-stream")
+
+        // Bytes that are not a whole event stream are kept as they came.
+        var broken = messages[0]
+        broken[broken.count - 1] ^= 1
+        let kept = FixtureWriter.events(from: [(1, broken)], contentType: "application/vnd.amazon.eventstream")
+        #expect(kept == [RecordedEvent(atMs: 1, data: broken)])
+        let cut = FixtureWriter.events(from: [(1, Array(messages[0].dropLast()))], contentType: "application/vnd.amazon.eventstream")
+        #expect(cut.count == 1 && cut[0].eventStreamHeaders == nil)
+    }
+
     // MARK: - Validation
 
     @Test func mistakesInFixturesAreLocated() {
@@ -238,6 +289,12 @@ struct FixtureTests: ScriptLoading {
               - name: e
                 match: {request: {model: m}}
                 reply: "x"
+              - name: f
+                match: {endpoint: /model/m/converse-stream}
+                recorded:
+                  events:
+                    - {at_ms: 1, event: messageStart, exception: throttlingException, data: "{}"}
+                    - {at_ms: 2, headers: {"": x}, data: "{}"}
             """).map(\.description)
         #expect(found.contains { $0.hasPrefix("fixtures.yml:3:45: error: 'rules[0].match.prompt' cannot be used with a recorded reply") }, "\(found)")
         #expect(!found.contains { $0.contains("warning") }, "\(found)")
@@ -246,6 +303,8 @@ struct FixtureTests: ScriptLoading {
         #expect(found.contains("fixtures.yml:16:19: error: 'rules[3].recorded.events[1].at_ms' is 2, before the event above (5)"), "\(found)")
         #expect(found.contains("fixtures.yml:17:12: error: 'rules[3]' has a recorded reply: 'reply' cannot be used with it"), "\(found)")
         #expect(found.contains { $0.hasPrefix("fixtures.yml:19:22: error: 'rules[4].match.request' needs a recorded reply") }, "\(found)")
+        #expect(found.contains("fixtures.yml:25:54: error: 'rules[5].recorded.events[0]' has event and exception: an event stream message is one of event, exception or headers"), "\(found)")
+        #expect(found.contains { $0.hasPrefix("fixtures.yml:26:32: error: 'rules[5].recorded.events[1].headers.': an event stream header's name is 1 to 255 bytes") }, "\(found)")
     }
 
     // MARK: - Directories

@@ -23,6 +23,15 @@ struct EngineBenchmarkDataTests {
         #expect(points[1].shape.description == "200/200")
     }
 
+    @Test func windowsLineEndingsAreLineEndings() throws {
+        // Python's csv module and Excel end every line with CRLF, one Character in Swift.
+        let text = "concurrency,input_tokens,output_tokens,ttft_ms,itl_ms,request_throughput\r\n"
+            + "1,200,200,8.87,5.11,0.97\r\n2,200,200,13.4,5.19,1.91\r\n"
+        let points = try EngineBenchmarkData.parseCSV(text, source: "w.csv")
+        #expect(points.map(\.concurrency) == [1, 2])
+        #expect(points[1].source == "w.csv:3")
+    }
+
     func error(_ text: String) -> EngineDataError? {
         do {
             _ = try EngineBenchmarkData.parseCSV(text)

@@ -33,6 +33,9 @@ struct EngineFitTests {
         options.maxEvaluations = 400
         options.restarts = 2
         options.fitBatchedTokens = false
+        // The terms a test's truth has none of stay out, unless the test fits them.
+        options.fitFrontEnd = false
+        options.fitLongestContext = false
         return options
     }
 
@@ -158,6 +161,36 @@ struct EngineFitTests {
         let sum = EngineFit.fit(points, options: options)
         #expect(sum.profile.cost.memoryMs == nil)
         #expect(roofline.loss < sum.loss, "roofline \(roofline.loss), sum \(sum.loss)")
+    }
+
+    /// The front end's time and the longest decode's context price are fitted back from points
+    /// of a profile that has both: the front end shows in TTFT under a wave of users, the
+    /// longest context in ITL at one user growing with the context faster than at twelve.
+    @Test func aFitRecoversTheFrontEndAndTheLongestContextsPrice() throws {
+        var truth = EngineProfile(
+            maxNumSeqs: 64, maxNumBatchedTokens: 4096, kvCacheTokens: 100_000, prefixCaching: false,
+            cost: EngineCostModel(baseMs: 5, perSequenceMs: 0.05, perPrefillTokenMs: 0.02, perContextTokenMs: 0.0001,
+                                  perLongestContextTokenMs: 0.001))
+        truth.frontEndMs = 2
+        var options = Self.recovering(maxNumSeqs: 64, budget: 4096)
+        options.fitPrefillContext = false
+        options.fitFrontEnd = true
+        options.fitLongestContext = true
+        options.maxEvaluations = 1200
+        options.restarts = 4
+        let points = Self.measured(by: truth, shapes: [(64, 16), (1500, 8)], concurrencies: [1, 4, 12, 32], options: options)
+        let result = EngineFit.fit(points, options: options)
+        let longest = try #require(result.profile.cost.perLongestContextTokenMs)
+        #expect(abs(longest / 0.001 - 1) < 0.1, "\(result.profile.cost)")
+        // The front end is looser: at one user it adds to TTFT as `base_ms` does, and only the
+        // waves tell them apart, by how a wave's prompts fall on step boundaries (a loss with
+        // steps in it, where the search stops near, not at, the truth).
+        #expect(abs(result.profile.frontEndMs / 2 - 1) < 0.3, "\(result.profile.frontEndMs)")
+        #expect(result.profile.frontEndMs > 1, "without the front end's term the fit finds none")
+        for point in result.points {
+            #expect(abs(point.ttftError) < 0.15 && abs(point.itlError) < 0.1 && abs(point.throughputError) < 0.1,
+                    "\(point.measured.shape) × \(point.measured.concurrency): \(point.predicted) for \(point.measured)")
+        }
     }
 
     @Test func trainingShapesParseAndTheInitialSlopeIsTheTTFTSlope() {

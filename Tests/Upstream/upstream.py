@@ -17,8 +17,18 @@ waits before answering, `slow-body:MS` waits after the first piece. Every relaye
 which credentials reached it in `x-upstream-saw-credentials` (header names, never values), and
 the `accept-encoding` asked for in `x-upstream-saw-accept-encoding`.
 
+A Bedrock request (`/model/...`) signed with SigV4 is checked as AWS checks it, against the
+credentials in UPSTREAM_AWS_ACCESS_KEY_ID, UPSTREAM_AWS_SECRET_ACCESS_KEY, UPSTREAM_AWS_SESSION_TOKEN
+(which must then be signed) and UPSTREAM_AWS_REGION, service `bedrock`: the canonical request
+recomputed from what arrived (each path segment encoded twice, as for every service but S3), and
+refused with Bedrock's 403 `InvalidSignatureException` naming the canonical request when the
+signature differs. The answer says `x-upstream-sigv4: verified` (or `none` when not signed).
+
 It exits when its standard input closes, so it never outlives the test process."""
+import hashlib
+import hmac
 import http.client
+import json
 import os
 import shutil
 import socket
@@ -28,7 +38,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 GATES = {}
 GATES_LOCK = threading.Lock()
@@ -104,6 +114,49 @@ def make_certificates(directory):
                   "keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n")
     run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
         "-out", "server.pem", "-days", "2", "-extfile", "server.ext")
+
+
+def sigv4_problem(method, target, headers, body):
+    """Why a SigV4-signed request would be refused (None: it would not). An implementation of
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html of its own,
+    standard library only."""
+    expected_key = os.environ.get("UPSTREAM_AWS_ACCESS_KEY_ID", "")
+    secret = os.environ.get("UPSTREAM_AWS_SECRET_ACCESS_KEY", "")
+    token = os.environ.get("UPSTREAM_AWS_SESSION_TOKEN", "")
+    region = os.environ.get("UPSTREAM_AWS_REGION", "")
+    fields = dict(part.strip().split("=", 1) for part in headers["Authorization"][len("AWS4-HMAC-SHA256 "):].split(","))
+    key, day, scope_region, service, terminal = fields["Credential"].split("/")
+    signed = fields["SignedHeaders"].split(";")
+    date = headers.get("X-Amz-Date", "")
+    if not expected_key or key != expected_key:
+        return f"The security token included in the request is invalid (key {key})."
+    if (scope_region, service, terminal) != (region, "bedrock", "aws4_request") or not date.startswith(day):
+        return f"Credential should be scoped to a valid region and service: {fields['Credential']}, x-amz-date {date}"
+    for required in ["host", "x-amz-date"] + (["x-amz-security-token"] if token else []):
+        if required not in signed:
+            return f"'{required}' must be a signed header; signed: {signed}"
+    if token and headers.get("X-Amz-Security-Token") != token:
+        return "The security token included in the request is invalid."
+    url = urlsplit(target)
+    pairs = sorted((quote(unquote(k), safe="-_.~"), quote(unquote(v), safe="-_.~"))
+                   for k, _, v in (p.partition("=") for p in url.query.split("&") if p))
+    canonical = "\n".join([
+        method,
+        quote(url.path or "/", safe="/~"),
+        "&".join(f"{k}={v}" for k, v in pairs),
+        "".join(f"{name}:{','.join(' '.join(v.split()) for v in headers.get_all(name, []))}\n" for name in signed),
+        ";".join(signed),
+        hashlib.sha256(body).hexdigest(),
+    ])
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", date, f"{day}/{region}/bedrock/aws4_request",
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    signing = ("AWS4" + secret).encode()
+    for part in (day, region, "bedrock", "aws4_request"):
+        signing = hmac.new(signing, part.encode(), hashlib.sha256).digest()
+    if hmac.new(signing, to_sign.encode(), hashlib.sha256).hexdigest() != fields["Signature"]:
+        return ("The request signature we calculated does not match the signature you provided. "
+                f"The Canonical String for this request should have been\n'{canonical}'")
+    return None
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -267,13 +320,21 @@ class Handler(BaseHTTPRequestHandler):
                              [("Content-Type", "application/json"), ("X-Upstream", "fault")])
         if fault.startswith("slow-head:"):
             time.sleep(int(fault.split(":")[1]) / 1000)
+        sigv4 = "none"
+        if urlsplit(self.path).path.startswith("/model/") and self.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 "):
+            problem = sigv4_problem(self.command, self.path, self.headers, body)
+            if problem is not None:
+                return self.send(403, json.dumps({"message": problem}).encode(), [
+                    ("Content-Type", "application/json"),
+                    ("x-amzn-ErrorType", "InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/")])
+            sigv4 = "verified"
         host, port = RELAY
         connection = http.client.HTTPConnection(host, port, timeout=30)
         skip = {"host", "content-length", "connection", "transfer-encoding", "x-upstream-fault"}
         headers = {k: v for k, v in self.headers.items() if k.lower() not in skip}
         connection.request(self.command, self.path, body=body, headers=headers)
         answer = connection.getresponse()
-        credentials = [n for n in ("authorization", "x-api-key", "x-goog-api-key") if self.headers.get(n)]
+        credentials = [n for n in ("authorization", "x-api-key", "api-key", "x-goog-api-key") if self.headers.get(n)]
         if "key=" in (urlsplit(self.path).query or ""):
             credentials.append("key")
         self.send_response(answer.status)
@@ -283,6 +344,7 @@ class Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
         self.send_header("X-Upstream-Saw-Credentials", ",".join(credentials) or "none")
         self.send_header("X-Upstream-Saw-Accept-Encoding", self.headers.get("Accept-Encoding", "none"))
+        self.send_header("X-Upstream-SigV4", sigv4)
         if length is not None:
             data = answer.read()
             self.send_header("Content-Length", str(len(data)))

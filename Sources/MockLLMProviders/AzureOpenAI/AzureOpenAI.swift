@@ -46,6 +46,10 @@ package enum AzureOpenAI: Provider {
                   contextWindow: 8_191, maxOutputTokens: 1, created: 1_705_953_180),
     ]
 
+    /// On `/openai/deployments/{deployment}/...` the deployment names the model: Azure takes a
+    /// body without `model` there (the SDK sends one, which it ignores).
+    static func impliedModel(_ context: ProviderContext) -> String? { context.pathParameters["deployment"] }
+
     // OpenAI's handlers, behind this door.
     static func chatCompletion(_ http: HTTPRequest, _ context: inout ProviderContext) throws(Refusal) -> Reply {
         try OpenAIChat.chatCompletion(http, &context, as: AzureOpenAI.self)

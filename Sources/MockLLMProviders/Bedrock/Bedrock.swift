@@ -31,6 +31,12 @@ package enum Bedrock: Provider {
         BedrockErrors.reply(error, requestID: requestID)
     }
 
+    /// An exception message of an event stream (`internalServerException`, ...), for a stream
+    /// that breaks off: the recording proxy's when its upstream's does.
+    package static func streamException(type: String, message: String) -> ByteBuffer {
+        BedrockErrors.exceptionEvent(type: type, message: message)
+    }
+
     /// AWS's own request ids are UUIDs; the mock's request id serves.
     package static func contextLengthError(tokens: Int, limit: Int) -> APIError {
         .invalidRequest("Input is too long for requested model. The prompt has \(tokens) tokens, more than the model's limit of \(limit).")

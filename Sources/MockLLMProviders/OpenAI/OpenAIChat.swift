@@ -55,7 +55,10 @@ package enum OpenAIChat: Provider {
     static func chatCompletion<Door: OpenAIFrontDoor>(
         _ http: HTTPRequest, _ context: inout ProviderContext, as door: Door.Type
     ) throws(Refusal) -> Reply {
-        var request = try Door.decodeBody(http, requestID: context.requestID, wording: OpenAIErrors.self, OpenAIChatRequest.init)
+        let implied = Door.impliedModel(context)
+        var request = try Door.decodeBody(http, requestID: context.requestID, wording: OpenAIErrors.self) {
+            (body) throws(FieldProblem) in try OpenAIChatRequest(body, impliedModel: implied)
+        }
         let messages = request.messages
         let admission = try Door.admit(model: request.model, maxTokens: request.maxTokens, for: .chatCompletion,
                                        promptTokens: { messages.promptTokens }, context: &context)

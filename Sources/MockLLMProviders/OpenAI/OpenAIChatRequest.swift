@@ -27,7 +27,9 @@ struct OpenAIChatRequest {
     var legacyFunctions: Bool
     var responseFormat: ResponseFormat?
 
-    init(_ body: RequestFields) throws(FieldProblem) {
+    /// - Parameter impliedModel: the model when the body names none (an Azure deployment's path
+    ///   names it); the body's wins.
+    init(_ body: RequestFields, impliedModel: String? = nil) throws(FieldProblem) {
         // One walk over the members; the checks that relate fields come after it.
         var model: String?
         var rawMessages: JSONNode?
@@ -76,7 +78,7 @@ struct OpenAIChatRequest {
             default: break
             }
         }
-        guard let model else {
+        guard let model = model ?? impliedModel else {
             throw body.contains("model") ? .wrongType(path: "model", expected: "a string", found: "null") : .missing(path: "model")
         }
         guard let rawMessages else {

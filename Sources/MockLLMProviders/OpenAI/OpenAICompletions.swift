@@ -20,7 +20,10 @@ enum OpenAICompletions {
         _ http: HTTPRequest, _ context: inout ProviderContext, as door: Door.Type
     ) throws(Refusal) -> Reply {
         let requestID = context.requestID
-        var request = try Door.decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAICompletionsRequest.init)
+        let implied = Door.impliedModel(context)
+        var request = try Door.decodeBody(http, requestID: requestID, wording: OpenAIErrors.self) {
+            (body) throws(FieldProblem) in try OpenAICompletionsRequest(body, impliedModel: implied)
+        }
         let prompts = request.prompts
         let admission = try Door.admit(model: request.model, maxTokens: request.maxTokens, for: .completion,
                                        promptTokens: { prompts.reduce(0) { $0 + TokenEstimator.count($1) } }, context: &context)
@@ -111,7 +114,9 @@ struct OpenAICompletionsRequest {
     var stop: [String]
     var echo: Bool
 
-    init(_ body: RequestFields) throws(FieldProblem) {
+    /// - Parameter impliedModel: the model when the body names none (an Azure deployment's path
+    ///   names it); the body's wins.
+    init(_ body: RequestFields, impliedModel: String? = nil) throws(FieldProblem) {
         var model: String?
         var prompts: [String]?
         var stream = false
@@ -141,7 +146,7 @@ struct OpenAICompletionsRequest {
             default: break
             }
         }
-        guard let model else {
+        guard let model = model ?? impliedModel else {
             throw body.contains("model") ? .wrongType(path: "model", expected: "a string", found: "null") : .missing(path: "model")
         }
         guard let prompts else {

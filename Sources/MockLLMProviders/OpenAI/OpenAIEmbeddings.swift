@@ -13,7 +13,10 @@ extension OpenAIChat {
         _ http: HTTPRequest, _ context: inout ProviderContext, as door: Door.Type
     ) throws(Refusal) -> Reply {
         let requestID = context.requestID
-        var request = try Door.decodeBody(http, requestID: requestID, wording: OpenAIErrors.self, OpenAIEmbeddingsRequest.init)
+        let implied = Door.impliedModel(context)
+        var request = try Door.decodeBody(http, requestID: requestID, wording: OpenAIErrors.self) {
+            (body) throws(FieldProblem) in try OpenAIEmbeddingsRequest(body, impliedModel: implied)
+        }
         let inputs = request.inputs
         request.model = try Door.admit(model: request.model, maxTokens: 0, for: .embeddings,
                                        promptTokens: { inputs.reduce(0) { $0 + $1.tokens } }, context: &context).model
@@ -122,7 +125,9 @@ struct OpenAIEmbeddingsRequest {
 
     static let invalidInput = "'$.input' is invalid. Please check the API reference: https://platform.openai.com/docs/api-reference."
 
-    init(_ body: RequestFields) throws(FieldProblem) {
+    /// - Parameter impliedModel: the model when the body names none (an Azure deployment's path
+    ///   names it); the body's wins.
+    init(_ body: RequestFields, impliedModel: String? = nil) throws(FieldProblem) {
         var model: String?
         var rawInput: JSONNode?
         var dimensions: Int?
@@ -137,7 +142,7 @@ struct OpenAIEmbeddingsRequest {
             default: break
             }
         }
-        guard let model else {
+        guard let model = model ?? impliedModel else {
             throw body.contains("model") ? .wrongType(path: "model", expected: "a string", found: "null") : .missing(path: "model")
         }
         guard let rawInput else { throw .missing(path: "input") }

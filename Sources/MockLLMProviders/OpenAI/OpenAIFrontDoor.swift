@@ -17,6 +17,10 @@ protocol OpenAIFrontDoor: Provider {
         model: String, maxTokens: Int?, for operation: OpenAIOperation, promptTokens: () -> Int, context: inout ProviderContext
     ) throws(Refusal) -> OpenAIAdmission
 
+    /// The model of a request whose body names none, from its path (an Azure deployment's
+    /// name); nil where the body must name it (OpenAI's own paths).
+    static func impliedModel(_ context: ProviderContext) -> String?
+
     /// What this door's replies add to OpenAI's objects; `.none` for OpenAI itself.
     static var annotations: OpenAIAnnotations { get }
 
@@ -76,6 +80,8 @@ struct OpenAIAnnotations: Sendable {
 }
 
 extension OpenAIChat: OpenAIFrontDoor {
+    static func impliedModel(_ context: ProviderContext) -> String? { nil }
+
     /// The model the body names, checked with `settings.strict_models` (embeddings: any name
     /// gets vectors, as the original served them).
     static func admit(

@@ -86,14 +86,14 @@ package enum FixtureReplay {
             }
             return Reply(status: recorded.status, headers: headers, body: .bytes(ByteBuffer(body), delay: delay))
         case .events(let events):
-            let data = events.map { ids?.rewrite($0.data) ?? $0.data }
+            let data = events.map { $0.wireBytes(payload: ids?.rewrite($0.data)) }
             let delays: [UInt64]
             switch options.timing {
             case .recorded: delays = ReplayTiming.delays(offsetsMs: events.map(\.atMs))
             case .scaled(let factor): delays = ReplayTiming.delays(offsetsMs: events.map(\.atMs), factor: factor)
             case .script:
                 var schedule = StreamSchedule(pacing: pacing, promptTokens: 0, random: pacing.random(from: &context.random))
-                delays = data.map { schedule.delay(before: Substring(String(decoding: $0, as: UTF8.self))) }
+                delays = events.map { schedule.delay(before: Substring(String(decoding: $0.data, as: UTF8.self))) }
             }
             return Reply(status: recorded.status, headers: headers, body: .stream(RecordedStream(events: data, delays: delays)))
         }

@@ -303,12 +303,14 @@ public struct Engine: Sendable {
         guard limit > 0, !runningSlots.isEmpty else { return (0, 0) }
         var steps = limit
         var context = 0
+        var longest = 0
         for slot in runningSlots {
             let s = slots[slot]
             guard s.generated > 0, s.tokens - s.computed == 1 else { return (0, 0) }
             // Steps before the one that gives its last token.
             steps = min(steps, s.target - s.generated - 1)
             context += s.tokens
+            longest = max(longest, s.tokens)
         }
         // Blocks the running sequences take over `k` steps (each takes one when its next token
         // crosses a block boundary), at most the plain free blocks: the most steps that allows.
@@ -337,8 +339,9 @@ public struct Engine: Sendable {
         var ran = 0
         while ran < steps && elapsed < deadline {
             elapsed += profile.cost.stepNanoseconds(sequences: running, prefillTokens: 0, contextTokens: context,
-                                                     decodes: running)
+                                                     decodes: running, longestContext: longest)
             context += running
+            longest += 1
             ran += 1
         }
         var taken = 0
@@ -471,6 +474,7 @@ public struct Engine: Sendable {
         var contextTokens = 0
         var prefillContextTokens = 0
         var decodes = 0
+        var longestContext = 0
         var finishedAny = false
         for (slot, tokens) in plan {
             let before = slots[slot].computed
@@ -482,6 +486,7 @@ public struct Engine: Sendable {
                 prefillContextTokens += pairs
             } else {
                 contextTokens += slots[slot].tokens
+                longestContext = max(longestContext, slots[slot].tokens)
                 decodes += 1
             }
             step.scheduled.append(EngineScheduled(id: slots[slot].id, tokens: tokens, isPrefill: isPrefill))
@@ -521,7 +526,7 @@ public struct Engine: Sendable {
         step.durationNanoseconds = profile.cost.stepNanoseconds(sequences: plan.count, prefillTokens: prefillTokens,
                                                                 contextTokens: contextTokens,
                                                                 prefillContextTokens: prefillContextTokens,
-                                                                decodes: decodes)
+                                                                decodes: decodes, longestContext: longestContext)
         if !step.loadedAdapters.isEmpty {
             let load = profile.loraLoadMs * Double(step.loadedAdapters.count) * 1_000_000
             if load.isFinite, load > 0, load < 1.8e19 {

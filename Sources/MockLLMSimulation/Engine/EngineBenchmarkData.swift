@@ -91,7 +91,9 @@ public enum EngineBenchmarkData {
         var index: [String: Int] = [:]
         var points: [EngineBenchmarkPoint] = []
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // "\r\n" is one Character in Swift: split on it too, or a CSV saved with Windows line
+        // endings (Excel's, Python's csv module's) would be one long line.
+        for rawLine in text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }) {
             lineNumber += 1
             var line = Substring(rawLine)
             if line.last == "\r" { line = line.dropLast() }

@@ -81,12 +81,23 @@ public enum EngineFit {
             x0[0] = log(max(start.baseMs * (1 - Self.memoryShare), floors[0] * 10))
         }
 
+        // The longest decode's context (`perLongestContextTokenMs`), from the rise of ITL with
+        // the context at each shape's lowest load beyond what the total context's price gives.
+        let longestIndex = x0.count
+        if options.fitLongestContext {
+            x0.append(log(max(initialLongestContext(points) - start.perContextTokenMs, 0) + floors[3] * 10))
+        }
+        // The front end's time per request (`EngineProfile.frontEndMs`), which spreads a wave
+        // of prompts over the steps, from a start of 0.2 ms.
+        let frontEndIndex = x0.count
+        if options.fitFrontEnd { x0.append(log(0.2 + floors[0])) }
+
         func profile(_ x: [Double]) -> EngineProfile {
             let c = (0..<4).map { max(exp(x[$0]), floors[$0]) - floors[$0] }
             let kv = fitKV ? Int(exp(min(x[4], 40)).rounded()) : fixedKV
             let budget = options.fitBatchedTokens
                 ? Int(min(max(exp(x[budgetIndex]), minimumBudget), 1_048_576).rounded()) : options.maxNumBatchedTokens
-            return EngineProfile(
+            var fitted = EngineProfile(
                 maxNumSeqs: options.maxNumSeqs, maxNumBatchedTokens: budget,
                 kvCacheTokens: max(kv, options.blockSize), blockSize: options.blockSize,
                 preemption: options.preemption, prefixCaching: false, kvAdmission: options.kvAdmission,
@@ -95,7 +106,11 @@ public enum EngineFit {
                     baseMs: c[0], perSequenceMs: c[1], perPrefillTokenMs: c[2], perContextTokenMs: c[3],
                     perPrefillContextTokenMs: options.fitPrefillContext
                         ? max(exp(x[prefillContextIndex]), floors[3]) - floors[3] : nil,
-                    memoryMs: options.roofline ? max(exp(x[memoryIndex]), floors[0]) - floors[0] : nil))
+                    memoryMs: options.roofline ? max(exp(x[memoryIndex]), floors[0]) - floors[0] : nil,
+                    perLongestContextTokenMs: options.fitLongestContext
+                        ? max(exp(x[longestIndex]), floors[3]) - floors[3] : nil))
+            fitted.frontEndMs = options.fitFrontEnd ? max(exp(x[frontEndIndex]), floors[0]) - floors[0] : options.frontEndMs
+            return fitted
         }
         func loss(_ x: [Double]) -> Double {
             let candidate = profile(x)
@@ -131,6 +146,8 @@ public enum EngineFit {
                 x[0] = log(base + floors[0])
                 x.append(log(memory + floors[0]))
             }
+            if options.fitLongestContext { x.append(log((known.cost.perLongestContextTokenMs ?? 0) + floors[3] * 10)) }
+            if options.fitFrontEnd { x.append(log(max(known.frontEndMs, 0.2) + floors[0])) }
             starts.append(x)
         }
         var evaluations = 0
@@ -162,7 +179,7 @@ public enum EngineFit {
         let results = zip(points, predictions).map { EngineFitPointResult(measured: $0, predicted: $1) }
         return EngineFitResult(
             profile: fitted, points: results, loss: best.value, kvCacheFitted: fitKV,
-            batchedTokensFitted: options.fitBatchedTokens, evaluations: evaluations)
+            batchedTokensFitted: options.fitBatchedTokens, frontEndFitted: options.fitFrontEnd, evaluations: evaluations)
     }
 
     /// The share of a sum's `baseMs` a roofline fit starts its `memoryMs` from: a decode step
@@ -196,17 +213,30 @@ public enum EngineFit {
         }
     }
 
+    /// How fast ITL grows with the context at each shape's lowest concurrency: the
+    /// least-squares slope of ITL against the average context I + O/2 (0 with one context).
+    static func initialLongestContext(_ points: [EngineBenchmarkPoint]) -> Double {
+        lowLoadSlope(points, x: { Double($0.inputTokens) + Double($0.outputTokens) / 2 }, y: \.itlMs)
+    }
+
     /// The prompt cost per token when TTFT at the lowest concurrency of each shape is linear in
     /// the prompt's length: the least-squares slope over the shapes (0 with one prompt length).
     static func initialPrefillPerToken(_ points: [EngineBenchmarkPoint]) -> Double {
+        lowLoadSlope(points, x: { Double($0.inputTokens) }, y: \.ttftMs)
+    }
+
+    /// The least-squares slope of `y` against `x` over each shape's lowest-concurrency point,
+    /// at least 0 (0 when `x` does not vary).
+    static func lowLoadSlope(_ points: [EngineBenchmarkPoint], x: (EngineBenchmarkPoint) -> Double,
+                             y: (EngineBenchmarkPoint) -> Double) -> Double {
         let lowest = Dictionary(grouping: points, by: \.shape).values.map { $0.min { $0.concurrency < $1.concurrency }! }
         let n = Double(lowest.count)
-        let mx = lowest.reduce(0) { $0 + Double($1.inputTokens) } / n
-        let my = lowest.reduce(0) { $0 + $1.ttftMs } / n
+        let mx = lowest.reduce(0) { $0 + x($1) } / n
+        let my = lowest.reduce(0) { $0 + y($1) } / n
         var sxy = 0.0, sxx = 0.0
         for p in lowest {
-            sxy += (Double(p.inputTokens) - mx) * (p.ttftMs - my)
-            sxx += (Double(p.inputTokens) - mx) * (Double(p.inputTokens) - mx)
+            sxy += (x(p) - mx) * (y(p) - my)
+            sxx += (x(p) - mx) * (x(p) - mx)
         }
         return sxx > 0 ? max(sxy / sxx, 0) : 0
     }
@@ -327,6 +357,11 @@ public struct EngineFitOptions: Sendable, Equatable {
     /// the step the longer of the two) instead of the contract's sum. `engine fit` fits both
     /// and keeps the lower loss on the points it is given.
     public var roofline = false
+    /// Fit `per_longest_context_token_ms` (`EngineCostModel.perLongestContextTokenMs`).
+    public var fitLongestContext = true
+    /// Fit the front end's time per request (`EngineProfile.frontEndMs`), or keep `frontEndMs`.
+    public var fitFrontEnd = true
+    public var frontEndMs = 0.0
     /// The KV cache's capacity when known (e.g. from vLLM's log "GPU KV cache size: N tokens");
     /// nil: fitted when the data show it, else twice what the points need.
     public var kvCacheTokens: Int?
@@ -392,5 +427,7 @@ public struct EngineFitResult: Sendable {
     public var kvCacheFitted: Bool
     /// Whether `max_num_batched_tokens` was fitted or fixed.
     public var batchedTokensFitted: Bool
+    /// Whether `front_end_ms` was fitted or fixed.
+    public var frontEndFitted: Bool = true
     public var evaluations: Int
 }

@@ -47,15 +47,24 @@ public struct EngineCostModel: Sendable, Equatable, Hashable {
     /// free. `baseMs` is then the overhead outside the GPU's work (launches, scheduling,
     /// sampling) and `perPrefillTokenMs` the compute of any token, decode or prompt.
     public var memoryMs: Double?
+    /// The price of each context token of the step's longest decoding sequence, once per step
+    /// (L, added to the sum or to the roofline's memory term): nil or 0, none. A decode's
+    /// attention kernel spreads each sequence over a bounded number of thread blocks, so one
+    /// long sequence cannot use the whole GPU and sets a floor that grows with its length,
+    /// which a large batch hides behind its total. Measured, ITL at one user grows about four
+    /// times faster with the context than the total context's price at 250 users allows
+    /// (docs/LOAD-SIMULATION.md, "The cost model").
+    public var perLongestContextTokenMs: Double?
 
     public init(baseMs: Double, perSequenceMs: Double, perPrefillTokenMs: Double, perContextTokenMs: Double,
-                perPrefillContextTokenMs: Double? = nil, memoryMs: Double? = nil) {
+                perPrefillContextTokenMs: Double? = nil, memoryMs: Double? = nil, perLongestContextTokenMs: Double? = nil) {
         self.baseMs = baseMs
         self.perSequenceMs = perSequenceMs
         self.perPrefillTokenMs = perPrefillTokenMs
         self.perContextTokenMs = perContextTokenMs
         self.perPrefillContextTokenMs = perPrefillContextTokenMs
         self.memoryMs = memoryMs
+        self.perLongestContextTokenMs = perLongestContextTokenMs
     }
 
     /// The coefficients in the contract's order: base, per sequence, per prefill token, per context token.
@@ -65,18 +74,20 @@ public struct EngineCostModel: Sendable, Equatable, Hashable {
     /// `prefillContextTokens` the part of it that prefill chunks attend, priced at
     /// `perPrefillContextTokenMs` when that is set (else it changes nothing). `decodes` (D, the
     /// sequences of the step that decode one token) counts only in a roofline (`memoryMs` set),
-    /// whose compute term prices every token computed.
+    /// whose compute term prices every token computed. `longestContext` is the context of the
+    /// step's longest decoding sequence, priced at `perLongestContextTokenMs`.
     @inlinable
     public func stepMilliseconds(sequences: Int, prefillTokens: Int, contextTokens: Int, prefillContextTokens: Int = 0,
-                                 decodes: Int = 0) -> Double {
+                                 decodes: Int = 0, longestContext: Int = 0) -> Double {
+        let longest = (perLongestContextTokenMs ?? 0) * Double(longestContext)
         if let memoryMs {
             // Roofline: memory traffic (weights, the decodes' KV) against the tokens' compute.
-            let memory = memoryMs + perContextTokenMs * Double(contextTokens - prefillContextTokens)
+            let memory = memoryMs + perContextTokenMs * Double(contextTokens - prefillContextTokens) + longest
             let compute = perPrefillTokenMs * Double(prefillTokens + decodes)
                 + (perPrefillContextTokenMs ?? perContextTokenMs) * Double(prefillContextTokens)
             return baseMs + perSequenceMs * Double(sequences) + max(memory, compute)
         }
-        var ms = baseMs + perSequenceMs * Double(sequences) + perPrefillTokenMs * Double(prefillTokens)
+        var ms = baseMs + perSequenceMs * Double(sequences) + perPrefillTokenMs * Double(prefillTokens) + longest
         if let perPrefillContextTokenMs {
             ms += perContextTokenMs * Double(contextTokens - prefillContextTokens)
                 + perPrefillContextTokenMs * Double(prefillContextTokens)
@@ -89,9 +100,10 @@ public struct EngineCostModel: Sendable, Equatable, Hashable {
     /// The step's duration in nanoseconds, rounded to the nearest.
     @inlinable
     public func stepNanoseconds(sequences: Int, prefillTokens: Int, contextTokens: Int, prefillContextTokens: Int = 0,
-                                decodes: Int = 0) -> UInt64 {
+                                decodes: Int = 0, longestContext: Int = 0) -> UInt64 {
         let ns = stepMilliseconds(sequences: sequences, prefillTokens: prefillTokens, contextTokens: contextTokens,
-                                  prefillContextTokens: prefillContextTokens, decodes: decodes) * 1_000_000
+                                  prefillContextTokens: prefillContextTokens, decodes: decodes,
+                                  longestContext: longestContext) * 1_000_000
         guard ns.isFinite, ns > 0 else { return 0 }
         return ns >= 1.8e19 ? UInt64.max : UInt64(ns.rounded())
     }
@@ -114,6 +126,9 @@ public struct EngineCostModel: Sendable, Equatable, Hashable {
         }
         if let value = memoryMs, !(value.isFinite && value >= 0) {
             return "memory_ms must be a finite number >= 0, not \(value)"
+        }
+        if let value = perLongestContextTokenMs, !(value.isFinite && value >= 0) {
+            return "per_longest_context_token_ms must be a finite number >= 0, not \(value)"
         }
         return nil
     }
@@ -205,6 +220,13 @@ public struct EngineProfile: Sendable, Equatable, Hashable {
     /// adapter's weights into the GPU slot before the step's forward pass, holding up the whole
     /// batch). 0: loading is free.
     public var loraLoadMs: Double
+    /// Milliseconds of the server's own work on each request before its engine sees it (HTTP,
+    /// the chat template, tokenizing), done one request at a time: the API server in front of
+    /// the engine (vLLM's, NIM's, Triton's) is one process on one thread, so requests that
+    /// arrive together reach the engine `frontEndMs` apart, and a wave of N prompts is spread
+    /// over N × `frontEndMs`. 0 (the default): requests reach the engine as they arrive.
+    /// docs/LOAD-SIMULATION.md, "The front end".
+    public var frontEndMs: Double = 0
 
     public init(
         maxNumSeqs: Int = 256, maxNumBatchedTokens: Int = 8192, kvCacheTokens: Int, blockSize: Int = 16,
@@ -246,6 +268,7 @@ public struct EngineProfile: Sendable, Equatable, Hashable {
         if let maxWaiting, maxWaiting < 1 { return "max_waiting must be >= 1, not \(maxWaiting)" }
         if maxLoras < 1 { return "max_loras must be >= 1, not \(maxLoras)" }
         if !(loraLoadMs.isFinite && loraLoadMs >= 0) { return "lora_load_ms must be a finite number >= 0, not \(loraLoadMs)" }
+        if !(frontEndMs.isFinite && frontEndMs >= 0) { return "front_end_ms must be a finite number >= 0, not \(frontEndMs)" }
         return cost.problem
     }
 }

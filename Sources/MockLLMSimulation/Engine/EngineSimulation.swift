@@ -137,7 +137,8 @@ public struct EngineSimulation: Sendable {
         let shareOfPrefills = running * inputTokens / max(outputTokens, 1)
         let decode = profile.cost.stepMilliseconds(
             sequences: running, prefillTokens: shareOfPrefills,
-            contextTokens: running * (inputTokens + outputTokens / 2), decodes: running)
+            contextTokens: running * (inputTokens + outputTokens / 2), decodes: running,
+            longestContext: inputTokens + outputTokens / 2)
         var latency = prefill + Double(outputTokens - 1) * decode
         // Users beyond max_num_seqs wait in the queue: the time around the loop grows with them.
         if concurrency > running { latency *= Double(concurrency) / Double(running) }
@@ -185,6 +186,20 @@ public struct EngineSimulation: Sendable {
         var completed = 0, completedAtStart = 0
         var tokens = 0, tokensAtStart = 0
 
+        // The server's front end (`EngineProfile.frontEndMs`): requests pass it one at a time,
+        // in the order they arrive, and reach the engine when it is done with them. Each entry:
+        // when the request was sent, when the engine sees it (never decreasing), warm-up or not.
+        var server = EngineFrontEnd(milliseconds: profile.frontEndMs)
+        var frontEnd: [(sent: UInt64, ready: UInt64, warmUp: Bool)] = []
+        var frontEndHead = 0
+
+        /// A request sent at `time`: to the engine now, or through the front end.
+        func arrive(at time: UInt64, warmUp: Bool) -> Bool {
+            guard server.nanoseconds > 0 else { return send(at: time, warmUp: warmUp) }
+            frontEnd.append((time, server.handOver(arrival: time), warmUp))
+            return true
+        }
+
         func send(at time: UInt64, warmUp: Bool) -> Bool {
             let id = sent.count
             guard engine.submit(EngineRequest(id: id, promptTokens: inputTokens, outputTokens: outputTokens)) == .accepted else {
@@ -217,16 +232,28 @@ public struct EngineSimulation: Sendable {
         let gapMean = max(clientGapMs, 0) * 1_000_000
         while measuredLeft > 0 {
             while started < concurrency && starts[started] <= now {
-                if !send(at: starts[started], warmUp: true) { retry += 1 }
+                if !arrive(at: starts[started], warmUp: true) { retry += 1 }
                 started += 1
             }
             while let time = returning.last, time <= now {
                 returning.removeLast()
-                if !send(at: time, warmUp: false) { retry += 1 }
+                if !arrive(at: time, warmUp: false) { retry += 1 }
             }
+            while frontEndHead < frontEnd.count && frontEnd[frontEndHead].ready <= now {
+                let request = frontEnd[frontEndHead]
+                frontEndHead += 1
+                if !send(at: request.sent, warmUp: request.warmUp) { retry += 1 }
+            }
+            if frontEndHead > 4096 && frontEndHead * 2 > frontEnd.count {
+                frontEnd.removeFirst(frontEndHead)
+                frontEndHead = 0
+            }
+            // The next time a request reaches the engine (a user's start or return, or the
+            // front end handing one over).
+            let next = min(started < concurrency ? starts[started] : .max, returning.last ?? .max,
+                           frontEndHead < frontEnd.count ? frontEnd[frontEndHead].ready : .max)
             if fastForward && retry == 0 {
-                // Steps that only decode, up to the next user's start or return.
-                let next = min(started < concurrency ? starts[started] : .max, returning.last ?? .max)
+                // Steps that only decode, up to the next request's arrival.
                 let (steps, nanoseconds) = engine.runDecodeSteps(limit: Int.max, deadline: next == .max ? .max : next - now)
                 if steps > 0 {
                     now += nanoseconds
@@ -240,8 +267,8 @@ public struct EngineSimulation: Sendable {
                     let users = retry
                     retry = 0
                     for _ in 0..<users where !send(at: now, warmUp: false) { retry += 1 }
-                } else if started < concurrency || !returning.isEmpty {
-                    now = min(started < concurrency ? starts[started] : .max, returning.last ?? .max)
+                } else if next != .max {
+                    now = next
                 } else {
                     break
                 }
@@ -271,7 +298,8 @@ public struct EngineSimulation: Sendable {
                     returning.insert(time, at: returning.firstIndex { $0 <= time } ?? returning.endIndex)
                 }
             } else {
-                for _ in 0..<(refused + finished) where !send(at: now, warmUp: false) { retry += 1 }
+                for _ in 0..<refused where !send(at: now, warmUp: false) { retry += 1 }
+                for _ in 0..<finished where !arrive(at: now, warmUp: false) { retry += 1 }
             }
         }
 

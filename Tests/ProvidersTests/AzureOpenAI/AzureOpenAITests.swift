@@ -128,6 +128,19 @@ struct AzureOpenAITests {
         #expect(json(callV1(script, #"{"model":"prod-chat","messages":[{"role":"user","content":"ping"}]}"#))["model"] as? String == "gpt-4o")
     }
 
+    @Test func aDeploymentPathNeedsNoModelInTheBody() throws {
+        let script = try script("responses: {ping: pong}\ndeployments:\n  prod-chat: {model: gpt-4o}\n")
+        let noModel = #"{"messages":[{"role":"user","content":"ping"}]}"#
+        let declared = call(script, deployment: "prod-chat", noModel)
+        #expect(declared.status == 200 && json(declared)["model"] as? String == "gpt-4o")
+        #expect(json(call(plain, deployment: "gpt-4o-mini", noModel))["model"] as? String == "gpt-4o-mini")
+        #expect(call(plain, deployment: "text-embedding-3-small", operation: "embeddings", #"{"input":"hi"}"#).status == 200)
+        #expect(call(plain, deployment: "gpt-35-turbo-instruct", operation: "completions", #"{"prompt":"ping"}"#).status == 200)
+        // On /openai/v1 the body's model is the deployment: it stays required.
+        let v1 = callV1(script, noModel)
+        #expect(v1.status == 400 && error(v1)["param"] as? String == "model")
+    }
+
     @Test func strictModelsServesOnlyDeclaredDeployments() throws {
         let script = try script("""
             responses: {ping: pong}

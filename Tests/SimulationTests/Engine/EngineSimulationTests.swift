@@ -73,6 +73,82 @@ struct EngineSimulationTests {
         #expect(try simulation.run() != spread)
     }
 
+    @Test func theLongestDecodesContextIsPricedOncePerStep() throws {
+        var p = profile
+        p.cost.perLongestContextTokenMs = 0.001
+        // A decode step of 3 sequences at contexts 100, 250 and 400: the longest, 400, once.
+        let plain = profile.cost.stepMilliseconds(sequences: 3, prefillTokens: 0, contextTokens: 750, decodes: 3)
+        let priced = p.cost.stepMilliseconds(sequences: 3, prefillTokens: 0, contextTokens: 750, decodes: 3, longestContext: 400)
+        #expect(abs(priced - plain - 0.4) < 1e-12)
+        // One user: each decode step pays for its own context twice over (total and longest).
+        let one = try EngineSimulation(profile: p, concurrency: 1, inputTokens: 100, outputTokens: 11, requests: 20).run()
+        let decodes = (101...110).map {
+            p.cost.stepMilliseconds(sequences: 1, prefillTokens: 0, contextTokens: $0, decodes: 1, longestContext: $0)
+        }
+        #expect(abs(one.itlMs.mean - decodes.reduce(0, +) / 10) < 1e-5)
+        #expect(p.cost.problem == nil)
+        p.cost.perLongestContextTokenMs = -1
+        #expect(p.cost.problem == "per_longest_context_token_ms must be a finite number >= 0, not -1.0")
+    }
+
+    @Test func theFrontEndTakesRequestsOneAtATime() {
+        var frontEnd = EngineFrontEnd(milliseconds: 2, timeScale: 0.5)   // 1 ms each
+        #expect(frontEnd.nanoseconds == 1_000_000)
+        // Three together: handed over 1, 2 and 3 ms later.
+        #expect([0, 0, 0].map { frontEnd.handOver(arrival: $0) } == [1_000_000, 2_000_000, 3_000_000])
+        // One that arrives while the line is busy waits for it; one after it is idle does not.
+        #expect(frontEnd.handOver(arrival: 2_500_000) == 4_000_000)
+        #expect(frontEnd.handOver(arrival: 10_000_000) == 11_000_000)
+        var none = EngineFrontEnd(milliseconds: 0)
+        #expect(none.handOver(arrival: 7) == 7 && none.handOver(arrival: 7) == 7)
+        #expect(EngineFrontEnd(milliseconds: .infinity).nanoseconds == 0)
+    }
+
+    @Test func theFrontEndAddsItsTimeToOneUsersFirstToken() throws {
+        var withFrontEnd = profile
+        withFrontEnd.frontEndMs = 2.5
+        let plain = try EngineSimulation(profile: profile, concurrency: 1, inputTokens: 100, outputTokens: 11, requests: 20).run()
+        let fronted = try EngineSimulation(profile: withFrontEnd, concurrency: 1, inputTokens: 100, outputTokens: 11,
+                                           requests: 20).run()
+        // One user never queues in the front end: every request is its time later to the engine.
+        #expect(abs(fronted.ttftMs.mean - plain.ttftMs.mean - 2.5) < 1e-6)
+        #expect(abs(fronted.ttftMs.p99 - plain.ttftMs.p99 - 2.5) < 1e-6)
+        #expect(abs(fronted.itlMs.mean - plain.itlMs.mean) < 1e-9)
+    }
+
+    @Test func theFrontEndSpreadsAWaveOfPromptsOverTheSteps() throws {
+        var wide = profile
+        wide.maxNumBatchedTokens = 8192
+        var simulation = EngineSimulation(profile: wide, concurrency: 8, inputTokens: 400, outputTokens: 40, requests: 400)
+        simulation.staggered = false
+        let together = try simulation.run()
+        #expect(together.ttftMs.p99 - together.ttftMs.p50 < 1e-6)
+        // 6 ms a request: the eight prompts of a wave reach the engine over 48 ms, while a
+        // step of one 400-token prefill takes 18 ms, so they prefill in smaller groups, each
+        // waiting for less than the whole wave: TTFTs differ, and are shorter on average even
+        // with the front end's own time in them.
+        simulation.profile.frontEndMs = 6
+        let spread = try simulation.run()
+        #expect(spread.ttftMs.p99 - spread.ttftMs.p50 > 1)
+        #expect(spread.ttftMs.mean < together.ttftMs.mean)
+        #expect(spread.steps > together.steps)
+        // Deterministic: no randomness in the front end.
+        #expect(try simulation.run() == spread)
+        // Little's law on the loop: the front end's time is part of each request's latency.
+        let inSystem = spread.requestThroughput * spread.latencyMs.mean / 1000
+        #expect(abs(inSystem - 8) / 8 < 0.01, "\(inSystem) in the system")
+    }
+
+    @Test func aBusyFrontEndIsTheBottleneck() throws {
+        // 20 ms a request, one at a time: at most 50 requests a second, whatever the engine does.
+        var slow = profile
+        slow.frontEndMs = 20
+        var simulation = EngineSimulation(profile: slow, concurrency: 16, inputTokens: 50, outputTokens: 2, requests: 800)
+        simulation.staggered = false
+        let result = try simulation.run()
+        #expect(result.requestThroughput <= 50 * 1.001 && result.requestThroughput > 45, "\(result.requestThroughput) req/s")
+    }
+
     @Test func moreUsersMeanMoreThroughputAndLongerLatency() throws {
         let one = try EngineSimulation(profile: profile, concurrency: 1, inputTokens: 200, outputTokens: 50, requests: 50).run()
         let many = try EngineSimulation(profile: profile, concurrency: 16, inputTokens: 200, outputTokens: 50,
@@ -106,6 +182,10 @@ struct EngineSimulationTests {
         p.prefill = prefill
         // A roofline step prices a decode-only stretch by its decodes too.
         if roofline { p.cost.memoryMs = p.cost.baseMs * 0.8 }
+        // The longest decode's context grows by one a step in a decode-only stretch; a front
+        // end hands requests over between steps.
+        p.cost.perLongestContextTokenMs = 0.0004
+        p.frontEndMs = staggered ? 0.7 : 0
         for (users, input, output) in [(1, 100, 40), (12, 300, 200), (40, 450, 60)] {
             var simulation = EngineSimulation(profile: p, concurrency: users, inputTokens: input, outputTokens: output,
                                               requests: 3 * users)
