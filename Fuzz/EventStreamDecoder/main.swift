@@ -18,7 +18,7 @@ public func fuzzEventStreamDecoder(_ data: UnsafePointer<UInt8>, _ size: Int) ->
         var encodedHeaders = ByteBuffer()
         for header in headers { EventStream.appendHeader(header, to: &encodedHeaders) }
         var message = ByteBuffer()
-        EventStream.appendMessage(headers: EventStreamHeaders(encodedHeaders), into: &message) { $0.append(contentsOf: payload) }
+        EventStream.appendMessage(headers: encodedHeaders, into: &message) { $0.append(contentsOf: payload) }
         let again = message.withUnsafeReadableBytes { read($0, piece: $0.count) }
         if again.error != nil || again.messages.count != 1 || again.messages[0].0 != headers || again.messages[0].1 != payload {
             fatalError("a decoded message encoded again does not decode to itself")

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A route path: literal segments and `{name}` parameters, which may carry a literal suffix
 /// within their segment (`/v1beta/models/{model}:generateContent`).
 ///
@@ -71,11 +77,18 @@ final class PathPattern: Sendable {
     func matches(_ path: UnsafeBufferPointer<UInt8>) -> Bool {
         bytes.withUnsafeBufferPointer { expected in
             spans.withUnsafeBufferPointer { spans in
-                // A plain loop: the first segment rejects most patterns, in a few instructions.
+                // A plain loop: the first segment rejects most patterns, in a few instructions;
+                // and patterns that differ only in the last (/model/{model}/converse,
+                // .../converse-stream, .../invoke) are told apart by it first, before a long
+                // parameter (a Bedrock model id) is read.
+                if let last = spans.last, !last.parameter {
+                    let at = path.count - last.count
+                    guard at > 0, path[at - 1] == UInt8(ascii: "/"),
+                          Self.equal(path, from: at, expected, last) else { return false }
+                }
                 guard var start = path.firstIndex(of: UInt8(ascii: "/")).map({ $0 + 1 }) else { return spans.isEmpty }
                 for span in spans {
-                    var end = start
-                    while end < path.count && path[end] != UInt8(ascii: "/") { end += 1 }
+                    let end = Self.segmentEnd(path, from: start)
                     let n = end - start
                     if span.parameter {
                         guard n > span.count, Self.equal(path, from: end - span.count, expected, span) else { return false }
@@ -106,8 +119,7 @@ final class PathPattern: Sendable {
     private static func forEachSegment(of path: UnsafeBufferPointer<UInt8>, count: Int, _ body: (Int, Int, Int) -> Bool) -> Bool {
         guard var start = path.firstIndex(of: UInt8(ascii: "/")).map({ $0 + 1 }) else { return count == 0 }
         for i in 0..<count {
-            var end = start
-            while end < path.count && path[end] != UInt8(ascii: "/") { end += 1 }
+            let end = segmentEnd(path, from: start)
             guard body(i, start, end) else { return false }
             start = end + 1
         }
@@ -115,6 +127,12 @@ final class PathPattern: Sendable {
     }
 
     /// Whether `path` from `offset` holds the bytes of `span`.
+    /// Where the segment starting at `start` ends: the next `/`, or the path's end.
+    private static func segmentEnd(_ path: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+        guard start < path.count, let slash = memchr(path.baseAddress! + start, Int32(UInt8(ascii: "/")), path.count - start) else { return max(start, path.count) }
+        return UnsafePointer<UInt8>(slash.assumingMemoryBound(to: UInt8.self)) - path.baseAddress!
+    }
+
     private static func equal(_ path: UnsafeBufferPointer<UInt8>, from offset: Int, _ expected: UnsafeBufferPointer<UInt8>, _ span: Span) -> Bool {
         for k in 0..<span.count where path[offset + k] != expected[span.start + k] { return false }
         return true

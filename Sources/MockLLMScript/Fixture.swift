@@ -137,7 +137,7 @@ package struct RecordedEvent: Sendable, Equatable {
         var encoded = ByteBuffer(capacity: 96)
         for header in headers { EventStream.appendHeader(header, to: &encoded) }
         var out = ByteBuffer(capacity: payload.count + encoded.count + 16)
-        EventStream.appendMessage(headerBytes: encoded, payload: payload, into: &out)
+        EventStream.appendMessage(headers: encoded, into: &out) { $0.append(contentsOf: payload) }
         return out.bytes
     }
 

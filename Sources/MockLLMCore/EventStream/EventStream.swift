@@ -10,10 +10,11 @@ import CZlib
 /// UTF-8 string (two length bytes, then the bytes), `8` a timestamp (int64 milliseconds), `9` a
 /// UUID (16 bytes). The CRC is zlib's (`crc32`, the same polynomial as gzip).
 ///
-/// A stream's events differ only in their payloads, and each kind's headers are the same
-/// bytes every time: a provider encodes them once (`encodedHeaders`) and `appendMessage`
-/// writes a message as those bytes plus a payload written in place, with no allocation of its
-/// own (the lengths and checksums are filled in after the payload is written).
+/// A stream's events differ only in their payloads, and each kind's headers, and the start of
+/// its payload, are the same bytes every time: a provider makes an `EventStreamLead` of them
+/// once, and `startMessage` / `finishMessage` write a message as those bytes plus the rest of
+/// the payload written in place, with no allocation of their own (the lengths and checksums are
+/// filled in after the payload is written, zlib reading only the bytes after the lead).
 public enum EventStream {
     /// The prelude: total length, headers length, prelude CRC.
     public static let preludeLength = 12
@@ -32,11 +33,11 @@ public enum EventStream {
         return UInt32(truncatingIfNeeded: CZlib.crc32(UInt(seed), base.assumingMemoryBound(to: UInt8.self), UInt32(bytes.count)))
     }
 
-    /// String headers (type 7) encoded in order, for `appendMessage`.
-    public static func encodedHeaders(_ headers: KeyValuePairs<String, String>) -> EventStreamHeaders {
+    /// String headers (type 7) encoded in order.
+    public static func encodedHeaders(_ headers: KeyValuePairs<String, String>) -> ByteBuffer {
         var out = ByteBuffer(capacity: 64)
         for (name, value) in headers { appendHeader(name: name, string: value, to: &out) }
-        return EventStreamHeaders(out)
+        return out
     }
 
     /// Appends one string header: the name's length and bytes (at most 255), type 7, the
@@ -81,60 +82,77 @@ public enum EventStream {
         }
     }
 
-    /// Appends one message: `headers`, the payload `payload` writes, and the prelude and
-    /// checksums, filled in once the payload's length is known. The message's CRC is zlib's
-    /// `crc32` of the prelude, then the headers' part folded in from what was worked out when
-    /// they were encoded (`EventStreamHeaders.crc(continuing:)`: the headers are the same bytes
-    /// in every message of a kind, and are not read again), then `crc32` of the payload.
-    /// (zlib's `crc32_combine_op` does the same fold, but it is versioned ZLIB_1.2.12, which no
-    /// manylinux policy allows: the wheel could not be built with it.) Not inlinable: inlined
-    /// into each provider it cost more (callgrind: its helpers were outlined, the payload
-    /// closures still called).
-    public static func appendMessage(headers: EventStreamHeaders, into out: inout ByteBuffer, payload: (inout ByteBuffer) -> Void) {
+    /// Appends one message: `headers` (encoded), the payload `payload` writes, and the prelude
+    /// and checksums, each zlib's `crc32` of every byte before it. For messages sent once (an
+    /// exception); a stream's events of one kind share their lead (`appendMessage(_:into:payload:)`).
+    public static func appendMessage(headers: ByteBuffer, into out: inout ByteBuffer, payload: (inout ByteBuffer) -> Void) {
         let start = out.count
-        out.makeRoom(preludeLength + headers.bytes.count + 256)
+        out.makeRoom(preludeLength + headers.count + 64)
         out._count += preludeLength  // written below, once the lengths are known
-        out.append(headers.bytes)
+        out.append(headers)
         payload(&out)
         out.makeRoom(4)
         out._count += 4
-        let total = out.count - start
-        let message = UnsafeMutableRawBufferPointer(start: out.base!.advanced(by: start), count: total)
-        storeBigEndian(UInt32(total), at: 0, in: message)
-        storeBigEndian(UInt32(headers.bytes.count), at: 4, in: message)
+        let message = UnsafeMutableRawBufferPointer(start: out.base!.advanced(by: start), count: out.count - start)
+        message.storeBytes(of: UInt32(message.count).bigEndian, toByteOffset: 0, as: UInt32.self)
+        message.storeBytes(of: UInt32(headers.count).bigEndian, toByteOffset: 4, as: UInt32.self)
         let preludeCRC = crc32(UnsafeRawBufferPointer(rebasing: message[0..<8]))
-        storeBigEndian(preludeCRC, at: 8, in: message)
-        let throughPrelude = crc32(UnsafeRawBufferPointer(rebasing: message[8..<preludeLength]), seed: preludeCRC)
-        let payloadStart = preludeLength + headers.bytes.count
-        let crc = crc32(UnsafeRawBufferPointer(rebasing: message[payloadStart..<(total - 4)]),
-                        seed: headers.crc(continuing: throughPrelude))
-        storeBigEndian(crc, at: total - 4, in: message)
+        message.storeBytes(of: preludeCRC.bigEndian, toByteOffset: 8, as: UInt32.self)
+        let crc = crc32(UnsafeRawBufferPointer(rebasing: message[8..<(message.count - 4)]), seed: preludeCRC)
+        message.storeBytes(of: crc.bigEndian, toByteOffset: message.count - 4, as: UInt32.self)
     }
 
-    /// Appends one message whose headers no other message shares (a replayed fixture's): the
-    /// prelude, `headerBytes`, `payload` and the checksums, zlib's `crc32` run over the whole
-    /// message once, with no per-kind tables to build (`appendMessage(headers:into:payload:)`
-    /// is for a stream's many messages of one kind).
-    public static func appendMessage(headerBytes: ByteBuffer, payload: [UInt8], into out: inout ByteBuffer) {
+    /// Appends one message of `lead`'s kind: its headers and the payload's fixed first bytes,
+    /// then the rest of the payload `payload` writes, then the lengths and checksums.
+    public static func appendMessage(_ lead: EventStreamLead, into out: inout ByteBuffer, payload: (inout ByteBuffer) -> Void) {
+        let start = startMessage(lead, into: &out)
+        payload(&out)
+        finishMessage(lead, startedAt: start, in: &out)
+    }
+
+    /// Starts a message of `lead`'s kind: room for the prelude, then the lead's bytes (its
+    /// headers and the payload's fixed start); returns where the message starts, for
+    /// `finishMessage` once the rest of the payload is written.
+    @inlinable
+    public static func startMessage(_ lead: EventStreamLead, into out: inout ByteBuffer) -> Int {
         let start = out.count
-        let total = preludeLength + headerBytes.count + payload.count + 4
-        out.makeRoom(total)
-        out._count += preludeLength
-        out.append(headerBytes)
-        out.append(contentsOf: payload)
-        out._count += 4
-        let message = UnsafeMutableRawBufferPointer(start: out.base!.advanced(by: start), count: total)
-        storeBigEndian(UInt32(total), at: 0, in: message)
-        storeBigEndian(UInt32(headerBytes.count), at: 4, in: message)
-        storeBigEndian(crc32(UnsafeRawBufferPointer(rebasing: message[0..<8])), at: 8, in: message)
-        storeBigEndian(crc32(UnsafeRawBufferPointer(rebasing: message[0..<(total - 4)])), at: total - 4, in: message)
+        out.makeRoom(preludeLength + lead.count + 192)
+        let at = out.base.unsafelyUnwrapped + start
+        at.advanced(by: preludeLength).copyMemory(from: lead.base, byteCount: lead.count)
+        out._count = start + preludeLength + lead.count
+        return start
     }
 
-    static func storeBigEndian(_ value: UInt32, at offset: Int, in bytes: UnsafeMutableRawBufferPointer) {
-        bytes[offset] = UInt8(truncatingIfNeeded: value >> 24)
-        bytes[offset + 1] = UInt8(truncatingIfNeeded: value >> 16)
-        bytes[offset + 2] = UInt8(truncatingIfNeeded: value >> 8)
-        bytes[offset + 3] = UInt8(truncatingIfNeeded: value)
+    /// Ends the message started at `start`: the lengths, the prelude's CRC, and the message's
+    /// CRC. Neither reads the lead's bytes again, nor the prelude: the prelude's CRC is four
+    /// lookups (`EventStreamLead.preludeCRC(total:)`), the running CRC through the prelude's CRC,
+    /// the headers and the payload's fixed start four more (`EventStreamLead.crc(afterPrelude:)`),
+    /// and zlib's `crc32` reads only the bytes written after the lead.
+    public static func finishMessage(_ lead: EventStreamLead, startedAt start: Int, in out: inout ByteBuffer) {
+        finishMessage(lead, startedAt: start, in: &out, tail: EventStreamTail(count: 0, crc: 0))
+    }
+
+    /// `finishMessage`, the payload's last bytes being fixed ones whose CRC is known (`tail`):
+    /// zlib's `crc32` reads the bytes between the lead and the tail, and the tail is folded in
+    /// (`EventStreamTail`).
+    public static func finishMessage(_ lead: EventStreamLead, startedAt start: Int, in out: inout ByteBuffer, tail: EventStreamTail) {
+        out.makeRoom(4)
+        let variableStart = start + preludeLength + lead.count
+        let variableCount = out.count - tail.count - variableStart
+        out._count += 4
+        let message = out.base.unsafelyUnwrapped + start
+        let total = UInt32(truncatingIfNeeded: out.count - start)
+        message.storeBytes(of: total.bigEndian, toByteOffset: 0, as: UInt32.self)
+        message.storeBytes(of: lead.headersLength.bigEndian, toByteOffset: 4, as: UInt32.self)
+        let preludeCRC = lead.preludeCRC(total: total)
+        message.storeBytes(of: preludeCRC.bigEndian, toByteOffset: 8, as: UInt32.self)
+        var crc = lead.crc(afterPrelude: preludeCRC)
+        if variableCount > 0 {
+            crc = UInt32(truncatingIfNeeded: CZlib.crc32(UInt(crc), (message + preludeLength + lead.count).assumingMemoryBound(to: UInt8.self),
+                                                         UInt32(variableCount)))
+        }
+        if tail.count > 0 { crc = tail.fold(crc) }
+        message.storeBytes(of: crc.bigEndian, toByteOffset: Int(total) - 4, as: UInt32.self)
     }
 
     static func loadBigEndian(_ bytes: UnsafeRawBufferPointer, at offset: Int, count: Int) -> UInt64 {
@@ -144,50 +162,164 @@ public enum EventStream {
     }
 }
 
-/// A message's headers, encoded (`EventStream.appendHeader`) once: a stream's events of one
-/// kind share them, and so does the part they play in each message's CRC.
+/// The fixed start of a kind of message: its headers (encoded with `EventStream.appendHeader`)
+/// and the first bytes of its payload (`{"contentBlockIndex":0,"delta":{"text":`), the same in
+/// every message of the kind, and so is the part they play in each message's CRCs.
 ///
-/// zlib's CRC32 of some bytes continued from a running CRC `seed` is
-/// `crc32(bytes, seed) == M(seed) ^ crc32(bytes, 0)`, where `M` is linear over GF(2) and depends
-/// only on the bytes (it multiplies by x^(8n) modulo the polynomial, n the byte count: the
-/// pre- and post-inversion of zlib's convention cancel out of the difference). A linear map of
-/// 32 bits is the XOR of its values on each byte of the input, so four tables of 256 values,
-/// made from zlib's own `crc32` of the headers once per kind, give `M(seed)` with four lookups
-/// instead of reading the headers again for every message.
-public struct EventStreamHeaders: Sendable {
-    public let bytes: ByteBuffer
-    /// zlib's `crc32` of `bytes` from 0.
-    public let crc: UInt32
-    /// `M` on each byte of a seed: entry `256 * k + v` is `M(v << (8 * k))`.
-    @usableFromInline let seedTables: [UInt32]
+/// zlib's CRC32 is linear over GF(2) up to a constant: of bytes `b` continued from a running CRC
+/// `seed`, `crc32(b, seed) == M(seed) ^ crc32(b, 0)`, with `M` linear and depending only on the
+/// length of `b`, and `crc32` of bytes of which some vary is the XOR of its values on each
+/// varying bit. So:
+/// - the prelude's CRC, of the total length `t` and the fixed headers length `h` (4 bytes each),
+///   is `crc32(t ++ 0000) ^ crc32(0000 ++ h)`: four lookups in tables of `t`'s bytes (the same
+///   for every kind) and a constant of the kind;
+/// - the running CRC after the prelude's CRC `p` (written into the message), the headers and the
+///   payload's fixed start is `crc32(p ++ lead, seed: p)`, linear in `p` up to a constant: four
+///   lookups in tables of `p`'s bytes, made for the kind.
+/// Every table is made from zlib's own `crc32`, evaluated on the bits of the byte it covers
+/// (32 calls a table set); zlib's `crc32` then reads only the payload's varying rest.
+/// (zlib's `crc32_combine_op` does such a fold, but it is versioned ZLIB_1.2.12, which no
+/// manylinux policy allows: the wheel could not be built with it.)
+///
+/// A lead is two pointers and a few numbers, copied without reference counting; its storage
+/// (the bytes and 4 KiB of tables) is allocated once and never freed: make leads once per kind,
+/// in a `static let`, and keep them in the stream that writes them.
+public struct EventStreamLead: @unchecked Sendable {
+    // @unchecked: the storage is written once, in init, and only read afterwards.
+    @usableFromInline let base: UnsafeRawPointer
+    public let count: Int
+    public let headersLength: UInt32
+    /// `M` of the running CRC on each byte of `p`: entry `256 * k + v` for `v << (8 * k)`.
+    @usableFromInline let tables: UnsafePointer<UInt32>
+    /// `crc32(0000 ++ lead, seed: 0)`: the running CRC after the lead when `p` is 0.
+    @usableFromInline let crcAfterZero: UInt32
+    /// The prelude's tables (`EventStreamLead.totalTables`, shared) and the kind's constant.
+    @usableFromInline let totalTables: UnsafePointer<UInt32>
+    @usableFromInline let preludeConstant: UInt32
 
-    public init(_ bytes: ByteBuffer) {
-        self.bytes = bytes
-        let crc = bytes.withUnsafeReadableBytes { EventStream.crc32($0) }
-        self.crc = crc
-        // M on each of the 32 bits of a seed, from zlib's crc32; then each byte's 256 values as
-        // XORs of its bits' images (M is linear).
-        let bitImages = bytes.withUnsafeReadableBytes { headers in
-            (0..<32).map { EventStream.crc32(headers, seed: 1 << UInt32($0)) ^ crc }
+    /// - Parameters:
+    ///   - headers: the headers, encoded.
+    ///   - payloadStart: the payload's first bytes, the same in every message of the kind.
+    public init(headers: ByteBuffer, payloadStart: String = "") {
+        precondition(headers.count <= EventStream.maxHeadersLength, "event stream headers too long")
+        var payloadStart = payloadStart
+        count = headers.count + payloadStart.utf8.count
+        headersLength = UInt32(headers.count)
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: 4 * 256 * 4 + 4 + count, alignment: 16)
+        let tables = storage.bindMemory(to: UInt32.self, capacity: 4 * 256)
+        // The bytes whose CRC the tables give: p (4 bytes, filled in per bit below), then the lead.
+        let bytes = storage + 4 * 256 * 4
+        headers.withUnsafeReadableBytes { if let from = $0.baseAddress { (bytes + 4).copyMemory(from: from, byteCount: $0.count) } }
+        payloadStart.withUTF8 { if let from = $0.baseAddress { (bytes + 4 + headers.count).copyMemory(from: from, byteCount: $0.count) } }
+        let run = UnsafeMutableRawBufferPointer(start: bytes, count: 4 + count)
+        func after(_ p: UInt32) -> UInt32 {
+            run.storeBytes(of: p.bigEndian, toByteOffset: 0, as: UInt32.self)
+            return EventStream.crc32(UnsafeRawBufferPointer(run), seed: p)
         }
-        var tables = [UInt32](repeating: 0, count: 4 * 256)
+        let zero = after(0)
+        Self.fillTables(tables) { bit in after(1 << bit) ^ zero }
+        crcAfterZero = zero
+        base = UnsafeRawPointer(bytes + 4)
+        self.tables = UnsafePointer(tables)
+        totalTables = Self.totalTables
+        var prelude: (UInt32, UInt32) = (0, UInt32(headers.count).bigEndian)
+        preludeConstant = withUnsafeBytes(of: &prelude) { EventStream.crc32($0) }
+    }
+
+    /// The lead's bytes: the headers, then the payload's fixed start.
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    /// zlib's `crc32` of a prelude of this kind whose total length is `total`: four lookups.
+    @inlinable
+    public func preludeCRC(total: UInt32) -> UInt32 {
+        Self.fold(total, totalTables) ^ preludeConstant
+    }
+
+    /// zlib's `crc32` through the prelude's CRC `p`, the headers and the payload's fixed start,
+    /// continued from `p` (the CRC of the bytes before it): four lookups.
+    @inlinable
+    public func crc(afterPrelude p: UInt32) -> UInt32 {
+        Self.fold(p, tables) ^ crcAfterZero
+    }
+
+    @inlinable @inline(__always)
+    static func fold(_ value: UInt32, _ t: UnsafePointer<UInt32>) -> UInt32 {
+        t[Int(value & 0xFF)] ^ t[256 + Int(value >> 8 & 0xFF)] ^ t[512 + Int(value >> 16 & 0xFF)] ^ t[768 + Int(value >> 24)]
+    }
+
+    /// Four tables of 256 for a linear map of 32 bits, from its values on each bit: entry
+    /// `256 * k + v` is the XOR of the images of `v << (8 * k)`'s bits.
+    static func fillTables(_ tables: UnsafeMutablePointer<UInt32>, image: (UInt32) -> UInt32) {
+        let images = (0..<32).map { image(UInt32($0)) }
         for k in 0..<4 {
+            tables[256 * k] = 0
             for v in 1..<256 {
-                let lowest = v.trailingZeroBitCount
-                tables[256 * k + v] = tables[256 * k + (v & (v - 1))] ^ bitImages[8 * k + lowest]
+                tables[256 * k + v] = tables[256 * k + (v & (v - 1))] ^ images[8 * k + v.trailingZeroBitCount]
             }
         }
-        seedTables = tables
     }
 
-    /// zlib's `crc32` of the headers continued from `seed`, the CRC of the bytes before them,
-    /// without reading the headers: `crc32(bytes, seed: seed)`.
-    @inlinable
-    public func crc(continuing seed: UInt32) -> UInt32 {
-        seedTables.withUnsafeBufferPointer { t in
-            t[Int(seed & 0xFF)] ^ t[256 + Int(seed >> 8 & 0xFF)] ^ t[512 + Int(seed >> 16 & 0xFF)] ^ t[768 + Int(seed >> 24)] ^ crc
+    /// The linear part of zlib's `crc32` of a prelude in its total length `t`:
+    /// `crc32(t ++ 0000) ^ crc32(00000000)`, in four tables of `t`'s bytes; made once.
+    nonisolated(unsafe) static let totalTables: UnsafePointer<UInt32> = {
+        let tables = UnsafeMutablePointer<UInt32>.allocate(capacity: 4 * 256)
+        func prelude(_ total: UInt32) -> UInt32 {
+            var bytes: (UInt32, UInt32) = (total.bigEndian, 0)
+            return withUnsafeBytes(of: &bytes) { EventStream.crc32($0) }
         }
+        let zero = prelude(0)
+        fillTables(tables) { bit in prelude(1 << bit) ^ zero }
+        return UnsafePointer(tables)
+    }()
+}
+
+/// Fixed bytes that end a message's payload, by their length and zlib's `crc32` of them from 0:
+/// the running CRC continued over them is `M(crc) ^ tail.crc` (`EventStreamLead`'s fold), `M`
+/// multiplying by `x^(8 * count)` modulo the polynomial. `M` for `count` is made of those for
+/// the powers of two in `count` (1, 2, 4, ... 128 bytes: eight sets of four tables of 256, made
+/// once from zlib's `crc32` over zeros), four lookups each.
+public struct EventStreamTail: Sendable {
+    /// At most 255 bytes.
+    public let count: Int
+    public let crc: UInt32
+
+    public init(count: Int, crc: UInt32) {
+        precondition(count < 256, "an event stream tail is shorter than 256 bytes")
+        self.count = count
+        self.crc = crc
     }
+
+    /// The tail of `bytes`.
+    public init(_ bytes: UnsafeRawBufferPointer) {
+        self.init(count: bytes.count, crc: EventStream.crc32(bytes))
+    }
+
+    /// zlib's `crc32` continued from `crc` over the tail's bytes, without reading them.
+    @inlinable
+    public func fold(_ crc: UInt32) -> UInt32 {
+        var crc = crc
+        var n = count
+        let tables = Self.shiftTables
+        while n != 0 {
+            crc = EventStreamLead.fold(crc, tables + 4 * 256 * n.trailingZeroBitCount)
+            n &= n - 1
+        }
+        return crc ^ self.crc
+    }
+
+    /// `M` for 1, 2, 4, ... 128 bytes, four tables of 256 each: `M(s) = crc32(zeros, seed: s) ^ crc32(zeros)`.
+    @usableFromInline nonisolated(unsafe) static let shiftTables: UnsafePointer<UInt32> = {
+        let tables = UnsafeMutablePointer<UInt32>.allocate(capacity: 8 * 4 * 256)
+        let zeros = [UInt8](repeating: 0, count: 128)
+        zeros.withUnsafeBytes { zeros in
+            for j in 0..<8 {
+                let bytes = UnsafeRawBufferPointer(rebasing: zeros[0..<(1 << j)])
+                let zero = EventStream.crc32(bytes)
+                EventStreamLead.fillTables(tables + 4 * 256 * j) { bit in EventStream.crc32(bytes, seed: 1 << bit) ^ zero }
+            }
+        }
+        return UnsafePointer(tables)
+    }()
 }
 
 extension ByteBuffer {

@@ -15,7 +15,7 @@ enum HeadParser {
     /// Every LF in it is already known to follow a CR.
     static func parse(_ p: UnsafeBufferPointer<UInt8>, limits: RequestParser.Limits) throws(HTTPParseError) -> Head {
         var i = 0
-        let line = try parseRequestLine(p, &i, knownTargets: limits.knownTargets)
+        let line = try parseRequestLine(p, &i, knownTargets: limits.knownTargetsByLength)
         do {
             return try parseFields(p, &i, line: line, limits: limits)
         } catch {
@@ -120,7 +120,7 @@ enum HeadParser {
     }
 
     private static func parseRequestLine(
-        _ p: UnsafeBufferPointer<UInt8>, _ i: inout Int, knownTargets: [String]
+        _ p: UnsafeBufferPointer<UInt8>, _ i: inout Int, knownTargets: [[String]]
     ) throws(HTTPParseError) -> RequestLine {
         let methodStart = i
         while ByteClass.isTokenChar(p[i]) { i += 1 }
@@ -137,7 +137,8 @@ enum HeadParser {
         guard p[i] == ByteClass.cr, p[i + 1] == ByteClass.lf else { throw HTTPParseError(400, "malformed request line: version") }
         i += 2
         try checkTargetForm(targetBytes, method: method)
-        let target = known(targetBytes, in: knownTargets) ?? String(decoding: targetBytes, as: UTF8.self)
+        let sameLength = targetBytes.count < knownTargets.count ? knownTargets[targetBytes.count] : []
+        let target = known(targetBytes, in: sameLength) ?? String(decoding: targetBytes, as: UTF8.self)
         // The usual origin-form target without a query is its own path: share the string.
         let plain = targetBytes[0] == UInt8(ascii: "/") && !targetBytes.contains(UInt8(ascii: "?"))
         let (path, query) = plain ? (target, nil) : HTTPRequest.split(target: targetBytes)

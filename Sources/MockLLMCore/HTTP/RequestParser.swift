@@ -21,7 +21,12 @@ public struct RequestParser {
 
         /// Targets the server expects (its literal routes): a request for one shares this
         /// string instead of allocating its own. Not a limit on what may be requested.
-        public var knownTargets: [String]
+        public var knownTargets: [String] {
+            didSet { knownTargetsByLength = Self.byLength(knownTargets) }
+        }
+        /// `knownTargets` by their length in bytes: a target is looked up among those as long
+        /// as it (a Bedrock path, which no literal route is, was compared with every one's length).
+        private(set) var knownTargetsByLength: [[String]]
 
         public init(
             maxHeadBytes: Int = 16 * 1024, maxHeaderCount: Int = 100, maxBodyBytes: Int = 8 * 1024 * 1024,
@@ -31,6 +36,13 @@ public struct RequestParser {
             self.maxHeaderCount = maxHeaderCount
             self.maxBodyBytes = maxBodyBytes
             self.knownTargets = knownTargets
+            knownTargetsByLength = Self.byLength(knownTargets)
+        }
+
+        static func byLength(_ targets: [String]) -> [[String]] {
+            var byLength: [[String]] = Array(repeating: [], count: (targets.map(\.utf8.count).max() ?? -1) + 1)
+            for target in targets { byLength[target.utf8.count].append(target) }
+            return byLength
         }
     }
 

@@ -93,24 +93,52 @@ struct BedrockConverseStream: EventSource {
     private enum Event { case messageStart, blockStart(Int), delta(Int, Substring), blockStop(Int), messageStop, metadata }
     private enum Phase { case messageStart, block(Int), deltas(Int), blockStop(Int), messageStop, metadata, ended }
 
-    /// Each event kind's headers, encoded once.
-    private static let messageStartHeaders = headers("messageStart")
-    private static let blockStartHeaders = headers("contentBlockStart")
-    private static let deltaHeaders = headers("contentBlockDelta")
-    private static let blockStopHeaders = headers("contentBlockStop")
-    private static let messageStopHeaders = headers("messageStop")
-    private static let metadataHeaders = headers("metadata")
+    /// Each event kind's lead (its headers and the payload's fixed start), made once.
+    private static let messageStartLead = lead("messageStart", payloadStart: "{\"p\":\"")
+    private static let blockStartLead = lead("contentBlockStart", payloadStart: "{\"contentBlockIndex\":")
+    private static let blockStopLead = lead("contentBlockStop", payloadStart: "{\"contentBlockIndex\":")
+    private static let messageStopLead = lead("messageStop", payloadStart: "{\"p\":\"")
+    private static let metadataLead = lead("metadata", payloadStart: "{\"metrics\":{\"latencyMs\":")
+    /// The deltas of a block past the first few: the index is written per event.
+    private static let deltaLead = lead("contentBlockDelta", payloadStart: "{\"contentBlockIndex\":")
+    /// The deltas of each of the first few blocks, up to the text or input: the whole payload
+    /// but for the chunk and the padding is then folded into the checksum, not read per event.
+    private static let textDeltaLeads = (0..<indexedLeads).map { lead("contentBlockDelta", payloadStart: deltaStart($0, tool: false)) }
+    private static let toolDeltaLeads = (0..<indexedLeads).map { lead("contentBlockDelta", payloadStart: deltaStart($0, tool: true)) }
+    private static let indexedLeads = 8
 
-    static func headers(_ type: String) -> EventStreamHeaders {
+    static func headers(_ type: String) -> ByteBuffer {
         EventStream.encodedHeaders([":event-type": type, ":content-type": "application/json", ":message-type": "event"])
     }
 
+    static func lead(_ type: String, payloadStart: String) -> EventStreamLead {
+        EventStreamLead(headers: headers(type), payloadStart: payloadStart)
+    }
+
+    /// `{"contentBlockIndex":N,"delta":{"text":` (a tool use's `..."delta":{"toolUse":{"input":`).
+    static func deltaStart(_ index: Int, tool: Bool) -> String {
+        "{\"contentBlockIndex\":\(index),\"delta\":{\"" + (tool ? "toolUse\":{\"input\":" : "text\":")
+    }
+
+    /// How a block's deltas start: a lead up to the text (the first few blocks), or up to the
+    /// index with the rest written per event.
+    private struct BlockDeltas {
+        let lead: EventStreamLead
+        let isTool: Bool
+        let indexed: Bool
+        /// Their end after the text or input (`BedrockPadding.afterText`, `.afterToolInput`).
+        let tail: BedrockPadding.Tail
+
+        init(lead: EventStreamLead, isTool: Bool, indexed: Bool) {
+            self.lead = lead
+            self.isTool = isTool
+            self.indexed = indexed
+            tail = isTool ? BedrockPadding.afterToolInput : BedrockPadding.afterText
+        }
+    }
+
     private let blocks: [AnthropicBlock]
-    /// Whether each block is a tool use, read per delta without copying the block.
-    private let isTool: [Bool]
-    /// Each block's deltas up to their text: `{"contentBlockIndex":N,"delta":{"text":` (a tool
-    /// use's `..."delta":{"toolUse":{"input":`), one append per event instead of three.
-    private let deltaPrefixes: [ByteBuffer]
+    private let deltas: [BlockDeltas]
     private let chunking: Chunking
     private let stopReason: String
     private let plan: ChatPlan
@@ -122,14 +150,12 @@ struct BedrockConverseStream: EventSource {
 
     init(blocks: [AnthropicBlock], chunking: Chunking, stopReason: String, plan: ChatPlan, schedule: StreamSchedule,
          padding: BedrockPadding) {
-        self.blocks = blocks.isEmpty ? [.text("")] : blocks
-        isTool = self.blocks.map { if case .toolUse = $0 { true } else { false } }
-        deltaPrefixes = isTool.enumerated().map { i, tool in
-            var prefix = ByteBuffer(capacity: 48)
-            prefix.append(ascii: "{\"contentBlockIndex\":")
-            prefix.append(decimal: i)
-            prefix.append(ascii: tool ? ",\"delta\":{\"toolUse\":{\"input\":" : ",\"delta\":{\"text\":")
-            return prefix
+        let blocks = blocks.isEmpty ? [.text("")] : blocks
+        self.blocks = blocks
+        deltas = blocks.indices.map { i in
+            let isTool = if case .toolUse = blocks[i] { true } else { false }
+            guard i < Self.indexedLeads else { return BlockDeltas(lead: Self.deltaLead, isTool: isTool, indexed: false) }
+            return BlockDeltas(lead: isTool ? Self.toolDeltaLeads[i] : Self.textDeltaLeads[i], isTool: isTool, indexed: true)
         }
         self.chunking = chunking
         self.stopReason = stopReason
@@ -183,18 +209,25 @@ struct BedrockConverseStream: EventSource {
     }
 
     mutating func writeNext(into out: inout ByteBuffer) {
-        guard let event = pending else { return }
-        pending = nil
+        guard let event = pending.take() else { return }
         switch event {
+        case .delta(let i, let chunk):
+            let deltas = deltas[i]
+            let start = EventStream.startMessage(deltas.lead, into: &out)
+            if !deltas.indexed {
+                out.append(decimal: i)
+                out.append(ascii: deltas.isTool ? ",\"delta\":{\"toolUse\":{\"input\":" : ",\"delta\":{\"text\":")
+            }
+            out.append(jsonString: chunk)
+            let tail = padding.append(deltas.tail, to: &out)
+            EventStream.finishMessage(deltas.lead, startedAt: start, in: &out, tail: tail)
         case .messageStart:
-            EventStream.appendMessage(headers: Self.messageStartHeaders, into: &out) { out in
-                out.append(UInt8(ascii: "{"))
-                padding.append(to: &out, closing: "\",\"role\":\"assistant\"}")
+            EventStream.appendMessage(Self.messageStartLead, into: &out) { out in
+                padding.appendValue(to: &out, closing: "\",\"role\":\"assistant\"}")
             }
         case .blockStart(let i):
             guard case .toolUse(let id, let name, _) = blocks[i] else { return }
-            EventStream.appendMessage(headers: Self.blockStartHeaders, into: &out) { out in
-                out.append(ascii: "{\"contentBlockIndex\":")
+            EventStream.appendMessage(Self.blockStartLead, into: &out) { out in
                 out.append(decimal: i)
                 out.append(UInt8(ascii: ","))
                 padding.append(to: &out, closing: "\",\"start\":{\"toolUse\":{\"toolUseId\":")
@@ -203,31 +236,20 @@ struct BedrockConverseStream: EventSource {
                 out.append(jsonString: name)
                 out.append(ascii: "}}}")
             }
-        case .delta(let i, let chunk):
-            let isTool = isTool[i]
-            EventStream.appendMessage(headers: Self.deltaHeaders, into: &out) { out in
-                out.append(deltaPrefixes[i])
-                out.append(jsonString: chunk)
-                out.append(ascii: isTool ? "}}," : "},")
-                padding.append(to: &out, closing: "\"}")
-            }
         case .blockStop(let i):
-            EventStream.appendMessage(headers: Self.blockStopHeaders, into: &out) { out in
-                out.append(ascii: "{\"contentBlockIndex\":")
+            EventStream.appendMessage(Self.blockStopLead, into: &out) { out in
                 out.append(decimal: i)
                 out.append(UInt8(ascii: ","))
                 padding.append(to: &out, closing: "\"}")
             }
         case .messageStop:
-            EventStream.appendMessage(headers: Self.messageStopHeaders, into: &out) { out in
-                out.append(UInt8(ascii: "{"))
-                padding.append(to: &out, closing: "\",\"stopReason\":")
+            EventStream.appendMessage(Self.messageStopLead, into: &out) { out in
+                padding.appendValue(to: &out, closing: "\",\"stopReason\":")
                 out.append(jsonString: stopReason)
                 out.append(UInt8(ascii: "}"))
             }
         case .metadata:
-            EventStream.appendMessage(headers: Self.metadataHeaders, into: &out) { out in
-                out.append(ascii: "{\"metrics\":{\"latencyMs\":")
+            EventStream.appendMessage(Self.metadataLead, into: &out) { out in
                 out.append(decimal: Bedrock.latencyMilliseconds(plan))
                 out.append(ascii: "},")
                 padding.append(to: &out, closing: "\",")

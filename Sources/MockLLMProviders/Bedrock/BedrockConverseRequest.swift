@@ -65,7 +65,7 @@ struct BedrockConverseRequest {
         var calls: [(id: String, name: String)] = []
         var results: [ChatMessage.ToolResult] = []
         for (i, item) in content.enumerated() {
-            let block = RequestFields(item, path: fields.childPath("content"), index: i)
+            let block = RequestFields(item, in: fields, key: "content", index: i)
             guard item.isObject else { throw .wrongType(path: block.path, expected: "an object", found: item.kindDescription) }
             if let text = try block.string("text") { texts.append(text) }
             if let use = try block.object("toolUse") {

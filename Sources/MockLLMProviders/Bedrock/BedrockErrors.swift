@@ -63,7 +63,7 @@ enum BedrockErrors: ProblemWording {
         EventStream.appendHeader(name: ":exception-type", string: type, to: &headers)
         EventStream.appendHeader(name: ":content-type", string: "application/json", to: &headers)
         EventStream.appendHeader(name: ":message-type", string: "exception", to: &headers)
-        EventStream.appendMessage(headers: EventStreamHeaders(headers), into: &out) { out in
+        EventStream.appendMessage(headers: headers, into: &out) { out in
             out.append(ascii: "{\"message\":")
             out.append(jsonString: message)
             out.append(UInt8(ascii: "}"))

@@ -100,7 +100,7 @@ extension Bedrock {
 /// (Bedrock's padding, `BedrockPadding`). The object is written into a buffer kept for the
 /// stream's life, then encoded straight into the output.
 struct BedrockChunkStream<Inner: EventSource>: EventSource {
-    private static var chunkHeaders: EventStreamHeaders { BedrockChunkHeaders.chunk }
+    private static var lead: EventStreamLead { BedrockChunkLead.chunk }
     private var inner: Inner
     private var scratch = ByteBuffer(capacity: 256)
     private var padding: BedrockPadding
@@ -118,17 +118,18 @@ struct BedrockChunkStream<Inner: EventSource>: EventSource {
     mutating func writeNext(into out: inout ByteBuffer) {
         scratch.removeAll()
         inner.writeNext(into: &scratch)
-        let object = scratch
-        EventStream.appendMessage(headers: Self.chunkHeaders, into: &out) { out in
-            out.append(ascii: "{\"bytes\":\"")
-            object.withUnsafeReadableBytes { out.append(base64Of: $0) }
-            out.append(ascii: "\",")
-            padding.append(to: &out, closing: "\"}")
-        }
+        let lead = Self.lead
+        let start = EventStream.startMessage(lead, into: &out)
+        scratch.withUnsafeReadableBytes { out.append(base64Of: $0) }
+        let tail = padding.append(BedrockPadding.afterChunk, to: &out)
+        EventStream.finishMessage(lead, startedAt: start, in: &out, tail: tail)
     }
 }
 
-/// The `chunk` event's headers, encoded once (a generic type cannot hold a stored static).
-enum BedrockChunkHeaders {
-    static let chunk = EventStream.encodedHeaders([":event-type": "chunk", ":content-type": "application/json", ":message-type": "event"])
+/// The `chunk` event's lead: its headers and `{"bytes":"`, made once (a generic type cannot
+/// hold a stored static).
+enum BedrockChunkLead {
+    static let chunk = EventStreamLead(
+        headers: EventStream.encodedHeaders([":event-type": "chunk", ":content-type": "application/json", ":message-type": "event"]),
+        payloadStart: "{\"bytes\":\"")
 }

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import MockLLMCore
 import MockLLMScript
 
@@ -36,11 +41,11 @@ extension Bedrock {
     /// (`arn:aws:bedrock:us-east-1::foundation-model/ID`, an inference profile's) the last part.
     static func modelID(fromPath raw: String) -> String {
         // On the bytes: `String.contains` and `hasPrefix` are character-wise (and Foundation's),
-        // and even `utf8.contains` walks the view an index at a time.
+        // and even `utf8.contains` walks the view an index at a time; memchr and memcmp.
         var raw = raw
-        let escaped = raw.withUTF8 { $0.contains(UInt8(ascii: "%")) }
+        let escaped = raw.withUTF8 { !$0.isEmpty && memchr($0.baseAddress!, Int32(UInt8(ascii: "%")), $0.count) != nil }
         var decoded = escaped ? QueryParameters.percentDecoded(Substring(raw), plusIsSpace: false) : raw
-        let arn = decoded.withUTF8 { $0.starts(with: "arn:".utf8) }
+        let arn = decoded.withUTF8 { $0.count >= 4 && memcmp($0.baseAddress!, "arn:", 4) == 0 }
         guard arn, let slash = decoded.lastIndex(of: "/") else { return decoded }
         return String(decoded[decoded.index(after: slash)...])
     }

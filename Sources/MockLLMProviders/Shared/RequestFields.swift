@@ -27,6 +27,10 @@ package enum BodyProblem: Error, Sendable, Equatable {
 package struct RequestFields: Sendable {
     package let node: JSONNode
     private let parentPath: String
+    /// Fields made `in:` a parent element: the parent's index and the array's key, joined to
+    /// `parentPath` only when the path is asked for (`messages[0].content[1]`).
+    private let parentIndex: Int?
+    private let key: StaticString?
     private let index: Int?
     /// The parsed body, held by the top-level fields: nodes do not keep their document alive.
     private let document: JSONDocument?
@@ -38,6 +42,24 @@ package struct RequestFields: Sendable {
     package init(_ node: JSONNode, path: String = "", index: Int? = nil) {
         self.node = node
         self.parentPath = path
+        parentIndex = nil
+        key = nil
+        self.index = index
+        document = nil
+    }
+
+    /// Element `index` of the array `key` of `parent` (`messages[0].content[1]`), its path put
+    /// together only if a problem is reported.
+    package init(_ node: JSONNode, in parent: RequestFields, key: StaticString, index: Int) {
+        self.node = node
+        if parent.key == nil {
+            parentPath = parent.parentPath
+            parentIndex = parent.index
+        } else {
+            parentPath = parent.path
+            parentIndex = nil
+        }
+        self.key = key
         self.index = index
         document = nil
     }
@@ -45,6 +67,8 @@ package struct RequestFields: Sendable {
     private init(document: JSONDocument) {
         node = document.root
         parentPath = ""
+        parentIndex = nil
+        key = nil
         index = nil
         self.document = document
     }
@@ -63,8 +87,11 @@ package struct RequestFields: Sendable {
 
     /// Where this object is, e.g. `messages[0]`.
     package var path: String {
-        guard let index else { return parentPath }
-        return "\(parentPath)[\(index)]"
+        var path = parentPath
+        if let parentIndex { path = "\(path)[\(parentIndex)]" }
+        if let key { path = path.isEmpty ? key.description : "\(path).\(key)" }
+        guard let index else { return path }
+        return "\(path)[\(index)]"
     }
 
     package func childPath(_ key: StaticString) -> String {

@@ -90,8 +90,12 @@ struct EventStreamVectorTests {
         var headers = ByteBuffer()
         for header in expected.headers { EventStream.appendHeader(header, to: &headers) }
         var out = ByteBuffer()
-        EventStream.appendMessage(headers: EventStreamHeaders(headers), into: &out) { $0.append(contentsOf: expected.payload) }
+        EventStream.appendMessage(headers: headers, into: &out) { $0.append(contentsOf: expected.payload) }
         #expect(out.bytes == (try Self.encoded("positive", name)))
+        // The same with the headers as a lead, whose checksums are folded in rather than read.
+        var folded = ByteBuffer()
+        EventStream.appendMessage(EventStreamLead(headers: headers), into: &folded) { $0.append(contentsOf: expected.payload) }
+        #expect(folded.bytes == (try Self.encoded("positive", name)))
     }
 
     @Test(arguments: negative)
