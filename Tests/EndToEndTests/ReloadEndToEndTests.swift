@@ -209,6 +209,13 @@ struct ReloadEndToEndTests {
                 Thread.sleep(forTimeInterval: Double.random(in: 0.02...0.25))
                 state = 1 - state
                 if edit % 2 == 0 { try file.write(scripts[state]) } else { try file.replace(scripts[state]) }
+                if edit == 10 {
+                    // Halfway, on bravo, the load must see the new script at least once: the
+                    // random pace alone can keep every reload on alpha (an edit within the
+                    // watcher's debounce postpones it), which is no failure of the server.
+                    try eventuallyAnswers(bravo, server)
+                    try eventually("the load sees bravo") { tally.results.texts.contains(bravo) }
+                }
             }
             let final = state == 0 ? alpha : bravo
             try eventuallyAnswers(final, server)
