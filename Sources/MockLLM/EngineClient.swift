@@ -16,6 +16,9 @@ final class EngineClient: @unchecked Sendable {
     private let outbox = Mutex<[EngineBatch]>([])
     private var wakeup: LoopWakeup!
     private var tickets: [Int: EngineTicket] = [:]
+    /// Told, on the loop's thread, how late (nanoseconds) the loop began writing each step's
+    /// tokens: the loop's `step_lateness_ns` in `/_mockllm/stats`.
+    var stepBegun: ((UInt64) -> Void)?
 
     init(loop: EventLoop) throws(UVError) {
         wakeup = try LoopWakeup(loop: loop) { [unowned self] in self.readOutbox() }
@@ -50,6 +53,11 @@ final class EngineClient: @unchecked Sendable {
             return outbox
         }
         for batch in batches {
+            // A step's tokens: how late the loop begins writing them (the step boundary as the
+            // loop keeps it) and how late the last of them is written (the burst's length too).
+            let timed = batch.stepEnd != 0 && !batch.outputs.isEmpty
+            let begun = timed ? EventLoop.hrtime : 0
+            if timed { stepBegun?(begun &- min(begun, batch.stepEnd)) }
             for (id, admission) in batch.admissions {
                 guard let ticket = tickets[id] else { continue }
                 if admission != .accepted { tickets.removeValue(forKey: id) }
@@ -60,11 +68,14 @@ final class EngineClient: @unchecked Sendable {
                 if output.isLast { tickets.removeValue(forKey: output.id) }
                 ticket.produced(output, due: batch.stepEnd)
             }
-            if batch.stepEnd != 0, !batch.outputs.isEmpty, let metrics = batch.metrics {
+            if timed, let metrics = batch.metrics {
                 // The connections woken above wrote their events before this point.
-                let now = EventLoop.hrtime
-                let late = now > batch.stepEnd ? Double(now - batch.stepEnd) / 1e9 : 0
-                metrics.state.withLock { $0.lateness.observe(late) }
+                let written = EventLoop.hrtime
+                func seconds(_ t: UInt64) -> Double { t > batch.stepEnd ? Double(t - batch.stepEnd) / 1e9 : 0 }
+                metrics.state.withLock {
+                    $0.stepLateness.observe(seconds(begun))
+                    $0.stepWritten.observe(seconds(written))
+                }
             }
         }
     }

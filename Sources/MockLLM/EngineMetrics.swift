@@ -56,8 +56,10 @@ final class EngineMetrics: Sendable {
         var prefixQueries: UInt64 = 0
         var prefixHits: UInt64 = 0
         var models: [String: PerModel] = [:]
-        /// Write time minus step end, of every step's batch on the loops that wrote it.
-        var lateness = Histogram(EngineMetrics.latenessBounds)
+        /// Per step and loop with its tokens: when the loop began writing them, and when it had
+        /// written the last, minus the step's end.
+        var stepLateness = Histogram(EngineMetrics.latenessBounds)
+        var stepWritten = Histogram(EngineMetrics.latenessBounds)
         /// `vllm:lora_requests_info`'s series in the order first set, each with its last update
         /// (seconds since the epoch). As prometheus_client keeps them, a label set once set stays.
         var loraSeries: [LoRAState] = []
@@ -80,7 +82,7 @@ final class EngineMetrics: Sendable {
     static let tpotBounds = [0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0]
     static let requestLatencyBounds = [0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0,
                                        240.0, 480.0, 960.0, 1920.0, 7680.0]
-    /// mockllm's own: how late a step's tokens were written after the step's end.
+    /// mockllm's own: how late a loop began writing a step's tokens, and finished.
     static let latenessBounds = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1]
 
     /// vLLM's `build_1_2_5_buckets(max_model_len)`: 1, 2, 5, 10, 20, 50... up to the maximum.
@@ -119,7 +121,8 @@ final class EngineMetrics: Sendable {
     /// Registry models plus any model name seen in a request (a model served under another
     /// name); each has its label set.
     func withModel(_ model: String, in state: inout State, _ body: (inout PerModel) -> Void) {
-        if state.models[model] == nil { state.models[model] = PerModel(maxModelLength: profile.kvCacheTokens) }
+        // `index(forKey:)`, not `models[model] == nil`: that comparison copies the value out.
+        if state.models.index(forKey: model) == nil { state.models[model] = PerModel(maxModelLength: profile.kvCacheTokens) }
         body(&state.models[model]!)
     }
 }
@@ -264,9 +267,16 @@ extension EngineMetrics {
             }
         }
         header("mockllm_engine_step_lateness_seconds",
-               help: "Time from an engine step's end to its tokens written by the loop of each request.", type: "histogram", into: &out)
+               help: "Time from an engine step's end to the loop of its requests beginning to write its tokens (the step boundary's lateness), per step and loop.",
+               type: "histogram", into: &out)
         for (metrics, state) in snapshots {
-            append(state.lateness, name: "mockllm_engine_step_lateness_seconds", labels: "engine=\"\(escaped(metrics.engine))\"", into: &out)
+            append(state.stepLateness, name: "mockllm_engine_step_lateness_seconds", labels: "engine=\"\(escaped(metrics.engine))\"", into: &out)
+        }
+        header("mockllm_engine_step_written_seconds",
+               help: "Time from an engine step's end to the last of its tokens written by the loop of its requests, per step and loop.",
+               type: "histogram", into: &out)
+        for (metrics, state) in snapshots {
+            append(state.stepWritten, name: "mockllm_engine_step_written_seconds", labels: "engine=\"\(escaped(metrics.engine))\"", into: &out)
         }
     }
 

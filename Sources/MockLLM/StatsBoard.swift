@@ -35,9 +35,10 @@ final class StatsBoard: Sendable {
 }
 
 /// The body of `GET /_mockllm/stats`: cumulative counters since start, so a client diffs two
-/// readings (`mockllm bench` does). Lateness is in nanoseconds; `buckets` lists the non-empty
-/// histogram buckets as `[lowest, highest, count]`; `by_worker` shows how the kernel spread
-/// connections over the loops.
+/// readings (`mockllm bench` does). Lateness is in nanoseconds: `lateness_ns` of every timed
+/// write, `step_lateness_ns` of the engine steps (how late a loop began writing a step's
+/// tokens); `buckets` lists the non-empty histogram buckets as `[lowest, highest, count]`;
+/// `by_worker` shows how the kernel spread connections over the loops.
 enum StatsReport {
     static func json(_ stats: LoopServer.Stats, perWorker: [LoopServer.Stats]) -> ByteBuffer {
         var out = ByteBuffer()
@@ -46,6 +47,31 @@ enum StatsReport {
             out.append(jsonString: name)
             out.append(UInt8(ascii: ":"))
             out.append(decimal: value)
+        }
+        func histogram(_ name: String, _ h: LatencyHistogram) {
+            out.append(UInt8(ascii: ","))
+            out.append(jsonString: name)
+            out.append(ascii: ":{")
+            field("count", Int(h.count), first: true)
+            field("sum", Int(clamping: h.sum))
+            field("min", h.count == 0 ? 0 : Int(h.min))
+            field("max", Int(h.max))
+            field("p50", Int(h.percentile(0.5)))
+            field("p90", Int(h.percentile(0.9)))
+            field("p99", Int(h.percentile(0.99)))
+            field("p999", Int(h.percentile(0.999)))
+            out.append(ascii: ",\"buckets\":[")
+            for (i, bucket) in h.nonEmptyBuckets.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(UInt8(ascii: "["))
+                out.append(decimal: Int(bucket.lower))
+                out.append(UInt8(ascii: ","))
+                out.append(decimal: Int(bucket.upper))
+                out.append(UInt8(ascii: ","))
+                out.append(decimal: Int(bucket.count))
+                out.append(UInt8(ascii: "]"))
+            }
+            out.append(ascii: "]}")
         }
         out.append(UInt8(ascii: "{"))
         field("workers", perWorker.count, first: true)
@@ -69,28 +95,9 @@ enum StatsReport {
         field("messages_out", stats.webSocketMessagesOut)
         out.append(UInt8(ascii: "}"))
         field("events", stats.events)
-        let h = stats.lateness
-        out.append(ascii: ",\"lateness_ns\":{")
-        field("count", Int(h.count), first: true)
-        field("sum", Int(clamping: h.sum))
-        field("min", h.count == 0 ? 0 : Int(h.min))
-        field("max", Int(h.max))
-        field("p50", Int(h.percentile(0.5)))
-        field("p90", Int(h.percentile(0.9)))
-        field("p99", Int(h.percentile(0.99)))
-        field("p999", Int(h.percentile(0.999)))
-        out.append(ascii: ",\"buckets\":[")
-        for (i, bucket) in h.nonEmptyBuckets.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(UInt8(ascii: "["))
-            out.append(decimal: Int(bucket.lower))
-            out.append(UInt8(ascii: ","))
-            out.append(decimal: Int(bucket.upper))
-            out.append(UInt8(ascii: ","))
-            out.append(decimal: Int(bucket.count))
-            out.append(UInt8(ascii: "]"))
-        }
-        out.append(ascii: "]},\"by_worker\":[")
+        histogram("lateness_ns", stats.lateness)
+        histogram("step_lateness_ns", stats.stepLateness)
+        out.append(ascii: ",\"by_worker\":[")
         for (i, worker) in perWorker.enumerated() {
             out.append(ascii: i == 0 ? "{" : ",{")
             field("connections", worker.acceptedConnections, first: true)

@@ -77,6 +77,7 @@ final class Worker: @unchecked Sendable {
         options.maxConnections = configuration.maxConnections == .max
             ? .max : max(1, (configuration.maxConnections + workers - 1) / workers)
         server = LoopServer(loop: loop, handler: application, options: options)
+        engineClient.stepBegun = { [unowned server] in server.recordStepLateness($0) }
         self.port = try server.listen(host: configuration.host, port: port, reusePort: reusePort)
         mailbox = try LoopWakeup(loop: loop) { [unowned self] in self.readInbox() }
         application.statistics = { [unowned self] in

@@ -29,7 +29,8 @@ extension BenchReport {
         out.append(utf8: ",\"latency_ms\":{\"ttft\":\(summary(ttft)),\"itl\":\(summary(itl))")
         out.append(utf8: ",\"ttft_error\":\(configuredTTFT == nil ? "null" : summary(ttftError))")
         out.append(utf8: ",\"itl_error\":\(configuredITL == nil ? "null" : summary(itlError))")
-        out.append(utf8: ",\"server_lateness\":\(serverLateness.map { summary($0.histogram, max: $0.max, mean: false) } ?? "null")}")
+        out.append(utf8: ",\"server_lateness\":\(serverLateness.map { summary($0.histogram, max: $0.max, mean: false) } ?? "null")")
+        out.append(utf8: ",\"step_lateness\":\(serverLateness?.steps.map { summary($0, max: serverLateness?.stepsMax, mean: false) } ?? "null")}")
         out.append(utf8: ",\"server_workers\":\(serverLateness.map { String($0.workers) } ?? "null")")
         out.append(utf8: ",\"exit_code\":\(exitCode)}")
         return out.description

@@ -27,11 +27,13 @@ extension BenchReport {
         if configuredITL != nil { lines.append(histogramRow("ITL error", itlError)) }
         if let serverLateness {
             lines.append(histogramRow("server lateness", serverLateness.histogram, max: serverLateness.max))
+            if let steps = serverLateness.steps { lines.append(histogramRow("step lateness", steps, max: serverLateness.stepsMax)) }
         }
         var notes: [String] = []
         if configuredITL == nil { notes.append("ITL error needs --itl-ms") }
         if let serverLateness {
             notes.append("server lateness: mockllm's own measure (\(serverLateness.workers) worker\(serverLateness.workers == 1 ? "" : "s"))")
+            if serverLateness.steps != nil { notes.append("step lateness: an engine step's end to its loop's first write") }
         }
         if !notes.isEmpty { lines.append("(" + notes.joined(separator: "; ") + ")") }
         return lines.joined(separator: "\n")

@@ -63,6 +63,9 @@ package struct ServerLateness: Sendable {
     /// The top of the highest bucket that grew during the run, capped by the server's maximum.
     package var max: UInt64
     package var workers: Int
+    /// How late its loops began writing each engine step's tokens, when engines ran in the run.
+    package var steps: LatencyHistogram?
+    package var stepsMax: UInt64 = 0
 }
 
 /// Number formatting for reports, without Foundation.

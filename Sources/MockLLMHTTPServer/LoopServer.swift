@@ -68,6 +68,9 @@ package final class LoopServer {
         package var events = 0
         /// How late each timed write was: the time it was written minus the time it was due.
         package var lateness = LatencyHistogram()
+        /// How late this loop began writing the tokens of each engine step it had tokens of:
+        /// the time it began minus the step's end (one value per step and loop).
+        package var stepLateness = LatencyHistogram()
         /// Stream events written.
         package var streamEvents = 0
         /// The time between consecutive events of a stream as written, from its first payload
@@ -110,6 +113,7 @@ package final class LoopServer {
             streamsPaused += other.streamsPaused
             events += other.events
             lateness.merge(other.lateness)
+            stepLateness.merge(other.stepLateness)
             streamEvents += other.streamEvents
             payloadIntervals.merge(other.payloadIntervals)
             webSocketsOpened += other.webSocketsOpened
@@ -182,6 +186,12 @@ package final class LoopServer {
     }
 
     package var connectionCount: Int { connections.count }
+
+    /// The loop began writing an engine step's tokens `nanoseconds` after the step's end.
+    package func recordStepLateness(_ nanoseconds: UInt64) {
+        stats.stepLateness.record(nanoseconds)
+    }
+
     package var statistics: Stats {
         var current = stats
         current.openConnections = connections.count

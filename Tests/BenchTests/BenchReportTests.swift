@@ -94,8 +94,31 @@ struct BenchReportTests {
         #expect(ServerStats.parse(Array("{\"lateness_ns\":{\"buckets\":[[1,1,\"3\"]]}}".utf8)) == nil, "a count that is text")
         #expect(ServerStats.parse(Array("{\"lateness_ns\":{\"buckets\":[]}}".utf8))?.workers == 1)
         // A bucket the earlier reading has and the later one lacks (it cannot shrink) is skipped in the walk.
-        let skipped = ServerStats.lateness(from: after, to: ServerStats(workers: 1, buckets: [.init(lower: 2000, upper: 2047, count: 1)], max: 2000))
+        let skipped = ServerStats.lateness(from: after, to: ServerStats(workers: 1, lateness: .init(buckets: [.init(lower: 2000, upper: 2047, count: 1)], max: 2000)))
         #expect(skipped.histogram.count == 1)
+        #expect(lateness.steps == nil, "a server without engine steps")
+    }
+
+    @Test func stepLatenessIsReadWhenTheServerHasIt() throws {
+        let before = try #require(ServerStats.parse(Array("""
+            {"workers":1,"lateness_ns":{"max":40,"buckets":[[40,41,2]]},"step_lateness_ns":{"count":2,"max":300,"buckets":[[288,303,2]]}}
+            """.utf8)))
+        let after = try #require(ServerStats.parse(Array("""
+            {"workers":1,"lateness_ns":{"max":40,"buckets":[[40,41,5]]},"step_lateness_ns":{"count":5,"max":900000,"buckets":[[288,303,2],[884736,901119,3]]}}
+            """.utf8)))
+        let lateness = ServerStats.lateness(from: before, to: after)
+        let steps = try #require(lateness.steps)
+        #expect(steps.count == 3)
+        #expect(lateness.stepsMax == 900_000)
+        #expect(lateness.histogram.count == 3)
+        // No step in the run: no row, as from a server without engines.
+        #expect(ServerStats.lateness(from: after, to: after).steps == nil)
+        #expect(ServerStats.parse(Array("{\"lateness_ns\":{\"buckets\":[]},\"step_lateness_ns\":{\"buckets\":[[1]]}}".utf8)) == nil,
+                "a malformed step histogram")
+        var withSteps = report()
+        withSteps.serverLateness = lateness
+        #expect(withSteps.table.contains("step lateness"))
+        #expect(withSteps.json.contains("\"step_lateness\":{\"count\":3"))
     }
 
     @Test func parsesTargetURLs() throws {

@@ -78,6 +78,17 @@ struct EngineEndToEndTests {
             #expect(abs(intervals - 11 * 0.005) < 1e-9, "\(intervals)")
             #expect(s[#"vllm:time_to_first_token_seconds_count{model_name="engine-gpt"}"#] == 1)
             #expect(s[#"vllm:request_generation_tokens_sum{model_name="engine-gpt"}"#] == 12)
+            // Each of the 12 steps that made a token: how late the loop began writing it, and
+            // when it had written it, in /metrics; the first also in /_mockllm/stats.
+            #expect(s[#"mockllm_engine_step_lateness_seconds_count{engine="test"}"#] == 12)
+            #expect(s[#"mockllm_engine_step_written_seconds_count{engine="test"}"#] == 12)
+            let began = s[#"mockllm_engine_step_lateness_seconds_sum{engine="test"}"#] ?? -1
+            let written = s[#"mockllm_engine_step_written_seconds_sum{engine="test"}"#] ?? -1
+            #expect(began >= 0 && written >= began, "began \(began) s, written \(written) s")
+            let stats = try server.stats()
+            let steps = try #require(stats.json["step_lateness_ns"] as? [String: Any])
+            #expect(steps["count"] as? Int == 12)
+            #expect((steps["buckets"] as? [[Int]])?.reduce(0) { $0 + $1[2] } == 12)
         }
     }
 
