@@ -359,23 +359,15 @@ struct YAMLText {
     }
 }
 
-/// Base64 without Foundation, for bodies that are not UTF-8.
+/// Base64 for fixture bodies that are not UTF-8: written as the core writes it, read leniently
+/// (line breaks and spaces of a hand-edited file skipped, padding optional).
 enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        var i = 0
-        while i < bytes.count {
-            let b0 = UInt32(bytes[i]), b1 = i + 1 < bytes.count ? UInt32(bytes[i + 1]) : 0, b2 = i + 2 < bytes.count ? UInt32(bytes[i + 2]) : 0
-            let n = b0 << 16 | b1 << 8 | b2
-            out.append(alphabet[Int(n >> 18 & 63)])
-            out.append(alphabet[Int(n >> 12 & 63)])
-            out.append(i + 1 < bytes.count ? alphabet[Int(n >> 6 & 63)] : UInt8(ascii: "="))
-            out.append(i + 2 < bytes.count ? alphabet[Int(n & 63)] : UInt8(ascii: "="))
-            i += 3
-        }
-        return String(decoding: out, as: UTF8.self)
+        var out = ByteBuffer()
+        bytes.withUnsafeBytes { out.append(base64Of: $0) }
+        return String(decoding: out.bytes, as: UTF8.self)
     }
 
     static func decode(_ text: String) -> [UInt8]? {

@@ -158,26 +158,7 @@ public struct SpeechAudio: Sendable {
     public func appendBase64(samples range: Range<Int>, to out: inout ByteBuffer) {
         var raw = ByteBuffer()
         append(samples: range, to: &raw)
-        // Encoded into scratch memory and copied once (an audio delta is thousands of characters).
-        raw.withUnsafeReadableBytes { bytes in
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: (bytes.count + 2) / 3 * 4) { text in
-                let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-                let table = UnsafeRawBufferPointer(start: alphabet.utf8Start, count: 64)
-                var i = 0
-                var at = 0
-                while i < bytes.count {
-                    let rest = min(3, bytes.count - i)
-                    let n = UInt32(bytes[i]) << 16 | (rest > 1 ? UInt32(bytes[i + 1]) << 8 : 0) | (rest > 2 ? UInt32(bytes[i + 2]) : 0)
-                    text[at] = table[Int(n >> 18 & 63)]
-                    text[at + 1] = table[Int(n >> 12 & 63)]
-                    text[at + 2] = rest > 1 ? table[Int(n >> 6 & 63)] : UInt8(ascii: "=")
-                    text[at + 3] = rest > 2 ? table[Int(n & 63)] : UInt8(ascii: "=")
-                    i += 3
-                    at += 4
-                }
-                out.append(bytes: UnsafeBufferPointer(text))
-            }
-        }
+        raw.withUnsafeReadableBytes { out.append(base64Of: $0) }
     }
 
     /// `samples` encoded, as base64 text.

@@ -1,5 +1,6 @@
 /// Standard base64 (RFC 4648 section 4) decoding, strict: the realtime protocols carry audio as
-/// base64 text, and a client's bad audio must be refused, not guessed at.
+/// base64 text, and a client's bad audio must be refused, not guessed at. Encoding is
+/// `ByteBuffer.append(base64Of:)`.
 public enum Base64 {
     /// The bytes `text` encodes, or nil when it is not base64: a character outside the
     /// alphabet, a length that is not a multiple of 4, or padding anywhere but the end.
@@ -38,5 +39,39 @@ public enum Base64 {
             }
         }
         return out
+    }
+}
+
+extension ByteBuffer {
+    /// Appends `bytes` in standard base64, with `=` padding: AWS's binary fields in JSON, an
+    /// audio delta (thousands of characters), a WebSocket accept key, an embedding. Written in
+    /// place, four characters per three bytes.
+    public mutating func append(base64Of bytes: UnsafeRawBufferPointer) {
+        let length = (bytes.count + 2) / 3 * 4
+        guard length > 0 else { return }
+        makeRoom(length)
+        let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        let table = UnsafeRawBufferPointer(start: alphabet.utf8Start, count: 64)
+        let text = (base.unsafelyUnwrapped + _count).assumingMemoryBound(to: UInt8.self)
+        var i = 0
+        var at = 0
+        while i + 3 <= bytes.count {
+            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+            text[at] = table[Int(n >> 18 & 63)]
+            text[at + 1] = table[Int(n >> 12 & 63)]
+            text[at + 2] = table[Int(n >> 6 & 63)]
+            text[at + 3] = table[Int(n & 63)]
+            i += 3
+            at += 4
+        }
+        let rest = bytes.count - i
+        if rest > 0 {
+            let n = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
+            text[at] = table[Int(n >> 18 & 63)]
+            text[at + 1] = table[Int(n >> 12 & 63)]
+            text[at + 2] = rest == 2 ? table[Int(n >> 6 & 63)] : UInt8(ascii: "=")
+            text[at + 3] = UInt8(ascii: "=")
+        }
+        _count += length
     }
 }

@@ -321,28 +321,3 @@ public struct EventStreamTail: Sendable {
         return UnsafePointer(tables)
     }()
 }
-
-extension ByteBuffer {
-    /// Appends `bytes` in standard base64 (with `=` padding), as AWS puts binary in JSON.
-    public mutating func append(base64Of bytes: UnsafeRawBufferPointer) {
-        let alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-        let table = UnsafeRawBufferPointer(start: alphabet.utf8Start, count: 64)
-        makeRoom((bytes.count + 2) / 3 * 4)
-        var i = 0
-        while i + 3 <= bytes.count {
-            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            append(table[Int(n >> 18 & 63)])
-            append(table[Int(n >> 12 & 63)])
-            append(table[Int(n >> 6 & 63)])
-            append(table[Int(n & 63)])
-            i += 3
-        }
-        let rest = bytes.count - i
-        guard rest > 0 else { return }
-        let n = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
-        append(table[Int(n >> 18 & 63)])
-        append(table[Int(n >> 12 & 63)])
-        append(rest == 2 ? table[Int(n >> 6 & 63)] : UInt8(ascii: "="))
-        append(UInt8(ascii: "="))
-    }
-}

@@ -59,8 +59,6 @@ extension OpenAIChat {
 
 /// OpenAI's `encoding_format: "base64"` form of a vector.
 extension EmbeddingVector {
-    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
     /// The vector as little-endian float32 bytes in base64, as a JSON string.
     static func appendBase64(_ vector: [Float], into out: inout ByteBuffer) {
         var bytes = [UInt8]()
@@ -73,23 +71,7 @@ extension EmbeddingVector {
             bytes.append(UInt8(truncatingIfNeeded: bits >> 24))
         }
         out.append(UInt8(ascii: "\""))
-        var i = 0
-        while i + 3 <= bytes.count {
-            let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            out.append(alphabet[Int(n >> 18 & 63)])
-            out.append(alphabet[Int(n >> 12 & 63)])
-            out.append(alphabet[Int(n >> 6 & 63)])
-            out.append(alphabet[Int(n & 63)])
-            i += 3
-        }
-        let rest = bytes.count - i
-        if rest > 0 {
-            let n = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
-            out.append(alphabet[Int(n >> 18 & 63)])
-            out.append(alphabet[Int(n >> 12 & 63)])
-            out.append(rest == 2 ? alphabet[Int(n >> 6 & 63)] : UInt8(ascii: "="))
-            out.append(UInt8(ascii: "="))
-        }
+        bytes.withUnsafeBytes { out.append(base64Of: $0) }
         out.append(UInt8(ascii: "\""))
     }
 }

@@ -143,11 +143,19 @@ struct EventStreamVectorTests {
     }
 
     @Test func base64MatchesFoundation() {
-        for length in 0..<10 {
+        for length in Array(0..<10) + [1_000, 4_801] {
             let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 200) }
             var out = ByteBuffer()
             bytes.withUnsafeBytes { out.append(base64Of: $0) }
             #expect(out.description == Data(bytes).base64EncodedString())
+            // Written in place after what the buffer holds, into a copy it shares with another.
+            var framed = ByteBuffer()
+            framed.append(contentsOf: Array("{\"b\":\"".utf8))
+            let shared = framed
+            bytes.withUnsafeBytes { framed.append(base64Of: $0) }
+            framed.append(UInt8(ascii: "\""))
+            #expect(framed.description == "{\"b\":\"" + Data(bytes).base64EncodedString() + "\"")
+            #expect(shared.description == "{\"b\":\"")
         }
     }
 }
