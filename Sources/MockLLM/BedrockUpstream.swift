@@ -1,32 +1,5 @@
 import MockLLMCore
 
-/// mockllm's own AWS settings, from its environment, for forwarding Bedrock requests in record
-/// mode: the credentials it signs with, a Bedrock API key, and the region to sign for when the
-/// upstream's host does not name one.
-package struct AWSEnvironment: Sendable, Equatable {
-    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`.
-    package var credentials: AWSCredentials?
-    /// `AWS_BEARER_TOKEN_BEDROCK`: a Bedrock API key.
-    package var bearerToken: String?
-    /// `AWS_REGION`, else `AWS_DEFAULT_REGION`.
-    package var region: String?
-
-    package init(credentials: AWSCredentials? = nil, bearerToken: String? = nil, region: String? = nil) {
-        self.credentials = credentials
-        self.bearerToken = bearerToken
-        self.region = region
-    }
-
-    package init(_ environment: [String: String]) {
-        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
-        if let key = value("AWS_ACCESS_KEY_ID"), let secret = value("AWS_SECRET_ACCESS_KEY") {
-            credentials = AWSCredentials(accessKeyID: key, secretAccessKey: secret, sessionToken: value("AWS_SESSION_TOKEN"))
-        }
-        bearerToken = value("AWS_BEARER_TOKEN_BEDROCK")
-        region = value("AWS_REGION") ?? value("AWS_DEFAULT_REGION")
-    }
-}
-
 /// How a Bedrock request is authenticated upstream. The client signed it with SigV4 for
 /// mockllm's host (the host is a signed header), so its signature cannot be forwarded: the
 /// request is signed again with mockllm's own credentials. A Bedrock API key
@@ -56,14 +29,14 @@ enum BedrockUpstream {
                 "cannot authenticate to Bedrock (\(base)): the client signed its request with SigV4 for mockllm's host, which "
                 + "the upstream refuses, and mockllm's environment has no AWS credentials to sign it again: set "
                 + "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials), or "
-                + "AWS_BEARER_TOKEN_BEDROCK for a Bedrock API key"))
+                + "a profile's keys in ~/.aws/credentials (AWS_PROFILE), or AWS_BEARER_TOKEN_BEDROCK for a Bedrock API key"))
         }
         let (authority, prefix) = splitURL(base)
         guard let region = region(ofHost: authority) ?? environment.region
                 ?? request.headers["authorization"].flatMap(region(ofAuthorization:)) else {
             return .failure(UpstreamRefusal(
                 "cannot sign for Bedrock (\(base)): no region: the upstream's host names none, AWS_REGION and "
-                + "AWS_DEFAULT_REGION are unset, and the client's signature names none"))
+                + "AWS_DEFAULT_REGION are unset, the profile has no region, and the client's signature names none"))
         }
         headers.append(("host", authority))
         headers += AWSSigV4.sign(method: request.method, target: prefix + request.target, headers: headers, body: request.body,
@@ -78,14 +51,20 @@ enum BedrockUpstream {
         let (authority, _) = splitURL(upstream)
         if let credentials = environment.credentials {
             let region = region(ofHost: authority).map { "\($0) (the host's)" }
-                ?? environment.region.map { "\($0) (AWS_REGION)" } ?? "the one each client signed for"
+                ?? environment.region.map { "\($0) (\(environment.regionSource))" } ?? "the one each client signed for"
             let token = credentials.sessionToken == nil ? "" : " with its session token"
-            return "bedrock: requests signed again with access key \(credentials.accessKeyID)\(token), region \(region)"
+            return "bedrock: requests signed again with access key \(credentials.accessKeyID)\(token) from "
+                + "\(environment.credentialsSource), region \(region)"
         }
         if environment.bearerToken != nil {
             return "bedrock: requests sent with the API key in AWS_BEARER_TOKEN_BEDROCK (a client's own API key as it comes)"
         }
-        return "bedrock: no AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, nor AWS_BEARER_TOKEN_BEDROCK: a request the "
+        let unread = environment.unreadProfile.map {
+            " (profile \($0) gets its credentials by SSO, a process or a role, which mockllm does not run: "
+                + "`eval \"$(aws configure export-credentials --profile \($0) --format env)\"` before starting it)"
+        } ?? ""
+        return "bedrock: no AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile's keys in "
+            + "~/.aws/credentials or ~/.aws/config)\(unread), nor AWS_BEARER_TOKEN_BEDROCK: a request the "
             + "client signed with SigV4 will be refused with a 502 (a client's Bedrock API key is forwarded)"
     }
 

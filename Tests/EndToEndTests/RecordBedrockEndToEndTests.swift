@@ -26,7 +26,8 @@ struct RecordBedrockEndToEndTests {
     static func recorderEnvironment(_ credentials: Bool, secret: String = secretKey) -> [String: String] {
         ["AWS_ACCESS_KEY_ID": credentials ? accessKey : "", "AWS_SECRET_ACCESS_KEY": credentials ? secret : "",
          "AWS_SESSION_TOKEN": credentials ? sessionToken : "", "AWS_REGION": region, "AWS_DEFAULT_REGION": "",
-         "AWS_BEARER_TOKEN_BEDROCK": ""]
+         "AWS_BEARER_TOKEN_BEDROCK": "", "AWS_PROFILE": "", "AWS_DEFAULT_PROFILE": "",
+         "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws/credentials", "AWS_CONFIG_FILE": "/nonexistent/aws/config"]
     }
 
     /// boto3's headers, signed for mockllm's host with the client's own (other) credentials.
@@ -151,6 +152,38 @@ struct RecordBedrockEndToEndTests {
         }
     }
 
+    /// Credentials from a profile of the shared files, as the AWS CLI keeps them: the keys in
+    /// the credentials file, the region in the config file. The upstream verifies the signature.
+    @Test func aProfilesKeysAndRegionFromTheSharedFiles() throws {
+        let upstream = try RecordEndToEndTests.Upstream(environment: Self.upstreamEnvironment)
+        defer { upstream.stop() }
+        let directory = RecordEndToEndTests.temporaryDirectory()
+        let files = RecordEndToEndTests.temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
+        try """
+            [default]
+            aws_access_key_id = AKIDNOTTHISONE
+            aws_secret_access_key = wrong
+
+            [recorder]
+            aws_access_key_id = \(Self.accessKey)
+            aws_secret_access_key = \(Self.secretKey)
+            aws_session_token = \(Self.sessionToken)
+            """.write(toFile: files + "/credentials", atomically: true, encoding: .utf8)
+        try "[profile recorder]\nregion = \(Self.region)\n".write(toFile: files + "/config", atomically: true, encoding: .utf8)
+        var environment = Self.recorderEnvironment(false)
+        environment["AWS_REGION"] = ""
+        environment["AWS_PROFILE"] = "recorder"
+        environment["AWS_SHARED_CREDENTIALS_FILE"] = files + "/credentials"
+        environment["AWS_CONFIG_FILE"] = files + "/config"
+        let ((recorder, port), log) = try Self.startRecorderSaying(upstream, directory: directory, environment: environment)
+        defer { recorder.terminate(); recorder.waitUntilExit() }
+        #expect(log.contains("bedrock: requests signed again with access key \(Self.accessKey) with its session token from profile "
+                             + "recorder in \(files)/credentials, region \(Self.region) (profile recorder in \(files)/config)"), "\(log)")
+        let response = try RecordEndToEndTests.send(Self.cases[0], port: port)
+        #expect(response.status == 200, "\(response.status) \(response.text)")
+    }
+
     /// Without credentials in its environment the recorder cannot sign: Bedrock's error shape,
     /// naming what is missing, at once. A Bedrock API key is forwarded as it came. Credentials the
     /// upstream does not accept get its 403 (passed through, not recorded). A stream cut by the
@@ -163,7 +196,7 @@ struct RecordBedrockEndToEndTests {
                                                                    environment: Self.recorderEnvironment(false))
         defer { recorder.terminate(); recorder.waitUntilExit() }
         // Said at the start, before any request.
-        #expect(log.contains("bedrock: no AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, nor AWS_BEARER_TOKEN_BEDROCK"), "\(log)")
+        #expect(log.contains("bedrock: no AWS credentials (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or a profile's keys"), "\(log)")
 
         let refused = try RecordEndToEndTests.send(Self.cases[0], port: port)
         #expect(refused.status == 502, "\(refused.text)")
@@ -189,8 +222,8 @@ struct RecordBedrockEndToEndTests {
         let ((signing, signingPort), signingLog) = try Self.startRecorderSaying(upstream, directory: directory,
                                                                                 environment: Self.recorderEnvironment(true))
         defer { signing.terminate(); signing.waitUntilExit() }
-        #expect(signingLog.contains("bedrock: requests signed again with access key \(Self.accessKey) with its session token, "
-                                    + "region \(Self.region) (AWS_REGION)"), "\(signingLog)")
+        #expect(signingLog.contains("bedrock: requests signed again with access key \(Self.accessKey) with its session token "
+                                    + "from the environment, region \(Self.region) (AWS_REGION)"), "\(signingLog)")
         #expect(!signingLog.contains(Self.secretKey) && !signingLog.contains(Self.sessionToken))
         let client = try RawClient(port: signingPort, timeout: 10)
         try client.send(RecordEndToEndTests.requestText(Self.cases[1], extra: [("x-upstream-fault", "cut")]))
