@@ -126,13 +126,4 @@ enum GeminiLiveServerMessage {
         }
         return out
     }
-
-    /// `{"goAway": {"timeLeft": "Ns"}}`: the server will close the connection in that time.
-    static func goAway(secondsLeft: Int) -> ByteBuffer {
-        var out = ByteBuffer(capacity: 40)
-        out.append(ascii: "{\"goAway\": {\"timeLeft\": \"")
-        out.append(decimal: secondsLeft)
-        out.append(ascii: "s\"}}")
-        return out
-    }
 }
