@@ -378,7 +378,7 @@ final class EngineHost: @unchecked Sendable {
 
     /// Adds the step's outputs to vLLM's metrics, then to what the engine remembers of their
     /// requests (a finished one is forgotten).
-    private func record(_ outputs: some Sequence<(EngineTokenOutput, Tracked)>, end: UInt64) {
+    private func record(_ outputs: some Collection<(EngineTokenOutput, Tracked)>, end: UInt64) {
         metrics.state.withLock { state in
             for (output, t) in outputs {
                 metrics.withModel(t.model, in: &state) { TokenObservation(output: output, request: t).record(into: &$0, end: end) }
