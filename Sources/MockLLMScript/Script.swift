@@ -48,6 +48,9 @@ package final class Script: Sendable {
     package let engineEvents: [String: KVEventsConfig]
     /// `settings.time_scale`: every engine and pacing duration is multiplied by it (default 1).
     package let timeScale: Double
+    /// `settings.session_limit_ms` and `settings.go_away_ms`: how long a realtime session lasts
+    /// (nil: as long as its client keeps it).
+    package let sessionLimit: SessionLimit?
     /// The rules whose reply is `recorded:`, indexed; nil when there are none, so a request
     /// to a script without fixtures never looks.
     package let fixtures: FixtureSet?
@@ -63,7 +66,7 @@ package final class Script: Sendable {
         models: ModelRegistry = ModelRegistry([]), strictModels: Bool = false, autoTools: Bool = false,
         faults: [Fault] = [], scenario: ScenarioSwitch = ScenarioSwitch(nil), quota: Quota? = nil,
         providers: [DeclaredProvider] = [], engines: [String: EngineProfile] = [:],
-        engineEvents: [String: KVEventsConfig] = [:], timeScale: Double = 1,
+        engineEvents: [String: KVEventsConfig] = [:], timeScale: Double = 1, sessionLimit: SessionLimit? = nil,
         fixtures: [Fixture] = [], record: RecordSettings = .default, deployments: [String: Deployment] = [:]
     ) {
         self.deployments = deployments
@@ -73,6 +76,7 @@ package final class Script: Sendable {
         self.engines = engines
         self.engineEvents = engineEvents
         self.timeScale = timeScale
+        self.sessionLimit = sessionLimit
         self.quota = quota
         self.providers = providers
         self.faults = faults
@@ -101,7 +105,7 @@ package final class Script: Sendable {
         Script(responses: responses, defaultReply: defaultReply, rules: rules, pacing: pacing, onMiss: onMiss,
                origin: origin, models: models, strictModels: strictModels, autoTools: autoTools, faults: faults, scenario: scenario, quota: quota,
                providers: providers, engines: engines, engineEvents: engineEvents, timeScale: timeScale,
-               fixtures: fixtures?.fixtures ?? [], record: record,
+               sessionLimit: sessionLimit, fixtures: fixtures?.fixtures ?? [], record: record,
                deployments: deployments)
     }
 
@@ -188,5 +192,22 @@ package struct ScriptReply: Sendable, Equatable {
     /// The tool calls, in order.
     package var toolCalls: [ToolCall] {
         blocks.compactMap { if case .toolCall(let call) = $0 { call } else { nil } }
+    }
+}
+
+/// How long a realtime session (OpenAI Realtime, Gemini Live) lasts before the server ends it, as
+/// the real services end theirs (OpenAI's after 60 minutes, Gemini Live's connections after
+/// about 10), so that a client's reconnection can be tested in seconds.
+package struct SessionLimit: Sendable, Equatable {
+    /// From the session's opening to its end.
+    package var milliseconds: Double
+    /// Gemini Live's `goAway` goes out this long before the end (at the opening when longer).
+    package var goAwayMilliseconds: Double
+
+    package static let defaultGoAwayMilliseconds = 60_000.0
+
+    package init(milliseconds: Double, goAwayMilliseconds: Double = SessionLimit.defaultGoAwayMilliseconds) {
+        self.milliseconds = milliseconds
+        self.goAwayMilliseconds = goAwayMilliseconds
     }
 }

@@ -142,7 +142,8 @@ package enum ScriptLoader {
                       strictModels: settings.strictModels,
                       autoTools: settings.autoTools, faults: faults, scenario: ScenarioSwitch(settings.scenario),
                       quota: top["quotas"].flatMap { QuotasSection.read($0, reader: &reader) }, providers: declared,
-                      engines: engines, engineEvents: engineEvents, timeScale: settings.timeScale, fixtures: fixtures, record: settings.record,
+                      engines: engines, engineEvents: engineEvents, timeScale: settings.timeScale,
+                      sessionLimit: settings.sessionLimit, fixtures: fixtures, record: settings.record,
                       deployments: top["deployments"].map { DeploymentsSection.read($0, reader: &reader) } ?? [:])
     }
 
@@ -170,11 +171,13 @@ package enum ScriptLoader {
         var autoTools = false
         var scenario: String?
         var timeScale = 1.0
+        var sessionLimit: SessionLimit?
         var record = RecordSettings()
     }
 
     private static func readSettings(_ settings: Node.Mapping, reader: inout ScriptReader) -> Settings {
-        reader.checkKeys(settings, known: ["lag_enabled", "lag_factor", "strict_models", "on_miss", "auto_tools", "scenario", "time_scale", "strict", "record"], in: "'settings'")
+        reader.checkKeys(settings, known: ["lag_enabled", "lag_factor", "strict_models", "on_miss", "auto_tools", "scenario", "time_scale", "strict", "record",
+                                             "session_limit_ms", "go_away_ms"], in: "'settings'")
         var enabled = false
         var factor = 10.0
         if let node = settings["lag_enabled"], let value = reader.bool(node, "'settings.lag_enabled'") {
@@ -211,11 +214,29 @@ package enum ScriptLoader {
                              + "0.1: ten times faster), found \(value.plainDecimal)", at: node)
             }
         }
+        var sessionLimit: SessionLimit?
+        if let node = settings["session_limit_ms"], let value = reader.number(node, "'settings.session_limit_ms'") {
+            if value > 0 && value <= 86_400_000 {
+                sessionLimit = SessionLimit(milliseconds: value)
+            } else {
+                reader.error("'settings.session_limit_ms' must be a number of milliseconds greater than 0 and at most 86400000, "
+                             + "found \(value.plainDecimal)", at: node)
+            }
+        }
+        if let node = settings["go_away_ms"], let value = reader.number(node, "'settings.go_away_ms'") {
+            if !(value >= 0 && value <= 86_400_000) {
+                reader.error("'settings.go_away_ms' must be a number of milliseconds from 0 to 86400000, found \(value.plainDecimal)", at: node)
+            } else if settings["session_limit_ms"] == nil {
+                reader.error("'settings.go_away_ms' needs 'settings.session_limit_ms': the goAway warns of the session's end", at: node)
+            } else {
+                sessionLimit?.goAwayMilliseconds = value
+            }
+        }
         var onMissPolicy = onMiss
         if let node = settings["strict"], reader.bool(node, "'settings.strict'") == true { onMissPolicy = .strict }
         let record = settings["record"].map { FixtureSection.settings($0, reader: &reader) } ?? RecordSettings()
         return Settings(pacing: enabled ? .seedLag(factor: factor) : .immediate, strictModels: strict, onMiss: onMissPolicy,
-                        autoTools: autoTools, scenario: scenario, timeScale: timeScale, record: record)
+                        autoTools: autoTools, scenario: scenario, timeScale: timeScale, sessionLimit: sessionLimit, record: record)
     }
 
     private static func message(for error: Error) -> String {

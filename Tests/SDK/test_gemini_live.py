@@ -328,3 +328,29 @@ def test_a_wrong_key_is_refused_with_a_1007_close(start_server, certificate):
         run(main())
     assert raised.value.code == 1007
     assert "API key not valid. Please pass a valid API key." in str(raised.value)
+
+
+def test_a_limited_connection_says_go_away_then_closes_with_1011(start_server, certificate):
+    """`settings.session_limit_ms` and `go_away_ms`: the connection's end as Google's front end
+    sends it, a `goAway` with the time left, then a 1011 close."""
+    server = start_server(SCRIPT + "settings: {session_limit_ms: 1500, go_away_ms: 1000}\n")
+
+    async def main():
+        seen = []
+        async with tls_front(server.url, certificate) as url:
+            client = live_client(url, certificate)
+            config = types.LiveConnectConfig(response_modalities=["TEXT"])
+            async with client.aio.live.connect(model=MODEL, config=config) as session:
+                await session.send_client_content(turns=user("hello"), turn_complete=True)
+                with pytest.raises(errors.APIError) as raised:
+                    while True:
+                        seen.append(await session._receive())
+        return seen, raised.value
+
+    seen, error = run(main())
+    assert text_of(seen) == "Hi there"
+    warnings = [m.go_away for m in seen if m.go_away]
+    assert len(warnings) == 1
+    assert warnings[0].time_left == "1s"
+    assert error.code == 1011
+    assert "Deadline expired before operation could complete." in str(error)

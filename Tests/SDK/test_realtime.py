@@ -272,3 +272,19 @@ def test_the_beta_client_gets_the_beta_names(realtime_server) -> None:  # type: 
         assert "".join(d.delta for d in of(events, "response.text.delta")) == "Hi! How can I help?"
         assert of(events, "response.text.done")[0].text == "Hi! How can I help?"
         assert events[-1].response.status == "completed"
+
+
+def test_a_session_ends_at_its_limit_as_openai_ends_one(client: openai.OpenAI) -> None:
+    """`x-mockllm-session-limit-ms` on the handshake: the session's end as the API sends it at its
+    maximum duration, a `session_expired` error event, then a 1001 close with the same words."""
+    with client.realtime.connect(model=MODEL, extra_headers={"x-mockllm-session-limit-ms": "1500"}) as connection:
+        assert connection.recv().type == "session.created"
+        error = until(connection, "error")[-1].error
+        assert error.type == "invalid_request_error"
+        assert error.code == "session_expired"
+        assert error.message == "Your session hit the maximum duration of 1.5 seconds."
+        with pytest.raises(websockets.exceptions.ConnectionClosed) as closed:
+            connection.recv()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1001
+    assert closed.value.rcvd.reason == "Your session hit the maximum duration of 1.5 seconds."

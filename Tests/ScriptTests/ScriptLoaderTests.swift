@@ -95,6 +95,25 @@ struct ScriptLoaderTests {
         #expect(found[0].description.hasPrefix("test.yml:3:"))
     }
 
+    /// `settings.session_limit_ms` and `go_away_ms`: realtime sessions' end, each bad value
+    /// located.
+    @Test func aSessionLimitIsReadAndBadOnesLocated() throws {
+        let limit = try load("responses: {a: b}\nsettings: {session_limit_ms: 2500, go_away_ms: 500}").script.sessionLimit
+        #expect(limit == SessionLimit(milliseconds: 2500, goAwayMilliseconds: 500))
+        #expect(try load("responses: {a: b}\nsettings: {session_limit_ms: 600000}").script.sessionLimit?.goAwayMilliseconds == 60_000)
+        #expect(try load("responses: {a: b}").script.sessionLimit == nil)
+        let found = errors("""
+            responses: {a: b}
+            settings:
+              session_limit_ms: 0
+              go_away_ms: -1
+            """)
+        #expect(found.map(\.line) == [3, 4])
+        #expect(found.first?.description.contains("'settings.session_limit_ms' must be a number of milliseconds greater than 0") == true)
+        let alone = errors("responses: {a: b}\nsettings: {go_away_ms: 1000}")
+        #expect(alone.first?.description.contains("needs 'settings.session_limit_ms'") == true, "\(alone)")
+    }
+
     @Test func warnsAboutUnknownKeysWithASuggestion() throws {
         let loaded = try load("responses: {}\nsetings: {}\n")
         #expect(loaded.warnings.count == 1)

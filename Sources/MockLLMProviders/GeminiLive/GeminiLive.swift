@@ -72,8 +72,15 @@ enum GeminiLive {
 
     static func connect(_ http: HTTPRequest, _ context: inout ProviderContext, service: Service) throws(Refusal) -> Reply {
         let keyRefusal = context.keyRefused.map(service.keyRefusal)
+        let lifetime: SessionLifetime?
+        do {
+            lifetime = try SessionLifetime.resolve(http.headers, script: context.script)
+        } catch {
+            throw Refusal(service.errorReply(APIError(status: 400, kind: .invalidRequest, message: error.message), context.requestID))
+        }
         let session = { [context] in
-            GeminiLiveSession(context: context, request: http, service: service, keyRefusal: keyRefusal) as any WebSocketSession
+            GeminiLiveSession(context: context, request: http, service: service, keyRefusal: keyRefusal,
+                              lifetime: lifetime) as any WebSocketSession
         }
         switch WebSocketHandshake.reply(to: http, session: session) {
         case .success(let reply):

@@ -126,4 +126,14 @@ enum GeminiLiveServerMessage {
         }
         return out
     }
+
+    /// `{"goAway": {"timeLeft": "50s"}}`: the server will close the connection in that time
+    /// (a protobuf `Duration`).
+    static func goAway(timeLeft: String) -> ByteBuffer {
+        var out = ByteBuffer(capacity: 40)
+        out.append(ascii: "{\"goAway\": {\"timeLeft\": ")
+        out.append(jsonString: timeLeft)
+        out.append(ascii: "}}")
+        return out
+    }
 }

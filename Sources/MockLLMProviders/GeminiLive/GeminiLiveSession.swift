@@ -27,6 +27,12 @@ final class GeminiLiveSession: WebSocketSession {
     /// The conversation: every turn, as `LiveTurn` takes it (no system message).
     private var conversation: [ChatMessage] = []
     private var closed = false
+    /// `settings.session_limit_ms` or the handshake's override: when the connection ends (a
+    /// `goAway` first), set when it opens.
+    private let lifetime: SessionLifetime?
+    private var ends: UInt64?
+    /// When the `goAway` goes out; nil once it has.
+    private var goAwayAt: UInt64?
 
     /// The user's input since the last model turn.
     private var heard = Heard()
@@ -82,8 +88,10 @@ final class GeminiLiveSession: WebSocketSession {
         case fault(WebSocketOutput?)
     }
 
-    init(context: ProviderContext, request: HTTPRequest, service: GeminiLive.Service, keyRefusal: APIError?) {
+    init(context: ProviderContext, request: HTTPRequest, service: GeminiLive.Service, keyRefusal: APIError?,
+         lifetime: SessionLifetime? = nil) {
         self.context = context
+        self.lifetime = lifetime
         self.request = request
         self.service = service
         self.keyRefusal = keyRefusal
@@ -91,8 +99,12 @@ final class GeminiLiveSession: WebSocketSession {
 
     // MARK: WebSocketSession
 
-    /// The client speaks first (`setup`).
-    func opened(now: UInt64, into out: inout [WebSocketOutput]) {}
+    /// The client speaks first (`setup`); a limited connection's clock starts now.
+    func opened(now: UInt64, into out: inout [WebSocketOutput]) {
+        guard let lifetime else { return }
+        ends = now &+ lifetime.limit
+        goAwayAt = now &+ (lifetime.limit - lifetime.warning)
+    }
 
     func received(_ message: WebSocketMessage, now: UInt64, into out: inout [WebSocketOutput]) {
         guard !closed else { return }
@@ -127,9 +139,28 @@ final class GeminiLiveSession: WebSocketSession {
         }
     }
 
-    var nextDeadline: UInt64? { closed ? nil : turn?.nextDeadline }
+    var nextDeadline: UInt64? {
+        guard !closed else { return nil }
+        return [turn?.nextDeadline, goAwayAt, ends].compactMap { $0 }.min()
+    }
 
     func due(now: UInt64, into out: inout [WebSocketOutput]) {
+        // What was due before the warning goes first, then the warning; nothing after the end.
+        if let at = goAwayAt, at <= now, let ends {
+            turnDue(now: at, into: &out)
+            goAwayAt = nil
+            if !closed { out.append(.binary(GeminiLiveServerMessage.goAway(timeLeft: SessionLifetime.duration(ends - at)))) }
+        }
+        guard let ends, now >= ends else { return turnDue(now: now, into: &out) }
+        turnDue(now: ends, into: &out)
+        guard !closed else { return }
+        // How Google's front end ends a connection at its lifetime's end.
+        closed = true
+        turn = nil
+        out.append(.close(code: 1011, reason: "Deadline expired before operation could complete."))
+    }
+
+    private func turnDue(now: UInt64, into out: inout [WebSocketOutput]) {
         while !closed, let at = turn?.nextDeadline, at <= now {
             emit(now: now, into: &out)
         }

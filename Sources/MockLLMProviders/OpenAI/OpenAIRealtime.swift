@@ -23,7 +23,14 @@ enum OpenAIRealtime {
         // Browsers cannot set headers: they offer `realtime` (and the key) as subprotocols.
         let offered = http.headers.values(of: "sec-websocket-protocol").flatMap { $0.split(separator: ",") }
         let subprotocol = offered.contains { $0.trimmingCharacters(in: " \t") == "realtime" } ? "realtime" : nil
-        let session = OpenAIRealtimeSession(model: model, beta: beta, context: context, headers: http.headers, endpoint: http.path)
+        let lifetime: SessionLifetime?
+        do {
+            lifetime = try SessionLifetime.resolve(http.headers, script: context.script)
+        } catch {
+            throw OpenAIChat.refusal(.invalidRequest(error.message), requestID: context.requestID)
+        }
+        let session = OpenAIRealtimeSession(model: model, beta: beta, context: context, headers: http.headers, endpoint: http.path,
+                                            lifetime: lifetime)
         var headers = HTTPFields()
         headers.append(name: OpenAIErrors.requestIDHeader, value: context.requestID)
         switch WebSocketHandshake.reply(to: http, subprotocol: subprotocol, headers: headers, session: { session }) {

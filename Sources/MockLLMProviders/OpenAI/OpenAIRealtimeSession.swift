@@ -75,12 +75,18 @@ final class OpenAIRealtimeSession: WebSocketSession {
     var idleDeadline: UInt64?
     /// The input audio position (ms) when the idle wait began.
     var idleFrom = 0
+    /// `settings.session_limit_ms` or the handshake's override, and the end it sets when the
+    /// session opens.
+    let lifetime: SessionLifetime?
+    var ends: UInt64?
 
     /// Output audio goes out in chunks of this length.
     static let chunkMilliseconds = 100
 
-    init(model: String, beta: Bool, context: ProviderContext, headers: RequestHeaders, endpoint: String) {
+    init(model: String, beta: Bool, context: ProviderContext, headers: RequestHeaders, endpoint: String,
+         lifetime: SessionLifetime? = nil) {
         self.beta = beta
+        self.lifetime = lifetime
         self.context = context
         self.headers = headers
         self.endpoint = endpoint
@@ -95,6 +101,7 @@ final class OpenAIRealtimeSession: WebSocketSession {
     // MARK: - WebSocketSession
 
     func opened(now: UInt64, into out: inout [WebSocketOutput]) {
+        if let lifetime { ends = now &+ lifetime.limit }
         send("session.created", into: &out) { body in
             body.append(ascii: ",\"session\":")
             config.write(id: sessionID, beta: beta, into: &body)
@@ -124,6 +131,13 @@ final class OpenAIRealtimeSession: WebSocketSession {
     }
 
     var nextDeadline: UInt64? {
+        guard !closed else { return nil }
+        guard let ends else { return pendingDeadline }
+        return min(pendingDeadline ?? ends, ends)
+    }
+
+    /// When the response in progress (or the idle wait) has something to send.
+    private var pendingDeadline: UInt64? {
         guard let response else { return idleDeadline }
         // A response with no steps left ends at once (in the same call that started it).
         guard !response.stalled, response.next < response.plan.steps.count else { return nil }
@@ -131,6 +145,19 @@ final class OpenAIRealtimeSession: WebSocketSession {
     }
 
     func due(now: UInt64, into out: inout [WebSocketOutput]) {
+        guard let ends, now >= ends, let lifetime else { return work(now: now, into: &out) }
+        // What was due before the end goes first; then the session ends as OpenAI ends one at
+        // its maximum duration: an error event, then a close with the same words.
+        work(now: ends, into: &out)
+        guard !closed else { return }
+        let message = "Your session hit the maximum duration of \(lifetime.spoken)."
+        error(.invalidRequest(message, code: "session_expired"), eventID: nil, into: &out)
+        closed = true
+        response = nil
+        out.append(.close(code: 1001, reason: message))
+    }
+
+    private func work(now: UInt64, into out: inout [WebSocketOutput]) {
         if response == nil, let idle = idleDeadline, idle <= now, !closed { return idleTimeout(now: now, into: &out) }
         guard !closed, var r = response, !r.stalled else { return }
         while r.next < r.plan.steps.count, r.start &+ r.plan.steps[r.next].at <= now {

@@ -28,6 +28,7 @@ struct GeminiLiveTests {
         """
 
     static let path = "/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent"
+    static let ms: UInt64 = 1_000_000
 
     let script: Script
 
@@ -42,6 +43,58 @@ struct GeminiLiveTests {
         context.states = ProviderStates([store])
         let request = HTTPRequest(method: "GET", target: Self.path, headers: headers)
         return GeminiLiveSession(context: context, request: request, service: .gemini(version: "v1beta"), keyRefusal: keyRefused.map { Gemini.keyRefusal(given: $0) })
+    }
+
+    /// A connection limited by `settings.session_limit_ms`: the turn's messages due before the
+    /// warning, then `goAway` with the time left, then the rest until the end, then Google's
+    /// close; nothing after it.
+    @Test func aLimitedConnectionSaysGoAwayThenCloses() throws {
+        let limited = try ScriptLoader.parse(yaml: Self.yaml + "\nsettings: {session_limit_ms: 3000, go_away_ms: 1000}\n",
+                                             file: "g.yml", providers: providerCatalog).script
+        let request = HTTPRequest(method: "GET", target: Self.path, headers: HTTPFields())
+        let lifetime = try #require(try SessionLifetime.resolve(request.headers, script: limited))
+        #expect(lifetime == SessionLifetime(limit: 3_000 * Self.ms, warning: 1_000 * Self.ms))
+        let context = ProviderContext(script: limited, now: 1_700_000_000, random: SeededRandom(seed: 5), requestID: "req_abc")
+        let live = GeminiLiveSession(context: context, request: request, service: .gemini(version: "v1beta"), keyRefusal: nil,
+                                     lifetime: lifetime)
+        var opened: [WebSocketOutput] = []
+        live.opened(now: 0, into: &opened)
+        #expect(opened.isEmpty, "the client speaks first")
+        send(live, Self.setupText)
+        // A turn that starts 1.9 s in and runs past the warning at 2 s.
+        send(live, #"{"clientContent":{"turns":[{"role":"user","parts":[{"text":"long"}]}],"turnComplete":true}}"#, now: 1_900 * Self.ms)
+        let messages = run(live)
+        let goAway = try #require(messages.firstIndex(of: #"{"goAway": {"timeLeft": "1s"}}"#), "\(messages)")
+        #expect(goAway > 0 && messages[goAway - 1].contains("one"), "the text due before 2 s goes first: \(messages)")
+        #expect(messages[(goAway + 1)...].contains { $0.contains("turnComplete") }, "the turn goes on after the warning")
+        #expect(messages.last == "close 1011 Deadline expired before operation could complete.")
+        #expect(live.nextDeadline == nil)
+        var after: [WebSocketOutput] = []
+        live.due(now: 10_000 * Self.ms, into: &after)
+        #expect(after.isEmpty)
+    }
+
+    /// The handshake's `x-mockllm-session-limit-ms` limits one connection; a warning longer than
+    /// the connection goes out when it opens.
+    @Test func theHandshakeLimitsOneConnection() throws {
+        let headers = HTTPRequest(method: "GET", target: Self.path,
+                                  headers: HTTPFields([.init(name: "x-mockllm-session-limit-ms", value: "1500")])).headers
+        let lifetime = try #require(try SessionLifetime.resolve(headers, script: script))
+        #expect(lifetime == SessionLifetime(limit: 1_500 * Self.ms, warning: 1_500 * Self.ms))
+        #expect(SessionLifetime.duration(lifetime.warning) == "1.500s")
+        #expect(SessionLifetime.duration(60_000 * Self.ms) == "60s")
+        #expect(SessionLifetime.duration(50 * Self.ms) == "0.050s")
+        #expect(try SessionLifetime.resolve(HTTPRequest(method: "GET", target: Self.path).headers, script: script) == nil)
+        for bad in ["0", "-5", "soon", "86400001"] {
+            let refused = HTTPRequest(method: "GET", target: Self.path, headers: HTTPFields([.init(name: "x-mockllm-session-limit-ms", value: bad)]))
+            #expect(throws: PacingOverrides.Invalid.self, "\(bad)") { try SessionLifetime.resolve(refused.headers, script: script) }
+        }
+        let context = ProviderContext(script: script, now: 1_700_000_000, random: SeededRandom(seed: 5), requestID: "req_abc")
+        let live = GeminiLiveSession(context: context, request: HTTPRequest(method: "GET", target: Self.path), service: .gemini(version: "v1beta"),
+                                     keyRefusal: nil, lifetime: lifetime)
+        var out: [WebSocketOutput] = []
+        live.opened(now: 0, into: &out)
+        #expect(run(live) == [#"{"goAway": {"timeLeft": "1.500s"}}"#, "close 1011 Deadline expired before operation could complete."])
     }
 
     /// Sends `json` at `now`; the messages it produced, as text (close frames as `close CODE REASON`).

@@ -20,9 +20,10 @@ struct OpenAIRealtimeTests: ScriptLoading {
         var closed: (code: UInt16, reason: String)?
         var now: UInt64 = 1_000 * OpenAIRealtimeTests.ms
 
-        init(_ script: Script, beta: Bool = false, model: String = "gpt-realtime") {
+        init(_ script: Script, beta: Bool = false, model: String = "gpt-realtime", lifetime: SessionLifetime? = nil) {
             let context = ProviderContext(script: script, now: 1_700_000_000, random: SeededRandom(seed: 3))
-            session = OpenAIRealtimeSession(model: model, beta: beta, context: context, headers: RequestHeaders(), endpoint: "/v1/realtime")
+            session = OpenAIRealtimeSession(model: model, beta: beta, context: context, headers: RequestHeaders(), endpoint: "/v1/realtime",
+                                            lifetime: lifetime)
             var out: [WebSocketOutput] = []
             session.opened(now: now, into: &out)
             take(out)
@@ -422,6 +423,43 @@ struct OpenAIRealtimeTests: ScriptLoading {
         #expect(client.closed?.code == 1011)
     }
 
+    /// `settings.session_limit_ms`: what was due before the end goes out, then OpenAI's
+    /// `session_expired` error and a 1001 close with the same words; nothing after.
+    @Test func aSessionEndsAtItsLimitAsOpenAIEndsOne() throws {
+        let limited = try script("""
+            pacing: {chunking: word, ttft_ms: 100, itl_ms: 100}
+            responses: {long: "one two three four five six seven eight nine ten"}
+            settings: {session_limit_ms: 1500}
+            """)
+        let lifetime = try #require(try SessionLifetime.resolve(RequestHeaders(), script: limited))
+        #expect(lifetime.spoken == "1.5 seconds")
+        let client = Client(limited, lifetime: lifetime)
+        client.send(#"{"type":"session.update","session":{"type":"realtime","output_modalities":["text"]}}"#)
+        // 1 s in: the reply's words at 1.1, 1.2, ... s; the session ends at 1.5 s.
+        client.now += 1_000 * Self.ms
+        client.send(#"{"type":"conversation.item.create","item":{"type":"message","role":"user","content":[{"type":"input_text","text":"long"}]}}"#)
+        client.send(#"{"type":"response.create"}"#)
+        client.run()
+        let events = client.drain()
+        let deltas = events.filter { $0["type"] as? String == "response.output_text.delta" }.count
+        #expect(deltas >= 4 && deltas <= 5, "the words due by 1.5 s: \(deltas)")
+        let last = try #require(events.last)
+        #expect(last["type"] as? String == "error")
+        let error = last["error"] as? [String: Any]
+        #expect(error?["type"] as? String == "invalid_request_error")
+        #expect(error?["code"] as? String == "session_expired")
+        #expect(error?["message"] as? String == "Your session hit the maximum duration of 1.5 seconds.")
+        #expect(client.closed?.code == 1001)
+        #expect(client.closed?.reason == "Your session hit the maximum duration of 1.5 seconds.")
+        #expect(client.session.nextDeadline == nil)
+        client.send(#"{"type":"response.create"}"#)
+        #expect(client.drain().isEmpty, "nothing after the close")
+        let hour = SessionLifetime(limit: 3_600_000 * Self.ms, warning: 0)
+        #expect(hour.spoken == "60 minutes")
+        #expect(SessionLifetime(limit: 60_000 * Self.ms, warning: 0).spoken == "1 minute")
+        #expect(SessionLifetime(limit: 90_000 * Self.ms, warning: 0).spoken == "90 seconds")
+    }
+
     @Test func anOutOfBandResponseHasItsOwnInputAndStaysOutOfTheConversation() throws {
         let client = Client(try script("""
             rules:
@@ -509,5 +547,9 @@ struct OpenAIRealtimeTests: ScriptLoading {
         let strict = try script("settings: {strict_models: true}\nrules: []")
         #expect(handshake("/v1/realtime?model=nope", headers: Self.upgrade, script: strict).status == 404)
         #expect(handshake("/v1/realtime?model=gpt-realtime", headers: Self.upgrade, script: strict).status == 101)
+        let limited = Self.upgrade + [("x-mockllm-session-limit-ms", "2000")]
+        #expect(handshake("/v1/realtime?model=gpt-realtime", headers: limited, script: plain).status == 101)
+        let badLimit = Self.upgrade + [("x-mockllm-session-limit-ms", "never")]
+        #expect(handshake("/v1/realtime?model=gpt-realtime", headers: badLimit, script: plain).status == 400)
     }
 }
