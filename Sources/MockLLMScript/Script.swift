@@ -148,6 +148,7 @@ package final class Script: Sendable {
         if !faults.isEmpty { parts.append("\(faults.count) fault\(faults.count == 1 ? "" : "s")") }
         if !engines.isEmpty { parts.append("\(engines.count) engine\(engines.count == 1 ? "" : "s")") }
         if timeScale != 1 { parts.append("time scale \(timeScale.plainDecimal)") }
+        if let sessionLimit { parts.append("realtime sessions end after \((sessionLimit.milliseconds / 1000).plainDecimal) s") }
         if !providers.isEmpty { parts.append("\(providers.count) declared provider\(providers.count == 1 ? "" : "s")") }
         return parts.joined(separator: ", ")
     }

@@ -100,6 +100,7 @@ struct ScriptLoaderTests {
     @Test func aSessionLimitIsReadAndBadOnesLocated() throws {
         let limit = try load("responses: {a: b}\nsettings: {session_limit_ms: 2500, go_away_ms: 500}").script.sessionLimit
         #expect(limit == SessionLimit(milliseconds: 2500, goAwayMilliseconds: 500))
+        #expect(try load("responses: {a: b}\nsettings: {session_limit_ms: 2500}").script.summary.contains("realtime sessions end after 2.5 s"))
         #expect(try load("responses: {a: b}\nsettings: {session_limit_ms: 600000}").script.sessionLimit?.goAwayMilliseconds == 60_000)
         #expect(try load("responses: {a: b}").script.sessionLimit == nil)
         let found = errors("""
