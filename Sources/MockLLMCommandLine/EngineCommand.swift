@@ -56,8 +56,15 @@ struct EngineWorkloadOptions: ParsableArguments {
             help: "The client's mean time from a reply's end to its next request, ms (exponentially distributed; default 0).")
     var clientGapMs: Double = 0
 
+    @Option(name: .customLong("time-scale"),
+            help: "Report as a live server with this settings.time_scale measures: durations times it, throughputs divided by it (the client's gap is not scaled; default 1).")
+    var timeScale: Double = 1
+
     func validate() throws {
         guard clientGapMs >= 0, clientGapMs.isFinite else { throw ValidationError("--client-gap-ms must be 0 or more, not \(clientGapMs)") }
+        guard timeScale > 0, timeScale <= 1_000_000 else {
+            throw ValidationError("--time-scale must be greater than 0 and at most 1000000, as settings.time_scale, not \(timeScale)")
+        }
         guard inputTokens >= 1 else { throw ValidationError("--input-tokens must be 1 or more, not \(inputTokens)") }
         guard outputTokens >= 1 else { throw ValidationError("--output-tokens must be 1 or more, not \(outputTokens)") }
         if let requests, requests < 1 { throw ValidationError("--requests must be 1 or more, not \(requests)") }
@@ -76,9 +83,11 @@ struct EngineWorkloadOptions: ParsableArguments {
         var simulation = EngineSimulation(profile: profile, concurrency: concurrency, inputTokens: inputTokens,
                                           outputTokens: outputTokens, requests: requests)
         simulation.staggered = start == .staggered
-        simulation.clientGapMs = clientGapMs
+        // The engine's durations scale and the client's gap does not: simulated at scale 1
+        // with the gap divided, then every duration multiplied back.
+        simulation.clientGapMs = clientGapMs / timeScale
         do {
-            return try simulation.run()
+            return try simulation.run().scaled(by: timeScale)
         } catch {
             throw ValidationError(error.description)
         }

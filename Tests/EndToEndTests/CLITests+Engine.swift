@@ -24,6 +24,26 @@ extension CLITests {
         #expect(abs(tokens - 20 * requests) / tokens < 0.05)
     }
 
+    /// `--time-scale 10`: what a live server with `settings.time_scale: 10` measures, ten times
+    /// the durations and a tenth of the rates.
+    @Test func engineSimulateScalesToALiveTimeScale() throws {
+        let common = ["engine", "simulate", "--concurrency", "4", "--input-tokens", "100", "--output-tokens", "20",
+                      "--requests", "40", "--json"]
+        func object(_ arguments: [String]) throws -> [String: Any] {
+            let result = try run(arguments)
+            #expect(result.status == 0, "\(result.stderr)")
+            return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        }
+        let plain = try object(common)
+        let slow = try object(common + ["--time-scale", "10"])
+        for key in ["ttft_ms", "itl_ms"] {
+            let a = try #require(plain[key] as? [String: Double]), b = try #require(slow[key] as? [String: Double])
+            for stat in ["mean", "p50", "p99"] { #expect(abs(b[stat]! - 10 * a[stat]!) <= 1e-6 * b[stat]!, "\(key).\(stat)") }
+        }
+        let rate = try #require(plain["request_throughput"] as? Double), slowRate = try #require(slow["request_throughput"] as? Double)
+        #expect(abs(slowRate * 10 - rate) <= 1e-6 * rate)
+    }
+
     /// The contract's flags alone give what `engine fit` simulates (users started together), so
     /// a fitted profile predicts its table without extra flags; `--staggered` differs.
     @Test func engineSimulateStartsUsersTogetherByDefault() throws {
@@ -63,6 +83,8 @@ extension CLITests {
             (["engine", "simulate", "--concurrency", "1", "--input-tokens", "500000", "--output-tokens", "1"],
              "does not fit in a KV cache"),
             (["engine", "curve", "--concurrency", "1,x", "--input-tokens", "1", "--output-tokens", "1"], "'x' is not"),
+            (["engine", "simulate", "--concurrency", "2", "--input-tokens", "1", "--output-tokens", "1", "--time-scale", "0"],
+             "--time-scale must be greater than 0"),
         ]
         for (arguments, message) in bad {
             let result = try run(arguments)

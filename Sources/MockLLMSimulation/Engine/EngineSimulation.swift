@@ -67,6 +67,25 @@ public struct EngineSimulationResult: Sendable, Equatable {
     public var refusals: Int
 }
 
+extension EngineSimulationResult {
+    /// The result as a live server whose durations are all `scale` times as long
+    /// (`settings.time_scale`) would measure it: every duration times `scale`, every rate
+    /// divided by it. The virtual timeline is linear in its durations, so this is exact for a
+    /// run whose client gap was divided by `scale` (the gap is the client's, not scaled).
+    public func scaled(by scale: Double) -> EngineSimulationResult {
+        func times(_ s: LatencySummary) -> LatencySummary { LatencySummary(mean: s.mean * scale, p50: s.p50 * scale, p99: s.p99 * scale) }
+        var out = self
+        out.ttftMs = times(ttftMs)
+        out.itlMs = times(itlMs)
+        out.latencyMs = times(latencyMs)
+        out.requestThroughput = requestThroughput / scale
+        out.outputTokenThroughput = outputTokenThroughput / scale
+        out.durationSeconds = durationSeconds * scale
+        out.simulatedSeconds = simulatedSeconds * scale
+        return out
+    }
+}
+
 /// Why a simulation cannot run.
 public struct EngineSimulationError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String

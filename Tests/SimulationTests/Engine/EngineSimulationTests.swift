@@ -54,6 +54,34 @@ struct EngineSimulationTests {
         #expect(try simulation.run().requestThroughput > result.requestThroughput)
     }
 
+    /// `engine simulate --time-scale S`: an engine whose every duration is S times as long,
+    /// under the same client gap, is the engine at scale 1 under a gap S times shorter, its
+    /// durations multiplied by S and its rates divided by S.
+    @Test func aTimeScaleIsTheSameRunWithTheGapDividedAndTheResultScaled() throws {
+        let scale = 10.0
+        var base = profile
+        base.frontEndMs = 0.4
+        var slow = base
+        slow.cost.baseMs *= scale
+        slow.cost.perSequenceMs *= scale
+        slow.cost.perPrefillTokenMs *= scale
+        slow.cost.perContextTokenMs *= scale
+        slow.frontEndMs *= scale
+        var measured = EngineSimulation(profile: slow, concurrency: 8, inputTokens: 300, outputTokens: 30, requests: 200)
+        measured.clientGapMs = 20
+        var predicted = EngineSimulation(profile: base, concurrency: 8, inputTokens: 300, outputTokens: 30, requests: 200)
+        predicted.clientGapMs = 20 / scale
+        let a = try measured.run()
+        let b = try predicted.run().scaled(by: scale)
+        func close(_ x: Double, _ y: Double) -> Bool { abs(x - y) <= 1e-6 * max(abs(x), 1) }
+        for (x, y) in [(a.ttftMs, b.ttftMs), (a.itlMs, b.itlMs), (a.latencyMs, b.latencyMs)] {
+            #expect(close(x.mean, y.mean) && close(x.p50, y.p50) && close(x.p99, y.p99), "\(x) against \(y)")
+        }
+        #expect(close(a.requestThroughput, b.requestThroughput) && close(a.outputTokenThroughput, b.outputTokenThroughput))
+        #expect(a.requests == b.requests && a.steps == b.steps)
+        #expect(a.ttftMs.mean > 10 * (try predicted.run().ttftMs.mean) * 0.999)
+    }
+
     @Test func aClientGapBreaksTheLockstepOfUsersStartedTogether() throws {
         var wide = profile
         wide.maxNumBatchedTokens = 8192
