@@ -139,9 +139,14 @@ final class GeminiLiveSession: WebSocketSession {
         }
     }
 
+    /// Asked after every call: the earliest of the turn's next message, the warning and the end
+    /// (no list built for it).
     var nextDeadline: UInt64? {
         guard !closed else { return nil }
-        return [turn?.nextDeadline, goAwayAt, ends].compactMap { $0 }.min()
+        var earliest = turn?.nextDeadline
+        if let goAwayAt { earliest = min(earliest ?? goAwayAt, goAwayAt) }
+        if let ends { earliest = min(earliest ?? ends, ends) }
+        return earliest
     }
 
     func due(now: UInt64, into out: inout [WebSocketOutput]) {
