@@ -62,7 +62,7 @@ struct EngineWorkloadOptions: ParsableArguments {
 
     func validate() throws {
         guard clientGapMs >= 0, clientGapMs.isFinite else { throw ValidationError("--client-gap-ms must be 0 or more, not \(clientGapMs)") }
-        guard timeScale > 0, timeScale <= 1_000_000 else {
+        guard timeScale > 0, timeScale <= Script.maximumTimeScale else {
             throw ValidationError("--time-scale must be greater than 0 and at most 1000000, as settings.time_scale, not \(timeScale)")
         }
         guard inputTokens >= 1 else { throw ValidationError("--input-tokens must be 1 or more, not \(inputTokens)") }

@@ -48,6 +48,8 @@ package final class Script: Sendable {
     package let engineEvents: [String: KVEventsConfig]
     /// `settings.time_scale`: every engine and pacing duration is multiplied by it (default 1).
     package let timeScale: Double
+    /// The largest `settings.time_scale` (and `engine simulate --time-scale`) allowed.
+    package static let maximumTimeScale = 1_000_000.0
     /// `settings.session_limit_ms` and `settings.go_away_ms`: how long a realtime session lasts
     /// (nil: as long as its client keeps it).
     package let sessionLimit: SessionLimit?

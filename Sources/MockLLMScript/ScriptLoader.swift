@@ -207,7 +207,7 @@ package enum ScriptLoader {
         let scenario = settings["scenario"].flatMap { reader.text($0, "'settings.scenario'") }
         var timeScale = 1.0
         if let node = settings["time_scale"], let value = reader.number(node, "'settings.time_scale'") {
-            if value > 0 && value <= 1_000_000 {
+            if value > 0 && value <= Script.maximumTimeScale {
                 timeScale = value
             } else {
                 reader.error("'settings.time_scale' must be a number greater than 0 and at most 1000000 (1: real time, "
