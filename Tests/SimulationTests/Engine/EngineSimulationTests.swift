@@ -82,7 +82,9 @@ struct EngineSimulationTests {
         #expect(a.ttftMs.mean > 10 * (try predicted.run().ttftMs.mean) * 0.999)
     }
 
-    @Test func aClientGapBreaksTheLockstepOfUsersStartedTogether() throws {
+    /// Eight users started together on a budget that prefills all their prompts in one step,
+    /// and what they measure.
+    func lockstep() throws -> (simulation: EngineSimulation, together: EngineSimulationResult) {
         var wide = profile
         wide.maxNumBatchedTokens = 8192
         var simulation = EngineSimulation(profile: wide, concurrency: 8, inputTokens: 400, outputTokens: 40, requests: 400)
@@ -90,6 +92,11 @@ struct EngineSimulationTests {
         let together = try simulation.run()
         // Every wave prefills all eight prompts in one step: every TTFT is that step.
         #expect(together.ttftMs.p99 - together.ttftMs.p50 < 1e-6)
+        return (simulation, together)
+    }
+
+    @Test func aClientGapBreaksTheLockstepOfUsersStartedTogether() throws {
+        var (simulation, together) = try lockstep()
         simulation.clientGapMs = 20
         let spread = try simulation.run()
         // Users come back apart and prefill in smaller groups: TTFTs differ, and are shorter.
@@ -145,12 +152,7 @@ struct EngineSimulationTests {
     }
 
     @Test func theFrontEndSpreadsAWaveOfPromptsOverTheSteps() throws {
-        var wide = profile
-        wide.maxNumBatchedTokens = 8192
-        var simulation = EngineSimulation(profile: wide, concurrency: 8, inputTokens: 400, outputTokens: 40, requests: 400)
-        simulation.staggered = false
-        let together = try simulation.run()
-        #expect(together.ttftMs.p99 - together.ttftMs.p50 < 1e-6)
+        var (simulation, together) = try lockstep()
         // 6 ms a request: the eight prompts of a wave reach the engine over 48 ms, while a
         // step of one 400-token prefill takes 18 ms, so they prefill in smaller groups, each
         // waiting for less than the whole wave: TTFTs differ, and are shorter on average even
