@@ -189,13 +189,12 @@ public enum EngineFit {
     static let memoryShare = 0.6
 
     /// Predicts every point by simulating it: `EngineSimulation` with `requestsPerUser` measured
-    /// requests per user (at least `minimumRequests`). The throughput predicted is Little's law,
-    /// concurrency / mean latency: in a closed loop that is the steady state, and the tables
-    /// fitted agree (GenAI-Perf's request throughput × mean latency / concurrency is 0.99–1.00
-    /// of the concurrency below saturation in Tests/Engine/data), where the simulation's own
-    /// count over its window is biased low by about concurrency / requests with the few
-    /// requests a fit can afford. A profile that cannot run a point (a request larger than the
-    /// KV cache) predicts infinities, an infinite error.
+    /// requests per user (at least `minimumRequests`). The throughput predicted is the
+    /// simulation's, Little's law over the measured requests' cycles: in a closed loop that is
+    /// the steady state, and the tables fitted agree (GenAI-Perf's request throughput × mean
+    /// latency / concurrency is 0.99–1.00 of the concurrency below saturation in
+    /// Tests/Engine/data). A profile that cannot run a point (a request larger than the KV
+    /// cache) predicts infinities, an infinite error.
     public static func simulate(
         _ profile: EngineProfile, _ points: [EngineBenchmarkPoint], options: EngineFitOptions
     ) -> [EnginePrediction] {
@@ -209,7 +208,7 @@ public enum EngineFit {
             }
             return EnginePrediction(
                 ttftMs: result.ttftMs.mean, itlMs: result.itlMs.mean,
-                requestThroughput: Double(p.concurrency) / (result.latencyMs.mean / 1000))
+                requestThroughput: result.requestThroughput)
         }
     }
 
