@@ -53,8 +53,8 @@ struct EngineWorkloadOptions: ParsableArguments {
     var start: EngineUserStart = .usersTogether
 
     @Option(name: .customLong("client-gap-ms"),
-            help: "The client's mean time from a reply's end to its next request, ms (exponentially distributed; default 0).")
-    var clientGapMs: Double = 0
+            help: "The client's mean time from a reply's end to its next request, ms (exponentially distributed; default 0.2, what engine fit assumes).")
+    var clientGapMs: Double = EngineSimulation.typicalClientGapMs
 
     @Option(name: .customLong("time-scale"),
             help: "Report as a live server with this settings.time_scale measures: durations times it, throughputs divided by it (the client's gap is not scaled; default 1).")

@@ -52,6 +52,10 @@ struct EngineFitCommand: ParsableCommand {
     @Option(help: "The API server's own time per request in milliseconds (front_end_ms), fixed; default: fitted (it spreads a wave of prompts over the steps). 0 turns the front end off.")
     var frontEndMs: Double?
 
+    @Option(name: .customLong("client-gap-ms"),
+            help: "The benchmark client's mean time from a reply's end to its next request, ms, simulated while fitting (default 0.2, a fast client's; engine simulate assumes the same).")
+    var clientGapMs: Double = EngineSimulation.typicalClientGapMs
+
     @Flag(inversion: .prefixedNo, help: "Write prefix_caching: true (benchmark prompts share no prefix, so the data cannot tell).")
     var prefixCaching = true
 
@@ -59,6 +63,7 @@ struct EngineFitCommand: ParsableCommand {
         if data.isEmpty { throw ValidationError("give at least one data file") }
         if let kvCacheTokens, kvCacheTokens < 16 { throw ValidationError("--kv-cache-tokens must be >= 16") }
         if maxNumSeqs < 1 { throw ValidationError("--max-num-seqs must be >= 1") }
+        guard clientGapMs >= 0, clientGapMs.isFinite else { throw ValidationError("--client-gap-ms must be 0 or more, not \(clientGapMs)") }
         if let maxNumBatchedTokens, maxNumBatchedTokens < maxNumSeqs {
             throw ValidationError("--max-num-batched-tokens must be >= --max-num-seqs")
         }
@@ -183,6 +188,7 @@ struct EngineFitCommand: ParsableCommand {
             options.fitFrontEnd = false
         }
         options.preemption = EnginePreemption(rawValue: preemption)!
+        options.clientGapMs = clientGapMs
         let started = Date()
         let admissions = EngineKVAdmission(rawValue: kvAdmission).map { [$0] } ?? EngineKVAdmission.allCases
         let prefills = EnginePrefill(rawValue: prefill).map { [$0] } ?? EnginePrefill.allCases

@@ -25,7 +25,8 @@ extension CLITests {
     }
 
     /// `--time-scale 10`: what a live server with `settings.time_scale: 10` measures, ten times
-    /// the durations and a tenth of the rates.
+    /// the durations and a tenth of the rates, under the same client (its default 0.2 ms gap is
+    /// a tenth of the slowed engine's time, so it is the engine at scale 1 with a 0.02 ms gap).
     @Test func engineSimulateScalesToALiveTimeScale() throws {
         let common = ["engine", "simulate", "--concurrency", "4", "--input-tokens", "100", "--output-tokens", "20",
                       "--requests", "40", "--json"]
@@ -34,7 +35,7 @@ extension CLITests {
             #expect(result.status == 0, "\(result.stderr)")
             return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         }
-        let plain = try object(common)
+        let plain = try object(common + ["--client-gap-ms", "0.02"])
         let slow = try object(common + ["--time-scale", "10"])
         for key in ["ttft_ms", "itl_ms"] {
             let a = try #require(plain[key] as? [String: Double]), b = try #require(slow[key] as? [String: Double])

@@ -36,6 +36,9 @@ struct EngineFitTests {
         // The terms a test's truth has none of stay out, unless the test fits them.
         options.fitFrontEnd = false
         options.fitLongestContext = false
+        // Points simulated exactly, without the client's random gap: what is tested is the
+        // search, on a loss without the gaps' jitter.
+        options.clientGapMs = 0
         return options
     }
 

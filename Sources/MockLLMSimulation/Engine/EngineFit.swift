@@ -203,6 +203,7 @@ public enum EngineFit {
                 profile: profile, concurrency: p.concurrency, inputTokens: p.inputTokens, outputTokens: p.outputTokens,
                 requests: max(options.requestsPerUser * p.concurrency, options.minimumRequests))
             simulation.staggered = options.staggered
+            simulation.clientGapMs = options.clientGapMs
             guard let result = try? simulation.run(), result.latencyMs.mean > 0 else {
                 return EnginePrediction(ttftMs: .infinity, itlMs: .infinity, requestThroughput: 0)
             }
@@ -378,6 +379,9 @@ public struct EngineFitOptions: Sendable, Equatable {
     /// Simulate with users started staggered (`EngineSimulation.staggered`) or together, as the
     /// benchmark clients start them (the default: the tables show their lockstep).
     public var staggered = false
+    /// The client's gap simulated (`EngineSimulation.clientGapMs`): a fast client's, as the
+    /// tables' GenAI-Perf (C++ perf_analyzer) was.
+    public var clientGapMs = EngineSimulation.typicalClientGapMs
     public var minimumRequests = 16
 
     public init() {}
