@@ -40,7 +40,7 @@ struct EngineWorkloadOptions: ParsableArguments {
     @Option(name: .customLong("output-tokens"), help: "Generated tokens of every request.")
     var outputTokens: Int
 
-    @Option(help: "Requests measured after the warm-up (each user's first); default 20 per user, at least 200.")
+    @Option(help: "Requests measured after the warm-up (each user's first), or from the start with --cold-start; default 20 per user, at least 200.")
     var requests: Int?
 
     @Flag(help: "Print JSON instead of the table.")
@@ -51,6 +51,10 @@ struct EngineWorkloadOptions: ParsableArguments {
     /// table only that way (the acceptance test runs `simulate` with the contract's flags only).
     @Flag(help: "How the users start (default: --users-together, as GenAI-Perf and aiperf start them and engine fit simulates).")
     var start: EngineUserStart = .usersTogether
+
+    @Flag(name: .customLong("cold-start"),
+          help: "Measure as aiperf does: every user starts at once on an idle engine, every request is measured (the first wave too), --requests in all and no more; throughput is those requests over their span. Give aiperf's --request-count as --requests. Default: the steady state, as GenAI-Perf measures and engine fit simulates.")
+    var coldStart = false
 
     @Option(name: .customLong("client-gap-ms"),
             help: "The client's mean time from a reply's end to its next request, ms (exponentially distributed; default 0.2, what engine fit assumes).")
@@ -83,6 +87,7 @@ struct EngineWorkloadOptions: ParsableArguments {
         var simulation = EngineSimulation(profile: profile, concurrency: concurrency, inputTokens: inputTokens,
                                           outputTokens: outputTokens, requests: requests)
         simulation.staggered = start == .staggered
+        simulation.coldStart = coldStart
         // The engine's durations scale and the client's gap does not: simulated at scale 1
         // with the gap divided, then every duration multiplied back.
         simulation.clientGapMs = clientGapMs / timeScale

@@ -58,6 +58,26 @@ extension CLITests {
         #expect(plain.stdout != staggered.stdout)
     }
 
+    /// `--cold-start`: aiperf's run, every user at once on an idle engine, `--requests` in all,
+    /// the throughput those requests over their span.
+    @Test func engineSimulateColdStartMeasuresAsAiperfDoes() throws {
+        let file = try temporaryFile("""
+            max_num_seqs: 2
+            max_num_batched_tokens: 512
+            kv_cache_tokens: 10000
+            step_time: {base_ms: 10, per_sequence_ms: 0, per_prefill_token_ms: 0, per_context_token_ms: 0}
+            """, name: "profile.yml")
+        let result = try run(["engine", "simulate", "--profile", file.path, "--concurrency", "2", "--input-tokens", "10",
+                              "--output-tokens", "11", "--requests", "2", "--cold-start", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        // Both prompts in the first 10 ms step, then ten decode steps: two requests in 110 ms.
+        #expect(object["requests"] as? Int == 2)
+        #expect((object["ttft_ms"] as? [String: Double])?["mean"] == 10)
+        let rate = try #require(object["request_throughput"] as? Double)
+        #expect(abs(rate - 2 / 0.110) < 1e-9, "\(rate)")
+    }
+
     @Test func engineSimulateReadsAProfileFile() throws {
         let file = try temporaryFile("""
             max_num_seqs: 2

@@ -107,7 +107,9 @@ public struct EngineSimulationError: Error, Sendable, Equatable, CustomStringCon
 /// no measured benchmark shows: real clients drift apart through network, tokenization and
 /// length jitter. Every user's first request is warm-up, not measured; the next `requests`
 /// submissions are, and users keep sending (unmeasured) requests until the last measured one
-/// ends, so the load stays at `concurrency` throughout. Deterministic: no randomness anywhere.
+/// ends, so the load stays at `concurrency` throughout (or, with `coldStart`, as aiperf
+/// measures: from an idle engine, `requests` in all). Deterministic: the client's gaps are
+/// drawn from a seeded generator.
 public struct EngineSimulation: Sendable {
     public var profile: EngineProfile
     public var concurrency: Int
@@ -136,6 +138,15 @@ public struct EngineSimulation: Sendable {
     /// one, and users that finish in one step come back untied. Fitted with it, the three
     /// committed tables hold out 105 of 120 points (103 at zero, 94 at 0.5 ms).
     public static let typicalClientGapMs = 0.2
+    /// Measure from a cold start, as aiperf does, instead of the steady state. aiperf's
+    /// profiling phase begins once its warm-up phase has drained: every user sends at once to
+    /// an idle engine, every request from there is measured (the first wave too), the users
+    /// send `requests` in all and then stop, and the request throughput is those requests
+    /// over the first one's start to the last one's end. The first wave's TTFT is a whole
+    /// wave's prefill and the last requests run with fewer users beside them, so means
+    /// depend on `requests`: give aiperf's `--request-count`. Off (the default): GenAI-Perf's
+    /// steady state, which `engine fit` simulates.
+    public var coldStart = false
     /// The seed of the gaps.
     public var seed: UInt64 = 0
     /// Run the steps that only decode in one go (`Engine.runDecodeSteps`): the same result,
@@ -218,6 +229,9 @@ public struct EngineSimulation: Sendable {
         var refusals = 0
         var measuredSent = 0
         var measuredLeft = measured
+        // Requests the users have issued, for a cold start's stop after `measured` (a refused
+        // one sent again is not issued again).
+        var issued = 0
         // The measured window: from the first measured submission to the last measured end.
         var windowStart: UInt64?
 
@@ -269,8 +283,12 @@ public struct EngineSimulation: Sendable {
         let gapMean = max(clientGapMs, 0) * 1_000_000
         while measuredLeft > 0 {
             while started < concurrency && starts[started] <= now {
-                if !arrive(at: starts[started], warmUp: true, user: started) { retry.append(started) }
-                started += 1
+                defer { started += 1 }
+                if coldStart {
+                    guard issued < measured else { continue }
+                    issued += 1
+                }
+                if !arrive(at: starts[started], warmUp: !coldStart, user: started) { retry.append(started) }
             }
             while let back = returning.last, back.time <= now {
                 returning.removeLast()
@@ -322,6 +340,10 @@ public struct EngineSimulation: Sendable {
                 ended[output.id] = now
                 if isMeasured[output.id] { measuredLeft -= 1 }
                 let user = userOf[output.id]
+                if coldStart {
+                    guard issued < measured else { continue }
+                    issued += 1
+                }
                 if gapMean > 0 {
                     let time = now + UInt64((-gapMean * log(1 - gaps.nextUnit())).rounded())
                     returning.insert((time, user), at: returning.firstIndex { $0.time <= time } ?? returning.endIndex)
@@ -350,7 +372,9 @@ public struct EngineSimulation: Sendable {
             cycles += cycleEnd[id] > 0 ? Double(cycleEnd[id] - sent[id]) / 1e9 : totalMs / 1000 + gapMean / 1e9
         }
         let seconds = Double(now - (windowStart ?? now)) / 1e9
-        let throughput = cycles > 0 ? Double(concurrency) * Double(latency.count) / cycles : 0
+        // From a cold start, aiperf's figure: the requests over their span.
+        let throughput = coldStart ? (seconds > 0 ? Double(latency.count) / seconds : 0)
+            : cycles > 0 ? Double(concurrency) * Double(latency.count) / cycles : 0
         return EngineSimulationResult(
             ttftMs: LatencySummary(ttft), itlMs: LatencySummary(itl), latencyMs: LatencySummary(latency),
             requestThroughput: throughput, outputTokenThroughput: throughput * Double(outputTokens),

@@ -312,6 +312,36 @@ struct EngineSimulationTests {
         #expect(EngineSimulation.defaultRequests(concurrency: 100) == 2000)
     }
 
+    /// aiperf's run: every user at once on an idle engine, every request measured, `requests`
+    /// in all, the throughput those requests over their span.
+    @Test func aColdStartMeasuresTheFirstWaveAndStopsAfterTheRequests() throws {
+        var simulation = EngineSimulation(profile: profile, concurrency: 16, inputTokens: 1000, outputTokens: 20,
+                                          requests: 16)
+        simulation.staggered = false
+        simulation.coldStart = true
+        let wave = try simulation.run()
+        // One wave: every request is a first one, its span the whole run, its throughput the
+        // sixteen over the last one's end.
+        #expect(wave.requests == 16)
+        #expect(abs(wave.requestThroughput - 16 / wave.durationSeconds) < 1e-9)
+        #expect(abs(wave.durationSeconds - wave.simulatedSeconds) < 1e-9)
+        // The first wave prefills 16,000 tokens together: its TTFT is above the steady state's.
+        simulation.coldStart = false
+        simulation.requests = 160
+        let steady = try simulation.run()
+        #expect(wave.ttftMs.mean > steady.ttftMs.mean)
+        // With more requests the first wave weighs less, and the mean comes down towards it.
+        simulation.coldStart = true
+        let longer = try simulation.run()
+        #expect(longer.requests == 160)
+        #expect(longer.ttftMs.mean < wave.ttftMs.mean)
+        #expect(longer.ttftMs.mean > steady.ttftMs.mean)
+        // Fewer requests than users: only that many users send.
+        simulation.requests = 5
+        let few = try simulation.run()
+        #expect(few.requests == 5)
+    }
+
     @Test func aBoundedQueueRefusesAndTheUsersRetry() throws {
         var bounded = profile
         bounded.maxNumSeqs = 4
