@@ -58,19 +58,25 @@ extension CLITests {
         #expect(plain.stdout != staggered.stdout)
     }
 
-    /// `--cold-start`: aiperf's run, every user at once on an idle engine, `--requests` in all,
-    /// the throughput those requests over their span.
-    @Test func engineSimulateColdStartMeasuresAsAiperfDoes() throws {
+    /// `engine simulate --json` of 10-token prompts and 11-token replies on a profile file whose
+    /// every step takes 10 ms (two sequences at most), with `arguments` added.
+    func simulateOnTenMillisecondSteps(_ arguments: [String]) throws -> [String: Any] {
         let file = try temporaryFile("""
             max_num_seqs: 2
             max_num_batched_tokens: 512
             kv_cache_tokens: 10000
             step_time: {base_ms: 10, per_sequence_ms: 0, per_prefill_token_ms: 0, per_context_token_ms: 0}
             """, name: "profile.yml")
-        let result = try run(["engine", "simulate", "--profile", file.path, "--concurrency", "2", "--input-tokens", "10",
-                              "--output-tokens", "11", "--requests", "2", "--cold-start", "--json"])
+        let result = try run(["engine", "simulate", "--profile", file.path, "--input-tokens", "10", "--output-tokens", "11",
+                              "--json"] + arguments)
         #expect(result.status == 0, "\(result.stderr)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        return try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    }
+
+    /// `--cold-start`: aiperf's run, every user at once on an idle engine, `--requests` in all,
+    /// the throughput those requests over their span.
+    @Test func engineSimulateColdStartMeasuresAsAiperfDoes() throws {
+        let object = try simulateOnTenMillisecondSteps(["--concurrency", "2", "--requests", "2", "--cold-start"])
         // Both prompts in the first 10 ms step, then ten decode steps: two requests in 110 ms.
         #expect(object["requests"] as? Int == 2)
         #expect((object["ttft_ms"] as? [String: Double])?["mean"] == 10)
@@ -79,16 +85,7 @@ extension CLITests {
     }
 
     @Test func engineSimulateReadsAProfileFile() throws {
-        let file = try temporaryFile("""
-            max_num_seqs: 2
-            max_num_batched_tokens: 512
-            kv_cache_tokens: 10000
-            step_time: {base_ms: 10, per_sequence_ms: 0, per_prefill_token_ms: 0, per_context_token_ms: 0}
-            """, name: "profile.yml")
-        let result = try run(["engine", "simulate", "--profile", file.path, "--concurrency", "1", "--input-tokens", "10",
-                              "--output-tokens", "11", "--json"])
-        #expect(result.status == 0, "\(result.stderr)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        let object = try simulateOnTenMillisecondSteps(["--concurrency", "1"])
         // Every step takes 10 ms: one for the prefill, ten for the decodes.
         #expect((object["ttft_ms"] as? [String: Double])?["mean"] == 10)
         #expect((object["itl_ms"] as? [String: Double])?["p99"] == 10)
