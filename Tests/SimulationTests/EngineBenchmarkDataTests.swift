@@ -78,6 +78,28 @@ struct EngineBenchmarkDataTests {
             concurrency: 100, inputTokens: 550, outputTokens: 100, ttftMs: 1588.8, itlMs: 51.76, requestThroughput: 13.16))
     }
 
+    /// aiperf 0.13 (export schema 1.4) moved the load into `input_config.phases` and the shape
+    /// into `input_config.datasets`; its point is measured from a cold start, its request count.
+    @Test func aiperf013sSummaryGivesAColdStartPoint() throws {
+        let json = """
+            {"schema_version": "1.4", "aiperf_version": "0.13.0",
+             "request_throughput": {"unit": "requests/sec", "avg": 1.4437},
+             "request_count": {"unit": "requests", "avg": 1000.0},
+             "time_to_first_token": {"unit": "ms", "avg": 3584.7},
+             "inter_token_latency": {"unit": "ms", "avg": 327.83},
+             "input_sequence_length": {"unit": "tokens", "avg": 200.0},
+             "output_sequence_length": {"unit": "tokens", "avg": 201.0},
+             "input_config": {
+               "phases": [{"name": "warmup", "kind": "warmup", "type": "concurrency", "requests": 100, "concurrency": 100},
+                          {"name": "profiling", "kind": "profiling", "type": "concurrency", "requests": 1000, "concurrency": 100}],
+               "datasets": [{"name": "main", "type": "synthetic", "prompts": {"isl": {"mean": 200.0}, "osl": {"mean": 200.0}}}]}}
+            """
+        let point = try EngineBenchmarkData.parseProfileExport(Array(json.utf8))
+        #expect(point == EngineBenchmarkPoint(
+            concurrency: 100, inputTokens: 200, outputTokens: 200, ttftMs: 3584.7, itlMs: 327.83, requestThroughput: 1.4437))
+        #expect(point.coldStartRequests == 1000)
+    }
+
     @Test func genAIPerfsSummaryAndOtherUnitsAreRead() throws {
         // GenAI-Perf's profile_export_genai_perf.json: the configuration at the top of input_config.
         let json = """
@@ -90,6 +112,8 @@ struct EngineBenchmarkDataTests {
         #expect(point.concurrency == 1 && point.inputTokens == 200 && point.outputTokens == 50)
         #expect(abs(point.ttftMs - 24.491461) < 1e-9)
         #expect(abs(point.itlMs - 11.3) < 1e-9)
+        // perf_analyzer measures in windows of the running load: the steady state.
+        #expect(point.coldStartRequests == nil)
     }
 
     @Test func aSummaryWithoutWhatIsNeededIsRefused() {
@@ -103,7 +127,7 @@ struct EngineBenchmarkDataTests {
         }
         #expect(error("[1]") == "line 1: not a JSON object")
         #expect(error("{\"a\": ") != nil)
-        #expect(error("{}") == "no concurrency (input_config.loadgen.concurrency or input_config.concurrency)")
+        #expect(error("{}") == "no concurrency (input_config.loadgen.concurrency, input_config.concurrency or the profiling phase's)")
         #expect(error("""
             {"input_config": {"loadgen": {"concurrency": 4}, "input": {"prompt": {"input_tokens": {"mean": 10}, "output_tokens": {"mean": 10}}}},
              "request_throughput": {"avg": 1}, "inter_token_latency": {"unit": "ms", "avg": 2}}

@@ -42,6 +42,28 @@ struct EngineFitTests {
         return options
     }
 
+    /// A point from an aiperf export is predicted as aiperf measured it: from a cold start, its
+    /// request count; a CSV's in the steady state.
+    @Test func aColdStartPointIsSimulatedAsMeasured() throws {
+        let profile = EngineProfile(
+            maxNumSeqs: 64, maxNumBatchedTokens: 4096, kvCacheTokens: 100_000, prefixCaching: false,
+            cost: EngineCostModel(baseMs: 5, perSequenceMs: 0.05, perPrefillTokenMs: 0.02, perContextTokenMs: 0.0002))
+        var point = EngineBenchmarkPoint(concurrency: 16, inputTokens: 1000, outputTokens: 20, ttftMs: 1, itlMs: 1,
+                                         requestThroughput: 1)
+        let steady = EngineFit.simulate(profile, [point], options: EngineFitOptions())[0]
+        point.coldStartRequests = 32
+        let cold = EngineFit.simulate(profile, [point], options: EngineFitOptions())[0]
+        var simulation = EngineSimulation(profile: profile, concurrency: 16, inputTokens: 1000, outputTokens: 20,
+                                          requests: 32)
+        simulation.staggered = false
+        simulation.coldStart = true
+        simulation.clientGapMs = EngineSimulation.typicalClientGapMs
+        let expected = try simulation.run()
+        #expect(cold == EnginePrediction(ttftMs: expected.ttftMs.mean, itlMs: expected.itlMs.mean,
+                                         requestThroughput: expected.requestThroughput))
+        #expect(cold != steady)
+    }
+
     @Test func nelderMeadFindsTheMinimumOfRosenbrocksValley() {
         let result = NelderMead(maxEvaluations: 2000, valueTolerance: 1e-12, pointTolerance: 1e-8).minimize(
             start: [-1.2, 1], step: [0.5, 0.5]

@@ -12,6 +12,11 @@ public struct EngineBenchmarkPoint: Sendable, Equatable {
     public var itlMs: Double
     /// Requests per second.
     public var requestThroughput: Double
+    /// The requests of a run measured from a cold start, as aiperf measures
+    /// (`EngineSimulation.coldStart`): set from an aiperf export, whose profiling phase starts
+    /// every user at once on an idle engine and measures its request count from there. Nil: the
+    /// steady state (a CSV's points, GenAI-Perf's exports).
+    public var coldStartRequests: Int?
     /// Where the point came from, for messages ("data.csv:7"); not compared.
     public var source: String
 
@@ -135,13 +140,18 @@ public enum EngineBenchmarkData {
         return points
     }
 
-    /// The summary JSON of one benchmark run: aiperf's `profile_export_aiperf.json`
-    /// (`input_config.loadgen.concurrency`, `input_config.input.prompt.input_tokens.mean` and
-    /// `.output_tokens.mean`) or GenAI-Perf's `profile_export_genai_perf.json`
-    /// (`input_config.concurrency`, `synthetic_input_tokens_mean`, `output_tokens_mean`); both
-    /// carry the metrics `time_to_first_token`, `inter_token_latency` and `request_throughput`
-    /// as `{"unit": ..., "avg": ...}`. The shape falls back to the measured
+    /// The summary JSON of one benchmark run: aiperf's `profile_export_aiperf.json`, in either
+    /// layout (up to 0.12: `input_config.loadgen.concurrency`,
+    /// `input_config.input.prompt.input_tokens.mean` and `.output_tokens.mean`; 0.13, schema
+    /// 1.4: the `profiling` entry of `input_config.phases` with its `concurrency` and
+    /// `requests`, and `input_config.datasets[0].prompts.isl.mean` and `.osl.mean`), or
+    /// GenAI-Perf's `profile_export_genai_perf.json` (`input_config.concurrency`,
+    /// `synthetic_input_tokens_mean`, `output_tokens_mean`); all carry the metrics
+    /// `time_to_first_token`, `inter_token_latency` and `request_throughput` as
+    /// `{"unit": ..., "avg": ...}`. The shape falls back to the measured
     /// `input_sequence_length` / `output_sequence_length` means when the configuration lacks it.
+    /// An aiperf export's point is measured from a cold start (`coldStartRequests`: its
+    /// `request_count`), a GenAI-Perf one's in the steady state.
     /// Layout: aiperf's docs/tutorials/working-with-profile-exports.md.
     public static func parseProfileExport(_ bytes: [UInt8], source: String = "") throws(EngineDataError) -> EngineBenchmarkPoint {
         let document: JSONDocument
@@ -173,24 +183,40 @@ public enum EngineBenchmarkData {
             case let unit: throw EngineDataError(line: nil, "\(name): unit '\(unit)' is not a time unit")
             }
         }
+        // aiperf 0.13: the phases, the profiling one measured; the first dataset's prompts.
+        let profiling = path(["input_config", "phases"])?.elements.first { $0["kind"]?.string == "profiling" }
+        let prompts = path(["input_config", "datasets"])?.elements.first?["prompts"]
         let concurrency = path(["input_config", "loadgen", "concurrency"])?.number
             ?? path(["input_config", "concurrency"])?.number
+            ?? profiling?["concurrency"]?.number
         guard let concurrency else {
-            throw EngineDataError(line: nil, "no concurrency (input_config.loadgen.concurrency or input_config.concurrency)")
+            throw EngineDataError(
+                line: nil,
+                "no concurrency (input_config.loadgen.concurrency, input_config.concurrency or the profiling phase's)")
         }
         let input = path(["input_config", "input", "prompt", "input_tokens", "mean"])?.number
             ?? path(["input_config", "synthetic_input_tokens_mean"])?.number
+            ?? prompts?["isl"]?["mean"]?.number
             ?? path(["input_sequence_length", "avg"])?.number
         let output = path(["input_config", "input", "prompt", "output_tokens", "mean"])?.number
             ?? path(["input_config", "output_tokens_mean"])?.number
+            ?? prompts?["osl"]?["mean"]?.number
             ?? path(["output_sequence_length", "avg"])?.number
+        // aiperf's (GenAI-Perf has `input_config.concurrency` and measures in windows): the
+        // requests it measured, from a cold start.
+        let isAiperf = path(["aiperf_version"]) != nil || path(["input_config", "loadgen"]) != nil || profiling != nil
+        let requests = path(["request_count", "avg"])?.number ?? profiling?["requests"]?.number
         guard let input else { throw EngineDataError(line: nil, "no input length (input_config or input_sequence_length.avg)") }
         guard let output else { throw EngineDataError(line: nil, "no output length (input_config or output_sequence_length.avg)") }
-        return try makePoint(
+        var point = try makePoint(
             concurrency: concurrency, inputTokens: input.rounded(), outputTokens: output.rounded(),
             ttftMs: metric("time_to_first_token", msUnit: true), itlMs: metric("inter_token_latency", msUnit: true),
             requestThroughput: metric("request_throughput", msUnit: false), line: nil,
             source: source.isEmpty ? "profile export" : source)
+        if isAiperf, let requests, requests >= 1, requests <= 10_000_000 {
+            point.coldStartRequests = Int(requests.rounded())
+        }
+        return point
     }
 
     static func makePoint(

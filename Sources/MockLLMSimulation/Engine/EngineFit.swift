@@ -201,9 +201,11 @@ public enum EngineFit {
         points.map { p in
             var simulation = EngineSimulation(
                 profile: profile, concurrency: p.concurrency, inputTokens: p.inputTokens, outputTokens: p.outputTokens,
-                requests: max(options.requestsPerUser * p.concurrency, options.minimumRequests))
+                requests: p.coldStartRequests ?? max(options.requestsPerUser * p.concurrency, options.minimumRequests))
             simulation.staggered = options.staggered
             simulation.clientGapMs = options.clientGapMs
+            // A point measured from a cold start (aiperf's) is simulated as it was measured.
+            simulation.coldStart = p.coldStartRequests != nil
             guard let result = try? simulation.run(), result.latencyMs.mean > 0 else {
                 return EnginePrediction(ttftMs: .infinity, itlMs: .infinity, requestThroughput: 0)
             }
