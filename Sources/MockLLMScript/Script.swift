@@ -208,6 +208,8 @@ package struct SessionLimit: Sendable, Equatable {
     package var goAwayMilliseconds: Double
 
     package static let defaultGoAwayMilliseconds = 60_000.0
+    /// The longest limit and warning accepted, in the script or a handshake's header: a day.
+    package static let maximumMilliseconds = 86_400_000.0
 
     package init(milliseconds: Double, goAwayMilliseconds: Double = SessionLimit.defaultGoAwayMilliseconds) {
         self.milliseconds = milliseconds

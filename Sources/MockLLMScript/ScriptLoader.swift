@@ -216,7 +216,7 @@ package enum ScriptLoader {
         }
         var sessionLimit: SessionLimit?
         if let node = settings["session_limit_ms"], let value = reader.number(node, "'settings.session_limit_ms'") {
-            if value > 0 && value <= 86_400_000 {
+            if value > 0 && value <= SessionLimit.maximumMilliseconds {
                 sessionLimit = SessionLimit(milliseconds: value)
             } else {
                 reader.error("'settings.session_limit_ms' must be a number of milliseconds greater than 0 and at most 86400000, "
@@ -224,7 +224,7 @@ package enum ScriptLoader {
             }
         }
         if let node = settings["go_away_ms"], let value = reader.number(node, "'settings.go_away_ms'") {
-            if !(value >= 0 && value <= 86_400_000) {
+            if !(value >= 0 && value <= SessionLimit.maximumMilliseconds) {
                 reader.error("'settings.go_away_ms' must be a number of milliseconds from 0 to 86400000, found \(value.plainDecimal)", at: node)
             } else if settings["session_limit_ms"] == nil {
                 reader.error("'settings.go_away_ms' needs 'settings.session_limit_ms': the goAway warns of the session's end", at: node)

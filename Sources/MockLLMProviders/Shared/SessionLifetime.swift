@@ -16,7 +16,7 @@ struct SessionLifetime: Equatable {
     static func resolve(_ headers: RequestHeaders, script: Script) throws(PacingOverrides.Invalid) -> SessionLifetime? {
         var limit = script.sessionLimit
         if let text = headers[header] {
-            guard let ms = Double(text), ms > 0, ms <= 86_400_000 else {
+            guard let ms = Double(text), ms > 0, ms <= SessionLimit.maximumMilliseconds else {
                 throw PacingOverrides.Invalid(message: "\(header) must be a number of milliseconds greater than 0 and at most 86400000, got '\(text)'.")
             }
             limit = SessionLimit(milliseconds: ms, goAwayMilliseconds: limit?.goAwayMilliseconds ?? SessionLimit.defaultGoAwayMilliseconds)
